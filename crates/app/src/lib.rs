@@ -1,0 +1,41 @@
+//! The use cases of shiminhua over a database: store, accounts and sessions,
+//! data scope, audit trail, regions and units, set-up and backup.
+//!
+//! One function per use case; each runs in one transaction and writes its
+//! audit record in that transaction. No HTTP here.
+
+pub mod audit;
+pub mod backup;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod regions;
+pub mod sessions;
+pub mod setup;
+pub mod stats;
+pub mod store;
+pub mod units;
+pub mod users;
+pub mod xlsx;
+
+pub use error::{AppError, AppResult, FieldErrors};
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    shiminhua_core::audit::hex(bytes)
+}
+
+/// Where a request came from, for the audit trail.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    pub client_addr: String,
+}
+
+impl Origin {
+    pub fn cli() -> Origin {
+        Origin {
+            client_addr: "命令行".into(),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Figures for the home page (工作台), each read in the caller's scope.
+
+use crate::error::AppResult;
+use crate::store::{Db, Sql};
+use chrono::{DateTime, Duration, Utc};
+use shiminhua_core::auth::{Actor, Permission};
+
+#[derive(Clone, Debug, Default)]
+pub struct Workbench {
+    /// (level label, count) of the regions in view.
+    pub regions: Vec<(&'static str, i64)>,
+    pub units: Option<i64>,
+    pub taskforce_members: Option<i64>,
+    pub users_active: Option<i64>,
+    pub users_disabled: Option<i64>,
+    pub users_locked: Option<i64>,
+    pub sessions: Option<i64>,
+    pub audit_today: Option<i64>,
+    pub audit_failures_today: Option<i64>,
+}
+
+pub async fn workbench(db: &Db, actor: &Actor, now: DateTime<Utc>) -> AppResult<Workbench> {
+    let mut w = Workbench::default();
+    if actor.can(Permission::ViewRegions) {
+        for (level, n) in crate::regions::counts(db, actor).await? {
+            let label = match level {
+                1 => "省",
+                2 => "市",
+                3 => "区县",
+                4 => "乡镇（街道）",
+                _ => "村（社区）",
+            };
+            w.regions.push((label, n));
+        }
+        w.units = Some(crate::units::list(db, actor).await?.len() as i64);
+        w.taskforce_members = Some(crate::units::taskforce(db, actor).await?.len() as i64);
+    }
+    let mut tx = db.read().await?;
+    if actor.can(Permission::ManageUsers) {
+        w.users_active = Some(
+            tx.int(Sql::new("SELECT COUNT(*) FROM users WHERE disabled = $1").bind(false))
+                .await?,
+        );
+        w.users_disabled = Some(
+            tx.int(Sql::new("SELECT COUNT(*) FROM users WHERE disabled = $1").bind(true))
+                .await?,
+        );
+        w.users_locked = Some(
+            tx.int(Sql::new("SELECT COUNT(*) FROM users WHERE locked_until > $1").bind(now))
+                .await?,
+        );
+        w.sessions = Some(
+            tx.int(Sql::new(
+                "SELECT COUNT(*) FROM sessions WHERE stage = 'active'",
+            ))
+            .await?,
+        );
+    }
+    if actor.can(Permission::ViewAudit) {
+        // The day in China Standard Time (UTC+8).
+        let local = now + Duration::hours(8);
+        let midnight = local
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            - Duration::hours(8);
+        let from = midnight.timestamp_micros();
+        w.audit_today = Some(
+            tx.int(Sql::new("SELECT COUNT(*) FROM audit_log WHERE at_micros >= $1").bind(from))
+                .await?,
+        );
+        w.audit_failures_today = Some(
+            tx.int(
+                Sql::new("SELECT COUNT(*) FROM audit_log WHERE at_micros >= $1 AND success = $2")
+                    .bind(from)
+                    .bind(false),
+            )
+            .await?,
+        );
+    }
+    Ok(w)
+}

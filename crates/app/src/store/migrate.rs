@@ -1,0 +1,78 @@
+//! Embedded, append-only migrations: one folder per backend, same numbers.
+
+use super::{Db, Sql, Tx};
+use crate::error::{AppError, AppResult};
+use sm3::{Digest, Sm3};
+
+/// (version, name, SQLite script, PostgreSQL script). Append only: an applied
+/// migration whose text changed stops the program.
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../../migrations/postgres/0001_foundation.sql"),
+)];
+
+#[derive(sqlx::FromRow)]
+struct Applied {
+    version: i64,
+    checksum: String,
+}
+
+fn checksum(script: &str) -> String {
+    crate::hex(&Sm3::digest(script.as_bytes()))
+}
+
+pub(super) async fn run(db: &Db) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    if let Tx::Postgres(_) = tx {
+        // Two servers starting at once must not both migrate.
+        tx.exec(Sql::new(
+            "SELECT pg_advisory_xact_lock(7270500)::text IS NULL",
+        ))
+        .await?;
+    }
+    tx.exec(Sql::new(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL)",
+    ))
+    .await?;
+    let applied: Vec<Applied> = tx
+        .all(Sql::new(
+            "SELECT version, checksum FROM schema_migrations ORDER BY version",
+        ))
+        .await?;
+    if let Some(newest) = applied.last()
+        && newest.version > MIGRATIONS.last().map_or(0, |m| m.0)
+    {
+        return Err(AppError::Config(format!(
+            "数据库结构版本（{}）高于本程序支持的版本，请使用新版本程序。",
+            newest.version
+        )));
+    }
+    for &(version, name, sqlite, postgres) in MIGRATIONS {
+        let script = match tx.backend() {
+            super::Backend::Sqlite => sqlite,
+            super::Backend::Postgres => postgres,
+        };
+        let sum = checksum(script);
+        match applied.iter().find(|a| a.version == version) {
+            Some(a) if a.checksum == sum => {}
+            Some(_) => {
+                return Err(AppError::Config(format!(
+                    "第{version}号数据库迁移（{name}）与已执行的版本不一致，迁移文件只能追加不能修改。"
+                )));
+            }
+            None => {
+                tx.exec_script(script).await?;
+                tx.exec(
+                    Sql::new("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
+                        .bind(version)
+                        .bind(name)
+                        .bind(sum),
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await
+}

@@ -1,0 +1,591 @@
+//! The store: one code path over SQLite and PostgreSQL.
+//!
+//! Queries are written once, with `$N` placeholders (both drivers accept them),
+//! and run through [`Tx`], which dispatches to the backend's connection. The
+//! per-backend parts live here only: connection set-up, the migration folders
+//! and a few dialect helpers. See `docs/decisions/0001-storage.md`.
+
+mod migrate;
+
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use migrate::MIGRATIONS;
+
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A database URL whose `Debug`/`Display` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Parses `sqlite://PATH`, `sqlite::memory:` or `postgres://…`/`postgresql://…`.
+    pub fn parse(s: &str) -> AppResult<DatabaseUrl> {
+        let s = s.trim();
+        if s.starts_with("sqlite:")
+            || s.starts_with("postgres://")
+            || s.starts_with("postgresql://")
+        {
+            Ok(DatabaseUrl(s.to_string()))
+        } else {
+            Err(AppError::Config(
+                "数据库地址无法识别：只支持 sqlite:// 或 postgres:// 开头的地址。".into(),
+            ))
+        }
+    }
+
+    pub fn sqlite_file(path: &std::path::Path) -> DatabaseUrl {
+        DatabaseUrl(format!("sqlite://{}", path.display()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        if self.0.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
+    /// The SQLite file, when this is a file-backed SQLite URL.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self
+            .0
+            .strip_prefix("sqlite://")
+            .or_else(|| self.0.strip_prefix("sqlite:"))?;
+        let rest = rest.split('?').next().unwrap_or_default();
+        if rest.is_empty() || rest == ":memory:" {
+            None
+        } else {
+            Some(PathBuf::from(rest))
+        }
+    }
+
+    /// The URL itself, for handing to a driver or to `pg_dump`.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(s), Some(at)) if at > s => {
+                let userinfo = &self.0[s + 3..at];
+                let user = userinfo.split(':').next().unwrap_or_default();
+                let masked = if userinfo.contains(':') {
+                    format!("{user}:***")
+                } else {
+                    user.to_string()
+                };
+                format!("{}{}{}", &self.0[..s + 3], masked, &self.0[at..])
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// A connection pool on one of the two backends.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Db({})", self.backend().label())
+    }
+}
+
+/// Pool statistics for `/metrics`.
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: usize,
+}
+
+impl Db {
+    /// Connects and applies pending migrations.
+    pub async fn connect(url: &DatabaseUrl) -> AppResult<Db> {
+        let db = match url.backend() {
+            Backend::Sqlite => {
+                let memory = url.sqlite_path().is_none();
+                let opts = SqliteConnectOptions::from_str(url.expose())
+                    .map_err(|_| AppError::Config("SQLite 数据库地址格式不正确。".into()))?
+                    .create_if_missing(true)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .synchronous(SqliteSynchronous::Normal);
+                let opts = if memory {
+                    opts
+                } else {
+                    opts.journal_mode(SqliteJournalMode::Wal)
+                };
+                // An in-memory database lives in one connection; keep it open.
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(if memory { 1 } else { 8 })
+                    .min_connections(if memory { 1 } else { 0 })
+                    .idle_timeout(if memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(600))
+                    })
+                    .max_lifetime(if memory {
+                        None
+                    } else {
+                        Some(Duration::from_secs(3600))
+                    })
+                    .acquire_timeout(Duration::from_secs(15))
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| {
+                        AppError::Config(format!("无法打开 SQLite 数据库：{}。", brief(&e)))
+                    })?;
+                Db::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                let opts = PgConnectOptions::from_str(url.expose())
+                    .map_err(|_| AppError::Config("PostgreSQL 数据库地址格式不正确。".into()))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| {
+                        AppError::Config(format!(
+                            "无法连接 PostgreSQL 数据库（{}）：{}。",
+                            url.redacted(),
+                            brief(&e)
+                        ))
+                    })?;
+                Db::Postgres(pool)
+            }
+        };
+        migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write
+    /// lock at once, so that concurrent writers queue instead of failing.
+    pub async fn write(&self) -> AppResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Begins a read-only unit of work (a consistent snapshot on both backends).
+    pub async fn read(&self) -> AppResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        })
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        match self {
+            Db::Sqlite(p) => PoolStats {
+                size: p.size(),
+                idle: p.num_idle(),
+            },
+            Db::Postgres(p) => PoolStats {
+                size: p.size(),
+                idle: p.num_idle(),
+            },
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// The first line of a driver error, without connection details.
+fn brief(e: &sqlx::Error) -> String {
+    let s = e.to_string();
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// A bound value. Each variant encodes natively on both backends.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    I64(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+    Bytes(Option<Vec<u8>>),
+    Time(Option<DateTime<Utc>>),
+    Date(Option<NaiveDate>),
+}
+
+macro_rules! arg_from {
+    ($t:ty, $v:ident, $e:expr, $o:expr) => {
+        impl From<$t> for Arg {
+            fn from($v: $t) -> Arg {
+                $e
+            }
+        }
+        impl From<Option<$t>> for Arg {
+            fn from(o: Option<$t>) -> Arg {
+                $o(o)
+            }
+        }
+    };
+}
+arg_from!(i64, v, Arg::I64(Some(v)), Arg::I64);
+arg_from!(String, v, Arg::Text(Some(v)), Arg::Text);
+arg_from!(Vec<u8>, v, Arg::Bytes(Some(v)), Arg::Bytes);
+arg_from!(DateTime<Utc>, v, Arg::Time(Some(v)), Arg::Time);
+arg_from!(NaiveDate, v, Arg::Date(Some(v)), Arg::Date);
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Bool(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Arg {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<i32> for Arg {
+    fn from(v: i32) -> Arg {
+        Arg::I64(Some(i64::from(v)))
+    }
+}
+impl From<&[u8]> for Arg {
+    fn from(v: &[u8]) -> Arg {
+        Arg::Bytes(Some(v.to_vec()))
+    }
+}
+
+/// SQL text with its arguments. Text is only ever built from fixed fragments
+/// and `$N` placeholders; values always travel as bound arguments.
+#[derive(Clone, Debug, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Binds the next `$N` already written in the text.
+    pub fn bind(mut self, a: impl Into<Arg>) -> Sql {
+        self.args.push(a.into());
+        self
+    }
+
+    /// Appends a fixed fragment.
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `a`.
+    pub fn arg(&mut self, a: impl Into<Arg>) -> &mut Sql {
+        self.args.push(a.into());
+        let n = self.args.len();
+        self.text.push('$');
+        self.text.push_str(&n.to_string());
+        self
+    }
+
+    /// Appends `(col BETWEEN lo AND hi OR …)`; an empty list matches nothing.
+    pub fn in_ranges(&mut self, col: &str, ranges: &[(i64, i64)]) -> &mut Sql {
+        if ranges.is_empty() {
+            self.push("(1 = 0)");
+            return self;
+        }
+        self.push("(");
+        for (i, (lo, hi)) in ranges.iter().enumerate() {
+            if i > 0 {
+                self.push(" OR ");
+            }
+            self.push(col)
+                .push(" BETWEEN ")
+                .arg(*lo)
+                .push(" AND ")
+                .arg(*hi);
+        }
+        self.push(")");
+        self
+    }
+
+    /// Appends `LIMIT n OFFSET m`.
+    pub fn page(&mut self, limit: i64, offset: i64) -> &mut Sql {
+        self.push(" LIMIT ").arg(limit).push(" OFFSET ").arg(offset);
+        self
+    }
+
+    /// Appends another fragment with its own `$1…$k`, renumbering them.
+    pub fn append(&mut self, other: &Sql) -> &mut Sql {
+        let shift = self.args.len();
+        let mut chars = other.text.chars().peekable();
+        while let Some(c) = chars.next() {
+            self.text.push(c);
+            if c == '$' {
+                let mut n = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    n.push(*d);
+                    chars.next();
+                }
+                match n.parse::<usize>() {
+                    Ok(i) => self.text.push_str(&(i + shift).to_string()),
+                    Err(_) => self.text.push_str(&n),
+                }
+            }
+        }
+        self.args.extend(other.args.iter().cloned());
+        self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+                Arg::Bytes(v) => q.bind(v),
+                Arg::Time(v) => q.bind(v),
+                Arg::Date(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// A row type readable from both backends.
+pub trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+
+/// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn commit(self) -> AppResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Runs a statement; returns the number of rows affected.
+    pub async fn exec(&mut self, q: Sql) -> AppResult<u64> {
+        let text = AssertSqlSafe(q.text);
+        Ok(match self {
+            Tx::Sqlite(t) => bind_all!(sqlx::query(text), q.args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(t) => bind_all!(sqlx::query(text), q.args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub async fn all<T: Row>(&mut self, q: Sql) -> AppResult<Vec<T>> {
+        let text = AssertSqlSafe(q.text);
+        Ok(match self {
+            Tx::Sqlite(t) => {
+                bind_all!(sqlx::query_as::<_, T>(text), q.args)
+                    .fetch_all(&mut **t)
+                    .await?
+            }
+            Tx::Postgres(t) => {
+                bind_all!(sqlx::query_as::<_, T>(text), q.args)
+                    .fetch_all(&mut **t)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn opt<T: Row>(&mut self, q: Sql) -> AppResult<Option<T>> {
+        let text = AssertSqlSafe(q.text);
+        Ok(match self {
+            Tx::Sqlite(t) => {
+                bind_all!(sqlx::query_as::<_, T>(text), q.args)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
+            Tx::Postgres(t) => {
+                bind_all!(sqlx::query_as::<_, T>(text), q.args)
+                    .fetch_optional(&mut **t)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn one<T: Row>(&mut self, q: Sql) -> AppResult<T> {
+        self.opt(q).await?.ok_or(AppError::NotFound)
+    }
+
+    /// A single `i64` (counts, ids).
+    pub async fn int(&mut self, q: Sql) -> AppResult<i64> {
+        let (v,): (i64,) = self.one(q).await?;
+        Ok(v)
+    }
+
+    /// Serialises writers of the audit chain (PostgreSQL; SQLite's
+    /// `BEGIN IMMEDIATE` already does).
+    pub async fn lock_audit_chain(&mut self) -> AppResult<()> {
+        if let Tx::Postgres(_) = self {
+            self.exec(Sql::new(
+                "SELECT pg_advisory_xact_lock(7270501)::text IS NULL",
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs a script of several statements (migrations).
+    pub(crate) async fn exec_script(&mut self, script: &str) -> AppResult<()> {
+        let text = AssertSqlSafe(script.to_string());
+        match self {
+            Tx::Sqlite(t) => {
+                sqlx::raw_sql(text).execute(&mut **t).await?;
+            }
+            Tx::Postgres(t) => {
+                sqlx::raw_sql(text).execute(&mut **t).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a driver error is a unique-constraint violation.
+pub fn is_unique_violation(e: &AppError) -> bool {
+    matches!(e, AppError::Db(sqlx::Error::Database(d)) if d.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_debug_hides_the_password() {
+        let u = DatabaseUrl::parse("postgres://app:s3cret@db.local:5432/shm").unwrap();
+        assert_eq!(
+            format!("{u:?}"),
+            "DatabaseUrl(postgres://app:***@db.local:5432/shm)"
+        );
+        assert!(!u.to_string().contains("s3cret"));
+        assert_eq!(u.backend(), Backend::Postgres);
+        let s = DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap();
+        assert_eq!(s.sqlite_path(), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite::memory:").unwrap().sqlite_path(),
+            None
+        );
+        let e = DatabaseUrl::parse("mysql://root@localhost/x").unwrap_err();
+        assert!(e.to_string().contains("只支持"));
+    }
+
+    #[test]
+    fn sql_numbers_placeholders_in_order() {
+        let mut q = Sql::new("SELECT 1 FROM t WHERE a = ");
+        q.arg(1).push(" AND ");
+        q.in_ranges("code", &[(1, 2), (5, 9)]);
+        q.page(10, 20);
+        assert_eq!(
+            q.text(),
+            "SELECT 1 FROM t WHERE a = $1 AND (code BETWEEN $2 AND $3 OR code BETWEEN $4 AND $5) LIMIT $6 OFFSET $7"
+        );
+        let mut w = Sql::new(" AND b = ");
+        w.arg(3).push(" AND c IN ($1)");
+        let mut outer = Sql::new("x = ");
+        outer.arg(1).push(" AND y = ").arg(2);
+        outer.append(&w);
+        assert_eq!(outer.text(), "x = $1 AND y = $2 AND b = $3 AND c IN ($3)");
+        assert_eq!(outer.args.len(), 3);
+        let mut none = Sql::new("WHERE ");
+        none.in_ranges("code", &[]);
+        assert_eq!(none.text(), "WHERE (1 = 0)");
+    }
+}

@@ -1,0 +1,472 @@
+//! Roles (角色), permissions and data scope (数据范围).
+//!
+//! A user holds one or more roles; the permissions of the roles add up. The
+//! data scope is a set of grants, each a region subtree × a set of record kinds;
+//! grants add up as well.
+
+use crate::division::DivisionCode;
+use std::fmt;
+
+/// A role of DESIGN §2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// 系统管理员
+    Admin,
+    /// 专班领导
+    Lead,
+    /// 专班办公室
+    Office,
+    /// 部门
+    Department,
+    /// 区县/乡镇工作人员
+    Local,
+    /// 劳动保障监察员
+    Inspector,
+    /// 审计员
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Lead,
+        Role::Office,
+        Role::Department,
+        Role::Local,
+        Role::Inspector,
+        Role::Auditor,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Lead => "lead",
+            Role::Office => "office",
+            Role::Department => "dept",
+            Role::Local => "local",
+            Role::Inspector => "inspector",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::Lead => "专班领导",
+            Role::Office => "专班办公室",
+            Role::Department => "部门",
+            Role::Local => "区县/乡镇工作人员",
+            Role::Inspector => "劳动保障监察员",
+            Role::Auditor => "审计员",
+        }
+    }
+
+    /// Whether this role works on business data and therefore needs a data scope.
+    pub fn needs_scope(self) -> bool {
+        !matches!(self, Role::Admin | Role::Auditor)
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::Admin => &[ManageUsers, ManageSystem, ViewRegions, ViewUnits],
+            Role::Lead => &[ViewRegions, ViewUnits, ViewDashboard],
+            Role::Office => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, WriteRecords],
+            Role::Department => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, WriteRecords],
+            Role::Local => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, WriteRecords],
+            Role::Inspector => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii],
+            Role::Auditor => &[ViewAudit],
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label_zh())
+    }
+}
+
+/// What a role allows. Handlers demand these through typed extractors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Create, edit and disable accounts; assign roles and scopes.
+    ManageUsers,
+    /// Regions, units, plan file, holidays, backups.
+    ManageSystem,
+    ViewRegions,
+    ViewUnits,
+    /// Business figures (工作台, 目标督办).
+    ViewDashboard,
+    /// Read personal information (masked by default).
+    ReadPii,
+    /// Enter and import records.
+    WriteRecords,
+    /// Read and export the audit log.
+    ViewAudit,
+}
+
+/// A set of roles held by one user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoleSet(Vec<Role>);
+
+impl RoleSet {
+    pub fn new(mut roles: Vec<Role>) -> RoleSet {
+        roles.sort();
+        roles.dedup();
+        RoleSet(roles)
+    }
+
+    pub fn contains(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn allows(&self, p: Permission) -> bool {
+        self.0.iter().any(|r| r.permissions().contains(&p))
+    }
+
+    /// The roles' names joined for display and for the audit record.
+    pub fn label_zh(&self) -> String {
+        self.0
+            .iter()
+            .map(|r| r.label_zh())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    pub fn codes(&self) -> String {
+        self.0
+            .iter()
+            .map(|r| r.code())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// The kinds of records a scope grant covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// 农民工及随迁家属
+    Worker,
+    /// 就业
+    Employment,
+    /// 返乡创业
+    Venture,
+    /// 职业技能培训
+    Training,
+    /// 参保
+    Insurance,
+    /// 随迁子女就学
+    Schooling,
+    /// 住房保障
+    Housing,
+    /// 落户
+    Settlement,
+    /// 欠薪线索/案件
+    WageCase,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 9] = [
+        RecordKind::Worker,
+        RecordKind::Employment,
+        RecordKind::Venture,
+        RecordKind::Training,
+        RecordKind::Insurance,
+        RecordKind::Schooling,
+        RecordKind::Housing,
+        RecordKind::Settlement,
+        RecordKind::WageCase,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RecordKind::Worker => "worker",
+            RecordKind::Employment => "employment",
+            RecordKind::Venture => "venture",
+            RecordKind::Training => "training",
+            RecordKind::Insurance => "insurance",
+            RecordKind::Schooling => "schooling",
+            RecordKind::Housing => "housing",
+            RecordKind::Settlement => "settlement",
+            RecordKind::WageCase => "wage_case",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            RecordKind::Worker => "农民工信息",
+            RecordKind::Employment => "就业",
+            RecordKind::Venture => "返乡创业",
+            RecordKind::Training => "职业技能培训",
+            RecordKind::Insurance => "参保",
+            RecordKind::Schooling => "随迁子女就学",
+            RecordKind::Housing => "住房保障",
+            RecordKind::Settlement => "落户",
+            RecordKind::WageCase => "欠薪线索",
+        }
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// A set of record kinds, stored as a bit mask.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct KindSet(u16);
+
+impl KindSet {
+    pub fn all() -> KindSet {
+        RecordKind::ALL.into_iter().collect()
+    }
+
+    pub fn from_bits(bits: i64) -> KindSet {
+        KindSet((bits as u16) & KindSet::all().0)
+    }
+
+    pub fn bits(self) -> i64 {
+        i64::from(self.0)
+    }
+
+    pub fn contains(self, kind: RecordKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn is_all(self) -> bool {
+        self == KindSet::all()
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = RecordKind> {
+        RecordKind::ALL
+            .into_iter()
+            .filter(move |k| self.contains(*k))
+    }
+
+    pub fn label_zh(self) -> String {
+        if self.is_all() {
+            return "全部业务".to_string();
+        }
+        self.iter()
+            .map(|k| k.label_zh())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+impl FromIterator<RecordKind> for KindSet {
+    fn from_iter<I: IntoIterator<Item = RecordKind>>(iter: I) -> KindSet {
+        KindSet(iter.into_iter().fold(0, |acc, k| acc | k.bit()))
+    }
+}
+
+/// One grant of a data scope: a region subtree × record kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub region: DivisionCode,
+    pub kinds: KindSet,
+}
+
+/// The data scope of a user: the union of its grants. An empty scope sees nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    grants: Vec<Grant>,
+}
+
+impl Scope {
+    pub fn new(grants: Vec<Grant>) -> Scope {
+        Scope {
+            grants: grants.into_iter().filter(|g| !g.kinds.is_empty()).collect(),
+        }
+    }
+
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.grants.is_empty()
+    }
+
+    /// Whether any grant covers this region (for any record kind).
+    pub fn covers_region(&self, code: DivisionCode) -> bool {
+        self.grants.iter().any(|g| g.region.contains(code))
+    }
+
+    /// Whether records of `kind` in region `code` are inside the scope.
+    pub fn allows(&self, kind: RecordKind, code: DivisionCode) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.kinds.contains(kind) && g.region.contains(code))
+    }
+
+    /// Inclusive numeric ranges of division codes visible for any kind
+    /// (for `region_code BETWEEN lo AND hi` conditions over an index).
+    pub fn region_ranges(&self) -> Vec<(i64, i64)> {
+        merge_ranges(self.grants.iter().map(|g| g.region.subtree_range()))
+    }
+
+    /// Inclusive numeric ranges visible for one record kind.
+    pub fn ranges_for(&self, kind: RecordKind) -> Vec<(i64, i64)> {
+        merge_ranges(
+            self.grants
+                .iter()
+                .filter(|g| g.kinds.contains(kind))
+                .map(|g| g.region.subtree_range()),
+        )
+    }
+
+    /// Whether the scope covers every region of `other` (used when one user
+    /// grants scope to another: nobody hands out more than they hold).
+    pub fn covers_grant(&self, grant: &Grant) -> bool {
+        grant.kinds.iter().all(|k| self.allows(k, grant.region))
+    }
+}
+
+fn merge_ranges(ranges: impl Iterator<Item = (i64, i64)>) -> Vec<(i64, i64)> {
+    let mut v: Vec<(i64, i64)> = ranges.collect();
+    v.sort();
+    let mut out: Vec<(i64, i64)> = Vec::with_capacity(v.len());
+    for (lo, hi) in v {
+        match out.last_mut() {
+            Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+/// The signed-in person on whose behalf a use case runs.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: RoleSet,
+    pub scope: Scope,
+    /// The unit (责任单位) the user works for, if any.
+    pub unit_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn can(&self, p: Permission) -> bool {
+        self.roles.allows(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> DivisionCode {
+        DivisionCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn roles_round_trip_and_permissions() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_code(r.code()), Some(r));
+        }
+        assert_eq!(Role::from_code("root"), None);
+        // Separation of duties: the admin cannot read personal data, the auditor only reads the log.
+        assert!(!Role::Admin.permissions().contains(&Permission::ReadPii));
+        assert!(!Role::Admin.permissions().contains(&Permission::ViewAudit));
+        assert_eq!(Role::Auditor.permissions(), &[Permission::ViewAudit]);
+        let both = RoleSet::new(vec![Role::Admin, Role::Local, Role::Admin]);
+        assert!(both.allows(Permission::ReadPii));
+        assert!(both.allows(Permission::ManageUsers));
+        assert_eq!(both.iter().count(), 2);
+        assert_eq!(both.label_zh(), "系统管理员、区县/乡镇工作人员");
+    }
+
+    #[test]
+    fn kind_sets() {
+        let s: KindSet = [RecordKind::Schooling, RecordKind::Worker]
+            .into_iter()
+            .collect();
+        assert!(s.contains(RecordKind::Schooling));
+        assert!(!s.contains(RecordKind::Housing));
+        assert_eq!(KindSet::from_bits(s.bits()), s);
+        assert!(KindSet::all().is_all());
+        assert_eq!(KindSet::from_bits(-1), KindSet::all());
+        assert_eq!(s.label_zh(), "农民工信息、随迁子女就学");
+    }
+
+    #[test]
+    fn scope_is_a_union_of_subtrees_per_kind() {
+        let school: KindSet = [RecordKind::Schooling].into_iter().collect();
+        let scope = Scope::new(vec![
+            Grant {
+                region: code("341021"),
+                kinds: KindSet::all(),
+            },
+            Grant {
+                region: code("341022100"),
+                kinds: school,
+            },
+        ]);
+        assert!(scope.allows(RecordKind::Worker, code("341021100")));
+        assert!(scope.allows(RecordKind::Schooling, code("341022100")));
+        assert!(!scope.allows(RecordKind::Worker, code("341022100")));
+        assert!(!scope.allows(RecordKind::Worker, code("341022")));
+        assert!(!scope.covers_region(code("341000")));
+        assert!(scope.covers_region(code("341022100")));
+        assert_eq!(
+            scope.ranges_for(RecordKind::Worker),
+            vec![(341021000000, 341021999999)]
+        );
+        assert_eq!(scope.region_ranges().len(), 2);
+        assert!(Scope::default().region_ranges().is_empty());
+        assert!(!Scope::default().allows(RecordKind::Worker, code("341021")));
+    }
+
+    #[test]
+    fn overlapping_grants_merge() {
+        let scope = Scope::new(vec![
+            Grant {
+                region: code("341021100"),
+                kinds: KindSet::all(),
+            },
+            Grant {
+                region: code("341021"),
+                kinds: KindSet::all(),
+            },
+            Grant {
+                region: code("341022"),
+                kinds: KindSet::all(),
+            },
+        ]);
+        assert_eq!(
+            scope.region_ranges(),
+            vec![(341021000000, 341022999999)],
+            "adjacent and nested subtrees merge into one range"
+        );
+        assert!(scope.covers_grant(&Grant {
+            region: code("341021101"),
+            kinds: KindSet::all()
+        }));
+        assert!(!scope.covers_grant(&Grant {
+            region: code("341000"),
+            kinds: KindSet::all()
+        }));
+    }
+}
