@@ -92,9 +92,7 @@ struct Last {
 pub async fn record(tx: &mut Tx, now: DateTime<Utc>, who: &Who, ev: Event<'_>) -> AppResult<()> {
     tx.lock_audit_chain().await?;
     let last: Option<Last> = tx
-        .opt(Sql::new(
-            "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
-        ))
+        .opt(Sql::new("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
         .await?;
     let (seq, prev) = match last {
         Some(l) => (l.id + 1, l.hash),
@@ -140,9 +138,7 @@ pub async fn record(tx: &mut Tx, now: DateTime<Utc>, who: &Who, ev: Event<'_>) -
     // of the chain is detected as well.
     let head = format!("{seq}:{}", crate::hex(&hash));
     let n = tx
-        .exec(
-            Sql::new("UPDATE settings SET value = $1 WHERE key = 'audit_head'").bind(head.clone()),
-        )
+        .exec(Sql::new("UPDATE settings SET value = $1 WHERE key = 'audit_head'").bind(head.clone()))
         .await?;
     if n == 0 {
         tx.exec(Sql::new("INSERT INTO settings (key, value) VALUES ('audit_head', $1)").bind(head))
@@ -252,13 +248,7 @@ fn where_clause(f: &Filter) -> Sql {
 const COLUMNS: &str = "SELECT id, at, at_micros, actor_id, actor_name, role, action, object_kind, object_id, success, client_addr, detail, prev_hash, hash FROM audit_log";
 
 /// One page of the log, newest first, with the total count. Auditor only.
-pub async fn list(
-    db: &Db,
-    actor: &Actor,
-    f: &Filter,
-    limit: i64,
-    offset: i64,
-) -> AppResult<(Vec<AuditRow>, i64)> {
+pub async fn list(db: &Db, actor: &Actor, f: &Filter, limit: i64, offset: i64) -> AppResult<(Vec<AuditRow>, i64)> {
     require_auditor(actor)?;
     let mut tx = db.read().await?;
     let w = where_clause(f);
@@ -321,15 +311,11 @@ pub async fn verify(db: &Db) -> AppResult<Verdict> {
     let mut expected = 1i64;
     loop {
         let mut q = Sql::new(COLUMNS);
-        q.push(" WHERE id >= ")
-            .arg(expected)
-            .push(" ORDER BY id LIMIT 5000");
+        q.push(" WHERE id >= ").arg(expected).push(" ORDER BY id LIMIT 5000");
         let rows: Vec<AuditRow> = tx.all(q).await?;
         if rows.is_empty() {
             let head: Option<(String,)> = tx
-                .opt(Sql::new(
-                    "SELECT value FROM settings WHERE key = 'audit_head'",
-                ))
+                .opt(Sql::new("SELECT value FROM settings WHERE key = 'audit_head'"))
                 .await?;
             let head_id = head
                 .and_then(|(v,)| v.split(':').next().and_then(|n| n.parse::<i64>().ok()))

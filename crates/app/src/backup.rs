@@ -58,19 +58,15 @@ pub async fn backup(db: &Db, url: &DatabaseUrl, now: DateTime<Utc>, dest: &Path)
 /// PostgreSQL: `pg_restore --clean` into the configured database.
 pub async fn restore(url: &DatabaseUrl, src: &Path) -> AppResult<()> {
     if !src.is_file() {
-        return Err(AppError::Config(format!(
-            "备份文件 {} 不存在。",
-            src.display()
-        )));
+        return Err(AppError::Config(format!("备份文件 {} 不存在。", src.display())));
     }
     match url.sqlite_path() {
         Some(target) => {
             // Check the backup before touching anything.
             let probe = DatabaseUrl::sqlite_file(src);
-            let opts =
-                <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(probe.expose())
-                    .map_err(|_| AppError::Config("备份文件路径无效。".into()))?
-                    .read_only(true);
+            let opts = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(probe.expose())
+                .map_err(|_| AppError::Config("备份文件路径无效。".into()))?
+                .read_only(true);
             let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&opts)
                 .await
                 .map_err(|_| AppError::Config(format!("{} 不是有效的备份文件。", src.display())))?;
@@ -79,20 +75,15 @@ pub async fn restore(url: &DatabaseUrl, src: &Path) -> AppResult<()> {
                 .await;
             drop(conn);
             if ok.is_err() {
-                return Err(AppError::Config(format!(
-                    "{} 不是本系统的备份文件。",
-                    src.display()
-                )));
+                return Err(AppError::Config(format!("{} 不是本系统的备份文件。", src.display())));
             }
             let tmp = target.with_extension("db.restoring");
-            std::fs::copy(src, &tmp)
-                .map_err(|_| AppError::Config(format!("无法写入 {}。", tmp.display())))?;
+            std::fs::copy(src, &tmp).map_err(|_| AppError::Config(format!("无法写入 {}。", tmp.display())))?;
             for ext in ["db-wal", "db-shm"] {
                 let _ = std::fs::remove_file(target.with_extension(ext));
             }
-            std::fs::rename(&tmp, &target).map_err(|_| {
-                AppError::Config(format!("无法替换数据库文件 {}。", target.display()))
-            })?;
+            std::fs::rename(&tmp, &target)
+                .map_err(|_| AppError::Config(format!("无法替换数据库文件 {}。", target.display())))?;
             Ok(())
         }
         None if url.backend() == crate::store::Backend::Postgres => run_tool(
@@ -112,11 +103,10 @@ pub async fn restore(url: &DatabaseUrl, src: &Path) -> AppResult<()> {
 }
 
 fn run_tool(tool: &str, args: &[&str]) -> AppResult<()> {
-    let out = Command::new(tool).args(args).output().map_err(|_| {
-        AppError::Config(format!(
-            "找不到 {tool}，请安装 PostgreSQL 客户端工具后重试。"
-        ))
-    })?;
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .map_err(|_| AppError::Config(format!("找不到 {tool}，请安装 PostgreSQL 客户端工具后重试。")))?;
     if out.status.success() {
         Ok(())
     } else {

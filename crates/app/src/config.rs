@@ -141,20 +141,10 @@ fn read_file_config(path: &Path, required: bool) -> AppResult<FileConfig> {
                 .span()
                 .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
                 .unwrap_or(1);
-            AppError::Config(format!(
-                "配置文件 {} 第{}行有误：{}",
-                path.display(),
-                line,
-                e.message()
-            ))
+            AppError::Config(format!("配置文件 {} 第{}行有误：{}", path.display(), line, e.message()))
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-            Ok(FileConfig::default())
-        }
-        Err(_) => Err(AppError::Config(format!(
-            "无法读取配置文件 {}。",
-            path.display()
-        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
+        Err(_) => Err(AppError::Config(format!("无法读取配置文件 {}。", path.display()))),
     }
 }
 
@@ -170,10 +160,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| m.get(k).cloned()
     }
 
@@ -210,10 +197,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen, "0.0.0.0:80");
         assert_eq!(c.database.expose(), "postgres://u:pw@h/db");
-        assert!(
-            !format!("{c:?}").contains("pw@"),
-            "Debug must hide the password"
-        );
+        assert!(!format!("{c:?}").contains("pw@"), "Debug must hide the password");
 
         let over2 = Overrides {
             data_dir: Some(dir.clone()),

@@ -57,16 +57,10 @@ impl MasterKey {
     pub fn read(path: &Path) -> AppResult<Option<MasterKey>> {
         match std::fs::read_to_string(path) {
             Ok(s) => MasterKey::from_hex(&s).map(Some).ok_or_else(|| {
-                AppError::Config(format!(
-                    "密钥文件 {} 内容无效，应为64位十六进制字符。",
-                    path.display()
-                ))
+                AppError::Config(format!("密钥文件 {} 内容无效，应为64位十六进制字符。", path.display()))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(_) => Err(AppError::Config(format!(
-                "无法读取密钥文件 {}。",
-                path.display()
-            ))),
+            Err(_) => Err(AppError::Config(format!("无法读取密钥文件 {}。", path.display()))),
         }
     }
 
@@ -82,8 +76,7 @@ impl MasterKey {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let mut f = opts.open(path).map_err(fail)?;
-        std::io::Write::write_all(&mut f, format!("{}\n", key.to_hex()).as_bytes())
-            .map_err(fail)?;
+        std::io::Write::write_all(&mut f, format!("{}\n", key.to_hex()).as_bytes()).map_err(fail)?;
         Ok(key)
     }
 }
@@ -91,21 +84,15 @@ impl MasterKey {
 /// Checks the key against the fingerprint stored in the database, or
 /// records it when the database has none yet. `may_create` allows writing a
 /// new key file for a database that has no key yet (`init`).
-pub async fn load_for(
-    tx: &mut Tx,
-    path: &Path,
-    env_key: Option<String>,
-    may_create: bool,
-) -> AppResult<MasterKey> {
+pub async fn load_for(tx: &mut Tx, path: &Path, env_key: Option<String>, may_create: bool) -> AppResult<MasterKey> {
     let stored: Option<(String,)> = tx
-        .opt(Sql::new(
-            "SELECT value FROM settings WHERE key = 'key_fingerprint'",
-        ))
+        .opt(Sql::new("SELECT value FROM settings WHERE key = 'key_fingerprint'"))
         .await?;
     let key = match env_key {
-        Some(h) => Some(MasterKey::from_hex(&h).ok_or_else(|| {
-            AppError::Config("环境变量 SHIMINHUA_KEY 无效，应为64位十六进制字符。".into())
-        })?),
+        Some(h) => Some(
+            MasterKey::from_hex(&h)
+                .ok_or_else(|| AppError::Config("环境变量 SHIMINHUA_KEY 无效，应为64位十六进制字符。".into()))?,
+        ),
         None => MasterKey::read(path)?,
     };
     match (key, stored) {
@@ -129,11 +116,8 @@ pub async fn load_for(
                     )));
                 }
             };
-            tx.exec(
-                Sql::new("INSERT INTO settings (key, value) VALUES ('key_fingerprint', $1)")
-                    .bind(k.fingerprint()),
-            )
-            .await?;
+            tx.exec(Sql::new("INSERT INTO settings (key, value) VALUES ('key_fingerprint', $1)").bind(k.fingerprint()))
+                .await?;
             Ok(k)
         }
     }

@@ -94,21 +94,8 @@ pub async fn load_seed(tx: &mut Tx, now: DateTime<Utc>) -> AppResult<usize> {
         let bad = || AppError::Internal(format!("division seed line {}", i + 1));
         let code = DivisionCode::parse(cols.first().ok_or_else(bad)?).map_err(|_| bad())?;
         let name = cols.get(2).ok_or_else(bad)?.trim().to_string();
-        let unit_type = cols
-            .get(5)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default();
-        upsert(
-            tx,
-            now,
-            &NewRegion {
-                code,
-                name,
-                unit_type,
-            },
-            "seed",
-        )
-        .await?;
+        let unit_type = cols.get(5).map(|s| s.trim().to_string()).unwrap_or_default();
+        upsert(tx, now, &NewRegion { code, name, unit_type }, "seed").await?;
         n += 1;
     }
     Ok(n)
@@ -270,16 +257,10 @@ pub async fn tree(db: &Db, actor: &Actor, max_level: i64) -> AppResult<Vec<Regio
 }
 
 /// One region with its children, if the actor may see it.
-pub async fn get(
-    db: &Db,
-    actor: &Actor,
-    code: DivisionCode,
-) -> AppResult<(RegionRow, Vec<RegionRow>, Vec<RegionRow>)> {
+pub async fn get(db: &Db, actor: &Actor, code: DivisionCode) -> AppResult<(RegionRow, Vec<RegionRow>, Vec<RegionRow>)> {
     let ranges = visible(actor)?;
     if let Some(r) = &ranges
-        && !r
-            .iter()
-            .any(|(lo, hi)| (*lo..=*hi).contains(&code.as_i64()))
+        && !r.iter().any(|(lo, hi)| (*lo..=*hi).contains(&code.as_i64()))
     {
         return Err(AppError::NotFound);
     }

@@ -68,13 +68,7 @@ fn token_hash(token: &str) -> Vec<u8> {
 }
 
 /// Creates a session and returns its token.
-pub async fn create(
-    db: &Db,
-    user_id: i64,
-    stage: Stage,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> AppResult<String> {
+pub async fn create(db: &Db, user_id: i64, stage: Stage, origin: &Origin, now: DateTime<Utc>) -> AppResult<String> {
     let token = random_token();
     let mut tx = db.write().await?;
     tx.exec(
@@ -102,12 +96,7 @@ struct SessionRow {
 }
 
 /// Looks a session up, ending it when idle too long or its user is disabled.
-pub async fn load(
-    db: &Db,
-    token: &str,
-    now: DateTime<Utc>,
-    idle_minutes: i64,
-) -> AppResult<Result<Session, Gone>> {
+pub async fn load(db: &Db, token: &str, now: DateTime<Utc>, idle_minutes: i64) -> AppResult<Result<Session, Gone>> {
     let hash = token_hash(token);
     let mut tx = db.read().await?;
     let row: Option<SessionRow> = tx
@@ -177,10 +166,7 @@ pub async fn destroy(db: &Db, token: &str) -> AppResult<()> {
 pub async fn sweep(db: &Db, now: DateTime<Utc>, idle_minutes: i64) -> AppResult<u64> {
     let mut tx = db.write().await?;
     let n = tx
-        .exec(
-            Sql::new("DELETE FROM sessions WHERE last_seen < $1")
-                .bind(now - Duration::minutes(idle_minutes)),
-        )
+        .exec(Sql::new("DELETE FROM sessions WHERE last_seen < $1").bind(now - Duration::minutes(idle_minutes)))
         .await?;
     tx.commit().await?;
     Ok(n)

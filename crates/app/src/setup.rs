@@ -18,23 +18,16 @@ pub async fn connect(config: &Config) -> AppResult<Db> {
         && let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir)
-            .map_err(|_| AppError::Config(format!("无法创建数据目录 {}。", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|_| AppError::Config(format!("无法创建数据目录 {}。", dir.display())))?;
     }
     Db::connect(&config.database).await
 }
 
 /// Opens the database and checks the key; `init` may create a missing key.
-pub async fn open(
-    config: &Config,
-    may_create_key: bool,
-    now: DateTime<Utc>,
-) -> AppResult<(Db, MasterKey)> {
+pub async fn open(config: &Config, may_create_key: bool, now: DateTime<Utc>) -> AppResult<(Db, MasterKey)> {
     let db = connect(config).await?;
     let mut tx = db.write().await?;
-    let env_key = std::env::var("SHIMINHUA_KEY")
-        .ok()
-        .filter(|k| !k.is_empty());
+    let env_key = std::env::var("SHIMINHUA_KEY").ok().filter(|k| !k.is_empty());
     let key = keys::load_for(&mut tx, &config.key_file, env_key, may_create_key).await?;
     let _ = now;
     tx.commit().await?;
@@ -83,9 +76,7 @@ pub async fn init(
     report.regions = crate::regions::load_seed(&mut tx, now).await?;
     report.units = crate::units::load_seed(&mut tx).await?;
     let admins = tx
-        .int(Sql::new(
-            "SELECT COUNT(*) FROM user_roles WHERE role = 'admin'",
-        ))
+        .int(Sql::new("SELECT COUNT(*) FROM user_roles WHERE role = 'admin'"))
         .await?;
     let who = Who::system(&Origin::cli());
     if admins == 0 {
@@ -113,10 +104,7 @@ pub async fn init(
         &mut tx,
         now,
         &who,
-        Event::ok("system.init", "system", "").detail(format!(
-            "regions={}; units={}",
-            report.regions, report.units
-        )),
+        Event::ok("system.init", "system", "").detail(format!("regions={}; units={}", report.regions, report.units)),
     )
     .await?;
     tx.commit().await?;
@@ -132,45 +120,53 @@ pub struct DemoAccount {
     pub password: String,
 }
 
-/// The demo accounts: (user name, name, role, unit code, scope region).
-pub const DEMO_ACCOUNTS: &[(&str, &str, Role, Option<&str>, Option<&str>)] = &[
-    ("demo.admin", "演示管理员", Role::Admin, None, None),
-    (
+/// One demo account: user name, name, role, unit code, scope region.
+pub struct DemoSpec(
+    &'static str,
+    &'static str,
+    Role,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+pub const DEMO_ACCOUNTS: &[DemoSpec] = &[
+    DemoSpec("demo.admin", "演示管理员", Role::Admin, None, None),
+    DemoSpec(
         "demo.lead",
         "演示专班领导",
         Role::Lead,
         Some("341000-rsj"),
         Some("341000"),
     ),
-    (
+    DemoSpec(
         "demo.office",
         "演示专班办公室",
         Role::Office,
         Some("341000-rsj"),
         Some("341000"),
     ),
-    (
+    DemoSpec(
         "demo.jyj",
         "演示市教育局",
         Role::Department,
         Some("341000-jyj"),
         Some("341000"),
     ),
-    (
+    DemoSpec(
         "demo.shexian",
         "演示歙县人社局",
         Role::Local,
         Some("341021-rsj"),
         Some("341021"),
     ),
-    (
+    DemoSpec(
         "demo.inspector",
         "演示徽州区监察员",
         Role::Inspector,
         Some("341004-rsj"),
         Some("341004"),
     ),
-    ("demo.auditor", "演示审计员", Role::Auditor, None, None),
+    DemoSpec("demo.auditor", "演示审计员", Role::Auditor, None, None),
 ];
 
 /// Creates the demo accounts if missing and gives each a fresh password,
@@ -179,7 +175,7 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role, Option<&str>, Option<&str>)] = &[
 pub async fn demo_accounts(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoAccount>> {
     let mut out = Vec::new();
     let who = Who::system(&Origin::cli());
-    for &(username, display, role, unit, region) in DEMO_ACCOUNTS {
+    for &DemoSpec(username, display, role, unit, region) in DEMO_ACCOUNTS {
         let password = users::one_time_password();
         let hash = users::hash_password(&password).await?;
         let mut tx = db.write().await?;
@@ -206,8 +202,7 @@ pub async fn demo_accounts(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoAcc
                 };
                 let grants = match region {
                     Some(r) => vec![Grant {
-                        region: DivisionCode::parse(r)
-                            .map_err(|e| AppError::Internal(e.to_string()))?,
+                        region: DivisionCode::parse(r).map_err(|e| AppError::Internal(e.to_string()))?,
                         kinds: KindSet::all(),
                     }],
                     None => vec![],
@@ -224,8 +219,7 @@ pub async fn demo_accounts(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoAcc
                     &mut tx,
                     now,
                     &who,
-                    Event::ok("user.create", "user", id)
-                        .detail(format!("demo; username={username}")),
+                    Event::ok("user.create", "user", id).detail(format!("demo; username={username}")),
                 )
                 .await?;
             }
@@ -243,11 +237,7 @@ pub async fn demo_accounts(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoAcc
 
 /// Whether `init` has run on this database.
 pub async fn is_initialised(db: &Db) -> AppResult<bool> {
-    let n = db
-        .read()
-        .await?
-        .int(Sql::new("SELECT COUNT(*) FROM regions"))
-        .await?;
+    let n = db.read().await?.int(Sql::new("SELECT COUNT(*) FROM regions")).await?;
     Ok(n > 0)
 }
 

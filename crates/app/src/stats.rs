@@ -50,21 +50,14 @@ pub async fn workbench(db: &Db, actor: &Actor, now: DateTime<Utc>) -> AppResult<
                 .await?,
         );
         w.sessions = Some(
-            tx.int(Sql::new(
-                "SELECT COUNT(*) FROM sessions WHERE stage = 'active'",
-            ))
-            .await?,
+            tx.int(Sql::new("SELECT COUNT(*) FROM sessions WHERE stage = 'active'"))
+                .await?,
         );
     }
     if actor.can(Permission::ViewAudit) {
         // The day in China Standard Time (UTC+8).
         let local = now + Duration::hours(8);
-        let midnight = local
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc()
-            - Duration::hours(8);
+        let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(8);
         let from = midnight.timestamp_micros();
         w.audit_today = Some(
             tx.int(Sql::new("SELECT COUNT(*) FROM audit_log WHERE at_micros >= $1").bind(from))

@@ -39,9 +39,7 @@ fn seed_err(what: &str, line: usize) -> AppError {
 /// (idempotent: existing rows are kept).
 pub async fn load_seed(tx: &mut Tx) -> AppResult<usize> {
     let counties: Vec<(i64, String)> = tx
-        .all(Sql::new(
-            "SELECT code, name FROM regions WHERE level = 3 ORDER BY code",
-        ))
+        .all(Sql::new("SELECT code, name FROM regions WHERE level = 3 ORDER BY code"))
         .await?;
     let city = DivisionCode::parse(crate::regions::CITY_CODE).map_err(|_| seed_err("city", 0))?;
     let mut n = 0;
@@ -78,9 +76,7 @@ pub async fn load_seed(tx: &mut Tx) -> AppResult<usize> {
             n += 1;
         }
     }
-    let existing = tx
-        .int(Sql::new("SELECT COUNT(*) FROM taskforce_members"))
-        .await?;
+    let existing = tx.int(Sql::new("SELECT COUNT(*) FROM taskforce_members")).await?;
     if existing == 0 {
         for (i, line) in TASKFORCE_CSV.lines().enumerate().skip(1) {
             let c: Vec<&str> = line.split(',').map(str::trim).collect();

@@ -16,8 +16,7 @@ use shiminhua_core::totp::TotpSecret;
 
 /// The one message for every sign-in failure: it never tells whether the
 /// user exists, the password was wrong or the account is locked.
-pub const LOGIN_FAILED: &str =
-    "用户名或密码错误，或账户已被暂时锁定。连续失败5次将锁定15分钟，请稍后再试。";
+pub const LOGIN_FAILED: &str = "用户名或密码错误，或账户已被暂时锁定。连续失败5次将锁定15分钟，请稍后再试。";
 
 pub async fn hash_password(pw: &str) -> AppResult<String> {
     let pw = pw.to_string();
@@ -33,13 +32,9 @@ pub async fn hash_password(pw: &str) -> AppResult<String> {
 
 pub async fn verify_password(pw: &str, hash: &str) -> bool {
     let (pw, hash) = (pw.to_string(), hash.to_string());
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(pw.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || Argon2::default().verify_password(pw.as_bytes(), hash.as_str()).is_ok())
+        .await
+        .unwrap_or(false)
 }
 
 /// A random one-time password that satisfies the policy (no look-alike characters).
@@ -107,10 +102,7 @@ pub(crate) async fn roles_of(tx: &mut Tx, id: i64) -> AppResult<RoleSet> {
 
 pub(crate) async fn grants_of(tx: &mut Tx, id: i64) -> AppResult<Vec<Grant>> {
     let rows: Vec<(i64, i64)> = tx
-        .all(
-            Sql::new("SELECT region_code, kinds FROM user_scopes WHERE user_id = $1 ORDER BY id")
-                .bind(id),
-        )
+        .all(Sql::new("SELECT region_code, kinds FROM user_scopes WHERE user_id = $1 ORDER BY id").bind(id))
         .await?;
     Ok(rows
         .into_iter()
@@ -144,11 +136,7 @@ pub async fn load_actor(tx: &mut Tx, id: i64) -> AppResult<Actor> {
 }
 
 fn require(actor: &Actor, p: Permission) -> AppResult<()> {
-    if actor.can(p) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    if actor.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
 /// What an administrator enters for a user.
@@ -171,10 +159,7 @@ fn validate_form(f: &UserForm, errs: &mut FieldErrors) {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
     {
-        errs.add(
-            "username",
-            "用户名应为3至32位字母、数字、下划线、点或连字符",
-        );
+        errs.add("username", "用户名应为3至32位字母、数字、下划线、点或连字符");
     }
     let dn = f.display_name.trim();
     if dn.is_empty() {
@@ -279,12 +264,10 @@ pub(crate) async fn insert_user(
         })?;
     write_roles_and_scopes(tx, id, f).await?;
     tx.exec(
-        Sql::new(
-            "INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(password_hash)
-        .bind(now),
+        Sql::new("INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(password_hash)
+            .bind(now),
     )
     .await?;
     Ok(id)
@@ -311,11 +294,7 @@ pub async fn create(
         &mut tx,
         now,
         &Who::actor(actor, origin),
-        Event::ok("user.create", "user", id).detail(format!(
-            "username={}; {}",
-            f.username.trim(),
-            describe(&f)
-        )),
+        Event::ok("user.create", "user", id).detail(format!("username={}; {}", f.username.trim(), describe(&f))),
     )
     .await?;
     tx.commit().await?;
@@ -344,10 +323,7 @@ pub async fn update(
     let roles_changed = old_roles != new_roles;
     let scopes_changed = old_grants != f.grants;
     if id == actor.user_id && (roles_changed || scopes_changed) {
-        errs.add(
-            "roles",
-            "不能修改自己的角色和数据范围，请由另一位系统管理员操作",
-        );
+        errs.add("roles", "不能修改自己的角色和数据范围，请由另一位系统管理员操作");
     }
     if f.username.trim() != old.username {
         errs.add("username", "用户名创建后不能修改");
@@ -426,29 +402,13 @@ pub async fn set_disabled(
         tx.exec(Sql::new("DELETE FROM sessions WHERE user_id = $1").bind(id))
             .await?;
     }
-    let action = if disabled {
-        "user.disable"
-    } else {
-        "user.enable"
-    };
-    audit::record(
-        &mut tx,
-        now,
-        &Who::actor(actor, origin),
-        Event::ok(action, "user", id),
-    )
-    .await?;
+    let action = if disabled { "user.disable" } else { "user.enable" };
+    audit::record(&mut tx, now, &Who::actor(actor, origin), Event::ok(action, "user", id)).await?;
     tx.commit().await
 }
 
 /// Gives an account a new one-time password (returned once), unlocks it and ends its sessions.
-pub async fn reset_password(
-    db: &Db,
-    actor: &Actor,
-    origin: &Origin,
-    now: DateTime<Utc>,
-    id: i64,
-) -> AppResult<String> {
+pub async fn reset_password(db: &Db, actor: &Actor, origin: &Origin, now: DateTime<Utc>, id: i64) -> AppResult<String> {
     require(actor, Permission::ManageUsers)?;
     let pw = one_time_password();
     let hash = hash_password(&pw).await?;
@@ -466,13 +426,7 @@ pub async fn reset_password(
     Ok(pw)
 }
 
-async fn set_password_hash(
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    id: i64,
-    hash: &str,
-    must_change: bool,
-) -> AppResult<()> {
+async fn set_password_hash(tx: &mut Tx, now: DateTime<Utc>, id: i64, hash: &str, must_change: bool) -> AppResult<()> {
     tx.exec(
         Sql::new(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = $3, failed_count = 0, locked_until = NULL, updated_at = $2, version = version + 1 WHERE id = $4",
@@ -486,12 +440,10 @@ async fn set_password_hash(
     tx.exec(Sql::new("DELETE FROM sessions WHERE user_id = $1").bind(id))
         .await?;
     tx.exec(
-        Sql::new(
-            "INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(hash)
-        .bind(now),
+        Sql::new("INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(hash)
+            .bind(now),
     )
     .await?;
     Ok(())
@@ -524,12 +476,10 @@ pub async fn disable_cli(db: &Db, now: DateTime<Utc>, username: &str) -> AppResu
         .await?
         .ok_or_else(|| AppError::Config(format!("用户 {username} 不存在。")))?;
     tx.exec(
-        Sql::new(
-            "UPDATE users SET disabled = $1, updated_at = $2, version = version + 1 WHERE id = $3",
-        )
-        .bind(true)
-        .bind(now)
-        .bind(u.id),
+        Sql::new("UPDATE users SET disabled = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+            .bind(true)
+            .bind(now)
+            .bind(u.id),
     )
     .await?;
     tx.exec(Sql::new("DELETE FROM sessions WHERE user_id = $1").bind(u.id))
@@ -572,15 +522,19 @@ pub async fn add_cli(
         &mut tx,
         now,
         &Who::system(&Origin::cli()),
-        Event::ok("user.create", "user", id).detail(format!(
-            "username={}; {}",
-            f.username.trim(),
-            describe(&f)
-        )),
+        Event::ok("user.create", "user", id).detail(format!("username={}; {}", f.username.trim(), describe(&f))),
     )
     .await?;
     tx.commit().await?;
     Ok((id, pw))
+}
+
+/// What a user types to change their password.
+#[derive(Clone, Copy, Debug)]
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a str,
+    pub confirm: &'a str,
 }
 
 /// The user's own password change: checks the current password, the policy and the history.
@@ -590,10 +544,9 @@ pub async fn change_password(
     origin: &Origin,
     now: DateTime<Utc>,
     policy: &PasswordPolicy,
-    current: &str,
-    new: &str,
-    confirm: &str,
+    input: &PasswordChange<'_>,
 ) -> AppResult<()> {
+    let PasswordChange { current, new, confirm } = *input;
     let mut tx = db.read().await?;
     let u = get_row(&mut tx, user_id).await?;
     let history: Vec<(String,)> = tx
@@ -628,25 +581,13 @@ pub async fn change_password(
         client_addr: origin.client_addr.clone(),
     };
     if !errs.is_empty() {
-        audit::record_alone(
-            db,
-            now,
-            &who,
-            Event::failed("password.change", "user", u.id),
-        )
-        .await?;
+        audit::record_alone(db, now, &who, Event::failed("password.change", "user", u.id)).await?;
         return Err(AppError::Validation(errs));
     }
     let hash = hash_password(new).await?;
     let mut tx = db.write().await?;
     set_password_hash(&mut tx, now, u.id, &hash, false).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &who,
-        Event::ok("password.change", "user", u.id),
-    )
-    .await?;
+    audit::record(&mut tx, now, &who, Event::ok("password.change", "user", u.id)).await?;
     tx.commit().await
 }
 
@@ -669,6 +610,15 @@ pub struct SignIn {
     pub next: NextStep,
 }
 
+/// The rules sign-in applies.
+#[derive(Clone, Copy, Debug)]
+pub struct Rules<'a> {
+    pub security: &'a Security,
+    pub policy: &'a PasswordPolicy,
+    /// The server runs with `--demo`.
+    pub demo: bool,
+}
+
 /// Checks a user name and password, with lockout. Every outcome is audited.
 /// `demo` is true when the server runs with `--demo`: demo accounts then skip
 /// the forced change and the second factor.
@@ -676,12 +626,15 @@ pub async fn authenticate(
     db: &Db,
     origin: &Origin,
     now: DateTime<Utc>,
-    sec: &Security,
-    policy: &PasswordPolicy,
-    demo: bool,
+    rules: &Rules<'_>,
     username: &str,
     password: &str,
 ) -> AppResult<SignIn> {
+    let Rules {
+        security: sec,
+        policy,
+        demo,
+    } = *rules;
     let username = username.trim();
     let mut tx = db.read().await?;
     let user = if username.is_empty() {
@@ -694,13 +647,7 @@ pub async fn authenticate(
     let Some(u) = user else {
         // Spend the same time as for a real account.
         let _ = verify_password(password, DUMMY_HASH).await;
-        audit::record_alone(
-            db,
-            now,
-            &who,
-            Event::failed("login", "user", "").detail("unknown user"),
-        )
-        .await?;
+        audit::record_alone(db, now, &who, Event::failed("login", "user", "").detail("unknown user")).await?;
         return Err(AppError::Auth(LOGIN_FAILED.into()));
     };
     let locked = u.locked_until.is_some_and(|t| t > now);
@@ -717,35 +664,14 @@ pub async fn authenticate(
         if !locked && !u.disabled {
             note_failure(&mut tx, now, sec, u.id).await?;
         }
-        audit::record(
-            &mut tx,
-            now,
-            &who,
-            Event::failed("login", "user", u.id).detail(reason),
-        )
-        .await?;
+        audit::record(&mut tx, now, &who, Event::failed("login", "user", u.id).detail(reason)).await?;
         tx.commit().await?;
         return Err(AppError::Auth(LOGIN_FAILED.into()));
     }
-    tx.exec(
-        Sql::new("UPDATE users SET failed_count = 0, locked_until = NULL WHERE id = $1").bind(u.id),
-    )
-    .await?;
+    tx.exec(Sql::new("UPDATE users SET failed_count = 0, locked_until = NULL WHERE id = $1").bind(u.id))
+        .await?;
     let roles = roles_of(&mut tx, u.id).await?;
-    let skip = demo && u.demo;
-    let next = if skip {
-        NextStep::Done
-    } else if u.must_change_password {
-        NextStep::ChangePassword { expired: false }
-    } else if policy.is_expired(u.password_changed_at, now) {
-        NextStep::ChangePassword { expired: true }
-    } else if u.totp_secret.is_some() {
-        NextStep::Totp
-    } else if roles.contains(Role::Admin) {
-        NextStep::EnrolTotp
-    } else {
-        NextStep::Done
-    };
+    let next = next_step(&u, &roles, policy, now, demo);
     let who = Who {
         actor_id: Some(u.id),
         role: roles.codes(),
@@ -757,18 +683,41 @@ pub async fn authenticate(
         NextStep::EnrolTotp => "must enrol second factor",
         NextStep::ChangePassword { .. } => "must change password",
     };
-    audit::record(
-        &mut tx,
-        now,
-        &who,
-        Event::ok("login", "user", u.id).detail(detail),
-    )
-    .await?;
+    audit::record(&mut tx, now, &who, Event::ok("login", "user", u.id).detail(detail)).await?;
     tx.commit().await?;
-    Ok(SignIn {
-        user_id: u.id,
-        next,
-    })
+    Ok(SignIn { user_id: u.id, next })
+}
+
+/// What a user who proved their password must do next.
+fn next_step(u: &UserRow, roles: &RoleSet, policy: &PasswordPolicy, now: DateTime<Utc>, demo: bool) -> NextStep {
+    if demo && u.demo {
+        NextStep::Done
+    } else if u.must_change_password {
+        NextStep::ChangePassword { expired: false }
+    } else if policy.is_expired(u.password_changed_at, now) {
+        NextStep::ChangePassword { expired: true }
+    } else if u.totp_secret.is_some() {
+        NextStep::Totp
+    } else if roles.contains(Role::Admin) {
+        NextStep::EnrolTotp
+    } else {
+        NextStep::Done
+    }
+}
+
+/// The next step of a user who is part-way through signing in (after a
+/// forced password change, say).
+pub async fn next_step_for(
+    db: &Db,
+    user_id: i64,
+    policy: &PasswordPolicy,
+    now: DateTime<Utc>,
+    demo: bool,
+) -> AppResult<NextStep> {
+    let mut tx = db.read().await?;
+    let u = get_row(&mut tx, user_id).await?;
+    let roles = roles_of(&mut tx, user_id).await?;
+    Ok(next_step(&u, &roles, policy, now, demo))
 }
 
 async fn note_failure(tx: &mut Tx, now: DateTime<Utc>, sec: &Security, id: i64) -> AppResult<()> {
@@ -787,7 +736,8 @@ async fn note_failure(tx: &mut Tx, now: DateTime<Utc>, sec: &Security, id: i64) 
 }
 
 /// An argon2id hash of a random string, verified against for unknown users.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2hpbWluaHVhLWR1bW15$8f2GgUyJg2pX6mJ2n4wq0m2mQ0jD7m6QyJb3vZ0a3o8";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2hpbWluaHVhLWR1bW15$8f2GgUyJg2pX6mJ2n4wq0m2mQ0jD7m6QyJb3vZ0a3o8";
 
 /// Checks a TOTP code for a user who passed the password step.
 pub async fn verify_totp(
@@ -806,10 +756,7 @@ pub async fn verify_totp(
         role: roles_of(&mut tx, u.id).await?.codes(),
         client_addr: origin.client_addr.clone(),
     };
-    let secret = u
-        .totp_secret
-        .as_ref()
-        .map(|s| TotpSecret::from_bytes(s.clone()));
+    let secret = u.totp_secret.as_ref().map(|s| TotpSecret::from_bytes(s.clone()));
     let matched = secret.and_then(|s| s.verify(code, now.timestamp(), 1));
     let fresh = matched.filter(|step| u.totp_last_step.is_none_or(|last| *step > last));
     let locked = u.locked_until.is_some_and(|t| t > now);
@@ -828,13 +775,7 @@ pub async fn verify_totp(
             if !locked {
                 note_failure(&mut tx, now, sec, u.id).await?;
             }
-            audit::record(
-                &mut tx,
-                now,
-                &who,
-                Event::failed("login.totp", "user", u.id),
-            )
-            .await?;
+            audit::record(&mut tx, now, &who, Event::failed("login.totp", "user", u.id)).await?;
             tx.commit().await?;
             Err(AppError::field(
                 "code",

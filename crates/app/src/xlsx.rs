@@ -11,9 +11,7 @@ fn err(e: rust_xlsxwriter::XlsxError) -> AppError {
 
 /// Times are shown in China Standard Time.
 pub fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    (t + Duration::hours(8))
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    (t + Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// The audit log as a workbook: one row per record, hashes included.
@@ -37,8 +35,7 @@ pub fn audit_workbook(rows: &[AuditRow]) -> AppResult<Vec<u8>> {
         "哈希",
     ];
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(err)?;
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
     }
     for (i, r) in rows.iter().enumerate() {
         let row = (i + 1) as u32;

@@ -1,1 +1,349 @@
-fn main() {}
+//! `shiminhua`: the one binary (serve, init, user administration, backup,
+//! restore, audit verification). Messages to the operator are in Chinese.
+
+use clap::{Args, Parser, Subcommand};
+use shiminhua_app::clock::Clock;
+use shiminhua_app::config::{Config, Overrides};
+use shiminhua_app::users::UserForm;
+use shiminhua_app::{AppError, audit, backup, setup, users};
+use shiminhua_core::auth::{Grant, KindSet, Role};
+use shiminhua_core::division::DivisionCode;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// 县域农民工市民化信息平台（市民化）
+#[derive(Parser)]
+#[command(
+    name = "shiminhua",
+    version,
+    about = "县域农民工市民化质量提升行动信息与督办平台",
+    disable_help_subcommand = true
+)]
+struct Cli {
+    /// 数据目录（SQLite 数据库、密钥文件、配置文件所在目录），默认 ./shiminhua-data
+    #[arg(long, global = true, env = "SHIMINHUA_DATA_DIR", value_name = "目录")]
+    data_dir: Option<PathBuf>,
+    /// 数据库地址：sqlite://文件路径 或 postgres://用户@主机/库名
+    #[arg(
+        long,
+        global = true,
+        env = "SHIMINHUA_DATABASE_URL",
+        value_name = "地址",
+        hide_env_values = true
+    )]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 初始化：建库、加载行政区划和责任单位、创建系统管理员（可重复执行）
+    Init,
+    /// 启动网页服务
+    Serve(ServeArgs),
+    /// 用户管理
+    #[command(subcommand)]
+    User(UserCmd),
+    /// 备份数据库到文件（SQLite 在线一致性快照；PostgreSQL 调用 pg_dump）
+    Backup {
+        /// 备份文件路径（不能已存在）
+        file: PathBuf,
+    },
+    /// 从备份文件恢复（SQLite 须先停止服务；PostgreSQL 调用 pg_restore）
+    Restore {
+        /// 备份文件路径
+        file: PathBuf,
+    },
+    /// 审计日志
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// 演示模式：创建每个角色的演示账号（免改初始密码和动态口令），页面显示“演示环境”
+    #[arg(long)]
+    demo: bool,
+    /// 监听地址，默认 127.0.0.1:8080
+    #[arg(long, env = "SHIMINHUA_LISTEN", value_name = "地址")]
+    listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// 新建用户（输出一次性密码，首次登录须修改）
+    Add {
+        /// 用户名（3至32位字母、数字、下划线、点或连字符）
+        username: String,
+        /// 姓名
+        #[arg(long)]
+        name: String,
+        /// 角色，可重复：admin lead office dept local inspector auditor
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// 数据范围区划代码，可重复（业务角色必填），如 341021
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// 所在单位代码，如 341021-rsj
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// 停用用户（立即结束其全部会话）
+    Disable { username: String },
+    /// 重置密码（输出新的一次性密码）
+    ResetPassword { username: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// 校验审计日志哈希链，指出第一条被修改或删除的记录
+    Verify,
+}
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|_| {
+        eprintln!("错误：程序遇到内部错误，操作未完成。请联系技术支持。");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(_) => {
+            eprintln!("错误：无法启动运行时。");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误：{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+        _ => {}
+    }
+    let what = match e.kind() {
+        ErrorKind::InvalidSubcommand => "无法识别的命令",
+        ErrorKind::UnknownArgument => "无法识别的参数",
+        ErrorKind::MissingRequiredArgument => "缺少必填参数",
+        ErrorKind::MissingSubcommand => "缺少子命令",
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "参数值无效",
+        ErrorKind::TooManyValues | ErrorKind::ArgumentConflict => "参数重复或冲突",
+        _ => "命令行参数有误",
+    };
+    let detail = e
+        .get(clap::error::ContextKind::InvalidArg)
+        .or_else(|| e.get(clap::error::ContextKind::InvalidSubcommand))
+        .map(|v| format!("：{v}"))
+        .unwrap_or_default();
+    eprintln!("错误：{what}{detail}。运行 shiminhua --help 查看用法。");
+    ExitCode::from(2)
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHIMINHUA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), AppError> {
+    let listen = match &cli.command {
+        Command::Serve(a) => a.listen.clone(),
+        _ => None,
+    };
+    let over = Overrides {
+        data_dir: cli.data_dir.clone(),
+        database: cli.database.clone(),
+        listen,
+    };
+    let config = Config::load(&over, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))?;
+    let clock = Clock::System;
+    let admin_password = std::env::var("SHIMINHUA_ADMIN_PASSWORD").ok().filter(|v| !v.is_empty());
+    match cli.command {
+        Command::Init => {
+            let (db, _key) = setup::open(&config, true, clock.now()).await?;
+            let r = setup::init(&db, clock.now(), &config.password, admin_password).await?;
+            println!(
+                "初始化完成（{}）：行政区划 {} 个，责任单位 {} 个。",
+                setup::backend_label(&db),
+                r.regions,
+                r.units
+            );
+            print_admin(&r);
+            db.close().await;
+        }
+        Command::Serve(args) => serve(config, clock, args.demo, admin_password).await?,
+        Command::User(cmd) => {
+            let (db, _key) = setup::open(&config, false, clock.now()).await?;
+            user_cmd(&db, &config, &clock, cmd).await?;
+            db.close().await;
+        }
+        Command::Backup { file } => {
+            let (db, _key) = setup::open(&config, false, clock.now()).await?;
+            backup::backup(&db, &config.database, clock.now(), &file).await?;
+            db.close().await;
+            println!(
+                "已备份到 {}。请同时妥善保管密钥文件 {}（恢复时需要）。",
+                file.display(),
+                config.key_file.display()
+            );
+        }
+        Command::Restore { file } => {
+            backup::restore(&config.database, &file).await?;
+            println!("已从 {} 恢复。", file.display());
+        }
+        Command::Audit(AuditCmd::Verify) => {
+            let db = setup::connect(&config).await?;
+            let v = audit::verify(&db).await?;
+            db.close().await;
+            match v {
+                audit::Verdict::Intact { rows } => {
+                    println!("审计日志完整：共 {rows} 条记录，哈希链校验通过。")
+                }
+                audit::Verdict::Altered { id } => {
+                    return Err(AppError::Config(format!(
+                        "审计日志校验未通过：第 {id} 条记录已被修改。"
+                    )));
+                }
+                audit::Verdict::Missing { after, next } => {
+                    return Err(AppError::Config(format!(
+                        "审计日志校验未通过：第 {after} 条记录之后有记录被删除或插入（下一条为第 {next} 条）。"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_admin(r: &setup::InitReport) {
+    if let Some(pw) = &r.admin_password {
+        println!("系统管理员账号：{}　一次性密码：{pw}", setup::ADMIN_USERNAME);
+        println!("（该密码仅显示这一次；首次登录须修改密码并绑定动态口令。）");
+    } else if r.admin_created {
+        println!(
+            "系统管理员账号 {} 已按 SHIMINHUA_ADMIN_PASSWORD 设置密码；首次登录须绑定动态口令。",
+            setup::ADMIN_USERNAME
+        );
+    }
+}
+
+async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<String>) -> Result<(), AppError> {
+    init_logging(&config.log_format);
+    let (db, _key) = setup::open(&config, true, clock.now()).await?;
+    if !setup::is_initialised(&db).await? {
+        let r = setup::init(&db, clock.now(), &config.password, admin_password).await?;
+        println!(
+            "已初始化数据库（{}）：行政区划 {} 个，责任单位 {} 个。",
+            setup::backend_label(&db),
+            r.regions,
+            r.units
+        );
+        print_admin(&r);
+    }
+    if demo {
+        let accounts = setup::demo_accounts(&db, clock.now()).await?;
+        println!("演示账号（密码每次以 --demo 启动时重新生成）：");
+        for a in &accounts {
+            println!(
+                "  {:<10}　用户名 {:<16} 密码 {}",
+                a.role.label_zh(),
+                a.username,
+                a.password
+            );
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|_| AppError::Config(format!("无法监听地址 {}：端口可能已被占用或地址无效。", config.listen)))?;
+    let addr = listener.local_addr().map_err(|e| AppError::Internal(e.to_string()))?;
+    println!(
+        "服务已启动：http://{addr}/  （{}，按 Ctrl+C 停止）",
+        setup::backend_label(&db)
+    );
+    tracing::info!(%addr, backend = setup::backend_label(&db), demo, "listening");
+    let state = shiminhua_web::AppState::new(db.clone(), config, clock, demo);
+    shiminhua_web::serve(state, listener)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    db.close().await;
+    Ok(())
+}
+
+async fn user_cmd(db: &shiminhua_app::store::Db, config: &Config, clock: &Clock, cmd: UserCmd) -> Result<(), AppError> {
+    match cmd {
+        UserCmd::Add {
+            username,
+            name,
+            roles,
+            regions,
+            unit,
+        } => {
+            let mut parsed = Vec::new();
+            for r in &roles {
+                parsed.push(Role::from_code(r).ok_or_else(|| {
+                    AppError::Config(format!(
+                        "角色“{r}”无效，可选：admin lead office dept local inspector auditor。"
+                    ))
+                })?);
+            }
+            let mut grants = Vec::new();
+            for r in &regions {
+                let code = DivisionCode::parse(r).map_err(|e| AppError::Config(format!("区划代码“{r}”无效：{e}。")))?;
+                grants.push(Grant {
+                    region: code,
+                    kinds: KindSet::all(),
+                });
+            }
+            let unit_id = match unit {
+                Some(code) => Some(
+                    shiminhua_app::units::id_by_code(db, &code)
+                        .await?
+                        .ok_or_else(|| AppError::Config(format!("单位代码“{code}”不存在。")))?,
+                ),
+                None => None,
+            };
+            let form = UserForm {
+                username: username.clone(),
+                display_name: name,
+                unit_id,
+                roles: parsed,
+                grants,
+            };
+            let (_, pw) = users::add_cli(db, clock.now(), &config.password, form, None).await?;
+            println!("已创建用户 {username}，一次性密码：{pw}（首次登录须修改）");
+        }
+        UserCmd::Disable { username } => {
+            users::disable_cli(db, clock.now(), &username).await?;
+            println!("已停用用户 {username}，其全部会话已结束。");
+        }
+        UserCmd::ResetPassword { username } => {
+            let pw = users::reset_password_cli(db, clock.now(), &username).await?;
+            println!("已重置用户 {username} 的密码，一次性密码：{pw}（登录后须修改）");
+        }
+    }
+    Ok(())
+}

@@ -138,19 +138,11 @@ impl RoleSet {
 
     /// The roles' names joined for display and for the audit record.
     pub fn label_zh(&self) -> String {
-        self.0
-            .iter()
-            .map(|r| r.label_zh())
-            .collect::<Vec<_>>()
-            .join("、")
+        self.0.iter().map(|r| r.label_zh()).collect::<Vec<_>>().join("、")
     }
 
     pub fn codes(&self) -> String {
-        self.0
-            .iter()
-            .map(|r| r.code())
-            .collect::<Vec<_>>()
-            .join(",")
+        self.0.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
     }
 }
 
@@ -257,19 +249,14 @@ impl KindSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = RecordKind> {
-        RecordKind::ALL
-            .into_iter()
-            .filter(move |k| self.contains(*k))
+        RecordKind::ALL.into_iter().filter(move |k| self.contains(*k))
     }
 
     pub fn label_zh(self) -> String {
         if self.is_all() {
             return "全部业务".to_string();
         }
-        self.iter()
-            .map(|k| k.label_zh())
-            .collect::<Vec<_>>()
-            .join("、")
+        self.iter().map(|k| k.label_zh()).collect::<Vec<_>>().join("、")
     }
 }
 
@@ -400,9 +387,7 @@ mod tests {
 
     #[test]
     fn kind_sets() {
-        let s: KindSet = [RecordKind::Schooling, RecordKind::Worker]
-            .into_iter()
-            .collect();
+        let s: KindSet = [RecordKind::Schooling, RecordKind::Worker].into_iter().collect();
         assert!(s.contains(RecordKind::Schooling));
         assert!(!s.contains(RecordKind::Housing));
         assert_eq!(KindSet::from_bits(s.bits()), s);
@@ -430,10 +415,7 @@ mod tests {
         assert!(!scope.allows(RecordKind::Worker, code("341022")));
         assert!(!scope.covers_region(code("341000")));
         assert!(scope.covers_region(code("341022100")));
-        assert_eq!(
-            scope.ranges_for(RecordKind::Worker),
-            vec![(341021000000, 341021999999)]
-        );
+        assert_eq!(scope.ranges_for(RecordKind::Worker), vec![(341021000000, 341021999999)]);
         assert_eq!(scope.region_ranges().len(), 2);
         assert!(Scope::default().region_ranges().is_empty());
         assert!(!Scope::default().allows(RecordKind::Worker, code("341021")));

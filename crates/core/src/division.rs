@@ -393,10 +393,7 @@ mod tests {
     fn trims_and_accepts_full_width() {
         assert_eq!(code("３４１０２１"), code("341021"));
         assert_eq!(code("  341021\n"), code("341021"));
-        assert_eq!(
-            code("\u{3000}３４１０２１１００\u{3000}"),
-            code("341021100")
-        );
+        assert_eq!(code("\u{3000}３４１０２１１００\u{3000}"), code("341021100"));
         assert_eq!(code("34１０21"), code("341021"));
     }
 
@@ -419,21 +416,14 @@ mod tests {
             "+341021",
             "３４１０２١",
         ] {
-            assert_eq!(
-                DivisionCode::parse(s),
-                Err(DivisionError::Format),
-                "input {s:?}"
-            );
+            assert_eq!(DivisionCode::parse(s), Err(DivisionError::Format), "input {s:?}");
         }
     }
 
     #[test]
     fn rejects_all_zero_and_bad_province() {
         assert_eq!(DivisionCode::parse("000000"), Err(DivisionError::AllZero));
-        assert_eq!(
-            DivisionCode::parse("000000000000"),
-            Err(DivisionError::AllZero)
-        );
+        assert_eq!(DivisionCode::parse("000000000000"), Err(DivisionError::AllZero));
         assert_eq!(DivisionCode::parse("990000"), Err(DivisionError::Province));
         assert_eq!(DivisionCode::parse("100000"), Err(DivisionError::Province));
         assert_eq!(DivisionCode::parse("830000"), Err(DivisionError::Province));
@@ -452,11 +442,7 @@ mod tests {
             "341021000201",
             "341000000001",
         ] {
-            assert_eq!(
-                DivisionCode::parse(s),
-                Err(DivisionError::Inconsistent),
-                "input {s:?}"
-            );
+            assert_eq!(DivisionCode::parse(s), Err(DivisionError::Inconsistent), "input {s:?}");
         }
     }
 
@@ -479,18 +465,9 @@ mod tests {
 
     #[test]
     fn error_messages_are_chinese() {
-        assert_eq!(
-            DivisionError::Format.to_string(),
-            "区划代码应为6、9或12位数字"
-        );
-        assert_eq!(
-            DivisionError::Province.to_string(),
-            "区划代码的省级部分无效"
-        );
-        assert_eq!(
-            DivisionError::Inconsistent.to_string(),
-            "区划代码层级不连续"
-        );
+        assert_eq!(DivisionError::Format.to_string(), "区划代码应为6、9或12位数字");
+        assert_eq!(DivisionError::Province.to_string(), "区划代码的省级部分无效");
+        assert_eq!(DivisionError::Inconsistent.to_string(), "区划代码层级不连续");
         assert_eq!(DivisionError::AllZero.to_string(), "区划代码不能全为零");
         let boxed: Box<dyn std::error::Error> = Box::new(DivisionError::Format);
         assert!(!boxed.to_string().is_empty());
@@ -503,19 +480,10 @@ mod tests {
         assert_eq!(DivisionCode::from_i64(-1), Err(DivisionError::Format));
         assert_eq!(DivisionCode::from_i64(i64::MIN), Err(DivisionError::Format));
         assert_eq!(DivisionCode::from_i64(i64::MAX), Err(DivisionError::Format));
-        assert_eq!(
-            DivisionCode::from_i64(1_000_000_000_000),
-            Err(DivisionError::Format)
-        );
+        assert_eq!(DivisionCode::from_i64(1_000_000_000_000), Err(DivisionError::Format));
         // A six-digit value is not a canonical twelve-digit value.
-        assert_eq!(
-            DivisionCode::from_i64(341_021),
-            Err(DivisionError::Province)
-        );
-        assert_eq!(
-            DivisionCode::from_i64(990_000_000_000),
-            Err(DivisionError::Province)
-        );
+        assert_eq!(DivisionCode::from_i64(341_021), Err(DivisionError::Province));
+        assert_eq!(DivisionCode::from_i64(990_000_000_000), Err(DivisionError::Province));
         assert_eq!(
             DivisionCode::from_i64(340_000_100_000),
             Err(DivisionError::Inconsistent)
@@ -524,26 +492,11 @@ mod tests {
 
     #[test]
     fn subtree_ranges() {
-        assert_eq!(
-            code("340000").subtree_range(),
-            (340_000_000_000, 349_999_999_999)
-        );
-        assert_eq!(
-            code("341000").subtree_range(),
-            (341_000_000_000, 341_099_999_999)
-        );
-        assert_eq!(
-            code("341021").subtree_range(),
-            (341_021_000_000, 341_021_999_999)
-        );
-        assert_eq!(
-            code("341021100").subtree_range(),
-            (341_021_100_000, 341_021_100_999)
-        );
-        assert_eq!(
-            code("341021100201").subtree_range(),
-            (341_021_100_201, 341_021_100_201)
-        );
+        assert_eq!(code("340000").subtree_range(), (340_000_000_000, 349_999_999_999));
+        assert_eq!(code("341000").subtree_range(), (341_000_000_000, 341_099_999_999));
+        assert_eq!(code("341021").subtree_range(), (341_021_000_000, 341_021_999_999));
+        assert_eq!(code("341021100").subtree_range(), (341_021_100_000, 341_021_100_999));
+        assert_eq!(code("341021100201").subtree_range(), (341_021_100_201, 341_021_100_201));
     }
 
     #[test]

@@ -60,17 +60,12 @@ impl fmt::Display for PasswordProblem {
             PasswordProblem::TooShort { min_len } => {
                 write!(f, "密码长度不能少于{min_len}位")
             }
-            PasswordProblem::TooFewClasses { min_classes } => write!(
-                f,
-                "密码须包含大写字母、小写字母、数字、特殊字符中的至少{min_classes}类"
-            ),
+            PasswordProblem::TooFewClasses { min_classes } => {
+                write!(f, "密码须包含大写字母、小写字母、数字、特殊字符中的至少{min_classes}类")
+            }
             PasswordProblem::ContainsUsername => f.write_str("密码不能包含用户名"),
-            PasswordProblem::WhitespaceOrControl => {
-                f.write_str("密码首尾不能有空格，且不能包含控制字符")
-            }
-            PasswordProblem::Reused { history } if *history <= 1 => {
-                f.write_str("新密码不能与上一次使用过的密码相同")
-            }
+            PasswordProblem::WhitespaceOrControl => f.write_str("密码首尾不能有空格，且不能包含控制字符"),
+            PasswordProblem::Reused { history } if *history <= 1 => f.write_str("新密码不能与上一次使用过的密码相同"),
             PasswordProblem::Reused { history } => {
                 write!(f, "新密码不能与最近{history}次使用过的密码相同")
             }
@@ -94,10 +89,7 @@ fn class_count(password: &str) -> usize {
             other = true;
         }
     }
-    [upper, lower, digit, other]
-        .into_iter()
-        .filter(|b| *b)
-        .count()
+    [upper, lower, digit, other].into_iter().filter(|b| *b).count()
 }
 
 impl PasswordPolicy {
@@ -106,15 +98,12 @@ impl PasswordPolicy {
     /// user name. The history rule is checked by the caller (see
     /// [`PasswordPolicy::reused`]).
     pub fn check(&self, username: &str, password: &str) -> Result<(), PasswordProblem> {
-        let edge_whitespace =
-            password.starts_with(char::is_whitespace) || password.ends_with(char::is_whitespace);
+        let edge_whitespace = password.starts_with(char::is_whitespace) || password.ends_with(char::is_whitespace);
         if edge_whitespace || password.chars().any(char::is_control) {
             return Err(PasswordProblem::WhitespaceOrControl);
         }
         if password.chars().count() < self.min_len {
-            return Err(PasswordProblem::TooShort {
-                min_len: self.min_len,
-            });
+            return Err(PasswordProblem::TooShort { min_len: self.min_len });
         }
         let min_classes = self.min_classes.min(CLASS_COUNT);
         if class_count(password) < min_classes {
@@ -130,9 +119,7 @@ impl PasswordPolicy {
     /// The problem to report when the new password matches one of the last
     /// `history` passwords.
     pub fn reused(&self) -> PasswordProblem {
-        PasswordProblem::Reused {
-            history: self.history,
-        }
+        PasswordProblem::Reused { history: self.history }
     }
 
     /// Whether a password changed at `changed_at` has expired at `now`: it
@@ -215,10 +202,7 @@ mod tests {
         // Exactly 8 characters: accepted.
         assert_eq!(p.check("u", "Abcde12!"), Ok(()));
         // 7 characters: rejected.
-        assert_eq!(
-            p.check("u", "Abcd12!"),
-            Err(PasswordProblem::TooShort { min_len: 8 })
-        );
+        assert_eq!(p.check("u", "Abcd12!"), Err(PasswordProblem::TooShort { min_len: 8 }));
         // 7 characters but 15 bytes: still too short.
         assert_eq!(
             p.check("u", "市民化Ab1!"),
@@ -226,10 +210,7 @@ mod tests {
         );
         // 8 characters with CJK: accepted.
         assert_eq!(p.check("u", "市民化Ab12!"), Ok(()));
-        assert_eq!(
-            p.check("u", ""),
-            Err(PasswordProblem::TooShort { min_len: 8 })
-        );
+        assert_eq!(p.check("u", ""), Err(PasswordProblem::TooShort { min_len: 8 }));
     }
 
     #[test]
@@ -303,10 +284,7 @@ mod tests {
             history: 3,
             max_age_days: 30,
         };
-        assert_eq!(
-            p.check("u", "Abcdef1!"),
-            Err(PasswordProblem::TooShort { min_len: 12 })
-        );
+        assert_eq!(p.check("u", "Abcdef1!"), Err(PasswordProblem::TooShort { min_len: 12 }));
         assert_eq!(p.check("u", "abcdefgh1234"), Ok(()));
         assert_eq!(
             p.check("u", "abcdefghijkl"),
@@ -334,21 +312,12 @@ mod tests {
             msg(" Abcdef1!"),
             Err("密码首尾不能有空格，且不能包含控制字符".to_string())
         );
-        assert_eq!(
-            p.reused().to_string(),
-            "新密码不能与最近5次使用过的密码相同"
-        );
+        assert_eq!(p.reused().to_string(), "新密码不能与最近5次使用过的密码相同");
         let p3 = PasswordPolicy { history: 3, ..p };
         assert_eq!(p3.reused(), PasswordProblem::Reused { history: 3 });
-        assert_eq!(
-            p3.reused().to_string(),
-            "新密码不能与最近3次使用过的密码相同"
-        );
+        assert_eq!(p3.reused().to_string(), "新密码不能与最近3次使用过的密码相同");
         let p1 = PasswordPolicy { history: 1, ..p };
-        assert_eq!(
-            p1.reused().to_string(),
-            "新密码不能与上一次使用过的密码相同"
-        );
+        assert_eq!(p1.reused().to_string(), "新密码不能与上一次使用过的密码相同");
         let boxed: Box<dyn std::error::Error> = Box::new(p.reused());
         assert!(boxed.to_string().contains('5'));
     }

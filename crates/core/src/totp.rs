@@ -45,9 +45,7 @@ pub fn base32_encode(bytes: &[u8]) -> String {
 }
 
 fn base32_char(index: u16) -> char {
-    BASE32_ALPHABET
-        .get(usize::from(index))
-        .map_or('A', |&c| char::from(c))
+    BASE32_ALPHABET.get(usize::from(index)).map_or('A', |&c| char::from(c))
 }
 
 fn base32_value(c: char) -> Option<u16> {
@@ -101,12 +99,7 @@ fn hotp_checked(key: &[u8], counter: u64, digits: u32) -> Option<u32> {
     let h = hmac_sha1(key, &counter.to_be_bytes())?;
     // Dynamic truncation (RFC 4226 §5.3): offset <= 15, so offset + 3 < 20.
     let offset = usize::from(h[19] & 0x0f);
-    let bin = u32::from_be_bytes([
-        h[offset] & 0x7f,
-        h[offset + 1],
-        h[offset + 2],
-        h[offset + 3],
-    ]);
+    let bin = u32::from_be_bytes([h[offset] & 0x7f, h[offset + 1], h[offset + 2], h[offset + 3]]);
     Some(match 10u32.checked_pow(digits) {
         Some(modulus) => bin % modulus,
         // 10^digits exceeds u32: the 31-bit value is already smaller.
@@ -197,8 +190,7 @@ impl TotpSecret {
     /// the Unix epoch are treated as step 0.
     pub fn code_at(&self, unix_secs: i64) -> String {
         let step = Self::step_at(unix_secs).max(0);
-        self.code_for_step(step)
-            .unwrap_or_else(|| "000000".to_string())
+        self.code_for_step(step).unwrap_or_else(|| "000000".to_string())
     }
 
     /// Checks `code` (surrounding whitespace trimmed, exactly 6 ASCII
@@ -210,10 +202,7 @@ impl TotpSecret {
     /// empty secret never verifies.
     pub fn verify(&self, code: &str, unix_secs: i64, skew_steps: i64) -> Option<i64> {
         let code = code.trim();
-        if self.0.is_empty()
-            || code.len() != DIGITS as usize
-            || !code.bytes().all(|b| b.is_ascii_digit())
-        {
+        if self.0.is_empty() || code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let now = Self::step_at(unix_secs);
@@ -245,9 +234,7 @@ impl TotpSecret {
         let secret = self.to_base32();
         let account = percent_encode(account);
         if issuer.is_empty() {
-            format!(
-                "otpauth://totp/{account}?secret={secret}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}"
-            )
+            format!("otpauth://totp/{account}?secret={secret}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}")
         } else {
             let issuer = percent_encode(issuer);
             format!(
@@ -330,11 +317,7 @@ mod tests {
             ("foobar", "MZXW6YTBOI"),
         ] {
             assert_eq!(base32_encode(plain.as_bytes()), encoded);
-            assert_eq!(
-                base32_decode(encoded).as_deref(),
-                Some(plain.as_bytes()),
-                "{encoded}"
-            );
+            assert_eq!(base32_decode(encoded).as_deref(), Some(plain.as_bytes()), "{encoded}");
         }
     }
 
@@ -342,10 +325,7 @@ mod tests {
     fn base32_decode_is_lenient_about_case_spaces_and_padding() {
         assert_eq!(base32_decode("MY======").as_deref(), Some(&b"f"[..]));
         assert_eq!(base32_decode("mzxw6ytboi").as_deref(), Some(&b"foobar"[..]));
-        assert_eq!(
-            base32_decode("mzxw 6ytb oi").as_deref(),
-            Some(&b"foobar"[..])
-        );
+        assert_eq!(base32_decode("mzxw 6ytb oi").as_deref(), Some(&b"foobar"[..]));
         assert_eq!(base32_decode("MZXW6YQ=").as_deref(), Some(&b"foob"[..]));
     }
 
@@ -377,8 +357,7 @@ mod tests {
     fn secret_conversions_and_redacted_debug() {
         let s = rfc_secret();
         assert_eq!(s.to_base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
-        let back = TotpSecret::from_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq")
-            .expect("valid base32");
+        let back = TotpSecret::from_base32("gezd gnbv gy3t qojq gezd gnbv gy3t qojq").expect("valid base32");
         assert_eq!(back.as_bytes(), RFC_KEY);
         assert_eq!(back.code_at(59), "287082");
         assert_eq!(format!("{s:?}"), "TotpSecret(***)");
@@ -438,11 +417,7 @@ mod tests {
             assert_eq!(s.verify(bad, t, 1), None, "code {bad:?}");
         }
         // A valid-looking but wrong code.
-        let wrong = if s.code_at(t) == "123456" {
-            "654321"
-        } else {
-            "123456"
-        };
+        let wrong = if s.code_at(t) == "123456" { "654321" } else { "123456" };
         assert_eq!(s.verify(wrong, t, 0), None);
         // An empty secret never verifies, even its own code.
         let empty = TotpSecret::from_bytes(Vec::new());
@@ -493,10 +468,7 @@ mod tests {
     #[test]
     fn percent_encoding() {
         assert_eq!(percent_encode("AZaz09-._~"), "AZaz09-._~");
-        assert_eq!(
-            percent_encode("a b:c/d?e&f=g+h%"),
-            "a%20b%3Ac%2Fd%3Fe%26f%3Dg%2Bh%25"
-        );
+        assert_eq!(percent_encode("a b:c/d?e&f=g+h%"), "a%20b%3Ac%2Fd%3Fe%26f%3Dg%2Bh%25");
         assert_eq!(percent_encode("é"), "%C3%A9");
         assert_eq!(percent_encode(""), "");
     }

@@ -1,1 +1,155 @@
+//! HTTP for shiminhua: router, sessions, CSRF, permission extractors and
+//! server-rendered pages (Simplified Chinese, usable without JavaScript).
 
+mod error;
+mod extract;
+mod layout;
+mod metrics;
+mod mw;
+mod views;
+
+pub use error::WebError;
+pub use metrics::Metrics;
+
+use axum::Router;
+use axum::routing::{get, post};
+use shiminhua_app::clock::Clock;
+use shiminhua_app::config::Config;
+use shiminhua_app::store::Db;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Shared state of the server.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub clock: Clock,
+    /// Running with `--demo`: demo accounts skip the forced change and the
+    /// second factor, and every page shows the 演示环境 banner.
+    pub demo: bool,
+    pub metrics: Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, clock: Clock, demo: bool) -> AppState {
+        AppState(Arc::new(Inner {
+            db,
+            config,
+            clock,
+            demo,
+            metrics: Metrics::default(),
+        }))
+    }
+}
+
+/// Declares every route once: the router is built from this list, and the
+/// authorisation-matrix test reads [`ROUTES`] so that a new route without a
+/// row in the matrix fails the test.
+macro_rules! routes {
+    ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
+        /// Every (method, path) the server answers.
+        pub const ROUTES: &[(&str, &str)] = &[$( (stringify!($method), $path) ),*];
+
+        fn add_routes(r: Router<AppState>) -> Router<AppState> {
+            r $( .route($path, $method($handler)) )*
+        }
+    };
+}
+
+routes! {
+    get "/healthz" => views::ops::healthz,
+    get "/metrics" => views::ops::metrics,
+    get "/static/app.css" => views::ops::css,
+    get "/login" => views::auth::login_page,
+    post "/login" => views::auth::login_submit,
+    get "/login/totp" => views::auth::totp_page,
+    post "/login/totp" => views::auth::totp_submit,
+    post "/logout" => views::auth::logout,
+    get "/account" => views::account::profile,
+    get "/account/password" => views::account::password_page,
+    post "/account/password" => views::account::password_submit,
+    get "/account/totp" => views::account::totp_enrol_page,
+    post "/account/totp" => views::account::totp_enrol_submit,
+    get "/" => views::home::workbench,
+    get "/regions" => views::regions::tree,
+    get "/regions/import" => views::regions::import_page,
+    post "/regions/import" => views::regions::import_submit,
+    get "/regions/{code}" => views::regions::detail,
+    get "/units" => views::units::list,
+    get "/taskforce" => views::units::taskforce,
+    get "/admin/users" => views::users::list,
+    get "/admin/users/new" => views::users::new_page,
+    post "/admin/users/new" => views::users::create,
+    get "/admin/users/{id}" => views::users::edit_page,
+    post "/admin/users/{id}" => views::users::update,
+    post "/admin/users/{id}/disable" => views::users::disable,
+    post "/admin/users/{id}/enable" => views::users::enable,
+    post "/admin/users/{id}/reset-password" => views::users::reset_password,
+    get "/audit" => views::audit::list,
+    get "/audit/export" => views::audit::export,
+}
+
+/// The whole application as a router.
+pub fn router(state: AppState) -> Router {
+    add_routes(Router::new())
+        .fallback(views::ops::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), mw::session))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), mw::observe))
+        .layer(axum::middleware::from_fn(mw::security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C / SIGTERM. `ready` is called once the socket listens.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let sweeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+            loop {
+                tick.tick().await;
+                let now = state.clock.now();
+                if let Err(e) =
+                    shiminhua_app::sessions::sweep(&state.db, now, state.config.security.session_idle_minutes).await
+                {
+                    tracing::warn!(error = %e, "session sweep failed");
+                }
+            }
+        })
+    };
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown()).await;
+    sweeper.abort();
+    r
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -27,10 +27,8 @@ pub(super) async fn run(db: &Db) -> AppResult<()> {
     let mut tx = db.write().await?;
     if let Tx::Postgres(_) = tx {
         // Two servers starting at once must not both migrate.
-        tx.exec(Sql::new(
-            "SELECT pg_advisory_xact_lock(7270500)::text IS NULL",
-        ))
-        .await?;
+        tx.exec(Sql::new("SELECT pg_advisory_xact_lock(7270500)::text IS NULL"))
+            .await?;
     }
     tx.exec(Sql::new(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL)",

@@ -11,8 +11,7 @@ use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
 use std::fmt;
@@ -46,10 +45,7 @@ impl DatabaseUrl {
     /// Parses `sqlite://PATH`, `sqlite::memory:` or `postgres://…`/`postgresql://…`.
     pub fn parse(s: &str) -> AppResult<DatabaseUrl> {
         let s = s.trim();
-        if s.starts_with("sqlite:")
-            || s.starts_with("postgres://")
-            || s.starts_with("postgresql://")
-        {
+        if s.starts_with("sqlite:") || s.starts_with("postgres://") || s.starts_with("postgresql://") {
             Ok(DatabaseUrl(s.to_string()))
         } else {
             Err(AppError::Config(
@@ -159,22 +155,12 @@ impl Db {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(if memory { 1 } else { 8 })
                     .min_connections(if memory { 1 } else { 0 })
-                    .idle_timeout(if memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(600))
-                    })
-                    .max_lifetime(if memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(3600))
-                    })
+                    .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+                    .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
                     .acquire_timeout(Duration::from_secs(15))
                     .connect_with(opts)
                     .await
-                    .map_err(|e| {
-                        AppError::Config(format!("无法打开 SQLite 数据库：{}。", brief(&e)))
-                    })?;
+                    .map_err(|e| AppError::Config(format!("无法打开 SQLite 数据库：{}。", brief(&e))))?;
                 Db::Sqlite(pool)
             }
             Backend::Postgres => {
@@ -219,10 +205,7 @@ impl Db {
     pub async fn read(&self) -> AppResult<Tx> {
         Ok(match self {
             Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Db::Postgres(p) => Tx::Postgres(
-                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?,
-            ),
+            Db::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?),
         })
     }
 
@@ -250,12 +233,7 @@ impl Db {
 /// The first line of a driver error, without connection details.
 fn brief(e: &sqlx::Error) -> String {
     let s = e.to_string();
-    s.lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect()
+    s.lines().next().unwrap_or_default().chars().take(200).collect()
 }
 
 /// A bound value. Each variant encodes natively on both backends.
@@ -363,11 +341,7 @@ impl Sql {
             if i > 0 {
                 self.push(" OR ");
             }
-            self.push(col)
-                .push(" BETWEEN ")
-                .arg(*lo)
-                .push(" AND ")
-                .arg(*hi);
+            self.push(col).push(" BETWEEN ").arg(*lo).push(" AND ").arg(*hi);
         }
         self.push(")");
         self
@@ -424,14 +398,8 @@ macro_rules! bind_all {
 }
 
 /// A row type readable from both backends.
-pub trait Row:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
-{
-}
-impl<T> Row for T where
-    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
-{
-}
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
 
 /// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
 pub enum Tx {
@@ -516,10 +484,8 @@ impl Tx {
     /// `BEGIN IMMEDIATE` already does).
     pub async fn lock_audit_chain(&mut self) -> AppResult<()> {
         if let Tx::Postgres(_) = self {
-            self.exec(Sql::new(
-                "SELECT pg_advisory_xact_lock(7270501)::text IS NULL",
-            ))
-            .await?;
+            self.exec(Sql::new("SELECT pg_advisory_xact_lock(7270501)::text IS NULL"))
+                .await?;
         }
         Ok(())
     }
@@ -551,18 +517,12 @@ mod tests {
     #[test]
     fn url_debug_hides_the_password() {
         let u = DatabaseUrl::parse("postgres://app:s3cret@db.local:5432/shm").unwrap();
-        assert_eq!(
-            format!("{u:?}"),
-            "DatabaseUrl(postgres://app:***@db.local:5432/shm)"
-        );
+        assert_eq!(format!("{u:?}"), "DatabaseUrl(postgres://app:***@db.local:5432/shm)");
         assert!(!u.to_string().contains("s3cret"));
         assert_eq!(u.backend(), Backend::Postgres);
         let s = DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap();
         assert_eq!(s.sqlite_path(), Some(PathBuf::from("/tmp/x.db")));
-        assert_eq!(
-            DatabaseUrl::parse("sqlite::memory:").unwrap().sqlite_path(),
-            None
-        );
+        assert_eq!(DatabaseUrl::parse("sqlite::memory:").unwrap().sqlite_path(), None);
         let e = DatabaseUrl::parse("mysql://root@localhost/x").unwrap_err();
         assert!(e.to_string().contains("只支持"));
     }

@@ -1,0 +1,219 @@
+//! Extractors: the request context, the signed-in user, permissions as
+//! types, and CSRF-checked forms.
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::mw::{PRE_CSRF_COOKIE, SessionState, cookie};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use shiminhua_app::audit::{self, Event, Who};
+use shiminhua_app::sessions::{Gone, Stage};
+use shiminhua_app::{AppError, Origin};
+use shiminhua_core::auth::{Actor, Permission};
+use std::marker::PhantomData;
+
+/// Everything a handler may need about the request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub state: AppState,
+    pub origin: Origin,
+    pub session: SessionState,
+    /// The pre-session CSRF cookie (sign-in form).
+    pub pre_csrf: Option<String>,
+    pub path: String,
+}
+
+impl Ctx {
+    /// The CSRF token forms on this page must carry.
+    pub fn csrf(&self) -> String {
+        match &self.session {
+            SessionState::Live { session, .. } => session.csrf.clone(),
+            _ => self.pre_csrf.clone().unwrap_or_default(),
+        }
+    }
+
+    pub fn actor(&self) -> Option<&Actor> {
+        match &self.session {
+            SessionState::Live { actor: Some(a), .. } => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Checks a submitted CSRF token against the session's (or the pre-session cookie's).
+    pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
+        let expected = self.csrf();
+        if !expected.is_empty() && constant_eq(expected.as_bytes(), token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(WebError(AppError::Auth(
+                "表单已过期或来源无法确认（缺少或错误的安全令牌），未做任何修改。请返回刷新页面后重新提交。".into(),
+            )))
+        }
+    }
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, Self::Rejection> {
+        Ok(Ctx {
+            state: state.clone(),
+            origin: parts.extensions.get::<Origin>().cloned().unwrap_or_default(),
+            session: parts
+                .extensions
+                .get::<SessionState>()
+                .cloned()
+                .unwrap_or(SessionState::None),
+            pre_csrf: cookie(&parts.headers, PRE_CSRF_COOKIE),
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+/// Where a request without a usable session goes.
+pub fn to_login(session: &SessionState) -> Response {
+    let target = match session {
+        SessionState::Gone(Gone::Expired) => "/login?r=expired",
+        SessionState::Gone(Gone::Disabled) => "/login?r=disabled",
+        SessionState::Live { session, .. } => match session.stage {
+            Stage::Totp => "/login/totp",
+            Stage::Enrol => "/account/totp",
+            Stage::Password => "/account/password",
+            Stage::Active => "/login",
+        },
+        _ => "/login",
+    };
+    Redirect::to(target).into_response()
+}
+
+/// A fully signed-in user.
+pub struct Signed {
+    pub ctx: Ctx,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Signed, Response> {
+        let Ok(ctx) = Ctx::from_request_parts(parts, state).await;
+        match ctx.actor().cloned() {
+            Some(actor) => Ok(Signed { ctx, actor }),
+            None => Err(to_login(&ctx.session)),
+        }
+    }
+}
+
+/// A permission, as a type.
+pub trait Perm {
+    const P: Permission;
+}
+
+macro_rules! perms {
+    ($($name:ident),*) => {
+        $(
+            pub struct $name;
+            impl Perm for $name {
+                const P: Permission = Permission::$name;
+            }
+        )*
+    };
+}
+perms!(ManageUsers, ManageSystem, ViewRegions, ViewUnits, ViewAudit);
+
+/// A signed-in user who holds permission `P`; without it the handler is not
+/// reached and the attempt is audited.
+pub struct Need<P: Perm> {
+    pub ctx: Ctx,
+    pub actor: Actor,
+    _p: PhantomData<P>,
+}
+
+impl<P: Perm> FromRequestParts<AppState> for Need<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Need<P>, Response> {
+        let Signed { ctx, actor } = Signed::from_request_parts(parts, state).await?;
+        if actor.can(P::P) {
+            return Ok(Need {
+                ctx,
+                actor,
+                _p: PhantomData,
+            });
+        }
+        let _ = audit::record_alone(
+            &state.db,
+            state.clock.now(),
+            &Who::actor(&actor, &ctx.origin),
+            Event::failed(
+                "access.denied",
+                "route",
+                format!("{} {}", parts.method, parts.uri.path()),
+            ),
+        )
+        .await;
+        Err(WebError(AppError::Forbidden).into_response())
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body whose CSRF token was checked.
+pub struct Form {
+    pub ctx: Ctx,
+    pairs: Vec<(String, String)>,
+}
+
+impl Form {
+    /// The first value of a field, trimmed ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    }
+
+    /// The raw first value (passwords keep their spaces).
+    pub fn raw(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every value of a repeated field (check boxes).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+impl FromRequest<AppState> for Form {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Form, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(ctx) = Ctx::from_request_parts(&mut parts, state).await;
+        let req = Request::from_parts(parts, body);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| WebError(AppError::Config("提交的内容过大或格式不正确。".into())).into_response())?;
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+        let token = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        ctx.check_csrf(token).map_err(IntoResponse::into_response)?;
+        Ok(Form { ctx, pairs })
+    }
+}

@@ -1,0 +1,103 @@
+//! The page frame: top bar, navigation by job, breadcrumbs, demo banner.
+
+use crate::extract::Ctx;
+use shiminhua_core::auth::{Actor, Permission};
+
+#[derive(Clone, Debug)]
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NavGroup {
+    pub label: &'static str,
+    pub items: Vec<NavItem>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    pub title: String,
+    pub demo: bool,
+    pub user_name: String,
+    pub roles: String,
+    pub csrf: String,
+    pub signed_in: bool,
+    pub nav: Vec<NavGroup>,
+    pub crumbs: Vec<(String, String)>,
+    /// Today, China Standard Time, for the page header and print.
+    pub today: String,
+}
+
+/// (group, label, href, permission or None for everyone signed in)
+const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
+    ("工作台", "工作台", "/", None),
+    ("基础信息", "行政区划", "/regions", Some(Permission::ViewRegions)),
+    ("基础信息", "责任单位", "/units", Some(Permission::ViewUnits)),
+    ("基础信息", "工作专班", "/taskforce", Some(Permission::ViewUnits)),
+    ("系统管理", "用户管理", "/admin/users", Some(Permission::ManageUsers)),
+    (
+        "系统管理",
+        "区划导入",
+        "/regions/import",
+        Some(Permission::ManageSystem),
+    ),
+    ("安全审计", "审计日志", "/audit", Some(Permission::ViewAudit)),
+    ("我的账户", "账户与安全", "/account", None),
+];
+
+impl Layout {
+    pub fn new(ctx: &Ctx, actor: Option<&Actor>, title: impl Into<String>) -> Layout {
+        let now = ctx.state.clock.now() + chrono::Duration::hours(8);
+        let mut l = Layout {
+            title: title.into(),
+            demo: ctx.state.demo,
+            csrf: ctx.csrf(),
+            today: now.format("%Y年%m月%d日").to_string(),
+            ..Layout::default()
+        };
+        if let Some(a) = actor {
+            l.signed_in = true;
+            l.user_name = a.display_name.clone();
+            l.roles = a.roles.label_zh();
+            for (group, label, href, perm) in NAV {
+                if perm.is_some_and(|p| !a.can(p)) {
+                    continue;
+                }
+                let active = if *href == "/" {
+                    ctx.path == "/"
+                } else {
+                    ctx.path.starts_with(href)
+                };
+                let item = NavItem { label, href, active };
+                match l.nav.iter_mut().find(|g| g.label == *group) {
+                    Some(g) => g.items.push(item),
+                    None => l.nav.push(NavGroup {
+                        label: group,
+                        items: vec![item],
+                    }),
+                }
+            }
+            // A more specific entry wins (区划导入 over 行政区划).
+            let best = l
+                .nav
+                .iter()
+                .flat_map(|g| &g.items)
+                .filter(|i| i.active)
+                .map(|i| i.href.len())
+                .max();
+            for g in &mut l.nav {
+                for i in &mut g.items {
+                    i.active = i.active && Some(i.href.len()) == best;
+                }
+            }
+        }
+        l
+    }
+
+    pub fn crumb(mut self, label: impl Into<String>, href: impl Into<String>) -> Layout {
+        self.crumbs.push((label.into(), href.into()));
+        self
+    }
+}

@@ -1,0 +1,189 @@
+//! The auditor's page and export.
+
+use super::{Pager, html, query_string};
+use crate::error::WebError;
+use crate::extract::{Need, ViewAudit};
+use crate::layout::Layout;
+use askama::Template;
+use axum::extract::Query;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use shiminhua_app::audit::{self, ACTIONS, Filter, Verdict};
+use shiminhua_app::xlsx::{audit_workbook, local_time};
+use std::collections::HashMap;
+
+pub struct Row {
+    pub id: i64,
+    pub time: String,
+    pub actor: String,
+    pub role: String,
+    pub action: &'static str,
+    pub object: String,
+    pub success: bool,
+    pub client: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditTpl {
+    layout: Layout,
+    rows: Vec<Row>,
+    pager: Pager,
+    actions: &'static [(&'static str, &'static str)],
+    f_from: String,
+    f_to: String,
+    f_user: String,
+    f_action: String,
+    f_result: String,
+    filter_error: Option<String>,
+    query: String,
+    verdict: Option<String>,
+    verdict_class: &'static str,
+}
+
+/// A date typed by the user, as the start of that day in China Standard Time.
+fn day_start(s: &str) -> Option<DateTime<Utc>> {
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc() - Duration::hours(8))
+}
+
+fn parse_filter(q: &HashMap<String, String>) -> (Filter, Option<String>) {
+    let mut err = None;
+    let get = |k: &str| q.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let mut f = Filter {
+        user: Some(get("user")),
+        action: Some(get("action")),
+        ..Filter::default()
+    };
+    for (key, to) in [("from", false), ("to", true)] {
+        let v = get(key);
+        if v.is_empty() {
+            continue;
+        }
+        match day_start(&v) {
+            Some(t) if to => f.to = Some(t + Duration::days(1)),
+            Some(t) => f.from = Some(t),
+            None => {
+                err = Some(format!(
+                    "日期“{}”格式不正确，应为“年-月-日”，如 2026-01-31",
+                    v.chars().take(20).collect::<String>()
+                ))
+            }
+        }
+    }
+    f.success = match get("result").as_str() {
+        "ok" => Some(true),
+        "fail" => Some(false),
+        _ => None,
+    };
+    (f, err)
+}
+
+pub async fn list(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let st = &n.ctx.state;
+    let (f, filter_error) = parse_filter(&q);
+    let g = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let query = query_string(&[
+        ("from", &g("from")),
+        ("to", &g("to")),
+        ("user", &g("user")),
+        ("action", &g("action")),
+        ("result", &g("result")),
+    ]);
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 50, query.clone());
+    let (rows, total) = audit::list(&st.db, &n.actor, &f, pager.per_page, pager.offset()).await?;
+    pager.total = total;
+    let (verdict, verdict_class) = if q.contains_key("verify") {
+        match audit::verify(&st.db).await? {
+            Verdict::Intact { rows } => (
+                Some(format!("校验通过：全部 {rows} 条记录的哈希链完整，未发现篡改或删除。")),
+                "verify-ok",
+            ),
+            Verdict::Altered { id } => (
+                Some(format!("校验未通过：第 {id} 条记录的内容已被修改。")),
+                "verify-bad",
+            ),
+            Verdict::Missing { after, next } => (
+                Some(format!(
+                    "校验未通过：第 {after} 条记录之后的记录被删除或插入（下一条为第 {next} 条）。"
+                )),
+                "verify-bad",
+            ),
+        }
+    } else {
+        (None, "")
+    };
+    let rows = rows
+        .into_iter()
+        .map(|r| Row {
+            id: r.id,
+            time: local_time(r.at),
+            actor: r.actor_name.clone(),
+            role: r.role.clone(),
+            action: r.action_label(),
+            object: if r.object_id.is_empty() {
+                r.object_kind.clone()
+            } else {
+                format!("{} {}", r.object_kind, r.object_id)
+            },
+            success: r.success,
+            client: r.client_addr.clone(),
+            detail: r.detail.clone(),
+        })
+        .collect();
+    Ok(html(&AuditTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), "审计日志")
+            .crumb("安全审计", "")
+            .crumb("审计日志", ""),
+        rows,
+        pager,
+        actions: ACTIONS,
+        f_from: g("from"),
+        f_to: g("to"),
+        f_user: g("user"),
+        f_action: g("action"),
+        f_result: g("result"),
+        filter_error,
+        query,
+        verdict,
+        verdict_class,
+    }))
+}
+
+pub async fn export(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let st = &n.ctx.state;
+    let (f, _) = parse_filter(&q);
+    let now = st.clock.now();
+    let rows = audit::export(&st.db, &n.actor, &n.ctx.origin, now, &f).await?;
+    let bytes = audit_workbook(&rows)?;
+    let name = format!("审计日志-{}.xlsx", (now + Duration::hours(8)).format("%Y%m%d%H%M"));
+    let disposition = format!(
+        "attachment; filename=\"audit.xlsx\"; filename*=UTF-8''{}",
+        percent(&name)
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

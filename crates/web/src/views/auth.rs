@@ -1,0 +1,217 @@
+//! Sign-in, the second factor, sign-out.
+
+use super::html;
+use crate::error::WebError;
+use crate::extract::{Ctx, Form, to_login};
+use crate::layout::Layout;
+use crate::mw::{PRE_CSRF_COOKIE, SESSION_COOKIE, SessionState, expire_cookie, set_cookie};
+use askama::Template;
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use shiminhua_app::AppError;
+use shiminhua_app::audit::{self, Event, Who};
+use shiminhua_app::sessions::{self, Session, Stage};
+use shiminhua_app::users::{self, NextStep};
+use std::collections::HashMap;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTpl {
+    layout: Layout,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    username: String,
+}
+
+fn login_response(
+    ctx: &Ctx,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    username: String,
+) -> Response {
+    // The sign-in form carries a pre-session CSRF token (double-submit cookie).
+    let (token, fresh) = match &ctx.pre_csrf {
+        Some(t) => (t.clone(), false),
+        None => (sessions::random_token(), true),
+    };
+    let mut layout = Layout::new(ctx, None, "登录");
+    layout.csrf = token.clone();
+    let mut resp = html(&LoginTpl {
+        layout,
+        notice,
+        error,
+        username,
+    });
+    *resp.status_mut() = status;
+    if fresh {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(&ctx.state, PRE_CSRF_COOKIE, &token));
+    }
+    resp
+}
+
+pub async fn login_page(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Response {
+    if ctx.actor().is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let notice = match q.get("r").map(String::as_str) {
+        Some("expired") => Some("会话已超时（30分钟无操作），请重新登录。"),
+        Some("disabled") => Some("该账户已被停用，如有疑问请联系系统管理员。"),
+        Some("out") => Some("您已安全退出。"),
+        _ => None,
+    };
+    login_response(&ctx, StatusCode::OK, notice, None, String::new())
+}
+
+/// The session stage for a sign-in step.
+pub(crate) fn stage_of(next: &NextStep) -> Stage {
+    match next {
+        NextStep::Done => Stage::Active,
+        NextStep::Totp => Stage::Totp,
+        NextStep::EnrolTotp => Stage::Enrol,
+        NextStep::ChangePassword { .. } => Stage::Password,
+    }
+}
+
+/// The page a session at `stage` continues to.
+fn stage_target(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Totp => "/login/totp",
+        Stage::Enrol => "/account/totp",
+        Stage::Password => "/account/password",
+        Stage::Active => "/",
+    }
+}
+
+/// Redirects to `stage`'s page with a new session cookie.
+pub(crate) fn continue_to(ctx: &Ctx, token: &str, stage: Stage) -> Response {
+    let mut resp = Redirect::to(stage_target(stage)).into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&ctx.state, SESSION_COOKIE, token));
+    resp
+}
+
+pub async fn login_submit(form: Form) -> Result<Response, WebError> {
+    let ctx = &form.ctx;
+    let st = &ctx.state;
+    let now = st.clock.now();
+    let username = form.get("username").to_string();
+    let result = users::authenticate(
+        &st.db,
+        &ctx.origin,
+        now,
+        &users::Rules {
+            security: &st.config.security,
+            policy: &st.config.password,
+            demo: st.demo,
+        },
+        &username,
+        form.raw("password"),
+    )
+    .await;
+    let signin = match result {
+        Ok(s) => s,
+        Err(AppError::Auth(msg)) => {
+            return Ok(login_response(ctx, StatusCode::UNAUTHORIZED, None, Some(msg), username));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let stage = stage_of(&signin.next);
+    // A new session id at every sign-in; any session the browser had ends.
+    if let SessionState::Live { token, .. } = &ctx.session {
+        sessions::destroy(&st.db, token).await?;
+    }
+    let token = sessions::create(&st.db, signin.user_id, stage, &ctx.origin, now).await?;
+    let mut resp = continue_to(ctx, &token, stage);
+    if matches!(signin.next, NextStep::ChangePassword { expired: true }) {
+        resp = Redirect::to("/account/password?expired=1").into_response();
+        resp.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(st, SESSION_COOKIE, &token));
+    }
+    resp.headers_mut()
+        .append(header::SET_COOKIE, expire_cookie(st, PRE_CSRF_COOKIE));
+    Ok(resp)
+}
+
+/// The live session if it is at one of `stages`, otherwise where to go.
+#[expect(clippy::result_large_err, reason = "the error is the redirect to answer with")]
+pub(crate) fn live<'a>(ctx: &'a Ctx, stages: &[Stage]) -> Result<(&'a str, &'a Session), Response> {
+    match &ctx.session {
+        SessionState::Live { token, session, .. } if stages.contains(&session.stage) => Ok((token, session)),
+        other => Err(to_login(other)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpTpl {
+    layout: Layout,
+    error: Option<String>,
+}
+
+pub async fn totp_page(ctx: Ctx) -> Response {
+    if let Err(r) = live(&ctx, &[Stage::Totp]) {
+        return r;
+    }
+    html(&TotpTpl {
+        layout: Layout::new(&ctx, None, "动态口令验证"),
+        error: None,
+    })
+}
+
+pub async fn totp_submit(form: Form) -> Result<Response, WebError> {
+    let ctx = &form.ctx;
+    let (token, session) = match live(ctx, &[Stage::Totp]) {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let st = &ctx.state;
+    let now = st.clock.now();
+    match users::verify_totp(
+        &st.db,
+        session.user_id,
+        &ctx.origin,
+        now,
+        &st.config.security,
+        form.get("code"),
+    )
+    .await
+    {
+        Ok(()) => {
+            let token = sessions::advance(&st.db, token, session.user_id, Stage::Active, &ctx.origin, now).await?;
+            Ok(continue_to(ctx, &token, Stage::Active))
+        }
+        Err(AppError::Validation(e)) => {
+            let mut resp = html(&TotpTpl {
+                layout: Layout::new(ctx, None, "动态口令验证"),
+                error: e.get("code").map(str::to_string),
+            });
+            *resp.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn logout(form: Form) -> Result<Response, WebError> {
+    let ctx = &form.ctx;
+    let st = &ctx.state;
+    if let SessionState::Live { token, session, .. } = &ctx.session {
+        let now = st.clock.now();
+        sessions::destroy(&st.db, token).await?;
+        let who = match ctx.actor() {
+            Some(a) => Who::actor(a, &ctx.origin),
+            None => Who {
+                actor_id: Some(session.user_id),
+                ..Who::anonymous("", &ctx.origin)
+            },
+        };
+        audit::record_alone(&st.db, now, &who, Event::ok("logout", "user", session.user_id)).await?;
+    }
+    let mut resp = Redirect::to("/login?r=out").into_response();
+    resp.headers_mut()
+        .append(header::SET_COOKIE, expire_cookie(st, SESSION_COOKIE));
+    Ok(resp)
+}

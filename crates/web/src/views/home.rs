@@ -1,0 +1,74 @@
+//! 工作台: the figures of the signed-in user's world.
+
+use super::html;
+use crate::error::WebError;
+use crate::extract::Signed;
+use crate::layout::Layout;
+use askama::Template;
+use axum::response::Response;
+use shiminhua_app::stats;
+
+pub struct Card {
+    pub label: String,
+    pub value: i64,
+    pub unit: &'static str,
+    pub note: String,
+    pub href: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTpl {
+    layout: Layout,
+    cards: Vec<Card>,
+}
+
+pub async fn workbench(s: Signed) -> Result<Response, WebError> {
+    let st = &s.ctx.state;
+    let w = stats::workbench(&st.db, &s.actor, st.clock.now()).await?;
+    let mut cards = Vec::new();
+    let mut card = |label: &str, value: Option<i64>, unit: &'static str, note: &str, href: &'static str| {
+        if let Some(v) = value {
+            cards.push(Card {
+                label: label.to_string(),
+                value: v,
+                unit,
+                note: note.to_string(),
+                href,
+            });
+        }
+    };
+    for (label, n) in &w.regions {
+        card(label, Some(*n), "个", "行政区划", "/regions");
+    }
+    card("责任单位", w.units, "个", "成员单位及区县对应单位", "/units");
+    card(
+        "工作专班成员",
+        w.taskforce_members,
+        "人",
+        "组长、副组长、成员、联络员",
+        "/taskforce",
+    );
+    card("启用的账户", w.users_active, "个", "", "/admin/users");
+    card("停用的账户", w.users_disabled, "个", "", "/admin/users");
+    card(
+        "锁定中的账户",
+        w.users_locked,
+        "个",
+        "连续5次密码错误，锁定15分钟",
+        "/admin/users",
+    );
+    card("在线会话", w.sessions, "个", "30分钟无操作自动退出", "/admin/users");
+    card("今日审计记录", w.audit_today, "条", "", "/audit");
+    card(
+        "今日失败操作",
+        w.audit_failures_today,
+        "条",
+        "含登录失败、越权访问",
+        "/audit?result=fail",
+    );
+    Ok(html(&HomeTpl {
+        layout: Layout::new(&s.ctx, Some(&s.actor), "工作台"),
+        cards,
+    }))
+}

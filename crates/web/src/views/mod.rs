@@ -1,0 +1,96 @@
+//! Page handlers. Each parses its input, calls one use case in `app` and
+//! renders a template or redirects. No SQL here.
+
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod ops;
+pub mod regions;
+pub mod units;
+pub mod users;
+
+use crate::error::WebError;
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use shiminhua_app::AppError;
+
+/// Renders a template into an HTML response.
+pub fn html<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(s) => Html(s).into_response(),
+        Err(e) => WebError(AppError::Internal(format!("template: {e}"))).into_response(),
+    }
+}
+
+/// Page numbers for lists.
+#[derive(Clone, Debug)]
+pub struct Pager {
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    /// The query string without `page`, for the links.
+    pub base: String,
+}
+
+impl Pager {
+    pub fn new(page: Option<&str>, per_page: i64, base: String) -> Pager {
+        let page = page
+            .and_then(|p| p.parse::<i64>().ok())
+            .filter(|p| *p >= 1 && *p < 1_000_000)
+            .unwrap_or(1);
+        Pager {
+            page,
+            per_page,
+            total: 0,
+            base,
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+
+    /// (label, href, is current)
+    pub fn links(&self) -> Vec<(String, String, bool)> {
+        let last = self.pages();
+        if last <= 1 {
+            return Vec::new();
+        }
+        let href = |p: i64| {
+            if self.base.is_empty() {
+                format!("?page={p}")
+            } else {
+                format!("?{}&page={p}", self.base)
+            }
+        };
+        let mut out = Vec::new();
+        if self.page > 1 {
+            out.push(("上一页".to_string(), href(self.page - 1), false));
+        }
+        let lo = (self.page - 3).max(1);
+        let hi = (self.page + 3).min(last);
+        for p in lo..=hi {
+            out.push((p.to_string(), href(p), p == self.page));
+        }
+        if self.page < last {
+            out.push(("下一页".to_string(), href(self.page + 1), false));
+        }
+        out
+    }
+}
+
+/// Encodes query pairs (skipping empty values).
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    s.finish()
+}
