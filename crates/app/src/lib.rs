@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod setup;
 pub mod stats;
 pub mod store;
+pub mod testing;
 pub mod units;
 pub mod users;
 pub mod xlsx;

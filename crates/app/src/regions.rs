@@ -15,7 +15,7 @@ pub const SEED_CSV: &str = include_str!("../../../data/huangshan_divisions.csv")
 /// The city this installation serves.
 pub const CITY_CODE: &str = "341000";
 
-fn level_no(l: Level) -> i64 {
+fn level_no(l: Level) -> i16 {
     match l {
         Level::Province => 1,
         Level::City => 2,
@@ -29,7 +29,7 @@ fn level_no(l: Level) -> i64 {
 pub struct RegionRow {
     pub code: i64,
     pub name: String,
-    pub level: i64,
+    pub level: i16,
     pub parent_code: Option<i64>,
     pub unit_type: String,
 }
@@ -244,7 +244,7 @@ fn visible(actor: &Actor) -> AppResult<Option<Vec<(i64, i64)>>> {
 const REGION_COLUMNS: &str = "SELECT code, name, level, parent_code, unit_type FROM regions";
 
 /// Every region the actor may see, in code order (a tree walk order).
-pub async fn tree(db: &Db, actor: &Actor, max_level: i64) -> AppResult<Vec<RegionRow>> {
+pub async fn tree(db: &Db, actor: &Actor, max_level: i16) -> AppResult<Vec<RegionRow>> {
     let ranges = visible(actor)?;
     let mut q = Sql::new(REGION_COLUMNS);
     q.push(" WHERE level <= ").arg(max_level);
@@ -294,7 +294,7 @@ pub async fn get(db: &Db, actor: &Actor, code: DivisionCode) -> AppResult<(Regio
 }
 
 /// Region counts by level in the actor's view (工作台).
-pub async fn counts(db: &Db, actor: &Actor) -> AppResult<Vec<(i64, i64)>> {
+pub async fn counts(db: &Db, actor: &Actor) -> AppResult<Vec<(i16, i64)>> {
     let ranges = visible(actor)?;
     let mut q = Sql::new("SELECT level, COUNT(*) FROM regions");
     if let Some(r) = &ranges {

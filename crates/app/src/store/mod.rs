@@ -282,6 +282,11 @@ impl From<&String> for Arg {
         Arg::Text(Some(v.clone()))
     }
 }
+impl From<i16> for Arg {
+    fn from(v: i16) -> Arg {
+        Arg::I64(Some(i64::from(v)))
+    }
+}
 impl From<i32> for Arg {
     fn from(v: i32) -> Arg {
         Arg::I64(Some(i64::from(v)))

@@ -1,0 +1,146 @@
+//! Test support: a fresh database on either backend, with the shipped data.
+//!
+//! PostgreSQL tests connect to `SHIMINHUA_TEST_PG` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and create a database of
+//! their own. Without a server they are skipped with a plain message — except
+//! under `CI=true`, where a missing server fails the test.
+
+use crate::store::{DatabaseUrl, Db};
+use sqlx::Connection;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: DatabaseUrl,
+    pg: Option<(String, String)>,
+    _dir: Option<TempDir>,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let p = std::env::temp_dir().join(format!("shm-{tag}-{}-{n}-{nanos}", std::process::id()));
+        let _ = std::fs::create_dir_all(&p);
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn pg_admin_url() -> Option<String> {
+    match std::env::var("SHIMINHUA_TEST_PG") {
+        Ok(v) if v == "off" => None,
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => Some("postgres://postgres@127.0.0.1:5432/postgres".into()),
+    }
+}
+
+fn skip(reason: &str) -> Option<TestDb> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") && std::env::var("SHIMINHUA_TEST_PG").as_deref() != Ok("off") {
+        panic!("CI 环境下 PostgreSQL 测试不能跳过：{reason}");
+    }
+    eprintln!("已跳过 PostgreSQL 部分：{reason}（设置 SHIMINHUA_TEST_PG=postgres://… 以运行）");
+    None
+}
+
+impl TestDb {
+    /// A fresh SQLite database in a file of its own (WAL, like production).
+    pub async fn sqlite() -> TestDb {
+        let dir = TempDir::new("db");
+        let url = DatabaseUrl::sqlite_file(&dir.0.join("test.db"));
+        let db = Db::connect(&url).await.expect("sqlite test database");
+        TestDb {
+            db,
+            url,
+            pg: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (with a message) without a server.
+    pub async fn postgres() -> Option<TestDb> {
+        let Some(admin) = pg_admin_url() else {
+            return skip("SHIMINHUA_TEST_PG=off");
+        };
+        let mut conn = match sqlx::PgConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) => return skip(&format!("无法连接 {admin}：{e}")),
+        };
+        let name = format!(
+            "shm_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            rand::random::<u32>()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let _ = conn.close().await;
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(admin.clone());
+        let url = DatabaseUrl::parse(&format!("{base}/{name}")).expect("url");
+        let db = Db::connect(&url).await.expect("postgres test database");
+        Some(TestDb {
+            db,
+            url,
+            pg: Some((admin, name)),
+            _dir: None,
+        })
+    }
+
+    /// Closes the pool and drops a PostgreSQL test database.
+    pub async fn finish(self) {
+        self.db.close().await;
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut conn) = sqlx::PgConnection::connect(admin).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+/// Runs an async test body on SQLite and on PostgreSQL: `both!(name, body_fn)`
+/// creates `name::sqlite` and `name::postgres`; `body_fn` takes a [`Db`].
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let t = $crate::testing::TestDb::sqlite().await;
+                    super::$name(t.db.clone()).await;
+                    t.finish().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(t) = $crate::testing::TestDb::postgres().await {
+                        super::$name(t.db.clone()).await;
+                        t.finish().await;
+                    }
+                }
+            }
+        )*
+    };
+}
