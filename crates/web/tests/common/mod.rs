@@ -1,0 +1,258 @@
+//! `TestApp`: the real router on a fresh database, with one signed-up user per
+//! role, spoken to over HTTP requests (no network needed).
+
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use shiminhua_app::clock::Clock;
+use shiminhua_app::config::{Config, Overrides};
+use shiminhua_app::store::{Db, Sql};
+use shiminhua_app::users::{self, PasswordChange, UserForm};
+use shiminhua_app::{Origin, setup};
+use shiminhua_core::auth::{Grant, KindSet, Role};
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::password::PasswordPolicy;
+use shiminhua_core::totp::TotpSecret;
+use shiminhua_web::AppState;
+use std::collections::HashMap;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "Test-Pass-2026";
+pub const ADMIN_SECRET: &[u8] = b"shiminhua-test-totp!";
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 9, 30, 2, 0, 0).unwrap()
+}
+
+/// The users every test app has: (user name, role, scope region).
+pub const USERS: &[(&str, Role, Option<&str>)] = &[
+    ("admin", Role::Admin, None),
+    ("lead", Role::Lead, Some("341000")),
+    ("office", Role::Office, Some("341000")),
+    ("dept", Role::Department, Some("341000")),
+    ("shexian", Role::Local, Some("341021")),
+    ("inspector", Role::Inspector, Some("341004")),
+    ("auditor", Role::Auditor, None),
+];
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub db: Db,
+    pub clock: Clock,
+    pub ids: HashMap<String, i64>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the first hidden `csrf` field.
+    pub fn csrf(&self) -> String {
+        field_value(&self.body, "csrf")
+    }
+}
+
+pub fn field_value(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    html.find(&key)
+        .map(|i| {
+            let rest = &html[i + key.len()..];
+            rest[..rest.find('"').unwrap_or(0)].to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// A browser: a cookie jar.
+#[derive(Clone, Debug, Default)]
+pub struct Agent {
+    pub cookies: HashMap<String, String>,
+}
+
+impl Agent {
+    fn absorb(&mut self, headers: &axum::http::HeaderMap) {
+        for v in headers.get_all(header::SET_COOKIE) {
+            let s = v.to_str().unwrap_or("");
+            let first = s.split(';').next().unwrap_or("");
+            if let Some((k, val)) = first.split_once('=') {
+                if val.is_empty() || s.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_string(), val.to_string());
+                }
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl TestApp {
+    pub async fn new(db: Db, demo: bool) -> TestApp {
+        let policy = PasswordPolicy::default();
+        setup::init(&db, t0(), &policy, Some(PASSWORD.into())).await.unwrap();
+        let mut tx = db.read().await.unwrap();
+        let (admin_id,): (i64,) = tx
+            .one(Sql::new("SELECT id FROM users WHERE username = 'admin'"))
+            .await
+            .unwrap();
+        let admin = users::load_actor(&mut tx, admin_id).await.unwrap();
+        drop(tx);
+        let o = Origin {
+            client_addr: "127.0.0.1".into(),
+        };
+        let mut ids = HashMap::new();
+        ids.insert("admin".to_string(), admin_id);
+        for &(name, role, region) in &USERS[1..] {
+            let grants = region
+                .map(|r| {
+                    vec![Grant {
+                        region: DivisionCode::parse(r).unwrap(),
+                        kinds: KindSet::all(),
+                    }]
+                })
+                .unwrap_or_default();
+            let form = UserForm {
+                username: name.into(),
+                display_name: format!("测试{name}"),
+                unit_id: None,
+                roles: vec![role],
+                grants,
+            };
+            let (id, otp) = users::create(&db, &admin, &o, t0(), form).await.unwrap();
+            let change = PasswordChange {
+                current: &otp,
+                new: PASSWORD,
+                confirm: PASSWORD,
+            };
+            users::change_password(&db, id, &o, t0(), &policy, &change)
+                .await
+                .unwrap();
+            ids.insert(name.to_string(), id);
+        }
+        let secret = TotpSecret::from_bytes(ADMIN_SECRET.to_vec());
+        users::enrol_totp(
+            &db,
+            admin_id,
+            &o,
+            t0(),
+            &secret.to_base32(),
+            &secret.code_at(t0().timestamp()),
+        )
+        .await
+        .unwrap();
+        let config = Config::load(
+            &Overrides {
+                database: Some("sqlite::memory:".into()),
+                ..Default::default()
+            },
+            &|_| None,
+        )
+        .unwrap();
+        let clock = Clock::fixed(t0() + Duration::minutes(1));
+        let state = AppState::new(db.clone(), config, clock.clone(), demo);
+        TestApp {
+            router: shiminhua_web::router(state.clone()),
+            state,
+            db,
+            clock,
+            ids,
+        }
+    }
+
+    pub async fn request(&self, agent: &mut Agent, method: &str, path: &str, body: Option<(&str, String)>) -> Resp {
+        let mut b = Request::builder().method(method).uri(path);
+        if !agent.cookies.is_empty() {
+            b = b.header(header::COOKIE, agent.header());
+        }
+        let req = match body {
+            Some((ctype, body)) => b.header(header::CONTENT_TYPE, ctype).body(Body::from(body)).unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        agent.absorb(&headers);
+        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024).await.unwrap();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, agent: &mut Agent, path: &str) -> Resp {
+        self.request(agent, "GET", path, None).await
+    }
+
+    /// Posts a form; `csrf` is added from the agent's session page unless given.
+    pub async fn post(&self, agent: &mut Agent, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in fields {
+            s.append_pair(k, v);
+        }
+        self.request(
+            agent,
+            "POST",
+            path,
+            Some(("application/x-www-form-urlencoded", s.finish())),
+        )
+        .await
+    }
+
+    /// The CSRF token of the agent's current page state.
+    pub async fn csrf(&self, agent: &mut Agent) -> String {
+        let r = self.get(agent, "/account").await;
+        let t = r.csrf();
+        if !t.is_empty() {
+            return t;
+        }
+        self.get(agent, "/login").await.csrf()
+    }
+
+    /// Signs in through the pages, answering the second factor for the admin.
+    pub async fn login(&self, user: &str) -> Agent {
+        let mut a = Agent::default();
+        let page = self.get(&mut a, "/login").await;
+        let r = self
+            .post(
+                &mut a,
+                "/login",
+                &[("csrf", &page.csrf()), ("username", user), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in of {user}: {}", r.body);
+        if r.location() == "/login/totp" {
+            // A fresh time step for every sign-in (codes cannot be replayed).
+            self.clock.advance(Duration::seconds(30));
+            let page = self.get(&mut a, "/login/totp").await;
+            let code = TotpSecret::from_bytes(ADMIN_SECRET.to_vec()).code_at(self.clock.now().timestamp());
+            let r = self
+                .post(&mut a, "/login/totp", &[("csrf", &page.csrf()), ("code", &code)])
+                .await;
+            assert_eq!(r.location(), "/", "second factor of {user}: {}", r.body);
+        } else {
+            assert_eq!(r.location(), "/", "sign-in of {user}");
+        }
+        a
+    }
+}

@@ -1,0 +1,642 @@
+//! The web console over HTTP, on SQLite and PostgreSQL.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::Duration;
+use common::{Agent, PASSWORD, TestApp, USERS, field_value};
+use shiminhua_app::both;
+use shiminhua_app::store::{Db, Sql};
+use shiminhua_core::auth::{Permission, Role};
+
+both!(
+    authorisation_matrix,
+    sign_in_flow_and_security_headers,
+    bad_sign_in_and_lockout,
+    csrf_is_required_on_every_form,
+    idle_timeout_and_disabled_sessions,
+    admin_creates_a_county_user_who_sees_only_the_county,
+    auditor_page_filters_and_export,
+    error_pages_and_bad_input,
+    demo_mode,
+    stale_edit_keeps_the_input,
+);
+
+/// Who may use a route.
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    /// Anyone, signed in or not; the handler answers.
+    Public,
+    /// Part of signing in: never forbidden, answers or redirects.
+    Flow,
+    /// Every signed-in user.
+    Signed,
+    /// Signed-in users holding the permission.
+    Perm(Permission),
+    /// As `Perm`, and `{code}` is checked against the data scope.
+    Scoped(Permission),
+}
+
+/// Every route × who may use it. A route missing here fails the test.
+const MATRIX: &[(&str, &str, Access)] = &[
+    ("get", "/healthz", Access::Public),
+    ("get", "/metrics", Access::Public),
+    ("get", "/static/app.css", Access::Public),
+    ("get", "/login", Access::Flow),
+    ("post", "/login", Access::Flow),
+    ("get", "/login/totp", Access::Flow),
+    ("post", "/login/totp", Access::Flow),
+    ("post", "/logout", Access::Flow),
+    ("get", "/account", Access::Signed),
+    ("get", "/account/password", Access::Signed),
+    ("post", "/account/password", Access::Signed),
+    ("get", "/account/totp", Access::Signed),
+    ("post", "/account/totp", Access::Signed),
+    ("get", "/", Access::Signed),
+    ("get", "/regions", Access::Perm(Permission::ViewRegions)),
+    ("get", "/regions/import", Access::Perm(Permission::ManageSystem)),
+    ("post", "/regions/import", Access::Perm(Permission::ManageSystem)),
+    ("get", "/regions/{code}", Access::Scoped(Permission::ViewRegions)),
+    ("get", "/units", Access::Perm(Permission::ViewUnits)),
+    ("get", "/taskforce", Access::Perm(Permission::ViewUnits)),
+    ("get", "/admin/users", Access::Perm(Permission::ManageUsers)),
+    ("get", "/admin/users/new", Access::Perm(Permission::ManageUsers)),
+    ("post", "/admin/users/new", Access::Perm(Permission::ManageUsers)),
+    ("get", "/admin/users/{id}", Access::Perm(Permission::ManageUsers)),
+    ("post", "/admin/users/{id}", Access::Perm(Permission::ManageUsers)),
+    (
+        "post",
+        "/admin/users/{id}/disable",
+        Access::Perm(Permission::ManageUsers),
+    ),
+    (
+        "post",
+        "/admin/users/{id}/enable",
+        Access::Perm(Permission::ManageUsers),
+    ),
+    (
+        "post",
+        "/admin/users/{id}/reset-password",
+        Access::Perm(Permission::ManageUsers),
+    ),
+    ("get", "/audit", Access::Perm(Permission::ViewAudit)),
+    ("get", "/audit/export", Access::Perm(Permission::ViewAudit)),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    Forbidden,
+    NotFound,
+    ToLogin,
+    Redirect,
+}
+
+fn classify(r: &common::Resp) -> Outcome {
+    let loc = r.location();
+    match r.status.as_u16() {
+        403 => Outcome::Forbidden,
+        404 => Outcome::NotFound,
+        300..=399 if loc == "/login" || loc.starts_with("/login?r=expired") || loc.starts_with("/login?r=disabled") => {
+            Outcome::ToLogin
+        }
+        300..=399 => Outcome::Redirect,
+        500..=599 => panic!("server error: {}", r.body),
+        _ => Outcome::Ok,
+    }
+}
+
+async fn authorisation_matrix(db: Db) {
+    // Every route has a row, and every row a route.
+    let mut routes: Vec<(String, String)> = shiminhua_web::ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let mut rows: Vec<(String, String)> = MATRIX.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    routes.sort();
+    rows.sort();
+    assert_eq!(routes, rows, "every route needs a row in the authorisation matrix");
+
+    let app = TestApp::new(db.clone(), false).await;
+    // The target of the account actions: nobody who takes part in the table.
+    let form = shiminhua_app::users::UserForm {
+        username: "victim".into(),
+        display_name: "被操作用户".into(),
+        unit_id: None,
+        roles: vec![Role::Auditor],
+        grants: vec![],
+    };
+    let policy = shiminhua_core::password::PasswordPolicy::default();
+    let (victim, _) = shiminhua_app::users::add_cli(&db, common::t0(), &policy, form, None)
+        .await
+        .unwrap();
+    // (who, own county, another county the user may not see)
+    let mut who: Vec<(Option<Role>, &str, Agent)> = vec![(None, "anonymous", Agent::default())];
+    for &(name, role, _) in USERS {
+        who.push((Some(role), name, app.login(name).await));
+    }
+    for (role, name, agent) in &mut who {
+        let (own, other) = match name {
+            &mut "shexian" => ("341021", Some("341022")),
+            &mut "inspector" => ("341004", Some("341021")),
+            _ => ("341021", None),
+        };
+        // Log out last, so that the session lasts through the table.
+        let mut order: Vec<&(&str, &str, Access)> = MATRIX.iter().filter(|r| r.1 != "/logout").collect();
+        order.extend(MATRIX.iter().filter(|r| r.1 == "/logout"));
+        for &&(method, path, access) in &order {
+            let mut targets = vec![(path.replace("{code}", own).replace("{id}", &victim.to_string()), false)];
+            if let (Access::Scoped(_), Some(o)) = (access, other) {
+                targets.push((path.replace("{code}", o), true));
+            }
+            for (url, outside) in targets {
+                let r = if method == "get" {
+                    app.get(agent, &url).await
+                } else {
+                    let csrf = app.csrf(agent).await;
+                    app.post(agent, &url, &[("csrf", &csrf), ("grant_rows", "0"), ("username", "")])
+                        .await
+                };
+                let got = classify(&r);
+                let signed = role.is_some();
+                let holds = |p: Permission| role.is_some_and(|r| r.permissions().contains(&p));
+                let ok = match access {
+                    Access::Public => got == Outcome::Ok,
+                    Access::Flow => got != Outcome::Forbidden && got != Outcome::NotFound,
+                    Access::Signed if !signed => got == Outcome::ToLogin,
+                    Access::Signed => got == Outcome::Ok || got == Outcome::Redirect,
+                    Access::Perm(_) | Access::Scoped(_) if !signed => got == Outcome::ToLogin,
+                    Access::Perm(p) => {
+                        if holds(p) {
+                            got == Outcome::Ok || got == Outcome::Redirect
+                        } else {
+                            got == Outcome::Forbidden
+                        }
+                    }
+                    Access::Scoped(p) => match (holds(p), outside) {
+                        (false, _) => got == Outcome::Forbidden,
+                        (true, false) => got == Outcome::Ok,
+                        (true, true) => got == Outcome::NotFound,
+                    },
+                };
+                assert!(
+                    ok,
+                    "{name} {method} {url}: expected {access:?}, got {got:?} ({})",
+                    r.status
+                );
+            }
+        }
+    }
+}
+
+async fn sign_in_flow_and_security_headers(db: Db) {
+    let app = TestApp::new(db.clone(), false).await;
+    let mut a = Agent::default();
+    let page = app.get(&mut a, "/login").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let h = &page.headers;
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline")
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h.contains_key("referrer-policy"));
+    assert!(!page.body.contains("<script"), "pages work without JavaScript");
+    let pre = a.cookies.get("shm_csrf").cloned().unwrap();
+    let set = h
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+    // Sign in: a session cookie that was never seen before.
+    let r = app
+        .post(
+            &mut a,
+            "/login",
+            &[("csrf", &pre), ("username", "shexian"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.location(), "/");
+    let s1 = a.cookies["shm_session"].clone();
+    assert!(!a.cookies.contains_key("shm_csrf"), "the pre-session token is retired");
+    let home = app.get(&mut a, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("工作台") && home.body.contains("乡镇（街道）"));
+    assert!(!home.body.contains("演示环境"), "no demo banner outside --demo");
+    // The figures are real: 歙县 has this many townships in the data.
+    let towns = shiminhua_app::regions::SEED_CSV
+        .lines()
+        .filter(|l| l.contains(",341021,"))
+        .count();
+    assert!(
+        home.body.contains(&format!("<span class=\"num\">{towns}</span>")),
+        "{}",
+        home.body
+    );
+    // Signing in again rotates the id; the old one is dead.
+    let mut b = a.clone();
+    let r = app
+        .post(
+            &mut b,
+            "/login",
+            &[("csrf", &app.get(&mut Agent::default(), "/login").await.csrf())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a forged pre-session token is refused");
+    let mut c = app.login("shexian").await;
+    assert_ne!(c.cookies["shm_session"], s1);
+    // Sign out.
+    let csrf = app.get(&mut c, "/").await.csrf();
+    let r = app.post(&mut c, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.location(), "/login?r=out");
+    assert_eq!(classify(&app.get(&mut c, "/").await), Outcome::ToLogin);
+    // The admin's path goes through the second factor; the session id changes at that step.
+    let mut d = Agent::default();
+    let page = app.get(&mut d, "/login").await;
+    let r = app
+        .post(
+            &mut d,
+            "/login",
+            &[("csrf", &page.csrf()), ("username", "admin"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.location(), "/login/totp");
+    let pending = d.cookies["shm_session"].clone();
+    assert_eq!(
+        classify(&app.get(&mut d, "/admin/users").await),
+        Outcome::Redirect,
+        "half signed in is not signed in"
+    );
+    let page = app.get(&mut d, "/login/totp").await;
+    let wrong = app
+        .post(&mut d, "/login/totp", &[("csrf", &page.csrf()), ("code", "000000")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("动态口令不正确"));
+    let _ = pending;
+    // Metrics saw the requests.
+    let m = app.get(&mut Agent::default(), "/metrics").await;
+    assert!(
+        m.body
+            .contains("shiminhua_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"}")
+    );
+    assert!(m.body.contains("shiminhua_db_pool_connections"));
+    assert_eq!(app.get(&mut Agent::default(), "/healthz").await.body, "ok\n");
+}
+
+async fn bad_sign_in_and_lockout(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut a = Agent::default();
+    let csrf = app.get(&mut a, "/login").await.csrf();
+    let unknown = app
+        .post(
+            &mut a,
+            "/login",
+            &[("csrf", &csrf), ("username", "nobody"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    let msg = "用户名或密码错误，或账户已被暂时锁定";
+    assert!(unknown.body.contains(msg));
+    assert!(unknown.body.contains("value=\"nobody\""), "the user name is kept");
+    for _ in 0..5 {
+        let r = app
+            .post(
+                &mut a,
+                "/login",
+                &[("csrf", &csrf), ("username", "lead"), ("password", "Wrong-1234")],
+            )
+            .await;
+        assert!(r.body.contains(msg));
+    }
+    let locked = app
+        .post(
+            &mut a,
+            "/login",
+            &[("csrf", &csrf), ("username", "lead"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert!(locked.body.contains(msg), "locked reads like any failure");
+    app.clock.advance(Duration::minutes(16));
+    app.login("lead").await;
+}
+
+async fn csrf_is_required_on_every_form(db: Db) {
+    let app = TestApp::new(db.clone(), false).await;
+    let mut admin = app.login("admin").await;
+    let count = || async {
+        let mut tx = db.read().await.unwrap();
+        tx.int(Sql::new("SELECT COUNT(*) FROM users")).await.unwrap()
+    };
+    let before = count().await;
+    let fields = [("username", "forged"), ("display_name", "伪造"), ("roles", "auditor")];
+    let r = app.post(&mut admin, "/admin/users/new", &fields).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("安全令牌"));
+    let mut with_wrong = fields.to_vec();
+    with_wrong.push(("csrf", "deadbeef"));
+    assert_eq!(
+        app.post(&mut admin, "/admin/users/new", &with_wrong).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(count().await, before, "nothing changed");
+    let csrf = app.csrf(&mut admin).await;
+    let mut good = fields.to_vec();
+    good.push(("csrf", &csrf));
+    good.push(("grant_rows", "0"));
+    let r = app.post(&mut admin, "/admin/users/new", &good).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(count().await, before + 1);
+    // Another user's token does not work either.
+    let mut other = app.login("office").await;
+    let theirs = app.csrf(&mut other).await;
+    let r = app
+        .post(
+            &mut admin,
+            "/admin/users/new",
+            &[("csrf", theirs.as_str()), ("username", "x2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+async fn idle_timeout_and_disabled_sessions(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut a = app.login("shexian").await;
+    app.clock.advance(Duration::minutes(29));
+    assert_eq!(app.get(&mut a, "/").await.status, StatusCode::OK);
+    app.clock.advance(Duration::minutes(31));
+    let r = app.get(&mut a, "/").await;
+    assert_eq!(r.location(), "/login?r=expired");
+    let page = app.get(&mut a, "/login?r=expired").await;
+    assert!(page.body.contains("会话已超时"));
+    // A disabled user's session ends at once.
+    let mut u = app.login("office").await;
+    let mut admin = app.login("admin").await;
+    let csrf = app.csrf(&mut admin).await;
+    let id = app.ids["office"].to_string();
+    let r = app
+        .post(&mut admin, &format!("/admin/users/{id}/disable"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app.get(&mut u, "/").await;
+    assert!(r.location().starts_with("/login"), "{}", r.location());
+    let mut again = Agent::default();
+    let csrf = app.get(&mut again, "/login").await.csrf();
+    let r = app
+        .post(
+            &mut again,
+            "/login",
+            &[("csrf", &csrf), ("username", "office"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn admin_creates_a_county_user_who_sees_only_the_county(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut admin = app.login("admin").await;
+    let form = app.get(&mut admin, "/admin/users/new").await;
+    assert!(form.body.contains("歙县（341021）"));
+    let csrf = form.csrf();
+    let r = app
+        .post(
+            &mut admin,
+            "/admin/users/new",
+            &[
+                ("csrf", &csrf),
+                ("username", "sx.wang"),
+                ("display_name", "王<script>"),
+                ("roles", "local"),
+                ("grant_rows", "1"),
+                ("region_0", "341021"),
+                ("kinds_0", "worker"),
+                ("kinds_0", "employment"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(
+        r.body.contains("王&lt;script&gt;") || r.body.contains("王&#60;script&#62;"),
+        "escaped"
+    );
+    assert!(!r.body.contains("王<script>"));
+    let otp = {
+        let i = r.body.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
+        r.body[i..i + 12].to_string()
+    };
+    // The new user must change the one-time password first.
+    let mut u = Agent::default();
+    let csrf = app.get(&mut u, "/login").await.csrf();
+    let r = app
+        .post(
+            &mut u,
+            "/login",
+            &[("csrf", &csrf), ("username", "sx.wang"), ("password", &otp)],
+        )
+        .await;
+    assert_eq!(r.location(), "/account/password");
+    assert_eq!(app.get(&mut u, "/regions").await.location(), "/account/password");
+    let page = app.get(&mut u, "/account/password").await;
+    assert!(page.body.contains("须先修改初始密码"));
+    let weak = app
+        .post(
+            &mut u,
+            "/account/password",
+            &[
+                ("csrf", &page.csrf()),
+                ("current", &otp),
+                ("new", "abc"),
+                ("confirm", "abc"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("密码长度不能少于8位"));
+    let r = app
+        .post(
+            &mut u,
+            "/account/password",
+            &[
+                ("csrf", &page.csrf()),
+                ("current", &otp),
+                ("new", "Huangshan#2026"),
+                ("confirm", "Huangshan#2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/");
+    let tree = app.get(&mut u, "/regions").await;
+    assert_eq!(tree.status, StatusCode::OK);
+    assert!(tree.body.contains("徽城镇") && tree.body.contains("歙县"));
+    assert!(
+        !tree.body.contains("海阳镇") && !tree.body.contains("屯溪区"),
+        "only 歙县 and its townships"
+    );
+    assert_eq!(app.get(&mut u, "/regions/341022").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&mut u, "/admin/users").await.status, StatusCode::FORBIDDEN);
+    // The auditor sees all of it.
+    let mut aud = app.login("auditor").await;
+    let log = app.get(&mut aud, "/audit?user=admin&action=user.create").await;
+    assert!(
+        log.body.contains("新建用户") && log.body.contains("sx.wang"),
+        "{}",
+        log.body
+    );
+    let log = app.get(&mut aud, "/audit?user=sx.wang").await;
+    assert!(log.body.contains("修改密码") && log.body.contains("登录"));
+    let ok = app.get(&mut aud, "/audit?verify=1").await;
+    assert!(ok.body.contains("校验通过"), "{}", ok.body);
+}
+
+async fn auditor_page_filters_and_export(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut aud = app.login("auditor").await;
+    let r = app.get(&mut aud, "/audit?result=fail").await;
+    assert!(r.body.contains("没有符合条件的记录"));
+    let mut admin = app.login("admin").await;
+    assert_eq!(app.get(&mut admin, "/audit").await.status, StatusCode::FORBIDDEN);
+    let r = app.get(&mut aud, "/audit?result=fail&action=access.denied").await;
+    assert!(
+        r.body.contains("越权访问") && r.body.contains("GET /audit"),
+        "the denial is audited"
+    );
+    let bad = app.get(&mut aud, "/audit?from=2026-13-40").await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.body.contains("格式不正确"));
+    let x = app.get(&mut aud, "/audit/export?result=fail").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert_eq!(
+        x.headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        x.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    // Paging: 50 a page.
+    for _ in 0..30 {
+        app.get(&mut admin, "/audit").await;
+    }
+    let p2 = app.get(&mut aud, "/audit?page=2").await;
+    assert!(p2.body.contains("第 2/"), "{}", p2.body);
+}
+
+async fn error_pages_and_bad_input(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut a = app.login("lead").await;
+    let r = app.get(&mut a, "/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        r.body.contains("页面不存在") && r.body.contains("测试lead"),
+        "a Chinese page inside the layout"
+    );
+    let r = app.get(&mut a, "/regions/34x021").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("区划代码") && r.body.contains("无效"));
+    let r = app.get(&mut a, "/regions/3410211001").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app.get(&mut a, "/admin/users/abc").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut admin = app.login("admin").await;
+    assert_eq!(
+        app.get(&mut admin, "/admin/users/abc").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&mut admin, "/admin/users/99999").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // A cookie that names no session leads to the sign-in page.
+    let mut forged = Agent::default();
+    forged.cookies.insert("shm_session".into(), "ab".repeat(32));
+    assert_eq!(app.get(&mut forged, "/").await.location(), "/login");
+    // With the database gone, a 500 page that says nothing of the cause.
+    app.db.close().await;
+    let r = app.get(&mut a, "/").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(r.body.contains("系统暂时出现问题"));
+    assert!(!r.body.to_lowercase().contains("pool") && !r.body.contains("sqlx"));
+    assert_eq!(
+        app.get(&mut Agent::default(), "/healthz").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+async fn demo_mode(db: Db) {
+    let app = TestApp::new(db.clone(), true).await;
+    let accounts = shiminhua_app::setup::demo_accounts(&db, common::t0()).await.unwrap();
+    let admin = accounts.iter().find(|a| a.role == Role::Admin).unwrap();
+    let mut a = Agent::default();
+    let page = app.get(&mut a, "/login").await;
+    assert!(page.body.contains("演示环境"));
+    let r = app
+        .post(
+            &mut a,
+            "/login",
+            &[
+                ("csrf", &page.csrf()),
+                ("username", &admin.username),
+                ("password", &admin.password),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.location(),
+        "/",
+        "demo accounts skip the forced change and the second factor"
+    );
+    let home = app.get(&mut a, "/").await;
+    assert!(home.body.contains("演示环境") && home.body.contains("用户管理"));
+    // The real administrator still goes through the second factor.
+    let mut b = Agent::default();
+    let page = app.get(&mut b, "/login").await;
+    let r = app
+        .post(
+            &mut b,
+            "/login",
+            &[("csrf", &page.csrf()), ("username", "admin"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.location(), "/login/totp");
+}
+
+async fn stale_edit_keeps_the_input(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut admin = app.login("admin").await;
+    let id = app.ids["lead"];
+    let page = app.get(&mut admin, &format!("/admin/users/{id}")).await;
+    let version = field_value(&page.body, "version");
+    let csrf = page.csrf();
+    let post = |name: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("version", version.clone()),
+            ("username", "lead".to_string()),
+            ("display_name", name.to_string()),
+            ("roles", "lead".to_string()),
+            ("grant_rows", "1".to_string()),
+            ("region_0", "341000".to_string()),
+            ("kinds_0", "worker".to_string()),
+        ]
+    };
+    let f1 = post("第一次保存");
+    let f1: Vec<(&str, &str)> = f1.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post(&mut admin, &format!("/admin/users/{id}"), &f1).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let f2 = post("第二次保存");
+    let f2: Vec<(&str, &str)> = f2.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post(&mut admin, &format!("/admin/users/{id}"), &f2).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.body.contains("已被他人修改") && r.body.contains("第二次保存"),
+        "the input is kept"
+    );
+    let now = app.get(&mut admin, &format!("/admin/users/{id}")).await;
+    assert!(now.body.contains("第一次保存"));
+}
