@@ -62,12 +62,9 @@ async fn make_user(db: &Db, admin: &Actor, name: &str, roles: Vec<Role>, region:
     (users::load_actor(&mut tx, id).await.unwrap(), pw)
 }
 
-fn rules(sec: &Security, policy: &PasswordPolicy) -> Rules<'static> {
-    Rules {
-        security: Box::leak(Box::new(sec.clone())),
-        policy: Box::leak(Box::new(policy.clone())),
-        demo: false,
-    }
+fn rules<'a>(security: &'a Security, policy: &'a PasswordPolicy) -> Rules<'a> {
+    Rules { security, policy, demo: false }
+}
 }
 
 both!(
