@@ -63,8 +63,11 @@ async fn make_user(db: &Db, admin: &Actor, name: &str, roles: Vec<Role>, region:
 }
 
 fn rules<'a>(security: &'a Security, policy: &'a PasswordPolicy) -> Rules<'a> {
-    Rules { security, policy, demo: false }
-}
+    Rules {
+        security,
+        policy,
+        demo: false,
+    }
 }
 
 both!(
