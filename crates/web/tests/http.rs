@@ -136,9 +136,9 @@ async fn authorisation_matrix(db: Db) {
         who.push((Some(role), name, app.login(name).await));
     }
     for (role, name, agent) in &mut who {
-        let (own, other) = match name {
-            &mut "shexian" => ("341021", Some("341022")),
-            &mut "inspector" => ("341004", Some("341021")),
+        let (own, other) = match *name {
+            "shexian" => ("341021", Some("341022")),
+            "inspector" => ("341004", Some("341021")),
             _ => ("341021", None),
         };
         // Log out last, so that the session lasts through the table.
