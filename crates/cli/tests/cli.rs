@@ -28,7 +28,10 @@ async fn init_is_idempotent_and_prints_the_admin_password_once() {
         let o = run(&dir.0, &args(&db, &["init"]), &[]);
         assert!(o.status.success(), "{}", stderr(&o));
         let out = stdout(&o);
-        assert!(out.contains("行政区划 117 个") && out.contains("责任单位 72 个"), "{out}");
+        assert!(
+            out.contains("行政区划 117 个") && out.contains("责任单位 72 个"),
+            "{out}"
+        );
         let pw = after(&out, "一次性密码：");
         assert_eq!(pw.len(), 12, "{out}");
         assert!(dir.0.join("shiminhua.key").exists());
@@ -54,12 +57,28 @@ async fn admin_password_from_the_environment_must_meet_the_policy() {
 #[test]
 fn bad_database_urls_get_one_chinese_sentence() {
     let dir = Dir::new("cli-url");
-    assert_clean_error(&run(&dir.0, &["--database", "mysql://root@localhost/x", "init"], &[]), "数据库地址无法识别");
+    assert_clean_error(
+        &run(&dir.0, &["--database", "mysql://root@localhost/x", "init"], &[]),
+        "数据库地址无法识别",
+    );
     let o = run(&dir.0, &["init"], &[("SHIMINHUA_DATABASE_URL", "oracle://x")]);
     assert_clean_error(&o, "数据库地址无法识别");
-    let o = run(&dir.0, &["--database", "postgres://postgres@127.0.0.1:1/nowhere", "init"], &[]);
+    let o = run(
+        &dir.0,
+        &["--database", "postgres://postgres@127.0.0.1:1/nowhere", "init"],
+        &[],
+    );
     assert_clean_error(&o, "无法连接 PostgreSQL 数据库");
-    let o = run(&dir.0, &["--database", "postgres://app:secret-pw@127.0.0.1:1/nowhere", "audit", "verify"], &[]);
+    let o = run(
+        &dir.0,
+        &[
+            "--database",
+            "postgres://app:secret-pw@127.0.0.1:1/nowhere",
+            "audit",
+            "verify",
+        ],
+        &[],
+    );
     assert!(!stderr(&o).contains("secret-pw"), "the password never appears");
     // Nothing was written by the failed commands.
     assert!(!dir.0.join("shiminhua.db").exists());
@@ -82,7 +101,11 @@ fn a_missing_key_file_stops_everything() {
     let dir = Dir::new("cli-key");
     assert!(run(&dir.0, &["init"], &[]).status.success());
     std::fs::rename(dir.0.join("shiminhua.key"), dir.0.join("moved.key")).unwrap();
-    let o = run(&dir.0, &["user", "add", "user1", "--name", "甲", "--role", "auditor"], &[]);
+    let o = run(
+        &dir.0,
+        &["user", "add", "user1", "--name", "甲", "--role", "auditor"],
+        &[],
+    );
     assert_clean_error(&o, "找不到密钥文件");
     let o = run(&dir.0, &["serve", "--listen", "127.0.0.1:0"], &[]);
     assert_clean_error(&o, "找不到密钥文件");
@@ -90,7 +113,15 @@ fn a_missing_key_file_stops_everything() {
     std::fs::write(dir.0.join("shiminhua.key"), format!("{}\n", "ab".repeat(32))).unwrap();
     assert_clean_error(&run(&dir.0, &["init"], &[]), "不匹配");
     std::fs::rename(dir.0.join("moved.key"), dir.0.join("shiminhua.key")).unwrap();
-    assert!(run(&dir.0, &["user", "add", "user1", "--name", "甲", "--role", "auditor"], &[]).status.success());
+    assert!(
+        run(
+            &dir.0,
+            &["user", "add", "user1", "--name", "甲", "--role", "auditor"],
+            &[]
+        )
+        .status
+        .success()
+    );
 }
 
 #[tokio::test]
@@ -98,25 +129,70 @@ async fn user_commands() {
     for (t, db) in backends().await {
         let dir = Dir::new("cli-user");
         assert!(run(&dir.0, &args(&db, &["init"]), &[]).status.success());
-        let add = ["user", "add", "sx.li", "--name", "李四", "--role", "local", "--region", "341021", "--unit", "341021-rsj"];
+        let add = [
+            "user",
+            "add",
+            "sx.li",
+            "--name",
+            "李四",
+            "--role",
+            "local",
+            "--region",
+            "341021",
+            "--unit",
+            "341021-rsj",
+        ];
         let o = run(&dir.0, &args(&db, &add), &[]);
         assert!(o.status.success(), "{}", stderr(&o));
         let pw1 = after(&stdout(&o), "一次性密码：");
         assert_eq!(pw1.len(), 12);
         assert_clean_error(&run(&dir.0, &args(&db, &add), &[]), "该用户名已被使用");
-        let o = run(&dir.0, &args(&db, &["user", "add", "x1", "--name", "甲", "--role", "root"]), &[]);
+        let o = run(
+            &dir.0,
+            &args(&db, &["user", "add", "x1", "--name", "甲", "--role", "root"]),
+            &[],
+        );
         assert_clean_error(&o, "角色“root”无效");
-        let o = run(&dir.0, &args(&db, &["user", "add", "x2", "--name", "甲", "--role", "local"]), &[]);
+        let o = run(
+            &dir.0,
+            &args(&db, &["user", "add", "x2", "--name", "甲", "--role", "local"]),
+            &[],
+        );
         assert_clean_error(&o, "业务角色必须设置数据范围");
-        let o = run(&dir.0, &args(&db, &["user", "add", "x3", "--name", "甲", "--role", "local", "--region", "999999"]), &[]);
+        let o = run(
+            &dir.0,
+            &args(
+                &db,
+                &[
+                    "user", "add", "x3", "--name", "甲", "--role", "local", "--region", "999999",
+                ],
+            ),
+            &[],
+        );
         assert_clean_error(&o, "区划代码“999999”无效");
-        let o = run(&dir.0, &args(&db, &["user", "add", "x4", "--name", "甲", "--role", "local", "--region", "341021", "--unit", "nope"]), &[]);
+        let o = run(
+            &dir.0,
+            &args(
+                &db,
+                &[
+                    "user", "add", "x4", "--name", "甲", "--role", "local", "--region", "341021", "--unit", "nope",
+                ],
+            ),
+            &[],
+        );
         assert_clean_error(&o, "单位代码“nope”不存在");
         let o = run(&dir.0, &args(&db, &["user", "reset-password", "sx.li"]), &[]);
         let pw2 = after(&stdout(&o), "一次性密码：");
         assert!(o.status.success() && pw2.len() == 12 && pw2 != pw1);
-        assert_clean_error(&run(&dir.0, &args(&db, &["user", "reset-password", "ghost"]), &[]), "用户 ghost 不存在");
-        assert!(run(&dir.0, &args(&db, &["user", "disable", "sx.li"]), &[]).status.success());
+        assert_clean_error(
+            &run(&dir.0, &args(&db, &["user", "reset-password", "ghost"]), &[]),
+            "用户 ghost 不存在",
+        );
+        assert!(
+            run(&dir.0, &args(&db, &["user", "disable", "sx.li"]), &[])
+                .status
+                .success()
+        );
         let o = run(&dir.0, &args(&db, &["audit", "verify"]), &[]);
         assert!(stdout(&o).contains("审计日志完整"), "{}", stderr(&o));
         if let Some(t) = t {
@@ -139,16 +215,30 @@ async fn audit_verify_names_the_altered_row() {
         let dir = Dir::new("cli-audit");
         assert!(run(&dir.0, &args(&db, &["init"]), &[]).status.success());
         for name in ["aud1", "aud2", "aud3"] {
-            assert!(run(&dir.0, &args(&db, &["user", "add", name, "--name", "甲", "--role", "auditor"]), &[]).status.success());
+            assert!(
+                run(
+                    &dir.0,
+                    &args(&db, &["user", "add", name, "--name", "甲", "--role", "auditor"]),
+                    &[]
+                )
+                .status
+                .success()
+            );
         }
         let conn = open(&dir.0, &db).await;
         let mut tx = conn.write().await.unwrap();
         if db.is_empty() {
             tx.exec(Sql::new("DROP TRIGGER audit_log_no_update")).await.unwrap();
         } else {
-            tx.exec(Sql::new("DROP TRIGGER audit_log_no_change ON audit_log")).await.unwrap();
+            tx.exec(Sql::new("DROP TRIGGER audit_log_no_change ON audit_log"))
+                .await
+                .unwrap();
         }
-        tx.exec(Sql::new("UPDATE audit_log SET detail = 'username=someone' WHERE id = 4")).await.unwrap();
+        tx.exec(Sql::new(
+            "UPDATE audit_log SET detail = 'username=someone' WHERE id = 4",
+        ))
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         conn.close().await;
         let o = run(&dir.0, &args(&db, &["audit", "verify"]), &[]);
@@ -163,7 +253,15 @@ async fn audit_verify_names_the_altered_row() {
 fn sqlite_backup_and_restore() {
     let dir = Dir::new("cli-backup");
     assert!(run(&dir.0, &["init"], &[]).status.success());
-    assert!(run(&dir.0, &["user", "add", "kept", "--name", "甲", "--role", "auditor"], &[]).status.success());
+    assert!(
+        run(
+            &dir.0,
+            &["user", "add", "kept", "--name", "甲", "--role", "auditor"],
+            &[]
+        )
+        .status
+        .success()
+    );
     let file = dir.0.join("backup-1.db");
     // The snapshot is taken while a server is running.
     let server = Server::start(&dir.0, &[], &[]);
@@ -171,11 +269,22 @@ fn sqlite_backup_and_restore() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_clean_error(&run(&dir.0, &["backup", file.to_str().unwrap()], &[]), "已存在");
     drop(server);
-    assert!(run(&dir.0, &["user", "add", "later", "--name", "乙", "--role", "auditor"], &[]).status.success());
+    assert!(
+        run(
+            &dir.0,
+            &["user", "add", "later", "--name", "乙", "--role", "auditor"],
+            &[]
+        )
+        .status
+        .success()
+    );
     let o = run(&dir.0, &["restore", file.to_str().unwrap()], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(run(&dir.0, &["user", "reset-password", "kept"], &[]).status.success());
-    assert_clean_error(&run(&dir.0, &["user", "reset-password", "later"], &[]), "用户 later 不存在");
+    assert_clean_error(
+        &run(&dir.0, &["user", "reset-password", "later"], &[]),
+        "用户 later 不存在",
+    );
     assert!(stdout(&run(&dir.0, &["audit", "verify"], &[])).contains("审计日志完整"));
     // Bad input changes nothing.
     let junk = dir.0.join("junk.db");
@@ -196,14 +305,33 @@ async fn postgres_backup_and_restore_with_pg_dump() {
     let db = vec!["--database".to_string(), t.url.expose().to_string()];
     let dir = Dir::new("cli-pgbackup");
     assert!(run(&dir.0, &args(&db, &["init"]), &[]).status.success());
-    assert!(run(&dir.0, &args(&db, &["user", "add", "kept", "--name", "甲", "--role", "auditor"]), &[]).status.success());
+    assert!(
+        run(
+            &dir.0,
+            &args(&db, &["user", "add", "kept", "--name", "甲", "--role", "auditor"]),
+            &[]
+        )
+        .status
+        .success()
+    );
     let file = dir.0.join("pg.dump");
     let o = run(&dir.0, &args(&db, &["backup", file.to_str().unwrap()]), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(run(&dir.0, &args(&db, &["user", "add", "later", "--name", "乙", "--role", "auditor"]), &[]).status.success());
+    assert!(
+        run(
+            &dir.0,
+            &args(&db, &["user", "add", "later", "--name", "乙", "--role", "auditor"]),
+            &[]
+        )
+        .status
+        .success()
+    );
     let o = run(&dir.0, &args(&db, &["restore", file.to_str().unwrap()]), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_clean_error(&run(&dir.0, &args(&db, &["user", "reset-password", "later"]), &[]), "用户 later 不存在");
+    assert_clean_error(
+        &run(&dir.0, &args(&db, &["user", "reset-password", "later"]), &[]),
+        "用户 later 不存在",
+    );
     assert!(stdout(&run(&dir.0, &args(&db, &["audit", "verify"]), &[])).contains("审计日志完整"));
     t.finish().await;
 }
@@ -213,7 +341,15 @@ fn serve_demo_prints_accounts_and_answers() {
     let dir = Dir::new("cli-serve");
     let s = Server::start(&dir.0, &["--demo"], &[]);
     assert!(s.banner.contains("一次性密码"), "{}", s.banner);
-    for user in ["demo.admin", "demo.lead", "demo.office", "demo.jyj", "demo.shexian", "demo.inspector", "demo.auditor"] {
+    for user in [
+        "demo.admin",
+        "demo.lead",
+        "demo.office",
+        "demo.jyj",
+        "demo.shexian",
+        "demo.inspector",
+        "demo.auditor",
+    ] {
         assert!(s.banner.contains(user), "{}", s.banner);
     }
     assert_eq!(s.get("/healthz"), (200, "ok\n".to_string()));

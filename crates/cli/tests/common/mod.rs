@@ -16,7 +16,9 @@ pub fn bin() -> &'static str {
 pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(bin());
     c.arg("--data-dir").arg(dir).args(args);
-    c.env_remove("SHIMINHUA_DATABASE_URL").env_remove("SHIMINHUA_ADMIN_PASSWORD").env_remove("SHIMINHUA_KEY");
+    c.env_remove("SHIMINHUA_DATABASE_URL")
+        .env_remove("SHIMINHUA_ADMIN_PASSWORD")
+        .env_remove("SHIMINHUA_KEY");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -73,13 +75,23 @@ impl Server {
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let t = Instant::now();
         let mut c = Command::new(bin());
-        c.arg("--data-dir").arg(dir).arg("serve").arg("--listen").arg("127.0.0.1:0").args(args);
-        c.env_remove("SHIMINHUA_DATABASE_URL").env_remove("SHIMINHUA_ADMIN_PASSWORD");
+        c.arg("--data-dir")
+            .arg(dir)
+            .arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .args(args);
+        c.env_remove("SHIMINHUA_DATABASE_URL")
+            .env_remove("SHIMINHUA_ADMIN_PASSWORD");
         c.env("SHIMINHUA_LOG", "warn");
         for (k, v) in env {
             c.env(k, v);
         }
-        let mut child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn server");
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn server");
         let out = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(out).lines();
         let mut banner = String::new();
@@ -89,7 +101,12 @@ impl Server {
                     banner.push_str(&line);
                     banner.push('\n');
                     if let Some(rest) = line.split("服务已启动：").nth(1) {
-                        break rest.split_whitespace().next().unwrap_or_default().trim_end_matches('/').to_string();
+                        break rest
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .trim_end_matches('/')
+                            .to_string();
                     }
                 }
                 _ => {
@@ -103,7 +120,12 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, url, banner, started_in: t.elapsed() }
+        Server {
+            child,
+            url,
+            banner,
+            started_in: t.elapsed(),
+        }
     }
 
     /// A plain HTTP/1.1 GET over a socket: (status, body).
@@ -120,7 +142,10 @@ pub fn http_get(url: &str, path: &str) -> (u16, String) {
     let mut buf = String::new();
     s.read_to_string(&mut buf).expect("read");
     let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -135,6 +160,11 @@ impl Drop for Server {
 pub fn after(text: &str, label: &str) -> String {
     text.lines()
         .find_map(|l| l.split(label).nth(1))
-        .map(|r| r.split(|c: char| c.is_whitespace() || c == '（').next().unwrap_or_default().to_string())
+        .map(|r| {
+            r.split(|c: char| c.is_whitespace() || c == '（')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
         .unwrap_or_default()
 }
