@@ -282,9 +282,20 @@ pub async fn create(
     f: UserForm,
 ) -> AppResult<(i64, String)> {
     require(actor, Permission::ManageUsers)?;
-    let mut errs = FieldErrors::default();
+    create_as(db, &Who::actor(actor, origin), now, f, None).await
+}
+
+/// Creates a user on behalf of `who`, with `password` (already checked
+/// against the policy) or a generated one-time password.
+async fn create_as(
+    db: &Db,
+    who: &Who,
+    now: DateTime<Utc>,
+    f: UserForm,
+    password: Option<(String, FieldErrors)>,
+) -> AppResult<(i64, String)> {
+    let (pw, mut errs) = password.unwrap_or_else(|| (one_time_password(), FieldErrors::default()));
     validate_form(&f, &mut errs);
-    let pw = one_time_password();
     let hash = hash_password(&pw).await?;
     let mut tx = db.write().await?;
     check_refs(&mut tx, &f, &mut errs).await?;
@@ -293,7 +304,7 @@ pub async fn create(
     audit::record(
         &mut tx,
         now,
-        &Who::actor(actor, origin),
+        who,
         Event::ok("user.create", "user", id).detail(format!("username={}; {}", f.username.trim(), describe(&f))),
     )
     .await?;
@@ -389,6 +400,10 @@ pub async fn set_disabled(
     if id == actor.user_id && disabled {
         return Err(AppError::Conflict("不能停用自己的账户。".into()));
     }
+    set_disabled_as(db, &Who::actor(actor, origin), now, id, disabled).await
+}
+
+async fn set_disabled_as(db: &Db, who: &Who, now: DateTime<Utc>, id: i64, disabled: bool) -> AppResult<()> {
     let mut tx = db.write().await?;
     get_row(&mut tx, id).await?;
     tx.exec(
@@ -403,25 +418,23 @@ pub async fn set_disabled(
             .await?;
     }
     let action = if disabled { "user.disable" } else { "user.enable" };
-    audit::record(&mut tx, now, &Who::actor(actor, origin), Event::ok(action, "user", id)).await?;
+    audit::record(&mut tx, now, who, Event::ok(action, "user", id)).await?;
     tx.commit().await
 }
 
 /// Gives an account a new one-time password (returned once), unlocks it and ends its sessions.
 pub async fn reset_password(db: &Db, actor: &Actor, origin: &Origin, now: DateTime<Utc>, id: i64) -> AppResult<String> {
     require(actor, Permission::ManageUsers)?;
+    reset_as(db, &Who::actor(actor, origin), now, id).await
+}
+
+async fn reset_as(db: &Db, who: &Who, now: DateTime<Utc>, id: i64) -> AppResult<String> {
     let pw = one_time_password();
     let hash = hash_password(&pw).await?;
     let mut tx = db.write().await?;
     get_row(&mut tx, id).await?;
     set_password_hash(&mut tx, now, id, &hash, true).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &Who::actor(actor, origin),
-        Event::ok("user.reset_password", "user", id),
-    )
-    .await?;
+    audit::record(&mut tx, now, who, Event::ok("user.reset_password", "user", id)).await?;
     tx.commit().await?;
     Ok(pw)
 }
@@ -451,47 +464,22 @@ async fn set_password_hash(tx: &mut Tx, now: DateTime<Utc>, id: i64, hash: &str,
 
 /// Resets a password by user name, without an actor (the command line).
 pub async fn reset_password_cli(db: &Db, now: DateTime<Utc>, username: &str) -> AppResult<String> {
-    let pw = one_time_password();
-    let hash = hash_password(&pw).await?;
-    let mut tx = db.write().await?;
-    let u = get_by_name(&mut tx, username)
+    let id = id_by_name(db, username).await?;
+    reset_as(db, &Who::system(&Origin::cli()), now, id).await
+}
+
+async fn id_by_name(db: &Db, username: &str) -> AppResult<i64> {
+    let mut tx = db.read().await?;
+    get_by_name(&mut tx, username)
         .await?
-        .ok_or_else(|| AppError::Config(format!("用户 {username} 不存在。")))?;
-    set_password_hash(&mut tx, now, u.id, &hash, true).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &Who::system(&Origin::cli()),
-        Event::ok("user.reset_password", "user", u.id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(pw)
+        .map(|u| u.id)
+        .ok_or_else(|| AppError::Config(format!("用户 {username} 不存在。")))
 }
 
 /// Disables a user by name, without an actor (the command line).
 pub async fn disable_cli(db: &Db, now: DateTime<Utc>, username: &str) -> AppResult<()> {
-    let mut tx = db.write().await?;
-    let u = get_by_name(&mut tx, username)
-        .await?
-        .ok_or_else(|| AppError::Config(format!("用户 {username} 不存在。")))?;
-    tx.exec(
-        Sql::new("UPDATE users SET disabled = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-            .bind(true)
-            .bind(now)
-            .bind(u.id),
-    )
-    .await?;
-    tx.exec(Sql::new("DELETE FROM sessions WHERE user_id = $1").bind(u.id))
-        .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &Who::system(&Origin::cli()),
-        Event::ok("user.disable", "user", u.id),
-    )
-    .await?;
-    tx.commit().await
+    let id = id_by_name(db, username).await?;
+    set_disabled_as(db, &Who::system(&Origin::cli()), now, id, true).await
 }
 
 /// Creates a user from the command line with a given or generated password.
@@ -502,31 +490,14 @@ pub async fn add_cli(
     f: UserForm,
     password: Option<String>,
 ) -> AppResult<(i64, String)> {
-    let mut errs = FieldErrors::default();
-    validate_form(&f, &mut errs);
-    let pw = match password {
-        Some(p) => {
-            if let Err(e) = policy.check(f.username.trim(), &p) {
-                errs.add("password", e.to_string());
-            }
-            p
+    let password = password.map(|p| {
+        let mut errs = FieldErrors::default();
+        if let Err(e) = policy.check(f.username.trim(), &p) {
+            errs.add("password", e.to_string());
         }
-        None => one_time_password(),
-    };
-    let hash = hash_password(&pw).await?;
-    let mut tx = db.write().await?;
-    check_refs(&mut tx, &f, &mut errs).await?;
-    errs.into_result()?;
-    let id = insert_user(&mut tx, now, &f, &hash, true, false).await?;
-    audit::record(
-        &mut tx,
-        now,
-        &Who::system(&Origin::cli()),
-        Event::ok("user.create", "user", id).detail(format!("username={}; {}", f.username.trim(), describe(&f))),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((id, pw))
+        (p, errs)
+    });
+    create_as(db, &Who::system(&Origin::cli()), now, f, password).await
 }
 
 /// What a user types to change their password.

@@ -10,12 +10,15 @@ use shiminhua_core::totp::TotpSecret;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Driver(Child);
+/// chromedriver, and the browser it started (found by its profile folder,
+/// so that a failed step never leaves a browser running).
+struct Driver(Child, std::path::PathBuf);
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let _ = Command::new("pkill").arg("-f").arg(self.1.as_os_str()).status();
     }
 }
 
@@ -69,6 +72,7 @@ async fn admin_first_sign_in_in_chromium() {
     let server = Server::start(&dir.0, &[], &[]);
 
     let port = free_port();
+    let profile = dir.0.join("chromium-profile");
     let _driver = Driver(
         Command::new(driver)
             .arg(format!("--port={port}"))
@@ -76,13 +80,13 @@ async fn admin_first_sign_in_in_chromium() {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver"),
+        profile.clone(),
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "chromedriver did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let profile = dir.0.join("chromium-profile");
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,

@@ -365,3 +365,21 @@ fn serve_demo_prints_accounts_and_answers() {
     assert!(!again.banner.contains("一次性密码"));
     assert!(again.banner.contains("demo.admin"));
 }
+
+#[test]
+fn logs_carry_no_personal_data_or_query_strings() {
+    let dir = Dir::new("cli-logs");
+    let s = Server::start_logging(&dir.0, &[], &[], "debug,sqlx=debug");
+    let (status, _) = s.get("/login?id=341002198503120011&phone=13800138000");
+    assert_eq!(status, 200);
+    let (status, _) = s.get("/regions/341021?q=13800138000");
+    assert_eq!(status, 303);
+    let log = s.stop();
+    assert!(
+        log.contains("route=/login") || log.contains("route=\"/login\""),
+        "{log}"
+    );
+    for secret in ["341002198503120011", "13800138000", "id="] {
+        assert!(!log.contains(secret), "{secret} in the log: {log}");
+    }
+}

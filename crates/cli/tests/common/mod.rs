@@ -65,6 +65,8 @@ impl Drop for Dir {
 /// A running server, stopped on drop.
 pub struct Server {
     pub child: Child,
+    /// What the server logged (stderr), collected as it runs.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
     pub url: String,
     /// Everything it printed before it listened.
     pub banner: String,
@@ -73,6 +75,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_logging(dir, args, env, "warn")
+    }
+
+    /// Starts with the log filter `log`; stderr is kept for [`Server::stop`].
+    pub fn start_logging(dir: &Path, args: &[&str], env: &[(&str, &str)], log: &str) -> Server {
         let t = Instant::now();
         let mut c = Command::new(bin());
         c.arg("--data-dir")
@@ -83,7 +90,7 @@ impl Server {
             .args(args);
         c.env_remove("SHIMINHUA_DATABASE_URL")
             .env_remove("SHIMINHUA_ADMIN_PASSWORD");
-        c.env("SHIMINHUA_LOG", "warn");
+        c.env("SHIMINHUA_LOG", log);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -92,6 +99,19 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn server");
+        // Drain stderr from the start: a full pipe would block the server.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    if let Ok(mut l) = log.lock() {
+                        l.push_str(&line);
+                        l.push('\n');
+                    }
+                }
+            });
+        }
         let out = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(out).lines();
         let mut banner = String::new();
@@ -110,18 +130,18 @@ impl Server {
                     }
                 }
                 _ => {
-                    let mut err = String::new();
-                    if let Some(mut e) = child.stderr.take() {
-                        let _ = e.read_to_string(&mut err);
-                    }
+                    let _ = child.wait();
+                    std::thread::sleep(Duration::from_millis(100));
+                    let err = log.lock().map(|l| l.clone()).unwrap_or_default();
                     panic!("server did not start: {banner}{err}");
                 }
             }
         };
-        // Keep draining stdout so the server never blocks on a full pipe.
+        // Keep draining stdout too.
         std::thread::spawn(move || for _ in lines {});
         Server {
             child,
+            log,
             url,
             banner,
             started_in: t.elapsed(),
@@ -147,6 +167,16 @@ pub fn http_get(url: &str, path: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
+}
+
+impl Server {
+    /// Stops the server and returns what it logged.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(100));
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
 }
 
 impl Drop for Server {

@@ -195,18 +195,27 @@ pub async fn totp_submit(form: Form) -> Result<Response, WebError> {
     }
 }
 
-pub async fn logout(form: Form) -> Result<Response, WebError> {
-    let ctx = &form.ctx;
+/// Signs out. Without a live session there is nothing to protect, so an
+/// expired session's 退出登录 button simply leads to the sign-in page.
+pub async fn logout(ctx: Ctx, body: axum::body::Bytes) -> Result<Response, WebError> {
     let st = &ctx.state;
     if let SessionState::Live { token, session, .. } = &ctx.session {
+        let token_field = form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        ctx.check_csrf(&token_field)?;
         let now = st.clock.now();
         sessions::destroy(&st.db, token).await?;
         let who = match ctx.actor() {
             Some(a) => Who::actor(a, &ctx.origin),
-            None => Who {
-                actor_id: Some(session.user_id),
-                ..Who::anonymous("", &ctx.origin)
-            },
+            None => {
+                let me = users::me(&st.db, session.user_id).await?;
+                Who {
+                    actor_id: Some(me.id),
+                    ..Who::anonymous(&me.username, &ctx.origin)
+                }
+            }
         };
         audit::record_alone(&st.db, now, &who, Event::ok("logout", "user", session.user_id)).await?;
     }

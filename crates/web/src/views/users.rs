@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use shiminhua_app::users::{self, UserForm};
 use shiminhua_app::{AppError, FieldErrors, regions, units};
-use shiminhua_core::auth::{Grant, KindSet, RecordKind, Role};
+use shiminhua_core::auth::{Grant, KindSet, RecordKind, Role, RoleSet};
 use shiminhua_core::division::DivisionCode;
 use std::collections::HashMap;
 
@@ -106,6 +106,19 @@ struct Entered {
     unit_id: Option<i64>,
     roles: Vec<Role>,
     grants: Vec<(String, KindSet)>,
+}
+
+impl Entered {
+    /// What is stored for a user, as the form shows it.
+    fn stored(u: &users::UserRow, roles: &RoleSet, grants: &[Grant]) -> Entered {
+        Entered {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            unit_id: u.unit_id,
+            roles: roles.iter().collect(),
+            grants: grants.iter().map(|g| (g.region.to_string(), g.kinds)).collect(),
+        }
+    }
 }
 
 fn grant_row(region: String, kinds: KindSet) -> GrantRow {
@@ -239,13 +252,7 @@ pub async fn create(n: Need<ManageUsers>, form: Form) -> Result<Response, WebErr
     match result {
         Ok((id, pw)) => {
             let (u, roles, grants) = users::get(&st.db, &n.actor, id).await?;
-            let e = Entered {
-                username: u.username,
-                display_name: u.display_name,
-                unit_id: u.unit_id,
-                roles: roles.iter().collect(),
-                grants: grants.iter().map(|g| (g.region.to_string(), g.kinds)).collect(),
-            };
+            let e = Entered::stored(&u, &roles, &grants);
             let mut t = render_form(&n, Some(id), u.version, false, e, FieldErrors::default()).await?;
             t.notice = Some(format!("用户 {} 已创建。", t.username));
             t.one_time_password = Some(pw);
@@ -267,13 +274,7 @@ pub async fn edit_page(
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let (u, roles, grants) = users::get(&n.ctx.state.db, &n.actor, id).await?;
-    let e = Entered {
-        username: u.username,
-        display_name: u.display_name,
-        unit_id: u.unit_id,
-        roles: roles.iter().collect(),
-        grants: grants.iter().map(|g| (g.region.to_string(), g.kinds)).collect(),
-    };
+    let e = Entered::stored(&u, &roles, &grants);
     let mut t = render_form(&n, Some(id), u.version, u.disabled, e, FieldErrors::default()).await?;
     t.notice = match q.get("done").map(String::as_str) {
         Some("saved") => Some("已保存。".into()),
@@ -340,13 +341,7 @@ pub async fn reset_password(n: Need<ManageUsers>, Path(id): Path<String>, _form:
     let st = &n.ctx.state;
     let pw = users::reset_password(&st.db, &n.actor, &n.ctx.origin, st.clock.now(), id).await?;
     let (u, roles, grants) = users::get(&st.db, &n.actor, id).await?;
-    let e = Entered {
-        username: u.username,
-        display_name: u.display_name,
-        unit_id: u.unit_id,
-        roles: roles.iter().collect(),
-        grants: grants.iter().map(|g| (g.region.to_string(), g.kinds)).collect(),
-    };
+    let e = Entered::stored(&u, &roles, &grants);
     let mut t = render_form(&n, Some(id), u.version, u.disabled, e, FieldErrors::default()).await?;
     t.notice = Some("密码已重置，该用户的登录会话已全部失效。".into());
     t.one_time_password = Some(pw);
