@@ -5,7 +5,7 @@ use crate::audit::{self, Event, Who};
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::keys::{self, MasterKey};
-use crate::store::{Backend, Db, Sql};
+use crate::store::{Db, Sql};
 use crate::users::{self, UserForm};
 use chrono::{DateTime, Utc};
 use shiminhua_core::auth::{Grant, KindSet, Role};
@@ -24,12 +24,11 @@ pub async fn connect(config: &Config) -> AppResult<Db> {
 }
 
 /// Opens the database and checks the key; `init` may create a missing key.
-pub async fn open(config: &Config, may_create_key: bool, now: DateTime<Utc>) -> AppResult<(Db, MasterKey)> {
+pub async fn open(config: &Config, may_create_key: bool) -> AppResult<(Db, MasterKey)> {
     let db = connect(config).await?;
     let mut tx = db.write().await?;
     let env_key = std::env::var("SHIMINHUA_KEY").ok().filter(|k| !k.is_empty());
     let key = keys::load_for(&mut tx, &config.key_file, env_key, may_create_key).await?;
-    let _ = now;
     tx.commit().await?;
     Ok((db, key))
 }
@@ -239,11 +238,4 @@ pub async fn demo_accounts(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoAcc
 pub async fn is_initialised(db: &Db) -> AppResult<bool> {
     let n = db.read().await?.int(Sql::new("SELECT COUNT(*) FROM regions")).await?;
     Ok(n > 0)
-}
-
-pub fn backend_label(db: &Db) -> &'static str {
-    match db.backend() {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    }
 }

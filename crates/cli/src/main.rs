@@ -186,11 +186,11 @@ async fn run(cli: Cli) -> Result<(), AppError> {
     let admin_password = std::env::var("SHIMINHUA_ADMIN_PASSWORD").ok().filter(|v| !v.is_empty());
     match cli.command {
         Command::Init => {
-            let (db, _key) = setup::open(&config, true, clock.now()).await?;
+            let (db, _key) = setup::open(&config, true).await?;
             let r = setup::init(&db, clock.now(), &config.password, admin_password).await?;
             println!(
                 "初始化完成（{}）：行政区划 {} 个，责任单位 {} 个。",
-                setup::backend_label(&db),
+                db.backend().label(),
                 r.regions,
                 r.units
             );
@@ -199,12 +199,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Serve(args) => serve(config, clock, args.demo, admin_password).await?,
         Command::User(cmd) => {
-            let (db, _key) = setup::open(&config, false, clock.now()).await?;
+            let (db, _key) = setup::open(&config, false).await?;
             user_cmd(&db, &config, &clock, cmd).await?;
             db.close().await;
         }
         Command::Backup { file } => {
-            let (db, _key) = setup::open(&config, false, clock.now()).await?;
+            let (db, _key) = setup::open(&config, false).await?;
             backup::backup(&db, &config.database, clock.now(), &file).await?;
             db.close().await;
             println!(
@@ -255,12 +255,12 @@ fn print_admin(r: &setup::InitReport) {
 
 async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<String>) -> Result<(), AppError> {
     init_logging(&config.log_format);
-    let (db, _key) = setup::open(&config, true, clock.now()).await?;
+    let (db, _key) = setup::open(&config, true).await?;
     if !setup::is_initialised(&db).await? {
         let r = setup::init(&db, clock.now(), &config.password, admin_password).await?;
         println!(
             "已初始化数据库（{}）：行政区划 {} 个，责任单位 {} 个。",
-            setup::backend_label(&db),
+            db.backend().label(),
             r.regions,
             r.units
         );
@@ -284,9 +284,9 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
     let addr = listener.local_addr().map_err(|e| AppError::Internal(e.to_string()))?;
     println!(
         "服务已启动：http://{addr}/  （{}，按 Ctrl+C 停止）",
-        setup::backend_label(&db)
+        db.backend().label()
     );
-    tracing::info!(%addr, backend = setup::backend_label(&db), demo, "listening");
+    tracing::info!(%addr, backend = db.backend().label(), demo, "listening");
     let state = shiminhua_web::AppState::new(db.clone(), config, clock, demo);
     shiminhua_web::serve(state, listener)
         .await
