@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backup;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod keys;
 pub mod regions;

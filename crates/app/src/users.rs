@@ -4,6 +4,7 @@
 use crate::Origin;
 use crate::audit::{self, Event, Who};
 use crate::config::Security;
+use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::store::{Db, Sql, Tx};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -710,9 +711,15 @@ async fn note_failure(tx: &mut Tx, now: DateTime<Utc>, sec: &Security, id: i64) 
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c2hpbWluaHVhLWR1bW15$8f2GgUyJg2pX6mJ2n4wq0m2mQ0jD7m6QyJb3vZ0a3o8";
 
+/// What a user's TOTP secret is bound to when sealed.
+fn totp_context(user_id: i64) -> String {
+    format!("users.totp_secret:{user_id}")
+}
+
 /// Checks a TOTP code for a user who passed the password step.
 pub async fn verify_totp(
     db: &Db,
+    cipher: &Cipher,
     user_id: i64,
     origin: &Origin,
     now: DateTime<Utc>,
@@ -727,7 +734,10 @@ pub async fn verify_totp(
         role: roles_of(&mut tx, u.id).await?.codes(),
         client_addr: origin.client_addr.clone(),
     };
-    let secret = u.totp_secret.as_ref().map(|s| TotpSecret::from_bytes(s.clone()));
+    let secret = match &u.totp_secret {
+        Some(sealed) => Some(TotpSecret::from_bytes(cipher.open(&totp_context(u.id), sealed)?)),
+        None => None,
+    };
     let matched = secret.and_then(|s| s.verify(code, now.timestamp(), 1));
     let fresh = matched.filter(|step| u.totp_last_step.is_none_or(|last| *step > last));
     let locked = u.locked_until.is_some_and(|t| t > now);
@@ -759,6 +769,7 @@ pub async fn verify_totp(
 /// Stores a new TOTP secret once the user proved they can generate codes with it.
 pub async fn enrol_totp(
     db: &Db,
+    cipher: &Cipher,
     user_id: i64,
     origin: &Origin,
     now: DateTime<Utc>,
@@ -778,7 +789,7 @@ pub async fn enrol_totp(
     let u = get_row(&mut tx, user_id).await?;
     tx.exec(
         Sql::new("UPDATE users SET totp_secret = $1, totp_last_step = $2, updated_at = $3, version = version + 1 WHERE id = $4")
-            .bind(secret.as_bytes().to_vec())
+            .bind(cipher.seal(&totp_context(u.id), secret.as_bytes())?)
             .bind(step)
             .bind(now)
             .bind(u.id),

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shiminhua_app::audit::{self, Filter, Verdict};
 use shiminhua_app::config::Security;
+use shiminhua_app::crypto::Cipher;
+use shiminhua_app::keys::MasterKey;
 use shiminhua_app::regions;
 use shiminhua_app::sessions::{self, Gone, Stage};
 use shiminhua_app::store::{Backend, Db, Sql};
@@ -587,28 +589,63 @@ async fn sessions_end_when_idle_or_disabled(db: Db) {
 
 async fn totp_enrolment_and_replay(db: Db) {
     let admin = fresh(&db).await;
+    let cipher = Cipher::new(&MasterKey::generate());
     let o = origin();
     let sec = Security::default();
     let secret = TotpSecret::from_bytes(b"0123456789abcdefghij".to_vec());
     let b32 = secret.to_base32();
     let now = t0();
     assert!(
-        users::enrol_totp(&db, admin.user_id, &o, now, &b32, "000000")
+        users::enrol_totp(&db, &cipher, admin.user_id, &o, now, &b32, "000000")
             .await
             .is_err()
             || secret.code_at(now.timestamp()) == "000000"
     );
-    users::enrol_totp(&db, admin.user_id, &o, now, &b32, &secret.code_at(now.timestamp()))
+    users::enrol_totp(
+        &db,
+        &cipher,
+        admin.user_id,
+        &o,
+        now,
+        &b32,
+        &secret.code_at(now.timestamp()),
+    )
+    .await
+    .unwrap();
+    // The secret is sealed at rest: not in the column, and useless without the key.
+    let mut tx = db.read().await.unwrap();
+    let (stored,): (Vec<u8>,) = tx
+        .one(Sql::new("SELECT totp_secret FROM users WHERE id = $1").bind(admin.user_id))
         .await
         .unwrap();
+    drop(tx);
+    assert!(!stored.windows(20).any(|w| w == b"0123456789abcdefghij"));
+    assert_eq!(stored[0], 1, "sealed-value format version");
+    let wrong = Cipher::new(&MasterKey::generate());
+    let later0 = now + Duration::seconds(30);
+    let e = users::verify_totp(
+        &db,
+        &wrong,
+        admin.user_id,
+        &o,
+        later0,
+        &sec,
+        &secret.code_at(later0.timestamp()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, AppError::Config(ref m) if m.contains("另一个密钥")),
+        "{e:?}"
+    );
     // The code used for enrolment cannot be used again; the next one can, once.
     let later = now + Duration::seconds(30);
     let code = secret.code_at(later.timestamp());
-    users::verify_totp(&db, admin.user_id, &o, later, &sec, &code)
+    users::verify_totp(&db, &cipher, admin.user_id, &o, later, &sec, &code)
         .await
         .unwrap();
     assert!(
-        users::verify_totp(&db, admin.user_id, &o, later, &sec, &code)
+        users::verify_totp(&db, &cipher, admin.user_id, &o, later, &sec, &code)
             .await
             .is_err(),
         "replay refused"

@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use shiminhua_app::clock::Clock;
 use shiminhua_app::config::{Config, Overrides};
+use shiminhua_app::crypto::Cipher;
 use shiminhua_app::users::UserForm;
 use shiminhua_app::{AppError, audit, backup, setup, users};
 use shiminhua_core::auth::{Grant, KindSet, Role};
@@ -255,7 +256,7 @@ fn print_admin(r: &setup::InitReport) {
 
 async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<String>) -> Result<(), AppError> {
     init_logging(&config.log_format);
-    let (db, _key) = setup::open(&config, true).await?;
+    let (db, key) = setup::open(&config, true).await?;
     if !setup::is_initialised(&db).await? {
         let r = setup::init(&db, clock.now(), &config.password, admin_password).await?;
         println!(
@@ -287,7 +288,7 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         db.backend().label()
     );
     tracing::info!(%addr, backend = db.backend().label(), demo, "listening");
-    let state = shiminhua_web::AppState::new(db.clone(), config, clock, demo);
+    let state = shiminhua_web::AppState::new(db.clone(), config, clock, demo, Cipher::new(&key));
     shiminhua_web::serve(state, listener)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;

@@ -15,6 +15,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use shiminhua_app::clock::Clock;
 use shiminhua_app::config::Config;
+use shiminhua_app::crypto::Cipher;
 use shiminhua_app::store::Db;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct Inner {
     /// second factor, and every page shows the 演示环境 banner.
     pub demo: bool,
     pub metrics: Metrics,
+    /// Seals and opens personal information and second-factor secrets.
+    pub cipher: Cipher,
 }
 
 impl std::ops::Deref for AppState {
@@ -41,13 +44,14 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, clock: Clock, demo: bool) -> AppState {
+    pub fn new(db: Db, config: Config, clock: Clock, demo: bool, cipher: Cipher) -> AppState {
         AppState(Arc::new(Inner {
             db,
             config,
             clock,
             demo,
             metrics: Metrics::default(),
+            cipher,
         }))
     }
 }

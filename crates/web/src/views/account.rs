@@ -218,6 +218,7 @@ pub async fn totp_enrol_submit(form: Form) -> Result<Response, WebError> {
     let now = st.clock.now();
     match users::enrol_totp(
         &st.db,
+        &st.cipher,
         session.user_id,
         &ctx.origin,
         now,

@@ -171,6 +171,7 @@ pub async fn totp_submit(form: Form) -> Result<Response, WebError> {
     let now = st.clock.now();
     match users::verify_totp(
         &st.db,
+        &st.cipher,
         session.user_id,
         &ctx.origin,
         now,

@@ -9,6 +9,8 @@ use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shiminhua_app::clock::Clock;
 use shiminhua_app::config::{Config, Overrides};
+use shiminhua_app::crypto::Cipher;
+use shiminhua_app::keys::MasterKey;
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::users::{self, PasswordChange, UserForm};
 use shiminhua_app::{Origin, setup};
@@ -149,9 +151,11 @@ impl TestApp {
                 .unwrap();
             ids.insert(name.to_string(), id);
         }
+        let cipher = Cipher::new(&MasterKey::generate());
         let secret = TotpSecret::from_bytes(ADMIN_SECRET.to_vec());
         users::enrol_totp(
             &db,
+            &cipher,
             admin_id,
             &o,
             t0(),
@@ -169,7 +173,7 @@ impl TestApp {
         )
         .unwrap();
         let clock = Clock::fixed(t0() + Duration::minutes(1));
-        let state = AppState::new(db.clone(), config, clock.clone(), demo);
+        let state = AppState::new(db.clone(), config, clock.clone(), demo, cipher);
         TestApp {
             router: shiminhua_web::router(state.clone()),
             state,
