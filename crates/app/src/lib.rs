@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod error;
 pub mod keys;
 pub mod regions;
+pub mod registry;
 pub mod sessions;
 pub mod setup;
 pub mod stats;
@@ -26,6 +27,16 @@ pub use error::{AppError, AppResult, FieldErrors};
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     shiminhua_core::audit::hex(bytes)
+}
+
+/// Who calls a use case, from where and when, with the keys it may need.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'a> {
+    pub db: &'a store::Db,
+    pub cipher: &'a crypto::Cipher,
+    pub actor: &'a shiminhua_core::auth::Actor,
+    pub origin: &'a Origin,
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 /// Where a request came from, for the audit trail.

@@ -9,6 +9,7 @@ use shiminhua_core::auth::{Actor, Permission};
 pub struct Workbench {
     /// (level label, count) of the regions in view.
     pub regions: Vec<(&'static str, i64)>,
+    pub workers: Option<(i64, i64)>,
     pub units: Option<i64>,
     pub taskforce_members: Option<i64>,
     pub users_active: Option<i64>,
@@ -34,6 +35,9 @@ pub async fn workbench(db: &Db, actor: &Actor, now: DateTime<Utc>) -> AppResult<
         }
         w.units = Some(crate::units::list(db, actor).await?.len() as i64);
         w.taskforce_members = Some(crate::units::taskforce(db, actor).await?.len() as i64);
+    }
+    if actor.can(Permission::ReadPii) {
+        w.workers = Some(crate::registry::counts(db, actor).await?);
     }
     let mut tx = db.read().await?;
     if actor.can(Permission::ManageUsers) {

@@ -74,11 +74,11 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => &[ManageUsers, ManageSystem, ViewRegions, ViewUnits],
-            Role::Lead => &[ViewRegions, ViewUnits, ViewDashboard],
-            Role::Office => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, WriteRecords],
+            Role::Lead => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii],
+            Role::Office => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii, WriteRecords],
             Role::Department => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, WriteRecords],
-            Role::Local => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, WriteRecords],
-            Role::Inspector => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii],
+            Role::Local => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii, WriteRecords],
+            Role::Inspector => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii],
             Role::Auditor => &[ViewAudit],
         }
     }
@@ -103,6 +103,8 @@ pub enum Permission {
     ViewDashboard,
     /// Read personal information (masked by default).
     ReadPii,
+    /// See a masked value in full, giving a reason (audited).
+    RevealPii,
     /// Enter and import records.
     WriteRecords,
     /// Read and export the audit log.

@@ -3,6 +3,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod credit_code;
 pub mod division;
+pub mod id_number;
+pub mod money;
 pub mod password;
+pub mod phone;
 pub mod totp;

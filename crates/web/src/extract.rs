@@ -41,6 +41,17 @@ impl Ctx {
         }
     }
 
+    /// The context of a use case run by `actor` now.
+    pub fn call<'a>(&'a self, actor: &'a Actor) -> shiminhua_app::Call<'a> {
+        shiminhua_app::Call {
+            db: &self.state.db,
+            cipher: &self.state.cipher,
+            actor,
+            origin: &self.origin,
+            now: self.state.clock.now(),
+        }
+    }
+
     /// Checks a submitted CSRF token against the session's (or the pre-session cookie's).
     pub fn check_csrf(&self, token: &str) -> Result<(), WebError> {
         let expected = self.csrf();
@@ -125,7 +136,16 @@ macro_rules! perms {
         )*
     };
 }
-perms!(ManageUsers, ManageSystem, ViewRegions, ViewUnits, ViewAudit);
+perms!(
+    ManageUsers,
+    ManageSystem,
+    ViewRegions,
+    ViewUnits,
+    ViewAudit,
+    ReadPii,
+    RevealPii,
+    WriteRecords
+);
 
 /// A signed-in user who holds permission `P`; without it the handler is not
 /// reached and the attempt is audited.

@@ -33,6 +33,13 @@ pub struct Layout {
 /// (group, label, href, permission or None for everyone signed in)
 const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("工作台", "工作台", "/", None),
+    ("农民工信息", "农民工名册", "/workers", Some(Permission::ReadPii)),
+    (
+        "农民工信息",
+        "登记农民工",
+        "/workers/new",
+        Some(Permission::WriteRecords),
+    ),
     ("基础信息", "行政区划", "/regions", Some(Permission::ViewRegions)),
     ("基础信息", "责任单位", "/units", Some(Permission::ViewUnits)),
     ("基础信息", "工作专班", "/taskforce", Some(Permission::ViewUnits)),

@@ -20,6 +20,7 @@ both!(
     error_pages_and_bad_input,
     demo_mode,
     stale_edit_keeps_the_input,
+    worker_pages,
 );
 
 /// Who may use a route.
@@ -35,6 +36,8 @@ enum Access {
     Perm(Permission),
     /// As `Perm`, and `{code}` is checked against the data scope.
     Scoped(Permission),
+    /// As `Perm`, and the worker `{id}` is checked against the data scope.
+    Worker(Permission),
 }
 
 /// Every route × who may use it. A route missing here fails the test.
@@ -78,6 +81,23 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "post",
         "/admin/users/{id}/reset-password",
         Access::Perm(Permission::ManageUsers),
+    ),
+    ("get", "/workers", Access::Perm(Permission::ReadPii)),
+    ("get", "/workers/new", Access::Perm(Permission::WriteRecords)),
+    ("post", "/workers/new", Access::Perm(Permission::WriteRecords)),
+    ("get", "/workers/{id}", Access::Worker(Permission::ReadPii)),
+    ("get", "/workers/{id}/edit", Access::Worker(Permission::WriteRecords)),
+    ("post", "/workers/{id}/edit", Access::Worker(Permission::WriteRecords)),
+    ("post", "/workers/{id}/reveal", Access::Worker(Permission::RevealPii)),
+    (
+        "get",
+        "/workers/{id}/dependants/new",
+        Access::Worker(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/workers/{id}/dependants/new",
+        Access::Worker(Permission::WriteRecords),
     ),
     ("get", "/audit", Access::Perm(Permission::ViewAudit)),
     ("get", "/audit/export", Access::Perm(Permission::ViewAudit)),
@@ -130,6 +150,8 @@ async fn authorisation_matrix(db: Db) {
     let (victim, _) = shiminhua_app::users::add_cli(&db, common::t0(), &policy, form, None)
         .await
         .unwrap();
+    // Workers in three counties, for the scoped worker routes.
+    let worker_in = app.workers_in(&["341021100", "341022100", "341004100"]).await;
     // (who, own county, another county the user may not see)
     let mut who: Vec<(Option<Role>, &str, Agent)> = vec![(None, "anonymous", Agent::default())];
     for &(name, role, _) in USERS {
@@ -141,13 +163,21 @@ async fn authorisation_matrix(db: Db) {
             "inspector" => ("341004", Some("341021")),
             _ => ("341021", None),
         };
+        let worker = |county: &str| worker_in[&format!("{county}100")].to_string();
         // Log out last, so that the session lasts through the table.
         let mut order: Vec<&(&str, &str, Access)> = MATRIX.iter().filter(|r| r.1 != "/logout").collect();
         order.extend(MATRIX.iter().filter(|r| r.1 == "/logout"));
         for &&(method, path, access) in &order {
-            let mut targets = vec![(path.replace("{code}", own).replace("{id}", &victim.to_string()), false)];
-            if let (Access::Scoped(_), Some(o)) = (access, other) {
-                targets.push((path.replace("{code}", o), true));
+            let id = if matches!(access, Access::Worker(_)) {
+                worker(own)
+            } else {
+                victim.to_string()
+            };
+            let mut targets = vec![(path.replace("{code}", own).replace("{id}", &id), false)];
+            match (access, other) {
+                (Access::Scoped(_), Some(o)) => targets.push((path.replace("{code}", o), true)),
+                (Access::Worker(_), Some(o)) => targets.push((path.replace("{id}", &worker(o)), true)),
+                _ => {}
             }
             for (url, outside) in targets {
                 let r = if method == "get" {
@@ -165,7 +195,7 @@ async fn authorisation_matrix(db: Db) {
                     Access::Flow => got != Outcome::Forbidden && got != Outcome::NotFound,
                     Access::Signed if !signed => got == Outcome::ToLogin,
                     Access::Signed => got == Outcome::Ok || got == Outcome::Redirect,
-                    Access::Perm(_) | Access::Scoped(_) if !signed => got == Outcome::ToLogin,
+                    Access::Perm(_) | Access::Scoped(_) | Access::Worker(_) if !signed => got == Outcome::ToLogin,
                     Access::Perm(p) => {
                         if holds(p) {
                             got == Outcome::Ok || got == Outcome::Redirect
@@ -173,7 +203,7 @@ async fn authorisation_matrix(db: Db) {
                             got == Outcome::Forbidden
                         }
                     }
-                    Access::Scoped(p) => match (holds(p), outside) {
+                    Access::Scoped(p) | Access::Worker(p) => match (holds(p), outside) {
                         (false, _) => got == Outcome::Forbidden,
                         (true, false) => got == Outcome::Ok,
                         (true, true) => got == Outcome::NotFound,
@@ -639,4 +669,78 @@ async fn stale_edit_keeps_the_input(db: Db) {
     );
     let now = app.get(&mut admin, &format!("/admin/users/{id}")).await;
     assert!(now.body.contains("第一次保存"));
+}
+
+async fn worker_pages(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut a = app.login("shexian").await;
+    let form = app.get(&mut a, "/workers/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body.contains("歙县 徽城镇") && !form.body.contains("海阳镇"),
+        "only townships in scope are offered"
+    );
+    let csrf = form.csrf();
+    let bad = app
+        .post(
+            &mut a,
+            "/workers/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "王小红"),
+                ("id_number", "341002198503120012"),
+                ("region", "341021100"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("身份证号第18位校验码应为1"), "{}", bad.body);
+    assert!(bad.body.contains("value=\"王小红\""), "the input is kept");
+    let ok = app
+        .post(
+            &mut a,
+            "/workers/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "王小红"),
+                ("id_number", "341002198503120011"),
+                ("phone", "13800138000"),
+                ("region", "341021100"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let profile = app.get(&mut a, ok.location()).await;
+    assert!(profile.body.contains("341002********0011") && profile.body.contains("138****8000"));
+    assert!(!profile.body.contains("341002198503120011") && !profile.body.contains("13800138000"));
+    let reveal_path = format!("{}/reveal", ok.location().split('?').next().unwrap());
+    let r = app
+        .post(
+            &mut a,
+            &reveal_path,
+            &[("csrf", &csrf), ("field", "id_number"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(
+            &mut a,
+            &reveal_path,
+            &[
+                ("csrf", &csrf),
+                ("field", "id_number"),
+                ("reason", "核实欠薪线索当事人"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("341002198503120011") && r.body.contains("审计日志"));
+    let list = app.get(&mut a, "/workers?q=341002198503120011").await;
+    assert!(list.body.contains("王小红") && list.body.contains("<td class=\"code\">341002********0011</td>"));
+    let home = app.get(&mut a, "/").await;
+    assert!(home.body.contains("登记农民工"));
+    // The lead sees masks and no reveal form.
+    let mut lead = app.login("lead").await;
+    let p = app.get(&mut lead, ok.location()).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(!p.body.contains("查看完整信息"));
 }

@@ -6,12 +6,20 @@ use sm3::{Digest, Sm3};
 
 /// (version, name, SQLite script, PostgreSQL script). Append only: an applied
 /// migration whose text changed stops the program.
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "workers",
+        include_str!("../../migrations/sqlite/0002_workers.sql"),
+        include_str!("../../migrations/postgres/0002_workers.sql"),
+    ),
+];
 
 #[derive(sqlx::FromRow)]
 struct Applied {

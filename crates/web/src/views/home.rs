@@ -38,6 +38,8 @@ pub async fn workbench(s: Signed) -> Result<Response, WebError> {
             });
         }
     };
+    card("登记农民工", w.workers.map(|x| x.0), "人", "农民工综合信息", "/workers");
+    card("随迁家属", w.workers.map(|x| x.1), "人", "配偶、子女、父母", "/workers");
     for (label, n) in &w.regions {
         card(label, Some(*n), "个", "行政区划", "/regions");
     }

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod regions;
 pub mod units;
 pub mod users;
+pub mod workers;
 
 use crate::error::WebError;
 use askama::Template;

@@ -11,11 +11,13 @@ use shiminhua_app::clock::Clock;
 use shiminhua_app::config::{Config, Overrides};
 use shiminhua_app::crypto::Cipher;
 use shiminhua_app::keys::MasterKey;
+use shiminhua_app::registry::{self, WorkerInput};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::users::{self, PasswordChange, UserForm};
 use shiminhua_app::{Origin, setup};
 use shiminhua_core::auth::{Grant, KindSet, Role};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::id_number::IdNumber;
 use shiminhua_core::password::PasswordPolicy;
 use shiminhua_core::totp::TotpSecret;
 use shiminhua_web::AppState;
@@ -181,6 +183,37 @@ impl TestApp {
             clock,
             ids,
         }
+    }
+
+    /// Registers one worker in each township given; returns township → worker id.
+    pub async fn workers_in(&self, towns: &[&str]) -> HashMap<String, i64> {
+        let mut tx = self.db.read().await.unwrap();
+        let office = users::load_actor(&mut tx, self.ids["office"]).await.unwrap();
+        drop(tx);
+        let o = Origin {
+            client_addr: "127.0.0.1".into(),
+        };
+        let mut out = HashMap::new();
+        for (i, town) in towns.iter().enumerate() {
+            let birth = chrono::NaiveDate::from_ymd_opt(1985, 3, 1 + i as u32).unwrap();
+            let id = IdNumber::from_parts("341021", birth, 11 + i as u16).unwrap();
+            let input = WorkerInput {
+                name: format!("测试{}", ["甲", "乙", "丙", "丁", "戊"][i % 5]),
+                id_number: id.as_str().into(),
+                region: town.to_string(),
+                ..WorkerInput::default()
+            };
+            let call = shiminhua_app::Call {
+                db: &self.db,
+                cipher: &self.state.cipher,
+                actor: &office,
+                origin: &o,
+                now: t0(),
+            };
+            let wid = registry::create_worker(&call, &input).await.unwrap();
+            out.insert(town.to_string(), wid);
+        }
+        out
     }
 
     pub async fn request(&self, agent: &mut Agent, method: &str, path: &str, body: Option<(&str, String)>) -> Resp {

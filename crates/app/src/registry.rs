@@ -1,0 +1,650 @@
+//! The registry (农民工综合信息系统), part 1: workers and their families.
+//!
+//! ID numbers, phone numbers and dependants' names are sealed at rest; the
+//! tables keep a blind index (exact search) and a masked form (display). Every
+//! read, write and reveal runs in the caller's data scope for `Worker` records.
+
+use crate::Call;
+use crate::audit::{self, Event, Who};
+use crate::crypto::Cipher;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::store::{Db, Sql, Tx};
+use chrono::{DateTime, NaiveDate, Utc};
+use shiminhua_core::auth::{Actor, Permission, RecordKind};
+use shiminhua_core::division::{DivisionCode, Level};
+use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::phone::Phone;
+
+/// Education levels offered in forms and templates.
+pub const EDUCATION: [&str; 7] = ["小学及以下", "初中", "高中", "中专/技校", "大专", "本科", "研究生"];
+
+/// Relations of a dependant to the worker.
+pub const RELATIONS: [&str; 3] = ["配偶", "子女", "父母"];
+
+/// A Chinese name shown on screen: the surname and one star per other character.
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
+    }
+}
+
+fn check_name(field: &str, name: &str, errs: &mut FieldErrors) {
+    let n = name.chars().count();
+    if n == 0 {
+        errs.add(field, "请填写姓名");
+    } else if !(2..=20).contains(&n)
+        || !name
+            .chars()
+            .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || c == '·' || c.is_ascii_alphabetic() || c == ' ')
+    {
+        errs.add(field, "姓名应为2至20个汉字（少数民族姓名可含“·”）");
+    }
+}
+
+/// What a form or an import row gives for a worker.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerInput {
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    /// Current residence: a township or village code of the city.
+    pub region: String,
+    pub hukou_place: String,
+    pub education: String,
+    pub skills: String,
+    pub tags: String,
+}
+
+/// A validated worker, ready to store.
+struct ValidWorker {
+    name: String,
+    /// None when updating: the ID number identifies the person and stays.
+    id: Option<IdNumber>,
+    phone: Option<Phone>,
+    region: DivisionCode,
+    county: DivisionCode,
+    hukou_place: String,
+    education: String,
+    skills: String,
+    tags: String,
+}
+
+fn normalise_tags(s: &str) -> String {
+    let mut tags: Vec<&str> = s
+        .split([',', '，', '、', ' ', ';', '；'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags.join(",")
+}
+
+async fn validate(tx: &mut Tx, actor: &Actor, input: &WorkerInput, with_id: bool) -> AppResult<ValidWorker> {
+    let mut errs = FieldErrors::default();
+    let name = input.name.trim().to_string();
+    check_name("name", &name, &mut errs);
+    let id = if with_id {
+        match IdNumber::parse(&input.id_number) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                errs.add("id_number", e.to_string());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let phone = if input.phone.trim().is_empty() {
+        None
+    } else {
+        match Phone::parse(&input.phone) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errs.add("phone", e.to_string());
+                None
+            }
+        }
+    };
+    let region = match DivisionCode::parse(&input.region) {
+        Ok(c) if matches!(c.level(), Level::Township | Level::Village) => {
+            let known = tx
+                .int(Sql::new("SELECT COUNT(*) FROM regions WHERE code = $1").bind(c.as_i64()))
+                .await?;
+            if known == 0 {
+                errs.add("region", format!("区划 {c} 不存在"));
+                None
+            } else if !actor.scope.allows(RecordKind::Worker, c) {
+                errs.add("region", "所选现居住地不在您的数据范围内");
+                None
+            } else {
+                Some(c)
+            }
+        }
+        Ok(_) => {
+            errs.add("region", "现居住地应选到乡镇（街道）或村（社区）");
+            None
+        }
+        Err(_) if input.region.trim().is_empty() => {
+            errs.add("region", "请选择现居住地");
+            None
+        }
+        Err(e) => {
+            errs.add("region", e.to_string());
+            None
+        }
+    };
+    let education = input.education.trim().to_string();
+    if !education.is_empty() && !EDUCATION.contains(&education.as_str()) {
+        errs.add("education", format!("文化程度应为：{}", EDUCATION.join("、")));
+    }
+    let hukou_place = input.hukou_place.trim().to_string();
+    if hukou_place.chars().count() > 100 {
+        errs.add("hukou_place", "户籍地不超过100个字");
+    }
+    let skills = input.skills.trim().to_string();
+    if skills.chars().count() > 200 {
+        errs.add("skills", "职业技能不超过200个字");
+    }
+    errs.into_result()?;
+    let Some(region) = region else {
+        return Err(AppError::Internal("validated worker without a region".into()));
+    };
+    let county = region
+        .county()
+        .ok_or_else(|| AppError::field("region", "现居住地不属于任何区县"))?;
+    Ok(ValidWorker {
+        name,
+        id,
+        phone,
+        region,
+        county,
+        hukou_place,
+        education,
+        skills,
+        tags: normalise_tags(&input.tags),
+    })
+}
+
+fn worker_context(field: &str, index: &[u8]) -> String {
+    // Sealed values are bound to the person (blind index), not to a row id,
+    // so that they can be written in the same statement that creates the row.
+    format!("workers.{field}:{}", crate::hex(index))
+}
+
+fn require(actor: &Actor, p: Permission) -> AppResult<()> {
+    if actor.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// Registers a worker. An ID number already registered is a field error.
+pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i64> {
+    let Call {
+        db,
+        cipher,
+        actor,
+        origin,
+        now,
+    } = *call;
+    require(actor, Permission::WriteRecords)?;
+    let mut tx = db.write().await?;
+    let w = validate(&mut tx, actor, input, true).await?;
+    let person =
+        w.id.as_ref()
+            .ok_or_else(|| AppError::Internal("validated worker without an ID number".into()))?;
+    let id_index = cipher.blind_index("id_number", person.as_str());
+    let exists: Option<(i64,)> = tx
+        .opt(Sql::new("SELECT id FROM workers WHERE id_index = $1").bind(id_index.clone()))
+        .await?;
+    if exists.is_some() {
+        return Err(AppError::field(
+            "id_number",
+            "该身份证号已登记，请在农民工信息中查找后修改",
+        ));
+    }
+    let (phone_sealed, phone_index, phone_masked) = seal_phone(cipher, w.phone.as_ref(), &id_index)?;
+    let id = tx
+        .int(
+            Sql::new(
+                "INSERT INTO workers (county_code, region_code, name, id_sealed, id_index, id_masked, birth_date, sex, origin_code, \
+                 phone_sealed, phone_index, phone_masked, hukou_place, education, skills, tags, created_at, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1) RETURNING id",
+            )
+            .bind(w.county.as_i64())
+            .bind(w.region.as_i64())
+            .bind(w.name.clone())
+            .bind(cipher.seal(&worker_context("id", &id_index), person.as_str().as_bytes())?)
+            .bind(id_index.clone())
+            .bind(person.masked())
+            .bind(person.birth_date())
+            .bind(person.sex().label_zh())
+            .bind(person.address_code())
+            .bind(phone_sealed)
+            .bind(phone_index)
+            .bind(phone_masked)
+            .bind(w.hukou_place.clone())
+            .bind(w.education.clone())
+            .bind(w.skills.clone())
+            .bind(w.tags.clone())
+            .bind(now),
+        )
+        .await
+        .map_err(|e| {
+            if crate::store::is_unique_violation(&e) {
+                AppError::field("id_number", "该身份证号已登记，请在农民工信息中查找后修改")
+            } else {
+                e
+            }
+        })?;
+    audit::record(
+        &mut tx,
+        now,
+        &Who::actor(actor, origin),
+        Event::ok("worker.create", "worker", id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+type SealedPhone = (Option<Vec<u8>>, Option<Vec<u8>>, String);
+
+fn seal_phone(cipher: &Cipher, phone: Option<&Phone>, id_index: &[u8]) -> AppResult<SealedPhone> {
+    Ok(match phone {
+        Some(p) => (
+            Some(cipher.seal(&worker_context("phone", id_index), p.as_str().as_bytes())?),
+            Some(cipher.blind_index("phone", p.as_str())),
+            p.masked(),
+        ),
+        None => (None, None, String::new()),
+    })
+}
+
+/// Changes a worker; refused when `version` is stale. The ID number identifies
+/// the person and is not changed here (`input.id_number` is ignored); a blank
+/// phone keeps the phone number on file.
+pub async fn update_worker(call: &Call<'_>, id: i64, version: i64, input: &WorkerInput) -> AppResult<()> {
+    let Call {
+        db,
+        cipher,
+        actor,
+        origin,
+        now,
+    } = *call;
+    require(actor, Permission::WriteRecords)?;
+    let mut tx = db.write().await?;
+    let current = get_in(&mut tx, actor, id).await?;
+    let w = validate(&mut tx, actor, input, false).await?;
+    let mut q = Sql::new("UPDATE workers SET county_code = ");
+    q.arg(w.county.as_i64())
+        .push(", region_code = ")
+        .arg(w.region.as_i64())
+        .push(", name = ")
+        .arg(w.name.clone());
+    // A blank phone keeps the one on file (forms never send masked values back).
+    if w.phone.is_some() {
+        let (sealed, index, masked) = seal_phone(cipher, w.phone.as_ref(), &current.id_index)?;
+        q.push(", phone_sealed = ")
+            .arg(sealed)
+            .push(", phone_index = ")
+            .arg(index)
+            .push(", phone_masked = ")
+            .arg(masked);
+    }
+    q.push(", hukou_place = ")
+        .arg(w.hukou_place.clone())
+        .push(", education = ")
+        .arg(w.education.clone());
+    q.push(", skills = ")
+        .arg(w.skills.clone())
+        .push(", tags = ")
+        .arg(w.tags.clone())
+        .push(", updated_at = ")
+        .arg(now);
+    q.push(", version = version + 1 WHERE id = ")
+        .arg(id)
+        .push(" AND version = ")
+        .arg(version);
+    let n = tx.exec(q).await?;
+    if n == 0 {
+        return Err(AppError::Conflict(
+            "保存失败：该农民工信息已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。".into(),
+        ));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &Who::actor(actor, origin),
+        Event::ok("worker.update", "worker", id),
+    )
+    .await?;
+    tx.commit().await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct WorkerRow {
+    pub id: i64,
+    pub county_code: i64,
+    pub region_code: i64,
+    pub region_name: String,
+    pub name: String,
+    pub id_index: Vec<u8>,
+    pub id_masked: String,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub origin_code: String,
+    pub phone_masked: String,
+    pub hukou_place: String,
+    pub education: String,
+    pub skills: String,
+    pub tags: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+const WORKER_COLUMNS: &str = "SELECT w.id, w.county_code, w.region_code, r.name AS region_name, w.name, w.id_index, w.id_masked, \
+     w.birth_date, w.sex, w.origin_code, w.phone_masked, w.hukou_place, w.education, w.skills, w.tags, w.created_at, w.updated_at, w.version \
+     FROM workers w JOIN regions r ON r.code = w.region_code";
+
+/// One worker inside the actor's scope (NotFound outside it).
+async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<WorkerRow> {
+    let mut q = Sql::new(WORKER_COLUMNS);
+    q.push(" WHERE w.id = ").arg(id).push(" AND ");
+    q.in_ranges("w.region_code", &actor.scope.ranges_for(RecordKind::Worker));
+    tx.one(q).await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DependantRow {
+    pub id: i64,
+    pub relation: String,
+    pub name_masked: String,
+    pub id_masked: String,
+    pub birth_date: NaiveDate,
+}
+
+/// A worker with the family, for the profile page.
+pub async fn get_worker(db: &Db, actor: &Actor, id: i64) -> AppResult<(WorkerRow, Vec<DependantRow>)> {
+    require(actor, Permission::ReadPii)?;
+    let mut tx = db.read().await?;
+    let w = get_in(&mut tx, actor, id).await?;
+    let deps = tx
+        .all(
+            Sql::new(
+                "SELECT id, relation, name_masked, id_masked, birth_date FROM dependants WHERE worker_id = $1 ORDER BY birth_date",
+            )
+            .bind(id),
+        )
+        .await?;
+    Ok((w, deps))
+}
+
+/// The list's filters.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerFilter {
+    /// A name prefix, a full ID number or a phone number.
+    pub q: String,
+    /// A region subtree inside the scope.
+    pub region: Option<DivisionCode>,
+    pub tag: String,
+    /// `name`, `region` or `recent` (default).
+    pub sort: String,
+}
+
+/// A page of workers in the actor's scope, with the total.
+pub async fn list_workers(
+    db: &Db,
+    cipher: &Cipher,
+    actor: &Actor,
+    f: &WorkerFilter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<WorkerRow>, i64)> {
+    require(actor, Permission::ReadPii)?;
+    let mut w = Sql::new(" WHERE ");
+    w.in_ranges("w.region_code", &actor.scope.ranges_for(RecordKind::Worker));
+    if let Some(r) = f.region {
+        let (lo, hi) = r.subtree_range();
+        w.push(" AND w.region_code BETWEEN ").arg(lo).push(" AND ").arg(hi);
+    }
+    let q = f.q.trim();
+    if !q.is_empty() {
+        if let Ok(id) = IdNumber::parse(q) {
+            w.push(" AND w.id_index = ")
+                .arg(cipher.blind_index("id_number", id.as_str()));
+        } else if let Ok(p) = Phone::parse(q) {
+            w.push(" AND w.phone_index = ")
+                .arg(cipher.blind_index("phone", p.as_str()));
+        } else {
+            let prefix: String = q.chars().filter(|c| *c != '%' && *c != '_').collect();
+            w.push(" AND w.name LIKE ").arg(format!("{prefix}%"));
+        }
+    }
+    let tag = f.tag.trim();
+    if !tag.is_empty() {
+        w.push(" AND (',' || w.tags || ',') LIKE ")
+            .arg(format!("%,{},%", tag.replace(['%', '_', ','], "")));
+    }
+    let mut tx = db.read().await?;
+    let mut count = Sql::new("SELECT COUNT(*) FROM workers w");
+    count.append(&w);
+    let total = tx.int(count).await?;
+    let mut list = Sql::new(WORKER_COLUMNS);
+    list.append(&w);
+    list.push(match f.sort.as_str() {
+        "name" => " ORDER BY w.name, w.id",
+        "region" => " ORDER BY w.region_code, w.id",
+        _ => " ORDER BY w.id DESC",
+    });
+    list.page(limit, offset);
+    Ok((tx.all(list).await?, total))
+}
+
+/// Which value to reveal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevealField {
+    IdNumber,
+    Phone,
+}
+
+/// Shows one sealed value in full, with a reason, and records it.
+pub async fn reveal(call: &Call<'_>, id: i64, field: RevealField, reason: &str) -> AppResult<String> {
+    let Call {
+        db,
+        cipher,
+        actor,
+        origin,
+        now,
+    } = *call;
+    require(actor, Permission::RevealPii)?;
+    let mut tx = db.write().await?;
+    let w = get_in(&mut tx, actor, id).await?;
+    let reason = reason.trim();
+    if reason.chars().count() < 4 {
+        return Err(AppError::field("reason", "请填写查看完整信息的事由（至少4个字）"));
+    }
+    let (column, ctx_field, code) = match field {
+        RevealField::IdNumber => ("id_sealed", "id", "id_number"),
+        RevealField::Phone => ("phone_sealed", "phone", "phone"),
+    };
+    let sealed: (Option<Vec<u8>>,) = tx
+        .one(Sql::new(&format!("SELECT {column} FROM workers WHERE id = $1")).bind(id))
+        .await?;
+    let Some(sealed) = sealed.0 else {
+        return Err(AppError::NotFound);
+    };
+    let plain = cipher.open(&worker_context(ctx_field, &w.id_index), &sealed)?;
+    audit::record(
+        &mut tx,
+        now,
+        &Who::actor(actor, origin),
+        Event::ok("pii.reveal", "worker", id).detail(format!("field={code}; reason={reason}")),
+    )
+    .await?;
+    tx.commit().await?;
+    String::from_utf8(plain).map_err(|_| AppError::Internal("sealed value is not text".into()))
+}
+
+/// What a form gives for a family member.
+#[derive(Clone, Debug, Default)]
+pub struct DependantInput {
+    pub relation: String,
+    pub name: String,
+    pub id_number: String,
+    pub birth_date: String,
+}
+
+/// Adds a family member to a worker in scope.
+pub async fn add_dependant(call: &Call<'_>, worker_id: i64, input: &DependantInput) -> AppResult<i64> {
+    let Call {
+        db,
+        cipher,
+        actor,
+        origin,
+        now,
+    } = *call;
+    require(actor, Permission::WriteRecords)?;
+    let mut tx = db.write().await?;
+    let w = get_in(&mut tx, actor, worker_id).await?;
+    let mut errs = FieldErrors::default();
+    let relation = input.relation.trim();
+    if !RELATIONS.contains(&relation) {
+        errs.add("relation", "请选择与本人关系：配偶、子女或父母");
+    }
+    let name = input.name.trim();
+    check_name("name", name, &mut errs);
+    let id = if input.id_number.trim().is_empty() {
+        None
+    } else {
+        match IdNumber::parse(&input.id_number) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                errs.add("id_number", e.to_string());
+                None
+            }
+        }
+    };
+    let birth = match (&id, parse_date(&input.birth_date)) {
+        (Some(id), None) => Some(id.birth_date()),
+        (Some(id), Some(d)) if d != id.birth_date() => {
+            errs.add("birth_date", "出生日期与身份证号不一致");
+            None
+        }
+        (_, Some(d)) => Some(d),
+        (None, None) => {
+            errs.add("birth_date", "请填写出生日期（如 2015-09-01），或填写身份证号");
+            None
+        }
+    };
+    if let Some(b) = birth
+        && b > now.date_naive()
+    {
+        errs.add("birth_date", "出生日期不能晚于今天");
+    }
+    errs.into_result()?;
+    let birth = birth.ok_or_else(|| AppError::Internal("validated dependant without birth date".into()))?;
+    let (id_sealed, id_index, id_masked) = match &id {
+        Some(d) => {
+            let index = cipher.blind_index("id_number", d.as_str());
+            (
+                Some(cipher.seal(&dependant_context("id", &index), d.as_str().as_bytes())?),
+                Some(index),
+                d.masked(),
+            )
+        }
+        None => (None, None, String::new()),
+    };
+    let name_context = format!("dependants.name:{}:{}", crate::hex(&w.id_index), relation);
+    let new_id = tx
+        .int(
+            Sql::new(
+                "INSERT INTO dependants (worker_id, county_code, relation, name_sealed, name_masked, id_sealed, id_index, id_masked, birth_date, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(worker_id)
+            .bind(w.county_code)
+            .bind(relation)
+            .bind(cipher.seal(&name_context, name.as_bytes())?)
+            .bind(mask_name(name))
+            .bind(id_sealed)
+            .bind(id_index)
+            .bind(id_masked)
+            .bind(birth)
+            .bind(now),
+        )
+        .await
+        .map_err(|e| {
+            if crate::store::is_unique_violation(&e) {
+                AppError::field("id_number", "该身份证号已作为随迁家属登记")
+            } else {
+                e
+            }
+        })?;
+    audit::record(
+        &mut tx,
+        now,
+        &Who::actor(actor, origin),
+        Event::ok("dependant.create", "worker", worker_id).detail(format!("dependant={new_id}; relation={relation}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new_id)
+}
+
+fn dependant_context(field: &str, index: &[u8]) -> String {
+    format!("dependants.{field}:{}", crate::hex(index))
+}
+
+/// Dates as people type them: 2015-09-01, 2015/9/1, 2015.09.01, 2015年9月1日.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let t: String = s.trim().replace(['年', '月', '/', '.'], "-").replace('日', "");
+    let mut parts = t.split('-').map(str::trim);
+    let (y, m, d) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    if parts.next().is_some() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// Counts of workers and dependants in the actor's scope (工作台).
+pub async fn counts(db: &Db, actor: &Actor) -> AppResult<(i64, i64)> {
+    require(actor, Permission::ReadPii)?;
+    let ranges = actor.scope.ranges_for(RecordKind::Worker);
+    let mut tx = db.read().await?;
+    let mut q = Sql::new("SELECT COUNT(*) FROM workers w WHERE ");
+    q.in_ranges("w.region_code", &ranges);
+    let workers = tx.int(q).await?;
+    let mut q = Sql::new("SELECT COUNT(*) FROM dependants d JOIN workers w ON w.id = d.worker_id WHERE ");
+    q.in_ranges("w.region_code", &ranges);
+    let deps = tx.int(q).await?;
+    Ok((workers, deps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_and_dates() {
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+        assert_eq!(mask_name(""), "");
+        let d = NaiveDate::from_ymd_opt(2023, 3, 5);
+        for s in ["2023-03-05", "2023/3/5", "2023.03.05", "2023年3月5日", " 2023-3-5 "] {
+            assert_eq!(parse_date(s), d, "{s}");
+        }
+        assert_eq!(parse_date("2023-02-30"), None);
+        assert_eq!(parse_date("2023-03"), None);
+        assert_eq!(parse_date("2023-03-05-01"), None);
+        assert_eq!(
+            normalise_tags("返乡， 技能人才、返乡;新就业形态"),
+            "技能人才,新就业形态,返乡"
+        );
+    }
+}

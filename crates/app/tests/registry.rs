@@ -1,0 +1,543 @@
+//! The registry's workers and families, on SQLite and PostgreSQL.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use shiminhua_app::audit::{self, Filter};
+use shiminhua_app::crypto::Cipher;
+use shiminhua_app::keys::MasterKey;
+use shiminhua_app::registry::{self, DependantInput, RevealField, WorkerFilter, WorkerInput};
+use shiminhua_app::store::{Backend, Db, Sql};
+use shiminhua_app::users::{self, UserForm};
+use shiminhua_app::{AppError, Call, Origin, both, setup};
+use shiminhua_core::auth::{Actor, Grant, KindSet, RecordKind, Role};
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::password::PasswordPolicy;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 9, 30, 2, 0, 0).unwrap()
+}
+
+fn origin() -> Origin {
+    Origin {
+        client_addr: "127.0.0.1".into(),
+    }
+}
+
+fn code(s: &str) -> DivisionCode {
+    DivisionCode::parse(s).unwrap()
+}
+
+struct World {
+    db: Db,
+    cipher: Cipher,
+    admin: Actor,
+    origin: Origin,
+}
+
+impl World {
+    async fn new(db: Db) -> World {
+        setup::init(&db, t0(), &PasswordPolicy::default(), Some("Init-Root-2026".into()))
+            .await
+            .unwrap();
+        let mut tx = db.read().await.unwrap();
+        let (id,): (i64,) = tx
+            .one(Sql::new("SELECT id FROM users WHERE username = 'admin'"))
+            .await
+            .unwrap();
+        let admin = users::load_actor(&mut tx, id).await.unwrap();
+        drop(tx);
+        World {
+            db,
+            cipher: Cipher::new(&MasterKey::generate()),
+            admin,
+            origin: origin(),
+        }
+    }
+
+    fn call<'a>(&'a self, actor: &'a Actor) -> Call<'a> {
+        self.call_with(&self.cipher, actor)
+    }
+
+    fn call_with<'a>(&'a self, cipher: &'a Cipher, actor: &'a Actor) -> Call<'a> {
+        Call {
+            db: &self.db,
+            cipher,
+            actor,
+            origin: &self.origin,
+            now: t0(),
+        }
+    }
+
+    async fn user(&self, name: &str, role: Role, grants: Vec<Grant>) -> Actor {
+        let form = UserForm {
+            username: name.into(),
+            display_name: name.into(),
+            unit_id: None,
+            roles: vec![role],
+            grants,
+        };
+        let (id, _) = users::create(&self.db, &self.admin, &origin(), t0(), form)
+            .await
+            .unwrap();
+        let mut tx = self.db.read().await.unwrap();
+        users::load_actor(&mut tx, id).await.unwrap()
+    }
+
+    async fn scoped(&self, name: &str, role: Role, region: &str) -> Actor {
+        self.user(
+            name,
+            role,
+            vec![Grant {
+                region: code(region),
+                kinds: KindSet::all(),
+            }],
+        )
+        .await
+    }
+}
+
+/// A valid ID number for test person `n` born in 1990.
+fn id_for(n: u16) -> String {
+    let birth = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + Duration::days(i64::from(n));
+    IdNumber::from_parts("341021", birth, n % 1000)
+        .unwrap()
+        .as_str()
+        .to_string()
+}
+
+fn input(name: &str, id: &str, region: &str) -> WorkerInput {
+    WorkerInput {
+        name: name.into(),
+        id_number: id.into(),
+        phone: String::new(),
+        region: region.into(),
+        education: "初中".into(),
+        tags: "返乡".into(),
+        ..WorkerInput::default()
+    }
+}
+
+both!(
+    register_search_and_mask,
+    scope_applies_to_every_path,
+    personal_information_is_sealed_at_rest,
+    reveal_needs_a_reason_and_is_audited,
+    edits_are_optimistic_and_keep_the_phone,
+    families,
+    no_user_sees_outside_their_scope,
+);
+
+async fn register_search_and_mask(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let mut a = input("王小红", "34102219780615456x", "341021100");
+    a.phone = "+86 138 0013 8000".into();
+    let id = registry::create_worker(&w.call(&office), &a).await.unwrap();
+    let (row, deps) = registry::get_worker(&w.db, &office, id).await.unwrap();
+    assert_eq!(row.id_masked, "341022********456X");
+    assert_eq!(row.phone_masked, "138****8000");
+    assert_eq!(row.sex, "女");
+    assert_eq!(row.birth_date, NaiveDate::from_ymd_opt(1978, 6, 15).unwrap());
+    assert_eq!(row.county_code, 341021000000);
+    assert!(deps.is_empty());
+    // The same person again is refused, whatever the spelling of the number.
+    let dup = input("王小红", "34102219780615456X", "341021101");
+    match registry::create_worker(&w.call(&office), &dup).await {
+        Err(AppError::Validation(e)) => assert!(e.get("id_number").unwrap().contains("已登记")),
+        other => panic!("{other:?}"),
+    }
+    // Bad input: every field says what is wrong.
+    let bad = WorkerInput {
+        name: "A".into(),
+        id_number: "341002198503120012".into(),
+        phone: "12345".into(),
+        region: "341021".into(),
+        education: "博士后".into(),
+        ..WorkerInput::default()
+    };
+    match registry::create_worker(&w.call(&office), &bad).await {
+        Err(AppError::Validation(e)) => {
+            for f in ["name", "id_number", "phone", "region", "education"] {
+                assert!(e.get(f).is_some(), "{f}: {e:?}");
+            }
+            assert!(e.get("id_number").unwrap().contains("校验码应为1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    registry::create_worker(&w.call(&office), &input("王大明", &id_for(1), "341021101"))
+        .await
+        .unwrap();
+    registry::create_worker(&w.call(&office), &input("李四", &id_for(2), "341022100"))
+        .await
+        .unwrap();
+    let find = |q: &str| WorkerFilter {
+        q: q.into(),
+        ..WorkerFilter::default()
+    };
+    let names = |rows: Vec<registry::WorkerRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    let (rows, total) = registry::list_workers(&w.db, &w.cipher, &office, &find("王"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(rows.len(), 2);
+    let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &find("341022 1978 0615 456x"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(names(rows), vec!["王小红"], "exact search by the full ID number");
+    let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &find("13800138000"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(names(rows), vec!["王小红"], "exact search by phone");
+    let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &find("341022********456X"), 10, 0)
+        .await
+        .unwrap();
+    assert!(rows.is_empty(), "a mask is not a search key");
+    let by_region = WorkerFilter {
+        region: Some(code("341022")),
+        ..WorkerFilter::default()
+    };
+    assert_eq!(
+        names(
+            registry::list_workers(&w.db, &w.cipher, &office, &by_region, 10, 0)
+                .await
+                .unwrap()
+                .0
+        ),
+        vec!["李四"]
+    );
+    let by_tag = WorkerFilter {
+        tag: "返乡".into(),
+        sort: "name".into(),
+        ..WorkerFilter::default()
+    };
+    assert_eq!(
+        registry::list_workers(&w.db, &w.cipher, &office, &by_tag, 10, 0)
+            .await
+            .unwrap()
+            .1,
+        3
+    );
+    // Paging.
+    let (page2, total) = registry::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 2, 2)
+        .await
+        .unwrap();
+    assert_eq!((page2.len(), total), (1, 3));
+}
+
+async fn scope_applies_to_every_path(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let shexian = w.scoped("shexian1", Role::Local, "341021").await;
+    let other = registry::create_worker(&w.call(&office), &input("李四", &id_for(2), "341022100"))
+        .await
+        .unwrap();
+    let mine = registry::create_worker(&w.call(&shexian), &input("王五", &id_for(3), "341021100"))
+        .await
+        .unwrap();
+    assert!(registry::get_worker(&w.db, &shexian, mine).await.is_ok());
+    assert!(matches!(
+        registry::get_worker(&w.db, &shexian, other).await,
+        Err(AppError::NotFound)
+    ));
+    let e = registry::reveal(&w.call(&shexian), other, RevealField::IdNumber, "核实身份信息").await;
+    assert!(matches!(e, Err(AppError::NotFound)));
+    let e = registry::update_worker(&w.call(&shexian), other, 1, &input("改名", "", "341021100")).await;
+    assert!(matches!(e, Err(AppError::NotFound)));
+    let dep = DependantInput {
+        relation: "子女".into(),
+        name: "李小四".into(),
+        birth_date: "2016-01-01".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        registry::add_dependant(&w.call(&shexian), other, &dep).await,
+        Err(AppError::NotFound)
+    ));
+    match registry::create_worker(&w.call(&shexian), &input("赵六", &id_for(4), "341022100")).await {
+        Err(AppError::Validation(e)) => assert!(e.get("region").unwrap().contains("数据范围")),
+        other => panic!("{other:?}"),
+    }
+    // Moving a worker out of one's own scope is refused too.
+    let e = registry::update_worker(&w.call(&shexian), mine, 1, &input("王五", "", "341022100")).await;
+    assert!(matches!(e, Err(AppError::Validation(_))));
+    // A scope for schooling only does not open the worker registry.
+    let school = w
+        .user(
+            "school1",
+            Role::Department,
+            vec![Grant {
+                region: code("341000"),
+                kinds: [RecordKind::Schooling].into_iter().collect(),
+            }],
+        )
+        .await;
+    assert_eq!(
+        registry::list_workers(&w.db, &w.cipher, &school, &WorkerFilter::default(), 10, 0)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    // Roles without the permission are refused outright.
+    let auditor = w.user("auditor1", Role::Auditor, vec![]).await;
+    assert!(matches!(
+        registry::get_worker(&w.db, &auditor, mine).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(
+        matches!(
+            registry::get_worker(&w.db, &w.admin, mine).await,
+            Err(AppError::Forbidden)
+        ),
+        "the admin reads no personal data"
+    );
+    let lead = w.scoped("lead1", Role::Lead, "341000").await;
+    assert!(registry::get_worker(&w.db, &lead, mine).await.is_ok());
+    assert!(matches!(
+        registry::create_worker(&w.call(&lead), &input("钱七", &id_for(5), "341021100")).await,
+        Err(AppError::Forbidden)
+    ));
+}
+
+async fn personal_information_is_sealed_at_rest(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let mut a = input("孙八", "341023199202290873", "341023100");
+    a.phone = "13912345678".into();
+    let id = registry::create_worker(&w.call(&office), &a).await.unwrap();
+    let dep = DependantInput {
+        relation: "子女".into(),
+        name: "孙小宝".into(),
+        id_number: "34102420000101003X".into(),
+        birth_date: String::new(),
+    };
+    registry::add_dependant(&w.call(&office), id, &dep).await.unwrap();
+    // Everything the database holds, as raw bytes.
+    let raw: Vec<u8> = match w.db.backend() {
+        Backend::Sqlite => {
+            let mut tx = w.db.read().await.unwrap();
+            let (file,): (String,) = tx
+                .one(Sql::new("SELECT file FROM pragma_database_list WHERE name = 'main'"))
+                .await
+                .unwrap();
+            drop(tx);
+            let mut bytes = std::fs::read(&file).unwrap();
+            bytes.extend(std::fs::read(format!("{file}-wal")).unwrap_or_default());
+            bytes
+        }
+        Backend::Postgres => {
+            let mut tx = w.db.read().await.unwrap();
+            let rows: Vec<(String,)> = tx
+                .all(Sql::new("SELECT t::text FROM workers t UNION ALL SELECT d::text FROM dependants d UNION ALL SELECT a::text FROM audit_log a"))
+                .await
+                .unwrap();
+            rows.into_iter().flat_map(|(s,)| s.into_bytes()).collect()
+        }
+    };
+    let text = String::from_utf8_lossy(&raw);
+    for secret in ["341023199202290873", "13912345678", "34102420000101003X", "孙小宝"] {
+        assert!(!text.contains(secret), "{secret} is readable in the raw database");
+    }
+    assert!(text.contains("孙八"), "the worker's name itself is searchable text");
+    // With the key, the values come back.
+    let v = registry::reveal(&w.call(&office), id, RevealField::Phone, "电话回访核实")
+        .await
+        .unwrap();
+    assert_eq!(v, "13912345678");
+    // Without it (another key), they do not.
+    let other = Cipher::new(&MasterKey::generate());
+    assert!(
+        registry::reveal(&w.call_with(&other, &office), id, RevealField::IdNumber, "电话回访核实")
+            .await
+            .is_err()
+    );
+}
+
+async fn reveal_needs_a_reason_and_is_audited(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let id = registry::create_worker(&w.call(&office), &input("周九", &id_for(9), "341021100"))
+        .await
+        .unwrap();
+    match registry::reveal(&w.call(&office), id, RevealField::IdNumber, " 看 ").await {
+        Err(AppError::Validation(e)) => assert!(e.get("reason").is_some()),
+        other => panic!("{other:?}"),
+    }
+    let full = registry::reveal(&w.call(&office), id, RevealField::IdNumber, "核实欠薪线索当事人")
+        .await
+        .unwrap();
+    assert_eq!(full, id_for(9));
+    assert!(
+        matches!(
+            registry::reveal(&w.call(&office), id, RevealField::Phone, "核实欠薪线索当事人").await,
+            Err(AppError::NotFound)
+        ),
+        "no phone on file"
+    );
+    let lead = w.scoped("lead1", Role::Lead, "341000").await;
+    assert!(
+        matches!(
+            registry::reveal(&w.call(&lead), id, RevealField::IdNumber, "核实欠薪线索当事人").await,
+            Err(AppError::Forbidden)
+        ),
+        "the task-force lead sees masks only"
+    );
+    let auditor = w.user("auditor1", Role::Auditor, vec![]).await;
+    let f = Filter {
+        action: Some("pii.reveal".into()),
+        ..Filter::default()
+    };
+    let (rows, total) = audit::list(&w.db, &auditor, &f, 10, 0).await.unwrap();
+    assert_eq!(total, 1);
+    assert!(rows[0].detail.contains("核实欠薪线索当事人") && rows[0].detail.contains("id_number"));
+    assert!(
+        !rows[0].detail.contains(&id_for(9)),
+        "the audit trail never holds the value"
+    );
+}
+
+async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let mut a = input("吴十", &id_for(10), "341021100");
+    a.phone = "13700001111".into();
+    let id = registry::create_worker(&w.call(&office), &a).await.unwrap();
+    let (row, _) = registry::get_worker(&w.db, &office, id).await.unwrap();
+    let mut edit = input("吴拾", "", "341021101");
+    edit.skills = "电工（四级）".into();
+    registry::update_worker(&w.call(&office), id, row.version, &edit)
+        .await
+        .unwrap();
+    let (after, _) = registry::get_worker(&w.db, &office, id).await.unwrap();
+    assert_eq!(
+        (after.name.as_str(), after.region_code, after.skills.as_str()),
+        ("吴拾", 341021101000, "电工（四级）")
+    );
+    assert_eq!(after.phone_masked, "137****1111", "a blank phone keeps the one on file");
+    assert_eq!(after.id_masked, row.id_masked);
+    match registry::update_worker(&w.call(&office), id, row.version, &edit).await {
+        Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改")),
+        other => panic!("{other:?}"),
+    }
+    let mut phone = edit.clone();
+    phone.phone = "13700002222".into();
+    registry::update_worker(&w.call(&office), id, after.version, &phone)
+        .await
+        .unwrap();
+    let found = registry::list_workers(
+        &w.db,
+        &w.cipher,
+        &office,
+        &WorkerFilter {
+            q: "13700002222".into(),
+            ..Default::default()
+        },
+        5,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.1, 1, "the blind index follows the new phone");
+}
+
+async fn families(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let id = registry::create_worker(&w.call(&office), &input("郑一", &id_for(11), "341021100"))
+        .await
+        .unwrap();
+    let child = DependantInput {
+        relation: "子女".into(),
+        name: "郑小一".into(),
+        id_number: "34102420000101003X".into(),
+        birth_date: "2000年1月2日".into(),
+    };
+    match registry::add_dependant(&w.call(&office), id, &child).await {
+        Err(AppError::Validation(e)) => assert!(e.get("birth_date").unwrap().contains("不一致")),
+        other => panic!("{other:?}"),
+    }
+    let child = DependantInput {
+        birth_date: "2000/1/1".into(),
+        ..child
+    };
+    registry::add_dependant(&w.call(&office), id, &child).await.unwrap();
+    let spouse = DependantInput {
+        relation: "配偶".into(),
+        name: "钱二".into(),
+        birth_date: "1991-05-06".into(),
+        ..Default::default()
+    };
+    registry::add_dependant(&w.call(&office), id, &spouse).await.unwrap();
+    let (_, deps) = registry::get_worker(&w.db, &office, id).await.unwrap();
+    assert_eq!(deps.len(), 2);
+    assert_eq!(deps[0].relation, "配偶");
+    assert_eq!(deps[1].name_masked, "郑**");
+    assert_eq!(deps[1].id_masked, "341024********003X");
+    // The same child cannot be registered twice.
+    assert!(registry::add_dependant(&w.call(&office), id, &child).await.is_err());
+    let future = DependantInput {
+        relation: "子女".into(),
+        name: "郑未来".into(),
+        birth_date: "2030-01-01".into(),
+        ..Default::default()
+    };
+    assert!(registry::add_dependant(&w.call(&office), id, &future).await.is_err());
+    assert_eq!(registry::counts(&w.db, &office).await.unwrap(), (1, 2));
+}
+
+/// A property over random scopes and populations: what a user lists is
+/// exactly the workers in their scope, and nothing outside it opens.
+async fn no_user_sees_outside_their_scope(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let mut tx = w.db.read().await.unwrap();
+    let towns: Vec<(i64,)> = tx
+        .all(Sql::new("SELECT code FROM regions WHERE level = 4 ORDER BY code"))
+        .await
+        .unwrap();
+    drop(tx);
+    let mut state: u64 = 0x5eed;
+    let mut next = |m: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % m
+    };
+    let mut placed = Vec::new();
+    for i in 0..40u16 {
+        let town = DivisionCode::from_i64(towns[next(towns.len())].0).unwrap();
+        let id = registry::create_worker(&w.call(&office), &input("测试人", &id_for(100 + i), &town.to_string()))
+            .await
+            .unwrap();
+        placed.push((id, town));
+    }
+    for u in 0..6 {
+        let n_grants = 1 + next(2);
+        let mut grants = Vec::new();
+        for _ in 0..n_grants {
+            let (_, town) = placed[next(placed.len())];
+            let region = if next(2) == 0 { town.county().unwrap() } else { town };
+            grants.push(Grant {
+                region,
+                kinds: KindSet::all(),
+            });
+        }
+        let actor = w.user(&format!("prop{u}"), Role::Local, grants).await;
+        let (rows, total) = registry::list_workers(&w.db, &w.cipher, &actor, &WorkerFilter::default(), 1000, 0)
+            .await
+            .unwrap();
+        let expected: Vec<i64> = placed
+            .iter()
+            .filter(|(_, t)| actor.scope.allows(RecordKind::Worker, *t))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut got: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        got.sort();
+        assert_eq!(got, expected, "user {u} lists exactly the workers in scope");
+        assert_eq!(total as usize, expected.len());
+        for (id, town) in &placed {
+            let visible = registry::get_worker(&w.db, &actor, *id).await.is_ok();
+            assert_eq!(visible, actor.scope.allows(RecordKind::Worker, *town));
+        }
+    }
+}

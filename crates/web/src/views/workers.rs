@@ -1,0 +1,361 @@
+//! 农民工信息: the list, the profile, registration, editing, family, reveal.
+
+use super::{Pager, html, query_string};
+use crate::error::WebError;
+use crate::extract::{Form, Need, ReadPii, RevealPii, WriteRecords};
+use crate::layout::Layout;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use shiminhua_app::registry::{
+    self, DependantInput, DependantRow, EDUCATION, RELATIONS, RevealField, WorkerFilter, WorkerInput, WorkerRow,
+};
+use shiminhua_app::xlsx::local_time;
+use shiminhua_app::{AppError, FieldErrors, regions};
+use shiminhua_core::auth::{Actor, Permission};
+use shiminhua_core::division::DivisionCode;
+use std::collections::HashMap;
+
+fn parse_id(s: &str) -> Result<i64, WebError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or(WebError(AppError::NotFound))
+}
+
+/// Townships and villages the actor may choose, labelled with their county.
+async fn region_options(
+    ctx: &crate::extract::Ctx,
+    actor: &Actor,
+    min_level: i16,
+) -> Result<Vec<(String, String)>, WebError> {
+    let rows = regions::tree(&ctx.state.db, actor, 5).await?;
+    let names: HashMap<i64, String> = rows.iter().map(|r| (r.code, r.name.clone())).collect();
+    Ok(rows
+        .iter()
+        .filter(|r| r.level >= min_level)
+        .map(|r| {
+            let county = r
+                .division()
+                .and_then(|d| d.county())
+                .and_then(|c| names.get(&c.as_i64()).cloned())
+                .unwrap_or_default();
+            let label = if r.level <= 3 {
+                r.name.clone()
+            } else {
+                format!("{county} {}", r.name)
+            };
+            (r.display_code(), label)
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "workers.html")]
+struct ListTpl {
+    layout: Layout,
+    rows: Vec<WorkerRow>,
+    pager: Pager,
+    q: String,
+    region: String,
+    tag: String,
+    sort: String,
+    sorts: [(&'static str, &'static str); 3],
+    regions: Vec<(String, String)>,
+    can_write: bool,
+}
+
+pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let st = &n.ctx.state;
+    let g = |k: &str| q.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let (search, region, tag, sort) = (g("q"), g("region"), g("tag"), g("sort"));
+    let filter = WorkerFilter {
+        q: search.clone(),
+        region: if region.is_empty() {
+            None
+        } else {
+            Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?)
+        },
+        tag: tag.clone(),
+        sort: sort.clone(),
+    };
+    let base = query_string(&[("q", &search), ("region", &region), ("tag", &tag), ("sort", &sort)]);
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 20, base);
+    let (rows, total) =
+        registry::list_workers(&st.db, &st.cipher, &n.actor, &filter, pager.per_page, pager.offset()).await?;
+    pager.total = total;
+    Ok(html(&ListTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), "农民工名册")
+            .crumb("农民工信息", "")
+            .crumb("农民工名册", ""),
+        rows,
+        pager,
+        q: search,
+        region,
+        tag,
+        sort,
+        sorts: [("recent", "最近登记"), ("name", "姓名"), ("region", "区划")],
+        regions: region_options(&n.ctx, &n.actor, 3).await?,
+        can_write: n.actor.can(Permission::WriteRecords),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "worker.html")]
+struct ProfileTpl {
+    layout: Layout,
+    w: WorkerRow,
+    region_code: String,
+    created: String,
+    dependants: Vec<DependantRow>,
+    can_write: bool,
+    can_reveal: bool,
+    notice: Option<String>,
+    revealed: Option<String>,
+    reason_error: Option<String>,
+}
+
+async fn profile_page(
+    n: &crate::extract::Ctx,
+    actor: &Actor,
+    id: i64,
+    notice: Option<String>,
+    revealed: Option<String>,
+    reason_error: Option<String>,
+) -> Result<ProfileTpl, WebError> {
+    let (w, dependants) = registry::get_worker(&n.state.db, actor, id).await?;
+    let region_code = DivisionCode::from_i64(w.region_code)
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    Ok(ProfileTpl {
+        layout: Layout::new(n, Some(actor), w.name.clone())
+            .crumb("农民工名册", "/workers")
+            .crumb(w.name.clone(), ""),
+        region_code,
+        created: local_time(w.created_at),
+        w,
+        dependants,
+        can_write: actor.can(Permission::WriteRecords),
+        can_reveal: actor.can(Permission::RevealPii),
+        notice,
+        revealed,
+        reason_error,
+    })
+}
+
+pub async fn profile(
+    n: Need<ReadPii>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let notice = match q.get("done").map(String::as_str) {
+        Some("created") => Some("已登记。".to_string()),
+        Some("saved") => Some("已保存。".to_string()),
+        Some("dependant") => Some("已添加随迁家属。".to_string()),
+        _ => None,
+    };
+    Ok(html(&profile_page(&n.ctx, &n.actor, id, notice, None, None).await?))
+}
+
+pub async fn reveal(n: Need<RevealPii>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let field = match form.get("field") {
+        "phone" => RevealField::Phone,
+        _ => RevealField::IdNumber,
+    };
+    let label = if field == RevealField::Phone {
+        "手机号"
+    } else {
+        "身份证号"
+    };
+    match registry::reveal(&n.ctx.call(&n.actor), id, field, form.get("reason")).await {
+        Ok(v) => Ok(html(
+            &profile_page(&n.ctx, &n.actor, id, None, Some(format!("{label}：{v}")), None).await?,
+        )),
+        Err(AppError::Validation(e)) => {
+            let mut r =
+                html(&profile_page(&n.ctx, &n.actor, id, None, None, e.get("reason").map(str::to_string)).await?);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "worker_form.html")]
+struct FormTpl {
+    layout: Layout,
+    action: String,
+    version: i64,
+    editing: bool,
+    v: WorkerInput,
+    regions: Vec<(String, String)>,
+    education: [&'static str; 7],
+    errors: FieldErrors,
+    conflict: Option<String>,
+}
+
+async fn form_page(
+    n: &Need<WriteRecords>,
+    id: Option<i64>,
+    version: i64,
+    v: WorkerInput,
+    errors: FieldErrors,
+    conflict: Option<String>,
+) -> Result<FormTpl, WebError> {
+    let title = if id.is_some() {
+        "修改农民工信息"
+    } else {
+        "登记农民工"
+    };
+    Ok(FormTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), title)
+            .crumb("农民工名册", "/workers")
+            .crumb(title, ""),
+        action: id.map_or("/workers/new".into(), |i| format!("/workers/{i}/edit")),
+        version,
+        editing: id.is_some(),
+        v,
+        regions: region_options(&n.ctx, &n.actor, 4).await?,
+        education: EDUCATION,
+        errors,
+        conflict,
+    })
+}
+
+fn input_of(form: &Form) -> WorkerInput {
+    WorkerInput {
+        name: form.get("name").into(),
+        id_number: form.get("id_number").into(),
+        phone: form.get("phone").into(),
+        region: form.get("region").into(),
+        hukou_place: form.get("hukou_place").into(),
+        education: form.get("education").into(),
+        skills: form.get("skills").into(),
+        tags: form.get("tags").into(),
+    }
+}
+
+fn with_status(r: Response, s: StatusCode) -> Response {
+    let mut r = r;
+    *r.status_mut() = s;
+    r
+}
+
+pub async fn new_page(n: Need<WriteRecords>) -> Result<Response, WebError> {
+    Ok(html(
+        &form_page(&n, None, 0, WorkerInput::default(), FieldErrors::default(), None).await?,
+    ))
+}
+
+pub async fn create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebError> {
+    let input = input_of(&form);
+    match registry::create_worker(&n.ctx.call(&n.actor), &input).await {
+        Ok(id) => Ok(Redirect::to(&format!("/workers/{id}?done=created")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let t = form_page(&n, None, 0, input, e, None).await?;
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn edit_page(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let st = &n.ctx.state;
+    let (w, _) = registry::get_worker(&st.db, &n.actor, id).await?;
+    // The ID number is shown masked and read-only: it identifies the person.
+    // The phone number is entered again to change it (masked values are not sent back).
+    let v = WorkerInput {
+        name: w.name.clone(),
+        id_number: w.id_masked.clone(),
+        phone: String::new(),
+        region: DivisionCode::from_i64(w.region_code)
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        hukou_place: w.hukou_place.clone(),
+        education: w.education.clone(),
+        skills: w.skills.clone(),
+        tags: w.tags.clone(),
+    };
+    Ok(html(
+        &form_page(&n, Some(id), w.version, v, FieldErrors::default(), None).await?,
+    ))
+}
+
+pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let input = input_of(&form);
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    match registry::update_worker(&n.ctx.call(&n.actor), id, version, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/workers/{id}?done=saved")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let t = form_page(&n, Some(id), version, input, e, None).await?;
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(AppError::Conflict(m)) => {
+            let t = form_page(&n, Some(id), version, input, FieldErrors::default(), Some(m)).await?;
+            Ok(with_status(html(&t), StatusCode::CONFLICT))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dependant_form.html")]
+struct DependantTpl {
+    layout: Layout,
+    worker_id: i64,
+    worker_name: String,
+    relations: [&'static str; 3],
+    v: DependantInput,
+    errors: FieldErrors,
+}
+
+async fn dependant_page(
+    n: &Need<WriteRecords>,
+    id: i64,
+    v: DependantInput,
+    errors: FieldErrors,
+) -> Result<DependantTpl, WebError> {
+    let (w, _) = registry::get_worker(&n.ctx.state.db, &n.actor, id).await?;
+    Ok(DependantTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), "添加随迁家属")
+            .crumb("农民工名册", "/workers")
+            .crumb(w.name.clone(), format!("/workers/{id}"))
+            .crumb("添加随迁家属", ""),
+        worker_id: id,
+        worker_name: w.name,
+        relations: RELATIONS,
+        v,
+        errors,
+    })
+}
+
+pub async fn dependant_new_page(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    Ok(html(
+        &dependant_page(&n, id, DependantInput::default(), FieldErrors::default()).await?,
+    ))
+}
+
+pub async fn dependant_create(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let input = DependantInput {
+        relation: form.get("relation").into(),
+        name: form.get("name").into(),
+        id_number: form.get("id_number").into(),
+        birth_date: form.get("birth_date").into(),
+    };
+    match registry::add_dependant(&n.ctx.call(&n.actor), id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/workers/{id}?done=dependant")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let t = dependant_page(&n, id, input, e).await?;
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
