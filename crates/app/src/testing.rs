@@ -105,16 +105,31 @@ impl TestDb {
     }
 
     /// Closes the pool and drops a PostgreSQL test database.
-    pub async fn finish(self) {
+    pub async fn finish(mut self) {
         self.db.close().await;
-        if let Some((admin, name)) = &self.pg
-            && let Ok(mut conn) = sqlx::PgConnection::connect(admin).await
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut conn)
-            .await;
+        if let Some((admin, name)) = self.pg.take() {
+            drop_database(&admin, &name).await;
+        }
+    }
+}
+
+async fn drop_database(admin: &str, name: &str) {
+    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+    }
+}
+
+/// A test that failed before `finish` still removes its database.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(drop_database(&admin, &name));
+                }
+            })
+            .join();
         }
     }
 }
