@@ -58,17 +58,17 @@ pub struct WorkerInput {
 }
 
 /// A validated worker, ready to store.
-struct ValidWorker {
-    name: String,
+pub(crate) struct ValidWorker {
+    pub(crate) name: String,
     /// None when updating: the ID number identifies the person and stays.
-    id: Option<IdNumber>,
-    phone: Option<Phone>,
-    region: DivisionCode,
-    county: DivisionCode,
-    hukou_place: String,
-    education: String,
-    skills: String,
-    tags: String,
+    pub(crate) id: Option<IdNumber>,
+    pub(crate) phone: Option<Phone>,
+    pub(crate) region: DivisionCode,
+    pub(crate) county: DivisionCode,
+    pub(crate) hukou_place: String,
+    pub(crate) education: String,
+    pub(crate) skills: String,
+    pub(crate) tags: String,
 }
 
 fn normalise_tags(s: &str) -> String {
@@ -203,32 +203,7 @@ pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i6
             "该身份证号已登记，请在农民工信息中查找后修改",
         ));
     }
-    let (phone_sealed, phone_index, phone_masked) = seal_phone(cipher, w.phone.as_ref(), &id_index)?;
-    let id = tx
-        .int(
-            Sql::new(
-                "INSERT INTO workers (county_code, region_code, name, id_sealed, id_index, id_masked, birth_date, sex, origin_code, \
-                 phone_sealed, phone_index, phone_masked, hukou_place, education, skills, tags, created_at, updated_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1) RETURNING id",
-            )
-            .bind(w.county.as_i64())
-            .bind(w.region.as_i64())
-            .bind(w.name.clone())
-            .bind(cipher.seal(&worker_context("id", &id_index), person.as_str().as_bytes())?)
-            .bind(id_index.clone())
-            .bind(person.masked())
-            .bind(person.birth_date())
-            .bind(person.sex().label_zh())
-            .bind(person.address_code())
-            .bind(phone_sealed)
-            .bind(phone_index)
-            .bind(phone_masked)
-            .bind(w.hukou_place.clone())
-            .bind(w.education.clone())
-            .bind(w.skills.clone())
-            .bind(w.tags.clone())
-            .bind(now),
-        )
+    let id = insert_worker(&mut tx, cipher, now, &w, person, &id_index)
         .await
         .map_err(|e| {
             if crate::store::is_unique_violation(&e) {
@@ -246,6 +221,43 @@ pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i6
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Stores a worker whose fields are valid; returns the new id.
+pub(crate) async fn insert_worker(
+    tx: &mut Tx,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    w: &ValidWorker,
+    person: &IdNumber,
+    id_index: &[u8],
+) -> AppResult<i64> {
+    let (phone_sealed, phone_index, phone_masked) = seal_phone(cipher, w.phone.as_ref(), id_index)?;
+    tx.int(
+        Sql::new(
+            "INSERT INTO workers (county_code, region_code, name, id_sealed, id_index, id_masked, birth_date, sex, origin_code, \
+             phone_sealed, phone_index, phone_masked, hukou_place, education, skills, tags, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1) RETURNING id",
+        )
+        .bind(w.county.as_i64())
+        .bind(w.region.as_i64())
+        .bind(w.name.clone())
+        .bind(cipher.seal(&worker_context("id", id_index), person.as_str().as_bytes())?)
+        .bind(id_index)
+        .bind(person.masked())
+        .bind(person.birth_date())
+        .bind(person.sex().label_zh())
+        .bind(person.address_code())
+        .bind(phone_sealed)
+        .bind(phone_index)
+        .bind(phone_masked)
+        .bind(w.hukou_place.clone())
+        .bind(w.education.clone())
+        .bind(w.skills.clone())
+        .bind(w.tags.clone())
+        .bind(now),
+    )
+    .await
 }
 
 type SealedPhone = (Option<Vec<u8>>, Option<Vec<u8>>, String);
@@ -545,35 +557,12 @@ pub async fn add_dependant(call: &Call<'_>, worker_id: i64, input: &DependantInp
     }
     errs.into_result()?;
     let birth = birth.ok_or_else(|| AppError::Internal("validated dependant without birth date".into()))?;
-    let (id_sealed, id_index, id_masked) = match &id {
-        Some(d) => {
-            let index = cipher.blind_index("id_number", d.as_str());
-            (
-                Some(cipher.seal(&dependant_context("id", &index), d.as_str().as_bytes())?),
-                Some(index),
-                d.masked(),
-            )
-        }
-        None => (None, None, String::new()),
+    let owner = Owner {
+        id: w.id,
+        county_code: w.county_code,
+        id_index: &w.id_index,
     };
-    let name_context = format!("dependants.name:{}:{}", crate::hex(&w.id_index), relation);
-    let new_id = tx
-        .int(
-            Sql::new(
-                "INSERT INTO dependants (worker_id, county_code, relation, name_sealed, name_masked, id_sealed, id_index, id_masked, birth_date, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-            )
-            .bind(worker_id)
-            .bind(w.county_code)
-            .bind(relation)
-            .bind(cipher.seal(&name_context, name.as_bytes())?)
-            .bind(mask_name(name))
-            .bind(id_sealed)
-            .bind(id_index)
-            .bind(id_masked)
-            .bind(birth)
-            .bind(now),
-        )
+    let new_id = insert_dependant(&mut tx, cipher, now, &owner, relation, name, id.as_ref(), birth)
         .await
         .map_err(|e| {
             if crate::store::is_unique_violation(&e) {
@@ -591,6 +580,56 @@ pub async fn add_dependant(call: &Call<'_>, worker_id: i64, input: &DependantInp
     .await?;
     tx.commit().await?;
     Ok(new_id)
+}
+
+/// The worker a family member belongs to.
+pub(crate) struct Owner<'a> {
+    pub(crate) id: i64,
+    pub(crate) county_code: i64,
+    pub(crate) id_index: &'a [u8],
+}
+
+/// Stores a family member of worker `w` whose fields are valid.
+#[expect(clippy::too_many_arguments, reason = "the fields of one row")]
+pub(crate) async fn insert_dependant(
+    tx: &mut Tx,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    w: &Owner<'_>,
+    relation: &str,
+    name: &str,
+    id: Option<&IdNumber>,
+    birth: NaiveDate,
+) -> AppResult<i64> {
+    let (id_sealed, id_index, id_masked) = match id {
+        Some(d) => {
+            let index = cipher.blind_index("id_number", d.as_str());
+            (
+                Some(cipher.seal(&dependant_context("id", &index), d.as_str().as_bytes())?),
+                Some(index),
+                d.masked(),
+            )
+        }
+        None => (None, None, String::new()),
+    };
+    let name_context = format!("dependants.name:{}:{}", crate::hex(w.id_index), relation);
+    tx.int(
+        Sql::new(
+            "INSERT INTO dependants (worker_id, county_code, relation, name_sealed, name_masked, id_sealed, id_index, id_masked, birth_date, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(w.id)
+        .bind(w.county_code)
+        .bind(relation)
+        .bind(cipher.seal(&name_context, name.as_bytes())?)
+        .bind(mask_name(name))
+        .bind(id_sealed)
+        .bind(id_index)
+        .bind(id_masked)
+        .bind(birth)
+        .bind(now),
+    )
+    .await
 }
 
 fn dependant_context(field: &str, index: &[u8]) -> String {

@@ -541,3 +541,69 @@ async fn no_user_sees_outside_their_scope(db: Db) {
         }
     }
 }
+
+mod demo_data {
+    use super::*;
+    use shiminhua_app::demo;
+
+    async fn population(db: Db) -> (demo::Generated, Vec<(String, String, i64)>, World) {
+        let w = World::new(db).await;
+        let g = demo::generate(&w.db, &w.cipher, t0(), 300, 42).await.unwrap();
+        let office = w.scoped("office1", Role::Office, "341000").await;
+        let (rows, _) = registry::list_workers(
+            &w.db,
+            &w.cipher,
+            &office,
+            &WorkerFilter {
+                sort: "name".into(),
+                ..Default::default()
+            },
+            1000,
+            0,
+        )
+        .await
+        .unwrap();
+        (
+            g,
+            rows.into_iter().map(|r| (r.name, r.id_masked, r.region_code)).collect(),
+            w,
+        )
+    }
+
+    async fn deterministic_valid_population(db: Db) {
+        let (g, people, w) = population(db).await;
+        assert!(g.workers >= 295 && g.workers <= 300, "{g:?}");
+        assert!(g.dependants > g.workers / 3, "families: {g:?}");
+        assert_eq!(people.len(), g.workers);
+        // Every county has people.
+        for county in ["341002", "341003", "341004", "341021", "341022", "341023", "341024"] {
+            let c = code(county);
+            assert!(
+                people.iter().any(|p| c.contains(DivisionCode::from_i64(p.2).unwrap())),
+                "{county}"
+            );
+        }
+        // Sealed ID numbers open to valid numbers.
+        let office = w.scoped("office2", Role::Office, "341000").await;
+        let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 20, 0)
+            .await
+            .unwrap();
+        for r in rows {
+            let full = registry::reveal(&w.call(&office), r.id, RevealField::IdNumber, "核对演示数据")
+                .await
+                .unwrap();
+            let id = IdNumber::parse(&full).unwrap();
+            assert_eq!(id.masked(), r.id_masked);
+            assert_eq!(id.birth_date(), r.birth_date);
+        }
+        // The same seed gives the same people in another database.
+        let again = TestDbPair::sqlite().await;
+        let (_, people2, _) = population(again.db.clone()).await;
+        assert_eq!(people, people2);
+        again.finish().await;
+    }
+
+    use shiminhua_app::testing::TestDb as TestDbPair;
+
+    both!(deterministic_valid_population);
+}

@@ -59,6 +59,15 @@ enum Command {
     /// 审计日志
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// 生成演示数据：农民工及随迁家属（身份证号校验位有效，同一种子结果相同）
+    Demo {
+        /// 农民工人数
+        #[arg(long, default_value_t = 2000)]
+        workers: usize,
+        /// 随机种子
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+    },
 }
 
 #[derive(Args)]
@@ -218,6 +227,21 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             backup::restore(&config.database, &file).await?;
             println!("已从 {} 恢复。", file.display());
         }
+        Command::Demo { workers, seed } => {
+            if workers > 2_000_000 {
+                return Err(AppError::Config("演示数据人数不能超过200万。".into()));
+            }
+            let (db, key) = setup::open(&config, true).await?;
+            if !setup::is_initialised(&db).await? {
+                setup::init(&db, clock.now(), &config.password, admin_password).await?;
+            }
+            let g = shiminhua_app::demo::generate(&db, &Cipher::new(&key), clock.now(), workers, seed).await?;
+            db.close().await;
+            println!(
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人（种子 {seed}）。",
+                g.workers, g.dependants
+            );
+        }
         Command::Audit(AuditCmd::Verify) => {
             let db = setup::connect(&config).await?;
             let v = audit::verify(&db).await?;
@@ -268,6 +292,14 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         print_admin(&r);
     }
     if demo {
+        let cipher = Cipher::new(&key);
+        if shiminhua_app::demo::is_empty(&db).await? {
+            let g = shiminhua_app::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
+            println!(
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人。",
+                g.workers, g.dependants
+            );
+        }
         let accounts = setup::demo_accounts(&db, clock.now()).await?;
         println!("演示账号（密码每次以 --demo 启动时重新生成）：");
         for a in &accounts {

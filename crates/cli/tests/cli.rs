@@ -341,6 +341,7 @@ fn serve_demo_prints_accounts_and_answers() {
     let dir = Dir::new("cli-serve");
     let s = Server::start(&dir.0, &["--demo"], &[]);
     assert!(s.banner.contains("一次性密码"), "{}", s.banner);
+    assert!(s.banner.contains("已生成演示数据：农民工"), "{}", s.banner);
     for user in [
         "demo.admin",
         "demo.lead",
@@ -382,4 +383,16 @@ fn logs_carry_no_personal_data_or_query_strings() {
     for secret in ["341002198503120011", "13800138000", "id="] {
         assert!(!log.contains(secret), "{secret} in the log: {log}");
     }
+}
+
+#[test]
+fn demo_command_generates_a_population() {
+    let dir = Dir::new("cli-demo");
+    let o = run(&dir.0, &["demo", "--workers", "60", "--seed", "7"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("农民工 60 人"), "{}", stdout(&o));
+    assert_clean_error(&run(&dir.0, &["demo", "--workers", "3000000"], &[]), "不能超过200万");
+    let o = run(&dir.0, &["demo", "--workers", "many"], &[]);
+    assert!(stderr(&o).contains("参数值无效"), "{}", stderr(&o));
+    assert!(stdout(&run(&dir.0, &["audit", "verify"], &[])).contains("审计日志完整"));
 }
