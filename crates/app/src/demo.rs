@@ -44,10 +44,13 @@ const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
     "罗", "汪", "程", "方", "叶", "洪", "江", "许", "曹", "鲍", "潘", "余", "姚", "詹", "舒", "查", "凌",
 ];
-const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀", "霞",
-    "平", "刚", "桂", "英", "华", "建", "国", "文", "海", "春", "红", "志", "新", "云", "飞", "亮", "林", "晓", "玉",
-    "德", "婷",
+const GIVEN_MALE: &[&str] = &[
+    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "平", "刚", "华", "建", "国", "文", "海", "志", "新",
+    "飞", "亮", "林", "德", "斌", "鹏", "辉", "俊", "峰",
+];
+const GIVEN_FEMALE: &[&str] = &[
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "秀", "霞", "桂", "英", "春", "红", "云", "晓", "玉", "婷", "琴", "燕",
+    "萍", "兰", "梅", "慧", "雪",
 ];
 
 /// Address codes of household registration: mostly Huangshan's counties, then
@@ -104,13 +107,17 @@ pub struct Generated {
     pub dependants: usize,
 }
 
-fn name(rng: &mut Rng) -> String {
+fn given(rng: &mut Rng, male: bool) -> &'static str {
+    rng.pick(if male { GIVEN_MALE } else { GIVEN_FEMALE })
+}
+
+fn name(rng: &mut Rng, male: bool) -> String {
     let mut s = rng.pick(SURNAMES).to_string();
-    s.push_str(rng.pick(GIVEN));
+    s.push_str(given(rng, male));
     if rng.chance(70) {
-        s.push_str(rng.pick(GIVEN));
+        s.push_str(given(rng, male));
     }
-    s.to_string()
+    s
 }
 
 fn weighted<'a>(rng: &mut Rng, items: &'a [(&'a str, u64)]) -> &'a str {
@@ -193,7 +200,7 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                 }
             }
             let w = ValidWorker {
-                name: name(&mut rng),
+                name: name(&mut rng, male),
                 id: None,
                 phone: if rng.chance(90) {
                     Phone::parse(&phone_digits).ok()
@@ -218,7 +225,7 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
             };
             if age >= 25 && rng.chance(65) {
                 let spouse_birth = birth + Duration::days(rng.below(2000) as i64 - 1000);
-                let spouse = name(&mut rng);
+                let spouse = name(&mut rng, !male);
                 let spouse_id = id_for(&mut rng, origin, spouse_birth, !male)?;
                 registry::insert_dependant(
                     &mut tx,
@@ -242,8 +249,8 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                     }
                     let child_birth = date_between(&mut rng, from, to);
                     let surname: String = w.name.chars().take(1).collect();
-                    let child = format!("{surname}{}{}", rng.pick(GIVEN), rng.pick(GIVEN));
                     let boy = rng.chance(52);
+                    let child = format!("{surname}{}{}", given(&mut rng, boy), given(&mut rng, boy));
                     let child_id = id_for(&mut rng, origin, child_birth, boy)?;
                     if registry::insert_dependant(
                         &mut tx,
