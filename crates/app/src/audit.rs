@@ -196,6 +196,12 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("system.init", "系统初始化"),
     ("audit.export", "导出审计日志"),
     ("access.denied", "越权访问"),
+    ("worker.create", "登记农民工"),
+    ("worker.update", "修改农民工信息"),
+    ("worker.export", "导出农民工名册"),
+    ("dependant.create", "添加随迁家属"),
+    ("pii.reveal", "查看完整个人信息"),
+    ("demo.generate", "生成演示数据"),
     ("backup", "备份"),
 ];
 

@@ -454,6 +454,37 @@ pub async fn list_workers(
     Ok((tx.all(list).await?, total))
 }
 
+/// The most rows one export may hold.
+pub const EXPORT_LIMIT: i64 = 100_000;
+
+/// Every worker matching the filter, for an export, which is audited. The
+/// values stay masked.
+pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter) -> AppResult<Vec<WorkerRow>> {
+    let (rows, total) = list_workers(call.db, call.cipher, call.actor, f, EXPORT_LIMIT, 0).await?;
+    if total > EXPORT_LIMIT {
+        return Err(AppError::Config(format!(
+            "符合条件的有 {total} 人，超过单次导出上限 {EXPORT_LIMIT} 人，请按区划等条件缩小范围后分批导出。"
+        )));
+    }
+    let detail = format!(
+        "rows={}; region={}; tag={}; q={}",
+        rows.len(),
+        f.region.map(|r| r.to_string()).unwrap_or_default(),
+        f.tag,
+        if f.q.is_empty() { "" } else { "(有)" }
+    );
+    let mut tx = call.db.write().await?;
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("worker.export", "worker", "").detail(detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
 /// Which value to reveal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RevealField {

@@ -9,6 +9,15 @@ fn err(e: rust_xlsxwriter::XlsxError) -> AppError {
     AppError::Internal(format!("xlsx: {e}"))
 }
 
+/// A text cell that a spreadsheet will not run as a formula: text starting
+/// with = + - @ (or a tab/CR) gets a leading apostrophe.
+pub fn safe(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
 /// Times are shown in China Standard Time.
 pub fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
     (t + Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string()
@@ -57,4 +66,62 @@ pub fn audit_workbook(rows: &[AuditRow]) -> AppResult<Vec<u8>> {
     ws.set_column_width(10, 40).map_err(err)?;
     ws.set_freeze_panes(1, 0).map_err(err)?;
     wb.save_to_buffer().map_err(err)
+}
+
+/// The worker list as a workbook; personal information stays masked.
+pub fn workers_workbook(rows: &[crate::registry::WorkerRow]) -> AppResult<Vec<u8>> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("农民工名册").map_err(err)?;
+    let bold = Format::new().set_bold();
+    let headers = [
+        "姓名",
+        "身份证号",
+        "性别",
+        "出生日期",
+        "手机号",
+        "现居住地",
+        "户籍地",
+        "文化程度",
+        "职业技能",
+        "标签",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = (i + 1) as u32;
+        let cells = [
+            safe(&r.name),
+            r.id_masked.clone(),
+            r.sex.clone(),
+            r.birth_date.to_string(),
+            r.phone_masked.clone(),
+            safe(&r.region_name),
+            safe(&r.hukou_place),
+            safe(&r.education),
+            safe(&r.skills),
+            safe(&r.tags),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string(row, c as u16, v).map_err(err)?;
+        }
+    }
+    ws.set_column_width(1, 22).map_err(err)?;
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for bad in ["=1+1", "+86", "-2", "@SUM(A1)", "\t=x"] {
+            assert!(safe(bad).starts_with('\''), "{bad}");
+        }
+        assert_eq!(safe("王小红"), "王小红");
+        assert_eq!(safe(""), "");
+    }
 }

@@ -100,6 +100,7 @@ routes! {
     post "/admin/users/{id}/enable" => views::users::enable,
     post "/admin/users/{id}/reset-password" => views::users::reset_password,
     get "/workers" => views::workers::list,
+    get "/workers/export" => views::workers::export,
     get "/workers/new" => views::workers::new_page,
     post "/workers/new" => views::workers::create,
     get "/workers/{id}" => views::workers::profile,

@@ -83,6 +83,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
         Access::Perm(Permission::ManageUsers),
     ),
     ("get", "/workers", Access::Perm(Permission::ReadPii)),
+    ("get", "/workers/export", Access::Perm(Permission::ReadPii)),
     ("get", "/workers/new", Access::Perm(Permission::WriteRecords)),
     ("post", "/workers/new", Access::Perm(Permission::WriteRecords)),
     ("get", "/workers/{id}", Access::Worker(Permission::ReadPii)),
@@ -738,6 +739,21 @@ async fn worker_pages(db: Db) {
     assert!(list.body.contains("王小红") && list.body.contains("<td class=\"code\">341002********0011</td>"));
     let home = app.get(&mut a, "/").await;
     assert!(home.body.contains("登记农民工"));
+    let x = app.get(&mut a, "/workers/export?q=%E7%8E%8B").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(
+        x.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    let mut aud = app.login("auditor").await;
+    let log = app.get(&mut aud, "/audit?action=worker.export").await;
+    assert!(
+        log.body.contains("导出农民工名册") && log.body.contains("rows=1"),
+        "{}",
+        log.body
+    );
     // The lead sees masks and no reveal form.
     let mut lead = app.login("lead").await;
     let p = app.get(&mut lead, ok.location()).await;

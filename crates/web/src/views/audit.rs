@@ -6,8 +6,7 @@ use crate::extract::{Need, ViewAudit};
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::Query;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use shiminhua_app::audit::{self, ACTIONS, Filter, Verdict};
 use shiminhua_app::xlsx::{audit_workbook, local_time};
@@ -158,32 +157,8 @@ pub async fn export(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>
     let now = st.clock.now();
     let rows = audit::export(&st.db, &n.actor, &n.ctx.origin, now, &f).await?;
     let bytes = audit_workbook(&rows)?;
-    let name = format!("审计日志-{}.xlsx", (now + Duration::hours(8)).format("%Y%m%d%H%M"));
-    let disposition = format!(
-        "attachment; filename=\"audit.xlsx\"; filename*=UTF-8''{}",
-        percent(&name)
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
+    Ok(super::xlsx_download(
         bytes,
-    )
-        .into_response())
-}
-
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+        &format!("审计日志-{}.xlsx", (now + Duration::hours(8)).format("%Y%m%d%H%M")),
+    ))
 }

@@ -95,3 +95,31 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
     }
     s.finish()
 }
+
+/// An xlsx file to download, named in Chinese (RFC 5987) with an ASCII fallback.
+pub fn xlsx_download(bytes: Vec<u8>, name: &str) -> Response {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -51,6 +51,46 @@ async fn region_options(
         .collect())
 }
 
+fn q_get(q: &HashMap<String, String>, k: &str) -> String {
+    q.get(k).map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// The list's filters from the query string, and that query string again
+/// (for page links and the export button).
+fn filter_of(q: &HashMap<String, String>) -> Result<(WorkerFilter, String), WebError> {
+    let (search, region, tag, sort) = (q_get(q, "q"), q_get(q, "region"), q_get(q, "tag"), q_get(q, "sort"));
+    let base = query_string(&[("q", &search), ("region", &region), ("tag", &tag), ("sort", &sort)]);
+    let region = if region.is_empty() {
+        None
+    } else {
+        Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?)
+    };
+    Ok((
+        WorkerFilter {
+            q: search,
+            region,
+            tag,
+            sort,
+        },
+        base,
+    ))
+}
+
+/// The filtered list as an Excel workbook (masked; audited).
+pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let (filter, _) = filter_of(&q)?;
+    let call = n.ctx.call(&n.actor);
+    let rows = registry::export_workers(&call, &filter).await?;
+    let bytes = shiminhua_app::xlsx::workers_workbook(&rows)?;
+    Ok(super::xlsx_download(
+        bytes,
+        &format!(
+            "农民工名册-{}.xlsx",
+            (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
+        ),
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "workers.html")]
 struct ListTpl {
@@ -64,23 +104,19 @@ struct ListTpl {
     sorts: [(&'static str, &'static str); 3],
     regions: Vec<(String, String)>,
     can_write: bool,
+    query: String,
 }
 
 pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &n.ctx.state;
-    let g = |k: &str| q.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
-    let (search, region, tag, sort) = (g("q"), g("region"), g("tag"), g("sort"));
-    let filter = WorkerFilter {
-        q: search.clone(),
-        region: if region.is_empty() {
-            None
-        } else {
-            Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?)
-        },
-        tag: tag.clone(),
-        sort: sort.clone(),
-    };
-    let base = query_string(&[("q", &search), ("region", &region), ("tag", &tag), ("sort", &sort)]);
+    let (filter, base) = filter_of(&q)?;
+    let (search, region, tag, sort) = (
+        filter.q.clone(),
+        q_get(&q, "region"),
+        filter.tag.clone(),
+        filter.sort.clone(),
+    );
+    let query = base.clone();
     let mut pager = Pager::new(q.get("page").map(String::as_str), 20, base);
     let (rows, total) =
         registry::list_workers(&st.db, &st.cipher, &n.actor, &filter, pager.per_page, pager.offset()).await?;
@@ -98,6 +134,7 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
         sorts: [("recent", "最近登记"), ("name", "姓名"), ("region", "区划")],
         regions: region_options(&n.ctx, &n.actor, 3).await?,
         can_write: n.actor.can(Permission::WriteRecords),
+        query,
     }))
 }
 
