@@ -202,6 +202,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("dependant.create", "添加随迁家属"),
     ("pii.reveal", "查看完整个人信息"),
     ("demo.generate", "生成演示数据"),
+    ("key.rotate", "轮换密钥"),
     ("backup", "备份"),
 ];
 

@@ -1,6 +1,14 @@
-//! The master key that protects personal information at rest. It lives
-//! outside the database (a key file, or `SHIMINHUA_KEY` as hex); the database
-//! keeps only its fingerprint, so a wrong or missing key is detected at start.
+//! The keys that protect personal information at rest. They live outside the
+//! database (a key file, or `SHIMINHUA_KEY` as hex); the database keeps only
+//! the current key's fingerprint, so a wrong or missing key is detected at
+//! start.
+//!
+//! The key file is a key ring: the first line is the current key (new values
+//! are sealed with it), further lines are older keys that may still open
+//! values, and an `index` line holds the blind-index key, which does not
+//! change when the encryption key is rotated (so searches keep working while
+//! a rotation runs). A file of one line — one key, the index key derived from
+//! it — is the form `init` writes.
 
 use crate::error::{AppError, AppResult};
 use crate::store::{Sql, Tx};
@@ -9,13 +17,25 @@ use sm3::{Digest, Sm3};
 use std::fmt;
 use std::path::Path;
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct MasterKey([u8; 32]);
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MasterKey(***)")
     }
+}
+
+fn hex32(s: &str) -> Option<[u8; 32]> {
+    let s = s.trim();
+    if s.len() != 64 || !s.is_ascii() {
+        return None;
+    }
+    let mut k = [0u8; 32];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(k)
 }
 
 impl MasterKey {
@@ -30,15 +50,7 @@ impl MasterKey {
     }
 
     pub fn from_hex(s: &str) -> Option<MasterKey> {
-        let s = s.trim();
-        if s.len() != 64 || !s.is_ascii() {
-            return None;
-        }
-        let mut k = [0u8; 32];
-        for (i, b) in k.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-        }
-        Some(MasterKey(k))
+        hex32(s).map(MasterKey)
     }
 
     pub fn to_hex(&self) -> String {
@@ -52,51 +64,140 @@ impl MasterKey {
         h.update(self.0);
         crate::hex(&h.finalize()[..8])
     }
+}
 
-    /// Reads the key file.
-    pub fn read(path: &Path) -> AppResult<Option<MasterKey>> {
+/// The current key, older keys, and the blind-index key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyRing {
+    keys: Vec<MasterKey>,
+    index: [u8; 32],
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyRing({} keys)", self.keys.len())
+    }
+}
+
+impl KeyRing {
+    /// A ring of one key, its index key derived from it.
+    pub fn single(key: MasterKey) -> KeyRing {
+        let index = crate::crypto::derive(key.bytes(), crate::crypto::INDEX_LABEL);
+        KeyRing { keys: vec![key], index }
+    }
+
+    pub fn current(&self) -> &MasterKey {
+        &self.keys[0]
+    }
+
+    pub fn keys(&self) -> &[MasterKey] {
+        &self.keys
+    }
+
+    pub fn index_key(&self) -> &[u8; 32] {
+        &self.index
+    }
+
+    /// A ring with a new current key in front of the old ones.
+    pub fn rotated(&self) -> KeyRing {
+        let mut keys = vec![MasterKey::generate()];
+        keys.extend(self.keys.iter().cloned());
+        KeyRing {
+            keys,
+            index: self.index,
+        }
+    }
+
+    /// The ring without its older keys (once nothing is sealed with them).
+    pub fn current_only(&self) -> KeyRing {
+        KeyRing {
+            keys: vec![self.current().clone()],
+            index: self.index,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeyRing> {
+        let mut keys = Vec::new();
+        let mut index = None;
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            match line.strip_prefix("index ") {
+                Some(h) => index = Some(hex32(h)?),
+                None => keys.push(MasterKey::from_hex(line)?),
+            }
+        }
+        let first = keys.first()?.clone();
+        let index = index.unwrap_or_else(|| KeyRing::single(first).index);
+        Some(KeyRing { keys, index })
+    }
+
+    fn to_text(&self) -> String {
+        let mut s = String::from(
+            "# shiminhua 密钥文件：第一行为当前密钥，其后为旧密钥；index 行为检索索引密钥。请妥善备份，切勿外传。\n",
+        );
+        for k in &self.keys {
+            s.push_str(&k.to_hex());
+            s.push('\n');
+        }
+        s.push_str("index ");
+        s.push_str(&crate::hex(&self.index));
+        s.push('\n');
+        s
+    }
+
+    /// Reads the key file (None when it does not exist).
+    pub fn read(path: &Path) -> AppResult<Option<KeyRing>> {
         match std::fs::read_to_string(path) {
-            Ok(s) => MasterKey::from_hex(&s).map(Some).ok_or_else(|| {
-                AppError::Config(format!("密钥文件 {} 内容无效，应为64位十六进制字符。", path.display()))
+            Ok(s) => KeyRing::parse(&s).map(Some).ok_or_else(|| {
+                AppError::Config(format!(
+                    "密钥文件 {} 内容无效，每行应为64位十六进制字符。",
+                    path.display()
+                ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(_) => Err(AppError::Config(format!("无法读取密钥文件 {}。", path.display()))),
         }
     }
 
-    /// Writes a new key file readable by the owner only.
-    pub fn write_new(path: &Path) -> AppResult<MasterKey> {
-        let key = MasterKey::generate();
+    /// Writes the ring to `path` atomically, readable by the owner only.
+    pub fn write(&self, path: &Path) -> AppResult<()> {
         let fail = |_| AppError::Config(format!("无法写入密钥文件 {}。", path.display()));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
+        let tmp = path.with_extension("key.new");
+        let _ = std::fs::remove_file(&tmp);
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(path).map_err(fail)?;
-        std::io::Write::write_all(&mut f, format!("{}\n", key.to_hex()).as_bytes()).map_err(fail)?;
-        Ok(key)
+        let mut f = opts.open(&tmp).map_err(fail)?;
+        std::io::Write::write_all(&mut f, self.to_text().as_bytes()).map_err(fail)?;
+        f.sync_all().map_err(fail)?;
+        std::fs::rename(&tmp, path).map_err(fail)
     }
 }
 
-/// Checks the key against the fingerprint stored in the database, or
+/// Checks the key ring against the fingerprint stored in the database, or
 /// records it when the database has none yet. `may_create` allows writing a
 /// new key file for a database that has no key yet (`init`).
-pub async fn load_for(tx: &mut Tx, path: &Path, env_key: Option<String>, may_create: bool) -> AppResult<MasterKey> {
+pub async fn load_for(tx: &mut Tx, path: &Path, env_key: Option<String>, may_create: bool) -> AppResult<KeyRing> {
     let stored: Option<(String,)> = tx
         .opt(Sql::new("SELECT value FROM settings WHERE key = 'key_fingerprint'"))
         .await?;
-    let key = match env_key {
+    let ring = match env_key {
         Some(h) => Some(
-            MasterKey::from_hex(&h)
+            KeyRing::parse(&h.replace(',', "\n"))
                 .ok_or_else(|| AppError::Config("环境变量 SHIMINHUA_KEY 无效，应为64位十六进制字符。".into()))?,
         ),
-        None => MasterKey::read(path)?,
+        None => KeyRing::read(path)?,
     };
-    match (key, stored) {
-        (Some(k), Some((fp,))) if k.fingerprint() == fp => Ok(k),
+    match (ring, stored) {
+        // Any key of the ring may match: a rotation records the new key last.
+        (Some(r), Some((fp,))) if r.keys.iter().any(|k| k.fingerprint() == fp) => Ok(r),
         (Some(_), Some(_)) => Err(AppError::Config(format!(
             "密钥文件 {} 与数据库不匹配，请使用初始化时生成的密钥文件。",
             path.display()
@@ -105,10 +206,17 @@ pub async fn load_for(tx: &mut Tx, path: &Path, env_key: Option<String>, may_cre
             "找不到密钥文件 {}。数据库已初始化，必须使用原密钥文件才能启动，请从备份中恢复该文件。",
             path.display()
         ))),
-        (key, None) => {
-            let k = match key {
-                Some(k) => k,
-                None if may_create => MasterKey::write_new(path)?,
+        (ring, None) => {
+            let r = match ring {
+                Some(r) => r,
+                None if may_create => {
+                    if path.exists() {
+                        return Err(AppError::Config(format!("密钥文件 {} 已存在。", path.display())));
+                    }
+                    let r = KeyRing::single(MasterKey::generate());
+                    r.write(path)?;
+                    r
+                }
                 None => {
                     return Err(AppError::Config(format!(
                         "找不到密钥文件 {}，请先运行 shiminhua init。",
@@ -116,9 +224,12 @@ pub async fn load_for(tx: &mut Tx, path: &Path, env_key: Option<String>, may_cre
                     )));
                 }
             };
-            tx.exec(Sql::new("INSERT INTO settings (key, value) VALUES ('key_fingerprint', $1)").bind(k.fingerprint()))
-                .await?;
-            Ok(k)
+            tx.exec(
+                Sql::new("INSERT INTO settings (key, value) VALUES ('key_fingerprint', $1)")
+                    .bind(r.current().fingerprint()),
+            )
+            .await?;
+            Ok(r)
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod keys;
 pub mod regions;
 pub mod registry;
+pub mod rekey;
 pub mod sessions;
 pub mod setup;
 pub mod stats;

@@ -168,7 +168,7 @@ async fn validate(tx: &mut Tx, actor: &Actor, input: &WorkerInput, with_id: bool
     })
 }
 
-fn worker_context(field: &str, index: &[u8]) -> String {
+pub(crate) fn worker_context(field: &str, index: &[u8]) -> String {
     // Sealed values are bound to the person (blind index), not to a row id,
     // so that they can be written in the same statement that creates the row.
     format!("workers.{field}:{}", crate::hex(index))
@@ -620,6 +620,11 @@ pub(crate) struct Owner<'a> {
     pub(crate) id_index: &'a [u8],
 }
 
+/// What a family member's name is bound to: the worker and the relation.
+pub(crate) fn dependant_name_context(worker_index: &[u8], relation: &str) -> String {
+    format!("dependants.name:{}:{relation}", crate::hex(worker_index))
+}
+
 /// Stores a family member of worker `w` whose fields are valid.
 #[expect(clippy::too_many_arguments, reason = "the fields of one row")]
 pub(crate) async fn insert_dependant(
@@ -643,7 +648,7 @@ pub(crate) async fn insert_dependant(
         }
         None => (None, None, String::new()),
     };
-    let name_context = format!("dependants.name:{}:{}", crate::hex(w.id_index), relation);
+    let name_context = dependant_name_context(w.id_index, relation);
     tx.int(
         Sql::new(
             "INSERT INTO dependants (worker_id, county_code, relation, name_sealed, name_masked, id_sealed, id_index, id_masked, birth_date, created_at) \
@@ -663,7 +668,7 @@ pub(crate) async fn insert_dependant(
     .await
 }
 
-fn dependant_context(field: &str, index: &[u8]) -> String {
+pub(crate) fn dependant_context(field: &str, index: &[u8]) -> String {
     format!("dependants.{field}:{}", crate::hex(index))
 }
 

@@ -4,7 +4,7 @@ use crate::Origin;
 use crate::audit::{self, Event, Who};
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::keys::{self, MasterKey};
+use crate::keys::{self, KeyRing};
 use crate::store::{Db, Sql};
 use crate::users::{self, UserForm};
 use chrono::{DateTime, Utc};
@@ -24,7 +24,7 @@ pub async fn connect(config: &Config) -> AppResult<Db> {
 }
 
 /// Opens the database and checks the key; `init` may create a missing key.
-pub async fn open(config: &Config, may_create_key: bool) -> AppResult<(Db, MasterKey)> {
+pub async fn open(config: &Config, may_create_key: bool) -> AppResult<(Db, KeyRing)> {
     let db = connect(config).await?;
     let mut tx = db.write().await?;
     let env_key = std::env::var("SHIMINHUA_KEY").ok().filter(|k| !k.is_empty());

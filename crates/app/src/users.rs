@@ -712,7 +712,7 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c2hpbWluaHVhLWR1bW15$8f2GgUyJg2pX6mJ2n4wq0m2mQ0jD7m6QyJb3vZ0a3o8";
 
 /// What a user's TOTP secret is bound to when sealed.
-fn totp_context(user_id: i64) -> String {
+pub(crate) fn totp_context(user_id: i64) -> String {
     format!("users.totp_secret:{user_id}")
 }
 

@@ -607,3 +607,124 @@ mod demo_data {
 
     both!(deterministic_valid_population);
 }
+
+mod key_rotation {
+    use super::*;
+    use shiminhua_app::keys::KeyRing;
+    use shiminhua_app::rekey;
+    use shiminhua_app::testing::TempDir;
+
+    async fn every_sealed_value_moves_to_the_new_key(db: Db) {
+        let dir = TempDir::new("rotate");
+        let path = dir.0.join("shiminhua.key");
+        let ring = KeyRing::single(MasterKey::generate());
+        ring.write(&path).unwrap();
+        let mut w = World::new(db).await;
+        w.cipher = Cipher::from_ring(&ring);
+        let office = w.scoped("office1", Role::Office, "341000").await;
+        let mut a = input("冯一", &id_for(21), "341021100");
+        a.phone = "13600001111".into();
+        let id = registry::create_worker(&w.call(&office), &a).await.unwrap();
+        let child = DependantInput {
+            relation: "子女".into(),
+            name: "冯小一".into(),
+            id_number: id_for(22),
+            birth_date: String::new(),
+        };
+        registry::add_dependant(&w.call(&office), id, &child).await.unwrap();
+        shiminhua_app::demo::generate(&w.db, &w.cipher, t0(), 40, 3)
+            .await
+            .unwrap();
+        let secret = shiminhua_core::totp::TotpSecret::from_bytes(b"abcdefghij0123456789".to_vec());
+        users::enrol_totp(
+            &w.db,
+            &w.cipher,
+            office.user_id,
+            &origin(),
+            t0(),
+            &secret.to_base32(),
+            &secret.code_at(t0().timestamp()),
+        )
+        .await
+        .unwrap();
+
+        let report = rekey::rotate(&w.db, &path, t0()).await.unwrap();
+        assert!(
+            report.worker_ids >= 41 && report.worker_phones >= 1 && report.dependant_names >= 1,
+            "{report:?}"
+        );
+        assert_eq!(report.totp_secrets, 1);
+        let new = KeyRing::read(&path).unwrap().unwrap();
+        assert_eq!(new.keys().len(), 2, "the old key stays in the file");
+        let fresh = Cipher::from_ring(&new);
+        // Every sealed value now names the new key.
+        let mut tx = w.db.read().await.unwrap();
+        let blobs: Vec<(Vec<u8>,)> = tx
+            .all(Sql::new(
+                "SELECT id_sealed FROM workers UNION ALL SELECT name_sealed FROM dependants UNION ALL SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL",
+            ))
+            .await
+            .unwrap();
+        drop(tx);
+        assert!(blobs.iter().all(|(b,)| Cipher::key_id_of(b) == Some(fresh.key_id())));
+        // The values open with the new key alone; searches by blind index still find people.
+        let only_new = Cipher::from_ring(&new.current_only());
+        let call = Call {
+            db: &w.db,
+            cipher: &only_new,
+            actor: &office,
+            origin: &w.origin,
+            now: t0(),
+        };
+        assert_eq!(
+            registry::reveal(&call, id, RevealField::Phone, "轮换后核对")
+                .await
+                .unwrap(),
+            "13600001111"
+        );
+        let found = registry::list_workers(
+            &w.db,
+            &only_new,
+            &office,
+            &WorkerFilter {
+                q: id_for(21),
+                ..Default::default()
+            },
+            5,
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.1, 1);
+        users::verify_totp(
+            &w.db,
+            &only_new,
+            office.user_id,
+            &origin(),
+            t0() + Duration::seconds(30),
+            &Default::default(),
+            &secret.code_at(t0().timestamp() + 30),
+        )
+        .await
+        .unwrap();
+        // The old key alone no longer opens anything.
+        let old_call = Call {
+            db: &w.db,
+            cipher: &Cipher::from_ring(&ring),
+            actor: &office,
+            origin: &w.origin,
+            now: t0(),
+        };
+        assert!(
+            registry::reveal(&old_call, id, RevealField::Phone, "轮换后核对")
+                .await
+                .is_err()
+        );
+        // A second rotation works the same way; nothing is sealed twice needlessly.
+        let again = rekey::rotate(&w.db, &path, t0()).await.unwrap();
+        assert_eq!(again.total(), report.total());
+        assert_eq!(KeyRing::read(&path).unwrap().unwrap().keys().len(), 3);
+    }
+
+    both!(every_sealed_value_moves_to_the_new_key);
+}

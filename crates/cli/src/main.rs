@@ -59,6 +59,9 @@ enum Command {
     /// 审计日志
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// 密钥管理
+    #[command(subcommand)]
+    Key(KeyCmd),
     /// 生成演示数据：农民工及随迁家属（身份证号校验位有效，同一种子结果相同）
     Demo {
         /// 农民工人数
@@ -103,6 +106,12 @@ enum UserCmd {
     Disable { username: String },
     /// 重置密码（输出新的一次性密码）
     ResetPassword { username: String },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// 轮换加密密钥：生成新密钥并用其重新加密全部个人信息（服务可不停机）
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -227,6 +236,26 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             backup::restore(&config.database, &file).await?;
             println!("已从 {} 恢复。", file.display());
         }
+        Command::Key(KeyCmd::Rotate) => {
+            if std::env::var("SHIMINHUA_KEY").is_ok_and(|k| !k.is_empty()) {
+                return Err(AppError::Config(
+                    "密钥来自环境变量 SHIMINHUA_KEY 时不能自动轮换，请改用密钥文件。".into(),
+                ));
+            }
+            let (db, _) = setup::open(&config, false).await?;
+            let r = shiminhua_app::rekey::rotate(&db, &config.key_file, clock.now()).await?;
+            db.close().await;
+            println!(
+                "密钥已轮换：重新加密 {} 项（身份证号 {}、手机号 {}、随迁家属身份证号 {}、姓名 {}、动态口令密钥 {}）。新密钥已写入 {}，旧密钥仍保留在文件中。请立即备份新的密钥文件。",
+                r.total(),
+                r.worker_ids,
+                r.worker_phones,
+                r.dependant_ids,
+                r.dependant_names,
+                r.totp_secrets,
+                config.key_file.display()
+            );
+        }
         Command::Demo { workers, seed } => {
             if workers > 2_000_000 {
                 return Err(AppError::Config("演示数据人数不能超过200万。".into()));
@@ -235,7 +264,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             if !setup::is_initialised(&db).await? {
                 setup::init(&db, clock.now(), &config.password, admin_password).await?;
             }
-            let g = shiminhua_app::demo::generate(&db, &Cipher::new(&key), clock.now(), workers, seed).await?;
+            let g = shiminhua_app::demo::generate(&db, &Cipher::from_ring(&key), clock.now(), workers, seed).await?;
             db.close().await;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人（种子 {seed}）。",
@@ -291,8 +320,8 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         );
         print_admin(&r);
     }
+    let cipher = Cipher::from_ring(&key).reloading_from(&config.key_file);
     if demo {
-        let cipher = Cipher::new(&key);
         if shiminhua_app::demo::is_empty(&db).await? {
             let g = shiminhua_app::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
             println!(
@@ -320,7 +349,7 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         db.backend().label()
     );
     tracing::info!(%addr, backend = db.backend().label(), demo, "listening");
-    let state = shiminhua_web::AppState::new(db.clone(), config, clock, demo, Cipher::new(&key));
+    let state = shiminhua_web::AppState::new(db.clone(), config, clock, demo, cipher);
     shiminhua_web::serve(state, listener)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;

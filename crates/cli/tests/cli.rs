@@ -396,3 +396,23 @@ fn demo_command_generates_a_population() {
     assert!(stderr(&o).contains("参数值无效"), "{}", stderr(&o));
     assert!(stdout(&run(&dir.0, &["audit", "verify"], &[])).contains("审计日志完整"));
 }
+
+#[test]
+fn key_rotation_from_the_command_line() {
+    let dir = Dir::new("cli-rotate");
+    assert!(run(&dir.0, &["demo", "--workers", "30", "--seed", "5"], &[]).status.success());
+    let server = Server::start(&dir.0, &[], &[]);
+    let o = run(&dir.0, &["key", "rotate"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("密钥已轮换：重新加密"), "{}", stdout(&o));
+    // The running server keeps answering; a restarted one accepts the rotated file.
+    assert_eq!(server.get("/healthz").0, 200);
+    drop(server);
+    let again = Server::start(&dir.0, &[], &[]);
+    assert_eq!(again.get("/healthz").0, 200);
+    drop(again);
+    assert!(stdout(&run(&dir.0, &["audit", "verify"], &[])).contains("审计日志完整"));
+    let key_text = std::fs::read_to_string(dir.0.join("shiminhua.key")).unwrap();
+    assert_eq!(key_text.lines().filter(|l| l.len() == 64).count(), 2);
+    assert_clean_error(&run(&dir.0, &["key", "rotate"], &[("SHIMINHUA_KEY", &"ab".repeat(32))]), "不能自动轮换");
+}
