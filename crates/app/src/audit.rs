@@ -27,6 +27,16 @@ impl Who {
         }
     }
 
+    /// A user part-way through signing in (no `Actor` yet).
+    pub fn user(id: i64, username: &str, roles: &shiminhua_core::auth::RoleSet, o: &Origin) -> Who {
+        Who {
+            actor_id: Some(id),
+            actor_name: username.to_string(),
+            role: roles.codes(),
+            client_addr: o.client_addr.clone(),
+        }
+    }
+
     /// The system itself (set-up, command line).
     pub fn system(o: &Origin) -> Who {
         Who {

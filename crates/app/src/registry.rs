@@ -18,6 +18,8 @@ use shiminhua_core::phone::Phone;
 /// Education levels offered in forms and templates.
 pub const EDUCATION: [&str; 7] = ["小学及以下", "初中", "高中", "中专/技校", "大专", "本科", "研究生"];
 
+const ALREADY_REGISTERED: &str = "该身份证号已登记，请在农民工信息中查找后修改";
+
 /// Relations of a dependant to the worker.
 pub const RELATIONS: [&str; 3] = ["配偶", "子女", "父母"];
 
@@ -198,20 +200,11 @@ pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i6
         .opt(Sql::new("SELECT id FROM workers WHERE id_index = $1").bind(id_index.clone()))
         .await?;
     if exists.is_some() {
-        return Err(AppError::field(
-            "id_number",
-            "该身份证号已登记，请在农民工信息中查找后修改",
-        ));
+        return Err(AppError::field("id_number", ALREADY_REGISTERED));
     }
     let id = insert_worker(&mut tx, cipher, now, &w, person, &id_index)
         .await
-        .map_err(|e| {
-            if crate::store::is_unique_violation(&e) {
-                AppError::field("id_number", "该身份证号已登记，请在农民工信息中查找后修改")
-            } else {
-                e
-            }
-        })?;
+        .map_err(crate::store::unique_as("id_number", ALREADY_REGISTERED))?;
     audit::record(
         &mut tx,
         now,
@@ -595,13 +588,7 @@ pub async fn add_dependant(call: &Call<'_>, worker_id: i64, input: &DependantInp
     };
     let new_id = insert_dependant(&mut tx, cipher, now, &owner, relation, name, id.as_ref(), birth)
         .await
-        .map_err(|e| {
-            if crate::store::is_unique_violation(&e) {
-                AppError::field("id_number", "该身份证号已作为随迁家属登记")
-            } else {
-                e
-            }
-        })?;
+        .map_err(crate::store::unique_as("id_number", "该身份证号已作为随迁家属登记"))?;
     audit::record(
         &mut tx,
         now,

@@ -256,13 +256,7 @@ pub(crate) async fn insert_user(
             .bind(demo),
         )
         .await
-        .map_err(|e| {
-            if crate::store::is_unique_violation(&e) {
-                AppError::field("username", "该用户名已被使用")
-            } else {
-                e
-            }
-        })?;
+        .map_err(crate::store::unique_as("username", "该用户名已被使用"))?;
     write_roles_and_scopes(tx, id, f).await?;
     tx.exec(
         Sql::new("INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)")
@@ -546,12 +540,7 @@ pub async fn change_password(
             }
         }
     }
-    let who = Who {
-        actor_id: Some(u.id),
-        actor_name: u.username.clone(),
-        role: String::new(),
-        client_addr: origin.client_addr.clone(),
-    };
+    let who = Who::user(u.id, &u.username, &RoleSet::default(), origin);
     if !errs.is_empty() {
         audit::record_alone(db, now, &who, Event::failed("password.change", "user", u.id)).await?;
         return Err(AppError::Validation(errs));
@@ -728,12 +717,7 @@ pub async fn verify_totp(
 ) -> AppResult<()> {
     let mut tx = db.write().await?;
     let u = get_row(&mut tx, user_id).await?;
-    let who = Who {
-        actor_id: Some(u.id),
-        actor_name: u.username.clone(),
-        role: roles_of(&mut tx, u.id).await?.codes(),
-        client_addr: origin.client_addr.clone(),
-    };
+    let who = Who::user(u.id, &u.username, &roles_of(&mut tx, u.id).await?, origin);
     let secret = match &u.totp_secret {
         Some(sealed) => Some(TotpSecret::from_bytes(cipher.open(&totp_context(u.id), sealed)?)),
         None => None,
@@ -795,12 +779,7 @@ pub async fn enrol_totp(
             .bind(u.id),
     )
     .await?;
-    let who = Who {
-        actor_id: Some(u.id),
-        actor_name: u.username.clone(),
-        role: roles_of(&mut tx, u.id).await?.codes(),
-        client_addr: origin.client_addr.clone(),
-    };
+    let who = Who::user(u.id, &u.username, &roles_of(&mut tx, u.id).await?, origin);
     audit::record(&mut tx, now, &who, Event::ok("totp.enrol", "user", u.id)).await?;
     tx.commit().await
 }

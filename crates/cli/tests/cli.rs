@@ -400,7 +400,11 @@ fn demo_command_generates_a_population() {
 #[test]
 fn key_rotation_from_the_command_line() {
     let dir = Dir::new("cli-rotate");
-    assert!(run(&dir.0, &["demo", "--workers", "30", "--seed", "5"], &[]).status.success());
+    assert!(
+        run(&dir.0, &["demo", "--workers", "30", "--seed", "5"], &[])
+            .status
+            .success()
+    );
     let server = Server::start(&dir.0, &[], &[]);
     let o = run(&dir.0, &["key", "rotate"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -414,5 +418,8 @@ fn key_rotation_from_the_command_line() {
     assert!(stdout(&run(&dir.0, &["audit", "verify"], &[])).contains("审计日志完整"));
     let key_text = std::fs::read_to_string(dir.0.join("shiminhua.key")).unwrap();
     assert_eq!(key_text.lines().filter(|l| l.len() == 64).count(), 2);
-    assert_clean_error(&run(&dir.0, &["key", "rotate"], &[("SHIMINHUA_KEY", &"ab".repeat(32))]), "不能自动轮换");
+    assert_clean_error(
+        &run(&dir.0, &["key", "rotate"], &[("SHIMINHUA_KEY", &"ab".repeat(32))]),
+        "不能自动轮换",
+    );
 }

@@ -21,9 +21,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// The 31 allowed characters; a character's value is its index.
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of characters 1..=17 (`3^(i-1) mod 31`).
@@ -305,35 +302,12 @@ impl FromStr for CreditCode {
     }
 }
 
-impl Serialize for CreditCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-struct CreditCodeVisitor;
-
-impl Visitor<'_> for CreditCodeVisitor {
-    type Value = CreditCode;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an 18-character unified social credit code string")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<CreditCode, E> {
-        CreditCode::parse(v).map_err(E::custom)
-    }
-}
-
-impl<'de> Deserialize<'de> for CreditCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(CreditCodeVisitor)
-    }
-}
+crate::serde_as_string!(CreditCode, |v: &CreditCode| v.as_str().to_string());
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     const VALID: [&str; 5] = [
         "91341002MA2N0001XL",

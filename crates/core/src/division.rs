@@ -20,9 +20,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// Smallest canonical twelve-digit value (province 11).
 const MIN_CODE: u64 = 110_000_000_000;
 /// Largest canonical twelve-digit value (province 82).
@@ -292,35 +289,12 @@ impl FromStr for DivisionCode {
     }
 }
 
-impl Serialize for DivisionCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-struct DivisionCodeVisitor;
-
-impl Visitor<'_> for DivisionCodeVisitor {
-    type Value = DivisionCode;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a 6-, 9- or 12-digit administrative division code string")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<DivisionCode, E> {
-        DivisionCode::parse(v).map_err(E::custom)
-    }
-}
-
-impl<'de> Deserialize<'de> for DivisionCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(DivisionCodeVisitor)
-    }
-}
+crate::serde_as_string!(DivisionCode, |v: &DivisionCode| v.to_string());
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     fn code(s: &str) -> DivisionCode {
         DivisionCode::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))

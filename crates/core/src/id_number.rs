@@ -20,8 +20,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::division::DivisionCode;
 
@@ -364,35 +362,12 @@ impl FromStr for IdNumber {
     }
 }
 
-impl Serialize for IdNumber {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-struct IdNumberVisitor;
-
-impl Visitor<'_> for IdNumberVisitor {
-    type Value = IdNumber;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an 18-character citizen ID number string")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<IdNumber, E> {
-        IdNumber::parse(v).map_err(E::custom)
-    }
-}
-
-impl<'de> Deserialize<'de> for IdNumber {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(IdNumberVisitor)
-    }
-}
+crate::serde_as_string!(IdNumber, |v: &IdNumber| v.as_str().to_string());
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     fn id(s: &str) -> IdNumber {
         IdNumber::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))

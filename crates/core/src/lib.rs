@@ -1,6 +1,26 @@
 //! Pure domain rules of shiminhua (市民化): identifiers, roles and data scope,
 //! password and second-factor rules, the audit hash chain. No I/O, no clock.
 
+/// Serde for a parsed identifier as its canonical string: serialised with
+/// `$to`, deserialised through the type's `parse` (so invalid input is refused).
+#[macro_export]
+macro_rules! serde_as_string {
+    ($t:ty, $to:expr) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&($to)(self))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                <$t>::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod auth;
 pub mod credit_code;

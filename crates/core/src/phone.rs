@@ -16,9 +16,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// Length of a mobile number.
 const MOBILE_LEN: usize = 11;
 /// Shortest local (subscriber) part of a fixed-line number.
@@ -221,35 +218,12 @@ impl FromStr for Phone {
     }
 }
 
-impl Serialize for Phone {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-struct PhoneVisitor;
-
-impl Visitor<'_> for PhoneVisitor {
-    type Value = Phone;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a mobile or fixed-line phone number string")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Phone, E> {
-        Phone::parse(v).map_err(E::custom)
-    }
-}
-
-impl<'de> Deserialize<'de> for Phone {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(PhoneVisitor)
-    }
-}
+crate::serde_as_string!(Phone, |v: &Phone| v.as_str().to_string());
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     fn phone(s: &str) -> Phone {
         Phone::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))

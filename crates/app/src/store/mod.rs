@@ -515,6 +515,18 @@ pub fn is_unique_violation(e: &AppError) -> bool {
     matches!(e, AppError::Db(sqlx::Error::Database(d)) if d.is_unique_violation())
 }
 
+/// Turns a unique-constraint violation into an error on `field` (other
+/// errors pass through): `.map_err(unique_as("username", "该用户名已被使用"))`.
+pub fn unique_as(field: &'static str, msg: &'static str) -> impl Fn(AppError) -> AppError {
+    move |e| {
+        if is_unique_violation(&e) {
+            AppError::field(field, msg)
+        } else {
+            e
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
