@@ -332,12 +332,7 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         let accounts = setup::demo_accounts(&db, clock.now()).await?;
         println!("演示账号（密码每次以 --demo 启动时重新生成）：");
         for a in &accounts {
-            println!(
-                "  {:<10}　用户名 {:<16} 密码 {}",
-                a.role.label_zh(),
-                a.username,
-                a.password
-            );
+            println!("  {}：用户名 {}　密码 {}", a.role.label_zh(), a.username, a.password);
         }
     }
     let listener = tokio::net::TcpListener::bind(&config.listen)

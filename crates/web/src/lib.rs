@@ -132,6 +132,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
             loop {
                 tick.tick().await;
+                // A key rotated meanwhile is taken up for sealing new values.
+                state.cipher.refresh();
                 let now = state.clock.now();
                 if let Err(e) =
                     shiminhua_app::sessions::sweep(&state.db, now, state.config.security.session_idle_minutes).await
