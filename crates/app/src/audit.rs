@@ -2,7 +2,7 @@
 //! transaction as the change it records.
 
 use crate::Origin;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::{Db, Sql, Tx};
 use chrono::{DateTime, Utc};
 use shiminhua_core::audit::{AuditFields, GENESIS, chain_hash};
@@ -235,11 +235,7 @@ pub struct Filter {
 }
 
 fn require_auditor(actor: &Actor) -> AppResult<()> {
-    if actor.can(Permission::ViewAudit) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    crate::require(actor, Permission::ViewAudit)
 }
 
 fn where_clause(f: &Filter) -> Sql {

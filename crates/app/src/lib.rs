@@ -26,6 +26,11 @@ pub mod xlsx;
 
 pub use error::{AppError, AppResult, FieldErrors};
 
+/// Refuses a use case to an actor without the permission.
+pub(crate) fn require(actor: &shiminhua_core::auth::Actor, p: shiminhua_core::auth::Permission) -> AppResult<()> {
+    if actor.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     shiminhua_core::audit::hex(bytes)

@@ -4,11 +4,11 @@
 //! tables keep a blind index (exact search) and a masked form (display). Every
 //! read, write and reveal runs in the caller's data scope for `Worker` records.
 
-use crate::Call;
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::store::{Db, Sql, Tx};
+use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::{DivisionCode, Level};
@@ -174,10 +174,6 @@ pub(crate) fn worker_context(field: &str, index: &[u8]) -> String {
     // Sealed values are bound to the person (blind index), not to a row id,
     // so that they can be written in the same statement that creates the row.
     format!("workers.{field}:{}", crate::hex(index))
-}
-
-fn require(actor: &Actor, p: Permission) -> AppResult<()> {
-    if actor.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
 /// Registers a worker. An ID number already registered is a field error.

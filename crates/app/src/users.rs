@@ -1,12 +1,12 @@
 //! Accounts (用户): creation, roles and scopes, passwords, sign-in with
 //! lockout, and the TOTP second factor.
 
-use crate::Origin;
 use crate::audit::{self, Event, Who};
 use crate::config::Security;
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::store::{Db, Sql, Tx};
+use crate::{Origin, require};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -134,10 +134,6 @@ pub async fn load_actor(tx: &mut Tx, id: i64) -> AppResult<Actor> {
         scope,
         unit_id: u.unit_id,
     })
-}
-
-fn require(actor: &Actor, p: Permission) -> AppResult<()> {
-    if actor.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
 /// What an administrator enters for a user.
