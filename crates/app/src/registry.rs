@@ -7,7 +7,7 @@
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::store::{Db, Sql, Tx};
+use crate::store::{Backend, Db, Sql, Tx};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
@@ -394,7 +394,12 @@ pub struct WorkerFilter {
     pub sort: String,
 }
 
-/// A page of workers in the actor's scope, with the total.
+/// Lists count exactly up to this many rows; beyond it the total is reported
+/// as `COUNT_CAP + 1` ("more than"), which keeps every page fast at any size.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// A page of workers in the actor's scope, with the total (at most
+/// `count_cap + 1`, meaning "more than `count_cap`").
 pub async fn list_workers(
     db: &Db,
     cipher: &Cipher,
@@ -402,38 +407,60 @@ pub async fn list_workers(
     f: &WorkerFilter,
     limit: i64,
     offset: i64,
+    count_cap: i64,
 ) -> AppResult<(Vec<WorkerRow>, i64)> {
     require(actor, Permission::ReadPii)?;
-    let mut w = Sql::new(" WHERE ");
-    w.in_ranges("w.region_code", &actor.scope.ranges_for(RecordKind::Worker));
-    if let Some(r) = f.region {
-        let (lo, hi) = r.subtree_range();
-        w.push(" AND w.region_code BETWEEN ").arg(lo).push(" AND ").arg(hi);
-    }
+    let mut tx = db.read().await?;
+    let sqlite = tx.backend() == Backend::Sqlite;
+    // Scope and region conditions; on SQLite they can be kept away from the
+    // region index so that a broad scope walks the primary key (newest first)
+    // or the name index instead of sorting the whole scope.
+    let scope = |no_index: bool| {
+        let col = if no_index && sqlite {
+            "+w.region_code"
+        } else {
+            "w.region_code"
+        };
+        let mut w = Sql::new(" WHERE ");
+        w.in_ranges(col, &actor.scope.ranges_for(RecordKind::Worker));
+        if let Some(r) = f.region {
+            let (lo, hi) = r.subtree_range();
+            w.push(" AND ")
+                .push(col)
+                .push(" BETWEEN ")
+                .arg(lo)
+                .push(" AND ")
+                .arg(hi);
+        }
+        w
+    };
+    let mut rest = Sql::new("");
+    let mut by_name = false;
     let q = f.q.trim();
     if !q.is_empty() {
         if let Ok(id) = IdNumber::parse(q) {
-            w.push(" AND w.id_index = ")
+            rest.push(" AND w.id_index = ")
                 .arg(cipher.blind_index("id_number", id.as_str()));
         } else if let Ok(p) = Phone::parse(q) {
-            w.push(" AND w.phone_index = ")
+            rest.push(" AND w.phone_index = ")
                 .arg(cipher.blind_index("phone", p.as_str()));
         } else {
             let prefix: String = q.chars().filter(|c| *c != '%' && *c != '_').collect();
-            w.push(" AND w.name LIKE ").arg(format!("{prefix}%"));
+            rest.append(&name_prefix(tx.backend(), &prefix));
+            by_name = true;
         }
     }
     let tag = f.tag.trim();
     if !tag.is_empty() {
-        w.push(" AND (',' || w.tags || ',') LIKE ")
+        rest.push(" AND (',' || w.tags || ',') LIKE ")
             .arg(format!("%,{},%", tag.replace(['%', '_', ','], "")));
     }
-    let mut tx = db.read().await?;
-    let mut count = Sql::new("SELECT COUNT(*) FROM workers w");
-    count.append(&w);
+    let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers w");
+    count.append(&scope(by_name)).append(&rest);
+    count.push(" LIMIT ").arg(count_cap + 1).push(") AS capped");
     let total = tx.int(count).await?;
     let mut list = Sql::new(WORKER_COLUMNS);
-    list.append(&w);
+    list.append(&scope(by_name || total > count_cap)).append(&rest);
     list.push(match f.sort.as_str() {
         "name" => " ORDER BY w.name, w.id",
         "region" => " ORDER BY w.region_code, w.id",
@@ -443,13 +470,32 @@ pub async fn list_workers(
     Ok((tx.all(list).await?, total))
 }
 
+/// `w.name` starts with `prefix`, in a form each backend serves from its
+/// name index: a byte range on SQLite, `LIKE` over `text_pattern_ops` on
+/// PostgreSQL.
+fn name_prefix(backend: Backend, prefix: &str) -> Sql {
+    let mut s = Sql::new("");
+    match backend {
+        Backend::Sqlite => {
+            s.push(" AND w.name >= ")
+                .arg(prefix.to_string())
+                .push(" AND w.name < ")
+                .arg(format!("{prefix}\u{10FFFF}"));
+        }
+        Backend::Postgres => {
+            s.push(" AND w.name LIKE ").arg(format!("{prefix}%"));
+        }
+    }
+    s
+}
+
 /// The most rows one export may hold.
 pub const EXPORT_LIMIT: i64 = 100_000;
 
 /// Every worker matching the filter, for an export, which is audited. The
 /// values stay masked.
 pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter) -> AppResult<Vec<WorkerRow>> {
-    let (rows, total) = list_workers(call.db, call.cipher, call.actor, f, EXPORT_LIMIT, 0).await?;
+    let (rows, total) = list_workers(call.db, call.cipher, call.actor, f, EXPORT_LIMIT, 0, EXPORT_LIMIT).await?;
     if total > EXPORT_LIMIT {
         return Err(AppError::Config(format!(
             "符合条件的有 {total} 人，超过单次导出上限 {EXPORT_LIMIT} 人，请按区划等条件缩小范围后分批导出。"

@@ -175,22 +175,46 @@ async fn register_search_and_mask(db: Db) {
         ..WorkerFilter::default()
     };
     let names = |rows: Vec<registry::WorkerRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
-    let (rows, total) = registry::list_workers(&w.db, &w.cipher, &office, &find("王"), 10, 0)
+    let (rows, total) = registry::list_workers(&w.db, &w.cipher, &office, &find("王"), 10, 0, registry::COUNT_CAP)
         .await
         .unwrap();
     assert_eq!(total, 2);
     assert_eq!(rows.len(), 2);
-    let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &find("341022 1978 0615 456x"), 10, 0)
-        .await
-        .unwrap();
+    let (rows, _) = registry::list_workers(
+        &w.db,
+        &w.cipher,
+        &office,
+        &find("341022 1978 0615 456x"),
+        10,
+        0,
+        registry::COUNT_CAP,
+    )
+    .await
+    .unwrap();
     assert_eq!(names(rows), vec!["王小红"], "exact search by the full ID number");
-    let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &find("13800138000"), 10, 0)
-        .await
-        .unwrap();
+    let (rows, _) = registry::list_workers(
+        &w.db,
+        &w.cipher,
+        &office,
+        &find("13800138000"),
+        10,
+        0,
+        registry::COUNT_CAP,
+    )
+    .await
+    .unwrap();
     assert_eq!(names(rows), vec!["王小红"], "exact search by phone");
-    let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &find("341022********456X"), 10, 0)
-        .await
-        .unwrap();
+    let (rows, _) = registry::list_workers(
+        &w.db,
+        &w.cipher,
+        &office,
+        &find("341022********456X"),
+        10,
+        0,
+        registry::COUNT_CAP,
+    )
+    .await
+    .unwrap();
     assert!(rows.is_empty(), "a mask is not a search key");
     let by_region = WorkerFilter {
         region: Some(code("341022")),
@@ -198,7 +222,7 @@ async fn register_search_and_mask(db: Db) {
     };
     assert_eq!(
         names(
-            registry::list_workers(&w.db, &w.cipher, &office, &by_region, 10, 0)
+            registry::list_workers(&w.db, &w.cipher, &office, &by_region, 10, 0, registry::COUNT_CAP)
                 .await
                 .unwrap()
                 .0
@@ -211,16 +235,37 @@ async fn register_search_and_mask(db: Db) {
         ..WorkerFilter::default()
     };
     assert_eq!(
-        registry::list_workers(&w.db, &w.cipher, &office, &by_tag, 10, 0)
+        registry::list_workers(&w.db, &w.cipher, &office, &by_tag, 10, 0, registry::COUNT_CAP)
             .await
             .unwrap()
             .1,
         3
     );
-    // Paging.
-    let (page2, total) = registry::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 2, 2)
+    // Past the count cap the total says "more than"; the rows are still right.
+    let (rows, total) = registry::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 2, 0, 1)
         .await
         .unwrap();
+    assert_eq!((rows.len(), total), (2, 2), "total capped at cap + 1");
+    let by_name_capped = WorkerFilter {
+        q: "王".into(),
+        ..WorkerFilter::default()
+    };
+    let (rows, total) = registry::list_workers(&w.db, &w.cipher, &office, &by_name_capped, 10, 0, 1)
+        .await
+        .unwrap();
+    assert_eq!((rows.len(), total), (2, 2));
+    // Paging.
+    let (page2, total) = registry::list_workers(
+        &w.db,
+        &w.cipher,
+        &office,
+        &WorkerFilter::default(),
+        2,
+        2,
+        registry::COUNT_CAP,
+    )
+    .await
+    .unwrap();
     assert_eq!((page2.len(), total), (1, 3));
 }
 
@@ -272,10 +317,18 @@ async fn scope_applies_to_every_path(db: Db) {
         )
         .await;
     assert_eq!(
-        registry::list_workers(&w.db, &w.cipher, &school, &WorkerFilter::default(), 10, 0)
-            .await
-            .unwrap()
-            .1,
+        registry::list_workers(
+            &w.db,
+            &w.cipher,
+            &school,
+            &WorkerFilter::default(),
+            10,
+            0,
+            registry::COUNT_CAP
+        )
+        .await
+        .unwrap()
+        .1,
         0
     );
     // Roles without the permission are refused outright.
@@ -434,6 +487,7 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
         },
         5,
         0,
+        registry::COUNT_CAP,
     )
     .await
     .unwrap();
@@ -523,9 +577,17 @@ async fn no_user_sees_outside_their_scope(db: Db) {
             });
         }
         let actor = w.user(&format!("prop{u}"), Role::Local, grants).await;
-        let (rows, total) = registry::list_workers(&w.db, &w.cipher, &actor, &WorkerFilter::default(), 1000, 0)
-            .await
-            .unwrap();
+        let (rows, total) = registry::list_workers(
+            &w.db,
+            &w.cipher,
+            &actor,
+            &WorkerFilter::default(),
+            1000,
+            0,
+            registry::COUNT_CAP,
+        )
+        .await
+        .unwrap();
         let expected: Vec<i64> = placed
             .iter()
             .filter(|(_, t)| actor.scope.allows(RecordKind::Worker, *t))
@@ -560,6 +622,7 @@ mod demo_data {
             },
             1000,
             0,
+            registry::COUNT_CAP,
         )
         .await
         .unwrap();
@@ -585,9 +648,17 @@ mod demo_data {
         }
         // Sealed ID numbers open to valid numbers.
         let office = w.scoped("office2", Role::Office, "341000").await;
-        let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 20, 0)
-            .await
-            .unwrap();
+        let (rows, _) = registry::list_workers(
+            &w.db,
+            &w.cipher,
+            &office,
+            &WorkerFilter::default(),
+            20,
+            0,
+            registry::COUNT_CAP,
+        )
+        .await
+        .unwrap();
         for r in rows {
             let full = registry::reveal(&w.call(&office), r.id, RevealField::IdNumber, "核对演示数据")
                 .await
@@ -692,6 +763,7 @@ mod key_rotation {
             },
             5,
             0,
+            registry::COUNT_CAP,
         )
         .await
         .unwrap();

@@ -32,6 +32,8 @@ pub struct Pager {
     pub total: i64,
     /// The query string without `page`, for the links.
     pub base: String,
+    /// Totals above this were not counted exactly (see `registry::COUNT_CAP`).
+    pub cap: i64,
 }
 
 impl Pager {
@@ -45,11 +47,21 @@ impl Pager {
             per_page,
             total: 0,
             base,
+            cap: i64::MAX,
         }
     }
 
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page
+    }
+
+    /// The total as shown: exact, or "10000 以上" past the cap.
+    pub fn total_label(&self) -> String {
+        if self.total > self.cap {
+            format!("{} 以上", self.cap)
+        } else {
+            self.total.to_string()
+        }
     }
 
     pub fn pages(&self) -> i64 {

@@ -118,9 +118,18 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
     );
     let query = base.clone();
     let mut pager = Pager::new(q.get("page").map(String::as_str), 20, base);
-    let (rows, total) =
-        registry::list_workers(&st.db, &st.cipher, &n.actor, &filter, pager.per_page, pager.offset()).await?;
+    let (rows, total) = registry::list_workers(
+        &st.db,
+        &st.cipher,
+        &n.actor,
+        &filter,
+        pager.per_page,
+        pager.offset(),
+        registry::COUNT_CAP,
+    )
+    .await?;
     pager.total = total;
+    pager.cap = registry::COUNT_CAP;
     Ok(html(&ListTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "农民工名册")
             .crumb("农民工信息", "")
