@@ -415,6 +415,17 @@ pub async fn list_workers(
     // Scope and region conditions; on SQLite they can be kept away from the
     // region index so that a broad scope walks the primary key (newest first)
     // or the name index instead of sorting the whole scope.
+    // The scope, narrowed to the region filter here, so the database sees one
+    // tight range rather than two overlapping ones.
+    let mut ranges = actor.scope.ranges_for(RecordKind::Worker);
+    if let Some(r) = f.region {
+        let (lo, hi) = r.subtree_range();
+        ranges = ranges
+            .into_iter()
+            .map(|(a, b)| (a.max(lo), b.min(hi)))
+            .filter(|(a, b)| a <= b)
+            .collect();
+    }
     let scope = |no_index: bool| {
         let col = if no_index && sqlite {
             "+w.region_code"
@@ -422,16 +433,7 @@ pub async fn list_workers(
             "w.region_code"
         };
         let mut w = Sql::new(" WHERE ");
-        w.in_ranges(col, &actor.scope.ranges_for(RecordKind::Worker));
-        if let Some(r) = f.region {
-            let (lo, hi) = r.subtree_range();
-            w.push(" AND ")
-                .push(col)
-                .push(" BETWEEN ")
-                .arg(lo)
-                .push(" AND ")
-                .arg(hi);
-        }
+        w.in_ranges(col, &ranges);
         w
     };
     let mut rest = Sql::new("");
@@ -459,14 +461,27 @@ pub async fn list_workers(
     count.append(&scope(by_name)).append(&rest);
     count.push(" LIMIT ").arg(count_cap + 1).push(") AS capped");
     let total = tx.int(count).await?;
-    let mut list = Sql::new(WORKER_COLUMNS);
-    list.append(&scope(by_name || total > count_cap)).append(&rest);
-    list.push(match f.sort.as_str() {
+    // A name search lists by name unless asked otherwise (the name index's order).
+    let sort = if f.sort.is_empty() && by_name {
+        "name"
+    } else {
+        f.sort.as_str()
+    };
+    let order = match sort {
         "name" => " ORDER BY w.name, w.id",
         "region" => " ORDER BY w.region_code, w.id",
         _ => " ORDER BY w.id DESC",
-    });
-    list.page(limit, offset);
+    };
+    // The page's ids first, from the indexes alone; then only those rows.
+    let mut ids = Sql::new("SELECT w.id FROM workers w");
+    ids.append(&scope(by_name || total > count_cap)).append(&rest);
+    ids.push(order);
+    ids.page(limit, offset);
+    let mut list = Sql::new(WORKER_COLUMNS);
+    list.push(" WHERE w.id IN (SELECT id FROM (")
+        .append(&ids)
+        .push(") AS page)");
+    list.push(order);
     Ok((tx.all(list).await?, total))
 }
 

@@ -302,6 +302,29 @@ async fn scope_applies_to_every_path(db: Db) {
         Err(AppError::Validation(e)) => assert!(e.get("region").unwrap().contains("数据范围")),
         other => panic!("{other:?}"),
     }
+    // A region filter outside the scope finds nothing; inside, it narrows.
+    let outside = WorkerFilter {
+        region: Some(code("341022")),
+        ..WorkerFilter::default()
+    };
+    assert_eq!(
+        registry::list_workers(&w.db, &w.cipher, &shexian, &outside, 10, 0, registry::COUNT_CAP)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    let inside = WorkerFilter {
+        region: Some(code("341021100")),
+        ..WorkerFilter::default()
+    };
+    assert_eq!(
+        registry::list_workers(&w.db, &w.cipher, &shexian, &inside, 10, 0, registry::COUNT_CAP)
+            .await
+            .unwrap()
+            .1,
+        1
+    );
     // Moving a worker out of one's own scope is refused too.
     let e = registry::update_worker(&w.call(&shexian), mine, 1, &input("王五", "", "341022100")).await;
     assert!(matches!(e, Err(AppError::Validation(_))));

@@ -24,7 +24,7 @@ CREATE TABLE workers (
     version      INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX workers_region ON workers(region_code);
-CREATE INDEX workers_name ON workers(name);
+CREATE INDEX workers_name ON workers(name, region_code);
 CREATE INDEX workers_phone ON workers(phone_index);
 
 CREATE TABLE dependants (

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Measures the worker registry at scale on SQLite (release build): generation
+# rate, then p50/p99 of the worker list and the searches under load (wrk).
+# Usage: scripts/measure-registry.sh [workers] [seconds-of-load]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-1000000}"
+secs="${2:-5}"
+command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+command -v curl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+cargo build --release -p shiminhua >/dev/null 2>&1
+bin="$PWD/target/release/shiminhua"
+data=$(mktemp -d)
+trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$data"' EXIT
+
+start=$(date +%s)
+"$bin" --data-dir "$data" demo --workers "$n" --seed 1
+echo "generation: $(( $(date +%s) - start )) s for $n workers with families"
+
+port=18766
+SHIMINHUA_LOG=warn "$bin" --data-dir "$data" serve --demo --listen "127.0.0.1:$port" >"$data/serve.log" 2>/dev/null &
+pid=$!
+until curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do sleep 0.1; done
+base="http://127.0.0.1:$port"
+
+login() {
+  local user=$1 pw jar="$data/jar-$1" csrf
+  pw=$(grep "用户名 $user　" "$data/serve.log" | sed 's/.*密码 //')
+  csrf=$(curl -s -c "$jar" "$base/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//;s/"//')
+  curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "username=$user" \
+    --data-urlencode "password=$pw" "$base/login"
+  grep shm_session "$jar" | awk '{print $7}'
+}
+city=$(login demo.office)
+county=$(login demo.shexian)
+
+# One full ID number, revealed as an officer would (audited), for the exact search.
+csrf=$(curl -s -H "Cookie: shm_session=$city" "$base/workers/1" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"//')
+idn=$(curl -s -H "Cookie: shm_session=$city" --data-urlencode "csrf=$csrf" --data-urlencode "field=id_number" \
+  --data-urlencode "reason=性能测试核对" "$base/workers/1/reveal" | grep -o '身份证号：[0-9X]*' | head -1 | sed 's/身份证号：//')
+
+bench() {
+  local label=$1 cookie=$2 path=$3
+  echo "== $label"
+  wrk -t2 -c8 -d"${secs}s" --latency -H "Cookie: shm_session=$cookie" "$base$path" | grep -E "Requests/sec|50%|90%|99%|Non-2xx"
+}
+bench "worker list, county user" "$county" "/workers"
+bench "worker list, city user" "$city" "/workers"
+bench "exact ID search, city user" "$city" "/workers?q=$idn"
+bench "name prefix search (王), city user" "$city" "/workers?q=%E7%8E%8B"
+bench "region filter (歙县), city user" "$city" "/workers?region=341021"
