@@ -15,6 +15,11 @@ impl Clock {
         Clock::Fixed(Arc::new(Mutex::new(at)))
     }
 
+    /// Today's date in China Standard Time.
+    pub fn today(&self) -> chrono::NaiveDate {
+        (self.now() + chrono::Duration::hours(8)).date_naive()
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         let t = match self {
             Clock::System => Utc::now(),

@@ -105,6 +105,7 @@ const TAGS: &[&str] = &["返乡", "新就业形态", "技能人才", "脱贫劳�
 pub struct Generated {
     pub workers: usize,
     pub dependants: usize,
+    pub records: usize,
 }
 
 fn given(rng: &mut Rng, male: bool) -> &'static str {
@@ -145,6 +146,307 @@ fn id_for(rng: &mut Rng, address: &str, birth: NaiveDate, male: bool) -> AppResu
 }
 
 /// Whether the registry holds no worker yet (then `serve --demo` fills it).
+const BANKS: &[&str] = &[
+    "徽商银行",
+    "黄山农村商业银行",
+    "中国农业银行",
+    "中国邮政储蓄银行",
+    "中国建设银行",
+];
+const PROGRAMMES: &[(&str, &str)] = &[
+    ("电工技能提升培训", "电工"),
+    ("家政服务员培训", "家政服务员"),
+    ("养老护理员培训", "养老护理员"),
+    ("徽菜烹饪培训", "中式烹调师"),
+    ("茶叶加工技能培训", "茶叶加工工"),
+    ("焊工培训", "焊工"),
+    ("电子商务直播培训", "互联网营销师"),
+    ("乡村旅游服务培训", "民宿管家"),
+];
+const PROVIDERS: &[&str] = &[
+    "黄山技师学院",
+    "黄山市职业技术学校",
+    "歙县职业技术学校",
+    "休宁县职业培训中心",
+    "黄山区就业训练中心",
+];
+const EMPLOYERS: &[&str] = &[
+    "建筑工程有限公司",
+    "茶业有限公司",
+    "旅游开发有限公司",
+    "食品有限公司",
+    "物流有限公司",
+    "酒店管理有限公司",
+    "电子科技有限公司",
+    "家政服务有限公司",
+];
+const INDUSTRY_BY_EMPLOYER: &[&str] = &["E", "C", "N", "C", "G", "H", "C", "O"];
+const PARKS: &[&str] = &[
+    "歙县返乡创业示范园",
+    "休宁县返乡创业园",
+    "徽州区返乡创业示范园",
+    "黄山区返乡创业孵化园",
+];
+/// Characters of an organisation code (no I, O, Z, S, V).
+const ORG_CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+fn credit_code(rng: &mut Rng, county: DivisionCode) -> Option<String> {
+    let org: String = (0..8).map(|_| ORG_CHARS[rng.below(ORG_CHARS.len())] as char).collect();
+    let division = county.to_string();
+    shiminhua_core::credit_code::CreditCode::from_parts("91", &division, &org)
+        .ok()
+        .map(|c| c.as_str().to_string())
+}
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Records of one worker in plausible proportions across 2022–2024, written
+/// through the same validation as every other source.
+#[expect(clippy::too_many_arguments, reason = "the person the records are about")]
+async fn records_for(
+    tx: &mut crate::store::Tx,
+    ctx: &crate::records::Context,
+    rng: &mut Rng,
+    now: DateTime<Utc>,
+    worker_id: i64,
+    region: DivisionCode,
+    county: DivisionCode,
+    children: &[(i64, NaiveDate)],
+    towns: &[(i64,)],
+) -> AppResult<usize> {
+    use shiminhua_core::auth::RecordKind;
+    let today = now.date_naive();
+    let first = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default();
+    let last = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default().min(today);
+    let town = region.to_string();
+    // (kind, raw field texts, the child of a schooling record)
+    type Planned = (RecordKind, Vec<(&'static str, String)>, Option<i64>);
+    let mut out: Vec<Planned> = Vec::new();
+    let mut employed = false;
+    if rng.chance(85) {
+        employed = true;
+        let e = rng.below(EMPLOYERS.len());
+        let form = weighted(
+            rng,
+            &[("就近就业", 45), ("外出务工", 20), ("灵活就业", 20), ("新就业形态", 15)],
+        );
+        let start = date_between(rng, first, last);
+        let mut f = vec![
+            ("credit_code", credit_code(rng, county).unwrap_or_default()),
+            (
+                "employer",
+                format!(
+                    "黄山{}{}",
+                    rng.pick(&["徽州", "新安", "齐云", "太平", "屯溪", "黟山"]),
+                    EMPLOYERS[e]
+                ),
+            ),
+            ("industry", INDUSTRY_BY_EMPLOYER[e].to_string()),
+            ("form", form.to_string()),
+            ("start", ymd(start)),
+            ("wage", format!("{}", 2800 + rng.below(52) * 100)),
+            ("contract", if rng.chance(75) { "是" } else { "否" }.to_string()),
+            ("public_service", if rng.chance(30) { "是" } else { "否" }.to_string()),
+        ];
+        if form != "外出务工" {
+            let place = if form == "就近就业" {
+                town.clone()
+            } else {
+                DivisionCode::from_i64(rng.pick(towns).0)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+            };
+            f.push(("place", place));
+        }
+        if rng.chance(20) && start < last {
+            f.push(("end", ymd(date_between(rng, start, last))));
+        }
+        out.push((RecordKind::Employment, f, None));
+    }
+    if rng.chance(4) {
+        let start = date_between(rng, first, last);
+        let mut f = vec![
+            ("credit_code", credit_code(rng, county).unwrap_or_default()),
+            (
+                "business",
+                format!(
+                    "{}{}",
+                    rng.pick(&["徽韵", "山里", "新安", "松萝", "祁红"]),
+                    rng.pick(&["农家乐", "茶叶合作社", "民宿", "电商工作室", "竹木加工厂"])
+                ),
+            ),
+            ("place", town.clone()),
+            ("start", ymd(start)),
+            ("jobs", (1 + rng.below(15)).to_string()),
+        ];
+        if rng.chance(30) {
+            f.push(("park", rng.pick(PARKS).to_string()));
+        }
+        if rng.chance(40) {
+            f.push(("loan", format!("{}万元", 5 + rng.below(16))));
+            f.push(("loan_bank", rng.pick(BANKS).to_string()));
+            f.push(("loan_date", ymd(date_between(rng, start, last))));
+        }
+        out.push((RecordKind::Venture, f, None));
+    }
+    if rng.chance(30) {
+        let (programme, occupation) = rng.pick(PROGRAMMES);
+        let subsidised = rng.chance(70);
+        let start = date_between(rng, first, last);
+        let end = (start + Duration::days(5 + rng.below(25) as i64)).min(today);
+        let mut f = vec![
+            ("subsidised", if subsidised { "是" } else { "否" }.to_string()),
+            ("programme", programme.to_string()),
+            ("provider", rng.pick(PROVIDERS).to_string()),
+            ("occupation", occupation.to_string()),
+            ("start", ymd(start)),
+            ("end", ymd(end)),
+            (
+                "certificate",
+                weighted(
+                    rng,
+                    &[
+                        ("培训合格证书", 40),
+                        ("专项职业能力证书", 20),
+                        ("五级/初级工", 20),
+                        ("四级/中级工", 12),
+                        ("未取得证书", 8),
+                    ],
+                )
+                .to_string(),
+            ),
+        ];
+        if subsidised {
+            f.push(("subsidy", format!("{}", 500 + rng.below(26) * 100)));
+        }
+        out.push((RecordKind::Training, f, None));
+    }
+    for (insurance, percent) in [("养老保险", 75), ("医疗保险", 85), ("工伤保险", 50), ("失业保险", 35)]
+    {
+        let percent = if employed { percent } else { percent / 3 };
+        if !rng.chance(percent) {
+            continue;
+        }
+        let scheme = if matches!(insurance, "养老保险" | "医疗保险") && rng.chance(35) {
+            "城乡居民"
+        } else {
+            "职工"
+        };
+        if scheme == "城乡居民" && matches!(insurance, "工伤保险" | "失业保险") {
+            continue;
+        }
+        let from = date_between(rng, first, last);
+        let mut f = vec![
+            ("insurance", insurance.to_string()),
+            ("scheme", scheme.to_string()),
+            ("from", ymd(from)),
+        ];
+        if rng.chance(10) && from < last {
+            f.push(("status", "终止参保".to_string()));
+            f.push(("to", ymd(date_between(rng, from, last))));
+        } else {
+            f.push(("status", "参保缴费".to_string()));
+        }
+        out.push((RecordKind::Insurance, f, None));
+    }
+    for (child, birth) in children {
+        for year in [2023, 2024] {
+            let Some(term) = NaiveDate::from_ymd_opt(year, 9, 1) else {
+                continue;
+            };
+            if term > today {
+                continue;
+            }
+            let age = year - birth.year() - i32::from((birth.month(), birth.day()) > (8, 31));
+            if !(6..=14).contains(&age) {
+                continue;
+            }
+            let grade = age - 5;
+            let stage = if grade <= 6 { "小学" } else { "初中" };
+            let school = format!(
+                "{}{}",
+                rng.pick(&["实验", "第一", "第二", "城关", "新安"]),
+                if stage == "小学" { "小学" } else { "中学" }
+            );
+            out.push((
+                RecordKind::Schooling,
+                vec![
+                    ("child", child.to_string()),
+                    ("school", school),
+                    (
+                        "school_type",
+                        weighted(rng, &[("公办", 88), ("政府购买学位的民办", 7), ("其他民办", 5)]).to_string(),
+                    ),
+                    ("place", town.clone()),
+                    ("stage", stage.to_string()),
+                    ("grade", grade.to_string()),
+                    ("school_year", format!("{year}-{}", year + 1)),
+                ],
+                Some(*child),
+            ));
+        }
+    }
+    if rng.chance(3) {
+        out.push((
+            RecordKind::Housing,
+            vec![
+                (
+                    "housing_type",
+                    weighted(rng, &[("保障性租赁住房", 70), ("公租房", 30)]).to_string(),
+                ),
+                (
+                    "project",
+                    format!(
+                        "{}保障性租赁住房项目",
+                        rng.pick(&["屯溪区黎阳", "徽州区文峰", "歙县徽城", "休宁县海阳", "黄山区甘棠"])
+                    ),
+                ),
+                ("place", town.clone()),
+                ("units", "1".to_string()),
+                ("date", ymd(date_between(rng, first, last))),
+            ],
+            None,
+        ));
+    }
+    if rng.chance(25) {
+        let intention = weighted(rng, &[("有", 40), ("无", 40), ("未定", 20)]);
+        let date = date_between(rng, first, last);
+        let mut f = vec![("intention", intention.to_string()), ("intention_date", ymd(date))];
+        let settled = date + Duration::days(30 + rng.below(270) as i64);
+        if intention == "有" && rng.chance(60) && settled <= last {
+            f.push(("settled", ymd(settled)));
+            f.push((
+                "household",
+                if rng.chance(80) { "家庭户" } else { "集体户" }.to_string(),
+            ));
+            f.push(("place", town.clone()));
+        }
+        out.push((RecordKind::Settlement, f, None));
+    }
+    let mut written = 0;
+    for (kind, fields, child) in out {
+        let Some(spec) = shiminhua_core::record::spec(kind) else {
+            continue;
+        };
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let values = shiminhua_core::record::validate(spec, &get, &ctx.places, today)
+            .map_err(|e| AppError::Internal(format!("demo {kind:?} record invalid: {e:?}")))?;
+        let v = crate::records::place(ctx, spec, values, child, region.as_i64(), None)?;
+        let data = crate::records::to_json(spec, &v.values);
+        crate::records::insert_new(tx, now, worker_id, &v, &data, "demo").await?;
+        written += 1;
+    }
+    Ok(written)
+}
+
 pub async fn is_empty(db: &Db) -> AppResult<bool> {
     Ok(db.read().await?.int(Sql::new("SELECT COUNT(*) FROM workers")).await? == 0)
 }
@@ -160,6 +462,7 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
     if towns.is_empty() {
         return Err(AppError::Config("尚未初始化行政区划，请先运行 shiminhua init。".into()));
     }
+    let ctx = crate::records::Context::load(&mut db.read().await?).await?;
     let mut rng = Rng(seed);
     let mut out = Generated::default();
     let today = now.date_naive();
@@ -223,6 +526,7 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                 county_code: county.as_i64(),
                 id_index: &index,
             };
+            let mut children_ids: Vec<(i64, NaiveDate)> = Vec::new();
             if age >= 25 && rng.chance(65) {
                 let spouse_birth = birth + Duration::days(rng.below(2000) as i64 - 1000);
                 let spouse = name(&mut rng, !male);
@@ -252,7 +556,7 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                     let boy = rng.chance(52);
                     let child = format!("{surname}{}{}", given(&mut rng, boy), given(&mut rng, boy));
                     let child_id = id_for(&mut rng, origin, child_birth, boy)?;
-                    if registry::insert_dependant(
+                    if let Ok(dep) = registry::insert_dependant(
                         &mut tx,
                         cipher,
                         now,
@@ -263,12 +567,24 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                         child_birth,
                     )
                     .await
-                    .is_ok()
                     {
                         out.dependants += 1;
+                        children_ids.push((dep, child_birth));
                     }
                 }
             }
+            out.records += records_for(
+                &mut tx,
+                &ctx,
+                &mut rng,
+                now,
+                worker_id,
+                region,
+                county,
+                &children_ids,
+                &towns,
+            )
+            .await?;
         }
         audit::record(
             &mut tx,
@@ -281,6 +597,86 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
         done += batch;
     }
     Ok(out)
+}
+
+/// Writes `n` workers as an import file (the worker template's columns), for
+/// trying and measuring the importer: CSV when `path` ends in `.csv`, else
+/// xlsx. Deterministic for a seed; every ID number is valid and distinct.
+pub fn write_import_file(path: &std::path::Path, n: usize, seed: u64) -> AppResult<u64> {
+    use std::io::Write;
+    let towns: Vec<(String, String)> = crate::regions::SEED_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.get(3) == Some(&"township")).then(|| (f[0].to_string(), f[2].to_string()))
+        })
+        .collect();
+    let cols = crate::import::columns(crate::import::Target::Workers);
+    let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
+    let mut rng = Rng(seed);
+    let mut seen = std::collections::HashSet::new();
+    let mut next_row = |rng: &mut Rng| -> AppResult<[String; 8]> {
+        loop {
+            let male = rng.chance(62);
+            let birth = date_between(
+                rng,
+                NaiveDate::from_ymd_opt(1966, 1, 1).unwrap_or_default(),
+                NaiveDate::from_ymd_opt(2004, 12, 31).unwrap_or_default(),
+            );
+            let (origin, place) = rng.pick(ORIGINS);
+            let id = id_for(rng, origin, birth, male)?;
+            if !seen.insert(id.as_str().to_string()) {
+                continue;
+            }
+            let (code, town) = &towns[rng.below(towns.len())];
+            // Half the rows name the place, half give its code.
+            let region = if rng.chance(50) { town.clone() } else { code.clone() };
+            let phone = if rng.chance(90) {
+                format!(
+                    "1{}{:09}",
+                    rng.pick(&["3", "5", "7", "8", "9"]),
+                    rng.next() % 1_000_000_000
+                )
+            } else {
+                String::new()
+            };
+            let tag = if rng.chance(20) {
+                rng.pick(TAGS).to_string()
+            } else {
+                String::new()
+            };
+            return Ok([
+                name(rng, male),
+                id.as_str().to_string(),
+                phone,
+                region,
+                place.to_string(),
+                weighted(rng, EDUCATION_WEIGHTS).to_string(),
+                SKILLS[rng.below(SKILLS.len())].to_string(),
+                tag,
+            ]);
+        }
+    };
+    let io = |e: std::io::Error| AppError::Config(format!("无法写入 {}：{e}", path.display()));
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+        writeln!(out, "{}", headers.join(",")).map_err(io)?;
+        for _ in 0..n {
+            writeln!(out, "{}", next_row(&mut rng)?.join(",")).map_err(io)?;
+        }
+        out.flush().map_err(io)?;
+    } else {
+        let widths = vec![16.0; headers.len()];
+        let mut out = crate::xlsx::XlsxStream::create(path, "农民工名单", &headers, &widths)?;
+        for _ in 0..n {
+            let row = next_row(&mut rng)?;
+            let cells: Vec<crate::xlsx::XCell<'_>> = row.iter().map(|s| crate::xlsx::XCell::Text(s)).collect();
+            out.row(&cells)?;
+        }
+        out.finish()?;
+    }
+    Ok(n as u64)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! One function per use case; each runs in one transaction and writes its
 //! audit record in that transaction. No HTTP here.
 
+pub mod apikeys;
 pub mod audit;
 pub mod backup;
 pub mod clock;
@@ -11,7 +12,9 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod import;
 pub mod keys;
+pub mod records;
 pub mod regions;
 pub mod registry;
 pub mod rekey;

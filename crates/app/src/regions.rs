@@ -315,3 +315,72 @@ pub async fn pickable(db: &Db, actor: &Actor) -> AppResult<Vec<RegionRow>> {
     q.push(" WHERE level <= 4 ORDER BY code");
     db.read().await?.all(q).await
 }
+
+/// Every region of the city in memory, to resolve places typed by people
+/// (a code, a name, or a county name followed by a township name) quickly,
+/// e.g. for each row of an import.
+#[derive(Clone, Debug, Default)]
+pub struct PlaceBook {
+    names: std::collections::HashMap<i64, String>,
+    by_name: std::collections::HashMap<String, Vec<DivisionCode>>,
+}
+
+impl PlaceBook {
+    pub async fn load(tx: &mut Tx) -> AppResult<PlaceBook> {
+        let mut q = Sql::new(REGION_COLUMNS);
+        q.push(" ORDER BY code");
+        let rows: Vec<RegionRow> = tx.all(q).await?;
+        let mut book = PlaceBook::default();
+        let county_names: std::collections::HashMap<i64, String> = rows
+            .iter()
+            .filter(|r| r.level == 3)
+            .map(|r| (r.code, r.name.clone()))
+            .collect();
+        for r in &rows {
+            book.names.insert(r.code, r.name.clone());
+            let Some(code) = r.division() else { continue };
+            if r.level >= 4 {
+                book.by_name.entry(r.name.clone()).or_default().push(code);
+                if let Some(county) = code.county().and_then(|c| county_names.get(&c.as_i64())) {
+                    book.by_name
+                        .entry(format!("{county}{}", r.name))
+                        .or_default()
+                        .push(code);
+                }
+            }
+        }
+        Ok(book)
+    }
+
+    /// The name of a region ("" when unknown).
+    pub fn name(&self, code: i64) -> &str {
+        self.names.get(&code).map(String::as_str).unwrap_or("")
+    }
+
+    /// A township or village of the city, by code or by (county +) name.
+    pub fn resolve(&self, s: &str) -> Result<DivisionCode, String> {
+        let t: String = shiminhua_core::record::normalise(s).split_whitespace().collect();
+        if t.bytes().all(|b| b.is_ascii_digit()) {
+            let code = DivisionCode::parse(&t).map_err(|e| e.to_string())?;
+            if !matches!(code.level(), Level::Township | Level::Village) {
+                return Err("应填写乡镇（街道）或村（社区）".into());
+            }
+            return if self.names.contains_key(&code.as_i64()) {
+                Ok(code)
+            } else {
+                Err(format!("区划 {code} 不存在"))
+            };
+        }
+        match self.by_name.get(&t).map(Vec::as_slice) {
+            Some([one]) => Ok(*one),
+            Some(_) => Err(format!("本市有多个“{t}”，请在前面加上区县名称，或填写区划代码")),
+            None => Err(format!("本市没有名为“{t}”的乡镇（街道）或村（社区）")),
+        }
+    }
+}
+
+impl shiminhua_core::record::Places for PlaceBook {
+    fn place(&self, s: &str) -> Result<DivisionCode, String> {
+        self.resolve(s)
+    }
+}

@@ -7,13 +7,15 @@
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::regions::PlaceBook;
 use crate::store::{Backend, Db, Sql, Tx};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
-use shiminhua_core::division::{DivisionCode, Level};
+use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
 use shiminhua_core::phone::Phone;
+use shiminhua_core::record::tidy;
 
 /// Education levels offered in forms and templates.
 pub const EDUCATION: [&str; 7] = ["小学及以下", "初中", "高中", "中专/技校", "大专", "本科", "研究生"];
@@ -84,9 +86,15 @@ fn normalise_tags(s: &str) -> String {
     tags.join(",")
 }
 
-async fn validate(tx: &mut Tx, actor: &Actor, input: &WorkerInput, with_id: bool) -> AppResult<ValidWorker> {
+/// Validates a worker's fields; places are resolved from `places` (a code or a name).
+pub(crate) fn validate(
+    actor: &Actor,
+    places: &PlaceBook,
+    input: &WorkerInput,
+    with_id: bool,
+) -> Result<ValidWorker, FieldErrors> {
     let mut errs = FieldErrors::default();
-    let name = input.name.trim().to_string();
+    let name = tidy(&input.name);
     check_name("name", &name, &mut errs);
     let id = if with_id {
         match IdNumber::parse(&input.id_number) {
@@ -110,53 +118,41 @@ async fn validate(tx: &mut Tx, actor: &Actor, input: &WorkerInput, with_id: bool
             }
         }
     };
-    let region = match DivisionCode::parse(&input.region) {
-        Ok(c) if matches!(c.level(), Level::Township | Level::Village) => {
-            let known = tx
-                .int(Sql::new("SELECT COUNT(*) FROM regions WHERE code = $1").bind(c.as_i64()))
-                .await?;
-            if known == 0 {
-                errs.add("region", format!("区划 {c} 不存在"));
-                None
-            } else if !actor.scope.allows(RecordKind::Worker, c) {
+    let region = if input.region.trim().is_empty() {
+        errs.add("region", "请选择现居住地");
+        None
+    } else {
+        match places.resolve(&input.region) {
+            Ok(c) if !actor.scope.allows(RecordKind::Worker, c) => {
                 errs.add("region", "所选现居住地不在您的数据范围内");
                 None
-            } else {
-                Some(c)
+            }
+            Ok(c) => Some(c),
+            Err(e) => {
+                errs.add("region", format!("现居住地：{e}"));
+                None
             }
         }
-        Ok(_) => {
-            errs.add("region", "现居住地应选到乡镇（街道）或村（社区）");
-            None
-        }
-        Err(_) if input.region.trim().is_empty() => {
-            errs.add("region", "请选择现居住地");
-            None
-        }
-        Err(e) => {
-            errs.add("region", e.to_string());
-            None
-        }
     };
-    let education = input.education.trim().to_string();
+    let education = tidy(&input.education);
     if !education.is_empty() && !EDUCATION.contains(&education.as_str()) {
         errs.add("education", format!("文化程度应为：{}", EDUCATION.join("、")));
     }
-    let hukou_place = input.hukou_place.trim().to_string();
+    let hukou_place = tidy(&input.hukou_place);
     if hukou_place.chars().count() > 100 {
         errs.add("hukou_place", "户籍地不超过100个字");
     }
-    let skills = input.skills.trim().to_string();
+    let skills = tidy(&input.skills);
     if skills.chars().count() > 200 {
         errs.add("skills", "职业技能不超过200个字");
     }
-    errs.into_result()?;
-    let Some(region) = region else {
-        return Err(AppError::Internal("validated worker without a region".into()));
+    let (Some(region), true) = (region, errs.is_empty()) else {
+        return Err(errs);
     };
-    let county = region
-        .county()
-        .ok_or_else(|| AppError::field("region", "现居住地不属于任何区县"))?;
+    let Some(county) = region.county() else {
+        errs.add("region", "现居住地不属于任何区县");
+        return Err(errs);
+    };
     Ok(ValidWorker {
         name,
         id,
@@ -187,7 +183,8 @@ pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i6
     } = *call;
     require(actor, Permission::WriteRecords)?;
     let mut tx = db.write().await?;
-    let w = validate(&mut tx, actor, input, true).await?;
+    let places = PlaceBook::load(&mut tx).await?;
+    let w = validate(actor, &places, input, true).map_err(AppError::Validation)?;
     let person =
         w.id.as_ref()
             .ok_or_else(|| AppError::Internal("validated worker without an ID number".into()))?;
@@ -210,6 +207,43 @@ pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i6
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Registers a worker, or updates the one with the same ID number (the
+/// department API). Blank fields keep what is on file.
+pub async fn put_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<crate::records::Outcome> {
+    use crate::records::Outcome;
+    match create_worker(call, input).await {
+        Ok(id) => Ok(Outcome::Inserted(id)),
+        Err(AppError::Validation(e)) if e.get("id_number") == Some(ALREADY_REGISTERED) => {
+            let person = IdNumber::parse(&input.id_number).map_err(|e| AppError::field("id_number", e.to_string()))?;
+            let index = call.cipher.blind_index("id_number", person.as_str());
+            let (id,): (i64,) = call
+                .db
+                .read()
+                .await?
+                .one(Sql::new("SELECT id FROM workers WHERE id_index = $1").bind(index))
+                .await?;
+            let (current, _) = get_worker(call.db, call.actor, id).await?;
+            let keep = |new: &str, old: &str| {
+                if new.trim().is_empty() {
+                    old.to_string()
+                } else {
+                    new.to_string()
+                }
+            };
+            let merged = WorkerInput {
+                hukou_place: keep(&input.hukou_place, &current.hukou_place),
+                education: keep(&input.education, &current.education),
+                skills: keep(&input.skills, &current.skills),
+                tags: keep(&input.tags, &current.tags),
+                ..input.clone()
+            };
+            update_worker(call, id, current.version, &merged).await?;
+            Ok(Outcome::Updated(id))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Stores a worker whose fields are valid; returns the new id.
@@ -249,9 +283,9 @@ pub(crate) async fn insert_worker(
     .await
 }
 
-type SealedPhone = (Option<Vec<u8>>, Option<Vec<u8>>, String);
+pub(crate) type SealedPhone = (Option<Vec<u8>>, Option<Vec<u8>>, String);
 
-fn seal_phone(cipher: &Cipher, phone: Option<&Phone>, id_index: &[u8]) -> AppResult<SealedPhone> {
+pub(crate) fn seal_phone(cipher: &Cipher, phone: Option<&Phone>, id_index: &[u8]) -> AppResult<SealedPhone> {
     Ok(match phone {
         Some(p) => (
             Some(cipher.seal(&worker_context("phone", id_index), p.as_str().as_bytes())?),
@@ -276,7 +310,8 @@ pub async fn update_worker(call: &Call<'_>, id: i64, version: i64, input: &Worke
     require(actor, Permission::WriteRecords)?;
     let mut tx = db.write().await?;
     let current = get_in(&mut tx, actor, id).await?;
-    let w = validate(&mut tx, actor, input, false).await?;
+    let places = PlaceBook::load(&mut tx).await?;
+    let w = validate(actor, &places, input, false).map_err(AppError::Validation)?;
     let mut q = Sql::new("UPDATE workers SET county_code = ");
     q.arg(w.county.as_i64())
         .push(", region_code = ")
@@ -392,6 +427,64 @@ pub struct WorkerFilter {
     pub tag: String,
     /// `name`, `region` or `recent` (default).
     pub sort: String,
+    /// A derived condition, one of `CONDITIONS` by code ("" for none).
+    pub condition: String,
+    /// The day the derived conditions are evaluated on (本年, 本学年).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Derived conditions a list can be filtered on: (code, label).
+pub const CONDITIONS: [(&str, &str); 4] = [
+    ("no_insurance", "无社保（无参保缴费记录）"),
+    ("child_not_public", "随迁子女未在公办就读（本学年）"),
+    ("wants_settlement", "有落户意愿未落户"),
+    ("new_local_job", "本年新增就近就业"),
+];
+
+/// The SQL condition of a derived filter on worker `w`.
+fn condition(backend: Backend, code: &str, as_of: NaiveDate) -> Option<Sql> {
+    use chrono::Datelike;
+    let field = |k: &str| crate::records::json_field(backend, k);
+    let mut q = Sql::new("");
+    match code {
+        "no_insurance" => {
+            q.push(" AND NOT EXISTS (SELECT 1 FROM records r WHERE r.worker_id = w.id AND r.kind = 'insurance' AND ")
+                .push(&field("status"))
+                .push(" = '参保缴费')");
+        }
+        "child_not_public" => {
+            let year = if as_of.month() >= 9 {
+                as_of.year()
+            } else {
+                as_of.year() - 1
+            };
+            let start = NaiveDate::from_ymd_opt(year, 9, 1)?;
+            q.push(" AND EXISTS (SELECT 1 FROM records r WHERE r.worker_id = w.id AND r.kind = 'schooling' AND ")
+                .push(&field("school_type"))
+                .push(" = '其他民办' AND r.period_date >= ")
+                .arg(start)
+                .push(")");
+        }
+        "wants_settlement" => {
+            q.push(" AND EXISTS (SELECT 1 FROM records r WHERE r.worker_id = w.id AND r.kind = 'settlement' AND ")
+                .push(&field("intention"))
+                .push(" = '有' AND ")
+                .push(&field("settled"))
+                .push(" IS NULL)");
+        }
+        "new_local_job" => {
+            let start = NaiveDate::from_ymd_opt(as_of.year(), 1, 1)?;
+            q.push(" AND EXISTS (SELECT 1 FROM records r WHERE r.worker_id = w.id AND r.kind = 'employment' AND ")
+                .push(&field("form"))
+                .push(" = '就近就业' AND r.period_date >= ")
+                .arg(start)
+                .push(" AND r.period_date <= ")
+                .arg(as_of)
+                .push(")");
+        }
+        _ => return None,
+    }
+    Some(q)
 }
 
 /// Lists count exactly up to this many rows; beyond it the total is reported
@@ -457,6 +550,14 @@ pub async fn list_workers(
         rest.push(" AND (',' || w.tags || ',') LIKE ")
             .arg(format!("%,{},%", tag.replace(['%', '_', ','], "")));
     }
+    if !f.condition.is_empty() {
+        let as_of = f
+            .as_of
+            .ok_or_else(|| AppError::Internal("a derived condition without its day".into()))?;
+        let cond = condition(tx.backend(), &f.condition, as_of)
+            .ok_or_else(|| AppError::field("condition", "未知的筛选条件"))?;
+        rest.append(&cond);
+    }
     let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers w");
     count.append(&scope(by_name)).append(&rest);
     count.push(" LIMIT ").arg(count_cap + 1).push(") AS capped");
@@ -517,10 +618,11 @@ pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter) -> AppResult<Vec<
         )));
     }
     let detail = format!(
-        "rows={}; region={}; tag={}; q={}",
+        "rows={}; region={}; tag={}; condition={}; q={}",
         rows.len(),
         f.region.map(|r| r.to_string()).unwrap_or_default(),
         f.tag,
+        f.condition,
         if f.q.is_empty() { "" } else { "(有)" }
     );
     let mut tx = call.db.write().await?;
@@ -716,20 +818,7 @@ pub(crate) fn dependant_context(field: &str, index: &[u8]) -> String {
     format!("dependants.{field}:{}", crate::hex(index))
 }
 
-/// Dates as people type them: 2015-09-01, 2015/9/1, 2015.09.01, 2015年9月1日.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let t: String = s.trim().replace(['年', '月', '/', '.'], "-").replace('日', "");
-    let mut parts = t.split('-').map(str::trim);
-    let (y, m, d) = (
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    );
-    if parts.next().is_some() {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(y, m, d)
-}
+pub use shiminhua_core::record::parse_date;
 
 /// Counts of workers and dependants in the actor's scope (工作台).
 pub async fn counts(db: &Db, actor: &Actor) -> AppResult<(i64, i64)> {
@@ -754,13 +843,6 @@ mod tests {
         assert_eq!(mask_name("张三"), "张*");
         assert_eq!(mask_name("欧阳娜娜"), "欧***");
         assert_eq!(mask_name(""), "");
-        let d = NaiveDate::from_ymd_opt(2023, 3, 5);
-        for s in ["2023-03-05", "2023/3/5", "2023.03.05", "2023年3月5日", " 2023-3-5 "] {
-            assert_eq!(parse_date(s), d, "{s}");
-        }
-        assert_eq!(parse_date("2023-02-30"), None);
-        assert_eq!(parse_date("2023-03"), None);
-        assert_eq!(parse_date("2023-03-05-01"), None);
         assert_eq!(
             normalise_tags("返乡， 技能人才、返乡;新就业形态"),
             "技能人才,新就业形态,返乡"

@@ -467,6 +467,19 @@ async fn id_by_name(db: &Db, username: &str) -> AppResult<i64> {
         .ok_or_else(|| AppError::Config(format!("用户 {username} 不存在。")))
 }
 
+/// The actor a command-line job (such as an import) runs as: an enabled
+/// user, named by the operator, whose roles and scope apply.
+pub async fn actor_cli(db: &Db, username: &str) -> AppResult<Actor> {
+    let mut tx = db.read().await?;
+    let u = get_by_name(&mut tx, username)
+        .await?
+        .ok_or_else(|| AppError::Config(format!("用户 {username} 不存在。")))?;
+    if u.disabled {
+        return Err(AppError::Config(format!("用户 {username} 已停用。")));
+    }
+    load_actor(&mut tx, u.id).await
+}
+
 /// Disables a user by name, without an actor (the command line).
 pub async fn disable_cli(db: &Db, now: DateTime<Utc>, username: &str) -> AppResult<()> {
     let id = id_by_name(db, username).await?;

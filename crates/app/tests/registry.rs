@@ -1,121 +1,19 @@
 //! The registry's workers and families, on SQLite and PostgreSQL.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use shiminhua_app::audit::{self, Filter};
 use shiminhua_app::crypto::Cipher;
 use shiminhua_app::keys::MasterKey;
 use shiminhua_app::registry::{self, DependantInput, RevealField, WorkerFilter, WorkerInput};
 use shiminhua_app::store::{Backend, Db, Sql};
-use shiminhua_app::users::{self, UserForm};
-use shiminhua_app::{AppError, Call, Origin, both, setup};
-use shiminhua_core::auth::{Actor, Grant, KindSet, RecordKind, Role};
+use shiminhua_app::users;
+use shiminhua_app::{AppError, Call, both};
+use shiminhua_core::auth::{Grant, RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
-use shiminhua_core::password::PasswordPolicy;
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 9, 30, 2, 0, 0).unwrap()
-}
-
-fn origin() -> Origin {
-    Origin {
-        client_addr: "127.0.0.1".into(),
-    }
-}
-
-fn code(s: &str) -> DivisionCode {
-    DivisionCode::parse(s).unwrap()
-}
-
-struct World {
-    db: Db,
-    cipher: Cipher,
-    admin: Actor,
-    origin: Origin,
-}
-
-impl World {
-    async fn new(db: Db) -> World {
-        setup::init(&db, t0(), &PasswordPolicy::default(), Some("Init-Root-2026".into()))
-            .await
-            .unwrap();
-        let mut tx = db.read().await.unwrap();
-        let (id,): (i64,) = tx
-            .one(Sql::new("SELECT id FROM users WHERE username = 'admin'"))
-            .await
-            .unwrap();
-        let admin = users::load_actor(&mut tx, id).await.unwrap();
-        drop(tx);
-        World {
-            db,
-            cipher: Cipher::new(&MasterKey::generate()),
-            admin,
-            origin: origin(),
-        }
-    }
-
-    fn call<'a>(&'a self, actor: &'a Actor) -> Call<'a> {
-        self.call_with(&self.cipher, actor)
-    }
-
-    fn call_with<'a>(&'a self, cipher: &'a Cipher, actor: &'a Actor) -> Call<'a> {
-        Call {
-            db: &self.db,
-            cipher,
-            actor,
-            origin: &self.origin,
-            now: t0(),
-        }
-    }
-
-    async fn user(&self, name: &str, role: Role, grants: Vec<Grant>) -> Actor {
-        let form = UserForm {
-            username: name.into(),
-            display_name: name.into(),
-            unit_id: None,
-            roles: vec![role],
-            grants,
-        };
-        let (id, _) = users::create(&self.db, &self.admin, &origin(), t0(), form)
-            .await
-            .unwrap();
-        let mut tx = self.db.read().await.unwrap();
-        users::load_actor(&mut tx, id).await.unwrap()
-    }
-
-    async fn scoped(&self, name: &str, role: Role, region: &str) -> Actor {
-        self.user(
-            name,
-            role,
-            vec![Grant {
-                region: code(region),
-                kinds: KindSet::all(),
-            }],
-        )
-        .await
-    }
-}
-
-/// A valid ID number for test person `n` born in 1990.
-fn id_for(n: u16) -> String {
-    let birth = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + Duration::days(i64::from(n));
-    IdNumber::from_parts("341021", birth, n % 1000)
-        .unwrap()
-        .as_str()
-        .to_string()
-}
-
-fn input(name: &str, id: &str, region: &str) -> WorkerInput {
-    WorkerInput {
-        name: name.into(),
-        id_number: id.into(),
-        phone: String::new(),
-        region: region.into(),
-        education: "初中".into(),
-        tags: "返乡".into(),
-        ..WorkerInput::default()
-    }
-}
+mod common;
+use common::*;
 
 both!(
     register_search_and_mask,
@@ -565,6 +463,7 @@ async fn families(db: Db) {
 /// A property over random scopes and populations: what a user lists is
 /// exactly the workers in their scope, and nothing outside it opens.
 async fn no_user_sees_outside_their_scope(db: Db) {
+    use shiminhua_app::records::{self, RecordFilter};
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
     let mut tx = w.db.read().await.unwrap();
@@ -580,23 +479,67 @@ async fn no_user_sees_outside_their_scope(db: Db) {
             .wrapping_add(1442695040888963407);
         ((state >> 33) as usize) % m
     };
+    // Workers in random towns; each with a housing record (placed at the
+    // residence) and an employment record in another random town.
     let mut placed = Vec::new();
+    let mut jobs = Vec::new();
+    let mut homes = Vec::new();
     for i in 0..40u16 {
         let town = DivisionCode::from_i64(towns[next(towns.len())].0).unwrap();
         let id = registry::create_worker(&w.call(&office), &input("测试人", &id_for(100 + i), &town.to_string()))
             .await
             .unwrap();
         placed.push((id, town));
+        let work_town = DivisionCode::from_i64(towns[next(towns.len())].0).unwrap();
+        let credit =
+            shiminhua_core::credit_code::CreditCode::from_parts("91", "341000", &format!("MA{:06}", i)).unwrap();
+        let job: std::collections::HashMap<&str, String> = [
+            ("credit_code", credit.as_str().to_string()),
+            ("employer", "某公司".into()),
+            ("industry", "C".into()),
+            ("form", "就近就业".into()),
+            ("place", work_town.to_string()),
+            ("start", "2024-01-02".into()),
+            ("contract", "是".into()),
+            ("public_service", "否".into()),
+        ]
+        .into_iter()
+        .collect();
+        let get = |k: &str| job.get(k).cloned().unwrap_or_default();
+        let rid = records::create_record(&w.call(&office), id, RecordKind::Employment, &get)
+            .await
+            .unwrap();
+        jobs.push((rid, work_town));
+        let home: std::collections::HashMap<&str, String> = [
+            ("housing_type", "公租房".to_string()),
+            ("project", "某项目".into()),
+            ("units", "1".into()),
+            ("date", "2024-03-01".into()),
+        ]
+        .into_iter()
+        .collect();
+        let get = |k: &str| home.get(k).cloned().unwrap_or_default();
+        let rid = records::create_record(&w.call(&office), id, RecordKind::Housing, &get)
+            .await
+            .unwrap();
+        homes.push((rid, town));
     }
-    for u in 0..6 {
+    let kinds = [RecordKind::Worker, RecordKind::Employment, RecordKind::Housing];
+    for u in 0..8 {
         let n_grants = 1 + next(2);
         let mut grants = Vec::new();
         for _ in 0..n_grants {
             let (_, town) = placed[next(placed.len())];
             let region = if next(2) == 0 { town.county().unwrap() } else { town };
+            let mask = 1 + next(7);
             grants.push(Grant {
                 region,
-                kinds: KindSet::all(),
+                kinds: kinds
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, k)| *k)
+                    .collect(),
             });
         }
         let actor = w.user(&format!("prop{u}"), Role::Local, grants).await;
@@ -620,11 +563,52 @@ async fn no_user_sees_outside_their_scope(db: Db) {
         got.sort();
         assert_eq!(got, expected, "user {u} lists exactly the workers in scope");
         assert_eq!(total as usize, expected.len());
+        let exported = registry::export_workers(&w.call(&actor), &WorkerFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            exported.len(),
+            expected.len(),
+            "user {u} exports exactly the workers in scope"
+        );
         for (id, town) in &placed {
             let visible = registry::get_worker(&w.db, &actor, *id).await.is_ok();
             assert_eq!(visible, actor.scope.allows(RecordKind::Worker, *town));
         }
+        for (kind, placed_records) in [(RecordKind::Employment, &jobs), (RecordKind::Housing, &homes)] {
+            let (rows, _) = records::list_records(&w.db, &actor, kind, &RecordFilter::default(), 1000, 0, 1000)
+                .await
+                .unwrap();
+            let mut got: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            got.sort();
+            let expected: Vec<i64> = placed_records
+                .iter()
+                .filter(|(_, t)| actor.scope.allows(kind, *t))
+                .map(|(id, _)| *id)
+                .collect();
+            assert_eq!(got, expected, "user {u} lists exactly the {kind:?} records in scope");
+            for (id, town) in placed_records.iter() {
+                let allowed = actor.scope.allows(kind, *town);
+                assert_eq!(records::get_record(&w.db, &actor, *id).await.is_ok(), allowed);
+                if !allowed {
+                    assert!(matches!(
+                        records::delete_record(&w.call(&actor), *id, 1).await,
+                        Err(AppError::NotFound)
+                    ));
+                }
+            }
+        }
     }
+    assert_eq!(
+        w.db.read()
+            .await
+            .unwrap()
+            .int(Sql::new("SELECT COUNT(*) FROM records"))
+            .await
+            .unwrap(),
+        80,
+        "nothing outside a scope was deleted"
+    );
 }
 
 mod demo_data {
@@ -690,11 +674,101 @@ mod demo_data {
             assert_eq!(id.masked(), r.id_masked);
             assert_eq!(id.birth_date(), r.birth_date);
         }
+        derived_conditions_match_the_records(&w, g.workers).await;
         // The same seed gives the same people in another database.
         let again = TestDbPair::sqlite().await;
         let (_, people2, _) = population(again.db.clone()).await;
         assert_eq!(people, people2);
         again.finish().await;
+    }
+
+    /// Every record kind is generated, and each derived condition of the
+    /// worker list selects exactly the workers its definition names,
+    /// computed here from the records themselves.
+    async fn derived_conditions_match_the_records(w: &World, workers: usize) {
+        use shiminhua_app::records::{self, RecordFilter};
+        use std::collections::{BTreeSet, HashMap};
+        let office = w.scoped("office3", Role::Office, "341000").await;
+        let mut by_kind: HashMap<RecordKind, Vec<records::RecordRow>> = HashMap::new();
+        for kind in shiminhua_core::record::KINDS {
+            let (rows, total) =
+                records::list_records(&w.db, &office, kind, &RecordFilter::default(), 100_000, 0, 100_000)
+                    .await
+                    .unwrap();
+            assert!(total > 0, "{kind:?} records are generated");
+            by_kind.insert(kind, rows);
+        }
+        let field = |r: &records::RecordRow, k: &str| -> Option<String> {
+            let v: serde_json::Value = serde_json::from_str(&r.data).unwrap();
+            v.get(k).and_then(|x| x.as_str()).map(str::to_string)
+        };
+        let as_of = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+        let all: BTreeSet<i64> = {
+            let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 1000, 0, 1000)
+                .await
+                .unwrap();
+            rows.iter().map(|r| r.id).collect()
+        };
+        assert_eq!(all.len(), workers);
+        let insured: BTreeSet<i64> = by_kind[&RecordKind::Insurance]
+            .iter()
+            .filter(|r| field(r, "status").as_deref() == Some("参保缴费"))
+            .map(|r| r.worker_id)
+            .collect();
+        let expected: [(&str, BTreeSet<i64>); 4] = [
+            ("no_insurance", all.difference(&insured).copied().collect()),
+            (
+                "child_not_public",
+                by_kind[&RecordKind::Schooling]
+                    .iter()
+                    .filter(|r| {
+                        field(r, "school_type").as_deref() == Some("其他民办")
+                            && r.period_date >= NaiveDate::from_ymd_opt(2024, 9, 1).unwrap()
+                    })
+                    .map(|r| r.worker_id)
+                    .collect(),
+            ),
+            (
+                "wants_settlement",
+                by_kind[&RecordKind::Settlement]
+                    .iter()
+                    .filter(|r| field(r, "intention").as_deref() == Some("有") && field(r, "settled").is_none())
+                    .map(|r| r.worker_id)
+                    .collect(),
+            ),
+            (
+                "new_local_job",
+                by_kind[&RecordKind::Employment]
+                    .iter()
+                    .filter(|r| {
+                        field(r, "form").as_deref() == Some("就近就业")
+                            && r.period_date >= NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+                    })
+                    .map(|r| r.worker_id)
+                    .collect(),
+            ),
+        ];
+        for (condition, want) in expected {
+            assert!(!want.is_empty(), "{condition}: the demo population has such workers");
+            let (rows, total) = registry::list_workers(
+                &w.db,
+                &w.cipher,
+                &office,
+                &WorkerFilter {
+                    condition: condition.into(),
+                    as_of: Some(as_of),
+                    ..Default::default()
+                },
+                1000,
+                0,
+                1000,
+            )
+            .await
+            .unwrap();
+            let got: BTreeSet<i64> = rows.iter().map(|r| r.id).collect();
+            assert_eq!(got, want, "{condition}");
+            assert_eq!(total as usize, want.len());
+        }
     }
 
     use shiminhua_app::testing::TestDb as TestDbPair;

@@ -62,6 +62,45 @@ enum Command {
     /// 密钥管理
     #[command(subcommand)]
     Key(KeyCmd),
+    /// 批量导入 Excel（.xlsx）或 CSV 文件，与网页“批量导入”相同的校验
+    Import {
+        /// 导入内容：worker（农民工名单）employment venture training insurance schooling housing settlement
+        kind: String,
+        /// 文件路径
+        file: PathBuf,
+        /// 以哪个用户的身份导入（按其角色和数据范围校验，并记入审计日志）
+        #[arg(long = "as", value_name = "用户名")]
+        user: String,
+        /// 只校验不写入
+        #[arg(long)]
+        dry_run: bool,
+        /// 未导入的行写入此 Excel 文件，默认为“原文件名-未导入.xlsx”
+        #[arg(long, value_name = "文件")]
+        rejected: Option<PathBuf>,
+        /// 性能对比用：不校验、不加密，原样写入临时表后删除
+        #[arg(long, hide = true)]
+        raw: bool,
+    },
+    /// 部门数据共享接口密钥
+    #[command(subcommand)]
+    Apikey(ApikeyCmd),
+    /// 下载导入模板（.xlsx）
+    Template {
+        /// 导入内容，同 import
+        kind: String,
+        /// 保存路径
+        file: PathBuf,
+    },
+    /// 生成演示导入文件（农民工名单模板格式；.csv 或 .xlsx），用于试用和测量批量导入
+    #[command(hide = true)]
+    DemoFile {
+        /// 文件路径（扩展名 .csv 或 .xlsx）
+        file: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        workers: usize,
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+    },
     /// 生成演示数据：农民工及随迁家属（身份证号校验位有效，同一种子结果相同）
     Demo {
         /// 农民工人数
@@ -106,6 +145,32 @@ enum UserCmd {
     Disable { username: String },
     /// 重置密码（输出新的一次性密码）
     ResetPassword { username: String },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCmd {
+    /// 新建接口密钥（密钥只显示这一次）
+    Add {
+        /// 所属单位代码，如 341021-zjj
+        #[arg(long)]
+        unit: String,
+        /// 用途，如“住建局住房保障系统”
+        #[arg(long)]
+        name: String,
+        /// 数据范围区划代码，可重复，如 341021
+        #[arg(long = "region", required = true)]
+        regions: Vec<String>,
+        /// 可访问的业务类别，可重复：worker employment venture training insurance schooling housing settlement
+        #[arg(long = "kind", required = true)]
+        kinds: Vec<String>,
+    },
+    /// 列出接口密钥
+    List,
+    /// 吊销接口密钥（立即失效）
+    Revoke {
+        /// 密钥前缀，如 smh_1a2b3c4d
+        prefix: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -267,9 +332,116 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let g = shiminhua_app::demo::generate(&db, &Cipher::from_ring(&key), clock.now(), workers, seed).await?;
             db.close().await;
             println!(
-                "已生成演示数据：农民工 {} 人，随迁家属 {} 人（种子 {seed}）。",
-                g.workers, g.dependants
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条（种子 {seed}）。",
+                g.workers, g.dependants, g.records
             );
+        }
+        Command::Import {
+            kind,
+            file,
+            user,
+            dry_run,
+            rejected,
+            raw,
+        } => {
+            let target = import_target(&kind)?;
+            let (db, key) = setup::open(&config, false).await?;
+            let actor = users::actor_cli(&db, &user).await?;
+            let cipher = Cipher::from_ring(&key);
+            let origin = shiminhua_app::Origin::cli();
+            let call = shiminhua_app::Call {
+                db: &db,
+                cipher: &cipher,
+                actor: &actor,
+                origin: &origin,
+                now: clock.now(),
+            };
+            let started = std::time::Instant::now();
+            let progress = |done: u64, total: Option<u64>| {
+                use std::io::Write;
+                let mut err = std::io::stderr();
+                let _ = match total {
+                    Some(t) if t > 0 => write!(err, "\r已处理 {done} / 约 {t} 行（{}%）", (done * 100 / t).min(100)),
+                    _ => write!(err, "\r已处理 {done} 行"),
+                };
+                let _ = err.flush();
+            };
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let opts = shiminhua_app::import::Options {
+                dry_run,
+                raw,
+                progress: Some(&progress),
+                ..Default::default()
+            };
+            let result = shiminhua_app::import::run(&call, target, &file, &name, &opts).await;
+            eprintln!();
+            let s = result.map_err(|e| match e {
+                AppError::Validation(f) => AppError::Config(f.get("file").unwrap_or("文件有误").to_string()),
+                e => e,
+            })?;
+            let secs = started.elapsed().as_secs_f64();
+            let verb = if dry_run {
+                "校验完成（未写入）"
+            } else {
+                "导入完成"
+            };
+            println!(
+                "{verb}：共 {} 行，新增 {}，更新 {}，无变化 {}，有误未导入 {}{}；用时 {secs:.1} 秒。",
+                s.rows + s.resumed,
+                s.inserted,
+                s.updated,
+                s.unchanged,
+                s.rejected,
+                if s.resumed > 0 {
+                    format!("（接续上次中断的导入，已跳过 {} 行）", s.resumed)
+                } else {
+                    String::new()
+                },
+            );
+            for r in s.rejects.iter().take(20) {
+                let col = if r.column.is_empty() {
+                    String::new()
+                } else {
+                    format!("“{}”列", r.column)
+                };
+                println!("  第 {} 行{col}：{}", r.line, r.reason);
+            }
+            if s.rejected > 20 {
+                println!("  ……另有 {} 行有误", s.rejected - 20);
+            }
+            if !s.rejects.is_empty() {
+                let out = rejected.unwrap_or_else(|| {
+                    let stem = file
+                        .file_stem()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    file.with_file_name(format!("{stem}-未导入.xlsx"))
+                });
+                shiminhua_app::import::rejected_workbook(target, &s.rejects, &out)?;
+                println!(
+                    "未导入的行已写入 {}，改正后可重新导入（已导入的行不会重复）。",
+                    out.display()
+                );
+            }
+            db.close().await;
+        }
+        Command::Apikey(cmd) => {
+            let (db, _key) = setup::open(&config, false).await?;
+            apikey_cmd(&db, &clock, cmd).await?;
+            db.close().await;
+        }
+        Command::DemoFile { file, workers, seed } => {
+            let n = shiminhua_app::demo::write_import_file(&file, workers, seed)?;
+            println!("已生成演示导入文件 {}：{n} 行。", file.display());
+        }
+        Command::Template { kind, file } => {
+            let target = import_target(&kind)?;
+            let bytes = shiminhua_app::import::template(target)?;
+            std::fs::write(&file, bytes).map_err(|e| AppError::Config(format!("无法写入 {}：{e}", file.display())))?;
+            println!("已保存“{}”导入模板：{}", target.label(), file.display());
         }
         Command::Audit(AuditCmd::Verify) => {
             let db = setup::connect(&config).await?;
@@ -293,6 +465,66 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+async fn apikey_cmd(db: &shiminhua_app::store::Db, clock: &Clock, cmd: ApikeyCmd) -> Result<(), AppError> {
+    use shiminhua_app::apikeys;
+    let who = shiminhua_app::audit::Who::system(&shiminhua_app::Origin::cli());
+    match cmd {
+        ApikeyCmd::Add {
+            unit,
+            name,
+            regions,
+            kinds,
+        } => {
+            let unit_id = shiminhua_app::units::id_by_code(db, &unit)
+                .await?
+                .ok_or_else(|| AppError::Config(format!("单位代码“{unit}”不存在。")))?;
+            let mut set = KindSet::default();
+            for k in &kinds {
+                let kind = shiminhua_core::auth::RecordKind::from_code(k)
+                    .ok_or_else(|| AppError::Config(format!("业务类别“{k}”无效。")))?;
+                set = set.iter().chain([kind]).collect();
+            }
+            let mut grants = Vec::new();
+            for r in &regions {
+                let code = DivisionCode::parse(r).map_err(|e| AppError::Config(format!("区划代码“{r}”无效：{e}。")))?;
+                grants.push(Grant {
+                    region: code,
+                    kinds: set,
+                });
+            }
+            let (_, key) = apikeys::create(db, &who, clock.now(), unit_id, &name, &grants).await?;
+            println!("已创建接口密钥（只显示这一次，请交给对方系统妥善保存）：\n{key}");
+        }
+        ApikeyCmd::List => {
+            let rows = apikeys::list(db).await?;
+            if rows.is_empty() {
+                println!("还没有接口密钥。");
+            }
+            for k in rows {
+                let state = if k.revoked_at.is_some() { "已吊销" } else { "有效" };
+                let used = k
+                    .last_used
+                    .map(shiminhua_app::xlsx::local_time)
+                    .unwrap_or_else(|| "从未使用".into());
+                println!("{}　{}　{}　{state}　最近使用：{used}", k.prefix, k.unit_name, k.name);
+            }
+        }
+        ApikeyCmd::Revoke { prefix } => {
+            apikeys::revoke(db, &who, clock.now(), &prefix).await?;
+            println!("已吊销接口密钥 {prefix}，立即失效。");
+        }
+    }
+    Ok(())
+}
+
+fn import_target(kind: &str) -> Result<shiminhua_app::import::Target, AppError> {
+    shiminhua_app::import::Target::parse(kind).ok_or_else(|| {
+        AppError::Config(format!(
+            "导入内容“{kind}”无效，可选：worker employment venture training insurance schooling housing settlement。"
+        ))
+    })
 }
 
 fn print_admin(r: &setup::InitReport) {
@@ -325,8 +557,8 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         if shiminhua_app::demo::is_empty(&db).await? {
             let g = shiminhua_app::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
             println!(
-                "已生成演示数据：农民工 {} 人，随迁家属 {} 人。",
-                g.workers, g.dependants
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条。",
+                g.workers, g.dependants, g.records
             );
         }
         let accounts = setup::demo_accounts(&db, clock.now()).await?;

@@ -29,4 +29,5 @@ pub mod id_number;
 pub mod money;
 pub mod password;
 pub mod phone;
+pub mod record;
 pub mod totp;

@@ -40,6 +40,13 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
         "/workers/new",
         Some(Permission::WriteRecords),
     ),
+    (
+        "农民工信息",
+        "业务记录",
+        "/records?kind=employment",
+        Some(Permission::ReadPii),
+    ),
+    ("农民工信息", "批量导入", "/imports", Some(Permission::WriteRecords)),
     ("基础信息", "行政区划", "/regions", Some(Permission::ViewRegions)),
     ("基础信息", "责任单位", "/units", Some(Permission::ViewUnits)),
     ("基础信息", "工作专班", "/taskforce", Some(Permission::ViewUnits)),
@@ -53,6 +60,11 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("安全审计", "审计日志", "/audit", Some(Permission::ViewAudit)),
     ("我的账户", "账户与安全", "/account", None),
 ];
+
+/// The length of a link's path (without its query string).
+fn base_len(href: &str) -> usize {
+    href.split('?').next().unwrap_or(href).len()
+}
 
 impl Layout {
     pub fn new(ctx: &Ctx, actor: Option<&Actor>, title: impl Into<String>) -> Layout {
@@ -72,10 +84,12 @@ impl Layout {
                 if perm.is_some_and(|p| !a.can(p)) {
                     continue;
                 }
-                let active = if *href == "/" {
+                // An entry's query string (e.g. the default kind) does not take part.
+                let base = href.split('?').next().unwrap_or(href);
+                let active = if base == "/" {
                     ctx.path == "/"
                 } else {
-                    ctx.path.starts_with(href)
+                    ctx.path.starts_with(base)
                 };
                 let item = NavItem { label, href, active };
                 match l.nav.iter_mut().find(|g| g.label == *group) {
@@ -92,11 +106,11 @@ impl Layout {
                 .iter()
                 .flat_map(|g| &g.items)
                 .filter(|i| i.active)
-                .map(|i| i.href.len())
+                .map(|i| base_len(i.href))
                 .max();
             for g in &mut l.nav {
                 for i in &mut g.items {
-                    i.active = i.active && Some(i.href.len()) == best;
+                    i.active = i.active && Some(base_len(i.href)) == best;
                 }
             }
         }

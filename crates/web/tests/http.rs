@@ -4,10 +4,11 @@ mod common;
 
 use axum::http::StatusCode;
 use chrono::Duration;
-use common::{Agent, PASSWORD, TestApp, USERS, field_value};
+use common::{Agent, PASSWORD, TestApp, USERS, credit, field_value, multipart};
 use shiminhua_app::both;
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_core::auth::{Permission, Role};
+use shiminhua_core::id_number::IdNumber;
 
 both!(
     authorisation_matrix,
@@ -21,6 +22,10 @@ both!(
     demo_mode,
     stale_edit_keeps_the_input,
     worker_pages,
+    record_form_round_trip,
+    records_list_filters_and_export,
+    import_pages,
+    worker_list_derived_conditions,
 );
 
 /// Who may use a route.
@@ -38,6 +43,15 @@ enum Access {
     Scoped(Permission),
     /// As `Perm`, and the worker `{id}` is checked against the data scope.
     Worker(Permission),
+    /// As `Perm`, and the record `{id}` is checked against the data scope
+    /// (its kind and region).
+    Record(Permission),
+    /// As `Perm`, and `{token}` must name an upload of the user's own: an
+    /// unknown token (or another user's, see `import_pages`) is not found.
+    Upload(Permission),
+    /// The department API: a unit's key, never a session (see tests/api.rs
+    /// for keys and their scopes).
+    Api,
 }
 
 /// Every route × who may use it. A route missing here fails the test.
@@ -100,13 +114,52 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/workers/{id}/dependants/new",
         Access::Worker(Permission::WriteRecords),
     ),
+    (
+        "get",
+        "/workers/{id}/records/new",
+        Access::Worker(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/workers/{id}/records/new",
+        Access::Worker(Permission::WriteRecords),
+    ),
+    ("get", "/records", Access::Perm(Permission::ReadPii)),
+    ("get", "/records/export", Access::Perm(Permission::ReadPii)),
+    ("get", "/records/{id}/edit", Access::Record(Permission::WriteRecords)),
+    ("post", "/records/{id}/edit", Access::Record(Permission::WriteRecords)),
+    ("post", "/records/{id}/delete", Access::Record(Permission::WriteRecords)),
+    ("get", "/imports", Access::Perm(Permission::WriteRecords)),
+    ("post", "/imports", Access::Perm(Permission::WriteRecords)),
+    (
+        "get",
+        "/imports/template/{kind}",
+        Access::Perm(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/imports/{token}/commit",
+        Access::Upload(Permission::WriteRecords),
+    ),
+    (
+        "get",
+        "/imports/{token}/rejected",
+        Access::Upload(Permission::WriteRecords),
+    ),
     ("get", "/audit", Access::Perm(Permission::ViewAudit)),
     ("get", "/audit/export", Access::Perm(Permission::ViewAudit)),
+    ("get", "/api/v1/openapi.json", Access::Public),
+    ("get", "/api/v1/workers", Access::Api),
+    ("post", "/api/v1/workers", Access::Api),
+    ("get", "/api/v1/workers/{id}", Access::Api),
+    ("get", "/api/v1/records/{kind}", Access::Api),
+    ("post", "/api/v1/records/{kind}", Access::Api),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Outcome {
     Ok,
+    Unauthorized,
     Forbidden,
     NotFound,
     ToLogin,
@@ -116,6 +169,7 @@ enum Outcome {
 fn classify(r: &common::Resp) -> Outcome {
     let loc = r.location();
     match r.status.as_u16() {
+        401 => Outcome::Unauthorized,
         403 => Outcome::Forbidden,
         404 => Outcome::NotFound,
         300..=399 if loc == "/login" || loc.starts_with("/login?r=expired") || loc.starts_with("/login?r=disabled") => {
@@ -153,6 +207,8 @@ async fn authorisation_matrix(db: Db) {
         .unwrap();
     // Workers in three counties, for the scoped worker routes.
     let worker_in = app.workers_in(&["341021100", "341022100", "341004100"]).await;
+    // One employment record of each, for the scoped record routes.
+    let record_in = app.records_for(&worker_in).await;
     // (who, own county, another county the user may not see)
     let mut who: Vec<(Option<Role>, &str, Agent)> = vec![(None, "anonymous", Agent::default())];
     for &(name, role, _) in USERS {
@@ -165,19 +221,23 @@ async fn authorisation_matrix(db: Db) {
             _ => ("341021", None),
         };
         let worker = |county: &str| worker_in[&format!("{county}100")].to_string();
+        let record = |county: &str| record_in[&format!("{county}100")].to_string();
         // Log out last, so that the session lasts through the table.
         let mut order: Vec<&(&str, &str, Access)> = MATRIX.iter().filter(|r| r.1 != "/logout").collect();
         order.extend(MATRIX.iter().filter(|r| r.1 == "/logout"));
         for &&(method, path, access) in &order {
-            let id = if matches!(access, Access::Worker(_)) {
-                worker(own)
-            } else {
-                victim.to_string()
+            let id = match access {
+                Access::Worker(_) => worker(own),
+                Access::Record(_) => record(own),
+                _ => victim.to_string(),
             };
+            // An upload token that exists nowhere.
+            let path = path.replace("{kind}", "employment").replace("{token}", &"0".repeat(32));
             let mut targets = vec![(path.replace("{code}", own).replace("{id}", &id), false)];
             match (access, other) {
                 (Access::Scoped(_), Some(o)) => targets.push((path.replace("{code}", o), true)),
                 (Access::Worker(_), Some(o)) => targets.push((path.replace("{id}", &worker(o)), true)),
+                (Access::Record(_), Some(o)) => targets.push((path.replace("{id}", &record(o)), true)),
                 _ => {}
             }
             for (url, outside) in targets {
@@ -193,10 +253,15 @@ async fn authorisation_matrix(db: Db) {
                 let holds = |p: Permission| role.is_some_and(|r| r.permissions().contains(&p));
                 let ok = match access {
                     Access::Public => got == Outcome::Ok,
+                    Access::Api => got == Outcome::Unauthorized,
                     Access::Flow => got != Outcome::Forbidden && got != Outcome::NotFound,
                     Access::Signed if !signed => got == Outcome::ToLogin,
                     Access::Signed => got == Outcome::Ok || got == Outcome::Redirect,
-                    Access::Perm(_) | Access::Scoped(_) | Access::Worker(_) if !signed => got == Outcome::ToLogin,
+                    Access::Perm(_) | Access::Scoped(_) | Access::Worker(_) | Access::Record(_) | Access::Upload(_)
+                        if !signed =>
+                    {
+                        got == Outcome::ToLogin
+                    }
                     Access::Perm(p) => {
                         if holds(p) {
                             got == Outcome::Ok || got == Outcome::Redirect
@@ -204,7 +269,14 @@ async fn authorisation_matrix(db: Db) {
                             got == Outcome::Forbidden
                         }
                     }
-                    Access::Scoped(p) | Access::Worker(p) => match (holds(p), outside) {
+                    Access::Upload(p) => {
+                        if holds(p) {
+                            got == Outcome::NotFound
+                        } else {
+                            got == Outcome::Forbidden
+                        }
+                    }
+                    Access::Scoped(p) | Access::Worker(p) | Access::Record(p) => match (holds(p), outside) {
                         (false, _) => got == Outcome::Forbidden,
                         (true, false) => got == Outcome::Ok,
                         (true, true) => got == Outcome::NotFound,
@@ -759,4 +831,490 @@ async fn worker_pages(db: Db) {
     let p = app.get(&mut lead, ok.location()).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(!p.body.contains("查看完整信息"));
+}
+
+/// The id in the first link `/records/{id}/edit` of a page.
+fn record_link(body: &str) -> String {
+    let i = body.find("href=\"/records/").expect("a record link") + "href=\"/records/".len();
+    body[i..].chars().take_while(char::is_ascii_digit).collect()
+}
+
+/// The fields of an employment record as (name, value) pairs for a post.
+fn job_form<'a>(csrf: &'a str, credit_code: &'a str, employer: &'a str, start: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("kind", "employment"),
+        ("credit_code", credit_code),
+        ("employer", employer),
+        ("industry", "C"),
+        ("form", "就近就业"),
+        ("start", start),
+        ("wage", "4200"),
+        ("contract", "是"),
+        ("public_service", "否"),
+    ]
+}
+
+async fn record_form_round_trip(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let wid = app.workers_in(&["341021100"]).await["341021100"];
+    let mut a = app.login("shexian").await;
+    let profile = app.get(&mut a, &format!("/workers/{wid}")).await;
+    assert!(profile.body.contains("<h2>记录</h2>") && profile.body.contains("暂无就业"));
+    assert!(
+        profile
+            .body
+            .contains(&format!("/workers/{wid}/records/new?kind=employment")),
+        "a 新增记录 button per kind"
+    );
+    // Without a kind: a choice of kinds.
+    let choose = app.get(&mut a, &format!("/workers/{wid}/records/new")).await;
+    assert_eq!(choose.status, StatusCode::OK);
+    assert!(choose.body.contains("?kind=schooling"));
+    let form = app
+        .get(&mut a, &format!("/workers/{wid}/records/new?kind=employment"))
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body
+            .contains("用人单位统一社会信用代码 <span class=\"req\">*</span>")
+            && form.body.contains("placeholder=\"2023-03-05\"")
+            && form.body.contains("<select id=\"f-form\"")
+            && form.body.contains("就近就业")
+            && form.body.contains("C 制造业")
+            && form.body.contains("仍在岗的不填"),
+        "a form from the spec: {}",
+        form.body
+    );
+    let csrf = form.csrf();
+    let code = credit(1);
+    let action = format!("/workers/{wid}/records/new");
+    // Invalid: the error under the field, the input kept.
+    let bad = app
+        .post(
+            &mut a,
+            &action,
+            &job_form(&csrf, &code, "黄山某某制造有限公司", "2023-02-30"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("不是有效日期"), "{}", bad.body);
+    assert!(bad.body.contains("value=\"2023-02-30\"") && bad.body.contains("value=\"黄山某某制造有限公司\""));
+    assert!(
+        bad.body.contains("<option value=\"就近就业\" selected>"),
+        "the choice is kept"
+    );
+    let ok = app
+        .post(
+            &mut a,
+            &action,
+            &job_form(&csrf, &code, "黄山某某制造有限公司", "2024-03-05"),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.location(), format!("/workers/{wid}?done=record_created"));
+    let profile = app.get(&mut a, ok.location()).await;
+    assert!(
+        profile.body.contains("已新增记录")
+            && profile.body.contains("2024-03-05")
+            && profile.body.contains("黄山某某制造有限公司")
+            && profile.body.contains("4,200.00 元")
+            && profile.body.contains("C 制造业"),
+        "{}",
+        profile.body
+    );
+    let rid = record_link(&profile.body);
+    // The same record twice is refused at its key fields.
+    let again = app
+        .post(
+            &mut a,
+            &action,
+            &job_form(&csrf, &code, "黄山某某制造有限公司", "2024-03-05"),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("相同"));
+
+    // Edit, then a stale edit.
+    let edit = app.get(&mut a, &format!("/records/{rid}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(edit.body.contains("value=\"4200.00\"") && edit.body.contains(&code));
+    let version = field_value(&edit.body, "version");
+    let mut f1 = job_form(&csrf, &code, "黄山某某制造有限公司", "2024-03-05");
+    f1.push(("version", &version));
+    f1.retain(|(k, _)| *k != "wage");
+    f1.push(("wage", "4500"));
+    let r = app.post(&mut a, &format!("/records/{rid}/edit"), &f1).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("/workers/{wid}?done=record_saved"));
+    let mut f2 = job_form(&csrf, &code, "第二次保存公司", "2024-03-05");
+    f2.push(("version", &version));
+    let stale = app.post(&mut a, &format!("/records/{rid}/edit"), &f2).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.body.contains("已被他人修改") && stale.body.contains("value=\"第二次保存公司\""),
+        "the input is kept: {}",
+        stale.body
+    );
+    let profile = app.get(&mut a, &format!("/workers/{wid}")).await;
+    assert!(profile.body.contains("4,500.00 元") && !profile.body.contains("第二次保存公司"));
+    assert!(
+        profile.body.contains("<h2>变更历史</h2>") && profile.body.contains("<td>修改</td>"),
+        "{}",
+        profile.body
+    );
+    assert!(profile.body.contains("就业记录（编号"));
+
+    // Delete: a stale version is refused, the current one deletes.
+    let r = app
+        .post(
+            &mut a,
+            &format!("/records/{rid}/delete"),
+            &[("csrf", &csrf), ("version", &version)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let current = field_value(&app.get(&mut a, &format!("/records/{rid}/edit")).await.body, "version");
+    let r = app
+        .post(
+            &mut a,
+            &format!("/records/{rid}/delete"),
+            &[("csrf", &csrf), ("version", &current)],
+        )
+        .await;
+    assert_eq!(r.location(), format!("/workers/{wid}?done=record_deleted"));
+    let profile = app.get(&mut a, r.location()).await;
+    assert!(profile.body.contains("记录已删除") && profile.body.contains("<td>删除</td>"));
+    assert!(
+        profile.body.contains(&format!("就业记录（编号 {rid}），第 2 版")),
+        "a deleted record is still named by its kind: {}",
+        profile.body
+    );
+    assert!(!profile.body.contains(&format!("/records/{rid}/edit")));
+    assert_eq!(
+        app.get(&mut a, &format!("/records/{rid}/edit")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // 随迁子女: named by name, listed masked.
+    let school = app
+        .get(&mut a, &format!("/workers/{wid}/records/new?kind=schooling"))
+        .await;
+    assert!(school.body.contains("尚未登记随迁子女"));
+    let r = app
+        .post(
+            &mut a,
+            &format!("/workers/{wid}/dependants/new"),
+            &[
+                ("csrf", &csrf),
+                ("relation", "子女"),
+                ("name", "李小明"),
+                ("birth_date", "2016-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let school = app
+        .get(&mut a, &format!("/workers/{wid}/records/new?kind=schooling"))
+        .await;
+    assert!(school.body.contains("已登记的随迁子女：李**"), "{}", school.body);
+    let r = app
+        .post(
+            &mut a,
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("kind", "schooling"),
+                ("child", "李小明"),
+                ("school", "歙县实验小学"),
+                ("school_type", "公办"),
+                ("stage", "小学"),
+                ("grade", "3"),
+                ("school_year", "2024-2025"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let profile = app.get(&mut a, &format!("/workers/{wid}")).await;
+    assert!(profile.body.contains("随迁子女就学") || profile.body.contains("歙县实验小学"));
+    assert!(profile.body.contains("李**") && !profile.body.contains("李小明"));
+
+    // Readers see the timeline without the buttons.
+    let mut lead = app.login("lead").await;
+    let p = app.get(&mut lead, &format!("/workers/{wid}")).await;
+    assert!(p.body.contains("歙县实验小学") && !p.body.contains("records/new") && !p.body.contains("/delete"));
+}
+
+async fn records_list_filters_and_export(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let wid = app.workers_in(&["341021100"]).await["341021100"];
+    let mut a = app.login("office").await;
+    let csrf = app.csrf(&mut a).await;
+    let action = format!("/workers/{wid}/records/new");
+    let (c1, c2) = (credit(1), credit(2));
+    let r = app
+        .post(&mut a, &action, &job_form(&csrf, &c1, "就近甲厂", "2024-03-05"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut far = job_form(&csrf, &c2, "外出乙厂", "2023-05-01");
+    far.retain(|(k, _)| *k != "form" && *k != "contract");
+    far.push(("form", "外出务工"));
+    far.push(("contract", "否"));
+    let r = app.post(&mut a, &action, &far).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    let all = app.get(&mut a, "/records").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(
+        all.body.contains("就近甲厂") && all.body.contains("外出乙厂"),
+        "employment by default"
+    );
+    assert!(
+        all.body.contains(&format!("href=\"/workers/{wid}\"")),
+        "rows link to the profile"
+    );
+    assert!(all.body.contains("id=\"f_form\"") && all.body.contains("id=\"f_industry\""));
+    let near = app
+        .get(
+            &mut a,
+            "/records?kind=employment&f_form=%E5%B0%B1%E8%BF%91%E5%B0%B1%E4%B8%9A",
+        )
+        .await;
+    assert!(
+        near.body.contains("就近甲厂") && !near.body.contains("外出乙厂"),
+        "{}",
+        near.body
+    );
+    assert!(near.body.contains("<option value=\"就近就业\" selected>"));
+    // 是/否 fields filter on both backends.
+    let signed = app.get(&mut a, "/records?kind=employment&f_contract=%E6%98%AF").await;
+    assert!(
+        signed.body.contains("就近甲厂") && !signed.body.contains("外出乙厂"),
+        "{}",
+        signed.body
+    );
+    let unsigned = app.get(&mut a, "/records?kind=employment&f_contract=%E5%90%A6").await;
+    assert!(!unsigned.body.contains("就近甲厂") && unsigned.body.contains("外出乙厂"));
+    let recent = app.get(&mut a, "/records?kind=employment&from=2024-01-01").await;
+    assert!(recent.body.contains("就近甲厂") && !recent.body.contains("外出乙厂"));
+    let bad = app.get(&mut a, "/records?kind=employment&from=2024-13-01").await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.body.contains("格式不正确"));
+    let elsewhere = app.get(&mut a, "/records?kind=employment&region=341022").await;
+    assert!(elsewhere.body.contains("没有符合条件的就业记录"));
+    let other_kind = app.get(&mut a, "/records?kind=insurance").await;
+    assert!(other_kind.body.contains("没有符合条件的参保记录") && other_kind.body.contains("id=\"f_status\""));
+    assert_eq!(
+        app.get(&mut a, "/records?kind=nonsense").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    // The nav entry is active on the list.
+    assert!(all.body.contains("href=\"/records?kind=employment\" class=\"active\""));
+
+    let x = app.get(&mut a, "/records/export?kind=employment").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with("PK"), "an xlsx file");
+    assert!(
+        x.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    let mut aud = app.login("auditor").await;
+    let log = app.get(&mut aud, "/audit?action=record.export").await;
+    assert!(log.body.contains("rows=2"), "the export is audited: {}", log.body);
+}
+
+async fn import_pages(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut a = app.login("shexian").await;
+    let page = app.get(&mut a, "/imports").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("/imports/template/employment") && page.body.contains("enctype=\"multipart/form-data\"")
+    );
+    assert!(page.body.contains("href=\"/imports\" class=\"active\""));
+    let t = app.get(&mut a, "/imports/template/employment").await;
+    assert_eq!(t.status, StatusCode::OK);
+    assert!(t.body.starts_with("PK"), "an xlsx file");
+    assert!(
+        t.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''%E5%B0%B1%E4%B8%9A-")
+    );
+    assert_eq!(
+        app.get(&mut a, "/imports/template/nothing").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let csrf = page.csrf();
+    let good = IdNumber::from_parts("341021", chrono::NaiveDate::from_ymd_opt(1990, 1, 2).unwrap(), 21)
+        .unwrap()
+        .as_str()
+        .to_string();
+    let bad = {
+        let ok = IdNumber::from_parts("341021", chrono::NaiveDate::from_ymd_opt(1991, 1, 2).unwrap(), 22)
+            .unwrap()
+            .as_str()
+            .to_string();
+        let last = if ok.ends_with('1') { '2' } else { '1' };
+        format!("{}{last}", &ok[..17])
+    };
+    let csv = format!(
+        "姓名,身份证号,手机号码,现居住地,户籍地,文化程度,职业技能,标签\n\
+         王大,{good},,徽城镇,,初中,,\n\
+         李二,{bad},,徽城镇,,,,\n"
+    );
+    let upload = |csrf: &str, target: &str, name: &str, content: &str| {
+        multipart(&[("csrf", csrf), ("target", target)], Some(("file", name, content)))
+    };
+    // Without the token nothing is stored.
+    let (ct, body) = upload("", "worker", "w.csv", &csv);
+    let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The preview: counts and the bad row.
+    let (ct, body) = upload(&csrf, "worker", "w.csv", &csv);
+    let preview = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(
+        preview.body.contains("共2行，可新增1，更新0，无变化0，有误1"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        preview.body.contains("<td class=\"num\">3</td><td>身份证号</td>") && preview.body.contains("校验码"),
+        "{}",
+        preview.body
+    );
+    let token = {
+        let i = preview.body.find("/imports/").unwrap() + "/imports/".len();
+        let rest = &preview.body[i..];
+        let t: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+        assert_eq!(t.len(), 32, "{rest}");
+        t
+    };
+    let find = |agent: &mut Agent| {
+        let app = &app;
+        let good = good.clone();
+        let mut agent = agent.clone();
+        async move { app.get(&mut agent, &format!("/workers?q={good}")).await.body }
+    };
+    assert!(!find(&mut a).await.contains("王大"), "a preview writes nothing");
+    // Another user cannot use the token.
+    let mut other = app.login("office").await;
+    let theirs = app.csrf(&mut other).await;
+    assert_eq!(
+        app.get(&mut other, &format!("/imports/{token}/rejected")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .post(
+            &mut other,
+            &format!("/imports/{token}/commit"),
+            &[("csrf", &theirs), ("target", "worker")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!find(&mut a).await.contains("王大"));
+    // 下载错误行
+    let x = app.get(&mut a, &format!("/imports/{token}/rejected")).await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with("PK"));
+    // Commit.
+    let done = app
+        .post(
+            &mut a,
+            &format!("/imports/{token}/commit"),
+            &[("csrf", &csrf), ("target", "worker")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.body.contains("导入完成：共2行，已新增1，更新0，无变化0，有误1"),
+        "{}",
+        done.body
+    );
+    assert!(find(&mut a).await.contains("王大"), "the worker exists");
+    assert_eq!(
+        app.get(&mut a, &format!("/imports/{token}/rejected")).await.status,
+        StatusCode::OK
+    );
+    let twice = app
+        .post(
+            &mut a,
+            &format!("/imports/{token}/commit"),
+            &[("csrf", &csrf), ("target", "worker")],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    // Bad files: the reason on the upload page, nothing written.
+    for (content, expect) in [
+        ("项目,金额\n甲,1\n", "身份证号"),
+        ("姓名,身份证号,手机号码,现居住地,户籍地,文化程度\n", "没有数据"),
+    ] {
+        let (ct, body) = upload(&csrf, "worker", "bad.csv", content);
+        let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(expect) && r.body.contains("error-box"), "{}", r.body);
+    }
+    // Above the server's general 16 MB body limit, the upload still arrives
+    // (and is judged by its content).
+    let big = "甲乙丙丁戊己庚辛壬癸,子丑寅卯辰巳午未申酉\n".repeat(300_000);
+    assert!(big.len() > 17 * 1024 * 1024);
+    let (ct, body) = upload(&csrf, "worker", "big.csv", &big);
+    let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("找不到模板的表头"), "{}", r.body);
+    let (ct, body) = upload(&csrf, "worker", "empty.csv", "");
+    let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (ct, body) = upload(&csrf, "", "w.csv", &csv);
+    let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("请选择导入的数据类型"));
+    // A record file.
+    let jobs = format!(
+        "姓名,身份证号,用人单位统一社会信用代码,用人单位名称,行业门类,就业形式,就业开始日期,是否签订劳动合同,是否经公共就业服务机构介绍\n\
+         王大,{good},{},徽州某厂,制造业,就近就业,2024-03-06,是,否\n",
+        credit(9)
+    );
+    let (ct, body) = upload(&csrf, "employment", "jobs.csv", &jobs);
+    let preview = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    assert!(preview.body.contains("共1行，可新增1"), "{}", preview.body);
+    assert!(!preview.body.contains("下载错误行"));
+}
+
+async fn worker_list_derived_conditions(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let w = app.workers_in(&["341021100", "341022100"]).await;
+    let (insured, uninsured) = (w["341021100"], w["341022100"]);
+    let mut a = app.login("office").await;
+    let csrf = app.csrf(&mut a).await;
+    let r = app
+        .post(
+            &mut a,
+            &format!("/workers/{insured}/records/new"),
+            &[
+                ("csrf", &csrf),
+                ("kind", "insurance"),
+                ("insurance", "养老保险"),
+                ("scheme", "职工"),
+                ("status", "参保缴费"),
+                ("from", "2020-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let all = app.get(&mut a, "/workers").await;
+    assert!(all.body.contains("测试甲") && all.body.contains("测试乙"));
+    assert!(all.body.contains("<select id=\"condition\" name=\"condition\">") && all.body.contains("无社保"));
+    let list = app.get(&mut a, "/workers?condition=no_insurance").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains(&format!("/workers/{uninsured}\"")) && !list.body.contains(&format!("/workers/{insured}\"")),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("<option value=\"no_insurance\" selected>"));
+    assert!(list.body.contains("condition=no_insurance"), "kept in the export link");
 }

@@ -19,6 +19,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_workers.sql"),
         include_str!("../../migrations/postgres/0002_workers.sql"),
     ),
+    (
+        3,
+        "records",
+        include_str!("../../migrations/sqlite/0003_records.sql"),
+        include_str!("../../migrations/postgres/0003_records.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

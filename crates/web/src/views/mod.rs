@@ -2,10 +2,13 @@
 //! renders a template or redirects. No SQL here.
 
 pub mod account;
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod home;
+pub mod imports;
 pub mod ops;
+pub mod records;
 pub mod regions;
 pub mod units;
 pub mod users;

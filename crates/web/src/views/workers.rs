@@ -12,12 +12,12 @@ use shiminhua_app::registry::{
     self, DependantInput, DependantRow, EDUCATION, RELATIONS, RevealField, WorkerFilter, WorkerInput, WorkerRow,
 };
 use shiminhua_app::xlsx::local_time;
-use shiminhua_app::{AppError, FieldErrors, regions};
+use shiminhua_app::{AppError, FieldErrors, records, regions};
 use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::division::DivisionCode;
 use std::collections::HashMap;
 
-fn parse_id(s: &str) -> Result<i64, WebError> {
+pub(super) fn parse_id(s: &str) -> Result<i64, WebError> {
     s.parse::<i64>()
         .ok()
         .filter(|i| *i > 0)
@@ -25,7 +25,7 @@ fn parse_id(s: &str) -> Result<i64, WebError> {
 }
 
 /// Townships and villages the actor may choose, labelled with their county.
-async fn region_options(
+pub(super) async fn region_options(
     ctx: &crate::extract::Ctx,
     actor: &Actor,
     min_level: i16,
@@ -51,15 +51,22 @@ async fn region_options(
         .collect())
 }
 
-fn q_get(q: &HashMap<String, String>, k: &str) -> String {
+pub(super) fn q_get(q: &HashMap<String, String>, k: &str) -> String {
     q.get(k).map(|s| s.trim().to_string()).unwrap_or_default()
 }
 
 /// The list's filters from the query string, and that query string again
 /// (for page links and the export button).
-fn filter_of(q: &HashMap<String, String>) -> Result<(WorkerFilter, String), WebError> {
+fn filter_of(q: &HashMap<String, String>, today: chrono::NaiveDate) -> Result<(WorkerFilter, String), WebError> {
     let (search, region, tag, sort) = (q_get(q, "q"), q_get(q, "region"), q_get(q, "tag"), q_get(q, "sort"));
-    let base = query_string(&[("q", &search), ("region", &region), ("tag", &tag), ("sort", &sort)]);
+    let condition = q_get(q, "condition");
+    let base = query_string(&[
+        ("q", &search),
+        ("region", &region),
+        ("tag", &tag),
+        ("condition", &condition),
+        ("sort", &sort),
+    ]);
     let region = if region.is_empty() {
         None
     } else {
@@ -71,6 +78,8 @@ fn filter_of(q: &HashMap<String, String>) -> Result<(WorkerFilter, String), WebE
             region,
             tag,
             sort,
+            condition,
+            as_of: Some(today),
         },
         base,
     ))
@@ -78,7 +87,7 @@ fn filter_of(q: &HashMap<String, String>) -> Result<(WorkerFilter, String), WebE
 
 /// The filtered list as an Excel workbook (masked; audited).
 pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let (filter, _) = filter_of(&q)?;
+    let (filter, _) = filter_of(&q, n.ctx.state.clock.today())?;
     let call = n.ctx.call(&n.actor);
     let rows = registry::export_workers(&call, &filter).await?;
     let bytes = shiminhua_app::xlsx::workers_workbook(&rows)?;
@@ -102,6 +111,8 @@ struct ListTpl {
     tag: String,
     sort: String,
     sorts: [(&'static str, &'static str); 3],
+    condition: String,
+    conditions: [(&'static str, &'static str); 4],
     regions: Vec<(String, String)>,
     can_write: bool,
     query: String,
@@ -109,7 +120,7 @@ struct ListTpl {
 
 pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &n.ctx.state;
-    let (filter, base) = filter_of(&q)?;
+    let (filter, base) = filter_of(&q, st.clock.today())?;
     let (search, region, tag, sort) = (
         filter.q.clone(),
         q_get(&q, "region"),
@@ -141,6 +152,8 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
         tag,
         sort,
         sorts: [("recent", "最近登记"), ("name", "姓名"), ("region", "区划")],
+        condition: filter.condition.clone(),
+        conditions: registry::CONDITIONS,
         regions: region_options(&n.ctx, &n.actor, 3).await?,
         can_write: n.actor.can(Permission::WriteRecords),
         query,
@@ -160,6 +173,18 @@ struct ProfileTpl {
     notice: Option<String>,
     revealed: Option<String>,
     reason_error: Option<String>,
+    /// Kinds the user may add a record of: (code, label).
+    new_kinds: Vec<(&'static str, &'static str)>,
+    timeline: Vec<super::records::Entry>,
+    history: Vec<HistoryEntry>,
+}
+
+/// One line of 变更历史.
+struct HistoryEntry {
+    time: String,
+    by: String,
+    action: &'static str,
+    object: String,
 }
 
 async fn profile_page(
@@ -174,6 +199,45 @@ async fn profile_page(
     let region_code = DivisionCode::from_i64(w.region_code)
         .map(|c| c.to_string())
         .unwrap_or_default();
+    let can_write = actor.can(Permission::WriteRecords);
+    let new_kinds = if can_write {
+        super::records::writable_kinds(actor)
+            .into_iter()
+            .map(|k| (k.code(), k.label_zh()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rows = records::worker_records(&n.state.db, actor, id).await?;
+    let timeline = super::records::entries(&n.state.db, &rows).await?;
+    let history = records::history(&n.state.db, actor, id)
+        .await?
+        .into_iter()
+        .map(|h| {
+            let object = if h.object_kind == "worker" {
+                "农民工基本信息".to_string()
+            } else {
+                let kind = rows
+                    .iter()
+                    .find(|r| r.id == h.object_id)
+                    .and_then(|r| r.record_kind())
+                    .or_else(|| super::records::kind_of_data(&h.data));
+                match kind {
+                    Some(k) => format!("{}记录（编号 {}）", k.label_zh(), h.object_id),
+                    None => format!("业务记录（编号 {}）", h.object_id),
+                }
+            };
+            HistoryEntry {
+                time: local_time(h.changed_at),
+                by: h.changed_by,
+                action: match h.action.as_str() {
+                    "delete" => "删除",
+                    _ => "修改",
+                },
+                object: format!("{object}，第 {} 版", h.version),
+            }
+        })
+        .collect();
     Ok(ProfileTpl {
         layout: Layout::new(n, Some(actor), w.name.clone())
             .crumb("农民工名册", "/workers")
@@ -182,11 +246,14 @@ async fn profile_page(
         created: local_time(w.created_at),
         w,
         dependants,
-        can_write: actor.can(Permission::WriteRecords),
+        can_write,
         can_reveal: actor.can(Permission::RevealPii),
         notice,
         revealed,
         reason_error,
+        new_kinds,
+        timeline,
+        history,
     })
 }
 
@@ -200,6 +267,9 @@ pub async fn profile(
         Some("created") => Some("已登记。".to_string()),
         Some("saved") => Some("已保存。".to_string()),
         Some("dependant") => Some("已添加随迁家属。".to_string()),
+        Some("record_created") => Some("已新增记录。".to_string()),
+        Some("record_saved") => Some("记录已保存。".to_string()),
+        Some("record_deleted") => Some("记录已删除（删除前的内容保留在变更历史中）。".to_string()),
         _ => None,
     };
     Ok(html(&profile_page(&n.ctx, &n.actor, id, notice, None, None).await?))
@@ -285,7 +355,7 @@ fn input_of(form: &Form) -> WorkerInput {
     }
 }
 
-fn with_status(r: Response, s: StatusCode) -> Response {
+pub(super) fn with_status(r: Response, s: StatusCode) -> Response {
     let mut r = r;
     *r.status_mut() = s;
     r

@@ -15,7 +15,8 @@ use shiminhua_app::registry::{self, WorkerInput};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::users::{self, PasswordChange, UserForm};
 use shiminhua_app::{Origin, setup};
-use shiminhua_core::auth::{Grant, KindSet, Role};
+use shiminhua_core::auth::{Grant, KindSet, RecordKind, Role};
+use shiminhua_core::credit_code::CreditCode;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
 use shiminhua_core::password::PasswordPolicy;
@@ -216,6 +217,34 @@ impl TestApp {
         out
     }
 
+    /// Adds one employment record (as the office user) for each worker given;
+    /// returns the same keys → record id.
+    pub async fn records_for(&self, workers: &HashMap<String, i64>) -> HashMap<String, i64> {
+        let mut tx = self.db.read().await.unwrap();
+        let office = users::load_actor(&mut tx, self.ids["office"]).await.unwrap();
+        drop(tx);
+        let o = Origin {
+            client_addr: "127.0.0.1".into(),
+        };
+        let call = shiminhua_app::Call {
+            db: &self.db,
+            cipher: &self.state.cipher,
+            actor: &office,
+            origin: &o,
+            now: t0(),
+        };
+        let mut out = HashMap::new();
+        for (n, (key, worker)) in workers.iter().enumerate() {
+            let fields = employment(n as u32 + 1, "2024-03-05");
+            let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+            let id = shiminhua_app::records::create_record(&call, *worker, RecordKind::Employment, &get)
+                .await
+                .unwrap();
+            out.insert(key.clone(), id);
+        }
+        out
+    }
+
     pub async fn request(&self, agent: &mut Agent, method: &str, path: &str, body: Option<(&str, String)>) -> Resp {
         let mut b = Request::builder().method(method).uri(path);
         if !agent.cookies.is_empty() {
@@ -292,4 +321,48 @@ impl TestApp {
         }
         a
     }
+}
+
+/// A valid unified social credit code, different for each `n`.
+pub fn credit(n: u32) -> String {
+    CreditCode::from_parts("91", "341021", &format!("MA{n:06}"))
+        .unwrap()
+        .as_str()
+        .to_string()
+}
+
+/// The fields of an employment record (as a form would send them).
+pub fn employment(n: u32, start: &str) -> HashMap<String, String> {
+    [
+        ("credit_code", credit(n)),
+        ("employer", "黄山某某制造有限公司".to_string()),
+        ("industry", "C".to_string()),
+        ("form", "就近就业".to_string()),
+        ("start", start.to_string()),
+        ("wage", "4200".to_string()),
+        ("contract", "是".to_string()),
+        ("public_service", "否".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// A multipart/form-data body: (content type, body).
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &str)>) -> (String, String) {
+    let b = "----shiminhua-test-boundary";
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    if let Some((name, file_name, content)) = file {
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+             Content-Type: text/csv\r\n\r\n{content}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{b}--\r\n"));
+    (format!("multipart/form-data; boundary={b}"), body)
 }

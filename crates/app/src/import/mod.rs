@@ -1,0 +1,1023 @@
+//! Importing spreadsheets (xlsx) and CSV files into the registry.
+//!
+//! A file is read as a stream of rows (`read`), each row is validated with
+//! the same rules as the forms, and valid rows are written in batches: one
+//! transaction per batch, which also advances the batch record
+//! (`import_batches`). A crash mid-import therefore leaves whole batches
+//! only, and running the same file again resumes after the last one. Rows
+//! that fail are reported with their row, column and reason, and can be
+//! downloaded as a workbook with an error column.
+
+pub mod read;
+
+use crate::audit::{self, Event, Who};
+use crate::error::{AppError, AppResult};
+use crate::records::{self, Context, Outcome, Owner};
+use crate::registry::{self, EDUCATION, ValidWorker, WorkerInput};
+use crate::store::{Arg, Sql, Tx};
+use crate::xlsx::{TemplateColumn, XCell, XlsxStream};
+use crate::{Call, require};
+use read::{Cell, RawRow};
+use shiminhua_core::auth::{Permission, RecordKind};
+use shiminhua_core::record::{self, FieldType, KindSpec};
+use sm3::{Digest, Sm3};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The most data rows one file may hold.
+pub const MAX_ROWS: u64 = 1_000_000;
+/// Rows written per transaction.
+pub const BATCH_ROWS: usize = 5_000;
+/// Rejected rows kept in full (for the preview and the rejected-rows workbook).
+pub const KEEP_REJECTED: usize = 50_000;
+
+/// What a file imports: workers, or one record kind.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    Workers,
+    Records(&'static KindSpec),
+}
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Target) -> bool {
+        self.kind() == other.kind()
+    }
+}
+
+impl Target {
+    /// From a code as in the CLI and URLs: `worker`, `employment`, …
+    pub fn parse(code: &str) -> Option<Target> {
+        match RecordKind::from_code(code)? {
+            RecordKind::Worker => Some(Target::Workers),
+            kind => record::spec(kind).map(Target::Records),
+        }
+    }
+
+    pub fn kind(self) -> RecordKind {
+        match self {
+            Target::Workers => RecordKind::Worker,
+            Target::Records(s) => s.kind,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        self.kind().code()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::Workers => "农民工名单",
+            Target::Records(s) => s.kind.label_zh(),
+        }
+    }
+}
+
+/// All import targets, in menu order.
+pub fn targets() -> Vec<Target> {
+    std::iter::once(Target::Workers)
+        .chain(
+            record::KINDS
+                .iter()
+                .filter_map(|k| record::spec(*k))
+                .map(Target::Records),
+        )
+        .collect()
+}
+
+/// One column of a template.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub key: &'static str,
+    pub header: &'static str,
+    pub required: bool,
+    /// Kept as text in the template (ID numbers, phones, codes).
+    pub text: bool,
+    pub help: String,
+    pub choices: Vec<String>,
+    pub example: &'static str,
+}
+
+fn col(
+    key: &'static str,
+    header: &'static str,
+    required: bool,
+    text: bool,
+    help: &str,
+    example: &'static str,
+) -> Column {
+    Column {
+        key,
+        header,
+        required,
+        text,
+        help: help.to_string(),
+        choices: Vec::new(),
+        example,
+    }
+}
+
+/// The template's columns for a target.
+pub fn columns(target: Target) -> Vec<Column> {
+    match target {
+        Target::Workers => {
+            let mut education = col("education", "文化程度", false, false, "", "初中");
+            education.choices = EDUCATION.iter().map(|s| s.to_string()).collect();
+            vec![
+                col("name", "姓名", true, false, "2至20个汉字", "张三"),
+                col(
+                    "id_number",
+                    "身份证号",
+                    true,
+                    true,
+                    "18位居民身份证号；15位旧号自动转换。请勿存为数字格式，否则后几位会丢失",
+                    "341021199001011234",
+                ),
+                col("phone", "手机号码", false, true, "11位手机号码", "13800000000"),
+                col(
+                    "region",
+                    "现居住地",
+                    true,
+                    false,
+                    "本市乡镇（街道）或村（社区）的名称或区划代码，重名时在前面加区县名称",
+                    "徽城镇",
+                ),
+                col(
+                    "hukou_place",
+                    "户籍地",
+                    false,
+                    false,
+                    "可在本市以外",
+                    "安徽省黄山市歙县",
+                ),
+                education,
+                col("skills", "职业技能", false, false, "", "电工"),
+                col("tags", "标签", false, false, "多个标签用逗号分隔", "返乡"),
+            ]
+        }
+        Target::Records(spec) => {
+            let mut cols = vec![
+                col(
+                    "worker_name",
+                    "姓名",
+                    true,
+                    false,
+                    "农民工本人姓名，须与登记的一致",
+                    "张三",
+                ),
+                col(
+                    "worker_id",
+                    "身份证号",
+                    true,
+                    true,
+                    "农民工本人身份证号，须已登记农民工信息。请勿存为数字格式",
+                    "341021199001011234",
+                ),
+            ];
+            for f in spec.fields {
+                let text = matches!(f.ty, FieldType::CreditCode | FieldType::Child);
+                let mut c = col(f.key, f.label, f.required, text, f.help, example(f.ty, f.key));
+                c.choices = f.ty.choices().iter().map(|s| s.to_string()).collect();
+                cols.push(c);
+            }
+            cols
+        }
+    }
+}
+
+fn example(ty: FieldType, key: &str) -> &'static str {
+    match ty {
+        FieldType::Text(_) => match key {
+            "employer" | "business" => "黄山市某某有限公司",
+            "school" => "歙县实验小学",
+            "project" => "徽州区保障性租赁住房一期",
+            "loan_bank" => "徽商银行",
+            _ => "",
+        },
+        FieldType::Date => "2023-03-05",
+        FieldType::Money => "3,500",
+        FieldType::Count => "1",
+        FieldType::Flag => "是",
+        FieldType::Choice(c) => c.first().copied().unwrap_or(""),
+        FieldType::CreditCode => "91341000MA2N0Q0M26",
+        FieldType::Industry => "制造业",
+        FieldType::Place => "徽城镇",
+        FieldType::SchoolYear => "2023-2024",
+        FieldType::Child => "张小明",
+    }
+}
+
+/// The xlsx template of a target: notes, dropdowns, an example row, and a
+/// sheet of instructions.
+pub fn template(target: Target) -> AppResult<Vec<u8>> {
+    let cols = columns(target);
+    let tcols: Vec<TemplateColumn<'_>> = cols
+        .iter()
+        .map(|c| TemplateColumn {
+            header: c.header,
+            required: c.required,
+            note: if c.help.is_empty() {
+                if c.required { "必填" } else { "选填" }.to_string()
+            } else {
+                c.help.clone()
+            },
+            choices: c.choices.clone(),
+            example: c.example.to_string(),
+            text: c.text,
+            width: if c.text { 22.0 } else { 16.0 },
+        })
+        .collect();
+    xlsx_template(target, &tcols)
+}
+
+fn xlsx_template(target: Target, cols: &[TemplateColumn<'_>]) -> AppResult<Vec<u8>> {
+    crate::xlsx::template_workbook(
+        target.label(),
+        cols,
+        &[
+            "第1行为表头，请勿修改表头文字；带*的列为必填。",
+            "第2行为示例，导入时会自动跳过，也可删除。",
+            "日期可写作 2023-03-05、2023/3/5、2023.03.05 或 2023年3月5日；金额以元为单位，可带千分位。",
+            "身份证号、手机号码、信用代码请保持文本格式，切勿转为数字。",
+            "同一人同一记录重复导入时更新原记录，不会重复登记。",
+            "单个文件不超过100万行。",
+        ],
+    )
+}
+
+/// A row that was not imported.
+#[derive(Clone, Debug)]
+pub struct Rejected {
+    pub line: u64,
+    /// The header of the column at fault ("" for the whole row).
+    pub column: String,
+    pub reason: String,
+    pub cells: Vec<String>,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub batch_id: Option<i64>,
+    pub rows: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    /// The first `KEEP_REJECTED` rejected rows.
+    pub rejects: Vec<Rejected>,
+    /// Rows skipped because an earlier run already committed them.
+    pub resumed: u64,
+    pub dry_run: bool,
+}
+
+/// How to run an import.
+pub struct Options<'a> {
+    pub dry_run: bool,
+    pub batch_rows: usize,
+    /// Called after each batch with (rows read so far, estimated total).
+    pub progress: Option<&'a (dyn Fn(u64, Option<u64>) + Sync)>,
+    /// Stops after this many batches (to test resuming after a crash).
+    pub stop_after_batches: Option<usize>,
+    /// Measurement only: read the file and insert its cells as they are into
+    /// a scratch table, with no validation, encryption or deduplication (the
+    /// baseline the importer's rate is compared with).
+    pub raw: bool,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            dry_run: false,
+            batch_rows: BATCH_ROWS,
+            progress: None,
+            stop_after_batches: None,
+            raw: false,
+        }
+    }
+}
+
+fn file_error(msg: impl Into<String>) -> AppError {
+    AppError::field("file", msg)
+}
+
+fn file_hash(path: &Path) -> AppResult<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| file_error(format!("无法读取文件：{e}")))?;
+    let mut h = Sm3::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| file_error(format!("无法读取文件：{e}")))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().to_vec())
+}
+
+/// A row's cells as text per column key; a number that lost digits in a
+/// text column is an error of that column.
+fn row_texts(cols: &[Column], row: &RawRow) -> Result<HashMap<&'static str, String>, (usize, String)> {
+    let mut m = HashMap::with_capacity(cols.len());
+    for (i, c) in cols.iter().enumerate() {
+        let cell = row.cells.get(i).unwrap_or(&Cell::Empty);
+        if c.text && cell.is_lossy_number() {
+            return Err((
+                i,
+                format!(
+                    "{}被Excel存成了数字，超过15位的数字已丢失精度（后几位变成0），请将该列设为文本格式后重新填写",
+                    c.header
+                ),
+            ));
+        }
+        m.insert(c.key, cell.to_text());
+    }
+    Ok(m)
+}
+
+/// The template's example row, which is skipped when still present.
+fn is_example(cols: &[Column], texts: &HashMap<&'static str, String>) -> bool {
+    cols.iter()
+        .all(|c| texts.get(c.key).map(|t| record::normalise(t)).unwrap_or_default() == record::normalise(c.example))
+}
+
+/// A row waiting for its batch.
+struct Pending {
+    line: u64,
+    cells: Vec<String>,
+    texts: HashMap<&'static str, String>,
+    worker: Option<(ValidWorker, Vec<u8>)>,
+}
+
+/// Imports `path` as `target`. In a dry run nothing is written (the counts
+/// say what would happen). Otherwise valid rows are written batch by batch
+/// and a rerun of the same file resumes after the last committed batch.
+pub async fn run(
+    call: &Call<'_>,
+    target: Target,
+    path: &Path,
+    file_name: &str,
+    opts: &Options<'_>,
+) -> AppResult<Summary> {
+    require(call.actor, Permission::WriteRecords)?;
+    if !target_in_scope(call, target) {
+        return Err(AppError::Forbidden);
+    }
+    let estimate = read::estimate_rows(path).map_err(|e| file_error(e.to_string()))?;
+    if let Some(n) = estimate
+        && n > MAX_ROWS
+    {
+        return Err(file_error(format!(
+            "文件约有 {n} 行数据，超过单次导入上限 {MAX_ROWS} 行，请拆分成多个文件后分批导入。未导入任何数据。"
+        )));
+    }
+    let cols = columns(target);
+    let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
+    let required: Vec<bool> = cols.iter().map(|c| c.required).collect();
+    let path_owned = path.to_path_buf();
+    let reader = tokio::task::spawn_blocking(move || read::open(&path_owned, &headers, &required))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| file_error(e.to_string()))?;
+    if opts.raw {
+        return raw_insert(call, reader, cols.len(), opts.batch_rows).await;
+    }
+    let hash = file_hash(path)?;
+
+    let mut summary = Summary {
+        dry_run: opts.dry_run,
+        ..Summary::default()
+    };
+    let mut ctx = {
+        let mut tx = call.db.read().await?;
+        Context::load(&mut tx).await?
+    };
+    // Resume an unfinished run of the same file.
+    let mut resume_after = 0u64;
+    if !opts.dry_run {
+        let mut tx = call.db.write().await?;
+        let running: Option<(i64, i64, i64, i64, i64, i64, i64)> = tx
+            .opt(
+                Sql::new(
+                    "SELECT id, last_line, rows_done, inserted, updated, unchanged, rejected FROM import_batches \
+                     WHERE file_hash = $1 AND kind = $2 AND status = 'running' ORDER BY id DESC LIMIT 1",
+                )
+                .bind(hash.clone())
+                .bind(target.code()),
+            )
+            .await?;
+        let id = match running {
+            Some((id, last, done, ins, upd, unch, rej)) => {
+                resume_after = last as u64;
+                summary.resumed = done as u64;
+                summary.inserted = ins as u64;
+                summary.updated = upd as u64;
+                summary.unchanged = unch as u64;
+                summary.rejected = rej as u64;
+                id
+            }
+            None => {
+                tx.int(
+                    Sql::new(
+                        "INSERT INTO import_batches (kind, file_name, file_hash, actor_name, status, started_at) \
+                         VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id",
+                    )
+                    .bind(target.code())
+                    .bind(file_name.chars().take(200).collect::<String>())
+                    .bind(hash.clone())
+                    .bind(call.actor.display_name.clone())
+                    .bind(call.now),
+                )
+                .await?
+            }
+        };
+        tx.commit().await?;
+        summary.batch_id = Some(id);
+    }
+
+    // Rows arrive from a reading thread; validation and writing happen here.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<RawRow, read::ReadError>>(8_192);
+    tokio::task::spawn_blocking(move || {
+        for row in reader {
+            if sender.blocking_send(row).is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+    let mut pending: Vec<Pending> = Vec::with_capacity(opts.batch_rows);
+    let mut read_rows = 0u64;
+    let mut batches = 0usize;
+    let mut last_line = resume_after;
+    while let Some(row) = receiver.recv().await {
+        let row = row.map_err(|e| file_error(e.to_string()))?;
+        read_rows += 1;
+        if read_rows > MAX_ROWS {
+            return Err(file_error(format!(
+                "文件超过单次导入上限 {MAX_ROWS} 行，请拆分成多个文件后分批导入。"
+            )));
+        }
+        if row.line <= resume_after {
+            continue;
+        }
+        last_line = row.line;
+        let cells: Vec<String> = row.cells.iter().map(Cell::to_text).collect();
+        let texts = match row_texts(&cols, &row) {
+            Ok(t) => t,
+            Err((i, reason)) => {
+                reject(&mut summary, &cols, row.line, i, reason, cells);
+                continue;
+            }
+        };
+        if is_example(&cols, &texts) {
+            continue;
+        }
+        summary.rows += 1;
+        let mut p = Pending {
+            line: row.line,
+            cells,
+            texts,
+            worker: None,
+        };
+        if target == Target::Workers {
+            let input = worker_input(&p.texts);
+            match registry::validate(call.actor, &ctx.places, &input, true) {
+                Ok(w) => {
+                    let Some(id) = w.id.as_ref() else {
+                        return Err(AppError::Internal("validated worker without an ID number".into()));
+                    };
+                    let index = call.cipher.blind_index("id_number", id.as_str());
+                    if let Some(first) = seen.get(&index) {
+                        let i = column_index(&cols, "id_number");
+                        reject(
+                            &mut summary,
+                            &cols,
+                            p.line,
+                            i,
+                            format!("与第{first}行的身份证号重复"),
+                            p.cells,
+                        );
+                        continue;
+                    }
+                    seen.insert(index.clone(), p.line);
+                    p.worker = Some((w, index));
+                }
+                Err(errs) => {
+                    let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
+                    let i = column_index(&cols, &field);
+                    reject(&mut summary, &cols, p.line, i, msg, p.cells);
+                    continue;
+                }
+            }
+        }
+        pending.push(p);
+        if pending.len() >= opts.batch_rows {
+            flush(
+                call,
+                target,
+                &mut ctx,
+                &cols,
+                std::mem::take(&mut pending),
+                &mut summary,
+                last_line,
+                opts.dry_run,
+            )
+            .await?;
+            batches += 1;
+            if let Some(progress) = opts.progress {
+                progress(read_rows, estimate);
+            }
+            if opts.stop_after_batches == Some(batches) {
+                return Ok(summary);
+            }
+        }
+    }
+    flush(
+        call,
+        target,
+        &mut ctx,
+        &cols,
+        pending,
+        &mut summary,
+        last_line,
+        opts.dry_run,
+    )
+    .await?;
+    if let Some(progress) = opts.progress {
+        progress(read_rows, estimate);
+    }
+    if summary.rows == 0 && summary.rejected == 0 && summary.resumed == 0 {
+        if let Some(id) = summary.batch_id {
+            let mut tx = call.db.write().await?;
+            tx.exec(Sql::new("DELETE FROM import_batches WHERE id = $1").bind(id))
+                .await?;
+            tx.commit().await?;
+        }
+        return Err(file_error("文件中没有数据行（表头以下是空的），未导入任何数据。"));
+    }
+    if !opts.dry_run {
+        let mut tx = call.db.write().await?;
+        tx.exec(
+            Sql::new("UPDATE import_batches SET status = 'done', finished_at = $1 WHERE id = $2")
+                .bind(call.now)
+                .bind(summary.batch_id),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            call.now,
+            &Who::actor(call.actor, call.origin),
+            Event::ok("import.run", target.code(), summary.batch_id.unwrap_or_default()).detail(format!(
+                "file={}; rows={}; inserted={}; updated={}; unchanged={}; rejected={}",
+                file_name.chars().take(100).collect::<String>(),
+                summary.rows + summary.resumed,
+                summary.inserted,
+                summary.updated,
+                summary.unchanged,
+                summary.rejected
+            )),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(summary)
+}
+
+/// The baseline of `Options::raw`: cells inserted as read, in the same
+/// batches, into a scratch table that is dropped afterwards.
+async fn raw_insert(call: &Call<'_>, reader: read::Reader, width: usize, batch_rows: usize) -> AppResult<Summary> {
+    let names: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+    let columns: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut tx = call.db.write().await?;
+    tx.exec(Sql::new(&format!(
+        "CREATE TABLE IF NOT EXISTS import_raw_baseline ({})",
+        names.iter().map(|n| format!("{n} TEXT")).collect::<Vec<_>>().join(", ")
+    )))
+    .await?;
+    tx.commit().await?;
+    let mut summary = Summary::default();
+    let mut rows: Vec<Vec<Arg>> = Vec::with_capacity(batch_rows);
+    let mut reader = reader;
+    loop {
+        let row = tokio::task::block_in_place(|| reader.next());
+        let done = row.is_none();
+        if let Some(row) = row {
+            let row = row.map_err(|e| file_error(e.to_string()))?;
+            rows.push(row.cells.iter().map(|c| Arg::from(c.to_text())).collect());
+            summary.rows += 1;
+        }
+        if rows.len() >= batch_rows || (done && !rows.is_empty()) {
+            let mut tx = call.db.write().await?;
+            summary.inserted += tx
+                .bulk_insert("import_raw_baseline", &columns, std::mem::take(&mut rows))
+                .await?;
+            tx.commit().await?;
+        }
+        if done {
+            break;
+        }
+    }
+    let mut tx = call.db.write().await?;
+    tx.exec(Sql::new("DROP TABLE import_raw_baseline")).await?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+/// Whether the actor may write the target kind anywhere at all.
+fn target_in_scope(call: &Call<'_>, target: Target) -> bool {
+    !call.actor.scope.ranges_for(target.kind()).is_empty()
+}
+
+fn column_index(cols: &[Column], key: &str) -> usize {
+    cols.iter().position(|c| c.key == key).unwrap_or(usize::MAX)
+}
+
+fn reject(summary: &mut Summary, cols: &[Column], line: u64, column: usize, reason: String, cells: Vec<String>) {
+    summary.rejected += 1;
+    if summary.rejects.len() < KEEP_REJECTED {
+        summary.rejects.push(Rejected {
+            line,
+            column: cols.get(column).map(|c| c.header.to_string()).unwrap_or_default(),
+            reason,
+            cells,
+        });
+    }
+}
+
+fn worker_input(t: &HashMap<&'static str, String>) -> WorkerInput {
+    let get = |k: &str| t.get(k).cloned().unwrap_or_default();
+    WorkerInput {
+        name: get("name"),
+        id_number: get("id_number"),
+        phone: get("phone"),
+        region: get("region"),
+        hukou_place: get("hukou_place"),
+        education: get("education"),
+        skills: get("skills"),
+        tags: get("tags"),
+    }
+}
+
+/// Writes (or, in a dry run, classifies) one batch in one transaction.
+#[expect(clippy::too_many_arguments, reason = "the state of one import run")]
+async fn flush(
+    call: &Call<'_>,
+    target: Target,
+    ctx: &mut Context,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    last_line: u64,
+    dry_run: bool,
+) -> AppResult<()> {
+    if batch.is_empty() && dry_run {
+        return Ok(());
+    }
+    let mut tx = if dry_run {
+        call.db.read().await?
+    } else {
+        call.db.write().await?
+    };
+    let before = (summary.inserted, summary.updated, summary.unchanged, summary.rejected);
+    match target {
+        Target::Workers => write_workers(&mut tx, call, cols, batch, summary, dry_run).await?,
+        Target::Records(spec) => write_records(&mut tx, call, ctx, spec, cols, batch, summary, dry_run).await?,
+    }
+    if dry_run {
+        return Ok(());
+    }
+    let _ = before;
+    if summary.inserted > 0 && (summary.rows as usize / BATCH_ROWS) % 40 == 1 {
+        // The table grows fast: fresh statistics keep the lookups on the index.
+        tx.analyze(match target {
+            Target::Workers => "workers",
+            Target::Records(_) => "records",
+        })
+        .await?;
+    }
+    tx.exec(
+        Sql::new(
+            "UPDATE import_batches SET rows_done = $1, last_line = $2, inserted = $3, updated = $4, unchanged = $5, \
+             rejected = $6 WHERE id = $7",
+        )
+        .bind((summary.rows + summary.resumed) as i64)
+        .bind(last_line as i64)
+        .bind(summary.inserted as i64)
+        .bind(summary.updated as i64)
+        .bind(summary.unchanged as i64)
+        .bind(summary.rejected as i64)
+        .bind(summary.batch_id),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Existing workers of a batch, looked up by blind index.
+#[derive(sqlx::FromRow)]
+struct Existing {
+    id: i64,
+    id_index: Vec<u8>,
+    name: String,
+    region_code: i64,
+    phone_index: Option<Vec<u8>>,
+    hukou_place: String,
+    education: String,
+    skills: String,
+    tags: String,
+    version: i64,
+}
+
+async fn existing_workers(tx: &mut Tx, indexes: &[&[u8]]) -> AppResult<HashMap<Vec<u8>, Existing>> {
+    let keys: Vec<Vec<u8>> = indexes.iter().map(|k| k.to_vec()).collect();
+    let rows: Vec<Existing> = tx
+        .select_in(
+            "SELECT id, id_index, name, region_code, phone_index, hukou_place, education, skills, tags, version FROM workers",
+            "id_index",
+            &keys,
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id_index.clone(), r)).collect())
+}
+
+const WORKER_COLUMNS: [&str; 18] = [
+    "county_code",
+    "region_code",
+    "name",
+    "id_sealed",
+    "id_index",
+    "id_masked",
+    "birth_date",
+    "sex",
+    "origin_code",
+    "phone_sealed",
+    "phone_index",
+    "phone_masked",
+    "hukou_place",
+    "education",
+    "skills",
+    "tags",
+    "created_at",
+    "updated_at",
+];
+
+async fn write_workers(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<()> {
+    let indexes: Vec<&[u8]> = batch
+        .iter()
+        .filter_map(|p| p.worker.as_ref().map(|w| w.1.as_slice()))
+        .collect();
+    let existing = existing_workers(tx, &indexes).await?;
+    let mut new_rows: Vec<Vec<Arg>> = Vec::new();
+    for p in batch {
+        let Some((w, index)) = p.worker else { continue };
+        match existing.get(&index) {
+            None => {
+                summary.inserted += 1;
+                if dry_run {
+                    continue;
+                }
+                let Some(person) = w.id.as_ref() else { continue };
+                let (phone_sealed, phone_index, phone_masked) =
+                    registry::seal_phone(call.cipher, w.phone.as_ref(), &index)?;
+                new_rows.push(vec![
+                    w.county.as_i64().into(),
+                    w.region.as_i64().into(),
+                    w.name.clone().into(),
+                    call.cipher
+                        .seal(&registry::worker_context("id", &index), person.as_str().as_bytes())?
+                        .into(),
+                    index.clone().into(),
+                    person.masked().into(),
+                    person.birth_date().into(),
+                    person.sex().label_zh().into(),
+                    person.address_code().into(),
+                    phone_sealed.into(),
+                    phone_index.into(),
+                    phone_masked.into(),
+                    w.hukou_place.clone().into(),
+                    w.education.clone().into(),
+                    w.skills.clone().into(),
+                    w.tags.clone().into(),
+                    call.now.into(),
+                    call.now.into(),
+                ]);
+            }
+            Some(old) => {
+                if !call.actor.scope.allows(
+                    RecordKind::Worker,
+                    shiminhua_core::division::DivisionCode::from_i64(old.region_code)
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
+                ) {
+                    let i = column_index(cols, "id_number");
+                    reject(
+                        summary,
+                        cols,
+                        p.line,
+                        i,
+                        "该身份证号已由您数据范围以外的地区登记，无权修改，请联系现居住地所在区县".into(),
+                        p.cells,
+                    );
+                    continue;
+                }
+                // Blank optional cells keep what is on file.
+                let keep = |new: &str, old: &str| {
+                    if new.is_empty() {
+                        old.to_string()
+                    } else {
+                        new.to_string()
+                    }
+                };
+                let phone_index = w.phone.as_ref().map(|p| call.cipher.blind_index("phone", p.as_str()));
+                let changed = w.name != old.name
+                    || w.region.as_i64() != old.region_code
+                    || (phone_index.is_some() && phone_index != old.phone_index)
+                    || keep(&w.hukou_place, &old.hukou_place) != old.hukou_place
+                    || keep(&w.education, &old.education) != old.education
+                    || keep(&w.skills, &old.skills) != old.skills
+                    || keep(&w.tags, &old.tags) != old.tags;
+                if !changed {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                summary.updated += 1;
+                if dry_run {
+                    continue;
+                }
+                let before = serde_json::json!({
+                    "name": old.name, "region_code": old.region_code, "hukou_place": old.hukou_place,
+                    "education": old.education, "skills": old.skills, "tags": old.tags,
+                });
+                records::keep_history(
+                    tx,
+                    call,
+                    "worker",
+                    old.id,
+                    old.id,
+                    old.version,
+                    "update",
+                    &before.to_string(),
+                )
+                .await?;
+                let mut q = Sql::new("UPDATE workers SET county_code = ");
+                q.arg(w.county.as_i64())
+                    .push(", region_code = ")
+                    .arg(w.region.as_i64())
+                    .push(", name = ")
+                    .arg(w.name.clone());
+                if w.phone.is_some() {
+                    let (sealed, index, masked) = registry::seal_phone(call.cipher, w.phone.as_ref(), &old.id_index)?;
+                    q.push(", phone_sealed = ")
+                        .arg(sealed)
+                        .push(", phone_index = ")
+                        .arg(index)
+                        .push(", phone_masked = ")
+                        .arg(masked);
+                }
+                q.push(", hukou_place = ")
+                    .arg(keep(&w.hukou_place, &old.hukou_place))
+                    .push(", education = ")
+                    .arg(keep(&w.education, &old.education))
+                    .push(", skills = ")
+                    .arg(keep(&w.skills, &old.skills))
+                    .push(", tags = ")
+                    .arg(keep(&w.tags, &old.tags))
+                    .push(", updated_at = ")
+                    .arg(call.now)
+                    .push(", version = version + 1 WHERE id = ")
+                    .arg(old.id);
+                tx.exec(q).await?;
+            }
+        }
+    }
+    if !new_rows.is_empty() {
+        tx.bulk_insert("workers", &WORKER_COLUMNS, new_rows).await?;
+    }
+    Ok(())
+}
+
+#[expect(clippy::too_many_arguments, reason = "the state of one import run")]
+async fn write_records(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    ctx: &Context,
+    spec: &'static KindSpec,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<()> {
+    // The workers of the batch, by blind index of their ID numbers.
+    let mut indexes: Vec<Option<Vec<u8>>> = Vec::with_capacity(batch.len());
+    for p in &batch {
+        let id = p.texts.get("worker_id").map(String::as_str).unwrap_or("");
+        indexes.push(
+            shiminhua_core::id_number::IdNumber::parse(id)
+                .ok()
+                .map(|id| call.cipher.blind_index("id_number", id.as_str())),
+        );
+    }
+    let known: Vec<&[u8]> = indexes.iter().flatten().map(Vec::as_slice).collect();
+    let owners = existing_workers(tx, &known).await?;
+    let mut seen: HashMap<(i64, String), u64> = HashMap::new();
+    for (p, index) in batch.into_iter().zip(indexes) {
+        let id_col = column_index(cols, "worker_id");
+        let Some(index) = index else {
+            let id = p.texts.get("worker_id").cloned().unwrap_or_default();
+            let reason = match shiminhua_core::id_number::IdNumber::parse(&id) {
+                Err(e) if !id.trim().is_empty() => e.to_string(),
+                _ => "请填写身份证号".to_string(),
+            };
+            reject(summary, cols, p.line, id_col, reason, p.cells);
+            continue;
+        };
+        let Some(w) = owners.get(&index) else {
+            reject(
+                summary,
+                cols,
+                p.line,
+                id_col,
+                "该身份证号尚未登记农民工信息，请先登记或导入农民工名单".into(),
+                p.cells,
+            );
+            continue;
+        };
+        let name = p.texts.get("worker_name").map(|s| record::tidy(s)).unwrap_or_default();
+        if name != w.name {
+            let i = column_index(cols, "worker_name");
+            reject(
+                summary,
+                cols,
+                p.line,
+                i,
+                "姓名与身份证号登记的姓名不一致，请核对".into(),
+                p.cells,
+            );
+            continue;
+        }
+        let owner = Owner {
+            id: w.id,
+            region_code: w.region_code,
+            id_index: w.id_index.clone(),
+        };
+        let texts = &p.texts;
+        let get = |k: &str| texts.get(k).cloned().unwrap_or_default();
+        let v = match records::validate(tx, call, ctx, spec, &owner, &get).await {
+            Ok(v) => v,
+            Err(AppError::Validation(errs)) => {
+                let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
+                let i = column_index(cols, &field);
+                reject(summary, cols, p.line, i, msg, p.cells);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(first) = seen.insert((owner.id, v.natural_key.clone()), p.line) {
+            reject(
+                summary,
+                cols,
+                p.line,
+                usize::MAX,
+                format!("与第{first}行是同一条记录"),
+                p.cells,
+            );
+            continue;
+        }
+        let outcome = if dry_run {
+            records::classify(tx, &owner, &v).await?
+        } else {
+            records::upsert(tx, call, &owner, &v, "import").await?
+        };
+        match outcome {
+            Outcome::Inserted(_) => summary.inserted += 1,
+            Outcome::Updated(_) => summary.updated += 1,
+            Outcome::Unchanged(_) => summary.unchanged += 1,
+        }
+    }
+    Ok(())
+}
+
+/// The rejected rows as a workbook: the template's columns, then the row
+/// number, the column at fault and the reason.
+pub fn rejected_workbook(target: Target, rejects: &[Rejected], path: &Path) -> AppResult<u64> {
+    let cols = columns(target);
+    let mut headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
+    headers.extend(["原行号", "出错列", "错误原因"]);
+    let mut widths: Vec<f64> = cols.iter().map(|c| if c.text { 22.0 } else { 16.0 }).collect();
+    widths.extend([8.0, 14.0, 50.0]);
+    let mut out = XlsxStream::create(path, "未导入的行", &headers, &widths)?;
+    for r in rejects {
+        let line = r.line.to_string();
+        let mut cells: Vec<XCell<'_>> = r.cells.iter().map(|c| XCell::Text(c)).collect();
+        cells.resize(cols.len(), XCell::Empty);
+        cells.extend([XCell::Text(&line), XCell::Text(&r.column), XCell::Text(&r.reason)]);
+        out.row(&cells)?;
+    }
+    out.finish()
+}

@@ -1,0 +1,818 @@
+//! The registry, part 2: the seven record kinds (就业 … 落户) of each worker.
+//!
+//! A record belongs to a worker, has an owning unit, a region (its place, or
+//! the worker's residence) and a date that places it in a period. Its fields
+//! are validated by `shiminhua_core::record` and stored as a JSON object. The
+//! natural key (worker, kind, key fields) makes the same record arrive twice
+//! as an update, never a duplicate; every change keeps the earlier version in
+//! `history`.
+
+use crate::audit::{self, Event, Who};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::regions::PlaceBook;
+use crate::store::{Backend, Db, Sql, Tx};
+use crate::{Call, require};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value as Json};
+use shiminhua_core::auth::{Actor, Permission, RecordKind};
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::money::Fen;
+use shiminhua_core::record::{self, FieldType, KindSpec, Value, Values};
+
+/// The spec of a record kind, or NotFound for workers and cases.
+pub fn spec_of(kind: RecordKind) -> AppResult<&'static KindSpec> {
+    record::spec(kind).ok_or(AppError::NotFound)
+}
+
+/// Values as the stored JSON object, in the spec's field order.
+pub fn to_json(spec: &KindSpec, values: &Values) -> String {
+    let mut m = Map::new();
+    for f in spec.fields {
+        // The child is the record's dependant; what was typed to name the
+        // child (a name or an ID number) is personal and never stored here.
+        if f.ty == FieldType::Child {
+            continue;
+        }
+        let Some(v) = values.get(f.key) else { continue };
+        let j = match v {
+            Value::Text(s) => Json::from(s.as_str()),
+            Value::Date(d) => Json::from(d.format("%Y-%m-%d").to_string()),
+            Value::Money(fen) => Json::from(fen.0),
+            Value::Count(n) => Json::from(*n),
+            Value::Flag(b) => Json::from(*b),
+            Value::Place(c) => Json::from(c.as_i64()),
+        };
+        m.insert(f.key.to_string(), j);
+    }
+    Json::Object(m).to_string()
+}
+
+/// The stored JSON object back as values (unknown or malformed entries are skipped).
+pub fn from_json(spec: &KindSpec, data: &str) -> Values {
+    let mut values = Values::new();
+    let Ok(Json::Object(m)) = serde_json::from_str::<Json>(data) else {
+        return values;
+    };
+    for f in spec.fields {
+        let Some(j) = m.get(f.key) else { continue };
+        let v = match (f.ty, j) {
+            (FieldType::Date, Json::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Value::Date),
+            (FieldType::Money, j) => j.as_i64().map(|n| Value::Money(Fen(n))),
+            (FieldType::Count, j) => j.as_i64().map(Value::Count),
+            (FieldType::Flag, Json::Bool(b)) => Some(Value::Flag(*b)),
+            (FieldType::Place, j) => j
+                .as_i64()
+                .and_then(|n| DivisionCode::from_i64(n).ok())
+                .map(Value::Place),
+            (_, Json::String(s)) => Some(Value::Text(s.clone())),
+            _ => None,
+        };
+        if let Some(v) = v {
+            values.insert(f.key, v);
+        }
+    }
+    values
+}
+
+/// A stored record.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RecordRow {
+    pub id: i64,
+    pub kind: String,
+    pub worker_id: i64,
+    pub worker_name: String,
+    pub worker_id_masked: String,
+    pub dependant_id: Option<i64>,
+    pub child_masked: Option<String>,
+    pub county_code: i64,
+    pub region_code: i64,
+    pub region_name: String,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    pub period_date: NaiveDate,
+    pub data: String,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl RecordRow {
+    pub fn record_kind(&self) -> Option<RecordKind> {
+        RecordKind::from_code(&self.kind)
+    }
+
+    pub fn values(&self) -> Values {
+        self.record_kind()
+            .and_then(record::spec)
+            .map(|s| from_json(s, &self.data))
+            .unwrap_or_default()
+    }
+
+    /// Label and text of each field given, as shown on screen and in exports.
+    pub fn describe(&self, places: &PlaceBook) -> Vec<(&'static str, String)> {
+        let Some(spec) = self.record_kind().and_then(record::spec) else {
+            return Vec::new();
+        };
+        let values = from_json(spec, &self.data);
+        spec.fields
+            .iter()
+            .filter_map(|f| {
+                let text = match (f.ty, values.get(f.key)) {
+                    (FieldType::Child, _) => self.child_masked.clone()?,
+                    (_, None) => return None,
+                    (FieldType::Place, Some(Value::Place(c))) => places.name(c.as_i64()).to_string(),
+                    (FieldType::Industry, Some(Value::Text(c))) => format!("{c} {}", record::industry_name(c)),
+                    (FieldType::Money, Some(Value::Money(m))) => format!("{m} 元"),
+                    (_, Some(v)) => v.display(),
+                };
+                Some((f.label, text))
+            })
+            .collect()
+    }
+
+    /// The raw field texts, for an edit form.
+    pub fn form_values(&self) -> std::collections::HashMap<String, String> {
+        let mut m: std::collections::HashMap<String, String> = self
+            .values()
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::Money(f) => format!("{}.{:02}", f.0 / 100, f.0 % 100),
+                    other => other.display(),
+                };
+                (k.to_string(), text)
+            })
+            .collect();
+        if let Some(c) = &self.child_masked {
+            m.insert("child".into(), c.clone());
+        }
+        m
+    }
+}
+
+const RECORD_COLUMNS: &str = "SELECT r.id, r.kind, r.worker_id, w.name AS worker_name, w.id_masked AS worker_id_masked, \
+     r.dependant_id, d.name_masked AS child_masked, r.county_code, r.region_code, g.name AS region_name, r.unit_id, \
+     u.short_name AS unit_name, r.period_date, r.data, r.source, r.created_at, r.updated_at, r.version \
+     FROM records r JOIN workers w ON w.id = r.worker_id JOIN regions g ON g.code = r.region_code \
+     LEFT JOIN dependants d ON d.id = r.dependant_id LEFT JOIN units u ON u.id = r.unit_id";
+
+/// The scope condition for records: each kind within its own region ranges.
+fn scope_condition(actor: &Actor, kinds: &[RecordKind]) -> Sql {
+    let mut q = Sql::new("(");
+    let mut first = true;
+    for kind in kinds {
+        let ranges = actor.scope.ranges_for(*kind);
+        if ranges.is_empty() {
+            continue;
+        }
+        if !first {
+            q.push(" OR ");
+        }
+        first = false;
+        q.push("(r.kind = ").arg(kind.code()).push(" AND ");
+        q.in_ranges("r.region_code", &ranges);
+        q.push(")");
+    }
+    if first {
+        q.push("1 = 0");
+    }
+    q.push(")");
+    q
+}
+
+/// A record inside the actor's scope (NotFound outside it).
+async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<RecordRow> {
+    let mut q = Sql::new(RECORD_COLUMNS);
+    q.push(" WHERE r.id = ").arg(id).push(" AND ");
+    q.append(&scope_condition(actor, &record::KINDS));
+    tx.one(q).await
+}
+
+/// One record, for its page and edit form.
+pub async fn get_record(db: &Db, actor: &Actor, id: i64) -> AppResult<RecordRow> {
+    require(actor, Permission::ReadPii)?;
+    get_in(&mut db.read().await?, actor, id).await
+}
+
+/// A worker's records in the actor's scope, newest first (the profile's timeline).
+pub async fn worker_records(db: &Db, actor: &Actor, worker_id: i64) -> AppResult<Vec<RecordRow>> {
+    require(actor, Permission::ReadPii)?;
+    let mut q = Sql::new(RECORD_COLUMNS);
+    q.push(" WHERE r.worker_id = ").arg(worker_id).push(" AND ");
+    q.append(&scope_condition(actor, &record::KINDS));
+    q.push(" ORDER BY r.period_date DESC, r.id DESC");
+    db.read().await?.all(q).await
+}
+
+/// Earlier versions of a worker and their records.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub object_kind: String,
+    pub object_id: i64,
+    pub version: i64,
+    pub action: String,
+    pub data: String,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+}
+
+pub async fn history(db: &Db, actor: &Actor, worker_id: i64) -> AppResult<Vec<HistoryRow>> {
+    require(actor, Permission::ReadPii)?;
+    let mut tx = db.read().await?;
+    // The worker must be visible to see its history.
+    let mut q = Sql::new("SELECT COUNT(*) FROM workers w WHERE w.id = ");
+    q.arg(worker_id).push(" AND ");
+    q.in_ranges("w.region_code", &actor.scope.ranges_for(RecordKind::Worker));
+    if tx.int(q).await? == 0 {
+        return Err(AppError::NotFound);
+    }
+    tx.all(
+        Sql::new(
+            "SELECT object_kind, object_id, version, action, data, changed_at, changed_by FROM history \
+             WHERE worker_id = $1 ORDER BY id DESC LIMIT 200",
+        )
+        .bind(worker_id),
+    )
+    .await
+}
+
+/// The worker a record is written for.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(crate) struct Owner {
+    pub(crate) id: i64,
+    pub(crate) region_code: i64,
+    pub(crate) id_index: Vec<u8>,
+}
+
+/// What became of a record that was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Inserted(i64),
+    Updated(i64),
+    Unchanged(i64),
+}
+
+impl Outcome {
+    pub fn id(self) -> i64 {
+        match self {
+            Outcome::Inserted(i) | Outcome::Updated(i) | Outcome::Unchanged(i) => i,
+        }
+    }
+}
+
+/// Everything needed to validate records: places and the owning units.
+pub(crate) struct Context {
+    pub(crate) places: PlaceBook,
+    /// (dept, county code) → unit id
+    units: std::collections::HashMap<(String, i64), i64>,
+}
+
+impl Context {
+    pub(crate) async fn load(tx: &mut Tx) -> AppResult<Context> {
+        let places = PlaceBook::load(tx).await?;
+        let rows: Vec<(i64, String, i64)> = tx.all(Sql::new("SELECT id, dept, region_code FROM units")).await?;
+        let units = rows
+            .into_iter()
+            .map(|(id, dept, region)| ((dept, region), id))
+            .collect();
+        Ok(Context { places, units })
+    }
+}
+
+/// A validated record ready to store.
+pub(crate) struct Valid {
+    pub(crate) spec: &'static KindSpec,
+    pub(crate) values: Values,
+    pub(crate) dependant_id: Option<i64>,
+    pub(crate) region: DivisionCode,
+    pub(crate) county: DivisionCode,
+    pub(crate) period: NaiveDate,
+    pub(crate) natural_key: String,
+    pub(crate) unit_id: Option<i64>,
+}
+
+/// Validates raw field texts for `worker`; errors are per field, in Chinese.
+pub(crate) async fn validate(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    ctx: &Context,
+    spec: &'static KindSpec,
+    worker: &Owner,
+    get: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<Valid> {
+    let today = (call.now + chrono::Duration::hours(8)).date_naive();
+    let values = record::validate(spec, get, &ctx.places, today).map_err(|errs| {
+        let mut fe = FieldErrors::default();
+        for (k, m) in errs {
+            fe.add(k, m);
+        }
+        AppError::Validation(fe)
+    })?;
+    let dependant_id = match values.get("child") {
+        Some(Value::Text(child)) => Some(find_child(tx, call, worker, child).await?),
+        _ => None,
+    };
+    let v = place(ctx, spec, values, dependant_id, worker.region_code, call.actor.unit_id)?;
+    if !call.actor.scope.allows(spec.kind, v.region) {
+        let field = spec.place.unwrap_or("kind");
+        return Err(AppError::field(
+            field,
+            format!("该{}记录所在地不在您的数据范围内", spec.kind.label_zh()),
+        ));
+    }
+    Ok(v)
+}
+
+/// Places valid values: the region (the place field, else the worker's
+/// residence), the period date, the natural key and the owning unit (the
+/// writer's unit, else the kind's department in the county).
+pub(crate) fn place(
+    ctx: &Context,
+    spec: &'static KindSpec,
+    values: Values,
+    dependant_id: Option<i64>,
+    worker_region: i64,
+    writer_unit: Option<i64>,
+) -> AppResult<Valid> {
+    let region = match spec.place.and_then(|p| values.get(p)) {
+        Some(Value::Place(c)) => *c,
+        _ => DivisionCode::from_i64(worker_region).map_err(|e| AppError::Internal(e.to_string()))?,
+    };
+    let county = region
+        .county()
+        .ok_or_else(|| AppError::Internal("record region without a county".into()))?;
+    let period = record::period_date(spec, &values)
+        .ok_or_else(|| AppError::Internal("validated record without a period date".into()))?;
+    let natural_key = record::natural_key(spec, &values, dependant_id);
+    let unit_id = writer_unit.or_else(|| ctx.units.get(&(spec.dept.to_string(), county.as_i64())).copied());
+    Ok(Valid {
+        spec,
+        values,
+        dependant_id,
+        region,
+        county,
+        period,
+        natural_key,
+        unit_id,
+    })
+}
+
+/// A child of the worker named by ID number or by name.
+async fn find_child(tx: &mut Tx, call: &Call<'_>, worker: &Owner, child: &str) -> AppResult<i64> {
+    if let Ok(id) = IdNumber::parse(child) {
+        let index = call.cipher.blind_index("id_number", id.as_str());
+        let found: Option<(i64,)> = tx
+            .opt(
+                Sql::new("SELECT id FROM dependants WHERE worker_id = $1 AND id_index = $2 AND relation = '子女'")
+                    .bind(worker.id)
+                    .bind(index),
+            )
+            .await?;
+        return found
+            .map(|f| f.0)
+            .ok_or_else(|| AppError::field("child", "该身份证号不是本人已登记的随迁子女，请先在家庭成员中登记"));
+    }
+    let rows: Vec<(i64, Vec<u8>)> = tx
+        .all(
+            Sql::new("SELECT id, name_sealed FROM dependants WHERE worker_id = $1 AND relation = '子女'")
+                .bind(worker.id),
+        )
+        .await?;
+    let context = crate::registry::dependant_name_context(&worker.id_index, "子女");
+    let mut found = Vec::new();
+    for (id, sealed) in rows {
+        if call.cipher.open(&context, &sealed)? == child.as_bytes() {
+            found.push(id);
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(AppError::field(
+            "child",
+            "本人名下没有登记这个随迁子女，请先在家庭成员中登记",
+        )),
+        _ => Err(AppError::field("child", "本人名下有同名子女，请填写子女的身份证号")),
+    }
+}
+
+/// Writes a validated record: inserts it, or updates the one with the same
+/// natural key (keeping the earlier version in history), or leaves it as is.
+pub(crate) async fn upsert(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    worker: &Owner,
+    v: &Valid,
+    source: &str,
+) -> AppResult<Outcome> {
+    let data = to_json(v.spec, &v.values);
+    let existing = same_record(tx, worker, v).await?;
+    match existing {
+        Some((id, old, _)) if old == data => Ok(Outcome::Unchanged(id)),
+        Some((id, old, version)) => {
+            keep_history(tx, call, "record", id, worker.id, version, "update", &old).await?;
+            write_update(tx, call.now, id, version, v, &data, source).await?;
+            Ok(Outcome::Updated(id))
+        }
+        None => Ok(Outcome::Inserted(
+            insert_new(tx, call.now, worker.id, v, &data, source).await?,
+        )),
+    }
+}
+
+/// Inserts a new record; returns its id.
+pub(crate) async fn insert_new(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    worker_id: i64,
+    v: &Valid,
+    data: &str,
+    source: &str,
+) -> AppResult<i64> {
+    tx.int(
+        Sql::new(
+            "INSERT INTO records (kind, worker_id, dependant_id, county_code, region_code, unit_id, period_date, \
+             natural_key, data, source, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1) RETURNING id",
+        )
+        .bind(v.spec.kind.code())
+        .bind(worker_id)
+        .bind(v.dependant_id)
+        .bind(v.county.as_i64())
+        .bind(v.region.as_i64())
+        .bind(v.unit_id)
+        .bind(v.period)
+        .bind(v.natural_key.clone())
+        .bind(data)
+        .bind(source)
+        .bind(now),
+    )
+    .await
+}
+
+/// The record on file with the same natural key: (id, data, version).
+async fn same_record(tx: &mut Tx, worker: &Owner, v: &Valid) -> AppResult<Option<(i64, String, i64)>> {
+    tx.opt(
+        Sql::new("SELECT id, data, version FROM records WHERE worker_id = $1 AND kind = $2 AND natural_key = $3")
+            .bind(worker.id)
+            .bind(v.spec.kind.code())
+            .bind(v.natural_key.clone()),
+    )
+    .await
+}
+
+/// What `upsert` would do, without writing (an import's preview).
+pub(crate) async fn classify(tx: &mut Tx, worker: &Owner, v: &Valid) -> AppResult<Outcome> {
+    Ok(match same_record(tx, worker, v).await? {
+        None => Outcome::Inserted(0),
+        Some((id, old, _)) if old == to_json(v.spec, &v.values) => Outcome::Unchanged(id),
+        Some((id, _, _)) => Outcome::Updated(id),
+    })
+}
+
+async fn write_update(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: i64,
+    version: i64,
+    v: &Valid,
+    data: &str,
+    source: &str,
+) -> AppResult<()> {
+    let n = tx
+        .exec(
+            Sql::new(
+                "UPDATE records SET dependant_id = $1, county_code = $2, region_code = $3, unit_id = $4, period_date = $5, \
+                 natural_key = $6, data = $7, source = $8, updated_at = $9, version = version + 1 \
+                 WHERE id = $10 AND version = $11",
+            )
+            .bind(v.dependant_id)
+            .bind(v.county.as_i64())
+            .bind(v.region.as_i64())
+            .bind(v.unit_id)
+            .bind(v.period)
+            .bind(v.natural_key.clone())
+            .bind(data)
+            .bind(source)
+            .bind(now)
+            .bind(id)
+            .bind(version),
+        )
+        .await
+        .map_err(crate::store::unique_as("kind", "已有一条相同的记录（关键字段相同），请修改已有记录"))?;
+    if n == 0 {
+        return Err(AppError::Conflict(
+            "保存失败：该记录已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[expect(clippy::too_many_arguments, reason = "the columns of one history row")]
+pub(crate) async fn keep_history(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    object_kind: &str,
+    object_id: i64,
+    worker_id: i64,
+    version: i64,
+    action: &str,
+    data: &str,
+) -> AppResult<()> {
+    tx.exec(
+        Sql::new(
+            "INSERT INTO history (object_kind, object_id, worker_id, version, action, data, changed_at, changed_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(object_kind)
+        .bind(object_id)
+        .bind(worker_id)
+        .bind(version)
+        .bind(action)
+        .bind(data)
+        .bind(call.now)
+        .bind(call.actor.display_name.clone()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The worker with this id, for writing records (the worker itself need not
+/// be in the actor's worker scope: the record's own kind and region decide).
+pub(crate) async fn owner(tx: &mut Tx, worker_id: i64) -> AppResult<Owner> {
+    tx.one(Sql::new("SELECT id, region_code, id_index FROM workers WHERE id = $1").bind(worker_id))
+        .await
+}
+
+/// The worker with this ID number and name (both must match).
+pub(crate) async fn owner_by_id_number(tx: &mut Tx, call: &Call<'_>, id_number: &str, name: &str) -> AppResult<Owner> {
+    let id = IdNumber::parse(id_number).map_err(|e| AppError::field("id_number", e.to_string()))?;
+    let index = call.cipher.blind_index("id_number", id.as_str());
+    let found: Option<(i64, String, i64, Vec<u8>)> = tx
+        .opt(Sql::new("SELECT id, name, region_code, id_index FROM workers WHERE id_index = $1").bind(index))
+        .await?;
+    match found {
+        None => Err(AppError::field(
+            "id_number",
+            "该身份证号尚未登记农民工信息，请先登记或导入农民工名单",
+        )),
+        Some((_, n, _, _)) if n != record::tidy(name) => {
+            Err(AppError::field("name", "姓名与身份证号登记的姓名不一致，请核对"))
+        }
+        Some((id, _, region_code, id_index)) => Ok(Owner {
+            id,
+            region_code,
+            id_index,
+        }),
+    }
+}
+
+/// Adds a record of `kind` for a worker. The same record (same natural key)
+/// already on file is a field error here; imports and the API update it.
+pub async fn create_record(
+    call: &Call<'_>,
+    worker_id: i64,
+    kind: RecordKind,
+    get: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<i64> {
+    require(call.actor, Permission::WriteRecords)?;
+    let spec = spec_of(kind)?;
+    if call.actor.scope.ranges_for(kind).is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = call.db.write().await?;
+    let worker = owner(&mut tx, worker_id).await?;
+    let ctx = Context::load(&mut tx).await?;
+    let v = validate(&mut tx, call, &ctx, spec, &worker, get).await?;
+    let taken: Option<(i64,)> = tx
+        .opt(
+            Sql::new("SELECT id FROM records WHERE worker_id = $1 AND kind = $2 AND natural_key = $3")
+                .bind(worker.id)
+                .bind(kind.code())
+                .bind(v.natural_key.clone()),
+        )
+        .await?;
+    if taken.is_some() {
+        let labels: Vec<&str> = spec.key.iter().filter_map(|k| spec.field(k)).map(|f| f.label).collect();
+        let msg = if labels.is_empty() {
+            format!("该农民工已有{}记录，请修改已有记录", kind.label_zh())
+        } else {
+            format!("已有{}相同的{}记录，请修改已有记录", labels.join("、"), kind.label_zh())
+        };
+        return Err(AppError::field(spec.key.first().copied().unwrap_or("kind"), msg));
+    }
+    let id = upsert(&mut tx, call, &worker, &v, "form").await?.id();
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("record.create", kind.code(), id).detail(format!("worker={worker_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a record in scope; refused when `version` is stale.
+pub async fn update_record(
+    call: &Call<'_>,
+    id: i64,
+    version: i64,
+    get: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<()> {
+    require(call.actor, Permission::WriteRecords)?;
+    let mut tx = call.db.write().await?;
+    let current = get_in(&mut tx, call.actor, id).await?;
+    let kind = current.record_kind().ok_or(AppError::NotFound)?;
+    let spec = spec_of(kind)?;
+    let worker = owner(&mut tx, current.worker_id).await?;
+    let ctx = Context::load(&mut tx).await?;
+    let v = validate(&mut tx, call, &ctx, spec, &worker, get).await?;
+    if current.version != version {
+        return Err(AppError::Conflict(
+            "保存失败：该记录已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。".into(),
+        ));
+    }
+    let data = to_json(spec, &v.values);
+    keep_history(&mut tx, call, "record", id, worker.id, version, "update", &current.data).await?;
+    write_update(&mut tx, call.now, id, version, &v, &data, "form").await?;
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("record.update", kind.code(), id),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Deletes a record in scope (its last version stays in history).
+pub async fn delete_record(call: &Call<'_>, id: i64, version: i64) -> AppResult<i64> {
+    require(call.actor, Permission::WriteRecords)?;
+    let mut tx = call.db.write().await?;
+    let current = get_in(&mut tx, call.actor, id).await?;
+    if current.version != version {
+        return Err(AppError::Conflict(
+            "删除失败：该记录已被他人修改，请刷新页面后再操作。".into(),
+        ));
+    }
+    keep_history(
+        &mut tx,
+        call,
+        "record",
+        id,
+        current.worker_id,
+        version,
+        "delete",
+        &current.data,
+    )
+    .await?;
+    tx.exec(Sql::new("DELETE FROM records WHERE id = $1").bind(id)).await?;
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("record.delete", &current.kind, id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(current.worker_id)
+}
+
+/// Filters of a record list.
+#[derive(Clone, Debug, Default)]
+pub struct RecordFilter {
+    pub region: Option<DivisionCode>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Field key = value conditions (e.g. form = 就近就业), from the spec's choice fields.
+    pub fields: Vec<(&'static str, String)>,
+}
+
+/// The text of a JSON field of `r.data`, in each backend's dialect.
+pub(crate) fn json_field(backend: Backend, key: &str) -> String {
+    // Keys come from the specs (ASCII identifiers), never from users.
+    debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    match backend {
+        Backend::Sqlite => format!("json_extract(r.data, '$.{key}')"),
+        Backend::Postgres => format!("(r.data::jsonb ->> '{key}')"),
+    }
+}
+
+/// A page of records of one kind in scope, newest first, with the total
+/// (at most `count_cap + 1`).
+pub async fn list_records(
+    db: &Db,
+    actor: &Actor,
+    kind: RecordKind,
+    f: &RecordFilter,
+    limit: i64,
+    offset: i64,
+    count_cap: i64,
+) -> AppResult<(Vec<RecordRow>, i64)> {
+    require(actor, Permission::ReadPii)?;
+    let spec = spec_of(kind)?;
+    let mut tx = db.read().await?;
+    let mut ranges = actor.scope.ranges_for(kind);
+    if let Some(r) = f.region {
+        let (lo, hi) = r.subtree_range();
+        ranges = ranges
+            .into_iter()
+            .map(|(a, b)| (a.max(lo), b.min(hi)))
+            .filter(|(a, b)| a <= b)
+            .collect();
+    }
+    let mut cond = Sql::new(" WHERE r.kind = ");
+    cond.arg(kind.code()).push(" AND ");
+    cond.in_ranges("r.region_code", &ranges);
+    if let Some(from) = f.from {
+        cond.push(" AND r.period_date >= ").arg(from);
+    }
+    if let Some(to) = f.to {
+        cond.push(" AND r.period_date <= ").arg(to);
+    }
+    for (key, value) in &f.fields {
+        let Some(field) = spec.field(key) else { continue };
+        cond.push(" AND ").push(&json_field(tx.backend(), key));
+        if field.ty == FieldType::Flag {
+            // JSON booleans read back as 1/0 on SQLite and 'true'/'false' on PostgreSQL.
+            let yes = record::parse_flag(value).unwrap_or(false);
+            cond.push(match (tx.backend(), yes) {
+                (Backend::Sqlite, true) => " = 1",
+                (Backend::Sqlite, false) => " = 0",
+                (Backend::Postgres, true) => " = 'true'",
+                (Backend::Postgres, false) => " = 'false'",
+            });
+        } else {
+            cond.push(" = ").arg(value.clone());
+        }
+    }
+    let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM records r");
+    count
+        .append(&cond)
+        .push(" LIMIT ")
+        .arg(count_cap + 1)
+        .push(") AS capped");
+    let total = tx.int(count).await?;
+    let mut ids = Sql::new("SELECT r.id FROM records r");
+    ids.append(&cond).push(" ORDER BY r.period_date DESC, r.id DESC");
+    ids.page(limit, offset);
+    let mut list = Sql::new(RECORD_COLUMNS);
+    list.push(" WHERE r.id IN (SELECT id FROM (")
+        .append(&ids)
+        .push(") AS page) ORDER BY r.period_date DESC, r.id DESC");
+    Ok((tx.all(list).await?, total))
+}
+
+/// Counts of records per kind in the actor's scope (工作台).
+pub async fn counts(db: &Db, actor: &Actor) -> AppResult<Vec<(RecordKind, i64)>> {
+    require(actor, Permission::ReadPii)?;
+    let mut tx = db.read().await?;
+    let mut out = Vec::new();
+    for kind in record::KINDS {
+        let ranges = actor.scope.ranges_for(kind);
+        if ranges.is_empty() {
+            continue;
+        }
+        let mut q = Sql::new("SELECT COUNT(*) FROM records r WHERE r.kind = ");
+        q.arg(kind.code()).push(" AND ");
+        q.in_ranges("r.region_code", &ranges);
+        out.push((kind, tx.int(q).await?));
+    }
+    Ok(out)
+}
+
+/// Adds or updates a record of the worker with this ID number and name (the
+/// department API): the same natural key updates the record on file.
+pub async fn put_record(
+    call: &Call<'_>,
+    id_number: &str,
+    name: &str,
+    kind: RecordKind,
+    get: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<Outcome> {
+    require(call.actor, Permission::WriteRecords)?;
+    let spec = spec_of(kind)?;
+    if call.actor.scope.ranges_for(kind).is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = call.db.write().await?;
+    let worker = owner_by_id_number(&mut tx, call, id_number, name).await?;
+    let ctx = Context::load(&mut tx).await?;
+    let v = validate(&mut tx, call, &ctx, spec, &worker, get).await?;
+    let outcome = upsert(&mut tx, call, &worker, &v, "api").await?;
+    let action = match outcome {
+        Outcome::Inserted(_) => "record.create",
+        Outcome::Updated(_) | Outcome::Unchanged(_) => "record.update",
+    };
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok(action, kind.code(), outcome.id()).detail(format!("worker={}; via=api", worker.id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}

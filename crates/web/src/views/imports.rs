@@ -1,0 +1,446 @@
+//! 批量导入: templates, upload with a dry run (the preview), commit, and the
+//! rejected rows as a workbook.
+//!
+//! An upload is kept under `<temp>/shiminhua-uploads` as `<token>.data`, with
+//! `<token>.meta` naming its owner, target and file name, and (when rows were
+//! rejected) `<token>.rejected.xlsx`. Tokens are 128 random bits; every use
+//! checks that the signed-in user uploaded the file, and answers "not found"
+//! otherwise. Files older than a day are removed at the next upload.
+
+use super::{html, xlsx_download};
+use crate::AppState;
+use crate::error::WebError;
+use crate::extract::{Form, Need, WriteRecords};
+use crate::layout::Layout;
+use askama::Template;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Request};
+use axum::handler::Handler;
+use axum::http::StatusCode;
+use axum::response::Response;
+use rand::RngCore;
+use shiminhua_app::AppError;
+use shiminhua_app::import::{self, Options, Summary, Target};
+use shiminhua_core::auth::Actor;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use tokio::io::AsyncWriteExt;
+
+/// The largest file accepted.
+const MAX_UPLOAD: u64 = 200 * 1024 * 1024;
+/// Rejected rows listed on the preview page (all are in the workbook).
+const PREVIEW_REJECTS: usize = 200;
+/// Uploads older than this are removed.
+const KEEP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+fn upload_dir() -> PathBuf {
+    std::env::temp_dir().join("shiminhua-uploads")
+}
+
+fn file_of(token: &str, suffix: &str) -> PathBuf {
+    upload_dir().join(format!("{token}.{suffix}"))
+}
+
+fn new_token() -> String {
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn is_token(t: &str) -> bool {
+    t.len() == 32 && t.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Targets the actor may import (the kind is in its data scope somewhere).
+fn targets_for(actor: &Actor) -> Vec<Target> {
+    import::targets()
+        .into_iter()
+        .filter(|t| !actor.scope.ranges_for(t.kind()).is_empty())
+        .collect()
+}
+
+fn io_error(e: std::io::Error) -> WebError {
+    WebError(AppError::Internal(format!("upload: {e}")))
+}
+
+/// An upload on file.
+struct Upload {
+    token: String,
+    target: Target,
+    file_name: String,
+}
+
+impl Upload {
+    fn data(&self) -> PathBuf {
+        file_of(&self.token, "data")
+    }
+
+    fn rejected(&self) -> PathBuf {
+        file_of(&self.token, "rejected.xlsx")
+    }
+
+    async fn save_meta(&self, actor: &Actor) -> Result<(), WebError> {
+        let text = format!("v1\n{}\n{}\n{}\n", actor.user_id, self.target.code(), self.file_name);
+        tokio::fs::write(file_of(&self.token, "meta"), text)
+            .await
+            .map_err(io_error)
+    }
+
+    /// The upload named by `token`, if it exists and `actor` made it.
+    async fn load(token: &str, actor: &Actor) -> Result<Upload, WebError> {
+        let not_found = || WebError(AppError::NotFound);
+        if !is_token(token) {
+            return Err(not_found());
+        }
+        let text = tokio::fs::read_to_string(file_of(token, "meta"))
+            .await
+            .map_err(|_| not_found())?;
+        let mut lines = text.lines();
+        let (Some("v1"), Some(user), Some(target), file_name) =
+            (lines.next(), lines.next(), lines.next(), lines.next())
+        else {
+            return Err(not_found());
+        };
+        if user.parse::<i64>().ok() != Some(actor.user_id) {
+            return Err(not_found());
+        }
+        Ok(Upload {
+            token: token.to_string(),
+            target: Target::parse(target).ok_or_else(not_found)?,
+            file_name: file_name.unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn remove(&self) {
+        remove_files(&self.token).await;
+    }
+
+    /// Writes (or removes) the rejected rows' workbook for this summary.
+    async fn keep_rejects(&self, s: &Summary) -> Result<(), WebError> {
+        let path = self.rejected();
+        let _ = tokio::fs::remove_file(&path).await;
+        if s.rejects.is_empty() {
+            return Ok(());
+        }
+        let (target, rejects) = (self.target, s.rejects.clone());
+        tokio::task::spawn_blocking(move || import::rejected_workbook(target, &rejects, &path))
+            .await
+            .map_err(|e| AppError::Internal(format!("rejected rows: {e}")))??;
+        Ok(())
+    }
+}
+
+async fn remove_files(token: &str) {
+    for suffix in ["data", "meta", "rejected.xlsx"] {
+        let _ = tokio::fs::remove_file(file_of(token, suffix)).await;
+    }
+}
+
+/// Removes uploads older than [`KEEP`].
+async fn sweep() {
+    let Ok(mut dir) = tokio::fs::read_dir(upload_dir()).await else {
+        return;
+    };
+    while let Ok(Some(e)) = dir.next_entry().await {
+        let old = e
+            .metadata()
+            .await
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > KEEP);
+        if old {
+            let _ = tokio::fs::remove_file(e.path()).await;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pages
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+struct ImportsTpl {
+    layout: Layout,
+    targets: Vec<(&'static str, &'static str)>,
+    target: String,
+    error: Option<String>,
+    max_rows: u64,
+}
+
+fn import_layout(n: &Need<WriteRecords>, title: &str) -> Layout {
+    let l = Layout::new(&n.ctx, Some(&n.actor), title).crumb("农民工信息", "");
+    if title == "批量导入" {
+        l.crumb("批量导入", "")
+    } else {
+        l.crumb("批量导入", "/imports").crumb(title, "")
+    }
+}
+
+fn upload_page(n: &Need<WriteRecords>, target: &str, error: Option<String>) -> Response {
+    let r = html(&ImportsTpl {
+        layout: import_layout(n, "批量导入"),
+        targets: targets_for(&n.actor)
+            .into_iter()
+            .map(|t| (t.code(), t.label()))
+            .collect(),
+        target: target.to_string(),
+        error: error.clone(),
+        max_rows: import::MAX_ROWS,
+    });
+    if error.is_some() {
+        super::workers::with_status(r, StatusCode::UNPROCESSABLE_ENTITY)
+    } else {
+        r
+    }
+}
+
+/// GET /imports
+pub async fn page(n: Need<WriteRecords>) -> Response {
+    upload_page(&n, "", None)
+}
+
+/// GET /imports/template/{kind}
+pub async fn template(_: Need<WriteRecords>, Path(kind): Path<String>) -> Result<Response, WebError> {
+    let target = Target::parse(&kind).ok_or(WebError(AppError::NotFound))?;
+    let bytes = import::template(target)?;
+    Ok(xlsx_download(bytes, &format!("{}-导入模板.xlsx", target.label())))
+}
+
+/// A row of the preview's table of rejected rows.
+pub struct RejectRow {
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "import_summary.html")]
+struct SummaryTpl {
+    layout: Layout,
+    token: String,
+    target: &'static str,
+    target_label: &'static str,
+    file_name: String,
+    committed: bool,
+    total: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    rejected: u64,
+    rejects: Vec<RejectRow>,
+    /// Rejected rows not listed on the page.
+    more: u64,
+}
+
+fn summary_page(n: &Need<WriteRecords>, up: &Upload, s: &Summary) -> Response {
+    let committed = !s.dry_run;
+    let title = if committed { "导入结果" } else { "导入预览" };
+    let rejects: Vec<RejectRow> = s
+        .rejects
+        .iter()
+        .take(PREVIEW_REJECTS)
+        .map(|r| RejectRow {
+            line: r.line,
+            column: if r.column.is_empty() {
+                "整行".to_string()
+            } else {
+                r.column.clone()
+            },
+            reason: r.reason.clone(),
+        })
+        .collect();
+    html(&SummaryTpl {
+        layout: import_layout(n, title),
+        token: up.token.clone(),
+        target: up.target.code(),
+        target_label: up.target.label(),
+        file_name: up.file_name.clone(),
+        committed,
+        total: s.inserted + s.updated + s.unchanged + s.rejected,
+        inserted: s.inserted,
+        updated: s.updated,
+        unchanged: s.unchanged,
+        rejected: s.rejected,
+        more: s.rejected.saturating_sub(rejects.len() as u64),
+        rejects,
+    })
+}
+
+/// POST /imports: [`upload`] with a body limit of its own (200 MB and the
+/// multipart framing) instead of the router's 16 MB. A handler value rather
+/// than a function, so that the `routes!` list can name it like any other.
+#[derive(Clone, Copy)]
+pub struct LargeUpload;
+
+/// The handler marker of [`LargeUpload`].
+pub struct UploadMarker;
+
+impl Handler<UploadMarker, AppState> for LargeUpload {
+    type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+    fn call(self, req: Request, state: AppState) -> Self::Future {
+        // Room for the multipart framing around a file of MAX_UPLOAD bytes.
+        let limited = Handler::layer(upload, DefaultBodyLimit::max((MAX_UPLOAD + 1024 * 1024) as usize));
+        Box::pin(Handler::call(limited, req, state))
+    }
+}
+
+/// Saves the upload, runs a dry run and shows the preview.
+async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>) -> Result<Response, WebError> {
+    let bad = |m: &str| WebError(AppError::Config(m.to_string()));
+    let mut mp = mp.map_err(|_| bad("上传的内容格式不正确，请在导入页面选择文件后提交。"))?;
+    sweep().await;
+    let mut csrf = String::new();
+    let mut target_code = String::new();
+    let mut saved: Option<(String, String, u64)> = None;
+    let result = async {
+        while let Some(mut field) = mp
+            .next_field()
+            .await
+            .map_err(|_| bad("上传中断或内容格式不正确，请重新上传。"))?
+        {
+            match field.name() {
+                Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+                Some("target") => target_code = field.text().await.unwrap_or_default(),
+                Some("file") if saved.is_none() => {
+                    // The token comes first in the form; nothing is stored without it.
+                    n.ctx.check_csrf(&csrf)?;
+                    let name: String = field
+                        .file_name()
+                        .unwrap_or("")
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(200)
+                        .collect();
+                    tokio::fs::create_dir_all(upload_dir()).await.map_err(io_error)?;
+                    let token = new_token();
+                    let path = file_of(&token, "data");
+                    saved = Some((token, name, 0));
+                    let mut out = tokio::fs::File::create(&path).await.map_err(io_error)?;
+                    let mut size = 0u64;
+                    while let Some(chunk) = field
+                        .chunk()
+                        .await
+                        .map_err(|_| bad("文件上传中断或超过200MB，请重新上传；大文件请拆分后分批导入。"))?
+                    {
+                        size += chunk.len() as u64;
+                        if size > MAX_UPLOAD {
+                            return Err(bad("文件超过200MB，请拆分后分批导入。"));
+                        }
+                        out.write_all(&chunk).await.map_err(io_error)?;
+                    }
+                    out.flush().await.map_err(io_error)?;
+                    if let Some(s) = saved.as_mut() {
+                        s.2 = size;
+                    }
+                }
+                _ => {}
+            }
+        }
+        n.ctx.check_csrf(&csrf)
+    }
+    .await;
+    if let Err(e) = result {
+        if let Some((token, _, _)) = &saved {
+            remove_files(token).await;
+        }
+        return Err(e);
+    }
+    let target = Target::parse(&target_code).filter(|t| targets_for(&n.actor).contains(t));
+    let (Some(target), Some((token, file_name, size))) = (target, saved.clone()) else {
+        if let Some((token, _, _)) = &saved {
+            remove_files(token).await;
+        }
+        let msg = if saved.is_none() {
+            "请选择要导入的文件。"
+        } else {
+            "请选择导入的数据类型。"
+        };
+        return Ok(upload_page(&n, &target_code, Some(msg.to_string())));
+    };
+    let up = Upload {
+        token,
+        target,
+        file_name,
+    };
+    if size == 0 {
+        up.remove().await;
+        return Ok(upload_page(
+            &n,
+            &target_code,
+            Some("上传的文件是空的，请检查后重新上传。".into()),
+        ));
+    }
+    up.save_meta(&n.actor).await?;
+    let opts = Options {
+        dry_run: true,
+        ..Options::default()
+    };
+    match import::run(&n.ctx.call(&n.actor), target, &up.data(), &up.file_name, &opts).await {
+        Ok(s) => {
+            up.keep_rejects(&s).await?;
+            Ok(summary_page(&n, &up, &s))
+        }
+        Err(AppError::Validation(e)) => {
+            up.remove().await;
+            let msg = e
+                .get("file")
+                .map(str::to_string)
+                .or_else(|| e.0.first().map(|(_, m)| m.clone()))
+                .unwrap_or_default();
+            Ok(upload_page(&n, &target_code, Some(msg)))
+        }
+        Err(e) => {
+            up.remove().await;
+            Err(e.into())
+        }
+    }
+}
+
+/// POST /imports/{token}/commit
+pub async fn commit(n: Need<WriteRecords>, Path(token): Path<String>, form: Form) -> Result<Response, WebError> {
+    let up = Upload::load(&token, &n.actor).await?;
+    if form.get("target") != up.target.code() {
+        return Err(AppError::Config("导入的数据类型与预览时不一致，请重新上传文件。".into()).into());
+    }
+    if !tokio::fs::try_exists(up.data()).await.unwrap_or(false) {
+        return Err(AppError::Conflict("该文件已经导入过了。如需再次导入，请重新上传文件。".into()).into());
+    }
+    match import::run(
+        &n.ctx.call(&n.actor),
+        up.target,
+        &up.data(),
+        &up.file_name,
+        &Options::default(),
+    )
+    .await
+    {
+        Ok(s) => {
+            // The rows are in; the file itself is no longer needed.
+            let _ = tokio::fs::remove_file(up.data()).await;
+            up.keep_rejects(&s).await?;
+            Ok(summary_page(&n, &up, &s))
+        }
+        Err(AppError::Validation(e)) => {
+            up.remove().await;
+            let msg = e
+                .get("file")
+                .map(str::to_string)
+                .or_else(|| e.0.first().map(|(_, m)| m.clone()))
+                .unwrap_or_default();
+            Ok(upload_page(&n, up.target.code(), Some(msg)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// GET /imports/{token}/rejected
+pub async fn rejected(n: Need<WriteRecords>, Path(token): Path<String>) -> Result<Response, WebError> {
+    let up = Upload::load(&token, &n.actor).await?;
+    let bytes = tokio::fs::read(up.rejected())
+        .await
+        .map_err(|_| WebError(AppError::NotFound))?;
+    Ok(xlsx_download(bytes, &format!("{}-未导入的行.xlsx", up.target.label())))
+}

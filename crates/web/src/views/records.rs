@@ -1,0 +1,705 @@
+//! 业务记录: entering, editing and deleting the seven record kinds of a
+//! worker (forms generated from the kind's spec), the list of one kind with
+//! filters, and its export.
+
+use super::workers::{parse_id, q_get, region_options, with_status};
+use super::{Pager, html, query_string, xlsx_download};
+use crate::error::WebError;
+use crate::extract::{Form, Need, ReadPii, WriteRecords};
+use crate::layout::Layout;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use rand::RngCore;
+use shiminhua_app::audit::{self, Event, Who};
+use shiminhua_app::records::{self, RecordFilter, RecordRow};
+use shiminhua_app::regions::PlaceBook;
+use shiminhua_app::store::Db;
+use shiminhua_app::xlsx::{XCell, XlsxStream};
+use shiminhua_app::{AppError, FieldErrors, registry};
+use shiminhua_core::auth::{Actor, RecordKind};
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::record::{self, FieldType, INDUSTRIES, KINDS, KindSpec};
+use std::collections::HashMap;
+
+/// The most rows one export may hold.
+const EXPORT_LIMIT: i64 = 100_000;
+
+/// Kinds whose records the actor may see (any region).
+fn visible_kinds(actor: &Actor) -> Vec<RecordKind> {
+    KINDS
+        .iter()
+        .copied()
+        .filter(|k| !actor.scope.ranges_for(*k).is_empty())
+        .collect()
+}
+
+/// Kinds the actor may add records of (the permission and a scope for the kind).
+pub(super) fn writable_kinds(actor: &Actor) -> Vec<RecordKind> {
+    if actor.can(shiminhua_core::auth::Permission::WriteRecords) {
+        visible_kinds(actor)
+    } else {
+        Vec::new()
+    }
+}
+
+/// The spec of a kind code (`None` for workers, cases and unknown codes).
+fn spec_of(code: &str) -> Option<&'static KindSpec> {
+    RecordKind::from_code(code).and_then(record::spec)
+}
+
+/// Region names for describing records.
+async fn place_book(db: &Db) -> Result<PlaceBook, WebError> {
+    let mut tx = db.read().await?;
+    Ok(PlaceBook::load(&mut tx).await?)
+}
+
+/// The kind of a record known only by its stored fields (a deleted record in
+/// the history): the first kind whose required fields are all there.
+pub(super) fn kind_of_data(data: &str) -> Option<RecordKind> {
+    KINDS.iter().copied().find(|k| {
+        record::spec(*k).is_some_and(|spec| {
+            let values = records::from_json(spec, data);
+            spec.fields
+                .iter()
+                .filter(|f| f.required)
+                .all(|f| values.contains_key(f.key))
+        })
+    })
+}
+
+/// One record on a worker's timeline.
+pub struct Entry {
+    pub id: i64,
+    pub version: i64,
+    pub date: String,
+    pub kind: &'static str,
+    pub unit: String,
+    pub region: String,
+    pub fields: Vec<(&'static str, String)>,
+}
+
+/// The timeline entries of records (newest first, as given).
+pub(super) async fn entries(db: &Db, rows: &[RecordRow]) -> Result<Vec<Entry>, WebError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let book = place_book(db).await?;
+    Ok(rows
+        .iter()
+        .map(|r| Entry {
+            id: r.id,
+            version: r.version,
+            date: r.period_date.format("%Y-%m-%d").to_string(),
+            kind: r.record_kind().map_or("记录", RecordKind::label_zh),
+            unit: r.unit_name.clone().unwrap_or_default(),
+            region: r.region_name.clone(),
+            fields: r.describe(&book),
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------
+// The form
+
+/// One input of a record form, generated from a spec field.
+pub struct Input {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub required: bool,
+    pub help: String,
+    pub placeholder: &'static str,
+    pub inputmode: &'static str,
+    /// Non-empty: a dropdown of (value, label).
+    pub options: Vec<(String, String)>,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+/// What the form is about: the worker, and how the record is saved.
+struct Subject {
+    action: String,
+    version: i64,
+    editing: bool,
+    worker_id: i64,
+    worker_name: String,
+    worker_id_masked: String,
+    /// Masked names of the worker's children (for the 随迁子女 hint).
+    children: Vec<String>,
+    /// The masked child of the record being edited.
+    child_before: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "record_form.html")]
+struct FormTpl {
+    layout: Layout,
+    action: String,
+    kind: &'static str,
+    version: i64,
+    worker_id: i64,
+    worker_name: String,
+    worker_id_masked: String,
+    inputs: Vec<Input>,
+    /// Errors not tied to one field (e.g. the data scope).
+    general: Vec<String>,
+    conflict: Option<String>,
+}
+
+fn options_of(ty: FieldType) -> Vec<(String, String)> {
+    match ty {
+        // Stored as the section letter, chosen by name.
+        FieldType::Industry => INDUSTRIES
+            .iter()
+            .map(|(c, n)| (c.to_string(), format!("{c} {n}")))
+            .collect(),
+        other => other
+            .choices()
+            .into_iter()
+            .map(|c| (c.to_string(), c.to_string()))
+            .collect(),
+    }
+}
+
+fn inputs(
+    spec: &KindSpec,
+    s: &Subject,
+    values: &HashMap<String, String>,
+    errors: &FieldErrors,
+    places: &[(String, String)],
+) -> Vec<Input> {
+    spec.fields
+        .iter()
+        .map(|f| {
+            let value = values.get(f.key).cloned().unwrap_or_default();
+            let mut help = f.help.to_string();
+            let (mut placeholder, mut inputmode) = ("", "");
+            let mut options = Vec::new();
+            match f.ty {
+                FieldType::Date => placeholder = "2023-03-05",
+                FieldType::SchoolYear => placeholder = "2023-2024",
+                FieldType::Money => {
+                    placeholder = "如 3500";
+                    inputmode = "decimal";
+                }
+                FieldType::Count => inputmode = "numeric",
+                FieldType::Place => {
+                    options = places.to_vec();
+                    if !value.is_empty() && !options.iter().any(|o| o.0 == value) {
+                        options.push((value.clone(), value.clone()));
+                    }
+                }
+                FieldType::Child => {
+                    help = if s.children.is_empty() {
+                        "该农民工尚未登记随迁子女，请先在随迁家属中添加。".to_string()
+                    } else {
+                        format!("填写子女的姓名或身份证号。已登记的随迁子女：{}", s.children.join("、"))
+                    };
+                    if let Some(before) = &s.child_before {
+                        help = format!("原记录为 {before}，保存时请重新填写子女的姓名或身份证号。{help}");
+                    }
+                }
+                _ => options = options_of(f.ty),
+            }
+            Input {
+                key: f.key,
+                label: f.label,
+                required: f.required,
+                help,
+                placeholder,
+                inputmode,
+                options,
+                value,
+                error: errors.get(f.key).map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+async fn form_page(
+    n: &Need<WriteRecords>,
+    spec: &'static KindSpec,
+    s: Subject,
+    values: &HashMap<String, String>,
+    errors: &FieldErrors,
+    conflict: Option<String>,
+) -> Result<FormTpl, WebError> {
+    let label = spec.kind.label_zh();
+    let title = if s.editing {
+        format!("修改{label}记录")
+    } else {
+        format!("新增{label}记录")
+    };
+    let places = if spec.fields.iter().any(|f| f.ty == FieldType::Place) {
+        region_options(&n.ctx, &n.actor, 4).await?
+    } else {
+        Vec::new()
+    };
+    let general = errors
+        .0
+        .iter()
+        .filter(|(k, _)| spec.field(k).is_none())
+        .map(|(_, m)| m.clone())
+        .collect();
+    Ok(FormTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), title.clone())
+            .crumb("农民工名册", "/workers")
+            .crumb(s.worker_name.clone(), format!("/workers/{}", s.worker_id))
+            .crumb(title, ""),
+        inputs: inputs(spec, &s, values, errors, &places),
+        action: s.action,
+        kind: spec.kind.code(),
+        version: s.version,
+        worker_id: s.worker_id,
+        worker_name: s.worker_name,
+        worker_id_masked: s.worker_id_masked,
+        general,
+        conflict,
+    })
+}
+
+fn children_of(deps: &[registry::DependantRow]) -> Vec<String> {
+    deps.iter()
+        .filter(|d| d.relation == "子女")
+        .map(|d| d.name_masked.clone())
+        .collect()
+}
+
+/// The submitted texts of the spec's fields (to show them again).
+fn submitted(spec: &KindSpec, form: &Form) -> HashMap<String, String> {
+    spec.fields
+        .iter()
+        .map(|f| (f.key.to_string(), form.get(f.key).to_string()))
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "record_kinds.html")]
+struct KindsTpl {
+    layout: Layout,
+    worker_id: i64,
+    kinds: Vec<(&'static str, &'static str)>,
+}
+
+async fn new_subject(n: &Need<WriteRecords>, worker_id: i64) -> Result<Subject, WebError> {
+    let (w, deps) = registry::get_worker(&n.ctx.state.db, &n.actor, worker_id).await?;
+    Ok(Subject {
+        action: format!("/workers/{worker_id}/records/new"),
+        version: 0,
+        editing: false,
+        worker_id,
+        worker_name: w.name,
+        worker_id_masked: w.id_masked,
+        children: children_of(&deps),
+        child_before: None,
+    })
+}
+
+/// GET /workers/{id}/records/new?kind=CODE (without a kind: a choice of kinds).
+pub async fn new_page(
+    n: Need<WriteRecords>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let s = new_subject(&n, id).await?;
+    match spec_of(&q_get(&q, "kind")) {
+        Some(spec) => Ok(html(
+            &form_page(&n, spec, s, &HashMap::new(), &FieldErrors::default(), None).await?,
+        )),
+        None => Ok(html(&KindsTpl {
+            layout: Layout::new(&n.ctx, Some(&n.actor), "新增记录")
+                .crumb("农民工名册", "/workers")
+                .crumb(s.worker_name.clone(), format!("/workers/{id}"))
+                .crumb("新增记录", ""),
+            worker_id: id,
+            kinds: writable_kinds(&n.actor)
+                .into_iter()
+                .map(|k| (k.code(), k.label_zh()))
+                .collect(),
+        })),
+    }
+}
+
+/// POST /workers/{id}/records/new
+pub async fn create(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let s = new_subject(&n, id).await?;
+    let Some(spec) = spec_of(form.get("kind")) else {
+        return Err(AppError::Config("请先选择要新增的记录类型。".into()).into());
+    };
+    let get = |k: &str| form.get(k).to_string();
+    match records::create_record(&n.ctx.call(&n.actor), id, spec.kind, &get).await {
+        Ok(_) => Ok(Redirect::to(&format!("/workers/{id}?done=record_created")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let t = form_page(&n, spec, s, &submitted(spec, &form), &e, None).await?;
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The record in scope, its spec and the subject of its edit form.
+async fn edit_subject(
+    n: &Need<WriteRecords>,
+    id: i64,
+    version: Option<i64>,
+) -> Result<(RecordRow, &'static KindSpec, Subject), WebError> {
+    let r = records::get_record(&n.ctx.state.db, &n.actor, id).await?;
+    let spec = r
+        .record_kind()
+        .and_then(record::spec)
+        .ok_or(WebError(AppError::NotFound))?;
+    // The family is shown when the worker, too, is in the user's scope.
+    let children = match registry::get_worker(&n.ctx.state.db, &n.actor, r.worker_id).await {
+        Ok((_, deps)) => children_of(&deps),
+        Err(AppError::NotFound) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let s = Subject {
+        action: format!("/records/{id}/edit"),
+        version: version.unwrap_or(r.version),
+        editing: true,
+        worker_id: r.worker_id,
+        worker_name: r.worker_name.clone(),
+        worker_id_masked: r.worker_id_masked.clone(),
+        children,
+        child_before: r.child_masked.clone(),
+    };
+    Ok((r, spec, s))
+}
+
+/// GET /records/{id}/edit
+pub async fn edit_page(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let (r, spec, s) = edit_subject(&n, id, None).await?;
+    let mut values = r.form_values();
+    // The child is known by its masked name only: it is named again to save.
+    values.remove("child");
+    Ok(html(
+        &form_page(&n, spec, s, &values, &FieldErrors::default(), None).await?,
+    ))
+}
+
+/// POST /records/{id}/edit
+pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    let (r, spec, s) = edit_subject(&n, id, Some(version)).await?;
+    let get = |k: &str| form.get(k).to_string();
+    match records::update_record(&n.ctx.call(&n.actor), id, version, &get).await {
+        Ok(()) => Ok(Redirect::to(&format!("/workers/{}?done=record_saved", r.worker_id)).into_response()),
+        Err(AppError::Validation(e)) => {
+            let t = form_page(&n, spec, s, &submitted(spec, &form), &e, None).await?;
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(AppError::Conflict(m)) => {
+            let t = form_page(&n, spec, s, &submitted(spec, &form), &FieldErrors::default(), Some(m)).await?;
+            Ok(with_status(html(&t), StatusCode::CONFLICT))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /records/{id}/delete
+pub async fn delete(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    let worker_id = records::delete_record(&n.ctx.call(&n.actor), id, version).await?;
+    Ok(Redirect::to(&format!("/workers/{worker_id}?done=record_deleted")).into_response())
+}
+
+// ---------------------------------------------------------------------------
+// The list and the export
+
+/// A dropdown filter on one field of the kind.
+pub struct Select {
+    pub param: String,
+    pub label: &'static str,
+    pub options: Vec<(String, String)>,
+    pub value: String,
+}
+
+/// The list's filters as read from the query string.
+struct Filters {
+    spec: &'static KindSpec,
+    filter: RecordFilter,
+    /// The query string again (for page links and the export).
+    query: String,
+    region: String,
+    from: String,
+    to: String,
+    selects: Vec<Select>,
+    error: Option<String>,
+}
+
+/// Fields offered as filters: those with a fixed list of values.
+fn filterable(ty: FieldType) -> bool {
+    matches!(ty, FieldType::Choice(_) | FieldType::Industry | FieldType::Flag)
+}
+
+fn filters_of(q: &HashMap<String, String>) -> Result<Filters, WebError> {
+    let code = q_get(q, "kind");
+    let spec = if code.is_empty() {
+        spec_of("employment")
+    } else {
+        spec_of(&code)
+    }
+    .ok_or_else(|| AppError::Config("记录类型无效，请从菜单进入业务记录。".into()))?;
+    let (region, from, to) = (q_get(q, "region"), q_get(q, "from"), q_get(q, "to"));
+    let mut filter = RecordFilter::default();
+    let mut error = None;
+    if !region.is_empty() {
+        filter.region = Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?);
+    }
+    for (text, slot) in [(&from, &mut filter.from), (&to, &mut filter.to)] {
+        if text.is_empty() {
+            continue;
+        }
+        match record::parse_date(text) {
+            Some(d) => *slot = Some(d),
+            None => {
+                error = Some(format!(
+                    "日期“{}”格式不正确，应为“年-月-日”，如 2023-03-05",
+                    text.chars().take(20).collect::<String>()
+                ));
+            }
+        }
+    }
+    let mut pairs: Vec<(String, String)> = vec![
+        ("kind".into(), spec.kind.code().into()),
+        ("region".into(), region.clone()),
+        ("from".into(), from.clone()),
+        ("to".into(), to.clone()),
+    ];
+    let mut selects = Vec::new();
+    for f in spec.fields.iter().filter(|f| filterable(f.ty)) {
+        let param = format!("f_{}", f.key);
+        let options = options_of(f.ty);
+        let mut value = q_get(q, &param);
+        if !options.iter().any(|o| o.0 == value) {
+            value.clear();
+        }
+        if !value.is_empty() {
+            filter.fields.push((f.key, value.clone()));
+            pairs.push((param.clone(), value.clone()));
+        }
+        selects.push(Select {
+            param,
+            label: f.label,
+            options,
+            value,
+        });
+    }
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Ok(Filters {
+        spec,
+        filter,
+        query: query_string(&refs),
+        region,
+        from,
+        to,
+        selects,
+        error,
+    })
+}
+
+/// One row of the list.
+pub struct ListRow {
+    pub id: i64,
+    pub worker_id: i64,
+    pub worker_name: String,
+    pub worker_id_masked: String,
+    pub date: String,
+    pub region: String,
+    pub unit: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "records.html")]
+struct ListTpl {
+    layout: Layout,
+    kind: &'static str,
+    kind_label: &'static str,
+    kinds: Vec<(&'static str, &'static str)>,
+    regions: Vec<(String, String)>,
+    region: String,
+    from: String,
+    to: String,
+    selects: Vec<Select>,
+    filter_error: Option<String>,
+    rows: Vec<ListRow>,
+    pager: Pager,
+    query: String,
+    can_write: bool,
+}
+
+/// GET /records?kind=CODE&…
+pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let st = &n.ctx.state;
+    let f = filters_of(&q)?;
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 20, f.query.clone());
+    let (rows, total) = records::list_records(
+        &st.db,
+        &n.actor,
+        f.spec.kind,
+        &f.filter,
+        pager.per_page,
+        pager.offset(),
+        registry::COUNT_CAP,
+    )
+    .await?;
+    pager.total = total;
+    pager.cap = registry::COUNT_CAP;
+    let book = if rows.is_empty() {
+        PlaceBook::default()
+    } else {
+        place_book(&st.db).await?
+    };
+    let rows = rows
+        .iter()
+        .map(|r| ListRow {
+            id: r.id,
+            worker_id: r.worker_id,
+            worker_name: r.worker_name.clone(),
+            worker_id_masked: r.worker_id_masked.clone(),
+            date: r.period_date.format("%Y-%m-%d").to_string(),
+            region: r.region_name.clone(),
+            unit: r.unit_name.clone().unwrap_or_default(),
+            summary: r
+                .describe(&book)
+                .iter()
+                .map(|(l, t)| format!("{l}：{t}"))
+                .collect::<Vec<_>>()
+                .join("；"),
+        })
+        .collect();
+    let kind_label = f.spec.kind.label_zh();
+    Ok(html(&ListTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), format!("业务记录：{kind_label}"))
+            .crumb("农民工信息", "")
+            .crumb("业务记录", "/records")
+            .crumb(kind_label, ""),
+        kind: f.spec.kind.code(),
+        kind_label,
+        kinds: visible_kinds(&n.actor)
+            .into_iter()
+            .map(|k| (k.code(), k.label_zh()))
+            .collect(),
+        regions: region_options(&n.ctx, &n.actor, 3).await?,
+        region: f.region,
+        from: f.from,
+        to: f.to,
+        selects: f.selects,
+        filter_error: f.error,
+        rows,
+        pager,
+        query: f.query,
+        can_write: n.actor.can(shiminhua_core::auth::Permission::WriteRecords),
+    }))
+}
+
+/// A file removed when dropped (the export's temporary workbook).
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Writes the rows as a workbook (masked values only).
+fn write_workbook(
+    path: &std::path::Path,
+    spec: &KindSpec,
+    rows: &[RecordRow],
+    book: &PlaceBook,
+) -> Result<(), AppError> {
+    let mut headers = vec!["姓名", "身份证号", "所在地", "责任单位", "日期"];
+    headers.extend(spec.fields.iter().map(|f| f.label));
+    let mut widths = vec![10.0, 22.0, 14.0, 16.0, 12.0];
+    widths.extend(spec.fields.iter().map(|_| 16.0));
+    let mut out = XlsxStream::create(path, &format!("{}记录", spec.kind.label_zh()), &headers, &widths)?;
+    for r in rows {
+        let shown = r.describe(book);
+        let date = r.period_date.format("%Y-%m-%d").to_string();
+        let unit = r.unit_name.clone().unwrap_or_default();
+        let mut cells = vec![
+            XCell::Text(&r.worker_name),
+            XCell::Text(&r.worker_id_masked),
+            XCell::Text(&r.region_name),
+            XCell::Text(&unit),
+            XCell::Text(&date),
+        ];
+        for f in spec.fields {
+            cells.push(
+                shown
+                    .iter()
+                    .find(|(l, _)| *l == f.label)
+                    .map_or(XCell::Empty, |(_, t)| XCell::Text(t)),
+            );
+        }
+        out.row(&cells)?;
+    }
+    out.finish()?;
+    Ok(())
+}
+
+/// GET /records/export?… — the filtered list as a workbook (at most
+/// 100,000 rows; masked; audited).
+pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let st = &n.ctx.state;
+    let f = filters_of(&q)?;
+    let spec = f.spec;
+    let (rows, total) =
+        records::list_records(&st.db, &n.actor, spec.kind, &f.filter, EXPORT_LIMIT, 0, EXPORT_LIMIT).await?;
+    if total > EXPORT_LIMIT {
+        return Err(AppError::Config(format!(
+            "符合条件的记录超过单次导出上限 {EXPORT_LIMIT} 条，请按区划、日期等条件缩小范围后分批导出。"
+        ))
+        .into());
+    }
+    let book = place_book(&st.db).await?;
+    let mut token = [0u8; 16];
+    rand::rng().fill_bytes(&mut token);
+    let name: String = token.iter().map(|b| format!("{b:02x}")).collect();
+    let file = TempFile(std::env::temp_dir().join(format!("shiminhua-export-{name}.xlsx")));
+    let path = file.0.clone();
+    let count = rows.len();
+    tokio::task::spawn_blocking(move || write_workbook(&path, spec, &rows, &book))
+        .await
+        .map_err(|e| AppError::Internal(format!("export: {e}")))??;
+    let bytes = tokio::fs::read(&file.0)
+        .await
+        .map_err(|e| AppError::Internal(format!("export: {e}")))?;
+    drop(file);
+    let detail = format!(
+        "rows={count}; region={}; from={}; to={}; fields={}",
+        f.region,
+        f.from,
+        f.to,
+        f.filter
+            .fields
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    audit::record_alone(
+        &st.db,
+        st.clock.now(),
+        &Who::actor(&n.actor, &n.ctx.origin),
+        Event::ok("record.export", spec.kind.code(), "").detail(detail),
+    )
+    .await?;
+    Ok(xlsx_download(
+        bytes,
+        &format!(
+            "{}记录-{}.xlsx",
+            spec.kind.label_zh(),
+            (st.clock.now() + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
+        ),
+    ))
+}
