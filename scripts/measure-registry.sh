@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Measures the worker registry at scale on SQLite (release build): generation
-# rate, then p50/p99 of the worker list and the searches under load (wrk).
-# Usage: scripts/measure-registry.sh [workers] [seconds-of-load]
+# Measures the worker registry at scale (release build): generation rate,
+# then p50/p95/p99 of the worker list and the searches under load (wrk).
+# Usage: scripts/measure-registry.sh [workers] [seconds-of-load] [postgres]
+# With "postgres" as third argument the data goes into a fresh PostgreSQL
+# database on $SHIMINHUA_TEST_PG's server instead of SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
@@ -11,7 +13,21 @@ command -v curl >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=nonin
 cargo build --release -p shiminhua >/dev/null 2>&1
 bin="$PWD/target/release/shiminhua"
 data=$(mktemp -d)
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$data"' EXIT
+pg="${SHIMINHUA_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+pgdb="shm_measure_$$"
+trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$data"; [ "${3:-}" = postgres ] && psql "$pg" -qc "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; true' EXIT
+if [ "${3:-}" = postgres ]; then
+  psql "$pg" -qc "CREATE DATABASE $pgdb" >/dev/null
+  export SHIMINHUA_DATABASE_URL="${pg%/*}/$pgdb"
+fi
+cat >"$data/percentiles.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
+  io.write(string.format("   p50 %.2f ms   p95 %.2f ms   p99 %.2f ms   %.0f req/s   errors %d\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.requests / (summary.duration / 1e6), errors))
+end
+LUA
 
 start=$(date +%s)
 "$bin" --data-dir "$data" demo --workers "$n" --seed 1
@@ -42,7 +58,7 @@ idn=$(curl -s -H "Cookie: shm_session=$city" --data-urlencode "csrf=$csrf" --dat
 bench() {
   local label=$1 cookie=$2 path=$3
   echo "== $label"
-  wrk -t2 -c8 -d"${secs}s" --latency -H "Cookie: shm_session=$cookie" "$base$path" | grep -E "Requests/sec|50%|90%|99%|Non-2xx"
+  wrk -t2 -c8 -d"${secs}s" -s "$data/percentiles.lua" -H "Cookie: shm_session=$cookie" "$base$path" | grep -E "p50|Non-2xx"
 }
 bench "worker list, county user" "$county" "/workers"
 bench "worker list, city user" "$city" "/workers"

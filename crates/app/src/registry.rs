@@ -491,6 +491,59 @@ fn condition(backend: Backend, code: &str, as_of: NaiveDate) -> Option<Sql> {
 /// as `COUNT_CAP + 1` ("more than"), which keeps every page fast at any size.
 pub const COUNT_CAP: i64 = 10_000;
 
+/// The conditions of a worker list: the scope's region ranges narrowed to
+/// the region filter, the other conditions, and whether a name prefix is
+/// searched.
+struct Conditions {
+    ranges: Vec<(i64, i64)>,
+    rest: Sql,
+    by_name: bool,
+}
+
+fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter) -> AppResult<Conditions> {
+    // The scope, narrowed to the region filter here, so the database sees one
+    // tight range rather than two overlapping ones.
+    let mut ranges = actor.scope.ranges_for(RecordKind::Worker);
+    if let Some(r) = f.region {
+        let (lo, hi) = r.subtree_range();
+        ranges = ranges
+            .into_iter()
+            .map(|(a, b)| (a.max(lo), b.min(hi)))
+            .filter(|(a, b)| a <= b)
+            .collect();
+    }
+    let mut rest = Sql::new("");
+    let mut by_name = false;
+    let q = f.q.trim();
+    if !q.is_empty() {
+        if let Ok(id) = IdNumber::parse(q) {
+            rest.push(" AND w.id_index = ")
+                .arg(cipher.blind_index("id_number", id.as_str()));
+        } else if let Ok(p) = Phone::parse(q) {
+            rest.push(" AND w.phone_index = ")
+                .arg(cipher.blind_index("phone", p.as_str()));
+        } else {
+            let prefix: String = q.chars().filter(|c| *c != '%' && *c != '_').collect();
+            rest.append(&name_prefix(backend, &prefix));
+            by_name = true;
+        }
+    }
+    let tag = f.tag.trim();
+    if !tag.is_empty() {
+        rest.push(" AND (',' || w.tags || ',') LIKE ")
+            .arg(format!("%,{},%", tag.replace(['%', '_', ','], "")));
+    }
+    if !f.condition.is_empty() {
+        let as_of = f
+            .as_of
+            .ok_or_else(|| AppError::Internal("a derived condition without its day".into()))?;
+        let cond =
+            condition(backend, &f.condition, as_of).ok_or_else(|| AppError::field("condition", "未知的筛选条件"))?;
+        rest.append(&cond);
+    }
+    Ok(Conditions { ranges, rest, by_name })
+}
+
 /// A page of workers in the actor's scope, with the total (at most
 /// `count_cap + 1`, meaning "more than `count_cap`").
 pub async fn list_workers(
@@ -505,20 +558,10 @@ pub async fn list_workers(
     require(actor, Permission::ReadPii)?;
     let mut tx = db.read().await?;
     let sqlite = tx.backend() == Backend::Sqlite;
+    let Conditions { ranges, rest, by_name } = conditions(tx.backend(), cipher, actor, f)?;
     // Scope and region conditions; on SQLite they can be kept away from the
     // region index so that a broad scope walks the primary key (newest first)
     // or the name index instead of sorting the whole scope.
-    // The scope, narrowed to the region filter here, so the database sees one
-    // tight range rather than two overlapping ones.
-    let mut ranges = actor.scope.ranges_for(RecordKind::Worker);
-    if let Some(r) = f.region {
-        let (lo, hi) = r.subtree_range();
-        ranges = ranges
-            .into_iter()
-            .map(|(a, b)| (a.max(lo), b.min(hi)))
-            .filter(|(a, b)| a <= b)
-            .collect();
-    }
     let scope = |no_index: bool| {
         let col = if no_index && sqlite {
             "+w.region_code"
@@ -529,35 +572,6 @@ pub async fn list_workers(
         w.in_ranges(col, &ranges);
         w
     };
-    let mut rest = Sql::new("");
-    let mut by_name = false;
-    let q = f.q.trim();
-    if !q.is_empty() {
-        if let Ok(id) = IdNumber::parse(q) {
-            rest.push(" AND w.id_index = ")
-                .arg(cipher.blind_index("id_number", id.as_str()));
-        } else if let Ok(p) = Phone::parse(q) {
-            rest.push(" AND w.phone_index = ")
-                .arg(cipher.blind_index("phone", p.as_str()));
-        } else {
-            let prefix: String = q.chars().filter(|c| *c != '%' && *c != '_').collect();
-            rest.append(&name_prefix(tx.backend(), &prefix));
-            by_name = true;
-        }
-    }
-    let tag = f.tag.trim();
-    if !tag.is_empty() {
-        rest.push(" AND (',' || w.tags || ',') LIKE ")
-            .arg(format!("%,{},%", tag.replace(['%', '_', ','], "")));
-    }
-    if !f.condition.is_empty() {
-        let as_of = f
-            .as_of
-            .ok_or_else(|| AppError::Internal("a derived condition without its day".into()))?;
-        let cond = condition(tx.backend(), &f.condition, as_of)
-            .ok_or_else(|| AppError::field("condition", "未知的筛选条件"))?;
-        rest.append(&cond);
-    }
     let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers w");
     count.append(&scope(by_name)).append(&rest);
     count.push(" LIMIT ").arg(count_cap + 1).push(") AS capped");
@@ -605,21 +619,67 @@ fn name_prefix(backend: Backend, prefix: &str) -> Sql {
     s
 }
 
-/// The most rows one export may hold.
-pub const EXPORT_LIMIT: i64 = 100_000;
+/// Columns of the worker export.
+const EXPORT_HEADERS: [&str; 10] = [
+    "姓名",
+    "身份证号",
+    "性别",
+    "出生日期",
+    "手机号",
+    "现居住地",
+    "户籍地",
+    "文化程度",
+    "职业技能",
+    "标签",
+];
 
-/// Every worker matching the filter, for an export, which is audited. The
-/// values stay masked.
-pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter) -> AppResult<Vec<WorkerRow>> {
-    let (rows, total) = list_workers(call.db, call.cipher, call.actor, f, EXPORT_LIMIT, 0, EXPORT_LIMIT).await?;
-    if total > EXPORT_LIMIT {
-        return Err(AppError::Config(format!(
-            "符合条件的有 {total} 人，超过单次导出上限 {EXPORT_LIMIT} 人，请按区划等条件缩小范围后分批导出。"
-        )));
+/// Writes every worker matching the filter to an xlsx file at `path`, a page
+/// at a time in constant memory; the values stay masked, and the export is
+/// audited. Returns the number of rows written.
+pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter, path: &std::path::Path) -> AppResult<u64> {
+    use crate::xlsx::{XCell, XlsxStream};
+    require(call.actor, Permission::ReadPii)?;
+    const PAGE: i64 = 5_000;
+    let widths = [10.0, 22.0, 6.0, 12.0, 14.0, 16.0, 24.0, 12.0, 16.0, 16.0];
+    let mut out = XlsxStream::create(path, "农民工名册", &EXPORT_HEADERS, &widths)?;
+    let mut after: Option<i64> = None;
+    loop {
+        let mut tx = call.db.read().await?;
+        let c = conditions(tx.backend(), call.cipher, call.actor, f)?;
+        let mut q = Sql::new(WORKER_COLUMNS);
+        q.push(" WHERE ");
+        q.in_ranges("w.region_code", &c.ranges);
+        q.append(&c.rest);
+        if let Some(last) = after {
+            q.push(" AND w.id < ").arg(last);
+        }
+        q.push(" ORDER BY w.id DESC LIMIT ").arg(PAGE);
+        let rows: Vec<WorkerRow> = tx.all(q).await?;
+        drop(tx);
+        for r in &rows {
+            let birth = r.birth_date.to_string();
+            out.row(&[
+                XCell::Text(&r.name),
+                XCell::Text(&r.id_masked),
+                XCell::Text(&r.sex),
+                XCell::Text(&birth),
+                XCell::Text(&r.phone_masked),
+                XCell::Text(&r.region_name),
+                XCell::Text(&r.hukou_place),
+                XCell::Text(&r.education),
+                XCell::Text(&r.skills),
+                XCell::Text(&r.tags),
+            ])?;
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == PAGE => after = Some(last.id),
+            _ => break,
+        }
     }
+    let n = out.rows();
+    out.finish()?;
     let detail = format!(
-        "rows={}; region={}; tag={}; condition={}; q={}",
-        rows.len(),
+        "rows={n}; region={}; tag={}; condition={}; q={}",
         f.region.map(|r| r.to_string()).unwrap_or_default(),
         f.tag,
         f.condition,
@@ -634,7 +694,7 @@ pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter) -> AppResult<Vec<
     )
     .await?;
     tx.commit().await?;
-    Ok(rows)
+    Ok(n)
 }
 
 /// Which value to reveal.

@@ -70,50 +70,6 @@ pub fn audit_workbook(rows: &[AuditRow]) -> AppResult<Vec<u8>> {
     wb.save_to_buffer().map_err(err)
 }
 
-/// The worker list as a workbook; personal information stays masked.
-pub fn workers_workbook(rows: &[crate::registry::WorkerRow]) -> AppResult<Vec<u8>> {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("农民工名册").map_err(err)?;
-    let bold = Format::new().set_bold();
-    let headers = [
-        "姓名",
-        "身份证号",
-        "性别",
-        "出生日期",
-        "手机号",
-        "现居住地",
-        "户籍地",
-        "文化程度",
-        "职业技能",
-        "标签",
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(err)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let row = (i + 1) as u32;
-        let cells = [
-            safe(&r.name),
-            r.id_masked.clone(),
-            r.sex.clone(),
-            r.birth_date.to_string(),
-            r.phone_masked.clone(),
-            safe(&r.region_name),
-            safe(&r.hukou_place),
-            safe(&r.education),
-            safe(&r.skills),
-            safe(&r.tags),
-        ];
-        for (c, v) in cells.iter().enumerate() {
-            ws.write_string(row, c as u16, v).map_err(err)?;
-        }
-    }
-    ws.set_column_width(1, 22).map_err(err)?;
-    ws.set_freeze_panes(1, 0).map_err(err)?;
-    wb.save_to_buffer().map_err(err)
-}
-
 /// Excel's last row, zero-based: a sheet holds rows 0..=1_048_575, that is one
 /// header row and 1,048,575 data rows.
 const LAST_ROW: u32 = 1_048_575;

@@ -563,14 +563,26 @@ async fn no_user_sees_outside_their_scope(db: Db) {
         got.sort();
         assert_eq!(got, expected, "user {u} lists exactly the workers in scope");
         assert_eq!(total as usize, expected.len());
-        let exported = registry::export_workers(&w.call(&actor), &WorkerFilter::default())
+        // The export holds exactly the same people, masked.
+        let dir = shiminhua_app::testing::TempDir::new("export");
+        let file = dir.0.join("w.xlsx");
+        let exported = registry::export_workers(&w.call(&actor), &WorkerFilter::default(), &file)
             .await
             .unwrap();
         assert_eq!(
-            exported.len(),
+            exported as usize,
             expected.len(),
             "user {u} exports exactly the workers in scope"
         );
+        let mut masked: Vec<String> = shiminhua_app::import::read::open(&file, &["姓名", "身份证号"], &[true, true])
+            .unwrap()
+            .map(|r| r.unwrap().cells[1].to_text())
+            .collect();
+        let mut want: Vec<String> = rows.iter().map(|r| r.id_masked.clone()).collect();
+        masked.sort();
+        want.sort();
+        assert_eq!(masked, want);
+        assert!(masked.iter().all(|m| m.contains("********")));
         for (id, town) in &placed {
             let visible = registry::get_worker(&w.db, &actor, *id).await.is_ok();
             assert_eq!(visible, actor.scope.allows(RecordKind::Worker, *town));

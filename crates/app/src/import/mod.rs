@@ -388,7 +388,7 @@ pub async fn run(
         dry_run: opts.dry_run,
         ..Summary::default()
     };
-    let mut ctx = {
+    let ctx = {
         let mut tx = call.db.read().await?;
         Context::load(&mut tx).await?
     };
@@ -445,107 +445,83 @@ pub async fn run(
         }
     });
 
-    let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
-    let mut pending: Vec<Pending> = Vec::with_capacity(opts.batch_rows);
-    let mut read_rows = 0u64;
-    let mut batches = 0usize;
-    let mut last_line = resume_after;
-    while let Some(row) = receiver.recv().await {
-        let row = row.map_err(|e| file_error(e.to_string()))?;
-        read_rows += 1;
-        if read_rows > MAX_ROWS {
-            return Err(file_error(format!(
-                "文件超过单次导入上限 {MAX_ROWS} 行，请拆分成多个文件后分批导入。"
-            )));
-        }
-        if row.line <= resume_after {
-            continue;
-        }
-        last_line = row.line;
-        let cells: Vec<String> = row.cells.iter().map(Cell::to_text).collect();
-        let texts = match row_texts(&cols, &row) {
-            Ok(t) => t,
-            Err((i, reason)) => {
-                reject(&mut summary, &cols, row.line, i, reason, cells);
+    // Validation (here) and writing (the consumer below) run concurrently:
+    // while the database stores one batch, the next one is being prepared.
+    let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Batch>(1);
+    let producer = async {
+        // Owned here, so that the writer sees the end when this is done.
+        let batches_tx = batches_tx;
+        let mut stage = Summary::default();
+        let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+        let mut pending: Vec<Pending> = Vec::with_capacity(opts.batch_rows);
+        let mut read_rows = 0u64;
+        let mut last_line = resume_after;
+        while let Some(row) = receiver.recv().await {
+            let row = row.map_err(|e| file_error(e.to_string()))?;
+            read_rows += 1;
+            if read_rows > MAX_ROWS {
+                return Err(file_error(format!(
+                    "文件超过单次导入上限 {MAX_ROWS} 行，请拆分成多个文件后分批导入。"
+                )));
+            }
+            if row.line <= resume_after {
                 continue;
             }
-        };
-        if is_example(&cols, &texts) {
-            continue;
-        }
-        summary.rows += 1;
-        let mut p = Pending {
-            line: row.line,
-            cells,
-            texts,
-            worker: None,
-        };
-        if target == Target::Workers {
-            let input = worker_input(&p.texts);
-            match registry::validate(call.actor, &ctx.places, &input, true) {
-                Ok(w) => {
-                    let Some(id) = w.id.as_ref() else {
-                        return Err(AppError::Internal("validated worker without an ID number".into()));
-                    };
-                    let index = call.cipher.blind_index("id_number", id.as_str());
-                    if let Some(first) = seen.get(&index) {
-                        let i = column_index(&cols, "id_number");
-                        reject(
-                            &mut summary,
-                            &cols,
-                            p.line,
-                            i,
-                            format!("与第{first}行的身份证号重复"),
-                            p.cells,
-                        );
-                        continue;
-                    }
-                    seen.insert(index.clone(), p.line);
-                    p.worker = Some((w, index));
-                }
-                Err(errs) => {
-                    let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
-                    let i = column_index(&cols, &field);
-                    reject(&mut summary, &cols, p.line, i, msg, p.cells);
-                    continue;
+            last_line = row.line;
+            if let Some(p) = prepare(call, target, &ctx, &cols, row, &mut seen, &mut stage)? {
+                pending.push(p);
+            }
+            if pending.len() >= opts.batch_rows {
+                let batch = Batch {
+                    rows: std::mem::take(&mut pending),
+                    last_line,
+                    read_rows,
+                    stage_rows: stage.rows,
+                    stage_rejected: stage.rejected,
+                };
+                if batches_tx.send(batch).await.is_err() {
+                    // The writer stopped (an error, or a planned stop).
+                    return Ok(stage);
                 }
             }
         }
-        pending.push(p);
-        if pending.len() >= opts.batch_rows {
-            flush(
-                call,
-                target,
-                &mut ctx,
-                &cols,
-                std::mem::take(&mut pending),
-                &mut summary,
-                last_line,
-                opts.dry_run,
-            )
-            .await?;
+        let batch = Batch {
+            rows: pending,
+            last_line,
+            read_rows,
+            stage_rows: stage.rows,
+            stage_rejected: stage.rejected,
+        };
+        let _ = batches_tx.send(batch).await;
+        Ok(stage)
+    };
+    let consumer = async {
+        // Owned here, so that validation stops when the writer does.
+        let mut batches_rx = batches_rx;
+        let mut batches = 0usize;
+        while let Some(batch) = batches_rx.recv().await {
+            let read_rows = batch.read_rows;
+            flush(call, target, &ctx, &cols, batch, &mut summary, opts.dry_run).await?;
             batches += 1;
             if let Some(progress) = opts.progress {
                 progress(read_rows, estimate);
             }
             if opts.stop_after_batches == Some(batches) {
-                return Ok(summary);
+                return Ok(true);
             }
         }
-    }
-    flush(
-        call,
-        target,
-        &mut ctx,
-        &cols,
-        pending,
-        &mut summary,
-        last_line,
-        opts.dry_run,
-    )
-    .await?;
-    if let Some(progress) = opts.progress {
-        progress(read_rows, estimate);
+        Ok::<bool, AppError>(false)
+    };
+    let (stage, stopped) = tokio::join!(producer, consumer);
+    let stopped = stopped?;
+    let stage = stage?;
+    summary.rows += stage.rows;
+    summary.rejected += stage.rejected;
+    summary.rejects.extend(stage.rejects);
+    summary.rejects.sort_by_key(|r| r.line);
+    summary.rejects.truncate(KEEP_REJECTED);
+    if stopped {
+        return Ok(summary);
     }
     if summary.rows == 0 && summary.rejected == 0 && summary.resumed == 0 {
         if let Some(id) = summary.batch_id {
@@ -624,6 +600,72 @@ async fn raw_insert(call: &Call<'_>, reader: read::Reader, width: usize, batch_r
     Ok(summary)
 }
 
+/// One batch on its way from validation to the writer, with the validation
+/// stage's counts so far (for the progress record).
+struct Batch {
+    rows: Vec<Pending>,
+    last_line: u64,
+    read_rows: u64,
+    stage_rows: u64,
+    stage_rejected: u64,
+}
+
+/// Turns a row read into a row to write, or rejects it (counted in `stage`);
+/// `None` for the template's example row and for rejected rows.
+fn prepare(
+    call: &Call<'_>,
+    target: Target,
+    ctx: &Context,
+    cols: &[Column],
+    row: RawRow,
+    seen: &mut HashMap<Vec<u8>, u64>,
+    stage: &mut Summary,
+) -> AppResult<Option<Pending>> {
+    let cells: Vec<String> = row.cells.iter().map(Cell::to_text).collect();
+    let texts = match row_texts(cols, &row) {
+        Ok(t) => t,
+        Err((i, reason)) => {
+            reject(stage, cols, row.line, i, reason, cells);
+            return Ok(None);
+        }
+    };
+    if is_example(cols, &texts) {
+        return Ok(None);
+    }
+    stage.rows += 1;
+    let mut p = Pending {
+        line: row.line,
+        cells,
+        texts,
+        worker: None,
+    };
+    if target == Target::Workers {
+        let input = worker_input(&p.texts);
+        match registry::validate(call.actor, &ctx.places, &input, true) {
+            Ok(w) => {
+                let Some(id) = w.id.as_ref() else {
+                    return Err(AppError::Internal("validated worker without an ID number".into()));
+                };
+                let index = call.cipher.blind_index("id_number", id.as_str());
+                if let Some(first) = seen.get(&index) {
+                    let i = column_index(cols, "id_number");
+                    reject(stage, cols, p.line, i, format!("与第{first}行的身份证号重复"), p.cells);
+                    return Ok(None);
+                }
+                seen.insert(index.clone(), p.line);
+                p.worker = Some((w, index));
+            }
+            Err(errs) => {
+                let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
+                let i = column_index(cols, &field);
+                reject(stage, cols, p.line, i, msg, p.cells);
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(p))
+}
+
 /// Whether the actor may write the target kind anywhere at all.
 fn target_in_scope(call: &Call<'_>, target: Target) -> bool {
     !call.actor.scope.ranges_for(target.kind()).is_empty()
@@ -660,17 +702,22 @@ fn worker_input(t: &HashMap<&'static str, String>) -> WorkerInput {
 }
 
 /// Writes (or, in a dry run, classifies) one batch in one transaction.
-#[expect(clippy::too_many_arguments, reason = "the state of one import run")]
 async fn flush(
     call: &Call<'_>,
     target: Target,
-    ctx: &mut Context,
+    ctx: &Context,
     cols: &[Column],
-    batch: Vec<Pending>,
+    batch: Batch,
     summary: &mut Summary,
-    last_line: u64,
     dry_run: bool,
 ) -> AppResult<()> {
+    let Batch {
+        rows: batch,
+        last_line,
+        stage_rows,
+        stage_rejected,
+        ..
+    } = batch;
     if batch.is_empty() && dry_run {
         return Ok(());
     }
@@ -679,7 +726,6 @@ async fn flush(
     } else {
         call.db.write().await?
     };
-    let before = (summary.inserted, summary.updated, summary.unchanged, summary.rejected);
     match target {
         Target::Workers => write_workers(&mut tx, call, cols, batch, summary, dry_run).await?,
         Target::Records(spec) => write_records(&mut tx, call, ctx, spec, cols, batch, summary, dry_run).await?,
@@ -687,8 +733,7 @@ async fn flush(
     if dry_run {
         return Ok(());
     }
-    let _ = before;
-    if summary.inserted > 0 && (summary.rows as usize / BATCH_ROWS) % 40 == 1 {
+    if summary.inserted > 0 && (stage_rows as usize / BATCH_ROWS) % 40 == 1 {
         // The table grows fast: fresh statistics keep the lookups on the index.
         tx.analyze(match target {
             Target::Workers => "workers",
@@ -701,12 +746,12 @@ async fn flush(
             "UPDATE import_batches SET rows_done = $1, last_line = $2, inserted = $3, updated = $4, unchanged = $5, \
              rejected = $6 WHERE id = $7",
         )
-        .bind((summary.rows + summary.resumed) as i64)
+        .bind((stage_rows + summary.resumed) as i64)
         .bind(last_line as i64)
         .bind(summary.inserted as i64)
         .bind(summary.updated as i64)
         .bind(summary.unchanged as i64)
-        .bind(summary.rejected as i64)
+        .bind((stage_rejected + summary.rejected) as i64)
         .bind(summary.batch_id),
     )
     .await?;

@@ -232,7 +232,7 @@ impl fmt::Display for ReadError {
             ),
             ReadError::Corrupt { line, .. } => write!(
                 f,
-                "读取到第 {line} 行时出错，文件可能已损坏或不完整：请用 Excel 打开检查并重新保存后再上传"
+                "读取到第 {line} 行附近时出错，文件可能已损坏或不完整：请用 Excel 打开检查并重新保存后再上传"
             ),
             ReadError::Io { line: Some(line), .. } => {
                 write!(f, "读取文件第 {line} 行附近时出错，请重新上传")
@@ -244,7 +244,8 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// Rows of an opened file, in file order; completely empty rows are skipped.
+/// Rows of an opened file, in file order. Rows with nothing in the template's columns (only empty
+/// or whitespace-only cells there) are skipped.
 ///
 /// The iterator ends after the first error.
 pub struct Reader {
@@ -1762,42 +1763,99 @@ mod tests {
         !crc
     }
 
-    /// A zip archive holding one stored (uncompressed) file.
-    fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
-        let (crc, size, name_len) = (crc32(data), data.len() as u32, name.len() as u16);
+    /// A zip archive of stored (uncompressed) files.
+    fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
         let mut z = Vec::new();
-        z.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        z.extend_from_slice(&crc.to_le_bytes());
-        z.extend_from_slice(&size.to_le_bytes());
-        z.extend_from_slice(&size.to_le_bytes());
-        z.extend_from_slice(&name_len.to_le_bytes());
-        z.extend_from_slice(&0u16.to_le_bytes());
-        z.extend_from_slice(name.as_bytes());
-        z.extend_from_slice(data);
-        let cd_offset = z.len() as u32;
-        z.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        z.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        z.extend_from_slice(&crc.to_le_bytes());
-        z.extend_from_slice(&size.to_le_bytes());
-        z.extend_from_slice(&size.to_le_bytes());
-        z.extend_from_slice(&name_len.to_le_bytes());
-        z.extend_from_slice(&[0; 12]);
-        z.extend_from_slice(&0u32.to_le_bytes());
-        z.extend_from_slice(name.as_bytes());
-        let cd_size = z.len() as u32 - cd_offset;
+        let mut central = Vec::new();
+        for (name, data) in files {
+            let (crc, size, name_len) = (crc32(data), data.len() as u32, name.len() as u16);
+            let offset = z.len() as u32;
+            z.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+            z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            z.extend_from_slice(&crc.to_le_bytes());
+            z.extend_from_slice(&size.to_le_bytes());
+            z.extend_from_slice(&size.to_le_bytes());
+            z.extend_from_slice(&name_len.to_le_bytes());
+            z.extend_from_slice(&0u16.to_le_bytes());
+            z.extend_from_slice(name.as_bytes());
+            z.extend_from_slice(data);
+            central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            central.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            central.extend_from_slice(&crc.to_le_bytes());
+            central.extend_from_slice(&size.to_le_bytes());
+            central.extend_from_slice(&size.to_le_bytes());
+            central.extend_from_slice(&name_len.to_le_bytes());
+            central.extend_from_slice(&[0; 12]);
+            central.extend_from_slice(&offset.to_le_bytes());
+            central.extend_from_slice(name.as_bytes());
+        }
+        let (cd_offset, cd_size, count) = (z.len() as u32, central.len() as u32, files.len() as u16);
+        z.extend_from_slice(&central);
         z.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-        z.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
+        z.extend_from_slice(&[0, 0, 0, 0]);
+        z.extend_from_slice(&count.to_le_bytes());
+        z.extend_from_slice(&count.to_le_bytes());
         z.extend_from_slice(&cd_size.to_le_bytes());
         z.extend_from_slice(&cd_offset.to_le_bytes());
         z.extend_from_slice(&[0, 0]);
         z
     }
 
+    /// A hand-made workbook whose only worksheet has this `sheetData` content.
+    fn handmade_xlsx(sheet_data: &str) -> Vec<u8> {
+        const RELS: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+        const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+        const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+        let sheet = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>"#
+        );
+        stored_zip(&[
+            ("_rels/.rels", RELS.as_bytes()),
+            ("xl/workbook.xml", WORKBOOK.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ])
+    }
+
+    #[test]
+    fn xlsx_error_values_and_a_damaged_row() {
+        let dir = TempDir::new("read");
+        let header = r#"<row r="2"><c r="A2" t="inlineStr"><is><t>姓名</t></is></c><c r="C2" t="inlineStr"><is><t>身份证号</t></is></c></row>"#;
+        let good =
+            r#"<row r="3"><c r="A3" t="inlineStr"><is><t>张三</t></is></c><c r="C3" t="e"><v>#N/A</v></c></row>"#;
+        let bad = r#"<row r="5"><c r="A5" t="n"><v>not a number</v></c></row>"#;
+        let p = file(&dir, "ok.xlsx", &handmade_xlsx(&format!("{header}{good}")));
+        let r = open(&p, &TEMPLATE, &REQUIRED).expect("open");
+        assert_eq!(r.header_line(), 2);
+        let got = rows(r);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].line, 3);
+        assert_eq!(got[0].cells[..2], [t("张三"), Cell::Error("#N/A".into())]);
+        // No <dimension> element: no estimate.
+        assert_eq!(estimate_rows(&p), Ok(None));
+
+        // The damaged cell is found while row 3 may still be incomplete: row 3 is not handed out,
+        // the error names the row reading stopped at.
+        let p = file(&dir, "bad.xlsx", &handmade_xlsx(&format!("{header}{good}{bad}")));
+        let mut r = open(&p, &TEMPLATE, &REQUIRED).expect("open");
+        let e = r.next().expect("item").expect_err("damaged row");
+        assert!(matches!(e, ReadError::Corrupt { line: 3, .. }), "{e:?}");
+        assert!(e.to_string().contains("第 3 行附近"), "{e}");
+        assert!(r.next().is_none());
+
+        // A damaged header area: the file cannot be opened.
+        let p = file(&dir, "bad-head.xlsx", &handmade_xlsx(bad));
+        assert!(matches!(open_err(&p), ReadError::Corrupt { line: 1, .. }));
+    }
+
     #[test]
     fn zip_that_is_not_xlsx_and_corrupt_xlsx() {
         let dir = TempDir::new("read");
-        let p = file(&dir, "z.xlsx", &stored_zip("hello.txt", "姓名,身份证号\n".as_bytes()));
+        let p = file(
+            &dir,
+            "z.xlsx",
+            &stored_zip(&[("hello.txt", "姓名,身份证号\n".as_bytes())]),
+        );
         assert_eq!(open_err(&p), ReadError::Unrecognized);
         assert_eq!(estimate_rows(&p), Err(ReadError::Unrecognized));
 

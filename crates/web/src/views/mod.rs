@@ -113,6 +113,41 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 
 /// An xlsx file to download, named in Chinese (RFC 5987) with an ASCII fallback.
 pub fn xlsx_download(bytes: Vec<u8>, name: &str) -> Response {
+    (xlsx_headers(name), bytes).into_response()
+}
+
+/// A workbook written to a temporary file, sent in chunks (constant memory)
+/// and removed: the file is unlinked once open, so it goes away whatever
+/// happens to the download.
+pub async fn xlsx_file_download(path: &std::path::Path, name: &str) -> Result<Response, WebError> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| AppError::Internal(format!("export file: {e}")))?;
+    let _ = tokio::fs::remove_file(path).await;
+    let chunks = futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
+    Ok((xlsx_headers(name), axum::body::Body::from_stream(chunks)).into_response())
+}
+
+/// A unique path for a temporary export file.
+pub fn export_path() -> std::path::PathBuf {
+    use rand::RngCore;
+    let mut token = [0u8; 16];
+    rand::rng().fill_bytes(&mut token);
+    std::env::temp_dir().join(format!("shiminhua-export-{}.xlsx", shiminhua_app::hex(&token)))
+}
+
+fn xlsx_headers(name: &str) -> [(axum::http::HeaderName, String); 2] {
     let encoded: String = name
         .bytes()
         .map(|b| {
@@ -123,18 +158,14 @@ pub fn xlsx_download(bytes: Vec<u8>, name: &str) -> Response {
             }
         })
         .collect();
-    (
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    [
+        (
+            axum::http::header::CONTENT_TYPE,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+        ),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}"),
+        ),
+    ]
 }

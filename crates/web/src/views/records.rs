@@ -3,7 +3,7 @@
 //! filters, and its export.
 
 use super::workers::{parse_id, q_get, region_options, with_status};
-use super::{Pager, html, query_string, xlsx_download};
+use super::{Pager, html, query_string};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ReadPii, WriteRecords};
 use crate::layout::Layout;
@@ -11,7 +11,6 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use rand::RngCore;
 use shiminhua_app::audit::{self, Event, Who};
 use shiminhua_app::records::{self, RecordFilter, RecordRow};
 use shiminhua_app::regions::PlaceBook;
@@ -662,19 +661,12 @@ pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) 
         .into());
     }
     let book = place_book(&st.db).await?;
-    let mut token = [0u8; 16];
-    rand::rng().fill_bytes(&mut token);
-    let name: String = token.iter().map(|b| format!("{b:02x}")).collect();
-    let file = TempFile(std::env::temp_dir().join(format!("shiminhua-export-{name}.xlsx")));
+    let file = TempFile(super::export_path());
     let path = file.0.clone();
     let count = rows.len();
     tokio::task::spawn_blocking(move || write_workbook(&path, spec, &rows, &book))
         .await
         .map_err(|e| AppError::Internal(format!("export: {e}")))??;
-    let bytes = tokio::fs::read(&file.0)
-        .await
-        .map_err(|e| AppError::Internal(format!("export: {e}")))?;
-    drop(file);
     let detail = format!(
         "rows={count}; region={}; from={}; to={}; fields={}",
         f.region,
@@ -694,12 +686,13 @@ pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) 
         Event::ok("record.export", spec.kind.code(), "").detail(detail),
     )
     .await?;
-    Ok(xlsx_download(
-        bytes,
-        &format!(
-            "{}记录-{}.xlsx",
-            spec.kind.label_zh(),
-            (st.clock.now() + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
-        ),
-    ))
+    let name = format!(
+        "{}记录-{}.xlsx",
+        spec.kind.label_zh(),
+        (st.clock.now() + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
+    );
+    // The download holds the open file; the path goes now.
+    let response = super::xlsx_file_download(&file.0, &name).await;
+    drop(file);
+    response
 }

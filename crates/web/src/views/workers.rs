@@ -85,19 +85,23 @@ fn filter_of(q: &HashMap<String, String>, today: chrono::NaiveDate) -> Result<(W
     ))
 }
 
-/// The filtered list as an Excel workbook (masked; audited).
+/// The filtered list as an Excel workbook, streamed (masked; audited).
 pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let (filter, _) = filter_of(&q, n.ctx.state.clock.today())?;
     let call = n.ctx.call(&n.actor);
-    let rows = registry::export_workers(&call, &filter).await?;
-    let bytes = shiminhua_app::xlsx::workers_workbook(&rows)?;
-    Ok(super::xlsx_download(
-        bytes,
+    let path = super::export_path();
+    if let Err(e) = registry::export_workers(&call, &filter, &path).await {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(e.into());
+    }
+    super::xlsx_file_download(
+        &path,
         &format!(
             "农民工名册-{}.xlsx",
             (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
         ),
-    ))
+    )
+    .await
 }
 
 #[derive(Template)]
