@@ -357,8 +357,10 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 now: clock.now(),
             };
             let started = std::time::Instant::now();
+            let shown = std::sync::atomic::AtomicBool::new(false);
             let progress = |done: u64, total: Option<u64>| {
                 use std::io::Write;
+                shown.store(true, std::sync::atomic::Ordering::Relaxed);
                 let mut err = std::io::stderr();
                 let _ = match total {
                     Some(t) if t > 0 => write!(err, "\r已处理 {done} / 约 {t} 行（{}%）", (done * 100 / t).min(100)),
@@ -377,7 +379,9 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 ..Default::default()
             };
             let result = shiminhua_app::import::run(&call, target, &file, &name, &opts).await;
-            eprintln!();
+            if shown.load(std::sync::atomic::Ordering::Relaxed) {
+                eprintln!();
+            }
             let s = result.map_err(|e| match e {
                 AppError::Validation(f) => AppError::Config(f.get("file").unwrap_or("文件有误").to_string()),
                 e => e,

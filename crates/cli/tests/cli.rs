@@ -423,3 +423,132 @@ fn key_rotation_from_the_command_line() {
         "不能自动轮换",
     );
 }
+
+#[tokio::test]
+async fn import_template_and_api_keys_from_the_command_line() {
+    for (t, db) in backends().await {
+        let dir = Dir::new("cli-import");
+        assert!(run(&dir.0, &args(&db, &["init"]), &[]).status.success());
+        let o = run(
+            &dir.0,
+            &args(
+                &db,
+                &[
+                    "user",
+                    "add",
+                    "office1",
+                    "--name",
+                    "办公室",
+                    "--role",
+                    "office",
+                    "--region",
+                    "341000",
+                ],
+            ),
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        // The template is an xlsx workbook.
+        let template = dir.0.join("模板.xlsx");
+        let o = run(&dir.0, &["template", "schooling", template.to_str().unwrap()], &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(std::fs::read(&template).unwrap().starts_with(b"PK"));
+        // A file of 60 generated workers with one broken row.
+        let file = dir.0.join("workers.csv");
+        let o = run(
+            &dir.0,
+            &["demo-file", file.to_str().unwrap(), "--workers", "60", "--seed", "9"],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let broken = text.replacen("\n", "\n张三,123,,徽城镇,,,,\n", 1);
+        std::fs::write(&file, broken).unwrap();
+        let f = file.to_str().unwrap();
+        let o = run(
+            &dir.0,
+            &args(&db, &["import", "worker", f, "--as", "office1", "--dry-run"]),
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("校验完成（未写入）") && out.contains("新增 60") && out.contains("有误未导入 1"),
+            "{out}"
+        );
+        assert!(out.contains("第 2 行“身份证号”列"), "{out}");
+        let conn = open(&dir.0, &db).await;
+        let count = |c: Db| async move {
+            c.read()
+                .await
+                .unwrap()
+                .int(Sql::new("SELECT COUNT(*) FROM workers"))
+                .await
+                .unwrap()
+        };
+        assert_eq!(count(conn.clone()).await, 0, "a dry run writes nothing");
+        let o = run(&dir.0, &args(&db, &["import", "worker", f, "--as", "office1"]), &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("导入完成") && out.contains("新增 60"), "{out}");
+        assert!(out.contains("workers-未导入.xlsx"), "{out}");
+        assert!(dir.0.join("workers-未导入.xlsx").exists());
+        assert!(stderr(&o).contains("已处理"), "a progress line");
+        assert_eq!(count(conn.clone()).await, 60);
+        let o = run(&dir.0, &args(&db, &["import", "worker", f, "--as", "office1"]), &[]);
+        assert!(stdout(&o).contains("无变化 60"), "{}", stdout(&o));
+        assert_eq!(count(conn.clone()).await, 60, "nothing imported twice");
+        // Bad input: one Chinese sentence, nothing written.
+        let junk = dir.0.join("junk.xlsx");
+        std::fs::write(&junk, b"\x00\x01not a workbook").unwrap();
+        let o = run(
+            &dir.0,
+            &args(&db, &["import", "worker", junk.to_str().unwrap(), "--as", "office1"]),
+            &[],
+        );
+        assert_clean_error(&o, "无法识别的文件");
+        assert_clean_error(
+            &run(&dir.0, &args(&db, &["import", "nothing", f, "--as", "office1"]), &[]),
+            "导入内容“nothing”无效",
+        );
+        assert_clean_error(
+            &run(&dir.0, &args(&db, &["import", "worker", f, "--as", "nobody"]), &[]),
+            "用户 nobody 不存在",
+        );
+        // API keys: shown once, listed by prefix, revoked.
+        let o = run(
+            &dir.0,
+            &args(
+                &db,
+                &[
+                    "apikey",
+                    "add",
+                    "--unit",
+                    "341021-zjj",
+                    "--name",
+                    "住建局系统",
+                    "--region",
+                    "341021",
+                    "--kind",
+                    "housing",
+                ],
+            ),
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let key = stdout(&o).lines().last().unwrap().trim().to_string();
+        assert!(key.starts_with("smh_") && key.len() == 4 + 8 + 1 + 32, "{key}");
+        let list = stdout(&run(&dir.0, &args(&db, &["apikey", "list"]), &[]));
+        assert!(
+            list.contains(&key[..12]) && list.contains("有效") && !list.contains(&key[13..]),
+            "{list}"
+        );
+        let o = run(&dir.0, &args(&db, &["apikey", "revoke", &key[..12]]), &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&run(&dir.0, &args(&db, &["apikey", "list"]), &[])).contains("已吊销"));
+        conn.close().await;
+        if let Some(t) = t {
+            t.finish().await;
+        }
+    }
+}
