@@ -312,37 +312,7 @@ pub async fn update_worker(call: &Call<'_>, id: i64, version: i64, input: &Worke
     let current = get_in(&mut tx, actor, id).await?;
     let places = PlaceBook::load(&mut tx).await?;
     let w = validate(actor, &places, input, false).map_err(AppError::Validation)?;
-    let mut q = Sql::new("UPDATE workers SET county_code = ");
-    q.arg(w.county.as_i64())
-        .push(", region_code = ")
-        .arg(w.region.as_i64())
-        .push(", name = ")
-        .arg(w.name.clone());
-    // A blank phone keeps the one on file (forms never send masked values back).
-    if w.phone.is_some() {
-        let (sealed, index, masked) = seal_phone(cipher, w.phone.as_ref(), &current.id_index)?;
-        q.push(", phone_sealed = ")
-            .arg(sealed)
-            .push(", phone_index = ")
-            .arg(index)
-            .push(", phone_masked = ")
-            .arg(masked);
-    }
-    q.push(", hukou_place = ")
-        .arg(w.hukou_place.clone())
-        .push(", education = ")
-        .arg(w.education.clone());
-    q.push(", skills = ")
-        .arg(w.skills.clone())
-        .push(", tags = ")
-        .arg(w.tags.clone())
-        .push(", updated_at = ")
-        .arg(now);
-    q.push(", version = version + 1 WHERE id = ")
-        .arg(id)
-        .push(" AND version = ")
-        .arg(version);
-    let n = tx.exec(q).await?;
+    let n = write_update(&mut tx, cipher, now, id, Some(version), &w, &current.id_index).await?;
     if n == 0 {
         return Err(AppError::Conflict(
             "保存失败：该农民工信息已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。".into(),
@@ -356,6 +326,51 @@ pub async fn update_worker(call: &Call<'_>, id: i64, version: i64, input: &Worke
     )
     .await?;
     tx.commit().await
+}
+
+/// Writes a worker's fields; a blank phone keeps the one on file (forms never
+/// send masked values back). With `version`, only a row still at that version
+/// is changed. Returns the number of rows changed.
+pub(crate) async fn write_update(
+    tx: &mut Tx,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    id: i64,
+    version: Option<i64>,
+    w: &ValidWorker,
+    id_index: &[u8],
+) -> AppResult<u64> {
+    let mut q = Sql::new("UPDATE workers SET county_code = ");
+    q.arg(w.county.as_i64())
+        .push(", region_code = ")
+        .arg(w.region.as_i64())
+        .push(", name = ")
+        .arg(w.name.clone());
+    if w.phone.is_some() {
+        let (sealed, index, masked) = seal_phone(cipher, w.phone.as_ref(), id_index)?;
+        q.push(", phone_sealed = ")
+            .arg(sealed)
+            .push(", phone_index = ")
+            .arg(index)
+            .push(", phone_masked = ")
+            .arg(masked);
+    }
+    q.push(", hukou_place = ")
+        .arg(w.hukou_place.clone())
+        .push(", education = ")
+        .arg(w.education.clone())
+        .push(", skills = ")
+        .arg(w.skills.clone())
+        .push(", tags = ")
+        .arg(w.tags.clone())
+        .push(", updated_at = ")
+        .arg(now)
+        .push(", version = version + 1 WHERE id = ")
+        .arg(id);
+    if let Some(v) = version {
+        q.push(" AND version = ").arg(v);
+    }
+    tx.exec(q).await
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

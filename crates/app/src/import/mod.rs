@@ -452,7 +452,9 @@ pub async fn run(
         // Owned here, so that the writer sees the end when this is done.
         let batches_tx = batches_tx;
         let mut stage = Summary::default();
-        let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+        // Blind indexes of the file's ID numbers so far (16 bytes each), for
+        // duplicates within the file.
+        let mut seen: HashMap<[u8; 16], u64> = HashMap::new();
         let mut pending: Vec<Pending> = Vec::with_capacity(opts.batch_rows);
         let mut read_rows = 0u64;
         let mut last_line = resume_after;
@@ -618,7 +620,7 @@ fn prepare(
     ctx: &Context,
     cols: &[Column],
     row: RawRow,
-    seen: &mut HashMap<Vec<u8>, u64>,
+    seen: &mut HashMap<[u8; 16], u64>,
     stage: &mut Summary,
 ) -> AppResult<Option<Pending>> {
     let cells: Vec<String> = row.cells.iter().map(Cell::to_text).collect();
@@ -647,12 +649,16 @@ fn prepare(
                     return Err(AppError::Internal("validated worker without an ID number".into()));
                 };
                 let index = call.cipher.blind_index("id_number", id.as_str());
-                if let Some(first) = seen.get(&index) {
+                let key: [u8; 16] = index
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| AppError::Internal("blind index of an unexpected size".into()))?;
+                if let Some(first) = seen.get(&key) {
                     let i = column_index(cols, "id_number");
                     reject(stage, cols, p.line, i, format!("与第{first}行的身份证号重复"), p.cells);
                     return Ok(None);
                 }
-                seen.insert(index.clone(), p.line);
+                seen.insert(key, p.line);
                 p.worker = Some((w, index));
             }
             Err(errs) => {
@@ -910,34 +916,14 @@ async fn write_workers(
                     &before.to_string(),
                 )
                 .await?;
-                let mut q = Sql::new("UPDATE workers SET county_code = ");
-                q.arg(w.county.as_i64())
-                    .push(", region_code = ")
-                    .arg(w.region.as_i64())
-                    .push(", name = ")
-                    .arg(w.name.clone());
-                if w.phone.is_some() {
-                    let (sealed, index, masked) = registry::seal_phone(call.cipher, w.phone.as_ref(), &old.id_index)?;
-                    q.push(", phone_sealed = ")
-                        .arg(sealed)
-                        .push(", phone_index = ")
-                        .arg(index)
-                        .push(", phone_masked = ")
-                        .arg(masked);
-                }
-                q.push(", hukou_place = ")
-                    .arg(keep(&w.hukou_place, &old.hukou_place))
-                    .push(", education = ")
-                    .arg(keep(&w.education, &old.education))
-                    .push(", skills = ")
-                    .arg(keep(&w.skills, &old.skills))
-                    .push(", tags = ")
-                    .arg(keep(&w.tags, &old.tags))
-                    .push(", updated_at = ")
-                    .arg(call.now)
-                    .push(", version = version + 1 WHERE id = ")
-                    .arg(old.id);
-                tx.exec(q).await?;
+                let merged = ValidWorker {
+                    hukou_place: keep(&w.hukou_place, &old.hukou_place),
+                    education: keep(&w.education, &old.education),
+                    skills: keep(&w.skills, &old.skills),
+                    tags: keep(&w.tags, &old.tags),
+                    ..w
+                };
+                registry::write_update(tx, call.cipher, call.now, old.id, None, &merged, &old.id_index).await?;
             }
         }
     }

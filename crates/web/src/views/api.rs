@@ -193,6 +193,20 @@ fn record_json(r: &RecordRow) -> Value {
     })
 }
 
+/// One page of a list; totals beyond the count cap are reported as capped.
+fn page_reply(page: i64, total: i64, items: Vec<Value>) -> Response {
+    reply(
+        StatusCode::OK,
+        json!({
+            "page": page,
+            "per_page": PAGE,
+            "total": total.min(registry::COUNT_CAP),
+            "total_capped": total > registry::COUNT_CAP,
+            "items": items,
+        }),
+    )
+}
+
 fn outcome_reply(o: Outcome) -> Response {
     let (status, result) = match o {
         Outcome::Inserted(_) => (StatusCode::CREATED, "inserted"),
@@ -221,16 +235,7 @@ pub async fn workers(a: ApiActor, Query(q): Query<HashMap<String, String>>) -> R
         registry::COUNT_CAP,
     )
     .await?;
-    Ok(reply(
-        StatusCode::OK,
-        json!({
-            "page": page,
-            "per_page": PAGE,
-            "total": total.min(registry::COUNT_CAP),
-            "total_capped": total > registry::COUNT_CAP,
-            "items": rows.iter().map(worker_json).collect::<Vec<_>>(),
-        }),
-    ))
+    Ok(page_reply(page, total, rows.iter().map(worker_json).collect()))
 }
 
 /// POST /api/v1/workers — registers, or updates by ID number.
@@ -305,16 +310,7 @@ pub async fn records_list(
         registry::COUNT_CAP,
     )
     .await?;
-    Ok(reply(
-        StatusCode::OK,
-        json!({
-            "page": page,
-            "per_page": PAGE,
-            "total": total.min(registry::COUNT_CAP),
-            "total_capped": total > registry::COUNT_CAP,
-            "items": rows.iter().map(record_json).collect::<Vec<_>>(),
-        }),
-    ))
+    Ok(page_reply(page, total, rows.iter().map(record_json).collect()))
 }
 
 /// POST /api/v1/records/{kind} — adds, or updates by natural key.
