@@ -448,7 +448,8 @@ async fn records_for(
 }
 
 pub async fn is_empty(db: &Db) -> AppResult<bool> {
-    Ok(db.read().await?.int(Sql::new("SELECT COUNT(*) FROM workers")).await? == 0)
+    let q = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers LIMIT 1) AS any_worker");
+    Ok(db.read().await?.int(q).await? == 0)
 }
 
 /// Generates `n` workers with families into the database, in batches of one

@@ -598,6 +598,7 @@ pub async fn list_workers(
         f.sort.as_str()
     };
     let order = match sort {
+        "name" if !sqlite => " ORDER BY w.name COLLATE \"C\", w.id",
         "name" => " ORDER BY w.name, w.id",
         "region" => " ORDER BY w.region_code, w.id",
         _ => " ORDER BY w.id DESC",
@@ -616,8 +617,8 @@ pub async fn list_workers(
 }
 
 /// `w.name` starts with `prefix`, in a form each backend serves from its
-/// name index: a byte range on SQLite, `LIKE` over `text_pattern_ops` on
-/// PostgreSQL.
+/// name index: a byte range on SQLite, `LIKE` in the "C" collation of the
+/// index on PostgreSQL.
 fn name_prefix(backend: Backend, prefix: &str) -> Sql {
     let mut s = Sql::new("");
     match backend {
@@ -628,7 +629,7 @@ fn name_prefix(backend: Backend, prefix: &str) -> Sql {
                 .arg(format!("{prefix}\u{10FFFF}"));
         }
         Backend::Postgres => {
-            s.push(" AND w.name LIKE ").arg(format!("{prefix}%"));
+            s.push(" AND w.name COLLATE \"C\" LIKE ").arg(format!("{prefix}%"));
         }
     }
     s

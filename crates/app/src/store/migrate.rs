@@ -25,6 +25,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_records.sql"),
         include_str!("../../migrations/postgres/0003_records.sql"),
     ),
+    (
+        4,
+        "name_order",
+        include_str!("../../migrations/sqlite/0004_name_order.sql"),
+        include_str!("../../migrations/postgres/0004_name_order.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]
