@@ -568,6 +568,16 @@ pub(crate) async fn owner_by_id_number(tx: &mut Tx, call: &Call<'_>, id_number: 
     }
 }
 
+/// The spec of a kind the caller may write somewhere in their scope.
+fn writable(call: &Call<'_>, kind: RecordKind) -> AppResult<&'static KindSpec> {
+    require(call.actor, Permission::WriteRecords)?;
+    let spec = spec_of(kind)?;
+    if call.actor.scope.ranges_for(kind).is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(spec)
+}
+
 /// Adds a record of `kind` for a worker. The same record (same natural key)
 /// already on file is a field error here; imports and the API update it.
 pub async fn create_record(
@@ -576,11 +586,7 @@ pub async fn create_record(
     kind: RecordKind,
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<i64> {
-    require(call.actor, Permission::WriteRecords)?;
-    let spec = spec_of(kind)?;
-    if call.actor.scope.ranges_for(kind).is_empty() {
-        return Err(AppError::Forbidden);
-    }
+    let spec = writable(call, kind)?;
     let mut tx = call.db.write().await?;
     let worker = owner(&mut tx, worker_id).await?;
     let ctx = Context::load(&mut tx).await?;
@@ -792,11 +798,7 @@ pub async fn put_record(
     kind: RecordKind,
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<Outcome> {
-    require(call.actor, Permission::WriteRecords)?;
-    let spec = spec_of(kind)?;
-    if call.actor.scope.ranges_for(kind).is_empty() {
-        return Err(AppError::Forbidden);
-    }
+    let spec = writable(call, kind)?;
     let mut tx = call.db.write().await?;
     let worker = owner_by_id_number(&mut tx, call, id_number, name).await?;
     let ctx = Context::load(&mut tx).await?;
