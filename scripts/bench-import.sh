@@ -5,12 +5,17 @@
 # the same files are also loaded raw (cells inserted as read, nothing
 # validated or encrypted) in the same run.
 # Usage: scripts/bench-import.sh [rows]     (default 1,000,000)
+#        SHIMINHUA_BIN=path/to/shiminhua scripts/bench-import.sh …  (an existing build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
 pg="${SHIMINHUA_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
-cargo build --release -p shiminhua >/dev/null 2>&1
-bin="$PWD/target/release/shiminhua"
+if [ -n "${SHIMINHUA_BIN:-}" ]; then
+  bin="$SHIMINHUA_BIN"
+else
+  cargo build --release -p shiminhua >/dev/null 2>&1
+  bin="$PWD/target/release/shiminhua"
+fi
 work=$(mktemp -d)
 db="shm_bench_import_$$"
 trap 'rm -rf "$work"; psql "$pg" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT

@@ -34,6 +34,8 @@ pub(crate) const INDEX_LABEL: &[u8] = b"shiminhua/pii-index/hmac-sm3/v1";
 struct Keys {
     aeads: Vec<([u8; 4], Sm4Gcm)>,
     index_key: [u8; 32],
+    /// HMAC-SM3 already keyed with `index_key` (cloned for each index).
+    index_mac: Hmac<Sm3>,
 }
 
 /// Seals, opens and indexes personal information. Cheap to clone.
@@ -75,6 +77,7 @@ fn keys_of(ring: &KeyRing) -> Keys {
     Keys {
         aeads,
         index_key: *ring.index_key(),
+        index_mac: hmac(ring.index_key()),
     }
 }
 
@@ -186,7 +189,7 @@ impl Cipher {
     /// `phone`, …): equal values give equal indexes; without the key the
     /// index reveals nothing. Rotating the encryption key keeps it.
     pub fn blind_index(&self, kind: &str, normalised: &str) -> Vec<u8> {
-        let mut m = hmac(&self.read().index_key);
+        let mut m = self.read().index_mac.clone();
         m.update(kind.as_bytes());
         m.update(&[0]);
         m.update(normalised.as_bytes());

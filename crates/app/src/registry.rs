@@ -302,7 +302,7 @@ pub(crate) fn seal_phone(cipher: &Cipher, phone: Option<&Phone>, id_index: &[u8]
 pub async fn update_worker(call: &Call<'_>, id: i64, version: i64, input: &WorkerInput) -> AppResult<()> {
     let Call {
         db,
-        cipher,
+        cipher: _,
         actor,
         origin,
         now,
@@ -312,7 +312,7 @@ pub async fn update_worker(call: &Call<'_>, id: i64, version: i64, input: &Worke
     let current = get_in(&mut tx, actor, id).await?;
     let places = PlaceBook::load(&mut tx).await?;
     let w = validate(actor, &places, input, false).map_err(AppError::Validation)?;
-    let n = write_update(&mut tx, cipher, now, id, Some(version), &w, &current.id_index).await?;
+    let n = write_update(&mut tx, call, id, Some(version), &w, &current.id_index).await?;
     if n == 0 {
         return Err(AppError::Conflict(
             "保存失败：该农民工信息已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。".into(),
@@ -333,13 +333,34 @@ pub async fn update_worker(call: &Call<'_>, id: i64, version: i64, input: &Worke
 /// is changed. Returns the number of rows changed.
 pub(crate) async fn write_update(
     tx: &mut Tx,
-    cipher: &Cipher,
-    now: DateTime<Utc>,
+    call: &Call<'_>,
     id: i64,
     version: Option<i64>,
     w: &ValidWorker,
     id_index: &[u8],
 ) -> AppResult<u64> {
+    // The version replaced goes to history first, whatever the change came
+    // through (form, API or import).
+    type Before = (String, i64, String, String, String, String, i64);
+    let before: Option<Before> = tx
+        .opt(
+            Sql::new(
+                "SELECT name, region_code, hukou_place, education, skills, tags, version FROM workers WHERE id = $1",
+            )
+            .bind(id),
+        )
+        .await?;
+    let Some((name, region_code, hukou_place, education, skills, tags, current)) = before else {
+        return Ok(0);
+    };
+    if version.is_some_and(|v| v != current) {
+        return Ok(0);
+    }
+    let data = serde_json::json!({
+        "name": name, "region_code": region_code, "hukou_place": hukou_place,
+        "education": education, "skills": skills, "tags": tags,
+    });
+    crate::records::keep_history(tx, call, "worker", id, id, current, "update", &data.to_string()).await?;
     let mut q = Sql::new("UPDATE workers SET county_code = ");
     q.arg(w.county.as_i64())
         .push(", region_code = ")
@@ -347,7 +368,7 @@ pub(crate) async fn write_update(
         .push(", name = ")
         .arg(w.name.clone());
     if w.phone.is_some() {
-        let (sealed, index, masked) = seal_phone(cipher, w.phone.as_ref(), id_index)?;
+        let (sealed, index, masked) = seal_phone(call.cipher, w.phone.as_ref(), id_index)?;
         q.push(", phone_sealed = ")
             .arg(sealed)
             .push(", phone_index = ")
@@ -364,12 +385,11 @@ pub(crate) async fn write_update(
         .push(", tags = ")
         .arg(w.tags.clone())
         .push(", updated_at = ")
-        .arg(now)
+        .arg(call.now)
         .push(", version = version + 1 WHERE id = ")
-        .arg(id);
-    if let Some(v) = version {
-        q.push(" AND version = ").arg(v);
-    }
+        .arg(id)
+        .push(" AND version = ")
+        .arg(current);
     tx.exec(q).await
 }
 

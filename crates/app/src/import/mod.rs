@@ -11,18 +11,22 @@
 pub mod read;
 
 use crate::audit::{self, Event, Who};
+use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
 use crate::records::{self, Context, Outcome, Owner};
 use crate::registry::{self, EDUCATION, ValidWorker, WorkerInput};
 use crate::store::{Arg, Sql, Tx};
 use crate::xlsx::{TemplateColumn, XCell, XlsxStream};
 use crate::{Call, require};
+use chrono::{DateTime, Utc};
 use read::{Cell, RawRow};
+use shiminhua_core::auth::Actor;
 use shiminhua_core::auth::{Permission, RecordKind};
 use shiminhua_core::record::{self, FieldType, KindSpec};
 use sm3::{Digest, Sm3};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The most data rows one file may hold.
 pub const MAX_ROWS: u64 = 1_000_000;
@@ -315,38 +319,180 @@ fn file_hash(path: &Path) -> AppResult<Vec<u8>> {
     Ok(h.finalize().to_vec())
 }
 
-/// A row's cells as text per column key; a number that lost digits in a
-/// text column is an error of that column.
-fn row_texts(cols: &[Column], row: &RawRow) -> Result<HashMap<&'static str, String>, (usize, String)> {
-    let mut m = HashMap::with_capacity(cols.len());
-    for (i, c) in cols.iter().enumerate() {
-        let cell = row.cells.get(i).unwrap_or(&Cell::Empty);
-        if c.text && cell.is_lossy_number() {
-            return Err((
+/// The column of a text cell that Excel stored as a number and so lost
+/// digits, with the reason.
+fn lossy_column(cols: &[Column], row: &RawRow) -> Option<(usize, String)> {
+    cols.iter().enumerate().find_map(|(i, c)| {
+        (c.text && row.cells.get(i).is_some_and(Cell::is_lossy_number)).then(|| {
+            (
                 i,
                 format!(
                     "{}被Excel存成了数字，超过15位的数字已丢失精度（后几位变成0），请将该列设为文本格式后重新填写",
                     c.header
                 ),
-            ));
-        }
-        m.insert(c.key, cell.to_text());
-    }
-    Ok(m)
+            )
+        })
+    })
+}
+
+/// The text of a row's cell in the column with `key` ("" when absent).
+fn text<'a>(cols: &[Column], cells: &'a [String], key: &str) -> &'a str {
+    cols.iter()
+        .position(|c| c.key == key)
+        .and_then(|i| cells.get(i))
+        .map_or("", String::as_str)
 }
 
 /// The template's example row, which is skipped when still present.
-fn is_example(cols: &[Column], texts: &HashMap<&'static str, String>) -> bool {
+fn is_example(cols: &[Column], cells: &[String]) -> bool {
     cols.iter()
-        .all(|c| texts.get(c.key).map(|t| record::normalise(t)).unwrap_or_default() == record::normalise(c.example))
+        .enumerate()
+        .all(|(i, c)| record::normalise(cells.get(i).map_or("", String::as_str)) == record::normalise(c.example))
 }
 
 /// A row waiting for its batch.
 struct Pending {
     line: u64,
+    /// The row's cells as text, in the template's column order.
     cells: Vec<String>,
-    texts: HashMap<&'static str, String>,
-    worker: Option<(ValidWorker, Vec<u8>)>,
+    worker: Option<CheckedWorker>,
+}
+
+/// A valid worker row: the worker, the blind index of its ID number, and its
+/// row for the workers table (sealed ahead, in case it is new).
+struct CheckedWorker {
+    valid: ValidWorker,
+    index: Vec<u8>,
+    insert: Vec<Arg>,
+}
+
+/// What checking one row gave.
+enum Checked {
+    /// The template's example row, skipped.
+    Example,
+    Rejected {
+        line: u64,
+        column: usize,
+        reason: String,
+        cells: Vec<String>,
+    },
+    Valid(Pending),
+}
+
+/// What checking rows needs, owned, so that a batch can be checked on
+/// blocking threads while the writer stores the one before.
+struct Checker {
+    target: Target,
+    cols: Vec<Column>,
+    cipher: Cipher,
+    actor: Actor,
+    ctx: Arc<Context>,
+    now: DateTime<Utc>,
+}
+
+impl Checker {
+    /// Checks a batch of rows, split over the machine's cores; the results
+    /// keep the rows' order.
+    fn check_all(&self, rows: Vec<RawRow>) -> AppResult<Vec<Checked>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        if threads == 1 || rows.len() < 512 {
+            return rows.into_iter().map(|r| self.check(r)).collect();
+        }
+        let per = rows.len().div_ceil(threads);
+        let mut parts = Vec::with_capacity(threads);
+        let mut rest = rows;
+        while rest.len() > per {
+            let tail = rest.split_off(per);
+            parts.push(rest);
+            rest = tail;
+        }
+        parts.push(rest);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| s.spawn(move || part.into_iter().map(|r| self.check(r)).collect::<AppResult<Vec<_>>>()))
+                .collect();
+            let mut out = Vec::new();
+            for h in handles {
+                out.extend(
+                    h.join()
+                        .map_err(|_| AppError::Internal("import check thread panicked".into()))??,
+                );
+            }
+            Ok(out)
+        })
+    }
+
+    /// Checks one row (a worker is validated and sealed here; a record is
+    /// validated by the writer, which looks up its worker).
+    fn check(&self, row: RawRow) -> AppResult<Checked> {
+        let cols = &self.cols;
+        let cells: Vec<String> = row.cells.iter().map(Cell::to_text).collect();
+        if let Some((column, reason)) = lossy_column(cols, &row) {
+            return Ok(Checked::Rejected {
+                line: row.line,
+                column,
+                reason,
+                cells,
+            });
+        }
+        if is_example(cols, &cells) {
+            return Ok(Checked::Example);
+        }
+        let mut p = Pending {
+            line: row.line,
+            cells,
+            worker: None,
+        };
+        if self.target != Target::Workers {
+            return Ok(Checked::Valid(p));
+        }
+        let w = match registry::validate(&self.actor, &self.ctx.places, &worker_input(cols, &p.cells), true) {
+            Ok(w) => w,
+            Err(errs) => {
+                let (field, reason) = errs.0.into_iter().next().unwrap_or_default();
+                return Ok(Checked::Rejected {
+                    line: p.line,
+                    column: column_index(cols, &field),
+                    reason,
+                    cells: p.cells,
+                });
+            }
+        };
+        let Some(person) = w.id.as_ref() else {
+            return Err(AppError::Internal("validated worker without an ID number".into()));
+        };
+        let index = self.cipher.blind_index("id_number", person.as_str());
+        let (phone_sealed, phone_index, phone_masked) = registry::seal_phone(&self.cipher, w.phone.as_ref(), &index)?;
+        let insert = vec![
+            w.county.as_i64().into(),
+            w.region.as_i64().into(),
+            w.name.clone().into(),
+            self.cipher
+                .seal(&registry::worker_context("id", &index), person.as_str().as_bytes())?
+                .into(),
+            index.clone().into(),
+            person.masked().into(),
+            person.birth_date().into(),
+            person.sex().label_zh().into(),
+            person.address_code().into(),
+            phone_sealed.into(),
+            phone_index.into(),
+            phone_masked.into(),
+            w.hukou_place.clone().into(),
+            w.education.clone().into(),
+            w.skills.clone().into(),
+            w.tags.clone().into(),
+            self.now.into(),
+            self.now.into(),
+        ];
+        p.worker = Some(CheckedWorker {
+            valid: w,
+            index,
+            insert,
+        });
+        Ok(Checked::Valid(p))
+    }
 }
 
 /// Imports `path` as `target`. In a dry run nothing is written (the counts
@@ -390,7 +536,7 @@ pub async fn run(
     };
     let ctx = {
         let mut tx = call.db.read().await?;
-        Context::load(&mut tx).await?
+        Arc::new(Context::load(&mut tx).await?)
     };
     // Resume an unfinished run of the same file.
     let mut resume_after = 0u64;
@@ -448,53 +594,101 @@ pub async fn run(
     // Validation (here) and writing (the consumer below) run concurrently:
     // while the database stores one batch, the next one is being prepared.
     let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Batch>(1);
+    let checker = Arc::new(Checker {
+        target,
+        cols: cols.clone(),
+        cipher: call.cipher.clone(),
+        actor: call.actor.clone(),
+        ctx: ctx.clone(),
+        now: call.now,
+    });
     let producer = async {
         // Owned here, so that the writer sees the end when this is done.
         let batches_tx = batches_tx;
         let mut stage = Summary::default();
-        // Blind indexes of the file's ID numbers so far (16 bytes each), for
-        // duplicates within the file.
-        let mut seen: HashMap<[u8; 16], u64> = HashMap::new();
-        let mut pending: Vec<Pending> = Vec::with_capacity(opts.batch_rows);
+        // The file's ID numbers so far, for duplicates within the file: the
+        // first 8 bytes of each blind index and the line it was on (12 bytes a
+        // row; that two different numbers of a million-row file share those
+        // 8 bytes has a chance below 1 in 10^7).
+        let mut seen: HashMap<u64, u32> = HashMap::new();
         let mut read_rows = 0u64;
         let mut last_line = resume_after;
-        while let Some(row) = receiver.recv().await {
-            let row = row.map_err(|e| file_error(e.to_string()))?;
-            read_rows += 1;
-            if read_rows > MAX_ROWS {
-                return Err(file_error(format!(
-                    "文件超过单次导入上限 {MAX_ROWS} 行，请拆分成多个文件后分批导入。"
-                )));
-            }
-            if row.line <= resume_after {
-                continue;
-            }
-            last_line = row.line;
-            if let Some(p) = prepare(call, target, &ctx, &cols, row, &mut seen, &mut stage)? {
-                pending.push(p);
-            }
-            if pending.len() >= opts.batch_rows {
-                let batch = Batch {
-                    rows: std::mem::take(&mut pending),
-                    last_line,
-                    read_rows,
-                    stage_rows: stage.rows,
-                    stage_rejected: stage.rejected,
+        let mut more = true;
+        while more {
+            let mut rows: Vec<RawRow> = Vec::with_capacity(opts.batch_rows);
+            while rows.len() < opts.batch_rows {
+                let Some(row) = receiver.recv().await else {
+                    more = false;
+                    break;
                 };
-                if batches_tx.send(batch).await.is_err() {
-                    // The writer stopped (an error, or a planned stop).
-                    return Ok(stage);
+                let row = row.map_err(|e| file_error(e.to_string()))?;
+                read_rows += 1;
+                if read_rows > MAX_ROWS {
+                    return Err(file_error(format!(
+                        "文件超过单次导入上限 {MAX_ROWS} 行，请拆分成多个文件后分批导入。"
+                    )));
+                }
+                if row.line > resume_after {
+                    last_line = row.line;
+                    rows.push(row);
                 }
             }
+            // Checked on blocking threads, so that the writer goes on meanwhile.
+            let c = Arc::clone(&checker);
+            let checked = tokio::task::spawn_blocking(move || c.check_all(rows))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
+            let mut pending = Vec::with_capacity(checked.len());
+            for c in checked {
+                match c {
+                    Checked::Example => {}
+                    Checked::Rejected {
+                        line,
+                        column,
+                        reason,
+                        cells,
+                    } => {
+                        stage.rows += 1;
+                        reject(&mut stage, &cols, line, column, reason, cells);
+                    }
+                    Checked::Valid(p) => {
+                        stage.rows += 1;
+                        if let Some(w) = &p.worker {
+                            let key = w
+                                .index
+                                .first_chunk::<8>()
+                                .map(|b| u64::from_le_bytes(*b))
+                                .ok_or_else(|| AppError::Internal("blind index of an unexpected size".into()))?;
+                            if let Some(first) = seen.get(&key) {
+                                let i = column_index(&cols, "id_number");
+                                reject(
+                                    &mut stage,
+                                    &cols,
+                                    p.line,
+                                    i,
+                                    format!("与第{first}行的身份证号重复"),
+                                    p.cells,
+                                );
+                                continue;
+                            }
+                            seen.insert(key, u32::try_from(p.line).unwrap_or(u32::MAX));
+                        }
+                        pending.push(p);
+                    }
+                }
+            }
+            let batch = Batch {
+                rows: pending,
+                last_line,
+                read_rows,
+                stage_rows: stage.rows,
+                stage_rejected: stage.rejected,
+            };
+            if batches_tx.send(batch).await.is_err() {
+                // The writer stopped (an error, or a planned stop).
+                break;
+            }
         }
-        let batch = Batch {
-            rows: pending,
-            last_line,
-            read_rows,
-            stage_rows: stage.rows,
-            stage_rejected: stage.rejected,
-        };
-        let _ = batches_tx.send(batch).await;
         Ok(stage)
     };
     let consumer = async {
@@ -612,66 +806,6 @@ struct Batch {
     stage_rejected: u64,
 }
 
-/// Turns a row read into a row to write, or rejects it (counted in `stage`);
-/// `None` for the template's example row and for rejected rows.
-fn prepare(
-    call: &Call<'_>,
-    target: Target,
-    ctx: &Context,
-    cols: &[Column],
-    row: RawRow,
-    seen: &mut HashMap<[u8; 16], u64>,
-    stage: &mut Summary,
-) -> AppResult<Option<Pending>> {
-    let cells: Vec<String> = row.cells.iter().map(Cell::to_text).collect();
-    let texts = match row_texts(cols, &row) {
-        Ok(t) => t,
-        Err((i, reason)) => {
-            reject(stage, cols, row.line, i, reason, cells);
-            return Ok(None);
-        }
-    };
-    if is_example(cols, &texts) {
-        return Ok(None);
-    }
-    stage.rows += 1;
-    let mut p = Pending {
-        line: row.line,
-        cells,
-        texts,
-        worker: None,
-    };
-    if target == Target::Workers {
-        let input = worker_input(&p.texts);
-        match registry::validate(call.actor, &ctx.places, &input, true) {
-            Ok(w) => {
-                let Some(id) = w.id.as_ref() else {
-                    return Err(AppError::Internal("validated worker without an ID number".into()));
-                };
-                let index = call.cipher.blind_index("id_number", id.as_str());
-                let key: [u8; 16] = index
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| AppError::Internal("blind index of an unexpected size".into()))?;
-                if let Some(first) = seen.get(&key) {
-                    let i = column_index(cols, "id_number");
-                    reject(stage, cols, p.line, i, format!("与第{first}行的身份证号重复"), p.cells);
-                    return Ok(None);
-                }
-                seen.insert(key, p.line);
-                p.worker = Some((w, index));
-            }
-            Err(errs) => {
-                let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
-                let i = column_index(cols, &field);
-                reject(stage, cols, p.line, i, msg, p.cells);
-                return Ok(None);
-            }
-        }
-    }
-    Ok(Some(p))
-}
-
 /// Whether the actor may write the target kind anywhere at all.
 fn target_in_scope(call: &Call<'_>, target: Target) -> bool {
     !call.actor.scope.ranges_for(target.kind()).is_empty()
@@ -693,8 +827,8 @@ fn reject(summary: &mut Summary, cols: &[Column], line: u64, column: usize, reas
     }
 }
 
-fn worker_input(t: &HashMap<&'static str, String>) -> WorkerInput {
-    let get = |k: &str| t.get(k).cloned().unwrap_or_default();
+fn worker_input(cols: &[Column], cells: &[String]) -> WorkerInput {
+    let get = |k: &str| text(cols, cells, k).to_string();
     WorkerInput {
         name: get("name"),
         id_number: get("id_number"),
@@ -776,14 +910,13 @@ struct Existing {
     education: String,
     skills: String,
     tags: String,
-    version: i64,
 }
 
 async fn existing_workers(tx: &mut Tx, indexes: &[&[u8]]) -> AppResult<HashMap<Vec<u8>, Existing>> {
     let keys: Vec<Vec<u8>> = indexes.iter().map(|k| k.to_vec()).collect();
     let rows: Vec<Existing> = tx
         .select_in(
-            "SELECT id, id_index, name, region_code, phone_index, hukou_place, education, skills, tags, version FROM workers",
+            "SELECT id, id_index, name, region_code, phone_index, hukou_place, education, skills, tags FROM workers",
             "id_index",
             &keys,
         )
@@ -822,43 +955,26 @@ async fn write_workers(
 ) -> AppResult<()> {
     let indexes: Vec<&[u8]> = batch
         .iter()
-        .filter_map(|p| p.worker.as_ref().map(|w| w.1.as_slice()))
+        .filter_map(|p| p.worker.as_ref().map(|w| w.index.as_slice()))
         .collect();
     let existing = existing_workers(tx, &indexes).await?;
     let mut new_rows: Vec<Vec<Arg>> = Vec::new();
     for p in batch {
-        let Some((w, index)) = p.worker else { continue };
+        let Some(CheckedWorker {
+            valid: w,
+            index,
+            insert,
+        }) = p.worker
+        else {
+            continue;
+        };
         match existing.get(&index) {
             None => {
                 summary.inserted += 1;
                 if dry_run {
                     continue;
                 }
-                let Some(person) = w.id.as_ref() else { continue };
-                let (phone_sealed, phone_index, phone_masked) =
-                    registry::seal_phone(call.cipher, w.phone.as_ref(), &index)?;
-                new_rows.push(vec![
-                    w.county.as_i64().into(),
-                    w.region.as_i64().into(),
-                    w.name.clone().into(),
-                    call.cipher
-                        .seal(&registry::worker_context("id", &index), person.as_str().as_bytes())?
-                        .into(),
-                    index.clone().into(),
-                    person.masked().into(),
-                    person.birth_date().into(),
-                    person.sex().label_zh().into(),
-                    person.address_code().into(),
-                    phone_sealed.into(),
-                    phone_index.into(),
-                    phone_masked.into(),
-                    w.hukou_place.clone().into(),
-                    w.education.clone().into(),
-                    w.skills.clone().into(),
-                    w.tags.clone().into(),
-                    call.now.into(),
-                    call.now.into(),
-                ]);
+                new_rows.push(insert);
             }
             Some(old) => {
                 if !call.actor.scope.allows(
@@ -901,21 +1017,6 @@ async fn write_workers(
                 if dry_run {
                     continue;
                 }
-                let before = serde_json::json!({
-                    "name": old.name, "region_code": old.region_code, "hukou_place": old.hukou_place,
-                    "education": old.education, "skills": old.skills, "tags": old.tags,
-                });
-                records::keep_history(
-                    tx,
-                    call,
-                    "worker",
-                    old.id,
-                    old.id,
-                    old.version,
-                    "update",
-                    &before.to_string(),
-                )
-                .await?;
                 let merged = ValidWorker {
                     hukou_place: keep(&w.hukou_place, &old.hukou_place),
                     education: keep(&w.education, &old.education),
@@ -923,7 +1024,7 @@ async fn write_workers(
                     tags: keep(&w.tags, &old.tags),
                     ..w
                 };
-                registry::write_update(tx, call.cipher, call.now, old.id, None, &merged, &old.id_index).await?;
+                registry::write_update(tx, call, old.id, None, &merged, &old.id_index).await?;
             }
         }
     }
@@ -947,7 +1048,7 @@ async fn write_records(
     // The workers of the batch, by blind index of their ID numbers.
     let mut indexes: Vec<Option<Vec<u8>>> = Vec::with_capacity(batch.len());
     for p in &batch {
-        let id = p.texts.get("worker_id").map(String::as_str).unwrap_or("");
+        let id = text(cols, &p.cells, "worker_id");
         indexes.push(
             shiminhua_core::id_number::IdNumber::parse(id)
                 .ok()
@@ -960,8 +1061,8 @@ async fn write_records(
     for (p, index) in batch.into_iter().zip(indexes) {
         let id_col = column_index(cols, "worker_id");
         let Some(index) = index else {
-            let id = p.texts.get("worker_id").cloned().unwrap_or_default();
-            let reason = match shiminhua_core::id_number::IdNumber::parse(&id) {
+            let id = text(cols, &p.cells, "worker_id");
+            let reason = match shiminhua_core::id_number::IdNumber::parse(id) {
                 Err(e) if !id.trim().is_empty() => e.to_string(),
                 _ => "请填写身份证号".to_string(),
             };
@@ -979,7 +1080,7 @@ async fn write_records(
             );
             continue;
         };
-        let name = p.texts.get("worker_name").map(|s| record::tidy(s)).unwrap_or_default();
+        let name = record::tidy(text(cols, &p.cells, "worker_name"));
         if name != w.name {
             let i = column_index(cols, "worker_name");
             reject(
@@ -997,8 +1098,8 @@ async fn write_records(
             region_code: w.region_code,
             id_index: w.id_index.clone(),
         };
-        let texts = &p.texts;
-        let get = |k: &str| texts.get(k).cloned().unwrap_or_default();
+        let cells = &p.cells;
+        let get = |k: &str| text(cols, cells, k).to_string();
         let v = match records::validate(tx, call, ctx, spec, &owner, &get).await {
             Ok(v) => v,
             Err(AppError::Validation(errs)) => {

@@ -151,7 +151,13 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     // 64 MiB of page cache per connection (the default is 2 MiB):
                     // index pages of a million-row table stay in memory.
-                    .pragma("cache_size", "-65536");
+                    .pragma("cache_size", "-65536")
+                    // Statement journals and sorts in memory, not in temporary files.
+                    .pragma("temp_store", "memory")
+                    // Checkpoint every 64 MiB of log instead of every 4 MiB: a page
+                    // written by several transactions in a row (an index page during
+                    // a large import) is copied back to the database file once.
+                    .pragma("wal_autocheckpoint", "16384");
                 let opts = if memory {
                     opts
                 } else {
