@@ -22,6 +22,7 @@ both!(
     an_interrupted_import_resumes,
     record_import_from_a_real_world_workbook,
     bad_files_write_nothing,
+    record_export_pages_through_scope_and_filters,
 );
 
 fn credit(n: u32) -> String {
@@ -543,4 +544,232 @@ async fn bad_files_write_nothing(db: Db) {
     }
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 0);
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_batches").await, 0);
+}
+
+/// Every cell of a workbook's sheet as text, the header row first.
+fn sheet_text(path: &Path, sheet: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook(path).expect("the export opens");
+    let range = book.worksheet_range(sheet).expect("the sheet is there");
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    other => panic!("cells are text: {other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The longest run of ASCII digits in `s`.
+fn digit_run(s: &str) -> usize {
+    s.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0)
+}
+
+async fn record_export_pages_through_scope_and_filters(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let shexian = w.scoped("shexian", Role::Local, "341021").await;
+    let call = w.call(&office);
+    // Two workers living in 歙县, one in 休宁县.
+    let people = [
+        ("甲一", id_for(31), "341021100"),
+        ("乙二", id_for(32), "341022100"),
+        ("丙三", id_for(33), "341021100"),
+    ];
+    let mut workers = Vec::new();
+    for (name, id, home) in &people {
+        let wid = registry::create_worker(&call, &input(name, id, home)).await.unwrap();
+        workers.push((wid, *name, id.clone()));
+    }
+    // Employment records placed in 歙县, in 休宁县, or (no place) at the
+    // worker's residence; two forms; starts in 2023 and 2024.
+    struct Placed {
+        credit: String,
+        worker: usize,
+        region: i64,
+        form: &'static str,
+        start: String,
+    }
+    let mut placed = Vec::new();
+    for n in 0..20u32 {
+        let worker = (n % 3) as usize;
+        let place = match n % 5 {
+            3 => "341022100",
+            4 => "",
+            _ => "徽城镇",
+        };
+        let form = if n % 2 == 0 { "就近就业" } else { "外出务工" };
+        let start = format!("{}-{:02}-05", if n < 10 { 2023 } else { 2024 }, n % 12 + 1);
+        let mut job = employment(100 + n, &start);
+        job.insert("place".into(), place.into());
+        job.insert("form".into(), form.into());
+        let id = records::create_record(&call, workers[worker].0, RecordKind::Employment, &getter(&job))
+            .await
+            .unwrap();
+        let region = records::get_record(&w.db, &office, id).await.unwrap().region_code;
+        placed.push(Placed {
+            credit: credit(100 + n),
+            worker,
+            region,
+            form,
+            start,
+        });
+    }
+    // A record of another kind in 歙县 is never in an employment export.
+    let child = registry::add_dependant(
+        &call,
+        workers[0].0,
+        &DependantInput {
+            relation: "子女".into(),
+            name: "甲小一".into(),
+            birth_date: "2016-03-01".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(child > 0);
+    let schooling = fields(&[
+        ("child", "甲小一"),
+        ("school", "歙县实验小学"),
+        ("school_type", "公办"),
+        ("stage", "小学"),
+        ("grade", "2"),
+        ("school_year", "2023-2024"),
+    ]);
+    records::create_record(&call, workers[0].0, RecordKind::Schooling, &getter(&schooling))
+        .await
+        .unwrap();
+    let in_shexian = |p: &&Placed| p.region / 1_000_000 == 341021;
+
+    let dir = TempDir::new("record-export");
+    let mut exports = 0;
+    // (who, filter, page size, the records expected)
+    let filtered = RecordFilter {
+        region: Some(code("341021")),
+        from: Some(chrono::NaiveDate::from_ymd_opt(2023, 6, 1).unwrap()),
+        to: None,
+        fields: vec![("form", "就近就业".into())],
+    };
+    let unfiltered = RecordFilter::default();
+    let want_all: Vec<&Placed> = placed.iter().filter(in_shexian).collect();
+    let want_filtered: Vec<&Placed> = placed
+        .iter()
+        .filter(in_shexian)
+        .filter(|p| p.form == "就近就业" && p.start.as_str() >= "2023-06-01")
+        .collect();
+    assert!(
+        want_all.len() > 8 && want_all.len() < placed.len(),
+        "the setup spans pages and scopes"
+    );
+    assert!(want_filtered.len() > 2 && want_filtered.len() < want_all.len());
+    let cases: Vec<(&shiminhua_core::auth::Actor, &RecordFilter, i64, &Vec<&Placed>)> = vec![
+        (&shexian, &unfiltered, 1, &want_all),
+        (&shexian, &unfiltered, 4, &want_all),
+        // A page size that divides the count exactly ends on an empty page.
+        (&shexian, &unfiltered, want_all.len() as i64, &want_all),
+        (&shexian, &unfiltered, records::EXPORT_PAGE, &want_all),
+        (&office, &filtered, 2, &want_filtered),
+    ];
+    let full_ids: Vec<&str> = people.iter().map(|p| p.1.as_str()).collect();
+    for (actor, filter, page, want) in cases {
+        let path = dir.0.join(format!("export-{exports}.xlsx"));
+        let n = records::export_records_paged(&w.call(actor), RecordKind::Employment, filter, &path, page)
+            .await
+            .unwrap();
+        exports += 1;
+        assert_eq!(n as usize, want.len(), "page {page}: the row count");
+        let sheet = sheet_text(&path, "就业记录");
+        let header = &sheet[0];
+        assert_eq!(&header[..5], ["姓名", "身份证号", "所在地", "责任单位", "日期"]);
+        let col = |label: &str| header.iter().position(|h| h == label).unwrap();
+        let (credit_col, form_col) = (col("用人单位统一社会信用代码"), col("就业形式"));
+        assert_eq!(sheet.len(), want.len() + 1, "page {page}: the sheet's rows");
+        let mut got: Vec<&str> = sheet[1..].iter().map(|r| r[credit_col].as_str()).collect();
+        got.sort();
+        let mut expected: Vec<&str> = want.iter().map(|p| p.credit.as_str()).collect();
+        expected.sort();
+        assert_eq!(
+            got, expected,
+            "page {page}: each record in scope and filter exactly once"
+        );
+        for row in &sheet[1..] {
+            let p = want.iter().find(|p| p.credit == row[credit_col]).unwrap();
+            let (_, name, full) = &workers[p.worker];
+            assert_eq!(row[0], *name);
+            assert!(
+                row[1].contains('*') && row[1].ends_with(&full[14..]),
+                "masked: {}",
+                row[1]
+            );
+            assert_eq!(row[4], p.start);
+            assert_eq!(row[form_col], p.form);
+            for cell in row {
+                assert!(digit_run(cell) < 15, "no full ID number in a cell: {cell}");
+                assert!(!full_ids.iter().any(|id| cell.contains(id)), "{cell}");
+            }
+        }
+    }
+    // A region outside the user's scope gives no rows, not the region's records.
+    let path = dir.0.join("elsewhere.xlsx");
+    let elsewhere = RecordFilter {
+        region: Some(code("341022")),
+        ..RecordFilter::default()
+    };
+    let n = records::export_records_paged(&w.call(&shexian), RecordKind::Employment, &elsewhere, &path, 2)
+        .await
+        .unwrap();
+    exports += 1;
+    assert_eq!(n, 0);
+    assert_eq!(sheet_text(&path, "就业记录").len(), 1, "the header only");
+    // Without the permission to read personal data there is no export.
+    let auditor = w.user("auditor1", Role::Auditor, vec![]).await;
+    let denied = dir.0.join("denied.xlsx");
+    assert!(matches!(
+        records::export_records(
+            &w.call(&auditor),
+            RecordKind::Employment,
+            &RecordFilter::default(),
+            &denied
+        )
+        .await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(!denied.exists());
+
+    // Each export is audited with its filters.
+    assert_eq!(
+        count(
+            &w.db,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'record.export' AND object_kind = 'employment'"
+        )
+        .await,
+        exports
+    );
+    let details: Vec<(String,)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new(
+                "SELECT detail FROM audit_log WHERE action = 'record.export' ORDER BY id",
+            ))
+            .await
+            .unwrap();
+    assert_eq!(
+        details[0].0,
+        format!("rows={}; region=; from=; to=; fields=", want_all.len())
+    );
+    assert_eq!(
+        details[4].0,
+        format!(
+            "rows={}; region=341021; from=2023-06-01; to=; fields=form=就近就业",
+            want_filtered.len()
+        )
+    );
+    assert_eq!(details[5].0, "rows=0; region=341022; from=; to=; fields=");
 }

@@ -11,19 +11,14 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use shiminhua_app::audit::{self, Event, Who};
 use shiminhua_app::records::{self, RecordFilter, RecordRow};
 use shiminhua_app::regions::PlaceBook;
 use shiminhua_app::store::Db;
-use shiminhua_app::xlsx::{XCell, XlsxStream};
 use shiminhua_app::{AppError, FieldErrors, registry};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::record::{self, FieldType, INDUSTRIES, KINDS, KindSpec};
 use std::collections::HashMap;
-
-/// The most rows one export may hold.
-const EXPORT_LIMIT: i64 = 100_000;
 
 /// Kinds whose records the actor may see (any region).
 fn visible_kinds(actor: &Actor) -> Vec<RecordKind> {
@@ -609,87 +604,18 @@ impl Drop for TempFile {
     }
 }
 
-/// Writes the rows as a workbook (masked values only).
-fn write_workbook(
-    path: &std::path::Path,
-    spec: &KindSpec,
-    rows: &[RecordRow],
-    book: &PlaceBook,
-) -> Result<(), AppError> {
-    let mut headers = vec!["姓名", "身份证号", "所在地", "责任单位", "日期"];
-    headers.extend(spec.fields.iter().map(|f| f.label));
-    let mut widths = vec![10.0, 22.0, 14.0, 16.0, 12.0];
-    widths.extend(spec.fields.iter().map(|_| 16.0));
-    let mut out = XlsxStream::create(path, &format!("{}记录", spec.kind.label_zh()), &headers, &widths)?;
-    for r in rows {
-        let shown = r.describe(book);
-        let date = r.period_date.format("%Y-%m-%d").to_string();
-        let unit = r.unit_name.clone().unwrap_or_default();
-        let mut cells = vec![
-            XCell::Text(&r.worker_name),
-            XCell::Text(&r.worker_id_masked),
-            XCell::Text(&r.region_name),
-            XCell::Text(&unit),
-            XCell::Text(&date),
-        ];
-        for f in spec.fields {
-            cells.push(
-                shown
-                    .iter()
-                    .find(|(l, _)| *l == f.label)
-                    .map_or(XCell::Empty, |(_, t)| XCell::Text(t)),
-            );
-        }
-        out.row(&cells)?;
-    }
-    out.finish()?;
-    Ok(())
-}
-
-/// GET /records/export?… — the filtered list as a workbook (at most
-/// 100,000 rows; masked; audited).
+/// GET /records/export?… — the filtered list as a workbook, streamed
+/// (masked; audited).
 pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let st = &n.ctx.state;
     let f = filters_of(&q)?;
-    let spec = f.spec;
-    let (rows, total) =
-        records::list_records(&st.db, &n.actor, spec.kind, &f.filter, EXPORT_LIMIT, 0, EXPORT_LIMIT).await?;
-    if total > EXPORT_LIMIT {
-        return Err(AppError::Config(format!(
-            "符合条件的记录超过单次导出上限 {EXPORT_LIMIT} 条，请按区划、日期等条件缩小范围后分批导出。"
-        ))
-        .into());
-    }
-    let book = place_book(&st.db).await?;
+    let call = n.ctx.call(&n.actor);
+    // Removed on every path: an error, or once the download has opened it.
     let file = TempFile(super::export_path());
-    let path = file.0.clone();
-    let count = rows.len();
-    tokio::task::spawn_blocking(move || write_workbook(&path, spec, &rows, &book))
-        .await
-        .map_err(|e| AppError::Internal(format!("export: {e}")))??;
-    let detail = format!(
-        "rows={count}; region={}; from={}; to={}; fields={}",
-        f.region,
-        f.from,
-        f.to,
-        f.filter
-            .fields
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    audit::record_alone(
-        &st.db,
-        st.clock.now(),
-        &Who::actor(&n.actor, &n.ctx.origin),
-        Event::ok("record.export", spec.kind.code(), "").detail(detail),
-    )
-    .await?;
+    records::export_records(&call, f.spec.kind, &f.filter, &file.0).await?;
     let name = format!(
         "{}记录-{}.xlsx",
-        spec.kind.label_zh(),
-        (st.clock.now() + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
+        f.spec.kind.label_zh(),
+        (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
     );
     // The download holds the open file; the path goes now.
     let response = super::xlsx_file_download(&file.0, &name).await;
