@@ -209,6 +209,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("worker.create", "登记农民工"),
     ("worker.update", "修改农民工信息"),
     ("worker.export", "导出农民工名册"),
+    ("worker.merge", "合并重复登记"),
     ("dependant.create", "添加随迁家属"),
     ("record.create", "新增业务记录"),
     ("record.update", "修改业务记录"),

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod keys;
+pub mod merge;
 pub mod records;
 pub mod regions;
 pub mod registry;

@@ -389,10 +389,26 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
     );
     assert_eq!(after.phone_masked, "137****1111", "a blank phone keeps the one on file");
     assert_eq!(after.id_masked, row.id_masked);
+    let kept = shiminhua_app::records::history(&w.db, &office, id).await.unwrap();
+    assert_eq!(kept.len(), 1, "the edited version is kept");
+    assert_eq!(
+        (kept[0].object_kind.as_str(), kept[0].action.as_str(), kept[0].version),
+        ("worker", "update", row.version)
+    );
+    assert!(
+        kept[0].data.contains("吴十") && !kept[0].data.contains("吴拾"),
+        "{}",
+        kept[0].data
+    );
     match registry::update_worker(&w.call(&office), id, row.version, &edit).await {
         Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改")),
         other => panic!("{other:?}"),
     }
+    assert_eq!(
+        shiminhua_app::records::history(&w.db, &office, id).await.unwrap().len(),
+        1,
+        "a refused edit keeps nothing"
+    );
     let mut phone = edit.clone();
     phone.phone = "13700002222".into();
     registry::update_worker(&w.call(&office), id, after.version, &phone)
@@ -908,4 +924,562 @@ mod key_rotation {
     }
 
     both!(every_sealed_value_moves_to_the_new_key);
+}
+
+/// Merging two registrations of one person (合并重复登记).
+mod merging {
+    use super::*;
+    use shiminhua_app::merge::{self, MergeSummary};
+    use shiminhua_app::records;
+    use std::collections::HashMap;
+
+    both!(
+        merge_moves_records_family_and_history,
+        merge_refusals_change_nothing,
+        merge_preview_finds_the_duplicate_in_scope,
+    );
+
+    fn credit(n: u32) -> String {
+        shiminhua_core::credit_code::CreditCode::from_parts("91", "341021", &format!("MA{n:06}"))
+            .unwrap()
+            .as_str()
+            .to_string()
+    }
+
+    fn job(n: u32, employer: &str) -> HashMap<String, String> {
+        [
+            ("credit_code", credit(n)),
+            ("employer", employer.to_string()),
+            ("industry", "C".into()),
+            ("form", "就近就业".into()),
+            ("start", "2024-03-05".into()),
+            ("wage", "4200".into()),
+            ("contract", "是".into()),
+            ("public_service", "否".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    fn school(child: &str, year: &str, school: &str) -> HashMap<String, String> {
+        [
+            ("child", child),
+            ("school", school),
+            ("school_type", "公办"),
+            ("stage", "小学"),
+            ("grade", "2"),
+            ("school_year", year),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn settlement(date: &str) -> HashMap<String, String> {
+        [("intention", "有"), ("intention_date", date)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn housing() -> HashMap<String, String> {
+        [
+            ("housing_type", "公租房"),
+            ("project", "徽城镇公租房小区"),
+            ("units", "1"),
+            ("date", "2024-03-01"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    async fn add(
+        w: &World,
+        actor: &shiminhua_core::auth::Actor,
+        worker: i64,
+        kind: RecordKind,
+        f: &HashMap<String, String>,
+    ) -> i64 {
+        let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+        records::create_record(&w.call(actor), worker, kind, &get)
+            .await
+            .unwrap()
+    }
+
+    fn child(name: &str, id_number: &str, birth: &str) -> DependantInput {
+        DependantInput {
+            relation: "子女".into(),
+            name: name.into(),
+            id_number: id_number.into(),
+            birth_date: birth.into(),
+        }
+    }
+
+    fn child_id(n: u16, birth: &str) -> String {
+        let b = NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap();
+        IdNumber::from_parts("341021", b, n).unwrap().as_str().to_string()
+    }
+
+    /// Everything a merge may change, as text.
+    async fn state(db: &Db) -> Vec<String> {
+        let mut tx = db.read().await.unwrap();
+        let mut out = Vec::new();
+        let workers: Vec<(i64, i64, i64)> = tx
+            .all(Sql::new("SELECT id, version, region_code FROM workers ORDER BY id"))
+            .await
+            .unwrap();
+        out.extend(workers.iter().map(|w| format!("worker {w:?}")));
+        let records: Vec<(i64, i64, Option<i64>, String, i64)> = tx
+            .all(Sql::new(
+                "SELECT id, worker_id, dependant_id, natural_key, version FROM records ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        out.extend(records.iter().map(|r| format!("record {r:?}")));
+        let deps: Vec<(i64, i64, String, Vec<u8>)> = tx
+            .all(Sql::new(
+                "SELECT id, worker_id, id_masked, name_sealed FROM dependants ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        out.extend(deps.iter().map(|d| format!("dependant {d:?}")));
+        let history: Vec<(i64, i64, String)> = tx
+            .all(Sql::new("SELECT id, worker_id, action FROM history ORDER BY id"))
+            .await
+            .unwrap();
+        out.extend(history.iter().map(|h| format!("history {h:?}")));
+        out.push(format!(
+            "audit {}",
+            tx.int(Sql::new("SELECT COUNT(*) FROM audit_log")).await.unwrap()
+        ));
+        out
+    }
+
+    async fn merge_moves_records_family_and_history(db: Db) {
+        let w = World::new(db).await;
+        let office = w.scoped("office1", Role::Office, "341000").await;
+        // The right registration, and the same person again under a mistyped number.
+        let target = registry::create_worker(&w.call(&office), &input("郑一", &id_for(31), "341021100"))
+            .await
+            .unwrap();
+        let source = registry::create_worker(&w.call(&office), &input("郑一", &id_for(32), "341021101"))
+            .await
+            .unwrap();
+        // Family: the child registered on both (with its ID number on the
+        // target, by name on the source), a second child on both (the other
+        // way round), a third child and the spouse on the source only.
+        let t_child = registry::add_dependant(
+            &w.call(&office),
+            target,
+            &child("郑小一", &child_id(501, "2016-03-01"), ""),
+        )
+        .await
+        .unwrap();
+        let t_child2 = registry::add_dependant(&w.call(&office), target, &child("郑小二", "", "2017-05-01"))
+            .await
+            .unwrap();
+        registry::add_dependant(&w.call(&office), source, &child("郑小一", "", "2016-03-01"))
+            .await
+            .unwrap();
+        registry::add_dependant(
+            &w.call(&office),
+            source,
+            &child("郑小二", &child_id(502, "2017-05-01"), ""),
+        )
+        .await
+        .unwrap();
+        registry::add_dependant(&w.call(&office), source, &child("郑小三", "", "2018-07-01"))
+            .await
+            .unwrap();
+        let spouse = DependantInput {
+            relation: "配偶".into(),
+            name: "钱二".into(),
+            birth_date: "1991-05-06".into(),
+            ..Default::default()
+        };
+        registry::add_dependant(&w.call(&office), source, &spouse)
+            .await
+            .unwrap();
+        // Records of the target.
+        let t_job = add(&w, &office, target, RecordKind::Employment, &job(1, "本人登记的单位")).await;
+        let t_settle = add(&w, &office, target, RecordKind::Settlement, &settlement("2024-01-02")).await;
+        let t_school = add(
+            &w,
+            &office,
+            target,
+            RecordKind::Schooling,
+            &school("郑小一", "2023-2024", "歙县实验小学"),
+        )
+        .await;
+        // Records of the source: a copy of the target's job (same employer
+        // and start), a job of its own, a settlement record (one per worker),
+        // a housing record, and schooling of the shared child in a year the
+        // target has and in one it has not.
+        let s_job_dup = add(&w, &office, source, RecordKind::Employment, &job(1, "重复登记的单位")).await;
+        let s_job = add(&w, &office, source, RecordKind::Employment, &job(2, "另一家单位")).await;
+        let s_settle = add(&w, &office, source, RecordKind::Settlement, &settlement("2024-02-03")).await;
+        let s_home = add(&w, &office, source, RecordKind::Housing, &housing()).await;
+        let s_school_dup = add(
+            &w,
+            &office,
+            source,
+            RecordKind::Schooling,
+            &school("郑小一", "2023-2024", "重复登记的学校"),
+        )
+        .await;
+        let s_school = add(
+            &w,
+            &office,
+            source,
+            RecordKind::Schooling,
+            &school("郑小一", "2024-2025", "歙县实验小学"),
+        )
+        .await;
+        // An earlier change of a source record is in the source's history.
+        let get = |k: &str| job(2, "另一家单位（更名）").get(k).cloned().unwrap_or_default();
+        records::update_record(&w.call(&office), s_job, 1, &get).await.unwrap();
+        let (t_row, _) = registry::get_worker(&w.db, &office, target).await.unwrap();
+        let history_before = records::history(&w.db, &office, target).await.unwrap().len();
+        assert_eq!(history_before, 0);
+
+        let reason = format!("乡镇录入身份证号错误导致重复登记，正确号码为{}", id_for(31));
+        let summary = merge::merge_workers(&w.call(&office), target, t_row.version, source, &reason)
+            .await
+            .unwrap();
+        assert_eq!(
+            summary,
+            MergeSummary {
+                records_moved: 3,
+                records_dropped: 3,
+                dependants_moved: 2,
+                dependants_dropped: 2,
+            }
+        );
+
+        // The source is gone, and its number finds nobody.
+        assert!(matches!(
+            registry::get_worker(&w.db, &office, source).await,
+            Err(AppError::NotFound)
+        ));
+        let found = registry::list_workers(
+            &w.db,
+            &w.cipher,
+            &office,
+            &WorkerFilter {
+                q: id_for(32),
+                ..Default::default()
+            },
+            10,
+            0,
+            registry::COUNT_CAP,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.1, 0, "the source's blind index finds no one");
+        let mut tx = w.db.read().await.unwrap();
+        assert_eq!(
+            tx.int(Sql::new("SELECT COUNT(*) FROM workers WHERE id = $1").bind(source))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            tx.int(Sql::new("SELECT COUNT(*) FROM records WHERE worker_id = $1").bind(source))
+                .await
+                .unwrap()
+                + tx.int(Sql::new("SELECT COUNT(*) FROM dependants WHERE worker_id = $1").bind(source))
+                    .await
+                    .unwrap()
+                + tx.int(Sql::new("SELECT COUNT(*) FROM history WHERE worker_id = $1").bind(source))
+                    .await
+                    .unwrap(),
+            0,
+            "nothing hangs off the source any more"
+        );
+        drop(tx);
+
+        // Records: the target's win the clashes; the others moved.
+        let rows = records::worker_records(&w.db, &office, target).await.unwrap();
+        let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        ids.sort();
+        let mut want = vec![t_job, t_settle, t_school, s_job, s_home, s_school];
+        want.sort();
+        assert_eq!(ids, want);
+        for gone in [s_job_dup, s_settle, s_school_dup] {
+            assert!(matches!(
+                records::get_record(&w.db, &office, gone).await,
+                Err(AppError::NotFound)
+            ));
+        }
+        let kept_job = records::get_record(&w.db, &office, t_job).await.unwrap();
+        assert!(kept_job.data.contains("本人登记的单位") && kept_job.version == 1);
+        let moved_job = records::get_record(&w.db, &office, s_job).await.unwrap();
+        assert_eq!((moved_job.worker_id, moved_job.version), (target, 3));
+        assert!(moved_job.data.contains("另一家单位（更名）"));
+        // The shared child's schooling now names the target's child.
+        let moved_school = records::get_record(&w.db, &office, s_school).await.unwrap();
+        assert_eq!(moved_school.dependant_id, Some(t_child));
+        let mut tx = w.db.read().await.unwrap();
+        let (key,): (String,) = tx
+            .one(Sql::new("SELECT natural_key FROM records WHERE id = $1").bind(s_school))
+            .await
+            .unwrap();
+        drop(tx);
+        assert_eq!(key, format!("{t_child}|2024-2025"));
+
+        // Family: two moved, two merged into the target's; the target's
+        // second child took the ID number the source had for it.
+        let (after, deps) = registry::get_worker(&w.db, &office, target).await.unwrap();
+        assert_eq!(after.version, t_row.version + 1);
+        assert_eq!(deps.len(), 4, "{deps:?}");
+        let second = deps.iter().find(|d| d.id == t_child2).unwrap();
+        assert_eq!(
+            second.id_masked,
+            IdNumber::parse(&child_id(502, "2017-05-01")).unwrap().masked()
+        );
+        assert!(
+            registry::add_dependant(
+                &w.call(&office),
+                target,
+                &child("郑小二", &child_id(502, "2017-05-01"), "")
+            )
+            .await
+            .is_err(),
+            "the child's ID number is still registered once"
+        );
+        // A moved child's name was sealed again for the target: a schooling
+        // record can name it.
+        add(
+            &w,
+            &office,
+            target,
+            RecordKind::Schooling,
+            &school("郑小三", "2024-2025", "歙县实验小学"),
+        )
+        .await;
+
+        // History: every change kept, all under the target.
+        let history = records::history(&w.db, &office, target).await.unwrap();
+        let has = |kind: &str, id: i64, action: &str| {
+            history
+                .iter()
+                .any(|h| h.object_kind == kind && h.object_id == id && h.action == action)
+        };
+        assert!(
+            has("record", s_job, "update"),
+            "the source's earlier history followed it"
+        );
+        for moved in [s_job, s_home, s_school] {
+            assert!(has("record", moved, "merge"), "moved record {moved}");
+        }
+        for dropped in [s_job_dup, s_settle, s_school_dup] {
+            assert!(has("record", dropped, "delete"), "dropped record {dropped}");
+        }
+        let dropped_job = history
+            .iter()
+            .find(|h| h.object_id == s_job_dup && h.action == "delete")
+            .unwrap();
+        assert!(dropped_job.data.contains("重复登记的单位") && dropped_job.data.contains("_merge"));
+        assert!(has("worker", source, "merge") && has("worker", target, "merge"));
+        let snapshot = history
+            .iter()
+            .find(|h| h.object_kind == "worker" && h.object_id == source)
+            .unwrap();
+        assert!(snapshot.data.contains(&IdNumber::parse(&id_for(32)).unwrap().masked()));
+        assert!(snapshot.data.contains(&format!("\"into_worker\":{target}")));
+        let family: Vec<i64> = history
+            .iter()
+            .filter(|h| h.object_kind == "dependant")
+            .map(|h| h.object_id)
+            .collect();
+        assert_eq!(
+            family.len(),
+            5,
+            "each family member of the source, and the one given an ID number"
+        );
+        assert!(has("dependant", t_child2, "merge"));
+        assert!(
+            !family.contains(&t_child),
+            "the target's child with its own number is unchanged"
+        );
+        for h in &history {
+            assert!(
+                !h.data.contains(&id_for(31)) && !h.data.contains(&id_for(32)),
+                "no full ID number in history: {}",
+                h.data
+            );
+        }
+
+        // Audited, with both ids and the reason, never the number.
+        let auditor = w.user("auditor1", Role::Auditor, vec![]).await;
+        let f = Filter {
+            action: Some("worker.merge".into()),
+            ..Filter::default()
+        };
+        let (rows, total) = audit::list(&w.db, &auditor, &f, 10, 0).await.unwrap();
+        assert_eq!(total, 1);
+        let d = &rows[0].detail;
+        assert_eq!(rows[0].object_id, target.to_string());
+        assert!(
+            d.contains(&format!("target={target}")) && d.contains(&format!("source={source}")),
+            "{d}"
+        );
+        assert!(d.contains("乡镇录入身份证号错误导致重复登记"), "{d}");
+        assert!(!d.contains(&id_for(31)), "no full ID number in the audit trail: {d}");
+        assert_eq!(audit::action_label("worker.merge"), "合并重复登记");
+    }
+
+    async fn merge_refusals_change_nothing(db: Db) {
+        let w = World::new(db).await;
+        let office = w.scoped("office1", Role::Office, "341000").await;
+        let shexian = w.scoped("shexian1", Role::Local, "341021").await;
+        let lead = w.scoped("lead1", Role::Lead, "341000").await;
+        let target = registry::create_worker(&w.call(&office), &input("王五", &id_for(41), "341021100"))
+            .await
+            .unwrap();
+        let source = registry::create_worker(&w.call(&office), &input("王五", &id_for(42), "341021101"))
+            .await
+            .unwrap();
+        let elsewhere = registry::create_worker(&w.call(&office), &input("王五", &id_for(43), "341022100"))
+            .await
+            .unwrap();
+        add(&w, &office, target, RecordKind::Employment, &job(1, "本人登记的单位")).await;
+        add(&w, &office, source, RecordKind::Employment, &job(1, "重复登记的单位")).await;
+        add(&w, &office, source, RecordKind::Housing, &housing()).await;
+        registry::add_dependant(&w.call(&office), source, &child("王小五", "", "2016-03-01"))
+            .await
+            .unwrap();
+        let (t, _) = registry::get_worker(&w.db, &office, target).await.unwrap();
+        let reason = "乡镇录入身份证号错误";
+        let before = state(&w.db).await;
+
+        match merge::merge_workers(&w.call(&office), target, t.version, target, reason).await {
+            Err(AppError::Validation(e)) => assert!(e.get("id_number").unwrap().contains("自身"), "{e:?}"),
+            other => panic!("same worker: {other:?}"),
+        }
+        for empty in ["", "   ", "错"] {
+            match merge::merge_workers(&w.call(&office), target, t.version, source, empty).await {
+                Err(AppError::Validation(e)) => assert!(e.get("reason").unwrap().contains("合并事由"), "{e:?}"),
+                other => panic!("reason {empty:?}: {other:?}"),
+            }
+        }
+        match merge::merge_workers(&w.call(&office), target, t.version - 1, source, reason).await {
+            Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改"), "{m}"),
+            other => panic!("stale version: {other:?}"),
+        }
+        match merge::merge_workers(&w.call(&office), target, t.version + 1, source, reason).await {
+            Err(AppError::Conflict(_)) => {}
+            other => panic!("future version: {other:?}"),
+        }
+        // Outside the scope, either way round: not found, as everywhere.
+        assert!(matches!(
+            merge::merge_workers(&w.call(&shexian), target, t.version, elsewhere, reason).await,
+            Err(AppError::NotFound)
+        ));
+        let (e, _) = registry::get_worker(&w.db, &office, elsewhere).await.unwrap();
+        assert!(matches!(
+            merge::merge_workers(&w.call(&shexian), elsewhere, e.version, target, reason).await,
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            merge::merge_workers(&w.call(&office), target, t.version, 999_999, reason).await,
+            Err(AppError::NotFound)
+        ));
+        // Without the permission to write: forbidden.
+        assert!(matches!(
+            merge::merge_workers(&w.call(&lead), target, t.version, source, reason).await,
+            Err(AppError::Forbidden)
+        ));
+        assert_eq!(state(&w.db).await, before, "a refused merge changes nothing");
+
+        // The same merge, done right, changes things (the check above can fail).
+        merge::merge_workers(&w.call(&shexian), target, t.version, source, reason)
+            .await
+            .unwrap();
+        assert_ne!(state(&w.db).await, before);
+        // Done once; the second attempt finds no source.
+        assert!(matches!(
+            merge::merge_workers(&w.call(&shexian), target, t.version + 1, source, reason).await,
+            Err(AppError::NotFound)
+        ));
+    }
+
+    async fn merge_preview_finds_the_duplicate_in_scope(db: Db) {
+        let w = World::new(db).await;
+        let office = w.scoped("office1", Role::Office, "341000").await;
+        let shexian = w.scoped("shexian1", Role::Local, "341021").await;
+        let target = registry::create_worker(&w.call(&office), &input("李四", &id_for(51), "341021100"))
+            .await
+            .unwrap();
+        let source = registry::create_worker(&w.call(&office), &input("李肆", &id_for(52), "341021101"))
+            .await
+            .unwrap();
+        registry::create_worker(&w.call(&office), &input("李四", &id_for(53), "341022100"))
+            .await
+            .unwrap();
+        add(&w, &office, target, RecordKind::Settlement, &settlement("2024-01-02")).await;
+        add(&w, &office, source, RecordKind::Settlement, &settlement("2024-02-03")).await;
+        add(&w, &office, source, RecordKind::Housing, &housing()).await;
+        registry::add_dependant(&w.call(&office), source, &child("李小四", "", "2016-03-01"))
+            .await
+            .unwrap();
+        let before = state(&w.db).await;
+        // The number as people type it.
+        let typed = format!("{} {} {}", &id_for(52)[..6], &id_for(52)[6..14], &id_for(52)[14..]);
+        let p = merge::preview_merge(&w.call(&shexian), target, &typed, " 录入错误导致重复 ")
+            .await
+            .unwrap();
+        assert_eq!((p.target.id, p.source.id), (target, source));
+        assert_eq!(p.source.name, "李肆");
+        assert_eq!(p.reason, "录入错误导致重复");
+        assert_eq!(
+            p.summary,
+            MergeSummary {
+                records_moved: 1,
+                records_dropped: 1,
+                dependants_moved: 1,
+                dependants_dropped: 0,
+            }
+        );
+        assert_eq!(p.kinds, vec![("住房保障", 1, 0), ("落户", 0, 1)]);
+        assert_eq!(p.source_dependants.len(), 1);
+        // Refusals name the field; a number outside the scope reads like an
+        // unknown one.
+        let refused = |r: Result<merge::MergePreview, AppError>, field: &str, text: &str| match r {
+            Err(AppError::Validation(e)) => assert!(e.get(field).unwrap().contains(text), "{e:?}"),
+            other => panic!("{field}: {other:?}"),
+        };
+        refused(
+            merge::preview_merge(&w.call(&shexian), target, &id_for(53), "录入错误导致重复").await,
+            "id_number",
+            "没有找到",
+        );
+        refused(
+            merge::preview_merge(&w.call(&shexian), target, &id_for(54), "录入错误导致重复").await,
+            "id_number",
+            "没有找到",
+        );
+        refused(
+            merge::preview_merge(&w.call(&shexian), target, &id_for(51), "录入错误导致重复").await,
+            "id_number",
+            "就是本条登记",
+        );
+        refused(
+            merge::preview_merge(&w.call(&shexian), target, "341021", "录入错误导致重复").await,
+            "id_number",
+            "",
+        );
+        refused(
+            merge::preview_merge(&w.call(&shexian), target, &id_for(52), "").await,
+            "reason",
+            "合并事由",
+        );
+        assert!(matches!(
+            merge::preview_merge(&w.call(&shexian), 999_999, &id_for(52), "录入错误导致重复").await,
+            Err(AppError::NotFound)
+        ));
+        assert_eq!(state(&w.db).await, before, "a preview writes nothing");
+    }
 }

@@ -109,6 +109,8 @@ routes! {
     post "/workers/{id}/reveal" => views::workers::reveal,
     get "/workers/{id}/dependants/new" => views::workers::dependant_new_page,
     post "/workers/{id}/dependants/new" => views::workers::dependant_create,
+    post "/workers/{id}/merge" => views::workers::merge_preview,
+    post "/workers/{id}/merge/confirm" => views::workers::merge_confirm,
     get "/workers/{id}/records/new" => views::records::new_page,
     post "/workers/{id}/records/new" => views::records::create,
     get "/records" => views::records::list,

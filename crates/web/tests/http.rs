@@ -26,6 +26,7 @@ both!(
     records_list_filters_and_export,
     import_pages,
     worker_list_derived_conditions,
+    merging_a_duplicate_registration,
 );
 
 /// Who may use a route.
@@ -112,6 +113,12 @@ const MATRIX: &[(&str, &str, Access)] = &[
     (
         "post",
         "/workers/{id}/dependants/new",
+        Access::Worker(Permission::WriteRecords),
+    ),
+    ("post", "/workers/{id}/merge", Access::Worker(Permission::WriteRecords)),
+    (
+        "post",
+        "/workers/{id}/merge/confirm",
         Access::Worker(Permission::WriteRecords),
     ),
     (
@@ -769,6 +776,12 @@ async fn worker_pages(db: Db) {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("身份证号第18位校验码应为1"), "{}", bad.body);
     assert!(bad.body.contains("value=\"王小红\""), "the input is kept");
+    assert!(
+        bad.body
+            .contains("aria-invalid=\"true\" aria-describedby=\"id_number-err\"")
+            && bad.body.contains("id=\"id_number-err\""),
+        "the error is tied to its field for screen readers"
+    );
     let ok = app
         .post(
             &mut a,
@@ -1317,4 +1330,218 @@ async fn worker_list_derived_conditions(db: Db) {
     );
     assert!(list.body.contains("<option value=\"no_insurance\" selected>"));
     assert!(list.body.contains("condition=no_insurance"), "kept in the export link");
+}
+
+async fn merging_a_duplicate_registration(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut a = app.login("shexian").await;
+    let birth = chrono::NaiveDate::from_ymd_opt(1986, 4, 2).unwrap();
+    let right = IdNumber::from_parts("341021", birth, 21).unwrap().as_str().to_string();
+    let wrong = IdNumber::from_parts("341021", birth, 12).unwrap().as_str().to_string();
+    let csrf = app.get(&mut a, "/workers/new").await.csrf();
+    let register = async |agent: &mut common::Agent, id_number: &str, region: &str| {
+        let token = app.csrf(agent).await;
+        let r = app
+            .post(
+                agent,
+                "/workers/new",
+                &[
+                    ("csrf", &token),
+                    ("name", "程大海"),
+                    ("id_number", id_number),
+                    ("region", region),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        r.location()
+            .trim_start_matches("/workers/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let target = register(&mut a, &right, "341021100").await;
+    let source = register(&mut a, &wrong, "341021101").await;
+    // A third registration in another county, outside 歙县's scope.
+    let mut office = app.login("office").await;
+    let outside_id = IdNumber::from_parts("341022", birth, 31).unwrap().as_str().to_string();
+    register(&mut office, &outside_id, "341022100").await;
+    // The same job on both, and one more on the duplicate.
+    for (worker, n, employer) in [
+        (target, 1, "本条登记的单位"),
+        (source, 1, "重复登记的单位"),
+        (source, 2, "另一家单位"),
+    ] {
+        let code = credit(n);
+        let r = app
+            .post(
+                &mut a,
+                &format!("/workers/{worker}/records/new"),
+                &job_form(&csrf, &code, employer, "2024-03-05"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let profile = app.get(&mut a, &format!("/workers/{target}")).await;
+    assert!(
+        profile.body.contains("<h2>合并重复登记</h2>")
+            && profile.body.contains(&format!("action=\"/workers/{target}/merge\"")),
+        "the merge form is on the profile"
+    );
+    let mut lead = app.login("lead").await;
+    let p = app.get(&mut lead, &format!("/workers/{target}")).await;
+    assert!(
+        !p.body.contains("合并重复登记"),
+        "no merge form without the right to write"
+    );
+
+    // Step one: the duplicate by its full number.
+    let step1 = format!("/workers/{target}/merge");
+    let reason = "乡镇录入身份证号错误导致重复登记";
+    let refused = |body: &str, text: &str| assert!(body.contains(text), "{text}: {body}");
+    let r = app
+        .post(
+            &mut a,
+            &step1,
+            &[("csrf", &csrf), ("id_number", ""), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused(&r.body, "请填写重复登记所用的完整身份证号");
+    assert!(r.body.contains(&format!("value=\"{reason}\"")), "the reason is kept");
+    let r = app
+        .post(
+            &mut a,
+            &step1,
+            &[("csrf", &csrf), ("id_number", &right), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused(&r.body, "就是本条登记");
+    let r = app
+        .post(
+            &mut a,
+            &step1,
+            &[("csrf", &csrf), ("id_number", &outside_id), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused(&r.body, "没有找到");
+    let r = app
+        .post(
+            &mut a,
+            &step1,
+            &[("csrf", &csrf), ("id_number", &wrong), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    refused(&r.body, "请填写合并事由");
+    let spaced = format!("{} {} {}", &wrong[..6], &wrong[6..14], &wrong[14..]);
+    let confirm = app
+        .post(
+            &mut a,
+            &step1,
+            &[("csrf", &csrf), ("id_number", &spaced), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    let masked = |n: &str| IdNumber::parse(n).unwrap().masked();
+    assert!(
+        confirm.body.contains(&masked(&right))
+            && confirm.body.contains(&masked(&wrong))
+            && confirm.body.contains("确认合并")
+            && confirm.body.contains("并入 1 条")
+            && confirm.body.contains("另有 1 条与本条登记已有的记录重复"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        !confirm.body.contains(&wrong) && !confirm.body.contains(&right),
+        "full ID numbers are not shown again"
+    );
+    assert_eq!(field_value(&confirm.body, "source"), source.to_string());
+    let version = field_value(&confirm.body, "version");
+    let step2 = format!("/workers/{target}/merge/confirm");
+    let source_s = source.to_string();
+    // A stale version is refused; nothing changed.
+    let stale = (version.parse::<i64>().unwrap() + 1).to_string();
+    let r = app
+        .post(
+            &mut a,
+            &step2,
+            &[
+                ("csrf", &csrf),
+                ("source", &source_s),
+                ("version", &stale),
+                ("reason", reason),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    refused(&r.body, "已被他人修改");
+    assert_eq!(
+        app.get(&mut a, &format!("/workers/{source}")).await.status,
+        StatusCode::OK
+    );
+    // Without the token, nothing either.
+    let r = app
+        .post(
+            &mut a,
+            &step2,
+            &[("source", &source_s), ("version", &version), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&mut a, &format!("/workers/{source}")).await.status,
+        StatusCode::OK
+    );
+    let r = app
+        .post(
+            &mut a,
+            &step2,
+            &[
+                ("csrf", &csrf),
+                ("source", &source_s),
+                ("version", &version),
+                ("reason", reason),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("/workers/{target}?done=merged"));
+    let after = app.get(&mut a, r.location()).await;
+    assert!(
+        after.body.contains("已合并重复登记")
+            && after.body.contains("另一家单位")
+            && after.body.contains("本条登记的单位")
+            && !after.body.contains("重复登记的单位"),
+        "{}",
+        after.body
+    );
+    assert!(
+        after
+            .body
+            .contains(&format!("重复登记（原编号 {source}），已并入本条登记并删除"))
+            && after.body.contains("<td>合并</td>")
+            && after.body.contains("与编号"),
+        "the merge is in 变更历史: {}",
+        after.body
+    );
+    assert_eq!(
+        app.get(&mut a, &format!("/workers/{source}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let list = app.get(&mut a, &format!("/workers?q={wrong}")).await;
+    assert!(!list.body.contains("程大海"), "the wrong number finds no one");
+    let mut aud = app.login("auditor").await;
+    let log = app.get(&mut aud, "/audit?action=worker.merge").await;
+    assert!(
+        log.body.contains("合并重复登记") && log.body.contains(&format!("source={source}")),
+        "{}",
+        log.body
+    );
+    assert!(!log.body.contains(&wrong) && !log.body.contains(&right));
 }

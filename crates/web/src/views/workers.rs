@@ -1,4 +1,5 @@
-//! 农民工信息: the list, the profile, registration, editing, family, reveal.
+//! 农民工信息: the list, the profile, registration, editing, family, reveal,
+//! merging a duplicate registration.
 
 use super::{Pager, html, query_string};
 use crate::error::WebError;
@@ -8,12 +9,13 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use shiminhua_app::merge::{self, MergePreview};
 use shiminhua_app::registry::{
     self, DependantInput, DependantRow, EDUCATION, RELATIONS, RevealField, WorkerFilter, WorkerInput, WorkerRow,
 };
 use shiminhua_app::xlsx::local_time;
 use shiminhua_app::{AppError, FieldErrors, records, regions};
-use shiminhua_core::auth::{Actor, Permission};
+use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use std::collections::HashMap;
 
@@ -218,17 +220,47 @@ async fn profile_page(
         .await?
         .into_iter()
         .map(|h| {
-            let object = if h.object_kind == "worker" {
-                "农民工基本信息".to_string()
-            } else {
-                let kind = rows
-                    .iter()
-                    .find(|r| r.id == h.object_id)
-                    .and_then(|r| r.record_kind())
-                    .or_else(|| super::records::kind_of_data(&h.data));
-                match kind {
-                    Some(k) => format!("{}记录（编号 {}）", k.label_zh(), h.object_id),
-                    None => format!("业务记录（编号 {}）", h.object_id),
+            let note = merge_note(&h.data);
+            let noted = |key: &str| {
+                note.as_ref()
+                    .and_then(|n| n.get(key))
+                    .and_then(serde_json::Value::as_i64)
+            };
+            let object = match h.object_kind.as_str() {
+                "worker" if h.object_id != id => {
+                    format!("重复登记（原编号 {}），已并入本条登记并删除", h.object_id)
+                }
+                "worker" => match noted("from_worker") {
+                    Some(from) => format!("农民工基本信息（并入重复登记，原编号 {from}），第 {} 版", h.version),
+                    None => format!("农民工基本信息，第 {} 版", h.version),
+                },
+                "dependant" => match (noted("merged_into_dependant"), noted("id_number_from_dependant")) {
+                    (Some(into), _) => format!("随迁家属（编号 {}，与编号 {into} 为同一人，已合并）", h.object_id),
+                    (None, Some(from)) => {
+                        format!("随迁家属（编号 {}，补记编号 {from} 登记的身份证号）", h.object_id)
+                    }
+                    (None, None) => format!("随迁家属（编号 {}，原属重复登记）", h.object_id),
+                },
+                _ => {
+                    let kind = rows
+                        .iter()
+                        .find(|r| r.id == h.object_id)
+                        .and_then(|r| r.record_kind())
+                        .or_else(|| {
+                            note.as_ref()
+                                .and_then(|n| n.get("kind"))
+                                .and_then(serde_json::Value::as_str)
+                                .and_then(RecordKind::from_code)
+                        })
+                        .or_else(|| super::records::kind_of_data(&h.data));
+                    let label = match kind {
+                        Some(k) => format!("{}记录（编号 {}", k.label_zh(), h.object_id),
+                        None => format!("业务记录（编号 {}", h.object_id),
+                    };
+                    match noted("kept_record") {
+                        Some(kept) => format!("{label}，与编号 {kept} 重复），第 {} 版", h.version),
+                        None => format!("{label}），第 {} 版", h.version),
+                    }
                 }
             };
             HistoryEntry {
@@ -236,9 +268,10 @@ async fn profile_page(
                 by: h.changed_by,
                 action: match h.action.as_str() {
                     "delete" => "删除",
+                    "merge" => "合并",
                     _ => "修改",
                 },
-                object: format!("{object}，第 {} 版", h.version),
+                object,
             }
         })
         .collect();
@@ -274,6 +307,10 @@ pub async fn profile(
         Some("record_created") => Some("已新增记录。".to_string()),
         Some("record_saved") => Some("记录已保存。".to_string()),
         Some("record_deleted") => Some("记录已删除（删除前的内容保留在变更历史中）。".to_string()),
+        Some("merged") => Some(
+            "已合并重复登记：重复登记的业务记录和随迁家属已并入本条登记，重复登记已删除（合并前的内容保留在变更历史中）。"
+                .to_string(),
+        ),
         _ => None,
     };
     Ok(html(&profile_page(&n.ctx, &n.actor, id, notice, None, None).await?))
@@ -475,6 +512,161 @@ pub async fn dependant_create(n: Need<WriteRecords>, Path(id): Path<String>, for
         Err(AppError::Validation(e)) => {
             let t = dependant_page(&n, id, input, e).await?;
             Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The `_merge` note a merge adds to the history rows it writes.
+fn merge_note(data: &str) -> Option<serde_json::Value> {
+    serde_json::from_str::<serde_json::Value>(data)
+        .ok()?
+        .get("_merge")
+        .cloned()
+}
+
+/// One registration as the merge pages show it (masked).
+struct Side {
+    id: i64,
+    name: String,
+    id_masked: String,
+    sex: String,
+    birth_date: String,
+    phone: String,
+    region: String,
+    hukou_place: String,
+    created: String,
+    dependants: Vec<DependantRow>,
+}
+
+impl Side {
+    fn of(w: &WorkerRow, dependants: Vec<DependantRow>) -> Side {
+        Side {
+            id: w.id,
+            name: w.name.clone(),
+            id_masked: w.id_masked.clone(),
+            sex: w.sex.clone(),
+            birth_date: w.birth_date.to_string(),
+            phone: if w.phone_masked.is_empty() {
+                "未登记".into()
+            } else {
+                w.phone_masked.clone()
+            },
+            region: w.region_name.clone(),
+            hukou_place: w.hukou_place.clone(),
+            created: local_time(w.created_at),
+            dependants,
+        }
+    }
+}
+
+/// What the confirmation step shows.
+struct Confirm {
+    source: Side,
+    version: i64,
+    reason: String,
+    summary: merge::MergeSummary,
+    kinds: Vec<(&'static str, u64, u64)>,
+    /// Differences between the two registrations worth a second look.
+    warnings: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "worker_merge.html")]
+struct MergeTpl {
+    layout: Layout,
+    target: Side,
+    id_number: String,
+    reason: String,
+    errors: FieldErrors,
+    conflict: Option<String>,
+    confirm: Option<Confirm>,
+}
+
+async fn merge_page(
+    n: &Need<WriteRecords>,
+    id: i64,
+    id_number: &str,
+    reason: &str,
+    errors: FieldErrors,
+    conflict: Option<String>,
+    preview: Option<MergePreview>,
+) -> Result<MergeTpl, WebError> {
+    let (target, confirm) = match preview {
+        Some(p) => {
+            let mut warnings = Vec::new();
+            if p.target.name != p.source.name {
+                warnings.push(format!(
+                    "两条登记的姓名不一致（本条：{}，重复登记：{}），请确认为同一人后再合并。",
+                    p.target.name, p.source.name
+                ));
+            }
+            if p.target.sex != p.source.sex {
+                warnings.push("两条登记的性别（由身份证号推算）不一致，请确认为同一人后再合并。".to_string());
+            }
+            let target = Side::of(&p.target, p.target_dependants);
+            let confirm = Confirm {
+                source: Side::of(&p.source, p.source_dependants),
+                version: p.target.version,
+                reason: p.reason,
+                summary: p.summary,
+                kinds: p.kinds,
+                warnings,
+            };
+            (target, Some(confirm))
+        }
+        None => {
+            let (w, deps) = registry::get_worker(&n.ctx.state.db, &n.actor, id).await?;
+            (Side::of(&w, deps), None)
+        }
+    };
+    Ok(MergeTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), "合并重复登记")
+            .crumb("农民工名册", "/workers")
+            .crumb(target.name.clone(), format!("/workers/{id}"))
+            .crumb("合并重复登记", ""),
+        target,
+        id_number: id_number.to_string(),
+        reason: reason.to_string(),
+        errors,
+        conflict,
+        confirm,
+    })
+}
+
+/// POST /workers/{id}/merge: finds the duplicate registration by its full ID
+/// number and shows both and what the merge will do, for confirmation.
+pub async fn merge_preview(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let (id_number, reason) = (form.get("id_number"), form.get("reason"));
+    match merge::preview_merge(&n.ctx.call(&n.actor), id, id_number, reason).await {
+        Ok(p) => Ok(html(
+            &merge_page(&n, id, "", reason, FieldErrors::default(), None, Some(p)).await?,
+        )),
+        Err(AppError::Validation(e)) => {
+            let t = merge_page(&n, id, id_number, reason, e, None, None).await?;
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /workers/{id}/merge/confirm: merges the confirmed duplicate into this
+/// registration and returns to its profile.
+pub async fn merge_confirm(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let source = form.get("source").parse::<i64>().unwrap_or(0);
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    let reason = form.get("reason");
+    match merge::merge_workers(&n.ctx.call(&n.actor), id, version, source, reason).await {
+        Ok(_) => Ok(Redirect::to(&format!("/workers/{id}?done=merged")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let t = merge_page(&n, id, "", reason, e, None, None).await?;
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(AppError::Conflict(m)) => {
+            let t = merge_page(&n, id, "", reason, FieldErrors::default(), Some(m), None).await?;
+            Ok(with_status(html(&t), StatusCode::CONFLICT))
         }
         Err(e) => Err(e.into()),
     }
