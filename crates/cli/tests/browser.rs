@@ -1,11 +1,18 @@
-//! A real headless Chromium: the administrator signs in with the one-time
-//! password, is made to change it and to enrol the second factor, sees the
-//! 工作台 and signs out.
+//! A real headless Chromium.
+//!
+//! - The administrator signs in with the one-time password, is made to change
+//!   it and to enrol the second factor, sees the 工作台 and signs out.
+//! - A township officer of 歙县, created with `shiminhua user add`, signs in
+//!   the first time and works the registry pages end to end: registers a
+//!   worker (field errors next to the fields, typed input kept), adds a child
+//!   and a schooling record, meets the optimistic-concurrency conflict of two
+//!   tabs editing the same worker, and finds the worker by full ID number.
 
 mod common;
 
 use common::{Dir, Server, after, run, stdout};
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::error::CmdError;
+use fantoccini::{Client, ClientBuilder, Locator};
 use shiminhua_core::totp::TotpSecret;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,26 +43,9 @@ fn find(cmd: &str) -> Option<String> {
         .find(|p| std::path::Path::new(p).exists())
 }
 
-/// Waits until the browser shows `path` (a click returns before the next page loads).
-async fn arrive(c: &fantoccini::Client, path: &str) -> Result<(), fantoccini::error::CmdError> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let now = c.current_url().await?;
-        let ready = c.execute("return document.readyState", vec![]).await?;
-        if now.path() == path && ready == "complete" {
-            return Ok(());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "expected {path}, still at {now}: {}",
-            c.source().await?
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_first_sign_in_in_chromium() {
+/// chromedriver and chromium, or `None` (with a note) when they are not
+/// installed. In CI their absence is a failure.
+fn tools() -> Option<(String, String)> {
     let (Some(driver), Some(chromium)) = (find("chromedriver"), find("chromium")) else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI 环境缺少 chromium / chromedriver");
@@ -63,17 +53,21 @@ async fn admin_first_sign_in_in_chromium() {
         eprintln!(
             "已跳过浏览器测试：未安装 chromium 和 chromium-driver（apt-get install -y chromium chromium-driver）"
         );
-        return;
+        return None;
     };
-    let dir = Dir::new("browser");
-    let init = run(&dir.0, &["init"], &[]);
-    assert!(init.status.success());
-    let otp = after(&stdout(&init), "一次性密码：");
-    let server = Server::start(&dir.0, &[], &[]);
+    Some((driver, chromium))
+}
 
+/// One browser at a time: the tests of this file run in parallel threads,
+/// and two Chromiums on a small machine make both slow.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A WebDriver session in a headless Chromium whose profile lies in `dir`.
+/// The driver must outlive the client.
+async fn browser(driver: &str, chromium: &str, dir: &std::path::Path) -> (Driver, Client) {
     let port = free_port();
-    let profile = dir.0.join("chromium-profile");
-    let _driver = Driver(
+    let profile = dir.join("chromium-profile");
+    let driver = Driver(
         Command::new(driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -107,33 +101,146 @@ async fn admin_first_sign_in_in_chromium() {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("webdriver session");
+    (driver, c)
+}
 
-    let result = async {
-        c.goto(&format!("{}/", server.url)).await?;
-        arrive(&c, "/login").await?;
-        c.find(Locator::Css("#username")).await?.send_keys("admin").await?;
-        c.find(Locator::Css("#password")).await?.send_keys(&otp).await?;
-        c.find(Locator::Css("form.form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+/// Waits until the browser shows `path` (a click returns before the next page loads).
+async fn arrive(c: &Client, path: &str) -> Result<(), CmdError> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = c.current_url().await?;
+        let ready = c.execute("return document.readyState", vec![]).await?;
+        if now.path() == path && ready == "complete" {
+            return Ok(());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {path}, still at {now}: {}",
+            c.source().await?
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
-        // Made to change the one-time password.
-        arrive(&c, "/account/password").await?;
-        assert!(c.source().await?.contains("须先修改初始密码"));
-        c.find(Locator::Css("#current")).await?.send_keys(&otp).await?;
-        c.find(Locator::Css("#new")).await?.send_keys("Huangshan#2026").await?;
-        c.find(Locator::Css("#confirm"))
-            .await?
-            .send_keys("Huangshan#2026")
-            .await?;
-        c.find(Locator::Css("form.form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+/// Clicks `css` and waits for the page that follows, fully loaded; returns
+/// its path. Unlike [`arrive`], this also sees a form answered at the same
+/// address (a 422 with field errors, a 409 conflict): the current document
+/// is marked before the click, and only an unmarked one counts.
+async fn click_through(c: &Client, css: &str) -> Result<String, CmdError> {
+    let el = c.find(Locator::Css(css)).await?;
+    c.execute("window.__shiminhuaOld = true", vec![]).await?;
+    el.click().await?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        // While the next document loads the script may fail; poll again.
+        let state = c
+            .execute(
+                "return window.__shiminhuaOld === true ? 'old' : document.readyState",
+                vec![],
+            )
+            .await;
+        if let Ok(s) = &state
+            && s == "complete"
+        {
+            return Ok(c.current_url().await?.path().to_string());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new page after clicking {css} ({state:?}): {}",
+            c.source().await?
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
-        // The administrator must enrol the second factor.
-        arrive(&c, "/account/totp").await?;
+/// [`click_through`], expecting to land on `path`.
+async fn click_to(c: &Client, css: &str, path: &str) -> Result<(), CmdError> {
+    let now = click_through(c, css).await?;
+    assert_eq!(now, path, "after clicking {css}: {}", c.source().await?);
+    Ok(())
+}
+
+/// Replaces the text of the input `#id`.
+async fn fill(c: &Client, id: &str, text: &str) -> Result<(), CmdError> {
+    let el = c.find(Locator::Id(id)).await?;
+    el.clear().await?;
+    el.send_keys(text).await
+}
+
+/// Chooses the option of the dropdown `#id` whose text is `label`.
+async fn choose(c: &Client, id: &str, label: &str) -> Result<(), CmdError> {
+    c.find(Locator::Id(id)).await?.select_by_label(label).await
+}
+
+/// What the field `#id` holds now (a dropdown: the chosen option's value).
+async fn value(c: &Client, id: &str) -> Result<String, CmdError> {
+    Ok(c.find(Locator::Id(id)).await?.prop("value").await?.unwrap_or_default())
+}
+
+/// The text of the chosen option of the dropdown `#id`.
+async fn chosen(c: &Client, id: &str) -> Result<String, CmdError> {
+    let v = c
+        .execute(
+            "const s = document.getElementById(arguments[0]); return s.selectedIndex < 0 ? '' : s.options[s.selectedIndex].text",
+            vec![serde_json::json!(id)],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// The error message shown with the field `#id`: a `.field-error` after the
+/// field and before the next field's label (the label for `#id` is the
+/// nearest label before it).
+async fn field_error(c: &Client, id: &str) -> Result<Option<String>, CmdError> {
+    let xpath = format!(
+        "//*[@id='{id}']/following-sibling::*[contains(concat(' ', normalize-space(@class), ' '), ' field-error ')]\
+         [preceding-sibling::label[1][@for='{id}']]"
+    );
+    match c.find_all(Locator::XPath(&xpath)).await?.first() {
+        Some(e) => Ok(Some(e.text().await?)),
+        None => Ok(None),
+    }
+}
+
+/// The visible text of `css` (the first match).
+async fn text(c: &Client, css: &str) -> Result<String, CmdError> {
+    c.find(Locator::Css(css)).await?.text().await
+}
+
+/// The current TOTP code of `secret`.
+fn totp_now(secret: &TotpSecret) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    secret.code_at(now)
+}
+
+/// A new user's first sign-in: the one-time password, the forced change to
+/// `password`, and the second factor where it is required (administrators).
+/// Ends on the 工作台; returns the enrolled secret, if any.
+async fn first_sign_in(
+    c: &Client,
+    url: &str,
+    username: &str,
+    otp: &str,
+    password: &str,
+) -> Result<Option<TotpSecret>, CmdError> {
+    c.goto(&format!("{url}/")).await?;
+    arrive(c, "/login").await?;
+    c.find(Locator::Css("#username")).await?.send_keys(username).await?;
+    c.find(Locator::Css("#password")).await?.send_keys(otp).await?;
+    click_to(c, "form.form button[type=submit]", "/account/password").await?;
+
+    // Made to change the one-time password.
+    assert!(c.source().await?.contains("须先修改初始密码"));
+    c.find(Locator::Css("#current")).await?.send_keys(otp).await?;
+    c.find(Locator::Css("#new")).await?.send_keys(password).await?;
+    c.find(Locator::Css("#confirm")).await?.send_keys(password).await?;
+    let next = click_through(c, "form.form button[type=submit]").await?;
+
+    // Administrators must enrol the second factor.
+    let secret = if next == "/account/totp" {
         let secret = c
             .find(Locator::Css("input[name=secret]"))
             .await?
@@ -141,23 +248,38 @@ async fn admin_first_sign_in_in_chromium() {
             .await?
             .unwrap_or_default();
         let secret = TotpSecret::from_base32(&secret).expect("secret on the page");
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
         c.find(Locator::Css("#code"))
             .await?
-            .send_keys(&secret.code_at(now))
+            .send_keys(&totp_now(&secret))
             .await?;
-        c.find(Locator::Css("form.form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        click_to(c, "form.form button[type=submit]", "/").await?;
+        Some(secret)
+    } else {
+        assert_eq!(next, "/", "after the password change: {}", c.source().await?);
+        None
+    };
+    assert_eq!(text(c, "main h1").await?, "工作台");
+    Ok(secret)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_first_sign_in_in_chromium() {
+    let Some((driver, chromium)) = tools() else {
+        return;
+    };
+    let _one = ONE_BROWSER.lock().await;
+    let dir = Dir::new("browser");
+    let init = run(&dir.0, &["init"], &[]);
+    assert!(init.status.success());
+    let otp = after(&stdout(&init), "一次性密码：");
+    let server = Server::start(&dir.0, &[], &[]);
+    let (_driver, c) = browser(&driver, &chromium, &dir.0).await;
+
+    let result = async {
+        let secret = first_sign_in(&c, &server.url, "admin", &otp, "Huangshan#2026").await?;
+        assert!(secret.is_some(), "the administrator enrols the second factor");
 
         // The console.
-        arrive(&c, "/").await?;
-        let h1 = c.find(Locator::Css("main h1")).await?.text().await?;
-        assert_eq!(h1, "工作台");
         let body = c.source().await?;
         assert!(body.contains("用户管理") && body.contains("启用的账户"));
         let shot = c.screenshot().await?;
@@ -179,9 +301,263 @@ async fn admin_first_sign_in_in_chromium() {
         assert!(c.source().await?.contains("您已安全退出"));
         c.goto(&format!("{}/admin/users", server.url)).await?;
         arrive(&c, "/login").await?;
-        Ok::<(), fantoccini::error::CmdError>(())
+        Ok::<(), CmdError>(())
     }
     .await;
     let _ = c.close().await;
     result.expect("browser steps");
+}
+
+/// A valid ID number: `first17` and its check character.
+fn id_number(first17: &str) -> String {
+    let check = shiminhua_core::id_number::check_char(first17).expect("17 digits");
+    format!("{first17}{check}")
+}
+
+/// `id` with a wrong check character.
+fn wrong_check(id: &str) -> String {
+    let (body, check) = id.split_at(17);
+    format!("{body}{}", if check == "0" { '1' } else { '0' })
+}
+
+/// How pages show an ID number: the first 6 and last 4 characters.
+fn masked(id: &str) -> String {
+    format!("{}********{}", &id[..6], &id[14..])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn township_officer_registers_a_worker_in_chromium() {
+    let Some((driver, chromium)) = tools() else {
+        return;
+    };
+    let _one = ONE_BROWSER.lock().await;
+    let started = Instant::now();
+    let dir = Dir::new("browser-registry");
+    let init = run(&dir.0, &["init"], &[]);
+    assert!(init.status.success(), "{}", common::stderr(&init));
+    // A 区县/乡镇工作人员 whose scope is 歙县.
+    let add = run(
+        &dir.0,
+        &[
+            "user",
+            "add",
+            "shexian_xz",
+            "--name",
+            "汪晓燕",
+            "--role",
+            "local",
+            "--region",
+            "341021",
+        ],
+        &[],
+    );
+    assert!(add.status.success(), "{}", common::stderr(&add));
+    let otp = after(&stdout(&add), "一次性密码：");
+    assert!(!otp.is_empty(), "{}", stdout(&add));
+    let server = Server::start(&dir.0, &[], &[]);
+    let (_driver, c) = browser(&driver, &chromium, &dir.0).await;
+
+    let worker_id = id_number("34102119880614235");
+    let child_id = id_number("34102120180312046");
+    let phone = "13905591234";
+
+    let result = async {
+        let secret = first_sign_in(&c, &server.url, "shexian_xz", &otp, "Shexian#Huicheng2026").await?;
+        assert!(secret.is_none(), "no second factor is forced on township staff");
+
+        // 登记农民工, from the menu.
+        click_to(&c, "nav.side a[href='/workers/new']", "/workers/new").await?;
+        assert_eq!(text(&c, "main h1").await?, "登记农民工");
+        fill(&c, "name", "程建国").await?;
+        fill(&c, "id_number", &wrong_check(&worker_id)).await?;
+        fill(&c, "phone", "1390559123").await?;
+        choose(&c, "region", "歙县 徽城镇").await?;
+        fill(&c, "hukou_place", "安徽省黄山市歙县雄村镇").await?;
+        choose(&c, "education", "初中").await?;
+        click_to(&c, "main form.form button[type=submit]", "/workers/new").await?;
+
+        // Each error next to its field, in Chinese; what was typed is kept.
+        let check = worker_id.chars().last().unwrap_or_default();
+        assert_eq!(
+            field_error(&c, "id_number").await?.as_deref(),
+            Some(format!("身份证号第18位校验码应为{check}").as_str()),
+            "{}",
+            c.source().await?
+        );
+        assert_eq!(
+            field_error(&c, "phone").await?.as_deref(),
+            Some("手机号码应为11位数字，实际为10位")
+        );
+        for ok in ["name", "region", "hukou_place", "education"] {
+            assert_eq!(field_error(&c, ok).await?, None, "no error on {ok}");
+        }
+        assert_eq!(value(&c, "name").await?, "程建国");
+        assert_eq!(value(&c, "id_number").await?, wrong_check(&worker_id));
+        assert_eq!(value(&c, "phone").await?, "1390559123");
+        assert_eq!(chosen(&c, "region").await?, "歙县 徽城镇");
+        assert_eq!(value(&c, "hukou_place").await?, "安徽省黄山市歙县雄村镇");
+        assert_eq!(value(&c, "education").await?, "初中");
+
+        // Corrected, it is registered: the profile shows the ID number masked.
+        fill(&c, "id_number", &worker_id).await?;
+        fill(&c, "phone", phone).await?;
+        let profile = click_through(&c, "main form.form button[type=submit]").await?;
+        let id = profile
+            .strip_prefix("/workers/")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("expected the profile, at {profile}"));
+        assert_eq!(text(&c, "main h1").await?, "程建国");
+        assert_eq!(text(&c, "p.notice").await?, "已登记。");
+        assert_eq!(text(&c, "dl.facts dd.code").await?, masked(&worker_id));
+        let body = c.source().await?;
+        assert!(body.contains("139****1234"), "the phone number, masked");
+        assert!(
+            !body.contains(&worker_id) && !body.contains(phone),
+            "no full ID or phone number"
+        );
+        assert!(
+            body.contains("1988-06-14") && body.contains("男"),
+            "birth date and sex from the ID number"
+        );
+
+        // A child (随迁家属 子女).
+        click_to(
+            &c,
+            &format!("a[href='/workers/{id}/dependants/new']"),
+            &format!("/workers/{id}/dependants/new"),
+        )
+        .await?;
+        choose(&c, "relation", "子女").await?;
+        fill(&c, "name", "程小雨").await?;
+        fill(&c, "id_number", &child_id).await?;
+        click_to(&c, "main form.form button[type=submit]", &profile).await?;
+        assert_eq!(text(&c, "p.notice").await?, "已添加随迁家属。");
+        let family = text(&c, "table.table tbody").await?;
+        assert!(
+            family.contains("子女") && family.contains("程**") && family.contains(&masked(&child_id)),
+            "{family}"
+        );
+        assert!(family.contains("2018-03-12"), "{family}");
+        assert!(!c.source().await?.contains("程小雨"), "the child's name is masked");
+
+        // A schooling record (随迁子女就学) for that child.
+        click_to(
+            &c,
+            &format!("a[href='/workers/{id}/records/new?kind=schooling']"),
+            &format!("/workers/{id}/records/new"),
+        )
+        .await?;
+        assert_eq!(text(&c, "main h1").await?, "新增随迁子女就学记录");
+        assert!(
+            text(&c, "main form").await?.contains("程**"),
+            "the registered children are hinted"
+        );
+        fill(&c, "f-child", "程小雨").await?;
+        fill(&c, "f-school", "歙县徽城镇中心小学").await?;
+        choose(&c, "f-school_type", "公办").await?;
+        choose(&c, "f-place", "歙县 徽城镇").await?;
+        choose(&c, "f-stage", "小学").await?;
+        fill(&c, "f-grade", "3").await?;
+        fill(&c, "f-school_year", "2026-2027").await?;
+        click_to(&c, "main form.form button[type=submit]", &profile).await?;
+        assert_eq!(text(&c, "p.notice").await?, "已新增记录。");
+        let timeline = text(&c, "ol.timeline").await?;
+        for shown in [
+            "2026-09-01",
+            "随迁子女就学",
+            "程**",
+            "歙县徽城镇中心小学",
+            "公办",
+            "徽城镇",
+            "小学",
+            "2026-2027",
+        ] {
+            assert!(timeline.contains(shown), "«{shown}» on the timeline: {timeline}");
+        }
+        let shot = c.screenshot().await?;
+        let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("worker-profile.png");
+        let _ = std::fs::write(&out, &shot);
+
+        // Two tabs edit the worker: the one saved second is refused.
+        let edit = format!("/workers/{id}/edit");
+        click_to(&c, &format!("a[href='{edit}']"), &edit).await?;
+        assert_eq!(value(&c, "id_number").await?, masked(&worker_id), "shown masked");
+        assert!(
+            c.find(Locator::Id("id_number"))
+                .await?
+                .attr("readonly")
+                .await?
+                .is_some(),
+            "the ID number is not editable"
+        );
+        let first_tab = c.window().await?;
+        let second_tab = c.new_window(true).await?.handle;
+        c.switch_to_window(second_tab).await?;
+        c.goto(&format!("{}{edit}", server.url)).await?;
+        arrive(&c, &edit).await?;
+        fill(&c, "skills", "木工").await?;
+        click_to(&c, "main form.form button[type=submit]", &profile).await?;
+        assert_eq!(text(&c, "p.notice").await?, "已保存。");
+        c.close_window().await?;
+        c.switch_to_window(first_tab).await?;
+
+        // The first tab still shows the form as it was loaded.
+        fill(&c, "skills", "电工（四级）").await?;
+        fill(&c, "tags", "重点帮扶，技能培训").await?;
+        fill(&c, "phone", "13805597788").await?;
+        click_to(&c, "main form.form button[type=submit]", &edit).await?;
+        let alert = text(&c, "main .error-box[role=alert]").await?;
+        assert!(
+            alert.contains("已被他人修改") && alert.contains("刷新页面"),
+            "the conflict is explained: {alert}"
+        );
+        assert_eq!(value(&c, "skills").await?, "电工（四级）");
+        assert_eq!(value(&c, "tags").await?, "重点帮扶，技能培训");
+        assert_eq!(value(&c, "phone").await?, "13805597788");
+        assert_eq!(value(&c, "name").await?, "程建国");
+        assert_eq!(chosen(&c, "region").await?, "歙县 徽城镇");
+        assert_eq!(field_error(&c, "skills").await?, None);
+
+        // Reloaded, the form shows the other tab's change; saved again, it is kept.
+        c.goto(&format!("{}{edit}", server.url)).await?;
+        arrive(&c, &edit).await?;
+        assert_eq!(value(&c, "skills").await?, "木工");
+        fill(&c, "skills", "电工（四级）").await?;
+        fill(&c, "tags", "重点帮扶，技能培训").await?;
+        click_to(&c, "main form.form button[type=submit]", &profile).await?;
+        assert_eq!(text(&c, "p.notice").await?, "已保存。");
+        let facts = text(&c, "dl.facts").await?;
+        assert!(
+            facts.contains("电工（四级）") && facts.contains("技能培训,重点帮扶"),
+            "{facts}"
+        );
+
+        // The list: the full ID number finds the worker, shown masked.
+        click_to(&c, "nav.side a[href='/workers']", "/workers").await?;
+        fill(&c, "q", &worker_id).await?;
+        click_to(&c, "form.filters button[type=submit]", "/workers").await?;
+        let rows = c.find_all(Locator::Css("table.table tbody tr")).await?;
+        assert_eq!(rows.len(), 1, "{}", c.source().await?);
+        let row = rows[0].text().await?;
+        assert!(
+            row.contains("程建国") && row.contains(&masked(&worker_id)) && row.contains("139****1234"),
+            "{row}"
+        );
+        assert!(!row.contains(&worker_id) && !row.contains(phone), "{row}");
+        assert_eq!(value(&c, "q").await?, worker_id, "the search is kept");
+        click_to(&c, "table.table tbody a", &profile).await?;
+
+        // Another valid ID number finds no one.
+        c.goto(&format!("{}/workers", server.url)).await?;
+        arrive(&c, "/workers").await?;
+        fill(&c, "q", &id_number("34102119880614236")).await?;
+        click_to(&c, "form.filters button[type=submit]", "/workers").await?;
+        assert!(c.find_all(Locator::Css("table.table tbody tr")).await?.is_empty());
+        assert_eq!(text(&c, "p.empty").await?, "没有符合条件的农民工信息。");
+        Ok::<(), CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    result.expect("browser steps");
+    eprintln!("浏览器登记流程用时 {:.1} 秒", started.elapsed().as_secs_f64());
 }
