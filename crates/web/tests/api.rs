@@ -108,7 +108,9 @@ async fn keys_scope_validate_and_audit(db: Db) {
     let (s, v) = call(&app, "POST", "/api/v1/records/housing", None, Some(housing.clone())).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(v["error"].as_str().unwrap().contains("密钥"));
-    let wrong = format!("{}0", &key[..key.len() - 1]);
+    // The same key with its last character changed.
+    let last = if key.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &key[..key.len() - 1]);
     let (s, _) = call(
         &app,
         "POST",
