@@ -101,6 +101,9 @@ enum Command {
         #[arg(long, default_value_t = 2023)]
         seed: u64,
     },
+    /// 目标计划文件（实施方案的目标、举措、责任单位和调度周期）
+    #[command(subcommand)]
+    Plan(PlanCmd),
     /// 生成演示数据：农民工及随迁家属（身份证号校验位有效，同一种子结果相同）
     Demo {
         /// 农民工人数
@@ -180,6 +183,15 @@ enum KeyCmd {
 }
 
 #[derive(Subcommand)]
+enum PlanCmd {
+    /// 检查计划文件（TOML）：格式、业务类别和字段、单位代码、阈值等，有误时逐条列出行号
+    Check {
+        /// 计划文件路径，如 data/plans/huangshan-2023.toml
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCmd {
     /// 校验审计日志哈希链，指出第一条被修改或删除的记录
     Verify,
@@ -256,6 +268,10 @@ fn init_logging(format: &str) {
 }
 
 async fn run(cli: Cli) -> Result<(), AppError> {
+    if let Command::Plan(cmd) = &cli.command {
+        // A check of a file alone: no configuration, no database.
+        return plan_cmd(cmd);
+    }
     let listen = match &cli.command {
         Command::Serve(a) => a.listen.clone(),
         _ => None,
@@ -447,6 +463,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             std::fs::write(&file, bytes).map_err(|e| AppError::Config(format!("无法写入 {}：{e}", file.display())))?;
             println!("已保存“{}”导入模板：{}", target.label(), file.display());
         }
+        Command::Plan(_) => {} // handled above, before the configuration is read
         Command::Audit(AuditCmd::Verify) => {
             let db = setup::connect(&config).await?;
             let v = audit::verify(&db).await?;
@@ -521,6 +538,46 @@ async fn apikey_cmd(db: &shiminhua_app::store::Db, clock: &Clock, cmd: ApikeyCmd
         }
     }
     Ok(())
+}
+
+fn plan_cmd(cmd: &PlanCmd) -> Result<(), AppError> {
+    use shiminhua_core::plan;
+    let PlanCmd::Check { file } = cmd;
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        AppError::Config(match e.kind() {
+            std::io::ErrorKind::NotFound => format!("找不到计划文件 {}。", file.display()),
+            std::io::ErrorKind::InvalidData => format!("计划文件 {} 不是 UTF-8 编码的文本。", file.display()),
+            _ => format!("无法读取计划文件 {}：{e}", file.display()),
+        })
+    })?;
+    let ctx = plan::Context::from_csv(shiminhua_app::units::UNITS_CSV, shiminhua_app::regions::SEED_CSV);
+    match plan::parse(&text, &ctx) {
+        Ok(p) => {
+            let s = p.summary();
+            println!(
+                "计划文件检查通过：《{}》（{}），工作举措 {} 项、具体举措 {} 条，目标 {} 个（自动计算 {} 个、部门填报 {} 个），涉及责任单位 {} 个，{}调度。",
+                p.meta.title,
+                p.meta.id,
+                s.items,
+                s.measures,
+                s.targets,
+                s.computed,
+                s.reported,
+                s.units,
+                p.reporting.cycle.label_zh()
+            );
+            Ok(())
+        }
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            Err(AppError::Config(format!(
+                "计划文件 {} 未通过检查，共 {} 处问题：\n{}",
+                file.display(),
+                errors.len(),
+                lines.join("\n")
+            )))
+        }
+    }
 }
 
 fn import_target(kind: &str) -> Result<shiminhua_app::import::Target, AppError> {

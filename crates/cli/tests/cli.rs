@@ -552,3 +552,69 @@ async fn import_template_and_api_keys_from_the_command_line() {
         }
     }
 }
+
+#[test]
+fn plan_check_passes_the_shipped_plan_and_lists_each_error_with_its_line() {
+    let dir = Dir::new("cli-plan");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/plans/huangshan-2023.toml");
+    let o = run(&dir.0, &["plan", "check", shipped], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("计划文件检查通过：《开展县域农民工市民化质量提升行动实施方案》"),
+        "{out}"
+    );
+    for part in [
+        "工作举措 12 项",
+        "目标 13 个",
+        "自动计算 4 个",
+        "部门填报 9 个",
+        "责任单位 9 个",
+        "按季度调度",
+    ] {
+        assert!(out.contains(part), "«{part}» in {out}");
+    }
+    assert!(!dir.0.join("shiminhua.db").exists(), "a check touches no database");
+
+    // Two problems far apart: both reported, each with its own line.
+    let text = std::fs::read_to_string(shipped).unwrap();
+    let broken = text
+        .replacen("severe_below = 70", "severe_below = 95", 1)
+        .replacen("kind = \"training\"", "kind = \"trainings\"", 1)
+        .replacen("lead = [\"zgh\"]", "lead = [\"gonghui\"]", 1);
+    let line = |needle: &str| broken.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let file = dir.0.join("broken.toml");
+    std::fs::write(&file, &broken).unwrap();
+    let o = run(&dir.0, &["plan", "check", file.to_str().unwrap()], &[]);
+    assert_clean_error(&o, "未通过检查，共 3 处问题");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().skip(1).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(&format!("第{}行：阈值顺序不对", line("severe_below = 95"))),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("第{}行：未知的业务类别“trainings”", line("trainings"))),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("第{}行：责任单位“gonghui”", line("gonghui"))),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+
+    // A TOML syntax error gets its line too.
+    let broken = text.replacen("cycle = \"quarter\"", "cycle = quarter", 1);
+    std::fs::write(&file, &broken).unwrap();
+    let o = run(&dir.0, &["plan", "check", file.to_str().unwrap()], &[]);
+    assert_clean_error(&o, "共 1 处问题");
+    let at = broken.lines().position(|l| l.contains("cycle = quarter")).unwrap() + 1;
+    assert!(
+        stderr(&o).contains(&format!("\n第{at}行：TOML 语法错误")),
+        "{}",
+        stderr(&o)
+    );
+
+    assert_clean_error(&run(&dir.0, &["plan", "check", "nowhere.toml"], &[]), "找不到计划文件");
+}

@@ -23,11 +23,13 @@ macro_rules! serde_as_string {
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod credit_code;
 pub mod division;
 pub mod id_number;
 pub mod money;
 pub mod password;
 pub mod phone;
+pub mod plan;
 pub mod record;
 pub mod totp;
