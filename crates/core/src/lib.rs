@@ -27,6 +27,7 @@ pub mod calendar;
 pub mod credit_code;
 pub mod division;
 pub mod id_number;
+pub mod indicator;
 pub mod money;
 pub mod password;
 pub mod phone;

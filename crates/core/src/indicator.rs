@@ -1,0 +1,516 @@
+//! The arithmetic of computed targets: which records a target's definition
+//! (`plan::Query`) takes, where in time a record falls, and the figure of a
+//! region as of a day.
+//!
+//! This is the reference evaluation over a set of records. The database keeps
+//! the same figures current as records change (see
+//! `docs/decisions/0002-indicators.md`); both use the matching and the
+//! contributions defined here, so that no target's arithmetic is written
+//! anywhere else. A ratio is always the ratio of the region's sums, never an
+//! average of its parts' ratios.
+
+use crate::auth::RecordKind;
+use crate::division::DivisionCode;
+use crate::plan::{Aggregate, Distinct, Filter, Query, Source, Tally, Test, Window};
+use crate::record::{self, FieldType, Value, Values};
+use chrono::{Months, NaiveDate};
+use std::collections::BTreeSet;
+
+/// A registry record as the engine sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Fact<'a> {
+    pub kind: RecordKind,
+    /// The worker the record belongs to (for distinct counts of workers).
+    pub worker: i64,
+    /// Where the record is counted: its township or village.
+    pub region: DivisionCode,
+    pub values: &'a Values,
+}
+
+/// The time a figure is taken over: the plan's start, and the day it is
+/// taken on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub plan_start: NaiveDate,
+    pub as_of: NaiveDate,
+}
+
+/// A computed figure: the value, and for a ratio its denominator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// A count, a sum (money in fen), or a ratio's numerator.
+    pub value: i64,
+    /// A ratio's denominator.
+    pub base: Option<i64>,
+}
+
+impl Outcome {
+    /// The figure as shown: a ratio in percent (`None` when its denominator
+    /// is 0), anything else as it is.
+    pub fn shown(self) -> Option<f64> {
+        match self.base {
+            None => Some(self.value as f64),
+            Some(0) => None,
+            Some(base) => Some(self.value as f64 * 100.0 / base as f64),
+        }
+    }
+}
+
+impl Filter {
+    /// Whether a record's values pass this filter. Values are compared in
+    /// their displayed form (是/否 for flags, the section letter for
+    /// industries), the form the plan file uses.
+    pub fn passes(&self, values: &Values) -> bool {
+        let shown = values.get(self.field).map(Value::display);
+        match &self.test {
+            Test::In(list) => shown.is_some_and(|v| list.contains(&v)),
+            Test::NotIn(list) => !shown.is_some_and(|v| list.contains(&v)),
+            Test::Present(want) => shown.is_some_and(|v| !v.is_empty()) == *want,
+        }
+    }
+}
+
+impl Source {
+    /// Whether a record is one this source takes (its kind and filters),
+    /// whenever it is dated.
+    pub fn admits(&self, fact: &Fact<'_>) -> bool {
+        fact.kind == self.kind && self.filters.iter().all(|f| f.passes(fact.values))
+    }
+
+    /// The day that places a record in time for this source: the named date
+    /// field, or the kind's own rule. `None` when that field is empty.
+    pub fn date_of(&self, fact: &Fact<'_>) -> Option<NaiveDate> {
+        let spec = record::spec(fact.kind)?;
+        match self.date {
+            None => record::period_date(spec, fact.values),
+            Some(key) => match fact.values.get(key) {
+                Some(Value::Date(d)) => Some(*d),
+                Some(Value::Text(s)) if spec.field(key).is_some_and(|f| f.ty == FieldType::SchoolYear) => {
+                    record::school_year_start(s)
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// Whether a record counts for this source as of `span`.
+    pub fn counts(&self, fact: &Fact<'_>, span: Span) -> bool {
+        self.admits(fact) && self.date_of(fact).is_some_and(|d| self.window.contains(d, span))
+    }
+}
+
+impl Window {
+    /// Whether a record dated `date` counts as of `span`.
+    pub fn contains(self, date: NaiveDate, span: Span) -> bool {
+        date <= span.as_of
+            && match self {
+                Window::Plan => date >= span.plan_start,
+                Window::ToDate => true,
+                Window::RollingYear => span
+                    .as_of
+                    .checked_sub_months(Months::new(12))
+                    .is_none_or(|from| date > from),
+            }
+    }
+}
+
+/// What one record adds to a tally.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Contribution {
+    /// An amount to add (1 for a count; the field's value for a sum).
+    Add(i64),
+    /// A member of a distinct count (a worker id or a field's value).
+    Member(String),
+}
+
+impl Tally {
+    /// The contribution of a record to this tally as of `span`, once per
+    /// source that counts it (several sources of a count add up).
+    pub fn contributions(&self, fact: &Fact<'_>, span: Span) -> Vec<Contribution> {
+        self.from
+            .iter()
+            .filter(|s| s.counts(fact, span))
+            .filter_map(|_| match &self.aggregate {
+                Aggregate::Count => Some(Contribution::Add(1)),
+                Aggregate::Sum(field) => match fact.values.get(field) {
+                    Some(Value::Money(f)) => Some(Contribution::Add(f.0)),
+                    Some(Value::Count(n)) => Some(Contribution::Add(*n)),
+                    _ => None,
+                },
+                Aggregate::CountDistinct(Distinct::Worker) => Some(Contribution::Member(fact.worker.to_string())),
+                Aggregate::CountDistinct(Distinct::Field(field)) => fact
+                    .values
+                    .get(field)
+                    .map(|v| Contribution::Member(v.key_text()))
+                    .filter(|m| m != &Contribution::Member(String::new())),
+            })
+            .collect()
+    }
+
+    /// The tally over the records of `region`'s subtree as of `span`.
+    pub fn evaluate(&self, facts: &[Fact<'_>], region: DivisionCode, span: Span) -> i64 {
+        let mut sum = 0i64;
+        let mut members = BTreeSet::new();
+        for fact in facts.iter().filter(|f| region.contains(f.region)) {
+            for c in self.contributions(fact, span) {
+                match c {
+                    Contribution::Add(n) => sum = sum.saturating_add(n),
+                    Contribution::Member(m) => {
+                        members.insert(m);
+                    }
+                }
+            }
+        }
+        match self.aggregate {
+            Aggregate::CountDistinct(_) => members.len() as i64,
+            _ => sum,
+        }
+    }
+}
+
+impl Query {
+    /// The figure of `region` (the city, a county or a township) as of `span`.
+    pub fn evaluate(&self, facts: &[Fact<'_>], region: DivisionCode, span: Span) -> Outcome {
+        match self {
+            Query::Tally(t) => Outcome {
+                value: t.evaluate(facts, region, span),
+                base: None,
+            },
+            Query::Ratio { numerator, denominator } => Outcome {
+                value: numerator.evaluate(facts, region, span),
+                base: Some(denominator.evaluate(facts, region, span)),
+            },
+        }
+    }
+
+    /// The record kinds the figure depends on, each once.
+    pub fn kinds(&self) -> Vec<RecordKind> {
+        let tallies: Vec<&Tally> = match self {
+            Query::Tally(t) => vec![t],
+            Query::Ratio { numerator, denominator } => vec![numerator, denominator],
+        };
+        let mut kinds = Vec::new();
+        for kind in tallies.iter().flat_map(|t| t.from.iter().map(|s| s.kind)) {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        kinds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Fen;
+    use crate::plan::{self, Measurement, Plan};
+
+    fn shipped() -> Plan {
+        let ctx = plan::Context::from_csv(
+            include_str!("../../../data/units.csv"),
+            include_str!("../../../data/huangshan_divisions.csv"),
+        );
+        plan::parse(include_str!("../../../data/plans/huangshan-2023.toml"), &ctx).expect("the shipped plan")
+    }
+
+    fn query<'a>(plan: &'a Plan, id: &str) -> &'a Query {
+        match &plan.target(id).expect(id).measurement {
+            Measurement::Computed(q) => q,
+            other => panic!("{id} is not computed: {other:?}"),
+        }
+    }
+
+    fn code(s: &str) -> DivisionCode {
+        s.parse().expect(s)
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect(s)
+    }
+
+    fn values(pairs: &[(&'static str, Value)]) -> Values {
+        pairs.iter().cloned().collect()
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.to_string())
+    }
+
+    fn span(as_of: &str) -> Span {
+        Span {
+            plan_start: day("2023-01-01"),
+            as_of: day(as_of),
+        }
+    }
+
+    // Townships of two counties: 徽城镇, 深渡镇 (歙县), 海阳镇 (休宁县).
+    const HUICHENG: &str = "341021100000";
+    const SHENDU: &str = "341021101000";
+    const HAIYANG: &str = "341022100000";
+
+    #[test]
+    fn local_jobs_count_each_worker_once_across_kinds_and_records() {
+        let plan = shipped();
+        let q = query(&plan, "local_jobs");
+        let near = values(&[("form", text("就近就业")), ("start", Value::Date(day("2023-03-01")))]);
+        let near_again = values(&[("form", text("就近就业")), ("start", Value::Date(day("2023-08-01")))]);
+        let away = values(&[("form", text("外出务工")), ("start", Value::Date(day("2023-03-01")))]);
+        let before = values(&[("form", text("就近就业")), ("start", Value::Date(day("2022-12-31")))]);
+        let venture = values(&[("start", Value::Date(day("2023-05-01")))]);
+        let facts = [
+            // Worker 1: two local jobs and a venture: one person.
+            Fact {
+                kind: RecordKind::Employment,
+                worker: 1,
+                region: code(HUICHENG),
+                values: &near,
+            },
+            Fact {
+                kind: RecordKind::Employment,
+                worker: 1,
+                region: code(HUICHENG),
+                values: &near_again,
+            },
+            Fact {
+                kind: RecordKind::Venture,
+                worker: 1,
+                region: code(HUICHENG),
+                values: &venture,
+            },
+            // Worker 2: works away; worker 3: started before the plan.
+            Fact {
+                kind: RecordKind::Employment,
+                worker: 2,
+                region: code(SHENDU),
+                values: &away,
+            },
+            Fact {
+                kind: RecordKind::Employment,
+                worker: 3,
+                region: code(SHENDU),
+                values: &before,
+            },
+            // Worker 4: a venture in 休宁县.
+            Fact {
+                kind: RecordKind::Venture,
+                worker: 4,
+                region: code(HAIYANG),
+                values: &venture,
+            },
+        ];
+        let at = |region: &str, as_of: &str| q.evaluate(&facts, code(region), span(as_of)).value;
+        assert_eq!(at("341000", "2023-12-31"), 2);
+        assert_eq!(at("341021", "2023-12-31"), 1);
+        assert_eq!(at("341022", "2023-12-31"), 1);
+        assert_eq!(at(SHENDU, "2023-12-31"), 0);
+        // As of 2023-04-30 the ventures have not started yet.
+        assert_eq!(at("341000", "2023-04-30"), 1);
+        assert_eq!(at("341000", "2022-12-31"), 0);
+    }
+
+    #[test]
+    fn training_counts_subsidised_attendances() {
+        let plan = shipped();
+        let q = query(&plan, "training");
+        let yes = values(&[
+            ("subsidised", Value::Flag(true)),
+            ("start", Value::Date(day("2023-06-01"))),
+        ]);
+        let no = values(&[
+            ("subsidised", Value::Flag(false)),
+            ("start", Value::Date(day("2023-06-01"))),
+        ]);
+        let facts = [
+            Fact {
+                kind: RecordKind::Training,
+                worker: 1,
+                region: code(HUICHENG),
+                values: &yes,
+            },
+            Fact {
+                kind: RecordKind::Training,
+                worker: 1,
+                region: code(HUICHENG),
+                values: &yes,
+            },
+            Fact {
+                kind: RecordKind::Training,
+                worker: 2,
+                region: code(HUICHENG),
+                values: &no,
+            },
+        ];
+        // 人次: the same person twice counts twice.
+        assert_eq!(q.evaluate(&facts, code("341000"), span("2023-12-31")).value, 2);
+    }
+
+    #[test]
+    fn a_ratio_is_the_ratio_of_sums_not_the_mean_of_ratios() {
+        let plan = shipped();
+        let q = query(&plan, "schooling_public");
+        let public = values(&[("school_type", text("公办")), ("school_year", text("2023-2024"))]);
+        let bought = values(&[
+            ("school_type", text("政府购买学位的民办")),
+            ("school_year", text("2023-2024")),
+        ]);
+        let private = values(&[("school_type", text("其他民办")), ("school_year", text("2023-2024"))]);
+        let old = values(&[("school_type", text("其他民办")), ("school_year", text("2021-2022"))]);
+        let fact = |worker: i64, region: &str, values| Fact {
+            kind: RecordKind::Schooling,
+            worker,
+            region: code(region),
+            values,
+        };
+        let facts = [
+            // 歙县: 徽城镇 1 of 1 public; 深渡镇 2 of 4 public or bought.
+            fact(1, HUICHENG, &public),
+            fact(2, SHENDU, &public),
+            fact(3, SHENDU, &bought),
+            fact(4, SHENDU, &private),
+            fact(5, SHENDU, &private),
+            // An earlier school year is outside the rolling year.
+            fact(6, SHENDU, &old),
+        ];
+        let county = q.evaluate(&facts, code("341021"), span("2023-12-31"));
+        assert_eq!(
+            county,
+            Outcome {
+                value: 3,
+                base: Some(5)
+            }
+        );
+        assert_eq!(county.shown(), Some(60.0), "3/5, not the mean of 100% and 50%");
+        let town = q.evaluate(&facts, code(HUICHENG), span("2023-12-31"));
+        assert_eq!(town.shown(), Some(100.0));
+        // No pupils: no figure rather than 0% or a division by zero.
+        assert_eq!(q.evaluate(&facts, code("341022"), span("2023-12-31")).shown(), None);
+    }
+
+    #[test]
+    fn settlement_counts_those_with_the_intention_who_settled() {
+        let plan = shipped();
+        let q = query(&plan, "settlement");
+        let settled = values(&[
+            ("intention", text("有")),
+            ("intention_date", Value::Date(day("2022-06-01"))),
+            ("settled", Value::Date(day("2023-04-01"))),
+        ]);
+        let waiting = values(&[
+            ("intention", text("有")),
+            ("intention_date", Value::Date(day("2023-02-01"))),
+        ]);
+        let none = values(&[
+            ("intention", text("无")),
+            ("intention_date", Value::Date(day("2023-02-01"))),
+        ]);
+        let facts = [
+            Fact {
+                kind: RecordKind::Settlement,
+                worker: 1,
+                region: code(HUICHENG),
+                values: &settled,
+            },
+            Fact {
+                kind: RecordKind::Settlement,
+                worker: 2,
+                region: code(HUICHENG),
+                values: &waiting,
+            },
+            Fact {
+                kind: RecordKind::Settlement,
+                worker: 3,
+                region: code(HUICHENG),
+                values: &none,
+            },
+        ];
+        let end = q.evaluate(&facts, code("341000"), span("2023-12-31"));
+        assert_eq!(
+            end,
+            Outcome {
+                value: 1,
+                base: Some(2)
+            }
+        );
+        // Before the settlement date, nobody has settled yet.
+        assert_eq!(q.evaluate(&facts, code("341000"), span("2023-03-31")).value, 0);
+    }
+
+    #[test]
+    fn sums_add_money_and_filters_test_presence() {
+        let src = |filters| Source {
+            kind: RecordKind::Venture,
+            date: Some("start"),
+            window: Window::ToDate,
+            filters,
+        };
+        let loan = values(&[
+            ("start", Value::Date(day("2023-02-01"))),
+            ("loan", Value::Money(Fen(20_000_000))),
+        ]);
+        let no_loan = values(&[("start", Value::Date(day("2023-02-01")))]);
+        let facts = [
+            Fact {
+                kind: RecordKind::Venture,
+                worker: 1,
+                region: code(HUICHENG),
+                values: &loan,
+            },
+            Fact {
+                kind: RecordKind::Venture,
+                worker: 2,
+                region: code(HUICHENG),
+                values: &loan,
+            },
+            Fact {
+                kind: RecordKind::Venture,
+                worker: 3,
+                region: code(HUICHENG),
+                values: &no_loan,
+            },
+        ];
+        let sum = Tally {
+            aggregate: Aggregate::Sum("loan"),
+            from: vec![src(vec![])],
+        };
+        assert_eq!(sum.evaluate(&facts, code("341000"), span("2023-12-31")), 40_000_000);
+        let without = Tally {
+            aggregate: Aggregate::Count,
+            from: vec![src(vec![Filter {
+                field: "loan",
+                test: Test::Present(false),
+            }])],
+        };
+        assert_eq!(without.evaluate(&facts, code("341000"), span("2023-12-31")), 1);
+        let not_in = Filter {
+            field: "form",
+            test: Test::NotIn(vec!["就近就业".into()]),
+        };
+        assert!(not_in.passes(&no_loan), "an absent value is none of the listed ones");
+    }
+
+    #[test]
+    fn windows_place_dates_around_the_day() {
+        let s = span("2024-03-15");
+        assert!(Window::Plan.contains(day("2023-01-01"), s));
+        assert!(!Window::Plan.contains(day("2022-12-31"), s));
+        assert!(Window::ToDate.contains(day("2020-01-01"), s));
+        assert!(!Window::ToDate.contains(day("2024-03-16"), s));
+        assert!(Window::RollingYear.contains(day("2023-03-16"), s));
+        assert!(!Window::RollingYear.contains(day("2023-03-15"), s));
+    }
+
+    #[test]
+    fn every_computed_target_of_the_shipped_plan_names_kinds_of_the_registry() {
+        let plan = shipped();
+        let computed: Vec<&str> = plan
+            .targets
+            .iter()
+            .filter(|t| matches!(t.measurement, Measurement::Computed(_)))
+            .map(|t| t.id.as_str())
+            .collect();
+        assert_eq!(computed, ["local_jobs", "training", "schooling_public", "settlement"]);
+        for id in computed {
+            assert!(!query(&plan, id).kinds().is_empty(), "{id}");
+        }
+    }
+}
