@@ -222,6 +222,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("demo.generate", "生成演示数据"),
     ("key.rotate", "轮换密钥"),
     ("backup", "备份"),
+    ("plan.update", "修改目标计划"),
+    ("calendar.load", "载入节假日安排"),
 ];
 
 pub fn action_label(code: &str) -> &'static str {

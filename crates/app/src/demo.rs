@@ -597,6 +597,11 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
         tx.commit().await?;
         done += batch;
     }
+    // Records were written without the figures: compute them once now.
+    let plan = crate::indicators::plan_in(&mut db.read().await?).await?;
+    if let Some(plan) = plan {
+        crate::indicators::rebuild(db, &plan).await?;
+    }
     Ok(out)
 }
 

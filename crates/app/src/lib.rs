@@ -7,14 +7,17 @@
 pub mod apikeys;
 pub mod audit;
 pub mod backup;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod indicators;
 pub mod keys;
 pub mod merge;
+pub mod plan;
 pub mod records;
 pub mod regions;
 pub mod registry;

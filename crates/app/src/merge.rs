@@ -22,6 +22,7 @@
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::indicators;
 use crate::records::{from_json, keep_history};
 use crate::registry::{self, DependantRow, WorkerRow, dependant_name_context};
 use crate::store::{Backend, Sql, Tx};
@@ -622,6 +623,7 @@ pub async fn merge_workers(
                     &noted(&r.data, note(json!({ "kind": r.kind }))),
                 )
                 .await?;
+                let before = indicators::stored(&mut tx, r.id).await?;
                 let n = tx
                     .exec(
                         Sql::new(
@@ -641,6 +643,8 @@ pub async fn merge_workers(
                         "合并失败：重复登记的业务记录正被他人修改，请稍后重试。".into(),
                     ));
                 }
+                let after = indicators::stored(&mut tx, r.id).await?;
+                indicators::on_change(&mut tx, before, after).await?;
             }
             RecordFate::Drop { kept } => {
                 keep_history(
@@ -654,8 +658,10 @@ pub async fn merge_workers(
                     &noted(&r.data, note(json!({ "kind": r.kind, "kept_record": kept }))),
                 )
                 .await?;
+                let before = indicators::stored(&mut tx, r.id).await?;
                 tx.exec(Sql::new("DELETE FROM records WHERE id = $1").bind(r.id))
                     .await?;
+                indicators::on_change(&mut tx, before, None).await?;
             }
         }
     }

@@ -9,6 +9,7 @@
 
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::indicators;
 use crate::regions::PlaceBook;
 use crate::store::{Backend, Db, Sql, Tx};
 use crate::{Call, require};
@@ -415,9 +416,12 @@ pub(crate) async fn upsert(
             write_update(tx, call.now, id, version, v, &data, source).await?;
             Ok(Outcome::Updated(id))
         }
-        None => Ok(Outcome::Inserted(
-            insert_new(tx, call.now, worker.id, v, &data, source).await?,
-        )),
+        None => {
+            let id = insert_new(tx, call.now, worker.id, v, &data, source).await?;
+            let after = indicators::stored(tx, id).await?;
+            indicators::on_change(tx, None, after).await?;
+            Ok(Outcome::Inserted(id))
+        }
     }
 }
 
@@ -480,6 +484,7 @@ async fn write_update(
     data: &str,
     source: &str,
 ) -> AppResult<()> {
+    let before = indicators::stored(tx, id).await?;
     let n = tx
         .exec(
             Sql::new(
@@ -506,7 +511,8 @@ async fn write_update(
             "保存失败：该记录已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。".into(),
         ));
     }
-    Ok(())
+    let after = indicators::stored(tx, id).await?;
+    indicators::on_change(tx, before, after).await
 }
 
 #[expect(clippy::too_many_arguments, reason = "the columns of one history row")]
@@ -674,7 +680,9 @@ pub async fn delete_record(call: &Call<'_>, id: i64, version: i64) -> AppResult<
         &current.data,
     )
     .await?;
+    let before = indicators::stored(&mut tx, id).await?;
     tx.exec(Sql::new("DELETE FROM records WHERE id = $1").bind(id)).await?;
+    indicators::on_change(&mut tx, before, None).await?;
     audit::record(
         &mut tx,
         call.now,

@@ -38,6 +38,10 @@ pub async fn open(config: &Config, may_create_key: bool) -> AppResult<(Db, KeyRi
 pub struct InitReport {
     pub regions: usize,
     pub units: usize,
+    /// The shipped plan was stored now (false: a plan was there already).
+    pub plan_loaded: bool,
+    /// Holiday dates added now (0 when the shipped ones were there already).
+    pub holidays: usize,
     /// The administrator account created now, with its one-time password
     /// (None when it already existed or the password came from the environment).
     pub admin_password: Option<String>,
@@ -74,6 +78,8 @@ pub async fn init(
     let mut tx = db.write().await?;
     report.regions = crate::regions::load_seed(&mut tx, now).await?;
     report.units = crate::units::load_seed(&mut tx).await?;
+    report.plan_loaded = crate::plan::load_seed(&mut tx, now).await?;
+    report.holidays = crate::calendar::load_seed(&mut tx, now).await?;
     let admins = tx
         .int(Sql::new("SELECT COUNT(*) FROM user_roles WHERE role = 'admin'"))
         .await?;
@@ -103,7 +109,10 @@ pub async fn init(
         &mut tx,
         now,
         &who,
-        Event::ok("system.init", "system", "").detail(format!("regions={}; units={}", report.regions, report.units)),
+        Event::ok("system.init", "system", "").detail(format!(
+            "regions={}; units={}; plan={}; holidays={}",
+            report.regions, report.units, report.plan_loaded, report.holidays
+        )),
     )
     .await?;
     tx.commit().await?;

@@ -104,6 +104,9 @@ enum Command {
     /// 目标计划文件（实施方案的目标、举措、责任单位和调度周期）
     #[command(subcommand)]
     Plan(PlanCmd),
+    /// 节假日安排与工作日计算（按数据库中已载入的安排）
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
     /// 生成演示数据：农民工及随迁家属（身份证号校验位有效，同一种子结果相同）
     Demo {
         /// 农民工人数
@@ -189,6 +192,27 @@ enum PlanCmd {
         /// 计划文件路径，如 data/plans/huangshan-2023.toml
         file: PathBuf,
     },
+    /// 按当前计划重新计算全部目标数据（自动计算的目标），用于核对或修复
+    Rebuild,
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// 计算某日之后第 N 个工作日（当日不计入），如 calendar add 2023-09-27 5
+    Add {
+        /// 起算日期，YYYY-MM-DD
+        date: String,
+        /// 工作日数
+        n: String,
+    },
+    /// 载入节假日表（CSV，格式同 data/cn_holidays_2023_2026.csv）
+    Load {
+        /// CSV 文件路径
+        file: PathBuf,
+        /// 以哪个用户的身份载入（须为系统管理员，记入审计日志）
+        #[arg(long = "as", value_name = "用户名")]
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -268,9 +292,9 @@ fn init_logging(format: &str) {
 }
 
 async fn run(cli: Cli) -> Result<(), AppError> {
-    if let Command::Plan(cmd) = &cli.command {
+    if let Command::Plan(PlanCmd::Check { file }) = &cli.command {
         // A check of a file alone: no configuration, no database.
-        return plan_cmd(cmd);
+        return plan_check(file);
     }
     let listen = match &cli.command {
         Command::Serve(a) => a.listen.clone(),
@@ -289,10 +313,20 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let (db, _key) = setup::open(&config, true).await?;
             let r = setup::init(&db, clock.now(), &config.password, admin_password).await?;
             println!(
-                "初始化完成（{}）：行政区划 {} 个，责任单位 {} 个。",
+                "初始化完成（{}）：行政区划 {} 个，责任单位 {} 个{}{}。",
                 db.backend().label(),
                 r.regions,
-                r.units
+                r.units,
+                if r.plan_loaded {
+                    "，已载入目标计划（黄山市2023年实施方案）"
+                } else {
+                    ""
+                },
+                if r.holidays > 0 {
+                    format!("，节假日安排新增 {} 个日期", r.holidays)
+                } else {
+                    String::new()
+                }
             );
             print_admin(&r);
             db.close().await;
@@ -463,7 +497,23 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             std::fs::write(&file, bytes).map_err(|e| AppError::Config(format!("无法写入 {}：{e}", file.display())))?;
             println!("已保存“{}”导入模板：{}", target.label(), file.display());
         }
-        Command::Plan(_) => {} // handled above, before the configuration is read
+        Command::Plan(PlanCmd::Check { .. }) => {} // handled above, before the configuration is read
+        Command::Plan(PlanCmd::Rebuild) => {
+            let db = setup::connect(&config).await?;
+            let started = std::time::Instant::now();
+            let result = async {
+                let current = shiminhua_app::plan::current(&db).await?;
+                shiminhua_app::indicators::rebuild(&db, &current.plan).await
+            }
+            .await;
+            db.close().await;
+            let read = result?;
+            println!(
+                "目标数据已重新计算：读取业务记录 {read} 条，用时 {:.1} 秒。",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Calendar(cmd) => calendar_cmd(&config, &clock, cmd).await?,
         Command::Audit(AuditCmd::Verify) => {
             let db = setup::connect(&config).await?;
             let v = audit::verify(&db).await?;
@@ -540,9 +590,8 @@ async fn apikey_cmd(db: &shiminhua_app::store::Db, clock: &Clock, cmd: ApikeyCmd
     Ok(())
 }
 
-fn plan_cmd(cmd: &PlanCmd) -> Result<(), AppError> {
+fn plan_check(file: &std::path::Path) -> Result<(), AppError> {
     use shiminhua_core::plan;
-    let PlanCmd::Check { file } = cmd;
     let text = std::fs::read_to_string(file).map_err(|e| {
         AppError::Config(match e.kind() {
             std::io::ErrorKind::NotFound => format!("找不到计划文件 {}。", file.display()),
@@ -578,6 +627,82 @@ fn plan_cmd(cmd: &PlanCmd) -> Result<(), AppError> {
             )))
         }
     }
+}
+
+async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Result<(), AppError> {
+    match cmd {
+        CalendarCmd::Add { date, n } => {
+            let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
+                AppError::Config(format!(
+                    "日期“{}”无效，应为 YYYY-MM-DD 格式的有效日期，如 2023-09-27。",
+                    date.chars().take(40).collect::<String>()
+                ))
+            })?;
+            let days: u32 = n.trim().parse().ok().filter(|v| *v <= 3650).ok_or_else(|| {
+                AppError::Config(format!(
+                    "工作日数“{}”无效，应为 0 至 3650 之间的整数。",
+                    n.chars().take(40).collect::<String>()
+                ))
+            })?;
+            let db = setup::connect(config).await?;
+            let cal = shiminhua_app::calendar::calendar(&db).await;
+            db.close().await;
+            let cal = cal?;
+            let due = cal.add_working_days(d, days).map_err(|e| {
+                AppError::Config(format!(
+                    "无法计算：{e}。请先用 shiminhua calendar load 载入该年的节假日安排。"
+                ))
+            })?;
+            println!(
+                "{d} 之后第 {days} 个工作日：{due}（{}）",
+                shiminhua_core::calendar::weekday_cn(chrono::Datelike::weekday(&due))
+            );
+        }
+        CalendarCmd::Load { file, user } => {
+            let bytes = std::fs::read(&file).map_err(|e| {
+                AppError::Config(match e.kind() {
+                    std::io::ErrorKind::NotFound => format!("找不到文件 {}。", file.display()),
+                    _ => format!("无法读取文件 {}：{e}", file.display()),
+                })
+            })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| AppError::Config(format!("文件 {} 不是 UTF-8 编码的文本。", file.display())))?;
+            let (db, key) = setup::open(config, false).await?;
+            let actor = users::actor_cli(&db, &user).await;
+            let result = match actor {
+                Ok(actor) => {
+                    let cipher = Cipher::from_ring(&key);
+                    let origin = shiminhua_app::Origin::cli();
+                    let call = shiminhua_app::Call {
+                        db: &db,
+                        cipher: &cipher,
+                        actor: &actor,
+                        origin: &origin,
+                        now: clock.now(),
+                    };
+                    shiminhua_app::calendar::load_year(&call, &text).await
+                }
+                Err(e) => Err(e),
+            };
+            db.close().await;
+            let l = result.map_err(|e| match e {
+                AppError::Validation(f) => AppError::Config(format!(
+                    "节假日表 {} 未载入：{}",
+                    file.display(),
+                    f.get("csv").unwrap_or("内容有误")
+                )),
+                AppError::Forbidden => AppError::Config(format!("用户 {user} 不是系统管理员，不能载入节假日安排。")),
+                e => e,
+            })?;
+            let years: Vec<String> = l.years.iter().map(|y| format!("{y}年")).collect();
+            if l.added == 0 {
+                println!("{}节假日安排此前已载入，内容一致，未作改动。", years.join("、"));
+            } else {
+                println!("已载入{}节假日安排，新增 {} 个日期。", years.join("、"), l.added);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn import_target(kind: &str) -> Result<shiminhua_app::import::Target, AppError> {

@@ -618,3 +618,88 @@ fn plan_check_passes_the_shipped_plan_and_lists_each_error_with_its_line() {
 
     assert_clean_error(&run(&dir.0, &["plan", "check", "nowhere.toml"], &[]), "找不到计划文件");
 }
+
+/// A MADE-UP 2027 arrangement (not the State Council's notice), for tests only.
+const MADE_UP_2027: &str = "date,weekday,kind,festival_cn,festival_en,arrangement_year,in_lieu_weekday_off,source
+2027-01-01,Fri,holiday,元旦,New Year's Day,2027,,虚构数据（仅供测试）
+2027-01-02,Sat,holiday,元旦,New Year's Day,2027,,虚构数据（仅供测试）
+2027-01-03,Sun,holiday,元旦,New Year's Day,2027,,虚构数据（仅供测试）
+";
+
+#[tokio::test]
+async fn calendar_add_counts_on_the_stored_calendar() {
+    for (t, db) in backends().await {
+        let dir = Dir::new("cli-calendar");
+        let o = run(&dir.0, &args(&db, &["init"]), &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = run(&dir.0, &args(&db, &["calendar", "add", "2023-09-27", "5"]), &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), "2023-09-27 之后第 5 个工作日：2023-10-10（星期二）");
+
+        assert_clean_error(
+            &run(&dir.0, &args(&db, &["calendar", "add", "2023-13-01", "5"]), &[]),
+            "日期“2023-13-01”无效",
+        );
+        assert_clean_error(
+            &run(&dir.0, &args(&db, &["calendar", "add", "2023-09-27", "五"]), &[]),
+            "工作日数“五”无效",
+        );
+        // 2026-12-31 needs the 2027 arrangement.
+        assert_clean_error(
+            &run(&dir.0, &args(&db, &["calendar", "add", "2026-12-30", "2"]), &[]),
+            "节假日安排未载入：2027年",
+        );
+        let file = dir.0.join("2027.csv");
+        std::fs::write(&file, MADE_UP_2027).unwrap();
+        let f = file.to_str().unwrap();
+        assert_clean_error(
+            &run(&dir.0, &args(&db, &["calendar", "load", f, "--as", "nobody"]), &[]),
+            "用户 nobody 不存在",
+        );
+        let o = run(&dir.0, &args(&db, &["calendar", "load", f, "--as", "admin"]), &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stdout(&o).contains("已载入2027年节假日安排，新增 3 个日期"),
+            "{}",
+            stdout(&o)
+        );
+        let o = run(&dir.0, &args(&db, &["calendar", "add", "2026-12-30", "2"]), &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), "2026-12-30 之后第 2 个工作日：2027-01-04（星期一）");
+        // A conflicting table is refused with the reason.
+        std::fs::write(
+            &file,
+            MADE_UP_2027.replace("2027-01-02,Sat,holiday", "2027-01-02,Sat,workday"),
+        )
+        .unwrap();
+        assert_clean_error(
+            &run(&dir.0, &args(&db, &["calendar", "load", f, "--as", "admin"]), &[]),
+            "冲突",
+        );
+        if let Some(t) = t {
+            t.finish().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn plan_rebuild_recomputes_the_figures() {
+    for (t, db) in backends().await {
+        let name = if t.is_some() { "postgres" } else { "sqlite" };
+        let dir = Dir::new("cli-plan-rebuild");
+        let o = run(&dir.0, &args(&db, &["init"]), &[]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let o = run(&dir.0, &args(&db, &["demo", "--workers", "40", "--seed", "3"]), &[]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let o = run(&dir.0, &args(&db, &["plan", "rebuild"]), &[]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let out = stdout(&o);
+        let read: u64 = out
+            .split("读取业务记录 ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: {out}"));
+        assert!(read > 40, "{name}: the demo's records are read: {out}");
+    }
+}

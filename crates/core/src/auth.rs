@@ -73,9 +73,17 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Admin => &[ManageUsers, ManageSystem, ViewRegions, ViewUnits],
+            Role::Admin => &[ManageUsers, ManageSystem, ManagePlan, ViewRegions, ViewUnits],
             Role::Lead => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii],
-            Role::Office => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii, WriteRecords],
+            Role::Office => &[
+                ViewRegions,
+                ViewUnits,
+                ViewDashboard,
+                ReadPii,
+                RevealPii,
+                WriteRecords,
+                ManagePlan,
+            ],
             Role::Department => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, WriteRecords],
             Role::Local => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii, WriteRecords],
             Role::Inspector => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii],
@@ -97,6 +105,8 @@ pub enum Permission {
     ManageUsers,
     /// Regions, units, plan file, holidays, backups.
     ManageSystem,
+    /// Edit the plan (targets, measures, units): the task-force office.
+    ManagePlan,
     ViewRegions,
     ViewUnits,
     /// Business figures (工作台, 目标督办).

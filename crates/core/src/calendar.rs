@@ -288,8 +288,8 @@ impl fmt::Display for CalendarError {
 
 impl std::error::Error for CalendarError {}
 
-/// Chinese name of a weekday.
-fn weekday_cn(w: Weekday) -> &'static str {
+/// Chinese name of a weekday (星期一…星期日).
+pub fn weekday_cn(w: Weekday) -> &'static str {
     match w {
         Weekday::Mon => "星期一",
         Weekday::Tue => "星期二",
@@ -494,6 +494,20 @@ impl Calendar {
         }
         let years = days.values().map(|e| e.arrangement_year).collect();
         Ok(Calendar { days, years })
+    }
+
+    /// A calendar from listed dates already checked once (e.g. rows stored
+    /// after [`Calendar::from_csv`] accepted them). The loaded years are the
+    /// entries' arrangement years; no entries give an empty calendar.
+    pub fn from_entries(entries: impl IntoIterator<Item = (NaiveDate, DayEntry)>) -> Calendar {
+        let days: BTreeMap<NaiveDate, DayEntry> = entries.into_iter().collect();
+        let years = days.values().map(|e| e.arrangement_year).collect();
+        Calendar { days, years }
+    }
+
+    /// Every listed date with its entry, in date order.
+    pub fn entries(&self) -> impl Iterator<Item = (NaiveDate, &DayEntry)> + '_ {
+        self.days.iter().map(|(d, e)| (*d, e))
     }
 
     /// Adds the arrangements of `other` (e.g. a new year's table loaded by

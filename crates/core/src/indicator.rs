@@ -123,6 +123,22 @@ pub enum Contribution {
     Member(String),
 }
 
+impl Aggregate {
+    /// What one record adds to a count or a sum (`None` for a distinct count,
+    /// and for a sum whose field is empty).
+    pub fn amount(&self, values: &Values) -> Option<i64> {
+        match self {
+            Aggregate::Count => Some(1),
+            Aggregate::Sum(field) => match values.get(field) {
+                Some(Value::Money(f)) => Some(f.0),
+                Some(Value::Count(n)) => Some(*n),
+                _ => None,
+            },
+            Aggregate::CountDistinct(_) => None,
+        }
+    }
+}
+
 impl Tally {
     /// The contribution of a record to this tally as of `span`, once per
     /// source that counts it (several sources of a count add up).
@@ -131,12 +147,7 @@ impl Tally {
             .iter()
             .filter(|s| s.counts(fact, span))
             .filter_map(|_| match &self.aggregate {
-                Aggregate::Count => Some(Contribution::Add(1)),
-                Aggregate::Sum(field) => match fact.values.get(field) {
-                    Some(Value::Money(f)) => Some(Contribution::Add(f.0)),
-                    Some(Value::Count(n)) => Some(Contribution::Add(*n)),
-                    _ => None,
-                },
+                Aggregate::Count | Aggregate::Sum(_) => self.aggregate.amount(fact.values).map(Contribution::Add),
                 Aggregate::CountDistinct(Distinct::Worker) => Some(Contribution::Member(fact.worker.to_string())),
                 Aggregate::CountDistinct(Distinct::Field(field)) => fact
                     .values
@@ -196,6 +207,81 @@ impl Query {
             }
         }
         kinds
+    }
+}
+
+/// How a figure stands against the progress due by the day (时序进度).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// 严重滞后 (red).
+    Severe,
+    /// 滞后 (amber).
+    Lagging,
+    /// 正常 (green).
+    OnTrack,
+    /// No figure yet (not reported, or a ratio of nothing).
+    NoData,
+}
+
+impl Status {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Severe => "严重滞后",
+            Status::Lagging => "滞后",
+            Status::OnTrack => "正常",
+            Status::NoData => "暂无数据",
+        }
+    }
+
+    /// The CSS class of the mark (red / amber / green / grey).
+    pub fn css(self) -> &'static str {
+        match self {
+            Status::Severe => "red",
+            Status::Lagging => "amber",
+            Status::OnTrack => "green",
+            Status::NoData => "grey",
+        }
+    }
+}
+
+/// The share of the period `start..=end` elapsed by the end of `as_of`
+/// (0 before it starts, 1 from its last day on).
+pub fn elapsed_share(start: NaiveDate, end: NaiveDate, as_of: NaiveDate) -> f64 {
+    let total = (end - start).num_days() + 1;
+    let done = ((as_of - start).num_days() + 1).clamp(0, total.max(0));
+    if total <= 0 { 1.0 } else { done as f64 / total as f64 }
+}
+
+/// What should have been reached by `as_of`: a cumulative target in
+/// proportion to the time elapsed, a level in full.
+pub fn expected(value: f64, progress: crate::plan::Progress, share: f64) -> f64 {
+    match progress {
+        crate::plan::Progress::Cumulative => value * share,
+        crate::plan::Progress::Level => value,
+    }
+}
+
+/// The status of `actual` against `expected` with the thresholds (percent of
+/// the due progress reached; for a ceiling, of the ceiling kept).
+pub fn status(
+    actual: Option<f64>,
+    expected: f64,
+    comparison: crate::plan::Comparison,
+    thresholds: &crate::plan::Thresholds,
+) -> Status {
+    let Some(actual) = actual else { return Status::NoData };
+    let reached = match comparison {
+        crate::plan::Comparison::AtMost if actual > 0.0 => expected / actual * 100.0,
+        crate::plan::Comparison::AtMost => 100.0,
+        _ if expected <= 0.0 => 100.0,
+        _ => actual / expected * 100.0,
+    };
+    if reached < f64::from(thresholds.severe_below) {
+        Status::Severe
+    } else if reached < f64::from(thresholds.lagging_below) {
+        Status::Lagging
+    } else {
+        Status::OnTrack
     }
 }
 
@@ -486,6 +572,40 @@ mod tests {
             test: Test::NotIn(vec!["就近就业".into()]),
         };
         assert!(not_in.passes(&no_loan), "an absent value is none of the listed ones");
+    }
+
+    #[test]
+    fn time_progress_and_status() {
+        use crate::plan::{Comparison, Progress, Thresholds};
+        let (start, end) = (day("2023-01-01"), day("2023-12-31"));
+        assert_eq!(elapsed_share(start, end, day("2022-12-31")), 0.0);
+        assert_eq!(elapsed_share(start, end, day("2023-12-31")), 1.0);
+        assert_eq!(elapsed_share(start, end, day("2024-05-01")), 1.0);
+        // 30 September: 273 of 365 days.
+        let share = elapsed_share(start, end, day("2023-09-30"));
+        assert!((share - 273.0 / 365.0).abs() < 1e-12);
+        let due = expected(8000.0, Progress::Cumulative, share);
+        assert!((due - 8000.0 * 273.0 / 365.0).abs() < 1e-9);
+        assert_eq!(expected(95.0, Progress::Level, share), 95.0);
+        let t = Thresholds {
+            lagging_below: 90,
+            severe_below: 70,
+        };
+        // 5,983.56 due: 5,400 is 90.2% of it, 5,300 is 88.6%, 4,100 is 68.5%.
+        assert_eq!(status(Some(5400.0), due, Comparison::AtLeast, &t), Status::OnTrack);
+        assert_eq!(status(Some(5300.0), due, Comparison::AtLeast, &t), Status::Lagging);
+        assert_eq!(status(Some(4100.0), due, Comparison::AtLeast, &t), Status::Severe);
+        assert_eq!(status(None, due, Comparison::AtLeast, &t), Status::NoData);
+        let ratio = Thresholds {
+            lagging_below: 100,
+            severe_below: 95,
+        };
+        assert_eq!(status(Some(95.0), 95.0, Comparison::AtLeast, &ratio), Status::OnTrack);
+        assert_eq!(status(Some(92.0), 95.0, Comparison::AtLeast, &ratio), Status::Lagging);
+        assert_eq!(status(Some(90.0), 95.0, Comparison::AtLeast, &ratio), Status::Severe);
+        // A ceiling: 12 against at most 10 keeps 83% of it.
+        assert_eq!(status(Some(12.0), 10.0, Comparison::AtMost, &t), Status::Lagging);
+        assert_eq!(status(Some(8.0), 10.0, Comparison::AtMost, &t), Status::OnTrack);
     }
 
     #[test]

@@ -1318,6 +1318,22 @@ impl Checker<'_> {
         if from.is_empty() {
             return None;
         }
+        // Distinct counts are kept current by the first day each worker
+        // counts, which needs one window that does not slide.
+        if let Some(Aggregate::CountDistinct(d)) = &aggregate {
+            if matches!(d, Distinct::Field(_)) {
+                self.err(q.aggregate.span(), "去重计数目前只支持按人（distinct = \"worker\"）");
+                return None;
+            }
+            let first = from[0].window;
+            if first == Window::RollingYear || from.iter().any(|s| s.window != first) {
+                self.err(
+                    q.aggregate.span(),
+                    "按人去重计数的各数据来源须使用同一统计区间（window），且不能是 rolling_year",
+                );
+                return None;
+            }
+        }
         Some(Tally {
             aggregate: aggregate?,
             from,
@@ -2182,6 +2198,17 @@ targets = ["jobs"]
         assert!(e[0].message.contains("缺少分母 denominator"), "{}", e[0].message);
         let (_, e) = broken("unit = \"%\"", "unit = \"人\"");
         assert!(e[0].message.contains("比值目标的单位应为“%”"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn plan_distinct_counts_are_by_worker_over_one_fixed_window() {
+        let (text, e) = broken("distinct = \"worker\"", "distinct = \"employer\"");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "aggregate = \"count_distinct\""));
+        assert!(e[0].message.contains("只支持按人"), "{}", e[0].message);
+        let (_, e) = broken("date = \"start\"", "date = \"start\"\nwindow = \"rolling_year\"");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("同一统计区间"), "{}", e[0].message);
     }
 
     #[test]

@@ -139,6 +139,7 @@ macro_rules! perms {
 perms!(
     ManageUsers,
     ManageSystem,
+    ManagePlan,
     ViewRegions,
     ViewUnits,
     ViewAudit,

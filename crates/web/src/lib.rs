@@ -129,6 +129,13 @@ routes! {
     get "/api/v1/workers/{id}" => views::api::worker,
     get "/api/v1/records/{kind}" => views::api::records_list,
     post "/api/v1/records/{kind}" => views::api::put_record,
+    get "/plan" => views::plan::show,
+    get "/plan/edit" => views::plan::edit_page,
+    post "/plan/edit" => views::plan::edit_submit,
+    get "/plan/history" => views::plan::history,
+    get "/plan/board" => views::board::board,
+    get "/admin/calendar" => views::calendar::page,
+    post "/admin/calendar" => views::calendar::load,
     get "/audit" => views::audit::list,
     get "/audit/export" => views::audit::export,
 }

@@ -27,6 +27,9 @@ both!(
     import_pages,
     worker_list_derived_conditions,
     merging_a_duplicate_registration,
+    plan_pages,
+    target_board,
+    calendar_admin_page,
 );
 
 /// Who may use a route.
@@ -153,6 +156,13 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/imports/{token}/rejected",
         Access::Upload(Permission::WriteRecords),
     ),
+    ("get", "/plan", Access::Signed),
+    ("get", "/plan/edit", Access::Perm(Permission::ManagePlan)),
+    ("post", "/plan/edit", Access::Perm(Permission::ManagePlan)),
+    ("get", "/plan/history", Access::Signed),
+    ("get", "/plan/board", Access::Signed),
+    ("get", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
+    ("post", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("get", "/audit", Access::Perm(Permission::ViewAudit)),
     ("get", "/audit/export", Access::Perm(Permission::ViewAudit)),
     ("get", "/api/v1/openapi.json", Access::Public),
@@ -1544,4 +1554,218 @@ async fn merging_a_duplicate_registration(db: Db) {
         log.body
     );
     assert!(!log.body.contains(&wrong) && !log.body.contains(&right));
+}
+
+/// The plan's page, its editor and its versions.
+async fn plan_pages(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut dept = app.login("dept").await;
+    let page = app.get(&mut dept, "/plan").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "开展县域农民工市民化质量提升行动实施方案",
+        "5000人左右",
+        "不低于8000人次",
+        "市人力资源社会保障局",
+        "（十二）",
+        "目标督办",
+    ] {
+        assert!(page.body.contains(text), "the plan page shows {text}");
+    }
+    assert!(
+        !page.body.contains("href=\"/plan/edit\""),
+        "no edit link without the permission"
+    );
+    // A department may read but not edit.
+    assert_eq!(app.get(&mut dept, "/plan/edit").await.status, StatusCode::FORBIDDEN);
+    let csrf = app.csrf(&mut dept).await;
+    let r = app
+        .post(
+            &mut dept,
+            "/plan/edit",
+            &[("csrf", &csrf), ("version", "1"), ("toml", "format = 1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let mut office = app.login("office").await;
+    let form = app.get(&mut office, "/plan/edit").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(field_value(&form.body, "version"), "1");
+    let shipped = shiminhua_app::plan::SHIPPED_TOML;
+    let csrf = form.csrf();
+
+    // A syntax error: the line is named, the text kept, nothing saved.
+    let broken = format!("{}\n[broken-table-marker\n", shipped.trim_end());
+    let line = shipped.trim_end().lines().count() + 1;
+    let r = app
+        .post(
+            &mut office,
+            "/plan/edit",
+            &[("csrf", &csrf), ("version", "1"), ("toml", &broken), ("note", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains(&format!("第{line}行")), "the error names its line");
+    assert!(r.body.contains("[broken-table-marker"), "the text is kept");
+    assert!(r.body.contains("value = 5000"), "the whole text is kept");
+    assert_eq!(shiminhua_app::plan::current(&app.db).await.unwrap().version, 1);
+
+    // A good edit bumps the version; the history lists the previous one.
+    let edited = shipped.replacen("value = 8000", "value = 9000", 1);
+    let r = app
+        .post(
+            &mut office,
+            "/plan/edit",
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("toml", &edited),
+                ("note", "培训目标调整为9000人次"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&mut office, "/plan?done=saved").await;
+    assert!(page.body.contains("不低于9000人次") && page.body.contains("第2版"));
+    let h = app.get(&mut dept, "/plan/history").await;
+    assert_eq!(h.status, StatusCode::OK);
+    assert!(
+        h.body.contains("第2版（现行）") && h.body.contains("第1版") && h.body.contains("培训目标调整为9000人次"),
+        "{}",
+        h.body
+    );
+    assert!(h.body.contains("office"), "who saved it");
+
+    // A save from the old version is refused, the text kept.
+    let again = edited.replacen("value = 9000", "value = 9500", 1);
+    let r = app
+        .post(
+            &mut office,
+            "/plan/edit",
+            &[("csrf", &csrf), ("version", "1"), ("toml", &again), ("note", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("已被他人修改") && r.body.contains("value = 9500"));
+    let cur = shiminhua_app::plan::current(&app.db).await.unwrap();
+    assert_eq!((cur.version, cur.text), (2, edited));
+}
+
+/// A made-up table (not a State Council notice): for tests only.
+const MADE_UP_2027: &str = "date,weekday,kind,festival_cn,festival_en,arrangement_year,in_lieu_weekday_off,source
+2027-01-01,Fri,holiday,元旦,New Year's Day,2027,,虚构数据（仅供测试）
+2027-02-20,Sat,workday,春节,Spring Festival,2027,,虚构数据（仅供测试）
+";
+
+async fn calendar_admin_page(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut office = app.login("office").await;
+    assert_eq!(
+        app.get(&mut office, "/admin/calendar").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut admin = app.login("admin").await;
+    let page = app.get(&mut admin, "/admin/calendar").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("2023年") && page.body.contains("2026年") && !page.body.contains("2027年安排"));
+    assert!(page.body.contains("国庆节") && page.body.contains("调休上班"));
+    let csrf = page.csrf();
+    // An error names its line and column, keeps the pasted text, loads nothing.
+    let bad = MADE_UP_2027.replace("2027-01-01,Fri", "2027-01-01,Mon");
+    let (ctype, body) = multipart(&[("csrf", &csrf), ("csv", &bad)], None);
+    let r = app
+        .request(&mut admin, "POST", "/admin/calendar", Some((&ctype, body)))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("第2行第2列") && r.body.contains("2027-01-01,Mon"),
+        "{}",
+        r.body
+    );
+    // An uploaded file loads.
+    let (ctype, body) = multipart(&[("csrf", &csrf)], Some(("file", "2027.csv", MADE_UP_2027)));
+    let r = app
+        .request(&mut admin, "POST", "/admin/calendar", Some((&ctype, body)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("已载入2027年节假日安排，新增 2 个日期") && r.body.contains("2027年安排"));
+    let cal = shiminhua_app::calendar::calendar(&app.db).await.unwrap();
+    assert!(cal.covers(2027));
+}
+
+async fn target_board(db: Db) {
+    let app = TestApp::new(db, false).await;
+    shiminhua_app::demo::generate(&app.db, &app.state.cipher, common::t0(), 150, 5)
+        .await
+        .unwrap();
+    let plan = shiminhua_app::plan::current(&app.db).await.unwrap().plan;
+    let as_of = chrono::NaiveDate::from_ymd_opt(2023, 9, 30).unwrap();
+    let (_, board) = shiminhua_app::indicators::board(&app.db, &plan, as_of).await.unwrap();
+    let training = board.iter().find(|t| t.id == "training").unwrap();
+    let city = training.city.actual.unwrap();
+    assert!(city > 0.0, "the demo trains people in 2023");
+    let counties: f64 = training.counties.iter().filter_map(|c| c.actual).sum();
+    assert_eq!(counties, city, "a count's counties add up to the city");
+    assert_eq!(training.counties.len(), 7);
+
+    let mut lead = app.login("lead").await;
+    let page = app.get(&mut lead, "/plan/board?as_of=2023-09-30").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let shown = format!("{}人次", city as i64);
+    for text in [
+        "截至2023年9月30日",
+        "计划期时间进度 74.8%",
+        "补贴性农民工职业技能培训",
+        shown.as_str(),
+        "歙县",
+        "黟县",
+        "<svg class=\"chart\"",
+        "/records?kind=training&#38;region=341000000000&#38;to=2023-09-30&#38;from=2023-01-01&#38;f_subsidised=%E6%98%AF",
+        "市住房城乡建设局填报",
+    ] {
+        assert!(page.body.contains(text), "the board shows {text}");
+    }
+    // The counties most behind come first (then by name).
+    use shiminhua_core::indicator::Status;
+    let mut expected: Vec<(i32, String)> = (0..7)
+        .map(|i| {
+            let score: i32 = board
+                .iter()
+                .map(|t| match t.counties[i].status {
+                    Status::Severe => 10,
+                    Status::Lagging => 1,
+                    _ => 0,
+                })
+                .sum();
+            (-score, t_name(&board, i))
+        })
+        .collect();
+    expected.sort();
+    let positions: Vec<usize> = expected
+        .iter()
+        .map(|(_, name)| {
+            page.body
+                .find(&format!("<th scope=\"row\" class=\"nowrap\">{name}</th>"))
+                .unwrap_or_else(|| panic!("row of {name}"))
+        })
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{expected:?}");
+    // A date that does not read: today's board and the reason.
+    let bad = app.get(&mut lead, "/plan/board?as_of=2023-13-45").await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.body.contains("日期“2023-13-45”格式不正确"), "{}", bad.body);
+    // The drill-down lists the training records of the figure.
+    let mut office = app.login("office").await;
+    let list = app
+        .get(
+            &mut office,
+            "/records?kind=training&region=341000&to=2023-09-30&from=2023-01-01&f_subsidised=%E6%98%AF",
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+}
+
+fn t_name(board: &[shiminhua_app::indicators::TargetBoard], i: usize) -> String {
+    board[0].counties[i].region_name.clone()
 }

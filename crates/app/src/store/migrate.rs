@@ -31,6 +31,24 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_name_order.sql"),
         include_str!("../../migrations/postgres/0004_name_order.sql"),
     ),
+    (
+        5,
+        "plan",
+        include_str!("../../migrations/sqlite/0005_plan.sql"),
+        include_str!("../../migrations/postgres/0005_plan.sql"),
+    ),
+    (
+        6,
+        "calendar",
+        include_str!("../../migrations/sqlite/0006_calendar.sql"),
+        include_str!("../../migrations/postgres/0006_calendar.sql"),
+    ),
+    (
+        7,
+        "indicators",
+        include_str!("../../migrations/sqlite/0007_indicators.sql"),
+        include_str!("../../migrations/postgres/0007_indicators.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -1,0 +1,602 @@
+//! The figures of the plan's computed targets, kept current in the database
+//! (`indicator_cells`, `indicator_members`) in the same transaction as the
+//! record writes, and recomputable from the records (`rebuild`).
+//!
+//! The arithmetic — which records a target takes, on which day, and what
+//! each adds — is core's (`shiminhua_core::indicator`); this module only
+//! stores it. Every region from the record's place up to the plan's area has
+//! its own cells, so the figure of a township, a county or the city is a sum
+//! over days of one region's cells. See `docs/decisions/0002-indicators.md`.
+
+use crate::error::{AppError, AppResult};
+use crate::records::from_json;
+use crate::store::{Arg, Db, Sql, Tx};
+use chrono::{Months, NaiveDate};
+use shiminhua_core::auth::RecordKind;
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::indicator::{Fact, Outcome, Span, Status, elapsed_share, expected, status};
+use shiminhua_core::plan::{Aggregate, Measurement, Plan, Progress, Query, Tally, Window};
+use shiminhua_core::record::{self, Values};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// The plan in force, read in the caller's transaction; parsed once per text.
+/// `None` before a plan is loaded (nothing to keep current then).
+pub(crate) async fn plan_in(tx: &mut Tx) -> AppResult<Option<Arc<Plan>>> {
+    static PARSED: Mutex<Option<(String, Arc<Plan>)>> = Mutex::new(None);
+    let text: Option<(String,)> = tx.opt(Sql::new("SELECT toml FROM plans ORDER BY id LIMIT 1")).await?;
+    let Some((text,)) = text else { return Ok(None) };
+    if let Some((t, p)) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        && *t == text
+    {
+        return Ok(Some(Arc::clone(p)));
+    }
+    let plan = Arc::new(crate::plan::check(&text)?);
+    *PARSED.lock().unwrap_or_else(|e| e.into_inner()) = Some((text, Arc::clone(&plan)));
+    Ok(Some(plan))
+}
+
+/// The record with this id as stored now, if any.
+pub(crate) async fn stored(tx: &mut Tx, id: i64) -> AppResult<Option<StoredFact>> {
+    let row: Option<(String, i64, i64, String)> = tx
+        .opt(Sql::new("SELECT kind, worker_id, region_code, data FROM records WHERE id = $1").bind(id))
+        .await?;
+    Ok(row.and_then(|(k, w, r, d)| StoredFact::from_row(&k, w, r, &d)))
+}
+
+/// Keeps the figures current after a record was written: `before` as it was
+/// (None for a new record), `after` as it is now (None once deleted). Call
+/// it in the transaction of the write.
+pub(crate) async fn on_change(tx: &mut Tx, before: Option<StoredFact>, after: Option<StoredFact>) -> AppResult<()> {
+    match plan_in(tx).await? {
+        Some(plan) => record_changed(tx, &plan, before.as_ref(), after.as_ref()).await,
+        None => Ok(()),
+    }
+}
+
+/// A record as stored: its kind, worker, place and values.
+#[derive(Clone, Debug)]
+pub struct StoredFact {
+    pub kind: RecordKind,
+    pub worker: i64,
+    pub region: DivisionCode,
+    pub values: Values,
+}
+
+impl StoredFact {
+    fn values(&self) -> &Values {
+        &self.values
+    }
+
+    fn fact(&self) -> Fact<'_> {
+        Fact {
+            kind: self.kind,
+            worker: self.worker,
+            region: self.region,
+            values: &self.values,
+        }
+    }
+
+    /// From a records row (kind code, worker id, region code, JSON data).
+    pub fn from_row(kind: &str, worker: i64, region: i64, data: &str) -> Option<StoredFact> {
+        let kind = RecordKind::from_code(kind)?;
+        let spec = record::spec(kind)?;
+        Some(StoredFact {
+            kind,
+            worker,
+            region: DivisionCode::from_i64(region).ok()?,
+            values: from_json(spec, data),
+        })
+    }
+}
+
+/// The computed targets of a plan with their tallies: (target id, part, tally).
+fn tallies(plan: &Plan) -> Vec<(&str, i64, &Tally)> {
+    let mut out = Vec::new();
+    for t in &plan.targets {
+        let Measurement::Computed(q) = &t.measurement else {
+            continue;
+        };
+        match q {
+            Query::Tally(tally) => out.push((t.id.as_str(), 0, tally)),
+            Query::Ratio { numerator, denominator } => {
+                out.push((t.id.as_str(), 0, numerator));
+                out.push((t.id.as_str(), 1, denominator));
+            }
+        }
+    }
+    out
+}
+
+fn distinct(t: &Tally) -> bool {
+    matches!(t.aggregate, Aggregate::CountDistinct(_))
+}
+
+/// The regions a place counts in: itself and every level above it up to
+/// the plan's area.
+fn regions(place: DivisionCode, area: DivisionCode) -> Vec<i64> {
+    let mut out = Vec::with_capacity(4);
+    let mut at = Some(place);
+    while let Some(code) = at {
+        if !area.contains(code) {
+            break;
+        }
+        out.push(code.as_i64());
+        if code == area {
+            break;
+        }
+        at = code.parent();
+    }
+    out
+}
+
+/// A cell's key: (target, part, source, region, day).
+type CellKey = (String, i64, i64, i64, NaiveDate);
+
+/// What a record adds to the cells of counts and sums (distinct tallies are
+/// kept per worker, see `members_of`). Windows are applied when reading, so
+/// every dated record has its cell.
+fn additive(plan: &Plan, fact: &StoredFact, sign: i64, out: &mut HashMap<CellKey, i64>) {
+    let f = fact.fact();
+    for (target, part, tally) in tallies(plan) {
+        if distinct(tally) {
+            continue;
+        }
+        for (i, source) in tally.from.iter().enumerate() {
+            if !source.admits(&f) {
+                continue;
+            }
+            let Some(day) = source.date_of(&f) else { continue };
+            let Some(amount) = tally.aggregate.amount(fact.values()) else {
+                continue;
+            };
+            if amount == 0 {
+                continue;
+            }
+            for region in regions(fact.region, plan.meta.region) {
+                *out.entry((target.to_string(), part, i as i64, region, day))
+                    .or_default() += sign * amount;
+            }
+        }
+    }
+}
+
+/// A member's key: (target, part, region).
+type MemberKey = (String, i64, i64);
+
+/// The first day a worker counts, per distinct tally and region, from the
+/// worker's records. Only the plan window's records from the plan's start
+/// on count (a window that starts with the plan, or one with no start).
+fn members_of(plan: &Plan, facts: &[StoredFact]) -> BTreeMap<MemberKey, NaiveDate> {
+    let mut out: BTreeMap<MemberKey, NaiveDate> = BTreeMap::new();
+    for (target, part, tally) in tallies(plan) {
+        if !distinct(tally) {
+            continue;
+        }
+        for fact in facts {
+            let f = fact.fact();
+            for source in &tally.from {
+                if !source.admits(&f) {
+                    continue;
+                }
+                let Some(day) = source.date_of(&f) else { continue };
+                if source.window == Window::Plan && day < plan.meta.start {
+                    continue;
+                }
+                for region in regions(fact.region, plan.meta.region) {
+                    out.entry((target.to_string(), part, region))
+                        .and_modify(|d| *d = (*d).min(day))
+                        .or_insert(day);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Adds `delta` to cells, creating them as needed and removing empty ones.
+async fn add_to_cells(tx: &mut Tx, deltas: HashMap<CellKey, i64>) -> AppResult<()> {
+    for ((target, part, source, region, day), delta) in deltas {
+        if delta == 0 {
+            continue;
+        }
+        tx.exec(
+            Sql::new(
+                "INSERT INTO indicator_cells (target, part, source, region, day, value) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (target, part, source, region, day) DO UPDATE SET value = indicator_cells.value + $6",
+            )
+            .bind(target.clone())
+            .bind(part)
+            .bind(source)
+            .bind(region)
+            .bind(day)
+            .bind(delta),
+        )
+        .await?;
+        tx.exec(
+            Sql::new(
+                "DELETE FROM indicator_cells WHERE target = $1 AND part = $2 AND source = $3 AND region = $4 \
+                 AND day = $5 AND value = 0",
+            )
+            .bind(target)
+            .bind(part)
+            .bind(source)
+            .bind(region)
+            .bind(day),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The records of a worker, as facts.
+async fn worker_facts(tx: &mut Tx, worker: i64) -> AppResult<Vec<StoredFact>> {
+    let rows: Vec<(String, i64, i64, String)> = tx
+        .all(Sql::new("SELECT kind, worker_id, region_code, data FROM records WHERE worker_id = $1").bind(worker))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|(k, w, r, d)| StoredFact::from_row(k, *w, *r, d))
+        .collect())
+}
+
+/// Brings a worker's distinct-count memberships (and the cells counting
+/// them) in line with the worker's records as they are now.
+async fn refresh_members(tx: &mut Tx, plan: &Plan, worker: i64) -> AppResult<()> {
+    if !tallies(plan).iter().any(|(_, _, t)| distinct(t)) {
+        return Ok(());
+    }
+    let facts = worker_facts(tx, worker).await?;
+    let want = members_of(plan, &facts);
+    let rows: Vec<(String, i64, i64, NaiveDate)> = tx
+        .all(Sql::new("SELECT target, part, region, day FROM indicator_members WHERE worker = $1").bind(worker))
+        .await?;
+    let have: BTreeMap<MemberKey, NaiveDate> = rows.into_iter().map(|(t, p, r, d)| ((t, p, r), d)).collect();
+    let mut deltas: HashMap<CellKey, i64> = HashMap::new();
+    for (key, day) in &have {
+        if want.get(key) != Some(day) {
+            *deltas.entry((key.0.clone(), key.1, 0, key.2, *day)).or_default() -= 1;
+            tx.exec(
+                Sql::new(
+                    "DELETE FROM indicator_members WHERE target = $1 AND part = $2 AND region = $3 AND worker = $4",
+                )
+                .bind(key.0.clone())
+                .bind(key.1)
+                .bind(key.2)
+                .bind(worker),
+            )
+            .await?;
+        }
+    }
+    for (key, day) in &want {
+        if have.get(key) != Some(day) {
+            *deltas.entry((key.0.clone(), key.1, 0, key.2, *day)).or_default() += 1;
+            tx.exec(
+                Sql::new(
+                    "INSERT INTO indicator_members (target, part, region, worker, day) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(key.0.clone())
+                .bind(key.1)
+                .bind(key.2)
+                .bind(worker)
+                .bind(*day),
+            )
+            .await?;
+        }
+    }
+    add_to_cells(tx, deltas).await
+}
+
+/// Keeps the figures current after a record changed: `before` is the record
+/// as it was (None for a new one), `after` as it is now (None once deleted).
+/// Call it in the transaction that wrote the record, after the write.
+pub(crate) async fn record_changed(
+    tx: &mut Tx,
+    plan: &Plan,
+    before: Option<&StoredFact>,
+    after: Option<&StoredFact>,
+) -> AppResult<()> {
+    let mut deltas = HashMap::new();
+    if let Some(b) = before {
+        additive(plan, b, -1, &mut deltas);
+    }
+    if let Some(a) = after {
+        additive(plan, a, 1, &mut deltas);
+    }
+    add_to_cells(tx, deltas).await?;
+    let mut workers: Vec<i64> = before.iter().chain(after.iter()).map(|f| f.worker).collect();
+    workers.dedup();
+    for w in workers {
+        refresh_members(tx, plan, w).await?;
+    }
+    Ok(())
+}
+
+/// Recomputes every figure from the records (`shiminhua plan rebuild`, and
+/// after the plan's targets change); returns the number of records read.
+pub async fn rebuild(db: &Db, plan: &Plan) -> AppResult<u64> {
+    let mut tx = db.write().await?;
+    let read = rebuild_in(&mut tx, plan).await?;
+    tx.commit().await?;
+    Ok(read)
+}
+
+/// `rebuild` within a transaction (a plan edit recomputes with its save).
+pub(crate) async fn rebuild_in(tx: &mut Tx, plan: &Plan) -> AppResult<u64> {
+    const PAGE: i64 = 10_000;
+    tx.exec(Sql::new("DELETE FROM indicator_cells")).await?;
+    tx.exec(Sql::new("DELETE FROM indicator_members")).await?;
+    let mut cells: HashMap<CellKey, i64> = HashMap::new();
+    let mut members: BTreeMap<(String, i64, i64, i64), NaiveDate> = BTreeMap::new();
+    let mut after = 0i64;
+    let mut read = 0u64;
+    // Records are read in worker order, so that a worker's records come
+    // together for the distinct counts.
+    let mut pending: Vec<StoredFact> = Vec::new();
+    loop {
+        let rows: Vec<(i64, String, i64, i64, String)> = tx
+            .all(
+                Sql::new(
+                    "SELECT id, kind, worker_id, region_code, data FROM records WHERE worker_id >= $1 \
+                     ORDER BY worker_id, id LIMIT $2",
+                )
+                .bind(after)
+                .bind(PAGE),
+            )
+            .await?;
+        let last_page = (rows.len() as i64) < PAGE;
+        // A page may end inside a worker's records: keep that worker for the
+        // next page (read again from its first record).
+        let cut = if last_page { None } else { rows.last().map(|r| r.2) };
+        if cut == Some(after) && !last_page {
+            return Err(AppError::Internal("a worker with more records than a page".into()));
+        }
+        for (_, kind, worker, region, data) in rows.iter().filter(|r| Some(r.2) != cut) {
+            read += 1;
+            let Some(fact) = StoredFact::from_row(kind, *worker, *region, data) else {
+                continue;
+            };
+            additive(plan, &fact, 1, &mut cells);
+            if pending.last().is_some_and(|p| p.worker != fact.worker) {
+                collect_members(plan, &std::mem::take(&mut pending), &mut members);
+            }
+            pending.push(fact);
+        }
+        match cut {
+            Some(w) => after = w,
+            None => break,
+        }
+    }
+    collect_members(plan, &pending, &mut members);
+    let mut member_rows = Vec::with_capacity(members.len());
+    for ((target, part, region, worker), day) in members {
+        *cells.entry((target.clone(), part, 0, region, day)).or_default() += 1;
+        member_rows.push(vec![
+            Arg::from(target),
+            part.into(),
+            region.into(),
+            worker.into(),
+            day.into(),
+        ]);
+    }
+    let cell_rows: Vec<Vec<Arg>> = cells
+        .into_iter()
+        .filter(|(_, v)| *v != 0)
+        .map(|((target, part, source, region, day), value)| {
+            vec![
+                Arg::from(target),
+                part.into(),
+                source.into(),
+                region.into(),
+                day.into(),
+                value.into(),
+            ]
+        })
+        .collect();
+    tx.bulk_insert(
+        "indicator_cells",
+        &["target", "part", "source", "region", "day", "value"],
+        cell_rows,
+    )
+    .await?;
+    tx.bulk_insert(
+        "indicator_members",
+        &["target", "part", "region", "worker", "day"],
+        member_rows,
+    )
+    .await?;
+    Ok(read)
+}
+
+fn collect_members(plan: &Plan, facts: &[StoredFact], out: &mut BTreeMap<(String, i64, i64, i64), NaiveDate>) {
+    let Some(worker) = facts.first().map(|f| f.worker) else {
+        return;
+    };
+    for ((target, part, region), day) in members_of(plan, facts) {
+        out.insert((target, part, region, worker), day);
+    }
+}
+
+/// The first day a window admits as of `span` (`None`: no lower bound).
+fn window_start(window: Window, span: Span) -> Option<NaiveDate> {
+    match window {
+        Window::Plan => Some(span.plan_start),
+        Window::ToDate => None,
+        Window::RollingYear => span
+            .as_of
+            .checked_sub_months(Months::new(12))
+            .and_then(|d| d.succ_opt()),
+    }
+}
+
+async fn read_tally(
+    tx: &mut Tx,
+    target: &str,
+    part: i64,
+    tally: &Tally,
+    region: DivisionCode,
+    span: Span,
+) -> AppResult<i64> {
+    // A distinct tally's cells are under source 0, with the plan's window
+    // of its first source (the plan check requires one window per tally).
+    let sources: Vec<(i64, Window)> = if distinct(tally) {
+        tally.from.first().map(|s| vec![(0, s.window)]).unwrap_or_default()
+    } else {
+        tally
+            .from
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as i64, s.window))
+            .collect()
+    };
+    let mut total = 0i64;
+    for (source, window) in sources {
+        let mut q = Sql::new(
+            "SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM indicator_cells WHERE target = $1 AND part = $2 AND source = $3 \
+             AND region = $4 AND day <= $5",
+        );
+        q = q
+            .bind(target.to_string())
+            .bind(part)
+            .bind(source)
+            .bind(region.as_i64())
+            .bind(span.as_of);
+        if let Some(from) = window_start(window, span) {
+            q.push(" AND day >= ").arg(from);
+        }
+        total += tx.int(q).await?;
+    }
+    Ok(total)
+}
+
+/// The figure of a computed target for a region as of a day, from the cells.
+pub async fn figure(
+    tx: &mut Tx,
+    plan: &Plan,
+    target: &str,
+    region: DivisionCode,
+    as_of: NaiveDate,
+) -> AppResult<Option<Outcome>> {
+    let Some(t) = plan.target(target) else { return Ok(None) };
+    let Measurement::Computed(q) = &t.measurement else {
+        return Ok(None);
+    };
+    let span = Span {
+        plan_start: plan.meta.start,
+        as_of,
+    };
+    Ok(Some(match q {
+        Query::Tally(tally) => Outcome {
+            value: read_tally(tx, target, 0, tally, region, span).await?,
+            base: None,
+        },
+        Query::Ratio { numerator, denominator } => Outcome {
+            value: read_tally(tx, target, 0, numerator, region, span).await?,
+            base: Some(read_tally(tx, target, 1, denominator, region, span).await?),
+        },
+    }))
+}
+
+/// One target's standing in one region as of a day.
+#[derive(Clone, Debug)]
+pub struct Standing {
+    pub region: DivisionCode,
+    pub region_name: String,
+    /// The target for this region: the city's value (or the sum of its
+    /// allocations), a county's allocation, or a level target's value.
+    pub goal: Option<f64>,
+    /// The figure: a count, a sum, or a ratio in percent.
+    pub actual: Option<f64>,
+    /// For ratios: numerator and denominator.
+    pub outcome: Option<Outcome>,
+    /// Due by the day (时序进度).
+    pub expected: Option<f64>,
+    pub status: Status,
+}
+
+/// A target on the supervision board: the city's standing and each county's.
+#[derive(Clone, Debug)]
+pub struct TargetBoard {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub computed: bool,
+    /// The unit code that reports a reported target.
+    pub reporter: Option<String>,
+    pub city: Standing,
+    pub counties: Vec<Standing>,
+}
+
+/// The supervision board (目标督办) as of a day: every target of the plan,
+/// for the city and each county.
+pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Vec<TargetBoard>)> {
+    let mut tx = db.read().await?;
+    let book = crate::regions::PlaceBook::load(&mut tx).await?;
+    let area = plan.meta.region;
+    let counties: Vec<(i64,)> = tx
+        .all(
+            Sql::new("SELECT code FROM regions WHERE level = 3 AND code BETWEEN $1 AND $2 ORDER BY code")
+                .bind(area.subtree_range().0)
+                .bind(area.subtree_range().1),
+        )
+        .await?;
+    let counties: Vec<DivisionCode> = counties
+        .into_iter()
+        .filter_map(|(c,)| DivisionCode::from_i64(c).ok())
+        .collect();
+    let share = elapsed_share(plan.meta.start, plan.meta.end, as_of);
+    let mut out = Vec::with_capacity(plan.targets.len());
+    for t in &plan.targets {
+        let allocated: f64 = t.allocation.values().map(|f| f.as_f64()).sum();
+        let city_goal = t
+            .value
+            .map(|v| v.as_f64())
+            .or((!t.allocation.is_empty()).then_some(allocated));
+        let goal_of = |region: DivisionCode| -> Option<f64> {
+            if region == area {
+                city_goal
+            } else if t.progress == Progress::Level {
+                t.value.map(|v| v.as_f64())
+            } else {
+                t.allocation.get(&region).map(|f| f.as_f64())
+            }
+        };
+        let standing = |region: DivisionCode, outcome: Option<Outcome>| {
+            let goal = goal_of(region);
+            let actual = outcome.and_then(Outcome::shown);
+            let expected = goal.map(|g| expected(g, t.progress, share));
+            Standing {
+                region,
+                region_name: book.name(region.as_i64()).to_string(),
+                goal,
+                actual,
+                outcome,
+                expected,
+                status: match expected {
+                    Some(e) => status(actual, e, t.comparison, t.thresholds(plan)),
+                    None => Status::NoData,
+                },
+            }
+        };
+        let (computed, reporter) = match &t.measurement {
+            Measurement::Computed(_) => (true, None),
+            Measurement::Reported { reporter, .. } => (false, Some(reporter.clone())),
+        };
+        let mut rows = Vec::with_capacity(counties.len() + 1);
+        for region in std::iter::once(area).chain(counties.iter().copied()) {
+            let outcome = figure(&mut tx, plan, &t.id, region, as_of).await?;
+            rows.push(standing(region, outcome));
+        }
+        let city = rows.remove(0);
+        out.push(TargetBoard {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            unit: t.unit.clone(),
+            computed,
+            reporter,
+            city,
+            counties: rows,
+        });
+    }
+    Ok((share, out))
+}

@@ -1,0 +1,297 @@
+//! 目标督办: every target of the plan as of a day — the city's figure against
+//! the target and the progress due by then, each county side by side with
+//! the lagging ones first, bars by county drawn on the server, and links
+//! from each computed figure to the records behind it.
+
+use super::html;
+use crate::error::WebError;
+use crate::extract::Signed;
+use crate::layout::Layout;
+use askama::Template;
+use axum::extract::Query;
+use axum::response::Response;
+use chrono::NaiveDate;
+use shiminhua_app::indicators::{self, Standing, TargetBoard};
+use shiminhua_app::plan;
+use shiminhua_core::indicator::Status;
+use shiminhua_core::plan::{Measurement, Plan, Query as PlanQuery, Test, Window};
+use shiminhua_core::record;
+use std::collections::HashMap;
+
+/// A figure as shown: whole numbers with thousands separators, ratios with
+/// one decimal and a percent sign.
+fn shown(v: Option<f64>, unit: &str) -> String {
+    match v {
+        None => "—".into(),
+        Some(x) if unit == "%" => format!("{x:.1}%"),
+        Some(x) => {
+            let n = x.round() as i64;
+            let digits = n.unsigned_abs().to_string();
+            let mut out = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            format!("{}{out}{unit}", if n < 0 { "-" } else { "" })
+        }
+    }
+}
+
+/// One figure cell.
+pub struct Cell {
+    pub actual: String,
+    pub goal: String,
+    pub expected: String,
+    pub css: &'static str,
+    pub status: &'static str,
+    /// Completion against the goal, 0–100, for the progress bar.
+    pub percent: u32,
+    /// The records behind a computed figure.
+    pub link: String,
+    pub detail: String,
+}
+
+pub struct Card {
+    pub name: String,
+    pub how: String,
+    pub city: Cell,
+}
+
+pub struct CountyRow {
+    pub name: String,
+    pub cells: Vec<Cell>,
+    pub behind: usize,
+}
+
+pub struct Chart {
+    pub title: String,
+    pub svg: String,
+}
+
+/// The records list behind a computed figure: the first source's kind, the
+/// region, the window's dates and its one-valued filters.
+fn drill(plan: &Plan, id: &str, region: i64, as_of: NaiveDate) -> String {
+    let Some(Measurement::Computed(q)) = plan.target(id).map(|t| &t.measurement) else {
+        return String::new();
+    };
+    let tally = match q {
+        PlanQuery::Tally(t) => t,
+        PlanQuery::Ratio { numerator, .. } => numerator,
+    };
+    let Some(source) = tally.from.first() else {
+        return String::new();
+    };
+    let mut url = format!("/records?kind={}&region={region}&to={as_of}", source.kind.code());
+    match source.window {
+        Window::Plan => url.push_str(&format!("&from={}", plan.meta.start)),
+        Window::RollingYear => {
+            if let Some(d) = as_of.checked_sub_months(chrono::Months::new(12)) {
+                url.push_str(&format!("&from={}", d.succ_opt().unwrap_or(d)));
+            }
+        }
+        Window::ToDate => {}
+    }
+    for f in &source.filters {
+        if let Test::In(values) = &f.test
+            && let [one] = values.as_slice()
+        {
+            url.push_str(&format!("&f_{}={}", f.field, urlencode(one)));
+        }
+    }
+    url
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn cell(plan: &Plan, t: &TargetBoard, s: &Standing, as_of: NaiveDate) -> Cell {
+    let percent = match (s.actual, s.goal) {
+        (Some(a), Some(g)) if g > 0.0 => (a / g * 100.0).clamp(0.0, 100.0) as u32,
+        _ => 0,
+    };
+    let detail = match s.outcome {
+        Some(o) if o.base.is_some() => format!("{} / {}", o.value, o.base.unwrap_or_default()),
+        _ => String::new(),
+    };
+    Cell {
+        actual: shown(s.actual, &t.unit),
+        goal: shown(s.goal, &t.unit),
+        expected: shown(s.expected, &t.unit),
+        css: s.status.css(),
+        status: s.status.label_zh(),
+        percent,
+        link: if t.computed {
+            drill(plan, &t.id, s.region.as_i64(), as_of)
+        } else {
+            String::new()
+        },
+        detail,
+    }
+}
+
+/// Bars by county, with the due progress as a tick where a county has a goal.
+fn bars(t: &TargetBoard) -> String {
+    const W: f64 = 640.0;
+    const ROW: f64 = 26.0;
+    const LEFT: f64 = 70.0;
+    let max = t
+        .counties
+        .iter()
+        .flat_map(|c| [c.actual, c.expected])
+        .flatten()
+        .fold(0.0f64, f64::max)
+        .max(if t.unit == "%" { 100.0 } else { 1.0 });
+    let h = ROW * t.counties.len() as f64 + 10.0;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {h}\" width=\"{W}\" height=\"{h}\" role=\"img\" aria-label=\"{}：各区县情况\">",
+        askama_escape(&t.name)
+    );
+    for (i, c) in t.counties.iter().enumerate() {
+        let y = 5.0 + ROW * i as f64;
+        let width = c.actual.map_or(0.0, |a| (a / max * (W - LEFT - 90.0)).max(0.0));
+        svg.push_str(&format!(
+            "<text x=\"0\" y=\"{:.1}\" class=\"chart-label\">{}</text><rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{:.1}\" class=\"bar {}\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"chart-value\">{}</text>",
+            y + ROW * 0.6,
+            askama_escape(&c.region_name),
+            ROW - 8.0,
+            c.status.css(),
+            LEFT + width + 6.0,
+            y + ROW * 0.6,
+            askama_escape(&shown(c.actual, &t.unit)),
+        ));
+        if let Some(e) = c.expected {
+            let x = LEFT + e / max * (W - LEFT - 90.0);
+            svg.push_str(&format!(
+                "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" class=\"due\"/>",
+                y - 2.0,
+                y + ROW - 6.0
+            ));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardTpl {
+    layout: Layout,
+    as_of: String,
+    as_of_label: String,
+    share: String,
+    cards: Vec<Card>,
+    heads: Vec<String>,
+    rows: Vec<CountyRow>,
+    charts: Vec<Chart>,
+    error: Option<String>,
+}
+
+/// GET /plan/board?as_of=YYYY-MM-DD
+pub async fn board(s: Signed, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let st = &s.ctx.state;
+    let today = st.clock.today();
+    let typed = q.get("as_of").map(|v| v.trim().to_string()).unwrap_or_default();
+    let (as_of, error) = if typed.is_empty() {
+        (today, None)
+    } else {
+        match record::parse_date(&typed) {
+            Some(d) => (d, None),
+            None => (
+                today,
+                Some(format!(
+                    "日期“{}”格式不正确，应为“年-月-日”，如 2023-09-30；已按今天显示。",
+                    typed.chars().take(20).collect::<String>()
+                )),
+            ),
+        }
+    };
+    let cur = plan::current(&st.db).await?;
+    let p = &cur.plan;
+    let (share, targets) = indicators::board(&st.db, p, as_of).await?;
+    let names = plan::context();
+    let unit_name = |code: &str| {
+        names
+            .units
+            .iter()
+            .find(|u| u.code == code)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let cards = targets
+        .iter()
+        .map(|t| Card {
+            name: t.name.clone(),
+            how: match &t.reporter {
+                None => "系统自动计算".into(),
+                Some(r) => format!("{}填报", unit_name(r)),
+            },
+            city: cell(p, t, &t.city, as_of),
+        })
+        .collect();
+    let heads = targets.iter().map(|t| t.name.clone()).collect();
+    let mut rows: Vec<CountyRow> = targets
+        .first()
+        .map(|t| t.counties.iter().map(|c| c.region_name.clone()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let standings: Vec<&Standing> = targets.iter().filter_map(|t| t.counties.get(i)).collect();
+            let behind = standings
+                .iter()
+                .map(|s| match s.status {
+                    Status::Severe => 10,
+                    Status::Lagging => 1,
+                    _ => 0,
+                })
+                .sum();
+            CountyRow {
+                name,
+                cells: targets
+                    .iter()
+                    .zip(&standings)
+                    .map(|(t, s)| cell(p, t, s, as_of))
+                    .collect(),
+                behind,
+            }
+        })
+        .collect();
+    // The lagging counties first.
+    rows.sort_by(|a, b| b.behind.cmp(&a.behind).then(a.name.cmp(&b.name)));
+    let charts = targets
+        .iter()
+        .filter(|t| t.computed)
+        .map(|t| Chart {
+            title: format!("{}（{}）", t.name, t.unit),
+            svg: bars(t),
+        })
+        .collect();
+    Ok(html(&BoardTpl {
+        layout: Layout::new(&s.ctx, Some(&s.actor), "目标督办")
+            .crumb("目标督办", "")
+            .crumb("目标进度", ""),
+        as_of: as_of.to_string(),
+        as_of_label: as_of.format("%Y年%-m月%-d日").to_string(),
+        share: format!("{:.1}%", share * 100.0),
+        cards,
+        heads,
+        rows,
+        charts,
+        error,
+    }))
+}
