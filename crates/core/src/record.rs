@@ -88,7 +88,13 @@ pub struct Field {
     pub help: &'static str,
 }
 
-const fn f(key: &'static str, label: &'static str, ty: FieldType, required: bool, help: &'static str) -> Field {
+pub(crate) const fn f(
+    key: &'static str,
+    label: &'static str,
+    ty: FieldType,
+    required: bool,
+    help: &'static str,
+) -> Field {
     Field {
         key,
         label,
@@ -527,9 +533,25 @@ pub fn validate(
     places: &dyn Places,
     today: NaiveDate,
 ) -> Result<Values, Errors> {
+    let (values, mut errs) = validate_fields(spec.fields, get, places, today);
+    if errs.is_empty() {
+        cross_checks(spec.kind, &values, &mut errs);
+    }
+    if errs.is_empty() { Ok(values) } else { Err(errs) }
+}
+
+/// Reads each of `fields` from `get` ("" when absent): the values that are
+/// valid, and one Chinese message per field that is missing or invalid.
+/// Rules between fields are the caller's (see [`validate`]).
+pub fn validate_fields(
+    fields: &[Field],
+    get: &dyn Fn(&str) -> String,
+    places: &dyn Places,
+    today: NaiveDate,
+) -> (Values, Errors) {
     let mut values = Values::new();
     let mut errs = Errors::new();
-    for field in spec.fields {
+    for field in fields {
         let raw = match field.ty {
             FieldType::Text(_) => tidy(&get(field.key)),
             _ => normalise(&get(field.key)),
@@ -552,10 +574,7 @@ pub fn validate(
             Err(msg) => errs.push((field.key, msg)),
         }
     }
-    if errs.is_empty() {
-        cross_checks(spec.kind, &values, &mut errs);
-    }
-    if errs.is_empty() { Ok(values) } else { Err(errs) }
+    (values, errs)
 }
 
 fn parse_value(field: &Field, raw: &str, places: &dyn Places, today: NaiveDate) -> Result<Value, String> {

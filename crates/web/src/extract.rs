@@ -142,6 +142,7 @@ perms!(
     ManagePlan,
     ViewRegions,
     ViewUnits,
+    ViewDashboard,
     ViewAudit,
     ReadPii,
     RevealPii,

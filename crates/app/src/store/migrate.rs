@@ -49,6 +49,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0007_indicators.sql"),
         include_str!("../../migrations/postgres/0007_indicators.sql"),
     ),
+    (
+        8,
+        "facilities",
+        include_str!("../../migrations/sqlite/0008_facilities.sql"),
+        include_str!("../../migrations/postgres/0008_facilities.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

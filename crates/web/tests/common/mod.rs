@@ -217,6 +217,40 @@ impl TestApp {
         out
     }
 
+    /// Adds one 工会驿站 (as the office user) in each township given; returns
+    /// township → facility id.
+    pub async fn facilities_in(&self, towns: &[&str]) -> HashMap<String, i64> {
+        let mut tx = self.db.read().await.unwrap();
+        let office = users::load_actor(&mut tx, self.ids["office"]).await.unwrap();
+        drop(tx);
+        let o = Origin {
+            client_addr: "127.0.0.1".into(),
+        };
+        let call = shiminhua_app::Call {
+            db: &self.db,
+            cipher: &self.state.cipher,
+            actor: &office,
+            origin: &o,
+            now: t0(),
+        };
+        let mut out = HashMap::new();
+        for town in towns {
+            let name = format!("测试驿站{town}");
+            let get = |k: &str| match k {
+                "name" => name.clone(),
+                "place" => town.to_string(),
+                "status" => "新建".into(),
+                "host" => "县总工会".into(),
+                _ => String::new(),
+            };
+            let id = shiminhua_app::facilities::create(&call, shiminhua_core::facility::FacilityKind::Station, &get)
+                .await
+                .unwrap();
+            out.insert(town.to_string(), id);
+        }
+        out
+    }
+
     /// Adds one employment record (as the office user) for each worker given;
     /// returns the same keys → record id.
     pub async fn records_for(&self, workers: &HashMap<String, i64>) -> HashMap<String, i64> {

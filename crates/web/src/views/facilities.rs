@@ -1,0 +1,366 @@
+//! 设施台账: the facility registries the plan's targets count (工会驿站,
+//! 返乡创业示范园, 家政企业, 家政劳务输出示范基地, 保障性租赁住房项目) — a
+//! list per kind with filters and pages, forms generated from the kind's
+//! spec, and the export.
+
+use super::records::{Input, TempFile, options_of};
+use super::workers::{parse_id, q_get, region_options, with_status};
+use super::{Pager, html, query_string};
+use crate::error::WebError;
+use crate::extract::{Form, Need, ViewDashboard, WriteRecords};
+use crate::layout::Layout;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use shiminhua_app::facilities::{self, FacilityFilter, FacilityRow};
+use shiminhua_app::regions::PlaceBook;
+use shiminhua_app::{AppError, FieldErrors, registry};
+use shiminhua_core::auth::Permission;
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::facility::{FacilityKind, FacilitySpec};
+use shiminhua_core::record::FieldType;
+use std::collections::HashMap;
+
+/// The kind named by `code`; none given means the first kind (工会驿站).
+fn kind_of(code: &str) -> Result<FacilityKind, WebError> {
+    if code.is_empty() {
+        return Ok(FacilityKind::Station);
+    }
+    FacilityKind::from_code(code).ok_or_else(|| AppError::Config("设施类型无效，请从菜单进入设施台账。".into()).into())
+}
+
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    FacilityKind::ALL.iter().map(|k| (k.code(), k.label_zh())).collect()
+}
+
+// ---------------------------------------------------------------------------
+// The form
+
+#[derive(Template)]
+#[template(path = "facility_form.html")]
+struct FormTpl {
+    layout: Layout,
+    action: String,
+    kind: &'static str,
+    kind_label: &'static str,
+    /// The facility being edited (0 for a new one).
+    id: i64,
+    version: i64,
+    inputs: Vec<Input>,
+    /// Errors not tied to one field.
+    general: Vec<String>,
+    conflict: Option<String>,
+}
+
+fn inputs(
+    spec: &FacilitySpec,
+    values: &HashMap<String, String>,
+    errors: &FieldErrors,
+    places: &[(String, String)],
+) -> Vec<Input> {
+    spec.fields
+        .iter()
+        .map(|f| {
+            let value = values.get(f.key).cloned().unwrap_or_default();
+            let (mut placeholder, mut inputmode) = ("", "");
+            let mut options = Vec::new();
+            match f.ty {
+                FieldType::Date => placeholder = "2023-03-05",
+                FieldType::Money => {
+                    placeholder = "如 3500";
+                    inputmode = "decimal";
+                }
+                FieldType::Count => inputmode = "numeric",
+                FieldType::Place => {
+                    options = places.to_vec();
+                    // A value typed elsewhere (or outside the scope) stays visible.
+                    if !value.is_empty() && !options.iter().any(|o| o.0 == value) {
+                        options.push((value.clone(), value.clone()));
+                    }
+                }
+                _ => options = options_of(f.ty),
+            }
+            Input {
+                key: f.key,
+                label: f.label,
+                required: f.required,
+                help: f.help.to_string(),
+                placeholder,
+                inputmode,
+                options,
+                value,
+                error: errors.get(f.key).map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// What a form is for: a new facility (id 0) or an existing one.
+struct Target {
+    id: i64,
+    version: i64,
+}
+
+async fn form_page(
+    n: &Need<WriteRecords>,
+    spec: &'static FacilitySpec,
+    t: Target,
+    values: &HashMap<String, String>,
+    errors: &FieldErrors,
+    conflict: Option<String>,
+) -> Result<FormTpl, WebError> {
+    let label = spec.label;
+    let title = if t.id > 0 {
+        format!("修改{label}")
+    } else {
+        format!("新增{label}")
+    };
+    let places = region_options(&n.ctx, &n.actor, 4).await?;
+    let general = errors
+        .0
+        .iter()
+        .filter(|(k, _)| spec.field(k).is_none())
+        .map(|(_, m)| m.clone())
+        .collect();
+    Ok(FormTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), title.clone())
+            .crumb("目标督办", "")
+            .crumb("设施台账", "/facilities")
+            .crumb(label, format!("/facilities?kind={}", spec.kind.code()))
+            .crumb(title, ""),
+        action: if t.id > 0 {
+            format!("/facilities/{}/edit", t.id)
+        } else {
+            format!("/facilities/new?kind={}", spec.kind.code())
+        },
+        kind: spec.kind.code(),
+        kind_label: label,
+        id: t.id,
+        version: t.version,
+        inputs: inputs(spec, values, errors, &places),
+        general,
+        conflict,
+    })
+}
+
+/// The submitted texts of the spec's fields (to show them again).
+fn submitted(spec: &FacilitySpec, form: &Form) -> HashMap<String, String> {
+    spec.fields
+        .iter()
+        .map(|f| (f.key.to_string(), form.get(f.key).to_string()))
+        .collect()
+}
+
+/// GET /facilities/new?kind=CODE
+pub async fn new_page(n: Need<WriteRecords>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let spec = kind_of(&q_get(&q, "kind"))?.spec();
+    let t = Target { id: 0, version: 0 };
+    Ok(html(
+        &form_page(&n, spec, t, &HashMap::new(), &FieldErrors::default(), None).await?,
+    ))
+}
+
+/// POST /facilities/new?kind=CODE (the kind also comes with the form).
+pub async fn create(
+    n: Need<WriteRecords>,
+    Query(q): Query<HashMap<String, String>>,
+    form: Form,
+) -> Result<Response, WebError> {
+    let code = match form.get("kind") {
+        "" => q_get(&q, "kind"),
+        k => k.to_string(),
+    };
+    let spec = kind_of(&code)?.spec();
+    let get = |k: &str| form.get(k).to_string();
+    match facilities::create(&n.ctx.call(&n.actor), spec.kind, &get).await {
+        Ok(_) => Ok(Redirect::to(&format!("/facilities?kind={}&done=created", spec.kind.code())).into_response()),
+        Err(AppError::Validation(e)) => {
+            let t = Target { id: 0, version: 0 };
+            let page = form_page(&n, spec, t, &submitted(spec, &form), &e, None).await?;
+            Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn current(n: &Need<WriteRecords>, id: i64) -> Result<(FacilityRow, &'static FacilitySpec), WebError> {
+    let row = facilities::get(&n.ctx.state.db, &n.actor, id).await?;
+    let spec = row.facility_kind().ok_or(WebError(AppError::NotFound))?.spec();
+    Ok((row, spec))
+}
+
+/// GET /facilities/{id}/edit
+pub async fn edit_page(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let (row, spec) = current(&n, id).await?;
+    let t = Target {
+        id,
+        version: row.version,
+    };
+    Ok(html(
+        &form_page(&n, spec, t, &row.form_values(), &FieldErrors::default(), None).await?,
+    ))
+}
+
+/// POST /facilities/{id}/edit
+pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    let (_, spec) = current(&n, id).await?;
+    let get = |k: &str| form.get(k).to_string();
+    let t = Target { id, version };
+    match facilities::update(&n.ctx.call(&n.actor), id, version, &get).await {
+        Ok(()) => Ok(Redirect::to(&format!("/facilities?kind={}&done=saved", spec.kind.code())).into_response()),
+        Err(AppError::Validation(e)) => {
+            let page = form_page(&n, spec, t, &submitted(spec, &form), &e, None).await?;
+            Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(AppError::Conflict(m)) => {
+            let page = form_page(&n, spec, t, &submitted(spec, &form), &FieldErrors::default(), Some(m)).await?;
+            Ok(with_status(html(&page), StatusCode::CONFLICT))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /facilities/{id}/delete
+pub async fn delete(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    let kind = facilities::delete(&n.ctx.call(&n.actor), id, version).await?;
+    Ok(Redirect::to(&format!("/facilities?kind={}&done=deleted", kind.code())).into_response())
+}
+
+// ---------------------------------------------------------------------------
+// The list and the export
+
+/// The list's filters as read from the query string, and that query string
+/// again (for page links and the export).
+fn filters_of(q: &HashMap<String, String>) -> Result<(FacilityKind, FacilityFilter, String), WebError> {
+    let kind = kind_of(&q_get(q, "kind"))?;
+    let (region, search) = (q_get(q, "region"), q_get(q, "q"));
+    let mut filter = FacilityFilter {
+        region: None,
+        q: search.chars().take(50).collect(),
+    };
+    if !region.is_empty() {
+        filter.region = Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?);
+    }
+    let query = query_string(&[("kind", kind.code()), ("region", &region), ("q", &filter.q)]);
+    Ok((kind, filter, query))
+}
+
+/// One row of the list.
+pub struct ListRow {
+    pub id: i64,
+    pub name: String,
+    pub region: String,
+    pub summary: String,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "facilities.html")]
+struct ListTpl {
+    layout: Layout,
+    kind: &'static str,
+    kind_label: &'static str,
+    kinds: Vec<(&'static str, &'static str)>,
+    regions: Vec<(String, String)>,
+    region: String,
+    q: String,
+    notice: Option<&'static str>,
+    rows: Vec<ListRow>,
+    pager: Pager,
+    query: String,
+    can_write: bool,
+}
+
+/// GET /facilities?kind=CODE&region=…&q=…
+pub async fn list(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let st = &n.ctx.state;
+    let (kind, filter, query) = filters_of(&q)?;
+    let spec = kind.spec();
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 20, query.clone());
+    let (rows, total) = facilities::list(
+        &st.db,
+        &n.actor,
+        kind,
+        &filter,
+        pager.per_page,
+        pager.offset(),
+        registry::COUNT_CAP,
+    )
+    .await?;
+    pager.total = total;
+    pager.cap = registry::COUNT_CAP;
+    let book = if rows.is_empty() {
+        PlaceBook::default()
+    } else {
+        let mut tx = st.db.read().await?;
+        PlaceBook::load(&mut tx).await?
+    };
+    // The name and the place have their own columns.
+    let hidden: Vec<&str> = [spec.name, spec.place]
+        .iter()
+        .filter_map(|k| spec.field(k))
+        .map(|f| f.label)
+        .collect();
+    let rows = rows
+        .iter()
+        .map(|r| ListRow {
+            id: r.id,
+            name: r.name.clone(),
+            region: r.region_name.clone(),
+            summary: r
+                .describe(&book)
+                .into_iter()
+                .filter(|(l, _)| !hidden.contains(l))
+                .map(|(l, t)| format!("{l}：{t}"))
+                .collect::<Vec<_>>()
+                .join("；"),
+            updated: format!("{} {}", shiminhua_app::xlsx::local_time(r.updated_at), r.updated_by),
+        })
+        .collect();
+    let notice = match q.get("done").map(String::as_str) {
+        Some("created") => Some("已新增。"),
+        Some("saved") => Some("已保存修改。"),
+        Some("deleted") => Some("已删除，删除前的内容保留在变更历史中。"),
+        _ => None,
+    };
+    Ok(html(&ListTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), format!("设施台账：{}", spec.label))
+            .crumb("目标督办", "")
+            .crumb("设施台账", "/facilities")
+            .crumb(spec.label, ""),
+        kind: kind.code(),
+        kind_label: spec.label,
+        kinds: kinds(),
+        regions: region_options(&n.ctx, &n.actor, 3).await?,
+        region: q_get(&q, "region"),
+        q: filter.q,
+        notice,
+        rows,
+        pager,
+        query,
+        can_write: n.actor.can(Permission::WriteRecords),
+    }))
+}
+
+/// GET /facilities/export?… — the filtered list as a workbook, streamed (audited).
+pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+    let (kind, filter, _) = filters_of(&q)?;
+    let call = n.ctx.call(&n.actor);
+    // Removed on every path: an error, or once the download has opened it.
+    let file = TempFile(super::export_path());
+    facilities::export(&call, kind, &filter, &file.0).await?;
+    let name = format!(
+        "{}-{}.xlsx",
+        kind.label_zh(),
+        (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
+    );
+    let response = super::xlsx_file_download(&file.0, &name).await;
+    drop(file);
+    response
+}
