@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures the worker registry at scale (release build): generation rate,
-# then p50/p95/p99 of the worker list and the searches under load (wrk).
+# then p50/p95/p99 of the worker list, the searches, the plan's supervision
+# board and a drill-down list under load (wrk).
 # Usage: scripts/measure-registry.sh [workers] [seconds-of-load] [postgres]
 # MEASURE_FROM_FILE=1 loads the workers through the importer instead of the
 # demo generator (quicker; workers only).
@@ -78,3 +79,8 @@ bench "exact ID search, city user" "$city" "/workers?q=$idn"
 bench "name prefix search (王), city user" "$city" "/workers?q=%E7%8E%8B"
 bench "region filter (歙县), city user" "$city" "/workers?region=341021"
 bench "region filter (徽城镇), city user" "$city" "/workers?region=341021100"
+# The plan's supervision board (every target × city and counties) and a
+# drill-down list behind one of its figures.
+bench "目标进度 board, city user" "$city" "/plan/board?as_of=2023-12-31"
+bench "drill-down: subsidised trainings 2023, city user" "$city" \
+  "/records?kind=training&region=341000&from=2023-01-01&to=2023-12-31&f_subsidised=%E6%98%AF"

@@ -18,22 +18,13 @@ use shiminhua_core::indicator::{Fact, Outcome, Span, Status, elapsed_share, expe
 use shiminhua_core::plan::{Aggregate, Measurement, Plan, Progress, Query, Tally, Window};
 use shiminhua_core::record::{self, Values};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The plan in force, read in the caller's transaction; parsed once per text.
 /// `None` before a plan is loaded (nothing to keep current then).
 pub(crate) async fn plan_in(tx: &mut Tx) -> AppResult<Option<Arc<Plan>>> {
-    static PARSED: Mutex<Option<(String, Arc<Plan>)>> = Mutex::new(None);
     let text: Option<(String,)> = tx.opt(Sql::new("SELECT toml FROM plans ORDER BY id LIMIT 1")).await?;
-    let Some((text,)) = text else { return Ok(None) };
-    if let Some((t, p)) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
-        && *t == text
-    {
-        return Ok(Some(Arc::clone(p)));
-    }
-    let plan = Arc::new(crate::plan::check(&text)?);
-    *PARSED.lock().unwrap_or_else(|e| e.into_inner()) = Some((text, Arc::clone(&plan)));
-    Ok(Some(plan))
+    text.map(|(t,)| crate::plan::parsed(&t)).transpose()
 }
 
 /// The record with this id as stored now, if any.
@@ -429,14 +420,15 @@ fn window_start(window: Window, span: Span) -> Option<NaiveDate> {
     }
 }
 
+/// A tally's total per region (one query per source for all the regions).
 async fn read_tally(
     tx: &mut Tx,
     target: &str,
     part: i64,
     tally: &Tally,
-    region: DivisionCode,
+    regions: &[DivisionCode],
     span: Span,
-) -> AppResult<i64> {
+) -> AppResult<HashMap<i64, i64>> {
     // A distinct tally's cells are under source 0, with the plan's window
     // of its first source (the plan check requires one window per tally).
     let sources: Vec<(i64, Window)> = if distinct(tally) {
@@ -449,24 +441,75 @@ async fn read_tally(
             .map(|(i, s)| (i as i64, s.window))
             .collect()
     };
-    let mut total = 0i64;
+    let mut totals: HashMap<i64, i64> = regions.iter().map(|r| (r.as_i64(), 0)).collect();
+    if regions.is_empty() {
+        return Ok(totals);
+    }
     for (source, window) in sources {
         let mut q = Sql::new(
-            "SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM indicator_cells WHERE target = $1 AND part = $2 AND source = $3 \
-             AND region = $4 AND day <= $5",
+            "SELECT region, CAST(SUM(value) AS BIGINT) FROM indicator_cells WHERE target = $1 AND part = $2 \
+             AND source = $3 AND day <= $4",
         );
-        q = q
-            .bind(target.to_string())
-            .bind(part)
-            .bind(source)
-            .bind(region.as_i64())
-            .bind(span.as_of);
+        q = q.bind(target.to_string()).bind(part).bind(source).bind(span.as_of);
         if let Some(from) = window_start(window, span) {
             q.push(" AND day >= ").arg(from);
         }
-        total += tx.int(q).await?;
+        q.push(" AND region IN (");
+        for (i, r) in regions.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.arg(r.as_i64());
+        }
+        q.push(") GROUP BY region");
+        let rows: Vec<(i64, i64)> = tx.all(q).await?;
+        for (region, sum) in rows {
+            *totals.entry(region).or_default() += sum;
+        }
     }
-    Ok(total)
+    Ok(totals)
+}
+
+/// The figures of a computed target for several regions as of a day, from
+/// the cells; `None` for a target that is not computed.
+pub async fn figures(
+    tx: &mut Tx,
+    plan: &Plan,
+    target: &str,
+    regions: &[DivisionCode],
+    as_of: NaiveDate,
+) -> AppResult<Option<HashMap<i64, Outcome>>> {
+    let Some(t) = plan.target(target) else { return Ok(None) };
+    let Measurement::Computed(q) = &t.measurement else {
+        return Ok(None);
+    };
+    let span = Span {
+        plan_start: plan.meta.start,
+        as_of,
+    };
+    Ok(Some(match q {
+        Query::Tally(tally) => read_tally(tx, target, 0, tally, regions, span)
+            .await?
+            .into_iter()
+            .map(|(r, value)| (r, Outcome { value, base: None }))
+            .collect(),
+        Query::Ratio { numerator, denominator } => {
+            let num = read_tally(tx, target, 0, numerator, regions, span).await?;
+            let den = read_tally(tx, target, 1, denominator, regions, span).await?;
+            num.into_iter()
+                .map(|(r, value)| {
+                    let base = den.get(&r).copied().unwrap_or_default();
+                    (
+                        r,
+                        Outcome {
+                            value,
+                            base: Some(base),
+                        },
+                    )
+                })
+                .collect()
+        }
+    }))
 }
 
 /// The figure of a computed target for a region as of a day, from the cells.
@@ -477,24 +520,9 @@ pub async fn figure(
     region: DivisionCode,
     as_of: NaiveDate,
 ) -> AppResult<Option<Outcome>> {
-    let Some(t) = plan.target(target) else { return Ok(None) };
-    let Measurement::Computed(q) = &t.measurement else {
-        return Ok(None);
-    };
-    let span = Span {
-        plan_start: plan.meta.start,
-        as_of,
-    };
-    Ok(Some(match q {
-        Query::Tally(tally) => Outcome {
-            value: read_tally(tx, target, 0, tally, region, span).await?,
-            base: None,
-        },
-        Query::Ratio { numerator, denominator } => Outcome {
-            value: read_tally(tx, target, 0, numerator, region, span).await?,
-            base: Some(read_tally(tx, target, 1, denominator, region, span).await?),
-        },
-    }))
+    Ok(figures(tx, plan, target, &[region], as_of)
+        .await?
+        .and_then(|mut m| m.remove(&region.as_i64())))
 }
 
 /// One target's standing in one region as of a day.
@@ -521,6 +549,7 @@ pub struct TargetBoard {
     pub name: String,
     pub unit: String,
     pub computed: bool,
+    pub progress: Progress,
     /// The unit code that reports a reported target.
     pub reporter: Option<String>,
     pub city: Standing,
@@ -582,21 +611,52 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
             Measurement::Computed(_) => (true, None),
             Measurement::Reported { reporter, .. } => (false, Some(reporter.clone())),
         };
-        let mut rows = Vec::with_capacity(counties.len() + 1);
-        for region in std::iter::once(area).chain(counties.iter().copied()) {
-            let outcome = figure(&mut tx, plan, &t.id, region, as_of).await?;
-            rows.push(standing(region, outcome));
-        }
+        let regions: Vec<DivisionCode> = std::iter::once(area).chain(counties.iter().copied()).collect();
+        let found = figures(&mut tx, plan, &t.id, &regions, as_of).await?;
+        let mut rows: Vec<Standing> = regions
+            .iter()
+            .map(|r| standing(*r, found.as_ref().and_then(|f| f.get(&r.as_i64()).copied())))
+            .collect();
         let city = rows.remove(0);
         out.push(TargetBoard {
             id: t.id.clone(),
             name: t.name.clone(),
             unit: t.unit.clone(),
             computed,
+            progress: t.progress,
             reporter,
             city,
             counties: rows,
         });
     }
     Ok((share, out))
+}
+
+/// A computed target's figure for a region at the end of each month of the
+/// plan period up to `as_of` (the last point is `as_of` itself).
+pub async fn monthly(
+    db: &Db,
+    plan: &Plan,
+    target: &str,
+    region: DivisionCode,
+    as_of: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, Option<f64>)>> {
+    let mut tx = db.read().await?;
+    let mut out = Vec::new();
+    let mut month = plan.meta.start;
+    let last = as_of.min(plan.meta.end);
+    while month <= last {
+        let end = month
+            .checked_add_months(Months::new(1))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(month)
+            .min(last);
+        let value = figure(&mut tx, plan, target, region, end)
+            .await?
+            .and_then(Outcome::shown);
+        out.push((end, value));
+        let Some(next) = end.succ_opt() else { break };
+        month = next;
+    }
+    Ok(out)
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod facilities;
 pub mod import;
 pub mod indicators;
 pub mod keys;

@@ -100,19 +100,33 @@ pub async fn load_seed(tx: &mut Tx, now: DateTime<Utc>) -> AppResult<bool> {
 pub async fn current(db: &Db) -> AppResult<Current> {
     let mut tx = db.read().await?;
     let r = row(&mut tx).await?.ok_or(AppError::NotFound)?;
-    // The stored text was checked when it was saved; a text that no longer
-    // reads (e.g. after a program upgrade) is an internal problem.
-    let plan = plan::parse(&r.toml, &context()).map_err(|errs| {
-        let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        AppError::Internal(format!("stored plan invalid: {}", lines.join("; ")))
-    })?;
+    let plan = parsed(&r.toml)?;
     Ok(Current {
-        plan,
+        plan: (*plan).clone(),
         text: r.toml,
         version: r.version,
         updated_at: r.updated_at,
         updated_by: r.updated_by,
     })
+}
+
+/// A stored plan text, parsed once per text. The stored text was checked
+/// when it was saved; one that no longer reads (e.g. after a program
+/// upgrade) is an internal problem.
+pub(crate) fn parsed(text: &str) -> AppResult<std::sync::Arc<Plan>> {
+    use std::sync::{Arc, Mutex};
+    static PARSED: Mutex<Option<(String, Arc<Plan>)>> = Mutex::new(None);
+    if let Some((t, p)) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        && t == text
+    {
+        return Ok(Arc::clone(p));
+    }
+    let plan = Arc::new(plan::parse(text, &context()).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        AppError::Internal(format!("stored plan invalid: {}", lines.join("; ")))
+    })?);
+    *PARSED.lock().unwrap_or_else(|e| e.into_inner()) = Some((text.to_string(), Arc::clone(&plan)));
+    Ok(plan)
 }
 
 /// Every version of the plan, newest first.

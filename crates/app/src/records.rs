@@ -19,7 +19,7 @@ use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
 use shiminhua_core::money::Fen;
-use shiminhua_core::record::{self, FieldType, KindSpec, Value, Values};
+use shiminhua_core::record::{self, Field, FieldType, KindSpec, Value, Values};
 
 /// The spec of a record kind, or NotFound for workers and cases.
 pub fn spec_of(kind: RecordKind) -> AppResult<&'static KindSpec> {
@@ -28,8 +28,14 @@ pub fn spec_of(kind: RecordKind) -> AppResult<&'static KindSpec> {
 
 /// Values as the stored JSON object, in the spec's field order.
 pub fn to_json(spec: &KindSpec, values: &Values) -> String {
+    fields_to_json(spec.fields, values)
+}
+
+/// Values of these fields as a stored JSON object, in the fields' order
+/// (records and facilities alike).
+pub fn fields_to_json(fields: &[Field], values: &Values) -> String {
     let mut m = Map::new();
-    for f in spec.fields {
+    for f in fields {
         // The child is the record's dependant; what was typed to name the
         // child (a name or an ID number) is personal and never stored here.
         if f.ty == FieldType::Child {
@@ -51,11 +57,17 @@ pub fn to_json(spec: &KindSpec, values: &Values) -> String {
 
 /// The stored JSON object back as values (unknown or malformed entries are skipped).
 pub fn from_json(spec: &KindSpec, data: &str) -> Values {
+    fields_from_json(spec.fields, data)
+}
+
+/// A stored JSON object back as values of these fields (unknown or
+/// malformed entries are skipped).
+pub fn fields_from_json(fields: &[Field], data: &str) -> Values {
     let mut values = Values::new();
     let Ok(Json::Object(m)) = serde_json::from_str::<Json>(data) else {
         return values;
     };
-    for f in spec.fields {
+    for f in fields {
         let Some(j) = m.get(f.key) else { continue };
         let v = match (f.ty, j) {
             (FieldType::Date, Json::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Value::Date),
@@ -123,10 +135,7 @@ impl RecordRow {
                 let text = match (f.ty, values.get(f.key)) {
                     (FieldType::Child, _) => self.child_masked.clone()?,
                     (_, None) => return None,
-                    (FieldType::Place, Some(Value::Place(c))) => places.name(c.as_i64()).to_string(),
-                    (FieldType::Industry, Some(Value::Text(c))) => format!("{c} {}", record::industry_name(c)),
-                    (FieldType::Money, Some(Value::Money(m))) => format!("{m} 元"),
-                    (_, Some(v)) => v.display(),
+                    (_, Some(v)) => shown(f, v, places),
                 };
                 Some((f.label, text))
             })
@@ -138,18 +147,31 @@ impl RecordRow {
         let mut m: std::collections::HashMap<String, String> = self
             .values()
             .into_iter()
-            .map(|(k, v)| {
-                let text = match v {
-                    Value::Money(f) => format!("{}.{:02}", f.0 / 100, f.0 % 100),
-                    other => other.display(),
-                };
-                (k.to_string(), text)
-            })
+            .map(|(k, v)| (k.to_string(), form_text(&v)))
             .collect();
         if let Some(c) = &self.child_masked {
             m.insert("child".into(), c.clone());
         }
         m
+    }
+}
+
+/// A field's value as shown on screen and in exports: places by name,
+/// industries with their name, amounts in yuan.
+pub fn shown(field: &Field, value: &Value, places: &PlaceBook) -> String {
+    match (field.ty, value) {
+        (FieldType::Place, Value::Place(c)) => places.name(c.as_i64()).to_string(),
+        (FieldType::Industry, Value::Text(c)) => format!("{c} {}", record::industry_name(c)),
+        (FieldType::Money, Value::Money(m)) => format!("{m} 元"),
+        (_, v) => v.display(),
+    }
+}
+
+/// A value as typed again into a form (amounts as plain yuan).
+pub fn form_text(value: &Value) -> String {
+    match value {
+        Value::Money(f) => format!("{}.{:02}", f.0 / 100, f.0 % 100),
+        other => other.display(),
     }
 }
 

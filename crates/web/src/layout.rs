@@ -49,6 +49,12 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("农民工信息", "批量导入", "/imports", Some(Permission::WriteRecords)),
     ("目标督办", "目标进度", "/plan/board", None),
     ("目标督办", "目标与举措", "/plan", None),
+    (
+        "目标督办",
+        "设施台账",
+        "/facilities?kind=station",
+        Some(Permission::ViewDashboard),
+    ),
     ("基础信息", "行政区划", "/regions", Some(Permission::ViewRegions)),
     ("基础信息", "责任单位", "/units", Some(Permission::ViewUnits)),
     ("基础信息", "工作专班", "/taskforce", Some(Permission::ViewUnits)),

@@ -30,6 +30,7 @@ both!(
     plan_pages,
     target_board,
     calendar_admin_page,
+    facility_pages,
 );
 
 /// Who may use a route.
@@ -50,6 +51,9 @@ enum Access {
     /// As `Perm`, and the record `{id}` is checked against the data scope
     /// (its kind and region).
     Record(Permission),
+    /// As `Perm`, and the facility `{id}` is checked against the data scope
+    /// (its region).
+    Facility(Permission),
     /// As `Perm`, and `{token}` must name an upload of the user's own: an
     /// unknown token (or another user's, see `import_pages`) is not found.
     Upload(Permission),
@@ -161,6 +165,25 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("post", "/plan/edit", Access::Perm(Permission::ManagePlan)),
     ("get", "/plan/history", Access::Signed),
     ("get", "/plan/board", Access::Signed),
+    ("get", "/facilities", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/facilities/export", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/facilities/new", Access::Perm(Permission::WriteRecords)),
+    ("post", "/facilities/new", Access::Perm(Permission::WriteRecords)),
+    (
+        "get",
+        "/facilities/{id}/edit",
+        Access::Facility(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/facilities/{id}/edit",
+        Access::Facility(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/facilities/{id}/delete",
+        Access::Facility(Permission::WriteRecords),
+    ),
     ("get", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("post", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("get", "/audit", Access::Perm(Permission::ViewAudit)),
@@ -226,6 +249,8 @@ async fn authorisation_matrix(db: Db) {
     let worker_in = app.workers_in(&["341021100", "341022100", "341004100"]).await;
     // One employment record of each, for the scoped record routes.
     let record_in = app.records_for(&worker_in).await;
+    // One 工会驿站 in each, for the scoped facility routes.
+    let facility_in = app.facilities_in(&["341021100", "341022100", "341004100"]).await;
     // (who, own county, another county the user may not see)
     let mut who: Vec<(Option<Role>, &str, Agent)> = vec![(None, "anonymous", Agent::default())];
     for &(name, role, _) in USERS {
@@ -239,6 +264,7 @@ async fn authorisation_matrix(db: Db) {
         };
         let worker = |county: &str| worker_in[&format!("{county}100")].to_string();
         let record = |county: &str| record_in[&format!("{county}100")].to_string();
+        let facility = |county: &str| facility_in[&format!("{county}100")].to_string();
         // Log out last, so that the session lasts through the table.
         let mut order: Vec<&(&str, &str, Access)> = MATRIX.iter().filter(|r| r.1 != "/logout").collect();
         order.extend(MATRIX.iter().filter(|r| r.1 == "/logout"));
@@ -246,6 +272,7 @@ async fn authorisation_matrix(db: Db) {
             let id = match access {
                 Access::Worker(_) => worker(own),
                 Access::Record(_) => record(own),
+                Access::Facility(_) => facility(own),
                 _ => victim.to_string(),
             };
             // An upload token that exists nowhere.
@@ -255,6 +282,7 @@ async fn authorisation_matrix(db: Db) {
                 (Access::Scoped(_), Some(o)) => targets.push((path.replace("{code}", o), true)),
                 (Access::Worker(_), Some(o)) => targets.push((path.replace("{id}", &worker(o)), true)),
                 (Access::Record(_), Some(o)) => targets.push((path.replace("{id}", &record(o)), true)),
+                (Access::Facility(_), Some(o)) => targets.push((path.replace("{id}", &facility(o)), true)),
                 _ => {}
             }
             for (url, outside) in targets {
@@ -274,7 +302,12 @@ async fn authorisation_matrix(db: Db) {
                     Access::Flow => got != Outcome::Forbidden && got != Outcome::NotFound,
                     Access::Signed if !signed => got == Outcome::ToLogin,
                     Access::Signed => got == Outcome::Ok || got == Outcome::Redirect,
-                    Access::Perm(_) | Access::Scoped(_) | Access::Worker(_) | Access::Record(_) | Access::Upload(_)
+                    Access::Perm(_)
+                    | Access::Scoped(_)
+                    | Access::Worker(_)
+                    | Access::Record(_)
+                    | Access::Facility(_)
+                    | Access::Upload(_)
                         if !signed =>
                     {
                         got == Outcome::ToLogin
@@ -293,11 +326,13 @@ async fn authorisation_matrix(db: Db) {
                             got == Outcome::Forbidden
                         }
                     }
-                    Access::Scoped(p) | Access::Worker(p) | Access::Record(p) => match (holds(p), outside) {
-                        (false, _) => got == Outcome::Forbidden,
-                        (true, false) => got == Outcome::Ok,
-                        (true, true) => got == Outcome::NotFound,
-                    },
+                    Access::Scoped(p) | Access::Worker(p) | Access::Record(p) | Access::Facility(p) => {
+                        match (holds(p), outside) {
+                            (false, _) => got == Outcome::Forbidden,
+                            (true, false) => got == Outcome::Ok,
+                            (true, true) => got == Outcome::NotFound,
+                        }
+                    }
                 };
                 assert!(
                     ok,
@@ -1751,6 +1786,15 @@ async fn target_board(db: Db) {
         })
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{expected:?}");
+    // Month by month: the last point is the day's figure, and it never falls.
+    let months = shiminhua_app::indicators::monthly(&app.db, &plan, "training", plan.meta.region, as_of)
+        .await
+        .unwrap();
+    assert_eq!(months.len(), 9, "January to September");
+    assert_eq!(months.last().unwrap(), &(as_of, Some(city)));
+    assert!(months.windows(2).all(|w| w[0].1 <= w[1].1));
+    assert!(page.body.contains("补贴性农民工职业技能培训：全市逐月累计（人次）"));
+    assert!(page.body.contains("<polyline points=\""));
     // A date that does not read: today's board and the reason.
     let bad = app.get(&mut lead, "/plan/board?as_of=2023-13-45").await;
     assert_eq!(bad.status, StatusCode::OK);
@@ -1768,4 +1812,132 @@ async fn target_board(db: Db) {
 
 fn t_name(board: &[shiminhua_app::indicators::TargetBoard], i: usize) -> String {
     board[0].counties[i].region_name.clone()
+}
+
+async fn facility_pages(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut a = app.login("shexian").await;
+    // The nav entry, and the list of the first kind by default.
+    let list = app.get(&mut a, "/facilities").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("设施台账") && list.body.contains("没有符合条件的工会驿站"));
+    let nav = app.get(&mut a, "/facilities?kind=station").await;
+    assert!(
+        nav.body.contains("href=\"/facilities?kind=station\" class=\"active\""),
+        "{}",
+        nav.body
+    );
+    assert_eq!(
+        app.get(&mut a, "/facilities?kind=nonsense").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    // The form is generated from the spec.
+    let form = app.get(&mut a, "/facilities/new?kind=rental_housing").await;
+    assert_eq!(form.status, StatusCode::OK);
+    for label in ["项目名称", "计划套（间）数", "已交付套（间）数", "交付日期"] {
+        assert!(form.body.contains(label), "{label}");
+    }
+    let csrf = form.csrf();
+    // An error: the input stays, the message sits next to its field.
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("kind", "rental_housing"),
+        ("name", "徽城人才公寓"),
+        ("place", "341021100"),
+        ("planned", "100"),
+        ("delivered", "120"),
+        ("delivered_on", "2023-12-01"),
+    ];
+    let r = app.post(&mut a, "/facilities/new", &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("已交付套（间）数（120）不能多于计划套（间）数（100）"),
+        "{}",
+        r.body
+    );
+    assert_eq!(field_value(&r.body, "name"), "徽城人才公寓");
+    assert_eq!(field_value(&r.body, "delivered"), "120");
+    assert!(r.body.contains("<option value=\"341021100\" selected>"));
+    // Fixed: saved, and the list shows it.
+    fields[5] = ("delivered", "60");
+    let r = app.post(&mut a, "/facilities/new", &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/facilities?kind=rental_housing&done=created");
+    let list = app.get(&mut a, r.location()).await;
+    assert!(list.body.contains("已新增"));
+    assert!(
+        list.body.contains("徽城人才公寓") && list.body.contains("已交付套（间）数：60"),
+        "{}",
+        list.body
+    );
+    // A second entry of the same project is refused.
+    let r = app.post(&mut a, "/facilities/new", &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("已有项目名称、项目所在地"), "{}", r.body);
+    // The name search and the region filter.
+    let found = app
+        .get(&mut a, "/facilities?kind=rental_housing&q=%E4%BA%BA%E6%89%8D")
+        .await;
+    assert!(found.body.contains("徽城人才公寓"));
+    let none = app
+        .get(&mut a, "/facilities?kind=rental_housing&q=%E6%B2%A1%E6%9C%89")
+        .await;
+    assert!(!none.body.contains("徽城人才公寓"));
+    let elsewhere = app.get(&mut a, "/facilities?kind=rental_housing&region=341022").await;
+    assert!(!elsewhere.body.contains("徽城人才公寓"));
+
+    // Editing: a stale version keeps the input and says why.
+    let id = list
+        .body
+        .split("href=\"/facilities/")
+        .filter_map(|s| s.split("/edit\"").next())
+        .find(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .expect("an edit link")
+        .to_string();
+    let edit = app.get(&mut a, &format!("/facilities/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert_eq!(field_value(&edit.body, "delivered"), "60");
+    assert_eq!(field_value(&edit.body, "version"), "1");
+    let mut change = fields.clone();
+    change[5] = ("delivered", "80");
+    change.push(("version", "1"));
+    let r = app.post(&mut a, &format!("/facilities/{id}/edit"), &change).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    change[5] = ("delivered", "90");
+    let r = app.post(&mut a, &format!("/facilities/{id}/edit"), &change).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("已被他人修改") && field_value(&r.body, "delivered") == "90");
+
+    // Another county's user sees none of it.
+    let mut other = app.login("inspector").await;
+    let theirs = app.get(&mut other, "/facilities?kind=rental_housing").await;
+    assert!(!theirs.body.contains("徽城人才公寓") && !theirs.body.contains("/facilities/new"));
+
+    // The export downloads the list, and is audited.
+    let x = app.get(&mut a, "/facilities/export?kind=rental_housing").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with("PK"), "an xlsx file");
+    assert!(
+        x.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    // Deleting with the current version.
+    let csrf = app.csrf(&mut a).await;
+    let r = app
+        .post(
+            &mut a,
+            &format!("/facilities/{id}/delete"),
+            &[("csrf", &csrf), ("version", "2")],
+        )
+        .await;
+    assert_eq!(r.location(), "/facilities?kind=rental_housing&done=deleted");
+    let after = app.get(&mut a, "/facilities?kind=rental_housing").await;
+    assert!(!after.body.contains("徽城人才公寓"));
+    let mut aud = app.login("auditor").await;
+    let log = app.get(&mut aud, "/audit?action=facility.export").await;
+    assert!(log.body.contains("rows=1"), "the export is audited: {}", log.body);
+    let log = app.get(&mut aud, "/audit?action=facility.delete").await;
+    assert!(log.body.contains("删除设施台账"), "{}", log.body);
 }

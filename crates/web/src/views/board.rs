@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use shiminhua_app::indicators::{self, Standing, TargetBoard};
 use shiminhua_app::plan;
 use shiminhua_core::indicator::Status;
-use shiminhua_core::plan::{Measurement, Plan, Query as PlanQuery, Test, Window};
+use shiminhua_core::plan::{Measurement, Plan, Progress, Query as PlanQuery, Test, Window};
 use shiminhua_core::record;
 use std::collections::HashMap;
 
@@ -180,6 +180,65 @@ fn bars(t: &TargetBoard) -> String {
     svg
 }
 
+/// The cumulative figure month by month against the time-progress line
+/// (from nothing at the plan's start to the goal at its end).
+fn line(t: &TargetBoard, points: &[(NaiveDate, Option<f64>)], start: NaiveDate, end: NaiveDate) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 220.0;
+    const PAD: f64 = 40.0;
+    let goal = t.city.goal.unwrap_or(0.0);
+    let max = points.iter().filter_map(|p| p.1).fold(goal, f64::max).max(1.0);
+    let days = (end - start).num_days().max(1) as f64;
+    let x = |d: NaiveDate| PAD + (d - start).num_days() as f64 / days * (W - 2.0 * PAD);
+    let y = |v: f64| H - PAD - v / max * (H - 2.0 * PAD);
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"{}：逐月累计与时序进度\">",
+        askama_escape(&t.name)
+    );
+    svg.push_str(&format!(
+        "<line x1=\"{PAD}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" class=\"axis\"/>",
+        H - PAD,
+        W - PAD,
+        H - PAD
+    ));
+    if goal > 0.0 {
+        svg.push_str(&format!(
+            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" class=\"due\"><title>时序进度</title></line>",
+            x(start),
+            y(0.0),
+            x(end),
+            y(goal)
+        ));
+    }
+    let path: Vec<String> = points
+        .iter()
+        .filter_map(|(d, v)| v.map(|v| format!("{:.1},{:.1}", x(*d), y(v))))
+        .collect();
+    svg.push_str(&format!(
+        "<polyline points=\"{}\" class=\"progress-line\"/>",
+        path.join(" ")
+    ));
+    for (d, v) in points {
+        if let Some(v) = v {
+            svg.push_str(&format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" class=\"progress-dot\"><title>{}：{}</title></circle>",
+                x(*d),
+                y(*v),
+                d.format("%Y-%m-%d"),
+                askama_escape(&shown(Some(*v), &t.unit))
+            ));
+        }
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"chart-label\" text-anchor=\"middle\">{}月</text>",
+            x(*d),
+            H - PAD + 16.0,
+            d.format("%-m")
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 fn askama_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -198,6 +257,7 @@ struct BoardTpl {
     heads: Vec<String>,
     rows: Vec<CountyRow>,
     charts: Vec<Chart>,
+    lines: Vec<Chart>,
     error: Option<String>,
 }
 
@@ -281,6 +341,17 @@ pub async fn board(s: Signed, Query(q): Query<HashMap<String, String>>) -> Resul
             svg: bars(t),
         })
         .collect();
+    let mut lines = Vec::new();
+    for t in targets
+        .iter()
+        .filter(|t| t.computed && t.progress == Progress::Cumulative)
+    {
+        let points = indicators::monthly(&st.db, p, &t.id, p.meta.region, as_of).await?;
+        lines.push(Chart {
+            title: format!("{}：全市逐月累计（{}）", t.name, t.unit),
+            svg: line(t, &points, p.meta.start, p.meta.end),
+        });
+    }
     Ok(html(&BoardTpl {
         layout: Layout::new(&s.ctx, Some(&s.actor), "目标督办")
             .crumb("目标督办", "")
@@ -292,6 +363,7 @@ pub async fn board(s: Signed, Query(q): Query<HashMap<String, String>>) -> Resul
         heads,
         rows,
         charts,
+        lines,
         error,
     }))
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod calendar;
+pub mod facilities;
 pub mod home;
 pub mod imports;
 pub mod ops;

@@ -141,7 +141,7 @@ struct FormTpl {
     conflict: Option<String>,
 }
 
-fn options_of(ty: FieldType) -> Vec<(String, String)> {
+pub(super) fn options_of(ty: FieldType) -> Vec<(String, String)> {
     match ty {
         // Stored as the section letter, chosen by name.
         FieldType::Industry => INDUSTRIES
@@ -596,7 +596,7 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
 }
 
 /// A file removed when dropped (the export's temporary workbook).
-struct TempFile(std::path::PathBuf);
+pub(super) struct TempFile(pub(super) std::path::PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
