@@ -55,6 +55,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0008_facilities.sql"),
         include_str!("../../migrations/postgres/0008_facilities.sql"),
     ),
+    (
+        9,
+        "record_period",
+        include_str!("../../migrations/sqlite/0009_record_period.sql"),
+        include_str!("../../migrations/postgres/0009_record_period.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]
