@@ -55,10 +55,6 @@ pub struct StoredFact {
 }
 
 impl StoredFact {
-    fn values(&self) -> &Values {
-        &self.values
-    }
-
     fn fact(&self) -> Fact<'_> {
         Fact {
             kind: self.kind,
@@ -138,7 +134,7 @@ fn additive(plan: &Plan, fact: &StoredFact, sign: i64, out: &mut HashMap<CellKey
                 continue;
             }
             let Some(day) = source.date_of(&f) else { continue };
-            let Some(amount) = tally.aggregate.amount(fact.values()) else {
+            let Some(amount) = tally.aggregate.amount(&fact.values) else {
                 continue;
             };
             if amount == 0 {
