@@ -18,7 +18,8 @@ bin="$PWD/target/release/shiminhua"
 data=$(mktemp -d)
 pg="${SHIMINHUA_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
 pgdb="shm_measure_$$"
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$data"; [ "${3:-}" = postgres ] && psql "$pg" -qc "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; true' EXIT
+# (never "kill 0" when the server has not started: that signals the process group)
+trap '[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$data"; [ "${3:-}" = postgres ] && psql "$pg" -qc "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1; true' EXIT
 if [ "${3:-}" = postgres ]; then
   psql "$pg" -qc "CREATE DATABASE $pgdb" >/dev/null
   export SHIMINHUA_DATABASE_URL="${pg%/*}/$pgdb"

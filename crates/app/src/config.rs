@@ -20,6 +20,15 @@ pub struct Config {
     pub security: Security,
     /// `text` or `json`.
     pub log_format: String,
+    pub public: Public,
+}
+
+/// Pages for the public, without signing in. Off unless switched on.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Public {
+    /// 公开进度: the city's aggregate progress on the plan's targets.
+    pub progress: bool,
 }
 
 /// Sign-in and session rules (等保2.0 8.1.4.1).
@@ -55,6 +64,7 @@ struct FileConfig {
     log_format: Option<String>,
     password: Option<PasswordPolicy>,
     security: Option<Security>,
+    public: Option<Public>,
 }
 
 /// Values given on the command line; they win over everything else.
@@ -116,6 +126,10 @@ impl Config {
         if let Some(v) = env("SHIMINHUA_COOKIE_SECURE") {
             security.cookie_secure = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        let mut public = file.public.unwrap_or_default();
+        if let Some(v) = env("SHIMINHUA_PUBLIC_PROGRESS") {
+            public.progress = matches!(v.as_str(), "1" | "true" | "yes");
+        }
         let password = file.password.unwrap_or_default();
         if password.min_len < 8 || password.min_classes < 3 {
             return Err(AppError::Config(
@@ -130,6 +144,7 @@ impl Config {
             password,
             security,
             log_format,
+            public,
         })
     }
 }
@@ -170,7 +185,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("shiminhua.toml"),
-            "listen = \"127.0.0.1:9000\"\n[security]\nsession_idle_minutes = 20\n[password]\nmax_age_days = 60\n",
+            "listen = \"127.0.0.1:9000\"\n[security]\nsession_idle_minutes = 20\n[password]\nmax_age_days = 60\n[public]\nprogress = true\n",
         )
         .unwrap();
         let secret = dir.join("db-url");
@@ -186,16 +201,19 @@ mod tests {
         assert_eq!(c.password.max_age_days, 60);
         assert_eq!(c.password.min_len, 8);
         assert_eq!(c.database.sqlite_path(), Some(dir.join("shiminhua.db")));
+        assert!(c.public.progress);
 
         let c = Config::load(
             &over,
             &env_of(&[
                 ("SHIMINHUA_LISTEN", "0.0.0.0:80"),
+                ("SHIMINHUA_PUBLIC_PROGRESS", "false"),
                 ("SHIMINHUA_DATABASE_URL_FILE", secret.to_str().unwrap()),
             ]),
         )
         .unwrap();
         assert_eq!(c.listen, "0.0.0.0:80");
+        assert!(!c.public.progress);
         assert_eq!(c.database.expose(), "postgres://u:pw@h/db");
         assert!(!format!("{c:?}").contains("pw@"), "Debug must hide the password");
 

@@ -108,6 +108,28 @@ pub struct Generated {
     pub records: usize,
 }
 
+/// How much each generated worker carries beyond the base population.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Options {
+    /// The average number of records per worker aimed at. The base population
+    /// has about [`BASE_RECORDS_PER_WORKER`]; above that, workers get earlier
+    /// jobs (ended before the next one started) and further trainings. `None`
+    /// (or a figure at or below the base) gives the base population, the same
+    /// for a seed as ever.
+    pub records_per_worker: Option<f64>,
+}
+
+/// Records per worker of the base population (measured over 100,000 workers).
+pub const BASE_RECORDS_PER_WORKER: f64 = 4.13;
+
+impl Options {
+    /// Expected further records per worker.
+    fn extra(&self) -> f64 {
+        self.records_per_worker
+            .map_or(0.0, |r| (r - BASE_RECORDS_PER_WORKER).max(0.0))
+    }
+}
+
 fn given(rng: &mut Rng, male: bool) -> &'static str {
     rng.pick(if male { GIVEN_MALE } else { GIVEN_FEMALE })
 }
@@ -202,6 +224,13 @@ fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// A record to write: kind, raw field texts, the child of a schooling record.
+type Planned = (
+    shiminhua_core::auth::RecordKind,
+    Vec<(&'static str, String)>,
+    Option<i64>,
+);
+
 /// Records of one worker in plausible proportions across 2022–2024, written
 /// through the same validation as every other source.
 #[expect(clippy::too_many_arguments, reason = "the person the records are about")]
@@ -215,16 +244,50 @@ async fn records_for(
     county: DivisionCode,
     children: &[(i64, NaiveDate)],
     towns: &[(i64,)],
+    extra: f64,
 ) -> AppResult<usize> {
-    use shiminhua_core::auth::RecordKind;
     let today = now.date_naive();
+    let out = plan_records(rng, today, region, county, children, towns, extra);
+    let mut written = 0;
+    for (kind, fields, child) in out {
+        let Some(spec) = shiminhua_core::record::spec(kind) else {
+            continue;
+        };
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let values = shiminhua_core::record::validate(spec, &get, &ctx.places, today)
+            .map_err(|e| AppError::Internal(format!("demo {kind:?} record invalid: {e:?}")))?;
+        let v = crate::records::place(ctx, spec, values, child, region.as_i64(), None)?;
+        let data = crate::records::to_json(spec, &v.values);
+        crate::records::insert_new(tx, now, worker_id, &v, &data, "demo").await?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// The records of one worker, before validation; `extra` further records on
+/// average (earlier jobs and trainings).
+fn plan_records(
+    rng: &mut Rng,
+    today: NaiveDate,
+    region: DivisionCode,
+    county: DivisionCode,
+    children: &[(i64, NaiveDate)],
+    towns: &[(i64,)],
+    extra: f64,
+) -> Vec<Planned> {
+    use shiminhua_core::auth::RecordKind;
     let first = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default();
     let last = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default().min(today);
     let town = region.to_string();
-    // (kind, raw field texts, the child of a schooling record)
-    type Planned = (RecordKind, Vec<(&'static str, String)>, Option<i64>);
     let mut out: Vec<Planned> = Vec::new();
     let mut employed = false;
+    let mut job_start: Option<NaiveDate> = None;
     if rng.chance(85) {
         employed = true;
         let e = rng.below(EMPLOYERS.len());
@@ -233,6 +296,7 @@ async fn records_for(
             &[("就近就业", 45), ("外出务工", 20), ("灵活就业", 20), ("新就业形态", 15)],
         );
         let start = date_between(rng, first, last);
+        job_start = Some(start);
         let mut f = vec![
             ("credit_code", credit_code(rng, county).unwrap_or_default()),
             (
@@ -291,8 +355,11 @@ async fn records_for(
         }
         out.push((RecordKind::Venture, f, None));
     }
+    let mut trained: Option<usize> = None;
     if rng.chance(30) {
-        let (programme, occupation) = rng.pick(PROGRAMMES);
+        let p = rng.below(PROGRAMMES.len());
+        trained = Some(p);
+        let (programme, occupation) = PROGRAMMES[p];
         let subsidised = rng.chance(70);
         let start = date_between(rng, first, last);
         let end = (start + Duration::days(5 + rng.below(25) as i64)).min(today);
@@ -425,26 +492,131 @@ async fn records_for(
         }
         out.push((RecordKind::Settlement, f, None));
     }
-    let mut written = 0;
-    for (kind, fields, child) in out {
-        let Some(spec) = shiminhua_core::record::spec(kind) else {
-            continue;
-        };
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| v.clone())
+    // A denser population: earlier jobs, each ended before the next began,
+    // and trainings in other programmes.
+    if extra > 0.0 {
+        let whole = extra.trunc() as usize;
+        let n = whole + usize::from(rng.next() % 1000 < ((extra - whole as f64) * 1000.0) as u64);
+        let mut before = job_start.unwrap_or(last);
+        let mut programmes: Vec<usize> = trained.into_iter().collect();
+        for _ in 0..n {
+            if rng.chance(60) && (before - first).num_days() > 120 {
+                let start = date_between(rng, first, before - Duration::days(90));
+                let end = date_between(rng, start + Duration::days(30), before - Duration::days(1));
+                before = start;
+                out.push((
+                    RecordKind::Employment,
+                    earlier_job(rng, county, &town, towns, start, end),
+                    None,
+                ));
+            } else if programmes.len() < PROGRAMMES.len() {
+                let p = loop {
+                    let p = rng.below(PROGRAMMES.len());
+                    if !programmes.contains(&p) {
+                        break p;
+                    }
+                };
+                programmes.push(p);
+                out.push((
+                    RecordKind::Training,
+                    training(rng, PROGRAMMES[p], first, last, today),
+                    None,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The fields of a job that ended on `end`.
+fn earlier_job(
+    rng: &mut Rng,
+    county: DivisionCode,
+    town: &str,
+    towns: &[(i64,)],
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Vec<(&'static str, String)> {
+    let e = rng.below(EMPLOYERS.len());
+    let form = weighted(
+        rng,
+        &[("就近就业", 40), ("外出务工", 30), ("灵活就业", 20), ("新就业形态", 10)],
+    );
+    let mut f = vec![
+        ("credit_code", credit_code(rng, county).unwrap_or_default()),
+        (
+            "employer",
+            format!(
+                "黄山{}{}",
+                rng.pick(&["徽州", "新安", "齐云", "太平", "屯溪", "黟山"]),
+                EMPLOYERS[e]
+            ),
+        ),
+        ("industry", INDUSTRY_BY_EMPLOYER[e].to_string()),
+        ("form", form.to_string()),
+        ("start", ymd(start)),
+        ("end", ymd(end)),
+        ("wage", format!("{}", 2600 + rng.below(48) * 100)),
+        ("contract", if rng.chance(65) { "是" } else { "否" }.to_string()),
+        ("public_service", if rng.chance(25) { "是" } else { "否" }.to_string()),
+    ];
+    if form != "外出务工" {
+        let place = if form == "就近就业" {
+            town.to_string()
+        } else {
+            DivisionCode::from_i64(rng.pick(towns).0)
+                .map(|c| c.to_string())
                 .unwrap_or_default()
         };
-        let values = shiminhua_core::record::validate(spec, &get, &ctx.places, today)
-            .map_err(|e| AppError::Internal(format!("demo {kind:?} record invalid: {e:?}")))?;
-        let v = crate::records::place(ctx, spec, values, child, region.as_i64(), None)?;
-        let data = crate::records::to_json(spec, &v.values);
-        crate::records::insert_new(tx, now, worker_id, &v, &data, "demo").await?;
-        written += 1;
+        f.push(("place", place));
     }
-    Ok(written)
+    f
+}
+
+/// The fields of a training in `programme` between `first` and `last`.
+fn training(
+    rng: &mut Rng,
+    (programme, occupation): (&str, &str),
+    first: NaiveDate,
+    last: NaiveDate,
+    today: NaiveDate,
+) -> Vec<(&'static str, String)> {
+    let subsidised = rng.chance(70);
+    let start = date_between(rng, first, last);
+    let end = (start + Duration::days(5 + rng.below(25) as i64)).min(today);
+    let mut f = vec![
+        ("subsidised", if subsidised { "是" } else { "否" }.to_string()),
+        ("programme", programme.to_string()),
+        ("provider", rng.pick(PROVIDERS).to_string()),
+        ("occupation", occupation.to_string()),
+        ("start", ymd(start)),
+        ("end", ymd(end)),
+        (
+            "certificate",
+            weighted(
+                rng,
+                &[
+                    ("培训合格证书", 40),
+                    ("专项职业能力证书", 20),
+                    ("五级/初级工", 20),
+                    ("四级/中级工", 12),
+                    ("未取得证书", 8),
+                ],
+            )
+            .to_string(),
+        ),
+    ];
+    if subsidised {
+        f.push(("subsidy", format!("{}", 500 + rng.below(26) * 100)));
+    }
+    f
+}
+
+/// Whether a dependant with this ID number is on file already.
+async fn dependant_on_file(tx: &mut crate::store::Tx, cipher: &Cipher, id: &IdNumber) -> AppResult<bool> {
+    let index = cipher.blind_index("id_number", id.as_str());
+    let q = Sql::new("SELECT COUNT(*) FROM dependants WHERE id_index = $1").bind(index);
+    Ok(tx.int(q).await? > 0)
 }
 
 pub async fn is_empty(db: &Db) -> AppResult<bool> {
@@ -455,6 +627,19 @@ pub async fn is_empty(db: &Db) -> AppResult<bool> {
 /// Generates `n` workers with families into the database, in batches of one
 /// transaction each, recorded in the audit trail as one event per batch.
 pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, seed: u64) -> AppResult<Generated> {
+    generate_with(db, cipher, now, n, seed, Options::default()).await
+}
+
+/// [`generate`] with a denser population (see [`Options`]).
+pub async fn generate_with(
+    db: &Db,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    n: usize,
+    seed: u64,
+    options: Options,
+) -> AppResult<Generated> {
+    let extra = options.extra();
     let mut tx = db.read().await?;
     let towns: Vec<(i64,)> = tx
         .all(Sql::new("SELECT code FROM regions WHERE level = 4 ORDER BY code"))
@@ -532,19 +717,22 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                 let spouse_birth = birth + Duration::days(rng.below(2000) as i64 - 1000);
                 let spouse = name(&mut rng, !male);
                 let spouse_id = id_for(&mut rng, origin, spouse_birth, !male)?;
-                registry::insert_dependant(
-                    &mut tx,
-                    cipher,
-                    now,
-                    &row,
-                    "配偶",
-                    &spouse,
-                    Some(&spouse_id),
-                    spouse_birth,
-                )
-                .await
-                .ok();
-                out.dependants += 1;
+                // An ID number already on file (rare, at scale) is left out:
+                // a failed insert would abort a PostgreSQL transaction.
+                if !dependant_on_file(&mut tx, cipher, &spouse_id).await? {
+                    registry::insert_dependant(
+                        &mut tx,
+                        cipher,
+                        now,
+                        &row,
+                        "配偶",
+                        &spouse,
+                        Some(&spouse_id),
+                        spouse_birth,
+                    )
+                    .await?;
+                    out.dependants += 1;
+                }
                 let children = if rng.chance(55) { 1 + rng.below(2) } else { 0 };
                 for _ in 0..children {
                     let from = (birth + Duration::days(365 * 20)).max(today - Duration::days(365 * 16));
@@ -557,7 +745,10 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                     let boy = rng.chance(52);
                     let child = format!("{surname}{}{}", given(&mut rng, boy), given(&mut rng, boy));
                     let child_id = id_for(&mut rng, origin, child_birth, boy)?;
-                    if let Ok(dep) = registry::insert_dependant(
+                    if dependant_on_file(&mut tx, cipher, &child_id).await? {
+                        continue;
+                    }
+                    let dep = registry::insert_dependant(
                         &mut tx,
                         cipher,
                         now,
@@ -567,11 +758,9 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                         Some(&child_id),
                         child_birth,
                     )
-                    .await
-                    {
-                        out.dependants += 1;
-                        children_ids.push((dep, child_birth));
-                    }
+                    .await?;
+                    out.dependants += 1;
+                    children_ids.push((dep, child_birth));
                 }
             }
             out.records += records_for(
@@ -584,6 +773,7 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
                 county,
                 &children_ids,
                 &towns,
+                extra,
             )
             .await?;
         }
@@ -710,5 +900,89 @@ mod tests {
             assert_eq!(again.birth_date(), birth);
             assert_eq!(again.sex() == shiminhua_core::id_number::Sex::Male, male);
         }
+    }
+
+    /// Places typed as codes, for validating planned records without a database.
+    struct Codes;
+
+    impl shiminhua_core::record::Places for Codes {
+        fn place(&self, s: &str) -> Result<DivisionCode, String> {
+            DivisionCode::parse(s).map_err(|e| format!("{s}：{e:?}"))
+        }
+    }
+
+    #[test]
+    fn a_denser_population_adds_earlier_jobs_and_trainings_with_consistent_dates() {
+        use shiminhua_core::auth::RecordKind;
+        use shiminhua_core::record::{Value, spec, validate};
+        let towns: Vec<(i64,)> = crate::regions::SEED_CSV
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f.get(3) == Some(&"township")).then(|| (f[1].parse().unwrap(),))
+            })
+            .collect();
+        assert!(towns.len() > 50);
+        let today = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+        let first = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap();
+        let extra = Options {
+            records_per_worker: Some(5.0),
+        }
+        .extra();
+        assert!((extra - 0.87).abs() < 1e-9);
+        assert_eq!(Options::default().extra(), 0.0);
+        let (people, mut base_total, mut dense_total, mut earlier_jobs) = (4000, 0, 0, 0);
+        for i in 0..people {
+            let region = DivisionCode::from_i64(towns[i % towns.len()].0).unwrap();
+            let county = region.county().unwrap();
+            let base = plan_records(&mut Rng(i as u64), today, region, county, &[], &towns, 0.0);
+            let dense = plan_records(&mut Rng(i as u64), today, region, county, &[], &towns, extra);
+            // The same person: the base records first, drawn alike.
+            assert_eq!(dense[..base.len()], base[..], "worker {i}");
+            base_total += base.len();
+            dense_total += dense.len();
+            let mut jobs: Vec<(NaiveDate, Option<NaiveDate>)> = Vec::new();
+            let mut trainings = std::collections::HashSet::new();
+            for (kind, fields, _) in &dense {
+                let s = spec(*kind).unwrap();
+                let get = |k: &str| {
+                    fields
+                        .iter()
+                        .find(|(key, _)| *key == k)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                let v = validate(s, &get, &Codes, today).unwrap_or_else(|e| panic!("worker {i} {kind:?}: {e:?}"));
+                let date = |k: &str| match v.get(k) {
+                    Some(Value::Date(d)) => Some(*d),
+                    _ => None,
+                };
+                match kind {
+                    RecordKind::Employment => jobs.push((date("start").unwrap(), date("end"))),
+                    RecordKind::Training => {
+                        assert!(date("start").unwrap() >= first && date("end").unwrap() <= today);
+                        assert!(
+                            trainings.insert((get("programme"), get("start"))),
+                            "worker {i}: same training twice"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            // Jobs follow one another: each ended before the next began.
+            jobs.sort();
+            for pair in jobs.windows(2) {
+                let ((start, end), (next, _)) = (pair[0], pair[1]);
+                assert!(start >= first);
+                assert!(end.is_some_and(|e| e >= start && e < next), "worker {i}: {jobs:?}");
+            }
+            earlier_jobs += jobs.len().saturating_sub(1);
+        }
+        let (base_avg, dense_avg) = (base_total as f64 / people as f64, dense_total as f64 / people as f64);
+        // Without children (no schooling records) the base is a little under 4.13.
+        assert!((3.5..4.2).contains(&base_avg), "{base_avg}");
+        assert!((dense_avg - base_avg - extra).abs() < 0.05, "{base_avg} -> {dense_avg}");
+        assert!(earlier_jobs > people / 3, "{earlier_jobs}");
     }
 }

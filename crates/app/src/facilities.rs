@@ -94,17 +94,17 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<FacilityRow> {
 }
 
 /// A validated facility ready to store.
-struct Valid {
+pub(crate) struct Valid {
     values: Values,
     region: DivisionCode,
     county: DivisionCode,
     name: String,
-    natural_key: String,
+    pub(crate) natural_key: String,
 }
 
 /// Validates raw field texts; errors are per field, in Chinese. The place
 /// must lie in the writer's scope.
-async fn validate(
+pub(crate) async fn validate(
     tx: &mut Tx,
     call: &Call<'_>,
     spec: &'static FacilitySpec,
@@ -184,34 +184,7 @@ pub async fn create(call: &Call<'_>, kind: FacilityKind, get: &(dyn Fn(&str) -> 
     if taken(&mut tx, spec, &v.natural_key, 0).await? {
         return Err(duplicate(spec));
     }
-    let by = call.actor.display_name.clone();
-    let (id,): (i64,) = tx
-        .one(
-            Sql::new(
-                "INSERT INTO facilities (kind, county_code, region_code, name, natural_key, data, \
-                 created_at, created_by, updated_at, updated_by, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING id",
-            )
-            .bind(kind.code())
-            .bind(v.county.as_i64())
-            .bind(v.region.as_i64())
-            .bind(v.name.clone())
-            .bind(v.natural_key.clone())
-            .bind(fields_to_json(spec.fields, &v.values))
-            .bind(call.now)
-            .bind(by.clone())
-            .bind(call.now)
-            .bind(by),
-        )
-        .await
-        .map_err(|e| if is_unique_violation(&e) { duplicate(spec) } else { e })?;
-    audit::record(
-        &mut tx,
-        call.now,
-        &Who::actor(call.actor, call.origin),
-        Event::ok("facility.create", "facility", id).detail(format!("kind={}", kind.code())),
-    )
-    .await?;
+    let id = insert(&mut tx, call, spec, &v).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -225,23 +198,76 @@ pub async fn update(call: &Call<'_>, id: i64, version: i64, get: &(dyn Fn(&str) 
     let kind = current.facility_kind().ok_or(AppError::NotFound)?;
     let spec = kind.spec();
     let v = validate(&mut tx, call, spec, get).await?;
-    let stale = || {
-        AppError::Conflict(format!(
-            "保存失败：该{}信息已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。",
-            spec.label
-        ))
-    };
     if current.version != version {
-        return Err(stale());
+        return Err(stale(spec));
     }
     if taken(&mut tx, spec, &v.natural_key, id).await? {
         return Err(duplicate(spec));
     }
-    let data = fields_to_json(spec.fields, &v.values);
-    if data == current.data {
+    if fields_to_json(spec.fields, &v.values) == current.data {
         return Ok(());
     }
-    keep_history(&mut tx, call, "facility", id, 0, version, "update", &current.data).await?;
+    change(&mut tx, call, &current, &v).await?;
+    tx.commit().await
+}
+
+/// The error for an edit from a version that is no longer current.
+fn stale(spec: &FacilitySpec) -> AppError {
+    AppError::Conflict(format!(
+        "保存失败：该{}信息已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。",
+        spec.label
+    ))
+}
+
+/// Stores a new facility; audited.
+async fn insert(tx: &mut Tx, call: &Call<'_>, spec: &'static FacilitySpec, v: &Valid) -> AppResult<i64> {
+    let by = call.actor.display_name.clone();
+    let (id,): (i64,) = tx
+        .one(
+            Sql::new(
+                "INSERT INTO facilities (kind, county_code, region_code, name, natural_key, data, \
+                 created_at, created_by, updated_at, updated_by, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING id",
+            )
+            .bind(spec.kind.code())
+            .bind(v.county.as_i64())
+            .bind(v.region.as_i64())
+            .bind(v.name.clone())
+            .bind(v.natural_key.clone())
+            .bind(fields_to_json(spec.fields, &v.values))
+            .bind(call.now)
+            .bind(by.clone())
+            .bind(call.now)
+            .bind(by),
+        )
+        .await
+        .map_err(|e| if is_unique_violation(&e) { duplicate(spec) } else { e })?;
+    audit::record(
+        tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("facility.create", "facility", id).detail(format!("kind={}", spec.kind.code())),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Replaces a stored facility's values, keeping the earlier version in
+/// history; refused when it changed meanwhile. Audited.
+async fn change(tx: &mut Tx, call: &Call<'_>, current: &FacilityRow, v: &Valid) -> AppResult<()> {
+    let kind = current.facility_kind().ok_or(AppError::NotFound)?;
+    let spec = kind.spec();
+    keep_history(
+        tx,
+        call,
+        "facility",
+        current.id,
+        0,
+        current.version,
+        "update",
+        &current.data,
+    )
+    .await?;
     let n = tx
         .exec(
             Sql::new(
@@ -252,25 +278,69 @@ pub async fn update(call: &Call<'_>, id: i64, version: i64, get: &(dyn Fn(&str) 
             .bind(v.region.as_i64())
             .bind(v.name.clone())
             .bind(v.natural_key.clone())
-            .bind(data)
+            .bind(fields_to_json(spec.fields, &v.values))
             .bind(call.now)
             .bind(call.actor.display_name.clone())
-            .bind(id)
-            .bind(version),
+            .bind(current.id)
+            .bind(current.version),
         )
         .await
         .map_err(|e| if is_unique_violation(&e) { duplicate(spec) } else { e })?;
     if n != 1 {
-        return Err(stale());
+        return Err(stale(spec));
     }
     audit::record(
-        &mut tx,
+        tx,
         call.now,
         &Who::actor(call.actor, call.origin),
-        Event::ok("facility.update", "facility", id).detail(format!("kind={}", kind.code())),
+        Event::ok("facility.update", "facility", current.id).detail(format!("kind={}", kind.code())),
     )
-    .await?;
-    tx.commit().await
+    .await
+}
+
+/// Adds the facility a row of an import describes (validated with
+/// [`validate`]), or changes the one with its natural key (in the importer's
+/// scope). With `dry_run` nothing is
+/// written; the outcome says what would happen.
+pub(crate) async fn upsert(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    spec: &'static FacilitySpec,
+    v: &Valid,
+    dry_run: bool,
+) -> AppResult<crate::records::Outcome> {
+    use crate::records::Outcome;
+    let mut q = Sql::new(COLUMNS);
+    q.push(" WHERE f.kind = ")
+        .arg(spec.kind.code())
+        .push(" AND f.natural_key = ")
+        .arg(v.natural_key.clone());
+    let found: Option<FacilityRow> = tx.opt(q).await?;
+    match found {
+        None if dry_run => Ok(Outcome::Inserted(0)),
+        None => Ok(Outcome::Inserted(insert(tx, call, spec, v).await?)),
+        Some(cur) => {
+            let in_scope = DivisionCode::from_i64(cur.region_code).is_ok_and(|r| call.actor.scope.covers_region(r));
+            if !in_scope {
+                return Err(AppError::field(
+                    spec.key.first().copied().unwrap_or(spec.name),
+                    format!(
+                        "已有{}相同的{}，但不在您的数据范围内，不能修改",
+                        spec.key_labels().join("、"),
+                        spec.label
+                    ),
+                ));
+            }
+            if fields_to_json(spec.fields, &v.values) == cur.data {
+                Ok(Outcome::Unchanged(cur.id))
+            } else {
+                if !dry_run {
+                    change(tx, call, &cur, v).await?;
+                }
+                Ok(Outcome::Updated(cur.id))
+            }
+        }
+    }
 }
 
 /// Deletes a facility in scope (its last version stays in history); returns

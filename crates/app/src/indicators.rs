@@ -536,6 +536,10 @@ pub struct Standing {
     /// Due by the day (时序进度).
     pub expected: Option<f64>,
     pub status: Status,
+    /// For a reported target: the accepted reports the figure is from (the
+    /// latest period ending by the day), and that period's end.
+    pub reports: Vec<i64>,
+    pub reported_as_of: Option<NaiveDate>,
 }
 
 /// A target on the supervision board: the city's standing and each county's.
@@ -552,10 +556,37 @@ pub struct TargetBoard {
     pub counties: Vec<Standing>,
 }
 
+/// A reported figure on the board: the value (ten-thousandths of the
+/// target's unit), the period end it is as of, and the reports giving it.
+type Reported = (i64, NaiveDate, Vec<i64>);
+
+/// The latest accepted figure of each reported target and region as of a
+/// day, from one query: the latest period end wins; of several reports for
+/// the same period end (a city unit's breakdown and a county unit's own
+/// report), the one filed last gives the value and all are listed.
+async fn reported(tx: &mut Tx, as_of: NaiveDate) -> AppResult<HashMap<(String, i64), Reported>> {
+    let mut rows = crate::reports::accepted_figures(tx, as_of).await?;
+    rows.sort_by_key(|f| (f.as_of, f.report_id));
+    let mut out: HashMap<(String, i64), Reported> = HashMap::new();
+    for f in rows {
+        let e = out
+            .entry((f.target, f.region))
+            .or_insert_with(|| (f.value, f.as_of, Vec::new()));
+        if f.as_of > e.1 {
+            *e = (f.value, f.as_of, Vec::new());
+        }
+        e.0 = f.value;
+        e.2.push(f.report_id);
+    }
+    Ok(out)
+}
+
 /// The supervision board (目标督办) as of a day: every target of the plan,
-/// for the city and each county.
+/// for the city and each county. Computed targets are read from the cells,
+/// reported ones from the accepted reports (see [`reported`]).
 pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Vec<TargetBoard>)> {
     let mut tx = db.read().await?;
+    let reported = reported(&mut tx, as_of).await?;
     let book = crate::regions::PlaceBook::load(&mut tx).await?;
     let area = plan.meta.region;
     let counties: Vec<(i64,)> = tx
@@ -588,7 +619,11 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
         };
         let standing = |region: DivisionCode, outcome: Option<Outcome>| {
             let goal = goal_of(region);
-            let actual = outcome.and_then(Outcome::shown);
+            let from_reports = reported.get(&(t.id.clone(), region.as_i64()));
+            let actual = match from_reports {
+                Some((v, _, _)) => Some(*v as f64 / shiminhua_core::plan::Figure::SCALE as f64),
+                None => outcome.and_then(Outcome::shown),
+            };
             let expected = goal.map(|g| expected(g, t.progress, share));
             Standing {
                 region,
@@ -601,6 +636,8 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
                     Some(e) => status(actual, e, t.comparison, t.thresholds(plan)),
                     None => Status::NoData,
                 },
+                reports: from_reports.map(|r| r.2.clone()).unwrap_or_default(),
+                reported_as_of: from_reports.map(|r| r.1),
             }
         };
         let (computed, reporter) = match &t.measurement {

@@ -8,7 +8,9 @@ use crate::store::{Db, Sql, Tx};
 use crate::{Call, Origin};
 use chrono::{DateTime, Utc};
 use shiminhua_core::auth::Permission;
+use shiminhua_core::division::DivisionCode;
 use shiminhua_core::plan::{self, Context, Plan};
+use std::collections::BTreeMap;
 
 /// The shipped plan file, embedded so that a fresh binary needs no files.
 pub const SHIPPED_TOML: &str = include_str!("../../../data/plans/huangshan-2023.toml");
@@ -229,4 +231,176 @@ pub async fn save(call: &Call<'_>, text: &str, version: i64, note: &str) -> AppR
     .await?;
     tx.commit().await?;
     Ok(next)
+}
+
+/// One target's allocation as the office enters it on 任务分解: the city
+/// figure (`None`: the sum of the allocations) and each county's share.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Allocation {
+    pub value: Option<String>,
+    pub counties: BTreeMap<DivisionCode, String>,
+}
+
+/// Reads a figure typed on the allocation form: a non-negative number with
+/// at most four decimals. Returns the literal as it will stand in the plan
+/// text (no leading zeros, no trailing decimal zeros).
+pub fn allocation_figure(s: &str) -> Result<String, String> {
+    let s = s.trim().replace(['，', ','], "");
+    if s.is_empty() {
+        return Err("请填写数字".into());
+    }
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) {
+        return Err(format!("“{s}”不是非负数字"));
+    }
+    if frac.len() > 4 {
+        return Err("最多四位小数".into());
+    }
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    if int.len() > 12 {
+        return Err("数字过大".into());
+    }
+    let frac = frac.trim_end_matches('0');
+    Ok(if frac.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{frac}")
+    })
+}
+
+/// The plan text with the given targets' `value` and `allocation` replaced
+/// (分解下达). Only the targets named change; everything else, comments
+/// included, stays as written. The lines are rewritten within each
+/// target's own table: `value = …` is replaced or removed, an `allocation`
+/// key or `[target.allocation]` table is removed and one inline table is
+/// written after the target's last key.
+pub fn with_allocations(text: &str, changes: &BTreeMap<String, Allocation>) -> AppResult<String> {
+    #[derive(PartialEq)]
+    enum Section {
+        Other,
+        Target,
+        TargetAllocation,
+    }
+    fn key_of(line: &str) -> Option<&str> {
+        let t = line.trim_start();
+        if t.starts_with('#') || t.starts_with('[') {
+            return None;
+        }
+        let (k, _) = t.split_once('=')?;
+        Some(k.trim().trim_matches('"'))
+    }
+    // First pass: split into target blocks so that each can be rewritten
+    // knowing its id.
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].trim() != "[[target]]" {
+            out.push_str(lines[i]);
+            i += 1;
+            continue;
+        }
+        // The target's block runs to the next [[target]] or a header that
+        // is not a sub-table of this target.
+        let start = i;
+        i += 1;
+        while i < lines.len() {
+            let t = lines[i].trim();
+            if t.starts_with('[') && (t == "[[target]]" || !(t.starts_with("[target.") || t.starts_with("[[target."))) {
+                break;
+            }
+            i += 1;
+        }
+        let block = &lines[start..i];
+        let mut section = Section::Target;
+        let mut id = None;
+        for l in block.iter().skip(1) {
+            let t = l.trim();
+            if t.starts_with('[') {
+                section = Section::Other;
+            } else if section == Section::Target && key_of(l) == Some("id") {
+                id = l.split_once('=').map(|(_, v)| v.trim().trim_matches('"').to_string());
+            }
+        }
+        let Some(change) = id.as_ref().and_then(|id| changes.get(id)) else {
+            block.iter().for_each(|l| out.push_str(l));
+            continue;
+        };
+        // Rewrite: keep the header, the target's own keys except value and
+        // allocation, then the new keys, then the sub-tables.
+        let mut own = vec![block[0].to_string()];
+        let mut rest = Vec::new();
+        section = Section::Target;
+        let mut value_at = None;
+        for l in block.iter().skip(1) {
+            let t = l.trim();
+            if t.starts_with('[') {
+                section = if t == "[target.allocation]" {
+                    Section::TargetAllocation
+                } else {
+                    Section::Other
+                };
+            }
+            match section {
+                Section::TargetAllocation => {}
+                Section::Target => match key_of(l) {
+                    Some("allocation") => {}
+                    Some("value") => value_at = Some(own.len()),
+                    _ => own.push(l.to_string()),
+                },
+                Section::Other => rest.push(l.to_string()),
+            }
+        }
+        // Trailing blank lines and comments belong before the next table.
+        let mut tail = Vec::new();
+        while own.len() > 1
+            && own
+                .last()
+                .is_some_and(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            tail.push(own.pop().unwrap_or_default());
+        }
+        tail.reverse();
+        if let Some(v) = &change.value {
+            let at = value_at.unwrap_or(own.len()).min(own.len());
+            own.insert(at, format!("value = {v}\n"));
+        }
+        if !change.counties.is_empty() {
+            let cells: Vec<String> = change.counties.iter().map(|(c, v)| format!("\"{c}\" = {v}")).collect();
+            own.push(format!("allocation = {{ {} }}\n", cells.join(", ")));
+        }
+        own.iter().chain(&tail).chain(&rest).for_each(|l| out.push_str(l));
+    }
+    Ok(out)
+}
+
+/// Saves the office's allocation (任务分解) as a new version of the plan:
+/// the text is rewritten with [`with_allocations`], checked like any plan
+/// text, and saved with history, audit and recomputed figures.
+pub async fn save_allocations(
+    call: &Call<'_>,
+    changes: &BTreeMap<String, Allocation>,
+    version: i64,
+    note: &str,
+) -> AppResult<i64> {
+    crate::require(call.actor, Permission::ManagePlan)?;
+    let cur = current(call.db).await?;
+    let text = with_allocations(&cur.text, changes)?;
+    // The rewritten text must say what was entered (a hand-edited layout the
+    // rewrite does not understand would otherwise be saved wrong).
+    let p = check(&text)?;
+    for (id, a) in changes {
+        let t = p.targets.iter().find(|t| &t.id == id).ok_or(AppError::NotFound)?;
+        let typed: BTreeMap<DivisionCode, String> = a.counties.clone();
+        let read: BTreeMap<DivisionCode, String> = t.allocation.iter().map(|(c, f)| (*c, f.to_string())).collect();
+        if typed != read || a.value != t.value.map(|v| v.to_string()) {
+            return Err(AppError::Internal(format!(
+                "allocation rewrite of target {id} did not read back"
+            )));
+        }
+    }
+    let note = if note.trim().is_empty() { "任务分解" } else { note };
+    save(call, &text, version, note).await
 }

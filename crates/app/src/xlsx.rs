@@ -432,6 +432,35 @@ impl XlsxStream {
     }
 }
 
+/// Every sheet of a workbook as text, by name in the workbook's order: each
+/// row's cells as shown in plain form (numbers without formatting, empty
+/// cells as ""). For checking a workbook this program wrote.
+pub fn sheets_as_text(bytes: &[u8]) -> AppResult<Vec<(String, Vec<Vec<String>>)>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book =
+        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|e| AppError::Internal(format!("xlsx: {e}")))?;
+    let mut out = Vec::new();
+    for name in book.sheet_names() {
+        let range = book
+            .worksheet_range(&name)
+            .map_err(|e| AppError::Internal(format!("xlsx: {e}")))?;
+        let (rows, cols) = range.end().map_or((0, 0), |(r, c)| (r + 1, c + 1));
+        let mut table = Vec::with_capacity(rows as usize);
+        for r in 0..rows {
+            let row = (0..cols)
+                .map(|c| match range.get_value((r, c)) {
+                    None | Some(Data::Empty) => String::new(),
+                    Some(Data::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                })
+                .collect();
+            table.push(row);
+        }
+        out.push((name, table));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

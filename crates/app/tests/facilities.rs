@@ -18,6 +18,7 @@ both!(
     updates_are_versioned_and_history_kept,
     facility_scope_is_the_region,
     export_reads_back_every_row_in_scope_once,
+    facility_import_reports_rows_and_upserts_by_key,
 );
 
 fn credit(n: u32) -> String {
@@ -480,4 +481,101 @@ async fn export_reads_back_every_row_in_scope_once(db: Db) {
             .unwrap()
             .0;
     assert!(detail.contains(&format!("rows={n}")), "{detail}");
+}
+
+async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
+    use shiminhua_app::import::{self, Options, Target};
+    let w = World::new(db).await;
+    let shexian = w.scoped("shexian", Role::Local, "341021").await;
+    let call = w.call(&shexian);
+    let old = facilities::create(&call, FacilityKind::Station, &getter(&station("已有驿站", "341021100")))
+        .await
+        .unwrap();
+    let dir = TempDir::new("facility-import");
+    let csv = "工会驿站导入\n\
+               驿站名称,所在地（乡镇/街道、村/社区）,建设状态,开放日期,依托单位,备注\n\
+               徽城驿站,341021100,新建,2023-05-01,县总工会,\n\
+               歙县乙驿站,341021100,在建,2023-05-01,县总工会,\n\
+               徽城驿站,341021100,提升,2023-05-01,县总工会,\n\
+               休宁驿站,341022100,新建,2023-05-01,县总工会,\n\
+               已有驿站,341021100,达标,2023-01-10,县总工会,改造完成\n";
+    let path = dir.0.join("stations.csv");
+    std::fs::write(&path, csv).unwrap();
+    let target = Target::parse("station").unwrap();
+    assert_eq!(target.label(), "工会驿站");
+    let before = count(&w.db, "SELECT COUNT(*) FROM facilities").await;
+    let dry = import::run(
+        &call,
+        target,
+        &path,
+        "stations.csv",
+        &Options {
+            dry_run: true,
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (dry.inserted, dry.updated, dry.rejected),
+        (1, 1, 3),
+        "{:?}",
+        dry.rejects
+    );
+    assert_eq!(
+        count(&w.db, "SELECT COUNT(*) FROM facilities").await,
+        before,
+        "a dry run writes nothing"
+    );
+
+    let s = import::run(&call, target, &path, "stations.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((s.inserted, s.updated, s.unchanged, s.rejected), (1, 1, 0, 3));
+    let rejects: Vec<(u64, &str, &str)> = s
+        .rejects
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(rejects[0].0, 4);
+    assert_eq!(rejects[0].1, "建设状态");
+    assert!(rejects[0].2.contains("新建"), "{rejects:?}");
+    assert_eq!(rejects[1], (5, "", "与第3行是同一个工会驿站"));
+    assert_eq!(rejects[2].0, 6);
+    assert_eq!(rejects[2].1, "所在地（乡镇/街道、村/社区）");
+    assert!(rejects[2].2.contains("不在您的数据范围内"), "{rejects:?}");
+    // The new one is stored, the known one changed with its history kept.
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM facilities").await, before + 1);
+    let changed = facilities::get(&w.db, &shexian, old).await.unwrap();
+    assert_eq!(changed.version, 2);
+    assert_eq!(changed.form_values()["status"], "达标");
+    assert_eq!(changed.form_values()["note"], "改造完成");
+    assert_eq!(
+        count(
+            &w.db,
+            &format!("SELECT COUNT(*) FROM history WHERE object_kind = 'facility' AND object_id = {old}")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &w.db,
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('facility.create', 'facility.update')"
+        )
+        .await,
+        3
+    );
+    // The same file again changes nothing.
+    let again = import::run(&call, target, &path, "stations.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.updated), (0, 0));
+    assert_eq!(facilities::get(&w.db, &shexian, old).await.unwrap().version, 2);
+    // A user without a region may not import facilities at all.
+    let auditor = w.scoped("auditor1", Role::Auditor, "341000").await;
+    assert!(matches!(
+        import::run(&w.call(&auditor), target, &path, "stations.csv", &Options::default()).await,
+        Err(AppError::Forbidden)
+    ));
 }

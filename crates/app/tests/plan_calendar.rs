@@ -8,13 +8,16 @@ use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::{AppError, both, calendar, plan, setup};
 use shiminhua_core::auth::Role;
 use shiminhua_core::calendar::CalendarError;
+use shiminhua_core::division::DivisionCode;
 use shiminhua_core::password::PasswordPolicy;
+use std::collections::BTreeMap;
 
 both!(
     init_loads_the_shipped_plan_once,
     plan_edits_are_checked_versioned_and_audited,
     a_new_year_of_holidays_counts_across_new_year,
     a_conflicting_holiday_table_changes_nothing,
+    allocations_are_saved_as_a_plan_version,
 );
 
 async fn count(db: &Db, sql: &str) -> i64 {
@@ -116,6 +119,131 @@ async fn plan_edits_are_checked_versioned_and_audited(db: Db) {
     assert_eq!(plan::current(&w.db).await.unwrap().text, edited);
     // The administrator may edit as well.
     assert_eq!(plan::save(&w.call(&w.admin), &again, 2, "").await.unwrap(), 3);
+}
+
+fn counties(pairs: &[(&str, &str)]) -> BTreeMap<DivisionCode, String> {
+    pairs
+        .iter()
+        .map(|(c, v)| (DivisionCode::parse(c).unwrap(), v.to_string()))
+        .collect()
+}
+
+async fn allocations_are_saved_as_a_plan_version(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let dept = w.scoped("dept1", Role::Department, "341000").await;
+    let shares = counties(&[
+        ("341002", "1000"),
+        ("341003", "800"),
+        ("341004", "1200"),
+        ("341021", "2000"),
+        ("341022", "1200"),
+        ("341023", "900"),
+        ("341024", "1300"),
+    ]);
+    // The city figure left empty: it becomes the sum of the shares.
+    let change = BTreeMap::from([(
+        "training".to_string(),
+        plan::Allocation {
+            value: None,
+            counties: shares.clone(),
+        },
+    )]);
+    assert!(matches!(
+        plan::save_allocations(&w.call(&dept), &change, 1, "").await,
+        Err(AppError::Forbidden)
+    ));
+    assert_eq!(
+        plan::save_allocations(&w.call(&office), &change, 1, "").await.unwrap(),
+        2
+    );
+    let cur = plan::current(&w.db).await.unwrap();
+    let t = cur.plan.target("training").unwrap();
+    assert_eq!(t.value, None);
+    let read: BTreeMap<DivisionCode, String> = t.allocation.iter().map(|(c, f)| (*c, f.to_string())).collect();
+    assert_eq!(read, shares);
+    // Only the training target's lines changed: its value line went, one
+    // allocation line came; every other line (comments included) is as shipped.
+    let alloc_line = "allocation = { \"341002\" = 1000, \"341003\" = 800, \"341004\" = 1200, \"341021\" = 2000, \"341022\" = 1200, \"341023\" = 900, \"341024\" = 1300 }";
+    assert_eq!(cur.text.matches(alloc_line).count(), 1, "{}", cur.text);
+    let without: Vec<&str> = cur.text.lines().filter(|l| *l != alloc_line).collect();
+    let shipped: Vec<&str> = plan::SHIPPED_TOML.lines().collect();
+    let gone = shipped.iter().position(|l| *l == "value = 8000").unwrap();
+    let mut expected = shipped.clone();
+    expected.remove(gone);
+    assert_eq!(without, expected);
+    assert_eq!(plan::history(&w.db).await.unwrap()[0].note, "任务分解");
+    // The board compares each county with its share, the city with the sum.
+    let (_, board) = shiminhua_app::indicators::board(&w.db, &cur.plan, date("2023-12-31"))
+        .await
+        .unwrap();
+    let tb = board.iter().find(|b| b.id == "training").unwrap();
+    assert_eq!(tb.city.goal, Some(8400.0));
+    let yixian = tb.counties.iter().find(|c| c.region.to_string() == "341023").unwrap();
+    assert_eq!(yixian.goal, Some(900.0));
+
+    // An explicit city figure is kept as set; a share can be changed.
+    let change = BTreeMap::from([(
+        "training".to_string(),
+        plan::Allocation {
+            value: Some("8000".into()),
+            counties: counties(&[("341023", "850.5"), ("341002", "1000")]),
+        },
+    )]);
+    assert_eq!(
+        plan::save_allocations(&w.call(&office), &change, 2, "调整")
+            .await
+            .unwrap(),
+        3
+    );
+    let cur = plan::current(&w.db).await.unwrap();
+    let t = cur.plan.target("training").unwrap();
+    assert_eq!(t.value.unwrap().to_string(), "8000");
+    assert_eq!(t.allocation.len(), 2);
+    assert_eq!(
+        t.allocation[&DivisionCode::parse("341023").unwrap()].to_string(),
+        "850.5"
+    );
+
+    // From a stale version: refused, nothing changes.
+    assert!(matches!(
+        plan::save_allocations(&w.call(&office), &change, 2, "").await,
+        Err(AppError::Conflict(_))
+    ));
+    // A computed target with neither figure nor shares does not read: refused
+    // with the plan check's message, nothing changes.
+    let empty = BTreeMap::from([("training".to_string(), plan::Allocation::default())]);
+    match plan::save_allocations(&w.call(&office), &empty, 3, "").await {
+        Err(AppError::Validation(e)) => assert!(e.0.iter().any(|(_, m)| m.contains("目标值")), "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(plan::current(&w.db).await.unwrap().text, cur.text);
+}
+
+#[test]
+fn allocation_figures_and_rewrites() {
+    assert_eq!(plan::allocation_figure(" 1,200 ").unwrap(), "1200");
+    assert_eq!(plan::allocation_figure("007.50").unwrap(), "7.5");
+    assert_eq!(plan::allocation_figure("0").unwrap(), "0");
+    assert!(plan::allocation_figure("-5").is_err());
+    assert!(plan::allocation_figure("1.23456").is_err());
+    assert!(plan::allocation_figure("五百").is_err());
+    assert!(plan::allocation_figure("").is_err());
+    // A share table written as a sub-table is replaced by one inline table;
+    // the other target and the sub-tables stay.
+    let text = "[[target]]\nid = \"a\"\nvalue = 10 # ten\nunit = \"人\"\n\n[target.allocation]\n\"341002\" = 4\n\n[target.compute]\naggregate = \"count\"\n\n[[target]]\nid = \"b\"\nvalue = 5\n";
+    let change = BTreeMap::from([(
+        "a".to_string(),
+        plan::Allocation {
+            value: Some("12".into()),
+            counties: counties(&[("341003", "6"), ("341002", "6")]),
+        },
+    )]);
+    let out = plan::with_allocations(text, &change).unwrap();
+    assert_eq!(
+        out,
+        "[[target]]\nid = \"a\"\nvalue = 12\nunit = \"人\"\nallocation = { \"341002\" = 6, \"341003\" = 6 }\n\n[target.compute]\naggregate = \"count\"\n\n[[target]]\nid = \"b\"\nvalue = 5\n"
+    );
 }
 
 /// A MADE-UP 2027 arrangement, for tests only: it is not the State

@@ -655,6 +655,7 @@ async fn record_export_pages_through_scope_and_filters(db: Db) {
         from: Some(chrono::NaiveDate::from_ymd_opt(2023, 6, 1).unwrap()),
         to: None,
         fields: vec![("form", "就近就业".into())],
+        present: Vec::new(),
     };
     let unfiltered = RecordFilter::default();
     let want_all: Vec<&Placed> = placed.iter().filter(in_shexian).collect();

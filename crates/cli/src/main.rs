@@ -115,6 +115,9 @@ enum Command {
         /// 随机种子
         #[arg(long, default_value_t = 2023)]
         seed: u64,
+        /// 每人平均业务记录条数（默认约4.1条；更高时补充既往就业和其他培训记录，用于大数据量测试）
+        #[arg(long, value_name = "条数")]
+        records_per_worker: Option<f64>,
     },
 }
 
@@ -371,19 +374,29 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 config.key_file.display()
             );
         }
-        Command::Demo { workers, seed } => {
+        Command::Demo {
+            workers,
+            seed,
+            records_per_worker,
+        } => {
             if workers > 2_000_000 {
                 return Err(AppError::Config("演示数据人数不能超过200万。".into()));
             }
+            if records_per_worker.is_some_and(|r| !(0.0..=20.0).contains(&r)) {
+                return Err(AppError::Config("每人平均业务记录条数应在0至20之间。".into()));
+            }
+            let options = shiminhua_app::demo::Options { records_per_worker };
             let (db, key) = setup::open(&config, true).await?;
             if !setup::is_initialised(&db).await? {
                 setup::init(&db, clock.now(), &config.password, admin_password).await?;
             }
-            let g = shiminhua_app::demo::generate(&db, &Cipher::from_ring(&key), clock.now(), workers, seed).await?;
+            let cipher = Cipher::from_ring(&key);
+            let g = shiminhua_app::demo::generate_with(&db, &cipher, clock.now(), workers, seed, options).await?;
+            let r = shiminhua_app::reports::demo(&db, clock.now()).await?;
             db.close().await;
             println!(
-                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条（种子 {seed}）。",
-                g.workers, g.dependants, g.records
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份（种子 {seed}）。",
+                g.workers, g.dependants, g.records, r.filed
             );
         }
         Command::Import {
@@ -707,9 +720,8 @@ async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Resul
 
 fn import_target(kind: &str) -> Result<shiminhua_app::import::Target, AppError> {
     shiminhua_app::import::Target::parse(kind).ok_or_else(|| {
-        AppError::Config(format!(
-            "导入内容“{kind}”无效，可选：worker employment venture training insurance schooling housing settlement。"
-        ))
+        let all: Vec<&str> = shiminhua_app::import::targets().into_iter().map(|t| t.code()).collect();
+        AppError::Config(format!("导入内容“{kind}”无效，可选：{}。", all.join(" ")))
     })
 }
 
@@ -742,9 +754,10 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
     if demo {
         if shiminhua_app::demo::is_empty(&db).await? {
             let g = shiminhua_app::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
+            let r = shiminhua_app::reports::demo(&db, clock.now()).await?;
             println!(
-                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条。",
-                g.workers, g.dependants, g.records
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份。",
+                g.workers, g.dependants, g.records, r.filed
             );
         }
         let accounts = setup::demo_accounts(&db, clock.now()).await?;

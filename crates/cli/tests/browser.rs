@@ -7,6 +7,8 @@
 //!   worker (field errors next to the fields, typed input kept), adds a child
 //!   and a schooling record, meets the optimistic-concurrency conflict of two
 //!   tabs editing the same worker, and finds the worker by full ID number.
+//! - The task-force lead opens the 市民化情况评估 over demo data and prints it
+//!   to PDF: A4, one page per section, the scores of every county in it.
 
 mod common;
 
@@ -560,4 +562,163 @@ async fn township_officer_registers_a_worker_in_chromium() {
     let _ = c.close().await;
     result.expect("browser steps");
     eprintln!("浏览器登记流程用时 {:.1} 秒", started.elapsed().as_secs_f64());
+}
+
+/// The pages of a PDF: its `/Type /Page` objects (not the `/Pages` tree).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let mut n = 0;
+    for needle in [&b"/Type /Page"[..], &b"/Type/Page"[..]] {
+        n += pdf
+            .windows(needle.len() + 1)
+            .filter(|w| w.starts_with(needle) && !w[needle.len()].is_ascii_alphanumeric())
+            .count();
+    }
+    n
+}
+
+#[test]
+fn pdf_pages_are_counted_without_the_page_tree() {
+    let pdf = b"1 0 obj <</Type /Pages /Kids [2 0 R 3 0 R] /Count 2>> 2 0 obj <</Type /Page /Parent 1 0 R>> 3 0 obj <</Type/Page>>";
+    assert_eq!(pdf_pages(pdf), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evaluation_report_prints_to_a4_pdf_in_chromium() {
+    use fantoccini::wd::{PrintConfiguration, PrintSize};
+    use shiminhua_app::store::{DatabaseUrl, Db};
+    let Some((driver, chromium)) = tools() else {
+        return;
+    };
+    let _one = ONE_BROWSER.lock().await;
+    let dir = Dir::new("browser-evaluation");
+    let init = run(&dir.0, &["init"], &[]);
+    assert!(init.status.success(), "{}", common::stderr(&init));
+    let demo = run(&dir.0, &["demo", "--workers", "300", "--seed", "2023"], &[]);
+    assert!(demo.status.success(), "{}", common::stderr(&demo));
+    let add = run(
+        &dir.0,
+        &[
+            "user",
+            "add",
+            "lead1",
+            "--name",
+            "程专班",
+            "--role",
+            "lead",
+            "--region",
+            "341000",
+        ],
+        &[],
+    );
+    assert!(add.status.success(), "{}", common::stderr(&add));
+    let otp = after(&stdout(&add), "一次性密码：");
+
+    // The scores the report must show, from the database itself.
+    let db = Db::connect(&DatabaseUrl::sqlite_file(&dir.0.join("shiminhua.db")))
+        .await
+        .expect("the database");
+    let plan = shiminhua_app::plan::current(&db).await.expect("the plan").plan;
+    let end = plan.meta.end;
+    let expected = shiminhua_app::evaluation::evaluate(&db, &plan, end)
+        .await
+        .expect("the evaluation");
+    // Before the first reporting period ended: no unit summaries yet.
+    let early_day = chrono::NaiveDate::from_ymd_opt(2023, 3, 30).expect("a day");
+    let early = shiminhua_app::evaluation::evaluate(&db, &plan, early_day)
+        .await
+        .expect("the evaluation");
+    db.close().await;
+    assert!(early.summaries.is_empty());
+    assert!(!expected.summaries.is_empty(), "the demo files progress reports");
+    assert_eq!(expected.counties.len(), 7);
+    assert!(
+        expected.counties.iter().any(|c| c.sheet.total.0 > 0),
+        "the demo data must give some county points"
+    );
+
+    let server = Server::start(&dir.0, &[], &[]);
+    let (_driver, c) = browser(&driver, &chromium, &dir.0).await;
+    let result = async {
+        first_sign_in(&c, &server.url, "lead1", &otp, "Huangshan#Lead2026").await?;
+        // Printed as the browser prints it: A4, the page's own breaks.
+        let print = |name: &'static str| {
+            let c = c.clone();
+            async move {
+                let pdf = c
+                    .print(PrintConfiguration::builder().size(PrintSize::A4).build().expect("A4"))
+                    .await?;
+                let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+                let _ = std::fs::write(&out, &pdf);
+                assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+                Ok::<(usize, String), CmdError>((pdf_pages(&pdf), out.display().to_string()))
+            }
+        };
+        let main_text = || {
+            let c = c.clone();
+            async move {
+                let page = c
+                    .execute("return document.querySelector('main').innerText", vec![])
+                    .await?;
+                Ok::<String, CmdError>(page.as_str().unwrap_or_default().to_string())
+            }
+        };
+        // As of 30 March: cover, results, targets, the city's and 7
+        // counties' sheets, and the (empty) summaries: one page each.
+        c.goto(&format!("{}/plan/evaluation?as_of={early_day}", server.url))
+            .await?;
+        arrive(&c, "/plan/evaluation").await?;
+        assert_eq!(text(&c, "main h1").await?, "市民化情况评估");
+        let (pages, out) = print("evaluation-early.pdf").await?;
+        assert_eq!(pages, 12, "pages of the A4 report (saved as {out})");
+        let page = main_text().await?;
+        assert!(page.contains("截至2023年3月30日"), "{page}");
+        assert!(page.contains("各单位尚未报送工作总结"));
+        for county in &early.counties {
+            let line = format!("{}：{}分", county.name, county.sheet.total);
+            assert!(page.contains(&line), "«{line}» in the report");
+        }
+
+        // At the year's end the accepted reports' summaries follow the
+        // sheets, on pages of their own.
+        c.goto(&format!("{}/plan/evaluation", server.url)).await?;
+        arrive(&c, "/plan/evaluation").await?;
+        let (pages, out) = print("evaluation.pdf").await?;
+        assert!(
+            pages > 12 && pages <= 11 + expected.summaries.len(),
+            "{pages} pages of the A4 report (saved as {out})"
+        );
+        let page = main_text().await?;
+        assert!(page.contains("截至2023年12月31日"), "{page}");
+        for s in &expected.summaries {
+            let head: String = s.text.chars().take(30).collect();
+            assert!(
+                page.contains(&s.unit) && page.contains(&head),
+                "the summary of {} in the report",
+                s.unit
+            );
+        }
+        for county in &expected.counties {
+            let line = format!(
+                "{}：{}分（满分{}分），全市各区县第{}名",
+                county.name,
+                county.sheet.total,
+                county.sheet.full.trimmed(),
+                county.sheet.rank.unwrap_or_default()
+            );
+            assert!(page.contains(&line), "«{line}» in the report");
+        }
+        let city = format!("{}：{}分", expected.city.name, expected.city.sheet.total);
+        assert!(page.contains(&city), "«{city}» in the report");
+        // Two charts drawn on the server.
+        assert_eq!(c.find_all(Locator::Css("main svg.chart")).await?.len(), 2);
+        let shot = c.screenshot().await?;
+        let _ = std::fs::write(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("evaluation.png"),
+            &shot,
+        );
+        Ok::<(), CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    result.expect("browser steps");
 }

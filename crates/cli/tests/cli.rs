@@ -342,6 +342,14 @@ fn serve_demo_prints_accounts_and_answers() {
     let s = Server::start(&dir.0, &["--demo"], &[]);
     assert!(s.banner.contains("一次性密码"), "{}", s.banner);
     assert!(s.banner.contains("已生成演示数据：农民工"), "{}", s.banner);
+    let reports: u32 = s
+        .banner
+        .split("调度报告 ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(reports > 0, "the demo files progress reports: {}", s.banner);
     for user in [
         "demo.admin",
         "demo.lead",
@@ -509,7 +517,12 @@ async fn import_template_and_api_keys_from_the_command_line() {
         assert_clean_error(&o, "无法识别的文件");
         assert_clean_error(
             &run(&dir.0, &args(&db, &["import", "nothing", f, "--as", "office1"]), &[]),
-            "导入内容“nothing”无效",
+            "导入内容“nothing”无效，可选：worker employment",
+        );
+        let o = run(&dir.0, &args(&db, &["import", "nothing", f, "--as", "office1"]), &[]);
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("station park housekeeping housekeeping_base rental_housing"),
+            "the facility kinds are listed"
         );
         assert_clean_error(
             &run(&dir.0, &args(&db, &["import", "worker", f, "--as", "nobody"]), &[]),

@@ -83,9 +83,26 @@ impl Role {
                 RevealPii,
                 WriteRecords,
                 ManagePlan,
+                FileReports,
+                SuperviseReports,
             ],
-            Role::Department => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, WriteRecords],
-            Role::Local => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii, WriteRecords],
+            Role::Department => &[
+                ViewRegions,
+                ViewUnits,
+                ViewDashboard,
+                ReadPii,
+                WriteRecords,
+                FileReports,
+            ],
+            Role::Local => &[
+                ViewRegions,
+                ViewUnits,
+                ViewDashboard,
+                ReadPii,
+                RevealPii,
+                WriteRecords,
+                FileReports,
+            ],
             Role::Inspector => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii],
             Role::Auditor => &[ViewAudit],
         }
@@ -119,6 +136,11 @@ pub enum Permission {
     WriteRecords,
     /// Read and export the audit log.
     ViewAudit,
+    /// File and revise the progress reports (调度报送) of one's own unit.
+    FileReports,
+    /// Review reports (采纳、退回), mark overdue ones (督办) and close a
+    /// reporting period: the task-force office.
+    SuperviseReports,
 }
 
 /// A set of roles held by one user.
@@ -395,6 +417,16 @@ mod tests {
         assert!(both.allows(Permission::ManageUsers));
         assert_eq!(both.iter().count(), 2);
         assert_eq!(both.label_zh(), "系统管理员、区县/乡镇工作人员");
+        // Units file reports; only the office reviews them.
+        for r in Role::ALL {
+            let files = matches!(r, Role::Office | Role::Department | Role::Local);
+            assert_eq!(r.permissions().contains(&Permission::FileReports), files, "{r:?}");
+            assert_eq!(
+                r.permissions().contains(&Permission::SuperviseReports),
+                r == Role::Office,
+                "{r:?}"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod auth;
 pub mod calendar;
 pub mod credit_code;
 pub mod division;
+pub mod evaluation;
 pub mod facility;
 pub mod id_number;
 pub mod indicator;

@@ -45,6 +45,41 @@ pub struct Plan {
     pub status: Thresholds,
     pub targets: Vec<Target>,
     pub items: Vec<Item>,
+    /// The scoring rules of the year-end evaluation (市民化情况评估), if set.
+    pub scoring: Option<Scoring>,
+}
+
+/// The scoring rules of the year-end evaluation (市民化情况评估): each
+/// target's points (分值) out of a declared total. The plan itself fixes no
+/// points; they are the office's setting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scoring {
+    /// The full score; the weights add up to it.
+    pub total: Figure,
+    /// For a 左右 (`about`) target: full marks from this many percent below
+    /// the figure on (5: 5000人左右 is reached at 4750).
+    pub about_tolerance: u32,
+    pub note: Option<String>,
+    /// In the order written.
+    pub weights: Vec<Weight>,
+}
+
+/// One target's points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weight {
+    pub target: String,
+    pub weight: Figure,
+    /// `false`: the target is scored for the city only, never per county.
+    pub counties: bool,
+}
+
+impl Scoring {
+    /// The default tolerance of 左右, in percent.
+    pub const ABOUT_TOLERANCE: u32 = 5;
+
+    pub fn weight(&self, target: &str) -> Option<&Weight> {
+        self.weights.iter().find(|w| w.target == target)
+    }
 }
 
 /// The document's particulars.
@@ -589,6 +624,25 @@ struct RawFile {
     target: Vec<S<RawTarget>>,
     #[serde(default)]
     item: Vec<S<RawItem>>,
+    evaluation: Option<S<RawScoring>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScoring {
+    total: S<toml::Value>,
+    about_tolerance: Option<S<i64>>,
+    note: Option<String>,
+    #[serde(default)]
+    score: Vec<S<RawWeight>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeight {
+    target: S<String>,
+    weight: S<toml::Value>,
+    counties: Option<S<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -907,12 +961,135 @@ impl Checker<'_> {
                 items.push(item);
             }
         }
+        let scoring = match &raw.evaluation {
+            None => None,
+            Some(e) => Some(self.scoring(e, &targets, &seen)?),
+        };
         Some(Plan {
             meta: meta?,
             reporting: reporting?,
             status: status?,
             targets,
             items,
+            scoring,
+        })
+    }
+
+    /// The scoring rules: known targets, each once, weights that are
+    /// positive numbers adding up to the total.
+    fn scoring(&mut self, se: &S<RawScoring>, targets: &[Target], seen: &BTreeMap<String, usize>) -> Option<Scoring> {
+        let e = se.get_ref();
+        let mut ok = true;
+        let total = self.figure(&e.total, "total");
+        if let Some(t) = total
+            && t.0 <= 0
+        {
+            self.err(e.total.span(), format!("评估总分 total 应大于0，这里是{t}"));
+            ok = false;
+        }
+        let about_tolerance = match &e.about_tolerance {
+            None => Scoring::ABOUT_TOLERANCE,
+            Some(a) => {
+                let v = *a.get_ref();
+                if !(0..=50).contains(&v) {
+                    self.err(
+                        a.span(),
+                        format!("“左右”的容差 about_tolerance 应为0至50（百分比），这里是{v}"),
+                    );
+                    ok = false;
+                }
+                u32::try_from(v).unwrap_or(0)
+            }
+        };
+        if e.score.is_empty() {
+            self.err(
+                se.span(),
+                "评分规则 [evaluation] 须至少为一个目标写分值 [[evaluation.score]]",
+            );
+            ok = false;
+        }
+        let mut weights = Vec::new();
+        let mut lines: BTreeMap<String, usize> = BTreeMap::new();
+        let mut sum = Some(Figure(0));
+        for sw in &e.score {
+            let w = sw.get_ref();
+            let id = w.target.get_ref().trim().to_string();
+            let line = line_of(self.text, w.target.span().start);
+            let target = targets.iter().find(|t| t.id == id);
+            if !seen.contains_key(&id) {
+                self.err(
+                    w.target.span(),
+                    format!("评分目标“{id}”不存在（须在 [[target]] 中定义）"),
+                );
+                ok = false;
+            } else if let Some(first) = lines.get(&id) {
+                self.err(w.target.span(), format!("目标“{id}”的分值重复，第{first}行已经写过"));
+                ok = false;
+            } else {
+                lines.insert(id.clone(), line);
+            }
+            let weight = match self.figure(&w.weight, "weight") {
+                Some(f) if f.0 < 0 => {
+                    self.err(
+                        w.weight.span(),
+                        format!("目标“{id}”的分值 weight 不能为负数，这里是{f}"),
+                    );
+                    None
+                }
+                Some(f) if f.0 == 0 => {
+                    self.err(
+                        w.weight.span(),
+                        format!("目标“{id}”的分值 weight 应大于0（不计分的目标不写即可）"),
+                    );
+                    None
+                }
+                f => f,
+            };
+            sum = match (sum, weight) {
+                (Some(s), Some(w)) => s.0.checked_add(w.0).map(Figure),
+                _ => None,
+            };
+            // Asked to score counties: there must be a county goal.
+            if let (Some(c), Some(t)) = (&w.counties, target)
+                && *c.get_ref()
+                && t.progress == Progress::Cumulative
+                && t.allocation.is_empty()
+            {
+                self.err(
+                    c.span(),
+                    format!(
+                        "目标“{id}”是累计目标且没有分解到区县（allocation），不能按区县评分：请先分解到区县，或去掉 counties"
+                    ),
+                );
+                ok = false;
+            }
+            match weight {
+                Some(weight) => weights.push(Weight {
+                    target: id,
+                    weight,
+                    counties: w.counties.as_ref().is_none_or(|c| *c.get_ref()),
+                }),
+                None => ok = false,
+            }
+        }
+        if let (Some(t), Some(s)) = (total, sum)
+            && !e.score.is_empty()
+            && s != t
+        {
+            self.err(
+                e.total.span(),
+                format!("各目标分值合计为{s}，与评估总分 total（{t}）不一致"),
+            );
+            ok = false;
+        }
+        if !ok {
+            return None;
+        }
+        Some(Scoring {
+            total: total?,
+            about_tolerance,
+            note: e.note.clone(),
+            weights,
         })
     }
 
@@ -2246,6 +2423,142 @@ targets = ["jobs"]
             ],
             "{e:?}"
         );
+    }
+
+    const SCORING: &str = r#"
+[evaluation]
+total = 100
+note = "测试分值"
+
+[[evaluation.score]]
+target = "jobs"
+weight = 60
+
+[[evaluation.score]]
+target = "schooling"
+weight = 40
+"#;
+
+    /// MINIMAL with SCORING, `from` replaced in the scoring part.
+    fn scoring_broken(from: &str, to: &str) -> (String, Vec<PlanError>) {
+        assert!(SCORING.contains(from), "{from}");
+        let text = format!("{MINIMAL}{}", SCORING.replacen(from, to, 1));
+        let e = errors(&text);
+        (text, e)
+    }
+
+    #[test]
+    fn plan_scoring_rules_pass() {
+        let p = parse(&format!("{MINIMAL}{SCORING}"), &ctx()).unwrap_or_else(|e| panic!("{e:?}"));
+        let s = p.scoring.expect("scoring");
+        assert_eq!(s.total, Figure(1_000_000));
+        assert_eq!(s.about_tolerance, Scoring::ABOUT_TOLERANCE);
+        assert_eq!(s.note.as_deref(), Some("测试分值"));
+        let w: Vec<(&str, String, bool)> = s
+            .weights
+            .iter()
+            .map(|w| (w.target.as_str(), w.weight.to_string(), w.counties))
+            .collect();
+        assert_eq!(
+            w,
+            [("jobs", "60".to_string(), true), ("schooling", "40".to_string(), true)]
+        );
+        assert!(
+            parse(MINIMAL, &ctx()).unwrap().scoring.is_none(),
+            "the rules are optional"
+        );
+        // Decimals, a tolerance and a city-only target.
+        let text = format!(
+            "{MINIMAL}{}",
+            SCORING
+                .replacen("weight = 60", "weight = 59.5\ncounties = false", 1)
+                .replacen("weight = 40", "weight = 40.5", 1)
+                .replacen("total = 100", "total = 100\nabout_tolerance = 10", 1)
+        );
+        let s = parse(&text, &ctx())
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .scoring
+            .unwrap();
+        assert_eq!(s.about_tolerance, 10);
+        assert!(!s.weights[0].counties);
+        assert_eq!(s.weights[1].weight, Figure(405_000));
+        // The shipped plan: every target has points, 100 in all.
+        let p = shipped();
+        let s = p.scoring.as_ref().expect("the shipped plan has scoring rules");
+        assert_eq!(s.total, Figure::from_int(100).unwrap());
+        let ids: Vec<&str> = s.weights.iter().map(|w| w.target.as_str()).collect();
+        let targets: Vec<&str> = p.targets.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, targets);
+        assert_eq!(s.weights.iter().map(|w| w.weight.0).sum::<i64>(), s.total.0);
+        assert!(s.note.as_deref().is_some_and(|n| n.contains("方案未规定")));
+    }
+
+    #[test]
+    fn plan_scoring_errors_have_their_lines() {
+        let (text, e) = scoring_broken("weight = 40", "weight = -40");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "weight = -40"));
+        assert!(e[0].message.contains("不能为负数"), "{}", e[0].message);
+
+        let (text, e) = scoring_broken("weight = 40", "weight = \"四十\"");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "四十"));
+        assert!(e[0].message.contains("“weight”应为数字"), "{}", e[0].message);
+
+        let (text, e) = scoring_broken("weight = 40", "weight = 0");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "weight = 0"));
+        assert!(e[0].message.contains("应大于0"), "{}", e[0].message);
+
+        let (text, e) = scoring_broken("target = \"schooling\"", "target = \"school\"");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "target = \"school\""));
+        assert!(e[0].message.contains("评分目标“school”不存在"), "{}", e[0].message);
+
+        let (text, e) = scoring_broken("target = \"schooling\"", "target = \"jobs\"");
+        assert_eq!(e.len(), 1, "{e:?}");
+        let second = text.match_indices("target = \"jobs\"").nth(1).unwrap().0;
+        assert_eq!(e[0].line, line_of(&text, second));
+        let first = line(&text, "target = \"jobs\"");
+        assert!(
+            e[0].message.contains(&format!("第{first}行已经写过")),
+            "{}",
+            e[0].message
+        );
+
+        let (text, e) = scoring_broken("weight = 40", "weight = 30");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "total = 100"));
+        assert!(
+            e[0].message.contains("合计为90，与评估总分 total（100）不一致"),
+            "{}",
+            e[0].message
+        );
+
+        // jobs is cumulative and not allocated: it cannot be scored per county.
+        let (text, e) = scoring_broken("weight = 60", "weight = 60\ncounties = true");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "counties = true"));
+        assert!(e[0].message.contains("没有分解到区县"), "{}", e[0].message);
+
+        let (text, e) = scoring_broken("total = 100", "total = 100\nabout_tolerance = 80");
+        assert_eq!(e[0].line, line(&text, "about_tolerance"));
+        assert!(e[0].message.contains("0至50"), "{}", e[0].message);
+
+        let (_, e) = scoring_broken("total = 100", "total = 0");
+        assert!(e[0].message.contains("应大于0"), "{}", e[0].message);
+
+        // A key the format does not know stops reading, with its line.
+        let (text, e) = scoring_broken("weight = 60", "points = 60");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "points = 60"));
+        assert!(e[0].message.contains("不认识的键“points”"), "{}", e[0].message);
+
+        // Rules without any target's points.
+        let text = format!("{MINIMAL}\n[evaluation]\ntotal = 100\n");
+        let e = errors(&text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("至少为一个目标写分值"), "{}", e[0].message);
     }
 
     #[test]

@@ -146,7 +146,9 @@ perms!(
     ViewAudit,
     ReadPii,
     RevealPii,
-    WriteRecords
+    WriteRecords,
+    FileReports,
+    SuperviseReports
 );
 
 /// A signed-in user who holds permission `P`; without it the handler is not

@@ -49,6 +49,14 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("农民工信息", "批量导入", "/imports", Some(Permission::WriteRecords)),
     ("目标督办", "目标进度", "/plan/board", None),
     ("目标督办", "目标与举措", "/plan", None),
+    ("目标督办", "调度", "/reports", Some(Permission::ViewDashboard)),
+    ("目标督办", "任务分解", "/plan/allocation", Some(Permission::ManagePlan)),
+    (
+        "目标督办",
+        "市民化情况评估",
+        "/plan/evaluation",
+        Some(Permission::ViewDashboard),
+    ),
     (
         "目标督办",
         "设施台账",

@@ -31,6 +31,7 @@ both!(
     target_board,
     calendar_admin_page,
     facility_pages,
+    report_pages,
 );
 
 /// Who may use a route.
@@ -38,6 +39,8 @@ both!(
 enum Access {
     /// Anyone, signed in or not; the handler answers.
     Public,
+    /// A public page that is off unless configured: not found here.
+    PublicOff,
     /// Part of signing in: never forbidden, answers or redirects.
     Flow,
     /// Every signed-in user.
@@ -54,6 +57,13 @@ enum Access {
     /// As `Perm`, and the facility `{id}` is checked against the data scope
     /// (its region).
     Facility(Permission),
+    /// As `Perm`, and the report `{id}` (with its attachment `{file}`) is
+    /// checked against the data scope: a county unit's report is visible
+    /// in that county's scope (fixtures: `{county}-rsj`).
+    Report(Permission),
+    /// As `Perm`, and the report `{id}` must be the user's own unit's;
+    /// another unit's is not found.
+    Unit(Permission),
     /// As `Perm`, and `{token}` must name an upload of the user's own: an
     /// unknown token (or another user's, see `import_pages`) is not found.
     Upload(Permission),
@@ -165,6 +175,34 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("post", "/plan/edit", Access::Perm(Permission::ManagePlan)),
     ("get", "/plan/history", Access::Signed),
     ("get", "/plan/board", Access::Signed),
+    ("get", "/plan/allocation", Access::Perm(Permission::ManagePlan)),
+    ("post", "/plan/allocation", Access::Perm(Permission::ManagePlan)),
+    ("get", "/plan/evaluation", Access::Perm(Permission::ViewDashboard)),
+    (
+        "get",
+        "/plan/evaluation/export",
+        Access::Perm(Permission::ViewDashboard),
+    ),
+    ("get", "/progress", Access::PublicOff),
+    ("get", "/reports", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/reports/measures", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/reports/new", Access::Perm(Permission::FileReports)),
+    ("post", "/reports/new", Access::Perm(Permission::FileReports)),
+    ("post", "/reports/urge", Access::Perm(Permission::SuperviseReports)),
+    ("post", "/reports/close", Access::Perm(Permission::SuperviseReports)),
+    ("get", "/reports/{id}", Access::Report(Permission::ViewDashboard)),
+    ("get", "/reports/{id}/edit", Access::Unit(Permission::FileReports)),
+    ("post", "/reports/{id}/edit", Access::Unit(Permission::FileReports)),
+    (
+        "post",
+        "/reports/{id}/review",
+        Access::Report(Permission::SuperviseReports),
+    ),
+    (
+        "get",
+        "/reports/{id}/files/{file}",
+        Access::Report(Permission::ViewDashboard),
+    ),
     ("get", "/facilities", Access::Perm(Permission::ViewDashboard)),
     ("get", "/facilities/export", Access::Perm(Permission::ViewDashboard)),
     ("get", "/facilities/new", Access::Perm(Permission::WriteRecords)),
@@ -251,6 +289,20 @@ async fn authorisation_matrix(db: Db) {
     let record_in = app.records_for(&worker_in).await;
     // One 工会驿站 in each, for the scoped facility routes.
     let facility_in = app.facilities_in(&["341021100", "341022100", "341004100"]).await;
+    // Units for the users who file reports, and a report with an attachment
+    // of the city's 人社局 and 发改委 and of the 人社局 of three counties.
+    for (user, unit) in [
+        ("office", "341000-rsj"),
+        ("dept", "341000-fgw"),
+        ("shexian", "341021-rsj"),
+    ] {
+        set_unit(&db, user, unit).await;
+    }
+    let report_of = report_fixtures(
+        &app,
+        &["341000-rsj", "341000-fgw", "341021-rsj", "341022-rsj", "341004-rsj"],
+    )
+    .await;
     // (who, own county, another county the user may not see)
     let mut who: Vec<(Option<Role>, &str, Agent)> = vec![(None, "anonymous", Agent::default())];
     for &(name, role, _) in USERS {
@@ -268,6 +320,17 @@ async fn authorisation_matrix(db: Db) {
         // Log out last, so that the session lasts through the table.
         let mut order: Vec<&(&str, &str, Access)> = MATRIX.iter().filter(|r| r.1 != "/logout").collect();
         order.extend(MATRIX.iter().filter(|r| r.1 == "/logout"));
+        // The report of a unit, with its attachment.
+        let report = |path: &str, unit: &str| {
+            let (id, file) = report_of[unit];
+            path.replace("{id}", &id.to_string())
+                .replace("{file}", &file.to_string())
+        };
+        let own_unit = match *name {
+            "dept" => "341000-fgw",
+            "shexian" => "341021-rsj",
+            _ => "341000-rsj",
+        };
         for &&(method, path, access) in &order {
             let id = match access {
                 Access::Worker(_) => worker(own),
@@ -278,11 +341,20 @@ async fn authorisation_matrix(db: Db) {
             // An upload token that exists nowhere.
             let path = path.replace("{kind}", "employment").replace("{token}", &"0".repeat(32));
             let mut targets = vec![(path.replace("{code}", own).replace("{id}", &id), false)];
+            match access {
+                Access::Report(_) => targets[0].0 = report(&path, &format!("{own}-rsj")),
+                Access::Unit(_) => {
+                    targets[0].0 = report(&path, own_unit);
+                    targets.push((report(&path, "341022-rsj"), true));
+                }
+                _ => {}
+            }
             match (access, other) {
                 (Access::Scoped(_), Some(o)) => targets.push((path.replace("{code}", o), true)),
                 (Access::Worker(_), Some(o)) => targets.push((path.replace("{id}", &worker(o)), true)),
                 (Access::Record(_), Some(o)) => targets.push((path.replace("{id}", &record(o)), true)),
                 (Access::Facility(_), Some(o)) => targets.push((path.replace("{id}", &facility(o)), true)),
+                (Access::Report(_), Some(o)) => targets.push((report(&path, &format!("{o}-rsj")), true)),
                 _ => {}
             }
             for (url, outside) in targets {
@@ -298,6 +370,7 @@ async fn authorisation_matrix(db: Db) {
                 let holds = |p: Permission| role.is_some_and(|r| r.permissions().contains(&p));
                 let ok = match access {
                     Access::Public => got == Outcome::Ok,
+                    Access::PublicOff => got == Outcome::NotFound,
                     Access::Api => got == Outcome::Unauthorized,
                     Access::Flow => got != Outcome::Forbidden && got != Outcome::NotFound,
                     Access::Signed if !signed => got == Outcome::ToLogin,
@@ -307,6 +380,8 @@ async fn authorisation_matrix(db: Db) {
                     | Access::Worker(_)
                     | Access::Record(_)
                     | Access::Facility(_)
+                    | Access::Report(_)
+                    | Access::Unit(_)
                     | Access::Upload(_)
                         if !signed =>
                     {
@@ -326,13 +401,16 @@ async fn authorisation_matrix(db: Db) {
                             got == Outcome::Forbidden
                         }
                     }
-                    Access::Scoped(p) | Access::Worker(p) | Access::Record(p) | Access::Facility(p) => {
-                        match (holds(p), outside) {
-                            (false, _) => got == Outcome::Forbidden,
-                            (true, false) => got == Outcome::Ok,
-                            (true, true) => got == Outcome::NotFound,
-                        }
-                    }
+                    Access::Scoped(p)
+                    | Access::Worker(p)
+                    | Access::Record(p)
+                    | Access::Facility(p)
+                    | Access::Report(p)
+                    | Access::Unit(p) => match (holds(p), outside) {
+                        (false, _) => got == Outcome::Forbidden,
+                        (true, false) => got == Outcome::Ok,
+                        (true, true) => got == Outcome::NotFound,
+                    },
                 };
                 assert!(
                     ok,
@@ -342,6 +420,75 @@ async fn authorisation_matrix(db: Db) {
             }
         }
     }
+}
+
+/// Makes `user` a member of the unit with this code.
+async fn set_unit(db: &Db, user: &str, unit: &str) {
+    let mut tx = db.write().await.unwrap();
+    tx.exec(
+        Sql::new("UPDATE users SET unit_id = (SELECT id FROM units WHERE code = $1) WHERE username = $2")
+            .bind(unit)
+            .bind(user),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Files a 2023 Q3 report with one attachment for each unit given, as a
+/// member of the unit; returns unit code → (report id, attachment id).
+async fn report_fixtures(app: &TestApp, units: &[&str]) -> std::collections::HashMap<String, (i64, i64)> {
+    use shiminhua_app::reports::{self, ReportInput, Upload};
+    use shiminhua_core::auth::{Actor, RoleSet, Scope};
+    let mut out = std::collections::HashMap::new();
+    for unit in units {
+        let unit_id = shiminhua_app::units::id_by_code(&app.db, unit).await.unwrap().unwrap();
+        let actor = Actor {
+            user_id: app.ids["office"],
+            username: "office".into(),
+            display_name: format!("{unit}填报人"),
+            roles: RoleSet::new(vec![Role::Local]),
+            scope: Scope::default(),
+            unit_id: Some(unit_id),
+        };
+        let input = ReportInput {
+            body: "三季度工作进展。".into(),
+            figures: [
+                ("fig_startup_loans", "1"),
+                ("fig_jiazheng_coverage", "3"),
+                ("fig_jiazheng_bases", "1"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            files: vec![Upload {
+                name: "附件.pdf".into(),
+                bytes: b"%PDF-1.4 fixture".to_vec(),
+            }],
+            ..ReportInput::default()
+        };
+        let origin = shiminhua_app::Origin::default();
+        let call = shiminhua_app::Call {
+            db: &app.db,
+            cipher: &app.state.cipher,
+            actor: &actor,
+            origin: &origin,
+            now: common::t0(),
+        };
+        let id = reports::file(&call, "2023Q3", &input).await.unwrap();
+        let v = reports::get(
+            &app.db,
+            &Actor {
+                roles: RoleSet::new(vec![Role::Lead]),
+                ..actor.clone()
+            },
+            id,
+        )
+        .await
+        .unwrap();
+        out.insert(unit.to_string(), (id, v.files[0].id));
+    }
+    out
 }
 
 async fn sign_in_flow_and_security_headers(db: Db) {
@@ -1940,4 +2087,238 @@ async fn facility_pages(db: Db) {
     assert!(log.body.contains("rows=1"), "the export is audited: {}", log.body);
     let log = app.get(&mut aud, "/audit?action=facility.delete").await;
     assert!(log.body.contains("删除设施台账"), "{}", log.body);
+}
+
+/// The page of `path` as the agent sees it, asserting it answers 200.
+async fn page_ok(app: &TestApp, agent: &mut Agent, path: &str) -> String {
+    let r = app.get(agent, path).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    r.body
+}
+
+async fn report_pages(db: Db) {
+    let app = TestApp::new(db.clone(), false).await;
+    set_unit(&db, "dept", "341000-rsj").await;
+    let mut dept = app.login("dept").await;
+    let mut office = app.login("office").await;
+    // The workbench says what the unit owes and by when: every 2023 quarter, overdue.
+    let home = page_ok(&app, &mut dept, "/").await;
+    for text in [
+        "待报送（市人力资源社会保障局）",
+        "2023年第三季度",
+        "2023年10月11日",
+        "已逾期",
+        "/reports/new?period=2023Q3",
+    ] {
+        assert!(home.contains(text), "the workbench shows {text}");
+    }
+    // The nav has the entry; the form lists the measures and the figures.
+    let form = page_ok(&app, &mut dept, "/reports/new?period=2023Q3").await;
+    assert!(form.contains("href=\"/reports\""));
+    assert!(form.contains("（六）保障农民工工资支付 第6.1条"));
+    assert!(form.contains("创业担保贷款发放总量"));
+    assert!(form.contains("name=\"fig_startup_loans_341021\""));
+    let csrf = field_value(&form, "csrf");
+    let post = |fields: Vec<(&'static str, String)>, file: Option<(&'static str, &'static str)>| {
+        let fields: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            multipart(&refs, file.map(|(name, content)| ("files", name, content)))
+        }
+    };
+    // Bad input: the reasons next to the fields, the input kept.
+    let (ctype, body) = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("period", "2023Q3".into()),
+            ("body", String::new()),
+            ("note_6.1", "专项行动情况".into()),
+            ("fig_startup_loans", "三亿".into()),
+        ],
+        Some(("程序.exe", "MZ")),
+    )
+    .await;
+    let r = app
+        .request(&mut dept, "POST", "/reports/new", Some((&ctype, body)))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for text in [
+        "请填写本期工作进展",
+        "“三亿”不是数字",
+        "value=\"三亿\"",
+        "专项行动情况",
+        "程序.exe",
+        "类型不能上传",
+    ] {
+        assert!(r.body.contains(text), "the refused form shows {text}");
+    }
+    // Filed with a PDF.
+    let (ctype, body) = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("period", "2023Q3".into()),
+            ("body", "三季度发放创业担保贷款。".into()),
+            ("fig_startup_loans", "2.85".into()),
+            ("fig_startup_loans_341021", "0.4".into()),
+        ],
+        Some(("三季度.pdf", "%PDF-1.4 report")),
+    )
+    .await;
+    let r = app
+        .request(&mut dept, "POST", "/reports/new", Some((&ctype, body)))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let show = r.location().split('?').next().unwrap().to_string();
+    let id: i64 = show.rsplit('/').next().unwrap().parse().unwrap();
+    let page = page_ok(&app, &mut dept, r.location()).await;
+    for text in [
+        "报告已报送",
+        "三季度发放创业担保贷款。",
+        "2.85亿元",
+        "0.4亿元",
+        "三季度.pdf",
+        "已报送",
+    ] {
+        assert!(page.contains(text), "the report shows {text}");
+    }
+    let file_link = page.split("href=\"").find(|s| s.contains("/files/")).unwrap();
+    let file_link = &file_link[..file_link.find('"').unwrap()];
+    let dl = app.get(&mut office, file_link).await;
+    assert_eq!(dl.status, StatusCode::OK);
+    assert_eq!(dl.headers["content-type"], "application/pdf");
+    assert_eq!(dl.body, "%PDF-1.4 report");
+    // The office: overdue units first, the measure view, 督办.
+    let ov = page_ok(&app, &mut office, "/reports?period=2023Q3").await;
+    let overdue = ov.find("逾期</span>").unwrap();
+    let filed = ov.find("市人力资源社会保障局").unwrap();
+    assert!(overdue < filed, "the overdue first");
+    assert!(ov.contains("应报单位 9 个，已报送 1 个，逾期未报 <strong>8</strong> 个"));
+    let m = page_ok(&app, &mut office, "/reports/measures?period=2023Q3").await;
+    let six = &m[m.find("（六）保障农民工工资支付").unwrap()..];
+    let six = &six[..six.find("</section>").unwrap()];
+    assert_eq!(
+        six.matches("class=\"mark").count(),
+        6,
+        "the lead and five cooperating units"
+    );
+    assert_eq!(
+        six.matches("action=\"/reports/urge\"").count(),
+        5,
+        "督办 for the five that have not filed"
+    );
+    let gaj = shiminhua_app::units::id_by_code(&db, "341000-gaj")
+        .await
+        .unwrap()
+        .unwrap()
+        .to_string();
+    let ocsrf = app.csrf(&mut office).await;
+    let r = app
+        .post(
+            &mut office,
+            "/reports/urge",
+            &[
+                ("csrf", &ocsrf),
+                ("unit", &gaj),
+                ("period", "2023Q3"),
+                ("note", "请立即报送"),
+                ("back", "measures"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/reports/measures?period=2023Q3&done=urged");
+    let m = page_ok(&app, &mut office, "/reports/measures?period=2023Q3").await;
+    assert!(m.contains("已督办1次"));
+    // Review: a return needs its reason; then returned, revised and accepted.
+    let review = format!("/reports/{id}/review");
+    let r = app
+        .post(
+            &mut office,
+            &review,
+            &[("csrf", &ocsrf), ("version", "1"), ("decision", "return")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("退回报告须写明退回原因"));
+    let r = app
+        .post(
+            &mut office,
+            &review,
+            &[
+                ("csrf", &ocsrf),
+                ("version", "1"),
+                ("decision", "return"),
+                ("comment", "请补充各区县数"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), format!("/reports/{id}?done=returned"));
+    let home = page_ok(&app, &mut dept, "/").await;
+    assert!(home.contains("退回意见：请补充各区县数"));
+    assert!(home.contains(&format!("/reports/{id}/edit")));
+    let edit = page_ok(&app, &mut dept, &format!("/reports/{id}/edit")).await;
+    assert!(edit.contains("value=\"2.85\"") && edit.contains("专班办公室意见：请补充各区县数"));
+    let stale = vec![
+        ("csrf", csrf.clone()),
+        ("version", "1".to_string()),
+        ("body", "补充后的进展。".into()),
+        ("fig_startup_loans", "2.9".into()),
+    ];
+    let (ctype, body) = post(stale.clone(), None).await;
+    let r = app
+        .request(&mut dept, "POST", &format!("/reports/{id}/edit"), Some((&ctype, body)))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.body.contains("已被他人修改") && r.body.contains("补充后的进展。"),
+        "input kept"
+    );
+    let mut fresh = stale;
+    fresh[1].1 = "2".into();
+    let (ctype, body) = post(fresh, None).await;
+    let r = app
+        .request(&mut dept, "POST", &format!("/reports/{id}/edit"), Some((&ctype, body)))
+        .await;
+    assert_eq!(r.location(), format!("/reports/{id}?done=saved"));
+    let r = app
+        .post(
+            &mut office,
+            &review,
+            &[("csrf", &ocsrf), ("version", "3"), ("decision", "accept")],
+        )
+        .await;
+    assert_eq!(r.location(), format!("/reports/{id}?done=accepted"));
+    // The board shows the accepted figure and links to the report.
+    let board = page_ok(&app, &mut office, "/plan/board?as_of=2023-12-31").await;
+    assert!(board.contains("2.9亿元"), "the reported figure on the board");
+    assert!(board.contains(&format!("href=\"/reports/{id}\"")));
+    assert!(board.contains("截至2023年9月30日，已采纳的调度报告"));
+    // Closing the period: filing for it is refused with the reason.
+    let r = app
+        .post(&mut office, "/reports/close", &[("csrf", &ocsrf), ("period", "2023Q3")])
+        .await;
+    assert_eq!(r.location(), "/reports?period=2023Q3&done=closed");
+    set_unit(&db, "dept", "341000-zgh").await;
+    let (ctype, body) = post(
+        vec![
+            ("csrf", csrf.clone()),
+            ("period", "2023Q3".into()),
+            ("body", "迟报。".into()),
+        ],
+        None,
+    )
+    .await;
+    let r = app
+        .request(&mut dept, "POST", "/reports/new", Some((&ctype, body)))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.body
+            .contains("该调度期（2023年第三季度）已于2026年9月30日关闭，不能再报送"),
+        "{}",
+        r.body
+    );
+    // A lead reads but neither files nor reviews.
+    let mut lead = app.login("lead").await;
+    assert_eq!(app.get(&mut lead, &show).await.status, StatusCode::OK);
+    assert_eq!(app.get(&mut lead, "/reports/new").await.status, StatusCode::FORBIDDEN);
 }

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use read::{Cell, RawRow};
 use shiminhua_core::auth::Actor;
 use shiminhua_core::auth::{Permission, RecordKind};
+use shiminhua_core::facility::{FacilityKind, FacilitySpec};
 use shiminhua_core::record::{self, FieldType, KindSpec};
 use sm3::{Digest, Sm3};
 use std::collections::HashMap;
@@ -35,43 +36,56 @@ pub const BATCH_ROWS: usize = 5_000;
 /// Rejected rows kept in full (for the preview and the rejected-rows workbook).
 pub const KEEP_REJECTED: usize = 50_000;
 
-/// What a file imports: workers, or one record kind.
+/// What a file imports: workers, one record kind, or one facility kind.
 #[derive(Clone, Copy, Debug)]
 pub enum Target {
     Workers,
     Records(&'static KindSpec),
+    Facilities(FacilityKind),
 }
 
 impl PartialEq for Target {
     fn eq(&self, other: &Target) -> bool {
-        self.kind() == other.kind()
+        self.code() == other.code()
     }
 }
 
 impl Target {
-    /// From a code as in the CLI and URLs: `worker`, `employment`, …
+    /// From a code as in the CLI and URLs: `worker`, `employment`, …,
+    /// `station`, …
     pub fn parse(code: &str) -> Option<Target> {
+        if let Some(kind) = FacilityKind::from_code(code) {
+            return Some(Target::Facilities(kind));
+        }
         match RecordKind::from_code(code)? {
             RecordKind::Worker => Some(Target::Workers),
             kind => record::spec(kind).map(Target::Records),
         }
     }
 
-    pub fn kind(self) -> RecordKind {
-        match self {
-            Target::Workers => RecordKind::Worker,
-            Target::Records(s) => s.kind,
-        }
-    }
-
     pub fn code(self) -> &'static str {
-        self.kind().code()
+        match self {
+            Target::Workers => RecordKind::Worker.code(),
+            Target::Records(s) => s.kind.code(),
+            Target::Facilities(k) => k.code(),
+        }
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Target::Workers => "农民工名单",
             Target::Records(s) => s.kind.label_zh(),
+            Target::Facilities(k) => k.label_zh(),
+        }
+    }
+
+    /// The actor may import this somewhere: workers and records where the
+    /// kind is in its data scope, facilities wherever it has a region.
+    pub fn in_scope(self, actor: &Actor) -> bool {
+        match self {
+            Target::Workers => !actor.scope.ranges_for(RecordKind::Worker).is_empty(),
+            Target::Records(s) => !actor.scope.ranges_for(s.kind).is_empty(),
+            Target::Facilities(_) => !actor.scope.is_empty(),
         }
     }
 }
@@ -85,6 +99,7 @@ pub fn targets() -> Vec<Target> {
                 .filter_map(|k| record::spec(*k))
                 .map(Target::Records),
         )
+        .chain(FacilityKind::ALL.into_iter().map(Target::Facilities))
         .collect()
 }
 
@@ -185,6 +200,27 @@ pub fn columns(target: Target) -> Vec<Column> {
             }
             cols
         }
+        Target::Facilities(kind) => kind
+            .spec()
+            .fields
+            .iter()
+            .map(|f| {
+                let text = matches!(f.ty, FieldType::CreditCode);
+                let mut c = col(f.key, f.label, f.required, text, f.help, facility_example(f.ty, f.key));
+                c.choices = f.ty.choices().iter().map(|s| s.to_string()).collect();
+                c
+            })
+            .collect(),
+    }
+}
+
+/// The example row of a facility template.
+fn facility_example(ty: FieldType, key: &str) -> &'static str {
+    match (ty, key) {
+        (FieldType::Text(_), "name") => "黄山市某某工会驿站",
+        (FieldType::Text(_), _) => "",
+        (FieldType::Count, _) => "10",
+        _ => example(ty, key),
     }
 }
 
@@ -242,7 +278,13 @@ fn xlsx_template(target: Target, cols: &[TemplateColumn<'_>]) -> AppResult<Vec<u
             "第2行为示例，导入时会自动跳过，也可删除。",
             "日期可写作 2023-03-05、2023/3/5、2023.03.05 或 2023年3月5日；金额以元为单位，可带千分位。",
             "身份证号、手机号码、信用代码请保持文本格式，切勿转为数字。",
-            "同一人同一记录重复导入时更新原记录，不会重复登记。",
+            match target {
+                Target::Facilities(k) if k.spec().key == ["credit_code"] => {
+                    "同一统一社会信用代码重复导入时更新原有信息，不会重复登记。"
+                }
+                Target::Facilities(_) => "名称与所在地相同的重复导入时更新原有信息，不会重复登记。",
+                _ => "同一人同一记录重复导入时更新原记录，不会重复登记。",
+            },
             "单个文件不超过100万行。",
         ],
     )
@@ -808,7 +850,7 @@ struct Batch {
 
 /// Whether the actor may write the target kind anywhere at all.
 fn target_in_scope(call: &Call<'_>, target: Target) -> bool {
-    !call.actor.scope.ranges_for(target.kind()).is_empty()
+    target.in_scope(call.actor)
 }
 
 fn column_index(cols: &[Column], key: &str) -> usize {
@@ -869,6 +911,7 @@ async fn flush(
     match target {
         Target::Workers => write_workers(&mut tx, call, cols, batch, summary, dry_run).await?,
         Target::Records(spec) => write_records(&mut tx, call, ctx, spec, cols, batch, summary, dry_run).await?,
+        Target::Facilities(kind) => write_facilities(&mut tx, call, kind.spec(), cols, batch, summary, dry_run).await?,
     }
     if dry_run {
         return Ok(());
@@ -878,6 +921,7 @@ async fn flush(
         tx.analyze(match target {
             Target::Workers => "workers",
             Target::Records(_) => "records",
+            Target::Facilities(_) => "facilities",
         })
         .await?;
     }
@@ -1130,6 +1174,48 @@ async fn write_records(
             Outcome::Inserted(_) => summary.inserted += 1,
             Outcome::Updated(_) => summary.updated += 1,
             Outcome::Unchanged(_) => summary.unchanged += 1,
+        }
+    }
+    Ok(())
+}
+
+/// Writes a batch of facility rows: each is validated, checked against the
+/// rows before it (one facility, one row) and added or changed by its
+/// natural key.
+async fn write_facilities(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    spec: &'static FacilitySpec,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<()> {
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for p in batch {
+        let cells = &p.cells;
+        let get = |k: &str| text(cols, cells, k).to_string();
+        let outcome = match crate::facilities::validate(tx, call, spec, &get).await {
+            Ok(v) => {
+                if let Some(first) = seen.insert(v.natural_key.clone(), p.line) {
+                    let reason = format!("与第{first}行是同一个{}", spec.label);
+                    reject(summary, cols, p.line, usize::MAX, reason, p.cells);
+                    continue;
+                }
+                crate::facilities::upsert(tx, call, spec, &v, dry_run).await
+            }
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(Outcome::Inserted(_)) => summary.inserted += 1,
+            Ok(Outcome::Updated(_)) => summary.updated += 1,
+            Ok(Outcome::Unchanged(_)) => summary.unchanged += 1,
+            Err(AppError::Validation(errs)) => {
+                let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
+                let i = column_index(cols, &field);
+                reject(summary, cols, p.line, i, msg, p.cells);
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(())

@@ -61,6 +61,18 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0009_record_period.sql"),
         include_str!("../../migrations/postgres/0009_record_period.sql"),
     ),
+    (
+        10,
+        "reports",
+        include_str!("../../migrations/sqlite/0010_reports.sql"),
+        include_str!("../../migrations/postgres/0010_reports.sql"),
+    ),
+    (
+        11,
+        "drill_indexes",
+        include_str!("../../migrations/sqlite/0011_drill_indexes.sql"),
+        include_str!("../../migrations/postgres/0011_drill_indexes.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -297,7 +297,7 @@ pub async fn records_list(
         region: region_of(&q)?,
         from: date("from")?,
         to: date("to")?,
-        fields: Vec::new(),
+        ..RecordFilter::default()
     };
     let page = page_of(&q);
     let (rows, total) = records::list_records(

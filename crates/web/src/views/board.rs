@@ -1,7 +1,8 @@
 //! 目标督办: every target of the plan as of a day — the city's figure against
 //! the target and the progress due by then, each county side by side with
 //! the lagging ones first, bars by county drawn on the server, and links
-//! from each computed figure to the records behind it.
+//! from each computed figure to the records behind it and from each
+//! reported figure to the accepted report that gives it.
 
 use super::html;
 use crate::error::WebError;
@@ -19,11 +20,16 @@ use shiminhua_core::record;
 use std::collections::HashMap;
 
 /// A figure as shown: whole numbers with thousands separators, ratios with
-/// one decimal and a percent sign.
-fn shown(v: Option<f64>, unit: &str) -> String {
+/// one decimal and a percent sign, a reported figure with a fraction (2.85亿元)
+/// with up to two decimals.
+pub(crate) fn shown(v: Option<f64>, unit: &str) -> String {
     match v {
         None => "—".into(),
         Some(x) if unit == "%" => format!("{x:.1}%"),
+        Some(x) if (x - x.round()).abs() > 1e-9 => {
+            let s = format!("{x:.2}");
+            format!("{}{unit}", s.trim_end_matches('0').trim_end_matches('.'))
+        }
         Some(x) => {
             let n = x.round() as i64;
             let digits = n.unsigned_abs().to_string();
@@ -51,6 +57,8 @@ pub struct Cell {
     /// The records behind a computed figure.
     pub link: String,
     pub detail: String,
+    /// The region's goal is its own share (任务分解), shown with the figure.
+    pub allocated: bool,
 }
 
 pub struct Card {
@@ -94,22 +102,15 @@ fn drill(plan: &Plan, id: &str, region: i64, as_of: NaiveDate) -> String {
         Window::ToDate => {}
     }
     for f in &source.filters {
-        if let Test::In(values) = &f.test
-            && let [one] = values.as_slice()
-        {
-            url.push_str(&format!("&f_{}={}", f.field, urlencode(one)));
+        match &f.test {
+            Test::In(values) if !values.is_empty() => {
+                url.push_str(&format!("&f_{}={}", f.field, super::percent_encode(&values.join("|"))));
+            }
+            Test::Present(true) => url.push_str(&format!("&p_{}=1", f.field)),
+            _ => {}
         }
     }
     url
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn cell(plan: &Plan, t: &TargetBoard, s: &Standing, as_of: NaiveDate) -> Cell {
@@ -117,8 +118,9 @@ fn cell(plan: &Plan, t: &TargetBoard, s: &Standing, as_of: NaiveDate) -> Cell {
         (Some(a), Some(g)) if g > 0.0 => (a / g * 100.0).clamp(0.0, 100.0) as u32,
         _ => 0,
     };
-    let detail = match s.outcome {
-        Some(o) if o.base.is_some() => format!("{} / {}", o.value, o.base.unwrap_or_default()),
+    let detail = match (s.outcome, s.reported_as_of) {
+        (Some(o), _) if o.base.is_some() => format!("{} / {}", o.value, o.base.unwrap_or_default()),
+        (_, Some(d)) => format!("截至{}，已采纳的调度报告", d.format("%Y年%-m月%-d日")),
         _ => String::new(),
     };
     Cell {
@@ -131,9 +133,11 @@ fn cell(plan: &Plan, t: &TargetBoard, s: &Standing, as_of: NaiveDate) -> Cell {
         link: if t.computed {
             drill(plan, &t.id, s.region.as_i64(), as_of)
         } else {
-            String::new()
+            // The report that gives the figure.
+            s.reports.last().map(|id| format!("/reports/{id}")).unwrap_or_default()
         },
         detail,
+        allocated: plan.target(&t.id).is_some_and(|x| x.allocation.contains_key(&s.region)),
     }
 }
 

@@ -1,12 +1,15 @@
-//! 工作台: the figures of the signed-in user's world.
+//! 工作台: the figures of the signed-in user's world, and for a member of a
+//! unit what the unit owes (调度 reports due, returned or marked 督办).
 
 use super::html;
+use super::reports::{OwedLine, owed_lines};
 use crate::error::WebError;
 use crate::extract::Signed;
 use crate::layout::Layout;
 use askama::Template;
 use axum::response::Response;
 use shiminhua_app::stats;
+use shiminhua_core::auth::Permission;
 
 pub struct Card {
     pub label: String,
@@ -21,6 +24,10 @@ pub struct Card {
 struct HomeTpl {
     layout: Layout,
     cards: Vec<Card>,
+    /// The user files reports for a unit.
+    has_unit: bool,
+    unit_name: String,
+    owed: Vec<OwedLine>,
 }
 
 pub async fn workbench(s: Signed) -> Result<Response, WebError> {
@@ -69,8 +76,19 @@ pub async fn workbench(s: Signed) -> Result<Response, WebError> {
         "含登录失败、越权访问",
         "/audit?result=fail",
     );
+    let has_unit = s.actor.unit_id.is_some() && s.actor.can(Permission::FileReports);
+    let (owed, unit_name) = if has_unit {
+        let owed = owed_lines(&s.ctx, &s.actor).await?;
+        let name = shiminhua_app::reports::unit_name(&st.db, s.actor.unit_id.unwrap_or_default()).await?;
+        (owed, name)
+    } else {
+        (Vec::new(), String::new())
+    };
     Ok(html(&HomeTpl {
         layout: Layout::new(&s.ctx, Some(&s.actor), "工作台"),
         cards,
+        has_unit,
+        unit_name,
+        owed,
     }))
 }

@@ -14,7 +14,7 @@ use crate::extract::{Form, Need, WriteRecords};
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Request};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, Request};
 use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -22,6 +22,7 @@ use rand::RngCore;
 use shiminhua_app::AppError;
 use shiminhua_app::import::{self, Options, Summary, Target};
 use shiminhua_core::auth::Actor;
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -54,10 +55,7 @@ fn is_token(t: &str) -> bool {
 
 /// Targets the actor may import (the kind is in its data scope somewhere).
 fn targets_for(actor: &Actor) -> Vec<Target> {
-    import::targets()
-        .into_iter()
-        .filter(|t| !actor.scope.ranges_for(t.kind()).is_empty())
-        .collect()
+    import::targets().into_iter().filter(|t| t.in_scope(actor)).collect()
 }
 
 fn io_error(e: std::io::Error) -> WebError {
@@ -197,8 +195,9 @@ fn upload_page(n: &Need<WriteRecords>, target: &str, error: Option<String>) -> R
 }
 
 /// GET /imports
-pub async fn page(n: Need<WriteRecords>) -> Response {
-    upload_page(&n, "", None)
+/// GET /imports (`?target=` chooses the kind in advance).
+pub async fn page(n: Need<WriteRecords>, Query(q): Query<HashMap<String, String>>) -> Response {
+    upload_page(&n, q.get("target").map(String::as_str).unwrap_or(""), None)
 }
 
 /// GET /imports/template/{kind}

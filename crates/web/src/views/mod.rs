@@ -7,13 +7,16 @@ pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod calendar;
+pub mod evaluation;
 pub mod facilities;
 pub mod home;
 pub mod imports;
 pub mod ops;
 pub mod plan;
+pub mod public;
 pub mod records;
 pub mod regions;
+pub mod reports;
 pub mod units;
 pub mod users;
 pub mod workers;
@@ -151,9 +154,10 @@ pub fn export_path() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("shiminhua-export-{}.xlsx", shiminhua_app::hex(&token)))
 }
 
-fn xlsx_headers(name: &str) -> [(axum::http::HeaderName, String); 2] {
-    let encoded: String = name
-        .bytes()
+/// Percent-encodes every byte but ASCII letters, digits and `-_.` (for
+/// query values and RFC 5987 file names).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
                 (b as char).to_string()
@@ -161,7 +165,11 @@ fn xlsx_headers(name: &str) -> [(axum::http::HeaderName, String); 2] {
                 format!("%{b:02X}")
             }
         })
-        .collect();
+        .collect()
+}
+
+fn xlsx_headers(name: &str) -> [(axum::http::HeaderName, String); 2] {
+    let encoded = percent_encode(name);
     [
         (
             axum::http::header::CONTENT_TYPE,

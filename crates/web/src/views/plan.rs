@@ -300,3 +300,221 @@ pub async fn history(s: Signed) -> Result<Response, WebError> {
             .collect(),
     }))
 }
+
+/// One input of the allocation table.
+pub struct AllocCell {
+    pub name: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+/// One target on 任务分解.
+pub struct AllocRow {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub city: AllocCell,
+    pub counties: Vec<AllocCell>,
+    /// The sum of the counties' figures as entered.
+    pub sum: String,
+    /// How the city figure relates to the allocations.
+    pub remark: String,
+    pub remark_warn: bool,
+}
+
+#[derive(Template)]
+#[template(path = "plan_allocation.html")]
+struct AllocationTpl {
+    layout: Layout,
+    counties: Vec<(String, String)>,
+    rows: Vec<AllocRow>,
+    version: i64,
+    note: String,
+    errors: Vec<String>,
+    conflict: Option<String>,
+    notice: Option<&'static str>,
+}
+
+fn allocation_layout(n: &Need<ManagePlan>) -> Layout {
+    Layout::new(&n.ctx, Some(&n.actor), "任务分解")
+        .crumb("目标督办", "")
+        .crumb("任务分解", "")
+}
+
+/// The counties of the plan's region, in code order.
+fn plan_counties(p: &Plan) -> Vec<(shiminhua_core::division::DivisionCode, String)> {
+    plan::context()
+        .counties
+        .into_iter()
+        .filter(|(c, _)| p.meta.region.contains(*c))
+        .collect()
+}
+
+/// The entries of one target as typed: (city figure, county figures).
+type Typed = (String, Vec<String>);
+
+fn allocation_rows(
+    p: &Plan,
+    counties: &[(shiminhua_core::division::DivisionCode, String)],
+    typed: &HashMap<String, Typed>,
+    errors: &HashMap<String, String>,
+) -> Vec<AllocRow> {
+    p.targets
+        .iter()
+        .filter(|t| t.progress == Progress::Cumulative)
+        .map(|t| {
+            let (city, each) = typed.get(&t.id).cloned().unwrap_or_else(|| {
+                (
+                    t.value.map(|v| v.to_string()).unwrap_or_default(),
+                    counties
+                        .iter()
+                        .map(|(c, _)| t.allocation.get(c).map(|f| f.to_string()).unwrap_or_default())
+                        .collect(),
+                )
+            });
+            let cell = |name: String, value: String| AllocCell {
+                error: errors.get(&name).cloned(),
+                name,
+                value,
+            };
+            let sum: f64 = each
+                .iter()
+                .filter_map(|v| plan::allocation_figure(v).ok())
+                .filter_map(|v| v.parse::<f64>().ok())
+                .sum();
+            let any = each.iter().any(|v| !v.trim().is_empty());
+            let city_value = plan::allocation_figure(&city).ok().and_then(|v| v.parse::<f64>().ok());
+            let (remark, remark_warn) = match (any, city_value) {
+                (false, _) => ("未分解".to_string(), false),
+                (true, None) => ("市目标取分解合计".to_string(), false),
+                (true, Some(v)) if (v - sum).abs() < 1e-9 => ("分解合计与市目标一致".to_string(), false),
+                (true, Some(v)) => (
+                    format!(
+                        "分解合计比市目标{}{}{}",
+                        if sum > v { "多" } else { "少" },
+                        Figure(((sum - v).abs() * Figure::SCALE as f64).round() as i64),
+                        t.unit
+                    ),
+                    true,
+                ),
+            };
+            AllocRow {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                unit: t.unit.clone(),
+                city: cell(format!("v_{}", t.id), city),
+                counties: counties
+                    .iter()
+                    .zip(each)
+                    .map(|((c, _), v)| cell(format!("a_{}_{c}", t.id), v))
+                    .collect(),
+                sum: if any {
+                    Figure((sum * Figure::SCALE as f64).round() as i64).to_string()
+                } else {
+                    String::new()
+                },
+                remark,
+                remark_warn,
+            }
+        })
+        .collect()
+}
+
+/// 任务分解: the office allocates each city target to the counties.
+pub async fn allocation_page(
+    n: Need<ManagePlan>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let cur = plan::current(&n.ctx.state.db).await?;
+    let counties = plan_counties(&cur.plan);
+    let rows = allocation_rows(&cur.plan, &counties, &HashMap::new(), &HashMap::new());
+    Ok(html(&AllocationTpl {
+        layout: allocation_layout(&n),
+        counties: counties.into_iter().map(|(c, name)| (c.to_string(), name)).collect(),
+        rows,
+        version: cur.version,
+        note: String::new(),
+        errors: Vec::new(),
+        conflict: None,
+        notice: (q.get("done").map(String::as_str) == Some("saved"))
+            .then_some("任务分解已保存，各区县目标进度按新的分解计算。"),
+    }))
+}
+
+pub async fn allocation_submit(n: Need<ManagePlan>, form: Form) -> Result<Response, WebError> {
+    let cur = plan::current(&n.ctx.state.db).await?;
+    let counties = plan_counties(&cur.plan);
+    let note = form.get("note").to_string();
+    let version = form.get("version").parse::<i64>().ok();
+    // Read every input; keep what was typed for the page.
+    let mut typed: HashMap<String, Typed> = HashMap::new();
+    let mut field_errors: HashMap<String, String> = HashMap::new();
+    let mut changes = std::collections::BTreeMap::new();
+    for t in cur.plan.targets.iter().filter(|t| t.progress == Progress::Cumulative) {
+        let read = |name: &str, errs: &mut HashMap<String, String>| -> Option<String> {
+            let v = form.get(name).trim();
+            if v.is_empty() {
+                return None;
+            }
+            match plan::allocation_figure(v) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    errs.insert(name.to_string(), e);
+                    None
+                }
+            }
+        };
+        let city_name = format!("v_{}", t.id);
+        // A target whose row was not sent stays as it is.
+        if form.all(&city_name).is_empty() {
+            continue;
+        }
+        let value = read(&city_name, &mut field_errors);
+        let mut alloc = plan::Allocation {
+            value,
+            ..Default::default()
+        };
+        let mut each = Vec::new();
+        for (c, _) in &counties {
+            let name = format!("a_{}_{c}", t.id);
+            if let Some(f) = read(&name, &mut field_errors) {
+                alloc.counties.insert(*c, f);
+            }
+            each.push(form.get(&name).to_string());
+        }
+        typed.insert(t.id.clone(), (form.get(&city_name).to_string(), each));
+        let before: std::collections::BTreeMap<_, _> = t.allocation.iter().map(|(c, f)| (*c, f.to_string())).collect();
+        if alloc.value != t.value.map(|v| v.to_string()) || alloc.counties != before {
+            changes.insert(t.id.clone(), alloc);
+        }
+    }
+    let result = match version {
+        _ if !field_errors.is_empty() => Err(AppError::field("allocation", "有数字填写不正确，请按提示修改。")),
+        None => Err(AppError::field("allocation", "缺少版本号，请刷新页面后重新修改。")),
+        Some(_) if changes.is_empty() => Err(AppError::field("allocation", "分解没有改动，无需保存。")),
+        Some(v) => plan::save_allocations(&n.ctx.call(&n.actor), &changes, v, &note).await,
+    };
+    let (status, errors, conflict) = match result {
+        Ok(_) => return Ok(Redirect::to("/plan/allocation?done=saved").into_response()),
+        Err(AppError::Validation(FieldErrors(errs))) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errs.into_iter().map(|(_, m)| m).collect(),
+            None,
+        ),
+        Err(AppError::Conflict(m)) => (StatusCode::CONFLICT, Vec::new(), Some(m)),
+        Err(e) => return Err(e.into()),
+    };
+    let rows = allocation_rows(&cur.plan, &counties, &typed, &field_errors);
+    let mut r = html(&AllocationTpl {
+        layout: allocation_layout(&n),
+        counties: counties.into_iter().map(|(c, name)| (c.to_string(), name)).collect(),
+        rows,
+        version: version.unwrap_or(0),
+        note,
+        errors,
+        conflict,
+        notice: None,
+    });
+    *r.status_mut() = status;
+    Ok(r)
+}

@@ -425,6 +425,8 @@ struct Filters {
     from: String,
     to: String,
     selects: Vec<Select>,
+    /// (parameter, field label) of the fields that must be filled.
+    filled: Vec<(String, &'static str)>,
     error: Option<String>,
 }
 
@@ -470,14 +472,22 @@ fn filters_of(q: &HashMap<String, String>) -> Result<Filters, WebError> {
     let mut selects = Vec::new();
     for f in spec.fields.iter().filter(|f| filterable(f.ty)) {
         let param = format!("f_{}", f.key);
-        let options = options_of(f.ty);
+        let mut options = options_of(f.ty);
         let mut value = q_get(q, &param);
-        if !options.iter().any(|o| o.0 == value) {
+        // Several values joined by "|" (from the board's drill-down links)
+        // match any of them.
+        let values: Vec<String> = value.split('|').map(str::to_string).collect();
+        if !values.iter().all(|v| options.iter().any(|o| &o.0 == v)) {
             value.clear();
         }
         if !value.is_empty() {
-            filter.fields.push((f.key, value.clone()));
+            for v in &values {
+                filter.fields.push((f.key, v.clone()));
+            }
             pairs.push((param.clone(), value.clone()));
+            if values.len() > 1 {
+                options.push((value.clone(), values.join("或")));
+            }
         }
         selects.push(Select {
             param,
@@ -485,6 +495,16 @@ fn filters_of(q: &HashMap<String, String>) -> Result<Filters, WebError> {
             options,
             value,
         });
+    }
+    // "Filled" conditions come from the board's drill-down links.
+    let mut filled = Vec::new();
+    for f in spec.fields {
+        let param = format!("p_{}", f.key);
+        if q_get(q, &param) == "1" {
+            filter.present.push(f.key);
+            pairs.push((param.clone(), "1".into()));
+            filled.push((param, f.label));
+        }
     }
     let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     Ok(Filters {
@@ -495,6 +515,7 @@ fn filters_of(q: &HashMap<String, String>) -> Result<Filters, WebError> {
         from,
         to,
         selects,
+        filled,
         error,
     })
 }
@@ -523,6 +544,7 @@ struct ListTpl {
     from: String,
     to: String,
     selects: Vec<Select>,
+    filled: Vec<(String, &'static str)>,
     filter_error: Option<String>,
     rows: Vec<ListRow>,
     pager: Pager,
@@ -587,6 +609,7 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
         from: f.from,
         to: f.to,
         selects: f.selects,
+        filled: f.filled,
         filter_error: f.error,
         rows,
         pager,

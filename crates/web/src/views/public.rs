@@ -1,0 +1,107 @@
+//! The public progress page (公开进度): the city's aggregate progress on the
+//! plan's targets, no personal data and no county breakdown. Off unless
+//! `[public] progress = true`; when off the page does not exist (404).
+
+use super::board::shown;
+use crate::error::WebError;
+use crate::extract::Ctx;
+use crate::layout::Layout;
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use shiminhua_app::indicators::{self, TargetBoard};
+use shiminhua_app::plan;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct Row {
+    pub name: String,
+    pub goal: String,
+    pub actual: String,
+    pub percent: String,
+    pub expected: String,
+    pub status: &'static str,
+    pub css: &'static str,
+    /// 0–100, for the bar.
+    pub bar: u32,
+}
+
+#[derive(Template)]
+#[template(path = "public_progress.html")]
+struct ProgressTpl {
+    layout: Layout,
+    title: String,
+    issuer: String,
+    as_of: String,
+    elapsed: String,
+    rows: Vec<Row>,
+}
+
+/// The page as rendered, for a few minutes: the public may reload it often
+/// and it never changes by the second.
+static CACHE: Mutex<Option<(Instant, NaiveDate, i64, String)>> = Mutex::new(None);
+const CACHE_FOR: Duration = Duration::from_secs(300);
+
+fn row(t: &TargetBoard) -> Row {
+    let c = &t.city;
+    let ratio = match (c.actual, c.goal) {
+        (Some(a), Some(g)) if g > 0.0 => Some(a / g * 100.0),
+        _ => None,
+    };
+    Row {
+        name: t.name.clone(),
+        goal: shown(c.goal, &t.unit),
+        actual: if c.actual.is_some() {
+            shown(c.actual, &t.unit)
+        } else {
+            "暂无数据".into()
+        },
+        percent: ratio.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "—".into()),
+        expected: shown(c.expected, &t.unit),
+        status: c.status.label_zh(),
+        css: c.status.css(),
+        bar: ratio.map(|r| r.clamp(0.0, 100.0) as u32).unwrap_or(0),
+    }
+}
+
+pub async fn progress(ctx: Ctx) -> Result<Response, WebError> {
+    let st = &ctx.state;
+    if !st.config.public.progress {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    }
+    let cur = plan::current(&st.db).await?;
+    let p = &cur.plan;
+    let as_of = st.clock.today().min(p.meta.end);
+    let cached = CACHE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let body = match cached {
+        Some((at, day, version, body)) if at.elapsed() < CACHE_FOR && day == as_of && version == cur.version => body,
+        _ => {
+            let (share, targets) = indicators::board(&st.db, p, as_of).await?;
+            // The page is shared by every visitor: nothing of the session.
+            let mut layout = Layout::new(&ctx, None, "目标进度公开");
+            layout.csrf = String::new();
+            let t = ProgressTpl {
+                layout,
+                title: p.meta.title.clone(),
+                issuer: p.meta.issuer.clone(),
+                as_of: as_of.format("%Y年%-m月%-d日").to_string(),
+                elapsed: format!("{:.1}%", share * 100.0),
+                rows: targets.iter().map(row).collect(),
+            };
+            let body = t
+                .render()
+                .map_err(|e| shiminhua_app::AppError::Internal(format!("template: {e}")))?;
+            *CACHE.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), as_of, cur.version, body.clone()));
+            body
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response())
+}
