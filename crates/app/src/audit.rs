@@ -235,6 +235,18 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("report.urge", "督办调度报告"),
     ("report.close", "关闭调度期"),
     ("evaluation.export", "导出市民化情况评估"),
+    ("case.register", "登记欠薪线索"),
+    ("case.accept", "受理欠薪案件"),
+    ("case.reject", "不予受理欠薪线索"),
+    ("case.investigate", "开始调查欠薪案件"),
+    ("case.close", "办结欠薪案件"),
+    ("case.follow_up", "回访欠薪案件"),
+    ("case.transfer", "转办欠薪案件"),
+    ("case.arbitrate", "欠薪案件移送仲裁"),
+    ("case.refer_police", "欠薪案件移送公安"),
+    ("case.extend", "欠薪案件延期"),
+    ("case.urge", "督办欠薪案件"),
+    ("case.settings", "修改欠薪案件办理设置"),
 ];
 
 pub fn action_label(code: &str) -> &'static str {

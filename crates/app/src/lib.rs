@@ -8,6 +8,7 @@ pub mod apikeys;
 pub mod audit;
 pub mod backup;
 pub mod calendar;
+pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -24,6 +24,7 @@ macro_rules! serde_as_string {
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod case;
 pub mod credit_code;
 pub mod division;
 pub mod evaluation;

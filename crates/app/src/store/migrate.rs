@@ -73,6 +73,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0011_drill_indexes.sql"),
         include_str!("../../migrations/postgres/0011_drill_indexes.sql"),
     ),
+    (
+        12,
+        "cases",
+        include_str!("../../migrations/sqlite/0012_cases.sql"),
+        include_str!("../../migrations/postgres/0012_cases.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

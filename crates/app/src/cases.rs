@@ -1,0 +1,857 @@
+//! Wage-arrears cases (欠薪线索/案件): registration, the workflow of
+//! `shiminhua_core::case` over the database, lists with deadlines.
+//!
+//! Scope: a case is visible and workable to a user whose scope holds the
+//! `WageCase` kind in the case's region (the township where the arrears
+//! arose); who may take which step is the core's transition table.
+//!
+//! Every step is one transaction: the case row is updated only if it is
+//! still at the version the officer saw (`UPDATE … WHERE version = $n`), an
+//! event is appended to `case_events` and an audit record written. A stale
+//! version is a conflict and writes nothing, so of two officers acting on
+//! one case at once exactly one succeeds.
+//!
+//! The reporter's name, phone and ID number are sealed, bound to the case
+//! number; the tables keep masked copies and blind indexes (of the same
+//! kinds as the workers', so a person's cases can be found by ID number or
+//! phone). The query code given to the reporter is kept as an HMAC only.
+
+use crate::audit::{self, Event, Who};
+use crate::crypto::Cipher;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::regions::PlaceBook;
+use crate::store::{Db, Sql, Tx, is_unique_violation};
+use crate::{Call, require};
+use chrono::{DateTime, NaiveDate, Utc};
+use rand::Rng;
+use shiminhua_core::auth::{Actor, Permission, RecordKind, Role};
+use shiminhua_core::calendar::Calendar;
+use shiminhua_core::case::{
+    self, Action, ActionInput, CaseData, CaseInput, CaseState, Limits, Refusal, Reporter, Sector, Source, Status, Step,
+    Timing,
+};
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::money::Fen;
+
+/// The settings key of the platform clues' time limit (working days).
+pub const PLATFORM_DAYS_KEY: &str = "case.platform_days";
+/// The settings key of the conclusion categories (one a line).
+pub const CONCLUSIONS_KEY: &str = "case.conclusions";
+
+/// The local (UTC+8) date of an instant.
+fn local_date(t: DateTime<Utc>) -> NaiveDate {
+    (t + chrono::Duration::hours(8)).date_naive()
+}
+
+/// Errors of core validation as field errors.
+fn field_errors(errs: shiminhua_core::record::Errors) -> AppError {
+    let mut fe = FieldErrors::default();
+    for (k, m) in errs {
+        fe.add(k, m);
+    }
+    AppError::Validation(fe)
+}
+
+async fn setting(tx: &mut Tx, key: &str) -> AppResult<Option<String>> {
+    let v: Option<(String,)> = tx
+        .opt(Sql::new("SELECT value FROM settings WHERE key = $1").bind(key))
+        .await?;
+    Ok(v.map(|(v,)| v))
+}
+
+async fn put_setting(tx: &mut Tx, key: &str, value: &str) -> AppResult<()> {
+    let n = tx
+        .exec(
+            Sql::new("UPDATE settings SET value = $1 WHERE key = $2")
+                .bind(value)
+                .bind(key),
+        )
+        .await?;
+    if n == 0 {
+        tx.exec(
+            Sql::new("INSERT INTO settings (key, value) VALUES ($1, $2)")
+                .bind(key)
+                .bind(value),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The time limits with the office's platform setting (default 10 working days).
+async fn limits_in(tx: &mut Tx) -> AppResult<Limits> {
+    let mut l = Limits::default();
+    if let Some(v) = setting(tx, PLATFORM_DAYS_KEY).await?
+        && let Ok(n) = case::parse_platform_days(&v)
+    {
+        l.platform_days = n;
+    }
+    Ok(l)
+}
+
+/// The conclusion categories of 办结 (the office's list, else the default ten).
+async fn conclusions_in(tx: &mut Tx) -> AppResult<Vec<String>> {
+    if let Some(v) = setting(tx, CONCLUSIONS_KEY).await?
+        && let Ok(list) = case::parse_conclusions(&v)
+    {
+        return Ok(list);
+    }
+    Ok(case::DEFAULT_CONCLUSIONS.iter().map(|s| s.to_string()).collect())
+}
+
+/// The time limits in force.
+pub async fn limits(db: &Db) -> AppResult<Limits> {
+    limits_in(&mut db.read().await?).await
+}
+
+/// The conclusion categories in force.
+pub async fn conclusions(db: &Db) -> AppResult<Vec<String>> {
+    conclusions_in(&mut db.read().await?).await
+}
+
+fn office_only(actor: &Actor) -> AppResult<()> {
+    if actor.roles.contains(Role::Office) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The office sets the platform clues' time limit (1–60 working days).
+/// Applies to cases accepted from then on.
+pub async fn set_platform_days(call: &Call<'_>, text: &str) -> AppResult<u32> {
+    office_only(call.actor)?;
+    let n = case::parse_platform_days(text).map_err(|m| AppError::field("platform_days", m))?;
+    let mut tx = call.db.write().await?;
+    put_setting(&mut tx, PLATFORM_DAYS_KEY, &n.to_string()).await?;
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("case.settings", "settings", PLATFORM_DAYS_KEY).detail(format!("platform_days={n}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// The office sets the ten conclusion categories (one a line).
+pub async fn set_conclusions(call: &Call<'_>, text: &str) -> AppResult<Vec<String>> {
+    office_only(call.actor)?;
+    let list = case::parse_conclusions(text).map_err(|m| AppError::field("conclusions", m))?;
+    let mut tx = call.db.write().await?;
+    put_setting(&mut tx, CONCLUSIONS_KEY, &list.join("\n")).await?;
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("case.settings", "settings", CONCLUSIONS_KEY).detail(list.join("、")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+// ---------------------------------------------------------------------------
+// Rows
+// ---------------------------------------------------------------------------
+
+/// A stored case (sealed values left out; masked copies in).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub version: i64,
+    pub county_code: i64,
+    pub region_code: i64,
+    pub region_name: String,
+    pub source: String,
+    pub clue_no: Option<String>,
+    pub anonymous: bool,
+    pub worker_id: Option<i64>,
+    pub reporter_name_masked: String,
+    pub reporter_phone_masked: String,
+    pub reporter_id_masked: String,
+    pub employer_name: String,
+    pub employer_credit_code: String,
+    pub employer_address: String,
+    pub sector: String,
+    pub project_name: String,
+    pub contractor_credit_code: String,
+    pub workers: i64,
+    pub amount_claimed_fen: i64,
+    pub amount_recovered_fen: Option<i64>,
+    pub workers_paid: Option<i64>,
+    pub conclusion: String,
+    pub arrears_from: NaiveDate,
+    pub arrears_to: NaiveDate,
+    pub description: String,
+    pub received_on: NaiveDate,
+    pub accepted_on: Option<NaiveDate>,
+    pub accept_due: NaiveDate,
+    pub handle_due: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub extended: bool,
+    pub urged: i64,
+    pub closed_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+impl CaseRow {
+    pub fn state(&self) -> Option<Status> {
+        Status::from_code(&self.status)
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        self.state().map(Status::label_zh).unwrap_or("")
+    }
+
+    pub fn source_label(&self) -> &'static str {
+        Source::from_code(&self.source).map(Source::label_zh).unwrap_or("")
+    }
+
+    pub fn sector_label(&self) -> &'static str {
+        Sector::from_code(&self.sector).map(Sector::label_zh).unwrap_or("")
+    }
+
+    pub fn amount_claimed(&self) -> Fen {
+        Fen(self.amount_claimed_fen)
+    }
+
+    /// How the case stands against its running time limit.
+    pub fn timing(&self, today: NaiveDate, near_until: NaiveDate) -> Timing {
+        Timing::of(self.due_on, today, near_until)
+    }
+}
+
+const COLUMNS: &str = "SELECT c.id, c.number, c.status, c.version, c.county_code, c.region_code, g.name AS region_name, \
+     c.source, c.clue_no, c.anonymous, c.worker_id, c.reporter_name_masked, c.reporter_phone_masked, \
+     c.reporter_id_masked, c.employer_name, c.employer_credit_code, c.employer_address, c.sector, c.project_name, \
+     c.contractor_credit_code, c.workers, c.amount_claimed_fen, c.amount_recovered_fen, c.workers_paid, c.conclusion, \
+     c.arrears_from, c.arrears_to, c.description, c.received_on, c.accepted_on, c.accept_due, c.handle_due, c.due_on, \
+     c.extended, c.urged, c.closed_on, c.created_at, c.created_by, c.updated_at, c.updated_by \
+     FROM cases c JOIN regions g ON g.code = c.region_code";
+
+/// One event of a case's history.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CaseEvent {
+    pub id: i64,
+    pub version: i64,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor_name: String,
+    pub at: DateTime<Utc>,
+    pub note: String,
+    pub data: String,
+}
+
+impl CaseEvent {
+    pub fn action_label(&self) -> &'static str {
+        if self.action == "register" {
+            "登记"
+        } else {
+            Action::from_code(&self.action).map(Action::label_zh).unwrap_or("")
+        }
+    }
+}
+
+fn readable(actor: &Actor) -> AppResult<()> {
+    require(actor, Permission::ReadPii)?;
+    if case::may_read(&actor.roles) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// A case inside the actor's scope (NotFound outside it).
+async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<CaseRow> {
+    let mut q = Sql::new(COLUMNS);
+    q.push(" WHERE c.id = ").arg(id).push(" AND ");
+    q.in_ranges("c.region_code", &actor.scope.ranges_for(RecordKind::WageCase));
+    tx.one(q).await
+}
+
+async fn events_of(tx: &mut Tx, id: i64) -> AppResult<Vec<CaseEvent>> {
+    tx.all(
+        Sql::new(
+            "SELECT id, version, action, from_status, to_status, actor_name, at, note, data \
+             FROM case_events WHERE case_id = $1 ORDER BY version",
+        )
+        .bind(id),
+    )
+    .await
+}
+
+/// One case with its events, oldest first.
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<(CaseRow, Vec<CaseEvent>)> {
+    readable(actor)?;
+    let mut tx = db.read().await?;
+    let row = get_in(&mut tx, actor, id).await?;
+    let events = events_of(&mut tx, id).await?;
+    Ok((row, events))
+}
+
+// ---------------------------------------------------------------------------
+// Registration
+// ---------------------------------------------------------------------------
+
+/// What registration gives back. The query code is shown once (to be given
+/// to the reporter); only its HMAC is stored.
+#[derive(Clone, Debug)]
+pub struct Registered {
+    pub id: i64,
+    pub number: String,
+    pub query_code: String,
+}
+
+/// Characters of a query code (no 0/O, 1/I/L).
+const CODE_CHARS: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+fn query_code() -> String {
+    let mut rng = rand::rng();
+    (0..8)
+        .map(|_| char::from(CODE_CHARS[rng.random_range(0..CODE_CHARS.len())]))
+        .collect()
+}
+
+fn query_hash(cipher: &Cipher, number: &str, code: &str) -> Vec<u8> {
+    cipher.blind_index("case_query", &format!("{number}:{}", code.trim().to_ascii_uppercase()))
+}
+
+/// The id of the case with this number whose query code is `code`
+/// (for the public lookup); `None` when either is wrong.
+pub async fn find_by_query_code(db: &Db, cipher: &Cipher, number: &str, code: &str) -> AppResult<Option<i64>> {
+    let number = number.trim().to_ascii_uppercase();
+    let found: Option<(i64, Vec<u8>)> = db
+        .read()
+        .await?
+        .opt(Sql::new("SELECT id, query_hash FROM cases WHERE number = $1").bind(number.clone()))
+        .await?;
+    Ok(found.and_then(|(id, h)| (h == query_hash(cipher, &number, code)).then_some(id)))
+}
+
+fn context(number: &str, field: &str) -> String {
+    format!("case:{number}:{field}")
+}
+
+/// The next case number of `year` (the counter row serialises writers).
+async fn next_number(tx: &mut Tx, year: i32) -> AppResult<String> {
+    tx.exec(Sql::new("INSERT INTO case_numbers (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING").bind(year))
+        .await?;
+    let seq = tx
+        .int(Sql::new("UPDATE case_numbers SET last = last + 1 WHERE year = $1 RETURNING last").bind(year))
+        .await?;
+    Ok(case::case_number(year, seq))
+}
+
+/// Sealed reporter columns: (name sealed, name masked, phone sealed, phone
+/// index, phone masked, id sealed, id index, id masked).
+type SealedReporter = (
+    Option<Vec<u8>>,
+    String,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    String,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    String,
+);
+
+fn seal_reporter(cipher: &Cipher, number: &str, r: &Reporter) -> AppResult<SealedReporter> {
+    let mut out: SealedReporter = Default::default();
+    let phone = match r {
+        Reporter::Anonymous => None,
+        Reporter::Worker { phone, .. } => phone.as_ref(),
+        Reporter::Contact {
+            name, phone, id_number, ..
+        } => {
+            out.0 = Some(cipher.seal(&context(number, "reporter_name"), name.as_bytes())?);
+            out.1 = crate::registry::mask_name(name);
+            if let Some(id) = id_number {
+                out.5 = Some(cipher.seal(&context(number, "reporter_id"), id.as_str().as_bytes())?);
+                out.6 = Some(cipher.blind_index("id_number", id.as_str()));
+                out.7 = id.masked();
+            }
+            Some(phone)
+        }
+    };
+    if let Some(p) = phone {
+        out.2 = Some(cipher.seal(&context(number, "reporter_phone"), p.as_str().as_bytes())?);
+        out.3 = Some(cipher.blind_index("phone", p.as_str()));
+        out.4 = p.masked();
+    }
+    Ok(out)
+}
+
+/// Registers a case (登记). The township where the arrears arose must lie
+/// in the registrar's scope; a linked worker in the registrar's worker
+/// scope; a platform clue number may be registered once.
+pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registered> {
+    require(call.actor, Permission::ReadPii)?;
+    if !case::may_register(&call.actor.roles) {
+        return Err(AppError::Forbidden);
+    }
+    let today = local_date(call.now);
+    let cal = crate::calendar::calendar(call.db).await?;
+    let mut tx = call.db.write().await?;
+    let places = PlaceBook::load(&mut tx).await?;
+    let data = case::validate(input, &places, today).map_err(field_errors)?;
+    if !call.actor.scope.allows(RecordKind::WageCase, data.region) {
+        return Err(AppError::field("region", "该欠薪发生地不在您的数据范围内"));
+    }
+    if let Reporter::Worker { worker_id, .. } = &data.reporter {
+        let mut q = Sql::new("SELECT COUNT(*) FROM workers WHERE id = ");
+        q.arg(*worker_id).push(" AND ");
+        q.in_ranges("region_code", &call.actor.scope.ranges_for(RecordKind::Worker));
+        if tx.int(q).await? == 0 {
+            return Err(AppError::field("worker_id", "所选农民工不存在或不在您的数据范围内"));
+        }
+    }
+    if let Some(clue) = &data.clue_no {
+        let taken: Option<(String,)> = tx
+            .opt(Sql::new("SELECT number FROM cases WHERE clue_no = $1").bind(clue.clone()))
+            .await?;
+        if let Some((number,)) = taken {
+            return Err(duplicate_clue(&number));
+        }
+    }
+    let limits = limits_in(&mut tx).await?;
+    let accept_due = limits
+        .accept_due(&cal, data.received_on)
+        .map_err(|m| AppError::field("received_on", m))?;
+    let number = next_number(&mut tx, chrono::Datelike::year(&data.received_on)).await?;
+    let code = query_code();
+    let id = insert(&mut tx, call, &data, &number, accept_due, &code).await?;
+    append_event(
+        &mut tx,
+        call,
+        id,
+        1,
+        "register",
+        "",
+        Status::Registered,
+        "",
+        &serde_json::json!({ "source": data.source.code(), "accept_due": accept_due.to_string() }).to_string(),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("case.register", "case", id).detail(format!(
+            "number={number}; source={}; county={}",
+            data.source.code(),
+            data.county
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Registered {
+        id,
+        number,
+        query_code: code,
+    })
+}
+
+fn duplicate_clue(number: &str) -> AppError {
+    if number.is_empty() {
+        return AppError::field("clue_no", "该平台线索编号已登记，请勿重复登记");
+    }
+    AppError::field(
+        "clue_no",
+        format!("该平台线索编号已登记（案件编号{number}），请勿重复登记"),
+    )
+}
+
+async fn insert(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    d: &CaseData,
+    number: &str,
+    accept_due: NaiveDate,
+    code: &str,
+) -> AppResult<i64> {
+    let s = seal_reporter(call.cipher, number, &d.reporter)?;
+    let worker_id = match d.reporter {
+        Reporter::Worker { worker_id, .. } => Some(worker_id),
+        _ => None,
+    };
+    let by = call.actor.display_name.clone();
+    let q = Sql::new(
+        "INSERT INTO cases (number, status, version, county_code, region_code, source, clue_no, anonymous, worker_id, \
+         reporter_name_sealed, reporter_name_masked, reporter_phone_sealed, reporter_phone_index, reporter_phone_masked, \
+         reporter_id_sealed, reporter_id_index, reporter_id_masked, employer_name, employer_credit_code, employer_address, \
+         sector, project_name, contractor_credit_code, workers, amount_claimed_fen, arrears_from, arrears_to, description, \
+         received_on, accept_due, due_on, query_hash, created_at, created_by, updated_at, updated_by) \
+         VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
+         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) RETURNING id",
+    )
+    .bind(number)
+    .bind(Status::Registered.code())
+    .bind(d.county.as_i64())
+    .bind(d.region.as_i64())
+    .bind(d.source.code())
+    .bind(d.clue_no.clone())
+    .bind(d.reporter == Reporter::Anonymous)
+    .bind(worker_id)
+    .bind(s.0)
+    .bind(s.1)
+    .bind(s.2)
+    .bind(s.3)
+    .bind(s.4)
+    .bind(s.5)
+    .bind(s.6)
+    .bind(s.7)
+    .bind(d.employer_name.clone())
+    .bind(
+        d.employer_credit_code
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+    )
+    .bind(d.employer_address.clone())
+    .bind(d.sector.code())
+    .bind(d.project_name.clone().unwrap_or_default())
+    .bind(
+        d.contractor_credit_code
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+    )
+    .bind(d.workers)
+    .bind(d.amount_claimed.0)
+    .bind(d.arrears_from)
+    .bind(d.arrears_to)
+    .bind(d.description.clone())
+    .bind(d.received_on)
+    .bind(accept_due)
+    .bind(accept_due)
+    .bind(query_hash(call.cipher, number, code))
+    .bind(call.now)
+    .bind(by.clone())
+    .bind(call.now)
+    .bind(by);
+    let (id,): (i64,) = tx
+        .one(q)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { duplicate_clue("") } else { e })?;
+    Ok(id)
+}
+
+#[expect(clippy::too_many_arguments, reason = "one event row")]
+async fn append_event(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    case_id: i64,
+    version: i64,
+    action: &str,
+    from: &str,
+    to: Status,
+    note: &str,
+    data: &str,
+) -> AppResult<()> {
+    tx.exec(
+        Sql::new(
+            "INSERT INTO case_events (case_id, version, action, from_status, to_status, actor_id, actor_name, at, note, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(case_id)
+        .bind(version)
+        .bind(action)
+        .bind(from)
+        .bind(to.code())
+        .bind(call.actor.user_id)
+        .bind(call.actor.display_name.clone())
+        .bind(call.now)
+        .bind(note)
+        .bind(data),
+    )
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Actions
+// ---------------------------------------------------------------------------
+
+/// The audit action code of a step.
+fn audit_code(a: Action) -> &'static str {
+    match a {
+        Action::Accept => "case.accept",
+        Action::Reject => "case.reject",
+        Action::Investigate => "case.investigate",
+        Action::Close => "case.close",
+        Action::FollowUp => "case.follow_up",
+        Action::Transfer => "case.transfer",
+        Action::Arbitrate => "case.arbitrate",
+        Action::ReferPolice => "case.refer_police",
+        Action::Extend => "case.extend",
+        Action::Urge => "case.urge",
+    }
+}
+
+fn stale(number: &str) -> AppError {
+    AppError::Conflict(format!(
+        "操作未保存：案件{number}已被他人办理（状态或内容已变化）。请刷新页面查看最新情况后再操作。"
+    ))
+}
+
+/// The columns a step changes besides status and version.
+#[derive(Default)]
+struct Changes {
+    accepted_on: Option<NaiveDate>,
+    accept_due: Option<NaiveDate>,
+    handle_due: Option<Option<NaiveDate>>,
+    due_on: Option<Option<NaiveDate>>,
+    closed_on: Option<NaiveDate>,
+    extended: bool,
+    urged: bool,
+    region: Option<DivisionCode>,
+}
+
+fn changes(row: &CaseRow, step: &Step, cal: &Calendar, limits: &Limits, today: NaiveDate) -> Result<Changes, String> {
+    let mut c = Changes::default();
+    let source = Source::from_code(&row.source).unwrap_or(Source::Visit);
+    match step.action {
+        Action::Accept => {
+            let due = limits.handle_due(cal, source, row.received_on, today)?;
+            c.accepted_on = Some(today);
+            c.handle_due = Some(Some(due));
+            c.due_on = Some(Some(due));
+        }
+        Action::Investigate | Action::Urge => c.urged = step.action == Action::Urge,
+        Action::Reject | Action::Close | Action::Arbitrate | Action::ReferPolice => {
+            c.closed_on = Some(today);
+            c.due_on = Some(None);
+        }
+        Action::FollowUp => c.due_on = Some(None),
+        Action::Transfer => {
+            let due = limits.accept_due(cal, today)?;
+            c.accept_due = Some(due);
+            c.handle_due = Some(None);
+            c.due_on = Some(Some(due));
+            c.region = step.region;
+        }
+        Action::Extend => {
+            let current = row.handle_due.ok_or("该案件尚无办理期限，不能延期")?;
+            let due = limits.extended_due(cal, current)?;
+            c.handle_due = Some(Some(due));
+            c.due_on = Some(Some(due));
+            c.extended = true;
+        }
+    }
+    Ok(c)
+}
+
+/// Takes `action` on a case the actor saw at `version`; returns the new
+/// status. Refused (nothing written) when the case changed meanwhile, when
+/// the workflow has no such step from its status or not for the actor's
+/// roles, or when the action's fields are missing.
+pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: &ActionInput) -> AppResult<Status> {
+    readable(call.actor)?;
+    let today = local_date(call.now);
+    let cal = crate::calendar::calendar(call.db).await?;
+    let mut tx = call.db.write().await?;
+    let row = get_in(&mut tx, call.actor, id).await?;
+    if row.version != version {
+        return Err(stale(&row.number));
+    }
+    let status = row
+        .state()
+        .ok_or_else(|| AppError::Internal(format!("case {id} has status {:?}", row.status)))?;
+    let places = PlaceBook::load(&mut tx).await?;
+    let conclusions = conclusions_in(&mut tx).await?;
+    let state = CaseState {
+        status,
+        county: DivisionCode::from_i64(row.county_code).map_err(|e| AppError::Internal(e.to_string()))?,
+        workers: row.workers,
+        extended: row.extended,
+    };
+    let step = case::check(&state, action, &call.actor.roles, input, &conclusions, &places).map_err(|r| match r {
+        Refusal::State(m) | Refusal::Rule(m) => AppError::Conflict(m),
+        Refusal::Role(_) => AppError::Forbidden,
+        Refusal::Fields(errs) => field_errors(errs),
+    })?;
+    let limits = limits_in(&mut tx).await?;
+    let ch = changes(&row, &step, &cal, &limits, today).map_err(AppError::Conflict)?;
+
+    let mut q = Sql::new("UPDATE cases SET status = ");
+    q.arg(step.to.code())
+        .push(", version = version + 1, updated_at = ")
+        .arg(call.now)
+        .push(", updated_by = ")
+        .arg(call.actor.display_name.clone());
+    if let Some(d) = ch.accepted_on {
+        q.push(", accepted_on = ").arg(d);
+    }
+    if let Some(d) = ch.accept_due {
+        q.push(", accept_due = ").arg(d).push(", accepted_on = NULL");
+    }
+    if let Some(d) = ch.handle_due {
+        q.push(", handle_due = ").arg(d);
+    }
+    if let Some(d) = ch.due_on {
+        q.push(", due_on = ").arg(d);
+    }
+    if let Some(d) = ch.closed_on {
+        q.push(", closed_on = ").arg(d);
+    }
+    if ch.extended {
+        q.push(", extended = ").arg(true);
+    }
+    if ch.urged {
+        q.push(", urged = urged + 1");
+    }
+    if let Some(r) = ch.region {
+        let county = r
+            .county()
+            .ok_or_else(|| AppError::Internal("township without a county".into()))?;
+        q.push(", region_code = ")
+            .arg(r.as_i64())
+            .push(", county_code = ")
+            .arg(county.as_i64());
+    }
+    if let Some(c) = &step.conclusion {
+        q.push(", conclusion = ").arg(c.clone());
+    }
+    if let Some(a) = step.amount_recovered {
+        q.push(", amount_recovered_fen = ").arg(a.0);
+    }
+    if let Some(n) = step.workers_paid {
+        q.push(", workers_paid = ").arg(n);
+    }
+    q.push(" WHERE id = ").arg(id).push(" AND version = ").arg(version);
+    if tx.exec(q).await? != 1 {
+        return Err(stale(&row.number));
+    }
+
+    let mut data = serde_json::Map::new();
+    if let Some(c) = &step.conclusion {
+        data.insert("conclusion".into(), c.clone().into());
+    }
+    if let Some(a) = step.amount_recovered {
+        data.insert("amount_recovered_fen".into(), a.0.into());
+    }
+    if let Some(n) = step.workers_paid {
+        data.insert("workers_paid".into(), n.into());
+    }
+    if let Some(r) = step.region {
+        data.insert("from_region".into(), row.region_code.into());
+        data.insert("to_region".into(), r.as_i64().into());
+    }
+    if let Some(Some(d)) = ch.due_on {
+        data.insert("due_on".into(), d.to_string().into());
+    }
+    let data = serde_json::Value::Object(data).to_string();
+    append_event(
+        &mut tx,
+        call,
+        id,
+        version + 1,
+        action.code(),
+        status.code(),
+        step.to,
+        &step.note,
+        &data,
+    )
+    .await?;
+    let mut detail = format!("number={}; {}→{}", row.number, status.code(), step.to.code());
+    if let Some(r) = step.region {
+        detail.push_str(&format!("; region {}→{}", row.region_code, r));
+    }
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok(audit_code(action), "case", id).detail(detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(step.to)
+}
+
+// ---------------------------------------------------------------------------
+// Lists
+// ---------------------------------------------------------------------------
+
+/// Filters of a case list.
+#[derive(Clone, Debug, Default)]
+pub struct CaseFilter {
+    pub county: Option<DivisionCode>,
+    pub status: Option<Status>,
+    pub sector: Option<Sector>,
+    pub source: Option<Source>,
+    /// Only overdue cases (`Timing::Overdue`) or only near-due ones (`Timing::NearDue`).
+    pub timing: Option<Timing>,
+}
+
+/// A page of cases in scope, overdue first (then by due date, then newest
+/// registration), with the total, as of `today`.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    f: &CaseFilter,
+    today: NaiveDate,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<CaseRow>, i64)> {
+    readable(actor)?;
+    let cal = crate::calendar::calendar(db).await?;
+    let mut tx = db.read().await?;
+    let limits = limits_in(&mut tx).await?;
+    let near = limits.near_until(&cal, today).map_err(AppError::Conflict)?;
+    let mut ranges = actor.scope.ranges_for(RecordKind::WageCase);
+    if let Some(c) = f.county {
+        let (lo, hi) = c.subtree_range();
+        ranges = ranges
+            .into_iter()
+            .map(|(a, b)| (a.max(lo), b.min(hi)))
+            .filter(|(a, b)| a <= b)
+            .collect();
+    }
+    let mut cond = Sql::new(" WHERE ");
+    cond.in_ranges("c.region_code", &ranges);
+    if let Some(s) = f.status {
+        cond.push(" AND c.status = ").arg(s.code());
+    }
+    if let Some(s) = f.sector {
+        cond.push(" AND c.sector = ").arg(s.code());
+    }
+    if let Some(s) = f.source {
+        cond.push(" AND c.source = ").arg(s.code());
+    }
+    match f.timing {
+        Some(Timing::Overdue) => {
+            cond.push(" AND c.due_on < ").arg(today);
+        }
+        Some(Timing::NearDue) => {
+            cond.push(" AND c.due_on >= ")
+                .arg(today)
+                .push(" AND c.due_on <= ")
+                .arg(near);
+        }
+        Some(Timing::OnTime) => {
+            cond.push(" AND c.due_on > ").arg(near);
+        }
+        Some(Timing::None) => {
+            cond.push(" AND c.due_on IS NULL");
+        }
+        None => {}
+    }
+    let mut count = Sql::new("SELECT COUNT(*) FROM cases c");
+    count.append(&cond);
+    let total = tx.int(count).await?;
+    let mut q = Sql::new(COLUMNS);
+    q.append(&cond);
+    q.push(" ORDER BY CASE WHEN c.due_on < ")
+        .arg(today)
+        .push(" THEN 0 WHEN c.due_on IS NULL THEN 2 ELSE 1 END, c.due_on, c.id DESC");
+    q.page(limit, offset);
+    Ok((tx.all(q).await?, total))
+}
