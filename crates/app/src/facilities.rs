@@ -322,14 +322,9 @@ pub(crate) async fn upsert(
         Some(cur) => {
             let in_scope = DivisionCode::from_i64(cur.region_code).is_ok_and(|r| call.actor.scope.covers_region(r));
             if !in_scope {
-                return Err(AppError::field(
-                    spec.key.first().copied().unwrap_or(spec.name),
-                    format!(
-                        "已有{}相同的{}，但不在您的数据范围内，不能修改",
-                        spec.key_labels().join("、"),
-                        spec.label
-                    ),
-                ));
+                // The answer a form gives for the same key: nothing more
+                // about a facility in another region is told.
+                return Err(duplicate(spec));
             }
             if fields_to_json(spec.fields, &v.values) == cur.data {
                 Ok(Outcome::Unchanged(cur.id))

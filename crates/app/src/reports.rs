@@ -1671,8 +1671,8 @@ pub struct ReportSummary {
     pub figures: Vec<(String, String, i64, String)>,
 }
 
-/// The accepted reports whose period ends between `from` and `to`
-/// (inclusive), by period then unit.
+/// The city units' accepted reports whose period ends between `from` and
+/// `to` (inclusive), by period then unit.
 pub async fn summaries(db: &Db, from: NaiveDate, to: NaiveDate) -> AppResult<Vec<ReportSummary>> {
     let mut tx = db.read().await?;
     let Some(plan) = crate::indicators::plan_in(&mut tx).await? else {
@@ -1685,6 +1685,10 @@ pub async fn summaries(db: &Db, from: NaiveDate, to: NaiveDate) -> AppResult<Vec
         .arg(from)
         .push(" AND r.period_end <= ")
         .arg(to)
+        // The city units' reports: everyone who sees the evaluation may read
+        // them (a county unit's own report is for its county's eyes).
+        .push(" AND u.region_code = ")
+        .arg(plan.meta.region.as_i64())
         .push(" ORDER BY r.period_end, u.region_code, u.sort");
     let rows: Vec<ReportRow> = tx.all(q).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -494,6 +494,15 @@ async fn board_shows_accepted_reported_figures(db: Db) {
         "the county's own report, filed last, gives the value"
     );
     assert_eq!(sxc.reports, [q3, sx]);
+    // The evaluation quotes the city units' accepted reports only: the
+    // county unit's is for its county's eyes.
+    let quoted: Vec<i64> = reports::summaries(&w.db, d("2023-01-01"), d("2023-12-31"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.report_id)
+        .collect();
+    assert_eq!(quoted, [q2, q3]);
     assert!(
         t.counties
             .iter()

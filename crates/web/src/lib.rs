@@ -34,6 +34,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Seals and opens personal information and second-factor secrets.
     pub cipher: Cipher,
+    /// The public progress page as last rendered.
+    pub public_page: views::public::PageCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -52,6 +54,7 @@ impl AppState {
             demo,
             metrics: Metrics::default(),
             cipher,
+            public_page: Default::default(),
         }))
     }
 }

@@ -157,6 +157,10 @@ async fn public_progress_page(db: Db) {
     };
     let page = public.get(&mut anon, "/progress").await;
     assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.headers["cache-control"], "private, max-age=300",
+        "not for shared caches"
+    );
     let cur = shiminhua_app::plan::current(&app.db).await.unwrap();
     let (_, board) = shiminhua_app::indicators::board(&app.db, &cur.plan, cur.plan.meta.end)
         .await

@@ -39,8 +39,10 @@ struct ProgressTpl {
 }
 
 /// The page as rendered, for a few minutes: the public may reload it often
-/// and it never changes by the second.
-static CACHE: Mutex<Option<(Instant, NaiveDate, i64, String)>> = Mutex::new(None);
+/// and it never changes by the second. (When rendered, the day, the plan's
+/// version, the page.)
+#[derive(Default)]
+pub struct PageCache(Mutex<Option<(Instant, NaiveDate, i64, String)>>);
 const CACHE_FOR: Duration = Duration::from_secs(300);
 
 fn row(t: &TargetBoard) -> Row {
@@ -73,7 +75,7 @@ pub async fn progress(ctx: Ctx) -> Result<Response, WebError> {
     let cur = plan::current(&st.db).await?;
     let p = &cur.plan;
     let as_of = st.clock.today().min(p.meta.end);
-    let cached = CACHE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let cached = st.public_page.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let body = match cached {
         Some((at, day, version, body)) if at.elapsed() < CACHE_FOR && day == as_of && version == cur.version => body,
         _ => {
@@ -92,14 +94,16 @@ pub async fn progress(ctx: Ctx) -> Result<Response, WebError> {
             let body = t
                 .render()
                 .map_err(|e| shiminhua_app::AppError::Internal(format!("template: {e}")))?;
-            *CACHE.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), as_of, cur.version, body.clone()));
+            *st.public_page.0.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((Instant::now(), as_of, cur.version, body.clone()));
             body
         }
     };
+    // Not for shared caches: the session layer may add a cookie to this response.
     Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
         ],
         body,
     )
