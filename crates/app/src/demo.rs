@@ -359,35 +359,7 @@ fn plan_records(
     if rng.chance(30) {
         let p = rng.below(PROGRAMMES.len());
         trained = Some(p);
-        let (programme, occupation) = PROGRAMMES[p];
-        let subsidised = rng.chance(70);
-        let start = date_between(rng, first, last);
-        let end = (start + Duration::days(5 + rng.below(25) as i64)).min(today);
-        let mut f = vec![
-            ("subsidised", if subsidised { "是" } else { "否" }.to_string()),
-            ("programme", programme.to_string()),
-            ("provider", rng.pick(PROVIDERS).to_string()),
-            ("occupation", occupation.to_string()),
-            ("start", ymd(start)),
-            ("end", ymd(end)),
-            (
-                "certificate",
-                weighted(
-                    rng,
-                    &[
-                        ("培训合格证书", 40),
-                        ("专项职业能力证书", 20),
-                        ("五级/初级工", 20),
-                        ("四级/中级工", 12),
-                        ("未取得证书", 8),
-                    ],
-                )
-                .to_string(),
-            ),
-        ];
-        if subsidised {
-            f.push(("subsidy", format!("{}", 500 + rng.below(26) * 100)));
-        }
+        let f = training(rng, PROGRAMMES[p], first, last, today);
         out.push((RecordKind::Training, f, None));
     }
     for (insurance, percent) in [("养老保险", 75), ("医疗保险", 85), ("工伤保险", 50), ("失业保险", 35)]
