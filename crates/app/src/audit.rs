@@ -247,6 +247,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("case.extend", "欠薪案件延期"),
     ("case.urge", "督办欠薪案件"),
     ("case.settings", "修改欠薪案件办理设置"),
+    ("case.attach", "上传欠薪案件附件"),
 ];
 
 pub fn action_label(code: &str) -> &'static str {

@@ -247,6 +247,7 @@ pub struct CaseEvent {
     pub actor_name: String,
     pub at: DateTime<Utc>,
     pub note: String,
+    pub public_reply: String,
     pub data: String,
 }
 
@@ -280,7 +281,7 @@ async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<CaseRow> {
 async fn events_of(tx: &mut Tx, id: i64) -> AppResult<Vec<CaseEvent>> {
     tx.all(
         Sql::new(
-            "SELECT id, version, action, from_status, to_status, actor_name, at, note, data \
+            "SELECT id, version, action, from_status, to_status, actor_name, at, note, public_reply, data \
              FROM case_events WHERE case_id = $1 ORDER BY version",
         )
         .bind(id),
@@ -336,6 +337,44 @@ pub async fn find_by_query_code(db: &Db, cipher: &Cipher, number: &str, code: &s
     Ok(found.and_then(|(id, h)| (h == query_hash(cipher, &number, code)).then_some(id)))
 }
 
+/// What the public lookup tells: the status and the replies to the
+/// reporter, nothing else of the case.
+#[derive(Clone, Debug)]
+pub struct PublicView {
+    pub number: String,
+    /// [`Status::public_label`].
+    pub status: &'static str,
+    pub received_on: NaiveDate,
+    /// (date, reply), oldest first.
+    pub replies: Vec<(NaiveDate, String)>,
+}
+
+/// The public view of the case with this number and query code; `None`
+/// when either is wrong (the two answers are the same to the caller).
+pub async fn public_view(db: &Db, cipher: &Cipher, number: &str, code: &str) -> AppResult<Option<PublicView>> {
+    let Some(id) = find_by_query_code(db, cipher, number, code).await? else {
+        return Ok(None);
+    };
+    let mut tx = db.read().await?;
+    let (number, status, received_on): (String, String, NaiveDate) = tx
+        .one(Sql::new("SELECT number, status, received_on FROM cases WHERE id = $1").bind(id))
+        .await?;
+    let replies: Vec<(DateTime<Utc>, String)> = tx
+        .all(
+            Sql::new(
+                "SELECT at, public_reply FROM case_events WHERE case_id = $1 AND public_reply <> '' ORDER BY version",
+            )
+            .bind(id),
+        )
+        .await?;
+    Ok(Some(PublicView {
+        number,
+        status: Status::from_code(&status).map(Status::public_label).unwrap_or("办理中"),
+        received_on,
+        replies: replies.into_iter().map(|(at, r)| (local_date(at), r)).collect(),
+    }))
+}
+
 fn context(number: &str, field: &str) -> String {
     format!("case:{number}:{field}")
 }
@@ -389,6 +428,30 @@ fn seal_reporter(cipher: &Cipher, number: &str, r: &Reporter) -> AppResult<Seale
     Ok(out)
 }
 
+/// Who writes a case or an event: an officer, or the public form.
+struct Writer<'a> {
+    cipher: &'a Cipher,
+    now: DateTime<Utc>,
+    actor_id: Option<i64>,
+    name: String,
+    who: Who,
+}
+
+impl<'a> Writer<'a> {
+    fn officer(call: &Call<'a>) -> Writer<'a> {
+        Writer {
+            cipher: call.cipher,
+            now: call.now,
+            actor_id: Some(call.actor.user_id),
+            name: call.actor.display_name.clone(),
+            who: Who::actor(call.actor, call.origin),
+        }
+    }
+}
+
+/// The name that public submissions are recorded under.
+pub const PUBLIC_WRITER: &str = "网上反映（公众）";
+
 /// Registers a case (登记). The township where the arrears arose must lie
 /// in the registrar's scope; a linked worker in the registrar's worker
 /// scope; a platform clue number may be registered once.
@@ -413,6 +476,43 @@ pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registere
             return Err(AppError::field("worker_id", "所选农民工不存在或不在您的数据范围内"));
         }
     }
+    store_new(tx, &Writer::officer(call), &cal, &data).await
+}
+
+/// Registers a case reported on the public form (source 网上反映,
+/// received today, no worker link). Anyone may; the township must be one
+/// of the city's. Nothing of the reporter is written to the audit trail.
+pub async fn register_public(
+    db: &Db,
+    cipher: &Cipher,
+    origin: &crate::Origin,
+    now: DateTime<Utc>,
+    input: &CaseInput,
+) -> AppResult<Registered> {
+    let today = local_date(now);
+    let input = CaseInput {
+        source: Source::Online.code().into(),
+        clue_no: String::new(),
+        received_on: today.to_string(),
+        worker_id: None,
+        ..input.clone()
+    };
+    let cal = crate::calendar::calendar(db).await?;
+    let mut tx = db.write().await?;
+    let places = PlaceBook::load(&mut tx).await?;
+    let data = case::validate(&input, &places, today).map_err(field_errors)?;
+    let writer = Writer {
+        cipher,
+        now,
+        actor_id: None,
+        name: PUBLIC_WRITER.into(),
+        who: Who::anonymous(PUBLIC_WRITER, origin),
+    };
+    store_new(tx, &writer, &cal, &data).await
+}
+
+/// Numbers, stores and logs a validated new case, and commits.
+async fn store_new(mut tx: Tx, w: &Writer<'_>, cal: &Calendar, data: &CaseData) -> AppResult<Registered> {
     if let Some(clue) = &data.clue_no {
         let taken: Option<(String,)> = tx
             .opt(Sql::new("SELECT number FROM cases WHERE clue_no = $1").bind(clue.clone()))
@@ -423,27 +523,27 @@ pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registere
     }
     let limits = limits_in(&mut tx).await?;
     let accept_due = limits
-        .accept_due(&cal, data.received_on)
+        .accept_due(cal, data.received_on)
         .map_err(|m| AppError::field("received_on", m))?;
     let number = next_number(&mut tx, chrono::Datelike::year(&data.received_on)).await?;
     let code = query_code();
-    let id = insert(&mut tx, call, &data, &number, accept_due, &code).await?;
+    let id = insert(&mut tx, w, data, &number, accept_due, &code).await?;
     append_event(
         &mut tx,
-        call,
+        w,
         id,
         1,
         "register",
         "",
         Status::Registered,
-        "",
+        ("", ""),
         &serde_json::json!({ "source": data.source.code(), "accept_due": accept_due.to_string() }).to_string(),
     )
     .await?;
     audit::record(
         &mut tx,
-        call.now,
-        &Who::actor(call.actor, call.origin),
+        w.now,
+        &w.who,
         Event::ok("case.register", "case", id).detail(format!(
             "number={number}; source={}; county={}",
             data.source.code(),
@@ -471,18 +571,18 @@ fn duplicate_clue(number: &str) -> AppError {
 
 async fn insert(
     tx: &mut Tx,
-    call: &Call<'_>,
+    w: &Writer<'_>,
     d: &CaseData,
     number: &str,
     accept_due: NaiveDate,
     code: &str,
 ) -> AppResult<i64> {
-    let s = seal_reporter(call.cipher, number, &d.reporter)?;
+    let s = seal_reporter(w.cipher, number, &d.reporter)?;
     let worker_id = match d.reporter {
         Reporter::Worker { worker_id, .. } => Some(worker_id),
         _ => None,
     };
-    let by = call.actor.display_name.clone();
+    let by = w.name.clone();
     let q = Sql::new(
         "INSERT INTO cases (number, status, version, county_code, region_code, source, clue_no, anonymous, worker_id, \
          reporter_name_sealed, reporter_name_masked, reporter_phone_sealed, reporter_phone_index, reporter_phone_masked, \
@@ -532,10 +632,10 @@ async fn insert(
     .bind(d.received_on)
     .bind(accept_due)
     .bind(accept_due)
-    .bind(query_hash(call.cipher, number, code))
-    .bind(call.now)
+    .bind(query_hash(w.cipher, number, code))
+    .bind(w.now)
     .bind(by.clone())
-    .bind(call.now)
+    .bind(w.now)
     .bind(by);
     let (id,): (i64,) = tx
         .one(q)
@@ -547,29 +647,30 @@ async fn insert(
 #[expect(clippy::too_many_arguments, reason = "one event row")]
 async fn append_event(
     tx: &mut Tx,
-    call: &Call<'_>,
+    w: &Writer<'_>,
     case_id: i64,
     version: i64,
     action: &str,
     from: &str,
     to: Status,
-    note: &str,
+    (note, public_reply): (&str, &str),
     data: &str,
 ) -> AppResult<()> {
     tx.exec(
         Sql::new(
-            "INSERT INTO case_events (case_id, version, action, from_status, to_status, actor_id, actor_name, at, note, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO case_events (case_id, version, action, from_status, to_status, actor_id, actor_name, at, note, \
+             public_reply, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(case_id)
         .bind(version)
         .bind(action)
         .bind(from)
         .bind(to.code())
-        .bind(call.actor.user_id)
-        .bind(call.actor.display_name.clone())
-        .bind(call.now)
+        .bind(w.actor_id)
+        .bind(w.name.clone())
+        .bind(w.now)
         .bind(note)
+        .bind(public_reply)
         .bind(data),
     )
     .await?;
@@ -751,13 +852,13 @@ pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: 
     let data = serde_json::Value::Object(data).to_string();
     append_event(
         &mut tx,
-        call,
+        &Writer::officer(call),
         id,
         version + 1,
         action.code(),
         status.code(),
         step.to,
-        &step.note,
+        (&step.note, &step.public_reply),
         &data,
     )
     .await?;
@@ -774,6 +875,82 @@ pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: 
     .await?;
     tx.commit().await?;
     Ok(step.to)
+}
+
+// ---------------------------------------------------------------------------
+// Attachments
+// ---------------------------------------------------------------------------
+
+/// Most attachments a case keeps.
+pub const MAX_FILES: i64 = 20;
+
+/// The attachments of a case in scope, without their content.
+pub async fn files(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<crate::reports::FileRow>> {
+    readable(actor)?;
+    let mut tx = db.read().await?;
+    get_in(&mut tx, actor, id).await?;
+    tx.all(
+        Sql::new("SELECT id, name, mime, size, added_at, added_by FROM case_files WHERE case_id = $1 ORDER BY id")
+            .bind(id),
+    )
+    .await
+}
+
+/// Adds an attachment to a case in scope (type by extension and first
+/// bytes, at most 10 MB, at most [`MAX_FILES`] a case; the reason in
+/// Chinese when refused). Returns the file's id.
+pub async fn add_file(call: &Call<'_>, id: i64, name: &str, bytes: &[u8]) -> AppResult<i64> {
+    readable(call.actor)?;
+    if !case::may_register(&call.actor.roles) {
+        return Err(AppError::Forbidden);
+    }
+    let name: String = name.trim().chars().take(120).collect();
+    let mime = crate::reports::check_file(&name, bytes).map_err(|m| AppError::field("file", m))?;
+    let mut tx = call.db.write().await?;
+    let row = get_in(&mut tx, call.actor, id).await?;
+    let n = tx
+        .int(Sql::new("SELECT COUNT(*) FROM case_files WHERE case_id = $1").bind(id))
+        .await?;
+    if n >= MAX_FILES {
+        return Err(AppError::field("file", format!("每个案件最多{MAX_FILES}个附件")));
+    }
+    let (file_id,): (i64,) = tx
+        .one(
+            Sql::new(
+                "INSERT INTO case_files (case_id, name, mime, size, data, added_at, added_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(id)
+            .bind(name.clone())
+            .bind(mime)
+            .bind(bytes.len() as i64)
+            .bind(bytes.to_vec())
+            .bind(call.now)
+            .bind(call.actor.display_name.clone()),
+        )
+        .await?;
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("case.attach", "case", id).detail(format!("number={}; file={file_id}", row.number)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(file_id)
+}
+
+/// An attachment of a case in scope: (name, MIME type, content).
+pub async fn file(db: &Db, actor: &Actor, id: i64, file_id: i64) -> AppResult<(String, String, Vec<u8>)> {
+    readable(actor)?;
+    let mut tx = db.read().await?;
+    get_in(&mut tx, actor, id).await?;
+    tx.one(
+        Sql::new("SELECT name, mime, data FROM case_files WHERE id = $1 AND case_id = $2")
+            .bind(file_id)
+            .bind(id),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------

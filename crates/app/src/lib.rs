@@ -7,7 +7,10 @@
 pub mod apikeys;
 pub mod audit;
 pub mod backup;
+pub mod blacklist;
 pub mod calendar;
+pub mod case_import;
+pub mod case_stats;
 pub mod cases;
 pub mod clock;
 pub mod config;

@@ -205,6 +205,20 @@ impl Status {
         Status::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The status as told to the reporter on the public lookup.
+    pub fn public_label(self) -> &'static str {
+        match self {
+            Status::Registered => "已登记，待受理",
+            Status::Accepted => "已受理",
+            Status::Rejected => "不予受理",
+            Status::Investigating => "调查处理中",
+            Status::Closed => "已办结",
+            Status::FollowedUp => "已办结（已回访）",
+            Status::Arbitration => "已移送劳动人事争议仲裁委员会",
+            Status::Police => "已移送公安机关",
+        }
+    }
+
     /// Whether a time limit runs in this status (登记, 受理, 调查处理).
     pub fn is_open(self) -> bool {
         matches!(self, Status::Registered | Status::Accepted | Status::Investigating)
@@ -923,6 +937,9 @@ pub struct ActionInput {
     pub workers_paid: String,
     /// 转办: the township of the receiving county.
     pub region: String,
+    /// Any action: the reply the reporter reads on the public lookup
+    /// (optional; the note stays internal).
+    pub public_reply: String,
 }
 
 /// What the case looks like to [`check`].
@@ -947,6 +964,8 @@ pub struct Step {
     pub workers_paid: Option<i64>,
     /// 转办: the new township.
     pub region: Option<DivisionCode>,
+    /// The reply shown to the reporter (empty: none).
+    pub public_reply: String,
 }
 
 /// Why an action is refused.
@@ -1018,6 +1037,14 @@ pub fn check(
     };
     let raw = if key == "reason" { &input.reason } else { &input.note };
     let note = text_field(&mut errs, key, label, raw, MAX_NOTE, required.contains(&key));
+    let public_reply = text_field(
+        &mut errs,
+        "public_reply",
+        "答复反映人",
+        &input.public_reply,
+        MAX_NOTE,
+        false,
+    );
     let mut step = Step {
         action,
         from: case.status,
@@ -1027,6 +1054,7 @@ pub fn check(
         amount_recovered: None,
         workers_paid: None,
         region: None,
+        public_reply,
     };
     match action {
         Action::Close => {
@@ -1094,6 +1122,7 @@ pub fn check(
                 "region",
                 "reason",
                 "note",
+                "public_reply",
             ]
             .iter()
             .position(|x| x == k)

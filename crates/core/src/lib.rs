@@ -23,6 +23,7 @@ macro_rules! serde_as_string {
 
 pub mod audit;
 pub mod auth;
+pub mod blacklist;
 pub mod calendar;
 pub mod case;
 pub mod credit_code;

@@ -6,6 +6,7 @@ mod extract;
 mod layout;
 mod metrics;
 mod mw;
+mod throttle;
 mod views;
 
 pub use error::WebError;
@@ -160,6 +161,10 @@ routes! {
     get "/facilities/{id}/edit" => views::facilities::edit_page,
     post "/facilities/{id}/edit" => views::facilities::update,
     post "/facilities/{id}/delete" => views::facilities::delete,
+    // -- cases (staff pages)
+    // -- cases (public pages)
+    // -- cases (blacklist)
+    // -- cases (statistics)
     get "/admin/calendar" => views::calendar::page,
     post "/admin/calendar" => views::calendar::load,
     get "/audit" => views::audit::list,

@@ -222,6 +222,10 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/facilities/{id}/delete",
         Access::Facility(Permission::WriteRecords),
     ),
+    // -- cases (staff pages)
+    // -- cases (public pages)
+    // -- cases (blacklist)
+    // -- cases (statistics)
     ("get", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("post", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("get", "/audit", Access::Perm(Permission::ViewAudit)),

@@ -79,6 +79,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0012_cases.sql"),
         include_str!("../../migrations/postgres/0012_cases.sql"),
     ),
+    (
+        13,
+        "case_replies",
+        include_str!("../../migrations/sqlite/0013_case_replies.sql"),
+        include_str!("../../migrations/postgres/0013_case_replies.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -1,0 +1,1 @@
+//! The arrears blacklist (拖欠农民工工资失信联合惩戒对象名单): storage and use cases.

@@ -1,0 +1,1 @@
+//! Statistics of wage-arrears cases, and their figures for the indicator engine.

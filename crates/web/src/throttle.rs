@@ -1,0 +1,1 @@
+//! Throttling of public submissions per client, and the challenge.

@@ -1,0 +1,1 @@
+//! Statistics pages of wage-arrears cases.

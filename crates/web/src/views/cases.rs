@@ -1,0 +1,1 @@
+//! Staff pages of wage-arrears cases.

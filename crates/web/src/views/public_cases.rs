@@ -1,0 +1,1 @@
+//! Public pages of wage-arrears cases: the report form and the lookup.
