@@ -63,6 +63,9 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
         "/facilities?kind=station",
         Some(Permission::ViewDashboard),
     ),
+    // -- cases (staff pages)
+    // -- cases (blacklist)
+    // -- cases (statistics)
     ("基础信息", "行政区划", "/regions", Some(Permission::ViewRegions)),
     ("基础信息", "责任单位", "/units", Some(Permission::ViewUnits)),
     ("基础信息", "工作专班", "/taskforce", Some(Permission::ViewUnits)),
