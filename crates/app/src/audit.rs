@@ -248,6 +248,11 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("case.urge", "督办欠薪案件"),
     ("case.settings", "修改欠薪案件办理设置"),
     ("case.attach", "上传欠薪案件附件"),
+    ("case.stats_export", "导出欠薪案件统计"),
+    ("blacklist.add", "列入拖欠农民工工资失信联合惩戒名单"),
+    ("blacklist.remove", "提前移出失信联合惩戒名单"),
+    ("blacklist.revoke", "撤销失信联合惩戒名单列入决定"),
+    ("blacklist.export", "导出失信联合惩戒名单"),
 ];
 
 pub fn action_label(code: &str) -> &'static str {

@@ -31,7 +31,7 @@ pub async fn backup(db: &Db, url: &DatabaseUrl, now: DateTime<Utc>, dest: &Path)
     match db {
         // VACUUM cannot run inside a transaction; it takes a plain connection
         // and reads one consistent snapshot while the server keeps running.
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             sqlx::query("VACUUM INTO $1")
                 .bind(dest.display().to_string())
                 .execute(pool)

@@ -134,6 +134,27 @@ pub struct Loaded {
     pub years: Vec<i32>,
     /// Dates added (0 when the same table was loaded before).
     pub added: usize,
+    /// Open wage-arrears cases whose provisional due date moved.
+    pub cases_redated: u64,
+}
+
+impl Loaded {
+    /// What loading did, for the administrator.
+    pub fn notice(&self) -> String {
+        let years: Vec<String> = self.years.iter().map(|y| format!("{y}年")).collect();
+        let mut s = if self.added == 0 {
+            format!("{}节假日安排此前已载入，内容一致，未作改动。", years.join("、"))
+        } else {
+            format!("已载入{}节假日安排，新增 {} 个日期。", years.join("、"), self.added)
+        };
+        if self.cases_redated > 0 {
+            s.push_str(&format!(
+                "{} 件办理中的欠薪案件原按常规工作日暂定的期限已按新安排重新计算。",
+                self.cases_redated
+            ));
+        }
+        s
+    }
 }
 
 /// Loads a holiday table (CSV, the format of `data/cn_holidays_2023_2026.csv`)
@@ -161,13 +182,20 @@ pub async fn load_year(call: &Call<'_>, csv_text: &str) -> AppResult<Loaded> {
         }
     };
     let list: Vec<String> = years.iter().map(ToString::to_string).collect();
+    let stored_now = stored(&mut tx).await?;
+    let cases_redated = crate::cases::recompute_provisional(&mut tx, &stored_now).await?;
     audit::record(
         &mut tx,
         call.now,
         &Who::actor(call.actor, call.origin),
-        Event::ok("calendar.load", "calendar", list.join(",")).detail(format!("added={added}")),
+        Event::ok("calendar.load", "calendar", list.join(","))
+            .detail(format!("added={added}; cases_redated={cases_redated}")),
     )
     .await?;
     tx.commit().await?;
-    Ok(Loaded { years, added })
+    Ok(Loaded {
+        years,
+        added,
+        cases_redated,
+    })
 }

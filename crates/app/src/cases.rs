@@ -20,15 +20,15 @@ use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::regions::PlaceBook;
-use crate::store::{Db, Sql, Tx, is_unique_violation};
+use crate::store::{Backend, Db, Sql, Tx, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 use shiminhua_core::auth::{Actor, Permission, RecordKind, Role};
 use shiminhua_core::calendar::Calendar;
 use shiminhua_core::case::{
-    self, Action, ActionInput, CaseData, CaseInput, CaseState, Limits, Refusal, Reporter, Sector, Source, Status, Step,
-    Timing,
+    self, Action, ActionInput, CaseData, CaseInput, CaseState, Limits, Refusal, Reporter, Sector, Source, Span, Status,
+    Step, Timing,
 };
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::money::Fen;
@@ -192,6 +192,11 @@ pub struct CaseRow {
     pub accept_due: NaiveDate,
     pub handle_due: Option<NaiveDate>,
     pub due_on: Option<NaiveDate>,
+    pub due_from: Option<NaiveDate>,
+    pub due_days: Option<i64>,
+    /// The due date falls in a year whose holiday arrangement is not loaded
+    /// yet (counted Monday to Friday; computed again when it is loaded).
+    pub due_provisional: bool,
     pub extended: bool,
     pub urged: i64,
     pub closed_on: Option<NaiveDate>,
@@ -202,6 +207,14 @@ pub struct CaseRow {
 }
 
 impl CaseRow {
+    /// The running time limit as stored.
+    fn span(&self) -> Option<Span> {
+        Some(Span {
+            from: self.due_from?,
+            days: u32::try_from(self.due_days?).ok()?,
+        })
+    }
+
     pub fn state(&self) -> Option<Status> {
         Status::from_code(&self.status)
     }
@@ -233,7 +246,7 @@ const COLUMNS: &str = "SELECT c.id, c.number, c.status, c.version, c.county_code
      c.reporter_id_masked, c.employer_name, c.employer_credit_code, c.employer_address, c.sector, c.project_name, \
      c.contractor_credit_code, c.workers, c.amount_claimed_fen, c.amount_recovered_fen, c.workers_paid, c.conclusion, \
      c.arrears_from, c.arrears_to, c.description, c.received_on, c.accepted_on, c.accept_due, c.handle_due, c.due_on, \
-     c.extended, c.urged, c.closed_on, c.created_at, c.created_by, c.updated_at, c.updated_by \
+     c.due_from, c.due_days, c.due_provisional, c.extended, c.urged, c.closed_on, c.created_at, c.created_by, c.updated_at, c.updated_by \
      FROM cases c JOIN regions g ON g.code = c.region_code";
 
 /// One event of a case's history.
@@ -379,8 +392,26 @@ fn context(number: &str, field: &str) -> String {
     format!("case:{number}:{field}")
 }
 
-/// The next case number of `year` (the counter row serialises writers).
-async fn next_number(tx: &mut Tx, year: i32) -> AppResult<String> {
+/// Takes the next case number of `year` in a transaction of its own,
+/// committed at once, so that the counter row is locked for that moment
+/// only and not until the case is stored (concurrent registrations would
+/// otherwise commit one after another). On PostgreSQL that commit does not
+/// wait for the disk: its record precedes the case's in the log, so a case
+/// durably stored has its number durably taken. A registration that fails
+/// after this leaves its number unused; no number is given twice.
+async fn take_number(db: &Db, year: i32) -> AppResult<String> {
+    let mut tx = db.write().await?;
+    if tx.backend() == Backend::Postgres {
+        tx.exec(Sql::new("SET LOCAL synchronous_commit = off")).await?;
+    }
+    let n = number_in(&mut tx, year).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// The next case number of `year`, in the writing transaction (batches:
+/// the counter row stays locked until the batch commits).
+async fn number_in(tx: &mut Tx, year: i32) -> AppResult<String> {
     tx.exec(Sql::new("INSERT INTO case_numbers (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING").bind(year))
         .await?;
     let seq = tx
@@ -429,22 +460,28 @@ fn seal_reporter(cipher: &Cipher, number: &str, r: &Reporter) -> AppResult<Seale
 }
 
 /// Who writes a case or an event: an officer, or the public form.
-struct Writer<'a> {
-    cipher: &'a Cipher,
-    now: DateTime<Utc>,
-    actor_id: Option<i64>,
-    name: String,
-    who: Who,
+pub(crate) struct Writer<'a> {
+    pub(crate) db: &'a Db,
+    pub(crate) cipher: &'a Cipher,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) actor_id: Option<i64>,
+    pub(crate) name: String,
+    /// Who the audit trail records; `None` for the public form, whose
+    /// registrations are recorded by their first event only (the audit
+    /// chain is for the users' actions, and writing a link of it makes
+    /// concurrent registrations commit one at a time).
+    pub(crate) who: Option<Who>,
 }
 
 impl<'a> Writer<'a> {
-    fn officer(call: &Call<'a>) -> Writer<'a> {
+    pub(crate) fn officer(call: &Call<'a>) -> Writer<'a> {
         Writer {
+            db: call.db,
             cipher: call.cipher,
             now: call.now,
             actor_id: Some(call.actor.user_id),
             name: call.actor.display_name.clone(),
-            who: Who::actor(call.actor, call.origin),
+            who: Some(Who::actor(call.actor, call.origin)),
         }
     }
 }
@@ -462,9 +499,9 @@ pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registere
     }
     let today = local_date(call.now);
     let cal = crate::calendar::calendar(call.db).await?;
-    let mut tx = call.db.write().await?;
-    let places = PlaceBook::load(&mut tx).await?;
-    let data = case::validate(input, &places, today).map_err(field_errors)?;
+    let mut tx = call.db.read().await?;
+    let rules = Rules::load(&mut tx, cal).await?;
+    let data = case::validate(input, &rules.places, today).map_err(field_errors)?;
     if !call.actor.scope.allows(RecordKind::WageCase, data.region) {
         return Err(AppError::field("region", "该欠薪发生地不在您的数据范围内"));
     }
@@ -476,19 +513,42 @@ pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registere
             return Err(AppError::field("worker_id", "所选农民工不存在或不在您的数据范围内"));
         }
     }
-    store_new(tx, &Writer::officer(call), &cal, &data).await
+    clue_free(&mut tx, &data).await?;
+    drop(tx);
+    register_new(&Writer::officer(call), &rules, &data).await
+}
+
+/// Refuses a platform clue number registered already.
+async fn clue_free(tx: &mut Tx, data: &CaseData) -> AppResult<()> {
+    if let Some(clue) = &data.clue_no {
+        let taken: Option<(String,)> = tx
+            .opt(Sql::new("SELECT number FROM cases WHERE clue_no = $1").bind(clue.clone()))
+            .await?;
+        if let Some((number,)) = taken {
+            return Err(duplicate_clue(&number));
+        }
+    }
+    Ok(())
+}
+
+/// Numbers and stores a validated case in a transaction of its own.
+async fn register_new(w: &Writer<'_>, rules: &Rules, data: &CaseData) -> AppResult<Registered> {
+    // The time limit first: a year not loaded refuses before a number is taken.
+    rules
+        .running(rules.limits.accept_span(data.received_on), "受理期限")
+        .map_err(|m| AppError::field("received_on", m))?;
+    let number = take_number(w.db, chrono::Datelike::year(&data.received_on)).await?;
+    let mut tx = w.db.write().await?;
+    let r = store_new(&mut tx, w, rules, data, Some(number)).await?;
+    tx.commit().await?;
+    Ok(r)
 }
 
 /// Registers a case reported on the public form (source 网上反映,
 /// received today, no worker link). Anyone may; the township must be one
-/// of the city's. Nothing of the reporter is written to the audit trail.
-pub async fn register_public(
-    db: &Db,
-    cipher: &Cipher,
-    origin: &crate::Origin,
-    now: DateTime<Utc>,
-    input: &CaseInput,
-) -> AppResult<Registered> {
+/// of the city's. Recorded by the case's first event, not in the audit
+/// trail (see [`Writer::who`]).
+pub async fn register_public(db: &Db, cipher: &Cipher, now: DateTime<Utc>, input: &CaseInput) -> AppResult<Registered> {
     let today = local_date(now);
     let input = CaseInput {
         source: Source::Online.code().into(),
@@ -498,38 +558,40 @@ pub async fn register_public(
         ..input.clone()
     };
     let cal = crate::calendar::calendar(db).await?;
-    let mut tx = db.write().await?;
-    let places = PlaceBook::load(&mut tx).await?;
-    let data = case::validate(&input, &places, today).map_err(field_errors)?;
+    let rules = Rules::load(&mut db.read().await?, cal).await?;
+    let data = case::validate(&input, &rules.places, today).map_err(field_errors)?;
     let writer = Writer {
+        db,
         cipher,
         now,
         actor_id: None,
         name: PUBLIC_WRITER.into(),
-        who: Who::anonymous(PUBLIC_WRITER, origin),
+        who: None,
     };
-    store_new(tx, &writer, &cal, &data).await
+    register_new(&writer, &rules, &data).await
 }
 
-/// Numbers, stores and logs a validated new case, and commits.
-async fn store_new(mut tx: Tx, w: &Writer<'_>, cal: &Calendar, data: &CaseData) -> AppResult<Registered> {
-    if let Some(clue) = &data.clue_no {
-        let taken: Option<(String,)> = tx
-            .opt(Sql::new("SELECT number FROM cases WHERE clue_no = $1").bind(clue.clone()))
-            .await?;
-        if let Some((number,)) = taken {
-            return Err(duplicate_clue(&number));
-        }
-    }
-    let limits = limits_in(&mut tx).await?;
-    let accept_due = limits
-        .accept_due(cal, data.received_on)
+/// Numbers, stores and logs a validated new case (the caller commits).
+/// `number`: taken already, else taken in `tx`.
+pub(crate) async fn store_new(
+    tx: &mut Tx,
+    w: &Writer<'_>,
+    rules: &Rules,
+    data: &CaseData,
+    number: Option<String>,
+) -> AppResult<Registered> {
+    clue_free(tx, data).await?;
+    let due = rules
+        .running(rules.limits.accept_span(data.received_on), "受理期限")
         .map_err(|m| AppError::field("received_on", m))?;
-    let number = next_number(&mut tx, chrono::Datelike::year(&data.received_on)).await?;
+    let number = match number {
+        Some(n) => n,
+        None => number_in(tx, chrono::Datelike::year(&data.received_on)).await?,
+    };
     let code = query_code();
-    let id = insert(&mut tx, w, data, &number, accept_due, &code).await?;
+    let id = insert(tx, w, data, &number, due, &code).await?;
     append_event(
-        &mut tx,
+        tx,
         w,
         id,
         1,
@@ -537,26 +599,55 @@ async fn store_new(mut tx: Tx, w: &Writer<'_>, cal: &Calendar, data: &CaseData) 
         "",
         Status::Registered,
         ("", ""),
-        &serde_json::json!({ "source": data.source.code(), "accept_due": accept_due.to_string() }).to_string(),
+        &serde_json::json!({ "source": data.source.code(), "accept_due": due.due.to_string() }).to_string(),
     )
     .await?;
-    audit::record(
-        &mut tx,
-        w.now,
-        &w.who,
-        Event::ok("case.register", "case", id).detail(format!(
-            "number={number}; source={}; county={}",
-            data.source.code(),
-            data.county
-        )),
-    )
-    .await?;
-    tx.commit().await?;
+    if let Some(who) = &w.who {
+        audit::record(
+            tx,
+            w.now,
+            who,
+            Event::ok("case.register", "case", id).detail(format!(
+                "number={number}; source={}; county={}",
+                data.source.code(),
+                data.county
+            )),
+        )
+        .await?;
+    }
     Ok(Registered {
         id,
         number,
         query_code: code,
     })
+}
+
+/// Registers one clue of the national platform's transfer list inside an
+/// import batch (the importer commits). A clue number already registered is
+/// left as it is: `Ok(false)`. Validation and scope as [`register`]; in a
+/// dry run nothing is written and a valid new clue gives `Ok(true)`.
+pub(crate) async fn import_platform(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    rules: &Rules,
+    input: &CaseInput,
+    dry_run: bool,
+) -> AppResult<bool> {
+    let data = case::validate(input, &rules.places, local_date(call.now)).map_err(field_errors)?;
+    if !call.actor.scope.allows(RecordKind::WageCase, data.region) {
+        return Err(AppError::field("region", "该欠薪发生地不在您的数据范围内"));
+    }
+    let clue = data.clue_no.clone().unwrap_or_default();
+    let taken = tx
+        .int(Sql::new("SELECT COUNT(*) FROM cases WHERE clue_no = $1").bind(clue))
+        .await?;
+    if taken > 0 {
+        return Ok(false);
+    }
+    if !dry_run {
+        store_new(tx, &Writer::officer(call), rules, &data, None).await?;
+    }
+    Ok(true)
 }
 
 fn duplicate_clue(number: &str) -> AppError {
@@ -569,14 +660,7 @@ fn duplicate_clue(number: &str) -> AppError {
     )
 }
 
-async fn insert(
-    tx: &mut Tx,
-    w: &Writer<'_>,
-    d: &CaseData,
-    number: &str,
-    accept_due: NaiveDate,
-    code: &str,
-) -> AppResult<i64> {
+async fn insert(tx: &mut Tx, w: &Writer<'_>, d: &CaseData, number: &str, due: Running, code: &str) -> AppResult<i64> {
     let s = seal_reporter(w.cipher, number, &d.reporter)?;
     let worker_id = match d.reporter {
         Reporter::Worker { worker_id, .. } => Some(worker_id),
@@ -588,9 +672,10 @@ async fn insert(
          reporter_name_sealed, reporter_name_masked, reporter_phone_sealed, reporter_phone_index, reporter_phone_masked, \
          reporter_id_sealed, reporter_id_index, reporter_id_masked, employer_name, employer_credit_code, employer_address, \
          sector, project_name, contractor_credit_code, workers, amount_claimed_fen, arrears_from, arrears_to, description, \
-         received_on, accept_due, due_on, query_hash, created_at, created_by, updated_at, updated_by) \
+         received_on, accept_due, due_on, query_hash, created_at, created_by, updated_at, updated_by, due_from, due_days, \
+         due_provisional) \
          VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35) RETURNING id",
+         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) RETURNING id",
     )
     .bind(number)
     .bind(Status::Registered.code())
@@ -630,13 +715,16 @@ async fn insert(
     .bind(d.arrears_to)
     .bind(d.description.clone())
     .bind(d.received_on)
-    .bind(accept_due)
-    .bind(accept_due)
+    .bind(due.due)
+    .bind(due.due)
     .bind(query_hash(w.cipher, number, code))
     .bind(w.now)
     .bind(by.clone())
     .bind(w.now)
-    .bind(by);
+    .bind(by)
+    .bind(due.span.from)
+    .bind(i64::from(due.span.days))
+    .bind(due.provisional);
     let (id,): (i64,) = tx
         .one(q)
         .await
@@ -709,41 +797,55 @@ struct Changes {
     accepted_on: Option<NaiveDate>,
     accept_due: Option<NaiveDate>,
     handle_due: Option<Option<NaiveDate>>,
-    due_on: Option<Option<NaiveDate>>,
+    /// The time limit that runs after the step (`Some(None)`: none).
+    running: Option<Option<Running>>,
     closed_on: Option<NaiveDate>,
     extended: bool,
     urged: bool,
     region: Option<DivisionCode>,
 }
 
-fn changes(row: &CaseRow, step: &Step, cal: &Calendar, limits: &Limits, today: NaiveDate) -> Result<Changes, String> {
+/// A time limit that runs, with its due date on the stored calendar (a year
+/// not loaded yet taken as ordinary: then provisional).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Running {
+    span: Span,
+    due: NaiveDate,
+    provisional: bool,
+}
+
+fn changes(row: &CaseRow, step: &Step, rules: &Rules, today: NaiveDate) -> Result<Changes, String> {
     let mut c = Changes::default();
+    let limits = &rules.limits;
     let source = Source::from_code(&row.source).unwrap_or(Source::Visit);
     match step.action {
         Action::Accept => {
-            let due = limits.handle_due(cal, source, row.received_on, today)?;
+            let r = rules.running(limits.handle_span(source, row.received_on, today), "办理期限")?;
             c.accepted_on = Some(today);
-            c.handle_due = Some(Some(due));
-            c.due_on = Some(Some(due));
+            c.handle_due = Some(Some(r.due));
+            c.running = Some(Some(r));
         }
         Action::Investigate | Action::Urge => c.urged = step.action == Action::Urge,
         Action::Reject | Action::Close | Action::Arbitrate | Action::ReferPolice => {
             c.closed_on = Some(today);
-            c.due_on = Some(None);
+            c.running = Some(None);
         }
-        Action::FollowUp => c.due_on = Some(None),
+        Action::FollowUp => c.running = Some(None),
         Action::Transfer => {
-            let due = limits.accept_due(cal, today)?;
-            c.accept_due = Some(due);
+            let r = rules.running(limits.accept_span(today), "受理期限")?;
+            c.accept_due = Some(r.due);
             c.handle_due = Some(None);
-            c.due_on = Some(Some(due));
+            c.running = Some(Some(r));
             c.region = step.region;
         }
         Action::Extend => {
-            let current = row.handle_due.ok_or("该案件尚无办理期限，不能延期")?;
-            let due = limits.extended_due(cal, current)?;
-            c.handle_due = Some(Some(due));
-            c.due_on = Some(Some(due));
+            let accepted = row.accepted_on.ok_or("该案件尚无办理期限，不能延期")?;
+            let span = row
+                .span()
+                .unwrap_or_else(|| limits.handle_span(source, row.received_on, accepted));
+            let r = rules.running(limits.extended_span(span), "延期后的办理期限")?;
+            c.handle_due = Some(Some(r.due));
+            c.running = Some(Some(r));
             c.extended = true;
         }
     }
@@ -756,38 +858,154 @@ fn changes(row: &CaseRow, step: &Step, cal: &Calendar, limits: &Limits, today: N
 /// roles, or when the action's fields are missing.
 pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: &ActionInput) -> AppResult<Status> {
     readable(call.actor)?;
-    let today = local_date(call.now);
     let cal = crate::calendar::calendar(call.db).await?;
     let mut tx = call.db.write().await?;
-    let row = get_in(&mut tx, call.actor, id).await?;
+    let rules = Rules::load(&mut tx, cal).await?;
+    let to = act_in(
+        &mut tx,
+        &Writer::officer(call),
+        call.actor,
+        &rules,
+        id,
+        version,
+        action,
+        input,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// What checking and dating a step needs besides the case, loaded once.
+pub(crate) struct Rules {
+    /// The stored calendar with the years after it taken as ordinary.
+    pub(crate) cal: Calendar,
+    /// The stored calendar.
+    real: Calendar,
+    pub(crate) places: PlaceBook,
+    conclusions: Vec<String>,
+    limits: Limits,
+}
+
+impl Rules {
+    /// The rules with the stored calendar `real`.
+    pub(crate) async fn load(tx: &mut Tx, real: Calendar) -> AppResult<Rules> {
+        Ok(Rules {
+            cal: assuming(&real),
+            real,
+            places: PlaceBook::load(tx).await?,
+            conclusions: conclusions_in(tx).await?,
+            limits: limits_in(tx).await?,
+        })
+    }
+
+    /// The due date of `span`, provisional when it falls in a year whose
+    /// arrangement is not loaded.
+    pub(crate) fn running(&self, span: Span, what: &str) -> Result<Running, String> {
+        let due = span.due(&self.cal, what)?;
+        Ok(Running {
+            span,
+            due,
+            provisional: !self.real.covers_date(due),
+        })
+    }
+}
+
+/// Years taken as ordinary after the last one loaded, for time limits that
+/// run into them (the next year's arrangement is usually published late in
+/// the year; a 60-working-day limit set in October already reaches it).
+const ASSUMED_YEARS: i32 = 2;
+
+fn assuming(real: &Calendar) -> Calendar {
+    let last = real.years().max().unwrap_or(0);
+    real.assuming_ordinary_years(last + ASSUMED_YEARS)
+}
+
+/// The calendar time limits are counted on: the stored one, and after its
+/// last year two ordinary years (Monday to Friday) until their arrangements
+/// are loaded. Due dates falling in those years are provisional.
+pub async fn deadline_calendar(db: &Db) -> AppResult<Calendar> {
+    Ok(assuming(&crate::calendar::calendar(db).await?))
+}
+
+/// Computes again the provisional due dates of open cases on the stored
+/// calendar (after a year's arrangement was loaded). Returns how many
+/// changed.
+pub(crate) async fn recompute_provisional(tx: &mut Tx, real: &Calendar) -> AppResult<u64> {
+    let cal = assuming(real);
+    let rows: Vec<(i64, String, NaiveDate, i64, Option<NaiveDate>)> = tx
+        .all(
+            Sql::new(
+                "SELECT id, status, due_from, due_days, due_on FROM cases \
+             WHERE due_provisional = $1 AND due_from IS NOT NULL AND due_days IS NOT NULL",
+            )
+            .bind(true),
+        )
+        .await?;
+    let mut changed = 0;
+    for (id, status, from, days, old) in rows {
+        let span = Span {
+            from,
+            days: u32::try_from(days).unwrap_or(0),
+        };
+        let Ok(due) = span.due(&cal, "期限") else { continue };
+        let which = if status == Status::Registered.code() {
+            "accept_due"
+        } else {
+            "handle_due"
+        };
+        let mut q = Sql::new("UPDATE cases SET due_on = ");
+        q.arg(due).push(", due_provisional = ").arg(!real.covers_date(due));
+        q.push(&format!(", {which} = ")).arg(due);
+        q.push(" WHERE id = ").arg(id);
+        tx.exec(q).await?;
+        if old != Some(due) {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// [`act`] inside a transaction (the caller commits), on the day of `w.now`.
+#[expect(clippy::too_many_arguments, reason = "one step, with its context")]
+pub(crate) async fn act_in(
+    tx: &mut Tx,
+    w: &Writer<'_>,
+    actor: &Actor,
+    rules: &Rules,
+    id: i64,
+    version: i64,
+    action: Action,
+    input: &ActionInput,
+) -> AppResult<Status> {
+    let today = local_date(w.now);
+    let row = get_in(tx, actor, id).await?;
     if row.version != version {
         return Err(stale(&row.number));
     }
     let status = row
         .state()
         .ok_or_else(|| AppError::Internal(format!("case {id} has status {:?}", row.status)))?;
-    let places = PlaceBook::load(&mut tx).await?;
-    let conclusions = conclusions_in(&mut tx).await?;
+    let (places, conclusions) = (&rules.places, &rules.conclusions);
     let state = CaseState {
         status,
         county: DivisionCode::from_i64(row.county_code).map_err(|e| AppError::Internal(e.to_string()))?,
         workers: row.workers,
         extended: row.extended,
     };
-    let step = case::check(&state, action, &call.actor.roles, input, &conclusions, &places).map_err(|r| match r {
+    let step = case::check(&state, action, &actor.roles, input, conclusions, places).map_err(|r| match r {
         Refusal::State(m) | Refusal::Rule(m) => AppError::Conflict(m),
         Refusal::Role(_) => AppError::Forbidden,
         Refusal::Fields(errs) => field_errors(errs),
     })?;
-    let limits = limits_in(&mut tx).await?;
-    let ch = changes(&row, &step, &cal, &limits, today).map_err(AppError::Conflict)?;
+    let ch = changes(&row, &step, rules, today).map_err(AppError::Conflict)?;
 
     let mut q = Sql::new("UPDATE cases SET status = ");
     q.arg(step.to.code())
         .push(", version = version + 1, updated_at = ")
-        .arg(call.now)
+        .arg(w.now)
         .push(", updated_by = ")
-        .arg(call.actor.display_name.clone());
+        .arg(w.name.clone());
     if let Some(d) = ch.accepted_on {
         q.push(", accepted_on = ").arg(d);
     }
@@ -797,8 +1015,22 @@ pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: 
     if let Some(d) = ch.handle_due {
         q.push(", handle_due = ").arg(d);
     }
-    if let Some(d) = ch.due_on {
-        q.push(", due_on = ").arg(d);
+    match ch.running {
+        Some(Some(r)) => {
+            q.push(", due_on = ")
+                .arg(r.due)
+                .push(", due_from = ")
+                .arg(r.span.from)
+                .push(", due_days = ")
+                .arg(i64::from(r.span.days))
+                .push(", due_provisional = ")
+                .arg(r.provisional);
+        }
+        Some(None) => {
+            q.push(", due_on = NULL, due_from = NULL, due_days = NULL, due_provisional = ")
+                .arg(false);
+        }
+        None => {}
     }
     if let Some(d) = ch.closed_on {
         q.push(", closed_on = ").arg(d);
@@ -846,13 +1078,13 @@ pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: 
         data.insert("from_region".into(), row.region_code.into());
         data.insert("to_region".into(), r.as_i64().into());
     }
-    if let Some(Some(d)) = ch.due_on {
-        data.insert("due_on".into(), d.to_string().into());
+    if let Some(Some(r)) = ch.running {
+        data.insert("due_on".into(), r.due.to_string().into());
     }
     let data = serde_json::Value::Object(data).to_string();
     append_event(
-        &mut tx,
-        &Writer::officer(call),
+        tx,
+        w,
         id,
         version + 1,
         action.code(),
@@ -866,14 +1098,11 @@ pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: 
     if let Some(r) = step.region {
         detail.push_str(&format!("; region {}→{}", row.region_code, r));
     }
-    audit::record(
-        &mut tx,
-        call.now,
-        &Who::actor(call.actor, call.origin),
-        Event::ok(audit_code(action), "case", id).detail(detail),
-    )
-    .await?;
-    tx.commit().await?;
+    let who = w
+        .who
+        .as_ref()
+        .ok_or_else(|| AppError::Internal("a case step without an officer".into()))?;
+    audit::record(tx, w.now, who, Event::ok(audit_code(action), "case", id).detail(detail)).await?;
     Ok(step.to)
 }
 
@@ -966,23 +1195,65 @@ pub struct CaseFilter {
     pub source: Option<Source>,
     /// Only overdue cases (`Timing::Overdue`) or only near-due ones (`Timing::NearDue`).
     pub timing: Option<Timing>,
+    /// Part of the case number, the employer's name or its credit code.
+    pub q: String,
+    /// Received within these days (both included).
+    pub received: Option<(NaiveDate, NaiveDate)>,
 }
 
-/// A page of cases in scope, overdue first (then by due date, then newest
-/// registration), with the total, as of `today`.
-pub async fn list(
-    db: &Db,
-    actor: &Actor,
-    f: &CaseFilter,
-    today: NaiveDate,
-    limit: i64,
-    offset: i64,
-) -> AppResult<(Vec<CaseRow>, i64)> {
-    readable(actor)?;
-    let cal = crate::calendar::calendar(db).await?;
-    let mut tx = db.read().await?;
-    let limits = limits_in(&mut tx).await?;
-    let near = limits.near_until(&cal, today).map_err(AppError::Conflict)?;
+/// `s` as a LIKE pattern matching it anywhere (with `\` as the escape).
+fn contains_pattern(s: &str) -> String {
+    let mut p = String::from("%");
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// A township of the city with its county's name (for township pickers).
+#[derive(Clone, Debug)]
+pub struct Township {
+    pub code: DivisionCode,
+    pub name: String,
+    pub county_name: String,
+}
+
+/// Every township (乡镇/街道) of the city, by code: a case may be
+/// registered in one within the actor's scope and transferred to one of
+/// another county.
+pub async fn townships(db: &Db) -> AppResult<Vec<Township>> {
+    let rows: Vec<(i64, String, i16)> = db
+        .read()
+        .await?
+        .all(Sql::new(
+            "SELECT code, name, level FROM regions WHERE level IN (3, 4) ORDER BY code",
+        ))
+        .await?;
+    let counties: std::collections::HashMap<i64, String> =
+        rows.iter().filter(|r| r.2 == 3).map(|r| (r.0, r.1.clone())).collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.2 == 4)
+        .filter_map(|(code, name, _)| {
+            let code = DivisionCode::from_i64(code).ok()?;
+            let county_name = counties.get(&code.county()?.as_i64())?.clone();
+            Some(Township {
+                code,
+                name,
+                county_name,
+            })
+        })
+        .collect())
+}
+
+/// The conditions of a filter without its timing, on the scope of `actor`.
+/// `region` names the region column: `+c.region_code` keeps a planner from
+/// choosing the region index where a page is read in due-date order.
+fn filter_cond(actor: &Actor, f: &CaseFilter, region: &str) -> Sql {
     let mut ranges = actor.scope.ranges_for(RecordKind::WageCase);
     if let Some(c) = f.county {
         let (lo, hi) = c.subtree_range();
@@ -993,7 +1264,7 @@ pub async fn list(
             .collect();
     }
     let mut cond = Sql::new(" WHERE ");
-    cond.in_ranges("c.region_code", &ranges);
+    cond.in_ranges(region, &ranges);
     if let Some(s) = f.status {
         cond.push(" AND c.status = ").arg(s.code());
     }
@@ -1003,32 +1274,146 @@ pub async fn list(
     if let Some(s) = f.source {
         cond.push(" AND c.source = ").arg(s.code());
     }
-    match f.timing {
-        Some(Timing::Overdue) => {
+    if let Some((from, to)) = f.received {
+        cond.push(" AND c.received_on >= ")
+            .arg(from)
+            .push(" AND c.received_on <= ")
+            .arg(to);
+    }
+    let q = shiminhua_core::record::tidy(&f.q);
+    if !q.is_empty() {
+        let upper = contains_pattern(&q.to_uppercase());
+        cond.push(" AND (c.number LIKE ")
+            .arg(upper.clone())
+            .push(" ESCAPE '\\' OR c.employer_credit_code LIKE ")
+            .arg(upper)
+            .push(" ESCAPE '\\' OR c.employer_name LIKE ")
+            .arg(contains_pattern(&q))
+            .push(" ESCAPE '\\')");
+    }
+    cond
+}
+
+/// Adds the condition of `timing` (as of `today`, near due until `near`).
+/// `no_limit` is the condition of cases without a running time limit.
+fn timing_cond(cond: &mut Sql, timing: Timing, today: NaiveDate, near: NaiveDate, no_limit: &str) {
+    match timing {
+        Timing::Overdue => {
             cond.push(" AND c.due_on < ").arg(today);
         }
-        Some(Timing::NearDue) => {
+        Timing::NearDue => {
             cond.push(" AND c.due_on >= ")
                 .arg(today)
                 .push(" AND c.due_on <= ")
                 .arg(near);
         }
-        Some(Timing::OnTime) => {
+        Timing::OnTime => {
             cond.push(" AND c.due_on > ").arg(near);
         }
-        Some(Timing::None) => {
-            cond.push(" AND c.due_on IS NULL");
+        Timing::None => {
+            cond.push(" AND ").push(no_limit);
         }
-        None => {}
     }
+}
+
+/// Cases without a running time limit.
+const NO_LIMIT: &str = "c.due_on IS NULL";
+
+/// A page of cases in scope, overdue first (then by due date, then newest
+/// registration), with the total, as of `today`.
+///
+/// The page is read part by part — overdue, then running, then without a
+/// time limit — each in an order an index gives (due date, or newest
+/// first), so that the first pages never sort the whole table; a part is
+/// counted only when a page lies wholly beyond it.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    f: &CaseFilter,
+    today: NaiveDate,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<CaseRow>, i64)> {
+    readable(actor)?;
+    let cal = deadline_calendar(db).await?;
+    let mut tx = db.read().await?;
+    let limits = limits_in(&mut tx).await?;
+    let near = limits.near_until(&cal, today).map_err(AppError::Conflict)?;
     let mut count = Sql::new("SELECT COUNT(*) FROM cases c");
-    count.append(&cond);
+    let mut counted = filter_cond(actor, f, "c.region_code");
+    if let Some(t) = f.timing {
+        timing_cond(&mut counted, t, today, near, NO_LIMIT);
+    }
+    // SQLite keeps no statistics: asked for the cases without a time limit
+    // (most of them), newest first, it would fetch them all through the
+    // due-date index and sort them; "+" leaves it the table in id order.
+    let no_limit = match tx.backend() {
+        Backend::Sqlite => "+c.due_on IS NULL",
+        Backend::Postgres => NO_LIMIT,
+    };
+    count.append(&counted);
     let total = tx.int(count).await?;
-    let mut q = Sql::new(COLUMNS);
-    q.append(&cond);
-    q.push(" ORDER BY CASE WHEN c.due_on < ")
+    // The parts in list order: (timing, order); `None` is running, not overdue.
+    let parts: Vec<(Option<Timing>, &str)> = match f.timing {
+        None => vec![
+            (Some(Timing::Overdue), " ORDER BY c.due_on, c.id DESC"),
+            (None, " ORDER BY c.due_on, c.id DESC"),
+            (Some(Timing::None), " ORDER BY c.id DESC"),
+        ],
+        Some(Timing::None) => vec![(Some(Timing::None), " ORDER BY c.id DESC")],
+        Some(t) => vec![(Some(t), " ORDER BY c.due_on, c.id DESC")],
+    };
+    let mut rows = Vec::new();
+    let (mut skip, mut want) = (offset.max(0), limit);
+    for (i, (timing, order)) in parts.iter().enumerate() {
+        if want <= 0 {
+            break;
+        }
+        let mut cond = filter_cond(actor, f, "+c.region_code");
+        match timing {
+            Some(t) => timing_cond(&mut cond, *t, today, near, no_limit),
+            // Running, not overdue.
+            None => {
+                cond.push(" AND c.due_on >= ").arg(today);
+            }
+        }
+        let mut q = Sql::new(COLUMNS);
+        q.append(&cond).push(order);
+        q.page(want, skip);
+        let got: Vec<CaseRow> = tx.all(q).await?;
+        if got.is_empty() && skip > 0 && i + 1 < parts.len() {
+            // The page lies beyond this part: skip all of it.
+            let mut c = Sql::new("SELECT COUNT(*) FROM cases c");
+            c.append(&cond);
+            skip = (skip - tx.int(c).await?).max(0);
+            continue;
+        }
+        want -= got.len() as i64;
+        rows.extend(got);
+        // A part that ended on this page: the next one from its start.
+        skip = 0;
+    }
+    Ok((rows, total))
+}
+
+/// How many cases of a filter (its timing aside) are overdue and near due
+/// as of `today`, in one pass over the running time limits.
+pub async fn due_counts(db: &Db, actor: &Actor, f: &CaseFilter, today: NaiveDate) -> AppResult<(i64, i64)> {
+    readable(actor)?;
+    let cal = deadline_calendar(db).await?;
+    let mut tx = db.read().await?;
+    let near = limits_in(&mut tx)
+        .await?
+        .near_until(&cal, today)
+        .map_err(AppError::Conflict)?;
+    let mut q = Sql::new("SELECT COALESCE(SUM(CASE WHEN c.due_on < ");
+    q.arg(today)
+        .push(" THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN c.due_on >= ")
         .arg(today)
-        .push(" THEN 0 WHEN c.due_on IS NULL THEN 2 ELSE 1 END, c.due_on, c.id DESC");
-    q.page(limit, offset);
-    Ok((tx.all(q).await?, total))
+        .push(" THEN 1 ELSE 0 END), 0) FROM cases c");
+    // From the (due date, place) index alone.
+    q.append(&filter_cond(actor, f, "+c.region_code"));
+    q.push(" AND c.due_on <= ").arg(near);
+    let (overdue, near_due): (i64, i64) = tx.one(q).await?;
+    Ok((overdue, near_due))
 }

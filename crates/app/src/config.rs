@@ -23,12 +23,46 @@ pub struct Config {
     pub public: Public,
 }
 
-/// Pages for the public, without signing in. Off unless switched on.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// Pages for the public, without signing in (see `docs/operations.md`).
+#[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Public {
-    /// 公开进度: the city's aggregate progress on the plan's targets.
+    /// 公开进度: the city's aggregate progress on the plan's targets. Off
+    /// unless switched on.
     pub progress: bool,
+    /// 反映欠薪问题 and 进度查询 (`/public/cases/...`): the workers' own
+    /// channel for wage arrears. On unless switched off.
+    pub cases: bool,
+    /// Reports (form submissions) one client address may send per hour;
+    /// 0: no limit.
+    pub submissions_per_hour: u32,
+    /// Lookups one client address may make per minute; 0: no limit.
+    pub lookups_per_minute: u32,
+    /// The arithmetic question on the report form (answer bound to a
+    /// signed, expiring, single-use token). On unless switched off.
+    pub challenge: bool,
+}
+
+impl Default for Public {
+    fn default() -> Public {
+        Public {
+            progress: false,
+            cases: true,
+            submissions_per_hour: 20,
+            lookups_per_minute: 20,
+            challenge: true,
+        }
+    }
+}
+
+fn env_flag(v: &str) -> bool {
+    matches!(v, "1" | "true" | "yes")
+}
+
+fn env_count(name: &str, v: &str) -> AppResult<u32> {
+    v.trim()
+        .parse::<u32>()
+        .map_err(|_| AppError::Config(format!("环境变量 {name} 应为不小于0的整数（0表示不限制）。")))
 }
 
 /// Sign-in and session rules (等保2.0 8.1.4.1).
@@ -129,6 +163,18 @@ impl Config {
         let mut public = file.public.unwrap_or_default();
         if let Some(v) = env("SHIMINHUA_PUBLIC_PROGRESS") {
             public.progress = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("SHIMINHUA_PUBLIC_CASES") {
+            public.cases = env_flag(&v);
+        }
+        if let Some(v) = env("SHIMINHUA_PUBLIC_CHALLENGE") {
+            public.challenge = env_flag(&v);
+        }
+        if let Some(v) = env("SHIMINHUA_PUBLIC_SUBMISSIONS_PER_HOUR") {
+            public.submissions_per_hour = env_count("SHIMINHUA_PUBLIC_SUBMISSIONS_PER_HOUR", &v)?;
+        }
+        if let Some(v) = env("SHIMINHUA_PUBLIC_LOOKUPS_PER_MINUTE") {
+            public.lookups_per_minute = env_count("SHIMINHUA_PUBLIC_LOOKUPS_PER_MINUTE", &v)?;
         }
         let password = file.password.unwrap_or_default();
         if password.min_len < 8 || password.min_classes < 3 {
@@ -232,6 +278,34 @@ mod tests {
         std::fs::write(dir.join("shiminhua.toml"), "[password]\nmin_len = 6\n").unwrap();
         assert!(Config::load(&over, &env_of(&[])).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn public_case_pages_settings() {
+        let over = Overrides {
+            database: Some("sqlite::memory:".into()),
+            ..Default::default()
+        };
+        let c = Config::load(&over, &env_of(&[])).unwrap();
+        assert!(c.public.cases && c.public.challenge && !c.public.progress);
+        assert_eq!((c.public.submissions_per_hour, c.public.lookups_per_minute), (20, 20));
+        let c = Config::load(
+            &over,
+            &env_of(&[
+                ("SHIMINHUA_PUBLIC_CASES", "false"),
+                ("SHIMINHUA_PUBLIC_CHALLENGE", "0"),
+                ("SHIMINHUA_PUBLIC_SUBMISSIONS_PER_HOUR", "0"),
+                ("SHIMINHUA_PUBLIC_LOOKUPS_PER_MINUTE", "7"),
+            ]),
+        )
+        .unwrap();
+        assert!(!c.public.cases && !c.public.challenge);
+        assert_eq!((c.public.submissions_per_hour, c.public.lookups_per_minute), (0, 7));
+        let e = Config::load(&over, &env_of(&[("SHIMINHUA_PUBLIC_LOOKUPS_PER_MINUTE", "-1")])).unwrap_err();
+        assert!(e.to_string().contains("SHIMINHUA_PUBLIC_LOOKUPS_PER_MINUTE"), "{e}");
+        let p: Public = toml::from_str("cases = false\nsubmissions_per_hour = 3\n").unwrap();
+        assert!(!p.cases && p.challenge);
+        assert_eq!(p.submissions_per_hour, 3);
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! stores it. Every region from the record's place up to the plan's area has
 //! its own cells, so the figure of a township, a county or the city is a sum
 //! over days of one region's cells. See `docs/decisions/0002-indicators.md`.
+//!
+//! Targets over wage-arrears cases (`kind = "wage_case"`) have no cells:
+//! they are read from the cases table when asked (`crate::case_stats`).
 
 use crate::error::{AppError, AppResult};
 use crate::records::from_json;
@@ -15,7 +18,7 @@ use chrono::{Months, NaiveDate};
 use shiminhua_core::auth::RecordKind;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::indicator::{Fact, Outcome, Span, Status, elapsed_share, expected, status};
-use shiminhua_core::plan::{Aggregate, Measurement, Plan, Progress, Query, Tally, Window};
+use shiminhua_core::plan::{Aggregate, MONEY_UNITS, Measurement, Plan, Progress, Query, Tally, Window};
 use shiminhua_core::record::{self, Values};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -466,8 +469,29 @@ async fn read_tally(
     Ok(totals)
 }
 
+/// A tally's total per region: from the cells for registry records, from
+/// the cases table for wage-arrears cases (`crate::case_stats::tally_in`:
+/// cases change by their workflow, not by record writes, and their figures
+/// depend on the day through their end date, so they are read at request
+/// time with one `GROUP BY` per source).
+async fn read_any(
+    tx: &mut Tx,
+    target: &str,
+    part: i64,
+    tally: &Tally,
+    regions: &[DivisionCode],
+    span: Span,
+) -> AppResult<HashMap<i64, i64>> {
+    if tally.is_cases() {
+        crate::case_stats::tally_in(tx, tally, regions, span).await
+    } else {
+        read_tally(tx, target, part, tally, regions, span).await
+    }
+}
+
 /// The figures of a computed target for several regions as of a day, from
-/// the cells; `None` for a target that is not computed.
+/// the cells (or, for cases, the cases table); `None` for a target that is
+/// not computed.
 pub async fn figures(
     tx: &mut Tx,
     plan: &Plan,
@@ -484,14 +508,14 @@ pub async fn figures(
         as_of,
     };
     Ok(Some(match q {
-        Query::Tally(tally) => read_tally(tx, target, 0, tally, regions, span)
+        Query::Tally(tally) => read_any(tx, target, 0, tally, regions, span)
             .await?
             .into_iter()
             .map(|(r, value)| (r, Outcome { value, base: None }))
             .collect(),
         Query::Ratio { numerator, denominator } => {
-            let num = read_tally(tx, target, 0, numerator, regions, span).await?;
-            let den = read_tally(tx, target, 1, denominator, regions, span).await?;
+            let num = read_any(tx, target, 0, numerator, regions, span).await?;
+            let den = read_any(tx, target, 1, denominator, regions, span).await?;
             num.into_iter()
                 .map(|(r, value)| {
                     let base = den.get(&r).copied().unwrap_or_default();
@@ -581,6 +605,19 @@ async fn reported(tx: &mut Tx, as_of: NaiveDate) -> AppResult<HashMap<(String, i
     Ok(out)
 }
 
+/// A computed figure in the target's unit: a money sum is kept in fen and
+/// shown in the target's 元, 万元 or 亿元; anything else as it is.
+fn in_unit(t: &shiminhua_core::plan::Target, outcome: Option<Outcome>) -> Option<f64> {
+    let shown = outcome.and_then(Outcome::shown)?;
+    match &t.measurement {
+        Measurement::Computed(Query::Tally(tally)) if tally.is_money() => MONEY_UNITS
+            .iter()
+            .find(|(u, _)| *u == t.unit)
+            .map(|(_, fen)| shown / *fen as f64),
+        _ => Some(shown),
+    }
+}
+
 /// The supervision board (目标督办) as of a day: every target of the plan,
 /// for the city and each county. Computed targets are read from the cells,
 /// reported ones from the accepted reports (see [`reported`]).
@@ -622,7 +659,7 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
             let from_reports = reported.get(&(t.id.clone(), region.as_i64()));
             let actual = match from_reports {
                 Some((v, _, _)) => Some(*v as f64 / shiminhua_core::plan::Figure::SCALE as f64),
-                None => outcome.and_then(Outcome::shown),
+                None => in_unit(t, outcome),
             };
             let expected = goal.map(|g| expected(g, t.progress, share));
             Standing {
@@ -684,9 +721,11 @@ pub async fn monthly(
             .and_then(|d| d.pred_opt())
             .unwrap_or(month)
             .min(last);
-        let value = figure(&mut tx, plan, target, region, end)
-            .await?
-            .and_then(Outcome::shown);
+        let outcome = figure(&mut tx, plan, target, region, end).await?;
+        let value = match plan.target(target) {
+            Some(t) => in_unit(t, outcome),
+            None => outcome.and_then(Outcome::shown),
+        };
         out.push((end, value));
         let Some(next) = end.succ_opt() else { break };
         month = next;

@@ -9,7 +9,6 @@ pub mod audit;
 pub mod backup;
 pub mod blacklist;
 pub mod calendar;
-pub mod case_import;
 pub mod case_stats;
 pub mod cases;
 pub mod clock;

@@ -7,6 +7,7 @@ use common::*;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shiminhua_app::cases::{self, CaseFilter};
 use shiminhua_app::store::{Db, Sql};
+use shiminhua_app::testing::TempDir;
 use shiminhua_app::{AppError, Call, both};
 use shiminhua_core::auth::{Actor, Role};
 use shiminhua_core::case::{Action, ActionInput, CaseInput, Source, Status, Timing};
@@ -20,6 +21,11 @@ both!(
     transfer_moves_county_and_scope,
     concurrent_officers_one_wins,
     registration_is_validated_and_scoped,
+    public_registration_and_lookup,
+    attachments_are_checked,
+    platform_list_import_deduplicates_on_clue_number,
+    deadlines_into_a_year_not_loaded_are_provisional,
+    list_pages_follow_one_order_across_parts,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -290,6 +296,7 @@ async fn refused_actions_change_nothing(db: Db) {
         amount_recovered: "100".into(),
         workers_paid: "1".into(),
         region: "海阳镇".into(),
+        public_reply: "答复".into(),
     };
     // From 登记 an inspector may only accept, refuse or transfer.
     for a in Action::ALL {
@@ -496,11 +503,11 @@ async fn due_dates_over_national_day_and_lists(db: Db) {
             .1,
         0
     );
-    // A year whose arrangement is not loaded is an error, not an ordinary week.
-    let e = cases::list(&w.db, &insp, &CaseFilter::default(), d("2027-03-01"), 50, 0)
+    // Beyond the two years taken as ordinary, a list is an error.
+    let e = cases::list(&w.db, &insp, &CaseFilter::default(), d("2029-03-01"), 50, 0)
         .await
         .unwrap_err();
-    assert!(conflict(e).contains("2027年的节假日安排尚未载入"));
+    assert!(conflict(e).contains("2029年的节假日安排尚未载入"));
 }
 
 async fn extension_once_only(db: Db) {
@@ -740,14 +747,356 @@ async fn registration_is_validated_and_scoped(db: Db) {
         AppError::Validation(fe) => assert!(fe.get("worker_id").is_some()),
         other => panic!("{other:?}"),
     }
-    // A year without a loaded holiday arrangement cannot get a deadline.
-    let e = cases::register(&on(&w, &insp, "2027-01-05"), &hotline("2027-01-04"))
+    // Two years past the last loaded arrangement (2026) are taken as
+    // ordinary; a deadline further on cannot be given.
+    let e = cases::register(&on(&w, &insp, "2029-01-05"), &hotline("2029-01-04"))
         .await
         .unwrap_err();
     match e {
-        AppError::Validation(fe) => assert!(fe.get("received_on").unwrap().contains("2027年的节假日安排尚未载入")),
+        AppError::Validation(fe) => assert!(fe.get("received_on").unwrap().contains("2029年的节假日安排尚未载入")),
         other => panic!("{other:?}"),
     }
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM cases").await, 1);
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM case_events").await, 1);
+}
+
+async fn public_registration_and_lookup(db: Db) {
+    let w = World::new(db).await;
+    let insp = w.scoped("insp1", Role::Inspector, "341021").await;
+    let mut input = hotline("2023-01-01");
+    // What the public cannot choose: the source, the date, a worker link.
+    input.source = "全国根治欠薪线索反映平台".into();
+    input.clue_no = "XS-FAKE-1".into();
+    input.worker_id = Some(1);
+    let reg = cases::register_public(&w.db, &w.cipher, at("2023-09-28"), &input)
+        .await
+        .unwrap();
+    let (row, evs) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    assert_eq!(row.source, Source::Online.code());
+    assert_eq!(row.received_on, d("2023-09-28"));
+    assert_eq!((row.clue_no.as_deref(), row.worker_id), (None, None));
+    assert_eq!(row.created_by, cases::PUBLIC_WRITER);
+    assert_eq!(evs[0].actor_name, cases::PUBLIC_WRITER);
+    assert_eq!(row.reporter_phone_masked, "139****1234");
+    // The phone is sealed: its digits are nowhere in the row.
+    let raw: Vec<u8> =
+        w.db.read()
+            .await
+            .unwrap()
+            .one::<(Vec<u8>,)>(Sql::new("SELECT reporter_phone_sealed FROM cases WHERE id = $1").bind(reg.id))
+            .await
+            .unwrap()
+            .0;
+    assert!(!raw.windows(11).any(|x| x == b"13905591234"));
+    // Recorded by its first event, not in the audit trail.
+    assert_eq!(audited(&w.db, "case.register").await, 0);
+
+    let view = cases::public_view(
+        &w.db,
+        &w.cipher,
+        &reg.number.to_lowercase(),
+        &reg.query_code.to_lowercase(),
+    )
+    .await
+    .unwrap()
+    .expect("number and code match");
+    assert_eq!(view.status, "已登记，待受理");
+    assert!(view.replies.is_empty());
+    // A wrong code and an unknown number give the same answer.
+    assert!(
+        cases::public_view(&w.db, &w.cipher, &reg.number, "AAAAAAAA")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        cases::public_view(&w.db, &w.cipher, "HS2023-999999", &reg.query_code)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let step = ActionInput {
+        note: "内部意见：施工方负责人已约谈".into(),
+        public_reply: "您反映的问题已受理，正在核查。".into(),
+        ..ActionInput::default()
+    };
+    cases::act(&on(&w, &insp, "2023-09-28"), reg.id, 1, Action::Accept, &step)
+        .await
+        .unwrap();
+    cases::act(&on(&w, &insp, "2023-10-09"), reg.id, 2, Action::Investigate, &none())
+        .await
+        .unwrap();
+    let view = cases::public_view(&w.db, &w.cipher, &reg.number, &reg.query_code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.status, "调查处理中");
+    assert_eq!(
+        view.replies,
+        vec![(d("2023-09-28"), "您反映的问题已受理，正在核查。".to_string())]
+    );
+    // A township outside the city is refused like on the staff form.
+    let mut far = hotline("2023-09-27");
+    far.region = "不存在镇".into();
+    assert!(matches!(
+        cases::register_public(&w.db, &w.cipher, at("2023-09-28"), &far).await,
+        Err(AppError::Validation(_))
+    ));
+}
+
+async fn attachments_are_checked(db: Db) {
+    let w = World::new(db).await;
+    let insp = w.scoped("insp1", Role::Inspector, "341021").await;
+    let other = w.scoped("insp2", Role::Inspector, "341022").await;
+    let call = on(&w, &insp, "2023-09-28");
+    let reg = cases::register(&call, &hotline("2023-09-27")).await.unwrap();
+    let pdf = b"%PDF-1.4 wage list".to_vec();
+    let id = cases::add_file(&call, reg.id, "工资表.pdf", &pdf).await.unwrap();
+    let refused = |e: AppError| match e {
+        AppError::Validation(fe) => fe.get("file").unwrap_or_default().to_string(),
+        other => panic!("{other:?}"),
+    };
+    let m = refused(cases::add_file(&call, reg.id, "run.exe", b"MZ...").await.unwrap_err());
+    assert!(m.contains("类型不能上传"), "{m}");
+    let m = refused(
+        cases::add_file(&call, reg.id, "假的.pdf", b"not a pdf")
+            .await
+            .unwrap_err(),
+    );
+    assert!(m.contains("假的.pdf"), "{m}");
+    let mut big = b"%PDF-".to_vec();
+    big.resize(10 * 1024 * 1024 + 1, b'x');
+    let m = refused(cases::add_file(&call, reg.id, "大.pdf", &big).await.unwrap_err());
+    assert!(m.contains("超过10MB"), "{m}");
+    let list = cases::files(&w.db, &insp, reg.id).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].name.as_str(), list[0].mime.as_str()),
+        ("工资表.pdf", "application/pdf")
+    );
+    let (name, _, data) = cases::file(&w.db, &insp, reg.id, id).await.unwrap();
+    assert_eq!((name.as_str(), data), ("工资表.pdf", pdf));
+    assert!(matches!(
+        cases::file(&w.db, &other, reg.id, id).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        cases::add_file(&on(&w, &other, "2023-09-28"), reg.id, "b.pdf", b"%PDF-1").await,
+        Err(AppError::NotFound)
+    ));
+    assert_eq!(audited(&w.db, "case.attach").await, 1);
+}
+
+async fn platform_list_import_deduplicates_on_clue_number(db: Db) {
+    use shiminhua_app::import::{self, Options, Target};
+    let w = World::new(db).await;
+    let insp = w.scoped("insp1", Role::Inspector, "341021").await;
+    let call = on(&w, &insp, "2023-09-28");
+    let known = cases::register(&call, &platform("2023-09-20", "XS2023-0001"))
+        .await
+        .unwrap();
+    let dir = TempDir::new("platform-import");
+    let header = "平台线索编号,转办日期,反映人,联系电话,反映人身份证号,被反映单位,统一社会信用代码,单位地址,行业领域,\
+                  项目名称,总承包单位信用代码,涉及人数,欠薪金额（元）,欠薪起始日期,欠薪截止日期,欠薪发生地（乡镇/街道）,反映内容";
+    let row = |clue: &str, amount: &str, region: &str| {
+        format!(
+            "{clue},2023-09-26,李四,13900000001,,黄山某餐饮有限公司,,,餐饮,,,3,{amount},2023-06-01,2023-08-31,{region},拖欠三个月工资\n"
+        )
+    };
+    let csv = format!(
+        "{header}\n{}{}{}{}{}{}",
+        row("XS2023-0001", "9000", "徽城镇"),
+        row("XS2023-0002", "\"9,000\"", "徽城镇"),
+        row("xs2023-0002", "9000", "徽城镇"),
+        row("XS2023-0003", "九千", "徽城镇"),
+        row("XS2023-0004", "9000", "海阳镇"),
+        row("XS2023-0005", "12000.50", "341021100"),
+    );
+    let path = dir.0.join("平台转办.csv");
+    std::fs::write(&path, csv).unwrap();
+    let target = Target::parse("platform_case").unwrap();
+    let dry = import::run(
+        &call,
+        target,
+        &path,
+        "平台转办.csv",
+        &Options {
+            dry_run: true,
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((dry.inserted, dry.unchanged, dry.rejected), (2, 1, 3));
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM cases").await, 1);
+    let s = import::run(&call, target, &path, "平台转办.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((s.inserted, s.unchanged, s.rejected), (2, 1, 3));
+    let rejects: Vec<(u64, &str, &str)> = s
+        .rejects
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(rejects[0].0, 4);
+    assert_eq!(rejects[0].1, "平台线索编号");
+    assert_eq!(rejects[0].2, "与第3行的平台线索编号重复");
+    assert_eq!((rejects[1].0, rejects[1].1), (5, "欠薪金额（元）"));
+    assert_eq!(
+        (rejects[2].0, rejects[2].1, rejects[2].2),
+        (6, "欠薪发生地（乡镇/街道）", "该欠薪发生地不在您的数据范围内")
+    );
+    let (list, total) = cases::list(&w.db, &insp, &CaseFilter::default(), d("2023-09-28"), 50, 0)
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    let new: Vec<_> = list.iter().filter(|c| c.id != known.id).collect();
+    assert!(
+        new.iter()
+            .all(|c| c.source == Source::Platform.code() && c.status == Status::Registered.code())
+    );
+    let mut clues: Vec<_> = new.iter().filter_map(|c| c.clue_no.clone()).collect();
+    clues.sort();
+    assert_eq!(clues, ["XS2023-0002", "XS2023-0005"]);
+    assert!(new.iter().any(|c| c.amount_claimed_fen == 1_200_050));
+    // The platform's deadline runs for them once accepted; acceptance is due in 5 working days.
+    assert!(new.iter().all(|c| c.accept_due == d("2023-10-09")));
+    // Importing the list again registers nothing twice.
+    let again = import::run(&call, target, &path, "平台转办.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.unchanged), (0, 3));
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM cases").await, 3);
+    // Who takes no step on cases may not import them.
+    let lead = w.scoped("lead1", Role::Lead, "341000").await;
+    assert!(matches!(
+        import::run(&w.call(&lead), target, &path, "平台转办.csv", &Options::default()).await,
+        Err(AppError::Forbidden)
+    ));
+}
+
+const MADE_UP_2027: &str = "date,weekday,kind,festival_cn,festival_en,arrangement_year,in_lieu_weekday_off,source
+2027-01-01,Fri,holiday,元旦,New Year's Day,2027,,虚构数据（仅供测试，非国务院办公厅通知）
+2027-01-02,Sat,holiday,元旦,New Year's Day,2027,,虚构数据（仅供测试，非国务院办公厅通知）
+2027-01-03,Sun,holiday,元旦,New Year's Day,2027,,虚构数据（仅供测试，非国务院办公厅通知）
+";
+
+async fn deadlines_into_a_year_not_loaded_are_provisional(db: Db) {
+    let w = World::new(db).await;
+    let insp = w.scoped("insp1", Role::Inspector, "341021").await;
+    // Monday 2026-12-28: 29, 30, 31, then 2027-01-01 (taken as an ordinary
+    // Friday while 2027 is not loaded) and 01-04.
+    let reg = cases::register(&on(&w, &insp, "2026-12-28"), &hotline("2026-12-28"))
+        .await
+        .unwrap();
+    let other = cases::register(&on(&w, &insp, "2026-12-28"), &hotline("2026-12-21"))
+        .await
+        .unwrap();
+    let (row, _) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    assert_eq!((row.due_on, row.due_provisional), (Some(d("2027-01-04")), true));
+    let (firm, _) = cases::get(&w.db, &insp, other.id).await.unwrap();
+    assert_eq!((firm.due_on, firm.due_provisional), (Some(d("2026-12-28")), false));
+    // The list works in the last days of the year (its near-due window runs into 2027).
+    let (list, _) = cases::list(&w.db, &insp, &CaseFilter::default(), d("2026-12-29"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 2);
+    // Acceptance on 12-29 sets a 60-working-day limit that lies in 2027.
+    cases::act(&on(&w, &insp, "2026-12-29"), other.id, 1, Action::Accept, &none())
+        .await
+        .unwrap();
+    let (acc, _) = cases::get(&w.db, &insp, other.id).await.unwrap();
+    assert!(acc.due_provisional);
+    let ordinary = acc.due_on.unwrap();
+    // Loading 2027 dates both again: the acceptance limit passes New Year's
+    // holidays (01-05), the investigation limit moves one working day later.
+    let loaded = shiminhua_app::calendar::load_year(&w.call(&w.admin), MADE_UP_2027)
+        .await
+        .unwrap();
+    assert_eq!(loaded.cases_redated, 2);
+    assert!(loaded.notice().contains("2 件办理中的欠薪案件"), "{}", loaded.notice());
+    let (row, _) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    assert_eq!(
+        (row.due_on, row.accept_due, row.due_provisional),
+        (Some(d("2027-01-05")), d("2027-01-05"), false)
+    );
+    let (acc, _) = cases::get(&w.db, &insp, other.id).await.unwrap();
+    let cal = shiminhua_app::calendar::calendar(&w.db).await.unwrap();
+    assert_eq!(acc.due_on, Some(cal.add_working_days(d("2026-12-29"), 60).unwrap()));
+    assert_eq!(acc.due_on, Some(ordinary + chrono::Duration::days(1)));
+    assert_eq!(acc.handle_due, acc.due_on);
+    assert!(!acc.due_provisional);
+}
+
+async fn list_pages_follow_one_order_across_parts(db: Db) {
+    let w = World::new(db).await;
+    let insp = w.scoped("insp1", Role::Inspector, "341021").await;
+    let call = on(&w, &insp, "2023-09-28");
+    let mut ids = Vec::new();
+    for received in [
+        "2023-09-01",
+        "2023-09-04",
+        "2023-09-27",
+        "2023-09-20",
+        "2023-09-05",
+        "2023-09-26",
+        "2023-09-28",
+    ] {
+        ids.push(cases::register(&call, &hotline(received)).await.unwrap().id);
+    }
+    // Two closed, one accepted (its limit runs 60 working days).
+    for id in [ids[1], ids[4]] {
+        cases::act(&call, id, 1, Action::Reject, &reason("超过两年"))
+            .await
+            .unwrap();
+    }
+    cases::act(&call, ids[6], 1, Action::Accept, &none()).await.unwrap();
+    let today = d("2023-09-28");
+    let (all, total) = cases::list(&w.db, &insp, &CaseFilter::default(), today, 100, 0)
+        .await
+        .unwrap();
+    assert_eq!((all.len(), total), (7, 7));
+    // Overdue by due date, then running by due date, then closed newest first.
+    let key = |c: &cases::CaseRow| match c.due_on {
+        Some(d) if d < today => (0, Some(d), -c.id),
+        Some(d) => (1, Some(d), -c.id),
+        None => (2, None, -c.id),
+    };
+    let mut expected = all.clone();
+    expected.sort_by_key(key);
+    let order: Vec<i64> = all.iter().map(|c| c.id).collect();
+    assert_eq!(order, expected.iter().map(|c| c.id).collect::<Vec<_>>());
+    assert_eq!(all[0].id, ids[0]);
+    assert_eq!(all[5..].iter().map(|c| c.id).collect::<Vec<_>>(), [ids[4], ids[1]]);
+    // Every page size and start gives the same order, across the parts.
+    for limit in 1..=4 {
+        for offset in 0..8 {
+            let (page, n) = cases::list(&w.db, &insp, &CaseFilter::default(), today, limit, offset)
+                .await
+                .unwrap();
+            assert_eq!(n, 7);
+            let want: Vec<i64> = order
+                .iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .copied()
+                .collect();
+            assert_eq!(
+                page.iter().map(|c| c.id).collect::<Vec<_>>(),
+                want,
+                "limit {limit} offset {offset}"
+            );
+        }
+    }
+    let (overdue, near) = cases::due_counts(&w.db, &insp, &CaseFilter::default(), today)
+        .await
+        .unwrap();
+    let timing = |c: &cases::CaseRow, t| c.timing(today, d("2023-10-09")) == t;
+    assert_eq!(
+        overdue,
+        all.iter().filter(|c| timing(c, Timing::Overdue)).count() as i64
+    );
+    assert_eq!(near, all.iter().filter(|c| timing(c, Timing::NearDue)).count() as i64);
+    assert!(overdue >= 2 && near >= 1, "{overdue} {near}");
 }

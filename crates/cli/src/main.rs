@@ -118,8 +118,14 @@ enum Command {
         /// 每人平均业务记录条数（默认约4.1条；更高时补充既往就业和其他培训记录，用于大数据量测试）
         #[arg(long, value_name = "条数")]
         records_per_worker: Option<f64>,
+        /// 欠薪线索（案件）件数（已有案件时不再生成）
+        #[arg(long, default_value_t = DEMO_CASES)]
+        cases: usize,
     },
 }
+
+/// Wage-arrears cases of the demo data.
+const DEMO_CASES: usize = 400;
 
 #[derive(Args)]
 struct ServeArgs {
@@ -378,7 +384,11 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             workers,
             seed,
             records_per_worker,
+            cases,
         } => {
+            if cases > 1_000_000 {
+                return Err(AppError::Config("演示案件数不能超过100万件。".into()));
+            }
             if workers > 2_000_000 {
                 return Err(AppError::Config("演示数据人数不能超过200万。".into()));
             }
@@ -393,10 +403,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let cipher = Cipher::from_ring(&key);
             let g = shiminhua_app::demo::generate_with(&db, &cipher, clock.now(), workers, seed, options).await?;
             let r = shiminhua_app::reports::demo(&db, clock.now()).await?;
+            let c = shiminhua_app::demo::cases(&db, &cipher, clock.now(), cases, seed).await?;
             db.close().await;
             println!(
-                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份（种子 {seed}）。",
-                g.workers, g.dependants, g.records, r.filed
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件\
+                 （办理中 {} 件，其中逾期 {} 件）（种子 {seed}）。",
+                g.workers, g.dependants, g.records, r.filed, c.cases, c.open, c.overdue
             );
         }
         Command::Import {
@@ -707,12 +719,7 @@ async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Resul
                 AppError::Forbidden => AppError::Config(format!("用户 {user} 不是系统管理员，不能载入节假日安排。")),
                 e => e,
             })?;
-            let years: Vec<String> = l.years.iter().map(|y| format!("{y}年")).collect();
-            if l.added == 0 {
-                println!("{}节假日安排此前已载入，内容一致，未作改动。", years.join("、"));
-            } else {
-                println!("已载入{}节假日安排，新增 {} 个日期。", years.join("、"), l.added);
-            }
+            println!("{}", l.notice());
         }
     }
     Ok(())
@@ -755,9 +762,10 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         if shiminhua_app::demo::is_empty(&db).await? {
             let g = shiminhua_app::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
             let r = shiminhua_app::reports::demo(&db, clock.now()).await?;
+            let c = shiminhua_app::demo::cases(&db, &cipher, clock.now(), DEMO_CASES, 2023).await?;
             println!(
-                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份。",
-                g.workers, g.dependants, g.records, r.filed
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件。",
+                g.workers, g.dependants, g.records, r.filed, c.cases
             );
         }
         let accounts = setup::demo_accounts(&db, clock.now()).await?;

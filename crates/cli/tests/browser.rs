@@ -67,6 +67,16 @@ static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// A WebDriver session in a headless Chromium whose profile lies in `dir`.
 /// The driver must outlive the client.
 async fn browser(driver: &str, chromium: &str, dir: &std::path::Path) -> (Driver, Client) {
+    browser_sized(driver, chromium, dir, None).await
+}
+
+/// [`browser`], emulating a phone of `(width, height)` CSS pixels if given.
+async fn browser_sized(
+    driver: &str,
+    chromium: &str,
+    dir: &std::path::Path,
+    phone: Option<(u32, u32)>,
+) -> (Driver, Client) {
     let port = free_port();
     let profile = dir.join("chromium-profile");
     let driver = Driver(
@@ -94,10 +104,18 @@ async fn browser(driver: &str, chromium: &str, dir: &std::path::Path) -> (Driver
             ]
         }
     });
-    let caps = match caps {
+    let mut caps = match caps {
         serde_json::Value::Object(m) => m,
         _ => unreachable!(),
     };
+    if let Some((width, height)) = phone
+        && let Some(serde_json::Value::Object(o)) = caps.get_mut("goog:chromeOptions")
+    {
+        o.insert(
+            "mobileEmulation".into(),
+            serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 3.0, "mobile": true } }),
+        );
+    }
     let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
@@ -721,4 +739,124 @@ async fn evaluation_report_prints_to_a4_pdf_in_chromium() {
     .await;
     let _ = c.close().await;
     result.expect("browser steps");
+}
+
+/// 0–99 from Chinese numerals (十, 十三, 二十, 二十七), as the challenge asks.
+fn from_chinese(s: &str) -> i64 {
+    let digit = |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|i| i as i64);
+    let cs: Vec<char> = s.chars().collect();
+    match cs.as_slice() {
+        ['十'] => 10,
+        ['十', d] => 10 + digit(*d).expect("a digit"),
+        [t, '十'] => digit(*t).expect("a digit") * 10,
+        [t, '十', d] => digit(*t).expect("a digit") * 10 + digit(*d).expect("a digit"),
+        [d] => digit(*d).expect("a digit"),
+        _ => panic!("not a number: {s}"),
+    }
+}
+
+/// The answer of a challenge such as 十三减七等于几？
+fn solve(question: &str) -> String {
+    let q = question.trim().trim_end_matches("等于几？");
+    let n = match q.split_once('加') {
+        Some((a, b)) => from_chinese(a) + from_chinese(b),
+        None => {
+            let (a, b) = q.split_once('减').expect("加 or 减");
+            from_chinese(a) - from_chinese(b)
+        }
+    };
+    n.to_string()
+}
+
+/// Whether the page fits a phone's width: nothing scrolls sideways, and the
+/// submit button is a finger's size.
+async fn fits_a_phone(c: &Client) -> Result<(), CmdError> {
+    let m = c
+        .execute(
+            "const b = document.querySelector('button[type=submit]').getBoundingClientRect();\
+             return [document.documentElement.scrollWidth, window.innerWidth, Math.round(b.height), Math.round(b.width)]",
+            vec![],
+        )
+        .await?;
+    let v: Vec<i64> = serde_json::from_value(m).expect("four numbers");
+    assert!(v[1] <= 420, "a phone's viewport, got {}", v[1]);
+    assert!(v[0] <= v[1], "the page scrolls sideways: {} > {}", v[0], v[1]);
+    assert!(v[2] >= 40 && v[3] >= 100, "the submit button is {}×{} px", v[3], v[2]);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_reports_unpaid_wages_on_a_phone_in_chromium() {
+    let Some((driver, chromium)) = tools() else {
+        return;
+    };
+    let _one = ONE_BROWSER.lock().await;
+    let dir = Dir::new("browser-public-case");
+    let init = run(&dir.0, &["init"], &[]);
+    assert!(init.status.success(), "{}", common::stderr(&init));
+    let server = Server::start(&dir.0, &[], &[]);
+    let (_driver, c) = browser_sized(&driver, &chromium, &dir.0, Some((390, 844))).await;
+    let result = async {
+        c.goto(&format!("{}/public/cases/new", server.url)).await?;
+        arrive(&c, "/public/cases/new").await?;
+        assert_eq!(text(&c, "h1").await?, "反映欠薪问题");
+        fits_a_phone(&c).await?;
+        // A building site in 徽州区: twelve workers, three months unpaid; the
+        // project's name forgotten.
+        choose(&c, "region", "徽州区 岩寺镇").await?;
+        fill(&c, "employer_name", "黄山某建筑劳务有限公司").await?;
+        choose(&c, "sector", "工程建设").await?;
+        fill(&c, "workers", "12").await?;
+        fill(&c, "amount_claimed", "129600").await?;
+        c.execute(
+            "document.getElementById('arrears_from').value = '2026-06-01';\
+             document.getElementById('arrears_to').value = '2026-08-31'",
+            vec![],
+        )
+        .await?;
+        fill(&c, "description", "6月至8月工资一直未发，12名工人。").await?;
+        fill(&c, "reporter_name", "汪师傅").await?;
+        fill(&c, "reporter_phone", "13905591234").await?;
+        let q = text(&c, ".challenge-q").await?;
+        fill(&c, "challenge_answer", &solve(&q)).await?;
+        assert_eq!(click_through(&c, "button[type=submit]").await?, "/public/cases/new");
+        let missing = field_error(&c, "project_name").await?.expect("the project's error");
+        assert!(missing.contains("项目名称"), "{missing}");
+        assert_eq!(value(&c, "workers").await?, "12", "what was typed is kept");
+        assert_eq!(value(&c, "reporter_phone").await?, "13905591234");
+        assert_eq!(chosen(&c, "region").await?, "徽州区 岩寺镇");
+        fits_a_phone(&c).await?;
+        // Completed, with a new question to answer.
+        fill(&c, "project_name", "岩寺镇安置房二期").await?;
+        fill(&c, "contractor_credit_code", "91341000MA2N0Q0M26").await?;
+        let q = text(&c, ".challenge-q").await?;
+        fill(&c, "challenge_answer", &solve(&q)).await?;
+        click_through(&c, "button[type=submit]").await?;
+        assert_eq!(text(&c, "h1").await?, "反映已提交", "{}", c.source().await?);
+        let number = text(&c, "#case-number").await?;
+        let code = text(&c, "#query-code").await?;
+        assert!(number.starts_with("HS"), "{number}");
+        assert_eq!(code.chars().count(), 8, "{code}");
+        assert!(
+            !c.source().await?.contains("13905591234"),
+            "nothing of the reporter is shown back"
+        );
+        // A week later he looks it up with the number and the code.
+        c.goto(&format!("{}/public/cases/query", server.url)).await?;
+        arrive(&c, "/public/cases/query").await?;
+        fits_a_phone(&c).await?;
+        fill(&c, "number", &number.to_lowercase()).await?;
+        fill(&c, "code", &code).await?;
+        click_through(&c, "button[type=submit]").await?;
+        assert_eq!(text(&c, ".pub-status").await?, "已登记，待受理");
+        // A wrong code says what an unknown number says.
+        fill(&c, "number", &number).await?;
+        fill(&c, "code", "AAAAAAAA").await?;
+        click_through(&c, "button[type=submit]").await?;
+        assert!(text(&c, ".error-box").await?.starts_with("没有查到"));
+        Ok::<(), CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    result.expect("the worker's report in Chromium");
 }

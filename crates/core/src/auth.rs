@@ -74,7 +74,7 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => &[ManageUsers, ManageSystem, ManagePlan, ViewRegions, ViewUnits],
-            Role::Lead => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii],
+            Role::Lead => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, ReadCases],
             Role::Office => &[
                 ViewRegions,
                 ViewUnits,
@@ -85,6 +85,7 @@ impl Role {
                 ManagePlan,
                 FileReports,
                 SuperviseReports,
+                ReadCases,
             ],
             Role::Department => &[
                 ViewRegions,
@@ -102,8 +103,9 @@ impl Role {
                 RevealPii,
                 WriteRecords,
                 FileReports,
+                ReadCases,
             ],
-            Role::Inspector => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii],
+            Role::Inspector => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, RevealPii, ReadCases],
             Role::Auditor => &[ViewAudit],
         }
     }
@@ -141,6 +143,9 @@ pub enum Permission {
     /// Review reports (采纳、退回), mark overdue ones (督办) and close a
     /// reporting period: the task-force office.
     SuperviseReports,
+    /// Read wage-arrears cases in scope (the handlers, the office and the
+    /// lead; which steps a role takes is the case workflow's table).
+    ReadCases,
 }
 
 /// A set of roles held by one user.
@@ -426,6 +431,8 @@ mod tests {
                 r == Role::Office,
                 "{r:?}"
             );
+            let cases = matches!(r, Role::Lead | Role::Office | Role::Local | Role::Inspector);
+            assert_eq!(r.permissions().contains(&Permission::ReadCases), cases, "{r:?}");
         }
     }
 

@@ -505,7 +505,21 @@ impl Calendar {
         Calendar { days, years }
     }
 
-    /// Every listed date with its entry, in date order.
+    /// This calendar with every year after the last one loaded, up to
+    /// `last`, taken as an ordinary year: Monday to Friday working, no
+    /// holidays and no make-up days. For time limits that run into a year
+    /// whose arrangement is not published yet; a date computed on it is
+    /// provisional unless [`Calendar::covers_date`] of the real calendar
+    /// holds for it. An empty calendar stays empty.
+    pub fn assuming_ordinary_years(&self, last: i32) -> Calendar {
+        let mut out = self.clone();
+        if let Some(&max) = self.years.iter().next_back() {
+            out.years.extend(max + 1..=last);
+        }
+        out
+    }
+
+    /// Every listed date with its entry, in date order.    /// Every listed date with its entry, in date order.
     pub fn entries(&self) -> impl Iterator<Item = (NaiveDate, &DayEntry)> + '_ {
         self.days.iter().map(|(d, e)| (*d, e))
     }

@@ -379,9 +379,7 @@ pub fn actions_for(from: Status, roles: &RoleSet) -> Vec<Action> {
 /// Roles that may read cases (in their scope): the handlers, the office and
 /// the lead.
 pub fn may_read(roles: &RoleSet) -> bool {
-    roles
-        .iter()
-        .any(|r| matches!(r, Role::Inspector | Role::Local | Role::Office | Role::Lead))
+    roles.allows(crate::auth::Permission::ReadCases)
 }
 
 /// Roles that may register a case: the handlers and the office (which
@@ -486,15 +484,62 @@ pub fn deadline_error(what: &str, e: CalendarError) -> String {
     }
 }
 
+/// A running time limit: so many working days from a day. Kept with the
+/// case so that the due date can be computed again when a year's holiday
+/// arrangement is loaded after it was set provisionally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub from: NaiveDate,
+    pub days: u32,
+}
+
+impl Span {
+    /// The due date on `cal`.
+    pub fn due(self, cal: &Calendar, what: &str) -> Result<NaiveDate, String> {
+        cal.add_working_days(self.from, self.days)
+            .map_err(|e| deadline_error(what, e))
+    }
+}
+
 impl Limits {
-    /// 受理期限: `received` + 5 working days.
-    pub fn accept_due(&self, cal: &Calendar, received: NaiveDate) -> Result<NaiveDate, String> {
-        cal.add_working_days(received, self.accept_days)
-            .map_err(|e| deadline_error("受理期限", e))
+    /// 受理: 5 working days from receipt (or from the transfer).
+    pub fn accept_span(&self, received: NaiveDate) -> Span {
+        Span {
+            from: received,
+            days: self.accept_days,
+        }
     }
 
-    /// 办理期限, set on acceptance: platform clues `received` + the
-    /// platform limit, other cases `accepted` + 60 working days.
+    /// 办理, set on acceptance: platform clues the platform limit from
+    /// receipt, other cases 60 working days from acceptance.
+    pub fn handle_span(&self, source: Source, received: NaiveDate, accepted: NaiveDate) -> Span {
+        if source == Source::Platform {
+            Span {
+                from: received,
+                days: self.platform_days,
+            }
+        } else {
+            Span {
+                from: accepted,
+                days: self.handle_days,
+            }
+        }
+    }
+
+    /// The 办理 limit after the one extension.
+    pub fn extended_span(&self, span: Span) -> Span {
+        Span {
+            days: span.days + self.extension_days,
+            ..span
+        }
+    }
+
+    /// 受理期限: `received` + 5 working days.
+    pub fn accept_due(&self, cal: &Calendar, received: NaiveDate) -> Result<NaiveDate, String> {
+        self.accept_span(received).due(cal, "受理期限")
+    }
+
+    /// 办理期限 (see [`Limits::handle_span`]).
     pub fn handle_due(
         &self,
         cal: &Calendar,
@@ -502,18 +547,7 @@ impl Limits {
         received: NaiveDate,
         accepted: NaiveDate,
     ) -> Result<NaiveDate, String> {
-        let r = if source == Source::Platform {
-            cal.add_working_days(received, self.platform_days)
-        } else {
-            cal.add_working_days(accepted, self.handle_days)
-        };
-        r.map_err(|e| deadline_error("办理期限", e))
-    }
-
-    /// The 办理期限 after the one extension.
-    pub fn extended_due(&self, cal: &Calendar, due: NaiveDate) -> Result<NaiveDate, String> {
-        cal.add_working_days(due, self.extension_days)
-            .map_err(|e| deadline_error("延期后的办理期限", e))
+        self.handle_span(source, received, accepted).due(cal, "办理期限")
     }
 
     /// The first day from which a case due on `due` counts as near due:
@@ -1206,6 +1240,7 @@ mod tests {
             amount_recovered: "1000".into(),
             workers_paid: "3".into(),
             region: "海阳镇".into(),
+            public_reply: "已受理".into(),
         }
     }
 
@@ -1591,7 +1626,8 @@ mod tests {
             .handle_due(&cal, Source::Hotline, d("2023-09-27"), d("2023-10-09"))
             .unwrap();
         assert_eq!(cal.working_days_between(d("2023-10-09"), due).unwrap(), 60);
-        let ext = l.extended_due(&cal, due).unwrap();
+        let span = l.handle_span(Source::Hotline, d("2023-09-27"), d("2023-10-09"));
+        let ext = l.extended_span(span).due(&cal, "办理期限").unwrap();
         assert_eq!(ext, cal.add_working_days(d("2023-10-09"), 90).unwrap());
         // Platform clues count from receipt, with the office's limit.
         let p = l
@@ -1601,6 +1637,13 @@ mod tests {
         assert_eq!(p, d("2023-10-17"));
         let e = l.accept_due(&cal, d("2027-06-01")).unwrap_err();
         assert!(e.contains("2027年的节假日安排尚未载入"), "{e}");
+        // A year not published yet is taken as ordinary: 2026-12-25 (Fri)
+        // + 5 working days lands on 2027-01-01 (Fri), a holiday in every
+        // real arrangement, which the real calendar would then move.
+        let assumed = cal.assuming_ordinary_years(2028);
+        assert_eq!(l.accept_due(&assumed, d("2026-12-25")).unwrap(), d("2027-01-01"));
+        assert!(!cal.covers_date(d("2027-01-01")));
+        assert!(l.accept_due(&assumed, d("2029-01-02")).is_err());
         let near = l.near_until(&cal, d("2023-09-28")).unwrap();
         assert_eq!(near, d("2023-10-09"));
         assert_eq!(

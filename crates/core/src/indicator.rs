@@ -10,7 +10,9 @@
 //! average of its parts' ratios.
 
 use crate::auth::RecordKind;
+use crate::case::{Sector, Source as CaseSource, Status as CaseStatus};
 use crate::division::DivisionCode;
+use crate::money::Fen;
 use crate::plan::{Aggregate, Distinct, Filter, Query, Source, Tally, Test, Window};
 use crate::record::{self, FieldType, Value, Values};
 use chrono::{Months, NaiveDate};
@@ -80,7 +82,7 @@ impl Source {
     /// The day that places a record in time for this source: the named date
     /// field, or the kind's own rule. `None` when that field is empty.
     pub fn date_of(&self, fact: &Fact<'_>) -> Option<NaiveDate> {
-        let spec = record::spec(fact.kind)?;
+        let spec = crate::plan::source_spec(fact.kind)?;
         match self.date {
             None => record::period_date(spec, fact.values),
             Some(key) => match fact.values.get(key) {
@@ -210,6 +212,94 @@ impl Query {
     }
 }
 
+/// A wage-arrears case as a computed target sees it: a source of
+/// `kind = "wage_case"` (fields in `plan::CASE_SPEC`). The database computes
+/// the same figures from the cases table at read time (`app::case_stats`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaseFact {
+    /// The township where the arrears arose.
+    pub region: DivisionCode,
+    /// The status now.
+    pub status: CaseStatus,
+    pub sector: Sector,
+    pub source: CaseSource,
+    pub received: NaiveDate,
+    /// The day the case ended (办结, 不予受理, 移送仲裁, 移送公安), if it has.
+    pub closed: Option<NaiveDate>,
+    /// It ended within the time limit that ran then ([`closed_in_time`]).
+    pub in_time: bool,
+    pub amount_claimed: Fen,
+    /// Set when it was concluded (办结).
+    pub amount_recovered: Option<Fen>,
+    pub workers: i64,
+    pub workers_paid: Option<i64>,
+}
+
+/// Whether a case that ended on `closed` did so within the time limit that
+/// ran at that moment: a refused case (不予受理, decided in 登记) against its
+/// acceptance deadline `accept_due`; any other ending (办结, 移送仲裁 or
+/// 移送公安, from 受理 or 调查处理, and the 已回访 that follows) against its
+/// investigation deadline `handle_due` as it stood then (extended, if it
+/// was). An ending without an investigation deadline is not in time.
+pub fn closed_in_time(
+    status: CaseStatus,
+    closed: NaiveDate,
+    accept_due: NaiveDate,
+    handle_due: Option<NaiveDate>,
+) -> bool {
+    match status {
+        CaseStatus::Rejected => closed <= accept_due,
+        _ => handle_due.is_some_and(|due| closed <= due),
+    }
+}
+
+impl CaseFact {
+    /// The case as it stood at the end of `as_of`, in the fields of
+    /// `plan::CASE_SPEC`: not yet ended then, it has no `closed` date, no
+    /// amount recovered and no workers paid, and is `open`.
+    pub fn values(&self, as_of: NaiveDate) -> Values {
+        let ended = self.closed.filter(|d| *d <= as_of);
+        let mut v = Values::new();
+        v.insert("received", Value::Date(self.received));
+        if let Some(d) = ended {
+            v.insert("closed", Value::Date(d));
+            if let Some(a) = self.amount_recovered {
+                v.insert("amount_recovered", Value::Money(a));
+            }
+            if let Some(n) = self.workers_paid {
+                v.insert("workers_paid", Value::Count(n));
+            }
+        }
+        v.insert("status", Value::Text(self.status.label_zh().to_string()));
+        v.insert("sector", Value::Text(self.sector.label_zh().to_string()));
+        v.insert("source", Value::Text(self.source.label_zh().to_string()));
+        v.insert("open", Value::Flag(ended.is_none()));
+        v.insert("on_time", Value::Flag(ended.is_some() && self.in_time));
+        v.insert("amount_claimed", Value::Money(self.amount_claimed));
+        v.insert("workers", Value::Count(self.workers));
+        v
+    }
+}
+
+impl Query {
+    /// The figure of `region` over cases as of `span` (the reference the
+    /// database's figures are tested against).
+    pub fn evaluate_cases(&self, cases: &[CaseFact], region: DivisionCode, span: Span) -> Outcome {
+        let values: Vec<Values> = cases.iter().map(|c| c.values(span.as_of)).collect();
+        let facts: Vec<Fact<'_>> = cases
+            .iter()
+            .zip(&values)
+            .map(|(c, v)| Fact {
+                kind: RecordKind::WageCase,
+                worker: 0,
+                region: c.region,
+                values: v,
+            })
+            .collect();
+        self.evaluate(&facts, region, span)
+    }
+}
+
 /// How a figure stands against the progress due by the day (时序进度).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Status {
@@ -288,7 +378,6 @@ pub fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::Fen;
     use crate::plan::{self, Measurement, Plan};
 
     fn shipped() -> Plan {
@@ -632,5 +721,132 @@ mod tests {
         for id in computed {
             assert!(!query(&plan, id).kinds().is_empty(), "{id}");
         }
+    }
+
+    #[test]
+    fn case_targets_take_the_cases_as_they_stood_on_the_day() {
+        use crate::case::{Sector, Source as CaseSource, Status as CaseStatus};
+        let text = format!(
+            "{}{}",
+            include_str!("../../../data/plans/huangshan-2023.toml"),
+            crate::plan::CASE_TARGETS
+        );
+        let ctx = plan::Context::from_csv(
+            include_str!("../../../data/units.csv"),
+            include_str!("../../../data/huangshan_divisions.csv"),
+        );
+        let plan = plan::parse(&text, &ctx).unwrap_or_else(|e| panic!("{e:?}"));
+        let case =
+            |region: &str, status, received: &str, closed: Option<&str>, in_time, recovered: Option<i64>| CaseFact {
+                region: code(region),
+                status,
+                sector: Sector::Construction,
+                source: CaseSource::Hotline,
+                received: day(received),
+                closed: closed.map(day),
+                in_time,
+                amount_claimed: Fen(1_000_000),
+                amount_recovered: recovered.map(Fen),
+                workers: 5,
+                workers_paid: recovered.map(|_| 5),
+            };
+        let cases = [
+            // 歙县: concluded in time, 8,000元 recovered; refused late; still open.
+            case(
+                HUICHENG,
+                CaseStatus::Closed,
+                "2023-03-01",
+                Some("2023-04-10"),
+                true,
+                Some(800_000),
+            ),
+            case(
+                SHENDU,
+                CaseStatus::Rejected,
+                "2023-03-01",
+                Some("2023-03-20"),
+                false,
+                None,
+            ),
+            case(SHENDU, CaseStatus::Investigating, "2023-05-01", None, false, None),
+            // 休宁县: concluded late in June (4,000元), followed up since.
+            case(
+                HAIYANG,
+                CaseStatus::FollowedUp,
+                "2023-02-01",
+                Some("2023-06-30"),
+                false,
+                Some(400_000),
+            ),
+            // Received before the plan, open until March 2023.
+            case(
+                HAIYANG,
+                CaseStatus::Police,
+                "2022-11-01",
+                Some("2023-03-15"),
+                true,
+                None,
+            ),
+        ];
+        let at =
+            |id: &str, region: &str, as_of: &str| query(&plan, id).evaluate_cases(&cases, code(region), span(as_of));
+        // Open at the end of the day: received by then and not ended.
+        assert_eq!(at("case_clearance", "341000", "2023-12-31").value, 1);
+        assert_eq!(at("case_clearance", "341000", "2023-03-31").value, 2);
+        assert_eq!(at("case_clearance", "341000", "2023-03-14").value, 4);
+        assert_eq!(at("case_clearance", "341000", "2023-03-15").value, 3);
+        assert_eq!(at("case_clearance", "341022", "2023-12-31").value, 0);
+        assert_eq!(at("case_clearance", "341021", "2023-12-31").value, 1);
+        assert_eq!(at("case_clearance", "341000", "2022-12-31").value, 1);
+        // Recovered: counted from the day the case was concluded.
+        assert_eq!(at("case_recovered", "341000", "2023-12-31").value, 1_200_000);
+        assert_eq!(at("case_recovered", "341000", "2023-06-29").value, 800_000);
+        assert_eq!(at("case_recovered", "341022", "2023-12-31").value, 400_000);
+        // In time among the ended cases other than refusals (plan window: from 2023-01-01).
+        assert_eq!(
+            at("case_in_time", "341000", "2023-12-31"),
+            Outcome {
+                value: 2,
+                base: Some(3)
+            }
+        );
+        assert_eq!(
+            at("case_in_time", "341000", "2023-04-30"),
+            Outcome {
+                value: 2,
+                base: Some(2)
+            }
+        );
+        assert_eq!(at("case_in_time", "341021", "2023-03-31").shown(), None);
+        // The values as of a day before the end carry no end.
+        let v = cases[0].values(day("2023-04-09"));
+        assert_eq!(v.get("open"), Some(&Value::Flag(true)));
+        assert_eq!(v.get("on_time"), Some(&Value::Flag(false)));
+        assert!(!v.contains_key("closed") && !v.contains_key("amount_recovered"));
+        let v = cases[0].values(day("2023-04-10"));
+        assert_eq!(v.get("on_time"), Some(&Value::Flag(true)));
+        assert_eq!(v.get("amount_recovered"), Some(&Value::Money(Fen(800_000))));
+    }
+
+    #[test]
+    fn closed_in_time_uses_the_limit_that_ran() {
+        use crate::case::Status as CaseStatus;
+        let (accept, handle) = (day("2023-10-10"), Some(day("2024-01-02")));
+        assert!(closed_in_time(CaseStatus::Rejected, day("2023-10-10"), accept, handle));
+        assert!(!closed_in_time(CaseStatus::Rejected, day("2023-10-11"), accept, handle));
+        assert!(closed_in_time(CaseStatus::Closed, day("2024-01-02"), accept, handle));
+        assert!(!closed_in_time(
+            CaseStatus::FollowedUp,
+            day("2024-01-03"),
+            accept,
+            handle
+        ));
+        assert!(closed_in_time(
+            CaseStatus::Arbitration,
+            day("2023-12-01"),
+            accept,
+            handle
+        ));
+        assert!(!closed_in_time(CaseStatus::Police, day("2023-10-01"), accept, None));
     }
 }

@@ -33,6 +33,80 @@ pub const FORMAT: i64 = 1;
 pub const MONEY_UNITS: [(&str, i64); 3] = [("元", 100), ("万元", 1_000_000), ("亿元", 10_000_000_000)];
 
 // ---------------------------------------------------------------------------
+// Wage-arrears cases as a source of computed targets
+// ---------------------------------------------------------------------------
+
+/// The statuses of a case as the plan file names them (`case::Status` labels).
+pub const CASE_STATUSES: &[&str] = &[
+    "登记",
+    "受理",
+    "不予受理",
+    "调查处理",
+    "办结",
+    "已回访",
+    "已移送仲裁",
+    "已移送公安",
+];
+/// The sectors of a case (`case::Sector` labels).
+pub const CASE_SECTORS: &[&str] = &["工程建设", "加工制造", "餐饮", "其他"];
+/// The sources of a case (`case::Source` labels).
+pub const CASE_SOURCES: &[&str] = &[
+    "全国根治欠薪线索反映平台",
+    "12333热线",
+    "来访",
+    "来信",
+    "网上反映",
+    "专项检查",
+];
+
+/// Wage-arrears cases (`kind = "wage_case"`) as a source of computed
+/// targets. They are not registry records, but a plan names their fields
+/// the same way. Each field is read as the case stood at the end of the day
+/// a figure is taken on (see `indicator::CaseFact::values`), except
+/// `status`, which is the status now. See `docs/plan-format.md`.
+pub static CASE_SPEC: KindSpec = KindSpec {
+    kind: RecordKind::WageCase,
+    fields: &[
+        record::f("received", "收到日期", FieldType::Date, true, ""),
+        record::f(
+            "closed",
+            "结案日期",
+            FieldType::Date,
+            false,
+            "办结、不予受理、移送仲裁或移送公安之日",
+        ),
+        record::f("status", "案件状态", FieldType::Choice(CASE_STATUSES), true, "当前状态"),
+        record::f("sector", "行业", FieldType::Choice(CASE_SECTORS), true, ""),
+        record::f("source", "线索来源", FieldType::Choice(CASE_SOURCES), true, ""),
+        record::f("open", "未结案", FieldType::Flag, true, "当日尚未结案"),
+        record::f(
+            "on_time",
+            "按期结案",
+            FieldType::Flag,
+            true,
+            "当日已结案，且结案日不晚于当时的期限",
+        ),
+        record::f("amount_claimed", "反映欠薪金额", FieldType::Money, true, ""),
+        record::f("amount_recovered", "追回金额", FieldType::Money, false, "办结的案件"),
+        record::f("workers", "涉及人数", FieldType::Count, true, ""),
+        record::f("workers_paid", "已支付人数", FieldType::Count, false, "办结的案件"),
+    ],
+    key: &[],
+    date: &["received"],
+    place: None,
+    dept: "rsj",
+};
+
+/// The fields a source of a computed target may name: a registry kind's, or
+/// the cases' ([`CASE_SPEC`]).
+pub fn source_spec(kind: RecordKind) -> Option<&'static KindSpec> {
+    match kind {
+        RecordKind::WageCase => Some(&CASE_SPEC),
+        other => record::spec(other),
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The model
 // ---------------------------------------------------------------------------
 
@@ -1446,6 +1520,23 @@ impl Checker<'_> {
         }
         let sources: Vec<Option<(Source, &'static KindSpec)>> = q.from.iter().map(|s| self.source(s)).collect();
         let specs: Vec<&'static KindSpec> = sources.iter().flatten().map(|(_, k)| *k).collect();
+        // Cases are counted from their own table at read time: a tally takes
+        // cases or registry records, never both.
+        let cases = specs.iter().filter(|k| k.kind == RecordKind::WageCase).count();
+        if cases > 0 && cases < specs.len() {
+            self.err(
+                q.aggregate.span(),
+                "同一项统计的数据来源不能既有欠薪案件（wage_case）又有业务记录，请分开统计",
+            );
+            return None;
+        }
+        if cases > 0 && agg == "count_distinct" {
+            self.err(
+                q.aggregate.span(),
+                "欠薪案件（wage_case）不能去重计数，请用 count（件数）或 sum（金额、人数）",
+            );
+            return None;
+        }
         let aggregate = match agg {
             "count" | "count_distinct" | "sum" => {
                 if agg != "sum"
@@ -1547,11 +1638,15 @@ impl Checker<'_> {
     fn source(&mut self, ss: &S<RawSource>) -> Option<(Source, &'static KindSpec)> {
         let s = ss.get_ref();
         let code = s.kind.get_ref().trim();
-        let spec = RecordKind::from_code(code).and_then(record::spec);
+        let spec = RecordKind::from_code(code).and_then(source_spec);
         let Some(spec) = spec else {
             let list: Vec<String> = KINDS
                 .iter()
                 .map(|k| format!("{}（{}）", k.code(), k.label_zh()))
+                .chain(std::iter::once(format!(
+                    "{}（欠薪线索/案件）",
+                    RecordKind::WageCase.code()
+                )))
                 .collect();
             self.err(
                 s.kind.span(),
@@ -1856,10 +1951,16 @@ impl Tally {
             Aggregate::Sum(key) => self
                 .from
                 .iter()
-                .filter_map(|s| record::spec(s.kind))
+                .filter_map(|s| source_spec(s.kind))
                 .any(|spec| spec.field(key).is_some_and(|f| f.ty == FieldType::Money)),
             _ => false,
         }
+    }
+
+    /// Whether the tally counts wage-arrears cases (the plan check keeps
+    /// cases and registry records apart).
+    pub fn is_cases(&self) -> bool {
+        !self.from.is_empty() && self.from.iter().all(|s| s.kind == RecordKind::WageCase)
     }
 }
 
@@ -1876,6 +1977,71 @@ fn unknown_field(spec: &KindSpec, key: &str) -> String {
         list.join("、")
     )
 }
+
+/// Three targets over wage-arrears cases, to append to a plan file (tests).
+#[cfg(test)]
+pub(crate) const CASE_TARGETS: &str = r#"
+[[target]]
+id = "case_clearance"
+name = "欠薪案件动态清零"
+source = "二（六）"
+text = "快捷办理全国根治欠薪线索平台等交办、转办案件"
+value = 0
+unit = "件"
+comparison = "at_most"
+progress = "level"
+
+[target.compute]
+aggregate = "count"
+
+[[target.compute.from]]
+kind = "wage_case"
+window = "to_date"
+filters = [{ field = "open", is = "是" }]
+
+[[target]]
+id = "case_recovered"
+name = "追回欠薪金额"
+source = "二（六）"
+text = "快捷办理全国根治欠薪线索平台等交办、转办案件"
+value = 100
+unit = "万元"
+
+[target.compute]
+aggregate = "sum"
+field = "amount_recovered"
+
+[[target.compute.from]]
+kind = "wage_case"
+date = "closed"
+
+[[target]]
+id = "case_in_time"
+name = "欠薪案件按期结案率"
+source = "二（六）"
+text = "快捷办理全国根治欠薪线索平台等交办、转办案件"
+value = 95
+unit = "%"
+
+[target.compute]
+aggregate = "ratio"
+
+[target.compute.numerator]
+aggregate = "count"
+
+[[target.compute.numerator.from]]
+kind = "wage_case"
+date = "closed"
+filters = [{ field = "on_time", is = "是" }, { field = "status", not = "不予受理" }]
+
+[target.compute.denominator]
+aggregate = "count"
+
+[[target.compute.denominator.from]]
+kind = "wage_case"
+date = "closed"
+filters = [{ field = "status", not = "不予受理" }]
+"#;
 
 #[cfg(test)]
 mod tests {
@@ -2596,5 +2762,125 @@ weight = 40
         assert!(matches!(&loans.measurement, Measurement::Computed(Query::Tally(t)) if t.is_money()));
         let (_, e) = broken("unit = \"人\"", "unit = \"万元\"");
         assert!(e[0].message.contains("计数目标的单位不能是“万元”"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn plan_case_targets_parse() {
+        use crate::case::{Sector, Source as CaseSource, Status};
+        // The plan's words for cases are the case module's labels.
+        assert_eq!(CASE_STATUSES, Status::ALL.map(Status::label_zh));
+        assert_eq!(CASE_SECTORS, Sector::ALL.map(Sector::label_zh));
+        assert_eq!(CASE_SOURCES, CaseSource::ALL.map(CaseSource::label_zh));
+
+        let text = format!("{MINIMAL}{CASE_TARGETS}");
+        let p = parse(&text, &ctx()).unwrap_or_else(|e| panic!("{e:?}"));
+        let tally = |id: &str| match &p.target(id).unwrap().measurement {
+            Measurement::Computed(Query::Tally(t)) => t.clone(),
+            other => panic!("{id}: {other:?}"),
+        };
+        let open = tally("case_clearance");
+        assert!(open.is_cases() && !open.is_money());
+        assert_eq!(open.from[0].kind, RecordKind::WageCase);
+        assert_eq!(open.from[0].date, None);
+        assert_eq!(open.from[0].window, Window::ToDate);
+        assert_eq!(
+            open.from[0].filters,
+            [Filter {
+                field: "open",
+                test: Test::In(vec!["是".into()])
+            }]
+        );
+        let recovered = tally("case_recovered");
+        assert!(recovered.is_cases() && recovered.is_money());
+        assert_eq!(recovered.aggregate, Aggregate::Sum("amount_recovered"));
+        assert_eq!(recovered.from[0].date, Some("closed"));
+        let clearance = p.target("case_clearance").unwrap();
+        assert_eq!(clearance.comparison, Comparison::AtMost);
+        assert_eq!(clearance.value, Some(Figure(0)));
+        let in_time = p.target("case_in_time").unwrap();
+        assert_eq!(in_time.progress, Progress::Level);
+        assert!(
+            matches!(&in_time.measurement, Measurement::Computed(Query::Ratio { numerator, .. }) if numerator.is_cases())
+        );
+        // Registry tallies are not case tallies.
+        match &p.target("jobs").unwrap().measurement {
+            Measurement::Computed(Query::Tally(t)) => assert!(!t.is_cases()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn plan_case_target_errors_have_their_lines() {
+        let base = format!("{MINIMAL}{CASE_TARGETS}");
+        let bad = |from: &str, to: &str| {
+            assert!(base.contains(from), "{from}");
+            let text = base.replacen(from, to, 1);
+            let e = errors(&text);
+            (text, e)
+        };
+        // A field cases do not have.
+        let (text, e) = bad("field = \"amount_recovered\"", "field = \"amount\"");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "field = \"amount\""));
+        assert!(e[0].message.contains("没有字段“amount”"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("amount_recovered（追回金额）"),
+            "{}",
+            e[0].message
+        );
+        // A status that does not exist, listed with the ones that do.
+        let (text, e) = bad(
+            "not = \"不予受理\" }]\n\n[target.compute.denominator]",
+            "not = \"已结案\" }]\n\n[target.compute.denominator]",
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, line(&text, "not = \"已结案\""));
+        assert!(
+            e[0].message
+                .contains("没有“已结案”这个取值，可选：登记、受理、不予受理"),
+            "{}",
+            e[0].message
+        );
+        // Dates only by `present`; `date` must be a date field.
+        let (text, e) = bad("date = \"closed\"\n\n[[target]]", "date = \"status\"\n\n[[target]]");
+        assert_eq!(e[0].line, line(&text, "date = \"status\""));
+        assert!(e[0].message.contains("不是日期"), "{}", e[0].message);
+        // Cases and registry records never in one tally; no distinct counts.
+        let (text, e) = bad(
+            "filters = [{ field = \"open\", is = \"是\" }]",
+            "filters = [{ field = \"open\", is = \"是\" }]\n\n[[target.compute.from]]\nkind = \"employment\"",
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(
+            e[0].line,
+            line(
+                &text,
+                "aggregate = \"count\"\n\n[[target.compute.from]]\nkind = \"wage_case\""
+            )
+        );
+        assert!(e[0].message.contains("既有欠薪案件"), "{}", e[0].message);
+        let (text, e) = bad(
+            "aggregate = \"count\"\n\n[[target.compute.from]]\nkind = \"wage_case\"",
+            "aggregate = \"count_distinct\"\ndistinct = \"worker\"\n\n[[target.compute.from]]\nkind = \"wage_case\"",
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(
+            e[0].line,
+            line(
+                &text,
+                "aggregate = \"count_distinct\"\ndistinct = \"worker\"\n\n[[target.compute.from]]\nkind = \"wage_case\""
+            )
+        );
+        assert!(e[0].message.contains("不能去重计数"), "{}", e[0].message);
+        // A money sum in 件, a count in 万元.
+        let (text, e) = bad("value = 100\nunit = \"万元\"", "value = 100\nunit = \"件\"");
+        assert_eq!(
+            e[0].line,
+            line(&text, "unit = \"件\"\n\n[target.compute]\naggregate = \"sum\"")
+        );
+        assert!(e[0].message.contains("金额合计的单位"), "{}", e[0].message);
+        // An unknown kind lists the cases among the choices.
+        let (_, e) = bad("kind = \"wage_case\"\nwindow", "kind = \"cases\"\nwindow");
+        assert!(e[0].message.contains("wage_case（欠薪线索/案件）"), "{}", e[0].message);
     }
 }

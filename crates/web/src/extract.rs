@@ -148,7 +148,8 @@ perms!(
     RevealPii,
     WriteRecords,
     FileReports,
-    SuperviseReports
+    SuperviseReports,
+    ReadCases
 );
 
 /// A signed-in user who holds permission `P`; without it the handler is not

@@ -64,8 +64,23 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(Permission::ViewDashboard),
     ),
     // -- cases (staff pages)
+    ("欠薪治理", "案件办理", "/cases", Some(Permission::ReadCases)),
+    (
+        "欠薪治理",
+        "办理设置",
+        "/cases/settings",
+        Some(Permission::SuperviseReports),
+    ),
     // -- cases (blacklist)
+    ("欠薪治理", "失信名单", "/blacklist", Some(Permission::ViewDashboard)),
     // -- cases (statistics)
+    ("欠薪治理", "案件统计", "/cases/stats", Some(Permission::ViewDashboard)),
+    (
+        "欠薪治理",
+        "欠薪清零",
+        "/cases/clearance",
+        Some(Permission::ViewDashboard),
+    ),
     ("基础信息", "行政区划", "/regions", Some(Permission::ViewRegions)),
     ("基础信息", "责任单位", "/units", Some(Permission::ViewUnits)),
     ("基础信息", "工作专班", "/taskforce", Some(Permission::ViewUnits)),

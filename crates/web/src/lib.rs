@@ -37,6 +37,8 @@ pub struct Inner {
     pub cipher: Cipher,
     /// The public progress page as last rendered.
     pub public_page: views::public::PageCache,
+    /// Throttling and the challenge of the public case pages.
+    pub(crate) public_guard: throttle::Guard,
 }
 
 impl std::ops::Deref for AppState {
@@ -50,6 +52,7 @@ impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock, demo: bool, cipher: Cipher) -> AppState {
         AppState(Arc::new(Inner {
             db,
+            public_guard: throttle::Guard::new(&config.public),
             config,
             clock,
             demo,
@@ -162,9 +165,32 @@ routes! {
     post "/facilities/{id}/edit" => views::facilities::update,
     post "/facilities/{id}/delete" => views::facilities::delete,
     // -- cases (staff pages)
+    get "/cases" => views::cases::list,
+    get "/cases/new" => views::cases::new_page,
+    post "/cases/new" => views::cases::create,
+    get "/cases/settings" => views::cases::settings,
+    post "/cases/settings" => views::cases::settings_submit,
+    get "/cases/{id}" => views::cases::show,
+    post "/cases/{id}/act" => views::cases::act,
+    post "/cases/{id}/files" => views::cases::upload,
+    get "/cases/{id}/files/{file}" => views::cases::download,
     // -- cases (public pages)
+    get "/public/cases/new" => views::public_cases::report_page,
+    post "/public/cases/new" => views::public_cases::report_submit,
+    get "/public/cases/query" => views::public_cases::query_page,
+    post "/public/cases/query" => views::public_cases::query_submit,
     // -- cases (blacklist)
+    get "/blacklist" => views::blacklist::list,
+    get "/blacklist/export" => views::blacklist::export,
+    get "/blacklist/new" => views::blacklist::new_page,
+    post "/blacklist/new" => views::blacklist::create,
+    get "/blacklist/{id}" => views::blacklist::show,
+    post "/blacklist/{id}/remove" => views::blacklist::remove,
+    post "/blacklist/{id}/revoke" => views::blacklist::revoke,
     // -- cases (statistics)
+    get "/cases/stats" => views::case_stats::stats,
+    get "/cases/stats/export" => views::case_stats::export,
+    get "/cases/clearance" => views::case_stats::clearance,
     get "/admin/calendar" => views::calendar::page,
     post "/admin/calendar" => views::calendar::load,
     get "/audit" => views::audit::list,

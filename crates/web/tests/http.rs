@@ -67,10 +67,19 @@ enum Access {
     /// As `Perm`, and `{token}` must name an upload of the user's own: an
     /// unknown token (or another user's, see `import_pages`) is not found.
     Upload(Permission),
+    /// Wage-arrears cases: signed-in users holding one of the roles (the
+    /// case rules go by role, finer than a permission), and the case `{id}`
+    /// (with its attachment `{file}`) is checked against the data scope
+    /// (fixtures: one case in each of three counties).
+    Case(&'static [Role]),
     /// The department API: a unit's key, never a session (see tests/api.rs
     /// for keys and their scopes).
     Api,
 }
+
+/// Who reads wage-arrears cases (in scope), and who registers and acts on them.
+const CASE_READERS: &[Role] = &[Role::Lead, Role::Office, Role::Local, Role::Inspector];
+const CASE_HANDLERS: &[Role] = &[Role::Office, Role::Local, Role::Inspector];
 
 /// Every route × who may use it. A route missing here fails the test.
 const MATRIX: &[(&str, &str, Access)] = &[
@@ -223,9 +232,35 @@ const MATRIX: &[(&str, &str, Access)] = &[
         Access::Facility(Permission::WriteRecords),
     ),
     // -- cases (staff pages)
+    ("get", "/cases", Access::Case(CASE_READERS)),
+    ("get", "/cases/new", Access::Case(CASE_HANDLERS)),
+    ("post", "/cases/new", Access::Case(CASE_HANDLERS)),
+    ("get", "/cases/settings", Access::Case(&[Role::Office])),
+    ("post", "/cases/settings", Access::Case(&[Role::Office])),
+    ("get", "/cases/{id}", Access::Case(CASE_READERS)),
+    ("post", "/cases/{id}/act", Access::Case(CASE_HANDLERS)),
+    ("post", "/cases/{id}/files", Access::Case(CASE_HANDLERS)),
+    ("get", "/cases/{id}/files/{file}", Access::Case(CASE_READERS)),
     // -- cases (public pages)
+    ("get", "/public/cases/new", Access::Public),
+    ("post", "/public/cases/new", Access::Public),
+    ("get", "/public/cases/query", Access::Public),
+    ("post", "/public/cases/query", Access::Public),
     // -- cases (blacklist)
+    // Listing and removing: the roles that register cases (监察员, 区县/乡镇
+    // 工作人员, 专班办公室), who are exactly the holders of RevealPii. A
+    // listing not found (here: none exists) leads back to the list.
+    ("get", "/blacklist", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/blacklist/export", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/blacklist/new", Access::Perm(Permission::RevealPii)),
+    ("post", "/blacklist/new", Access::Perm(Permission::RevealPii)),
+    ("get", "/blacklist/{id}", Access::Perm(Permission::ViewDashboard)),
+    ("post", "/blacklist/{id}/remove", Access::Perm(Permission::RevealPii)),
+    ("post", "/blacklist/{id}/revoke", Access::Perm(Permission::RevealPii)),
     // -- cases (statistics)
+    ("get", "/cases/stats", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/cases/stats/export", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/cases/clearance", Access::Perm(Permission::ViewDashboard)),
     ("get", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("post", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("get", "/audit", Access::Perm(Permission::ViewAudit)),
@@ -293,6 +328,8 @@ async fn authorisation_matrix(db: Db) {
     let record_in = app.records_for(&worker_in).await;
     // One 工会驿站 in each, for the scoped facility routes.
     let facility_in = app.facilities_in(&["341021100", "341022100", "341004100"]).await;
+    // One case with an attachment in each, for the scoped case routes.
+    let case_in = case_fixtures(&app, &["341021100", "341022100", "341004100"]).await;
     // Units for the users who file reports, and a report with an attachment
     // of the city's 人社局 and 发改委 and of the 人社局 of three counties.
     for (user, unit) in [
@@ -353,6 +390,17 @@ async fn authorisation_matrix(db: Db) {
                 }
                 _ => {}
             }
+            if let Access::Case(_) = access {
+                let case = |county: &str| {
+                    let (id, file) = case_in[county];
+                    path.replace("{id}", &id.to_string())
+                        .replace("{file}", &file.to_string())
+                };
+                targets = vec![(case(own), false)];
+                if let Some(o) = other.filter(|_| path.contains("{id}")) {
+                    targets.push((case(o), true));
+                }
+            }
             match (access, other) {
                 (Access::Scoped(_), Some(o)) => targets.push((path.replace("{code}", o), true)),
                 (Access::Worker(_), Some(o)) => targets.push((path.replace("{id}", &worker(o)), true)),
@@ -379,6 +427,12 @@ async fn authorisation_matrix(db: Db) {
                     Access::Flow => got != Outcome::Forbidden && got != Outcome::NotFound,
                     Access::Signed if !signed => got == Outcome::ToLogin,
                     Access::Signed => got == Outcome::Ok || got == Outcome::Redirect,
+                    Access::Case(_) if !signed => got == Outcome::ToLogin,
+                    Access::Case(roles) => match (role.is_some_and(|r| roles.contains(&r)), outside) {
+                        (false, _) => got == Outcome::Forbidden,
+                        (true, false) => got == Outcome::Ok,
+                        (true, true) => got == Outcome::NotFound,
+                    },
                     Access::Perm(_)
                     | Access::Scoped(_)
                     | Access::Worker(_)
@@ -424,6 +478,49 @@ async fn authorisation_matrix(db: Db) {
             }
         }
     }
+}
+
+/// Registers a case (anonymous, received today) with one attachment in each
+/// township given, as the office; returns county code → (case id,
+/// attachment id).
+async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashMap<String, (i64, i64)> {
+    use shiminhua_core::case::CaseInput;
+    let mut tx = app.db.read().await.unwrap();
+    let office = shiminhua_app::users::load_actor(&mut tx, app.ids["office"])
+        .await
+        .unwrap();
+    drop(tx);
+    let origin = shiminhua_app::Origin::default();
+    let call = shiminhua_app::Call {
+        db: &app.db,
+        cipher: &app.state.cipher,
+        actor: &office,
+        origin: &origin,
+        now: common::t0(),
+    };
+    let mut out = std::collections::HashMap::new();
+    for town in towns {
+        let input = CaseInput {
+            source: "12333".into(),
+            received_on: "2026-09-30".into(),
+            anonymous: true,
+            employer_name: "黄山某餐饮有限公司".into(),
+            sector: "餐饮".into(),
+            workers: "3".into(),
+            amount_claimed: "9000".into(),
+            arrears_from: "2026-06-01".into(),
+            arrears_to: "2026-08-31".into(),
+            description: "三个月工资未发放".into(),
+            region: town.to_string(),
+            ..CaseInput::default()
+        };
+        let reg = shiminhua_app::cases::register(&call, &input).await.unwrap();
+        let file = shiminhua_app::cases::add_file(&call, reg.id, "材料.pdf", b"%PDF-1.4 fixture")
+            .await
+            .unwrap();
+        out.insert(town[..6].to_string(), (reg.id, file));
+    }
+    out
 }
 
 /// Makes `user` a member of the unit with this code.

@@ -10,6 +10,7 @@
 
 pub mod read;
 
+use crate::Call;
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
@@ -17,7 +18,6 @@ use crate::records::{self, Context, Outcome, Owner};
 use crate::registry::{self, EDUCATION, ValidWorker, WorkerInput};
 use crate::store::{Arg, Sql, Tx};
 use crate::xlsx::{TemplateColumn, XCell, XlsxStream};
-use crate::{Call, require};
 use chrono::{DateTime, Utc};
 use read::{Cell, RawRow};
 use shiminhua_core::auth::Actor;
@@ -36,12 +36,16 @@ pub const BATCH_ROWS: usize = 5_000;
 /// Rejected rows kept in full (for the preview and the rejected-rows workbook).
 pub const KEEP_REJECTED: usize = 50_000;
 
-/// What a file imports: workers, one record kind, or one facility kind.
+/// What a file imports: workers, one record kind, one facility kind, or the
+/// national platform's list of transferred wage-arrears clues.
 #[derive(Clone, Copy, Debug)]
 pub enum Target {
     Workers,
     Records(&'static KindSpec),
     Facilities(FacilityKind),
+    /// 全国根治欠薪线索反映平台转办线索 (registered as cases, deduplicated
+    /// on the platform's clue number).
+    PlatformCases,
 }
 
 impl PartialEq for Target {
@@ -54,6 +58,9 @@ impl Target {
     /// From a code as in the CLI and URLs: `worker`, `employment`, …,
     /// `station`, …
     pub fn parse(code: &str) -> Option<Target> {
+        if code == PLATFORM_CASES {
+            return Some(Target::PlatformCases);
+        }
         if let Some(kind) = FacilityKind::from_code(code) {
             return Some(Target::Facilities(kind));
         }
@@ -68,6 +75,7 @@ impl Target {
             Target::Workers => RecordKind::Worker.code(),
             Target::Records(s) => s.kind.code(),
             Target::Facilities(k) => k.code(),
+            Target::PlatformCases => PLATFORM_CASES,
         }
     }
 
@@ -76,6 +84,7 @@ impl Target {
             Target::Workers => "农民工名单",
             Target::Records(s) => s.kind.label_zh(),
             Target::Facilities(k) => k.label_zh(),
+            Target::PlatformCases => "全国根治欠薪线索反映平台转办线索",
         }
     }
 
@@ -86,9 +95,22 @@ impl Target {
             Target::Workers => !actor.scope.ranges_for(RecordKind::Worker).is_empty(),
             Target::Records(s) => !actor.scope.ranges_for(s.kind).is_empty(),
             Target::Facilities(_) => !actor.scope.is_empty(),
+            Target::PlatformCases => !actor.scope.ranges_for(RecordKind::WageCase).is_empty(),
+        }
+    }
+
+    /// The actor's roles may import this at all: registry data with the
+    /// permission to write records, cases where the roles register cases.
+    pub fn permitted(self, actor: &Actor) -> bool {
+        match self {
+            Target::PlatformCases => actor.can(Permission::ReadPii) && shiminhua_core::case::may_register(&actor.roles),
+            _ => actor.can(Permission::WriteRecords),
         }
     }
 }
+
+/// The code of [`Target::PlatformCases`] (CLI and URLs).
+pub const PLATFORM_CASES: &str = "platform_case";
 
 /// All import targets, in menu order.
 pub fn targets() -> Vec<Target> {
@@ -100,6 +122,7 @@ pub fn targets() -> Vec<Target> {
                 .map(Target::Records),
         )
         .chain(FacilityKind::ALL.into_iter().map(Target::Facilities))
+        .chain(std::iter::once(Target::PlatformCases))
         .collect()
 }
 
@@ -200,6 +223,7 @@ pub fn columns(target: Target) -> Vec<Column> {
             }
             cols
         }
+        Target::PlatformCases => platform_columns(),
         Target::Facilities(kind) => kind
             .spec()
             .fields
@@ -212,6 +236,90 @@ pub fn columns(target: Target) -> Vec<Column> {
             })
             .collect(),
     }
+}
+
+/// The columns of the platform's transfer list.
+fn platform_columns() -> Vec<Column> {
+    let mut sector = col("sector", "行业领域", true, false, "", "工程建设");
+    sector.choices = shiminhua_core::case::Sector::ALL
+        .iter()
+        .map(|s| s.label_zh().to_string())
+        .collect();
+    vec![
+        col(
+            "clue_no",
+            "平台线索编号",
+            true,
+            true,
+            "全国根治欠薪线索反映平台的线索编号；已登记的编号不会重复登记",
+            "XS2023091200123",
+        ),
+        col(
+            "received_on",
+            "转办日期",
+            true,
+            false,
+            "平台转办到本地的日期",
+            "2023-09-12",
+        ),
+        col(
+            "reporter_name",
+            "反映人",
+            false,
+            false,
+            "反映人姓名与联系电话都不填的，按匿名反映登记",
+            "李四",
+        ),
+        col("reporter_phone", "联系电话", false, true, "11位手机号码", "13900000000"),
+        col("reporter_id_number", "反映人身份证号", false, true, "选填", ""),
+        col(
+            "employer_name",
+            "被反映单位",
+            true,
+            false,
+            "",
+            "黄山市某某建筑工程有限公司",
+        ),
+        col(
+            "employer_credit_code",
+            "统一社会信用代码",
+            false,
+            true,
+            "被反映单位的18位代码",
+            "",
+        ),
+        col("employer_address", "单位地址", false, false, "", ""),
+        sector,
+        col(
+            "project_name",
+            "项目名称",
+            false,
+            false,
+            "工程建设领域必填",
+            "徽州区某某安置房项目",
+        ),
+        col(
+            "contractor_credit_code",
+            "总承包单位信用代码",
+            false,
+            true,
+            "工程建设领域必填",
+            "91341000MA2N0Q0M26",
+        ),
+        col("workers", "涉及人数", true, false, "", "12"),
+        col("amount_claimed", "欠薪金额（元）", true, false, "", "186,000"),
+        col("arrears_from", "欠薪起始日期", true, false, "", "2023-05-01"),
+        col("arrears_to", "欠薪截止日期", true, false, "", "2023-07-31"),
+        col(
+            "region",
+            "欠薪发生地（乡镇/街道）",
+            true,
+            false,
+            "本市乡镇（街道）的名称或区划代码，重名时在前面加区县名称",
+            "岩寺镇",
+        ),
+        col("description", "反映内容", true, false, "", "拖欠12名工人5至7月工资"),
+    ]
 }
 
 /// The example row of a facility template.
@@ -283,6 +391,9 @@ fn xlsx_template(target: Target, cols: &[TemplateColumn<'_>]) -> AppResult<Vec<u
                     "同一统一社会信用代码重复导入时更新原有信息，不会重复登记。"
                 }
                 Target::Facilities(_) => "名称与所在地相同的重复导入时更新原有信息，不会重复登记。",
+                Target::PlatformCases => {
+                    "平台线索编号已登记的行跳过（计为“未变化”），不会重复登记，也不会修改已登记的案件。"
+                }
                 _ => "同一人同一记录重复导入时更新原记录，不会重复登记。",
             },
             "单个文件不超过100万行。",
@@ -547,7 +658,9 @@ pub async fn run(
     file_name: &str,
     opts: &Options<'_>,
 ) -> AppResult<Summary> {
-    require(call.actor, Permission::WriteRecords)?;
+    if !target.permitted(call.actor) {
+        return Err(AppError::Forbidden);
+    }
     if !target_in_scope(call, target) {
         return Err(AppError::Forbidden);
     }
@@ -912,6 +1025,7 @@ async fn flush(
         Target::Workers => write_workers(&mut tx, call, cols, batch, summary, dry_run).await?,
         Target::Records(spec) => write_records(&mut tx, call, ctx, spec, cols, batch, summary, dry_run).await?,
         Target::Facilities(kind) => write_facilities(&mut tx, call, kind.spec(), cols, batch, summary, dry_run).await?,
+        Target::PlatformCases => write_platform_cases(&mut tx, call, cols, batch, summary, dry_run).await?,
     }
     if dry_run {
         return Ok(());
@@ -922,6 +1036,7 @@ async fn flush(
             Target::Workers => "workers",
             Target::Records(_) => "records",
             Target::Facilities(_) => "facilities",
+            Target::PlatformCases => "cases",
         })
         .await?;
     }
@@ -1210,6 +1325,66 @@ async fn write_facilities(
             Ok(Outcome::Inserted(_)) => summary.inserted += 1,
             Ok(Outcome::Updated(_)) => summary.updated += 1,
             Ok(Outcome::Unchanged(_)) => summary.unchanged += 1,
+            Err(AppError::Validation(errs)) => {
+                let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
+                let i = column_index(cols, &field);
+                reject(summary, cols, p.line, i, msg, p.cells);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Registers the platform's clues of a batch: a clue number already
+/// registered is skipped (unchanged), one repeated within the file is
+/// refused, the rest are validated as the case form does and registered.
+async fn write_platform_cases(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<()> {
+    let rules = crate::cases::Rules::load(tx, crate::calendar::calendar(call.db).await?).await?;
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for p in batch {
+        let cells = &p.cells;
+        let get = |k: &str| text(cols, cells, k).to_string();
+        let input = shiminhua_core::case::CaseInput {
+            source: shiminhua_core::case::Source::Platform.code().into(),
+            clue_no: get("clue_no"),
+            received_on: get("received_on"),
+            anonymous: get("reporter_name").trim().is_empty() && get("reporter_phone").trim().is_empty(),
+            worker_id: None,
+            reporter_name: get("reporter_name"),
+            reporter_phone: get("reporter_phone"),
+            reporter_id_number: get("reporter_id_number"),
+            employer_name: get("employer_name"),
+            employer_credit_code: get("employer_credit_code"),
+            employer_address: get("employer_address"),
+            sector: get("sector"),
+            project_name: get("project_name"),
+            contractor_credit_code: get("contractor_credit_code"),
+            workers: get("workers"),
+            amount_claimed: get("amount_claimed"),
+            arrears_from: get("arrears_from"),
+            arrears_to: get("arrears_to"),
+            description: get("description"),
+            region: get("region"),
+        };
+        let clue = record::normalise(&input.clue_no).to_ascii_uppercase();
+        if !clue.is_empty()
+            && let Some(first) = seen.insert(clue, p.line)
+        {
+            let reason = format!("与第{first}行的平台线索编号重复");
+            reject(summary, cols, p.line, column_index(cols, "clue_no"), reason, p.cells);
+            continue;
+        }
+        match crate::cases::import_platform(tx, call, &rules, &input, dry_run).await {
+            Ok(true) => summary.inserted += 1,
+            Ok(false) => summary.unchanged += 1,
             Err(AppError::Validation(errs)) => {
                 let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
                 let i = column_index(cols, &field);

@@ -28,7 +28,7 @@ impl Tx {
             )));
         }
         match self {
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, _) => {
                 let per = SQLITE_ROWS_PER_STATEMENT.min(SQLITE_MAX_PARAMS / columns.len()).max(1);
                 let one = format!("({})", vec!["?"; columns.len()].join(", "));
                 let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
@@ -113,7 +113,7 @@ impl Tx {
             return Ok(out);
         }
         match self {
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, _) => {
                 for chunk in keys.chunks(SQLITE_ROWS_PER_STATEMENT) {
                     let text = format!("{select} WHERE {column} IN ({})", vec!["?"; chunk.len()].join(", "));
                     let mut q = sqlx::query_as::<_, T>(AssertSqlSafe(text));

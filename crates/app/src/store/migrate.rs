@@ -85,6 +85,18 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0013_case_replies.sql"),
         include_str!("../../migrations/postgres/0013_case_replies.sql"),
     ),
+    (
+        14,
+        "blacklist",
+        include_str!("../../migrations/sqlite/0014_blacklist.sql"),
+        include_str!("../../migrations/postgres/0014_blacklist.sql"),
+    ),
+    (
+        15,
+        "case_stats",
+        include_str!("../../migrations/sqlite/0015_case_stats.sql"),
+        include_str!("../../migrations/postgres/0015_case_stats.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -20,6 +20,7 @@ use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use migrate::MIGRATIONS;
@@ -121,7 +122,11 @@ impl fmt::Display for DatabaseUrl {
 /// A connection pool on one of the two backends.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// The pool, and the queue of writers: SQLite writes one transaction at
+    /// a time, and a writer waiting in SQLite's busy handler sleeps and
+    /// retries (up to 100 ms a time), so writers wait their turn here, in
+    /// order, instead.
+    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>),
     Postgres(PgPool),
 }
 
@@ -173,7 +178,7 @@ impl Db {
                     .connect_with(opts)
                     .await
                     .map_err(|e| AppError::Config(format!("无法打开 SQLite 数据库：{}。", brief(&e))))?;
-                Db::Sqlite(pool)
+                Db::Sqlite(pool, Arc::default())
             }
             Backend::Postgres => {
                 let opts = PgConnectOptions::from_str(url.expose())
@@ -199,7 +204,7 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -208,7 +213,13 @@ impl Db {
     /// lock at once, so that concurrent writers queue instead of failing.
     pub async fn write(&self) -> AppResult<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, writers) => {
+                // As long as SQLite's own busy timeout.
+                let turn = tokio::time::timeout(Duration::from_secs(10), Arc::clone(writers).lock_owned())
+                    .await
+                    .map_err(|_| AppError::Db(sqlx::Error::PoolTimedOut))?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -216,14 +227,14 @@ impl Db {
     /// Begins a read-only unit of work (a consistent snapshot on both backends).
     pub async fn read(&self) -> AppResult<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p, _) => Tx::Sqlite(p.begin().await?, None),
             Db::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?),
         })
     }
 
     pub fn pool_stats(&self) -> PoolStats {
         match self {
-            Db::Sqlite(p) => PoolStats {
+            Db::Sqlite(p, _) => PoolStats {
                 size: p.size(),
                 idle: p.num_idle(),
             },
@@ -236,7 +247,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
@@ -403,21 +414,23 @@ impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, 
 
 /// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// A transaction, and for a writer its turn in the queue of writers
+    /// (released when the transaction ends).
+    Sqlite(Transaction<'static, Sqlite>, Option<tokio::sync::OwnedMutexGuard<()>>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(..) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn commit(self) -> AppResult<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -427,7 +440,7 @@ impl Tx {
     pub async fn exec(&mut self, q: Sql) -> AppResult<u64> {
         let text = AssertSqlSafe(q.text);
         Ok(match self {
-            Tx::Sqlite(t) => bind_all!(sqlx::query(text), q.args)
+            Tx::Sqlite(t, _) => bind_all!(sqlx::query(text), q.args)
                 .execute(&mut **t)
                 .await?
                 .rows_affected(),
@@ -441,7 +454,7 @@ impl Tx {
     pub async fn all<T: Row>(&mut self, q: Sql) -> AppResult<Vec<T>> {
         let text = AssertSqlSafe(q.text);
         Ok(match self {
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, _) => {
                 bind_all!(sqlx::query_as::<_, T>(text), q.args)
                     .fetch_all(&mut **t)
                     .await?
@@ -457,7 +470,7 @@ impl Tx {
     pub async fn opt<T: Row>(&mut self, q: Sql) -> AppResult<Option<T>> {
         let text = AssertSqlSafe(q.text);
         Ok(match self {
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, _) => {
                 bind_all!(sqlx::query_as::<_, T>(text), q.args)
                     .fetch_optional(&mut **t)
                     .await?
@@ -494,7 +507,7 @@ impl Tx {
     pub(crate) async fn exec_script(&mut self, script: &str) -> AppResult<()> {
         let text = AssertSqlSafe(script.to_string());
         match self {
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, _) => {
                 sqlx::raw_sql(text).execute(&mut **t).await?;
             }
             Tx::Postgres(t) => {

@@ -91,6 +91,9 @@ fn drill(plan: &Plan, id: &str, region: i64, as_of: NaiveDate) -> String {
     let Some(source) = tally.from.first() else {
         return String::new();
     };
+    if source.kind == shiminhua_core::auth::RecordKind::WageCase {
+        return case_list(plan, source, region);
+    }
     let mut url = format!("/records?kind={}&region={region}&to={as_of}", source.kind.code());
     match source.window {
         Window::Plan => url.push_str(&format!("&from={}", plan.meta.start)),
@@ -111,6 +114,33 @@ fn drill(plan: &Plan, id: &str, region: i64, as_of: NaiveDate) -> String {
         }
     }
     url
+}
+
+/// The case list behind a figure over wage-arrears cases: the county (none
+/// for the city) and the filters the list has (one status, sector or
+/// source); a figure as of a past day or over other fields is not one of
+/// the list's filters, so the list shows the cases it is taken from.
+fn case_list(plan: &Plan, source: &shiminhua_core::plan::Source, region: i64) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if region != plan.meta.region.as_i64()
+        && let Ok(code) = shiminhua_core::division::DivisionCode::from_i64(region)
+    {
+        pairs.push(("county", code.to_string()));
+    }
+    for f in &source.filters {
+        if let (Test::In(values), "status" | "sector" | "source") = (&f.test, f.field)
+            && let [one] = values.as_slice()
+        {
+            pairs.push((f.field, one.clone()));
+        }
+    }
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let q = super::query_string(&pairs);
+    if q.is_empty() {
+        "/cases".into()
+    } else {
+        format!("/cases?{q}")
+    }
 }
 
 fn cell(plan: &Plan, t: &TargetBoard, s: &Standing, as_of: NaiveDate) -> Cell {

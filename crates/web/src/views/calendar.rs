@@ -120,15 +120,7 @@ pub async fn load(n: Need<ManageSystem>, mut mp: Multipart) -> Result<Response, 
         None => pasted.clone(),
     };
     match calendar::load_year(&n.ctx.call(&n.actor), &text).await {
-        Ok(l) => {
-            let years: Vec<String> = l.years.iter().map(|y| format!("{y}年")).collect();
-            let notice = if l.added == 0 {
-                format!("{}节假日安排此前已载入，内容一致，未作改动。", years.join("、"))
-            } else {
-                format!("已载入{}节假日安排，新增 {} 个日期。", years.join("、"), l.added)
-            };
-            render(&n, Some(notice), Vec::new(), String::new()).await
-        }
+        Ok(l) => render(&n, Some(l.notice()), Vec::new(), String::new()).await,
         Err(AppError::Validation(FieldErrors(errs))) => {
             refused(&n, errs.into_iter().map(|(_, m)| m).collect(), pasted).await
         }

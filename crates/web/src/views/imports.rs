@@ -55,7 +55,10 @@ fn is_token(t: &str) -> bool {
 
 /// Targets the actor may import (the kind is in its data scope somewhere).
 fn targets_for(actor: &Actor) -> Vec<Target> {
-    import::targets().into_iter().filter(|t| t.in_scope(actor)).collect()
+    import::targets()
+        .into_iter()
+        .filter(|t| t.permitted(actor) && t.in_scope(actor))
+        .collect()
 }
 
 fn io_error(e: std::io::Error) -> WebError {
