@@ -1339,8 +1339,13 @@ pub async fn list(
     let mut tx = db.read().await?;
     let limits = limits_in(&mut tx).await?;
     let near = limits.near_until(&cal, today).map_err(AppError::Conflict)?;
+    // Counted from the index of the filter's columns, or, for cases
+    // overdue or due soon, from the (due date, place) index.
     let mut count = Sql::new("SELECT COUNT(*) FROM cases c");
-    let mut counted = filter_cond(actor, f, "c.region_code");
+    let mut counted = match f.timing {
+        Some(Timing::Overdue | Timing::NearDue) => filter_cond(actor, f, "+c.region_code"),
+        _ => filter_cond(actor, f, "c.region_code"),
+    };
     if let Some(t) = f.timing {
         timing_cond(&mut counted, t, today, near, NO_LIMIT);
     }

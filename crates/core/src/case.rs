@@ -621,6 +621,36 @@ pub struct CaseInput {
     pub region: String,
 }
 
+impl CaseInput {
+    /// The fields read by their keys (the names of the form fields, the
+    /// import's columns and the keys of the errors); `anonymous` and
+    /// `worker_id` are left to the caller, whose forms say them differently.
+    pub fn read(get: impl Fn(&str) -> String) -> CaseInput {
+        CaseInput {
+            source: get("source"),
+            clue_no: get("clue_no"),
+            received_on: get("received_on"),
+            anonymous: false,
+            worker_id: None,
+            reporter_name: get("reporter_name"),
+            reporter_phone: get("reporter_phone"),
+            reporter_id_number: get("reporter_id_number"),
+            employer_name: get("employer_name"),
+            employer_credit_code: get("employer_credit_code"),
+            employer_address: get("employer_address"),
+            sector: get("sector"),
+            project_name: get("project_name"),
+            contractor_credit_code: get("contractor_credit_code"),
+            workers: get("workers"),
+            amount_claimed: get("amount_claimed"),
+            arrears_from: get("arrears_from"),
+            arrears_to: get("arrears_to"),
+            description: get("description"),
+            region: get("region"),
+        }
+    }
+}
+
 /// Who reported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reporter {

@@ -1354,25 +1354,8 @@ async fn write_platform_cases(
         let get = |k: &str| text(cols, cells, k).to_string();
         let input = shiminhua_core::case::CaseInput {
             source: shiminhua_core::case::Source::Platform.code().into(),
-            clue_no: get("clue_no"),
-            received_on: get("received_on"),
             anonymous: get("reporter_name").trim().is_empty() && get("reporter_phone").trim().is_empty(),
-            worker_id: None,
-            reporter_name: get("reporter_name"),
-            reporter_phone: get("reporter_phone"),
-            reporter_id_number: get("reporter_id_number"),
-            employer_name: get("employer_name"),
-            employer_credit_code: get("employer_credit_code"),
-            employer_address: get("employer_address"),
-            sector: get("sector"),
-            project_name: get("project_name"),
-            contractor_credit_code: get("contractor_credit_code"),
-            workers: get("workers"),
-            amount_claimed: get("amount_claimed"),
-            arrears_from: get("arrears_from"),
-            arrears_to: get("arrears_to"),
-            description: get("description"),
-            region: get("region"),
+            ..shiminhua_core::case::CaseInput::read(get)
         };
         let clue = record::normalise(&input.clue_no).to_ascii_uppercase();
         if !clue.is_empty()

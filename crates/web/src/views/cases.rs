@@ -332,30 +332,21 @@ pub async fn list(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) 
 // ---------------------------------------------------------------------------
 // Registration
 
-/// The registration form as typed.
+/// The registration form as typed: the case's fields, and how the reporter
+/// is given (the fields read as `v.employer_name` through `Deref`).
 #[derive(Clone, Debug, Default)]
 pub struct Typed {
-    pub source: String,
-    pub clue_no: String,
-    pub received_on: String,
+    pub fields: CaseInput,
     /// `anonymous`, `worker` or `contact`.
     pub reporter: String,
     pub worker_id: String,
-    pub reporter_name: String,
-    pub reporter_phone: String,
-    pub reporter_id_number: String,
-    pub employer_name: String,
-    pub employer_credit_code: String,
-    pub employer_address: String,
-    pub sector: String,
-    pub project_name: String,
-    pub contractor_credit_code: String,
-    pub workers: String,
-    pub amount_claimed: String,
-    pub arrears_from: String,
-    pub arrears_to: String,
-    pub description: String,
-    pub region: String,
+}
+
+impl std::ops::Deref for Typed {
+    type Target = CaseInput;
+    fn deref(&self) -> &CaseInput {
+        &self.fields
+    }
 }
 
 impl Typed {
@@ -365,26 +356,13 @@ impl Typed {
             _ => "contact".to_string(),
         };
         Typed {
-            source: f.get("source").into(),
-            clue_no: f.get("clue_no").into(),
-            received_on: f.get("received_on").into(),
+            fields: CaseInput {
+                // Its lines as typed.
+                description: f.raw("description").trim().into(),
+                ..CaseInput::read(|k| f.get(k).to_string())
+            },
             reporter,
             worker_id: f.get("worker_id").into(),
-            reporter_name: f.get("reporter_name").into(),
-            reporter_phone: f.get("reporter_phone").into(),
-            reporter_id_number: f.get("reporter_id_number").into(),
-            employer_name: f.get("employer_name").into(),
-            employer_credit_code: f.get("employer_credit_code").into(),
-            employer_address: f.get("employer_address").into(),
-            sector: f.get("sector").into(),
-            project_name: f.get("project_name").into(),
-            contractor_credit_code: f.get("contractor_credit_code").into(),
-            workers: f.get("workers").into(),
-            amount_claimed: f.get("amount_claimed").into(),
-            arrears_from: f.get("arrears_from").into(),
-            arrears_to: f.get("arrears_to").into(),
-            description: f.raw("description").trim().into(),
-            region: f.get("region").into(),
         }
     }
 
@@ -409,26 +387,9 @@ impl Typed {
             None
         };
         let input = CaseInput {
-            source: self.source.clone(),
-            clue_no: self.clue_no.clone(),
-            received_on: self.received_on.clone(),
             anonymous: self.reporter == "anonymous",
             worker_id,
-            reporter_name: self.reporter_name.clone(),
-            reporter_phone: self.reporter_phone.clone(),
-            reporter_id_number: self.reporter_id_number.clone(),
-            employer_name: self.employer_name.clone(),
-            employer_credit_code: self.employer_credit_code.clone(),
-            employer_address: self.employer_address.clone(),
-            sector: self.sector.clone(),
-            project_name: self.project_name.clone(),
-            contractor_credit_code: self.contractor_credit_code.clone(),
-            workers: self.workers.clone(),
-            amount_claimed: self.amount_claimed.clone(),
-            arrears_from: self.arrears_from.clone(),
-            arrears_to: self.arrears_to.clone(),
-            description: self.description.clone(),
-            region: self.region.clone(),
+            ..self.fields.clone()
         };
         (input, worker_error)
     }
@@ -501,9 +462,12 @@ pub async fn new_page(n: Need<ReadCases>) -> Result<Response, WebError> {
         return Err(forbidden());
     }
     let v = Typed {
-        received_on: n.ctx.state.clock.today().to_string(),
+        fields: CaseInput {
+            received_on: n.ctx.state.clock.today().to_string(),
+            ..CaseInput::default()
+        },
         reporter: "contact".into(),
-        ..Typed::default()
+        worker_id: String::new(),
     };
     Ok(html(&form_page(&n, v, FieldErrors::default()).await?))
 }

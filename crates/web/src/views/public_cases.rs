@@ -88,69 +88,11 @@ impl Fields {
     }
 }
 
-/// The report as typed.
-#[derive(Clone, Debug, Default)]
-pub struct ReportValues {
-    pub region: String,
-    pub employer_name: String,
-    pub employer_credit_code: String,
-    pub employer_address: String,
-    pub sector: String,
-    pub project_name: String,
-    pub contractor_credit_code: String,
-    pub workers: String,
-    pub amount_claimed: String,
-    pub arrears_from: String,
-    pub arrears_to: String,
-    pub description: String,
-    pub anonymous: bool,
-    pub reporter_name: String,
-    pub reporter_phone: String,
-    pub reporter_id_number: String,
-}
-
-impl ReportValues {
-    fn of(f: &Fields) -> ReportValues {
-        ReportValues {
-            region: f.get("region"),
-            employer_name: f.get("employer_name"),
-            employer_credit_code: f.get("employer_credit_code"),
-            employer_address: f.get("employer_address"),
-            sector: f.get("sector"),
-            project_name: f.get("project_name"),
-            contractor_credit_code: f.get("contractor_credit_code"),
-            workers: f.get("workers"),
-            amount_claimed: f.get("amount_claimed"),
-            arrears_from: f.get("arrears_from"),
-            arrears_to: f.get("arrears_to"),
-            description: f.get("description"),
-            anonymous: !f.get("anonymous").is_empty(),
-            reporter_name: f.get("reporter_name"),
-            reporter_phone: f.get("reporter_phone"),
-            reporter_id_number: f.get("reporter_id_number"),
-        }
-    }
-
-    fn input(&self) -> CaseInput {
-        CaseInput {
-            anonymous: self.anonymous,
-            reporter_name: self.reporter_name.clone(),
-            reporter_phone: self.reporter_phone.clone(),
-            reporter_id_number: self.reporter_id_number.clone(),
-            employer_name: self.employer_name.clone(),
-            employer_credit_code: self.employer_credit_code.clone(),
-            employer_address: self.employer_address.clone(),
-            sector: self.sector.clone(),
-            project_name: self.project_name.clone(),
-            contractor_credit_code: self.contractor_credit_code.clone(),
-            workers: self.workers.clone(),
-            amount_claimed: self.amount_claimed.clone(),
-            arrears_from: self.arrears_from.clone(),
-            arrears_to: self.arrears_to.clone(),
-            description: self.description.clone(),
-            region: self.region.clone(),
-            ..CaseInput::default()
-        }
+/// The report as typed (source, date and worker are the use case's).
+fn report_of(f: &Fields) -> CaseInput {
+    CaseInput {
+        anonymous: !f.get("anonymous").is_empty(),
+        ..CaseInput::read(|k| f.get(k))
     }
 }
 
@@ -179,7 +121,7 @@ const REPORT_FIELDS: &[&str] = &[
 #[template(path = "public_case_form.html")]
 struct ReportTpl {
     layout: Layout,
-    v: ReportValues,
+    v: CaseInput,
     errors: FieldErrors,
     /// Messages not tied to one field (shown on top).
     general: Vec<String>,
@@ -298,7 +240,7 @@ fn throttled(ctx: &Ctx, limiter: &Limiter) -> Option<(String, HeaderValue)> {
     limiter.take(ip, Instant::now()).err().map(busy)
 }
 
-fn report_form(ctx: &Ctx, v: ReportValues, errors: FieldErrors, general: Vec<String>, status: StatusCode) -> Response {
+fn report_form(ctx: &Ctx, v: CaseInput, errors: FieldErrors, general: Vec<String>, status: StatusCode) -> Response {
     let (csrf, cookie) = csrf_token(ctx);
     let st = &ctx.state;
     let now = st.clock.now();
@@ -326,7 +268,7 @@ pub async fn report_page(ctx: Ctx) -> Response {
     }
     report_form(
         &ctx,
-        ReportValues::default(),
+        CaseInput::default(),
         FieldErrors::default(),
         Vec::new(),
         StatusCode::OK,
@@ -342,7 +284,7 @@ pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
     let Some(f) = Fields::read(body).await else {
         return WebError(AppError::Config("提交的内容过大或格式不正确。".into())).into_response();
     };
-    let v = ReportValues::of(&f);
+    let v = report_of(&f);
     if let Some((msg, retry)) = throttled(&ctx, &st.public_guard.submissions) {
         let mut r = report_form(
             &ctx,
@@ -374,7 +316,7 @@ pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
         errors.add("challenge_answer", refusal.message());
         return report_form(&ctx, v, errors, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    match cases::register_public(&st.db, &st.cipher, now, &v.input()).await {
+    match cases::register_public(&st.db, &st.cipher, now, &v).await {
         Ok(reg) => {
             let (csrf, cookie) = csrf_token(&ctx);
             let t = DoneTpl {
