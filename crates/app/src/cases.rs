@@ -1401,9 +1401,18 @@ pub async fn list(
     Ok((rows, total))
 }
 
-/// How many cases of a filter (its timing aside) are overdue and near due
-/// as of `today`, in one pass over the running time limits.
-pub async fn due_counts(db: &Db, actor: &Actor, f: &CaseFilter, today: NaiveDate) -> AppResult<(i64, i64)> {
+/// Cases of a filter (its timing aside) whose time limit runs, as of a day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DueCounts {
+    /// A time limit runs (登记, 受理, 调查处理).
+    pub open: i64,
+    pub overdue: i64,
+    pub near_due: i64,
+}
+
+/// How many cases of a filter (its timing aside) are open, overdue and near
+/// due as of `today`, in one pass over the running time limits.
+pub async fn due_counts(db: &Db, actor: &Actor, f: &CaseFilter, today: NaiveDate) -> AppResult<DueCounts> {
     readable(actor)?;
     let cal = deadline_calendar(db).await?;
     let mut tx = db.read().await?;
@@ -1411,14 +1420,20 @@ pub async fn due_counts(db: &Db, actor: &Actor, f: &CaseFilter, today: NaiveDate
         .await?
         .near_until(&cal, today)
         .map_err(AppError::Conflict)?;
-    let mut q = Sql::new("SELECT COALESCE(SUM(CASE WHEN c.due_on < ");
+    let mut q = Sql::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.due_on < ");
     q.arg(today)
         .push(" THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN c.due_on >= ")
         .arg(today)
+        .push(" AND c.due_on <= ")
+        .arg(near)
         .push(" THEN 1 ELSE 0 END), 0) FROM cases c");
     // From the (due date, place) index alone.
     q.append(&filter_cond(actor, f, "+c.region_code"));
-    q.push(" AND c.due_on <= ").arg(near);
-    let (overdue, near_due): (i64, i64) = tx.one(q).await?;
-    Ok((overdue, near_due))
+    q.push(" AND c.due_on IS NOT NULL");
+    let (open, overdue, near_due): (i64, i64, i64) = tx.one(q).await?;
+    Ok(DueCounts {
+        open,
+        overdue,
+        near_due,
+    })
 }

@@ -1089,9 +1089,12 @@ async fn list_pages_follow_one_order_across_parts(db: Db) {
             );
         }
     }
-    let (overdue, near) = cases::due_counts(&w.db, &insp, &CaseFilter::default(), today)
+    let due = cases::due_counts(&w.db, &insp, &CaseFilter::default(), today)
         .await
         .unwrap();
+    let (overdue, near) = (due.overdue, due.near_due);
+    assert_eq!(due.open, all.iter().filter(|c| c.due_on.is_some()).count() as i64);
+    assert_eq!(due.open, 5);
     let timing = |c: &cases::CaseRow, t| c.timing(today, d("2023-10-09")) == t;
     assert_eq!(
         overdue,

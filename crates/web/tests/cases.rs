@@ -340,6 +340,15 @@ async fn list_order_highlight_and_filters(db: Db) {
     assert!(row(on_time).contains("受理期限 剩余 5 个工作日"));
     assert!(page.contains("共 <strong>3</strong> 件"));
     assert!(page.contains("其中已逾期 <strong class=\"case-overdue-count\">1</strong> 件"));
+    // The workbench counts them too, and leads to the overdue ones.
+    let home = page_ok(&app, &mut shexian, "/").await;
+    let card = |label: &str| {
+        let i = home.find(label).unwrap_or_else(|| panic!("{label} on the workbench"));
+        between(&home[i..], "<span class=\"num\">", "</span>")
+    };
+    assert_eq!(card("办理中的欠薪案件"), "3");
+    assert_eq!(card("逾期未办结的欠薪案件"), "1");
+    assert!(home.contains("href=\"/cases?timing=overdue\""));
     assert!(page.contains("临期 <strong class=\"case-near-count\">1</strong> 件"));
     assert!(page.contains("href=\"/cases/new\">登记线索</a>"));
 

@@ -277,8 +277,8 @@ pub async fn list(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) 
     // How many of the filtered cases are overdue and near due.
     let (mut overdue, mut near_due) = (None, None);
     if error.is_none() && filter.timing.is_none() && total > 0 {
-        let (o, a) = cases::due_counts(&st.db, &n.actor, &filter, today).await?;
-        (overdue, near_due) = (Some(o), Some(a));
+        let d = cases::due_counts(&st.db, &n.actor, &filter, today).await?;
+        (overdue, near_due) = (Some(d.overdue), Some(d.near_due));
     }
     let codes: Vec<String> = found.iter().map(|r| r.employer_credit_code.clone()).collect();
     let listed = shiminhua_app::blacklist::listed_among(&st.db, &codes, today).await?;

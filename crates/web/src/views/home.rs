@@ -76,6 +76,26 @@ pub async fn workbench(s: Signed) -> Result<Response, WebError> {
         "含登录失败、越权访问",
         "/audit?result=fail",
     );
+    if s.actor.can(Permission::ReadCases) {
+        let filter = shiminhua_app::cases::CaseFilter::default();
+        // A calendar not loaded far enough leaves the cards out (the list says why).
+        if let Ok(d) = shiminhua_app::cases::due_counts(&st.db, &s.actor, &filter, st.clock.today()).await {
+            card(
+                "办理中的欠薪案件",
+                Some(d.open),
+                "件",
+                "登记、受理和调查处理中",
+                "/cases",
+            );
+            card(
+                "逾期未办结的欠薪案件",
+                Some(d.overdue),
+                "件",
+                "超过受理或办理期限",
+                "/cases?timing=overdue",
+            );
+        }
+    }
     let has_unit = s.actor.unit_id.is_some() && s.actor.can(Permission::FileReports);
     let (owed, unit_name) = if has_unit {
         let owed = owed_lines(&s.ctx, &s.actor).await?;
