@@ -1250,9 +1250,20 @@ pub async fn townships(db: &Db) -> AppResult<Vec<Township>> {
         .collect())
 }
 
+/// The region column as written where a list is read or counted in
+/// due-date order: SQLite keeps no statistics, and "+" keeps it from
+/// choosing the index by place there; PostgreSQL estimates the place's
+/// share from its statistics, which "+" would hide (it then joined the
+/// regions to all overdue cases: 104 ms instead of 0.4).
+fn region_by_due(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "+c.region_code",
+        Backend::Postgres => "c.region_code",
+    }
+}
+
 /// The conditions of a filter without its timing, on the scope of `actor`.
-/// `region` names the region column: `+c.region_code` keeps a planner from
-/// choosing the region index where a page is read in due-date order.
+/// `region` names the region column (see [`region_by_due`]).
 fn filter_cond(actor: &Actor, f: &CaseFilter, region: &str) -> Sql {
     let mut ranges = actor.scope.ranges_for(RecordKind::WageCase);
     if let Some(c) = f.county {
@@ -1343,7 +1354,7 @@ pub async fn list(
     // overdue or due soon, from the (due date, place) index.
     let mut count = Sql::new("SELECT COUNT(*) FROM cases c");
     let mut counted = match f.timing {
-        Some(Timing::Overdue | Timing::NearDue) => filter_cond(actor, f, "+c.region_code"),
+        Some(Timing::Overdue | Timing::NearDue) => filter_cond(actor, f, region_by_due(tx.backend())),
         _ => filter_cond(actor, f, "c.region_code"),
     };
     if let Some(t) = f.timing {
@@ -1374,7 +1385,7 @@ pub async fn list(
         if want <= 0 {
             break;
         }
-        let mut cond = filter_cond(actor, f, "+c.region_code");
+        let mut cond = filter_cond(actor, f, region_by_due(tx.backend()));
         match timing {
             Some(t) => timing_cond(&mut cond, *t, today, near, no_limit),
             // Running, not overdue.
@@ -1428,7 +1439,7 @@ pub async fn due_counts(db: &Db, actor: &Actor, f: &CaseFilter, today: NaiveDate
         .arg(near)
         .push(" THEN 1 ELSE 0 END), 0) FROM cases c");
     // From the (due date, place) index alone.
-    q.append(&filter_cond(actor, f, "+c.region_code"));
+    q.append(&filter_cond(actor, f, region_by_due(tx.backend())));
     q.push(" AND c.due_on IS NOT NULL");
     let (open, overdue, near_due): (i64, i64, i64) = tx.one(q).await?;
     Ok(DueCounts {
