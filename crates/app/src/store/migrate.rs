@@ -97,6 +97,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0015_case_stats.sql"),
         include_str!("../../migrations/postgres/0015_case_stats.sql"),
     ),
+    (
+        16,
+        "case_open_index",
+        include_str!("../../migrations/sqlite/0016_case_open_index.sql"),
+        include_str!("../../migrations/postgres/0016_case_open_index.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]
