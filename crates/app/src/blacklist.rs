@@ -299,18 +299,7 @@ pub struct ListingFilter {
     pub county: Option<DivisionCode>,
 }
 
-/// `s` as a LIKE pattern matching it anywhere (with `\` as the escape).
-fn contains_pattern(s: &str) -> String {
-    let mut p = String::from("%");
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
+use crate::store::contains_pattern;
 
 /// ` AND` the condition that a listing is in `state` on `day` (columns of
 /// `blacklist b`); the SQL twin of `blacklist::state_on`.

@@ -1201,18 +1201,7 @@ pub struct CaseFilter {
     pub received: Option<(NaiveDate, NaiveDate)>,
 }
 
-/// `s` as a LIKE pattern matching it anywhere (with `\` as the escape).
-fn contains_pattern(s: &str) -> String {
-    let mut p = String::from("%");
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
+use crate::store::contains_pattern;
 
 /// A township of the city with its county's name (for township pickers).
 #[derive(Clone, Debug)]

@@ -374,18 +374,7 @@ pub struct FacilityFilter {
     pub q: String,
 }
 
-/// `s` as a LIKE pattern matching it anywhere (with `\` as the escape).
-fn contains_pattern(s: &str) -> String {
-    let mut p = String::from("%");
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
+use crate::store::contains_pattern;
 
 /// ` WHERE` the kind, the actor's scope narrowed to the filter's region,
 /// and the name. Columns are those of `facilities f`.
