@@ -28,7 +28,7 @@
 
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::store::{Db, Sql, Tx, is_unique_violation};
+use crate::store::{Db, Sql, Tx, contains_pattern, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
@@ -298,8 +298,6 @@ pub struct ListingFilter {
     pub state: Option<State>,
     pub county: Option<DivisionCode>,
 }
-
-use crate::store::contains_pattern;
 
 /// ` AND` the condition that a listing is in `state` on `day` (columns of
 /// `blacklist b`); the SQL twin of `blacklist::state_on`.

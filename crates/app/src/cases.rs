@@ -20,7 +20,7 @@ use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::regions::PlaceBook;
-use crate::store::{Backend, Db, Sql, Tx, is_unique_violation};
+use crate::store::{Backend, Db, Sql, Tx, contains_pattern, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
@@ -1200,8 +1200,6 @@ pub struct CaseFilter {
     /// Received within these days (both included).
     pub received: Option<(NaiveDate, NaiveDate)>,
 }
-
-use crate::store::contains_pattern;
 
 /// A township of the city with its county's name (for township pickers).
 #[derive(Clone, Debug)]

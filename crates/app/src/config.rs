@@ -349,10 +349,10 @@ impl Config {
             return Err(AppError::Config("日志格式只能是 text 或 json。".into()));
         }
         let mut security = file.security.unwrap_or_default();
-        security.cookie_secure = match env("SHIMINHUA_COOKIE_SECURE") {
-            Some(v) => env_flag(&v),
-            None => security.cookie_secure_setting.unwrap_or(!is_loopback(&listen)),
-        };
+        if let Some(v) = env("SHIMINHUA_COOKIE_SECURE") {
+            security.cookie_secure_setting = Some(env_flag(&v));
+        }
+        security.cookie_secure = security.cookie_secure_setting.unwrap_or(!is_loopback(&listen));
         if let Some(v) = env("SHIMINHUA_LOGIN_PER_MINUTE_PER_ADDR") {
             security.login_per_minute_per_addr = env_count("SHIMINHUA_LOGIN_PER_MINUTE_PER_ADDR", &v)?;
         }

@@ -15,7 +15,7 @@ use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::records::{fields_from_json, fields_to_json, form_text, keep_history, shown};
 use crate::regions::PlaceBook;
-use crate::store::{Db, Sql, Tx, is_unique_violation};
+use crate::store::{Db, Sql, Tx, contains_pattern, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, Utc};
 use shiminhua_core::auth::{Actor, Permission};
@@ -373,8 +373,6 @@ pub struct FacilityFilter {
     /// Part of the name.
     pub q: String,
 }
-
-use crate::store::contains_pattern;
 
 /// ` WHERE` the kind, the actor's scope narrowed to the filter's region,
 /// and the name. Columns are those of `facilities f`.

@@ -793,6 +793,11 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         "服务已启动：http://{addr}/  （{}，按 Ctrl+C 停止）",
         db.backend().label()
     );
+    if config.security.cookie_secure && config.security.cookie_secure_setting.is_none() {
+        println!(
+            "监听地址不是本机回环地址，Cookie 已设为仅限 HTTPS（Secure）：请经 HTTPS 反向代理访问，或在配置中设置 [security] cookie_secure。"
+        );
+    }
     tracing::info!(%addr, backend = db.backend().label(), demo, "listening");
     let state = shiminhua_web::AppState::new(db.clone(), config, clock, demo, cipher);
     let metrics = match metrics_listener {
