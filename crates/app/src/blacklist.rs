@@ -28,7 +28,7 @@
 
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::store::{Db, Sql, Tx, is_unique_violation};
+use crate::store::{Db, Sql, Tx, contains_pattern, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
@@ -297,19 +297,6 @@ pub struct ListingFilter {
     /// The state on the list's day.
     pub state: Option<State>,
     pub county: Option<DivisionCode>,
-}
-
-/// `s` as a LIKE pattern matching it anywhere (with `\` as the escape).
-fn contains_pattern(s: &str) -> String {
-    let mut p = String::from("%");
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// ` AND` the condition that a listing is in `state` on `day` (columns of

@@ -20,7 +20,7 @@ use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::regions::PlaceBook;
-use crate::store::{Backend, Db, Sql, Tx, is_unique_violation};
+use crate::store::{Backend, Db, Sql, Tx, contains_pattern, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
@@ -1199,19 +1199,6 @@ pub struct CaseFilter {
     pub q: String,
     /// Received within these days (both included).
     pub received: Option<(NaiveDate, NaiveDate)>,
-}
-
-/// `s` as a LIKE pattern matching it anywhere (with `\` as the escape).
-fn contains_pattern(s: &str) -> String {
-    let mut p = String::from("%");
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// A township of the city with its county's name (for township pickers).

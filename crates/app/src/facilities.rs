@@ -15,7 +15,7 @@ use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::records::{fields_from_json, fields_to_json, form_text, keep_history, shown};
 use crate::regions::PlaceBook;
-use crate::store::{Db, Sql, Tx, is_unique_violation};
+use crate::store::{Db, Sql, Tx, contains_pattern, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, Utc};
 use shiminhua_core::auth::{Actor, Permission};
@@ -372,19 +372,6 @@ pub struct FacilityFilter {
     pub region: Option<DivisionCode>,
     /// Part of the name.
     pub q: String,
-}
-
-/// `s` as a LIKE pattern matching it anywhere (with `\` as the escape).
-fn contains_pattern(s: &str) -> String {
-    let mut p = String::from("%");
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// ` WHERE` the kind, the actor's scope narrowed to the filter's region,

@@ -558,8 +558,7 @@ fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter
             rest.push(" AND w.phone_index = ")
                 .arg(cipher.blind_index("phone", p.as_str()));
         } else {
-            let prefix: String = q.chars().filter(|c| *c != '%' && *c != '_').collect();
-            rest.append(&name_prefix(backend, &prefix));
+            rest.starts_with(backend, "w.name", q);
             by_name = true;
         }
     }
@@ -634,25 +633,6 @@ pub async fn list_workers(
         .push(") AS page)");
     list.push(order);
     Ok((tx.all(list).await?, total))
-}
-
-/// `w.name` starts with `prefix`, in a form each backend serves from its
-/// name index: a byte range on SQLite, `LIKE` in the "C" collation of the
-/// index on PostgreSQL.
-fn name_prefix(backend: Backend, prefix: &str) -> Sql {
-    let mut s = Sql::new("");
-    match backend {
-        Backend::Sqlite => {
-            s.push(" AND w.name >= ")
-                .arg(prefix.to_string())
-                .push(" AND w.name < ")
-                .arg(format!("{prefix}\u{10FFFF}"));
-        }
-        Backend::Postgres => {
-            s.push(" AND w.name COLLATE \"C\" LIKE ").arg(format!("{prefix}%"));
-        }
-    }
-    s
 }
 
 /// Columns of the worker export.

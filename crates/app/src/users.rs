@@ -819,12 +819,8 @@ pub async fn list(
     let mut w = Sql::new(" WHERE 1 = 1");
     let s = search.trim();
     if !s.is_empty() {
-        let pat = format!("%{}%", s.replace(['%', '_'], ""));
-        w.push(" AND (u.username LIKE ")
-            .arg(pat.clone())
-            .push(" OR u.display_name LIKE ")
-            .arg(pat)
-            .push(")");
+        w.push(" AND (").like_contains("u.username", s);
+        w.push(" OR ").like_contains("u.display_name", s).push(")");
     }
     let mut count = Sql::new("SELECT COUNT(*) FROM users u");
     count.append(&w);

@@ -309,10 +309,13 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Serve(a) => a.listen.clone(),
         _ => None,
     };
+    // The demo may run with settings below the level-3 floor.
+    let demo = matches!(&cli.command, Command::Serve(a) if a.demo) || matches!(&cli.command, Command::Demo { .. });
     let over = Overrides {
         data_dir: cli.data_dir.clone(),
         database: cli.database.clone(),
         listen,
+        demo,
     };
     let config = Config::load(&over, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))?;
     let clock = Clock::System;
@@ -778,15 +781,45 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
         .await
         .map_err(|_| AppError::Config(format!("无法监听地址 {}：端口可能已被占用或地址无效。", config.listen)))?;
     let addr = listener.local_addr().map_err(|e| AppError::Internal(e.to_string()))?;
+    let metrics_listener = match &config.metrics.listen {
+        Some(m) => Some(
+            tokio::net::TcpListener::bind(m)
+                .await
+                .map_err(|_| AppError::Config(format!("无法监听监控指标地址 {m}：端口可能已被占用或地址无效。")))?,
+        ),
+        None => None,
+    };
     println!(
         "服务已启动：http://{addr}/  （{}，按 Ctrl+C 停止）",
         db.backend().label()
     );
+    if config.security.cookie_secure && config.security.cookie_secure_setting.is_none() {
+        println!(
+            "监听地址不是本机回环地址，Cookie 已设为仅限 HTTPS（Secure）：请经 HTTPS 反向代理访问，或在配置中设置 [security] cookie_secure。"
+        );
+    }
     tracing::info!(%addr, backend = db.backend().label(), demo, "listening");
     let state = shiminhua_web::AppState::new(db.clone(), config, clock, demo, cipher);
+    let metrics = match metrics_listener {
+        Some(l) => {
+            if let Ok(a) = l.local_addr() {
+                println!("监控指标：http://{a}/metrics");
+            }
+            let state = state.clone();
+            Some(tokio::spawn(async move {
+                if let Err(e) = shiminhua_web::serve_metrics(state, l).await {
+                    tracing::error!(error = %e, "metrics listener failed");
+                }
+            }))
+        }
+        None => None,
+    };
     shiminhua_web::serve(state, listener)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some(m) = metrics {
+        m.abort();
+    }
     db.close().await;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Dir, Server, after, assert_clean_error, run, stderr, stdout};
+use common::{Dir, Server, after, assert_clean_error, http_get, run, stderr, stdout};
 use shiminhua_app::store::{DatabaseUrl, Db, Sql};
 use shiminhua_app::testing::TestDb;
 
@@ -373,6 +373,67 @@ fn serve_demo_prints_accounts_and_answers() {
     let again = Server::start(&dir.0, &["--demo"], &[]);
     assert!(!again.banner.contains("一次性密码"));
     assert!(again.banner.contains("demo.admin"));
+}
+
+#[test]
+fn serve_refuses_settings_below_the_level_3_floor() {
+    let dir = Dir::new("cli-floor");
+    std::fs::write(
+        dir.0.join("shiminhua.toml"),
+        "[password]\nhistory = 0\nmax_age_days = 36500\n[security]\nlockout_threshold = 100000\n",
+    )
+    .unwrap();
+    // Run with a time limit: a server that starts would never return.
+    let mut child = std::process::Command::new(common::bin())
+        .arg("--data-dir")
+        .arg(&dir.0)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("SHIMINHUA_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve started with settings below the floor");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_ne!(o.status.code(), Some(0));
+    assert_clean_error(&o, "口令历史不得少于5次（[password] history = 0）");
+    let err = stderr(&o);
+    assert!(
+        err.contains("口令最长使用期限不得超过90天") && err.contains("登录连续失败不得超过5次即锁定"),
+        "{err}"
+    );
+    assert!(!dir.0.join("shiminhua.db").exists(), "nothing was started");
+    // The demo may go below the floor.
+    let s = Server::start(&dir.0, &["--demo"], &[]);
+    assert_eq!(s.get("/healthz"), (200, "ok\n".to_string()));
+}
+
+#[test]
+fn metrics_on_their_own_address_only() {
+    let dir = Dir::new("cli-metrics");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let s = Server::start(&dir.0, &[], &[("SHIMINHUA_METRICS_LISTEN", &addr)]);
+    let (status, body) = http_get(&format!("http://{addr}"), "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("shiminhua_http_requests_total") || body.contains("shiminhua_db_pool"),
+        "{body}"
+    );
+    assert_eq!(http_get(&format!("http://{addr}"), "/login").0, 404);
+    assert_eq!(s.get("/metrics").0, 404, "not on the main address");
 }
 
 #[test]

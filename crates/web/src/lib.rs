@@ -39,6 +39,8 @@ pub struct Inner {
     pub public_page: views::public::PageCache,
     /// Throttling and the challenge of the public case pages.
     pub(crate) public_guard: throttle::Guard,
+    /// Throttling of failed sign-ins per client address and user name.
+    pub(crate) login_guard: throttle::LoginGuard,
 }
 
 impl std::ops::Deref for AppState {
@@ -53,6 +55,7 @@ impl AppState {
         AppState(Arc::new(Inner {
             db,
             public_guard: throttle::Guard::new(&config.public),
+            login_guard: throttle::LoginGuard::new(&config.security),
             config,
             clock,
             demo,
@@ -203,9 +206,32 @@ pub fn router(state: AppState) -> Router {
         .fallback(views::ops::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), mw::session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), mw::observe))
-        .layer(axum::middleware::from_fn(mw::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mw::security_headers,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
         .with_state(state)
+}
+
+/// `/metrics` alone, for its own listen address (`[metrics] listen`); a
+/// `[metrics] token`, when also set, is required there too.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(views::ops::metrics_own))
+        .fallback(views::ops::plain_not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mw::security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Serves [`metrics_router`] on `listener` until Ctrl-C / SIGTERM.
+pub async fn serve_metrics(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, metrics_router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
 }
 
 /// Serves until Ctrl-C / SIGTERM. `ready` is called once the socket listens.

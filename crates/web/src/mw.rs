@@ -6,9 +6,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use shiminhua_app::Origin;
+use shiminhua_app::config::TrustedProxies;
 use shiminhua_app::sessions::{self, Gone, Session};
 use shiminhua_core::auth::Actor;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 pub const SESSION_COOKIE: &str = "shm_session";
@@ -39,11 +40,58 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// The client's address: the socket peer, or, when the peer is one of
+/// `[server] trusted_proxies`, the rightmost address of `X-Forwarded-For`
+/// that is not itself a trusted proxy (all trusted: the leftmost), else
+/// `X-Real-IP`. A header from any other peer is ignored, so that a client
+/// cannot choose the address it is throttled and audited under.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+    if !trusted.contains(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    if hops.is_empty() {
+        return headers
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_hop)
+            .unwrap_or(peer);
+    }
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match parse_hop(hop) {
+            Some(ip) => {
+                client = ip;
+                if !trusted.contains(ip) {
+                    break;
+                }
+            }
+            None => break,
+        }
+    }
+    client
+}
+
+/// An address as proxies write it: `10.0.0.1`, `10.0.0.1:5000`, `2001:db8::1`, `[2001:db8::1]:5000`.
+fn parse_hop(h: &str) -> Option<IpAddr> {
+    let h = h.trim();
+    h.parse::<IpAddr>()
+        .ok()
+        .or_else(|| h.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
 pub async fn session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let client_addr = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| client_ip(c.0.ip(), req.headers(), &state.config.trusted_proxies).to_string())
         .unwrap_or_else(|| "unknown".into());
     req.extensions_mut().insert(Origin { client_addr });
     let mut clear_cookie = false;
@@ -122,10 +170,18 @@ pub fn expire_cookie(state: &AppState, name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Security headers on every response (CSP without inline script).
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Security headers on every response (CSP without inline script), and
+/// `Strict-Transport-Security` whenever cookies are `Secure` (the server is
+/// reached over HTTPS).
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    if state.config.security.cookie_secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

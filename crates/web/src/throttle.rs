@@ -1,6 +1,8 @@
-//! Throttling of public submissions per client, and the challenge.
+//! Throttling of public submissions and of sign-in failures per client,
+//! and the challenge.
 //!
-//! [`Limiter`] is a token bucket per client address, in memory: a client
+//! [`Limiter`] is a token bucket per client address (or, for sign-in, per
+//! user name, see [`LoginGuard`]), in memory: a client
 //! may send `n` requests at once and then one every `period / n`. A bucket
 //! that has filled up again carries no information and is dropped when the
 //! table is full, so the table never holds more than its bound; if every
@@ -16,9 +18,10 @@
 
 use chrono::{DateTime, Utc};
 use rand::{Rng, RngCore};
-use shiminhua_app::config::Public;
+use shiminhua_app::config::{Public, Security};
 use shiminhua_app::crypto::Cipher;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -54,36 +57,40 @@ struct Bucket {
     at: Instant,
 }
 
-#[derive(Debug, Default)]
-struct Table {
-    buckets: HashMap<IpAddr, Bucket>,
+#[derive(Debug)]
+struct Table<K> {
+    buckets: HashMap<K, Bucket>,
     last_sweep: Option<Instant>,
 }
 
-/// A token bucket per client address.
+/// A token bucket per key: a client address (IPv6 by its /64, see
+/// [`client_key`]) or, for sign-in, a user name.
 #[derive(Debug)]
-pub struct Limiter {
+pub struct Limiter<K = IpAddr> {
     /// Requests at once (0: no limit).
     capacity: f64,
     /// Tokens gained per second.
     rate: f64,
     max_clients: usize,
-    table: Mutex<Table>,
+    table: Mutex<Table<K>>,
 }
 
-impl Limiter {
+impl<K: Hash + Eq> Limiter<K> {
     /// `n` requests per `period` for each client; `n = 0` is no limit.
-    pub fn new(n: u32, period: Duration) -> Limiter {
+    pub fn new(n: u32, period: Duration) -> Limiter<K> {
         Limiter::bounded(n, period, MAX_CLIENTS)
     }
 
     /// As [`Limiter::new`], remembering at most `max_clients` clients.
-    pub fn bounded(n: u32, period: Duration, max_clients: usize) -> Limiter {
+    pub fn bounded(n: u32, period: Duration, max_clients: usize) -> Limiter<K> {
         Limiter {
             capacity: f64::from(n),
             rate: f64::from(n) / period.as_secs_f64().max(1e-3),
             max_clients: max_clients.max(1),
-            table: Mutex::new(Table::default()),
+            table: Mutex::new(Table {
+                buckets: HashMap::new(),
+                last_sweep: None,
+            }),
         }
     }
 
@@ -96,13 +103,12 @@ impl Limiter {
         (b.tokens + gained).min(self.capacity)
     }
 
-    /// Counts one request of `client` at `now`: allowed, or refused with
+    /// Counts one request under `key` at `now`: allowed, or refused with
     /// the time after which one more would be allowed.
-    pub fn take(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+    pub fn take_key(&self, key: K, now: Instant) -> Result<(), Duration> {
         if self.is_off() {
             return Ok(());
         }
-        let key = client_key(client);
         let one = Duration::from_secs_f64(1.0 / self.rate);
         let mut t = self.table.lock().unwrap_or_else(|e| e.into_inner());
         if !t.buckets.contains_key(&key) && t.buckets.len() >= self.max_clients {
@@ -131,10 +137,86 @@ impl Limiter {
         }
     }
 
+    /// Gives back the request taken under `key` (it turned out not to
+    /// count, e.g. a successful sign-in).
+    pub fn refund_key(&self, key: &K, now: Instant) {
+        if self.is_off() {
+            return;
+        }
+        let mut t = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        let full = match t.buckets.get_mut(key) {
+            Some(b) => {
+                b.tokens = (self.level(b, now) + 1.0).min(self.capacity);
+                b.at = now;
+                b.tokens >= self.capacity
+            }
+            None => false,
+        };
+        if full {
+            // A full bucket carries no information.
+            t.buckets.remove(key);
+        }
+    }
+
     /// How many clients are remembered.
     #[cfg(test)]
     fn len(&self) -> usize {
         self.table.lock().unwrap_or_else(|e| e.into_inner()).buckets.len()
+    }
+}
+
+impl Limiter<IpAddr> {
+    /// Counts one request of `client` at `now` (see [`Limiter::take_key`]).
+    pub fn take(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+        self.take_key(client_key(client), now)
+    }
+
+    /// Gives back a request of `client` (see [`Limiter::refund_key`]).
+    pub fn refund(&self, client: IpAddr, now: Instant) {
+        self.refund_key(&client_key(client), now);
+    }
+}
+
+/// Throttling of sign-in failures (password and second factor), per
+/// client address and per user name, on top of the account lockout: every
+/// attempt takes a token from both buckets first, a success gives them
+/// back, so only failures count.
+#[derive(Debug)]
+pub struct LoginGuard {
+    pub per_addr: Limiter<IpAddr>,
+    pub per_user: Limiter<String>,
+}
+
+/// The longest user name kept as a key (longer ones are cut; nobody has one).
+const MAX_USER_KEY: usize = 64;
+
+fn user_key(user: &str) -> String {
+    user.trim().to_lowercase().chars().take(MAX_USER_KEY).collect()
+}
+
+impl LoginGuard {
+    pub fn new(s: &Security) -> LoginGuard {
+        LoginGuard {
+            per_addr: Limiter::new(s.login_per_minute_per_addr, Duration::from_secs(60)),
+            per_user: Limiter::new(s.login_per_minute_per_user, Duration::from_secs(60)),
+        }
+    }
+
+    /// Takes one attempt of `user` from `client`: allowed, or refused with
+    /// the time to wait (and then nothing is taken).
+    pub fn take(&self, client: IpAddr, user: &str, now: Instant) -> Result<(), Duration> {
+        self.per_addr.take(client, now)?;
+        if let Err(wait) = self.per_user.take_key(user_key(user), now) {
+            self.per_addr.refund(client, now);
+            return Err(wait);
+        }
+        Ok(())
+    }
+
+    /// The attempt succeeded: it does not count.
+    pub fn succeeded(&self, client: IpAddr, user: &str, now: Instant) {
+        self.per_addr.refund(client, now);
+        self.per_user.refund_key(&user_key(user), now);
     }
 }
 
@@ -433,6 +515,49 @@ mod tests {
         for i in 0..10_000u32 {
             let _ = l.take(IpAddr::V4(Ipv4Addr::from(i)), t1 + Duration::from_secs(u64::from(i)));
             assert!(l.len() <= 100);
+        }
+    }
+
+    #[test]
+    fn refunds_and_the_sign_in_guard() {
+        let t0 = Instant::now();
+        let l = Limiter::new(2, Duration::from_secs(60));
+        for _ in 0..10 {
+            // Taken and given back: never throttled, nothing remembered.
+            assert_eq!(l.take(ip("10.0.0.1"), t0), Ok(()));
+            l.refund(ip("10.0.0.1"), t0);
+        }
+        assert_eq!(l.len(), 0);
+        let g = LoginGuard::new(&Security {
+            login_per_minute_per_addr: 3,
+            login_per_minute_per_user: 5,
+            ..Security::default()
+        });
+        // Successes do not count.
+        for _ in 0..20 {
+            g.take(ip("10.0.0.1"), "lead", t0).unwrap();
+            g.succeeded(ip("10.0.0.1"), "lead", t0);
+        }
+        // Failures do: three from one address.
+        for _ in 0..3 {
+            g.take(ip("10.0.0.1"), "lead", t0).unwrap();
+        }
+        let wait = g.take(ip("10.0.0.1"), "other", t0).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(19) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        // Five for one user name, from anywhere (case and spaces ignored).
+        g.take(ip("10.0.0.2"), " LEAD", t0).unwrap();
+        g.take(ip("10.0.0.3"), "lead", t0).unwrap();
+        assert!(g.take(ip("10.0.0.4"), "Lead", t0).is_err());
+        // A refusal by user name takes nothing from the address.
+        for _ in 0..3 {
+            g.take(ip("10.0.0.5"), "someone", t0).unwrap();
+        }
+        assert!(g.take(ip("10.0.0.6"), "lead", t0).is_err());
+        for _ in 0..3 {
+            g.take(ip("10.0.0.6"), "x", t0).unwrap();
         }
     }
 

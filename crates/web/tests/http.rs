@@ -84,7 +84,8 @@ const CASE_HANDLERS: &[Role] = &[Role::Office, Role::Local, Role::Inspector];
 /// Every route × who may use it. A route missing here fails the test.
 const MATRIX: &[(&str, &str, Access)] = &[
     ("get", "/healthz", Access::Public),
-    ("get", "/metrics", Access::Public),
+    // Served only with `[metrics] token` or on its own address (tests/signin.rs).
+    ("get", "/metrics", Access::PublicOff),
     ("get", "/static/app.css", Access::Public),
     ("get", "/login", Access::Flow),
     ("post", "/login", Access::Flow),
@@ -593,7 +594,10 @@ async fn report_fixtures(app: &TestApp, units: &[&str]) -> std::collections::Has
 }
 
 async fn sign_in_flow_and_security_headers(db: Db) {
-    let app = TestApp::new(db.clone(), false).await;
+    let metrics_token = "metrics-token-0123456789";
+    let app = TestApp::new(db.clone(), false)
+        .await
+        .with_config(|c| c.metrics.token = Some(metrics_token.into()));
     let mut a = Agent::default();
     let page = app.get(&mut a, "/login").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -680,7 +684,16 @@ async fn sign_in_flow_and_security_headers(db: Db) {
     assert!(wrong.body.contains("动态口令不正确"));
     let _ = pending;
     // Metrics saw the requests.
-    let m = app.get(&mut Agent::default(), "/metrics").await;
+    let m = app
+        .request_from(
+            &mut Agent::default(),
+            "GET",
+            "/metrics",
+            "127.0.0.1",
+            &[("authorization", &format!("Bearer {metrics_token}"))],
+            &[],
+        )
+        .await;
     assert!(
         m.body
             .contains("shiminhua_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"}")

@@ -375,6 +375,31 @@ impl Sql {
         self
     }
 
+    /// Appends `col LIKE '%s%' ESCAPE '\'`: `col` contains `s` as it is
+    /// (`%`, `_` and `\` in `s` match only themselves).
+    pub fn like_contains(&mut self, col: &str, s: &str) -> &mut Sql {
+        self.push(col).push(" LIKE ").arg(contains_pattern(s)).push(LIKE_ESCAPE)
+    }
+
+    /// Appends ` AND col >= s AND col < s || U+10FFFF`: `col` starts with
+    /// `prefix` as it is (no character in it is a wildcard), compared in
+    /// code-point order, which an index on `col` (on PostgreSQL on
+    /// `col COLLATE "C"`) serves on either backend.
+    pub fn starts_with(&mut self, backend: Backend, col: &str, prefix: &str) -> &mut Sql {
+        let col = match backend {
+            Backend::Sqlite => col.to_string(),
+            Backend::Postgres => format!("{col} COLLATE \"C\""),
+        };
+        self.push(" AND ")
+            .push(&col)
+            .push(" >= ")
+            .arg(prefix.to_string())
+            .push(" AND ")
+            .push(&col)
+            .push(" < ")
+            .arg(format!("{prefix}\u{10FFFF}"))
+    }
+
     /// Appends `LIMIT n OFFSET m`.
     pub fn page(&mut self, limit: i64, offset: i64) -> &mut Sql {
         self.push(" LIMIT ").arg(limit).push(" OFFSET ").arg(offset);
@@ -406,6 +431,28 @@ impl Sql {
     pub fn text(&self) -> &str {
         &self.text
     }
+}
+
+/// The escape clause that goes with [`like_escape`] (the same text on both
+/// backends: `\` is the escape character).
+pub const LIKE_ESCAPE: &str = " ESCAPE '\\'";
+
+/// `s` with the LIKE wildcards `%` and `_` and the escape `\` escaped, for
+/// a pattern followed by [`LIKE_ESCAPE`].
+pub fn like_escape(s: &str) -> String {
+    let mut p = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p
+}
+
+/// `s` as a LIKE pattern matching it anywhere (with [`LIKE_ESCAPE`]).
+pub fn contains_pattern(s: &str) -> String {
+    format!("%{}%", like_escape(s))
 }
 
 /// A row type readable from both backends.

@@ -7,13 +7,15 @@ use crate::layout::Layout;
 use crate::mw::{PRE_CSRF_COOKIE, SESSION_COOKIE, SessionState, expire_cookie, set_cookie};
 use askama::Template;
 use axum::extract::Query;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use shiminhua_app::AppError;
 use shiminhua_app::audit::{self, Event, Who};
 use shiminhua_app::sessions::{self, Session, Stage};
 use shiminhua_app::users::{self, NextStep};
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -93,11 +95,46 @@ pub(crate) fn continue_to(ctx: &Ctx, token: &str, stage: Stage) -> Response {
     resp
 }
 
+/// The client address a sign-in attempt is throttled under.
+fn client_ip(ctx: &Ctx) -> IpAddr {
+    ctx.origin
+        .client_addr
+        .parse()
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// 429 and `Retry-After` for `page`, with the wait in its message.
+fn too_many(mut page: Response, wait: Duration) -> Response {
+    *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    let secs = wait.as_secs().max(1);
+    page.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("60")),
+    );
+    page
+}
+
+/// The message of a throttled attempt.
+fn too_many_text(wait: Duration) -> String {
+    let secs = wait.as_secs().max(1);
+    let when = if secs < 60 {
+        format!("{secs}秒")
+    } else {
+        format!("{}分钟", secs.div_ceil(60))
+    };
+    format!("登录尝试过于频繁，请{when}后再试。")
+}
+
 pub async fn login_submit(form: Form) -> Result<Response, WebError> {
     let ctx = &form.ctx;
     let st = &ctx.state;
     let now = st.clock.now();
     let username = form.get("username").to_string();
+    let ip = client_ip(ctx);
+    if let Err(wait) = st.login_guard.take(ip, &username, Instant::now()) {
+        let page = login_response(ctx, StatusCode::OK, None, Some(too_many_text(wait)), username);
+        return Ok(too_many(page, wait));
+    }
     let result = users::authenticate(
         &st.db,
         &ctx.origin,
@@ -112,7 +149,10 @@ pub async fn login_submit(form: Form) -> Result<Response, WebError> {
     )
     .await;
     let signin = match result {
-        Ok(s) => s,
+        Ok(s) => {
+            st.login_guard.succeeded(ip, &username, Instant::now());
+            s
+        }
         Err(AppError::Auth(msg)) => {
             return Ok(login_response(ctx, StatusCode::UNAUTHORIZED, None, Some(msg), username));
         }
@@ -169,6 +209,16 @@ pub async fn totp_submit(form: Form) -> Result<Response, WebError> {
     };
     let st = &ctx.state;
     let now = st.clock.now();
+    // The second factor counts under the address and the account.
+    let ip = client_ip(ctx);
+    let user = format!("#{}", session.user_id);
+    if let Err(wait) = st.login_guard.take(ip, &user, Instant::now()) {
+        let page = html(&TotpTpl {
+            layout: Layout::new(ctx, None, "动态口令验证"),
+            error: Some(too_many_text(wait)),
+        });
+        return Ok(too_many(page, wait));
+    }
     match users::verify_totp(
         &st.db,
         &st.cipher,
@@ -181,6 +231,7 @@ pub async fn totp_submit(form: Form) -> Result<Response, WebError> {
     .await
     {
         Ok(()) => {
+            st.login_guard.succeeded(ip, &user, Instant::now());
             let token = sessions::advance(&st.db, token, session.user_id, Stage::Active, &ctx.origin, now).await?;
             Ok(continue_to(ctx, &token, Stage::Active))
         }

@@ -6,7 +6,7 @@ use crate::extract::Ctx;
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shiminhua_core::auth::Actor;
 
@@ -35,7 +35,62 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `/metrics` on the main address: only with `[metrics] token` (and no
+/// listen address of its own), to a request that carries it.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let m = &state.config.metrics;
+    match (&m.token, &m.listen) {
+        (Some(token), None) => metrics_with_token(&state, token, &headers),
+        _ => not_found().await,
+    }
+}
+
+/// `/metrics` on its own listen address.
+pub async fn metrics_own(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match &state.config.metrics.token {
+        Some(token) => metrics_with_token(&state, token, &headers),
+        None => render_metrics(&state),
+    }
+}
+
+/// 404 without the layout (the metrics address has no pages).
+pub async fn plain_not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "页面不存在\n",
+    )
+        .into_response()
+}
+
+fn metrics_with_token(state: &AppState, token: &str, headers: &HeaderMap) -> Response {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    if constant_eq(given.as_bytes(), token.as_bytes()) {
+        render_metrics(state)
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::WWW_AUTHENTICATE, "Bearer"),
+            ],
+            "需要有效的访问令牌\n",
+        )
+            .into_response()
+    }
+}
+
+/// Equal, in time that does not depend on where they differ.
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn render_metrics(state: &AppState) -> Response {
     let p = state.db.pool_stats();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

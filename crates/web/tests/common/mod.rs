@@ -300,6 +300,70 @@ impl TestApp {
         }
     }
 
+    /// The same database and users with the configuration changed by `f`
+    /// (its own state: throttles, metrics).
+    pub fn with_config(&self, f: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.state.config.clone();
+        f(&mut config);
+        let state = AppState::new(
+            self.db.clone(),
+            config,
+            self.clock.clone(),
+            self.state.demo,
+            self.state.cipher.clone(),
+        );
+        TestApp {
+            router: shiminhua_web::router(state.clone()),
+            state,
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+        }
+    }
+
+    /// A request over a connection from `peer` (an IP address) with extra
+    /// `headers`; a form body when `fields` is not empty.
+    pub async fn request_from(
+        &self,
+        agent: &mut Agent,
+        method: &str,
+        path: &str,
+        peer: &str,
+        headers: &[(&str, &str)],
+        fields: &[(&str, &str)],
+    ) -> Resp {
+        let mut b = Request::builder().method(method).uri(path);
+        if !agent.cookies.is_empty() {
+            b = b.header(header::COOKIE, agent.header());
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let mut req = if fields.is_empty() {
+            b.body(Body::empty()).unwrap()
+        } else {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in fields {
+                s.append_pair(k, v);
+            }
+            b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(s.finish()))
+                .unwrap()
+        };
+        let addr = std::net::SocketAddr::new(peer.parse().unwrap(), 40000);
+        req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        agent.absorb(&headers);
+        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024).await.unwrap();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     pub async fn get(&self, agent: &mut Agent, path: &str) -> Resp {
         self.request(agent, "GET", path, None).await
     }
