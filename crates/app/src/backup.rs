@@ -28,6 +28,21 @@ pub async fn backup(db: &Db, url: &DatabaseUrl, now: DateTime<Utc>, dest: &Path)
     )
     .await?;
     tx.commit().await?;
+    // A backup holds everything: readable by the owner only. The file is
+    // created empty first (both tools write into an existing empty file and
+    // keep its mode), and restricted again once written.
+    crate::staging::create_file(dest)
+        .map_err(|_| AppError::Config(format!("无法写入备份文件 {}。", dest.display())))?;
+    let written = write_backup(db, url, dest).await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(dest);
+    }
+    written?;
+    crate::staging::restrict(dest)
+        .map_err(|_| AppError::Config(format!("无法设置备份文件 {} 的权限。", dest.display())))
+}
+
+async fn write_backup(db: &Db, url: &DatabaseUrl, dest: &Path) -> AppResult<()> {
     match db {
         // VACUUM cannot run inside a transaction; it takes a plain connection
         // and reads one consistent snapshot while the server keeps running.
@@ -79,6 +94,8 @@ pub async fn restore(url: &DatabaseUrl, src: &Path) -> AppResult<()> {
             }
             let tmp = target.with_extension("db.restoring");
             std::fs::copy(src, &tmp).map_err(|_| AppError::Config(format!("无法写入 {}。", tmp.display())))?;
+            // The copy has the backup's mode; the database is the owner's only.
+            crate::staging::restrict(&tmp).map_err(|_| AppError::Config(format!("无法写入 {}。", tmp.display())))?;
             for ext in ["db-wal", "db-shm"] {
                 let _ = std::fs::remove_file(target.with_extension(ext));
             }

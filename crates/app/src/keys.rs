@@ -166,7 +166,7 @@ impl KeyRing {
     pub fn write(&self, path: &Path) -> AppResult<()> {
         let fail = |_| AppError::Config(format!("无法写入密钥文件 {}。", path.display()));
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(fail)?;
+            crate::staging::create_dirs(dir).map_err(fail)?;
         }
         let tmp = path.with_extension("key.new");
         let _ = std::fs::remove_file(&tmp);

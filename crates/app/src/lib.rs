@@ -30,6 +30,7 @@ pub mod rekey;
 pub mod reports;
 pub mod sessions;
 pub mod setup;
+pub mod staging;
 pub mod stats;
 pub mod store;
 pub mod testing;

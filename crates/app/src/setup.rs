@@ -18,7 +18,9 @@ pub async fn connect(config: &Config) -> AppResult<Db> {
         && let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir).map_err(|_| AppError::Config(format!("无法创建数据目录 {}。", dir.display())))?;
+        // Missing folders are created for the owner only (existing ones are left as they are).
+        crate::staging::create_dirs(dir)
+            .map_err(|_| AppError::Config(format!("无法创建数据目录 {}。", dir.display())))?;
     }
     Db::connect(&config.database).await
 }

@@ -5,6 +5,8 @@
 //! their own. Without a server they are skipped with a plain message — except
 //! under `CI=true`, where a missing server fails the test.
 
+pub mod bombs;
+
 use crate::store::{DatabaseUrl, Db};
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -426,6 +426,9 @@ impl XlsxStream {
             self.wb.use_zip_large_file(true);
         }
         self.wb.save(&self.path).map_err(err)?;
+        // Exports and rejected rows carry personal data: owner only.
+        crate::staging::restrict(&self.path)
+            .map_err(|e| AppError::Internal(format!("xlsx: {}: {e}", self.path.display())))?;
         std::fs::metadata(&self.path)
             .map(|m| m.len())
             .map_err(|e| AppError::Internal(format!("xlsx: {}: {e}", self.path.display())))

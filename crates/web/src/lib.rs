@@ -133,6 +133,7 @@ routes! {
     get "/imports/template/{kind}" => views::imports::template,
     post "/imports/{token}/commit" => views::imports::commit,
     get "/imports/{token}/rejected" => views::imports::rejected,
+    post "/imports/{token}/cancel" => views::imports::cancel,
     get "/api/v1/openapi.json" => views::api::openapi,
     get "/api/v1/workers" => views::api::workers,
     post "/api/v1/workers" => views::api::put_worker,
@@ -245,6 +246,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
                 // A key rotated meanwhile is taken up for sealing new values.
                 state.cipher.refresh();
                 let now = state.clock.now();
+                // Uploads and exports left behind (personal data outside the database).
+                views::imports::sweep(&state).await;
                 if let Err(e) =
                     shiminhua_app::sessions::sweep(&state.db, now, state.config.security.session_idle_minutes).await
                 {

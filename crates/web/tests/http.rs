@@ -180,6 +180,11 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/imports/{token}/rejected",
         Access::Upload(Permission::WriteRecords),
     ),
+    (
+        "post",
+        "/imports/{token}/cancel",
+        Access::Upload(Permission::WriteRecords),
+    ),
     ("get", "/plan", Access::Signed),
     ("get", "/plan/edit", Access::Perm(Permission::ManagePlan)),
     ("post", "/plan/edit", Access::Perm(Permission::ManagePlan)),

@@ -8,6 +8,7 @@
 //! that fail are reported with their row, column and reason, and can be
 //! downloaded as a workbook with an error column.
 
+pub mod guard;
 pub mod read;
 
 use crate::Call;
@@ -664,7 +665,13 @@ pub async fn run(
     if !target_in_scope(call, target) {
         return Err(AppError::Forbidden);
     }
-    let estimate = read::estimate_rows(path).map_err(|e| file_error(e.to_string()))?;
+    // Reading a workbook's directory and shared strings takes a while: not
+    // on the threads that answer requests.
+    let path_owned = path.to_path_buf();
+    let estimate = tokio::task::spawn_blocking(move || read::estimate_rows(&path_owned))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| file_error(e.to_string()))?;
     if let Some(n) = estimate
         && n > MAX_ROWS
     {
@@ -683,7 +690,10 @@ pub async fn run(
     if opts.raw {
         return raw_insert(call, reader, cols.len(), opts.batch_rows).await;
     }
-    let hash = file_hash(path)?;
+    let path_owned = path.to_path_buf();
+    let hash = tokio::task::spawn_blocking(move || file_hash(&path_owned))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
 
     let mut summary = Summary {
         dry_run: opts.dry_run,

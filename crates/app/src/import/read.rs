@@ -16,6 +16,7 @@
 //! rows above it are skipped, columns the template does not know are ignored.
 //! Values are not validated here.
 
+use super::guard::{self, Depth};
 use calamine::Reader as _;
 use calamine::{DataRef, SheetType, SheetVisible, Xlsx, XlsxCellReader, XlsxError};
 use encoding_rs::{CoderResult, Decoder, Encoding, GB18030, UTF_8};
@@ -157,6 +158,24 @@ pub enum ReadError {
     Corrupt { line: u64, detail: String },
     /// The file could not be read from disk.
     Io { line: Option<u64>, detail: String },
+    /// An xlsx archive with more parts than [`guard::MAX_PARTS`].
+    TooManyParts { limit: u64 },
+    /// A part of an xlsx archive unpacks to more than the limit.
+    PartTooLarge { part: String, limit: u64 },
+    /// The parts of an xlsx archive together unpack to more than the limit.
+    TotalTooLarge { limit: u64 },
+    /// A part of an xlsx archive is compressed more than the limit allows.
+    RatioTooHigh { part: String, ratio: u64, limit: u64 },
+    /// A part of an xlsx archive unpacks to more than its declared size.
+    SizeMismatch { part: String },
+    /// An XML tag longer than the limit.
+    TagTooLarge { part: String, limit: u64 },
+    /// A cell over Excel's 32,767 characters; `at` says where ("第 5 行 C 列").
+    CellTooLarge { line: Option<u64>, at: String },
+    /// More shared strings than the limit.
+    TooManyStrings { limit: u64 },
+    /// More bytes of shared-string text than the limit.
+    SharedTextTooLarge { limit: u64 },
 }
 
 impl ReadError {
@@ -167,8 +186,16 @@ impl ReadError {
             | ReadError::UnclosedQuote { line }
             | ReadError::CellTooLong { line }
             | ReadError::Corrupt { line, .. } => Some(*line),
-            ReadError::Io { line, .. } => *line,
-            ReadError::Empty
+            ReadError::Io { line, .. } | ReadError::CellTooLarge { line, .. } => *line,
+            ReadError::TooManyParts { .. }
+            | ReadError::PartTooLarge { .. }
+            | ReadError::TotalTooLarge { .. }
+            | ReadError::RatioTooHigh { .. }
+            | ReadError::SizeMismatch { .. }
+            | ReadError::TagTooLarge { .. }
+            | ReadError::TooManyStrings { .. }
+            | ReadError::SharedTextTooLarge { .. }
+            | ReadError::Empty
             | ReadError::Unrecognized
             | ReadError::OldXls
             | ReadError::Encrypted
@@ -177,11 +204,20 @@ impl ReadError {
         }
     }
 
-    fn io(line: Option<u64>, e: &io::Error) -> ReadError {
+    pub(crate) fn io(line: Option<u64>, e: &io::Error) -> ReadError {
         ReadError::Io {
             line,
             detail: e.to_string(),
         }
+    }
+}
+
+/// A size in bytes as shown to the user: "1024 MB", "320 KB".
+fn size_label(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{} MB", n >> 20)
+    } else {
+        format!("{} KB", n >> 10)
     }
 }
 
@@ -238,6 +274,47 @@ impl fmt::Display for ReadError {
                 write!(f, "读取文件第 {line} 行附近时出错，请重新上传")
             }
             ReadError::Io { line: None, .. } => write!(f, "读取文件时出错，请重新上传"),
+            ReadError::TooManyParts { limit } => write!(
+                f,
+                "文件内部的部件超过 {limit} 个，不是正常的 Excel 文件，无法导入：请用 Excel 打开检查并另存为 .xlsx 后再上传"
+            ),
+            ReadError::PartTooLarge { part, limit } => write!(
+                f,
+                "文件中的{part}解压后超过单个部件的上限 {}，无法导入：请拆分成多个文件后分批导入",
+                size_label(*limit)
+            ),
+            ReadError::TotalTooLarge { limit } => write!(
+                f,
+                "文件解压后的总大小超过上限 {}，无法导入：请拆分成多个文件后分批导入",
+                size_label(*limit)
+            ),
+            ReadError::RatioTooHigh { part, ratio, limit } => write!(
+                f,
+                "文件中的{part}压缩比为 {ratio}:1，超过上限 {limit}:1，文件可能是被恶意构造的，无法导入：请用 Excel 打开检查并另存后再上传"
+            ),
+            ReadError::SizeMismatch { part } => write!(
+                f,
+                "文件中的{part}解压后的实际大小超过了文件中声明的大小，文件已损坏或被恶意构造，无法导入"
+            ),
+            ReadError::TagTooLarge { part, limit } => write!(
+                f,
+                "文件中的{part}含有超过 {} 的超长标记，不是正常的 Excel 文件，无法导入",
+                size_label(*limit)
+            ),
+            ReadError::CellTooLarge { at, .. } => write!(
+                f,
+                "{at}的单元格内容超过 Excel 单元格的上限 {} 个字符，文件可能已损坏或被恶意构造：请检查该单元格后重新上传",
+                guard::MAX_CELL_CHARS
+            ),
+            ReadError::TooManyStrings { limit } => write!(
+                f,
+                "文件的共享字符串表超过 {limit} 项的上限，无法导入：请拆分成多个文件后分批导入"
+            ),
+            ReadError::SharedTextTooLarge { limit } => write!(
+                f,
+                "文件的共享字符串表的文字总量超过上限 {}，无法导入：请拆分成多个文件后分批导入",
+                size_label(*limit)
+            ),
         }
     }
 }
@@ -328,6 +405,7 @@ pub fn open(path: &Path, expected: &[&str], required: &[bool]) -> Result<Reader,
 pub fn estimate_rows(path: &Path) -> Result<Option<u64>, ReadError> {
     match sniff(path)? {
         Kind::Xlsx => {
+            guard::check(path, Depth::Head)?;
             let path = path.to_path_buf();
             std::panic::catch_unwind(move || xlsx_estimate(&path)).unwrap_or(Err(ReadError::Unrecognized))
         }
@@ -1166,6 +1244,17 @@ impl<RS: Read + Seek> Source for XlsxSource<'_, RS> {
             };
             let (row, col) = cell.get_position();
             let value = wanted(map, col).then(|| convert(cell.get_value(), self.date_offset));
+            if let Some(Cell::Text(s) | Cell::Error(s)) = &value
+                && s.len() > guard::MAX_CELL_CHARS
+                && s.chars().count() > guard::MAX_CELL_CHARS
+            {
+                self.finished = true;
+                let line = u64::from(row) + 1;
+                return Err(ReadError::CellTooLarge {
+                    line: Some(line),
+                    at: format!("第 {line} 行 {} 列", guard::column_letters(col)),
+                });
+            }
             match current {
                 Some(cur) if cur != row => {
                     self.pending = Some((row, col, value));
@@ -1299,6 +1388,7 @@ fn open_xlsx(path: &Path, expected: Vec<String>, required: Vec<bool>) -> Result<
 }
 
 fn xlsx_worker(path: &Path, expected: &[String], required: &[bool], tx: &SyncSender<Msg>) -> Result<(), ReadError> {
+    guard::check(path, Depth::Full)?;
     let mut book = open_book(path)?;
     let name = first_worksheet(&book).ok_or(ReadError::Empty)?;
     let date_offset = if book.has_1904_epoch() { EPOCH_1904_OFFSET } else { 0.0 };
@@ -1818,6 +1908,29 @@ mod tests {
     }
 
     #[test]
+    fn xlsx_cell_over_excel_limit_names_row_and_column() {
+        let dir = TempDir::new("read-long-cell");
+        let row = |n: usize| {
+            format!(
+                r#"<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c><c r="B1" t="inlineStr"><is><t>身份证号</t></is></c></row><row r="3"><c r="A3" t="inlineStr"><is><t>张三</t></is></c><c r="B3" t="inlineStr"><is><t>{}</t></is></c></row>"#,
+                "中".repeat(n)
+            )
+        };
+        // Exactly Excel's limit is read.
+        let ok = file(&dir, "ok.xlsx", &handmade_xlsx(&row(guard::MAX_CELL_CHARS)));
+        let r = rows(open(&ok, &["姓名", "身份证号"], &[true, true]).expect("open"));
+        assert_eq!(r.len(), 1);
+        // One more character is refused with the cell named.
+        let long = file(&dir, "long.xlsx", &handmade_xlsx(&row(guard::MAX_CELL_CHARS + 1)));
+        let mut reader = open(&long, &["姓名", "身份证号"], &[true, true]).expect("open");
+        let e = reader.next().expect("an item").expect_err("refused");
+        assert_eq!(e.line(), Some(3));
+        assert!(e.to_string().contains("第 3 行 B 列"), "{e}");
+        assert!(e.to_string().contains("32767"), "{e}");
+        assert!(reader.next().is_none());
+    }
+
+    #[test]
     fn xlsx_error_values_and_a_damaged_row() {
         let dir = TempDir::new("read");
         let header = r#"<row r="2"><c r="A2" t="inlineStr"><is><t>姓名</t></is></c><c r="C2" t="inlineStr"><is><t>身份证号</t></is></c></row>"#;
@@ -2048,6 +2161,30 @@ mod tests {
                 line: None,
                 detail: "disk".into(),
             },
+            ReadError::TooManyParts { limit: 10 },
+            ReadError::PartTooLarge {
+                part: "工作表".into(),
+                limit: 1 << 30,
+            },
+            ReadError::TotalTooLarge { limit: 2 << 30 },
+            ReadError::RatioTooHigh {
+                part: "工作表".into(),
+                ratio: 1000,
+                limit: 100,
+            },
+            ReadError::SizeMismatch {
+                part: "工作表".into()
+            },
+            ReadError::TagTooLarge {
+                part: "工作表".into(),
+                limit: 1 << 20,
+            },
+            ReadError::CellTooLarge {
+                line: Some(9),
+                at: "第 9 行 C 列".into(),
+            },
+            ReadError::TooManyStrings { limit: 10 },
+            ReadError::SharedTextTooLarge { limit: 1 << 20 },
         ];
         for e in all {
             let msg = e.to_string();

@@ -147,6 +147,9 @@ impl Db {
     pub async fn connect(url: &DatabaseUrl) -> AppResult<Db> {
         let db = match url.backend() {
             Backend::Sqlite => {
+                if let Some(path) = url.sqlite_path() {
+                    owner_only(&path)?;
+                }
                 let memory = url.sqlite_path().is_none();
                 let opts = SqliteConnectOptions::from_str(url.expose())
                     .map_err(|_| AppError::Config("SQLite 数据库地址格式不正确。".into()))?
@@ -251,6 +254,34 @@ impl Db {
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// Makes the SQLite database file readable by its owner only, creating it
+/// empty (a new database to SQLite) when missing. SQLite creates the WAL
+/// and shared-memory files with the mode of the database file, so they
+/// follow; existing ones are fixed here too.
+fn owner_only(path: &std::path::Path) -> AppResult<()> {
+    let fail = |e: std::io::Error| AppError::Config(format!("无法设置数据库文件 {} 的权限：{e}。", path.display()));
+    match crate::staging::create_file(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        // No such folder: SQLite says so in its own words.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(fail(e)),
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = path.with_file_name(format!("{name}{suffix}"));
+        match crate::staging::restrict(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    Ok(())
 }
 
 /// The first line of a driver error, without connection details.

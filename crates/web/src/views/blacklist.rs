@@ -222,7 +222,7 @@ pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     let day = today(&n);
     let call = n.ctx.call(&n.actor);
     // Removed on every path: an error, or once the download has opened it.
-    let file = TempFile(super::export_path());
+    let file = TempFile(super::export_path(&n.ctx.state));
     blacklist::export(&call, &f.filter, day, &file.0).await?;
     let name = format!(
         "失信联合惩戒名单-{}.xlsx",

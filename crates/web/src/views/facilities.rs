@@ -353,7 +353,7 @@ pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     let (kind, filter, _) = filters_of(&q)?;
     let call = n.ctx.call(&n.actor);
     // Removed on every path: an error, or once the download has opened it.
-    let file = TempFile(super::export_path());
+    let file = TempFile(super::export_path(&n.ctx.state));
     facilities::export(&call, kind, &filter, &file.0).await?;
     let name = format!(
         "{}-{}.xlsx",

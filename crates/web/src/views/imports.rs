@@ -1,11 +1,15 @@
 //! 批量导入: templates, upload with a dry run (the preview), commit, and the
 //! rejected rows as a workbook.
 //!
-//! An upload is kept under `<temp>/shiminhua-uploads` as `<token>.data`, with
-//! `<token>.meta` naming its owner, target and file name, and (when rows were
-//! rejected) `<token>.rejected.xlsx`. Tokens are 128 random bits; every use
-//! checks that the signed-in user uploaded the file, and answers "not found"
-//! otherwise. Files older than a day are removed at the next upload.
+//! An upload is kept in the data directory's staging folder
+//! (`<data>/staging/`, mode 0700; see `shiminhua_app::staging`) as
+//! `<token>.data`, with `<token>.meta` naming its owner, target and file name,
+//! and (when rows were rejected) `<token>.rejected.xlsx`, every file mode
+//! 0600. Tokens are 128 random bits; every use checks that the signed-in user
+//! uploaded the file, and answers "not found" otherwise. The upload is
+//! removed when it is committed (its rejected rows stay for downloading) or
+//! cancelled, and anything older than an hour by the sweep (at each upload
+//! and every few minutes, see `crate::serve`).
 
 use super::{html, xlsx_download};
 use crate::AppState;
@@ -19,12 +23,12 @@ use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
 use rand::RngCore;
-use shiminhua_app::AppError;
 use shiminhua_app::import::{self, Options, Summary, Target};
+use shiminhua_app::{AppError, staging};
 use shiminhua_core::auth::Actor;
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path as FsPath, PathBuf};
 use std::pin::Pin;
 use tokio::io::AsyncWriteExt;
 
@@ -32,15 +36,13 @@ use tokio::io::AsyncWriteExt;
 const MAX_UPLOAD: u64 = 200 * 1024 * 1024;
 /// Rejected rows listed on the preview page (all are in the workbook).
 const PREVIEW_REJECTS: usize = 200;
-/// Uploads older than this are removed.
-const KEEP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-
-fn upload_dir() -> PathBuf {
-    std::env::temp_dir().join("shiminhua-uploads")
+/// The staging folder of the running server.
+fn upload_dir(state: &AppState) -> PathBuf {
+    staging::dir(&state.config.data_dir)
 }
 
-fn file_of(token: &str, suffix: &str) -> PathBuf {
-    upload_dir().join(format!("{token}.{suffix}"))
+fn file_of(dir: &FsPath, token: &str, suffix: &str) -> PathBuf {
+    dir.join(format!("{token}.{suffix}"))
 }
 
 fn new_token() -> String {
@@ -67,6 +69,7 @@ fn io_error(e: std::io::Error) -> WebError {
 
 /// An upload on file.
 struct Upload {
+    dir: PathBuf,
     token: String,
     target: Target,
     file_name: String,
@@ -74,27 +77,27 @@ struct Upload {
 
 impl Upload {
     fn data(&self) -> PathBuf {
-        file_of(&self.token, "data")
+        file_of(&self.dir, &self.token, "data")
     }
 
     fn rejected(&self) -> PathBuf {
-        file_of(&self.token, "rejected.xlsx")
+        file_of(&self.dir, &self.token, "rejected.xlsx")
     }
 
     async fn save_meta(&self, actor: &Actor) -> Result<(), WebError> {
         let text = format!("v1\n{}\n{}\n{}\n", actor.user_id, self.target.code(), self.file_name);
-        tokio::fs::write(file_of(&self.token, "meta"), text)
-            .await
-            .map_err(io_error)
+        let mut f = new_private_file(&file_of(&self.dir, &self.token, "meta")).await?;
+        f.write_all(text.as_bytes()).await.map_err(io_error)?;
+        f.flush().await.map_err(io_error)
     }
 
     /// The upload named by `token`, if it exists and `actor` made it.
-    async fn load(token: &str, actor: &Actor) -> Result<Upload, WebError> {
+    async fn load(dir: PathBuf, token: &str, actor: &Actor) -> Result<Upload, WebError> {
         let not_found = || WebError(AppError::NotFound);
         if !is_token(token) {
             return Err(not_found());
         }
-        let text = tokio::fs::read_to_string(file_of(token, "meta"))
+        let text = tokio::fs::read_to_string(file_of(&dir, token, "meta"))
             .await
             .map_err(|_| not_found())?;
         let mut lines = text.lines();
@@ -107,6 +110,7 @@ impl Upload {
             return Err(not_found());
         }
         Ok(Upload {
+            dir,
             token: token.to_string(),
             target: Target::parse(target).ok_or_else(not_found)?,
             file_name: file_name.unwrap_or_default().to_string(),
@@ -114,7 +118,7 @@ impl Upload {
     }
 
     async fn remove(&self) {
-        remove_files(&self.token).await;
+        remove_files(&self.dir, &self.token).await;
     }
 
     /// Writes (or removes) the rejected rows' workbook for this summary.
@@ -132,29 +136,25 @@ impl Upload {
     }
 }
 
-async fn remove_files(token: &str) {
+async fn remove_files(dir: &FsPath, token: &str) {
     for suffix in ["data", "meta", "rejected.xlsx"] {
-        let _ = tokio::fs::remove_file(file_of(token, suffix)).await;
+        let _ = tokio::fs::remove_file(file_of(dir, token, suffix)).await;
     }
 }
 
-/// Removes uploads older than [`KEEP`].
-async fn sweep() {
-    let Ok(mut dir) = tokio::fs::read_dir(upload_dir()).await else {
-        return;
-    };
-    while let Ok(Some(e)) = dir.next_entry().await {
-        let old = e
-            .metadata()
-            .await
-            .ok()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > KEEP);
-        if old {
-            let _ = tokio::fs::remove_file(e.path()).await;
-        }
-    }
+/// A new file readable by the owner only.
+async fn new_private_file(path: &FsPath) -> Result<tokio::fs::File, WebError> {
+    let opts: tokio::fs::OpenOptions = staging::private_options().into();
+    opts.open(path).await.map_err(io_error)
+}
+
+/// Removes staged files older than an hour (by the server's clock); returns
+/// how many.
+pub async fn sweep(state: &AppState) -> usize {
+    let (dir, now) = (upload_dir(state), state.clock.now());
+    tokio::task::spawn_blocking(move || staging::sweep(&dir, now))
+        .await
+        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------
@@ -293,7 +293,8 @@ impl Handler<UploadMarker, AppState> for LargeUpload {
 async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>) -> Result<Response, WebError> {
     let bad = |m: &str| WebError(AppError::Config(m.to_string()));
     let mut mp = mp.map_err(|_| bad("上传的内容格式不正确，请在导入页面选择文件后提交。"))?;
-    sweep().await;
+    sweep(&n.ctx.state).await;
+    let dir = upload_dir(&n.ctx.state);
     let mut csrf = String::new();
     let mut target_code = String::new();
     let mut saved: Option<(String, String, u64)> = None;
@@ -316,11 +317,15 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
                         .filter(|c| !c.is_control())
                         .take(200)
                         .collect();
-                    tokio::fs::create_dir_all(upload_dir()).await.map_err(io_error)?;
+                    let data_dir = n.ctx.state.config.data_dir.clone();
+                    tokio::task::spawn_blocking(move || staging::ensure(&data_dir))
+                        .await
+                        .map_err(|e| AppError::Internal(format!("upload: {e}")))?
+                        .map_err(io_error)?;
                     let token = new_token();
-                    let path = file_of(&token, "data");
+                    let path = file_of(&dir, &token, "data");
                     saved = Some((token, name, 0));
-                    let mut out = tokio::fs::File::create(&path).await.map_err(io_error)?;
+                    let mut out = new_private_file(&path).await?;
                     let mut size = 0u64;
                     while let Some(chunk) = field
                         .chunk()
@@ -346,14 +351,14 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
     .await;
     if let Err(e) = result {
         if let Some((token, _, _)) = &saved {
-            remove_files(token).await;
+            remove_files(&dir, token).await;
         }
         return Err(e);
     }
     let target = Target::parse(&target_code).filter(|t| targets_for(&n.actor).contains(t));
     let (Some(target), Some((token, file_name, size))) = (target, saved.clone()) else {
         if let Some((token, _, _)) = &saved {
-            remove_files(token).await;
+            remove_files(&dir, token).await;
         }
         let msg = if saved.is_none() {
             "请选择要导入的文件。"
@@ -363,6 +368,7 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
         return Ok(upload_page(&n, &target_code, Some(msg.to_string())));
     };
     let up = Upload {
+        dir,
         token,
         target,
         file_name,
@@ -403,7 +409,7 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
 
 /// POST /imports/{token}/commit
 pub async fn commit(n: Need<WriteRecords>, Path(token): Path<String>, form: Form) -> Result<Response, WebError> {
-    let up = Upload::load(&token, &n.actor).await?;
+    let up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
     if form.get("target") != up.target.code() {
         return Err(AppError::Config("导入的数据类型与预览时不一致，请重新上传文件。".into()).into());
     }
@@ -420,7 +426,8 @@ pub async fn commit(n: Need<WriteRecords>, Path(token): Path<String>, form: Form
     .await
     {
         Ok(s) => {
-            // The rows are in; the file itself is no longer needed.
+            // The rows are in; the file itself is no longer needed (the
+            // rejected rows stay for downloading, at most an hour).
             let _ = tokio::fs::remove_file(up.data()).await;
             up.keep_rejects(&s).await?;
             Ok(summary_page(&n, &up, &s))
@@ -440,9 +447,18 @@ pub async fn commit(n: Need<WriteRecords>, Path(token): Path<String>, form: Form
 
 /// GET /imports/{token}/rejected
 pub async fn rejected(n: Need<WriteRecords>, Path(token): Path<String>) -> Result<Response, WebError> {
-    let up = Upload::load(&token, &n.actor).await?;
+    let up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
     let bytes = tokio::fs::read(up.rejected())
         .await
         .map_err(|_| WebError(AppError::NotFound))?;
     Ok(xlsx_download(bytes, &format!("{}-未导入的行.xlsx", up.target.label())))
+}
+
+/// POST /imports/{token}/cancel: removes the upload and its rejected rows.
+pub async fn cancel(n: Need<WriteRecords>, Path(token): Path<String>, _form: Form) -> Result<Response, WebError> {
+    let up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
+    up.remove().await;
+    Ok(axum::response::IntoResponse::into_response(
+        axum::response::Redirect::to(&format!("/imports?target={}", up.target.code())),
+    ))
 }

@@ -150,12 +150,19 @@ pub async fn xlsx_file_download(path: &std::path::Path, name: &str) -> Result<Re
     Ok((xlsx_headers(name), axum::body::Body::from_stream(chunks)).into_response())
 }
 
-/// A unique path for a temporary export file.
-pub fn export_path() -> std::path::PathBuf {
-    use rand::RngCore;
-    let mut token = [0u8; 16];
-    rand::rng().fill_bytes(&mut token);
-    std::env::temp_dir().join(format!("shiminhua-export-{}.xlsx", shiminhua_app::hex(&token)))
+/// A unique path for a temporary export file, in the data directory's
+/// staging folder (mode 0700), created empty and readable by the owner only
+/// (a writer that recreates it keeps the mode). Removed once downloaded, or
+/// by the staging sweep within an hour.
+pub fn export_path(state: &crate::AppState) -> std::path::PathBuf {
+    use shiminhua_app::staging;
+    let dir = staging::dir(&state.config.data_dir);
+    let path = staging::unique_path(&dir, "export", "xlsx");
+    if let Err(e) = staging::ensure(&state.config.data_dir).and_then(|_| staging::create_file(&path)) {
+        // The writer reports the failure to the user when it cannot create the file.
+        tracing::warn!(error = %e, "staging folder");
+    }
+    path
 }
 
 /// Percent-encodes every byte but ASCII letters, digits and `-_.` (for

@@ -633,7 +633,7 @@ pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) 
     let f = filters_of(&q)?;
     let call = n.ctx.call(&n.actor);
     // Removed on every path: an error, or once the download has opened it.
-    let file = TempFile(super::export_path());
+    let file = TempFile(super::export_path(&n.ctx.state));
     records::export_records(&call, f.spec.kind, &f.filter, &file.0).await?;
     let name = format!(
         "{}记录-{}.xlsx",

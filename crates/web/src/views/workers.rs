@@ -91,7 +91,7 @@ fn filter_of(q: &HashMap<String, String>, today: chrono::NaiveDate) -> Result<(W
 pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let (filter, _) = filter_of(&q, n.ctx.state.clock.today())?;
     let call = n.ctx.call(&n.actor);
-    let path = super::export_path();
+    let path = super::export_path(&n.ctx.state);
     if let Err(e) = registry::export_workers(&call, &filter, &path).await {
         let _ = tokio::fs::remove_file(&path).await;
         return Err(e.into());

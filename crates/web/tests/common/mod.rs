@@ -49,6 +49,8 @@ pub struct TestApp {
     pub db: Db,
     pub clock: Clock,
     pub ids: HashMap<String, i64>,
+    /// The data directory (staged uploads and exports), removed on drop.
+    pub data: shiminhua_app::testing::TempDir,
 }
 
 pub struct Resp {
@@ -167,9 +169,11 @@ impl TestApp {
         )
         .await
         .unwrap();
+        let data = shiminhua_app::testing::TempDir::new("web-data");
         let config = Config::load(
             &Overrides {
                 database: Some("sqlite::memory:".into()),
+                data_dir: Some(data.0.clone()),
                 ..Default::default()
             },
             &|_| None,
@@ -183,6 +187,7 @@ impl TestApp {
             db,
             clock,
             ids,
+            data,
         }
     }
 
