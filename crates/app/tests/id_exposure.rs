@@ -135,6 +135,10 @@ fn old_mask(id: &IdNumber) -> String {
     format!("{}********{}", &id.as_str()[..6], &id.as_str()[14..])
 }
 
+/// A family member's row after the migration: id, birth_sealed, id_sealed,
+/// id_index, birth_year, id_masked.
+type DependantColumns = (i64, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, i32, String);
+
 struct OldPerson {
     worker: i64,
     id: IdNumber,
@@ -298,7 +302,7 @@ async fn migration_0017(t: TestDb) {
         assert_eq!(full, p.id.as_str());
         assert_eq!(deps.len(), 2);
         let mut tx = w.db.read().await.unwrap();
-        let rows: Vec<(i64, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, i32, String)> = tx
+        let rows: Vec<DependantColumns> = tx
             .all(
                 Sql::new(
                     "SELECT id, birth_sealed, id_sealed, id_index, birth_year, id_masked FROM dependants WHERE worker_id = $1 ORDER BY id",

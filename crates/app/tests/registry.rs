@@ -849,6 +849,10 @@ mod key_rotation {
             report.worker_ids >= 41 && report.worker_phones >= 1 && report.dependant_names >= 1,
             "{report:?}"
         );
+        assert_eq!(
+            report.dependant_births, report.dependant_names,
+            "every family member's birth date"
+        );
         assert_eq!(report.totp_secrets, 1);
         let new = KeyRing::read(&path).unwrap().unwrap();
         assert_eq!(new.keys().len(), 2, "the old key stays in the file");
@@ -857,7 +861,8 @@ mod key_rotation {
         let mut tx = w.db.read().await.unwrap();
         let blobs: Vec<(Vec<u8>,)> = tx
             .all(Sql::new(
-                "SELECT id_sealed FROM workers UNION ALL SELECT name_sealed FROM dependants UNION ALL SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL",
+                "SELECT id_sealed FROM workers UNION ALL SELECT name_sealed FROM dependants UNION ALL SELECT birth_sealed FROM dependants \
+                 UNION ALL SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL",
             ))
             .await
             .unwrap();
@@ -893,6 +898,17 @@ mod key_rotation {
         .await
         .unwrap();
         assert_eq!(found.1, 1);
+        let (child_row, sealed): (i64, Option<Vec<u8>>) =
+            w.db.read()
+                .await
+                .unwrap()
+                .one(Sql::new("SELECT id, birth_sealed FROM dependants WHERE worker_id = $1").bind(id))
+                .await
+                .unwrap();
+        assert_eq!(
+            registry::open_birth(&only_new, child_row, sealed.as_deref()).unwrap(),
+            Some(IdNumber::parse(&id_for(22)).unwrap().birth_date())
+        );
         users::verify_totp(
             &w.db,
             &only_new,
