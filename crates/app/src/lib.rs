@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod evaluation;
+pub mod exposure;
 pub mod facilities;
 pub mod import;
 pub mod indicators;

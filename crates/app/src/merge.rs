@@ -130,7 +130,7 @@ struct Person {
     name: String,
     id_index: Vec<u8>,
     id_masked: String,
-    birth_date: NaiveDate,
+    birth_year: i32,
     sex: String,
     origin_code: String,
     phone_masked: String,
@@ -150,7 +150,7 @@ impl Person {
             "name": self.name,
             "id_masked": self.id_masked,
             "sex": self.sex,
-            "birth_date": self.birth_date.format("%Y-%m-%d").to_string(),
+            "birth_year": self.birth_year,
             "origin_code": self.origin_code,
             "phone_masked": self.phone_masked,
             "county_code": self.county_code,
@@ -169,7 +169,7 @@ impl Person {
     }
 }
 
-const PERSON: &str = "SELECT w.id, w.county_code, w.region_code, w.name, w.id_index, w.id_masked, w.birth_date, w.sex, \
+const PERSON: &str = "SELECT w.id, w.county_code, w.region_code, w.name, w.id_index, w.id_masked, w.birth_year, w.sex, \
      w.origin_code, w.phone_masked, w.hukou_place, w.education, w.skills, w.tags, w.created_at, w.updated_at, w.version \
      FROM workers w";
 
@@ -198,7 +198,9 @@ struct Dependant {
     id_sealed: Option<Vec<u8>>,
     id_index: Option<Vec<u8>>,
     id_masked: String,
-    birth_date: NaiveDate,
+    birth_year: i32,
+    /// The full birth date, sealed to the row.
+    birth_sealed: Option<Vec<u8>>,
 }
 
 /// A family member's non-secret fields, for history.
@@ -207,7 +209,7 @@ fn family_snapshot(d: &Dependant, worker_id: i64) -> String {
         "relation": d.relation,
         "name_masked": d.name_masked,
         "id_masked": d.id_masked,
-        "birth_date": d.birth_date.format("%Y-%m-%d").to_string(),
+        "birth_year": d.birth_year,
         "worker_id": worker_id,
     })
     .to_string()
@@ -216,7 +218,7 @@ fn family_snapshot(d: &Dependant, worker_id: i64) -> String {
 async fn dependants_of(tx: &mut Tx, worker_id: i64) -> AppResult<Vec<Dependant>> {
     tx.all(
         Sql::new(
-            "SELECT id, relation, name_sealed, name_masked, id_sealed, id_index, id_masked, birth_date \
+            "SELECT id, relation, name_sealed, name_masked, id_sealed, id_index, id_masked, birth_year, birth_sealed \
              FROM dependants WHERE worker_id = $1 ORDER BY id",
         )
         .bind(worker_id),
@@ -293,13 +295,18 @@ async fn plan(tx: &mut Tx, cipher: &Cipher, target: &Person, source: &Person) ->
     let mut dependants = Vec::with_capacity(source_family.len());
     let mut into: HashMap<i64, i64> = HashMap::new();
     let mut given_id: HashSet<i64> = HashSet::new();
+    let mut target_births: HashMap<i64, Option<NaiveDate>> = HashMap::new();
+    for t in &target_family {
+        target_births.insert(t.id, registry::open_birth(cipher, t.id, t.birth_sealed.as_deref())?);
+    }
     for d in source_family {
         let name = open_name(cipher, &source.id_index, &d)?;
+        let birth = registry::open_birth(cipher, d.id, d.birth_sealed.as_deref())?;
         let mut fate = DependantFate::Move;
         for t in &target_family {
             let same = match (&d.id_index, &t.id_index) {
                 (Some(a), Some(b)) => a == b,
-                _ if t.relation != d.relation || t.birth_date != d.birth_date => false,
+                _ if t.relation != d.relation || target_births.get(&t.id).copied().flatten() != birth => false,
                 // Only one ID number can pass to a family member kept.
                 (Some(_), None) if given_id.contains(&t.id) => false,
                 _ => {

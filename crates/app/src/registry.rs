@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::regions::PlaceBook;
 use crate::store::{Backend, Db, Sql, Tx};
 use crate::{Call, require};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
@@ -166,7 +166,7 @@ pub(crate) fn validate(
     })
 }
 
-pub(crate) fn worker_context(field: &str, index: &[u8]) -> String {
+pub fn worker_context(field: &str, index: &[u8]) -> String {
     // Sealed values are bound to the person (blind index), not to a row id,
     // so that they can be written in the same statement that creates the row.
     format!("workers.{field}:{}", crate::hex(index))
@@ -258,7 +258,7 @@ pub(crate) async fn insert_worker(
     let (phone_sealed, phone_index, phone_masked) = seal_phone(cipher, w.phone.as_ref(), id_index)?;
     tx.int(
         Sql::new(
-            "INSERT INTO workers (county_code, region_code, name, id_sealed, id_index, id_masked, birth_date, sex, origin_code, \
+            "INSERT INTO workers (county_code, region_code, name, id_sealed, id_index, id_masked, birth_year, sex, origin_code, \
              phone_sealed, phone_index, phone_masked, hukou_place, education, skills, tags, created_at, updated_at, version) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1) RETURNING id",
         )
@@ -268,7 +268,7 @@ pub(crate) async fn insert_worker(
         .bind(cipher.seal(&worker_context("id", id_index), person.as_str().as_bytes())?)
         .bind(id_index)
         .bind(person.masked())
-        .bind(person.birth_date())
+        .bind(person.birth_date().year())
         .bind(person.sex().label_zh())
         .bind(person.address_code())
         .bind(phone_sealed)
@@ -401,8 +401,10 @@ pub struct WorkerRow {
     pub region_name: String,
     pub name: String,
     pub id_index: Vec<u8>,
+    /// Region-only mask (`IdNumber::masked`).
     pub id_masked: String,
-    pub birth_date: NaiveDate,
+    /// The birth year: the full birth date stays in the sealed ID number.
+    pub birth_year: i32,
     pub sex: String,
     pub origin_code: String,
     pub phone_masked: String,
@@ -416,7 +418,7 @@ pub struct WorkerRow {
 }
 
 const WORKER_COLUMNS: &str = "SELECT w.id, w.county_code, w.region_code, r.name AS region_name, w.name, w.id_index, w.id_masked, \
-     w.birth_date, w.sex, w.origin_code, w.phone_masked, w.hukou_place, w.education, w.skills, w.tags, w.created_at, w.updated_at, w.version \
+     w.birth_year, w.sex, w.origin_code, w.phone_masked, w.hukou_place, w.education, w.skills, w.tags, w.created_at, w.updated_at, w.version \
      FROM workers w JOIN regions r ON r.code = w.region_code";
 
 /// One worker inside the actor's scope (NotFound outside it).
@@ -433,7 +435,8 @@ pub struct DependantRow {
     pub relation: String,
     pub name_masked: String,
     pub id_masked: String,
-    pub birth_date: NaiveDate,
+    /// The birth year: the full birth date is sealed.
+    pub birth_year: i32,
 }
 
 /// A worker with the family, for the profile page.
@@ -444,7 +447,7 @@ pub async fn get_worker(db: &Db, actor: &Actor, id: i64) -> AppResult<(WorkerRow
     let deps = tx
         .all(
             Sql::new(
-                "SELECT id, relation, name_masked, id_masked, birth_date FROM dependants WHERE worker_id = $1 ORDER BY birth_date",
+                "SELECT id, relation, name_masked, id_masked, birth_year FROM dependants WHERE worker_id = $1 ORDER BY birth_year, id",
             )
             .bind(id),
         )
@@ -640,7 +643,7 @@ const EXPORT_HEADERS: [&str; 10] = [
     "姓名",
     "身份证号",
     "性别",
-    "出生日期",
+    "出生年份",
     "手机号",
     "现居住地",
     "户籍地",
@@ -673,7 +676,7 @@ pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter, path: &std::path:
         let rows: Vec<WorkerRow> = tx.all(q).await?;
         drop(tx);
         for r in &rows {
-            let birth = r.birth_date.to_string();
+            let birth = r.birth_year.to_string();
             out.row(&[
                 XCell::Text(&r.name),
                 XCell::Text(&r.id_masked),
@@ -843,7 +846,7 @@ pub(crate) struct Owner<'a> {
 }
 
 /// What a family member's name is bound to: the worker and the relation.
-pub(crate) fn dependant_name_context(worker_index: &[u8], relation: &str) -> String {
+pub fn dependant_name_context(worker_index: &[u8], relation: &str) -> String {
     format!("dependants.name:{}:{relation}", crate::hex(worker_index))
 }
 
@@ -871,9 +874,10 @@ pub(crate) async fn insert_dependant(
         None => (None, None, String::new()),
     };
     let name_context = dependant_name_context(w.id_index, relation);
-    tx.int(
+    let row = tx
+        .int(
         Sql::new(
-            "INSERT INTO dependants (worker_id, county_code, relation, name_sealed, name_masked, id_sealed, id_index, id_masked, birth_date, created_at) \
+            "INSERT INTO dependants (worker_id, county_code, relation, name_sealed, name_masked, id_sealed, id_index, id_masked, birth_year, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(w.id)
@@ -884,13 +888,76 @@ pub(crate) async fn insert_dependant(
         .bind(id_sealed)
         .bind(id_index)
         .bind(id_masked)
-        .bind(birth)
+        .bind(birth.year())
         .bind(now),
     )
-    .await
+    .await?;
+    seal_birth(tx, cipher, row, birth).await?;
+    Ok(row)
 }
 
-pub(crate) fn dependant_context(field: &str, index: &[u8]) -> String {
+/// What a family member's birth date is bound to: the family member's row
+/// (which a merge keeps when it moves the family member).
+pub fn dependant_birth_context(dependant_id: i64) -> String {
+    format!("dependants.birth:{dependant_id}")
+}
+
+/// Seals the full birth date of family member `id`.
+async fn seal_birth(tx: &mut Tx, cipher: &Cipher, id: i64, birth: NaiveDate) -> AppResult<()> {
+    let sealed = cipher.seal(
+        &dependant_birth_context(id),
+        birth.format("%Y-%m-%d").to_string().as_bytes(),
+    )?;
+    tx.exec(
+        Sql::new("UPDATE dependants SET birth_sealed = $1 WHERE id = $2")
+            .bind(sealed)
+            .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The full birth date of a family member, opened from `sealed`.
+pub fn open_birth(cipher: &Cipher, dependant_id: i64, sealed: Option<&[u8]>) -> AppResult<Option<NaiveDate>> {
+    let Some(sealed) = sealed else { return Ok(None) };
+    let plain = cipher.open(&dependant_birth_context(dependant_id), sealed)?;
+    let text = String::from_utf8(plain).map_err(|_| AppError::Internal("sealed birth date is not text".into()))?;
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| AppError::Internal("sealed birth date is not a date".into()))
+}
+
+/// Seals the family members' birth dates that migration 0017 left in its
+/// holding table (the database holds no key, so the migration could not seal
+/// them) and empties it. Runs wherever the program opens the database with
+/// the key; returns how many were sealed (0 once done).
+pub async fn seal_pending_births(db: &Db, cipher: &Cipher) -> AppResult<u64> {
+    const BATCH: i64 = 500;
+    let mut sealed = 0;
+    loop {
+        let mut tx = db.write().await?;
+        let rows: Vec<(i64, NaiveDate)> = tx
+            .all(
+                Sql::new(
+                    "SELECT dependant_id, birth_date FROM dependant_births_pending ORDER BY dependant_id LIMIT $1",
+                )
+                .bind(BATCH),
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(sealed);
+        }
+        for (id, birth) in &rows {
+            seal_birth(&mut tx, cipher, *id, *birth).await?;
+            tx.exec(Sql::new("DELETE FROM dependant_births_pending WHERE dependant_id = $1").bind(*id))
+                .await?;
+            sealed += 1;
+        }
+        tx.commit().await?;
+    }
+}
+
+pub fn dependant_context(field: &str, index: &[u8]) -> String {
     format!("dependants.{field}:{}", crate::hex(index))
 }
 

@@ -12,7 +12,7 @@ use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
 use crate::keys::KeyRing;
-use crate::registry::{dependant_context, dependant_name_context, worker_context};
+use crate::registry::{dependant_birth_context, dependant_context, dependant_name_context, worker_context};
 use crate::store::{Db, Sql};
 use crate::users::totp_context;
 use chrono::{DateTime, Utc};
@@ -26,11 +26,17 @@ pub struct Report {
     pub worker_phones: u64,
     pub dependant_ids: u64,
     pub dependant_names: u64,
+    pub dependant_births: u64,
 }
 
 impl Report {
     pub fn total(&self) -> u64 {
-        self.totp_secrets + self.worker_ids + self.worker_phones + self.dependant_ids + self.dependant_names
+        self.totp_secrets
+            + self.worker_ids
+            + self.worker_phones
+            + self.dependant_ids
+            + self.dependant_names
+            + self.dependant_births
     }
 }
 
@@ -48,7 +54,7 @@ struct Sealed {
 /// (select, update, context) for every sealed column.
 type Column = (&'static str, &'static str, fn(&Sealed) -> String);
 
-const COLUMNS: [Column; 5] = [
+const COLUMNS: [Column; 6] = [
     (
         "SELECT id, totp_secret AS sealed, totp_secret AS a, CAST(NULL AS TEXT) AS b FROM users WHERE totp_secret IS NOT NULL",
         "UPDATE users SET totp_secret = $1 WHERE id = $2",
@@ -73,6 +79,11 @@ const COLUMNS: [Column; 5] = [
         "SELECT d.id, d.name_sealed AS sealed, w.id_index AS a, d.relation AS b FROM dependants d JOIN workers w ON w.id = d.worker_id WHERE 1 = 1",
         "UPDATE dependants SET name_sealed = $1 WHERE id = $2",
         |r| dependant_name_context(r.a.as_deref().unwrap_or_default(), r.b.as_deref().unwrap_or_default()),
+    ),
+    (
+        "SELECT id, birth_sealed AS sealed, id_index AS a, CAST(NULL AS TEXT) AS b FROM dependants WHERE birth_sealed IS NOT NULL",
+        "UPDATE dependants SET birth_sealed = $1 WHERE id = $2",
+        |r| dependant_birth_context(r.id),
     ),
 ];
 
@@ -117,7 +128,8 @@ pub async fn rotate(db: &Db, path: &Path, now: DateTime<Utc>) -> AppResult<Repor
                     1 => report.worker_ids += 1,
                     2 => report.worker_phones += 1,
                     3 => report.dependant_ids += 1,
-                    _ => report.dependant_names += 1,
+                    4 => report.dependant_names += 1,
+                    _ => report.dependant_births += 1,
                 }
             }
             tx.commit().await?;

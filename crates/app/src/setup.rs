@@ -32,6 +32,8 @@ pub async fn open(config: &Config, may_create_key: bool) -> AppResult<(Db, KeyRi
     let env_key = std::env::var("SHIMINHUA_KEY").ok().filter(|k| !k.is_empty());
     let key = keys::load_for(&mut tx, &config.key_file, env_key, may_create_key).await?;
     tx.commit().await?;
+    // Family members' birth dates that migration 0017 could not seal without the key.
+    crate::registry::seal_pending_births(&db, &crate::crypto::Cipher::from_ring(&key)).await?;
     Ok((db, key))
 }
 

@@ -61,9 +61,14 @@ fn skip(reason: &str) -> Option<TestDb> {
 impl TestDb {
     /// A fresh SQLite database in a file of its own (WAL, like production).
     pub async fn sqlite() -> TestDb {
+        TestDb::sqlite_upto(None).await
+    }
+
+    /// A fresh SQLite database migrated up to `upto` (all with `None`).
+    pub async fn sqlite_upto(upto: Option<i64>) -> TestDb {
         let dir = TempDir::new("db");
         let url = DatabaseUrl::sqlite_file(&dir.0.join("test.db"));
-        let db = Db::connect(&url).await.expect("sqlite test database");
+        let db = Db::connect_upto(&url, upto).await.expect("sqlite test database");
         TestDb {
             db,
             url,
@@ -74,6 +79,12 @@ impl TestDb {
 
     /// A fresh PostgreSQL database, or `None` (with a message) without a server.
     pub async fn postgres() -> Option<TestDb> {
+        TestDb::postgres_upto(None).await
+    }
+
+    /// A fresh PostgreSQL database migrated up to `upto` (all with `None`),
+    /// or `None` without a server.
+    pub async fn postgres_upto(upto: Option<i64>) -> Option<TestDb> {
         let Some(admin) = pg_admin_url() else {
             return skip("SHIMINHUA_TEST_PG=off");
         };
@@ -97,7 +108,7 @@ impl TestDb {
             .map(|(b, _)| b.to_string())
             .unwrap_or(admin.clone());
         let url = DatabaseUrl::parse(&format!("{base}/{name}")).expect("url");
-        let db = Db::connect(&url).await.expect("postgres test database");
+        let db = Db::connect_upto(&url, upto).await.expect("postgres test database");
         Some(TestDb {
             db,
             url,

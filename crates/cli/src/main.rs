@@ -373,12 +373,13 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let r = shiminhua_app::rekey::rotate(&db, &config.key_file, clock.now()).await?;
             db.close().await;
             println!(
-                "密钥已轮换：重新加密 {} 项（身份证号 {}、手机号 {}、随迁家属身份证号 {}、姓名 {}、动态口令密钥 {}）。新密钥已写入 {}，旧密钥仍保留在文件中。请立即备份新的密钥文件。",
+                "密钥已轮换：重新加密 {} 项（身份证号 {}、手机号 {}、随迁家属身份证号 {}、姓名 {}、出生日期 {}、动态口令密钥 {}）。新密钥已写入 {}，旧密钥仍保留在文件中。请立即备份新的密钥文件。",
                 r.total(),
                 r.worker_ids,
                 r.worker_phones,
                 r.dependant_ids,
                 r.dependant_names,
+                r.dependant_births,
                 r.totp_secrets,
                 config.key_file.display()
             );

@@ -134,7 +134,7 @@ fn shown_char(ch: char) -> String {
 pub struct IdNumber(String);
 
 impl fmt::Debug for IdNumber {
-    /// Only the masked form, e.g. `IdNumber(341002********0011)`.
+    /// Only the masked form, e.g. `IdNumber(341002************)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "IdNumber({})", self.masked())
     }
@@ -323,12 +323,17 @@ impl IdNumber {
         age
     }
 
-    /// First 6 characters, 8 asterisks, last 4 characters, e.g.
-    /// "341002********0011".
+    /// The 6-digit address code and 12 asterisks, e.g.
+    /// "341002************".
+    ///
+    /// The birth date, the sequence and the check character are all hidden:
+    /// the last four characters beside a birth year (or any date-like value)
+    /// would narrow the number to a few dozen candidates, and beside the full
+    /// birth date to one. With the address code, birth year and sex known,
+    /// about 365 × 500 numbers remain (see `docs/decisions/0003-id-masking.md`).
     pub fn masked(&self) -> String {
         let head = self.0.get(..6).unwrap_or_default();
-        let tail = self.0.get(14..).unwrap_or_default();
-        format!("{head}********{tail}")
+        format!("{head}************")
     }
 
     /// The address code as a division code. This is normally a county-level
@@ -691,10 +696,11 @@ mod tests {
     #[test]
     fn masking_and_debug() {
         let n = id("341002198503120011");
-        assert_eq!(n.masked(), "341002********0011");
-        assert_eq!(id("34102219780615456x").masked(), "341022********456X");
+        assert_eq!(n.masked(), "341002************");
+        assert_eq!(id("34102219780615456x").masked(), "341022************");
         let debug = format!("{n:?}");
-        assert_eq!(debug, "IdNumber(341002********0011)");
+        assert_eq!(debug, "IdNumber(341002************)");
+        assert!(!debug.contains("0011"));
         assert!(!debug.contains("341002198503120011"));
         assert!(!debug.contains("19850312"));
         let pretty = format!("{:#?}", Some(n.clone()));

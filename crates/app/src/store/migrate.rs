@@ -103,6 +103,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0016_case_open_index.sql"),
         include_str!("../../migrations/postgres/0016_case_open_index.sql"),
     ),
+    (
+        17,
+        "id_masking",
+        include_str!("../../migrations/sqlite/0017_id_masking.sql"),
+        include_str!("../../migrations/postgres/0017_id_masking.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]
@@ -115,7 +121,7 @@ fn checksum(script: &str) -> String {
     crate::hex(&Sm3::digest(script.as_bytes()))
 }
 
-pub(super) async fn run(db: &Db) -> AppResult<()> {
+pub(super) async fn run(db: &Db, upto: Option<i64>) -> AppResult<()> {
     let mut tx = db.write().await?;
     if let Tx::Postgres(_) = tx {
         // Two servers starting at once must not both migrate.
@@ -139,7 +145,7 @@ pub(super) async fn run(db: &Db) -> AppResult<()> {
             newest.version
         )));
     }
-    for &(version, name, sqlite, postgres) in MIGRATIONS {
+    for &(version, name, sqlite, postgres) in MIGRATIONS.iter().filter(|m| upto.is_none_or(|u| m.0 <= u)) {
         let script = match tx.backend() {
             super::Backend::Sqlite => sqlite,
             super::Backend::Postgres => postgres,

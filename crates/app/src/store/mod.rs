@@ -145,6 +145,12 @@ pub struct PoolStats {
 impl Db {
     /// Connects and applies pending migrations.
     pub async fn connect(url: &DatabaseUrl) -> AppResult<Db> {
+        Db::connect_upto(url, None).await
+    }
+
+    /// Connects and applies the migrations up to `upto` (all with `None`):
+    /// tests of a migration build the schema before it.
+    pub async fn connect_upto(url: &DatabaseUrl, upto: Option<i64>) -> AppResult<Db> {
         let db = match url.backend() {
             Backend::Sqlite => {
                 if let Some(path) = url.sqlite_path() {
@@ -201,7 +207,7 @@ impl Db {
                 Db::Postgres(pool)
             }
         };
-        migrate::run(&db).await?;
+        migrate::run(&db, upto).await?;
         Ok(db)
     }
 

@@ -161,7 +161,7 @@ fn worker_json(w: &WorkerRow) -> Value {
         "name": w.name,
         "id_number_masked": w.id_masked,
         "sex": w.sex,
-        "birth_date": w.birth_date.to_string(),
+        "birth_year": w.birth_year,
         "region_code": DivisionCode::from_i64(w.region_code).map(|c| c.to_string()).unwrap_or_default(),
         "region_name": w.region_name,
         "phone_masked": w.phone_masked,
@@ -265,7 +265,7 @@ pub async fn worker(a: ApiActor, Path(id): Path<String>) -> Result<Response, Api
         .iter()
         .map(|d| {
             json!({"id": d.id, "relation": d.relation, "name_masked": d.name_masked,
-                   "id_number_masked": d.id_masked, "birth_date": d.birth_date.to_string()})
+                   "id_number_masked": d.id_masked, "birth_year": d.birth_year})
         })
         .collect();
     body["records"] = recs.iter().map(record_json).collect();
@@ -414,6 +414,41 @@ pub async fn openapi() -> Response {
             "tags": {"type": "string", "description": "标签，逗号分隔"},
         }}),
     );
+    // What the API returns about a person: the ID number shows only its
+    // address code, and of the birth date only the year (see
+    // docs/decisions/0003-id-masking.md).
+    let masked_id = json!({"type": "string", "pattern": "^[0-9]{6}\\*{12}$",
+        "description": "脱敏身份证号：仅显示前6位地址码，如 341181************"});
+    let birth_year = json!({"type": "integer", "description": "出生年份（不提供完整出生日期）"});
+    schemas.insert(
+        "WorkerSummary".into(),
+        json!({"type": "object", "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "id_number_masked": masked_id,
+            "sex": {"type": "string", "enum": ["男", "女"]},
+            "birth_year": birth_year,
+            "region_code": {"type": "string"},
+            "region_name": {"type": "string"},
+            "phone_masked": {"type": "string"},
+            "hukou_place": {"type": "string"},
+            "education": {"type": "string"},
+            "skills": {"type": "string"},
+            "tags": {"type": "string"},
+            "version": {"type": "integer"},
+            "updated_at": {"type": "string", "format": "date-time"},
+        }}),
+    );
+    schemas.insert(
+        "Dependant".into(),
+        json!({"type": "object", "properties": {
+            "id": {"type": "integer"},
+            "relation": {"type": "string", "enum": registry::RELATIONS},
+            "name_masked": {"type": "string"},
+            "id_number_masked": masked_id,
+            "birth_year": birth_year,
+        }}),
+    );
     schemas.insert(
         "Outcome".into(),
         json!({"type": "object", "properties": {"id": {"type": "integer"}, "result": {"type": "string", "enum": ["inserted", "updated", "unchanged"]}}}),
@@ -429,7 +464,9 @@ pub async fn openapi() -> Response {
                 {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "姓名前缀、完整身份证号或手机号"},
                 {"name": "region", "in": "query", "schema": {"type": "string"}},
                 {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
-                "responses": {"200": {"description": "一页农民工（每页100人）"}}},
+                "responses": {"200": {"description": "一页农民工（每页100人）；items 为 WorkerSummary",
+                                      "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                          "items": {"type": "array", "items": {"$ref": "#/components/schemas/WorkerSummary"}}}}}}}}},
             "post": {"summary": "登记农民工，或按身份证号更新",
                      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Worker"}}}},
                      "responses": write_responses},
@@ -439,7 +476,13 @@ pub async fn openapi() -> Response {
         "/api/v1/workers/{id}".into(),
         json!({"get": {"summary": "农民工详情：本人、随迁家属及数据范围内的各类记录",
                        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                       "responses": {"200": {"description": "详情"}, "404": {"description": "不存在或不在数据范围内"}}}}),
+                       "responses": {"200": {"description": "详情：WorkerSummary 加 dependants（Dependant 列表）和 records",
+                                             "content": {"application/json": {"schema": {"allOf": [
+                                                 {"$ref": "#/components/schemas/WorkerSummary"},
+                                                 {"type": "object", "properties": {
+                                                     "dependants": {"type": "array", "items": {"$ref": "#/components/schemas/Dependant"}},
+                                                     "records": {"type": "array", "items": {"type": "object"}}}}]}}}},
+                                     "404": {"description": "不存在或不在数据范围内"}}}}),
     );
     let doc = json!({
         "openapi": "3.0.3",

@@ -172,6 +172,8 @@ struct ProfileTpl {
     layout: Layout,
     w: WorkerRow,
     region_code: String,
+    /// Age in years from the birth year alone (shown as "约N岁").
+    age: i32,
     created: String,
     dependants: Vec<DependantRow>,
     can_write: bool,
@@ -280,6 +282,7 @@ async fn profile_page(
             .crumb("农民工名册", "/workers")
             .crumb(w.name.clone(), ""),
         region_code,
+        age: chrono::Datelike::year(&n.state.clock.today()) - w.birth_year,
         created: local_time(w.created_at),
         w,
         dependants,
@@ -531,7 +534,7 @@ struct Side {
     name: String,
     id_masked: String,
     sex: String,
-    birth_date: String,
+    birth_year: i32,
     phone: String,
     region: String,
     hukou_place: String,
@@ -546,7 +549,7 @@ impl Side {
             name: w.name.clone(),
             id_masked: w.id_masked.clone(),
             sex: w.sex.clone(),
-            birth_date: w.birth_date.to_string(),
+            birth_year: w.birth_year,
             phone: if w.phone_masked.is_empty() {
                 "未登记".into()
             } else {
