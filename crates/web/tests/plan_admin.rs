@@ -154,7 +154,7 @@ async fn public_progress_page(db: Db) {
         db: app.db.clone(),
         clock: app.clock.clone(),
         ids: app.ids.clone(),
-        data: shiminhua_app::testing::TempDir::new("web-data"),
+        data: std::sync::Arc::new(shiminhua_app::testing::TempDir::new("web-data")),
     };
     let page = public.get(&mut anon, "/progress").await;
     assert_eq!(page.status, StatusCode::OK);

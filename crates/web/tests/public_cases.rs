@@ -50,7 +50,7 @@ fn app_with(base: &TestApp, f: impl FnOnce(&mut Public)) -> TestApp {
         db: base.db.clone(),
         clock: base.clock.clone(),
         ids: base.ids.clone(),
-        data: shiminhua_app::testing::TempDir::new("web-data"),
+        data: base.data.clone(),
     }
 }
 

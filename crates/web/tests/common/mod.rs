@@ -50,7 +50,7 @@ pub struct TestApp {
     pub clock: Clock,
     pub ids: HashMap<String, i64>,
     /// The data directory (staged uploads and exports), removed on drop.
-    pub data: shiminhua_app::testing::TempDir,
+    pub data: std::sync::Arc<shiminhua_app::testing::TempDir>,
 }
 
 pub struct Resp {
@@ -187,7 +187,7 @@ impl TestApp {
             db,
             clock,
             ids,
-            data,
+            data: std::sync::Arc::new(data),
         }
     }
 
@@ -323,6 +323,7 @@ impl TestApp {
             db: self.db.clone(),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
+            data: self.data.clone(),
         }
     }
 
