@@ -247,7 +247,8 @@ pub async fn history(db: &Db, actor: &Actor, worker_id: i64) -> AppResult<Vec<Hi
     // The worker must be visible to see its history.
     let mut q = Sql::new("SELECT COUNT(*) FROM workers w WHERE w.id = ");
     q.arg(worker_id).push(" AND ");
-    q.in_ranges("w.region_code", &actor.scope.ranges_for(RecordKind::Worker));
+    q.in_ranges("w.region_code", &crate::reach::worker_ranges(actor));
+    q.append(&crate::reach::worker_condition(actor));
     if tx.int(q).await? == 0 {
         return Err(AppError::NotFound);
     }

@@ -123,6 +123,9 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/admin/users/{id}/reset-password",
         Access::Perm(Permission::ManageUsers),
     ),
+    ("get", "/grants", Access::Perm(Permission::ApproveGrants)),
+    ("post", "/grants/{id}/approve", Access::Perm(Permission::ApproveGrants)),
+    ("post", "/grants/{id}/reject", Access::Perm(Permission::ApproveGrants)),
     ("get", "/workers", Access::Perm(Permission::ReadPii)),
     ("get", "/workers/export", Access::Perm(Permission::ReadPii)),
     ("get", "/workers/new", Access::Perm(Permission::WriteRecords)),
@@ -182,8 +185,8 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("get", "/plan", Access::Signed),
     ("get", "/plan/edit", Access::Perm(Permission::ManagePlan)),
     ("post", "/plan/edit", Access::Perm(Permission::ManagePlan)),
-    ("get", "/plan/history", Access::Signed),
-    ("get", "/plan/board", Access::Signed),
+    ("get", "/plan/history", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/plan/board", Access::Perm(Permission::ViewDashboard)),
     ("get", "/plan/allocation", Access::Perm(Permission::ManagePlan)),
     ("post", "/plan/allocation", Access::Perm(Permission::ManagePlan)),
     ("get", "/plan/evaluation", Access::Perm(Permission::ViewDashboard)),
@@ -872,6 +875,19 @@ async fn admin_creates_a_county_user_who_sees_only_the_county(db: Db) {
         )
         .await;
     assert_eq!(r.location(), "/");
+    // The role reads personal data: until a second person approves it, the
+    // account holds nothing.
+    assert_eq!(app.get(&mut u, "/regions").await.status, StatusCode::FORBIDDEN);
+    let mut office = app.login("office").await;
+    let list = app.get(&mut office, "/grants").await;
+    assert!(list.body.contains("sx.wang"), "{}", list.body);
+    let approve = {
+        let i = list.body.find("action=\"/grants/").unwrap() + "action=\"".len();
+        list.body[i..i + list.body[i..].find('"').unwrap()].to_string()
+    };
+    assert!(approve.ends_with("/approve"), "{approve}");
+    let r = app.post(&mut office, &approve, &[("csrf", &list.csrf())]).await;
+    assert_eq!(r.location(), "/grants?done=approved");
     let tree = app.get(&mut u, "/regions").await;
     assert_eq!(tree.status, StatusCode::OK);
     assert!(tree.body.contains("徽城镇") && tree.body.contains("歙县"));

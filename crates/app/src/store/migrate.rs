@@ -103,6 +103,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0016_case_open_index.sql"),
         include_str!("../../migrations/postgres/0016_case_open_index.sql"),
     ),
+    (
+        18,
+        "grant_requests",
+        include_str!("../../migrations/sqlite/0018_grant_requests.sql"),
+        include_str!("../../migrations/postgres/0018_grant_requests.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]
