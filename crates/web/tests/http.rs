@@ -333,6 +333,8 @@ async fn authorisation_matrix(db: Db) {
     let facility_in = app.facilities_in(&["341021100", "341022100", "341004100"]).await;
     // One case with an attachment in each, for the scoped case routes.
     let case_in = case_fixtures(&app, &["341021100", "341022100", "341004100"]).await;
+    // Inspectors read the workers their cases name: that of 徽州区 is one.
+    party_case(&app, worker_in["341004100"], "341004100").await;
     // Units for the users who file reports, and a report with an attachment
     // of the city's 人社局 and 发改委 and of the 人社局 of three counties.
     for (user, unit) in [
@@ -524,6 +526,39 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
         out.insert(town[..6].to_string(), (reg.id, file));
     }
     out
+}
+
+/// A case (registered by the office) that names worker `worker` as its party.
+async fn party_case(app: &TestApp, worker: i64, town: &str) {
+    use shiminhua_core::case::CaseInput;
+    let mut tx = app.db.read().await.unwrap();
+    let office = shiminhua_app::users::load_actor(&mut tx, app.ids["office"])
+        .await
+        .unwrap();
+    drop(tx);
+    let origin = shiminhua_app::Origin::default();
+    let call = shiminhua_app::Call {
+        db: &app.db,
+        cipher: &app.state.cipher,
+        actor: &office,
+        origin: &origin,
+        now: common::t0(),
+    };
+    let input = CaseInput {
+        source: "12333".into(),
+        received_on: "2026-09-30".into(),
+        worker_id: Some(worker),
+        employer_name: "黄山某餐饮有限公司".into(),
+        sector: "餐饮".into(),
+        workers: "1".into(),
+        amount_claimed: "3000".into(),
+        arrears_from: "2026-06-01".into(),
+        arrears_to: "2026-08-31".into(),
+        description: "工资未发放".into(),
+        region: town.to_string(),
+        ..CaseInput::default()
+    };
+    shiminhua_app::cases::register(&call, &input).await.unwrap();
 }
 
 /// Makes `user` a member of the unit with this code.
