@@ -16,6 +16,7 @@ both!(
     user_form_round_trip_keeps_roles_and_grants,
     personal_data_grants_need_a_second_person,
     departments_and_inspectors_see_only_their_workers,
+    a_department_is_offered_its_units_kinds,
 );
 
 fn code(s: &str) -> DivisionCode {
@@ -555,4 +556,54 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
         .unwrap();
         assert_eq!(n, visible.len() as u64, "{who} exports");
     }
+}
+
+async fn a_department_is_offered_its_units_kinds(db: Db) {
+    let app = TestApp::new(db.clone(), false).await;
+    // The demo account of 市教育局 holds 随迁子女就学 only.
+    shiminhua_app::setup::demo_accounts(&db, t0()).await.unwrap();
+    let jyj = {
+        let mut tx = db.read().await.unwrap();
+        let (id,): (i64,) = tx
+            .one(shiminhua_app::store::Sql::new(
+                "SELECT id FROM users WHERE username = 'demo.jyj'",
+            ))
+            .await
+            .unwrap();
+        users::load_actor(&mut tx, id).await.unwrap()
+    };
+    assert_eq!(jyj.scope.grants(), &[grant("341000", kinds(&[RecordKind::Schooling]))]);
+    // The department user of 市住建局: new scope rows offer 住房保障.
+    let unit = shiminhua_app::units::id_by_code(&db, "341000-zjj")
+        .await
+        .unwrap()
+        .unwrap();
+    let id = app.ids["dept"];
+    let admin = admin_actor(&app).await;
+    let (row, roles, grants) = users::get(&db, &admin, id).await.unwrap();
+    let form = UserForm {
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        unit_id: Some(unit),
+        roles: roles.iter().collect(),
+        grants,
+    };
+    users::update(&db, &admin, &Origin::default(), t0(), id, row.version, form)
+        .await
+        .unwrap();
+    let mut a = app.login("admin").await;
+    let action = format!("/admin/users/{id}");
+    let page = app.get(&mut a, &action).await;
+    let fields = browser_fields(&page.body, &action);
+    // Row 0 is the stored grant (every kind); rows 1 and 2 are new.
+    for row in ["kinds_1", "kinds_2"] {
+        let ticked: Vec<&str> = fields
+            .iter()
+            .filter(|(k, _)| k == row)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(ticked, vec!["housing"], "{row}");
+    }
+    let ticked = fields.iter().filter(|(k, _)| k == "kinds_0").count();
+    assert_eq!(ticked, RecordKind::ALL.len());
 }
