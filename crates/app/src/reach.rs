@@ -49,3 +49,16 @@ pub(crate) fn worker_condition(actor: &Actor) -> Sql {
     q.push(")");
     q
 }
+
+/// `AND …` over the alias `r` (records): an inspector (without a role that
+/// reaches workers otherwise) reads only the records of its cases' parties.
+pub(crate) fn record_condition(actor: &Actor) -> Sql {
+    let reach = actor.worker_reach();
+    let mut q = Sql::new("");
+    if reach.via_cases && !reach.via_records {
+        q.push(" AND EXISTS (SELECT 1 FROM cases cc WHERE cc.worker_id = r.worker_id AND ");
+        q.in_ranges("cc.region_code", &actor.scope.ranges_for(RecordKind::WageCase));
+        q.push(")");
+    }
+    q
+}

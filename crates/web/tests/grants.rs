@@ -475,8 +475,11 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
     let workers = app
         .workers_in(&["341021100", "341022100", "341004100", "341004101"])
         .await;
-    // One employment record, of the worker in 歙县.
-    let with_record: std::collections::HashMap<String, i64> = [("341021100".to_string(), workers["341021100"])].into();
+    // Employment records of the workers of 歙县 and 徽州区.
+    let with_record: std::collections::HashMap<String, i64> = ["341021100", "341004100", "341004101"]
+        .into_iter()
+        .map(|t| (t.to_string(), workers[t]))
+        .collect();
     app.records_for(&with_record).await;
     // A case in 徽州区 that names the worker of 岩寺镇 as its party.
     let office = {
@@ -518,7 +521,7 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
     .await;
     let expect = |who: &'static str, visible: &'static [&'static str]| (who, visible);
     for (who, visible) in [
-        expect("dept", &["341021100"]),
+        expect("dept", &["341021100", "341004100", "341004101"]),
         expect("inspector", &["341004100"]),
         expect("shexian", &["341021100"]),
         expect("office", &["341021100", "341022100", "341004100", "341004101"]),
@@ -533,6 +536,13 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
             let profile = app.get(&mut a, &format!("/workers/{id}")).await;
             let want = if shown { StatusCode::OK } else { StatusCode::NOT_FOUND };
             assert_eq!(profile.status, want, "{who} opens the worker of {town}");
+        }
+        // So does the list of records (of the workers shown).
+        let records = app.get(&mut a, "/records?kind=employment").await;
+        for (town, id) in &workers {
+            let shown = visible.contains(&town.as_str()) && with_record.contains_key(town);
+            let href = format!("href=\"/workers/{id}\"");
+            assert_eq!(records.body.contains(&href), shown, "{who} lists the record of {town}");
         }
         // The export follows the same rule.
         let actor = {
