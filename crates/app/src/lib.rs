@@ -24,6 +24,7 @@ pub mod indicators;
 pub mod keys;
 pub mod merge;
 pub mod plan;
+mod reach;
 pub mod records;
 pub mod regions;
 pub mod registry;

@@ -210,6 +210,7 @@ async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<RecordRow> {
     let mut q = Sql::new(RECORD_COLUMNS);
     q.push(" WHERE r.id = ").arg(id).push(" AND ");
     q.append(&scope_condition(actor, &record::KINDS));
+    q.append(&crate::reach::record_condition(actor));
     tx.one(q).await
 }
 
@@ -225,6 +226,7 @@ pub async fn worker_records(db: &Db, actor: &Actor, worker_id: i64) -> AppResult
     let mut q = Sql::new(RECORD_COLUMNS);
     q.push(" WHERE r.worker_id = ").arg(worker_id).push(" AND ");
     q.append(&scope_condition(actor, &record::KINDS));
+    q.append(&crate::reach::record_condition(actor));
     q.push(" ORDER BY r.period_date DESC, r.id DESC");
     db.read().await?.all(q).await
 }
@@ -247,7 +249,8 @@ pub async fn history(db: &Db, actor: &Actor, worker_id: i64) -> AppResult<Vec<Hi
     // The worker must be visible to see its history.
     let mut q = Sql::new("SELECT COUNT(*) FROM workers w WHERE w.id = ");
     q.arg(worker_id).push(" AND ");
-    q.in_ranges("w.region_code", &actor.scope.ranges_for(RecordKind::Worker));
+    q.in_ranges("w.region_code", &crate::reach::worker_ranges(actor));
+    q.append(&crate::reach::worker_condition(actor));
     if tx.int(q).await? == 0 {
         return Err(AppError::NotFound);
     }
@@ -778,6 +781,7 @@ fn filter_condition_on(backend: Backend, actor: &Actor, spec: &KindSpec, f: &Rec
     let mut cond = Sql::new(" WHERE r.kind = '");
     cond.push(code).push("' AND ");
     cond.in_ranges(region, &ranges);
+    cond.append(&crate::reach::record_condition(actor));
     if let Some(from) = f.from {
         cond.push(" AND r.period_date >= ").arg(from);
     }
@@ -999,6 +1003,7 @@ pub async fn counts(db: &Db, actor: &Actor) -> AppResult<Vec<(RecordKind, i64)>>
         let mut q = Sql::new("SELECT COUNT(*) FROM records r WHERE r.kind = ");
         q.arg(kind.code()).push(" AND ");
         q.in_ranges("r.region_code", &ranges);
+        q.append(&crate::reach::record_condition(actor));
         out.push((kind, tx.int(q).await?));
     }
     Ok(out)

@@ -425,7 +425,8 @@ const WORKER_COLUMNS: &str = "SELECT w.id, w.county_code, w.region_code, r.name 
 async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<WorkerRow> {
     let mut q = Sql::new(WORKER_COLUMNS);
     q.push(" WHERE w.id = ").arg(id).push(" AND ");
-    q.in_ranges("w.region_code", &actor.scope.ranges_for(RecordKind::Worker));
+    q.in_ranges("w.region_code", &crate::reach::worker_ranges(actor));
+    q.append(&crate::reach::worker_condition(actor));
     tx.one(q).await
 }
 
@@ -541,7 +542,7 @@ struct Conditions {
 fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter) -> AppResult<Conditions> {
     // The scope, narrowed to the region filter here, so the database sees one
     // tight range rather than two overlapping ones.
-    let mut ranges = actor.scope.ranges_for(RecordKind::Worker);
+    let mut ranges = crate::reach::worker_ranges(actor);
     if let Some(r) = f.region {
         let (lo, hi) = r.subtree_range();
         ranges = ranges
@@ -550,7 +551,7 @@ fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter
             .filter(|(a, b)| a <= b)
             .collect();
     }
-    let mut rest = Sql::new("");
+    let mut rest = crate::reach::worker_condition(actor);
     let mut by_name = false;
     let q = f.q.trim();
     if !q.is_empty() {
@@ -966,13 +967,15 @@ pub use shiminhua_core::record::parse_date;
 /// Counts of workers and dependants in the actor's scope (工作台).
 pub async fn counts(db: &Db, actor: &Actor) -> AppResult<(i64, i64)> {
     require(actor, Permission::ReadPii)?;
-    let ranges = actor.scope.ranges_for(RecordKind::Worker);
+    let ranges = crate::reach::worker_ranges(actor);
     let mut tx = db.read().await?;
     let mut q = Sql::new("SELECT COUNT(*) FROM workers w WHERE ");
     q.in_ranges("w.region_code", &ranges);
+    q.append(&crate::reach::worker_condition(actor));
     let workers = tx.int(q).await?;
     let mut q = Sql::new("SELECT COUNT(*) FROM dependants d JOIN workers w ON w.id = d.worker_id WHERE ");
     q.in_ranges("w.region_code", &ranges);
+    q.append(&crate::reach::worker_condition(actor));
     let deps = tx.int(q).await?;
     Ok((workers, deps))
 }

@@ -212,10 +212,15 @@ pub async fn demo_accounts(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoAcc
                         .map(|(id,)| id),
                     None => None,
                 };
+                // A department holds its unit's record kinds only.
+                let kinds = match (role, unit.and_then(|u| u.split('-').nth(1))) {
+                    (Role::Department, Some(dept)) => crate::units::default_kinds(dept),
+                    _ => KindSet::all(),
+                };
                 let grants = match region {
                     Some(r) => vec![Grant {
                         region: DivisionCode::parse(r).map_err(|e| AppError::Internal(e.to_string()))?,
-                        kinds: KindSet::all(),
+                        kinds,
                     }],
                     None => vec![],
                 };

@@ -172,3 +172,50 @@ macro_rules! both {
         )*
     };
 }
+
+/// Approves the pending grant of `user_id`, if any, as a second person: an
+/// enabled office account other than the user, or else one created from the
+/// command line as the installation's first approver.
+pub async fn approve_pending(db: &Db, now: chrono::DateTime<chrono::Utc>, user_id: i64) {
+    use crate::store::Sql;
+    use crate::users;
+    use shiminhua_core::auth::{Grant, KindSet, Role};
+    let Some(_) = users::pending_grant_of_any(db, user_id).await.unwrap() else {
+        return;
+    };
+    let mut tx = db.read().await.unwrap();
+    let found: Option<(i64,)> = tx
+        .opt(
+            Sql::new(
+                "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = 'office' AND u.id <> $1 ORDER BY u.id LIMIT 1",
+            )
+            .bind(user_id),
+        )
+        .await
+        .unwrap();
+    drop(tx);
+    let approver = match found {
+        Some((id,)) => id,
+        None => {
+            let form = users::UserForm {
+                username: "approver".into(),
+                display_name: "审批人".into(),
+                unit_id: None,
+                roles: vec![Role::Office],
+                grants: vec![Grant {
+                    region: shiminhua_core::division::DivisionCode::parse(crate::regions::CITY_CODE).unwrap(),
+                    kinds: KindSet::all(),
+                }],
+            };
+            let policy = shiminhua_core::password::PasswordPolicy::default();
+            users::add_cli(db, now, &policy, form, None).await.unwrap().0
+        }
+    };
+    let mut tx = db.read().await.unwrap();
+    let actor = users::load_actor(&mut tx, approver).await.unwrap();
+    drop(tx);
+    let req = users::pending_grant_of_any(db, user_id).await.unwrap().unwrap();
+    users::decide_grant(db, &actor, &crate::Origin::default(), now, req, true)
+        .await
+        .unwrap();
+}

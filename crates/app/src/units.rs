@@ -3,11 +3,36 @@
 
 use crate::error::{AppError, AppResult};
 use crate::store::{Db, Sql, Tx};
-use shiminhua_core::auth::{Actor, Permission};
+use shiminhua_core::auth::{Actor, KindSet, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 
 pub const UNITS_CSV: &str = include_str!("../../../data/units.csv");
 pub const TASKFORCE_CSV: &str = include_str!("../../../data/taskforce.csv");
+/// Each member unit's record kinds (`dept,kind;kind…`): what a department
+/// account of that unit holds unless told otherwise.
+pub const UNIT_KINDS_CSV: &str = include_str!("../../../data/unit_kinds.csv");
+
+/// The record kinds a unit of department `dept` (e.g. `jyj`) owns; empty
+/// for a unit that owns none.
+pub fn default_kinds(dept: &str) -> KindSet {
+    UNIT_KINDS_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .find(|(d, _)| d.trim() == dept)
+        .map(|(_, kinds)| kinds.split(';').filter_map(RecordKind::from_code).collect())
+        .unwrap_or_default()
+}
+
+/// The default record kinds of a unit by its id (see [`default_kinds`]).
+pub async fn default_kinds_of(db: &Db, unit_id: i64) -> AppResult<KindSet> {
+    let row: Option<(String,)> = db
+        .read()
+        .await?
+        .opt(Sql::new("SELECT dept FROM units WHERE id = $1").bind(unit_id))
+        .await?;
+    Ok(row.map(|(d,)| default_kinds(&d)).unwrap_or_default())
+}
 
 /// The task-force positions in the order the plan lists them.
 pub const POSITIONS: [&str; 4] = ["组长", "副组长", "成员", "联络员"];
@@ -172,4 +197,31 @@ pub async fn id_by_code(db: &Db, code: &str) -> AppResult<Option<i64>> {
         .opt(Sql::new("SELECT id FROM units WHERE code = $1").bind(code))
         .await?;
     Ok(row.map(|(id,)| id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unit_has_a_row_of_kinds() {
+        for line in UNITS_CSV.lines().skip(1) {
+            let dept = line.split(',').next().unwrap();
+            let row = UNIT_KINDS_CSV
+                .lines()
+                .skip(1)
+                .find(|l| l.starts_with(&format!("{dept},")));
+            let row = row.unwrap_or_else(|| panic!("{dept} has no row in unit_kinds.csv"));
+            for code in row.split_once(',').unwrap().1.split(';').filter(|c| !c.is_empty()) {
+                assert!(RecordKind::from_code(code).is_some(), "{dept}: {code}");
+            }
+        }
+        let one = |k: RecordKind| [k].into_iter().collect::<KindSet>();
+        assert_eq!(default_kinds("jyj"), one(RecordKind::Schooling));
+        assert_eq!(default_kinds("zjj"), one(RecordKind::Housing));
+        assert_eq!(default_kinds("gaj"), one(RecordKind::Settlement));
+        assert_eq!(default_kinds("ybj"), one(RecordKind::Insurance));
+        assert!(default_kinds("czj").is_empty());
+        assert!(default_kinds("nobody").is_empty());
+    }
 }

@@ -10,7 +10,7 @@ use crate::{Origin, require};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
-use shiminhua_core::auth::{Actor, Grant, KindSet, Permission, Role, RoleSet, Scope};
+use shiminhua_core::auth::{Actor, Grant, KindSet, Permission, Role, RoleSet, Scope, interim_access, widens_pii};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::password::PasswordPolicy;
 use shiminhua_core::totp::TotpSecret;
@@ -273,17 +273,20 @@ pub async fn create(
     f: UserForm,
 ) -> AppResult<(i64, String)> {
     require(actor, Permission::ManageUsers)?;
-    create_as(db, &Who::actor(actor, origin), now, f, None).await
+    create_as(db, &Who::actor(actor, origin), now, f, None, false).await
 }
 
 /// Creates a user on behalf of `who`, with `password` (already checked
 /// against the policy) or a generated one-time password.
+/// A role or scope that reads personal data is stored as a pending grant
+/// (see [`request_grant`]) unless `bootstrap` allows it at once.
 async fn create_as(
     db: &Db,
     who: &Who,
     now: DateTime<Utc>,
     f: UserForm,
     password: Option<(String, FieldErrors)>,
+    bootstrap: bool,
 ) -> AppResult<(i64, String)> {
     let (pw, mut errs) = password.unwrap_or_else(|| (one_time_password(), FieldErrors::default()));
     validate_form(&f, &mut errs);
@@ -291,16 +294,296 @@ async fn create_as(
     let mut tx = db.write().await?;
     check_refs(&mut tx, &f, &mut errs).await?;
     errs.into_result()?;
-    let id = insert_user(&mut tx, now, &f, &hash, true, false).await?;
+    let new_roles = RoleSet::new(f.roles.clone());
+    let held = RoleSet::default();
+    // The first approver of an installation cannot be approved by anyone.
+    let first_approver = bootstrap && new_roles.allows(Permission::ApproveGrants) && !has_approver(&mut tx).await?;
+    let pending = widens_pii(&held, &[], &new_roles, &f.grants) && !first_approver;
+    let stored = if pending {
+        let (roles, grants) = interim_access(&held, &[], &new_roles, &f.grants);
+        UserForm {
+            roles: roles.iter().collect(),
+            grants,
+            ..f.clone()
+        }
+    } else {
+        f.clone()
+    };
+    let id = insert_user(&mut tx, now, &stored, &hash, true, false).await?;
+    let detail = if first_approver {
+        "; first approver, approved at set-up"
+    } else {
+        ""
+    };
     audit::record(
         &mut tx,
         now,
         who,
-        Event::ok("user.create", "user", id).detail(format!("username={}; {}", f.username.trim(), describe(&f))),
+        Event::ok("user.create", "user", id).detail(format!(
+            "username={}; {}{detail}",
+            f.username.trim(),
+            describe(&stored)
+        )),
     )
     .await?;
+    if pending {
+        request_grant(&mut tx, now, who, id, &f).await?;
+    }
     tx.commit().await?;
     Ok((id, pw))
+}
+
+/// Whether an enabled account holds (approved) the right to approve grants.
+async fn has_approver(tx: &mut Tx) -> AppResult<bool> {
+    let approvers: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|r| r.permissions().contains(&Permission::ApproveGrants))
+        .map(Role::code)
+        .collect();
+    let mut q = Sql::new("SELECT COUNT(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.disabled = ");
+    q.arg(false).push(" AND ur.role IN (");
+    for (i, code) in approvers.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.arg(code.to_string());
+    }
+    q.push(")");
+    Ok(tx.int(q).await? > 0)
+}
+
+/// Stores the roles and scope asked for in `f` as a pending grant of user
+/// `id` (superseding any earlier one), and audits the request.
+async fn request_grant(tx: &mut Tx, now: DateTime<Utc>, who: &Who, id: i64, f: &UserForm) -> AppResult<()> {
+    supersede(tx, now, id).await?;
+    let roles = RoleSet::new(f.roles.clone()).codes();
+    let scopes = scopes_text(&f.grants);
+    let req = tx
+        .int(
+            Sql::new(
+                "INSERT INTO grant_requests (user_id, roles, scopes, requested_by, requested_at, status) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending') RETURNING id",
+            )
+            .bind(id)
+            .bind(roles.clone())
+            .bind(scopes.clone())
+            .bind(who.actor_id)
+            .bind(now),
+        )
+        .await?;
+    audit::record(
+        tx,
+        now,
+        who,
+        Event::ok("grant.request", "user", id).detail(format!("request={req}; roles={roles}; scopes={scopes}")),
+    )
+    .await
+}
+
+/// Marks the user's pending grant, if any, as replaced by a later change.
+async fn supersede(tx: &mut Tx, now: DateTime<Utc>, id: i64) -> AppResult<()> {
+    tx.exec(
+        Sql::new(
+            "UPDATE grant_requests SET status = 'superseded', decided_at = $1 WHERE user_id = $2 AND status = 'pending'",
+        )
+        .bind(now)
+        .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+fn scopes_text(grants: &[Grant]) -> String {
+    grants
+        .iter()
+        .map(|g| format!("{}:{}", g.region, g.kinds.bits()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_scopes(text: &str) -> Vec<Grant> {
+    text.split(',')
+        .filter_map(|part| {
+            let (region, bits) = part.split_once(':')?;
+            Some(Grant {
+                region: DivisionCode::parse(region).ok()?,
+                kinds: KindSet::from_bits(bits.parse().ok()?),
+            })
+        })
+        .collect()
+}
+
+fn parse_roles(text: &str) -> RoleSet {
+    RoleSet::new(text.split(',').filter_map(Role::from_code).collect())
+}
+
+/// A grant of access to personal data waiting for a second person.
+#[derive(Clone, Debug)]
+pub struct PendingGrant {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub unit_name: Option<String>,
+    /// What the account holds now.
+    pub current_roles: RoleSet,
+    pub current_grants: Vec<Grant>,
+    /// What was asked for.
+    pub roles: RoleSet,
+    pub grants: Vec<Grant>,
+    /// Who asked (None: the command line).
+    pub requested_by: Option<i64>,
+    pub requester_name: String,
+    pub requested_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    id: i64,
+    user_id: i64,
+    username: String,
+    display_name: String,
+    unit_name: Option<String>,
+    roles: String,
+    scopes: String,
+    requested_by: Option<i64>,
+    requester_name: Option<String>,
+    requested_at: DateTime<Utc>,
+}
+
+const PENDING_COLUMNS: &str = "SELECT g.id, g.user_id, u.username, u.display_name, n.name AS unit_name, g.roles, g.scopes, \
+     g.requested_by, q.username AS requester_name, g.requested_at \
+     FROM grant_requests g JOIN users u ON u.id = g.user_id LEFT JOIN units n ON n.id = u.unit_id \
+     LEFT JOIN users q ON q.id = g.requested_by WHERE g.status = 'pending'";
+
+async fn pending_rows(tx: &mut Tx, q: Sql) -> AppResult<Vec<PendingGrant>> {
+    let rows: Vec<PendingRow> = tx.all(q).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(PendingGrant {
+            id: r.id,
+            user_id: r.user_id,
+            username: r.username,
+            display_name: r.display_name,
+            unit_name: r.unit_name,
+            current_roles: roles_of(tx, r.user_id).await?,
+            current_grants: grants_of(tx, r.user_id).await?,
+            roles: parse_roles(&r.roles),
+            grants: parse_scopes(&r.scopes),
+            requested_by: r.requested_by,
+            requester_name: r.requester_name.unwrap_or_else(|| "命令行".into()),
+            requested_at: r.requested_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Every pending grant, oldest first: for those who approve them.
+pub async fn pending_grants(db: &Db, actor: &Actor) -> AppResult<Vec<PendingGrant>> {
+    require(actor, Permission::ApproveGrants)?;
+    let mut tx = db.read().await?;
+    let mut q = Sql::new(PENDING_COLUMNS);
+    q.push(" ORDER BY g.id");
+    pending_rows(&mut tx, q).await
+}
+
+/// The pending grant of one user, if any (the administrator's user form).
+pub async fn pending_grant_of(db: &Db, actor: &Actor, user_id: i64) -> AppResult<Option<PendingGrant>> {
+    if !actor.can(Permission::ManageUsers) && !actor.can(Permission::ApproveGrants) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db.read().await?;
+    let mut q = Sql::new(PENDING_COLUMNS);
+    q.push(" AND g.user_id = ").arg(user_id);
+    Ok(pending_rows(&mut tx, q).await?.pop())
+}
+
+/// The id of the user's pending grant, if any, without an actor (set-up
+/// and tests).
+pub async fn pending_grant_of_any(db: &Db, user_id: i64) -> AppResult<Option<i64>> {
+    let mut tx = db.read().await?;
+    let row: Option<(i64,)> = tx
+        .opt(Sql::new("SELECT id FROM grant_requests WHERE user_id = $1 AND status = 'pending'").bind(user_id))
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Approves (`approve`) or rejects a pending grant. The approver holds
+/// [`Permission::ApproveGrants`], is neither the requester nor the account
+/// concerned, and holds the scope asked for; both outcomes are audited.
+pub async fn decide_grant(
+    db: &Db,
+    actor: &Actor,
+    origin: &Origin,
+    now: DateTime<Utc>,
+    request_id: i64,
+    approve: bool,
+) -> AppResult<()> {
+    require(actor, Permission::ApproveGrants)?;
+    let mut tx = db.write().await?;
+    let mut q = Sql::new(PENDING_COLUMNS);
+    q.push(" AND g.id = ").arg(request_id);
+    let Some(p) = pending_rows(&mut tx, q).await?.pop() else {
+        return Err(AppError::NotFound);
+    };
+    let who = Who::actor(actor, origin);
+    let action = if approve { "grant.approve" } else { "grant.reject" };
+    let refuse = |why: &str| Event::failed(action, "user", p.user_id).detail(format!("request={request_id}; {why}"));
+    let refusal = if p.user_id == actor.user_id {
+        Some((
+            "own account",
+            "不能审批授予自己的权限，请由另一位有审批权限的人员办理。",
+        ))
+    } else if p.requested_by == Some(actor.user_id) {
+        Some((
+            "own request",
+            "提出授权申请的人不能审批同一申请，请由另一位有审批权限的人员办理。",
+        ))
+    } else if approve && !p.grants.iter().all(|g| actor.scope.covers_grant(g)) {
+        Some(("scope not held", "所申请的数据范围超出您本人的数据范围，不能审批。"))
+    } else {
+        None
+    };
+    if let Some((why, msg)) = refusal {
+        drop(tx);
+        audit::record_alone(db, now, &who, refuse(why)).await?;
+        return Err(AppError::Conflict(msg.into()));
+    }
+    if approve {
+        let f = UserForm {
+            roles: p.roles.iter().collect(),
+            grants: p.grants.clone(),
+            ..UserForm::default()
+        };
+        write_roles_and_scopes(&mut tx, p.user_id, &f).await?;
+        tx.exec(
+            Sql::new("UPDATE users SET updated_at = $1, version = version + 1 WHERE id = $2")
+                .bind(now)
+                .bind(p.user_id),
+        )
+        .await?;
+    }
+    tx.exec(
+        Sql::new("UPDATE grant_requests SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4")
+            .bind(if approve { "approved" } else { "rejected" })
+            .bind(actor.user_id)
+            .bind(now)
+            .bind(request_id),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &who,
+        Event::ok(action, "user", p.user_id).detail(format!(
+            "request={request_id}; requested_by={}; roles={}; scopes={}",
+            p.requested_by.map_or("cli".to_string(), |i| i.to_string()),
+            p.roles.codes(),
+            scopes_text(&p.grants)
+        )),
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// Updates name, unit, roles and scopes; refused when `version` is stale.
@@ -348,8 +631,32 @@ pub async fn update(
             "保存失败：该用户信息已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。".into(),
         ));
     }
-    write_roles_and_scopes(&mut tx, id, &f).await?;
+    // A change that widens access to personal data waits for a second
+    // person; meanwhile the account keeps what both old and new allow.
     let who = Who::actor(actor, origin);
+    let pending = widens_pii(&old_roles, &old_grants, &new_roles, &f.grants);
+    let stored = if pending {
+        let (roles, grants) = interim_access(&old_roles, &old_grants, &new_roles, &f.grants);
+        UserForm {
+            roles: roles.iter().collect(),
+            grants,
+            ..f.clone()
+        }
+    } else {
+        f.clone()
+    };
+    write_roles_and_scopes(&mut tx, id, &stored).await?;
+    if pending {
+        request_grant(&mut tx, now, &who, id, &f).await?;
+    } else if roles_changed || scopes_changed {
+        supersede(&mut tx, now, id).await?;
+    }
+    let (roles_changed, scopes_changed) = (
+        old_roles != RoleSet::new(stored.roles.clone()),
+        old_grants != stored.grants,
+    );
+    let new_roles = RoleSet::new(stored.roles.clone());
+    let f = stored;
     audit::record(
         &mut tx,
         now,
@@ -487,6 +794,9 @@ pub async fn disable_cli(db: &Db, now: DateTime<Utc>, username: &str) -> AppResu
 }
 
 /// Creates a user from the command line with a given or generated password.
+/// Roles that read personal data wait for a second person's approval like
+/// the administrator's, except for the first approver of an installation
+/// (an office account while no enabled one exists), whom nobody could approve.
 pub async fn add_cli(
     db: &Db,
     now: DateTime<Utc>,
@@ -501,7 +811,7 @@ pub async fn add_cli(
         }
         (p, errs)
     });
-    create_as(db, &Who::system(&Origin::cli()), now, f, password).await
+    create_as(db, &Who::system(&Origin::cli()), now, f, password, true).await
 }
 
 /// What a user types to change their password.

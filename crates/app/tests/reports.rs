@@ -42,6 +42,7 @@ async fn member(w: &World, name: &str, role: Role, unit: &str) -> Actor {
         }],
     };
     let (id, _) = users::create(&w.db, &w.admin, &origin(), t0(), form).await.unwrap();
+    shiminhua_app::testing::approve_pending(&w.db, t0(), id).await;
     let mut tx = w.db.read().await.unwrap();
     users::load_actor(&mut tx, id).await.unwrap()
 }

@@ -155,6 +155,9 @@ enum UserCmd {
         /// 所在单位代码，如 341021-rsj
         #[arg(long)]
         unit: Option<String>,
+        /// 业务类别，可重复或以逗号分隔，如 随迁子女就学,住房保障；部门账户不填时取所在单位的默认类别，其他角色不填时为全部类别
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
     },
     /// 停用用户（立即结束其全部会话）
     Disable { username: String },
@@ -833,6 +836,7 @@ async fn user_cmd(db: &shiminhua_app::store::Db, config: &Config, clock: &Clock,
             roles,
             regions,
             unit,
+            kinds,
         } => {
             let mut parsed = Vec::new();
             for r in &roles {
@@ -842,14 +846,6 @@ async fn user_cmd(db: &shiminhua_app::store::Db, config: &Config, clock: &Clock,
                     ))
                 })?);
             }
-            let mut grants = Vec::new();
-            for r in &regions {
-                let code = DivisionCode::parse(r).map_err(|e| AppError::Config(format!("区划代码“{r}”无效：{e}。")))?;
-                grants.push(Grant {
-                    region: code,
-                    kinds: KindSet::all(),
-                });
-            }
             let unit_id = match unit {
                 Some(code) => Some(
                     shiminhua_app::units::id_by_code(db, &code)
@@ -858,6 +854,45 @@ async fn user_cmd(db: &shiminhua_app::store::Db, config: &Config, clock: &Clock,
                 ),
                 None => None,
             };
+            let mut set = KindSet::default();
+            for k in kinds
+                .iter()
+                .flat_map(|k| k.split([',', '，', '、']))
+                .filter(|k| !k.trim().is_empty())
+            {
+                let kind = shiminhua_core::auth::RecordKind::parse_zh(k).ok_or_else(|| {
+                    let all: Vec<&str> = shiminhua_core::auth::RecordKind::ALL
+                        .iter()
+                        .map(|k| k.label_zh())
+                        .collect();
+                    AppError::Config(format!("业务类别“{}”无效，可选：{}。", k.trim(), all.join(" ")))
+                })?;
+                set = set.iter().chain([kind]).collect();
+            }
+            if set.is_empty() {
+                // A department holds its unit's kinds; other roles every kind.
+                set = if parsed.contains(&Role::Department) {
+                    match unit_id {
+                        Some(u) => shiminhua_app::units::default_kinds_of(db, u).await?,
+                        None => KindSet::default(),
+                    }
+                } else {
+                    KindSet::all()
+                };
+                if set.is_empty() && !regions.is_empty() {
+                    return Err(AppError::Config(
+                        "部门账户须用 --kind 指定业务类别，或用 --unit 指定有默认业务类别的所在单位。".into(),
+                    ));
+                }
+            }
+            let mut grants = Vec::new();
+            for r in &regions {
+                let code = DivisionCode::parse(r).map_err(|e| AppError::Config(format!("区划代码“{r}”无效：{e}。")))?;
+                grants.push(Grant {
+                    region: code,
+                    kinds: set,
+                });
+            }
             let form = UserForm {
                 username: username.clone(),
                 display_name: name,
@@ -865,8 +900,13 @@ async fn user_cmd(db: &shiminhua_app::store::Db, config: &Config, clock: &Clock,
                 roles: parsed,
                 grants,
             };
-            let (_, pw) = users::add_cli(db, clock.now(), &config.password, form, None).await?;
+            let (id, pw) = users::add_cli(db, clock.now(), &config.password, form, None).await?;
             println!("已创建用户 {username}，一次性密码：{pw}（首次登录须修改）");
+            if users::pending_grant_of_any(db, id).await?.is_some() {
+                println!(
+                    "该用户涉及个人信息的角色和数据范围已提交审批，须由专班办公室的另一位人员在“系统管理 › 授权审批”中批准后生效。"
+                );
+            }
         }
         UserCmd::Disable { username } => {
             users::disable_cli(db, clock.now(), &username).await?;

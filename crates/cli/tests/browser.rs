@@ -340,6 +340,23 @@ fn wrong_check(id: &str) -> String {
     format!("{body}{}", if check == "0" { '1' } else { '0' })
 }
 
+/// Approves, as a second person, the grant that `user add` asked for.
+async fn approve(dir: &std::path::Path, username: &str) {
+    use shiminhua_app::store::{DatabaseUrl, Db, Sql};
+    let db = Db::connect(&DatabaseUrl::sqlite_file(&dir.join("shiminhua.db")))
+        .await
+        .expect("the database");
+    let (id,): (i64,) = db
+        .read()
+        .await
+        .unwrap()
+        .one(Sql::new("SELECT id FROM users WHERE username = $1").bind(username))
+        .await
+        .unwrap();
+    shiminhua_app::testing::approve_pending(&db, chrono::Utc::now(), id).await;
+    db.close().await;
+}
+
 /// How pages show an ID number: the 6-digit address code only.
 fn masked(id: &str) -> String {
     format!("{}************", &id[..6])
@@ -374,6 +391,7 @@ async fn township_officer_registers_a_worker_in_chromium() {
     assert!(add.status.success(), "{}", common::stderr(&add));
     let otp = after(&stdout(&add), "一次性密码：");
     assert!(!otp.is_empty(), "{}", stdout(&add));
+    approve(&dir.0, "shexian_xz").await;
     let server = Server::start(&dir.0, &[], &[]);
     let (_driver, c) = browser(&driver, &chromium, &dir.0).await;
 
@@ -630,6 +648,7 @@ async fn evaluation_report_prints_to_a4_pdf_in_chromium() {
     );
     assert!(add.status.success(), "{}", common::stderr(&add));
     let otp = after(&stdout(&add), "一次性密码：");
+    approve(&dir.0, "lead1").await;
 
     // The scores the report must show, from the database itself.
     let db = Db::connect(&DatabaseUrl::sqlite_file(&dir.0.join("shiminhua.db")))

@@ -777,3 +777,102 @@ async fn plan_rebuild_recomputes_the_figures() {
         assert!(read > 40, "{name}: the demo's records are read: {out}");
     }
 }
+
+#[tokio::test]
+async fn user_add_takes_kinds_and_asks_for_approval() {
+    use shiminhua_core::auth::{KindSet, RecordKind};
+    for (t, db) in backends().await {
+        let dir = Dir::new("cli-kinds");
+        assert!(run(&dir.0, &args(&db, &["init"]), &[]).status.success());
+        let add = |name: &'static str, rest: &[&'static str]| {
+            let mut v = vec!["user", "add", name, "--name", "甲"];
+            v.extend_from_slice(rest);
+            v
+        };
+        // A department without --kind holds its unit's kinds; it waits for approval.
+        let o = run(
+            &dir.0,
+            &args(
+                &db,
+                &add(
+                    "jy.zhang",
+                    &["--role", "dept", "--region", "341000", "--unit", "341000-jyj"],
+                ),
+            ),
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("已提交审批"), "{}", stdout(&o));
+        let o = run(
+            &dir.0,
+            &args(
+                &db,
+                &add(
+                    "zj.wang",
+                    &["--role", "dept", "--region", "341021", "--kind", "住房保障,就业"],
+                ),
+            ),
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = run(
+            &dir.0,
+            &args(
+                &db,
+                &add("x5", &["--role", "dept", "--region", "341021", "--kind", "住房"]),
+            ),
+            &[],
+        );
+        assert_clean_error(&o, "业务类别“住房”无效");
+        let o = run(
+            &dir.0,
+            &args(&db, &add("x6", &["--role", "dept", "--region", "341021"])),
+            &[],
+        );
+        assert_clean_error(&o, "部门账户须用 --kind 指定业务类别");
+        // The first office account approves the others, so it is not held back;
+        // the next one is.
+        let o = run(
+            &dir.0,
+            &args(&db, &add("of.first", &["--role", "office", "--region", "341000"])),
+            &[],
+        );
+        assert!(
+            o.status.success() && !stdout(&o).contains("已提交审批"),
+            "{}",
+            stdout(&o)
+        );
+        let o = run(
+            &dir.0,
+            &args(&db, &add("of.second", &["--role", "office", "--region", "341000"])),
+            &[],
+        );
+        assert!(stdout(&o).contains("已提交审批"), "{}", stdout(&o));
+        let conn = open(&dir.0, &db).await;
+        let mut tx = conn.read().await.unwrap();
+        let asked = |user: &str| {
+            Sql::new("SELECT g.scopes FROM grant_requests g JOIN users u ON u.id = g.user_id WHERE u.username = $1 AND g.status = 'pending'")
+                .bind(user.to_string())
+        };
+        let (school,): (String,) = tx.one(asked("jy.zhang")).await.unwrap();
+        let bits = |ks: &[RecordKind]| ks.iter().copied().collect::<KindSet>().bits();
+        assert_eq!(school, format!("341000:{}", bits(&[RecordKind::Schooling])));
+        let (housing,): (String,) = tx.one(asked("zj.wang")).await.unwrap();
+        assert_eq!(
+            housing,
+            format!("341021:{}", bits(&[RecordKind::Housing, RecordKind::Employment]))
+        );
+        let roles = |user: &str| {
+            Sql::new("SELECT COUNT(*) FROM user_roles r JOIN users u ON u.id = r.user_id WHERE u.username = $1")
+                .bind(user.to_string())
+        };
+        assert_eq!(tx.int(roles("jy.zhang")).await.unwrap(), 0, "not in effect yet");
+        assert_eq!(tx.int(roles("of.first")).await.unwrap(), 1);
+        assert_eq!(tx.int(roles("of.second")).await.unwrap(), 0);
+        drop(tx);
+        conn.close().await;
+        if let Some(t) = t {
+            t.finish().await;
+        }
+    }
+}

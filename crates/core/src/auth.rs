@@ -65,6 +65,17 @@ impl Role {
         }
     }
 
+    /// Whether this role reads or reveals personal data: granting it (or
+    /// widening its data scope) takes a second person's approval.
+    pub fn touches_pii(self) -> bool {
+        self.permissions().iter().any(|p| {
+            matches!(
+                p,
+                Permission::ReadPii | Permission::RevealPii | Permission::ApproveGrants
+            )
+        })
+    }
+
     /// Whether this role works on business data and therefore needs a data scope.
     pub fn needs_scope(self) -> bool {
         !matches!(self, Role::Admin | Role::Auditor)
@@ -73,7 +84,7 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Admin => &[ManageUsers, ManageSystem, ManagePlan, ViewRegions, ViewUnits],
+            Role::Admin => &[ManageUsers, ManageSystem, ViewRegions, ViewUnits],
             Role::Lead => &[ViewRegions, ViewUnits, ViewDashboard, ReadPii, ReadCases],
             Role::Office => &[
                 ViewRegions,
@@ -86,6 +97,7 @@ impl Role {
                 FileReports,
                 SuperviseReports,
                 ReadCases,
+                ApproveGrants,
             ],
             Role::Department => &[
                 ViewRegions,
@@ -124,7 +136,9 @@ pub enum Permission {
     ManageUsers,
     /// Regions, units, plan file, holidays, backups.
     ManageSystem,
-    /// Edit the plan (targets, measures, units): the task-force office.
+    /// Edit the plan (targets, measures, units, allocation): the task-force
+    /// office alone. The administrator keeps the system's data (regions,
+    /// holidays) but neither edits the plan nor sees its progress.
     ManagePlan,
     ViewRegions,
     ViewUnits,
@@ -146,6 +160,10 @@ pub enum Permission {
     /// Read wage-arrears cases in scope (the handlers, the office and the
     /// lead; which steps a role takes is the case workflow's table).
     ReadCases,
+    /// Approve or reject a grant of access to personal data that an
+    /// administrator asked for (the second person of a four-eyes grant):
+    /// the task-force office, which owns the registry's data.
+    ApproveGrants,
 }
 
 /// A set of roles held by one user.
@@ -237,6 +255,12 @@ impl RecordKind {
 
     pub fn from_code(code: &str) -> Option<RecordKind> {
         RecordKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// A kind by its Chinese name or its code.
+    pub fn parse_zh(s: &str) -> Option<RecordKind> {
+        let s = s.trim();
+        RecordKind::ALL.into_iter().find(|k| k.label_zh() == s || k.code() == s)
     }
 
     pub fn label_zh(self) -> &'static str {
@@ -368,6 +392,66 @@ impl Scope {
     }
 }
 
+impl Grant {
+    /// The part of both grants: the smaller region where one subtree holds
+    /// the other, and the kinds both cover.
+    pub fn intersect(&self, other: &Grant) -> Option<Grant> {
+        let region = if self.region.contains(other.region) {
+            other.region
+        } else if other.region.contains(self.region) {
+            self.region
+        } else {
+            return None;
+        };
+        let kinds = KindSet::from_bits(self.kinds.bits() & other.kinds.bits());
+        (!kinds.is_empty()).then_some(Grant { region, kinds })
+    }
+}
+
+/// Whether changing an account's access from `old` to `new` (roles and
+/// grants) widens its access to personal data: a role that reads or reveals
+/// it and was not held, or a grant outside the old scope while such a role
+/// is held. Such a change waits for a second person's approval.
+pub fn widens_pii(old_roles: &RoleSet, old_grants: &[Grant], new_roles: &RoleSet, new_grants: &[Grant]) -> bool {
+    if new_roles.iter().any(|r| r.touches_pii() && !old_roles.contains(r)) {
+        return true;
+    }
+    if !new_roles.iter().any(Role::touches_pii) {
+        return false;
+    }
+    let old = Scope::new(old_grants.to_vec());
+    new_grants.iter().any(|g| !g.kinds.is_empty() && !old.covers_grant(g))
+}
+
+/// The access an account keeps while a widening change waits for approval:
+/// the new roles without the personal-data roles it did not hold, and the
+/// grants both the old and the new access cover (so narrowing takes effect
+/// at once and nothing is widened).
+pub fn interim_access(
+    old_roles: &RoleSet,
+    old_grants: &[Grant],
+    new_roles: &RoleSet,
+    new_grants: &[Grant],
+) -> (RoleSet, Vec<Grant>) {
+    let roles = RoleSet::new(
+        new_roles
+            .iter()
+            .filter(|r| !r.touches_pii() || old_roles.contains(*r))
+            .collect(),
+    );
+    let mut grants: Vec<Grant> = Vec::new();
+    for n in new_grants {
+        for o in old_grants {
+            if let Some(g) = n.intersect(o)
+                && !grants.contains(&g)
+            {
+                grants.push(g);
+            }
+        }
+    }
+    (roles, grants)
+}
+
 fn merge_ranges(ranges: impl Iterator<Item = (i64, i64)>) -> Vec<(i64, i64)> {
     let mut v: Vec<(i64, i64)> = ranges.collect();
     v.sort();
@@ -397,6 +481,34 @@ impl Actor {
     pub fn can(&self, p: Permission) -> bool {
         self.roles.allows(p)
     }
+
+    /// How the actor reaches workers in the registry.
+    pub fn worker_reach(&self) -> WorkerReach {
+        let direct = self
+            .roles
+            .iter()
+            .any(|r| r.needs_scope() && !matches!(r, Role::Department | Role::Inspector));
+        WorkerReach {
+            direct,
+            via_records: !direct && self.roles.contains(Role::Department),
+            via_cases: !direct && self.roles.contains(Role::Inspector),
+        }
+    }
+}
+
+/// How an account reaches workers: by region (the registry's own roles), or
+/// only through what concerns it — a department through records of its kinds
+/// (教育局: the workers its schooling records are about), an inspector
+/// through the cases in its scope that name a worker as a party.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkerReach {
+    /// Every worker in the scope's regions for the `Worker` kind.
+    pub direct: bool,
+    /// Workers with at least one record of a kind the scope holds, in that
+    /// kind's regions.
+    pub via_records: bool,
+    /// Workers who are parties of wage-arrears cases in scope.
+    pub via_cases: bool,
 }
 
 #[cfg(test)]
@@ -434,6 +546,98 @@ mod tests {
             let cases = matches!(r, Role::Lead | Role::Office | Role::Local | Role::Inspector);
             assert_eq!(r.permissions().contains(&Permission::ReadCases), cases, "{r:?}");
         }
+    }
+
+    #[test]
+    fn widening_access_to_personal_data_needs_approval() {
+        let city = Grant {
+            region: code("341000"),
+            kinds: KindSet::all(),
+        };
+        let county = Grant {
+            region: code("341021"),
+            kinds: KindSet::all(),
+        };
+        let school = Grant {
+            region: code("341021"),
+            kinds: [RecordKind::Schooling].into_iter().collect(),
+        };
+        let none = RoleSet::default();
+        let admin = RoleSet::new(vec![Role::Admin]);
+        let local = RoleSet::new(vec![Role::Local]);
+        let both = RoleSet::new(vec![Role::Local, Role::Office]);
+        // Roles without personal data are not held back.
+        assert!(!widens_pii(&none, &[], &admin, &[]));
+        assert!(!widens_pii(&none, &[], &RoleSet::new(vec![Role::Auditor]), &[]));
+        // A new personal-data role, or a wider scope for one, is.
+        assert!(widens_pii(&none, &[], &local, &[county]));
+        assert!(widens_pii(&local, &[county], &both, &[county]));
+        assert!(widens_pii(&local, &[county], &local, &[city]));
+        assert!(widens_pii(&local, &[school], &local, &[county]));
+        // Narrowing, or the same access, is not.
+        assert!(!widens_pii(&local, &[city], &local, &[county]));
+        assert!(!widens_pii(&local, &[county], &local, &[school]));
+        assert!(!widens_pii(&both, &[county], &local, &[county]));
+        assert!(!widens_pii(&local, &[county], &admin, &[]));
+        // Meanwhile the account keeps what both sides allow.
+        let (r, g) = interim_access(&local, &[county], &both, &[city]);
+        assert_eq!(r, local);
+        assert_eq!(g, vec![county]);
+        let (r, g) = interim_access(&none, &[], &RoleSet::new(vec![Role::Admin, Role::Lead]), &[city]);
+        assert_eq!(r, admin);
+        assert!(g.is_empty());
+        assert_eq!(city.intersect(&school), Some(school));
+        assert_eq!(
+            county.intersect(&Grant {
+                region: code("341022"),
+                kinds: KindSet::all()
+            }),
+            None
+        );
+        assert!(Role::Office.permissions().contains(&Permission::ApproveGrants));
+        for r in Role::ALL {
+            assert_eq!(
+                r.permissions().contains(&Permission::ApproveGrants),
+                r == Role::Office,
+                "{r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn departments_and_inspectors_reach_workers_through_their_own_business() {
+        let actor = |roles: Vec<Role>| Actor {
+            user_id: 1,
+            username: "u".into(),
+            display_name: "u".into(),
+            roles: RoleSet::new(roles),
+            scope: Scope::default(),
+            unit_id: None,
+        };
+        let r = actor(vec![Role::Department]).worker_reach();
+        assert!(!r.direct && r.via_records && !r.via_cases);
+        let r = actor(vec![Role::Inspector]).worker_reach();
+        assert!(!r.direct && !r.via_records && r.via_cases);
+        let r = actor(vec![Role::Inspector, Role::Department]).worker_reach();
+        assert!(!r.direct && r.via_records && r.via_cases);
+        for role in [Role::Lead, Role::Office, Role::Local] {
+            let r = actor(vec![role, Role::Department]).worker_reach();
+            assert!(r.direct && !r.via_records && !r.via_cases, "{role:?}");
+        }
+        // Least privilege: neither the administrator nor the auditor sees business figures.
+        for role in [Role::Admin, Role::Auditor] {
+            for p in [Permission::ViewDashboard, Permission::ManagePlan, Permission::ReadPii] {
+                assert!(!role.permissions().contains(&p), "{role:?} {p:?}");
+            }
+        }
+    }
+
+    /// A label or a code, as typed on the command line.
+    #[test]
+    fn kinds_parse_from_labels_and_codes() {
+        assert_eq!(RecordKind::parse_zh("随迁子女就学"), Some(RecordKind::Schooling));
+        assert_eq!(RecordKind::parse_zh(" housing "), Some(RecordKind::Housing));
+        assert_eq!(RecordKind::parse_zh("住房"), None);
     }
 
     #[test]

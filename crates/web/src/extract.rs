@@ -149,7 +149,8 @@ perms!(
     WriteRecords,
     FileReports,
     SuperviseReports,
-    ReadCases
+    ReadCases,
+    ApproveGrants
 );
 
 /// A signed-in user who holds permission `P`; without it the handler is not

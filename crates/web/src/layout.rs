@@ -47,7 +47,7 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
         Some(Permission::ReadPii),
     ),
     ("农民工信息", "批量导入", "/imports", Some(Permission::WriteRecords)),
-    ("目标督办", "目标进度", "/plan/board", None),
+    ("目标督办", "目标进度", "/plan/board", Some(Permission::ViewDashboard)),
     ("目标督办", "目标与举措", "/plan", None),
     ("目标督办", "调度", "/reports", Some(Permission::ViewDashboard)),
     ("目标督办", "任务分解", "/plan/allocation", Some(Permission::ManagePlan)),
@@ -85,6 +85,7 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("基础信息", "责任单位", "/units", Some(Permission::ViewUnits)),
     ("基础信息", "工作专班", "/taskforce", Some(Permission::ViewUnits)),
     ("系统管理", "用户管理", "/admin/users", Some(Permission::ManageUsers)),
+    ("系统管理", "授权审批", "/grants", Some(Permission::ApproveGrants)),
     (
         "系统管理",
         "区划导入",

@@ -156,7 +156,11 @@ async fn keys_scope_validate_and_audit(db: Db) {
     let job = json!({"id_number": idn, "name": name});
     let (s, _) = call(&app, "POST", "/api/v1/records/employment", k, Some(job)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // A department's key reads the workers its own kinds' records concern,
+    // and no others.
     let (s, _) = call(&app, "GET", &format!("/api/v1/workers/{in_county}"), k, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(&app, "GET", &format!("/api/v1/workers/{elsewhere}"), k, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, v) = call(&app, "GET", "/api/v1/records/housing", k, None).await;
     assert_eq!(s, StatusCode::OK);

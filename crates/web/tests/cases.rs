@@ -155,6 +155,7 @@ async fn add_user(app: &TestApp, name: &str, role: Role, region: &str) {
         }],
     };
     let (id, otp) = users::create(&app.db, &admin, &o, common::t0(), form).await.unwrap();
+    common::approve_pending(app, id).await;
     let change = PasswordChange {
         current: &otp,
         new: PASSWORD,

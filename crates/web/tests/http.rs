@@ -124,6 +124,9 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/admin/users/{id}/reset-password",
         Access::Perm(Permission::ManageUsers),
     ),
+    ("get", "/grants", Access::Perm(Permission::ApproveGrants)),
+    ("post", "/grants/{id}/approve", Access::Perm(Permission::ApproveGrants)),
+    ("post", "/grants/{id}/reject", Access::Perm(Permission::ApproveGrants)),
     ("get", "/workers", Access::Perm(Permission::ReadPii)),
     ("get", "/workers/export", Access::Perm(Permission::ReadPii)),
     ("get", "/workers/new", Access::Perm(Permission::WriteRecords)),
@@ -188,8 +191,8 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("get", "/plan", Access::Signed),
     ("get", "/plan/edit", Access::Perm(Permission::ManagePlan)),
     ("post", "/plan/edit", Access::Perm(Permission::ManagePlan)),
-    ("get", "/plan/history", Access::Signed),
-    ("get", "/plan/board", Access::Signed),
+    ("get", "/plan/history", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/plan/board", Access::Perm(Permission::ViewDashboard)),
     ("get", "/plan/allocation", Access::Perm(Permission::ManagePlan)),
     ("post", "/plan/allocation", Access::Perm(Permission::ManagePlan)),
     ("get", "/plan/evaluation", Access::Perm(Permission::ViewDashboard)),
@@ -336,6 +339,8 @@ async fn authorisation_matrix(db: Db) {
     let facility_in = app.facilities_in(&["341021100", "341022100", "341004100"]).await;
     // One case with an attachment in each, for the scoped case routes.
     let case_in = case_fixtures(&app, &["341021100", "341022100", "341004100"]).await;
+    // Inspectors read the workers their cases name: that of 徽州区 is one.
+    party_case(&app, worker_in["341004100"], "341004100").await;
     // Units for the users who file reports, and a report with an attachment
     // of the city's 人社局 and 发改委 and of the 人社局 of three counties.
     for (user, unit) in [
@@ -527,6 +532,39 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
         out.insert(town[..6].to_string(), (reg.id, file));
     }
     out
+}
+
+/// A case (registered by the office) that names worker `worker` as its party.
+async fn party_case(app: &TestApp, worker: i64, town: &str) {
+    use shiminhua_core::case::CaseInput;
+    let mut tx = app.db.read().await.unwrap();
+    let office = shiminhua_app::users::load_actor(&mut tx, app.ids["office"])
+        .await
+        .unwrap();
+    drop(tx);
+    let origin = shiminhua_app::Origin::default();
+    let call = shiminhua_app::Call {
+        db: &app.db,
+        cipher: &app.state.cipher,
+        actor: &office,
+        origin: &origin,
+        now: common::t0(),
+    };
+    let input = CaseInput {
+        source: "12333".into(),
+        received_on: "2026-09-30".into(),
+        worker_id: Some(worker),
+        employer_name: "黄山某餐饮有限公司".into(),
+        sector: "餐饮".into(),
+        workers: "1".into(),
+        amount_claimed: "3000".into(),
+        arrears_from: "2026-06-01".into(),
+        arrears_to: "2026-08-31".into(),
+        description: "工资未发放".into(),
+        region: town.to_string(),
+        ..CaseInput::default()
+    };
+    shiminhua_app::cases::register(&call, &input).await.unwrap();
 }
 
 /// Makes `user` a member of the unit with this code.
@@ -890,6 +928,19 @@ async fn admin_creates_a_county_user_who_sees_only_the_county(db: Db) {
         )
         .await;
     assert_eq!(r.location(), "/");
+    // The role reads personal data: until a second person approves it, the
+    // account holds nothing.
+    assert_eq!(app.get(&mut u, "/regions").await.status, StatusCode::FORBIDDEN);
+    let mut office = app.login("office").await;
+    let list = app.get(&mut office, "/grants").await;
+    assert!(list.body.contains("sx.wang"), "{}", list.body);
+    let approve = {
+        let i = list.body.find("action=\"/grants/").unwrap() + "action=\"".len();
+        list.body[i..i + list.body[i..].find('"').unwrap()].to_string()
+    };
+    assert!(approve.ends_with("/approve"), "{approve}");
+    let r = app.post(&mut office, &approve, &[("csrf", &list.csrf())]).await;
+    assert_eq!(r.location(), "/grants?done=approved");
     let tree = app.get(&mut u, "/regions").await;
     assert_eq!(tree.status, StatusCode::OK);
     assert!(tree.body.contains("徽城镇") && tree.body.contains("歙县"));

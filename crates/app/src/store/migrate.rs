@@ -109,6 +109,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0017_id_masking.sql"),
         include_str!("../../migrations/postgres/0017_id_masking.sql"),
     ),
+    (
+        18,
+        "grant_requests",
+        include_str!("../../migrations/sqlite/0018_grant_requests.sql"),
+        include_str!("../../migrations/postgres/0018_grant_requests.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

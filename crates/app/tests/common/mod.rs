@@ -80,6 +80,7 @@ impl World {
         let (id, _) = users::create(&self.db, &self.admin, &origin(), t0(), form)
             .await
             .unwrap();
+        shiminhua_app::testing::approve_pending(&self.db, t0(), id).await;
         let mut tx = self.db.read().await.unwrap();
         users::load_actor(&mut tx, id).await.unwrap()
     }

@@ -6,7 +6,7 @@
 
 use super::html;
 use crate::error::WebError;
-use crate::extract::Signed;
+use crate::extract::{Need, ViewDashboard};
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::Query;
@@ -296,7 +296,7 @@ struct BoardTpl {
 }
 
 /// GET /plan/board?as_of=YYYY-MM-DD
-pub async fn board(s: Signed, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
+pub async fn board(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &s.ctx.state;
     let today = st.clock.today();
     let typed = q.get("as_of").map(|v| v.trim().to_string()).unwrap_or_default();

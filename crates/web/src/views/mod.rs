@@ -12,6 +12,7 @@ pub mod case_stats;
 pub mod cases;
 pub mod evaluation;
 pub mod facilities;
+pub mod grants;
 pub mod home;
 pub mod imports;
 pub mod ops;

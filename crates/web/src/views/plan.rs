@@ -280,7 +280,7 @@ struct HistoryTpl {
     rows: Vec<HistoryRow>,
 }
 
-pub async fn history(s: Signed) -> Result<Response, WebError> {
+pub async fn history(s: Need<crate::extract::ViewDashboard>) -> Result<Response, WebError> {
     let rows: Vec<VersionRow> = plan::history(&s.ctx.state.db).await?;
     let top = rows.first().map(|r| r.version);
     Ok(html(&HistoryTpl {

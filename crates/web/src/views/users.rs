@@ -97,6 +97,8 @@ struct FormTpl {
     notice: Option<String>,
     conflict: Option<String>,
     one_time_password: Option<String>,
+    /// The roles and scope asked for that wait for a second person.
+    pending: Option<String>,
 }
 
 /// What the form shows, as entered (kept when the form comes back with errors).
@@ -154,9 +156,22 @@ async fn render_form(
         })
         .collect();
     let mut grants: Vec<GrantRow> = e.grants.iter().map(|(r, k)| grant_row(r.clone(), *k)).collect();
-    for _ in 0..2 {
-        grants.push(grant_row(String::new(), KindSet::all()));
+    // New rows offer a department its unit's kinds, and everyone else all.
+    let fresh = match e.unit_id {
+        Some(u) if e.roles.contains(&Role::Department) => Some(units::default_kinds_of(&st.db, u).await?),
+        _ => None,
     }
+    .filter(|k| !k.is_empty())
+    .unwrap_or_else(KindSet::all);
+    for _ in 0..2 {
+        grants.push(grant_row(String::new(), fresh));
+    }
+    let pending = match id {
+        Some(id) => users::pending_grant_of(&st.db, &n.actor, id)
+            .await?
+            .map(|p| super::grants::access_label(&p.roles, &p.grants)),
+        None => None,
+    };
     let title = if id.is_some() { "编辑用户" } else { "新建用户" };
     Ok(FormTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), title)
@@ -179,6 +194,7 @@ async fn render_form(
         notice: None,
         conflict: None,
         one_time_password: None,
+        pending,
     })
 }
 

@@ -145,7 +145,13 @@ impl TestApp {
                 roles: vec![role],
                 grants,
             };
-            let (id, otp) = users::create(&db, &admin, &o, t0(), form).await.unwrap();
+            // The office is the installation's first approver (set up from
+            // the command line); the others' grants wait for its approval.
+            let (id, otp) = if role == Role::Office {
+                users::add_cli(&db, t0(), &policy, form, None).await.unwrap()
+            } else {
+                users::create(&db, &admin, &o, t0(), form).await.unwrap()
+            };
             let change = PasswordChange {
                 current: &otp,
                 new: PASSWORD,
@@ -155,6 +161,9 @@ impl TestApp {
                 .await
                 .unwrap();
             ids.insert(name.to_string(), id);
+        }
+        for &(name, _, _) in &USERS[1..] {
+            shiminhua_app::testing::approve_pending(&db, t0(), ids[name]).await;
         }
         let cipher = Cipher::new(&MasterKey::generate());
         let secret = TotpSecret::from_bytes(ADMIN_SECRET.to_vec());
@@ -469,4 +478,9 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &str)>) -> (
     }
     body.push_str(&format!("--{b}--\r\n"));
     (format!("multipart/form-data; boundary={b}"), body)
+}
+
+/// Approves, as the office, any grant of `user_id` still waiting for a second person.
+pub async fn approve_pending(app: &TestApp, user_id: i64) {
+    shiminhua_app::testing::approve_pending(&app.db, t0(), user_id).await;
 }

@@ -1,0 +1,64 @@
+//! Which workers an account reaches (see [`WorkerReach`]): the condition
+//! that the registry's reads (list, profile, export, API, counts) add for
+//! departments and inspectors, who see only the workers their own records or
+//! cases concern.
+
+use crate::store::Sql;
+use shiminhua_core::auth::{Actor, RecordKind};
+use shiminhua_core::record;
+
+/// The region ranges a worker's own region must fall in.
+pub(crate) fn worker_ranges(actor: &Actor) -> Vec<(i64, i64)> {
+    if actor.worker_reach().direct {
+        actor.scope.ranges_for(RecordKind::Worker)
+    } else {
+        actor.scope.region_ranges()
+    }
+}
+
+/// `AND (…)` over the outer alias `w` (workers), or nothing for accounts that
+/// reach workers by region alone.
+pub(crate) fn worker_condition(actor: &Actor) -> Sql {
+    let reach = actor.worker_reach();
+    let mut q = Sql::new("");
+    if reach.direct {
+        return q;
+    }
+    q.push(" AND (1 = 0");
+    if reach.via_records {
+        for kind in record::KINDS {
+            let ranges = actor.scope.ranges_for(kind);
+            if ranges.is_empty() {
+                continue;
+            }
+            q.push(" OR EXISTS (SELECT 1 FROM records rr WHERE rr.worker_id = w.id AND rr.kind = ")
+                .arg(kind.code())
+                .push(" AND ");
+            q.in_ranges("rr.region_code", &ranges);
+            q.push(")");
+        }
+    }
+    if reach.via_cases {
+        let ranges = actor.scope.ranges_for(RecordKind::WageCase);
+        if !ranges.is_empty() {
+            q.push(" OR EXISTS (SELECT 1 FROM cases cc WHERE cc.worker_id = w.id AND ");
+            q.in_ranges("cc.region_code", &ranges);
+            q.push(")");
+        }
+    }
+    q.push(")");
+    q
+}
+
+/// `AND …` over the alias `r` (records): an inspector (without a role that
+/// reaches workers otherwise) reads only the records of its cases' parties.
+pub(crate) fn record_condition(actor: &Actor) -> Sql {
+    let reach = actor.worker_reach();
+    let mut q = Sql::new("");
+    if reach.via_cases && !reach.via_records {
+        q.push(" AND EXISTS (SELECT 1 FROM cases cc WHERE cc.worker_id = r.worker_id AND ");
+        q.in_ranges("cc.region_code", &actor.scope.ranges_for(RecordKind::WageCase));
+        q.push(")");
+    }
+    q
+}
