@@ -1217,6 +1217,7 @@ impl<RS: Read + Seek> Source for XlsxSource<'_, RS> {
         let mut current: Option<u32> = None;
         if let Some((row, col, value)) = self.pending.take() {
             current = Some(row);
+            self.last_row = u64::from(row) + 1;
             if let Some(value) = value
                 && wanted(map, col)
                 && value != Cell::Empty
@@ -1243,6 +1244,19 @@ impl<RS: Read + Seek> Source for XlsxSource<'_, RS> {
                 }
             };
             let (row, col) = cell.get_position();
+            // A cell placed in a row above the one being read (a damaged or hand-made sheet)
+            // would hand the same row out twice, in pieces and out of order: refuse it.
+            if u64::from(row) + 1 < self.last_row {
+                self.finished = true;
+                return Err(ReadError::Corrupt {
+                    line: self.last_row,
+                    detail: format!(
+                        "单元格位于第 {} 行，却出现在第 {} 行之后",
+                        u64::from(row) + 1,
+                        self.last_row
+                    ),
+                });
+            }
             let value = wanted(map, col).then(|| convert(cell.get_value(), self.date_offset));
             if let Some(Cell::Text(s) | Cell::Error(s)) = &value
                 && s.len() > guard::MAX_CELL_CHARS
@@ -1928,6 +1942,24 @@ mod tests {
         assert!(e.to_string().contains("第 3 行 B 列"), "{e}");
         assert!(e.to_string().contains("32767"), "{e}");
         assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn xlsx_cell_in_an_earlier_row_is_refused() {
+        // Found by fuzzing: a cell of row 2 placed inside row 3 split row 3 into pieces handed out
+        // with row numbers 3, 2, 3.
+        let dir = TempDir::new("read");
+        let header = r#"<row r="2"><c r="A2" t="inlineStr"><is><t>姓名</t></is></c><c r="C2" t="inlineStr"><is><t>身份证号</t></is></c></row>"#;
+        let row = r#"<row r="3"><c r="A3" t="inlineStr"><is><t>张三</t></is></c><c r="B2" t="inlineStr"><is><t>x</t></is></c><c r="C3" t="inlineStr"><is><t>y</t></is></c></row>"#;
+        let p = file(&dir, "order.xlsx", &handmade_xlsx(&format!("{header}{row}")));
+        let mut r = open(&p, &TEMPLATE, &REQUIRED).expect("open");
+        let e = r.next().expect("item").expect_err("a cell out of order");
+        assert!(
+            matches!(&e, ReadError::Corrupt { line: 3, detail } if detail.contains("第 2 行")),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("第 3 行附近"), "{e}");
+        assert!(r.next().is_none());
     }
 
     #[test]
