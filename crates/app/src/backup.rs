@@ -31,7 +31,7 @@ pub async fn backup(db: &Db, url: &DatabaseUrl, now: DateTime<Utc>, dest: &Path)
     match db {
         // VACUUM cannot run inside a transaction; it takes a plain connection
         // and reads one consistent snapshot while the server keeps running.
-        Db::Sqlite(pool, _) => {
+        Db::Sqlite(pool, ..) => {
             sqlx::query("VACUUM INTO $1")
                 .bind(dest.display().to_string())
                 .execute(pool)
@@ -39,7 +39,7 @@ pub async fn backup(db: &Db, url: &DatabaseUrl, now: DateTime<Utc>, dest: &Path)
                 .map_err(|_| AppError::Config(format!("无法写入备份文件 {}。", dest.display())))?;
             Ok(())
         }
-        Db::Postgres(_) => run_tool(
+        Db::Postgres(..) => run_tool(
             "pg_dump",
             &[
                 "--format=custom",

@@ -110,6 +110,26 @@ pub async fn list(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) 
                 )),
                 "verify-bad",
             ),
+            Verdict::Truncated { last, anchored } => (
+                Some(format!(
+                    "校验未通过：日志止于第 {last} 条，但锚点记载已写到第 {anchored} 条，末尾记录被删除。"
+                )),
+                "verify-bad",
+            ),
+            Verdict::Rewritten { id } => (
+                Some(format!(
+                    "校验未通过：第 {id} 条记录与锚点记载的链值不符，哈希链已被重新计算。"
+                )),
+                "verify-bad",
+            ),
+            Verdict::Unanchored => (
+                Some("校验未通过：数据目录中缺少审计日志锚点文件。".into()),
+                "verify-bad",
+            ),
+            Verdict::BadAnchor => (
+                Some("校验未通过：审计日志锚点文件已损坏或被伪造。".into()),
+                "verify-bad",
+            ),
         }
     } else {
         (None, "")
