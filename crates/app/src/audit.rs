@@ -369,6 +369,11 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("apikey.create", "新建接口密钥"),
     ("apikey.revoke", "吊销接口密钥"),
     ("pii.reveal", "查看完整个人信息"),
+    ("worker.view", "查看农民工信息"),
+    ("worker.search", "按身份证号或手机号查找农民工"),
+    ("case.view", "查看欠薪案件（含反映人信息）"),
+    ("case.download", "下载欠薪案件附件"),
+    ("audit.who_looked", "查询个人信息被查看记录"),
     ("demo.generate", "生成演示数据"),
     ("key.rotate", "轮换密钥"),
     ("backup", "备份"),
@@ -484,6 +489,250 @@ pub async fn export(
     .await?;
     tx.commit().await?;
     Ok(rows)
+}
+
+// ---------------------------------------------------------------------------
+// Reads of personal data
+
+/// One read waiting to be written.
+struct Pending {
+    at: DateTime<Utc>,
+    who: Who,
+    ev: Event<'static>,
+}
+
+enum Msg {
+    Read(Pending),
+    /// Write everything received so far, then answer.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Reads of personal data (profile views, exact searches, API reads, case
+/// pages with the reporter's details, attachment downloads) are recorded
+/// through this queue, so that a page does not wait for the audit chain's
+/// write lock: a task writes what has queued up every `every` (or every
+/// `batch` reads) in one transaction. [`ReadQueue::close`] writes the rest
+/// and ends the task; the server calls it on graceful shutdown, after the
+/// last request has been answered. A batch that fails to write is retried;
+/// reads are never dropped while the process lives.
+#[derive(Clone)]
+pub struct ReadQueue {
+    inner: std::sync::Arc<QueueInner>,
+}
+
+struct QueueInner {
+    sender: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Msg>>>,
+    worker: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Reads recorded off (measurement only): nothing is queued.
+    off: bool,
+}
+
+impl fmt::Debug for ReadQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReadQueue")
+    }
+}
+
+impl ReadQueue {
+    /// Starts the writer task (needs a Tokio runtime).
+    pub fn start(db: Db, every: std::time::Duration, batch: usize) -> ReadQueue {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let worker = tokio::spawn(write_reads(db, rx, every, batch.max(1)));
+        ReadQueue {
+            inner: std::sync::Arc::new(QueueInner {
+                sender: Mutex::new(Some(tx)),
+                worker: tokio::sync::Mutex::new(Some(worker)),
+                off: false,
+            }),
+        }
+    }
+
+    /// A queue that records nothing: only for measuring what auditing reads
+    /// costs (`[audit] reads = false`), never the default.
+    pub fn off() -> ReadQueue {
+        ReadQueue {
+            inner: std::sync::Arc::new(QueueInner {
+                sender: Mutex::new(None),
+                worker: tokio::sync::Mutex::new(None),
+                off: true,
+            }),
+        }
+    }
+
+    /// Queues one read by `call`'s actor, at `call`'s time.
+    pub fn saw(&self, call: &crate::Call<'_>, ev: Event<'static>) {
+        self.push(call.now, Who::actor(call.actor, call.origin), ev);
+    }
+
+    /// Queues one read.
+    pub fn push(&self, at: DateTime<Utc>, who: Who, ev: Event<'static>) {
+        if self.inner.off {
+            return;
+        }
+        let sender = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
+        let sent = sender
+            .as_ref()
+            .is_some_and(|s| s.send(Msg::Read(Pending { at, who, ev })).is_ok());
+        if !sent {
+            // After close (should not happen: the server stops taking
+            // requests first). Say so, without the read's details.
+            tracing::error!("read audited after the audit queue closed");
+        }
+    }
+
+    /// Waits until every read queued before the call is written.
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = {
+            let sender = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
+            sender.as_ref().is_some_and(|s| s.send(Msg::Flush(tx)).is_ok())
+        };
+        if sent {
+            let _ = rx.await;
+        }
+    }
+
+    /// Writes every queued read and stops the writer task.
+    pub async fn close(&self) {
+        drop(self.inner.sender.lock().unwrap_or_else(|p| p.into_inner()).take());
+        if let Some(worker) = self.inner.worker.lock().await.take() {
+            let _ = worker.await;
+        }
+    }
+}
+
+async fn write_reads(
+    db: Db,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Msg>,
+    every: std::time::Duration,
+    batch: usize,
+) {
+    let mut buf: Vec<Pending> = Vec::new();
+    let mut open = true;
+    while open {
+        let mut waiting = Vec::new();
+        match rx.recv().await {
+            Some(Msg::Read(p)) => buf.push(p),
+            Some(Msg::Flush(t)) => waiting.push(t),
+            None => open = false,
+        }
+        if open && waiting.is_empty() {
+            let deadline = tokio::time::Instant::now() + every;
+            while buf.len() < batch {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(Msg::Read(p))) => buf.push(p),
+                    Ok(Some(Msg::Flush(t))) => {
+                        waiting.push(t);
+                        break;
+                    }
+                    Ok(None) => {
+                        open = false;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        if !open {
+            // Closed: take whatever is still in the channel.
+            while let Ok(m) = rx.try_recv() {
+                match m {
+                    Msg::Read(p) => buf.push(p),
+                    Msg::Flush(t) => waiting.push(t),
+                }
+            }
+        }
+        let mut attempt = 0u32;
+        while !buf.is_empty() {
+            match write_batch(&db, &buf).await {
+                Ok(()) => buf.clear(),
+                Err(e) => {
+                    attempt += 1;
+                    tracing::error!(error = %e, reads = buf.len(), attempt, "cannot write audited reads; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt.min(25)))).await;
+                }
+            }
+        }
+        for t in waiting {
+            let _ = t.send(());
+        }
+    }
+}
+
+async fn write_batch(db: &Db, buf: &[Pending]) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    for p in buf {
+        record(&mut tx, p.at, &p.who, p.ev.clone()).await?;
+    }
+    tx.commit().await
+}
+
+/// Who read the personal data of the person with this ID number: the
+/// workers registered under it (or with a family member under it) and the
+/// cases that name them as the reporter, and every audited read of those
+/// (newest first, at most `limit`). Auditor only; the search is audited
+/// itself. The number is looked up through the blind index and is never
+/// stored or logged.
+pub async fn who_looked(
+    call: &crate::Call<'_>,
+    id_number: &shiminhua_core::id_number::IdNumber,
+    limit: i64,
+) -> AppResult<Vec<AuditRow>> {
+    require_auditor(call.actor)?;
+    let index = call.cipher.blind_index("id_number", id_number.as_str());
+    let mut tx = call.db.write().await?;
+    let workers: Vec<(i64,)> = tx
+        .all(
+            Sql::new(
+                "SELECT id FROM workers WHERE id_index = $1 \
+                 UNION SELECT worker_id FROM dependants WHERE id_index = $2",
+            )
+            .bind(index.clone())
+            .bind(index.clone()),
+        )
+        .await?;
+    let cases: Vec<(i64,)> = tx
+        .all(Sql::new("SELECT id FROM cases WHERE reporter_id_index = $1").bind(index))
+        .await?;
+    let rows = if workers.is_empty() && cases.is_empty() {
+        Vec::new()
+    } else {
+        let mut q = Sql::new(COLUMNS);
+        q.push(" WHERE (object_kind = 'worker' AND object_id IN (");
+        push_ids(&mut q, &workers);
+        q.push(")) OR (object_kind = 'case' AND object_id IN (");
+        push_ids(&mut q, &cases);
+        q.push(")) ORDER BY id DESC");
+        q.page(limit, 0);
+        tx.all(q).await?
+    };
+    let found: Vec<String> = workers.iter().map(|(id,)| id.to_string()).collect();
+    record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("audit.who_looked", "audit_log", "").detail(format!(
+            "农民工编号[{}]，案件{}件，查看记录{}条",
+            found.join(","),
+            cases.len(),
+            rows.len()
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+fn push_ids(q: &mut Sql, ids: &[(i64,)]) {
+    if ids.is_empty() {
+        q.push("''");
+    }
+    for (i, (id,)) in ids.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.arg(id.to_string());
+    }
 }
 
 /// The outcome of checking the chain.

@@ -39,6 +39,9 @@ pub struct Inner {
     pub public_page: views::public::PageCache,
     /// Throttling and the challenge of the public case pages.
     pub(crate) public_guard: throttle::Guard,
+    /// Audited reads of personal data, written in batches; closed (and
+    /// written out) on graceful shutdown.
+    pub reads: shiminhua_app::audit::ReadQueue,
 }
 
 impl std::ops::Deref for AppState {
@@ -51,6 +54,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock, demo: bool, cipher: Cipher) -> AppState {
         AppState(Arc::new(Inner {
+            reads: shiminhua_app::audit::ReadQueue::start(db.clone(), READS_EVERY, READS_BATCH),
             db,
             public_guard: throttle::Guard::new(&config.public),
             config,
@@ -62,6 +66,10 @@ impl AppState {
         }))
     }
 }
+
+/// How often queued reads are written, and how many at most in one transaction.
+const READS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+const READS_BATCH: usize = 500;
 
 /// Declares every route once: the router is built from this list, and the
 /// authorisation-matrix test reads [`ROUTES`] so that a new route without a
@@ -195,6 +203,8 @@ routes! {
     post "/admin/calendar" => views::calendar::load,
     get "/audit" => views::audit::list,
     get "/audit/export" => views::audit::export,
+    get "/audit/person" => views::audit::person,
+    post "/audit/person" => views::audit::person_search,
 }
 
 /// The whole application as a router.
@@ -227,9 +237,12 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             }
         })
     };
+    let reads = state.reads.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let r = axum::serve(listener, app).with_graceful_shutdown(shutdown()).await;
     sweeper.abort();
+    // Every request has been answered: write the reads still queued.
+    reads.close().await;
     r
 }
 
