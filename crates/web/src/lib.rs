@@ -220,6 +220,16 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C / SIGTERM. `ready` is called once the socket listens.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_until(state, listener, shutdown()).await
+}
+
+/// Serves until `stop` completes, then lets the requests in flight finish
+/// and writes out the audited reads still queued.
+pub async fn serve_until(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let sweeper = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -239,7 +249,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     };
     let reads = state.reads.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown()).await;
+    let r = axum::serve(listener, app).with_graceful_shutdown(stop).await;
     sweeper.abort();
     // Every request has been answered: write the reads still queued.
     reads.close().await;
