@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{World, id_for, input, t0};
+use common::{World, id_for, input};
 use shiminhua_app::audit::{self, Event, ReadQueue, Verdict};
 use shiminhua_app::registry;
 use shiminhua_app::store::{Db, Sql};
