@@ -1,12 +1,146 @@
-//! The audit trail (审计日志): append-only, SM3-chained, written in the same
-//! transaction as the change it records.
+//! The audit trail (审计日志): append-only, chained with HMAC-SM3 under a key
+//! that lives outside the database, its head anchored in a checkpoint file
+//! outside the database, written in the same transaction as the change it
+//! records. See `docs/decisions/0004-audit-chain.md`.
 
 use crate::Origin;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::store::{Db, Sql, Tx};
 use chrono::{DateTime, Utc};
-use shiminhua_core::audit::{AuditFields, GENESIS, chain_hash};
+use shiminhua_core::audit::{AuditFields, GENESIS, anchor_mac, chain_hash, chain_mac};
 use shiminhua_core::auth::{Actor, Permission};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The name of the anchor file in the data directory.
+pub const ANCHOR_FILE: &str = "audit-anchor";
+
+/// The audit chain's key and the file its head is anchored in.
+pub struct ChainKey {
+    key: [u8; 32],
+    /// A public id of the key (first 8 bytes of a MAC of a label, in hex),
+    /// stored on every keyed row.
+    id: String,
+    anchor: PathBuf,
+    /// The highest sequence number anchored by this process.
+    anchored: Mutex<i64>,
+}
+
+impl fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChainKey({}, {})", self.id, self.anchor.display())
+    }
+}
+
+/// The head of the chain as the anchor file records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub head: Vec<u8>,
+}
+
+impl ChainKey {
+    /// A chain key; its head is anchored in `anchor` (a file in the data directory).
+    pub fn new(key: &[u8; 32], anchor: PathBuf) -> ChainKey {
+        let id = crate::hex(&crate::crypto::derive(key, b"shiminhua/audit-key-id/v1")[..8]);
+        ChainKey {
+            key: *key,
+            id,
+            anchor,
+            anchored: Mutex::new(0),
+        }
+    }
+
+    /// The chain key of a key ring, anchored in `data_dir`.
+    pub fn of_ring(ring: &crate::keys::KeyRing, data_dir: &Path) -> ChainKey {
+        ChainKey::new(ring.audit_key(), data_dir.join(ANCHOR_FILE))
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn anchor_path(&self) -> &Path {
+        &self.anchor
+    }
+
+    /// Writes the head `(seq, head)` to the anchor file (atomically, mode
+    /// 0600) unless a later head was anchored already. The anchor may lag
+    /// behind the table (a failed write is retried with the next commit);
+    /// it never runs ahead of it, since it is written after the commit.
+    pub(crate) fn anchor(&self, seq: i64, head: &[u8]) {
+        let mut done = self.anchored.lock().unwrap_or_else(|p| p.into_inner());
+        if seq <= *done {
+            return;
+        }
+        match self.write_anchor(seq, head) {
+            Ok(()) => *done = seq,
+            Err(e) => tracing::error!(error = %e, "cannot write the audit anchor file"),
+        }
+    }
+
+    fn write_anchor(&self, seq: i64, head: &[u8]) -> std::io::Result<()> {
+        if let Some(current) = self.read_anchor().ok().flatten()
+            && current.seq > seq
+        {
+            // Another process anchored a later head.
+            return Ok(());
+        }
+        let text = format!(
+            "# shiminhua 审计日志锚点：最新记录序号与其链值（勿手工修改）\nseq {seq}\nhead {}\nmac {}\n",
+            crate::hex(head),
+            crate::hex(&anchor_mac(&self.key, seq, head))
+        );
+        if let Some(dir) = self.anchor.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = self.anchor.with_extension(format!("new.{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        f.sync_data()?;
+        std::fs::rename(&tmp, &self.anchor)
+    }
+
+    /// Reads the anchor file: `Ok(None)` when there is none, an error when it
+    /// is unreadable, malformed or its MAC does not match (forged).
+    pub fn read_anchor(&self) -> Result<Option<Anchor>, String> {
+        let text = match std::fs::read_to_string(&self.anchor) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+                .map(str::trim)
+        };
+        let seq = field("seq").and_then(|v| v.parse::<i64>().ok());
+        let head = field("head").and_then(unhex);
+        let mac = field("mac").and_then(unhex);
+        let (Some(seq), Some(head), Some(mac)) = (seq, head, mac) else {
+            return Err("malformed".into());
+        };
+        if anchor_mac(&self.key, seq, &head).as_slice() != mac.as_slice() {
+            return Err("forged".into());
+        }
+        Ok(Some(Anchor { seq, head }))
+    }
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
 
 /// Who did it, as the audit trail records it.
 #[derive(Clone, Debug)]
@@ -98,8 +232,14 @@ struct Last {
     hash: Vec<u8>,
 }
 
-/// Appends one record inside `tx`.
+fn no_key() -> AppError {
+    AppError::Config("审计日志密钥未加载，无法写入或校验审计日志。".into())
+}
+
+/// Appends one record inside `tx`, chained under the audit key; the head is
+/// anchored outside the database when `tx` commits.
 pub async fn record(tx: &mut Tx, now: DateTime<Utc>, who: &Who, ev: Event<'_>) -> AppResult<()> {
+    let key = tx.audit_key().ok_or_else(no_key)?;
     tx.lock_audit_chain().await?;
     let last: Option<Last> = tx
         .opt(Sql::new("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
@@ -122,11 +262,11 @@ pub async fn record(tx: &mut Tx, now: DateTime<Utc>, who: &Who, ev: Event<'_>) -
         client_addr: &who.client_addr,
         detail: &ev.detail,
     };
-    let hash = chain_hash(&prev, &fields);
+    let hash = chain_mac(&key.key, &prev, &fields);
     tx.exec(
         Sql::new(
-            "INSERT INTO audit_log (id, at, at_micros, actor_id, actor_name, role, action, object_kind, object_id, success, client_addr, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "INSERT INTO audit_log (id, at, at_micros, actor_id, actor_name, role, action, object_kind, object_id, success, client_addr, detail, prev_hash, hash, key_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(seq)
         .bind(now)
@@ -141,9 +281,11 @@ pub async fn record(tx: &mut Tx, now: DateTime<Utc>, who: &Who, ev: Event<'_>) -
         .bind(&who.client_addr)
         .bind(ev.detail.clone())
         .bind(prev)
-        .bind(hash.to_vec()),
+        .bind(hash.to_vec())
+        .bind(key.id.clone()),
     )
     .await?;
+    tx.note_audit_head(seq, hash);
     // The head is kept apart from the rows, so that cutting rows off the end
     // of the chain is detected as well.
     let head = format!("{seq}:{}", crate::hex(&hash));
@@ -180,6 +322,9 @@ pub struct AuditRow {
     pub detail: String,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// The id of the key the row is chained under (None: written before the
+    /// chain was keyed).
+    pub key_id: Option<String>,
 }
 
 impl AuditRow {
@@ -209,6 +354,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("system.init", "系统初始化"),
     ("audit.export", "导出审计日志"),
     ("access.denied", "越权访问"),
+    ("audit.key", "审计日志启用密钥链"),
     ("worker.create", "登记农民工"),
     ("worker.update", "修改农民工信息"),
     ("worker.export", "导出农民工名册"),
@@ -226,9 +372,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("apikey.create", "新建接口密钥"),
     ("apikey.revoke", "吊销接口密钥"),
     ("pii.reveal", "查看完整个人信息"),
+    ("worker.view", "查看农民工信息"),
+    ("worker.search", "按身份证号或手机号查找农民工"),
+    ("case.view", "查看欠薪案件（含反映人信息）"),
+    ("case.download", "下载欠薪案件附件"),
+    ("audit.who_looked", "查询个人信息被查看记录"),
     ("demo.generate", "生成演示数据"),
     ("key.rotate", "轮换密钥"),
     ("backup", "备份"),
+    ("restore", "从备份恢复"),
     ("plan.update", "修改目标计划"),
     ("calendar.load", "载入节假日安排"),
     ("report.file", "报送调度报告"),
@@ -300,7 +452,7 @@ fn where_clause(f: &Filter) -> Sql {
     q
 }
 
-const COLUMNS: &str = "SELECT id, at, at_micros, actor_id, actor_name, role, action, object_kind, object_id, success, client_addr, detail, prev_hash, hash FROM audit_log";
+const COLUMNS: &str = "SELECT id, at, at_micros, actor_id, actor_name, role, action, object_kind, object_id, success, client_addr, detail, prev_hash, hash, key_id FROM audit_log";
 
 /// One page of the log, newest first, with the total count. Auditor only.
 pub async fn list(db: &Db, actor: &Actor, f: &Filter, limit: i64, offset: i64) -> AppResult<(Vec<AuditRow>, i64)> {
@@ -342,13 +494,258 @@ pub async fn export(
     Ok(rows)
 }
 
+// ---------------------------------------------------------------------------
+// Reads of personal data
+
+/// One read waiting to be written.
+struct Pending {
+    at: DateTime<Utc>,
+    who: Who,
+    ev: Event<'static>,
+}
+
+enum Msg {
+    Read(Pending),
+    /// Write everything received so far, then answer.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Reads of personal data (profile views, exact searches, API reads, case
+/// pages with the reporter's details, attachment downloads) are recorded
+/// through this queue, so that a page does not wait for the audit chain's
+/// write lock: a task writes what has queued up every `every` (or every
+/// `batch` reads) in one transaction. [`ReadQueue::close`] writes the rest
+/// and ends the task; the server calls it on graceful shutdown, after the
+/// last request has been answered. A batch that fails to write is retried;
+/// reads are never dropped while the process lives.
+#[derive(Clone)]
+pub struct ReadQueue {
+    inner: std::sync::Arc<QueueInner>,
+}
+
+struct QueueInner {
+    sender: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Msg>>>,
+    worker: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Reads recorded off (measurement only): nothing is queued.
+    off: bool,
+}
+
+impl fmt::Debug for ReadQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReadQueue")
+    }
+}
+
+impl ReadQueue {
+    /// Starts the writer task (needs a Tokio runtime).
+    pub fn start(db: Db, every: std::time::Duration, batch: usize) -> ReadQueue {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let worker = tokio::spawn(write_reads(db, rx, every, batch.max(1)));
+        ReadQueue {
+            inner: std::sync::Arc::new(QueueInner {
+                sender: Mutex::new(Some(tx)),
+                worker: tokio::sync::Mutex::new(Some(worker)),
+                off: false,
+            }),
+        }
+    }
+
+    /// A queue that records nothing: only for measuring what auditing reads
+    /// costs (`[audit] reads = false`), never the default.
+    pub fn off() -> ReadQueue {
+        ReadQueue {
+            inner: std::sync::Arc::new(QueueInner {
+                sender: Mutex::new(None),
+                worker: tokio::sync::Mutex::new(None),
+                off: true,
+            }),
+        }
+    }
+
+    /// Queues one read by `call`'s actor, at `call`'s time.
+    pub fn saw(&self, call: &crate::Call<'_>, ev: Event<'static>) {
+        self.push(call.now, Who::actor(call.actor, call.origin), ev);
+    }
+
+    /// Queues one read.
+    pub fn push(&self, at: DateTime<Utc>, who: Who, ev: Event<'static>) {
+        if self.inner.off {
+            return;
+        }
+        let sender = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
+        let sent = sender
+            .as_ref()
+            .is_some_and(|s| s.send(Msg::Read(Pending { at, who, ev })).is_ok());
+        if !sent {
+            // After close (should not happen: the server stops taking
+            // requests first). Say so, without the read's details.
+            tracing::error!("read audited after the audit queue closed");
+        }
+    }
+
+    /// Waits until every read queued before the call is written.
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = {
+            let sender = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
+            sender.as_ref().is_some_and(|s| s.send(Msg::Flush(tx)).is_ok())
+        };
+        if sent {
+            let _ = rx.await;
+        }
+    }
+
+    /// Writes every queued read and stops the writer task.
+    pub async fn close(&self) {
+        drop(self.inner.sender.lock().unwrap_or_else(|p| p.into_inner()).take());
+        if let Some(worker) = self.inner.worker.lock().await.take() {
+            let _ = worker.await;
+        }
+    }
+}
+
+async fn write_reads(
+    db: Db,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Msg>,
+    every: std::time::Duration,
+    batch: usize,
+) {
+    let mut buf: Vec<Pending> = Vec::new();
+    let mut open = true;
+    while open {
+        let mut waiting = Vec::new();
+        match rx.recv().await {
+            Some(Msg::Read(p)) => buf.push(p),
+            Some(Msg::Flush(t)) => waiting.push(t),
+            None => open = false,
+        }
+        if open && waiting.is_empty() {
+            let deadline = tokio::time::Instant::now() + every;
+            while buf.len() < batch {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(Msg::Read(p))) => buf.push(p),
+                    Ok(Some(Msg::Flush(t))) => {
+                        waiting.push(t);
+                        break;
+                    }
+                    Ok(None) => {
+                        open = false;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        if !open {
+            // Closed: take whatever is still in the channel.
+            while let Ok(m) = rx.try_recv() {
+                match m {
+                    Msg::Read(p) => buf.push(p),
+                    Msg::Flush(t) => waiting.push(t),
+                }
+            }
+        }
+        let mut attempt = 0u32;
+        while !buf.is_empty() {
+            match write_batch(&db, &buf).await {
+                Ok(()) => buf.clear(),
+                Err(e) => {
+                    attempt += 1;
+                    tracing::error!(error = %e, reads = buf.len(), attempt, "cannot write audited reads; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt.min(25)))).await;
+                }
+            }
+        }
+        for t in waiting {
+            let _ = t.send(());
+        }
+    }
+}
+
+async fn write_batch(db: &Db, buf: &[Pending]) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    for p in buf {
+        record(&mut tx, p.at, &p.who, p.ev.clone()).await?;
+    }
+    tx.commit().await
+}
+
+/// Who read the personal data of the person with this ID number: the
+/// workers registered under it (or with a family member under it) and the
+/// cases that name them as the reporter, and every audited read of those
+/// (newest first, at most `limit`). Auditor only; the search is audited
+/// itself. The number is looked up through the blind index and is never
+/// stored or logged.
+pub async fn who_looked(
+    call: &crate::Call<'_>,
+    id_number: &shiminhua_core::id_number::IdNumber,
+    limit: i64,
+) -> AppResult<Vec<AuditRow>> {
+    require_auditor(call.actor)?;
+    let index = call.cipher.blind_index("id_number", id_number.as_str());
+    let mut tx = call.db.write().await?;
+    let workers: Vec<(i64,)> = tx
+        .all(
+            Sql::new(
+                "SELECT id FROM workers WHERE id_index = $1 \
+                 UNION SELECT worker_id FROM dependants WHERE id_index = $2",
+            )
+            .bind(index.clone())
+            .bind(index.clone()),
+        )
+        .await?;
+    let cases: Vec<(i64,)> = tx
+        .all(Sql::new("SELECT id FROM cases WHERE reporter_id_index = $1").bind(index))
+        .await?;
+    let rows = if workers.is_empty() && cases.is_empty() {
+        Vec::new()
+    } else {
+        let mut q = Sql::new(COLUMNS);
+        q.push(" WHERE (object_kind = 'worker' AND object_id IN (");
+        push_ids(&mut q, &workers);
+        q.push(")) OR (object_kind = 'case' AND object_id IN (");
+        push_ids(&mut q, &cases);
+        q.push(")) ORDER BY id DESC");
+        q.page(limit, 0);
+        tx.all(q).await?
+    };
+    let found: Vec<String> = workers.iter().map(|(id,)| id.to_string()).collect();
+    record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("audit.who_looked", "audit_log", "").detail(format!(
+            "农民工编号[{}]，案件{}件，查看记录{}条",
+            found.join(","),
+            cases.len(),
+            rows.len()
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+fn push_ids(q: &mut Sql, ids: &[(i64,)]) {
+    if ids.is_empty() {
+        q.push("''");
+    }
+    for (i, (id,)) in ids.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.arg(id.to_string());
+    }
+}
+
 /// The outcome of checking the chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Intact {
         rows: i64,
     },
-    /// The row with this id was altered (its hash does not match its content).
+    /// The row with this id was altered (its MAC does not match its content,
+    /// or it is chained under an unknown key or without one).
     Altered {
         id: i64,
     },
@@ -357,13 +754,30 @@ pub enum Verdict {
         after: i64,
         next: i64,
     },
+    /// The table ends at `last` but the anchor outside the database has
+    /// seen the chain reach `anchored`: the tail was cut off.
+    Truncated {
+        last: i64,
+        anchored: i64,
+    },
+    /// The row the anchor names no longer has the head the anchor recorded:
+    /// the chain was rebuilt.
+    Rewritten {
+        id: i64,
+    },
+    /// There are rows but no anchor file.
+    Unanchored,
+    /// The anchor file is unreadable, malformed, or its MAC does not match.
+    BadAnchor,
 }
 
-/// Walks the whole chain in id order, in batches.
-pub async fn verify(db: &Db) -> AppResult<Verdict> {
-    let mut tx = db.read().await?;
+/// Checks every link of the chain without the anchor: the number of rows
+/// and the last row's hash, or the first fault.
+async fn walk(tx: &mut Tx, key: &ChainKey, want: Option<i64>) -> AppResult<Result<(i64, Option<Vec<u8>>), Verdict>> {
     let mut prev = GENESIS.to_vec();
     let mut expected = 1i64;
+    let mut keyed = false;
+    let mut at_want = None;
     loop {
         let mut q = Sql::new(COLUMNS);
         q.push(" WHERE id >= ").arg(expected).push(" ORDER BY id LIMIT 5000");
@@ -376,19 +790,19 @@ pub async fn verify(db: &Db) -> AppResult<Verdict> {
                 .and_then(|(v,)| v.split(':').next().and_then(|n| n.parse::<i64>().ok()))
                 .unwrap_or(0);
             if head_id != expected - 1 {
-                return Ok(Verdict::Missing {
+                return Ok(Err(Verdict::Missing {
                     after: expected - 1,
                     next: head_id,
-                });
+                }));
             }
-            return Ok(Verdict::Intact { rows: expected - 1 });
+            return Ok(Ok((expected - 1, at_want)));
         }
         for r in rows {
             if r.id != expected || r.prev_hash != prev {
-                return Ok(Verdict::Missing {
+                return Ok(Err(Verdict::Missing {
                     after: expected - 1,
                     next: r.id,
-                });
+                }));
             }
             let fields = AuditFields {
                 seq: r.id,
@@ -403,14 +817,99 @@ pub async fn verify(db: &Db) -> AppResult<Verdict> {
                 client_addr: &r.client_addr,
                 detail: &r.detail,
             };
-            let h = chain_hash(&prev, &fields);
+            let h = match r.key_id.as_deref() {
+                Some(id) if id == key.id => {
+                    keyed = true;
+                    chain_mac(&key.key, &prev, &fields)
+                }
+                // Unkeyed rows are older than every keyed one.
+                None if !keyed => chain_hash(&prev, &fields),
+                _ => return Ok(Err(Verdict::Altered { id: r.id })),
+            };
             if h.as_slice() != r.hash.as_slice() || r.at.timestamp_micros() != r.at_micros {
-                return Ok(Verdict::Altered { id: r.id });
+                return Ok(Err(Verdict::Altered { id: r.id }));
+            }
+            if Some(r.id) == want {
+                at_want = Some(r.hash.clone());
             }
             prev = r.hash;
             expected += 1;
         }
     }
+}
+
+/// Walks the whole chain in id order, in batches, and checks its end
+/// against the anchor kept outside the database.
+pub async fn verify(db: &Db) -> AppResult<Verdict> {
+    let key = db.audit_key().ok_or_else(no_key)?;
+    // Read before the rows: the anchor never runs ahead of committed rows.
+    let anchor = key.read_anchor();
+    let mut tx = db.read().await?;
+    let want = anchor.as_ref().ok().and_then(|a| a.as_ref().map(|a| a.seq));
+    let (rows, head) = match walk(&mut tx, &key, want).await? {
+        Ok(r) => r,
+        Err(v) => return Ok(v),
+    };
+    Ok(match anchor {
+        Err(_) => Verdict::BadAnchor,
+        Ok(None) if rows == 0 => Verdict::Intact { rows },
+        Ok(None) => Verdict::Unanchored,
+        Ok(Some(a)) if a.seq > rows => Verdict::Truncated {
+            last: rows,
+            anchored: a.seq,
+        },
+        Ok(Some(a)) if head.as_deref() != Some(a.head.as_slice()) => Verdict::Rewritten { id: a.seq },
+        Ok(Some(_)) => Verdict::Intact { rows },
+    })
+}
+
+/// Starts the keyed chain on a database whose newest rows are unkeyed
+/// (written before migration 0019): appends one keyed row that covers the
+/// unkeyed chain's head, and so every row before it. Runs at start, once
+/// the key ring is loaded; does nothing on a chain already keyed or empty.
+pub async fn adopt_key(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
+    let mut tx = db.write().await?;
+    tx.lock_audit_chain().await?;
+    let last: Option<(i64, Option<String>)> = tx
+        .opt(Sql::new("SELECT id, key_id FROM audit_log ORDER BY id DESC LIMIT 1"))
+        .await?;
+    let Some((id, None)) = last else {
+        return Ok(false);
+    };
+    record(
+        &mut tx,
+        now,
+        &Who::system(&Origin::cli()),
+        Event::ok("audit.key", "audit_log", id).detail(format!("第1至{id}条记录的SM3链由本条起以HMAC-SM3密钥链接续")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// After a backup is restored the table is older than the anchor: records
+/// the restore in the chain and anchors the restored chain's new head (the
+/// operator who restores holds the key).
+pub async fn after_restore(db: &Db, now: DateTime<Utc>, detail: &str) -> AppResult<()> {
+    let key = db.audit_key().ok_or_else(no_key)?;
+    let mut tx = db.write().await?;
+    record(
+        &mut tx,
+        now,
+        &Who::system(&Origin::cli()),
+        Event::ok("restore", "database", "").detail(detail),
+    )
+    .await?;
+    let (id, hash): (i64, Vec<u8>) = tx
+        .one(Sql::new("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
+        .await?;
+    tx.commit().await?;
+    let mut done = key.anchored.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = std::fs::remove_file(&key.anchor);
+    key.write_anchor(id, &hash)
+        .map_err(|_| AppError::Config(format!("无法写入审计日志锚点文件 {}。", key.anchor.display())))?;
+    *done = id;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ async fn write_backup(db: &Db, url: &DatabaseUrl, dest: &Path) -> AppResult<()> 
     match db {
         // VACUUM cannot run inside a transaction; it takes a plain connection
         // and reads one consistent snapshot while the server keeps running.
-        Db::Sqlite(pool, _) => {
+        Db::Sqlite(pool, ..) => {
             sqlx::query("VACUUM INTO $1")
                 .bind(dest.display().to_string())
                 .execute(pool)
@@ -54,7 +54,7 @@ async fn write_backup(db: &Db, url: &DatabaseUrl, dest: &Path) -> AppResult<()> 
                 .map_err(|_| AppError::Config(format!("无法写入备份文件 {}。", dest.display())))?;
             Ok(())
         }
-        Db::Postgres(_) => run_tool(
+        Db::Postgres(..) => run_tool(
             "pg_dump",
             &[
                 "--format=custom",

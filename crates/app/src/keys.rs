@@ -7,8 +7,10 @@
 //! are sealed with it), further lines are older keys that may still open
 //! values, and an `index` line holds the blind-index key, which does not
 //! change when the encryption key is rotated (so searches keep working while
-//! a rotation runs). A file of one line — one key, the index key derived from
-//! it — is the form `init` writes.
+//! a rotation runs). An `audit` line holds the audit chain's key, which does
+//! not change on rotation either (rows chained under it must keep verifying;
+//! see `docs/decisions/0004-audit-chain.md`). A file of one line — one key,
+//! the index and audit keys derived from it — is the form `init` writes.
 
 use crate::error::{AppError, AppResult};
 use crate::store::{Sql, Tx};
@@ -16,6 +18,9 @@ use rand::RngCore;
 use sm3::{Digest, Sm3};
 use std::fmt;
 use std::path::Path;
+
+/// The label that derives the audit chain's key from the first master key.
+const AUDIT_LABEL: &[u8] = b"shiminhua/audit-chain/hmac-sm3/v1";
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct MasterKey([u8; 32]);
@@ -66,11 +71,12 @@ impl MasterKey {
     }
 }
 
-/// The current key, older keys, and the blind-index key.
+/// The current key, older keys, the blind-index key and the audit chain's key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyRing {
     keys: Vec<MasterKey>,
     index: [u8; 32],
+    audit: [u8; 32],
 }
 
 impl fmt::Debug for KeyRing {
@@ -83,7 +89,17 @@ impl KeyRing {
     /// A ring of one key, its index key derived from it.
     pub fn single(key: MasterKey) -> KeyRing {
         let index = crate::crypto::derive(key.bytes(), crate::crypto::INDEX_LABEL);
-        KeyRing { keys: vec![key], index }
+        let audit = crate::crypto::derive(key.bytes(), AUDIT_LABEL);
+        KeyRing {
+            keys: vec![key],
+            index,
+            audit,
+        }
+    }
+
+    /// The audit chain's HMAC-SM3 key.
+    pub fn audit_key(&self) -> &[u8; 32] {
+        &self.audit
     }
 
     pub fn current(&self) -> &MasterKey {
@@ -105,6 +121,7 @@ impl KeyRing {
         KeyRing {
             keys,
             index: self.index,
+            audit: self.audit,
         }
     }
 
@@ -113,30 +130,38 @@ impl KeyRing {
         KeyRing {
             keys: vec![self.current().clone()],
             index: self.index,
+            audit: self.audit,
         }
     }
 
     pub fn parse(text: &str) -> Option<KeyRing> {
         let mut keys = Vec::new();
         let mut index = None;
+        let mut audit = None;
         for line in text
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
         {
-            match line.strip_prefix("index ") {
-                Some(h) => index = Some(hex32(h)?),
-                None => keys.push(MasterKey::from_hex(line)?),
+            if let Some(h) = line.strip_prefix("index ") {
+                index = Some(hex32(h)?);
+            } else if let Some(h) = line.strip_prefix("audit ") {
+                audit = Some(hex32(h)?);
+            } else {
+                keys.push(MasterKey::from_hex(line)?);
             }
         }
-        let first = keys.first()?.clone();
-        let index = index.unwrap_or_else(|| KeyRing::single(first).index);
-        Some(KeyRing { keys, index })
+        let derived = KeyRing::single(keys.first()?.clone());
+        Some(KeyRing {
+            keys,
+            index: index.unwrap_or(derived.index),
+            audit: audit.unwrap_or(derived.audit),
+        })
     }
 
     fn to_text(&self) -> String {
         let mut s = String::from(
-            "# shiminhua 密钥文件：第一行为当前密钥，其后为旧密钥；index 行为检索索引密钥。请妥善备份，切勿外传。\n",
+            "# shiminhua 密钥文件：第一行为当前密钥，其后为旧密钥；index 行为检索索引密钥，audit 行为审计日志密钥。请妥善备份，切勿外传。\n",
         );
         for k in &self.keys {
             s.push_str(&k.to_hex());
@@ -144,6 +169,9 @@ impl KeyRing {
         }
         s.push_str("index ");
         s.push_str(&crate::hex(&self.index));
+        s.push('\n');
+        s.push_str("audit ");
+        s.push_str(&crate::hex(&self.audit));
         s.push('\n');
         s
     }
@@ -231,5 +259,27 @@ pub async fn load_for(tx: &mut Tx, path: &Path, env_key: Option<String>, may_cre
             .await?;
             Ok(r)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audit chain's key survives a rotation and a round trip through
+    /// the key file, so rows chained before the rotation still verify.
+    #[test]
+    fn the_audit_key_does_not_rotate() {
+        let ring = KeyRing::single(MasterKey::generate());
+        let rotated = ring.rotated();
+        assert_ne!(rotated.current(), ring.current());
+        assert_eq!(rotated.audit_key(), ring.audit_key());
+        assert_eq!(rotated.current_only().audit_key(), ring.audit_key());
+        let text = rotated.to_text();
+        assert!(text.contains("\naudit "));
+        assert_eq!(KeyRing::parse(&text).unwrap().audit_key(), ring.audit_key());
+        // A one-line file derives it from its only key, as `single` does.
+        assert_eq!(KeyRing::parse(&ring.current().to_hex()).unwrap(), ring);
+        assert_ne!(ring.audit_key(), ring.index_key());
     }
 }

@@ -26,12 +26,16 @@ pub async fn connect(config: &Config) -> AppResult<Db> {
 }
 
 /// Opens the database and checks the key; `init` may create a missing key.
-pub async fn open(config: &Config, may_create_key: bool) -> AppResult<(Db, KeyRing)> {
+/// Sets the audit chain's key (and its anchor in the data directory) and
+/// keys a chain that is not keyed yet.
+pub async fn open(config: &Config, may_create_key: bool, now: DateTime<Utc>) -> AppResult<(Db, KeyRing)> {
     let db = connect(config).await?;
     let mut tx = db.write().await?;
     let env_key = std::env::var("SHIMINHUA_KEY").ok().filter(|k| !k.is_empty());
     let key = keys::load_for(&mut tx, &config.key_file, env_key, may_create_key).await?;
     tx.commit().await?;
+    db.set_audit_key(audit::ChainKey::of_ring(&key, &config.data_dir));
+    audit::adopt_key(&db, now).await?;
     // Family members' birth dates that migration 0017 could not seal without the key.
     crate::registry::seal_pending_births(&db, &crate::crypto::Cipher::from_ring(&key)).await?;
     Ok((db, key))

@@ -42,6 +42,12 @@ impl Drop for TempDir {
     }
 }
 
+/// Gives a test database a random audit chain key, anchored in `dir`.
+pub fn set_test_audit_key(db: &Db, dir: &std::path::Path) {
+    let key: [u8; 32] = rand::random();
+    db.set_audit_key(crate::audit::ChainKey::new(&key, dir.join(crate::audit::ANCHOR_FILE)));
+}
+
 pub fn pg_admin_url() -> Option<String> {
     match std::env::var("SHIMINHUA_TEST_PG") {
         Ok(v) if v == "off" => None,
@@ -69,6 +75,7 @@ impl TestDb {
         let dir = TempDir::new("db");
         let url = DatabaseUrl::sqlite_file(&dir.0.join("test.db"));
         let db = Db::connect_upto(&url, upto).await.expect("sqlite test database");
+        set_test_audit_key(&db, &dir.0);
         TestDb {
             db,
             url,
@@ -109,11 +116,13 @@ impl TestDb {
             .unwrap_or(admin.clone());
         let url = DatabaseUrl::parse(&format!("{base}/{name}")).expect("url");
         let db = Db::connect_upto(&url, upto).await.expect("postgres test database");
+        let dir = TempDir::new("pg");
+        set_test_audit_key(&db, &dir.0);
         Some(TestDb {
             db,
             url,
             pg: Some((admin, name)),
-            _dir: None,
+            _dir: Some(dir),
         })
     }
 

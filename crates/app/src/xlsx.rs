@@ -52,16 +52,18 @@ pub fn audit_workbook(rows: &[AuditRow]) -> AppResult<Vec<u8>> {
         let row = (i + 1) as u32;
         ws.write_number(row, 0, r.id as f64).map_err(err)?;
         ws.write_string(row, 1, local_time(r.at)).map_err(err)?;
-        ws.write_string(row, 2, &r.actor_name).map_err(err)?;
-        ws.write_string(row, 3, &r.role).map_err(err)?;
+        // Names typed at the sign-in form, details and addresses come from
+        // outside: none of them may reach a spreadsheet as a formula.
+        ws.write_string(row, 2, safe(&r.actor_name)).map_err(err)?;
+        ws.write_string(row, 3, safe(&r.role)).map_err(err)?;
         ws.write_string(row, 4, r.action_label()).map_err(err)?;
-        ws.write_string(row, 5, &r.action).map_err(err)?;
-        ws.write_string(row, 6, &r.object_kind).map_err(err)?;
-        ws.write_string(row, 7, &r.object_id).map_err(err)?;
+        ws.write_string(row, 5, safe(&r.action)).map_err(err)?;
+        ws.write_string(row, 6, safe(&r.object_kind)).map_err(err)?;
+        ws.write_string(row, 7, safe(&r.object_id)).map_err(err)?;
         ws.write_string(row, 8, if r.success { "成功" } else { "失败" })
             .map_err(err)?;
-        ws.write_string(row, 9, &r.client_addr).map_err(err)?;
-        ws.write_string(row, 10, &r.detail).map_err(err)?;
+        ws.write_string(row, 9, safe(&r.client_addr)).map_err(err)?;
+        ws.write_string(row, 10, safe(&r.detail)).map_err(err)?;
         ws.write_string(row, 11, crate::hex(&r.hash)).map_err(err)?;
     }
     ws.set_column_width(1, 20).map_err(err)?;
@@ -475,6 +477,37 @@ mod tests {
         }
         assert_eq!(safe("王小红"), "王小红");
         assert_eq!(safe(""), "");
+    }
+
+    /// A failed sign-in records the user name as typed; in the export it
+    /// must not look like a formula to a spreadsheet.
+    #[test]
+    fn the_audit_export_neutralises_formulas() {
+        let row = AuditRow {
+            id: 1,
+            at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            at_micros: 1_700_000_000_000_000,
+            actor_id: None,
+            actor_name: "=HYPERLINK(\"http://x\",\"点击\")".into(),
+            role: "+role".into(),
+            action: "login".into(),
+            object_kind: "-kind".into(),
+            object_id: "@id".into(),
+            success: false,
+            client_addr: "=1+1".into(),
+            detail: "=cmd|' /C calc'!A0".into(),
+            prev_hash: vec![0; 32],
+            hash: vec![1; 32],
+            key_id: None,
+        };
+        let bytes = audit_workbook(&[row]).unwrap();
+        let mut book = open(&bytes);
+        let range = book.worksheet_range("审计日志").unwrap();
+        for col in [2, 3, 6, 7, 9, 10] {
+            let v = text(&range, 1, col);
+            assert!(v.starts_with('\''), "column {col}: {v}");
+        }
+        assert_eq!(text(&range, 1, 2), "'=HYPERLINK(\"http://x\",\"点击\")");
     }
 
     use crate::testing::TempDir;

@@ -325,7 +325,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
     let admin_password = std::env::var("SHIMINHUA_ADMIN_PASSWORD").ok().filter(|v| !v.is_empty());
     match cli.command {
         Command::Init => {
-            let (db, _key) = setup::open(&config, true).await?;
+            let (db, _key) = setup::open(&config, true, clock.now()).await?;
             let r = setup::init(&db, clock.now(), &config.password, admin_password).await?;
             println!(
                 "初始化完成（{}）：行政区划 {} 个，责任单位 {} 个{}{}。",
@@ -348,12 +348,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Serve(args) => serve(config, clock, args.demo, admin_password).await?,
         Command::User(cmd) => {
-            let (db, _key) = setup::open(&config, false).await?;
+            let (db, _key) = setup::open(&config, false, clock.now()).await?;
             user_cmd(&db, &config, &clock, cmd).await?;
             db.close().await;
         }
         Command::Backup { file } => {
-            let (db, _key) = setup::open(&config, false).await?;
+            let (db, _key) = setup::open(&config, false, clock.now()).await?;
             backup::backup(&db, &config.database, clock.now(), &file).await?;
             db.close().await;
             println!(
@@ -364,6 +364,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Restore { file } => {
             backup::restore(&config.database, &file).await?;
+            // The restored log is older than the anchor: record the restore
+            // and anchor the restored chain's head.
+            let (db, _) = setup::open(&config, false, clock.now()).await?;
+            let done = audit::after_restore(&db, clock.now(), &file.display().to_string()).await;
+            db.close().await;
+            done?;
             println!("已从 {} 恢复。", file.display());
         }
         Command::Key(KeyCmd::Rotate) => {
@@ -372,7 +378,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     "密钥来自环境变量 SHIMINHUA_KEY 时不能自动轮换，请改用密钥文件。".into(),
                 ));
             }
-            let (db, _) = setup::open(&config, false).await?;
+            let (db, _) = setup::open(&config, false, clock.now()).await?;
             let r = shiminhua_app::rekey::rotate(&db, &config.key_file, clock.now()).await?;
             db.close().await;
             println!(
@@ -403,7 +409,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 return Err(AppError::Config("每人平均业务记录条数应在0至20之间。".into()));
             }
             let options = shiminhua_app::demo::Options { records_per_worker };
-            let (db, key) = setup::open(&config, true).await?;
+            let (db, key) = setup::open(&config, true, clock.now()).await?;
             if !setup::is_initialised(&db).await? {
                 setup::init(&db, clock.now(), &config.password, admin_password).await?;
             }
@@ -427,7 +433,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             raw,
         } => {
             let target = import_target(&kind)?;
-            let (db, key) = setup::open(&config, false).await?;
+            let (db, key) = setup::open(&config, false, clock.now()).await?;
             let actor = users::actor_cli(&db, &user).await?;
             let cipher = Cipher::from_ring(&key);
             let origin = shiminhua_app::Origin::cli();
@@ -515,7 +521,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             db.close().await;
         }
         Command::Apikey(cmd) => {
-            let (db, _key) = setup::open(&config, false).await?;
+            let (db, _key) = setup::open(&config, false, clock.now()).await?;
             apikey_cmd(&db, &clock, cmd).await?;
             db.close().await;
         }
@@ -547,7 +553,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Calendar(cmd) => calendar_cmd(&config, &clock, cmd).await?,
         Command::Audit(AuditCmd::Verify) => {
-            let db = setup::connect(&config).await?;
+            let (db, _) = setup::open(&config, false, clock.now()).await?;
             let v = audit::verify(&db).await?;
             db.close().await;
             match v {
@@ -563,6 +569,26 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     return Err(AppError::Config(format!(
                         "审计日志校验未通过：第 {after} 条记录之后有记录被删除或插入（下一条为第 {next} 条）。"
                     )));
+                }
+                audit::Verdict::Truncated { last, anchored } => {
+                    return Err(AppError::Config(format!(
+                        "审计日志校验未通过：日志止于第 {last} 条，但锚点记载已写到第 {anchored} 条，末尾记录被删除。"
+                    )));
+                }
+                audit::Verdict::Rewritten { id } => {
+                    return Err(AppError::Config(format!(
+                        "审计日志校验未通过：第 {id} 条记录与锚点记载的链值不符，哈希链已被重新计算。"
+                    )));
+                }
+                audit::Verdict::Unanchored => {
+                    return Err(AppError::Config(
+                        "审计日志校验未通过：数据目录中缺少审计日志锚点文件 audit-anchor。".into(),
+                    ));
+                }
+                audit::Verdict::BadAnchor => {
+                    return Err(AppError::Config(
+                        "审计日志校验未通过：审计日志锚点文件 audit-anchor 已损坏或被伪造。".into(),
+                    ));
                 }
             }
         }
@@ -699,7 +725,7 @@ async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Resul
             })?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| AppError::Config(format!("文件 {} 不是 UTF-8 编码的文本。", file.display())))?;
-            let (db, key) = setup::open(config, false).await?;
+            let (db, key) = setup::open(config, false, clock.now()).await?;
             let actor = users::actor_cli(&db, &user).await;
             let result = match actor {
                 Ok(actor) => {
@@ -753,7 +779,7 @@ fn print_admin(r: &setup::InitReport) {
 
 async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<String>) -> Result<(), AppError> {
     init_logging(&config.log_format);
-    let (db, key) = setup::open(&config, true).await?;
+    let (db, key) = setup::open(&config, true, clock.now()).await?;
     if !setup::is_initialised(&db).await? {
         let r = setup::init(&db, clock.now(), &config.password, admin_password).await?;
         println!(

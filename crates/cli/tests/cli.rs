@@ -249,6 +249,59 @@ async fn audit_verify_names_the_altered_row() {
     }
 }
 
+/// Rows cut off the end, with the head in the database moved back: the
+/// anchor in the data directory, written by the commands that added the
+/// rows, shows the cut.
+#[tokio::test]
+async fn audit_verify_detects_a_truncated_tail() {
+    for (t, db) in backends().await {
+        let dir = Dir::new("cli-audit-tail");
+        assert!(run(&dir.0, &args(&db, &["init"]), &[]).status.success());
+        for name in ["aud1", "aud2", "aud3"] {
+            let o = run(
+                &dir.0,
+                &args(&db, &["user", "add", name, "--name", "甲", "--role", "auditor"]),
+                &[],
+            );
+            assert!(o.status.success());
+        }
+        assert!(stdout(&run(&dir.0, &args(&db, &["audit", "verify"]), &[])).contains("审计日志完整"));
+        let conn = open(&dir.0, &db).await;
+        let mut tx = conn.write().await.unwrap();
+        if db.is_empty() {
+            tx.exec(Sql::new("DROP TRIGGER audit_log_no_delete")).await.unwrap();
+        } else {
+            tx.exec(Sql::new("DROP TRIGGER audit_log_no_change ON audit_log"))
+                .await
+                .unwrap();
+        }
+        let last = tx.int(Sql::new("SELECT MAX(id) FROM audit_log")).await.unwrap();
+        tx.exec(Sql::new("DELETE FROM audit_log WHERE id > $1").bind(last - 2))
+            .await
+            .unwrap();
+        let (h,): (Vec<u8>,) = tx
+            .one(Sql::new("SELECT hash FROM audit_log WHERE id = $1").bind(last - 2))
+            .await
+            .unwrap();
+        tx.exec(
+            Sql::new("UPDATE settings SET value = $1 WHERE key = 'audit_head'").bind(format!(
+                "{}:{}",
+                last - 2,
+                shiminhua_app::hex(&h)
+            )),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        conn.close().await;
+        let o = run(&dir.0, &args(&db, &["audit", "verify"]), &[]);
+        assert_clean_error(&o, &format!("日志止于第 {} 条，但锚点记载已写到第 {last} 条", last - 2));
+        if let Some(t) = t {
+            t.finish().await;
+        }
+    }
+}
+
 #[test]
 fn sqlite_backup_and_restore() {
     let dir = Dir::new("cli-backup");

@@ -1,9 +1,14 @@
 //! The audit trail's hash chain (审计日志哈希链).
 //!
-//! Every audit row carries `hash = SM3(prev_hash ‖ canonical(row))`; the first
-//! row chains to 32 zero bytes. Changing, inserting or deleting any row breaks
-//! the chain at that row.
+//! Every audit row carries `hash = HMAC-SM3(key, prev_hash ‖ canonical(row))`
+//! ([`chain_mac`]); the first row chains to 32 zero bytes. Changing,
+//! inserting or deleting any row breaks the chain at that row, and without
+//! the key (which lives outside the database) nobody can compute a chain
+//! that verifies. Rows written before the chain was keyed carry the unkeyed
+//! `SM3(prev_hash ‖ canonical(row))` ([`chain_hash`]); the first keyed row
+//! covers their head.
 
+use hmac::{Hmac, Mac};
 use sm3::{Digest, Sm3};
 
 pub const GENESIS: [u8; 32] = [0u8; 32];
@@ -26,19 +31,45 @@ pub struct AuditFields<'a> {
     pub detail: &'a str,
 }
 
-/// Computes the chain hash of a row from the previous row's hash.
+/// Computes the unkeyed chain hash of a row from the previous row's hash
+/// (rows written before the chain was keyed).
 pub fn chain_hash(prev: &[u8], f: &AuditFields<'_>) -> [u8; 32] {
     let mut h = Sm3::new();
     h.update(b"shiminhua-audit-v1");
-    put(&mut h, prev);
-    h.update(f.seq.to_be_bytes());
-    h.update(f.at_micros.to_be_bytes());
+    canonical(&mut |b| h.update(b), prev, f);
+    h.finalize().into()
+}
+
+/// Computes the keyed chain MAC of a row from the previous row's hash or MAC.
+pub fn chain_mac(key: &[u8; 32], prev: &[u8], f: &AuditFields<'_>) -> [u8; 32] {
+    let mut m = <Hmac<Sm3> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    m.update(b"shiminhua-audit-v2");
+    canonical(&mut |b| m.update(b), prev, f);
+    m.finalize().into_bytes().into()
+}
+
+/// The MAC of an anchor (a checkpoint of the chain's head kept outside the
+/// database), so that a forged checkpoint is recognised.
+pub fn anchor_mac(key: &[u8; 32], seq: i64, head: &[u8]) -> [u8; 32] {
+    let mut m = <Hmac<Sm3> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    m.update(b"shiminhua-audit-anchor-v1");
+    m.update(&seq.to_be_bytes());
+    m.update(&(head.len() as u64).to_be_bytes());
+    m.update(head);
+    m.finalize().into_bytes().into()
+}
+
+/// Feeds the canonical encoding of a row (after its previous hash) to `out`.
+fn canonical(out: &mut dyn FnMut(&[u8]), prev: &[u8], f: &AuditFields<'_>) {
+    put(out, prev);
+    out(&f.seq.to_be_bytes());
+    out(&f.at_micros.to_be_bytes());
     match f.actor_id {
         Some(id) => {
-            h.update([1u8]);
-            h.update(id.to_be_bytes());
+            out(&[1u8]);
+            out(&id.to_be_bytes());
         }
-        None => h.update([0u8]),
+        None => out(&[0u8]),
     }
     for s in [
         f.actor_name,
@@ -49,16 +80,15 @@ pub fn chain_hash(prev: &[u8], f: &AuditFields<'_>) -> [u8; 32] {
         f.client_addr,
         f.detail,
     ] {
-        put(&mut h, s.as_bytes());
+        put(out, s.as_bytes());
     }
-    h.update([u8::from(f.success)]);
-    h.finalize().into()
+    out(&[u8::from(f.success)]);
 }
 
 /// Length-prefixed, so that moving bytes between fields changes the hash.
-fn put(h: &mut Sm3, bytes: &[u8]) {
-    h.update((bytes.len() as u64).to_be_bytes());
-    h.update(bytes);
+fn put(out: &mut dyn FnMut(&[u8]), bytes: &[u8]) {
+    out(&(bytes.len() as u64).to_be_bytes());
+    out(bytes);
 }
 
 /// Lower-case hex of a hash, for display.
@@ -117,5 +147,18 @@ mod tests {
         b.object_kind = "user";
         b.object_id = "s";
         assert_ne!(chain_hash(&GENESIS, &a), chain_hash(&GENESIS, &b));
+    }
+
+    #[test]
+    fn the_keyed_chain_depends_on_the_key() {
+        let k1 = [1u8; 32];
+        let k2 = [2u8; 32];
+        let r = row(1, "x");
+        assert_eq!(chain_mac(&k1, &GENESIS, &r), chain_mac(&k1, &GENESIS, &r));
+        assert_ne!(chain_mac(&k1, &GENESIS, &r), chain_mac(&k2, &GENESIS, &r));
+        assert_ne!(chain_mac(&k1, &GENESIS, &r), chain_hash(&GENESIS, &r));
+        assert_ne!(chain_mac(&k1, &GENESIS, &r), chain_mac(&k1, &GENESIS, &row(1, "y")));
+        assert_ne!(anchor_mac(&k1, 5, &[3u8; 32]), anchor_mac(&k1, 6, &[3u8; 32]));
+        assert_ne!(anchor_mac(&k1, 5, &[3u8; 32]), anchor_mac(&k2, 5, &[3u8; 32]));
     }
 }

@@ -41,6 +41,9 @@ pub struct Inner {
     pub(crate) public_guard: throttle::Guard,
     /// Throttling of failed sign-ins per client address and user name.
     pub(crate) login_guard: throttle::LoginGuard,
+    /// Audited reads of personal data, written in batches; closed (and
+    /// written out) on graceful shutdown.
+    pub reads: shiminhua_app::audit::ReadQueue,
 }
 
 impl std::ops::Deref for AppState {
@@ -53,6 +56,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock, demo: bool, cipher: Cipher) -> AppState {
         AppState(Arc::new(Inner {
+            reads: shiminhua_app::audit::ReadQueue::start(db.clone(), READS_EVERY, READS_BATCH),
             db,
             public_guard: throttle::Guard::new(&config.public),
             login_guard: throttle::LoginGuard::new(&config.security),
@@ -65,6 +69,10 @@ impl AppState {
         }))
     }
 }
+
+/// How often queued reads are written, and how many at most in one transaction.
+const READS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+const READS_BATCH: usize = 500;
 
 /// Declares every route once: the router is built from this list, and the
 /// authorisation-matrix test reads [`ROUTES`] so that a new route without a
@@ -202,6 +210,8 @@ routes! {
     post "/admin/calendar" => views::calendar::load,
     get "/audit" => views::audit::list,
     get "/audit/export" => views::audit::export,
+    get "/audit/person" => views::audit::person,
+    post "/audit/person" => views::audit::person_search,
 }
 
 /// The whole application as a router.
@@ -240,6 +250,16 @@ pub async fn serve_metrics(state: AppState, listener: tokio::net::TcpListener) -
 
 /// Serves until Ctrl-C / SIGTERM. `ready` is called once the socket listens.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_until(state, listener, shutdown()).await
+}
+
+/// Serves until `stop` completes, then lets the requests in flight finish
+/// and writes out the audited reads still queued.
+pub async fn serve_until(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let sweeper = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -259,9 +279,12 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             }
         })
     };
+    let reads = state.reads.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown()).await;
+    let r = axum::serve(listener, app).with_graceful_shutdown(stop).await;
     sweeper.abort();
+    // Every request has been answered: write the reads still queued.
+    reads.close().await;
     r
 }
 

@@ -735,6 +735,10 @@ async fn attachments_are_checked(db: Db) {
         1
     );
     assert_eq!(audited(&db, "case.attach").await, 1);
+    // The case page (with the reporter's details) and the download are reads, audited.
+    app.state.reads.flush().await;
+    assert_eq!(audited(&db, "case.download").await, 1);
+    assert!(audited(&db, "case.view").await >= 1);
 }
 
 async fn office_settings(db: Db) {

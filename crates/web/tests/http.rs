@@ -274,6 +274,8 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("post", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("get", "/audit", Access::Perm(Permission::ViewAudit)),
     ("get", "/audit/export", Access::Perm(Permission::ViewAudit)),
+    ("get", "/audit/person", Access::Perm(Permission::ViewAudit)),
+    ("post", "/audit/person", Access::Perm(Permission::ViewAudit)),
     ("get", "/api/v1/openapi.json", Access::Public),
     ("get", "/api/v1/workers", Access::Api),
     ("post", "/api/v1/workers", Access::Api),

@@ -3,7 +3,7 @@
 //! driver look every parameter up by name, which is ruinous in a statement of
 //! thousands of them); PostgreSQL takes COPY FROM STDIN in text format.
 
-use super::{Arg, Tx};
+use super::{Arg, Conn, Tx};
 use crate::error::{AppError, AppResult};
 use sqlx::AssertSqlSafe;
 use std::fmt::Write;
@@ -27,8 +27,8 @@ impl Tx {
                 "bulk insert into {table}: row width differs"
             )));
         }
-        match self {
-            Tx::Sqlite(t, _) => {
+        match &mut self.conn {
+            Conn::Sqlite(t, _) => {
                 let per = SQLITE_ROWS_PER_STATEMENT.min(SQLITE_MAX_PARAMS / columns.len()).max(1);
                 let one = format!("({})", vec!["?"; columns.len()].join(", "));
                 let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
@@ -42,7 +42,7 @@ impl Tx {
                 }
                 Ok(written)
             }
-            Tx::Postgres(t) => {
+            Conn::Postgres(t) => {
                 let statement = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
                 let mut buf = String::with_capacity(rows.len() * 64 * columns.len());
                 for row in &rows {
@@ -112,8 +112,8 @@ impl Tx {
         if keys.is_empty() {
             return Ok(out);
         }
-        match self {
-            Tx::Sqlite(t, _) => {
+        match &mut self.conn {
+            Conn::Sqlite(t, _) => {
                 for chunk in keys.chunks(SQLITE_ROWS_PER_STATEMENT) {
                     let text = format!("{select} WHERE {column} IN ({})", vec!["?"; chunk.len()].join(", "));
                     let mut q = sqlx::query_as::<_, T>(AssertSqlSafe(text));
@@ -123,7 +123,7 @@ impl Tx {
                     out.extend(q.fetch_all(&mut **t).await?);
                 }
             }
-            Tx::Postgres(t) => {
+            Conn::Postgres(t) => {
                 let text = format!("{select} WHERE {column} = ANY($1)");
                 out = sqlx::query_as::<_, T>(AssertSqlSafe(text))
                     .bind(keys)
@@ -137,7 +137,7 @@ impl Tx {
     /// Refreshes the planner's statistics of a table that is growing fast
     /// (PostgreSQL; SQLite needs none), so that lookups keep using its indexes.
     pub async fn analyze(&mut self, table: &str) -> AppResult<()> {
-        if let Tx::Postgres(t) = self {
+        if let Conn::Postgres(t) = &mut self.conn {
             sqlx::query(AssertSqlSafe(format!("ANALYZE {table}")))
                 .execute(&mut **t)
                 .await?;

@@ -1,6 +1,6 @@
 //! Embedded, append-only migrations: one folder per backend, same numbers.
 
-use super::{Db, Sql, Tx};
+use super::{Db, Sql};
 use crate::error::{AppError, AppResult};
 use sm3::{Digest, Sm3};
 
@@ -115,6 +115,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0018_grant_requests.sql"),
         include_str!("../../migrations/postgres/0018_grant_requests.sql"),
     ),
+    (
+        19,
+        "audit_chain_key",
+        include_str!("../../migrations/sqlite/0019_audit_chain_key.sql"),
+        include_str!("../../migrations/postgres/0019_audit_chain_key.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]
@@ -129,7 +135,7 @@ fn checksum(script: &str) -> String {
 
 pub(super) async fn run(db: &Db, upto: Option<i64>) -> AppResult<()> {
     let mut tx = db.write().await?;
-    if let Tx::Postgres(_) = tx {
+    if tx.backend() == super::Backend::Postgres {
         // Two servers starting at once must not both migrate.
         tx.exec(Sql::new("SELECT pg_advisory_xact_lock(7270500)::text IS NULL"))
             .await?;

@@ -126,9 +126,13 @@ pub enum Db {
     /// a time, and a writer waiting in SQLite's busy handler sleeps and
     /// retries (up to 100 ms a time), so writers wait their turn here, in
     /// order, instead.
-    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>),
-    Postgres(PgPool),
+    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>, AuditSlot),
+    Postgres(PgPool, AuditSlot),
 }
+
+/// The audit chain's key and anchor, set once the key ring is loaded (see
+/// [`Db::set_audit_key`]); shared by every clone of a [`Db`].
+pub type AuditSlot = Arc<std::sync::RwLock<Option<Arc<crate::audit::ChainKey>>>>;
 
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,7 +191,7 @@ impl Db {
                     .connect_with(opts)
                     .await
                     .map_err(|e| AppError::Config(format!("无法打开 SQLite 数据库：{}。", brief(&e))))?;
-                Db::Sqlite(pool, Arc::default())
+                Db::Sqlite(pool, Arc::default(), AuditSlot::default())
             }
             Backend::Postgres => {
                 let opts = PgConnectOptions::from_str(url.expose())
@@ -204,7 +208,7 @@ impl Db {
                             brief(&e)
                         ))
                     })?;
-                Db::Postgres(pool)
+                Db::Postgres(pool, AuditSlot::default())
             }
         };
         migrate::run(&db, upto).await?;
@@ -214,7 +218,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(..) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -222,32 +226,55 @@ impl Db {
     /// lock at once, so that concurrent writers queue instead of failing.
     pub async fn write(&self) -> AppResult<Tx> {
         Ok(match self {
-            Db::Sqlite(p, writers) => {
+            Db::Sqlite(p, writers, _) => {
                 // As long as SQLite's own busy timeout.
                 let turn = tokio::time::timeout(Duration::from_secs(10), Arc::clone(writers).lock_owned())
                     .await
                     .map_err(|_| AppError::Db(sqlx::Error::PoolTimedOut))?;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+                Tx::new(
+                    Conn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(turn)),
+                    self.audit_key(),
+                )
             }
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(p, _) => Tx::new(Conn::Postgres(p.begin().await?), self.audit_key()),
         })
     }
 
     /// Begins a read-only unit of work (a consistent snapshot on both backends).
     pub async fn read(&self) -> AppResult<Tx> {
         Ok(match self {
-            Db::Sqlite(p, _) => Tx::Sqlite(p.begin().await?, None),
-            Db::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?),
+            Db::Sqlite(p, ..) => Tx::new(Conn::Sqlite(p.begin().await?, None), self.audit_key()),
+            Db::Postgres(p, _) => Tx::new(
+                Conn::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?),
+                self.audit_key(),
+            ),
         })
+    }
+
+    fn slot(&self) -> &AuditSlot {
+        match self {
+            Db::Sqlite(_, _, s) | Db::Postgres(_, s) => s,
+        }
+    }
+
+    /// Sets the key (and anchor) of the audit chain for every clone of this
+    /// handle; audit records cannot be written before it is set.
+    pub fn set_audit_key(&self, key: crate::audit::ChainKey) {
+        *self.slot().write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(key));
+    }
+
+    /// The audit chain's key, once set.
+    pub fn audit_key(&self) -> Option<Arc<crate::audit::ChainKey>> {
+        self.slot().read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn pool_stats(&self) -> PoolStats {
         match self {
-            Db::Sqlite(p, _) => PoolStats {
+            Db::Sqlite(p, ..) => PoolStats {
                 size: p.size(),
                 idle: p.num_idle(),
             },
-            Db::Postgres(p) => PoolStats {
+            Db::Postgres(p, _) => PoolStats {
                 size: p.size(),
                 idle: p.num_idle(),
             },
@@ -256,8 +283,8 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p, _) => p.close().await,
-            Db::Postgres(p) => p.close().await,
+            Db::Sqlite(p, ..) => p.close().await,
+            Db::Postgres(p, _) => p.close().await,
         }
     }
 }
@@ -497,7 +524,17 @@ pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Sen
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
 
 /// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
-pub enum Tx {
+pub struct Tx {
+    conn: Conn,
+    /// The audit chain's key, when the database has one.
+    audit: Option<Arc<crate::audit::ChainKey>>,
+    /// The audit chain's head written in this transaction (seq, MAC), to be
+    /// anchored outside the database once the transaction has committed.
+    audit_head: Option<(i64, [u8; 32])>,
+}
+
+/// The connection of a [`Tx`] on its backend.
+pub enum Conn {
     /// A transaction, and for a writer its turn in the queue of writers
     /// (released when the transaction ends).
     Sqlite(Transaction<'static, Sqlite>, Option<tokio::sync::OwnedMutexGuard<()>>),
@@ -505,17 +542,38 @@ pub enum Tx {
 }
 
 impl Tx {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(..) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+    fn new(conn: Conn, audit: Option<Arc<crate::audit::ChainKey>>) -> Tx {
+        Tx {
+            conn,
+            audit,
+            audit_head: None,
         }
     }
 
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            Conn::Sqlite(..) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The audit chain's key (None until the key ring is loaded).
+    pub(crate) fn audit_key(&self) -> Option<Arc<crate::audit::ChainKey>> {
+        self.audit.clone()
+    }
+
+    /// Notes the audit chain's new head, anchored after the commit.
+    pub(crate) fn note_audit_head(&mut self, seq: i64, mac: [u8; 32]) {
+        self.audit_head = Some((seq, mac));
+    }
+
     pub async fn commit(self) -> AppResult<()> {
-        match self {
-            Tx::Sqlite(t, _) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.conn {
+            Conn::Sqlite(t, _) => t.commit().await?,
+            Conn::Postgres(t) => t.commit().await?,
+        }
+        if let (Some(key), Some((seq, mac))) = (self.audit, self.audit_head) {
+            key.anchor(seq, &mac);
         }
         Ok(())
     }
@@ -523,12 +581,12 @@ impl Tx {
     /// Runs a statement; returns the number of rows affected.
     pub async fn exec(&mut self, q: Sql) -> AppResult<u64> {
         let text = AssertSqlSafe(q.text);
-        Ok(match self {
-            Tx::Sqlite(t, _) => bind_all!(sqlx::query(text), q.args)
+        Ok(match &mut self.conn {
+            Conn::Sqlite(t, _) => bind_all!(sqlx::query(text), q.args)
                 .execute(&mut **t)
                 .await?
                 .rows_affected(),
-            Tx::Postgres(t) => bind_all!(sqlx::query(text), q.args)
+            Conn::Postgres(t) => bind_all!(sqlx::query(text), q.args)
                 .execute(&mut **t)
                 .await?
                 .rows_affected(),
@@ -537,13 +595,13 @@ impl Tx {
 
     pub async fn all<T: Row>(&mut self, q: Sql) -> AppResult<Vec<T>> {
         let text = AssertSqlSafe(q.text);
-        Ok(match self {
-            Tx::Sqlite(t, _) => {
+        Ok(match &mut self.conn {
+            Conn::Sqlite(t, _) => {
                 bind_all!(sqlx::query_as::<_, T>(text), q.args)
                     .fetch_all(&mut **t)
                     .await?
             }
-            Tx::Postgres(t) => {
+            Conn::Postgres(t) => {
                 bind_all!(sqlx::query_as::<_, T>(text), q.args)
                     .fetch_all(&mut **t)
                     .await?
@@ -553,13 +611,13 @@ impl Tx {
 
     pub async fn opt<T: Row>(&mut self, q: Sql) -> AppResult<Option<T>> {
         let text = AssertSqlSafe(q.text);
-        Ok(match self {
-            Tx::Sqlite(t, _) => {
+        Ok(match &mut self.conn {
+            Conn::Sqlite(t, _) => {
                 bind_all!(sqlx::query_as::<_, T>(text), q.args)
                     .fetch_optional(&mut **t)
                     .await?
             }
-            Tx::Postgres(t) => {
+            Conn::Postgres(t) => {
                 bind_all!(sqlx::query_as::<_, T>(text), q.args)
                     .fetch_optional(&mut **t)
                     .await?
@@ -580,7 +638,7 @@ impl Tx {
     /// Serialises writers of the audit chain (PostgreSQL; SQLite's
     /// `BEGIN IMMEDIATE` already does).
     pub async fn lock_audit_chain(&mut self) -> AppResult<()> {
-        if let Tx::Postgres(_) = self {
+        if let Conn::Postgres(_) = self.conn {
             self.exec(Sql::new("SELECT pg_advisory_xact_lock(7270501)::text IS NULL"))
                 .await?;
         }
@@ -590,11 +648,11 @@ impl Tx {
     /// Runs a script of several statements (migrations).
     pub(crate) async fn exec_script(&mut self, script: &str) -> AppResult<()> {
         let text = AssertSqlSafe(script.to_string());
-        match self {
-            Tx::Sqlite(t, _) => {
+        match &mut self.conn {
+            Conn::Sqlite(t, _) => {
                 sqlx::raw_sql(text).execute(&mut **t).await?;
             }
-            Tx::Postgres(t) => {
+            Conn::Postgres(t) => {
                 sqlx::raw_sql(text).execute(&mut **t).await?;
             }
         }

@@ -460,6 +460,7 @@ pub async fn workers(a: ApiActor, Query(q): Query<Vec<(String, String)>>) -> Res
         registry::COUNT_CAP,
     )
     .await?;
+    super::audit::saw_search(&a.state.reads, &a.call(), &filter.q, rows.iter().map(|r| r.id));
     Ok(page_reply(page, total, rows.iter().map(worker_json).collect()))
 }
 
@@ -494,6 +495,10 @@ pub async fn worker(a: ApiActor, Path(id): Path<String>) -> Result<Response, Api
         })
         .collect();
     body["records"] = recs.iter().map(record_json).collect();
+    a.state.reads.saw(
+        &a.call(),
+        shiminhua_app::audit::Event::ok("worker.view", "worker", id).detail("接口"),
+    );
     Ok(reply(StatusCode::OK, body))
 }
 

@@ -2,7 +2,7 @@
 
 use super::{Pager, html, query_string};
 use crate::error::WebError;
-use crate::extract::{Need, ViewAudit};
+use crate::extract::{Form, Need, ViewAudit};
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::Query;
@@ -110,6 +110,26 @@ pub async fn list(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) 
                 )),
                 "verify-bad",
             ),
+            Verdict::Truncated { last, anchored } => (
+                Some(format!(
+                    "校验未通过：日志止于第 {last} 条，但锚点记载已写到第 {anchored} 条，末尾记录被删除。"
+                )),
+                "verify-bad",
+            ),
+            Verdict::Rewritten { id } => (
+                Some(format!(
+                    "校验未通过：第 {id} 条记录与锚点记载的链值不符，哈希链已被重新计算。"
+                )),
+                "verify-bad",
+            ),
+            Verdict::Unanchored => (
+                Some("校验未通过：数据目录中缺少审计日志锚点文件。".into()),
+                "verify-bad",
+            ),
+            Verdict::BadAnchor => (
+                Some("校验未通过：审计日志锚点文件已损坏或被伪造。".into()),
+                "verify-bad",
+            ),
         }
     } else {
         (None, "")
@@ -161,4 +181,93 @@ pub async fn export(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>
         bytes,
         &format!("审计日志-{}.xlsx", (now + Duration::hours(8)).format("%Y%m%d%H%M")),
     ))
+}
+
+/// Records the workers an exact search by ID number or phone number found
+/// (a search by name or a plain list shows masks only and is not a read of
+/// one person's data). The number searched for is never recorded.
+pub(crate) fn saw_search(
+    reads: &audit::ReadQueue,
+    call: &shiminhua_app::Call<'_>,
+    q: &str,
+    found: impl Iterator<Item = i64>,
+) {
+    let q = q.trim();
+    let by = if shiminhua_core::id_number::IdNumber::parse(q).is_ok() {
+        "按身份证号查找"
+    } else if shiminhua_core::phone::Phone::parse(q).is_ok() {
+        "按手机号查找"
+    } else {
+        return;
+    };
+    for id in found {
+        reads.saw(call, audit::Event::ok("worker.search", "worker", id).detail(by));
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit_person.html")]
+struct PersonTpl {
+    layout: Layout,
+    id_number: String,
+    error: Option<String>,
+    searched: bool,
+    rows: Vec<Row>,
+}
+
+fn row_of(r: audit::AuditRow) -> Row {
+    Row {
+        id: r.id,
+        time: local_time(r.at),
+        actor: r.actor_name.clone(),
+        role: r.role.clone(),
+        action: r.action_label(),
+        object: if r.object_id.is_empty() {
+            r.object_kind.clone()
+        } else {
+            format!("{} {}", r.object_kind, r.object_id)
+        },
+        success: r.success,
+        client: r.client_addr.clone(),
+        detail: r.detail.clone(),
+    }
+}
+
+fn person_page(n: &Need<ViewAudit>) -> PersonTpl {
+    PersonTpl {
+        layout: Layout::new(&n.ctx, Some(&n.actor), "个人信息查看记录")
+            .crumb("安全审计", "")
+            .crumb("审计日志", "/audit")
+            .crumb("个人信息查看记录", ""),
+        id_number: String::new(),
+        error: None,
+        searched: false,
+        rows: Vec::new(),
+    }
+}
+
+/// GET /audit/person — "who looked at this person": the form.
+pub async fn person(n: Need<ViewAudit>) -> Result<Response, WebError> {
+    Ok(html(&person_page(&n)))
+}
+
+/// POST /audit/person (id_number) — every audited read of the person with
+/// this ID number (posted, so that the number stays out of addresses and
+/// browser history).
+pub async fn person_search(n: Need<ViewAudit>, form: Form) -> Result<Response, WebError> {
+    let mut page = person_page(&n);
+    let typed = form.get("id_number").trim().to_string();
+    match shiminhua_core::id_number::IdNumber::parse(&typed) {
+        Err(e) => {
+            page.error = Some(format!("身份证号无效：{e}"));
+            page.id_number = typed.chars().take(18).collect();
+        }
+        Ok(id) => {
+            let rows = audit::who_looked(&n.ctx.call(&n.actor), &id, 1000).await?;
+            page.rows = rows.into_iter().map(row_of).collect();
+            page.searched = true;
+            page.id_number = id.as_str().to_string();
+        }
+    }
+    Ok(html(&page))
 }

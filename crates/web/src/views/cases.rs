@@ -913,7 +913,12 @@ pub async fn show(
         notice: notice_of(&q),
         ..Shown::default()
     };
-    Ok(html(&show_page(&n.ctx, &n.actor, id, shown).await?))
+    let page = show_page(&n.ctx, &n.actor, id, shown).await?;
+    n.ctx.state.reads.saw(
+        &n.ctx.call(&n.actor),
+        shiminhua_app::audit::Event::ok("case.view", "case", id),
+    );
+    Ok(html(&page))
 }
 
 /// POST /cases/{id}/act (action, version, the action's fields)
@@ -1018,6 +1023,10 @@ pub async fn upload(
 pub async fn download(n: Need<ReadCases>, Path((id, file)): Path<(String, String)>) -> Result<Response, WebError> {
     let (id, file) = (parse_id(&id)?, parse_id(&file)?);
     let (name, mime, bytes) = cases::file(&n.ctx.state.db, &n.actor, id, file).await?;
+    n.ctx.state.reads.saw(
+        &n.ctx.call(&n.actor),
+        shiminhua_app::audit::Event::ok("case.download", "case", id).detail(format!("附件{file}")),
+    );
     let encoded = super::percent_encode(&name);
     let ext: String = name
         .rsplit_once('.')

@@ -147,6 +147,7 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
     .await?;
     pager.total = total;
     pager.cap = registry::COUNT_CAP;
+    super::audit::saw_search(&st.reads, &n.ctx.call(&n.actor), &search, rows.iter().map(|r| r.id));
     Ok(html(&ListTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "农民工名册")
             .crumb("农民工信息", "")
@@ -316,7 +317,12 @@ pub async fn profile(
         ),
         _ => None,
     };
-    Ok(html(&profile_page(&n.ctx, &n.actor, id, notice, None, None).await?))
+    let page = profile_page(&n.ctx, &n.actor, id, notice, None, None).await?;
+    n.ctx.state.reads.saw(
+        &n.ctx.call(&n.actor),
+        shiminhua_app::audit::Event::ok("worker.view", "worker", id),
+    );
+    Ok(html(&page))
 }
 
 pub async fn reveal(n: Need<RevealPii>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
