@@ -33,8 +33,8 @@ async fn database_wal_shm_key_and_backup_are_owner_only() {
         &|_| None,
     )
     .expect("config");
-    let (db, _key) = setup::open(&config, true).await.expect("open");
     let now = Utc.with_ymd_and_hms(2026, 9, 30, 2, 0, 0).unwrap();
+    let (db, _key) = setup::open(&config, true, now).await.expect("open");
     setup::init(&db, now, &config.password, Some("Init-Root-2026".into()))
         .await
         .expect("init");
