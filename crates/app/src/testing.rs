@@ -67,14 +67,14 @@ fn skip(reason: &str) -> Option<TestDb> {
 impl TestDb {
     /// A fresh SQLite database in a file of its own (WAL, like production).
     pub async fn sqlite() -> TestDb {
-        TestDb::sqlite_upto(None).await
+        TestDb::sqlite_without(None).await
     }
 
-    /// A fresh SQLite database migrated up to `upto` (all with `None`).
-    pub async fn sqlite_upto(upto: Option<i64>) -> TestDb {
+    /// A fresh SQLite database with every migration but `without` (all with `None`).
+    pub async fn sqlite_without(without: Option<i64>) -> TestDb {
         let dir = TempDir::new("db");
         let url = DatabaseUrl::sqlite_file(&dir.0.join("test.db"));
-        let db = Db::connect_upto(&url, upto).await.expect("sqlite test database");
+        let db = Db::connect_without(&url, without).await.expect("sqlite test database");
         set_test_audit_key(&db, &dir.0);
         TestDb {
             db,
@@ -86,12 +86,12 @@ impl TestDb {
 
     /// A fresh PostgreSQL database, or `None` (with a message) without a server.
     pub async fn postgres() -> Option<TestDb> {
-        TestDb::postgres_upto(None).await
+        TestDb::postgres_without(None).await
     }
 
-    /// A fresh PostgreSQL database migrated up to `upto` (all with `None`),
-    /// or `None` without a server.
-    pub async fn postgres_upto(upto: Option<i64>) -> Option<TestDb> {
+    /// A fresh PostgreSQL database with every migration but `without` (all
+    /// with `None`), or `None` without a server.
+    pub async fn postgres_without(without: Option<i64>) -> Option<TestDb> {
         let Some(admin) = pg_admin_url() else {
             return skip("SHIMINHUA_TEST_PG=off");
         };
@@ -115,7 +115,9 @@ impl TestDb {
             .map(|(b, _)| b.to_string())
             .unwrap_or(admin.clone());
         let url = DatabaseUrl::parse(&format!("{base}/{name}")).expect("url");
-        let db = Db::connect_upto(&url, upto).await.expect("postgres test database");
+        let db = Db::connect_without(&url, without)
+            .await
+            .expect("postgres test database");
         let dir = TempDir::new("pg");
         set_test_audit_key(&db, &dir.0);
         Some(TestDb {

@@ -342,8 +342,19 @@ fn wrong_check(id: &str) -> String {
 
 /// Approves, as a second person, the grant that `user add` asked for.
 async fn approve(dir: &std::path::Path, username: &str) {
-    use shiminhua_app::store::{DatabaseUrl, Db, Sql};
-    let db = Db::connect(&DatabaseUrl::sqlite_file(&dir.join("shiminhua.db")))
+    use shiminhua_app::config::{Config, Overrides};
+    use shiminhua_app::store::Sql;
+    // Opened as the program opens it: with the key file, so that the approval
+    // is chained under the audit key of that data directory.
+    let config = Config::load(
+        &Overrides {
+            data_dir: Some(dir.to_path_buf()),
+            ..Default::default()
+        },
+        &|_| None,
+    )
+    .expect("config");
+    let (db, _) = shiminhua_app::setup::open(&config, false, chrono::Utc::now())
         .await
         .expect("the database");
     let (id,): (i64,) = db

@@ -254,7 +254,9 @@ fn all_kinds() -> Vec<RecordKind> {
 
 async fn list_parameters_follow_the_document(db: Db) {
     let app = TestApp::new(db, false).await;
-    let (key, _, _, _) = key_and_worker(&app, &all_kinds()).await;
+    let (key, worker, _, _) = key_and_worker(&app, &all_kinds()).await;
+    // A department's key reaches the workers its kinds' records concern.
+    app.records_for(&[("341021100".to_string(), worker)].into()).await;
     let k = Some(key.as_str());
     for list in ["/api/v1/workers", "/api/v1/records/employment"] {
         // Not an integer of 1..=maximum, or given twice: refused, not read as page 1.

@@ -84,6 +84,8 @@ async fn profile_views_and_exact_searches_are_audited(db: Db) {
 async fn api_reads_are_audited(db: Db) {
     let app = TestApp::new(db.clone(), false).await;
     let ids = app.workers_in(&["341021100"]).await;
+    // A department's key reaches the workers its kinds' records concern.
+    app.records_for(&ids).await;
     let a = ids["341021100"];
     let who = Who::system(&Origin::cli());
     let (unit,): (i64,) = db

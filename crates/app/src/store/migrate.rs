@@ -133,7 +133,7 @@ fn checksum(script: &str) -> String {
     crate::hex(&Sm3::digest(script.as_bytes()))
 }
 
-pub(super) async fn run(db: &Db, upto: Option<i64>) -> AppResult<()> {
+pub(super) async fn run(db: &Db, without: Option<i64>) -> AppResult<()> {
     let mut tx = db.write().await?;
     if tx.backend() == super::Backend::Postgres {
         // Two servers starting at once must not both migrate.
@@ -157,7 +157,7 @@ pub(super) async fn run(db: &Db, upto: Option<i64>) -> AppResult<()> {
             newest.version
         )));
     }
-    for &(version, name, sqlite, postgres) in MIGRATIONS.iter().filter(|m| upto.is_none_or(|u| m.0 <= u)) {
+    for &(version, name, sqlite, postgres) in MIGRATIONS.iter().filter(|m| without != Some(m.0)) {
         let script = match tx.backend() {
             super::Backend::Sqlite => sqlite,
             super::Backend::Postgres => postgres,

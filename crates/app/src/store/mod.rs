@@ -149,12 +149,13 @@ pub struct PoolStats {
 impl Db {
     /// Connects and applies pending migrations.
     pub async fn connect(url: &DatabaseUrl) -> AppResult<Db> {
-        Db::connect_upto(url, None).await
+        Db::connect_without(url, None).await
     }
 
-    /// Connects and applies the migrations up to `upto` (all with `None`):
-    /// tests of a migration build the schema before it.
-    pub async fn connect_upto(url: &DatabaseUrl, upto: Option<i64>) -> AppResult<Db> {
+    /// Connects and applies every migration but `without` (all with `None`):
+    /// a test of a migration builds the schema without it, with the data the
+    /// program writes today, and applies it on the next connect.
+    pub async fn connect_without(url: &DatabaseUrl, without: Option<i64>) -> AppResult<Db> {
         let db = match url.backend() {
             Backend::Sqlite => {
                 if let Some(path) = url.sqlite_path() {
@@ -211,7 +212,7 @@ impl Db {
                 Db::Postgres(pool, AuditSlot::default())
             }
         };
-        migrate::run(&db, upto).await?;
+        migrate::run(&db, without).await?;
         Ok(db)
     }
 
@@ -261,6 +262,12 @@ impl Db {
     /// handle; audit records cannot be written before it is set.
     pub fn set_audit_key(&self, key: crate::audit::ChainKey) {
         *self.slot().write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(key));
+    }
+
+    /// Uses the audit chain's key of `other`, a second handle on the same
+    /// database.
+    pub fn share_audit_key(&self, other: &Db) {
+        *self.slot().write().unwrap_or_else(|p| p.into_inner()) = other.audit_key();
     }
 
     /// The audit chain's key, once set.
