@@ -134,24 +134,7 @@ pub async fn list(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) 
     } else {
         (None, "")
     };
-    let rows = rows
-        .into_iter()
-        .map(|r| Row {
-            id: r.id,
-            time: local_time(r.at),
-            actor: r.actor_name.clone(),
-            role: r.role.clone(),
-            action: r.action_label(),
-            object: if r.object_id.is_empty() {
-                r.object_kind.clone()
-            } else {
-                format!("{} {}", r.object_kind, r.object_id)
-            },
-            success: r.success,
-            client: r.client_addr.clone(),
-            detail: r.detail.clone(),
-        })
-        .collect();
+    let rows = rows.into_iter().map(row_of).collect();
     Ok(html(&AuditTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "审计日志")
             .crumb("安全审计", "")
@@ -219,17 +202,17 @@ fn row_of(r: audit::AuditRow) -> Row {
     Row {
         id: r.id,
         time: local_time(r.at),
-        actor: r.actor_name.clone(),
-        role: r.role.clone(),
         action: r.action_label(),
         object: if r.object_id.is_empty() {
-            r.object_kind.clone()
+            r.object_kind
         } else {
             format!("{} {}", r.object_kind, r.object_id)
         },
         success: r.success,
-        client: r.client_addr.clone(),
-        detail: r.detail.clone(),
+        actor: r.actor_name,
+        role: r.role,
+        client: r.client_addr,
+        detail: r.detail,
     }
 }
 
