@@ -30,6 +30,24 @@ bench "worker list, city user" "/workers" "$city"
 bench "exact ID search, city user" "/workers?q=$idn" "$city"
 bench "worker page, city user" "/workers/1" "$city"
 
+# The list beside a second load on the other core: a page that queues one
+# audited read per request (a worker's page), then a page that queues none (a
+# name search), each driven as hard as it goes. The list's own figures under
+# the two loads show what the audit writer's work costs the pages beside it.
+beside() {
+  local label=$1 other=$2
+  wrk -t1 -c"$conns" -d"$((secs + 2))s" --timeout 30s -H "Cookie: shm_session=$city" "$base$other" >"$data/other.txt" 2>&1 &
+  local load=$!
+  sleep 1
+  echo "-- worker list, county user, beside $label"
+  wrk -t1 -c"$conns" -d"${secs}s" --timeout 30s -s "$data/percentiles.lua" -H "Cookie: shm_session=$county" "$base/workers" |
+    grep -E "p50|Non-2xx"
+  wait "$load"
+  echo "   ($label: $(grep -o '[0-9.]* *Requests/sec' "$data/other.txt" || grep 'Requests/sec' "$data/other.txt"))"
+}
+beside "worker pages (1 audited read each)" "/workers/2"
+beside "name searches (nothing audited)" "/workers?q=%E7%8E%8B"
+
 # Stop gracefully (the queued reads are written out), then count them.
 kill -TERM "$pid"
 wait "$pid" 2>/dev/null || true
