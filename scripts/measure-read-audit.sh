@@ -43,7 +43,7 @@ beside() {
   wrk -t1 -c"$conns" -d"${secs}s" --timeout 30s -s "$data/percentiles.lua" -H "Cookie: shm_session=$county" "$base/workers" |
     grep -E "p50|Non-2xx"
   wait "$load"
-  echo "   ($label: $(grep -o '[0-9.]* *Requests/sec' "$data/other.txt" || grep 'Requests/sec' "$data/other.txt"))"
+  echo "   ($label: $(grep 'Requests/sec' "$data/other.txt"))"
 }
 beside "worker pages (1 audited read each)" "/workers/2"
 beside "name searches (nothing audited)" "/workers?q=%E7%8E%8B"
