@@ -3,7 +3,7 @@
 //! cell per template column, row numbers grow, refusals are in Chinese.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shiminhua_app::import::{Target, columns, read};
+use shiminhua_app::registry::import::{Target, columns, read};
 use std::io::Write;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,7 +7,7 @@
 //! refusals are in Chinese.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shiminhua_app::import::{Target, columns, read};
+use shiminhua_app::registry::import::{Target, columns, read};
 use std::io::Write;
 use zip::write::SimpleFileOptions;
 

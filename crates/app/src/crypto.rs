@@ -9,7 +9,7 @@
 //! column does not open.
 
 use crate::error::{AppError, AppResult};
-use crate::keys::{KeyRing, MasterKey};
+use crate::keys::{KeyRing, MasterKey, derive};
 use aes_gcm::aead::Aead;
 use aes_gcm::aead::Payload;
 use aes_gcm::{AesGcm, KeyInit};
@@ -26,8 +26,6 @@ type Sm4Gcm = AesGcm<Sm4, U12>;
 
 const VERSION: u8 = 1;
 const HEADER: usize = 1 + 4 + 12;
-
-pub(crate) const INDEX_LABEL: &[u8] = b"shiminhua/pii-index/hmac-sm3/v1";
 
 /// The keys derived from a key ring: one SM4-GCM key per master key (the
 /// first seals), and the blind-index key.
@@ -55,12 +53,6 @@ impl fmt::Debug for Cipher {
 
 fn hmac(key: &[u8]) -> Hmac<Sm3> {
     <Hmac<Sm3> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length")
-}
-
-pub(crate) fn derive(master: &[u8], label: &[u8]) -> [u8; 32] {
-    let mut m = hmac(master);
-    m.update(label);
-    m.finalize().into_bytes().into()
 }
 
 fn keys_of(ring: &KeyRing) -> Keys {

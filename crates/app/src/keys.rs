@@ -15,9 +15,13 @@
 use crate::error::{AppError, AppResult};
 use crate::store::{Sql, Tx};
 use rand::RngCore;
+pub(crate) use shiminhua_core::kdf::derive;
 use sm3::{Digest, Sm3};
 use std::fmt;
 use std::path::Path;
+
+/// The label that derives the blind-index key from the first master key.
+pub(crate) const INDEX_LABEL: &[u8] = b"shiminhua/pii-index/hmac-sm3/v1";
 
 /// The label that derives the audit chain's key from the first master key.
 const AUDIT_LABEL: &[u8] = b"shiminhua/audit-chain/hmac-sm3/v1";
@@ -88,8 +92,8 @@ impl fmt::Debug for KeyRing {
 impl KeyRing {
     /// A ring of one key, its index key derived from it.
     pub fn single(key: MasterKey) -> KeyRing {
-        let index = crate::crypto::derive(key.bytes(), crate::crypto::INDEX_LABEL);
-        let audit = crate::crypto::derive(key.bytes(), AUDIT_LABEL);
+        let index = derive(key.bytes(), INDEX_LABEL);
+        let audit = derive(key.bytes(), AUDIT_LABEL);
         KeyRing {
             keys: vec![key],
             index,
@@ -100,6 +104,11 @@ impl KeyRing {
     /// The audit chain's HMAC-SM3 key.
     pub fn audit_key(&self) -> &[u8; 32] {
         &self.audit
+    }
+
+    /// The audit chain's key, anchored in `data_dir`.
+    pub fn chain_key(&self, data_dir: &Path) -> crate::chain_key::ChainKey {
+        crate::chain_key::ChainKey::new(&self.audit, data_dir.join(crate::chain_key::ANCHOR_FILE))
     }
 
     pub fn current(&self) -> &MasterKey {

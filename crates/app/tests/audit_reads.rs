@@ -5,7 +5,7 @@ mod common;
 
 use common::{World, id_for, input};
 use shiminhua_app::audit::{self, Event, ReadQueue, Verdict};
-use shiminhua_app::registry;
+use shiminhua_app::registry::workers;
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::{AppError, both};
 use shiminhua_core::auth::Role;
@@ -79,10 +79,10 @@ async fn who_looked_at_this_person(db: Db) {
     let other = w.scoped("office2", Role::Office, "341000").await;
     let auditor = w.user("aud1", Role::Auditor, vec![]).await;
     let (a_id, b_id) = (id_for(1), id_for(2));
-    let a = registry::create_worker(&w.call(&office), &input("张甲", &a_id, "341021100"))
+    let a = workers::create_worker(&w.call(&office), &input("张甲", &a_id, "341021100"))
         .await
         .unwrap();
-    let b = registry::create_worker(&w.call(&office), &input("李乙", &b_id, "341021100"))
+    let b = workers::create_worker(&w.call(&office), &input("李乙", &b_id, "341021100"))
         .await
         .unwrap();
     let q = ReadQueue::start(db.clone(), Duration::from_millis(10), 100);

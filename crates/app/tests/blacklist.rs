@@ -7,8 +7,8 @@ mod common;
 use common::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use shiminhua_app::blacklist::{self, ListingFilter, NewListing};
-use shiminhua_app::cases;
+use shiminhua_app::rights::blacklist::{self, ListingFilter, NewListing};
+use shiminhua_app::rights::cases;
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::testing::TempDir;
 use shiminhua_app::{AppError, Call, both};

@@ -6,9 +6,9 @@ mod common;
 use common::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use shiminhua_app::case_stats::{self, CaseStats, Line, Period};
+use shiminhua_app::rights::case_stats::{self, CaseStats, Line, Period};
 use shiminhua_app::store::{Db, Sql};
-use shiminhua_app::{AppError, Call, both, cases, indicators, plan, xlsx};
+use shiminhua_app::{AppError, Call, both, plan::document, plan::indicators, rights::cases, xlsx};
 use shiminhua_core::auth::{Actor, Role};
 use shiminhua_core::calendar::Calendar;
 use shiminhua_core::case::{Action, ActionInput, CaseInput, Sector, Source, Status};
@@ -747,11 +747,11 @@ async fn case_facts(db: &Db) -> Vec<CaseFact> {
 
 async fn case_targets_on_the_board(db: Db) {
     let c = setup(db).await;
-    let cur = plan::current(&c.w.db).await.unwrap();
+    let cur = document::current(&c.w.db).await.unwrap();
     // The shipped plan has no target over cases.
     assert!(!cur.text.contains("wage_case"));
     let text = format!("{}{CASE_TARGETS}", cur.text);
-    plan::save(
+    document::save(
         &on(&c.w, &c.office, "2023-12-01"),
         &text,
         cur.version,
@@ -759,7 +759,7 @@ async fn case_targets_on_the_board(db: Db) {
     )
     .await
     .unwrap();
-    let p: Plan = plan::current(&c.w.db).await.unwrap().plan;
+    let p: Plan = document::current(&c.w.db).await.unwrap().plan;
 
     let (_, board) = indicators::board(&c.w.db, &p, d("2023-12-01")).await.unwrap();
     let target = |id: &str| board.iter().find(|t| t.id == id).unwrap();
@@ -1000,12 +1000,12 @@ async fn statistics_at_100000_cases() {
         .unwrap();
         tx.analyze("cases").await.unwrap();
         tx.commit().await.unwrap();
-        let cur = plan::current(&w.db).await.unwrap();
+        let cur = document::current(&w.db).await.unwrap();
         let text = format!("{}{CASE_TARGETS}", cur.text);
-        plan::save(&on(&w, &office, "2025-12-31"), &text, cur.version, "测试")
+        document::save(&on(&w, &office, "2025-12-31"), &text, cur.version, "测试")
             .await
             .unwrap();
-        let p = plan::current(&w.db).await.unwrap().plan;
+        let p = document::current(&w.db).await.unwrap().plan;
         let call = on(&w, &office, "2025-12-31");
         let year = Period {
             from: d("2025-01-01"),

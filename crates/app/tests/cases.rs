@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use shiminhua_app::cases::{self, CaseFilter};
+use shiminhua_app::rights::cases::{self, CaseFilter};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::testing::TempDir;
 use shiminhua_app::{AppError, Call, both};
@@ -889,7 +889,7 @@ async fn attachments_are_checked(db: Db) {
 }
 
 async fn platform_list_import_deduplicates_on_clue_number(db: Db) {
-    use shiminhua_app::import::{self, Options, Target};
+    use shiminhua_app::registry::import::{self, Options, Target};
     let w = World::new(db).await;
     let insp = w.scoped("insp1", Role::Inspector, "341021").await;
     let call = on(&w, &insp, "2023-09-28");
@@ -1011,7 +1011,7 @@ async fn deadlines_into_a_year_not_loaded_are_provisional(db: Db) {
     let ordinary = acc.due_on.unwrap();
     // Loading 2027 dates both again: the acceptance limit passes New Year's
     // holidays (01-05), the investigation limit moves one working day later.
-    let loaded = shiminhua_app::calendar::load_year(&w.call(&w.admin), MADE_UP_2027)
+    let loaded = shiminhua_app::rights::holidays::load_year(&w.call(&w.admin), MADE_UP_2027)
         .await
         .unwrap();
     assert_eq!(loaded.cases_redated, 2);

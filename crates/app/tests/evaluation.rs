@@ -7,9 +7,9 @@ mod common;
 use common::*;
 
 use chrono::NaiveDate;
-use shiminhua_app::evaluation::{self, UnitSummary};
+use shiminhua_app::plan::evaluation::{self, UnitSummary};
 use shiminhua_app::store::{Db, Sql};
-use shiminhua_app::{AppError, both, plan, records, registry, xlsx};
+use shiminhua_app::{AppError, both, plan::document, registry::records, registry::workers, xlsx};
 use shiminhua_core::auth::{RecordKind, Role};
 use shiminhua_core::evaluation::{Points, Skip, State};
 use std::collections::HashMap;
@@ -68,20 +68,20 @@ async fn world(db: Db) -> (World, shiminhua_core::plan::Plan) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
     let call = w.call(&office);
-    let cur = plan::current(&w.db).await.unwrap();
+    let cur = document::current(&w.db).await.unwrap();
     let text = cur
         .text
         .replacen("value = 8000\n", &format!("value = 8000\n{ALLOCATION}"), 1);
     assert_ne!(text, cur.text);
-    plan::save(&call, &text, cur.version, "测试：培训分解到区县")
+    document::save(&call, &text, cur.version, "测试：培训分解到区县")
         .await
         .unwrap();
-    let p = plan::current(&w.db).await.unwrap().plan;
+    let p = document::current(&w.db).await.unwrap().plan;
 
     let towns = [("341021", "341021100", "徽城镇"), ("341022", "341022100", "海阳镇")];
     let mut workers = HashMap::new();
     for (n, (county, town, _)) in towns.iter().enumerate() {
-        let id = registry::create_worker(&call, &input("张三", &id_for(n as u16 + 1), town))
+        let id = workers::create_worker(&call, &input("张三", &id_for(n as u16 + 1), town))
             .await
             .unwrap();
         workers.insert(*county, id);
@@ -94,7 +94,7 @@ async fn world(db: Db) -> (World, shiminhua_core::plan::Plan) {
             .unwrap();
     }
     for (n, settled) in [Some("2023-06-01"), Some("2023-09-15"), None].iter().enumerate() {
-        let worker = registry::create_worker(&call, &input("李四", &id_for(n as u16 + 10), "341021100"))
+        let worker = workers::create_worker(&call, &input("李四", &id_for(n as u16 + 10), "341021100"))
             .await
             .unwrap();
         let fields = settlement(*settled, "徽城镇");
@@ -368,10 +368,10 @@ fn xml_part(bytes: &[u8], part: &str) -> Option<String> {
 /// and only those.
 async fn summaries_are_the_accepted_reports(db: Db) {
     let w = World::new(db).await;
-    let p = plan::current(&w.db).await.unwrap().plan;
-    let filed = shiminhua_app::reports::demo(&w.db, t0()).await.unwrap();
+    let p = document::current(&w.db).await.unwrap().plan;
+    let filed = shiminhua_app::plan::reports::demo(&w.db, t0()).await.unwrap();
     assert!(filed.accepted > 0 && filed.returned > 0, "{filed:?}");
-    let accepted = shiminhua_app::reports::summaries(&w.db, p.meta.start, p.meta.end)
+    let accepted = shiminhua_app::plan::reports::summaries(&w.db, p.meta.start, p.meta.end)
         .await
         .unwrap();
     let e = evaluation::evaluate(&w.db, &p, end()).await.unwrap();

@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-use shiminhua_app::facilities::{self, FacilityFilter};
+use shiminhua_app::registry::facilities::{self, FacilityFilter};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::testing::TempDir;
 use shiminhua_app::{AppError, both};
@@ -484,7 +484,7 @@ async fn export_reads_back_every_row_in_scope_once(db: Db) {
 }
 
 async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
-    use shiminhua_app::import::{self, Options, Target};
+    use shiminhua_app::registry::import::{self, Options, Target};
     let w = World::new(db).await;
     let shexian = w.scoped("shexian", Role::Local, "341021").await;
     let call = w.call(&shexian);

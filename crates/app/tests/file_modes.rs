@@ -9,7 +9,7 @@ use shiminhua_app::config::{Config, Overrides};
 use shiminhua_app::keys::{KeyRing, MasterKey};
 use shiminhua_app::store::{DatabaseUrl, Db, Sql};
 use shiminhua_app::testing::TempDir;
-use shiminhua_app::{backup, setup};
+use shiminhua_app::{ops::backup, ops::setup};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

@@ -7,10 +7,10 @@ mod common;
 
 use chrono::{Datelike, NaiveDate};
 use shiminhua_app::exposure::{self, Exposure};
-use shiminhua_app::registry::{self, RevealField};
+use shiminhua_app::registry::workers::{self, RevealField};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::testing::TestDb;
-use shiminhua_app::{both, demo, merge};
+use shiminhua_app::{both, ops::demo, registry::merge};
 use shiminhua_core::auth::Role;
 use shiminhua_core::id_number::IdNumber;
 
@@ -69,14 +69,10 @@ async fn people(w: &World) -> Vec<(i64, IdNumber, &'static str)> {
     };
     let mut out = Vec::new();
     for (id, sealed, index) in workers {
-        out.push((id, open(registry::worker_context("id", &index), &sealed), "worker"));
+        out.push((id, open(workers::worker_context("id", &index), &sealed), "worker"));
     }
     for (worker, sealed, index) in children {
-        out.push((
-            worker,
-            open(registry::dependant_context("id", &index), &sealed),
-            "child",
-        ));
+        out.push((worker, open(workers::dependant_context("id", &index), &sealed), "child"));
     }
     out
 }
@@ -167,7 +163,7 @@ async fn old_population(w: &World, n: u16) -> Vec<OldPerson> {
                 .bind(341021000000i64)
                 .bind(341021100000i64)
                 .bind(format!("测试{}", ["甲", "乙", "丙", "丁"][usize::from(i % 4)]))
-                .bind(w.cipher.seal(&registry::worker_context("id", &index), id.as_str().as_bytes()).unwrap())
+                .bind(w.cipher.seal(&workers::worker_context("id", &index), id.as_str().as_bytes()).unwrap())
                 .bind(index.clone())
                 .bind(old_mask(&id))
                 .bind(birth)
@@ -193,8 +189,8 @@ async fn old_population(w: &World, n: u16) -> Vec<OldPerson> {
                      VALUES ($1, 341021000000, '子女', $2, '测*', $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(worker)
-                .bind(w.cipher.seal(&registry::dependant_name_context(&index, "子女"), "测小".as_bytes()).unwrap())
-                .bind(w.cipher.seal(&registry::dependant_context("id", &child_index), child.as_str().as_bytes()).unwrap())
+                .bind(w.cipher.seal(&workers::dependant_name_context(&index, "子女"), "测小".as_bytes()).unwrap())
+                .bind(w.cipher.seal(&workers::dependant_context("id", &child_index), child.as_str().as_bytes()).unwrap())
                 .bind(child_index)
                 .bind(old_mask(&child))
                 .bind(child_birth)
@@ -210,7 +206,7 @@ async fn old_population(w: &World, n: u16) -> Vec<OldPerson> {
                      VALUES ($1, 341021000000, '配偶', $2, '测*', $3, $4) RETURNING id",
                 )
                 .bind(worker)
-                .bind(w.cipher.seal(&registry::dependant_name_context(&index, "配偶"), "测大".as_bytes()).unwrap())
+                .bind(w.cipher.seal(&workers::dependant_name_context(&index, "配偶"), "测大".as_bytes()).unwrap())
                 .bind(spouse_birth)
                 .bind(t0()),
             )
@@ -283,22 +279,18 @@ async fn migration_0017(t: TestDb) {
     db.share_audit_key(&w.db);
     w.db = db.clone();
     assert_eq!(
-        registry::seal_pending_births(&w.db, &w.cipher).await.unwrap(),
+        workers::seal_pending_births(&w.db, &w.cipher).await.unwrap(),
         2 * old.len() as u64
     );
-    assert_eq!(
-        registry::seal_pending_births(&w.db, &w.cipher).await.unwrap(),
-        0,
-        "once"
-    );
+    assert_eq!(workers::seal_pending_births(&w.db, &w.cipher).await.unwrap(), 0, "once");
 
     for p in &old {
-        let (row, deps) = registry::get_worker(&w.db, &office, p.worker).await.unwrap();
+        let (row, deps) = workers::get_worker(&w.db, &office, p.worker).await.unwrap();
         assert_eq!(row.birth_year, p.id.birth_date().year());
         assert_eq!(row.sex, p.id.sex().label_zh());
         assert_eq!(row.origin_code, "341021");
         assert_eq!(row.id_masked, "341021************");
-        let full = registry::reveal(&w.call(&office), p.worker, RevealField::IdNumber, "核对迁移结果")
+        let full = workers::reveal(&w.call(&office), p.worker, RevealField::IdNumber, "核对迁移结果")
             .await
             .unwrap();
         assert_eq!(full, p.id.as_str());
@@ -315,12 +307,12 @@ async fn migration_0017(t: TestDb) {
             .unwrap();
         drop(tx);
         for (id, birth, id_sealed, id_index, year, masked) in rows {
-            let opened = registry::open_birth(&w.cipher, id, birth.as_deref()).unwrap().unwrap();
+            let opened = workers::open_birth(&w.cipher, id, birth.as_deref()).unwrap().unwrap();
             if id == p.child_row {
                 assert_eq!(opened, p.child.birth_date());
                 assert_eq!(year, p.child.birth_date().year());
                 assert_eq!(masked, "341022************");
-                let ctx = registry::dependant_context("id", &id_index.unwrap());
+                let ctx = workers::dependant_context("id", &id_index.unwrap());
                 let plain = w.cipher.open(&ctx, &id_sealed.unwrap()).unwrap();
                 assert_eq!(String::from_utf8(plain).unwrap(), p.child.as_str());
             } else {

@@ -8,7 +8,9 @@ use common::*;
 
 use chrono::NaiveDate;
 use shiminhua_app::store::{Db, Sql};
-use shiminhua_app::{both, demo, indicators, merge, plan, records, registry};
+use shiminhua_app::{
+    both, ops::demo, plan::document, plan::indicators, registry::merge, registry::records, registry::workers,
+};
 use shiminhua_core::auth::{RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::indicator::{Fact, Span};
@@ -117,7 +119,7 @@ async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
     demo::generate(&w.db, &w.cipher, t0(), 120, 11).await.unwrap();
-    let plan = plan::current(&w.db).await.unwrap().plan;
+    let plan = document::current(&w.db).await.unwrap().plan;
     let regions = [
         code("341000"),
         code("341021"),
@@ -193,7 +195,7 @@ async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {
     }
     assert!(changed > 30, "the sequence must change records ({changed})");
     // A merge moves one registration's records to another person.
-    let (target, _) = registry::get_worker(&w.db, &office, workers[0].0).await.unwrap();
+    let (target, _) = workers::get_worker(&w.db, &office, workers[0].0).await.unwrap();
     merge::merge_workers(&call, target.id, target.version, workers[1].0, "测试：合并重复登记")
         .await
         .unwrap();
@@ -210,7 +212,7 @@ async fn a_plan_edit_recomputes_its_targets(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
     demo::generate(&w.db, &w.cipher, t0(), 80, 2).await.unwrap();
-    let cur = plan::current(&w.db).await.unwrap();
+    let cur = document::current(&w.db).await.unwrap();
     let as_of: NaiveDate = "2024-12-31".parse().unwrap();
     let city = code("341000");
     let figure = |plan: Plan| {
@@ -230,10 +232,10 @@ async fn a_plan_edit_recomputes_its_targets(db: Db) {
         .text
         .replacen("filters = [{ field = \"subsidised\", is = \"是\" }]\n", "", 1);
     assert_ne!(text, cur.text);
-    plan::save(&w.call(&office), &text, cur.version, "测试：培训不限补贴性")
+    document::save(&w.call(&office), &text, cur.version, "测试：培训不限补贴性")
         .await
         .unwrap();
-    let edited = plan::current(&w.db).await.unwrap().plan;
+    let edited = document::current(&w.db).await.unwrap().plan;
     let all = figure(edited.clone()).await;
     let trainings = w
         .db

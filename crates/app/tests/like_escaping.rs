@@ -1,7 +1,7 @@
 //! Name searches take `%`, `_` and `\` as the characters they are, not as
 //! wildcards, on SQLite and PostgreSQL.
 
-use shiminhua_app::registry::{self, WorkerFilter};
+use shiminhua_app::registry::workers::{self, WorkerFilter};
 use shiminhua_app::store::Db;
 use shiminhua_app::{both, users};
 use shiminhua_core::auth::Role;
@@ -16,7 +16,7 @@ async fn worker_name_search_has_no_wildcards(db: Db) {
     let office = w.scoped("office1", Role::Office, "341000").await;
     for (n, name) in ["张三", "张伟", "李四"].iter().enumerate() {
         let n = u16::try_from(n).unwrap() + 1;
-        registry::create_worker(&w.call(&office), &input(name, &id_for(n), "341021100"))
+        workers::create_worker(&w.call(&office), &input(name, &id_for(n), "341021100"))
             .await
             .unwrap();
     }
@@ -28,7 +28,7 @@ async fn worker_name_search_has_no_wildcards(db: Db) {
                 sort: "name".into(),
                 ..WorkerFilter::default()
             };
-            let (rows, total) = registry::list_workers(&w.db, &w.cipher, office, &f, 50, 0, 1000)
+            let (rows, total) = workers::list_workers(&w.db, &w.cipher, office, &f, 50, 0, 1000)
                 .await
                 .unwrap();
             let mut names: Vec<String> = rows.into_iter().map(|r| r.name).collect();

@@ -3,9 +3,9 @@
 mod common;
 use common::*;
 
-use shiminhua_app::import::{self, Options, Target, read};
-use shiminhua_app::records::{self, RecordFilter};
-use shiminhua_app::registry::{self, DependantInput, WorkerFilter};
+use shiminhua_app::registry::import::{self, Options, Target, read};
+use shiminhua_app::registry::records::{self, RecordFilter};
+use shiminhua_app::registry::workers::{self, DependantInput, WorkerFilter};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::testing::TempDir;
 use shiminhua_app::{AppError, both};
@@ -61,7 +61,7 @@ async fn count(db: &Db, sql: &str) -> i64 {
 async fn records_are_validated_keyed_and_versioned(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
-    let worker = registry::create_worker(&w.call(&office), &input("王五", &id_for(1), "341021100"))
+    let worker = workers::create_worker(&w.call(&office), &input("王五", &id_for(1), "341021100"))
         .await
         .unwrap();
     let job = employment(1, "2024-03-05");
@@ -154,7 +154,7 @@ async fn records_are_validated_keyed_and_versioned(db: Db) {
 async fn schooling_names_a_child_of_the_family(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
-    let worker = registry::create_worker(&w.call(&office), &input("李四", &id_for(2), "341021100"))
+    let worker = workers::create_worker(&w.call(&office), &input("李四", &id_for(2), "341021100"))
         .await
         .unwrap();
     let child = DependantInput {
@@ -163,7 +163,7 @@ async fn schooling_names_a_child_of_the_family(db: Db) {
         birth_date: "2016-03-01".into(),
         ..Default::default()
     };
-    let child_id = registry::add_dependant(&w.call(&office), worker, &child).await.unwrap();
+    let child_id = workers::add_dependant(&w.call(&office), worker, &child).await.unwrap();
     let school = |name: &str| {
         fields(&[
             ("child", name),
@@ -207,7 +207,7 @@ async fn schooling_names_a_child_of_the_family(db: Db) {
 async fn record_scope_is_kind_and_region(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
-    let worker = registry::create_worker(&w.call(&office), &input("赵六", &id_for(3), "341021100"))
+    let worker = workers::create_worker(&w.call(&office), &input("赵六", &id_for(3), "341021100"))
         .await
         .unwrap();
     // An education officer of 歙县 may write schooling in 歙县 only.
@@ -308,7 +308,7 @@ async fn worker_import_is_idempotent_and_reports_rows(db: Db) {
         .unwrap();
     assert_eq!((s.inserted, s.updated, s.rejected), (3, 0, 3));
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 3);
-    let (found, _) = registry::list_workers(
+    let (found, _) = workers::list_workers(
         &w.db,
         &w.cipher,
         &office,
@@ -436,10 +436,10 @@ async fn record_import_from_a_real_world_workbook(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
     let call = w.call(&office);
-    let a = registry::create_worker(&call, &input("周一", &id_for(20), "341021100"))
+    let a = workers::create_worker(&call, &input("周一", &id_for(20), "341021100"))
         .await
         .unwrap();
-    registry::create_worker(&call, &input("吴二", &id_for(21), "341021100"))
+    workers::create_worker(&call, &input("吴二", &id_for(21), "341021100"))
         .await
         .unwrap();
     let dir = TempDir::new("xlsx");
@@ -583,7 +583,7 @@ async fn record_export_pages_through_scope_and_filters(db: Db) {
     ];
     let mut workers = Vec::new();
     for (name, id, home) in &people {
-        let wid = registry::create_worker(&call, &input(name, id, home)).await.unwrap();
+        let wid = workers::create_worker(&call, &input(name, id, home)).await.unwrap();
         workers.push((wid, *name, id.clone()));
     }
     // Employment records placed in 歙县, in 休宁县, or (no place) at the
@@ -621,7 +621,7 @@ async fn record_export_pages_through_scope_and_filters(db: Db) {
         });
     }
     // A record of another kind in 歙县 is never in an employment export.
-    let child = registry::add_dependant(
+    let child = workers::add_dependant(
         &call,
         workers[0].0,
         &DependantInput {

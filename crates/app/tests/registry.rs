@@ -4,7 +4,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use shiminhua_app::audit::{self, Filter};
 use shiminhua_app::crypto::Cipher;
 use shiminhua_app::keys::MasterKey;
-use shiminhua_app::registry::{self, DependantInput, RevealField, WorkerFilter, WorkerInput};
+use shiminhua_app::registry::workers::{self, DependantInput, RevealField, WorkerFilter, WorkerInput};
 use shiminhua_app::store::{Backend, Db, Sql};
 use shiminhua_app::users;
 use shiminhua_app::{AppError, Call, both};
@@ -30,8 +30,8 @@ async fn register_search_and_mask(db: Db) {
     let office = w.scoped("office1", Role::Office, "341000").await;
     let mut a = input("王小红", "34102219780615456x", "341021100");
     a.phone = "+86 138 0013 8000".into();
-    let id = registry::create_worker(&w.call(&office), &a).await.unwrap();
-    let (row, deps) = registry::get_worker(&w.db, &office, id).await.unwrap();
+    let id = workers::create_worker(&w.call(&office), &a).await.unwrap();
+    let (row, deps) = workers::get_worker(&w.db, &office, id).await.unwrap();
     assert_eq!(row.id_masked, "341022************");
     assert_eq!(row.phone_masked, "138****8000");
     assert_eq!(row.sex, "女");
@@ -40,7 +40,7 @@ async fn register_search_and_mask(db: Db) {
     assert!(deps.is_empty());
     // The same person again is refused, whatever the spelling of the number.
     let dup = input("王小红", "34102219780615456X", "341021101");
-    match registry::create_worker(&w.call(&office), &dup).await {
+    match workers::create_worker(&w.call(&office), &dup).await {
         Err(AppError::Validation(e)) => assert!(e.get("id_number").unwrap().contains("已登记")),
         other => panic!("{other:?}"),
     }
@@ -53,7 +53,7 @@ async fn register_search_and_mask(db: Db) {
         education: "博士后".into(),
         ..WorkerInput::default()
     };
-    match registry::create_worker(&w.call(&office), &bad).await {
+    match workers::create_worker(&w.call(&office), &bad).await {
         Err(AppError::Validation(e)) => {
             for f in ["name", "id_number", "phone", "region", "education"] {
                 assert!(e.get(f).is_some(), "{f}: {e:?}");
@@ -62,54 +62,54 @@ async fn register_search_and_mask(db: Db) {
         }
         other => panic!("{other:?}"),
     }
-    registry::create_worker(&w.call(&office), &input("王大明", &id_for(1), "341021101"))
+    workers::create_worker(&w.call(&office), &input("王大明", &id_for(1), "341021101"))
         .await
         .unwrap();
-    registry::create_worker(&w.call(&office), &input("李四", &id_for(2), "341022100"))
+    workers::create_worker(&w.call(&office), &input("李四", &id_for(2), "341022100"))
         .await
         .unwrap();
     let find = |q: &str| WorkerFilter {
         q: q.into(),
         ..WorkerFilter::default()
     };
-    let names = |rows: Vec<registry::WorkerRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
-    let (rows, total) = registry::list_workers(&w.db, &w.cipher, &office, &find("王"), 10, 0, registry::COUNT_CAP)
+    let names = |rows: Vec<workers::WorkerRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    let (rows, total) = workers::list_workers(&w.db, &w.cipher, &office, &find("王"), 10, 0, workers::COUNT_CAP)
         .await
         .unwrap();
     assert_eq!(total, 2);
     assert_eq!(rows.len(), 2);
-    let (rows, _) = registry::list_workers(
+    let (rows, _) = workers::list_workers(
         &w.db,
         &w.cipher,
         &office,
         &find("341022 1978 0615 456x"),
         10,
         0,
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await
     .unwrap();
     assert_eq!(names(rows), vec!["王小红"], "exact search by the full ID number");
-    let (rows, _) = registry::list_workers(
+    let (rows, _) = workers::list_workers(
         &w.db,
         &w.cipher,
         &office,
         &find("13800138000"),
         10,
         0,
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await
     .unwrap();
     assert_eq!(names(rows), vec!["王小红"], "exact search by phone");
-    let (rows, _) = registry::list_workers(
+    let (rows, _) = workers::list_workers(
         &w.db,
         &w.cipher,
         &office,
         &find("341022************"),
         10,
         0,
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await
     .unwrap();
@@ -120,7 +120,7 @@ async fn register_search_and_mask(db: Db) {
     };
     assert_eq!(
         names(
-            registry::list_workers(&w.db, &w.cipher, &office, &by_region, 10, 0, registry::COUNT_CAP)
+            workers::list_workers(&w.db, &w.cipher, &office, &by_region, 10, 0, workers::COUNT_CAP)
                 .await
                 .unwrap()
                 .0
@@ -133,14 +133,14 @@ async fn register_search_and_mask(db: Db) {
         ..WorkerFilter::default()
     };
     assert_eq!(
-        registry::list_workers(&w.db, &w.cipher, &office, &by_tag, 10, 0, registry::COUNT_CAP)
+        workers::list_workers(&w.db, &w.cipher, &office, &by_tag, 10, 0, workers::COUNT_CAP)
             .await
             .unwrap()
             .1,
         3
     );
     // Past the count cap the total says "more than"; the rows are still right.
-    let (rows, total) = registry::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 2, 0, 1)
+    let (rows, total) = workers::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 2, 0, 1)
         .await
         .unwrap();
     assert_eq!((rows.len(), total), (2, 2), "total capped at cap + 1");
@@ -148,19 +148,19 @@ async fn register_search_and_mask(db: Db) {
         q: "王".into(),
         ..WorkerFilter::default()
     };
-    let (rows, total) = registry::list_workers(&w.db, &w.cipher, &office, &by_name_capped, 10, 0, 1)
+    let (rows, total) = workers::list_workers(&w.db, &w.cipher, &office, &by_name_capped, 10, 0, 1)
         .await
         .unwrap();
     assert_eq!((rows.len(), total), (2, 2));
     // Paging.
-    let (page2, total) = registry::list_workers(
+    let (page2, total) = workers::list_workers(
         &w.db,
         &w.cipher,
         &office,
         &WorkerFilter::default(),
         2,
         2,
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await
     .unwrap();
@@ -171,20 +171,20 @@ async fn scope_applies_to_every_path(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
     let shexian = w.scoped("shexian1", Role::Local, "341021").await;
-    let other = registry::create_worker(&w.call(&office), &input("李四", &id_for(2), "341022100"))
+    let other = workers::create_worker(&w.call(&office), &input("李四", &id_for(2), "341022100"))
         .await
         .unwrap();
-    let mine = registry::create_worker(&w.call(&shexian), &input("王五", &id_for(3), "341021100"))
+    let mine = workers::create_worker(&w.call(&shexian), &input("王五", &id_for(3), "341021100"))
         .await
         .unwrap();
-    assert!(registry::get_worker(&w.db, &shexian, mine).await.is_ok());
+    assert!(workers::get_worker(&w.db, &shexian, mine).await.is_ok());
     assert!(matches!(
-        registry::get_worker(&w.db, &shexian, other).await,
+        workers::get_worker(&w.db, &shexian, other).await,
         Err(AppError::NotFound)
     ));
-    let e = registry::reveal(&w.call(&shexian), other, RevealField::IdNumber, "核实身份信息").await;
+    let e = workers::reveal(&w.call(&shexian), other, RevealField::IdNumber, "核实身份信息").await;
     assert!(matches!(e, Err(AppError::NotFound)));
-    let e = registry::update_worker(&w.call(&shexian), other, 1, &input("改名", "", "341021100")).await;
+    let e = workers::update_worker(&w.call(&shexian), other, 1, &input("改名", "", "341021100")).await;
     assert!(matches!(e, Err(AppError::NotFound)));
     let dep = DependantInput {
         relation: "子女".into(),
@@ -193,10 +193,10 @@ async fn scope_applies_to_every_path(db: Db) {
         ..Default::default()
     };
     assert!(matches!(
-        registry::add_dependant(&w.call(&shexian), other, &dep).await,
+        workers::add_dependant(&w.call(&shexian), other, &dep).await,
         Err(AppError::NotFound)
     ));
-    match registry::create_worker(&w.call(&shexian), &input("赵六", &id_for(4), "341022100")).await {
+    match workers::create_worker(&w.call(&shexian), &input("赵六", &id_for(4), "341022100")).await {
         Err(AppError::Validation(e)) => assert!(e.get("region").unwrap().contains("数据范围")),
         other => panic!("{other:?}"),
     }
@@ -206,7 +206,7 @@ async fn scope_applies_to_every_path(db: Db) {
         ..WorkerFilter::default()
     };
     assert_eq!(
-        registry::list_workers(&w.db, &w.cipher, &shexian, &outside, 10, 0, registry::COUNT_CAP)
+        workers::list_workers(&w.db, &w.cipher, &shexian, &outside, 10, 0, workers::COUNT_CAP)
             .await
             .unwrap()
             .1,
@@ -217,14 +217,14 @@ async fn scope_applies_to_every_path(db: Db) {
         ..WorkerFilter::default()
     };
     assert_eq!(
-        registry::list_workers(&w.db, &w.cipher, &shexian, &inside, 10, 0, registry::COUNT_CAP)
+        workers::list_workers(&w.db, &w.cipher, &shexian, &inside, 10, 0, workers::COUNT_CAP)
             .await
             .unwrap()
             .1,
         1
     );
     // Moving a worker out of one's own scope is refused too.
-    let e = registry::update_worker(&w.call(&shexian), mine, 1, &input("王五", "", "341022100")).await;
+    let e = workers::update_worker(&w.call(&shexian), mine, 1, &input("王五", "", "341022100")).await;
     assert!(matches!(e, Err(AppError::Validation(_))));
     // A scope for schooling only does not open the worker registry.
     let school = w
@@ -238,14 +238,14 @@ async fn scope_applies_to_every_path(db: Db) {
         )
         .await;
     assert_eq!(
-        registry::list_workers(
+        workers::list_workers(
             &w.db,
             &w.cipher,
             &school,
             &WorkerFilter::default(),
             10,
             0,
-            registry::COUNT_CAP
+            workers::COUNT_CAP
         )
         .await
         .unwrap()
@@ -255,20 +255,20 @@ async fn scope_applies_to_every_path(db: Db) {
     // Roles without the permission are refused outright.
     let auditor = w.user("auditor1", Role::Auditor, vec![]).await;
     assert!(matches!(
-        registry::get_worker(&w.db, &auditor, mine).await,
+        workers::get_worker(&w.db, &auditor, mine).await,
         Err(AppError::Forbidden)
     ));
     assert!(
         matches!(
-            registry::get_worker(&w.db, &w.admin, mine).await,
+            workers::get_worker(&w.db, &w.admin, mine).await,
             Err(AppError::Forbidden)
         ),
         "the admin reads no personal data"
     );
     let lead = w.scoped("lead1", Role::Lead, "341000").await;
-    assert!(registry::get_worker(&w.db, &lead, mine).await.is_ok());
+    assert!(workers::get_worker(&w.db, &lead, mine).await.is_ok());
     assert!(matches!(
-        registry::create_worker(&w.call(&lead), &input("钱七", &id_for(5), "341021100")).await,
+        workers::create_worker(&w.call(&lead), &input("钱七", &id_for(5), "341021100")).await,
         Err(AppError::Forbidden)
     ));
 }
@@ -278,14 +278,14 @@ async fn personal_information_is_sealed_at_rest(db: Db) {
     let office = w.scoped("office1", Role::Office, "341000").await;
     let mut a = input("孙八", "341023199202290873", "341023100");
     a.phone = "13912345678".into();
-    let id = registry::create_worker(&w.call(&office), &a).await.unwrap();
+    let id = workers::create_worker(&w.call(&office), &a).await.unwrap();
     let dep = DependantInput {
         relation: "子女".into(),
         name: "孙小宝".into(),
         id_number: "34102420000101003X".into(),
         birth_date: String::new(),
     };
-    registry::add_dependant(&w.call(&office), id, &dep).await.unwrap();
+    workers::add_dependant(&w.call(&office), id, &dep).await.unwrap();
     // Everything the database holds, as raw bytes.
     let raw: Vec<u8> = match w.db.backend() {
         Backend::Sqlite => {
@@ -314,14 +314,14 @@ async fn personal_information_is_sealed_at_rest(db: Db) {
     }
     assert!(text.contains("孙八"), "the worker's name itself is searchable text");
     // With the key, the values come back.
-    let v = registry::reveal(&w.call(&office), id, RevealField::Phone, "电话回访核实")
+    let v = workers::reveal(&w.call(&office), id, RevealField::Phone, "电话回访核实")
         .await
         .unwrap();
     assert_eq!(v, "13912345678");
     // Without it (another key), they do not.
     let other = Cipher::new(&MasterKey::generate());
     assert!(
-        registry::reveal(&w.call_with(&other, &office), id, RevealField::IdNumber, "电话回访核实")
+        workers::reveal(&w.call_with(&other, &office), id, RevealField::IdNumber, "电话回访核实")
             .await
             .is_err()
     );
@@ -330,20 +330,20 @@ async fn personal_information_is_sealed_at_rest(db: Db) {
 async fn reveal_needs_a_reason_and_is_audited(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
-    let id = registry::create_worker(&w.call(&office), &input("周九", &id_for(9), "341021100"))
+    let id = workers::create_worker(&w.call(&office), &input("周九", &id_for(9), "341021100"))
         .await
         .unwrap();
-    match registry::reveal(&w.call(&office), id, RevealField::IdNumber, " 看 ").await {
+    match workers::reveal(&w.call(&office), id, RevealField::IdNumber, " 看 ").await {
         Err(AppError::Validation(e)) => assert!(e.get("reason").is_some()),
         other => panic!("{other:?}"),
     }
-    let full = registry::reveal(&w.call(&office), id, RevealField::IdNumber, "核实欠薪线索当事人")
+    let full = workers::reveal(&w.call(&office), id, RevealField::IdNumber, "核实欠薪线索当事人")
         .await
         .unwrap();
     assert_eq!(full, id_for(9));
     assert!(
         matches!(
-            registry::reveal(&w.call(&office), id, RevealField::Phone, "核实欠薪线索当事人").await,
+            workers::reveal(&w.call(&office), id, RevealField::Phone, "核实欠薪线索当事人").await,
             Err(AppError::NotFound)
         ),
         "no phone on file"
@@ -351,7 +351,7 @@ async fn reveal_needs_a_reason_and_is_audited(db: Db) {
     let lead = w.scoped("lead1", Role::Lead, "341000").await;
     assert!(
         matches!(
-            registry::reveal(&w.call(&lead), id, RevealField::IdNumber, "核实欠薪线索当事人").await,
+            workers::reveal(&w.call(&lead), id, RevealField::IdNumber, "核实欠薪线索当事人").await,
             Err(AppError::Forbidden)
         ),
         "the task-force lead sees masks only"
@@ -375,21 +375,23 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
     let office = w.scoped("office1", Role::Office, "341000").await;
     let mut a = input("吴十", &id_for(10), "341021100");
     a.phone = "13700001111".into();
-    let id = registry::create_worker(&w.call(&office), &a).await.unwrap();
-    let (row, _) = registry::get_worker(&w.db, &office, id).await.unwrap();
+    let id = workers::create_worker(&w.call(&office), &a).await.unwrap();
+    let (row, _) = workers::get_worker(&w.db, &office, id).await.unwrap();
     let mut edit = input("吴拾", "", "341021101");
     edit.skills = "电工（四级）".into();
-    registry::update_worker(&w.call(&office), id, row.version, &edit)
+    workers::update_worker(&w.call(&office), id, row.version, &edit)
         .await
         .unwrap();
-    let (after, _) = registry::get_worker(&w.db, &office, id).await.unwrap();
+    let (after, _) = workers::get_worker(&w.db, &office, id).await.unwrap();
     assert_eq!(
         (after.name.as_str(), after.region_code, after.skills.as_str()),
         ("吴拾", 341021101000, "电工（四级）")
     );
     assert_eq!(after.phone_masked, "137****1111", "a blank phone keeps the one on file");
     assert_eq!(after.id_masked, row.id_masked);
-    let kept = shiminhua_app::records::history(&w.db, &office, id).await.unwrap();
+    let kept = shiminhua_app::registry::records::history(&w.db, &office, id)
+        .await
+        .unwrap();
     assert_eq!(kept.len(), 1, "the edited version is kept");
     assert_eq!(
         (kept[0].object_kind.as_str(), kept[0].action.as_str(), kept[0].version),
@@ -400,21 +402,24 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
         "{}",
         kept[0].data
     );
-    match registry::update_worker(&w.call(&office), id, row.version, &edit).await {
+    match workers::update_worker(&w.call(&office), id, row.version, &edit).await {
         Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改")),
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        shiminhua_app::records::history(&w.db, &office, id).await.unwrap().len(),
+        shiminhua_app::registry::records::history(&w.db, &office, id)
+            .await
+            .unwrap()
+            .len(),
         1,
         "a refused edit keeps nothing"
     );
     let mut phone = edit.clone();
     phone.phone = "13700002222".into();
-    registry::update_worker(&w.call(&office), id, after.version, &phone)
+    workers::update_worker(&w.call(&office), id, after.version, &phone)
         .await
         .unwrap();
-    let found = registry::list_workers(
+    let found = workers::list_workers(
         &w.db,
         &w.cipher,
         &office,
@@ -424,7 +429,7 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
         },
         5,
         0,
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await
     .unwrap();
@@ -434,7 +439,7 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
 async fn families(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
-    let id = registry::create_worker(&w.call(&office), &input("郑一", &id_for(11), "341021100"))
+    let id = workers::create_worker(&w.call(&office), &input("郑一", &id_for(11), "341021100"))
         .await
         .unwrap();
     let child = DependantInput {
@@ -443,7 +448,7 @@ async fn families(db: Db) {
         id_number: "34102420000101003X".into(),
         birth_date: "2000年1月2日".into(),
     };
-    match registry::add_dependant(&w.call(&office), id, &child).await {
+    match workers::add_dependant(&w.call(&office), id, &child).await {
         Err(AppError::Validation(e)) => assert!(e.get("birth_date").unwrap().contains("不一致")),
         other => panic!("{other:?}"),
     }
@@ -451,35 +456,35 @@ async fn families(db: Db) {
         birth_date: "2000/1/1".into(),
         ..child
     };
-    registry::add_dependant(&w.call(&office), id, &child).await.unwrap();
+    workers::add_dependant(&w.call(&office), id, &child).await.unwrap();
     let spouse = DependantInput {
         relation: "配偶".into(),
         name: "钱二".into(),
         birth_date: "1991-05-06".into(),
         ..Default::default()
     };
-    registry::add_dependant(&w.call(&office), id, &spouse).await.unwrap();
-    let (_, deps) = registry::get_worker(&w.db, &office, id).await.unwrap();
+    workers::add_dependant(&w.call(&office), id, &spouse).await.unwrap();
+    let (_, deps) = workers::get_worker(&w.db, &office, id).await.unwrap();
     assert_eq!(deps.len(), 2);
     assert_eq!(deps[0].relation, "配偶");
     assert_eq!(deps[1].name_masked, "郑**");
     assert_eq!(deps[1].id_masked, "341024************");
     // The same child cannot be registered twice.
-    assert!(registry::add_dependant(&w.call(&office), id, &child).await.is_err());
+    assert!(workers::add_dependant(&w.call(&office), id, &child).await.is_err());
     let future = DependantInput {
         relation: "子女".into(),
         name: "郑未来".into(),
         birth_date: "2030-01-01".into(),
         ..Default::default()
     };
-    assert!(registry::add_dependant(&w.call(&office), id, &future).await.is_err());
-    assert_eq!(registry::counts(&w.db, &office).await.unwrap(), (1, 2));
+    assert!(workers::add_dependant(&w.call(&office), id, &future).await.is_err());
+    assert_eq!(workers::counts(&w.db, &office).await.unwrap(), (1, 2));
 }
 
 /// A property over random scopes and populations: what a user lists is
 /// exactly the workers in their scope, and nothing outside it opens.
 async fn no_user_sees_outside_their_scope(db: Db) {
-    use shiminhua_app::records::{self, RecordFilter};
+    use shiminhua_app::registry::records::{self, RecordFilter};
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
     let mut tx = w.db.read().await.unwrap();
@@ -502,7 +507,7 @@ async fn no_user_sees_outside_their_scope(db: Db) {
     let mut homes = Vec::new();
     for i in 0..40u16 {
         let town = DivisionCode::from_i64(towns[next(towns.len())].0).unwrap();
-        let id = registry::create_worker(&w.call(&office), &input("测试人", &id_for(100 + i), &town.to_string()))
+        let id = workers::create_worker(&w.call(&office), &input("测试人", &id_for(100 + i), &town.to_string()))
             .await
             .unwrap();
         placed.push((id, town));
@@ -559,14 +564,14 @@ async fn no_user_sees_outside_their_scope(db: Db) {
             });
         }
         let actor = w.user(&format!("prop{u}"), Role::Local, grants).await;
-        let (rows, total) = registry::list_workers(
+        let (rows, total) = workers::list_workers(
             &w.db,
             &w.cipher,
             &actor,
             &WorkerFilter::default(),
             1000,
             0,
-            registry::COUNT_CAP,
+            workers::COUNT_CAP,
         )
         .await
         .unwrap();
@@ -582,7 +587,7 @@ async fn no_user_sees_outside_their_scope(db: Db) {
         // The export holds exactly the same people, masked.
         let dir = shiminhua_app::testing::TempDir::new("export");
         let file = dir.0.join("w.xlsx");
-        let exported = registry::export_workers(&w.call(&actor), &WorkerFilter::default(), &file)
+        let exported = workers::export_workers(&w.call(&actor), &WorkerFilter::default(), &file)
             .await
             .unwrap();
         assert_eq!(
@@ -590,17 +595,18 @@ async fn no_user_sees_outside_their_scope(db: Db) {
             expected.len(),
             "user {u} exports exactly the workers in scope"
         );
-        let mut masked: Vec<String> = shiminhua_app::import::read::open(&file, &["姓名", "身份证号"], &[true, true])
-            .unwrap()
-            .map(|r| r.unwrap().cells[1].to_text())
-            .collect();
+        let mut masked: Vec<String> =
+            shiminhua_app::registry::import::read::open(&file, &["姓名", "身份证号"], &[true, true])
+                .unwrap()
+                .map(|r| r.unwrap().cells[1].to_text())
+                .collect();
         let mut want: Vec<String> = rows.iter().map(|r| r.id_masked.clone()).collect();
         masked.sort();
         want.sort();
         assert_eq!(masked, want);
         assert!(masked.iter().all(|m| m.ends_with("************")));
         for (id, town) in &placed {
-            let visible = registry::get_worker(&w.db, &actor, *id).await.is_ok();
+            let visible = workers::get_worker(&w.db, &actor, *id).await.is_ok();
             assert_eq!(visible, actor.scope.allows(RecordKind::Worker, *town));
         }
         for (kind, placed_records) in [(RecordKind::Employment, &jobs), (RecordKind::Housing, &homes)] {
@@ -641,13 +647,13 @@ async fn no_user_sees_outside_their_scope(db: Db) {
 
 mod demo_data {
     use super::*;
-    use shiminhua_app::demo;
+    use shiminhua_app::ops::demo;
 
     async fn population(db: Db) -> (demo::Generated, Vec<(String, String, i64)>, World) {
         let w = World::new(db).await;
         let g = demo::generate(&w.db, &w.cipher, t0(), 300, 42).await.unwrap();
         let office = w.scoped("office1", Role::Office, "341000").await;
-        let (rows, _) = registry::list_workers(
+        let (rows, _) = workers::list_workers(
             &w.db,
             &w.cipher,
             &office,
@@ -657,7 +663,7 @@ mod demo_data {
             },
             1000,
             0,
-            registry::COUNT_CAP,
+            workers::COUNT_CAP,
         )
         .await
         .unwrap();
@@ -683,19 +689,19 @@ mod demo_data {
         }
         // Sealed ID numbers open to valid numbers.
         let office = w.scoped("office2", Role::Office, "341000").await;
-        let (rows, _) = registry::list_workers(
+        let (rows, _) = workers::list_workers(
             &w.db,
             &w.cipher,
             &office,
             &WorkerFilter::default(),
             20,
             0,
-            registry::COUNT_CAP,
+            workers::COUNT_CAP,
         )
         .await
         .unwrap();
         for r in rows {
-            let full = registry::reveal(&w.call(&office), r.id, RevealField::IdNumber, "核对演示数据")
+            let full = workers::reveal(&w.call(&office), r.id, RevealField::IdNumber, "核对演示数据")
                 .await
                 .unwrap();
             let id = IdNumber::parse(&full).unwrap();
@@ -714,7 +720,7 @@ mod demo_data {
     /// worker list selects exactly the workers its definition names,
     /// computed here from the records themselves.
     async fn derived_conditions_match_the_records(w: &World, workers: usize) {
-        use shiminhua_app::records::{self, RecordFilter};
+        use shiminhua_app::registry::records::{self, RecordFilter};
         use std::collections::{BTreeSet, HashMap};
         let office = w.scoped("office3", Role::Office, "341000").await;
         let mut by_kind: HashMap<RecordKind, Vec<records::RecordRow>> = HashMap::new();
@@ -732,7 +738,7 @@ mod demo_data {
         };
         let as_of = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
         let all: BTreeSet<i64> = {
-            let (rows, _) = registry::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 1000, 0, 1000)
+            let (rows, _) = workers::list_workers(&w.db, &w.cipher, &office, &WorkerFilter::default(), 1000, 0, 1000)
                 .await
                 .unwrap();
             rows.iter().map(|r| r.id).collect()
@@ -778,7 +784,7 @@ mod demo_data {
         ];
         for (condition, want) in expected {
             assert!(!want.is_empty(), "{condition}: the demo population has such workers");
-            let (rows, total) = registry::list_workers(
+            let (rows, total) = workers::list_workers(
                 &w.db,
                 &w.cipher,
                 &office,
@@ -807,7 +813,7 @@ mod demo_data {
 mod key_rotation {
     use super::*;
     use shiminhua_app::keys::KeyRing;
-    use shiminhua_app::rekey;
+    use shiminhua_app::ops::rekey;
     use shiminhua_app::testing::TempDir;
 
     async fn every_sealed_value_moves_to_the_new_key(db: Db) {
@@ -820,15 +826,15 @@ mod key_rotation {
         let office = w.scoped("office1", Role::Office, "341000").await;
         let mut a = input("冯一", &id_for(21), "341021100");
         a.phone = "13600001111".into();
-        let id = registry::create_worker(&w.call(&office), &a).await.unwrap();
+        let id = workers::create_worker(&w.call(&office), &a).await.unwrap();
         let child = DependantInput {
             relation: "子女".into(),
             name: "冯小一".into(),
             id_number: id_for(22),
             birth_date: String::new(),
         };
-        registry::add_dependant(&w.call(&office), id, &child).await.unwrap();
-        shiminhua_app::demo::generate(&w.db, &w.cipher, t0(), 40, 3)
+        workers::add_dependant(&w.call(&office), id, &child).await.unwrap();
+        shiminhua_app::ops::demo::generate(&w.db, &w.cipher, t0(), 40, 3)
             .await
             .unwrap();
         let secret = shiminhua_core::totp::TotpSecret::from_bytes(b"abcdefghij0123456789".to_vec());
@@ -878,12 +884,12 @@ mod key_rotation {
             now: t0(),
         };
         assert_eq!(
-            registry::reveal(&call, id, RevealField::Phone, "轮换后核对")
+            workers::reveal(&call, id, RevealField::Phone, "轮换后核对")
                 .await
                 .unwrap(),
             "13600001111"
         );
-        let found = registry::list_workers(
+        let found = workers::list_workers(
             &w.db,
             &only_new,
             &office,
@@ -893,7 +899,7 @@ mod key_rotation {
             },
             5,
             0,
-            registry::COUNT_CAP,
+            workers::COUNT_CAP,
         )
         .await
         .unwrap();
@@ -906,7 +912,7 @@ mod key_rotation {
                 .await
                 .unwrap();
         assert_eq!(
-            registry::open_birth(&only_new, child_row, sealed.as_deref()).unwrap(),
+            workers::open_birth(&only_new, child_row, sealed.as_deref()).unwrap(),
             Some(IdNumber::parse(&id_for(22)).unwrap().birth_date())
         );
         users::verify_totp(
@@ -929,7 +935,7 @@ mod key_rotation {
             now: t0(),
         };
         assert!(
-            registry::reveal(&old_call, id, RevealField::Phone, "轮换后核对")
+            workers::reveal(&old_call, id, RevealField::Phone, "轮换后核对")
                 .await
                 .is_err()
         );
@@ -945,8 +951,8 @@ mod key_rotation {
 /// Merging two registrations of one person (合并重复登记).
 mod merging {
     use super::*;
-    use shiminhua_app::merge::{self, MergeSummary};
-    use shiminhua_app::records;
+    use shiminhua_app::registry::merge::{self, MergeSummary};
+    use shiminhua_app::registry::records;
     use std::collections::HashMap;
 
     both!(
@@ -1077,36 +1083,36 @@ mod merging {
         let w = World::new(db).await;
         let office = w.scoped("office1", Role::Office, "341000").await;
         // The right registration, and the same person again under a mistyped number.
-        let target = registry::create_worker(&w.call(&office), &input("郑一", &id_for(31), "341021100"))
+        let target = workers::create_worker(&w.call(&office), &input("郑一", &id_for(31), "341021100"))
             .await
             .unwrap();
-        let source = registry::create_worker(&w.call(&office), &input("郑一", &id_for(32), "341021101"))
+        let source = workers::create_worker(&w.call(&office), &input("郑一", &id_for(32), "341021101"))
             .await
             .unwrap();
         // Family: the child registered on both (with its ID number on the
         // target, by name on the source), a second child on both (the other
         // way round), a third child and the spouse on the source only.
-        let t_child = registry::add_dependant(
+        let t_child = workers::add_dependant(
             &w.call(&office),
             target,
             &child("郑小一", &child_id(501, "2016-03-01"), ""),
         )
         .await
         .unwrap();
-        let t_child2 = registry::add_dependant(&w.call(&office), target, &child("郑小二", "", "2017-05-01"))
+        let t_child2 = workers::add_dependant(&w.call(&office), target, &child("郑小二", "", "2017-05-01"))
             .await
             .unwrap();
-        registry::add_dependant(&w.call(&office), source, &child("郑小一", "", "2016-03-01"))
+        workers::add_dependant(&w.call(&office), source, &child("郑小一", "", "2016-03-01"))
             .await
             .unwrap();
-        registry::add_dependant(
+        workers::add_dependant(
             &w.call(&office),
             source,
             &child("郑小二", &child_id(502, "2017-05-01"), ""),
         )
         .await
         .unwrap();
-        registry::add_dependant(&w.call(&office), source, &child("郑小三", "", "2018-07-01"))
+        workers::add_dependant(&w.call(&office), source, &child("郑小三", "", "2018-07-01"))
             .await
             .unwrap();
         let spouse = DependantInput {
@@ -1115,9 +1121,7 @@ mod merging {
             birth_date: "1991-05-06".into(),
             ..Default::default()
         };
-        registry::add_dependant(&w.call(&office), source, &spouse)
-            .await
-            .unwrap();
+        workers::add_dependant(&w.call(&office), source, &spouse).await.unwrap();
         // Records of the target.
         let t_job = add(&w, &office, target, RecordKind::Employment, &job(1, "本人登记的单位")).await;
         let t_settle = add(&w, &office, target, RecordKind::Settlement, &settlement("2024-01-02")).await;
@@ -1156,7 +1160,7 @@ mod merging {
         // An earlier change of a source record is in the source's history.
         let get = |k: &str| job(2, "另一家单位（更名）").get(k).cloned().unwrap_or_default();
         records::update_record(&w.call(&office), s_job, 1, &get).await.unwrap();
-        let (t_row, _) = registry::get_worker(&w.db, &office, target).await.unwrap();
+        let (t_row, _) = workers::get_worker(&w.db, &office, target).await.unwrap();
         let history_before = records::history(&w.db, &office, target).await.unwrap().len();
         assert_eq!(history_before, 0);
 
@@ -1176,10 +1180,10 @@ mod merging {
 
         // The source is gone, and its number finds nobody.
         assert!(matches!(
-            registry::get_worker(&w.db, &office, source).await,
+            workers::get_worker(&w.db, &office, source).await,
             Err(AppError::NotFound)
         ));
-        let found = registry::list_workers(
+        let found = workers::list_workers(
             &w.db,
             &w.cipher,
             &office,
@@ -1189,7 +1193,7 @@ mod merging {
             },
             10,
             0,
-            registry::COUNT_CAP,
+            workers::COUNT_CAP,
         )
         .await
         .unwrap();
@@ -1247,7 +1251,7 @@ mod merging {
 
         // Family: two moved, two merged into the target's; the target's
         // second child took the ID number the source had for it.
-        let (after, deps) = registry::get_worker(&w.db, &office, target).await.unwrap();
+        let (after, deps) = workers::get_worker(&w.db, &office, target).await.unwrap();
         assert_eq!(after.version, t_row.version + 1);
         assert_eq!(deps.len(), 4, "{deps:?}");
         let second = deps.iter().find(|d| d.id == t_child2).unwrap();
@@ -1256,7 +1260,7 @@ mod merging {
             IdNumber::parse(&child_id(502, "2017-05-01")).unwrap().masked()
         );
         assert!(
-            registry::add_dependant(
+            workers::add_dependant(
                 &w.call(&office),
                 target,
                 &child("郑小二", &child_id(502, "2017-05-01"), "")
@@ -1352,22 +1356,22 @@ mod merging {
         let office = w.scoped("office1", Role::Office, "341000").await;
         let shexian = w.scoped("shexian1", Role::Local, "341021").await;
         let lead = w.scoped("lead1", Role::Lead, "341000").await;
-        let target = registry::create_worker(&w.call(&office), &input("王五", &id_for(41), "341021100"))
+        let target = workers::create_worker(&w.call(&office), &input("王五", &id_for(41), "341021100"))
             .await
             .unwrap();
-        let source = registry::create_worker(&w.call(&office), &input("王五", &id_for(42), "341021101"))
+        let source = workers::create_worker(&w.call(&office), &input("王五", &id_for(42), "341021101"))
             .await
             .unwrap();
-        let elsewhere = registry::create_worker(&w.call(&office), &input("王五", &id_for(43), "341022100"))
+        let elsewhere = workers::create_worker(&w.call(&office), &input("王五", &id_for(43), "341022100"))
             .await
             .unwrap();
         add(&w, &office, target, RecordKind::Employment, &job(1, "本人登记的单位")).await;
         add(&w, &office, source, RecordKind::Employment, &job(1, "重复登记的单位")).await;
         add(&w, &office, source, RecordKind::Housing, &housing()).await;
-        registry::add_dependant(&w.call(&office), source, &child("王小五", "", "2016-03-01"))
+        workers::add_dependant(&w.call(&office), source, &child("王小五", "", "2016-03-01"))
             .await
             .unwrap();
-        let (t, _) = registry::get_worker(&w.db, &office, target).await.unwrap();
+        let (t, _) = workers::get_worker(&w.db, &office, target).await.unwrap();
         let reason = "乡镇录入身份证号错误";
         let before = state(&w.db).await;
 
@@ -1394,7 +1398,7 @@ mod merging {
             merge::merge_workers(&w.call(&shexian), target, t.version, elsewhere, reason).await,
             Err(AppError::NotFound)
         ));
-        let (e, _) = registry::get_worker(&w.db, &office, elsewhere).await.unwrap();
+        let (e, _) = workers::get_worker(&w.db, &office, elsewhere).await.unwrap();
         assert!(matches!(
             merge::merge_workers(&w.call(&shexian), elsewhere, e.version, target, reason).await,
             Err(AppError::NotFound)
@@ -1426,19 +1430,19 @@ mod merging {
         let w = World::new(db).await;
         let office = w.scoped("office1", Role::Office, "341000").await;
         let shexian = w.scoped("shexian1", Role::Local, "341021").await;
-        let target = registry::create_worker(&w.call(&office), &input("李四", &id_for(51), "341021100"))
+        let target = workers::create_worker(&w.call(&office), &input("李四", &id_for(51), "341021100"))
             .await
             .unwrap();
-        let source = registry::create_worker(&w.call(&office), &input("李肆", &id_for(52), "341021101"))
+        let source = workers::create_worker(&w.call(&office), &input("李肆", &id_for(52), "341021101"))
             .await
             .unwrap();
-        registry::create_worker(&w.call(&office), &input("李四", &id_for(53), "341022100"))
+        workers::create_worker(&w.call(&office), &input("李四", &id_for(53), "341022100"))
             .await
             .unwrap();
         add(&w, &office, target, RecordKind::Settlement, &settlement("2024-01-02")).await;
         add(&w, &office, source, RecordKind::Settlement, &settlement("2024-02-03")).await;
         add(&w, &office, source, RecordKind::Housing, &housing()).await;
-        registry::add_dependant(&w.call(&office), source, &child("李小四", "", "2016-03-01"))
+        workers::add_dependant(&w.call(&office), source, &child("李小四", "", "2016-03-01"))
             .await
             .unwrap();
         let before = state(&w.db).await;

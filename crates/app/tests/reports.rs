@@ -5,11 +5,12 @@ mod common;
 use common::*;
 
 use chrono::NaiveDate;
-use shiminhua_app::reports::{self, ReportInput, Status, Upload};
+use shiminhua_app::plan::reports::{self, ReportInput, Upload};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::users::{self, UserForm};
-use shiminhua_app::{AppError, both, indicators, plan, units};
+use shiminhua_app::{AppError, both, plan::document, plan::indicators, units};
 use shiminhua_core::auth::{Actor, Grant, KindSet, Role};
+use shiminhua_core::report::ReportStatus;
 use std::collections::HashMap;
 
 both!(
@@ -167,7 +168,7 @@ async fn who_owes_what_for_a_period(db: Db) {
     assert!(q4.figures.iter().any(|f| f.key == "fig_income_growth"));
     // The measure view's scenario: measure (六) has the 人社局 as lead and
     // five cooperating units.
-    let p = plan::current(&w.db).await.unwrap().plan;
+    let p = document::current(&w.db).await.unwrap().plan;
     let (_, m6) = p.measures().find(|(_, m)| m.id == "6.1").unwrap();
     assert_eq!(m6.lead, ["rsj"]);
     assert_eq!(m6.cooperating.len(), 5);
@@ -226,7 +227,7 @@ async fn file_return_revise_accept(db: Db) {
         .await
         .unwrap();
     let v = reports::get(&w.db, &rsj, id).await.unwrap();
-    assert_eq!(v.report.state(), Status::Returned);
+    assert_eq!(v.report.state(), ReportStatus::Returned);
     assert_eq!(v.report.comment, "请补充分区县贷款发放情况。");
     assert_eq!(v.report.note_map()["6.1"], "开展根治欠薪专项行动。");
     // A stale version is refused, and nothing changes.
@@ -237,7 +238,7 @@ async fn file_return_revise_accept(db: Db) {
     // Revised by a colleague of the same unit, it is filed again.
     reports::revise(&w.call(&rsj2), id, 2, &revised).await.unwrap();
     let v = reports::get(&w.db, &office, id).await.unwrap();
-    assert_eq!((v.report.state(), v.report.version), (Status::Filed, 3));
+    assert_eq!((v.report.state(), v.report.version), (ReportStatus::Filed, 3));
     assert_eq!(v.figures.len(), 3);
     // Accepted, it is final.
     let e = reports::review(&w.call(&office), id, 2, true, "").await.unwrap_err();
@@ -472,7 +473,7 @@ async fn board_shows_accepted_reported_figures(db: Db) {
     )
     .await
     .unwrap();
-    let p = plan::current(&w.db).await.unwrap().plan;
+    let p = document::current(&w.db).await.unwrap().plan;
     let rental = |board: &[indicators::TargetBoard]| board.iter().find(|t| t.id == "rental_housing").unwrap().clone();
     // Nothing accepted: no figure.
     let (_, b) = indicators::board(&w.db, &p, d("2023-12-31")).await.unwrap();
@@ -556,7 +557,7 @@ async fn demo_reports_tell_the_story(db: Db) {
     assert!(missing.contains(&"gaj") && missing.contains(&"zjj"));
     assert_eq!(ov.by_dept("fgw").unwrap().status_label(), "已退回");
     assert_eq!(ov.by_dept("gaj").unwrap().urges.len(), 1);
-    let p = plan::current(&w.db).await.unwrap().plan;
+    let p = document::current(&w.db).await.unwrap().plan;
     let (_, b) = indicators::board(&w.db, &p, d("2023-12-31")).await.unwrap();
     let loans = b.iter().find(|t| t.id == "startup_loans").unwrap();
     assert!(loans.city.actual.is_some_and(|v| v > 0.0));

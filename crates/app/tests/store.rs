@@ -9,7 +9,7 @@ use shiminhua_app::regions;
 use shiminhua_app::sessions::{self, Gone, Stage};
 use shiminhua_app::store::{Backend, Db, Sql};
 use shiminhua_app::users::{self, NextStep, PasswordChange, Rules, UserForm};
-use shiminhua_app::{AppError, Origin, both, setup, units};
+use shiminhua_app::{AppError, Origin, both, ops::setup, units};
 use shiminhua_core::auth::{Actor, Grant, KindSet, RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::password::PasswordPolicy;

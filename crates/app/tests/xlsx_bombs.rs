@@ -4,8 +4,8 @@
 //! beside it; a watchdog kills the child if it passes 1 GiB, so that a
 //! regression fails the test instead of taking the machine's memory.
 
-use shiminhua_app::import::guard;
-use shiminhua_app::import::read;
+use shiminhua_app::registry::import::guard;
+use shiminhua_app::registry::import::read;
 use shiminhua_app::testing::{TempDir, bombs};
 use std::io::Read;
 use std::path::Path;

@@ -6,7 +6,7 @@ use shiminhua_app::clock::Clock;
 use shiminhua_app::config::{Config, Overrides};
 use shiminhua_app::crypto::Cipher;
 use shiminhua_app::users::UserForm;
-use shiminhua_app::{AppError, audit, backup, setup, users};
+use shiminhua_app::{AppError, audit, ops::backup, ops::setup, users};
 use shiminhua_core::auth::{Grant, KindSet, Role};
 use shiminhua_core::division::DivisionCode;
 use std::path::PathBuf;
@@ -379,7 +379,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 ));
             }
             let (db, _) = setup::open(&config, false, clock.now()).await?;
-            let r = shiminhua_app::rekey::rotate(&db, &config.key_file, clock.now()).await?;
+            let r = shiminhua_app::ops::rekey::rotate(&db, &config.key_file, clock.now()).await?;
             db.close().await;
             println!(
                 "密钥已轮换：重新加密 {} 项（身份证号 {}、手机号 {}、随迁家属身份证号 {}、姓名 {}、出生日期 {}、动态口令密钥 {}）。新密钥已写入 {}，旧密钥仍保留在文件中。请立即备份新的密钥文件。",
@@ -408,15 +408,15 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             if records_per_worker.is_some_and(|r| !(0.0..=20.0).contains(&r)) {
                 return Err(AppError::Config("每人平均业务记录条数应在0至20之间。".into()));
             }
-            let options = shiminhua_app::demo::Options { records_per_worker };
+            let options = shiminhua_app::ops::demo::Options { records_per_worker };
             let (db, key) = setup::open(&config, true, clock.now()).await?;
             if !setup::is_initialised(&db).await? {
                 setup::init(&db, clock.now(), &config.password, admin_password).await?;
             }
             let cipher = Cipher::from_ring(&key);
-            let g = shiminhua_app::demo::generate_with(&db, &cipher, clock.now(), workers, seed, options).await?;
-            let r = shiminhua_app::reports::demo(&db, clock.now()).await?;
-            let c = shiminhua_app::demo::cases(&db, &cipher, clock.now(), cases, seed).await?;
+            let g = shiminhua_app::ops::demo::generate_with(&db, &cipher, clock.now(), workers, seed, options).await?;
+            let r = shiminhua_app::plan::reports::demo(&db, clock.now()).await?;
+            let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), cases, seed).await?;
             db.close().await;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件\
@@ -460,13 +460,13 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let opts = shiminhua_app::import::Options {
+            let opts = shiminhua_app::registry::import::Options {
                 dry_run,
                 raw,
                 progress: Some(&progress),
                 ..Default::default()
             };
-            let result = shiminhua_app::import::run(&call, target, &file, &name, &opts).await;
+            let result = shiminhua_app::registry::import::run(&call, target, &file, &name, &opts).await;
             if shown.load(std::sync::atomic::Ordering::Relaxed) {
                 eprintln!();
             }
@@ -512,7 +512,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                         .unwrap_or_default();
                     file.with_file_name(format!("{stem}-未导入.xlsx"))
                 });
-                shiminhua_app::import::rejected_workbook(target, &s.rejects, &out)?;
+                shiminhua_app::registry::import::rejected_workbook(target, &s.rejects, &out)?;
                 println!(
                     "未导入的行已写入 {}，改正后可重新导入（已导入的行不会重复）。",
                     out.display()
@@ -526,12 +526,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             db.close().await;
         }
         Command::DemoFile { file, workers, seed } => {
-            let n = shiminhua_app::demo::write_import_file(&file, workers, seed)?;
+            let n = shiminhua_app::ops::demo::write_import_file(&file, workers, seed)?;
             println!("已生成演示导入文件 {}：{n} 行。", file.display());
         }
         Command::Template { kind, file } => {
             let target = import_target(&kind)?;
-            let bytes = shiminhua_app::import::template(target)?;
+            let bytes = shiminhua_app::registry::import::template(target)?;
             std::fs::write(&file, bytes).map_err(|e| AppError::Config(format!("无法写入 {}：{e}", file.display())))?;
             println!("已保存“{}”导入模板：{}", target.label(), file.display());
         }
@@ -540,8 +540,8 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let db = setup::connect(&config).await?;
             let started = std::time::Instant::now();
             let result = async {
-                let current = shiminhua_app::plan::current(&db).await?;
-                shiminhua_app::indicators::rebuild(&db, &current.plan).await
+                let current = shiminhua_app::plan::document::current(&db).await?;
+                shiminhua_app::plan::indicators::rebuild(&db, &current.plan).await
             }
             .await;
             db.close().await;
@@ -738,7 +738,7 @@ async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Resul
                         origin: &origin,
                         now: clock.now(),
                     };
-                    shiminhua_app::calendar::load_year(&call, &text).await
+                    shiminhua_app::rights::holidays::load_year(&call, &text).await
                 }
                 Err(e) => Err(e),
             };
@@ -758,9 +758,12 @@ async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Resul
     Ok(())
 }
 
-fn import_target(kind: &str) -> Result<shiminhua_app::import::Target, AppError> {
-    shiminhua_app::import::Target::parse(kind).ok_or_else(|| {
-        let all: Vec<&str> = shiminhua_app::import::targets().into_iter().map(|t| t.code()).collect();
+fn import_target(kind: &str) -> Result<shiminhua_app::registry::import::Target, AppError> {
+    shiminhua_app::registry::import::Target::parse(kind).ok_or_else(|| {
+        let all: Vec<&str> = shiminhua_app::registry::import::targets()
+            .into_iter()
+            .map(|t| t.code())
+            .collect();
         AppError::Config(format!("导入内容“{kind}”无效，可选：{}。", all.join(" ")))
     })
 }
@@ -792,10 +795,10 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
     }
     let cipher = Cipher::from_ring(&key).reloading_from(&config.key_file);
     if demo {
-        if shiminhua_app::demo::is_empty(&db).await? {
-            let g = shiminhua_app::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
-            let r = shiminhua_app::reports::demo(&db, clock.now()).await?;
-            let c = shiminhua_app::demo::cases(&db, &cipher, clock.now(), DEMO_CASES, 2023).await?;
+        if shiminhua_app::ops::demo::is_empty(&db).await? {
+            let g = shiminhua_app::ops::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
+            let r = shiminhua_app::plan::reports::demo(&db, clock.now()).await?;
+            let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), DEMO_CASES, 2023).await?;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件。",
                 g.workers, g.dependants, g.records, r.filed, c.cases

@@ -354,7 +354,7 @@ async fn approve(dir: &std::path::Path, username: &str) {
         &|_| None,
     )
     .expect("config");
-    let (db, _) = shiminhua_app::setup::open(&config, false, chrono::Utc::now())
+    let (db, _) = shiminhua_app::ops::setup::open(&config, false, chrono::Utc::now())
         .await
         .expect("the database");
     let (id,): (i64,) = db
@@ -668,14 +668,17 @@ async fn evaluation_report_prints_to_a4_pdf_in_chromium() {
     let db = Db::connect(&DatabaseUrl::sqlite_file(&dir.0.join("shiminhua.db")))
         .await
         .expect("the database");
-    let plan = shiminhua_app::plan::current(&db).await.expect("the plan").plan;
+    let plan = shiminhua_app::plan::document::current(&db)
+        .await
+        .expect("the plan")
+        .plan;
     let end = plan.meta.end;
-    let expected = shiminhua_app::evaluation::evaluate(&db, &plan, end)
+    let expected = shiminhua_app::plan::evaluation::evaluate(&db, &plan, end)
         .await
         .expect("the evaluation");
     // Before the first reporting period ended: no unit summaries yet.
     let early_day = chrono::NaiveDate::from_ymd_opt(2023, 3, 30).expect("a day");
-    let early = shiminhua_app::evaluation::evaluate(&db, &plan, early_day)
+    let early = shiminhua_app::plan::evaluation::evaluate(&db, &plan, early_day)
         .await
         .expect("the evaluation");
     db.close().await;

@@ -85,7 +85,7 @@ async fn case_of(app: &TestApp, employer: &str, code: &str) -> (i64, String) {
         region: "徽城镇".into(),
         ..CaseInput::default()
     };
-    let reg = shiminhua_app::cases::register(&call, &input).await.unwrap();
+    let reg = shiminhua_app::rights::cases::register(&call, &input).await.unwrap();
     (reg.id, reg.number)
 }
 

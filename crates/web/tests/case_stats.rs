@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use common::{Agent, TestApp, credit};
 use shiminhua_app::store::{Db, Sql};
-use shiminhua_app::{Call, Origin, both, cases, plan, users, xlsx};
+use shiminhua_app::{Call, Origin, both, plan::document, rights::cases, users, xlsx};
 use shiminhua_core::auth::Actor;
 use shiminhua_core::case::{Action, ActionInput, CaseInput};
 use tower::ServiceExt;
@@ -294,7 +294,7 @@ async fn a_case_target_on_the_board(db: Db) {
         origin: &o,
         now: at("2026-09-30"),
     };
-    let cur = plan::current(&app.db).await.unwrap();
+    let cur = document::current(&app.db).await.unwrap();
     let text = format!(
         "{}{}",
         cur.text,
@@ -335,7 +335,7 @@ date = "closed"
 window = "to_date"
 "#
     );
-    plan::save(&call, &text, cur.version, "测试：欠薪案件目标")
+    document::save(&call, &text, cur.version, "测试：欠薪案件目标")
         .await
         .unwrap();
     let mut lead = app.login("lead").await;

@@ -774,8 +774,11 @@ async fn office_settings(db: Db) {
     assert_eq!(r.location(), "/cases/settings?done=saved");
     let page = page_ok(&app, &mut office, r.location()).await;
     assert!(page.contains("办理设置已保存") && page.contains("其他情形") && page.contains("value=\"15\""));
-    assert_eq!(shiminhua_app::cases::conclusions(&db).await.unwrap(), ten);
-    assert_eq!(shiminhua_app::cases::limits(&db).await.unwrap().platform_days, 15);
+    assert_eq!(shiminhua_app::rights::cases::conclusions(&db).await.unwrap(), ten);
+    assert_eq!(
+        shiminhua_app::rights::cases::limits(&db).await.unwrap().platform_days,
+        15
+    );
     assert_eq!(audited(&db, "case.settings").await, 2);
     // The new list is offered when closing.
     let mut shexian = app.login("shexian").await;

@@ -49,13 +49,15 @@ async fn settlements(app: &TestApp) {
     for n in 0..3u16 {
         let birth = chrono::NaiveDate::from_ymd_opt(1986, 5, 1 + u32::from(n)).unwrap();
         let id = shiminhua_core::id_number::IdNumber::from_parts("341021", birth, 21 + n).unwrap();
-        let input = shiminhua_app::registry::WorkerInput {
+        let input = shiminhua_app::registry::workers::WorkerInput {
             name: "测试落户".into(),
             id_number: id.as_str().into(),
             region: town.into(),
             ..Default::default()
         };
-        let worker = shiminhua_app::registry::create_worker(&call, &input).await.unwrap();
+        let worker = shiminhua_app::registry::workers::create_worker(&call, &input)
+            .await
+            .unwrap();
         let settled = n == 0;
         let get = |k: &str| -> String {
             match k {
@@ -67,7 +69,7 @@ async fn settlements(app: &TestApp) {
                 _ => String::new(),
             }
         };
-        shiminhua_app::records::create_record(&call, worker, RecordKind::Settlement, &get)
+        shiminhua_app::registry::records::create_record(&call, worker, RecordKind::Settlement, &get)
             .await
             .unwrap();
     }

@@ -509,7 +509,7 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
         region: "341004100".into(),
         ..CaseInput::default()
     };
-    shiminhua_app::cases::register(&call, &input).await.unwrap();
+    shiminhua_app::rights::cases::register(&call, &input).await.unwrap();
     // A department holding employment (and, by mistake, the worker kind) in
     // the whole city: only the worker its employment records concern.
     set_access(
@@ -557,9 +557,9 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
             origin: &origin,
             now: t0(),
         };
-        let n = shiminhua_app::registry::export_workers(
+        let n = shiminhua_app::registry::workers::export_workers(
             &call,
-            &shiminhua_app::registry::WorkerFilter::default(),
+            &shiminhua_app::registry::workers::WorkerFilter::default(),
             &dir.0.join("out.xlsx"),
         )
         .await
@@ -571,7 +571,7 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
 async fn a_department_is_offered_its_units_kinds(db: Db) {
     let app = TestApp::new(db.clone(), false).await;
     // The demo account of 市教育局 holds 随迁子女就学 only.
-    shiminhua_app::setup::demo_accounts(&db, t0()).await.unwrap();
+    shiminhua_app::ops::setup::demo_accounts(&db, t0()).await.unwrap();
     let jyj = {
         let mut tx = db.read().await.unwrap();
         let (id,): (i64,) = tx

@@ -527,8 +527,8 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
             region: town.to_string(),
             ..CaseInput::default()
         };
-        let reg = shiminhua_app::cases::register(&call, &input).await.unwrap();
-        let file = shiminhua_app::cases::add_file(&call, reg.id, "材料.pdf", b"%PDF-1.4 fixture")
+        let reg = shiminhua_app::rights::cases::register(&call, &input).await.unwrap();
+        let file = shiminhua_app::rights::cases::add_file(&call, reg.id, "材料.pdf", b"%PDF-1.4 fixture")
             .await
             .unwrap();
         out.insert(town[..6].to_string(), (reg.id, file));
@@ -566,7 +566,7 @@ async fn party_case(app: &TestApp, worker: i64, town: &str) {
         region: town.to_string(),
         ..CaseInput::default()
     };
-    shiminhua_app::cases::register(&call, &input).await.unwrap();
+    shiminhua_app::rights::cases::register(&call, &input).await.unwrap();
 }
 
 /// Makes `user` a member of the unit with this code.
@@ -585,7 +585,7 @@ async fn set_unit(db: &Db, user: &str, unit: &str) {
 /// Files a 2023 Q3 report with one attachment for each unit given, as a
 /// member of the unit; returns unit code → (report id, attachment id).
 async fn report_fixtures(app: &TestApp, units: &[&str]) -> std::collections::HashMap<String, (i64, i64)> {
-    use shiminhua_app::reports::{self, ReportInput, Upload};
+    use shiminhua_app::plan::reports::{self, ReportInput, Upload};
     use shiminhua_core::auth::{Actor, RoleSet, Scope};
     let mut out = std::collections::HashMap::new();
     for unit in units {
@@ -1044,7 +1044,9 @@ async fn error_pages_and_bad_input(db: Db) {
 
 async fn demo_mode(db: Db) {
     let app = TestApp::new(db.clone(), true).await;
-    let accounts = shiminhua_app::setup::demo_accounts(&db, common::t0()).await.unwrap();
+    let accounts = shiminhua_app::ops::setup::demo_accounts(&db, common::t0())
+        .await
+        .unwrap();
     let admin = accounts.iter().find(|a| a.role == Role::Admin).unwrap();
     let mut a = Agent::default();
     let page = app.get(&mut a, "/login").await;
@@ -1950,7 +1952,7 @@ async fn plan_pages(db: Db) {
     let form = app.get(&mut office, "/plan/edit").await;
     assert_eq!(form.status, StatusCode::OK);
     assert_eq!(field_value(&form.body, "version"), "1");
-    let shipped = shiminhua_app::plan::SHIPPED_TOML;
+    let shipped = shiminhua_app::plan::document::SHIPPED_TOML;
     let csrf = form.csrf();
 
     // A syntax error: the line is named, the text kept, nothing saved.
@@ -1967,7 +1969,10 @@ async fn plan_pages(db: Db) {
     assert!(r.body.contains(&format!("第{line}行")), "the error names its line");
     assert!(r.body.contains("[broken-table-marker"), "the text is kept");
     assert!(r.body.contains("value = 5000"), "the whole text is kept");
-    assert_eq!(shiminhua_app::plan::current(&app.db).await.unwrap().version, 1);
+    assert_eq!(
+        shiminhua_app::plan::document::current(&app.db).await.unwrap().version,
+        1
+    );
 
     // A good edit bumps the version; the history lists the previous one.
     let edited = shipped.replacen("value = 8000", "value = 9000", 1);
@@ -2006,7 +2011,7 @@ async fn plan_pages(db: Db) {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("已被他人修改") && r.body.contains("value = 9500"));
-    let cur = shiminhua_app::plan::current(&app.db).await.unwrap();
+    let cur = shiminhua_app::plan::document::current(&app.db).await.unwrap();
     assert_eq!((cur.version, cur.text), (2, edited));
 }
 
@@ -2054,12 +2059,14 @@ async fn calendar_admin_page(db: Db) {
 
 async fn target_board(db: Db) {
     let app = TestApp::new(db, false).await;
-    shiminhua_app::demo::generate(&app.db, &app.state.cipher, common::t0(), 150, 5)
+    shiminhua_app::ops::demo::generate(&app.db, &app.state.cipher, common::t0(), 150, 5)
         .await
         .unwrap();
-    let plan = shiminhua_app::plan::current(&app.db).await.unwrap().plan;
+    let plan = shiminhua_app::plan::document::current(&app.db).await.unwrap().plan;
     let as_of = chrono::NaiveDate::from_ymd_opt(2023, 9, 30).unwrap();
-    let (_, board) = shiminhua_app::indicators::board(&app.db, &plan, as_of).await.unwrap();
+    let (_, board) = shiminhua_app::plan::indicators::board(&app.db, &plan, as_of)
+        .await
+        .unwrap();
     let training = board.iter().find(|t| t.id == "training").unwrap();
     let city = training.city.actual.unwrap();
     assert!(city > 0.0, "the demo trains people in 2023");
@@ -2110,7 +2117,7 @@ async fn target_board(db: Db) {
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{expected:?}");
     // Month by month: the last point is the day's figure, and it never falls.
-    let months = shiminhua_app::indicators::monthly(&app.db, &plan, "training", plan.meta.region, as_of)
+    let months = shiminhua_app::plan::indicators::monthly(&app.db, &plan, "training", plan.meta.region, as_of)
         .await
         .unwrap();
     assert_eq!(months.len(), 9, "January to September");
@@ -2133,7 +2140,7 @@ async fn target_board(db: Db) {
     assert_eq!(list.status, StatusCode::OK);
 }
 
-fn t_name(board: &[shiminhua_app::indicators::TargetBoard], i: usize) -> String {
+fn t_name(board: &[shiminhua_app::plan::indicators::TargetBoard], i: usize) -> String {
     board[0].counties[i].region_name.clone()
 }
 

@@ -11,9 +11,9 @@ use axum::http::{Request, StatusCode, header};
 use common::{TestApp, t0};
 use shiminhua_app::audit::Who;
 use shiminhua_app::exposure::Exposure;
-use shiminhua_app::registry::{self, WorkerFilter};
+use shiminhua_app::registry::workers::{self, WorkerFilter};
 use shiminhua_app::store::{Db, Sql};
-use shiminhua_app::{Call, Origin, apikeys, both, demo, users};
+use shiminhua_app::{Call, Origin, apikeys, both, ops::demo, users};
 use shiminhua_core::auth::{Grant, KindSet, Permission};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
@@ -70,10 +70,10 @@ async fn nothing_shown_narrows_an_id_number(db: Db) {
     };
     let mut people: Vec<(i64, IdNumber)> = Vec::new();
     for (id, sealed, index) in &workers {
-        people.push((*id, open(registry::worker_context("id", index), sealed)));
+        people.push((*id, open(workers::worker_context("id", index), sealed)));
     }
     for (worker, sealed, index) in &children {
-        people.push((*worker, open(registry::dependant_context("id", index), sealed)));
+        people.push((*worker, open(workers::dependant_context("id", index), sealed)));
     }
     assert!(people.len() > workers.len(), "the sample has children");
 
@@ -114,7 +114,7 @@ async fn nothing_shown_narrows_an_id_number(db: Db) {
         origin: &origin,
         now: t0(),
     };
-    registry::export_workers(&call, &WorkerFilter::default(), &file)
+    workers::export_workers(&call, &WorkerFilter::default(), &file)
         .await
         .unwrap();
     let headers = [
@@ -130,7 +130,7 @@ async fn nothing_shown_narrows_an_id_number(db: Db) {
         "职业技能",
         "标签",
     ];
-    let export: Vec<(String, String)> = shiminhua_app::import::read::open(&file, &headers, &[false; 11])
+    let export: Vec<(String, String)> = shiminhua_app::registry::import::read::open(&file, &headers, &[false; 11])
         .unwrap()
         .map(|row| {
             let cells: Vec<String> = row.unwrap().cells.iter().map(|c| c.to_text()).collect();

@@ -54,7 +54,10 @@ async fn office_allocates_targets_to_counties(db: Db) {
     );
     assert!(r.body.contains("aria-invalid=\"true\""));
     assert_eq!(field_value(&r.body, "a_training_341021"), "2000");
-    assert_eq!(shiminhua_app::plan::current(&app.db).await.unwrap().version, 1);
+    assert_eq!(
+        shiminhua_app::plan::document::current(&app.db).await.unwrap().version,
+        1
+    );
 
     // Shares that fall short of the city figure are saved, with the gap shown.
     let r = app
@@ -77,14 +80,14 @@ async fn office_allocates_targets_to_counties(db: Db) {
     assert_eq!(field_value(&page.body, "a_training_341023"), "900");
     assert_eq!(field_value(&page.body, "a_training_341021"), "2000");
     assert!(page.body.contains("分解合计比市目标少5100人次"), "{}", page.body);
-    let cur = shiminhua_app::plan::current(&app.db).await.unwrap();
+    let cur = shiminhua_app::plan::document::current(&app.db).await.unwrap();
     assert_eq!(cur.version, 2);
     assert_eq!(
-        shiminhua_app::plan::history(&app.db).await.unwrap()[0].note,
+        shiminhua_app::plan::document::history(&app.db).await.unwrap()[0].note,
         "专班会议下达"
     );
     // The board compares 黟县 with its share.
-    let (_, board) = shiminhua_app::indicators::board(&app.db, &cur.plan, cur.plan.meta.end)
+    let (_, board) = shiminhua_app::plan::indicators::board(&app.db, &cur.plan, cur.plan.meta.end)
         .await
         .unwrap();
     let training = board.iter().find(|t| t.id == "training").unwrap();
@@ -114,7 +117,10 @@ async fn office_allocates_targets_to_counties(db: Db) {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("已被他人修改"));
-    assert_eq!(shiminhua_app::plan::current(&app.db).await.unwrap().version, 2);
+    assert_eq!(
+        shiminhua_app::plan::document::current(&app.db).await.unwrap().version,
+        2
+    );
 
     // Without the permission: forbidden.
     let mut dept = app.login("dept").await;
@@ -126,7 +132,7 @@ async fn office_allocates_targets_to_counties(db: Db) {
 
 async fn public_progress_page(db: Db) {
     let app = TestApp::new(db, false).await;
-    shiminhua_app::demo::generate(&app.db, &app.state.cipher, common::t0(), 150, 5)
+    shiminhua_app::ops::demo::generate(&app.db, &app.state.cipher, common::t0(), 150, 5)
         .await
         .unwrap();
     let mut anon = Agent::default();
@@ -162,8 +168,8 @@ async fn public_progress_page(db: Db) {
         page.headers["cache-control"], "private, max-age=300",
         "not for shared caches"
     );
-    let cur = shiminhua_app::plan::current(&app.db).await.unwrap();
-    let (_, board) = shiminhua_app::indicators::board(&app.db, &cur.plan, cur.plan.meta.end)
+    let cur = shiminhua_app::plan::document::current(&app.db).await.unwrap();
+    let (_, board) = shiminhua_app::plan::indicators::board(&app.db, &cur.plan, cur.plan.meta.end)
         .await
         .unwrap();
     let training = board.iter().find(|t| t.id == "training").unwrap();
@@ -258,12 +264,12 @@ async fn facilities_are_imported_through_the_import_page(db: Db) {
 async fn drill_down_lists_count_what_the_board_counts(db: Db) {
     use shiminhua_core::plan::{Aggregate, Measurement, Query};
     let app = TestApp::new(db, false).await;
-    shiminhua_app::demo::generate(&app.db, &app.state.cipher, common::t0(), 300, 7)
+    shiminhua_app::ops::demo::generate(&app.db, &app.state.cipher, common::t0(), 300, 7)
         .await
         .unwrap();
-    let cur = shiminhua_app::plan::current(&app.db).await.unwrap();
+    let cur = shiminhua_app::plan::document::current(&app.db).await.unwrap();
     let as_of = cur.plan.meta.end;
-    let (_, board) = shiminhua_app::indicators::board(&app.db, &cur.plan, as_of)
+    let (_, board) = shiminhua_app::plan::indicators::board(&app.db, &cur.plan, as_of)
         .await
         .unwrap();
     let mut office = app.login("office").await;

@@ -295,7 +295,7 @@ async fn report_then_lookup_and_reply(db: Db) {
         public_reply: "您反映的问题已受理，我们将尽快调查。".into(),
         ..ActionInput::default()
     };
-    shiminhua_app::cases::act(&call, id, version, Action::Accept, &input)
+    shiminhua_app::rights::cases::act(&call, id, version, Action::Accept, &input)
         .await
         .unwrap();
     let l = lookup(&app, &mut anon, &number, &code).await;

@@ -5,6 +5,7 @@
 //! per-backend parts live here only: connection set-up, the migration folders
 //! and a few dialect helpers. See `docs/decisions/0001-storage.md`.
 
+pub mod dialect;
 mod migrate;
 #[macro_use]
 mod binding;
@@ -132,7 +133,7 @@ pub enum Db {
 
 /// The audit chain's key and anchor, set once the key ring is loaded (see
 /// [`Db::set_audit_key`]); shared by every clone of a [`Db`].
-pub type AuditSlot = Arc<std::sync::RwLock<Option<Arc<crate::audit::ChainKey>>>>;
+pub type AuditSlot = Arc<std::sync::RwLock<Option<Arc<crate::chain_key::ChainKey>>>>;
 
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -260,7 +261,7 @@ impl Db {
 
     /// Sets the key (and anchor) of the audit chain for every clone of this
     /// handle; audit records cannot be written before it is set.
-    pub fn set_audit_key(&self, key: crate::audit::ChainKey) {
+    pub fn set_audit_key(&self, key: crate::chain_key::ChainKey) {
         *self.slot().write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(key));
     }
 
@@ -271,7 +272,7 @@ impl Db {
     }
 
     /// The audit chain's key, once set.
-    pub fn audit_key(&self) -> Option<Arc<crate::audit::ChainKey>> {
+    pub fn audit_key(&self) -> Option<Arc<crate::chain_key::ChainKey>> {
         self.slot().read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -534,7 +535,7 @@ impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, 
 pub struct Tx {
     conn: Conn,
     /// The audit chain's key, when the database has one.
-    audit: Option<Arc<crate::audit::ChainKey>>,
+    audit: Option<Arc<crate::chain_key::ChainKey>>,
     /// The audit chain's head written in this transaction (seq, MAC), to be
     /// anchored outside the database once the transaction has committed.
     audit_head: Option<(i64, [u8; 32])>,
@@ -549,7 +550,7 @@ pub enum Conn {
 }
 
 impl Tx {
-    fn new(conn: Conn, audit: Option<Arc<crate::audit::ChainKey>>) -> Tx {
+    fn new(conn: Conn, audit: Option<Arc<crate::chain_key::ChainKey>>) -> Tx {
         Tx {
             conn,
             audit,
@@ -565,7 +566,7 @@ impl Tx {
     }
 
     /// The audit chain's key (None until the key ring is loaded).
-    pub(crate) fn audit_key(&self) -> Option<Arc<crate::audit::ChainKey>> {
+    pub(crate) fn audit_key(&self) -> Option<Arc<crate::chain_key::ChainKey>> {
         self.audit.clone()
     }
 

@@ -5,10 +5,10 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use shiminhua_app::crypto::Cipher;
 use shiminhua_app::keys::MasterKey;
-use shiminhua_app::registry::WorkerInput;
+use shiminhua_app::registry::workers::WorkerInput;
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::users::{self, UserForm};
-use shiminhua_app::{Call, Origin, setup};
+use shiminhua_app::{Call, Origin, ops::setup};
 use shiminhua_core::auth::{Actor, Grant, KindSet, Role};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;

@@ -10,8 +10,9 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use shiminhua_app::records::{self, Outcome, RecordFilter, RecordRow};
-use shiminhua_app::registry::{self, WorkerFilter, WorkerInput, WorkerRow};
+use shiminhua_app::registry::Outcome;
+use shiminhua_app::registry::records::{self, RecordFilter, RecordRow};
+use shiminhua_app::registry::workers::{self, WorkerFilter, WorkerInput, WorkerRow};
 use shiminhua_app::{AppError, FieldErrors, Origin};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::division::DivisionCode;
@@ -400,8 +401,8 @@ fn page_reply(page: i64, total: i64, items: Vec<Value>) -> Response {
         json!({
             "page": page,
             "per_page": PAGE,
-            "total": total.min(registry::COUNT_CAP),
-            "total_capped": total > registry::COUNT_CAP,
+            "total": total.min(workers::COUNT_CAP),
+            "total_capped": total > workers::COUNT_CAP,
             "items": items,
         }),
     )
@@ -450,14 +451,14 @@ pub async fn workers(a: ApiActor, Query(q): Query<Vec<(String, String)>>) -> Res
         tag: q.get("tag").cloned().unwrap_or_default(),
         ..WorkerFilter::default()
     };
-    let (rows, total) = registry::list_workers(
+    let (rows, total) = workers::list_workers(
         &a.state.db,
         &a.state.cipher,
         &a.actor,
         &filter,
         PAGE,
         (page - 1) * PAGE,
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await?;
     super::audit::saw_search(&a.state.reads, &a.call(), &filter.q, rows.iter().map(|r| r.id));
@@ -478,13 +479,13 @@ pub async fn put_worker(a: ApiActor, body: Bytes) -> Result<Response, ApiError> 
         skills: get("skills"),
         tags: get("tags"),
     };
-    Ok(outcome_reply(registry::put_worker(&a.call(), &input).await?))
+    Ok(outcome_reply(workers::put_worker(&a.call(), &input).await?))
 }
 
 /// GET /api/v1/workers/{id} — the worker, the family and the records in scope.
 pub async fn worker(a: ApiActor, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = id.parse::<i64>().map_err(|_| ApiError(AppError::NotFound))?;
-    let (w, deps) = registry::get_worker(&a.state.db, &a.actor, id).await?;
+    let (w, deps) = workers::get_worker(&a.state.db, &a.actor, id).await?;
     let recs = records::worker_records(&a.state.db, &a.actor, id).await?;
     let mut body = worker_json(&w);
     body["dependants"] = deps
@@ -535,7 +536,7 @@ pub async fn records_list(
         &filter,
         PAGE,
         (page - 1) * PAGE,
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await?;
     Ok(page_reply(page, total, rows.iter().map(record_json).collect()))
@@ -715,7 +716,7 @@ fn build_doc() -> Value {
             "phone": text("手机号码", "手机号码", false),
             "region": text("现居住地", "现居住地：本市乡镇（街道）或村（社区）的区划代码或名称", true),
             "hukou_place": text("户籍地", "户籍地", false),
-            "education": property(json!({"type": "string", "enum": registry::EDUCATION, "description": "文化程度"}), "文化程度", false),
+            "education": property(json!({"type": "string", "enum": workers::EDUCATION, "description": "文化程度"}), "文化程度", false),
             "skills": text("职业技能", "职业技能", false),
             "tags": text("标签", "标签，逗号分隔", false),
         }}),
@@ -749,7 +750,7 @@ fn build_doc() -> Value {
         "Dependant".into(),
         json!({"type": "object", "properties": {
             "id": {"type": "integer"},
-            "relation": {"type": "string", "enum": registry::RELATIONS},
+            "relation": {"type": "string", "enum": workers::RELATIONS},
             "name_masked": {"type": "string"},
             "id_number_masked": masked_id,
             "birth_year": birth_year,

@@ -5,7 +5,7 @@
 //! of a listing decision; a listing's page with its steps, the cases of the
 //! same employer, and the forms to remove it early or record its
 //! revocation. Listing and removing belong to the roles that register
-//! wage-arrears cases (see `shiminhua_app::blacklist`).
+//! wage-arrears cases (see `shiminhua_app::rights::blacklist`).
 //!
 //! A listing that does not exist or lies outside the user's scope sends the
 //! user back to the list with a notice, on its page and on the step forms
@@ -23,7 +23,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use shiminhua_app::audit::{self, Event, Who};
-use shiminhua_app::blacklist::{self, Listing, ListingFilter, NewListing};
+use shiminhua_app::rights::blacklist::{self, Listing, ListingFilter, NewListing};
 use shiminhua_app::{AppError, FieldErrors};
 use shiminhua_core::blacklist::{ListingInput, Reason, RemovalInput, State};
 use shiminhua_core::division::DivisionCode;

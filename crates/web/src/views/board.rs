@@ -12,8 +12,8 @@ use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
 use chrono::NaiveDate;
-use shiminhua_app::indicators::{self, Standing, TargetBoard};
-use shiminhua_app::plan;
+use shiminhua_app::plan::document;
+use shiminhua_app::plan::indicators::{self, Standing, TargetBoard};
 use shiminhua_core::indicator::Status;
 use shiminhua_core::plan::{Measurement, Plan, Progress, Query as PlanQuery, Test, Window};
 use shiminhua_core::record;
@@ -314,10 +314,10 @@ pub async fn board(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Strin
             ),
         }
     };
-    let cur = plan::current(&st.db).await?;
+    let cur = document::current(&st.db).await?;
     let p = &cur.plan;
     let (share, targets) = indicators::board(&st.db, p, as_of).await?;
-    let names = plan::context();
+    let names = shiminhua_app::plan::in_force::context();
     let unit_name = |code: &str| {
         names
             .units

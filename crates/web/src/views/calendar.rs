@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
 use shiminhua_app::calendar::{self, HolidayRow, MAX_CSV};
+use shiminhua_app::rights::holidays;
 use shiminhua_app::{AppError, FieldErrors};
 
 /// One arrangement year as shown.
@@ -119,7 +120,7 @@ pub async fn load(n: Need<ManageSystem>, mut mp: Multipart) -> Result<Response, 
         },
         None => pasted.clone(),
     };
-    match calendar::load_year(&n.ctx.call(&n.actor), &text).await {
+    match holidays::load_year(&n.ctx.call(&n.actor), &text).await {
         Ok(l) => render(&n, Some(l.notice()), Vec::new(), String::new()).await,
         Err(AppError::Validation(FieldErrors(errs))) => {
             refused(&n, errs.into_iter().map(|(_, m)| m).collect(), pasted).await

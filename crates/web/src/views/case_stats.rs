@@ -18,7 +18,7 @@ use axum::extract::Query;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use shiminhua_app::AppError;
-use shiminhua_app::case_stats::{self, CaseStats, Clearance, Line, OpenLine, Period, date_label};
+use shiminhua_app::rights::case_stats::{self, CaseStats, Clearance, Line, OpenLine, Period, date_label};
 use shiminhua_core::money::Fen;
 use std::collections::HashMap;
 

@@ -19,9 +19,9 @@ use axum::extract::{Multipart, Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use shiminhua_app::blacklist::Listing;
-use shiminhua_app::cases::{self, CaseEvent, CaseFilter, CaseRow, Township};
-use shiminhua_app::reports::FileRow;
+use shiminhua_app::plan::reports::FileRow;
+use shiminhua_app::rights::blacklist::Listing;
+use shiminhua_app::rights::cases::{self, CaseEvent, CaseFilter, CaseRow, Township};
 use shiminhua_app::xlsx::local_time;
 use shiminhua_app::{AppError, FieldErrors};
 use shiminhua_core::auth::{Actor, RecordKind, Role};
@@ -34,7 +34,7 @@ use std::collections::HashMap;
 const PER_PAGE: i64 = 20;
 
 fn date_zh(d: NaiveDate) -> String {
-    shiminhua_app::reports::date_zh(d)
+    shiminhua_app::plan::reports::date_zh(d)
 }
 
 fn yuan(fen: i64) -> String {
@@ -281,7 +281,7 @@ pub async fn list(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) 
         (overdue, near_due) = (Some(d.overdue), Some(d.near_due));
     }
     let codes: Vec<String> = found.iter().map(|r| r.employer_credit_code.clone()).collect();
-    let listed = shiminhua_app::blacklist::listed_among(&st.db, &codes, today).await?;
+    let listed = shiminhua_app::rights::blacklist::listed_among(&st.db, &codes, today).await?;
     let rows = found
         .iter()
         .map(|r| ListRow {
@@ -882,7 +882,7 @@ async fn show_page(ctx: &Ctx, actor: &Actor, id: i64, shown: Shown) -> Result<Sh
         transfer_towns,
         notice: shown.notice,
         error,
-        listing: shiminhua_app::blacklist::listed(db, &row.employer_credit_code, today)
+        listing: shiminhua_app::rights::blacklist::listed(db, &row.employer_credit_code, today)
             .await?
             .map(|l: Listing| (l.id, date_zh(l.listed_on), date_zh(l.removal_due))),
         may_list: rules::may_register(&actor.roles) && !row.employer_credit_code.is_empty(),

@@ -11,8 +11,8 @@ use askama::Template;
 use axum::extract::Query;
 use axum::response::Response;
 use chrono::NaiveDate;
-use shiminhua_app::evaluation::{self, Evaluation, Scored, TargetInfo, UnitSummary};
-use shiminhua_app::{AppError, plan};
+use shiminhua_app::plan::evaluation::{self, Evaluation, Scored, TargetInfo, UnitSummary};
+use shiminhua_app::{AppError, plan::document};
 use shiminhua_core::evaluation::State;
 use shiminhua_core::plan::Plan;
 use shiminhua_core::record;
@@ -247,7 +247,7 @@ struct EvaluationTpl {
 /// GET /plan/evaluation?as_of=YYYY-MM-DD
 pub async fn page(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &n.ctx.state;
-    let cur = plan::current(&st.db).await?;
+    let cur = document::current(&st.db).await?;
     let p = &cur.plan;
     let (as_of, typed, error) = as_of_of(&q, p);
     let layout = Layout::new(&n.ctx, Some(&n.actor), "市民化情况评估")
@@ -324,7 +324,7 @@ pub async fn page(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
 
 /// GET /plan/evaluation/export?as_of=YYYY-MM-DD — the workbook (audited).
 pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let cur = plan::current(&n.ctx.state.db).await?;
+    let cur = document::current(&n.ctx.state.db).await?;
     let p = &cur.plan;
     let (as_of, _, error) = as_of_of(&q, p);
     if let Some(msg) = error {

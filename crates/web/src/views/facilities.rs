@@ -13,9 +13,9 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use shiminhua_app::facilities::{self, FacilityFilter, FacilityRow};
 use shiminhua_app::regions::PlaceBook;
-use shiminhua_app::{AppError, FieldErrors, registry};
+use shiminhua_app::registry::facilities::{self, FacilityFilter, FacilityRow};
+use shiminhua_app::{AppError, FieldErrors, registry::workers};
 use shiminhua_core::auth::Permission;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{FacilityKind, FacilitySpec};
@@ -290,11 +290,11 @@ pub async fn list(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
         &filter,
         pager.per_page,
         pager.offset(),
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await?;
     pager.total = total;
-    pager.cap = registry::COUNT_CAP;
+    pager.cap = workers::COUNT_CAP;
     let book = if rows.is_empty() {
         PlaceBook::default()
     } else {

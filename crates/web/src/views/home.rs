@@ -8,7 +8,7 @@ use crate::extract::Signed;
 use crate::layout::Layout;
 use askama::Template;
 use axum::response::Response;
-use shiminhua_app::stats;
+use shiminhua_app::ops::stats;
 use shiminhua_core::auth::Permission;
 
 pub struct Card {
@@ -77,9 +77,9 @@ pub async fn workbench(s: Signed) -> Result<Response, WebError> {
         "/audit?result=fail",
     );
     if s.actor.can(Permission::ReadCases) {
-        let filter = shiminhua_app::cases::CaseFilter::default();
+        let filter = shiminhua_app::rights::cases::CaseFilter::default();
         // A calendar not loaded far enough leaves the cards out (the list says why).
-        if let Ok(d) = shiminhua_app::cases::due_counts(&st.db, &s.actor, &filter, st.clock.today()).await {
+        if let Ok(d) = shiminhua_app::rights::cases::due_counts(&st.db, &s.actor, &filter, st.clock.today()).await {
             card(
                 "办理中的欠薪案件",
                 Some(d.open),
@@ -99,7 +99,7 @@ pub async fn workbench(s: Signed) -> Result<Response, WebError> {
     let has_unit = s.actor.unit_id.is_some() && s.actor.can(Permission::FileReports);
     let (owed, unit_name) = if has_unit {
         let owed = owed_lines(&s.ctx, &s.actor).await?;
-        let name = shiminhua_app::reports::unit_name(&st.db, s.actor.unit_id.unwrap_or_default()).await?;
+        let name = shiminhua_app::plan::reports::unit_name(&st.db, s.actor.unit_id.unwrap_or_default()).await?;
         (owed, name)
     } else {
         (Vec::new(), String::new())

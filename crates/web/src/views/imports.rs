@@ -23,7 +23,7 @@ use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
 use rand::RngCore;
-use shiminhua_app::import::{self, Options, Summary, Target};
+use shiminhua_app::registry::import::{self, Options, Summary, Target};
 use shiminhua_app::{AppError, staging};
 use shiminhua_core::auth::Actor;
 use std::collections::HashMap;

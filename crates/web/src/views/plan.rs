@@ -10,7 +10,7 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
-use shiminhua_app::plan::{self, VersionRow};
+use shiminhua_app::plan::document::{self, VersionRow};
 use shiminhua_app::{AppError, FieldErrors};
 use shiminhua_core::auth::Permission;
 use shiminhua_core::plan::{Comparison, Figure, Measurement, Plan, Progress, Target, numeral_zh};
@@ -69,7 +69,7 @@ fn figure(t: &Target) -> String {
 }
 
 fn view(p: &Plan) -> (Vec<TargetRow>, Vec<ItemRow>) {
-    let ctx = plan::context();
+    let ctx = shiminhua_app::plan::in_force::context();
     let names: HashMap<&str, &str> = ctx.units.iter().map(|u| (u.code.as_str(), u.name.as_str())).collect();
     let name = |c: &String| {
         names
@@ -157,7 +157,7 @@ struct ShowTpl {
 }
 
 pub async fn show(s: Signed, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let cur = plan::current(&s.ctx.state.db).await?;
+    let cur = document::current(&s.ctx.state.db).await?;
     let p = &cur.plan;
     let (targets, items) = view(p);
     let notice = match q.get("done").map(String::as_str) {
@@ -210,7 +210,7 @@ fn edit_layout(n: &Need<ManagePlan>) -> Layout {
 }
 
 pub async fn edit_page(n: Need<ManagePlan>) -> Result<Response, WebError> {
-    let cur = plan::current(&n.ctx.state.db).await?;
+    let cur = document::current(&n.ctx.state.db).await?;
     Ok(html(&EditTpl {
         layout: edit_layout(&n),
         text: cur.text,
@@ -228,7 +228,7 @@ pub async fn edit_submit(n: Need<ManagePlan>, form: Form) -> Result<Response, We
     let note = form.get("note").to_string();
     let version = form.get("version").parse::<i64>().ok();
     let result = match version {
-        Some(v) => plan::save(&n.ctx.call(&n.actor), &text, v, &note).await,
+        Some(v) => document::save(&n.ctx.call(&n.actor), &text, v, &note).await,
         None => Err(AppError::field("toml", "缺少版本号，请刷新页面后重新修改。")),
     };
     let mut t = EditTpl {
@@ -281,7 +281,7 @@ struct HistoryTpl {
 }
 
 pub async fn history(s: Need<crate::extract::ViewDashboard>) -> Result<Response, WebError> {
-    let rows: Vec<VersionRow> = plan::history(&s.ctx.state.db).await?;
+    let rows: Vec<VersionRow> = document::history(&s.ctx.state.db).await?;
     let top = rows.first().map(|r| r.version);
     Ok(html(&HistoryTpl {
         layout: Layout::new(&s.ctx, Some(&s.actor), "目标计划修改记录")
@@ -343,7 +343,7 @@ fn allocation_layout(n: &Need<ManagePlan>) -> Layout {
 
 /// The counties of the plan's region, in code order.
 fn plan_counties(p: &Plan) -> Vec<(shiminhua_core::division::DivisionCode, String)> {
-    plan::context()
+    shiminhua_app::plan::in_force::context()
         .counties
         .into_iter()
         .filter(|(c, _)| p.meta.region.contains(*c))
@@ -379,11 +379,13 @@ fn allocation_rows(
             };
             let sum: f64 = each
                 .iter()
-                .filter_map(|v| plan::allocation_figure(v).ok())
+                .filter_map(|v| document::allocation_figure(v).ok())
                 .filter_map(|v| v.parse::<f64>().ok())
                 .sum();
             let any = each.iter().any(|v| !v.trim().is_empty());
-            let city_value = plan::allocation_figure(&city).ok().and_then(|v| v.parse::<f64>().ok());
+            let city_value = document::allocation_figure(&city)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok());
             let (remark, remark_warn) = match (any, city_value) {
                 (false, _) => ("未分解".to_string(), false),
                 (true, None) => ("市目标取分解合计".to_string(), false),
@@ -425,7 +427,7 @@ pub async fn allocation_page(
     n: Need<ManagePlan>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    let cur = plan::current(&n.ctx.state.db).await?;
+    let cur = document::current(&n.ctx.state.db).await?;
     let counties = plan_counties(&cur.plan);
     let rows = allocation_rows(&cur.plan, &counties, &HashMap::new(), &HashMap::new());
     Ok(html(&AllocationTpl {
@@ -442,7 +444,7 @@ pub async fn allocation_page(
 }
 
 pub async fn allocation_submit(n: Need<ManagePlan>, form: Form) -> Result<Response, WebError> {
-    let cur = plan::current(&n.ctx.state.db).await?;
+    let cur = document::current(&n.ctx.state.db).await?;
     let counties = plan_counties(&cur.plan);
     let note = form.get("note").to_string();
     let version = form.get("version").parse::<i64>().ok();
@@ -456,7 +458,7 @@ pub async fn allocation_submit(n: Need<ManagePlan>, form: Form) -> Result<Respon
             if v.is_empty() {
                 return None;
             }
-            match plan::allocation_figure(v) {
+            match document::allocation_figure(v) {
                 Ok(f) => Some(f),
                 Err(e) => {
                     errs.insert(name.to_string(), e);
@@ -470,7 +472,7 @@ pub async fn allocation_submit(n: Need<ManagePlan>, form: Form) -> Result<Respon
             continue;
         }
         let value = read(&city_name, &mut field_errors);
-        let mut alloc = plan::Allocation {
+        let mut alloc = document::Allocation {
             value,
             ..Default::default()
         };
@@ -492,7 +494,7 @@ pub async fn allocation_submit(n: Need<ManagePlan>, form: Form) -> Result<Respon
         _ if !field_errors.is_empty() => Err(AppError::field("allocation", "有数字填写不正确，请按提示修改。")),
         None => Err(AppError::field("allocation", "缺少版本号，请刷新页面后重新修改。")),
         Some(_) if changes.is_empty() => Err(AppError::field("allocation", "分解没有改动，无需保存。")),
-        Some(v) => plan::save_allocations(&n.ctx.call(&n.actor), &changes, v, &note).await,
+        Some(v) => document::save_allocations(&n.ctx.call(&n.actor), &changes, v, &note).await,
     };
     let (status, errors, conflict) = match result {
         Ok(_) => return Ok(Redirect::to("/plan/allocation?done=saved").into_response()),

@@ -10,8 +10,8 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use shiminhua_app::indicators::{self, TargetBoard};
-use shiminhua_app::plan;
+use shiminhua_app::plan::document;
+use shiminhua_app::plan::indicators::{self, TargetBoard};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -72,7 +72,7 @@ pub async fn progress(ctx: Ctx) -> Result<Response, WebError> {
     if !st.config.public.progress {
         return Ok(StatusCode::NOT_FOUND.into_response());
     }
-    let cur = plan::current(&st.db).await?;
+    let cur = document::current(&st.db).await?;
     let p = &cur.plan;
     let as_of = st.clock.today().min(p.meta.end);
     let cached = st.public_page.0.lock().unwrap_or_else(|e| e.into_inner()).clone();

@@ -11,10 +11,10 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use shiminhua_app::records::{self, RecordFilter, RecordRow};
 use shiminhua_app::regions::PlaceBook;
+use shiminhua_app::registry::records::{self, RecordFilter, RecordRow};
 use shiminhua_app::store::Db;
-use shiminhua_app::{AppError, FieldErrors, registry};
+use shiminhua_app::{AppError, FieldErrors, registry::workers};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::record::{self, FieldType, INDUSTRIES, KINDS, KindSpec};
@@ -253,7 +253,7 @@ async fn form_page(
     })
 }
 
-fn children_of(deps: &[registry::DependantRow]) -> Vec<String> {
+fn children_of(deps: &[workers::DependantRow]) -> Vec<String> {
     deps.iter()
         .filter(|d| d.relation == "子女")
         .map(|d| d.name_masked.clone())
@@ -277,7 +277,7 @@ struct KindsTpl {
 }
 
 async fn new_subject(n: &Need<WriteRecords>, worker_id: i64) -> Result<Subject, WebError> {
-    let (w, deps) = registry::get_worker(&n.ctx.state.db, &n.actor, worker_id).await?;
+    let (w, deps) = workers::get_worker(&n.ctx.state.db, &n.actor, worker_id).await?;
     Ok(Subject {
         action: format!("/workers/{worker_id}/records/new"),
         version: 0,
@@ -346,7 +346,7 @@ async fn edit_subject(
         .and_then(record::spec)
         .ok_or(WebError(AppError::NotFound))?;
     // The family is shown when the worker, too, is in the user's scope.
-    let children = match registry::get_worker(&n.ctx.state.db, &n.actor, r.worker_id).await {
+    let children = match workers::get_worker(&n.ctx.state.db, &n.actor, r.worker_id).await {
         Ok((_, deps)) => children_of(&deps),
         Err(AppError::NotFound) => Vec::new(),
         Err(e) => return Err(e.into()),
@@ -564,11 +564,11 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
         &f.filter,
         pager.per_page,
         pager.offset(),
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await?;
     pager.total = total;
-    pager.cap = registry::COUNT_CAP;
+    pager.cap = workers::COUNT_CAP;
     let book = if rows.is_empty() {
         PlaceBook::default()
     } else {

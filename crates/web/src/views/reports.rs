@@ -14,12 +14,13 @@ use axum::extract::{Multipart, Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use shiminhua_app::reports::{self, FigureRow, FileRow, FormSpec, Obligation, ReportInput, Status, Upload};
+use shiminhua_app::plan::reports::{self, FigureRow, FileRow, FormSpec, Obligation, ReportInput, Upload};
 use shiminhua_app::xlsx::local_time;
-use shiminhua_app::{AppError, FieldErrors, plan};
+use shiminhua_app::{AppError, FieldErrors, plan::document};
 use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::plan::Figure;
+use shiminhua_core::report::ReportStatus;
 use std::collections::HashMap;
 
 fn date_zh(d: NaiveDate) -> String {
@@ -200,7 +201,7 @@ struct MeasuresTpl {
 /// GET /reports/measures?period=2023Q3
 pub async fn measures(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let ov = overview_of(&n, &q_get(&q, "period")).await?;
-    let cur = plan::current(&n.ctx.state.db).await?;
+    let cur = document::current(&n.ctx.state.db).await?;
     let chip = |dept: &String| -> Option<Chip> {
         let o = ov.by_dept(dept)?;
         Some(Chip {
@@ -492,7 +493,7 @@ async fn read_form(mp: Result<Multipart, MultipartRejection>) -> Result<Typed, W
 }
 
 async fn period_choices(n: &Need<FileReports>) -> Result<Vec<(String, String)>, WebError> {
-    let cur = plan::current(&n.ctx.state.db).await?;
+    let cur = document::current(&n.ctx.state.db).await?;
     let today = n.ctx.state.clock.today();
     Ok(reports::periods(&cur.plan)
         .into_iter()
@@ -502,7 +503,7 @@ async fn period_choices(n: &Need<FileReports>) -> Result<Vec<(String, String)>, 
 }
 
 async fn due_of(n: &Need<FileReports>, period: &reports::Period) -> Result<String, WebError> {
-    let cur = plan::current(&n.ctx.state.db).await?;
+    let cur = document::current(&n.ctx.state.db).await?;
     let cal = shiminhua_app::calendar::calendar(&n.ctx.state.db).await?;
     Ok(
         match reports::due_date(&cal, period, cur.plan.reporting.due_working_days) {
@@ -524,7 +525,7 @@ pub async fn new_page(n: Need<FileReports>, Query(q): Query<HashMap<String, Stri
     let st = &n.ctx.state;
     let mut period = q_get(&q, "period");
     if period.is_empty() {
-        let cur = plan::current(&st.db).await?;
+        let cur = document::current(&st.db).await?;
         period = reports::default_period(&cur.plan, st.clock.today())
             .map(|p| p.code)
             .unwrap_or_default();
@@ -611,7 +612,7 @@ pub async fn edit_page(n: Need<FileReports>, Path(id): Path<String>) -> Result<R
         },
         ..Typed::default()
     };
-    let conflict = (r.state() == Status::Accepted).then(|| "该报告已被专班办公室采纳，不能再修改。".to_string());
+    let conflict = (r.state() == ReportStatus::Accepted).then(|| "该报告已被专班办公室采纳，不能再修改。".to_string());
     let due = due_of(&n, &spec.period).await?;
     let page = form_page(
         &n,
@@ -740,7 +741,7 @@ async fn show_page(
 ) -> Result<ShowTpl, WebError> {
     let st = &ctx.state;
     let v = reports::get(&st.db, actor, id).await?;
-    let cur = plan::current(&st.db).await?;
+    let cur = document::current(&st.db).await?;
     let r = &v.report;
     let region_name = |code: i64| -> String {
         DivisionCode::from_i64(code)
@@ -749,7 +750,7 @@ async fn show_page(
                 if c == cur.plan.meta.region {
                     "全市".to_string()
                 } else {
-                    shiminhua_app::plan::context()
+                    shiminhua_app::plan::in_force::context()
                         .counties
                         .iter()
                         .find(|(k, _)| *k == c)
@@ -791,7 +792,7 @@ async fn show_page(
     let state = r.state();
     let can_edit = actor.can(Permission::FileReports)
         && actor.unit_id == Some(r.unit_id)
-        && state != Status::Accepted
+        && state != ReportStatus::Accepted
         && v.closed.is_none();
     Ok(ShowTpl {
         layout: Layout::new(ctx, Some(actor), format!("{}：{}调度报告", r.unit_name, v.period.label))
@@ -805,9 +806,9 @@ async fn show_page(
         period_label: v.period.label.clone(),
         status: state.label_zh(),
         css: match state {
-            Status::Accepted => "green",
-            Status::Returned => "red",
-            Status::Filed => "grey",
+            ReportStatus::Accepted => "green",
+            ReportStatus::Returned => "red",
+            ReportStatus::Filed => "grey",
         },
         due: match &v.due {
             Ok(d) => date_zh(*d),
@@ -847,7 +848,7 @@ async fn show_page(
             .as_ref()
             .map(|c| format!("本期调度已于{}关闭。", local_time(c.closed_at))),
         can_edit,
-        can_review: actor.can(Permission::SuperviseReports) && state == Status::Filed,
+        can_review: actor.can(Permission::SuperviseReports) && state == ReportStatus::Filed,
         notice,
         error,
     })

@@ -9,12 +9,12 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use shiminhua_app::merge::{self, MergePreview};
-use shiminhua_app::registry::{
+use shiminhua_app::registry::merge::{self, MergePreview};
+use shiminhua_app::registry::workers::{
     self, DependantInput, DependantRow, EDUCATION, RELATIONS, RevealField, WorkerFilter, WorkerInput, WorkerRow,
 };
 use shiminhua_app::xlsx::local_time;
-use shiminhua_app::{AppError, FieldErrors, records, regions};
+use shiminhua_app::{AppError, FieldErrors, regions, registry::records};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use std::collections::HashMap;
@@ -92,7 +92,7 @@ pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) 
     let (filter, _) = filter_of(&q, n.ctx.state.clock.today())?;
     let call = n.ctx.call(&n.actor);
     let path = super::export_path(&n.ctx.state);
-    if let Err(e) = registry::export_workers(&call, &filter, &path).await {
+    if let Err(e) = workers::export_workers(&call, &filter, &path).await {
         let _ = tokio::fs::remove_file(&path).await;
         return Err(e.into());
     }
@@ -135,18 +135,18 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
     );
     let query = base.clone();
     let mut pager = Pager::new(q.get("page").map(String::as_str), 20, base);
-    let (rows, total) = registry::list_workers(
+    let (rows, total) = workers::list_workers(
         &st.db,
         &st.cipher,
         &n.actor,
         &filter,
         pager.per_page,
         pager.offset(),
-        registry::COUNT_CAP,
+        workers::COUNT_CAP,
     )
     .await?;
     pager.total = total;
-    pager.cap = registry::COUNT_CAP;
+    pager.cap = workers::COUNT_CAP;
     super::audit::saw_search(&st.reads, &n.ctx.call(&n.actor), &search, rows.iter().map(|r| r.id));
     Ok(html(&ListTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "农民工名册")
@@ -160,7 +160,7 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
         sort,
         sorts: [("recent", "最近登记"), ("name", "姓名"), ("region", "区划")],
         condition: filter.condition.clone(),
-        conditions: registry::CONDITIONS,
+        conditions: workers::CONDITIONS,
         regions: region_options(&n.ctx, &n.actor, 3).await?,
         can_write: n.actor.can(Permission::WriteRecords),
         query,
@@ -204,7 +204,7 @@ async fn profile_page(
     revealed: Option<String>,
     reason_error: Option<String>,
 ) -> Result<ProfileTpl, WebError> {
-    let (w, dependants) = registry::get_worker(&n.state.db, actor, id).await?;
+    let (w, dependants) = workers::get_worker(&n.state.db, actor, id).await?;
     let region_code = DivisionCode::from_i64(w.region_code)
         .map(|c| c.to_string())
         .unwrap_or_default();
@@ -336,7 +336,7 @@ pub async fn reveal(n: Need<RevealPii>, Path(id): Path<String>, form: Form) -> R
     } else {
         "身份证号"
     };
-    match registry::reveal(&n.ctx.call(&n.actor), id, field, form.get("reason")).await {
+    match workers::reveal(&n.ctx.call(&n.actor), id, field, form.get("reason")).await {
         Ok(v) => Ok(html(
             &profile_page(&n.ctx, &n.actor, id, None, Some(format!("{label}：{v}")), None).await?,
         )),
@@ -419,7 +419,7 @@ pub async fn new_page(n: Need<WriteRecords>) -> Result<Response, WebError> {
 
 pub async fn create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebError> {
     let input = input_of(&form);
-    match registry::create_worker(&n.ctx.call(&n.actor), &input).await {
+    match workers::create_worker(&n.ctx.call(&n.actor), &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/workers/{id}?done=created")).into_response()),
         Err(AppError::Validation(e)) => {
             let t = form_page(&n, None, 0, input, e, None).await?;
@@ -432,7 +432,7 @@ pub async fn create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebEr
 pub async fn edit_page(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let st = &n.ctx.state;
-    let (w, _) = registry::get_worker(&st.db, &n.actor, id).await?;
+    let (w, _) = workers::get_worker(&st.db, &n.actor, id).await?;
     // The ID number is shown masked and read-only: it identifies the person.
     // The phone number is entered again to change it (masked values are not sent back).
     let v = WorkerInput {
@@ -456,7 +456,7 @@ pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
     let id = parse_id(&id)?;
     let input = input_of(&form);
     let version = form.get("version").parse::<i64>().unwrap_or(0);
-    match registry::update_worker(&n.ctx.call(&n.actor), id, version, &input).await {
+    match workers::update_worker(&n.ctx.call(&n.actor), id, version, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/workers/{id}?done=saved")).into_response()),
         Err(AppError::Validation(e)) => {
             let t = form_page(&n, Some(id), version, input, e, None).await?;
@@ -487,7 +487,7 @@ async fn dependant_page(
     v: DependantInput,
     errors: FieldErrors,
 ) -> Result<DependantTpl, WebError> {
-    let (w, _) = registry::get_worker(&n.ctx.state.db, &n.actor, id).await?;
+    let (w, _) = workers::get_worker(&n.ctx.state.db, &n.actor, id).await?;
     Ok(DependantTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "添加随迁家属")
             .crumb("农民工名册", "/workers")
@@ -516,7 +516,7 @@ pub async fn dependant_create(n: Need<WriteRecords>, Path(id): Path<String>, for
         id_number: form.get("id_number").into(),
         birth_date: form.get("birth_date").into(),
     };
-    match registry::add_dependant(&n.ctx.call(&n.actor), id, &input).await {
+    match workers::add_dependant(&n.ctx.call(&n.actor), id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/workers/{id}?done=dependant")).into_response()),
         Err(AppError::Validation(e)) => {
             let t = dependant_page(&n, id, input, e).await?;
@@ -625,7 +625,7 @@ async fn merge_page(
             (target, Some(confirm))
         }
         None => {
-            let (w, deps) = registry::get_worker(&n.ctx.state.db, &n.actor, id).await?;
+            let (w, deps) = workers::get_worker(&n.ctx.state.db, &n.actor, id).await?;
             (Side::of(&w, deps), None)
         }
     };

@@ -11,10 +11,10 @@ use shiminhua_app::clock::Clock;
 use shiminhua_app::config::{Config, Overrides};
 use shiminhua_app::crypto::Cipher;
 use shiminhua_app::keys::MasterKey;
-use shiminhua_app::registry::{self, WorkerInput};
+use shiminhua_app::registry::workers::{self, WorkerInput};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::users::{self, PasswordChange, UserForm};
-use shiminhua_app::{Origin, setup};
+use shiminhua_app::{Origin, ops::setup};
 use shiminhua_core::auth::{Grant, KindSet, RecordKind, Role};
 use shiminhua_core::credit_code::CreditCode;
 use shiminhua_core::division::DivisionCode;
@@ -225,7 +225,7 @@ impl TestApp {
                 origin: &o,
                 now: t0(),
             };
-            let wid = registry::create_worker(&call, &input).await.unwrap();
+            let wid = workers::create_worker(&call, &input).await.unwrap();
             out.insert(town.to_string(), wid);
         }
         out
@@ -257,9 +257,13 @@ impl TestApp {
                 "host" => "县总工会".into(),
                 _ => String::new(),
             };
-            let id = shiminhua_app::facilities::create(&call, shiminhua_core::facility::FacilityKind::Station, &get)
-                .await
-                .unwrap();
+            let id = shiminhua_app::registry::facilities::create(
+                &call,
+                shiminhua_core::facility::FacilityKind::Station,
+                &get,
+            )
+            .await
+            .unwrap();
             out.insert(town.to_string(), id);
         }
         out
@@ -285,7 +289,7 @@ impl TestApp {
         for (n, (key, worker)) in workers.iter().enumerate() {
             let fields = employment(n as u32 + 1, "2024-03-05");
             let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-            let id = shiminhua_app::records::create_record(&call, *worker, RecordKind::Employment, &get)
+            let id = shiminhua_app::registry::records::create_record(&call, *worker, RecordKind::Employment, &get)
                 .await
                 .unwrap();
             out.insert(key.clone(), id);

@@ -13,8 +13,9 @@
 
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::records::{fields_from_json, fields_to_json, form_text, keep_history, shown};
+use crate::history::keep_history;
 use crate::regions::PlaceBook;
+use crate::registry::records::{fields_from_json, fields_to_json, form_text, shown};
 use crate::store::{Db, Sql, Tx, contains_pattern, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, Utc};
@@ -308,8 +309,8 @@ pub(crate) async fn upsert(
     spec: &'static FacilitySpec,
     v: &Valid,
     dry_run: bool,
-) -> AppResult<crate::records::Outcome> {
-    use crate::records::Outcome;
+) -> AppResult<crate::registry::Outcome> {
+    use crate::registry::Outcome;
     let mut q = Sql::new(COLUMNS);
     q.push(" WHERE f.kind = ")
         .arg(spec.kind.code())

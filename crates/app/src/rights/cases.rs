@@ -442,7 +442,7 @@ fn seal_reporter(cipher: &Cipher, number: &str, r: &Reporter) -> AppResult<Seale
             name, phone, id_number, ..
         } => {
             out.0 = Some(cipher.seal(&context(number, "reporter_name"), name.as_bytes())?);
-            out.1 = crate::registry::mask_name(name);
+            out.1 = shiminhua_core::person::mask_name(name);
             if let Some(id) = id_number {
                 out.5 = Some(cipher.seal(&context(number, "reporter_id"), id.as_str().as_bytes())?);
                 out.6 = Some(cipher.blind_index("id_number", id.as_str()));
@@ -1114,7 +1114,7 @@ pub(crate) async fn act_in(
 pub const MAX_FILES: i64 = 20;
 
 /// The attachments of a case in scope, without their content.
-pub async fn files(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<crate::reports::FileRow>> {
+pub async fn files(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<crate::plan::reports::FileRow>> {
     readable(actor)?;
     let mut tx = db.read().await?;
     get_in(&mut tx, actor, id).await?;
@@ -1134,7 +1134,7 @@ pub async fn add_file(call: &Call<'_>, id: i64, name: &str, bytes: &[u8]) -> App
         return Err(AppError::Forbidden);
     }
     let name: String = name.trim().chars().take(120).collect();
-    let mime = crate::reports::check_file(&name, bytes).map_err(|m| AppError::field("file", m))?;
+    let mime = crate::plan::reports::check_file(&name, bytes).map_err(|m| AppError::field("file", m))?;
     let mut tx = call.db.write().await?;
     let row = get_in(&mut tx, call.actor, id).await?;
     let n = tx

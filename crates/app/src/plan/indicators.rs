@@ -9,11 +9,11 @@
 //! over days of one region's cells. See `docs/decisions/0002-indicators.md`.
 //!
 //! Targets over wage-arrears cases (`kind = "wage_case"`) have no cells:
-//! they are read from the cases table when asked (`crate::case_stats`).
+//! they are read from the cases table when asked (`crate::rights::case_stats`).
 
 use crate::error::{AppError, AppResult};
-use crate::records::from_json;
 use crate::store::{Arg, Db, Sql, Tx};
+use crate::stored_values::from_json;
 use chrono::{Months, NaiveDate};
 use shiminhua_core::auth::RecordKind;
 use shiminhua_core::division::DivisionCode;
@@ -21,32 +21,6 @@ use shiminhua_core::indicator::{Fact, Outcome, Span, Status, elapsed_share, expe
 use shiminhua_core::plan::{Aggregate, MONEY_UNITS, Measurement, Plan, Progress, Query, Tally, Window};
 use shiminhua_core::record::{self, Values};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-
-/// The plan in force, read in the caller's transaction; parsed once per text.
-/// `None` before a plan is loaded (nothing to keep current then).
-pub(crate) async fn plan_in(tx: &mut Tx) -> AppResult<Option<Arc<Plan>>> {
-    let text: Option<(String,)> = tx.opt(Sql::new("SELECT toml FROM plans ORDER BY id LIMIT 1")).await?;
-    text.map(|(t,)| crate::plan::parsed(&t)).transpose()
-}
-
-/// The record with this id as stored now, if any.
-pub(crate) async fn stored(tx: &mut Tx, id: i64) -> AppResult<Option<StoredFact>> {
-    let row: Option<(String, i64, i64, String)> = tx
-        .opt(Sql::new("SELECT kind, worker_id, region_code, data FROM records WHERE id = $1").bind(id))
-        .await?;
-    Ok(row.and_then(|(k, w, r, d)| StoredFact::from_row(&k, w, r, &d)))
-}
-
-/// Keeps the figures current after a record was written: `before` as it was
-/// (None for a new record), `after` as it is now (None once deleted). Call
-/// it in the transaction of the write.
-pub(crate) async fn on_change(tx: &mut Tx, before: Option<StoredFact>, after: Option<StoredFact>) -> AppResult<()> {
-    match plan_in(tx).await? {
-        Some(plan) => record_changed(tx, &plan, before.as_ref(), after.as_ref()).await,
-        None => Ok(()),
-    }
-}
 
 /// A record as stored: its kind, worker, place and values.
 #[derive(Clone, Debug)]
@@ -470,7 +444,7 @@ async fn read_tally(
 }
 
 /// A tally's total per region: from the cells for registry records, from
-/// the cases table for wage-arrears cases (`crate::case_stats::tally_in`:
+/// the cases table for wage-arrears cases (`crate::plan::case_tally::tally_in`:
 /// cases change by their workflow, not by record writes, and their figures
 /// depend on the day through their end date, so they are read at request
 /// time with one `GROUP BY` per source).
@@ -483,7 +457,7 @@ async fn read_any(
     span: Span,
 ) -> AppResult<HashMap<i64, i64>> {
     if tally.is_cases() {
-        crate::case_stats::tally_in(tx, tally, regions, span).await
+        crate::plan::case_tally::tally_in(tx, tally, regions, span).await
     } else {
         read_tally(tx, target, part, tally, regions, span).await
     }
@@ -580,6 +554,30 @@ pub struct TargetBoard {
     pub counties: Vec<Standing>,
 }
 
+/// A figure of a reported target from an accepted report.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReportedFigure {
+    pub target: String,
+    pub region: i64,
+    pub as_of: NaiveDate,
+    pub value: i64,
+    pub report_id: i64,
+}
+
+/// Every figure of accepted reports as of a day (one query; the board
+/// takes the latest per target and region).
+pub(crate) async fn accepted_figures(tx: &mut Tx, as_of: NaiveDate) -> AppResult<Vec<ReportedFigure>> {
+    tx.all(
+        Sql::new(
+            "SELECT f.target, f.region, f.as_of, f.value, f.report_id FROM report_figures f \
+             JOIN reports r ON r.id = f.report_id WHERE r.status = $1 AND f.as_of <= $2",
+        )
+        .bind(shiminhua_core::report::ReportStatus::Accepted.code())
+        .bind(as_of),
+    )
+    .await
+}
+
 /// A reported figure on the board: the value (ten-thousandths of the
 /// target's unit), the period end it is as of, and the reports giving it.
 type Reported = (i64, NaiveDate, Vec<i64>);
@@ -589,7 +587,7 @@ type Reported = (i64, NaiveDate, Vec<i64>);
 /// the same period end (a city unit's breakdown and a county unit's own
 /// report), the one filed last gives the value and all are listed.
 async fn reported(tx: &mut Tx, as_of: NaiveDate) -> AppResult<HashMap<(String, i64), Reported>> {
-    let mut rows = crate::reports::accepted_figures(tx, as_of).await?;
+    let mut rows = accepted_figures(tx, as_of).await?;
     rows.sort_by_key(|f| (f.as_of, f.report_id));
     let mut out: HashMap<(String, i64), Reported> = HashMap::new();
     for f in rows {

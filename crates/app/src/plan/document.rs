@@ -4,27 +4,23 @@
 
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::plan::in_force;
 use crate::store::{Db, Sql, Tx};
 use crate::{Call, Origin};
 use chrono::{DateTime, Utc};
 use shiminhua_core::auth::Permission;
 use shiminhua_core::division::DivisionCode;
-use shiminhua_core::plan::{self, Context, Plan};
+use shiminhua_core::plan::{self, Plan};
 use std::collections::BTreeMap;
 
 /// The shipped plan file, embedded so that a fresh binary needs no files.
-pub const SHIPPED_TOML: &str = include_str!("../../../data/plans/huangshan-2023.toml");
+pub const SHIPPED_TOML: &str = include_str!("../../../../data/plans/huangshan-2023.toml");
 
 /// The longest plan text accepted (the shipped one is about 40 KB).
 pub const MAX_TEXT: usize = 1024 * 1024;
 
 /// The longest change note accepted, in characters.
 pub const MAX_NOTE: usize = 200;
-
-/// What a plan is checked against: the shipped units and divisions.
-pub fn context() -> Context {
-    Context::from_csv(crate::units::UNITS_CSV, crate::regions::SEED_CSV)
-}
 
 /// The plan as stored now.
 #[derive(Clone, Debug)]
@@ -67,7 +63,7 @@ pub async fn load_seed(tx: &mut Tx, now: DateTime<Utc>) -> AppResult<bool> {
     if row(tx).await?.is_some() {
         return Ok(false);
     }
-    let p = plan::parse(SHIPPED_TOML, &context()).map_err(|errs| {
+    let p = plan::parse(SHIPPED_TOML, &in_force::context()).map_err(|errs| {
         let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
         AppError::Internal(format!("shipped plan invalid: {}", lines.join("; ")))
     })?;
@@ -102,7 +98,7 @@ pub async fn load_seed(tx: &mut Tx, now: DateTime<Utc>) -> AppResult<bool> {
 pub async fn current(db: &Db) -> AppResult<Current> {
     let mut tx = db.read().await?;
     let r = row(&mut tx).await?.ok_or(AppError::NotFound)?;
-    let plan = parsed(&r.toml)?;
+    let plan = in_force::parsed(&r.toml)?;
     Ok(Current {
         plan: (*plan).clone(),
         text: r.toml,
@@ -110,25 +106,6 @@ pub async fn current(db: &Db) -> AppResult<Current> {
         updated_at: r.updated_at,
         updated_by: r.updated_by,
     })
-}
-
-/// A stored plan text, parsed once per text. The stored text was checked
-/// when it was saved; one that no longer reads (e.g. after a program
-/// upgrade) is an internal problem.
-pub(crate) fn parsed(text: &str) -> AppResult<std::sync::Arc<Plan>> {
-    use std::sync::{Arc, Mutex};
-    static PARSED: Mutex<Option<(String, Arc<Plan>)>> = Mutex::new(None);
-    if let Some((t, p)) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
-        && t == text
-    {
-        return Ok(Arc::clone(p));
-    }
-    let plan = Arc::new(plan::parse(text, &context()).map_err(|errs| {
-        let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        AppError::Internal(format!("stored plan invalid: {}", lines.join("; ")))
-    })?);
-    *PARSED.lock().unwrap_or_else(|e| e.into_inner()) = Some((text.to_string(), Arc::clone(&plan)));
-    Ok(plan)
 }
 
 /// Every version of the plan, newest first.
@@ -153,7 +130,7 @@ pub fn check(text: &str) -> AppResult<Plan> {
     if text.len() > MAX_TEXT {
         return Err(AppError::field("toml", "计划文本超过1MB，请检查是否粘贴了多余内容。"));
     }
-    plan::parse(text, &context()).map_err(|errs| {
+    plan::parse(text, &in_force::context()).map_err(|errs| {
         let mut f = FieldErrors::default();
         for e in errs {
             f.add("toml", e.to_string());
@@ -208,7 +185,7 @@ pub async fn save(call: &Call<'_>, text: &str, version: i64, note: &str) -> AppR
     // New target definitions: their figures are recomputed with the save.
     let before = check(&cur.toml).ok();
     if before.is_none_or(|b| b.targets != p.targets || b.meta.region != p.meta.region || b.meta.start != p.meta.start) {
-        crate::indicators::rebuild_in(&mut tx, &p).await?;
+        crate::plan::indicators::rebuild_in(&mut tx, &p).await?;
     }
     tx.exec(
         Sql::new(

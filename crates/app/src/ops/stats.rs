@@ -37,7 +37,7 @@ pub async fn workbench(db: &Db, actor: &Actor, now: DateTime<Utc>) -> AppResult<
         w.taskforce_members = Some(crate::units::taskforce(db, actor).await?.len() as i64);
     }
     if actor.can(Permission::ReadPii) {
-        w.workers = Some(crate::registry::counts(db, actor).await?);
+        w.workers = Some(crate::registry::workers::counts(db, actor).await?);
     }
     let mut tx = db.read().await?;
     if actor.can(Permission::ManageUsers) {

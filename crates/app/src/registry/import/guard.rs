@@ -24,7 +24,7 @@
 //! character (the longest XML character reference), only keeps a cell that
 //! cannot be legitimate from ever being buffered.
 
-use super::read::ReadError;
+use super::read_error::ReadError;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -40,8 +40,7 @@ pub const MAX_TOTAL_BYTES: u64 = 2 << 30;
 pub const MAX_RATIO: u64 = 100;
 /// Parts up to this size may have any ratio.
 pub const RATIO_FLOOR: u64 = 1 << 20;
-/// Characters of one Excel cell.
-pub const MAX_CELL_CHARS: usize = 32_767;
+pub use super::read_error::MAX_CELL_CHARS;
 /// Bytes of XML text one cell may take (ten bytes a character: `&#x10FFFF;`).
 pub const MAX_CELL_BYTES: u64 = 10 * MAX_CELL_CHARS as u64;
 /// Bytes of one XML tag with its attributes.

@@ -10,13 +10,15 @@
 
 pub mod guard;
 pub mod read;
+mod read_error;
 
 use crate::Call;
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
-use crate::records::{self, Context, Outcome, Owner};
-use crate::registry::{self, EDUCATION, ValidWorker, WorkerInput};
+use crate::registry::Outcome;
+use crate::registry::records::{self, Context, Owner};
+use crate::registry::workers::{self, EDUCATION, ValidWorker, WorkerInput};
 use crate::store::{Arg, Sql, Tx};
 use crate::xlsx::{TemplateColumn, XCell, XlsxStream};
 use chrono::{DateTime, Utc};
@@ -601,7 +603,7 @@ impl Checker {
         if self.target != Target::Workers {
             return Ok(Checked::Valid(p));
         }
-        let w = match registry::validate(&self.actor, &self.ctx.places, &worker_input(cols, &p.cells), true) {
+        let w = match workers::validate(&self.actor, &self.ctx.places, &worker_input(cols, &p.cells), true) {
             Ok(w) => w,
             Err(errs) => {
                 let (field, reason) = errs.0.into_iter().next().unwrap_or_default();
@@ -617,13 +619,13 @@ impl Checker {
             return Err(AppError::Internal("validated worker without an ID number".into()));
         };
         let index = self.cipher.blind_index("id_number", person.as_str());
-        let (phone_sealed, phone_index, phone_masked) = registry::seal_phone(&self.cipher, w.phone.as_ref(), &index)?;
+        let (phone_sealed, phone_index, phone_masked) = workers::seal_phone(&self.cipher, w.phone.as_ref(), &index)?;
         let insert = vec![
             w.county.as_i64().into(),
             w.region.as_i64().into(),
             w.name.clone().into(),
             self.cipher
-                .seal(&registry::worker_context("id", &index), person.as_str().as_bytes())?
+                .seal(&workers::worker_context("id", &index), person.as_str().as_bytes())?
                 .into(),
             index.clone().into(),
             person.masked().into(),
@@ -1193,7 +1195,7 @@ async fn write_workers(
                     tags: keep(&w.tags, &old.tags),
                     ..w
                 };
-                registry::write_update(tx, call, old.id, None, &merged, &old.id_index).await?;
+                workers::write_update(tx, call, old.id, None, &merged, &old.id_index).await?;
             }
         }
     }
@@ -1320,14 +1322,14 @@ async fn write_facilities(
     for p in batch {
         let cells = &p.cells;
         let get = |k: &str| text(cols, cells, k).to_string();
-        let outcome = match crate::facilities::validate(tx, call, spec, &get).await {
+        let outcome = match crate::registry::facilities::validate(tx, call, spec, &get).await {
             Ok(v) => {
                 if let Some(first) = seen.insert(v.natural_key.clone(), p.line) {
                     let reason = format!("与第{first}行是同一个{}", spec.label);
                     reject(summary, cols, p.line, usize::MAX, reason, p.cells);
                     continue;
                 }
-                crate::facilities::upsert(tx, call, spec, &v, dry_run).await
+                crate::registry::facilities::upsert(tx, call, spec, &v, dry_run).await
             }
             Err(e) => Err(e),
         };
@@ -1357,7 +1359,7 @@ async fn write_platform_cases(
     summary: &mut Summary,
     dry_run: bool,
 ) -> AppResult<()> {
-    let rules = crate::cases::Rules::load(tx, crate::calendar::calendar(call.db).await?).await?;
+    let rules = crate::rights::cases::Rules::load(tx, crate::calendar::calendar(call.db).await?).await?;
     let mut seen: HashMap<String, u64> = HashMap::new();
     for p in batch {
         let cells = &p.cells;
@@ -1375,7 +1377,7 @@ async fn write_platform_cases(
             reject(summary, cols, p.line, column_index(cols, "clue_no"), reason, p.cells);
             continue;
         }
-        match crate::cases::import_platform(tx, call, &rules, &input, dry_run).await {
+        match crate::rights::cases::import_platform(tx, call, &rules, &input, dry_run).await {
             Ok(true) => summary.inserted += 1,
             Ok(false) => summary.unchanged += 1,
             Err(AppError::Validation(errs)) => {

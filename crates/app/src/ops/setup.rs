@@ -34,10 +34,10 @@ pub async fn open(config: &Config, may_create_key: bool, now: DateTime<Utc>) -> 
     let env_key = std::env::var("SHIMINHUA_KEY").ok().filter(|k| !k.is_empty());
     let key = keys::load_for(&mut tx, &config.key_file, env_key, may_create_key).await?;
     tx.commit().await?;
-    db.set_audit_key(audit::ChainKey::of_ring(&key, &config.data_dir));
+    db.set_audit_key(key.chain_key(&config.data_dir));
     audit::adopt_key(&db, now).await?;
     // Family members' birth dates that migration 0017 could not seal without the key.
-    crate::registry::seal_pending_births(&db, &crate::crypto::Cipher::from_ring(&key)).await?;
+    crate::registry::workers::seal_pending_births(&db, &crate::crypto::Cipher::from_ring(&key)).await?;
     Ok((db, key))
 }
 
@@ -86,7 +86,7 @@ pub async fn init(
     let mut tx = db.write().await?;
     report.regions = crate::regions::load_seed(&mut tx, now).await?;
     report.units = crate::units::load_seed(&mut tx).await?;
-    report.plan_loaded = crate::plan::load_seed(&mut tx, now).await?;
+    report.plan_loaded = crate::plan::document::load_seed(&mut tx, now).await?;
     report.holidays = crate::calendar::load_seed(&mut tx, now).await?;
     let admins = tx
         .int(Sql::new("SELECT COUNT(*) FROM user_roles WHERE role = 'admin'"))

@@ -22,9 +22,10 @@
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::indicators;
-use crate::records::{from_json, keep_history};
-use crate::registry::{self, DependantRow, WorkerRow, dependant_name_context};
+use crate::history::keep_history;
+use crate::plan::feed::RecordChange;
+use crate::registry::records::from_json;
+use crate::registry::workers::{self, DependantRow, WorkerRow, dependant_name_context};
 use crate::store::{Backend, Sql, Tx};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -297,11 +298,11 @@ async fn plan(tx: &mut Tx, cipher: &Cipher, target: &Person, source: &Person) ->
     let mut given_id: HashSet<i64> = HashSet::new();
     let mut target_births: HashMap<i64, Option<NaiveDate>> = HashMap::new();
     for t in &target_family {
-        target_births.insert(t.id, registry::open_birth(cipher, t.id, t.birth_sealed.as_deref())?);
+        target_births.insert(t.id, workers::open_birth(cipher, t.id, t.birth_sealed.as_deref())?);
     }
     for d in source_family {
         let name = open_name(cipher, &source.id_index, &d)?;
-        let birth = registry::open_birth(cipher, d.id, d.birth_sealed.as_deref())?;
+        let birth = workers::open_birth(cipher, d.id, d.birth_sealed.as_deref())?;
         let mut fate = DependantFate::Move;
         for t in &target_family {
             let same = match (&d.id_index, &t.id_index) {
@@ -438,8 +439,8 @@ pub async fn preview_merge(call: &Call<'_>, target_id: i64, id_number: &str, rea
     let source = source.ok_or_else(|| AppError::Internal("merge preview without a source".into()))?;
     let plan = plan(&mut tx, cipher, &target, &source).await?;
     drop(tx);
-    let (target_row, target_dependants) = registry::get_worker(db, actor, target.id).await?;
-    let (source_row, source_dependants) = registry::get_worker(db, actor, source.id).await?;
+    let (target_row, target_dependants) = workers::get_worker(db, actor, target.id).await?;
+    let (source_row, source_dependants) = workers::get_worker(db, actor, source.id).await?;
     Ok(MergePreview {
         target: target_row,
         target_dependants,
@@ -630,7 +631,7 @@ pub async fn merge_workers(
                     &noted(&r.data, note(json!({ "kind": r.kind }))),
                 )
                 .await?;
-                let before = indicators::stored(&mut tx, r.id).await?;
+                let change = RecordChange::begin(&mut tx, r.id).await?;
                 let n = tx
                     .exec(
                         Sql::new(
@@ -650,8 +651,7 @@ pub async fn merge_workers(
                         "合并失败：重复登记的业务记录正被他人修改，请稍后重试。".into(),
                     ));
                 }
-                let after = indicators::stored(&mut tx, r.id).await?;
-                indicators::on_change(&mut tx, before, after).await?;
+                change.finish(&mut tx, r.id).await?;
             }
             RecordFate::Drop { kept } => {
                 keep_history(
@@ -665,10 +665,10 @@ pub async fn merge_workers(
                     &noted(&r.data, note(json!({ "kind": r.kind, "kept_record": kept }))),
                 )
                 .await?;
-                let before = indicators::stored(&mut tx, r.id).await?;
+                let change = RecordChange::begin(&mut tx, r.id).await?;
                 tx.exec(Sql::new("DELETE FROM records WHERE id = $1").bind(r.id))
                     .await?;
-                indicators::on_change(&mut tx, before, None).await?;
+                change.finish(&mut tx, r.id).await?;
             }
         }
     }

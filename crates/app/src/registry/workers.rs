@@ -25,14 +25,7 @@ const ALREADY_REGISTERED: &str = "该身份证号已登记，请在农民工信�
 /// Relations of a dependant to the worker.
 pub const RELATIONS: [&str; 3] = ["配偶", "子女", "父母"];
 
-/// A Chinese name shown on screen: the surname and one star per other character.
-pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-        None => String::new(),
-    }
-}
+use shiminhua_core::person::mask_name;
 
 fn check_name(field: &str, name: &str, errs: &mut FieldErrors) {
     let n = name.chars().count();
@@ -211,8 +204,8 @@ pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i6
 
 /// Registers a worker, or updates the one with the same ID number (the
 /// department API). Blank fields keep what is on file.
-pub async fn put_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<crate::records::Outcome> {
-    use crate::records::Outcome;
+pub async fn put_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<crate::registry::Outcome> {
+    use crate::registry::Outcome;
     match create_worker(call, input).await {
         Ok(id) => Ok(Outcome::Inserted(id)),
         Err(AppError::Validation(e)) if e.get("id_number") == Some(ALREADY_REGISTERED) => {
@@ -360,7 +353,7 @@ pub(crate) async fn write_update(
         "name": name, "region_code": region_code, "hukou_place": hukou_place,
         "education": education, "skills": skills, "tags": tags,
     });
-    crate::records::keep_history(tx, call, "worker", id, id, current, "update", &data.to_string()).await?;
+    crate::history::keep_history(tx, call, "worker", id, id, current, "update", &data.to_string()).await?;
     let mut q = Sql::new("UPDATE workers SET county_code = ");
     q.arg(w.county.as_i64())
         .push(", region_code = ")
@@ -483,7 +476,7 @@ pub const CONDITIONS: [(&str, &str); 4] = [
 /// The SQL condition of a derived filter on worker `w`.
 fn condition(backend: Backend, code: &str, as_of: NaiveDate) -> Option<Sql> {
     use chrono::Datelike;
-    let field = |k: &str| crate::records::json_field(backend, k);
+    let field = |k: &str| crate::store::dialect::json_field(backend, k);
     let mut q = Sql::new("");
     match code {
         "no_insurance" => {

@@ -6,7 +6,7 @@
 
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult};
-use crate::indicators::{self, Standing, TargetBoard};
+use crate::plan::indicators::{self, Standing, TargetBoard};
 use crate::store::Db;
 use crate::xlsx::safe;
 use crate::{Call, require};
@@ -83,7 +83,7 @@ fn figure_of(plan: &Plan, t: &TargetBoard, s: &Standing) -> Option<f64> {
 /// with the units' work summaries: the texts of their accepted progress
 /// reports (调度报告) for the periods of the plan ending by then.
 pub async fn evaluate(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<Evaluation> {
-    let summaries = crate::reports::summaries(db, plan.meta.start, as_of.min(plan.meta.end))
+    let summaries = crate::plan::reports::summaries(db, plan.meta.start, as_of.min(plan.meta.end))
         .await?
         .into_iter()
         .map(|r| UnitSummary {

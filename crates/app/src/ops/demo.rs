@@ -6,7 +6,7 @@ use crate::Origin;
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
-use crate::registry::{self, Owner, ValidWorker};
+use crate::registry::workers::{self, Owner, ValidWorker};
 use crate::store::{Db, Sql};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use shiminhua_core::division::DivisionCode;
@@ -236,7 +236,7 @@ type Planned = (
 #[expect(clippy::too_many_arguments, reason = "the person the records are about")]
 async fn records_for(
     tx: &mut crate::store::Tx,
-    ctx: &crate::records::Context,
+    ctx: &crate::registry::records::Context,
     rng: &mut Rng,
     now: DateTime<Utc>,
     worker_id: i64,
@@ -262,9 +262,9 @@ async fn records_for(
         };
         let values = shiminhua_core::record::validate(spec, &get, &ctx.places, today)
             .map_err(|e| AppError::Internal(format!("demo {kind:?} record invalid: {e:?}")))?;
-        let v = crate::records::place(ctx, spec, values, child, region.as_i64(), None)?;
-        let data = crate::records::to_json(spec, &v.values);
-        crate::records::insert_new(tx, now, worker_id, &v, &data, "demo").await?;
+        let v = crate::registry::records::place(ctx, spec, values, child, region.as_i64(), None)?;
+        let data = crate::registry::records::to_json(spec, &v.values);
+        crate::registry::records::insert_new(tx, now, worker_id, &v, &data, "demo").await?;
         written += 1;
     }
     Ok(written)
@@ -620,7 +620,7 @@ pub async fn generate_with(
     if towns.is_empty() {
         return Err(AppError::Config("尚未初始化行政区划，请先运行 shiminhua init。".into()));
     }
-    let ctx = crate::records::Context::load(&mut db.read().await?).await?;
+    let ctx = crate::registry::records::Context::load(&mut db.read().await?).await?;
     let mut rng = Rng(seed);
     let mut out = Generated::default();
     let today = now.date_naive();
@@ -675,7 +675,7 @@ pub async fn generate_with(
                 skills: SKILLS[rng.below(SKILLS.len())].to_string(),
                 tags: tags.join(","),
             };
-            let worker_id = registry::insert_worker(&mut tx, cipher, now, &w, &person, &index).await?;
+            let worker_id = workers::insert_worker(&mut tx, cipher, now, &w, &person, &index).await?;
             out.workers += 1;
             // Families: a spouse for most adults over 25, children for many of them.
             let age = today.year() - birth.year();
@@ -692,7 +692,7 @@ pub async fn generate_with(
                 // An ID number already on file (rare, at scale) is left out:
                 // a failed insert would abort a PostgreSQL transaction.
                 if !dependant_on_file(&mut tx, cipher, &spouse_id).await? {
-                    registry::insert_dependant(
+                    workers::insert_dependant(
                         &mut tx,
                         cipher,
                         now,
@@ -720,7 +720,7 @@ pub async fn generate_with(
                     if dependant_on_file(&mut tx, cipher, &child_id).await? {
                         continue;
                     }
-                    let dep = registry::insert_dependant(
+                    let dep = workers::insert_dependant(
                         &mut tx,
                         cipher,
                         now,
@@ -760,9 +760,9 @@ pub async fn generate_with(
         done += batch;
     }
     // Records were written without the figures: compute them once now.
-    let plan = crate::indicators::plan_in(&mut db.read().await?).await?;
+    let plan = crate::plan::in_force::plan_in(&mut db.read().await?).await?;
     if let Some(plan) = plan {
-        crate::indicators::rebuild(db, &plan).await?;
+        crate::plan::indicators::rebuild(db, &plan).await?;
     }
     Ok(out)
 }
@@ -780,7 +780,7 @@ pub fn write_import_file(path: &std::path::Path, n: usize, seed: u64) -> AppResu
             (f.get(3) == Some(&"township")).then(|| (f[0].to_string(), f[2].to_string()))
         })
         .collect();
-    let cols = crate::import::columns(crate::import::Target::Workers);
+    let cols = crate::registry::import::columns(crate::registry::import::Target::Workers);
     let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
     let mut rng = Rng(seed);
     let mut seen = std::collections::HashSet::new();
@@ -1006,7 +1006,7 @@ pub struct DemoCases {
 /// them past their time limit (徽州区 lags on purpose). Nothing is generated
 /// when cases exist already.
 pub async fn cases(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, seed: u64) -> AppResult<DemoCases> {
-    use crate::cases::{self, Rules, Writer};
+    use crate::rights::cases::{self, Rules, Writer};
     use chrono::TimeZone;
     use shiminhua_core::auth::{Actor, Grant, KindSet, Role, RoleSet, Scope};
     use shiminhua_core::case::{Action, ActionInput, CaseInput, DEFAULT_CONCLUSIONS, Status};

@@ -19,6 +19,7 @@ use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::calendar::{Calendar, CalendarError};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::plan::{Cycle, Figure, Measurement, Plan, Target, numeral_zh};
+use shiminhua_core::report::ReportStatus;
 use std::collections::{BTreeMap, HashMap};
 
 /// The largest attachment accepted.
@@ -166,7 +167,7 @@ pub fn owing_depts(plan: &Plan) -> Vec<String> {
             named.push(reporter);
         }
     }
-    let ctx = crate::plan::context();
+    let ctx = crate::plan::in_force::context();
     let mut out: Vec<String> = ctx
         .units
         .iter()
@@ -563,41 +564,6 @@ async fn counties(tx: &mut Tx, plan: &Plan) -> AppResult<Vec<(i64, String)>> {
     .await
 }
 
-/// A report's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// 已报送, waiting for the office.
-    Filed,
-    /// 已采纳.
-    Accepted,
-    /// 已退回: to be revised and filed again.
-    Returned,
-}
-
-impl Status {
-    pub fn code(self) -> &'static str {
-        match self {
-            Status::Filed => "filed",
-            Status::Accepted => "accepted",
-            Status::Returned => "returned",
-        }
-    }
-
-    pub fn from_code(s: &str) -> Option<Status> {
-        [Status::Filed, Status::Accepted, Status::Returned]
-            .into_iter()
-            .find(|x| x.code() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Status::Filed => "已报送",
-            Status::Accepted => "已采纳",
-            Status::Returned => "已退回",
-        }
-    }
-}
-
 /// A stored report.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ReportRow {
@@ -623,8 +589,8 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
-    pub fn state(&self) -> Status {
-        Status::from_code(&self.status).unwrap_or(Status::Filed)
+    pub fn state(&self) -> ReportStatus {
+        ReportStatus::from_code(&self.status).unwrap_or(ReportStatus::Filed)
     }
 
     /// Notes by measure id.
@@ -768,7 +734,7 @@ fn closed_error(p: &Period, c: &Closed) -> AppError {
 
 /// The plan in force, inside a transaction.
 async fn plan_of(tx: &mut Tx) -> AppResult<std::sync::Arc<Plan>> {
-    crate::indicators::plan_in(tx)
+    crate::plan::in_force::plan_in(tx)
         .await?
         .ok_or_else(|| AppError::Conflict("尚未载入目标计划，不能调度。".into()))
 }
@@ -831,7 +797,7 @@ async fn keep_version(
     id: i64,
     version: i64,
     action: &str,
-    status: Status,
+    status: ReportStatus,
     body: &str,
     notes: &str,
     figures: &str,
@@ -970,7 +936,7 @@ async fn insert_report(
             .bind(unit.id)
             .bind(p.code.clone())
             .bind(p.end)
-            .bind(Status::Filed.code())
+            .bind(ReportStatus::Filed.code())
             .bind(c.body.clone())
             .bind(notes.clone())
             .bind(now)
@@ -993,7 +959,7 @@ async fn insert_report(
         id,
         1,
         "file",
-        Status::Filed,
+        ReportStatus::Filed,
         &c.body,
         &notes,
         &figures_json(&c.figures),
@@ -1048,7 +1014,7 @@ pub async fn revise(call: &Call<'_>, id: i64, version: i64, input: &ReportInput)
     if r.version != version {
         return Err(stale());
     }
-    if r.state() == Status::Accepted {
+    if r.state() == ReportStatus::Accepted {
         return Err(AppError::Conflict(
             "该报告已被专班办公室采纳，不能再修改。如有更正，请联系专班办公室。".into(),
         ));
@@ -1069,7 +1035,7 @@ pub async fn revise(call: &Call<'_>, id: i64, version: i64, input: &ReportInput)
                 "UPDATE reports SET status = $1, body = $2, notes = $3, updated_at = $4, updated_by = $5, version = version + 1 \
                  WHERE id = $6 AND version = $7",
             )
-            .bind(Status::Filed.code())
+            .bind(ReportStatus::Filed.code())
             .bind(c.body.clone())
             .bind(notes.clone())
             .bind(call.now)
@@ -1097,7 +1063,7 @@ pub async fn revise(call: &Call<'_>, id: i64, version: i64, input: &ReportInput)
         id,
         version + 1,
         "revise",
-        Status::Filed,
+        ReportStatus::Filed,
         &c.body,
         &notes,
         &figures_json(&c.figures),
@@ -1149,13 +1115,17 @@ pub async fn review(call: &Call<'_>, id: i64, version: i64, accept: bool, commen
     if r.version != version {
         return Err(stale());
     }
-    if r.state() != Status::Filed {
+    if r.state() != ReportStatus::Filed {
         return Err(AppError::Conflict(format!(
             "该报告当前为“{}”，只有已报送待审核的报告才能采纳或退回。",
             r.state().label_zh()
         )));
     }
-    let to = if accept { Status::Accepted } else { Status::Returned };
+    let to = if accept {
+        ReportStatus::Accepted
+    } else {
+        ReportStatus::Returned
+    };
     let by = call.actor.display_name.clone();
     let n = tx
         .exec(
@@ -1225,8 +1195,8 @@ pub async fn urge(call: &Call<'_>, unit_id: i64, period_code: &str, note: &str) 
                 .bind(p.code.clone()),
         )
         .await?;
-    match status.as_ref().and_then(|(s,)| Status::from_code(s)) {
-        Some(Status::Filed) | Some(Status::Accepted) => {
+    match status.as_ref().and_then(|(s,)| ReportStatus::from_code(s)) {
+        Some(ReportStatus::Filed) | Some(ReportStatus::Accepted) => {
             return Err(AppError::Conflict(format!(
                 "{}已报送{}的报告，无须督办。",
                 u.name, p.label
@@ -1418,7 +1388,7 @@ pub struct Obligation {
 impl Obligation {
     /// Not filed: no report, or a returned one not filed again.
     pub fn outstanding(&self) -> bool {
-        self.report.as_ref().is_none_or(|r| r.state() == Status::Returned)
+        self.report.as_ref().is_none_or(|r| r.state() == ReportStatus::Returned)
     }
 
     /// 未报送 / 已报送 / 已采纳 / 已退回.
@@ -1434,7 +1404,7 @@ impl Obligation {
             "amber"
         } else {
             match self.report.as_ref().map(ReportRow::state) {
-                Some(Status::Accepted) => "green",
+                Some(ReportStatus::Accepted) => "green",
                 _ => "grey",
             }
         }
@@ -1444,9 +1414,9 @@ impl Obligation {
         match (self.overdue, self.near_due, self.report.as_ref().map(ReportRow::state)) {
             (true, _, _) => 0,
             (_, true, _) => 1,
-            (_, _, None | Some(Status::Returned)) => 2,
-            (_, _, Some(Status::Filed)) => 3,
-            (_, _, Some(Status::Accepted)) => 4,
+            (_, _, None | Some(ReportStatus::Returned)) => 2,
+            (_, _, Some(ReportStatus::Filed)) => 3,
+            (_, _, Some(ReportStatus::Accepted)) => 4,
         }
     }
 }
@@ -1481,7 +1451,7 @@ fn standing(
     due: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Obligation {
-    let outstanding = report.as_ref().is_none_or(|r| r.state() == Status::Returned);
+    let outstanding = report.as_ref().is_none_or(|r| r.state() == ReportStatus::Returned);
     let (overdue, near_due) = match due {
         Some(d) if owes && outstanding => (today > d, today <= d && (d - today).num_days() <= NEAR_DUE_DAYS),
         _ => (false, false),
@@ -1574,7 +1544,7 @@ pub async fn owed(db: &Db, actor: &Actor, today: NaiveDate) -> AppResult<Vec<Owe
     }
     let cal = crate::calendar::calendar(db).await?;
     let mut tx = db.read().await?;
-    let Some(plan) = crate::indicators::plan_in(&mut tx).await? else {
+    let Some(plan) = crate::plan::in_force::plan_in(&mut tx).await? else {
         return Ok(Vec::new());
     };
     let u = unit(&mut tx, unit_id).await?;
@@ -1587,7 +1557,7 @@ pub async fn owed(db: &Db, actor: &Actor, today: NaiveDate) -> AppResult<Vec<Owe
     let mut out = Vec::new();
     for p in periods(&plan).into_iter().filter(|p| p.start <= today) {
         let report = reports.iter().find(|r| r.period == p.code).cloned();
-        let returned = report.as_ref().is_some_and(|r| r.state() == Status::Returned);
+        let returned = report.as_ref().is_some_and(|r| r.state() == ReportStatus::Returned);
         let is_closed = closed_periods.iter().any(|(c,)| *c == p.code);
         if is_closed || !(returned || (owes && report.is_none())) {
             continue;
@@ -1632,30 +1602,6 @@ pub async fn of_unit(db: &Db, actor: &Actor) -> AppResult<Vec<ReportRow>> {
     db.read().await?.all(q).await
 }
 
-/// A figure of a reported target from an accepted report.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct ReportedFigure {
-    pub target: String,
-    pub region: i64,
-    pub as_of: NaiveDate,
-    pub value: i64,
-    pub report_id: i64,
-}
-
-/// Every figure of accepted reports as of a day (one query; the board
-/// takes the latest per target and region).
-pub(crate) async fn accepted_figures(tx: &mut Tx, as_of: NaiveDate) -> AppResult<Vec<ReportedFigure>> {
-    tx.all(
-        Sql::new(
-            "SELECT f.target, f.region, f.as_of, f.value, f.report_id FROM report_figures f \
-             JOIN reports r ON r.id = f.report_id WHERE r.status = $1 AND f.as_of <= $2",
-        )
-        .bind(Status::Accepted.code())
-        .bind(as_of),
-    )
-    .await
-}
-
 /// An accepted report, for the year-end evaluation to quote.
 #[derive(Clone, Debug)]
 pub struct ReportSummary {
@@ -1675,12 +1621,12 @@ pub struct ReportSummary {
 /// `to` (inclusive), by period then unit.
 pub async fn summaries(db: &Db, from: NaiveDate, to: NaiveDate) -> AppResult<Vec<ReportSummary>> {
     let mut tx = db.read().await?;
-    let Some(plan) = crate::indicators::plan_in(&mut tx).await? else {
+    let Some(plan) = crate::plan::in_force::plan_in(&mut tx).await? else {
         return Ok(Vec::new());
     };
     let mut q = Sql::new(REPORT_COLUMNS);
     q.push(" WHERE r.status = ")
-        .arg(Status::Accepted.code())
+        .arg(ReportStatus::Accepted.code())
         .push(" AND r.period_end >= ")
         .arg(from)
         .push(" AND r.period_end <= ")
@@ -1744,7 +1690,7 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> AppResult<DemoReports> {
     if tx.int(Sql::new("SELECT COUNT(*) FROM reports")).await? > 0 {
         return Ok(done);
     }
-    let Some(plan) = crate::indicators::plan_in(&mut tx).await? else {
+    let Some(plan) = crate::plan::in_force::plan_in(&mut tx).await? else {
         return Ok(done);
     };
     let today = local_date(now);
@@ -1831,7 +1777,11 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> AppResult<DemoReports> {
                 Some((true, "同意采纳。"))
             };
             if let Some((accept, comment)) = verdict {
-                let to = if accept { Status::Accepted } else { Status::Returned };
+                let to = if accept {
+                    ReportStatus::Accepted
+                } else {
+                    ReportStatus::Returned
+                };
                 let r = report(&mut tx, id).await?;
                 tx.exec(
                     Sql::new(

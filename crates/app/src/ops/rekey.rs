@@ -12,7 +12,7 @@ use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
 use crate::keys::KeyRing;
-use crate::registry::{dependant_birth_context, dependant_context, dependant_name_context, worker_context};
+use crate::registry::workers::{dependant_birth_context, dependant_context, dependant_name_context, worker_context};
 use crate::store::{Db, Sql};
 use crate::users::totp_context;
 use chrono::{DateTime, Utc};

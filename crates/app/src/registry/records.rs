@@ -9,83 +9,23 @@
 
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::indicators;
+use crate::history::keep_history;
+use crate::plan::feed::RecordChange;
 use crate::regions::PlaceBook;
+use crate::registry::Outcome;
+use crate::store::dialect::json_field;
 use crate::store::{Backend, Db, Sql, Tx};
+pub use crate::stored_values::{fields_from_json, fields_to_json, from_json, to_json};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{Map, Value as Json};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
-use shiminhua_core::money::Fen;
 use shiminhua_core::record::{self, Field, FieldType, KindSpec, Value, Values};
 
 /// The spec of a record kind, or NotFound for workers and cases.
 pub fn spec_of(kind: RecordKind) -> AppResult<&'static KindSpec> {
     record::spec(kind).ok_or(AppError::NotFound)
-}
-
-/// Values as the stored JSON object, in the spec's field order.
-pub fn to_json(spec: &KindSpec, values: &Values) -> String {
-    fields_to_json(spec.fields, values)
-}
-
-/// Values of these fields as a stored JSON object, in the fields' order
-/// (records and facilities alike).
-pub fn fields_to_json(fields: &[Field], values: &Values) -> String {
-    let mut m = Map::new();
-    for f in fields {
-        // The child is the record's dependant; what was typed to name the
-        // child (a name or an ID number) is personal and never stored here.
-        if f.ty == FieldType::Child {
-            continue;
-        }
-        let Some(v) = values.get(f.key) else { continue };
-        let j = match v {
-            Value::Text(s) => Json::from(s.as_str()),
-            Value::Date(d) => Json::from(d.format("%Y-%m-%d").to_string()),
-            Value::Money(fen) => Json::from(fen.0),
-            Value::Count(n) => Json::from(*n),
-            Value::Flag(b) => Json::from(*b),
-            Value::Place(c) => Json::from(c.as_i64()),
-        };
-        m.insert(f.key.to_string(), j);
-    }
-    Json::Object(m).to_string()
-}
-
-/// The stored JSON object back as values (unknown or malformed entries are skipped).
-pub fn from_json(spec: &KindSpec, data: &str) -> Values {
-    fields_from_json(spec.fields, data)
-}
-
-/// A stored JSON object back as values of these fields (unknown or
-/// malformed entries are skipped).
-pub fn fields_from_json(fields: &[Field], data: &str) -> Values {
-    let mut values = Values::new();
-    let Ok(Json::Object(m)) = serde_json::from_str::<Json>(data) else {
-        return values;
-    };
-    for f in fields {
-        let Some(j) = m.get(f.key) else { continue };
-        let v = match (f.ty, j) {
-            (FieldType::Date, Json::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Value::Date),
-            (FieldType::Money, j) => j.as_i64().map(|n| Value::Money(Fen(n))),
-            (FieldType::Count, j) => j.as_i64().map(Value::Count),
-            (FieldType::Flag, Json::Bool(b)) => Some(Value::Flag(*b)),
-            (FieldType::Place, j) => j
-                .as_i64()
-                .and_then(|n| DivisionCode::from_i64(n).ok())
-                .map(Value::Place),
-            (_, Json::String(s)) => Some(Value::Text(s.clone())),
-            _ => None,
-        };
-        if let Some(v) = v {
-            values.insert(f.key, v);
-        }
-    }
-    values
 }
 
 /// A stored record.
@@ -272,22 +212,6 @@ pub(crate) struct Owner {
     pub(crate) id_index: Vec<u8>,
 }
 
-/// What became of a record that was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Inserted(i64),
-    Updated(i64),
-    Unchanged(i64),
-}
-
-impl Outcome {
-    pub fn id(self) -> i64 {
-        match self {
-            Outcome::Inserted(i) | Outcome::Updated(i) | Outcome::Unchanged(i) => i,
-        }
-    }
-}
-
 /// Everything needed to validate records: places and the owning units.
 pub(crate) struct Context {
     pub(crate) places: PlaceBook,
@@ -406,7 +330,7 @@ async fn find_child(tx: &mut Tx, call: &Call<'_>, worker: &Owner, child: &str) -
                 .bind(worker.id),
         )
         .await?;
-    let context = crate::registry::dependant_name_context(&worker.id_index, "子女");
+    let context = crate::registry::workers::dependant_name_context(&worker.id_index, "子女");
     let mut found = Vec::new();
     for (id, sealed) in rows {
         if call.cipher.open(&context, &sealed)? == child.as_bytes() {
@@ -443,8 +367,7 @@ pub(crate) async fn upsert(
         }
         None => {
             let id = insert_new(tx, call.now, worker.id, v, &data, source).await?;
-            let after = indicators::stored(tx, id).await?;
-            indicators::on_change(tx, None, after).await?;
+            RecordChange::new_record().finish(tx, id).await?;
             Ok(Outcome::Inserted(id))
         }
     }
@@ -509,7 +432,7 @@ async fn write_update(
     data: &str,
     source: &str,
 ) -> AppResult<()> {
-    let before = indicators::stored(tx, id).await?;
+    let change = RecordChange::begin(tx, id).await?;
     let n = tx
         .exec(
             Sql::new(
@@ -536,37 +459,7 @@ async fn write_update(
             "保存失败：该记录已被他人修改。请刷新页面查看最新内容后再修改，您填写的内容仍保留在表单中。".into(),
         ));
     }
-    let after = indicators::stored(tx, id).await?;
-    indicators::on_change(tx, before, after).await
-}
-
-#[expect(clippy::too_many_arguments, reason = "the columns of one history row")]
-pub(crate) async fn keep_history(
-    tx: &mut Tx,
-    call: &Call<'_>,
-    object_kind: &str,
-    object_id: i64,
-    worker_id: i64,
-    version: i64,
-    action: &str,
-    data: &str,
-) -> AppResult<()> {
-    tx.exec(
-        Sql::new(
-            "INSERT INTO history (object_kind, object_id, worker_id, version, action, data, changed_at, changed_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(object_kind)
-        .bind(object_id)
-        .bind(worker_id)
-        .bind(version)
-        .bind(action)
-        .bind(data)
-        .bind(call.now)
-        .bind(call.actor.display_name.clone()),
-    )
-    .await?;
-    Ok(())
+    change.finish(tx, id).await
 }
 
 /// The worker with this id, for writing records (the worker itself need not
@@ -705,9 +598,9 @@ pub async fn delete_record(call: &Call<'_>, id: i64, version: i64) -> AppResult<
         &current.data,
     )
     .await?;
-    let before = indicators::stored(&mut tx, id).await?;
+    let change = RecordChange::begin(&mut tx, id).await?;
     tx.exec(Sql::new("DELETE FROM records WHERE id = $1").bind(id)).await?;
-    indicators::on_change(&mut tx, before, None).await?;
+    change.finish(&mut tx, id).await?;
     audit::record(
         &mut tx,
         call.now,
@@ -729,16 +622,6 @@ pub struct RecordFilter {
     pub fields: Vec<(&'static str, String)>,
     /// Fields that must be filled (e.g. settled: the 落户时间 is given).
     pub present: Vec<&'static str>,
-}
-
-/// The text of a JSON field of `r.data`, in each backend's dialect.
-pub(crate) fn json_field(backend: Backend, key: &str) -> String {
-    // Keys come from the specs (ASCII identifiers), never from users.
-    debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
-    match backend {
-        Backend::Sqlite => format!("json_extract(r.data, '$.{key}')"),
-        Backend::Postgres => format!("(r.data::jsonb ->> '{key}')"),
-    }
 }
 
 /// The fields of a kind with a partial index of their own (migration 0011):
