@@ -15,7 +15,7 @@
 //! goes beyond them can lower it.
 
 use crate::error::AppResult;
-use crate::store::{Backend, Db, Sql};
+use crate::store::{Db, Sql, dialect};
 use chrono::{Datelike, NaiveDate};
 use shiminhua_core::id_number::{IdNumber, Sex, check_char};
 
@@ -167,39 +167,17 @@ fn pattern(w: &[char]) -> Option<[Option<u8>; 18]> {
 /// key protects and are left out.
 pub async fn database_copy(db: &Db) -> AppResult<Vec<(Option<i64>, String)>> {
     let mut tx = db.read().await?;
-    let sqlite = tx.backend() == Backend::Sqlite;
-    let tables: Vec<(String,)> = tx
-        .all(Sql::new(if sqlite {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        } else {
-            "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
-        }))
-        .await?;
+    let backend = tx.backend();
+    let tables: Vec<(String,)> = tx.all(Sql::new(dialect::tables_query(backend))).await?;
     let mut out = Vec::new();
     for (table,) in tables {
-        let columns: Vec<(String, String)> = if sqlite {
-            tx.all(Sql::new("SELECT name, UPPER(type) FROM pragma_table_info($1) ORDER BY cid").bind(table.clone()))
-                .await?
-        } else {
-            tx.all(
-                Sql::new(
-                    "SELECT column_name::TEXT, data_type::TEXT FROM information_schema.columns \
-                     WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
-                )
-                .bind(table.clone()),
-            )
-            .await?
-        };
+        let columns: Vec<(String, String)> = tx
+            .all(Sql::new(dialect::columns_query(backend)).bind(table.clone()))
+            .await?;
         let text: Vec<String> = columns
             .iter()
             .filter(|(_, ty)| !matches!(ty.to_ascii_uppercase().as_str(), "BLOB" | "BYTEA"))
-            .map(|(c, _)| {
-                if sqlite {
-                    format!("COALESCE(CAST(\"{c}\" AS TEXT), '')")
-                } else {
-                    format!("COALESCE(\"{c}\"::TEXT, '')")
-                }
-            })
+            .map(|(c, _)| dialect::text_or_empty(backend, c))
             .collect();
         if text.is_empty() {
             continue;

@@ -26,7 +26,7 @@ use crate::history::keep_history;
 use crate::plan::feed::RecordChange;
 use crate::registry::records::from_json;
 use crate::registry::workers::{self, DependantRow, WorkerRow, dependant_name_context};
-use crate::store::{Backend, Sql, Tx};
+use crate::store::{Sql, Tx, dialect};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value as Json, json};
@@ -487,16 +487,11 @@ pub async fn merge_workers(
     } = *call;
     require(actor, Permission::WriteRecords)?;
     let mut tx = db.write().await?;
-    if tx.backend() == Backend::Postgres {
+    if let Some(lock) = dialect::lock_rows(tx.backend()) {
         // Both rows, in id order: concurrent merges and edits wait, and a
         // record being added to the source meanwhile fails its reference.
-        let _: Vec<(i64,)> = tx
-            .all(
-                Sql::new("SELECT id FROM workers WHERE id IN ($1, $2) ORDER BY id FOR UPDATE")
-                    .bind(target_id)
-                    .bind(source_id),
-            )
-            .await?;
+        let q = format!("SELECT id FROM workers WHERE id IN ($1, $2) ORDER BY id{lock}");
+        let _: Vec<(i64,)> = tx.all(Sql::new(&q).bind(target_id).bind(source_id)).await?;
     }
     let target = person_in(&mut tx, actor, target_id).await?;
     let mut errs = FieldErrors::default();

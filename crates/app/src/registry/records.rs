@@ -13,8 +13,7 @@ use crate::history::keep_history;
 use crate::plan::feed::RecordChange;
 use crate::regions::PlaceBook;
 use crate::registry::Outcome;
-use crate::store::dialect::json_field;
-use crate::store::{Backend, Db, Sql, Tx};
+use crate::store::{Backend, Db, Sql, Tx, dialect};
 pub use crate::stored_values::{fields_from_json, fields_to_json, from_json, to_json};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -678,7 +677,7 @@ fn filter_condition_on(backend: Backend, actor: &Actor, spec: &KindSpec, f: &Rec
     for key in keys {
         let Some(field) = spec.field(key) else { continue };
         let values: Vec<&String> = f.fields.iter().filter(|(k, _)| *k == key).map(|(_, v)| v).collect();
-        cond.push(" AND ").push(&json_field(backend, key));
+        cond.push(" AND ").push(&dialect::json_field(backend, key));
         if let [first, rest @ ..] = values.as_slice()
             && !rest.is_empty()
             && field.ty != FieldType::Flag
@@ -692,21 +691,17 @@ fn filter_condition_on(backend: Backend, actor: &Actor, spec: &KindSpec, f: &Rec
         }
         let value = values[0];
         if field.ty == FieldType::Flag {
-            // JSON booleans read back as 1/0 on SQLite and 'true'/'false' on PostgreSQL.
             let yes = record::parse_flag(value).unwrap_or(false);
-            cond.push(match (backend, yes) {
-                (Backend::Sqlite, true) => " = 1",
-                (Backend::Sqlite, false) => " = 0",
-                (Backend::Postgres, true) => " = 'true'",
-                (Backend::Postgres, false) => " = 'false'",
-            });
+            cond.push(" = ").push(dialect::flag_literal(backend, yes));
         } else {
             cond.push(" = ").arg(value.clone());
         }
     }
     for key in &f.present {
         if spec.field(key).is_some() {
-            cond.push(" AND ").push(&json_field(backend, key)).push(" IS NOT NULL");
+            cond.push(" AND ")
+                .push(&dialect::json_field(backend, key))
+                .push(" IS NOT NULL");
         }
     }
     cond
@@ -727,25 +722,16 @@ pub async fn list_records(
     let spec = spec_of(kind)?;
     let mut tx = db.read().await?;
     let backend = tx.backend();
-    if backend == Backend::Postgres {
-        // Lists differ widely in how much their conditions match. A plan made
-        // once for the statement without its values (PostgreSQL's choice after
-        // five runs) sorts every match of a city-wide filter to show 20 of
-        // them (1 s at 5,000,000 records): plan each list with its values
-        // (PostgreSQL 12 and later).
-        tx.exec(Sql::new(
-            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)",
-        ))
-        .await?;
+    // Each list planned with its values ([`dialect::plan_with_values`]).
+    if let Some(plan) = dialect::plan_with_values(backend) {
+        tx.exec(Sql::new(plan)).await?;
     }
     let cond = filter_condition(backend, actor, spec, f);
-    // SQLite keeps no statistics: left to itself it counts along the
-    // (kind, place) index and reads every candidate record to test the
-    // field. Where the field has its own index (which holds the place too),
-    // "+" takes the place out of the choice so that the count is read from
-    // that index alone (a drill-down at 5,000,000 records: 72 ms -> 4 ms).
-    let counted = if backend == Backend::Sqlite && on_field_index(kind, f) {
-        filter_condition_on(backend, actor, spec, f, "+r.region_code")
+    // Where the field has its own index (which holds the place too), the
+    // count is read from that index alone.
+    let field_index = on_field_index(kind, f);
+    let counted = if field_index {
+        filter_condition_on(backend, actor, spec, f, dialect::record_region_on_field_index(backend))
     } else {
         cond.clone()
     };
@@ -755,14 +741,9 @@ pub async fn list_records(
         .push(" LIMIT ")
         .arg(count_cap + 1)
         .push(") AS capped");
-    // PostgreSQL does not use a partial index's statistics: it takes a
-    // field's value for rare and reads a bitmap of every matching record,
-    // before counting the first 10,001 or sorting for a page (0.4 to 5 s
-    // at 5,000,000 records when the bitmap turns lossy). Walking the index
-    // in order stops at the cap or at the page (10 to 90 ms).
-    if backend == Backend::Postgres && on_field_index(kind, f) {
-        tx.exec(Sql::new("SELECT set_config('enable_bitmapscan', 'off', true)"))
-            .await?;
+    // A field's index walked in order stops at the cap or at the page.
+    if field_index && let Some(walk) = dialect::walk_indexes_in_order(backend) {
+        tx.exec(Sql::new(walk)).await?;
     }
     let total = tx.int(count).await?;
     let mut ids = Sql::new("SELECT r.id FROM records r");

@@ -8,7 +8,7 @@ use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::regions::PlaceBook;
-use crate::store::{Backend, Db, Sql, Tx};
+use crate::store::{Backend, Db, Sql, Tx, dialect};
 use crate::{Call, require};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
@@ -476,7 +476,7 @@ pub const CONDITIONS: [(&str, &str); 4] = [
 /// The SQL condition of a derived filter on worker `w`.
 fn condition(backend: Backend, code: &str, as_of: NaiveDate) -> Option<Sql> {
     use chrono::Datelike;
-    let field = |k: &str| crate::store::dialect::json_field(backend, k);
+    let field = |k: &str| dialect::json_field(backend, k);
     let mut q = Sql::new("");
     match code {
         "no_insurance" => {
@@ -588,19 +588,14 @@ pub async fn list_workers(
 ) -> AppResult<(Vec<WorkerRow>, i64)> {
     require(actor, Permission::ReadPii)?;
     let mut tx = db.read().await?;
-    let sqlite = tx.backend() == Backend::Sqlite;
-    let Conditions { ranges, rest, by_name } = conditions(tx.backend(), cipher, actor, f)?;
+    let backend = tx.backend();
+    let Conditions { ranges, rest, by_name } = conditions(backend, cipher, actor, f)?;
     // Scope and region conditions; on SQLite they can be kept away from the
     // region index so that a broad scope walks the primary key (newest first)
     // or the name index instead of sorting the whole scope.
     let scope = |no_index: bool| {
-        let col = if no_index && sqlite {
-            "+w.region_code"
-        } else {
-            "w.region_code"
-        };
         let mut w = Sql::new(" WHERE ");
-        w.in_ranges(col, &ranges);
+        w.in_ranges(dialect::worker_region(backend, no_index), &ranges);
         w
     };
     let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers w");
@@ -613,9 +608,9 @@ pub async fn list_workers(
     } else {
         f.sort.as_str()
     };
+    let by_name_order = format!(" ORDER BY {}, w.id", dialect::worker_name_order(backend));
     let order = match sort {
-        "name" if !sqlite => " ORDER BY w.name COLLATE \"C\", w.id",
-        "name" => " ORDER BY w.name, w.id",
+        "name" => by_name_order.as_str(),
         "region" => " ORDER BY w.region_code, w.id",
         _ => " ORDER BY w.id DESC",
     };

@@ -20,7 +20,7 @@ use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::regions::PlaceBook;
-use crate::store::{Backend, Db, Sql, Tx, contains_pattern, is_unique_violation};
+use crate::store::{Db, Sql, Tx, contains_pattern, dialect, is_unique_violation};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
@@ -401,8 +401,8 @@ fn context(number: &str, field: &str) -> String {
 /// after this leaves its number unused; no number is given twice.
 async fn take_number(db: &Db, year: i32) -> AppResult<String> {
     let mut tx = db.write().await?;
-    if tx.backend() == Backend::Postgres {
-        tx.exec(Sql::new("SET LOCAL synchronous_commit = off")).await?;
+    if let Some(no_flush) = dialect::commit_without_flush(tx.backend()) {
+        tx.exec(Sql::new(no_flush)).await?;
     }
     let n = number_in(&mut tx, year).await?;
     tx.commit().await?;
@@ -1237,20 +1237,8 @@ pub async fn townships(db: &Db) -> AppResult<Vec<Township>> {
         .collect())
 }
 
-/// The region column as written where a list is read or counted in
-/// due-date order: SQLite keeps no statistics, and "+" keeps it from
-/// choosing the index by place there; PostgreSQL estimates the place's
-/// share from its statistics, which "+" would hide (it then joined the
-/// regions to all overdue cases: 104 ms instead of 0.4).
-fn region_by_due(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "+c.region_code",
-        Backend::Postgres => "c.region_code",
-    }
-}
-
 /// The conditions of a filter without its timing, on the scope of `actor`.
-/// `region` names the region column (see [`region_by_due`]).
+/// `region` names the region column (see [`dialect::case_region_by_due`]).
 fn filter_cond(actor: &Actor, f: &CaseFilter, region: &str) -> Sql {
     let mut ranges = actor.scope.ranges_for(RecordKind::WageCase);
     if let Some(c) = f.county {
@@ -1341,19 +1329,14 @@ pub async fn list(
     // overdue or due soon, from the (due date, place) index.
     let mut count = Sql::new("SELECT COUNT(*) FROM cases c");
     let mut counted = match f.timing {
-        Some(Timing::Overdue | Timing::NearDue) => filter_cond(actor, f, region_by_due(tx.backend())),
+        Some(Timing::Overdue | Timing::NearDue) => filter_cond(actor, f, dialect::case_region_by_due(tx.backend())),
         _ => filter_cond(actor, f, "c.region_code"),
     };
     if let Some(t) = f.timing {
         timing_cond(&mut counted, t, today, near, NO_LIMIT);
     }
-    // SQLite keeps no statistics: asked for the cases without a time limit
-    // (most of them), newest first, it would fetch them all through the
-    // due-date index and sort them; "+" leaves it the table in id order.
-    let no_limit = match tx.backend() {
-        Backend::Sqlite => "+c.due_on IS NULL",
-        Backend::Postgres => NO_LIMIT,
-    };
+    // Listed newest first, kept off the due-date index on SQLite.
+    let no_limit = dialect::case_no_limit_newest_first(tx.backend());
     count.append(&counted);
     let total = tx.int(count).await?;
     // The parts in list order: (timing, order); `None` is running, not overdue.
@@ -1372,7 +1355,7 @@ pub async fn list(
         if want <= 0 {
             break;
         }
-        let mut cond = filter_cond(actor, f, region_by_due(tx.backend()));
+        let mut cond = filter_cond(actor, f, dialect::case_region_by_due(tx.backend()));
         match timing {
             Some(t) => timing_cond(&mut cond, *t, today, near, no_limit),
             // Running, not overdue.
@@ -1426,7 +1409,7 @@ pub async fn due_counts(db: &Db, actor: &Actor, f: &CaseFilter, today: NaiveDate
         .arg(near)
         .push(" THEN 1 ELSE 0 END), 0) FROM cases c");
     // From the (due date, place) index alone.
-    q.append(&filter_cond(actor, f, region_by_due(tx.backend())));
+    q.append(&filter_cond(actor, f, dialect::case_region_by_due(tx.backend())));
     q.push(" AND c.due_on IS NOT NULL");
     let (open, overdue, near_due): (i64, i64, i64) = tx.one(q).await?;
     Ok(DueCounts {
