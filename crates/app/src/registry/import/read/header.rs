@@ -1,0 +1,304 @@
+//! Header detection and column mapping, shared by both formats: the
+//! header row found among the first rows, its columns matched to the
+//! template's after normalising both.
+
+use super::ReadError;
+use super::{Cell, MAX_COLS, RawRow};
+use crate::registry::import::read_error::HEADER_SCAN_ROWS;
+
+// Header detection and column mapping (shared by both formats)
+
+/// A producer of physical rows.
+pub(super) trait Source {
+    /// Appends the next row to `out` as (0-based column, cell) pairs, leaving out empty cells and,
+    /// when `map` is given, columns it does not map. Returns the row's 1-based number, or `None`
+    /// at the end.
+    fn next_row(&mut self, map: Option<&[Option<usize>]>, out: &mut Vec<(u32, Cell)>)
+    -> Result<Option<u64>, ReadError>;
+}
+
+pub(super) fn wanted(map: Option<&[Option<usize>]>, col: u32) -> bool {
+    match map {
+        None => col < MAX_COLS,
+        Some(m) => matches!(m.get(col as usize), Some(Some(_))),
+    }
+}
+
+/// A header name compared loosely: trimmed, full-width ASCII made half-width, whitespace removed,
+/// ASCII lower-cased, required marks (`*`, `＊`) removed from both ends and, with `drop_note`, a
+/// parenthesised note at the end removed ("月收入（元）" -> "月收入").
+fn normalize(s: &str, drop_note: bool) -> String {
+    let mut t: String = s
+        .chars()
+        .map(half_width)
+        .filter(|c| !c.is_whitespace() && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{FEFF}'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    loop {
+        let before = t.len();
+        let trimmed = t.trim_matches('*');
+        if trimmed.len() != t.len() {
+            t = trimmed.to_string();
+        }
+        if drop_note
+            && t.ends_with(')')
+            && let Some(open) = t.rfind('(')
+            && open > 0
+        {
+            t.truncate(open);
+        }
+        if t.len() == before {
+            return t;
+        }
+    }
+}
+
+fn half_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
+/// For each template column, the file column whose header matches: exact (normalised) names first,
+/// then names without their parenthesised notes; each file column is used once, leftmost first.
+fn match_columns(row: &[(u32, Cell)], targets: &[(String, String)]) -> Vec<Option<u32>> {
+    let cols: Vec<(u32, String, String)> = row
+        .iter()
+        .filter_map(|(c, cell)| {
+            let text = cell.to_text();
+            let strict = normalize(&text, false);
+            (!strict.is_empty()).then(|| (*c, strict, normalize(&text, true)))
+        })
+        .collect();
+    let mut taken = vec![false; cols.len()];
+    let mut found = vec![None; targets.len()];
+    for loose in [false, true] {
+        for (slot, (strict_name, loose_name)) in found.iter_mut().zip(targets) {
+            let name = if loose { loose_name } else { strict_name };
+            if slot.is_some() || name.is_empty() {
+                continue;
+            }
+            let hit = cols
+                .iter()
+                .zip(taken.iter_mut())
+                .find(|((_, s, l), used)| !**used && if loose { l == name } else { s == name });
+            if let Some(((col, _, _), used)) = hit {
+                *used = true;
+                *slot = Some(*col);
+            }
+        }
+    }
+    found
+}
+
+pub(super) struct Header {
+    pub(super) line: u64,
+    /// file column -> template column
+    pub(super) map: Vec<Option<usize>>,
+    pub(super) missing: Vec<String>,
+}
+
+pub(super) fn find_header<S: Source>(src: &mut S, expected: &[String], required: &[bool]) -> Result<Header, ReadError> {
+    let targets: Vec<(String, String)> = expected
+        .iter()
+        .map(|e| (normalize(e, false), normalize(e, true)))
+        .collect();
+    let mut row = Vec::new();
+    let mut seen = 0;
+    while seen < HEADER_SCAN_ROWS {
+        row.clear();
+        let Some(line) = src.next_row(None, &mut row)? else {
+            break;
+        };
+        if row.iter().all(|(_, c)| c.is_blank()) {
+            continue;
+        }
+        seen += 1;
+        let cols = match_columns(&row, &targets);
+        let found = cols.iter().flatten().count();
+        // The header: at least half of the template's columns, or all of its
+        // required ones (a file with only the required columns is fine).
+        let has_required = required.iter().any(|r| *r)
+            && required
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| **r)
+                .all(|(i, _)| cols.get(i).is_some_and(Option::is_some));
+        if found == 0 || (found * 2 < targets.len() && !has_required) {
+            continue;
+        }
+        let absent = |want_required: bool| -> Vec<String> {
+            cols.iter()
+                .zip(expected)
+                .enumerate()
+                .filter(|(i, (c, _))| c.is_none() && required.get(*i).copied().unwrap_or(false) == want_required)
+                .map(|(_, (_, name))| name.clone())
+                .collect()
+        };
+        let missing_required = absent(true);
+        if !missing_required.is_empty() {
+            return Err(ReadError::MissingColumns {
+                line,
+                columns: missing_required,
+            });
+        }
+        let width = cols.iter().flatten().max().map_or(0, |m| *m as usize + 1);
+        let mut map = vec![None; width];
+        for (i, c) in cols.iter().enumerate() {
+            if let Some(slot) = c.and_then(|c| map.get_mut(c as usize)) {
+                *slot = Some(i);
+            }
+        }
+        return Ok(Header {
+            line,
+            map,
+            missing: absent(false),
+        });
+    }
+    if seen == 0 {
+        Err(ReadError::Empty)
+    } else {
+        Err(ReadError::WrongTemplate {
+            expected: expected.to_vec(),
+        })
+    }
+}
+
+/// Data rows after the header, mapped to the template's columns.
+pub(super) struct Rows<S> {
+    src: S,
+    map: Vec<Option<usize>>,
+    width: usize,
+    scratch: Vec<(u32, Cell)>,
+}
+
+impl<S: Source> Rows<S> {
+    pub(super) fn new(src: S, map: Vec<Option<usize>>, width: usize) -> Self {
+        Rows {
+            src,
+            map,
+            width,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The next row with anything in the template's columns.
+    pub(super) fn next_row(&mut self) -> Result<Option<RawRow>, ReadError> {
+        loop {
+            self.scratch.clear();
+            let Some(line) = self.src.next_row(Some(&self.map), &mut self.scratch)? else {
+                return Ok(None);
+            };
+            if self.scratch.iter().all(|(_, c)| c.is_blank()) {
+                continue;
+            }
+            return Ok(Some(place(line, self.scratch.drain(..), &self.map, self.width)));
+        }
+    }
+}
+
+/// A row of `width` template columns from (file column, cell) pairs.
+pub(super) fn place(
+    line: u64,
+    found: impl Iterator<Item = (u32, Cell)>,
+    map: &[Option<usize>],
+    width: usize,
+) -> RawRow {
+    let mut cells = vec![Cell::Empty; width];
+    for (col, cell) in found {
+        if let Some(Some(i)) = map.get(col as usize)
+            && let Some(slot) = cells.get_mut(*i)
+        {
+            *slot = cell;
+        }
+    }
+    RawRow { line, cells }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::super::*;
+    use super::*;
+
+    #[test]
+    fn header_normalisation() {
+        assert_eq!(normalize(" ＊身份证号 ", false), "身份证号");
+        assert_eq!(normalize("*姓 名*", false), "姓名");
+        assert_eq!(normalize("月收入（元）", true), "月收入");
+        assert_eq!(normalize("月收入(元)", false), "月收入(元)");
+        assert_eq!(normalize("姓名（必填）*", true), "姓名");
+        assert_eq!(normalize("ＩＤ　Ｎｏ", false), "idno");
+        assert_eq!(normalize("(备注)", true), "(备注)");
+        assert_eq!(normalize("\u{FEFF}姓名", false), "姓名");
+    }
+
+    #[test]
+    fn wrong_template() {
+        let dir = TempDir::new("read");
+        let p = file(
+            &dir,
+            "w.csv",
+            "单位名称,统一社会信用代码,地址\n某局,123,某路\n".as_bytes(),
+        );
+        let e = open_err(&p);
+        assert_eq!(
+            e,
+            ReadError::WrongTemplate {
+                expected: TEMPLATE.iter().map(|s| s.to_string()).collect()
+            }
+        );
+        let msg = e.to_string();
+        assert!(msg.contains("姓名、身份证号、月收入（元）、备注"), "{msg}");
+        assert!(msg.contains("不是本模板"), "{msg}");
+        assert_eq!(e.line(), None);
+
+        let p = xlsx(&dir, "w.xlsx", |ws| {
+            ws.write_string(0, 0, "单位名称")?;
+            ws.write_string(1, 0, "某局")?;
+            Ok(())
+        });
+        assert!(matches!(open_err(&p), ReadError::WrongTemplate { .. }));
+
+        // The header must be among the first 20 non-empty rows.
+        let mut text = String::new();
+        for i in 0..20 {
+            text.push_str(&format!("说明第{i}行\n"));
+        }
+        text.push_str("姓名,身份证号\n张三,1\n");
+        let p = file(&dir, "late.csv", text.as_bytes());
+        assert!(matches!(open_err(&p), ReadError::WrongTemplate { .. }));
+    }
+
+    #[test]
+    fn required_column_missing() {
+        let dir = TempDir::new("read");
+        let p = file(&dir, "m.csv", "说明\n姓名,月收入,备注\n张三,1,\n".as_bytes());
+        let e = open_err(&p);
+        assert_eq!(
+            e,
+            ReadError::MissingColumns {
+                line: 2,
+                columns: vec!["身份证号".into()]
+            }
+        );
+        assert_eq!(e.line(), Some(2));
+        assert!(e.to_string().contains("身份证号"));
+
+        let p = xlsx(&dir, "m.xlsx", |ws| {
+            ws.write_string(0, 0, "身份证号")?;
+            ws.write_string(0, 1, "备注")?;
+            ws.write_string(0, 2, "月收入")?;
+            Ok(())
+        });
+        assert_eq!(
+            open_err(&p),
+            ReadError::MissingColumns {
+                line: 1,
+                columns: vec!["姓名".into()]
+            }
+        );
+    }
+}
