@@ -1,0 +1,375 @@
+//! What a file imports and its columns: the targets, the template
+//! columns with their examples, and the template workbooks.
+
+use crate::error::AppResult;
+use crate::registry::workers::EDUCATION;
+use crate::xlsx::TemplateColumn;
+use shiminhua_core::auth::Actor;
+use shiminhua_core::auth::{Permission, RecordKind};
+use shiminhua_core::facility::FacilityKind;
+use shiminhua_core::record::{self, FieldType, KindSpec};
+
+/// What a file imports: workers, one record kind, one facility kind, or the
+/// national platform's list of transferred wage-arrears clues.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    Workers,
+    Records(&'static KindSpec),
+    Facilities(FacilityKind),
+    /// 全国根治欠薪线索反映平台转办线索 (registered as cases, deduplicated
+    /// on the platform's clue number).
+    PlatformCases,
+}
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Target) -> bool {
+        self.code() == other.code()
+    }
+}
+
+impl Target {
+    /// From a code as in the CLI and URLs: `worker`, `employment`, …,
+    /// `station`, …
+    pub fn parse(code: &str) -> Option<Target> {
+        if code == PLATFORM_CASES {
+            return Some(Target::PlatformCases);
+        }
+        if let Some(kind) = FacilityKind::from_code(code) {
+            return Some(Target::Facilities(kind));
+        }
+        match RecordKind::from_code(code)? {
+            RecordKind::Worker => Some(Target::Workers),
+            kind => record::spec(kind).map(Target::Records),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Target::Workers => RecordKind::Worker.code(),
+            Target::Records(s) => s.kind.code(),
+            Target::Facilities(k) => k.code(),
+            Target::PlatformCases => PLATFORM_CASES,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::Workers => "农民工名单",
+            Target::Records(s) => s.kind.label_zh(),
+            Target::Facilities(k) => k.label_zh(),
+            Target::PlatformCases => "全国根治欠薪线索反映平台转办线索",
+        }
+    }
+
+    /// The actor may import this somewhere: workers and records where the
+    /// kind is in its data scope, facilities wherever it has a region.
+    pub fn in_scope(self, actor: &Actor) -> bool {
+        match self {
+            Target::Workers => !actor.scope.ranges_for(RecordKind::Worker).is_empty(),
+            Target::Records(s) => !actor.scope.ranges_for(s.kind).is_empty(),
+            Target::Facilities(_) => !actor.scope.is_empty(),
+            Target::PlatformCases => !actor.scope.ranges_for(RecordKind::WageCase).is_empty(),
+        }
+    }
+
+    /// The actor's roles may import this at all: registry data with the
+    /// permission to write records, cases where the roles register cases.
+    pub fn permitted(self, actor: &Actor) -> bool {
+        match self {
+            Target::PlatformCases => actor.can(Permission::ReadPii) && shiminhua_core::case::may_register(&actor.roles),
+            _ => actor.can(Permission::WriteRecords),
+        }
+    }
+}
+
+/// The code of [`Target::PlatformCases`] (CLI and URLs).
+pub const PLATFORM_CASES: &str = "platform_case";
+
+/// All import targets, in menu order.
+pub fn targets() -> Vec<Target> {
+    std::iter::once(Target::Workers)
+        .chain(
+            record::KINDS
+                .iter()
+                .filter_map(|k| record::spec(*k))
+                .map(Target::Records),
+        )
+        .chain(FacilityKind::ALL.into_iter().map(Target::Facilities))
+        .chain(std::iter::once(Target::PlatformCases))
+        .collect()
+}
+
+/// One column of a template.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub key: &'static str,
+    pub header: &'static str,
+    pub required: bool,
+    /// Kept as text in the template (ID numbers, phones, codes).
+    pub text: bool,
+    pub help: String,
+    pub choices: Vec<String>,
+    pub example: &'static str,
+}
+
+fn col(
+    key: &'static str,
+    header: &'static str,
+    required: bool,
+    text: bool,
+    help: &str,
+    example: &'static str,
+) -> Column {
+    Column {
+        key,
+        header,
+        required,
+        text,
+        help: help.to_string(),
+        choices: Vec::new(),
+        example,
+    }
+}
+
+/// The template's columns for a target.
+pub fn columns(target: Target) -> Vec<Column> {
+    match target {
+        Target::Workers => {
+            let mut education = col("education", "文化程度", false, false, "", "初中");
+            education.choices = EDUCATION.iter().map(|s| s.to_string()).collect();
+            vec![
+                col("name", "姓名", true, false, "2至20个汉字", "张三"),
+                col(
+                    "id_number",
+                    "身份证号",
+                    true,
+                    true,
+                    "18位居民身份证号；15位旧号自动转换。请勿存为数字格式，否则后几位会丢失",
+                    "341021199001011234",
+                ),
+                col("phone", "手机号码", false, true, "11位手机号码", "13800000000"),
+                col(
+                    "region",
+                    "现居住地",
+                    true,
+                    false,
+                    "本市乡镇（街道）或村（社区）的名称或区划代码，重名时在前面加区县名称",
+                    "徽城镇",
+                ),
+                col(
+                    "hukou_place",
+                    "户籍地",
+                    false,
+                    false,
+                    "可在本市以外",
+                    "安徽省黄山市歙县",
+                ),
+                education,
+                col("skills", "职业技能", false, false, "", "电工"),
+                col("tags", "标签", false, false, "多个标签用逗号分隔", "返乡"),
+            ]
+        }
+        Target::Records(spec) => {
+            let mut cols = vec![
+                col(
+                    "worker_name",
+                    "姓名",
+                    true,
+                    false,
+                    "农民工本人姓名，须与登记的一致",
+                    "张三",
+                ),
+                col(
+                    "worker_id",
+                    "身份证号",
+                    true,
+                    true,
+                    "农民工本人身份证号，须已登记农民工信息。请勿存为数字格式",
+                    "341021199001011234",
+                ),
+            ];
+            for f in spec.fields {
+                let text = matches!(f.ty, FieldType::CreditCode | FieldType::Child);
+                let mut c = col(f.key, f.label, f.required, text, f.help, example(f.ty, f.key));
+                c.choices = f.ty.choices().iter().map(|s| s.to_string()).collect();
+                cols.push(c);
+            }
+            cols
+        }
+        Target::PlatformCases => platform_columns(),
+        Target::Facilities(kind) => kind
+            .spec()
+            .fields
+            .iter()
+            .map(|f| {
+                let text = matches!(f.ty, FieldType::CreditCode);
+                let mut c = col(f.key, f.label, f.required, text, f.help, facility_example(f.ty, f.key));
+                c.choices = f.ty.choices().iter().map(|s| s.to_string()).collect();
+                c
+            })
+            .collect(),
+    }
+}
+
+/// The columns of the platform's transfer list.
+fn platform_columns() -> Vec<Column> {
+    let mut sector = col("sector", "行业领域", true, false, "", "工程建设");
+    sector.choices = shiminhua_core::case::Sector::ALL
+        .iter()
+        .map(|s| s.label_zh().to_string())
+        .collect();
+    vec![
+        col(
+            "clue_no",
+            "平台线索编号",
+            true,
+            true,
+            "全国根治欠薪线索反映平台的线索编号；已登记的编号不会重复登记",
+            "XS2023091200123",
+        ),
+        col(
+            "received_on",
+            "转办日期",
+            true,
+            false,
+            "平台转办到本地的日期",
+            "2023-09-12",
+        ),
+        col(
+            "reporter_name",
+            "反映人",
+            false,
+            false,
+            "反映人姓名与联系电话都不填的，按匿名反映登记",
+            "李四",
+        ),
+        col("reporter_phone", "联系电话", false, true, "11位手机号码", "13900000000"),
+        col("reporter_id_number", "反映人身份证号", false, true, "选填", ""),
+        col(
+            "employer_name",
+            "被反映单位",
+            true,
+            false,
+            "",
+            "黄山市某某建筑工程有限公司",
+        ),
+        col(
+            "employer_credit_code",
+            "统一社会信用代码",
+            false,
+            true,
+            "被反映单位的18位代码",
+            "",
+        ),
+        col("employer_address", "单位地址", false, false, "", ""),
+        sector,
+        col(
+            "project_name",
+            "项目名称",
+            false,
+            false,
+            "工程建设领域必填",
+            "徽州区某某安置房项目",
+        ),
+        col(
+            "contractor_credit_code",
+            "总承包单位信用代码",
+            false,
+            true,
+            "工程建设领域必填",
+            "91341000MA2N0Q0M26",
+        ),
+        col("workers", "涉及人数", true, false, "", "12"),
+        col("amount_claimed", "欠薪金额（元）", true, false, "", "186,000"),
+        col("arrears_from", "欠薪起始日期", true, false, "", "2023-05-01"),
+        col("arrears_to", "欠薪截止日期", true, false, "", "2023-07-31"),
+        col(
+            "region",
+            "欠薪发生地（乡镇/街道）",
+            true,
+            false,
+            "本市乡镇（街道）的名称或区划代码，重名时在前面加区县名称",
+            "岩寺镇",
+        ),
+        col("description", "反映内容", true, false, "", "拖欠12名工人5至7月工资"),
+    ]
+}
+
+/// The example row of a facility template.
+fn facility_example(ty: FieldType, key: &str) -> &'static str {
+    match (ty, key) {
+        (FieldType::Text(_), "name") => "黄山市某某工会驿站",
+        (FieldType::Text(_), _) => "",
+        (FieldType::Count, _) => "10",
+        _ => example(ty, key),
+    }
+}
+
+pub(super) fn example(ty: FieldType, key: &str) -> &'static str {
+    match ty {
+        FieldType::Text(_) => match key {
+            "employer" | "business" => "黄山市某某有限公司",
+            "school" => "歙县实验小学",
+            "project" => "徽州区保障性租赁住房一期",
+            "loan_bank" => "徽商银行",
+            _ => "",
+        },
+        FieldType::Date => "2023-03-05",
+        FieldType::Money => "3,500",
+        FieldType::Count => "1",
+        FieldType::Flag => "是",
+        FieldType::Choice(c) => c.first().copied().unwrap_or(""),
+        FieldType::CreditCode => "91341000MA2N0Q0M26",
+        FieldType::Industry => "制造业",
+        FieldType::Place => "徽城镇",
+        FieldType::SchoolYear => "2023-2024",
+        FieldType::Child => "张小明",
+    }
+}
+
+/// The xlsx template of a target: notes, dropdowns, an example row, and a
+/// sheet of instructions.
+pub fn template(target: Target) -> AppResult<Vec<u8>> {
+    let cols = columns(target);
+    let tcols: Vec<TemplateColumn<'_>> = cols
+        .iter()
+        .map(|c| TemplateColumn {
+            header: c.header,
+            required: c.required,
+            note: if c.help.is_empty() {
+                if c.required { "必填" } else { "选填" }.to_string()
+            } else {
+                c.help.clone()
+            },
+            choices: c.choices.clone(),
+            example: c.example.to_string(),
+            text: c.text,
+            width: if c.text { 22.0 } else { 16.0 },
+        })
+        .collect();
+    xlsx_template(target, &tcols)
+}
+
+fn xlsx_template(target: Target, cols: &[TemplateColumn<'_>]) -> AppResult<Vec<u8>> {
+    crate::xlsx::template_workbook(
+        target.label(),
+        cols,
+        &[
+            "第1行为表头，请勿修改表头文字；带*的列为必填。",
+            "第2行为示例，导入时会自动跳过，也可删除。",
+            "日期可写作 2023-03-05、2023/3/5、2023.03.05 或 2023年3月5日；金额以元为单位，可带千分位。",
+            "身份证号、手机号码、信用代码请保持文本格式，切勿转为数字。",
+            match target {
+                Target::Facilities(k) if k.spec().key == ["credit_code"] => {
+                    "同一统一社会信用代码重复导入时更新原有信息，不会重复登记。"
+                }
+                Target::Facilities(_) => "名称与所在地相同的重复导入时更新原有信息，不会重复登记。",
+                Target::PlatformCases => {
+                    "平台线索编号已登记的行跳过（计为“未变化”），不会重复登记，也不会修改已登记的案件。"
+                }
+                _ => "同一人同一记录重复导入时更新原记录，不会重复登记。",
+            },
+            "单个文件不超过100万行。",
+        ],
+    )
+}
