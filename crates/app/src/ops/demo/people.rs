@@ -132,6 +132,7 @@ pub(super) fn id_for(rng: &mut Rng, address: &str, birth: NaiveDate, male: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
+
     #[test]
     fn the_generator_is_deterministic_and_ids_are_valid() {
         let mut a = Rng(7);

@@ -43,6 +43,7 @@ impl Options {
     }
 }
 
+/// Whether the registry holds no worker yet (then `serve --demo` fills it).
 pub async fn is_empty(db: &Db) -> AppResult<bool> {
     let q = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers LIMIT 1) AS any_worker");
     Ok(db.read().await?.int(q).await? == 0)

@@ -9,7 +9,6 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
 
-/// Whether the registry holds no worker yet (then `serve --demo` fills it).
 const BANKS: &[&str] = &[
     "徽商银行",
     "黄山农村商业银行",
@@ -437,6 +436,7 @@ pub(super) async fn dependant_on_file(tx: &mut crate::store::Tx, cipher: &Cipher
 mod tests {
     use super::super::population::Options;
     use super::*;
+
     /// Places typed as codes, for validating planned records without a database.
     struct Codes;
 
