@@ -1,0 +1,252 @@
+//! The plan's computed figures kept current with the records, on SQLite and
+//! PostgreSQL: after any sequence of record creations, edits, deletions and
+//! merges the maintained figures equal a rebuild from the records, and both
+//! equal core's reference arithmetic over the records as they are.
+
+use crate::common::*;
+
+use chrono::NaiveDate;
+use shiminhua_app::store::{Db, Sql};
+use shiminhua_app::{
+    both, ops::demo, plan::document, plan::indicators, registry::merge, registry::records, registry::workers,
+};
+use shiminhua_core::auth::{RecordKind, Role};
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::indicator::{Fact, Span};
+use shiminhua_core::plan::{Measurement, Plan};
+
+both!(
+    maintained_figures_equal_a_rebuild_and_the_reference,
+    a_plan_edit_recomputes_its_targets,
+);
+
+/// A small deterministic generator (the tests must not depend on luck).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+type Cells = Vec<(String, i64, i64, i64, NaiveDate, i64)>;
+type Members = Vec<(String, i64, i64, i64, NaiveDate)>;
+
+async fn tables(db: &Db) -> (Cells, Members) {
+    let mut tx = db.read().await.unwrap();
+    let cells = tx
+        .all(Sql::new(
+            "SELECT target, part, source, region, day, value FROM indicator_cells \
+             ORDER BY target, part, source, region, day",
+        ))
+        .await
+        .unwrap();
+    let members = tx
+        .all(Sql::new(
+            "SELECT target, part, region, worker, day FROM indicator_members ORDER BY target, part, region, worker",
+        ))
+        .await
+        .unwrap();
+    (cells, members)
+}
+
+/// Every record as a fact, read back from the database.
+async fn facts(db: &Db) -> Vec<indicators::StoredFact> {
+    let mut tx = db.read().await.unwrap();
+    let rows: Vec<(String, i64, i64, String)> = tx
+        .all(Sql::new(
+            "SELECT kind, worker_id, region_code, data FROM records ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .filter_map(|(k, w, r, d)| indicators::StoredFact::from_row(k, *w, *r, d))
+        .collect()
+}
+
+/// Compares the maintained figures with the reference over the records.
+async fn check_figures(db: &Db, plan: &Plan, regions: &[DivisionCode], when: &str) {
+    let stored = facts(db).await;
+    let all: Vec<Fact<'_>> = stored
+        .iter()
+        .map(|f| Fact {
+            kind: f.kind,
+            worker: f.worker,
+            region: f.region,
+            values: &f.values,
+        })
+        .collect();
+    let mut tx = db.read().await.unwrap();
+    let mut nonzero = 0;
+    for t in &plan.targets {
+        let Measurement::Computed(q) = &t.measurement else {
+            continue;
+        };
+        for region in regions {
+            for as_of in ["2022-12-31", "2023-06-30", "2023-12-31", "2024-09-30", "2026-09-30"] {
+                let as_of: NaiveDate = as_of.parse().unwrap();
+                let span = Span {
+                    plan_start: plan.meta.start,
+                    as_of,
+                };
+                let want = q.evaluate(&all, *region, span);
+                let got = indicators::figure(&mut tx, plan, &t.id, *region, as_of)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(got, want, "{when}: {} in {region} as of {as_of}", t.id);
+                if want.value != 0 {
+                    nonzero += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        nonzero > 20,
+        "{when}: the data must exercise the targets ({nonzero} figures above zero)"
+    );
+}
+
+async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    demo::generate(&w.db, &w.cipher, t0(), 120, 11).await.unwrap();
+    let plan = document::current(&w.db).await.unwrap().plan;
+    let regions = [
+        code("341000"),
+        code("341021"),
+        code("341022"),
+        code("341004"),
+        code("341021100"),
+    ];
+    check_figures(&w.db, &plan, &regions, "after the demo's rebuild").await;
+
+    let call = w.call(&office);
+    let mut rng = Rng(0x5eed_1234_abcd);
+    let ids = |db: Db| async move {
+        let mut tx = db.read().await.unwrap();
+        let rows: Vec<(i64, String)> = tx
+            .all(Sql::new("SELECT id, kind FROM records ORDER BY id"))
+            .await
+            .unwrap();
+        rows
+    };
+    let workers: Vec<(i64,)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new("SELECT id FROM workers ORDER BY id"))
+            .await
+            .unwrap();
+    let mut changed = 0;
+    for step in 0..60 {
+        let all = ids(w.db.clone()).await;
+        let (id, kind) = all[rng.below(all.len())].clone();
+        let row = records::get_record(&w.db, &office, id).await.unwrap();
+        let mut values = row.form_values();
+        match step % 3 {
+            // Edit a field that a target filters or dates on.
+            0 => {
+                let kind = RecordKind::from_code(&kind).unwrap();
+                let (key, choices): (&str, &[&str]) = match kind {
+                    RecordKind::Employment => ("form", &["就近就业", "外出务工", "灵活就业"]),
+                    RecordKind::Training => ("subsidised", &["是", "否"]),
+                    RecordKind::Schooling => ("school_type", &["公办", "政府购买学位的民办", "其他民办"]),
+                    RecordKind::Settlement => ("intention", &["有", "无", "未定"]),
+                    RecordKind::Venture => ("start", &["2022-11-03", "2023-02-14", "2024-05-20"]),
+                    _ => ("", &[]),
+                };
+                if key.is_empty() {
+                    continue;
+                }
+                values.insert(key.to_string(), choices[rng.below(choices.len())].to_string());
+                let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+                if records::update_record(&call, id, row.version, &get).await.is_ok() {
+                    changed += 1;
+                }
+            }
+            // Delete it.
+            1 => {
+                records::delete_record(&call, id, row.version).await.unwrap();
+                changed += 1;
+            }
+            // The same record for another worker (not for schooling, which
+            // names a child of the family).
+            _ => {
+                let kind = RecordKind::from_code(&kind).unwrap();
+                if kind == RecordKind::Schooling {
+                    continue;
+                }
+                let (other,) = workers[rng.below(workers.len())];
+                let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+                if records::create_record(&call, other, kind, &get).await.is_ok() {
+                    changed += 1;
+                }
+            }
+        }
+    }
+    assert!(changed > 30, "the sequence must change records ({changed})");
+    // A merge moves one registration's records to another person.
+    let (target, _) = workers::get_worker(&w.db, &office, workers[0].0).await.unwrap();
+    merge::merge_workers(&call, target.id, target.version, workers[1].0, "测试：合并重复登记")
+        .await
+        .unwrap();
+    check_figures(&w.db, &plan, &regions, "after the changes").await;
+
+    let maintained = tables(&w.db).await;
+    assert!(!maintained.0.is_empty() && !maintained.1.is_empty());
+    let read = indicators::rebuild(&w.db, &plan).await.unwrap();
+    assert!(read > 100, "{read}");
+    assert_eq!(tables(&w.db).await, maintained, "rebuilt equals maintained");
+}
+
+async fn a_plan_edit_recomputes_its_targets(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    demo::generate(&w.db, &w.cipher, t0(), 80, 2).await.unwrap();
+    let cur = document::current(&w.db).await.unwrap();
+    let as_of: NaiveDate = "2024-12-31".parse().unwrap();
+    let city = code("341000");
+    let figure = |plan: Plan| {
+        let db = w.db.clone();
+        async move {
+            let mut tx = db.read().await.unwrap();
+            indicators::figure(&mut tx, &plan, "training", city, as_of)
+                .await
+                .unwrap()
+                .unwrap()
+                .value
+        }
+    };
+    let subsidised = figure(cur.plan.clone()).await;
+    // Every training counts once the filter is gone.
+    let text = cur
+        .text
+        .replacen("filters = [{ field = \"subsidised\", is = \"是\" }]\n", "", 1);
+    assert_ne!(text, cur.text);
+    document::save(&w.call(&office), &text, cur.version, "测试：培训不限补贴性")
+        .await
+        .unwrap();
+    let edited = document::current(&w.db).await.unwrap().plan;
+    let all = figure(edited.clone()).await;
+    let trainings = w
+        .db
+        .read()
+        .await
+        .unwrap()
+        .int(Sql::new(
+            "SELECT COUNT(*) FROM records WHERE kind = 'training' AND period_date BETWEEN '2023-01-01' AND '2024-12-31'",
+        ))
+        .await
+        .unwrap();
+    assert!(all > subsidised, "{all} > {subsidised}");
+    assert_eq!(all, trainings);
+    check_figures(&w.db, &edited, &[city, code("341021")], "after the plan edit").await;
+}

@@ -1,0 +1,8 @@
+//! The integration tests of `shiminhua-cli`, one binary: each module
+//! was a test file of its own, and linking the application once instead of
+//! once per file is most of a test build's time.
+
+mod common;
+
+mod browser;
+mod cli;
