@@ -30,59 +30,26 @@ use crate::phone::Phone;
 use crate::record::{Errors, Places, parse_date, tidy};
 use chrono::NaiveDate;
 
-/// Where a clue came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// 全国根治欠薪线索反映平台 (transferred with its clue number).
-    Platform,
-    /// 12333 热线
-    Hotline,
-    /// 来访
-    Visit,
-    /// 来信
-    Letter,
-    /// 网上反映 (the public form).
-    Online,
-    /// 专项检查
-    Inspection,
+crate::coded! {
+    /// Where a clue came from.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Source {
+        /// 全国根治欠薪线索反映平台 (transferred with its clue number).
+        Platform = "platform" / "全国根治欠薪线索反映平台",
+        /// 12333 热线
+        Hotline = "hotline" / "12333热线",
+        /// 来访
+        Visit = "visit" / "来访",
+        /// 来信
+        Letter = "letter" / "来信",
+        /// 网上反映 (the public form).
+        Online = "online" / "网上反映",
+        /// 专项检查
+        Inspection = "inspection" / "专项检查",
+    }
 }
 
 impl Source {
-    pub const ALL: [Source; 6] = [
-        Source::Platform,
-        Source::Hotline,
-        Source::Visit,
-        Source::Letter,
-        Source::Online,
-        Source::Inspection,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Source::Platform => "platform",
-            Source::Hotline => "hotline",
-            Source::Visit => "visit",
-            Source::Letter => "letter",
-            Source::Online => "online",
-            Source::Inspection => "inspection",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Source::Platform => "全国根治欠薪线索反映平台",
-            Source::Hotline => "12333热线",
-            Source::Visit => "来访",
-            Source::Letter => "来信",
-            Source::Online => "网上反映",
-            Source::Inspection => "专项检查",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Source> {
-        Source::ALL.into_iter().find(|s| s.code() == code)
-    }
-
     /// By code or by Chinese label (forms and spreadsheets).
     pub fn parse(s: &str) -> Option<Source> {
         let t = tidy(s);
@@ -92,49 +59,22 @@ impl Source {
     }
 }
 
-/// The sector where the arrears arose.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Sector {
-    /// 工程建设
-    Construction,
-    /// 加工制造
-    Manufacturing,
-    /// 餐饮
-    Catering,
-    /// 其他
-    Other,
+crate::coded! {
+    /// The sector where the arrears arose.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Sector {
+        /// 工程建设
+        Construction = "construction" / "工程建设",
+        /// 加工制造
+        Manufacturing = "manufacturing" / "加工制造",
+        /// 餐饮
+        Catering = "catering" / "餐饮",
+        /// 其他
+        Other = "other" / "其他",
+    }
 }
 
 impl Sector {
-    pub const ALL: [Sector; 4] = [
-        Sector::Construction,
-        Sector::Manufacturing,
-        Sector::Catering,
-        Sector::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Sector::Construction => "construction",
-            Sector::Manufacturing => "manufacturing",
-            Sector::Catering => "catering",
-            Sector::Other => "other",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Sector::Construction => "工程建设",
-            Sector::Manufacturing => "加工制造",
-            Sector::Catering => "餐饮",
-            Sector::Other => "其他",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Sector> {
-        Sector::ALL.into_iter().find(|s| s.code() == code)
-    }
-
     /// By code or by Chinese label.
     pub fn parse(s: &str) -> Option<Sector> {
         let t = tidy(s);
@@ -142,69 +82,30 @@ impl Sector {
     }
 }
 
-/// Where a case stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// 登记: received, waiting for the decision to accept.
-    Registered,
-    /// 受理
-    Accepted,
-    /// 不予受理 (final).
-    Rejected,
-    /// 调查处理
-    Investigating,
-    /// 办结
-    Closed,
-    /// 已回访 (final).
-    FollowedUp,
-    /// 已移送仲裁 (green channel).
-    Arbitration,
-    /// 已移送公安 (涉嫌拒不支付劳动报酬罪).
-    Police,
+crate::coded! {
+    /// Where a case stands.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Status {
+        /// 登记: received, waiting for the decision to accept.
+        Registered = "registered" / "登记",
+        /// 受理
+        Accepted = "accepted" / "受理",
+        /// 不予受理 (final).
+        Rejected = "rejected" / "不予受理",
+        /// 调查处理
+        Investigating = "investigating" / "调查处理",
+        /// 办结
+        Closed = "closed" / "办结",
+        /// 已回访 (final).
+        FollowedUp = "followed_up" / "已回访",
+        /// 已移送仲裁 (green channel).
+        Arbitration = "arbitration" / "已移送仲裁",
+        /// 已移送公安 (涉嫌拒不支付劳动报酬罪).
+        Police = "police" / "已移送公安",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
-        Status::Registered,
-        Status::Accepted,
-        Status::Rejected,
-        Status::Investigating,
-        Status::Closed,
-        Status::FollowedUp,
-        Status::Arbitration,
-        Status::Police,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Status::Registered => "registered",
-            Status::Accepted => "accepted",
-            Status::Rejected => "rejected",
-            Status::Investigating => "investigating",
-            Status::Closed => "closed",
-            Status::FollowedUp => "followed_up",
-            Status::Arbitration => "arbitration",
-            Status::Police => "police",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Status::Registered => "登记",
-            Status::Accepted => "受理",
-            Status::Rejected => "不予受理",
-            Status::Investigating => "调查处理",
-            Status::Closed => "办结",
-            Status::FollowedUp => "已回访",
-            Status::Arbitration => "已移送仲裁",
-            Status::Police => "已移送公安",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.code() == code)
-    }
-
     /// The status as told to the reporter on the public lookup.
     pub fn public_label(self) -> &'static str {
         match self {
@@ -225,79 +126,34 @@ impl Status {
     }
 }
 
-/// What an officer does to a case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// 受理
-    Accept,
-    /// 不予受理
-    Reject,
-    /// 开始调查
-    Investigate,
-    /// 办结
-    Close,
-    /// 回访
-    FollowUp,
-    /// 转办 (to another county)
-    Transfer,
-    /// 移送仲裁
-    Arbitrate,
-    /// 移送公安
-    ReferPolice,
-    /// 延期 (approved by the office, once)
-    Extend,
-    /// 督办 (by the office)
-    Urge,
+crate::coded! {
+    /// What an officer does to a case.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Action {
+        /// 受理
+        Accept = "accept" / "受理",
+        /// 不予受理
+        Reject = "reject" / "不予受理",
+        /// 开始调查
+        Investigate = "investigate" / "开始调查",
+        /// 办结
+        Close = "close" / "办结",
+        /// 回访
+        FollowUp = "follow_up" / "回访",
+        /// 转办 (to another county)
+        Transfer = "transfer" / "转办",
+        /// 移送仲裁
+        Arbitrate = "arbitrate" / "移送仲裁",
+        /// 移送公安
+        ReferPolice = "refer_police" / "移送公安",
+        /// 延期 (approved by the office, once)
+        Extend = "extend" / "延期",
+        /// 督办 (by the office)
+        Urge = "urge" / "督办",
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
-        Action::Accept,
-        Action::Reject,
-        Action::Investigate,
-        Action::Close,
-        Action::FollowUp,
-        Action::Transfer,
-        Action::Arbitrate,
-        Action::ReferPolice,
-        Action::Extend,
-        Action::Urge,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Action::Accept => "accept",
-            Action::Reject => "reject",
-            Action::Investigate => "investigate",
-            Action::Close => "close",
-            Action::FollowUp => "follow_up",
-            Action::Transfer => "transfer",
-            Action::Arbitrate => "arbitrate",
-            Action::ReferPolice => "refer_police",
-            Action::Extend => "extend",
-            Action::Urge => "urge",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Action::Accept => "受理",
-            Action::Reject => "不予受理",
-            Action::Investigate => "开始调查",
-            Action::Close => "办结",
-            Action::FollowUp => "回访",
-            Action::Transfer => "转办",
-            Action::Arbitrate => "移送仲裁",
-            Action::ReferPolice => "移送公安",
-            Action::Extend => "延期",
-            Action::Urge => "督办",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.code() == code)
-    }
-
     /// The fields the action requires (besides the case's version).
     pub fn required(self) -> &'static [&'static str] {
         match self {

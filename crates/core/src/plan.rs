@@ -186,38 +186,14 @@ pub struct Meta {
     pub goal: Option<String>,
 }
 
-/// How often measures and reported targets are reported (调度周期).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cycle {
-    Month,
-    Quarter,
-    HalfYear,
-    Year,
-}
-
-impl Cycle {
-    pub const ALL: [Cycle; 4] = [Cycle::Month, Cycle::Quarter, Cycle::HalfYear, Cycle::Year];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Cycle::Month => "month",
-            Cycle::Quarter => "quarter",
-            Cycle::HalfYear => "half_year",
-            Cycle::Year => "year",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Cycle::Month => "按月",
-            Cycle::Quarter => "按季度",
-            Cycle::HalfYear => "按半年",
-            Cycle::Year => "按年",
-        }
-    }
-
-    fn from_code(s: &str) -> Option<Cycle> {
-        Cycle::ALL.into_iter().find(|c| c.code() == s)
+crate::coded! {
+    /// How often measures and reported targets are reported (调度周期).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Cycle {
+        Month = "month" / "按月",
+        Quarter = "quarter" / "按季度",
+        HalfYear = "half_year" / "按半年",
+        Year = "year" / "按年",
     }
 }
 
@@ -238,58 +214,26 @@ pub struct Thresholds {
     pub severe_below: u32,
 }
 
-/// How the figure reads (不低于 / 左右 / 不超过 / 1—2家).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Comparison {
-    AtLeast,
-    About,
-    AtMost,
-    /// From `value` to `upper`.
-    Between,
-}
-
-impl Comparison {
-    pub const ALL: [Comparison; 4] = [
-        Comparison::AtLeast,
-        Comparison::About,
-        Comparison::AtMost,
-        Comparison::Between,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Comparison::AtLeast => "at_least",
-            Comparison::About => "about",
-            Comparison::AtMost => "at_most",
-            Comparison::Between => "between",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Comparison::AtLeast => "不低于",
-            Comparison::About => "左右",
-            Comparison::AtMost => "不超过",
-            Comparison::Between => "区间",
-        }
+crate::coded! {
+    /// How the figure reads (不低于 / 左右 / 不超过 / 1—2家).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Comparison {
+        AtLeast = "at_least" / "不低于",
+        About = "about" / "左右",
+        AtMost = "at_most" / "不超过",
+        /// From `value` to `upper`.
+        Between = "between" / "区间",
     }
 }
 
-/// How progress is judged against time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Progress {
-    /// Accumulates over the plan period; due in proportion to time elapsed.
-    Cumulative,
-    /// A level (a ratio, a rate, a coverage): due in full at any time.
-    Level,
-}
-
-impl Progress {
-    pub fn code(self) -> &'static str {
-        match self {
-            Progress::Cumulative => "cumulative",
-            Progress::Level => "level",
-        }
+crate::coded! {
+    /// How progress is judged against time.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Progress {
+        /// Accumulates over the plan period; due in proportion to time elapsed.
+        Cumulative = "cumulative",
+        /// A level (a ratio, a rate, a coverage): due in full at any time.
+        Level = "level",
     }
 }
 
@@ -414,26 +358,16 @@ pub struct Source {
     pub filters: Vec<Filter>,
 }
 
-/// Which records count as of a day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Window {
-    /// Dated from the plan's start to the day (新增).
-    Plan,
-    /// Dated on or before the day (累计、存量).
-    ToDate,
-    /// Dated in the twelve months up to the day (the current school year).
-    RollingYear,
-}
-
-impl Window {
-    pub const ALL: [Window; 3] = [Window::Plan, Window::ToDate, Window::RollingYear];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Window::Plan => "plan",
-            Window::ToDate => "to_date",
-            Window::RollingYear => "rolling_year",
-        }
+crate::coded! {
+    /// Which records count as of a day.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Window {
+        /// Dated from the plan's start to the day (新增).
+        Plan = "plan",
+        /// Dated on or before the day (累计、存量).
+        ToDate = "to_date",
+        /// Dated in the twelve months up to the day (the current school year).
+        RollingYear = "rolling_year",
     }
 }
 
