@@ -378,15 +378,8 @@ pub fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::fixtures::{self, shipped};
     use crate::plan::{self, Measurement, Plan};
-
-    fn shipped() -> Plan {
-        let ctx = plan::Context::from_csv(
-            include_str!("../../../data/units.csv"),
-            include_str!("../../../data/huangshan_divisions.csv"),
-        );
-        plan::parse(include_str!("../../../data/plans/huangshan-2023.toml"), &ctx).expect("the shipped plan")
-    }
 
     fn query<'a>(plan: &'a Plan, id: &str) -> &'a Query {
         match &plan.target(id).expect(id).measurement {
@@ -726,16 +719,8 @@ mod tests {
     #[test]
     fn case_targets_take_the_cases_as_they_stood_on_the_day() {
         use crate::case::{Sector, Source as CaseSource, Status as CaseStatus};
-        let text = format!(
-            "{}{}",
-            include_str!("../../../data/plans/huangshan-2023.toml"),
-            crate::plan::CASE_TARGETS
-        );
-        let ctx = plan::Context::from_csv(
-            include_str!("../../../data/units.csv"),
-            include_str!("../../../data/huangshan_divisions.csv"),
-        );
-        let plan = plan::parse(&text, &ctx).unwrap_or_else(|e| panic!("{e:?}"));
+        let text = format!("{}{}", fixtures::SHIPPED, fixtures::CASE_TARGETS);
+        let plan = plan::parse(&text, &fixtures::context()).unwrap_or_else(|e| panic!("{e:?}"));
         let case =
             |region: &str, status, received: &str, closed: Option<&str>, in_time, recovered: Option<i64>| CaseFact {
                 region: code(region),
