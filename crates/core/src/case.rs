@@ -610,11 +610,8 @@ pub fn township(places: &dyn Places, raw: &str, label: &str) -> Result<DivisionC
 
 fn check_name(errs: &mut Errors, raw: &str) -> String {
     let name = tidy(raw);
-    let n = name.chars().count();
-    if n == 0 {
-        errs.push(("reporter_name", "请填写反映人姓名，或选择匿名反映".into()));
-    } else if !(2..=20).contains(&n) {
-        errs.push(("reporter_name", "反映人姓名应为2至20个字".into()));
+    if let Err(e) = crate::person::check_name(&name, &crate::person::REPORTER_NAME) {
+        errs.push(("reporter_name", e.into()));
     }
     name
 }
