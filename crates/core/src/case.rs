@@ -1048,6 +1048,111 @@ pub fn check(
     }
 }
 
+// ---------------------------------------------------------------------------
+// The dates a step sets
+// ---------------------------------------------------------------------------
+
+/// A time limit that runs, with its due date on the calendar time limits are
+/// counted on (a year not loaded yet taken as ordinary: then provisional).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Running {
+    pub span: Span,
+    pub due: NaiveDate,
+    /// The due date falls in a year whose holiday arrangement is not loaded.
+    pub provisional: bool,
+}
+
+/// What dating a step needs: the calendars and the time limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines<'a> {
+    /// The stored calendar with the years after it taken as ordinary.
+    pub cal: &'a Calendar,
+    /// The stored calendar.
+    pub real: &'a Calendar,
+    pub limits: &'a Limits,
+}
+
+impl Deadlines<'_> {
+    /// The due date of `span`, provisional when it falls in a year whose
+    /// arrangement is not loaded.
+    pub fn running(&self, span: Span, what: &str) -> Result<Running, String> {
+        let due = span.due(self.cal, what)?;
+        Ok(Running {
+            span,
+            due,
+            provisional: !self.real.covers_date(due),
+        })
+    }
+}
+
+/// The dates of a case a step reads.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseDates {
+    pub source: Source,
+    pub received_on: NaiveDate,
+    pub accepted_on: Option<NaiveDate>,
+    /// The running time limit as stored.
+    pub span: Option<Span>,
+}
+
+/// The columns a step changes besides status and version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub accepted_on: Option<NaiveDate>,
+    /// 转办: the new acceptance due date (and `accepted_on` cleared).
+    pub accept_due: Option<NaiveDate>,
+    pub handle_due: Option<Option<NaiveDate>>,
+    /// The time limit that runs after the step (`Some(None)`: none).
+    pub running: Option<Option<Running>>,
+    pub closed_on: Option<NaiveDate>,
+    pub extended: bool,
+    pub urged: bool,
+    pub region: Option<DivisionCode>,
+}
+
+impl Step {
+    /// The columns this step changes on a case dated `case`, taken on
+    /// `today`; an error (in Chinese) when a due date cannot be computed or
+    /// the case has no time limit to extend.
+    pub fn changes(&self, case: &CaseDates, deadlines: &Deadlines, today: NaiveDate) -> Result<Changes, String> {
+        let mut c = Changes::default();
+        let limits = deadlines.limits;
+        let source = case.source;
+        match self.action {
+            Action::Accept => {
+                let r = deadlines.running(limits.handle_span(source, case.received_on, today), "办理期限")?;
+                c.accepted_on = Some(today);
+                c.handle_due = Some(Some(r.due));
+                c.running = Some(Some(r));
+            }
+            Action::Investigate | Action::Urge => c.urged = self.action == Action::Urge,
+            Action::Reject | Action::Close | Action::Arbitrate | Action::ReferPolice => {
+                c.closed_on = Some(today);
+                c.running = Some(None);
+            }
+            Action::FollowUp => c.running = Some(None),
+            Action::Transfer => {
+                let r = deadlines.running(limits.accept_span(today), "受理期限")?;
+                c.accept_due = Some(r.due);
+                c.handle_due = Some(None);
+                c.running = Some(Some(r));
+                c.region = self.region;
+            }
+            Action::Extend => {
+                let accepted = case.accepted_on.ok_or("该案件尚无办理期限，不能延期")?;
+                let span = case
+                    .span
+                    .unwrap_or_else(|| limits.handle_span(source, case.received_on, accepted));
+                let r = deadlines.running(limits.extended_span(span), "延期后的办理期限")?;
+                c.handle_due = Some(Some(r.due));
+                c.running = Some(Some(r));
+                c.extended = true;
+            }
+        }
+        Ok(c)
+    }
+}
+
 /// A case number: `HS2023-000123`.
 pub fn case_number(year: i32, seq: i64) -> String {
     format!("HS{year}-{seq:06}")
@@ -1541,6 +1646,107 @@ mod tests {
         assert_eq!(Timing::of(None, d("2023-09-28"), near), Timing::None);
         assert_eq!(parse_platform_days("15"), Ok(15));
         assert!(parse_platform_days("0").is_err());
+    }
+
+    #[test]
+    fn the_dates_each_step_sets() {
+        let real = Calendar::builtin();
+        let cal = real.assuming_ordinary_years(2028);
+        let limits = Limits::default();
+        let dl = Deadlines {
+            cal: &cal,
+            real: &real,
+            limits: &limits,
+        };
+        let today = d("2023-10-09");
+        let case = CaseDates {
+            source: Source::Hotline,
+            received_on: d("2023-09-27"),
+            accepted_on: None,
+            span: None,
+        };
+        let step = |action| Step {
+            action,
+            from: Status::Registered,
+            to: Status::Registered,
+            note: String::new(),
+            conclusion: None,
+            amount_recovered: None,
+            workers_paid: None,
+            region: (action == Action::Transfer).then(|| code("341022100")),
+            public_reply: String::new(),
+        };
+        // 受理: accepted today, 60 working days from today.
+        let c = step(Action::Accept).changes(&case, &dl, today).unwrap();
+        let handle = limits.handle_span(Source::Hotline, case.received_on, today);
+        let due = handle.due(&cal, "办理期限").unwrap();
+        assert_eq!(c.accepted_on, Some(today));
+        assert_eq!(c.handle_due, Some(Some(due)));
+        assert_eq!(
+            c.running,
+            Some(Some(Running {
+                span: handle,
+                due,
+                provisional: false
+            }))
+        );
+        assert_eq!((c.closed_on, c.extended, c.urged, c.region), (None, false, false, None));
+        // Final outcomes close the case and stop the clock.
+        for a in [Action::Reject, Action::Close, Action::Arbitrate, Action::ReferPolice] {
+            let c = step(a).changes(&case, &dl, today).unwrap();
+            assert_eq!(
+                c,
+                Changes {
+                    closed_on: Some(today),
+                    running: Some(None),
+                    ..Changes::default()
+                },
+                "{a:?}"
+            );
+        }
+        let c = step(Action::FollowUp).changes(&case, &dl, today).unwrap();
+        assert_eq!(
+            c,
+            Changes {
+                running: Some(None),
+                ..Changes::default()
+            }
+        );
+        assert_eq!(
+            step(Action::Investigate).changes(&case, &dl, today).unwrap(),
+            Changes::default()
+        );
+        let c = step(Action::Urge).changes(&case, &dl, today).unwrap();
+        assert!(c.urged && c.running.is_none());
+        // 转办: accepted anew within 5 working days in the new county.
+        let c = step(Action::Transfer).changes(&case, &dl, today).unwrap();
+        let accept = limits.accept_due(&cal, today).unwrap();
+        assert_eq!(c.accept_due, Some(accept));
+        assert_eq!(c.handle_due, Some(None));
+        assert_eq!(c.region, Some(code("341022100")));
+        assert_eq!(c.running.flatten().map(|r| r.due), Some(accept));
+        // 延期: 30 more working days on the running limit; none without one.
+        assert_eq!(
+            step(Action::Extend).changes(&case, &dl, today),
+            Err("该案件尚无办理期限，不能延期".into())
+        );
+        let accepted = CaseDates {
+            accepted_on: Some(today),
+            span: Some(handle),
+            ..case
+        };
+        let c = step(Action::Extend).changes(&accepted, &dl, today).unwrap();
+        let extended = limits.extended_span(handle);
+        assert!(c.extended);
+        assert_eq!(c.handle_due, Some(Some(extended.due(&cal, "x").unwrap())));
+        // Without a stored span the limit is taken from acceptance.
+        let unstored = CaseDates { span: None, ..accepted };
+        assert_eq!(step(Action::Extend).changes(&unstored, &dl, today).unwrap(), c);
+        // A due date in a year not loaded is provisional.
+        let late = step(Action::Transfer).changes(&case, &dl, d("2026-12-25")).unwrap();
+        let r = late.running.flatten().unwrap();
+        assert_eq!(r.due, d("2027-01-01"));
+        assert!(r.provisional);
     }
 
     #[test]

@@ -27,8 +27,8 @@ use rand::Rng;
 use shiminhua_core::auth::{Actor, Permission, RecordKind, Role};
 use shiminhua_core::calendar::Calendar;
 use shiminhua_core::case::{
-    self, Action, ActionInput, CaseData, CaseInput, CaseState, Limits, Refusal, Reporter, Sector, Source, Span, Status,
-    Step, Timing,
+    self, Action, ActionInput, CaseData, CaseDates, CaseInput, CaseState, Deadlines, Limits, Refusal, Reporter,
+    Running, Sector, Source, Span, Status, Timing,
 };
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::money::Fen;
@@ -791,67 +791,6 @@ fn stale(number: &str) -> AppError {
     ))
 }
 
-/// The columns a step changes besides status and version.
-#[derive(Default)]
-struct Changes {
-    accepted_on: Option<NaiveDate>,
-    accept_due: Option<NaiveDate>,
-    handle_due: Option<Option<NaiveDate>>,
-    /// The time limit that runs after the step (`Some(None)`: none).
-    running: Option<Option<Running>>,
-    closed_on: Option<NaiveDate>,
-    extended: bool,
-    urged: bool,
-    region: Option<DivisionCode>,
-}
-
-/// A time limit that runs, with its due date on the stored calendar (a year
-/// not loaded yet taken as ordinary: then provisional).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Running {
-    span: Span,
-    due: NaiveDate,
-    provisional: bool,
-}
-
-fn changes(row: &CaseRow, step: &Step, rules: &Rules, today: NaiveDate) -> Result<Changes, String> {
-    let mut c = Changes::default();
-    let limits = &rules.limits;
-    let source = Source::from_code(&row.source).unwrap_or(Source::Visit);
-    match step.action {
-        Action::Accept => {
-            let r = rules.running(limits.handle_span(source, row.received_on, today), "办理期限")?;
-            c.accepted_on = Some(today);
-            c.handle_due = Some(Some(r.due));
-            c.running = Some(Some(r));
-        }
-        Action::Investigate | Action::Urge => c.urged = step.action == Action::Urge,
-        Action::Reject | Action::Close | Action::Arbitrate | Action::ReferPolice => {
-            c.closed_on = Some(today);
-            c.running = Some(None);
-        }
-        Action::FollowUp => c.running = Some(None),
-        Action::Transfer => {
-            let r = rules.running(limits.accept_span(today), "受理期限")?;
-            c.accept_due = Some(r.due);
-            c.handle_due = Some(None);
-            c.running = Some(Some(r));
-            c.region = step.region;
-        }
-        Action::Extend => {
-            let accepted = row.accepted_on.ok_or("该案件尚无办理期限，不能延期")?;
-            let span = row
-                .span()
-                .unwrap_or_else(|| limits.handle_span(source, row.received_on, accepted));
-            let r = rules.running(limits.extended_span(span), "延期后的办理期限")?;
-            c.handle_due = Some(Some(r.due));
-            c.running = Some(Some(r));
-            c.extended = true;
-        }
-    }
-    Ok(c)
-}
-
 /// Takes `action` on a case the actor saw at `version`; returns the new
 /// status. Refused (nothing written) when the case changed meanwhile, when
 /// the workflow has no such step from its status or not for the actor's
@@ -899,15 +838,19 @@ impl Rules {
         })
     }
 
+    /// The calendars and limits a step is dated on.
+    fn deadlines(&self) -> Deadlines<'_> {
+        Deadlines {
+            cal: &self.cal,
+            real: &self.real,
+            limits: &self.limits,
+        }
+    }
+
     /// The due date of `span`, provisional when it falls in a year whose
     /// arrangement is not loaded.
     pub(crate) fn running(&self, span: Span, what: &str) -> Result<Running, String> {
-        let due = span.due(&self.cal, what)?;
-        Ok(Running {
-            span,
-            due,
-            provisional: !self.real.covers_date(due),
-        })
+        self.deadlines().running(span, what)
     }
 }
 
@@ -998,7 +941,15 @@ pub(crate) async fn act_in(
         Refusal::Role(_) => AppError::Forbidden,
         Refusal::Fields(errs) => field_errors(errs),
     })?;
-    let ch = changes(&row, &step, rules, today).map_err(AppError::Conflict)?;
+    let dates = CaseDates {
+        source: Source::from_code(&row.source).unwrap_or(Source::Visit),
+        received_on: row.received_on,
+        accepted_on: row.accepted_on,
+        span: row.span(),
+    };
+    let ch = step
+        .changes(&dates, &rules.deadlines(), today)
+        .map_err(AppError::Conflict)?;
 
     let mut q = Sql::new("UPDATE cases SET status = ");
     q.arg(step.to.code())
