@@ -15,7 +15,7 @@
 //! every other problem (unknown kinds, fields, choice values, units, duplicate
 //! ids, thresholds out of order, …) is collected.
 //!
-//! The module is split along the file's sections: `cases` (wage-arrears
+//! The module is split along the file's sections: `allocation` (任务分解's figures and totals), `cases` (wage-arrears
 //! cases as a source of computed targets), `model` (the plan's types),
 //! `context` (errors and the known units and regions), `raw` (the file as
 //! written), `check` (parsing and checking); the names are re-exported here.
@@ -37,6 +37,7 @@ pub const FORMAT: i64 = 1;
 /// Units a money target may be given in, with their size in fen.
 pub const MONEY_UNITS: [(&str, i64); 3] = [("元", 100), ("万元", 1_000_000), ("亿元", 10_000_000_000)];
 
+mod allocation;
 mod cases;
 mod check;
 mod context;
@@ -47,6 +48,7 @@ mod raw;
 #[cfg(test)]
 mod tests;
 
+pub use allocation::*;
 pub use cases::*;
 pub use check::parse;
 pub use context::*;

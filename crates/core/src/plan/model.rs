@@ -189,6 +189,44 @@ pub struct Target {
 }
 
 impl Target {
+    /// The city figure: the target's value, or without one the sum of its
+    /// allocations (`None`: neither, a target without a number).
+    pub fn city_figure(&self) -> Option<Figure> {
+        if self.value.is_none() && !self.allocation.is_empty() {
+            Some(Figure(self.allocation.values().map(|f| f.0).sum()))
+        } else {
+            self.value
+        }
+    }
+
+    /// A county's share: its allocation; 0 when the target is allocated to
+    /// other counties only; `None` when it is not allocated (or no county).
+    pub fn share_of(&self, county: Option<DivisionCode>) -> Option<Figure> {
+        county
+            .and_then(|c| self.allocation.get(&c).copied())
+            .or(if self.allocation.is_empty() {
+                None
+            } else {
+                Some(Figure(0))
+            })
+    }
+
+    /// The goal in `region` as a number (the board's arithmetic): for the
+    /// plan's `area` the value or the allocations' sum, for a county a
+    /// level target's value or a cumulative target's allocation.
+    pub fn goal_in(&self, region: DivisionCode, area: DivisionCode) -> Option<f64> {
+        if region == area {
+            let allocated: f64 = self.allocation.values().map(|f| f.as_f64()).sum();
+            self.value
+                .map(|v| v.as_f64())
+                .or((!self.allocation.is_empty()).then_some(allocated))
+        } else if self.progress == Progress::Level {
+            self.value.map(|v| v.as_f64())
+        } else {
+            self.allocation.get(&region).map(|f| f.as_f64())
+        }
+    }
+
     /// The thresholds that apply to this target.
     pub fn thresholds<'a>(&'a self, plan: &'a Plan) -> &'a Thresholds {
         self.status.as_ref().unwrap_or(&plan.status)
