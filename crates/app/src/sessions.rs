@@ -9,32 +9,24 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sm3::{Digest, Sm3};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// Password accepted; the TOTP code is due.
-    Totp,
-    /// Password accepted; the user must enrol a TOTP authenticator.
-    Enrol,
-    /// Password accepted; the user must change it first.
-    Password,
-    /// Fully signed in.
-    Active,
+shiminhua_core::coded! {
+    /// Where a session stands (stored as its code).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Stage {
+        /// Password accepted; the TOTP code is due.
+        Totp = "totp",
+        /// Password accepted; the user must enrol a TOTP authenticator.
+        Enrol = "enrol",
+        /// Password accepted; the user must change it first.
+        Password = "password",
+        /// Fully signed in.
+        Active = "active",
+    }
 }
 
 impl Stage {
-    pub fn code(self) -> &'static str {
-        match self {
-            Stage::Totp => "totp",
-            Stage::Enrol => "enrol",
-            Stage::Password => "password",
-            Stage::Active => "active",
-        }
-    }
-
     fn parse(s: &str) -> Option<Stage> {
-        [Stage::Totp, Stage::Enrol, Stage::Password, Stage::Active]
-            .into_iter()
-            .find(|st| st.code() == s)
+        Stage::from_code(s)
     }
 }
 

@@ -7,64 +7,28 @@
 use crate::division::DivisionCode;
 use std::fmt;
 
-/// A role of DESIGN §2.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    /// 系统管理员
-    Admin,
-    /// 专班领导
-    Lead,
-    /// 专班办公室
-    Office,
-    /// 部门
-    Department,
-    /// 区县/乡镇工作人员
-    Local,
-    /// 劳动保障监察员
-    Inspector,
-    /// 审计员
-    Auditor,
+crate::coded! {
+    /// A role of DESIGN §2.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Role {
+        /// 系统管理员
+        Admin = "admin" / "系统管理员",
+        /// 专班领导
+        Lead = "lead" / "专班领导",
+        /// 专班办公室
+        Office = "office" / "专班办公室",
+        /// 部门
+        Department = "dept" / "部门",
+        /// 区县/乡镇工作人员
+        Local = "local" / "区县/乡镇工作人员",
+        /// 劳动保障监察员
+        Inspector = "inspector" / "劳动保障监察员",
+        /// 审计员
+        Auditor = "auditor" / "审计员",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Admin,
-        Role::Lead,
-        Role::Office,
-        Role::Department,
-        Role::Local,
-        Role::Inspector,
-        Role::Auditor,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Lead => "lead",
-            Role::Office => "office",
-            Role::Department => "dept",
-            Role::Local => "local",
-            Role::Inspector => "inspector",
-            Role::Auditor => "auditor",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.code() == code)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Role::Admin => "系统管理员",
-            Role::Lead => "专班领导",
-            Role::Office => "专班办公室",
-            Role::Department => "部门",
-            Role::Local => "区县/乡镇工作人员",
-            Role::Inspector => "劳动保障监察员",
-            Role::Auditor => "审计员",
-        }
-    }
-
     /// Whether this role reads or reveals personal data: granting it (or
     /// widening its data scope) takes a second person's approval.
     pub fn touches_pii(self) -> bool {
@@ -203,78 +167,36 @@ impl RoleSet {
     }
 }
 
-/// The kinds of records a scope grant covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RecordKind {
-    /// 农民工及随迁家属
-    Worker,
-    /// 就业
-    Employment,
-    /// 返乡创业
-    Venture,
-    /// 职业技能培训
-    Training,
-    /// 参保
-    Insurance,
-    /// 随迁子女就学
-    Schooling,
-    /// 住房保障
-    Housing,
-    /// 落户
-    Settlement,
-    /// 欠薪线索/案件
-    WageCase,
+crate::coded! {
+    /// The kinds of records a scope grant covers.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum RecordKind {
+        /// 农民工及随迁家属
+        Worker = "worker" / "农民工信息",
+        /// 就业
+        Employment = "employment" / "就业",
+        /// 返乡创业
+        Venture = "venture" / "返乡创业",
+        /// 职业技能培训
+        Training = "training" / "职业技能培训",
+        /// 参保
+        Insurance = "insurance" / "参保",
+        /// 随迁子女就学
+        Schooling = "schooling" / "随迁子女就学",
+        /// 住房保障
+        Housing = "housing" / "住房保障",
+        /// 落户
+        Settlement = "settlement" / "落户",
+        /// 欠薪线索/案件
+        WageCase = "wage_case" / "欠薪线索",
+    }
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
-        RecordKind::Worker,
-        RecordKind::Employment,
-        RecordKind::Venture,
-        RecordKind::Training,
-        RecordKind::Insurance,
-        RecordKind::Schooling,
-        RecordKind::Housing,
-        RecordKind::Settlement,
-        RecordKind::WageCase,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            RecordKind::Worker => "worker",
-            RecordKind::Employment => "employment",
-            RecordKind::Venture => "venture",
-            RecordKind::Training => "training",
-            RecordKind::Insurance => "insurance",
-            RecordKind::Schooling => "schooling",
-            RecordKind::Housing => "housing",
-            RecordKind::Settlement => "settlement",
-            RecordKind::WageCase => "wage_case",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<RecordKind> {
-        RecordKind::ALL.into_iter().find(|k| k.code() == code)
-    }
-
     /// A kind by its Chinese name or its code.
     pub fn parse_zh(s: &str) -> Option<RecordKind> {
         let s = s.trim();
         RecordKind::ALL.into_iter().find(|k| k.label_zh() == s || k.code() == s)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            RecordKind::Worker => "农民工信息",
-            RecordKind::Employment => "就业",
-            RecordKind::Venture => "返乡创业",
-            RecordKind::Training => "职业技能培训",
-            RecordKind::Insurance => "参保",
-            RecordKind::Schooling => "随迁子女就学",
-            RecordKind::Housing => "住房保障",
-            RecordKind::Settlement => "落户",
-            RecordKind::WageCase => "欠薪线索",
-        }
     }
 
     fn bit(self) -> u16 {

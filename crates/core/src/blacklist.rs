@@ -33,36 +33,18 @@ pub const LISTING_YEARS: i32 = 3;
 /// Months after listing from which early removal may be granted.
 pub const EARLY_REMOVAL_MONTHS: u32 = 6;
 
-/// Why an employer is listed (办法 第五条).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Reason {
-    /// 拒不支付劳动报酬（达到刑事立案标准）
-    Refusal,
-    /// 引发群体性事件或极端事件
-    Incident,
+crate::coded! {
+    /// Why an employer is listed (办法 第五条).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Reason {
+        /// 拒不支付劳动报酬（达到刑事立案标准）
+        Refusal = "refusal" / "拒不支付劳动报酬（达到刑事立案标准）",
+        /// 引发群体性事件或极端事件
+        Incident = "incident" / "引发群体性事件或极端事件",
+    }
 }
 
 impl Reason {
-    pub const ALL: [Reason; 2] = [Reason::Refusal, Reason::Incident];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Reason::Refusal => "refusal",
-            Reason::Incident => "incident",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Reason::Refusal => "拒不支付劳动报酬（达到刑事立案标准）",
-            Reason::Incident => "引发群体性事件或极端事件",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Reason> {
-        Reason::ALL.into_iter().find(|r| r.code() == code)
-    }
-
     /// By code or by Chinese label.
     pub fn parse(s: &str) -> Option<Reason> {
         let t = tidy(s);
@@ -70,27 +52,14 @@ impl Reason {
     }
 }
 
-/// How a listing ended before its period ran out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RemovalKind {
-    /// 提前移出: paid, 6 months, commitment.
-    Early,
-    /// 撤销: the listing decision was revoked (复议、诉讼).
-    Revoked,
-}
-
-impl RemovalKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            RemovalKind::Early => "early",
-            RemovalKind::Revoked => "revoked",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<RemovalKind> {
-        [RemovalKind::Early, RemovalKind::Revoked]
-            .into_iter()
-            .find(|k| k.code() == code)
+crate::coded! {
+    /// How a listing ended before its period ran out.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum RemovalKind {
+        /// 提前移出: paid, 6 months, commitment.
+        Early = "early",
+        /// 撤销: the listing decision was revoked (复议、诉讼).
+        Revoked = "revoked",
     }
 }
 

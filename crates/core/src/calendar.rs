@@ -103,44 +103,25 @@ const YEAR_END_SPILL_DAY: u32 = 29;
 const MIN_YEAR: i32 = 2000;
 const MAX_YEAR: i32 = 2999;
 
-/// What the arrangement makes of a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum DayKind {
-    /// A day off (放假), CSV `holiday`.
-    #[serde(rename = "holiday")]
-    Holiday,
-    /// A Saturday or Sunday worked in exchange for a weekday off (调休上班),
-    /// CSV `workday`.
-    #[serde(rename = "workday")]
-    MakeUpWorkday,
-}
-
-impl DayKind {
-    /// The value used in the CSV `kind` column.
-    pub fn code(self) -> &'static str {
-        match self {
-            DayKind::Holiday => "holiday",
-            DayKind::MakeUpWorkday => "workday",
-        }
-    }
-
-    /// Parses the CSV `kind` column.
-    pub fn from_code(s: &str) -> Option<DayKind> {
-        match s {
-            "holiday" => Some(DayKind::Holiday),
-            "workday" => Some(DayKind::MakeUpWorkday),
-            _ => None,
-        }
+crate::coded! {
+    /// What the arrangement makes of a date; the code is the CSV `kind`
+    /// column's value, the label the Chinese shown.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum DayKind {
+        /// A day off (放假), CSV `holiday`.
+        #[serde(rename = "holiday")]
+        Holiday = "holiday" / "放假",
+        /// A Saturday or Sunday worked in exchange for a weekday off (调休上班),
+        /// CSV `workday`.
+        #[serde(rename = "workday")]
+        MakeUpWorkday = "workday" / "调休上班",
     }
 }
 
 impl fmt::Display for DayKind {
     /// The Chinese label: 放假 or 调休上班.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DayKind::Holiday => "放假",
-            DayKind::MakeUpWorkday => "调休上班",
-        })
+        f.write_str(self.label_zh())
     }
 }
 

@@ -30,59 +30,26 @@ use crate::phone::Phone;
 use crate::record::{Errors, Places, parse_date, tidy};
 use chrono::NaiveDate;
 
-/// Where a clue came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// 全国根治欠薪线索反映平台 (transferred with its clue number).
-    Platform,
-    /// 12333 热线
-    Hotline,
-    /// 来访
-    Visit,
-    /// 来信
-    Letter,
-    /// 网上反映 (the public form).
-    Online,
-    /// 专项检查
-    Inspection,
+crate::coded! {
+    /// Where a clue came from.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Source {
+        /// 全国根治欠薪线索反映平台 (transferred with its clue number).
+        Platform = "platform" / "全国根治欠薪线索反映平台",
+        /// 12333 热线
+        Hotline = "hotline" / "12333热线",
+        /// 来访
+        Visit = "visit" / "来访",
+        /// 来信
+        Letter = "letter" / "来信",
+        /// 网上反映 (the public form).
+        Online = "online" / "网上反映",
+        /// 专项检查
+        Inspection = "inspection" / "专项检查",
+    }
 }
 
 impl Source {
-    pub const ALL: [Source; 6] = [
-        Source::Platform,
-        Source::Hotline,
-        Source::Visit,
-        Source::Letter,
-        Source::Online,
-        Source::Inspection,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Source::Platform => "platform",
-            Source::Hotline => "hotline",
-            Source::Visit => "visit",
-            Source::Letter => "letter",
-            Source::Online => "online",
-            Source::Inspection => "inspection",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Source::Platform => "全国根治欠薪线索反映平台",
-            Source::Hotline => "12333热线",
-            Source::Visit => "来访",
-            Source::Letter => "来信",
-            Source::Online => "网上反映",
-            Source::Inspection => "专项检查",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Source> {
-        Source::ALL.into_iter().find(|s| s.code() == code)
-    }
-
     /// By code or by Chinese label (forms and spreadsheets).
     pub fn parse(s: &str) -> Option<Source> {
         let t = tidy(s);
@@ -92,49 +59,22 @@ impl Source {
     }
 }
 
-/// The sector where the arrears arose.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Sector {
-    /// 工程建设
-    Construction,
-    /// 加工制造
-    Manufacturing,
-    /// 餐饮
-    Catering,
-    /// 其他
-    Other,
+crate::coded! {
+    /// The sector where the arrears arose.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Sector {
+        /// 工程建设
+        Construction = "construction" / "工程建设",
+        /// 加工制造
+        Manufacturing = "manufacturing" / "加工制造",
+        /// 餐饮
+        Catering = "catering" / "餐饮",
+        /// 其他
+        Other = "other" / "其他",
+    }
 }
 
 impl Sector {
-    pub const ALL: [Sector; 4] = [
-        Sector::Construction,
-        Sector::Manufacturing,
-        Sector::Catering,
-        Sector::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Sector::Construction => "construction",
-            Sector::Manufacturing => "manufacturing",
-            Sector::Catering => "catering",
-            Sector::Other => "other",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Sector::Construction => "工程建设",
-            Sector::Manufacturing => "加工制造",
-            Sector::Catering => "餐饮",
-            Sector::Other => "其他",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Sector> {
-        Sector::ALL.into_iter().find(|s| s.code() == code)
-    }
-
     /// By code or by Chinese label.
     pub fn parse(s: &str) -> Option<Sector> {
         let t = tidy(s);
@@ -142,69 +82,30 @@ impl Sector {
     }
 }
 
-/// Where a case stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// 登记: received, waiting for the decision to accept.
-    Registered,
-    /// 受理
-    Accepted,
-    /// 不予受理 (final).
-    Rejected,
-    /// 调查处理
-    Investigating,
-    /// 办结
-    Closed,
-    /// 已回访 (final).
-    FollowedUp,
-    /// 已移送仲裁 (green channel).
-    Arbitration,
-    /// 已移送公安 (涉嫌拒不支付劳动报酬罪).
-    Police,
+crate::coded! {
+    /// Where a case stands.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Status {
+        /// 登记: received, waiting for the decision to accept.
+        Registered = "registered" / "登记",
+        /// 受理
+        Accepted = "accepted" / "受理",
+        /// 不予受理 (final).
+        Rejected = "rejected" / "不予受理",
+        /// 调查处理
+        Investigating = "investigating" / "调查处理",
+        /// 办结
+        Closed = "closed" / "办结",
+        /// 已回访 (final).
+        FollowedUp = "followed_up" / "已回访",
+        /// 已移送仲裁 (green channel).
+        Arbitration = "arbitration" / "已移送仲裁",
+        /// 已移送公安 (涉嫌拒不支付劳动报酬罪).
+        Police = "police" / "已移送公安",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
-        Status::Registered,
-        Status::Accepted,
-        Status::Rejected,
-        Status::Investigating,
-        Status::Closed,
-        Status::FollowedUp,
-        Status::Arbitration,
-        Status::Police,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Status::Registered => "registered",
-            Status::Accepted => "accepted",
-            Status::Rejected => "rejected",
-            Status::Investigating => "investigating",
-            Status::Closed => "closed",
-            Status::FollowedUp => "followed_up",
-            Status::Arbitration => "arbitration",
-            Status::Police => "police",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Status::Registered => "登记",
-            Status::Accepted => "受理",
-            Status::Rejected => "不予受理",
-            Status::Investigating => "调查处理",
-            Status::Closed => "办结",
-            Status::FollowedUp => "已回访",
-            Status::Arbitration => "已移送仲裁",
-            Status::Police => "已移送公安",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|s| s.code() == code)
-    }
-
     /// The status as told to the reporter on the public lookup.
     pub fn public_label(self) -> &'static str {
         match self {
@@ -225,79 +126,34 @@ impl Status {
     }
 }
 
-/// What an officer does to a case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// 受理
-    Accept,
-    /// 不予受理
-    Reject,
-    /// 开始调查
-    Investigate,
-    /// 办结
-    Close,
-    /// 回访
-    FollowUp,
-    /// 转办 (to another county)
-    Transfer,
-    /// 移送仲裁
-    Arbitrate,
-    /// 移送公安
-    ReferPolice,
-    /// 延期 (approved by the office, once)
-    Extend,
-    /// 督办 (by the office)
-    Urge,
+crate::coded! {
+    /// What an officer does to a case.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Action {
+        /// 受理
+        Accept = "accept" / "受理",
+        /// 不予受理
+        Reject = "reject" / "不予受理",
+        /// 开始调查
+        Investigate = "investigate" / "开始调查",
+        /// 办结
+        Close = "close" / "办结",
+        /// 回访
+        FollowUp = "follow_up" / "回访",
+        /// 转办 (to another county)
+        Transfer = "transfer" / "转办",
+        /// 移送仲裁
+        Arbitrate = "arbitrate" / "移送仲裁",
+        /// 移送公安
+        ReferPolice = "refer_police" / "移送公安",
+        /// 延期 (approved by the office, once)
+        Extend = "extend" / "延期",
+        /// 督办 (by the office)
+        Urge = "urge" / "督办",
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
-        Action::Accept,
-        Action::Reject,
-        Action::Investigate,
-        Action::Close,
-        Action::FollowUp,
-        Action::Transfer,
-        Action::Arbitrate,
-        Action::ReferPolice,
-        Action::Extend,
-        Action::Urge,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Action::Accept => "accept",
-            Action::Reject => "reject",
-            Action::Investigate => "investigate",
-            Action::Close => "close",
-            Action::FollowUp => "follow_up",
-            Action::Transfer => "transfer",
-            Action::Arbitrate => "arbitrate",
-            Action::ReferPolice => "refer_police",
-            Action::Extend => "extend",
-            Action::Urge => "urge",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Action::Accept => "受理",
-            Action::Reject => "不予受理",
-            Action::Investigate => "开始调查",
-            Action::Close => "办结",
-            Action::FollowUp => "回访",
-            Action::Transfer => "转办",
-            Action::Arbitrate => "移送仲裁",
-            Action::ReferPolice => "移送公安",
-            Action::Extend => "延期",
-            Action::Urge => "督办",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.code() == code)
-    }
-
     /// The fields the action requires (besides the case's version).
     pub fn required(self) -> &'static [&'static str] {
         match self {
@@ -754,11 +610,8 @@ pub fn township(places: &dyn Places, raw: &str, label: &str) -> Result<DivisionC
 
 fn check_name(errs: &mut Errors, raw: &str) -> String {
     let name = tidy(raw);
-    let n = name.chars().count();
-    if n == 0 {
-        errs.push(("reporter_name", "请填写反映人姓名，或选择匿名反映".into()));
-    } else if !(2..=20).contains(&n) {
-        errs.push(("reporter_name", "反映人姓名应为2至20个字".into()));
+    if let Err(e) = crate::person::check_name(&name, &crate::person::REPORTER_NAME) {
+        errs.push(("reporter_name", e.into()));
     }
     name
 }
@@ -1192,6 +1045,111 @@ pub fn check(
             .position(|x| x == k)
         });
         Err(Refusal::Fields(errs))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The dates a step sets
+// ---------------------------------------------------------------------------
+
+/// A time limit that runs, with its due date on the calendar time limits are
+/// counted on (a year not loaded yet taken as ordinary: then provisional).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Running {
+    pub span: Span,
+    pub due: NaiveDate,
+    /// The due date falls in a year whose holiday arrangement is not loaded.
+    pub provisional: bool,
+}
+
+/// What dating a step needs: the calendars and the time limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadlines<'a> {
+    /// The stored calendar with the years after it taken as ordinary.
+    pub cal: &'a Calendar,
+    /// The stored calendar.
+    pub real: &'a Calendar,
+    pub limits: &'a Limits,
+}
+
+impl Deadlines<'_> {
+    /// The due date of `span`, provisional when it falls in a year whose
+    /// arrangement is not loaded.
+    pub fn running(&self, span: Span, what: &str) -> Result<Running, String> {
+        let due = span.due(self.cal, what)?;
+        Ok(Running {
+            span,
+            due,
+            provisional: !self.real.covers_date(due),
+        })
+    }
+}
+
+/// The dates of a case a step reads.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseDates {
+    pub source: Source,
+    pub received_on: NaiveDate,
+    pub accepted_on: Option<NaiveDate>,
+    /// The running time limit as stored.
+    pub span: Option<Span>,
+}
+
+/// The columns a step changes besides status and version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub accepted_on: Option<NaiveDate>,
+    /// 转办: the new acceptance due date (and `accepted_on` cleared).
+    pub accept_due: Option<NaiveDate>,
+    pub handle_due: Option<Option<NaiveDate>>,
+    /// The time limit that runs after the step (`Some(None)`: none).
+    pub running: Option<Option<Running>>,
+    pub closed_on: Option<NaiveDate>,
+    pub extended: bool,
+    pub urged: bool,
+    pub region: Option<DivisionCode>,
+}
+
+impl Step {
+    /// The columns this step changes on a case dated `case`, taken on
+    /// `today`; an error (in Chinese) when a due date cannot be computed or
+    /// the case has no time limit to extend.
+    pub fn changes(&self, case: &CaseDates, deadlines: &Deadlines, today: NaiveDate) -> Result<Changes, String> {
+        let mut c = Changes::default();
+        let limits = deadlines.limits;
+        let source = case.source;
+        match self.action {
+            Action::Accept => {
+                let r = deadlines.running(limits.handle_span(source, case.received_on, today), "办理期限")?;
+                c.accepted_on = Some(today);
+                c.handle_due = Some(Some(r.due));
+                c.running = Some(Some(r));
+            }
+            Action::Investigate | Action::Urge => c.urged = self.action == Action::Urge,
+            Action::Reject | Action::Close | Action::Arbitrate | Action::ReferPolice => {
+                c.closed_on = Some(today);
+                c.running = Some(None);
+            }
+            Action::FollowUp => c.running = Some(None),
+            Action::Transfer => {
+                let r = deadlines.running(limits.accept_span(today), "受理期限")?;
+                c.accept_due = Some(r.due);
+                c.handle_due = Some(None);
+                c.running = Some(Some(r));
+                c.region = self.region;
+            }
+            Action::Extend => {
+                let accepted = case.accepted_on.ok_or("该案件尚无办理期限，不能延期")?;
+                let span = case
+                    .span
+                    .unwrap_or_else(|| limits.handle_span(source, case.received_on, accepted));
+                let r = deadlines.running(limits.extended_span(span), "延期后的办理期限")?;
+                c.handle_due = Some(Some(r.due));
+                c.running = Some(Some(r));
+                c.extended = true;
+            }
+        }
+        Ok(c)
     }
 }
 
@@ -1688,6 +1646,107 @@ mod tests {
         assert_eq!(Timing::of(None, d("2023-09-28"), near), Timing::None);
         assert_eq!(parse_platform_days("15"), Ok(15));
         assert!(parse_platform_days("0").is_err());
+    }
+
+    #[test]
+    fn the_dates_each_step_sets() {
+        let real = Calendar::builtin();
+        let cal = real.assuming_ordinary_years(2028);
+        let limits = Limits::default();
+        let dl = Deadlines {
+            cal: &cal,
+            real: &real,
+            limits: &limits,
+        };
+        let today = d("2023-10-09");
+        let case = CaseDates {
+            source: Source::Hotline,
+            received_on: d("2023-09-27"),
+            accepted_on: None,
+            span: None,
+        };
+        let step = |action| Step {
+            action,
+            from: Status::Registered,
+            to: Status::Registered,
+            note: String::new(),
+            conclusion: None,
+            amount_recovered: None,
+            workers_paid: None,
+            region: (action == Action::Transfer).then(|| code("341022100")),
+            public_reply: String::new(),
+        };
+        // 受理: accepted today, 60 working days from today.
+        let c = step(Action::Accept).changes(&case, &dl, today).unwrap();
+        let handle = limits.handle_span(Source::Hotline, case.received_on, today);
+        let due = handle.due(&cal, "办理期限").unwrap();
+        assert_eq!(c.accepted_on, Some(today));
+        assert_eq!(c.handle_due, Some(Some(due)));
+        assert_eq!(
+            c.running,
+            Some(Some(Running {
+                span: handle,
+                due,
+                provisional: false
+            }))
+        );
+        assert_eq!((c.closed_on, c.extended, c.urged, c.region), (None, false, false, None));
+        // Final outcomes close the case and stop the clock.
+        for a in [Action::Reject, Action::Close, Action::Arbitrate, Action::ReferPolice] {
+            let c = step(a).changes(&case, &dl, today).unwrap();
+            assert_eq!(
+                c,
+                Changes {
+                    closed_on: Some(today),
+                    running: Some(None),
+                    ..Changes::default()
+                },
+                "{a:?}"
+            );
+        }
+        let c = step(Action::FollowUp).changes(&case, &dl, today).unwrap();
+        assert_eq!(
+            c,
+            Changes {
+                running: Some(None),
+                ..Changes::default()
+            }
+        );
+        assert_eq!(
+            step(Action::Investigate).changes(&case, &dl, today).unwrap(),
+            Changes::default()
+        );
+        let c = step(Action::Urge).changes(&case, &dl, today).unwrap();
+        assert!(c.urged && c.running.is_none());
+        // 转办: accepted anew within 5 working days in the new county.
+        let c = step(Action::Transfer).changes(&case, &dl, today).unwrap();
+        let accept = limits.accept_due(&cal, today).unwrap();
+        assert_eq!(c.accept_due, Some(accept));
+        assert_eq!(c.handle_due, Some(None));
+        assert_eq!(c.region, Some(code("341022100")));
+        assert_eq!(c.running.flatten().map(|r| r.due), Some(accept));
+        // 延期: 30 more working days on the running limit; none without one.
+        assert_eq!(
+            step(Action::Extend).changes(&case, &dl, today),
+            Err("该案件尚无办理期限，不能延期".into())
+        );
+        let accepted = CaseDates {
+            accepted_on: Some(today),
+            span: Some(handle),
+            ..case
+        };
+        let c = step(Action::Extend).changes(&accepted, &dl, today).unwrap();
+        let extended = limits.extended_span(handle);
+        assert!(c.extended);
+        assert_eq!(c.handle_due, Some(Some(extended.due(&cal, "x").unwrap())));
+        // Without a stored span the limit is taken from acceptance.
+        let unstored = CaseDates { span: None, ..accepted };
+        assert_eq!(step(Action::Extend).changes(&unstored, &dl, today).unwrap(), c);
+        // A due date in a year not loaded is provisional.
+        let late = step(Action::Transfer).changes(&case, &dl, d("2026-12-25")).unwrap();
+        let r = late.running.flatten().unwrap();
+        assert_eq!(r.due, d("2027-01-01"));
+        assert!(r.provisional);
     }
 
     #[test]

@@ -392,20 +392,8 @@ pub fn rank(sheets: &mut [Sheet]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::fixtures::{SHIPPED, context as ctx, shipped};
     use crate::plan::{self, Figure};
-
-    const SHIPPED: &str = include_str!("../../../data/plans/huangshan-2023.toml");
-
-    fn ctx() -> plan::Context {
-        plan::Context::from_csv(
-            include_str!("../../../data/units.csv"),
-            include_str!("../../../data/huangshan_divisions.csv"),
-        )
-    }
-
-    fn shipped() -> Plan {
-        plan::parse(SHIPPED, &ctx()).expect("the shipped plan")
-    }
 
     fn fig(v: f64) -> Goal {
         Goal::Figure { value: v, upper: None }

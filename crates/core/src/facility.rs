@@ -9,48 +9,24 @@
 use crate::record::{self, Errors, Field, FieldType, Places, Value, Values, f};
 use chrono::NaiveDate;
 
-/// A kind of facility.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FacilityKind {
-    /// 工会驿站
-    Station,
-    /// 农民工返乡创业示范园
-    Park,
-    /// 家政企业
-    Housekeeping,
-    /// 家政劳务输出示范基地
-    HousekeepingBase,
-    /// 保障性租赁住房项目
-    RentalHousing,
+crate::coded! {
+    /// A kind of facility; its label is its spec's.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum FacilityKind {
+        /// 工会驿站
+        Station = "station" / STATION.label,
+        /// 农民工返乡创业示范园
+        Park = "park" / PARK.label,
+        /// 家政企业
+        Housekeeping = "housekeeping" / HOUSEKEEPING.label,
+        /// 家政劳务输出示范基地
+        HousekeepingBase = "housekeeping_base" / HOUSEKEEPING_BASE.label,
+        /// 保障性租赁住房项目
+        RentalHousing = "rental_housing" / RENTAL_HOUSING.label,
+    }
 }
 
 impl FacilityKind {
-    pub const ALL: [FacilityKind; 5] = [
-        FacilityKind::Station,
-        FacilityKind::Park,
-        FacilityKind::Housekeeping,
-        FacilityKind::HousekeepingBase,
-        FacilityKind::RentalHousing,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            FacilityKind::Station => "station",
-            FacilityKind::Park => "park",
-            FacilityKind::Housekeeping => "housekeeping",
-            FacilityKind::HousekeepingBase => "housekeeping_base",
-            FacilityKind::RentalHousing => "rental_housing",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<FacilityKind> {
-        FacilityKind::ALL.into_iter().find(|k| k.code() == code)
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        self.spec().label
-    }
-
     pub fn spec(self) -> &'static FacilitySpec {
         match self {
             FacilityKind::Station => &STATION,

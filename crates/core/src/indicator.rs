@@ -323,6 +323,16 @@ impl Status {
         }
     }
 
+    /// What the status weighs in ordering counties by how far behind they
+    /// are: 严重滞后 10, 滞后 1, otherwise 0.
+    pub fn lag_weight(self) -> usize {
+        match self {
+            Status::Severe => 10,
+            Status::Lagging => 1,
+            _ => 0,
+        }
+    }
+
     /// The CSS class of the mark (red / amber / green / grey).
     pub fn css(self) -> &'static str {
         match self {
@@ -348,6 +358,21 @@ pub fn expected(value: f64, progress: crate::plan::Progress, share: f64) -> f64 
     match progress {
         crate::plan::Progress::Cumulative => value * share,
         crate::plan::Progress::Level => value,
+    }
+}
+
+/// How far a region lags over its targets' statuses (the board lists the
+/// highest first): the sum of [`Status::lag_weight`].
+pub fn lag_score(statuses: impl IntoIterator<Item = Status>) -> usize {
+    statuses.into_iter().map(Status::lag_weight).sum()
+}
+
+/// The share of the goal reached, in whole percent from 0 to 100 (0 without
+/// a figure or a positive goal).
+pub fn percent_reached(actual: Option<f64>, goal: Option<f64>) -> u32 {
+    match (actual, goal) {
+        (Some(a), Some(g)) if g > 0.0 => (a / g * 100.0).clamp(0.0, 100.0) as u32,
+        _ => 0,
     }
 }
 
@@ -378,15 +403,8 @@ pub fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::fixtures::{self, shipped};
     use crate::plan::{self, Measurement, Plan};
-
-    fn shipped() -> Plan {
-        let ctx = plan::Context::from_csv(
-            include_str!("../../../data/units.csv"),
-            include_str!("../../../data/huangshan_divisions.csv"),
-        );
-        plan::parse(include_str!("../../../data/plans/huangshan-2023.toml"), &ctx).expect("the shipped plan")
-    }
 
     fn query<'a>(plan: &'a Plan, id: &str) -> &'a Query {
         match &plan.target(id).expect(id).measurement {
@@ -422,6 +440,55 @@ mod tests {
     const HUICHENG: &str = "341021100000";
     const SHENDU: &str = "341021101000";
     const HAIYANG: &str = "341022100000";
+
+    #[test]
+    fn percent_reached_and_lag_score() {
+        assert_eq!(percent_reached(Some(45.0), Some(60.0)), 75);
+        assert_eq!(percent_reached(Some(90.0), Some(60.0)), 100);
+        assert_eq!(percent_reached(Some(-1.0), Some(60.0)), 0);
+        assert_eq!(percent_reached(None, Some(60.0)), 0);
+        assert_eq!(percent_reached(Some(5.0), Some(0.0)), 0);
+        assert_eq!(percent_reached(Some(5.0), None), 0);
+        assert_eq!(
+            lag_score([Status::Severe, Status::Lagging, Status::Lagging, Status::OnTrack]),
+            12
+        );
+        assert_eq!(lag_score([Status::NoData, Status::OnTrack]), 0);
+    }
+
+    #[test]
+    fn goals_by_region_from_value_and_allocation() {
+        let plan = shipped();
+        let area = plan.meta.region;
+        let mut t = plan
+            .targets
+            .iter()
+            .find(|t| t.progress == plan::Progress::Cumulative)
+            .expect("a cumulative target")
+            .clone();
+        let a = crate::division::DivisionCode::parse("341002").unwrap();
+        let b = crate::division::DivisionCode::parse("341003").unwrap();
+        t.value = None;
+        t.allocation = [(a, plan::Figure(30_000)), (b, plan::Figure(15_000))].into();
+        assert_eq!(t.city_figure(), Some(plan::Figure(45_000)));
+        assert_eq!(t.goal_in(area, area), Some(4.5));
+        assert_eq!(t.goal_in(a, area), Some(3.0));
+        assert_eq!(t.share_of(Some(b)), Some(plan::Figure(15_000)));
+        let c = crate::division::DivisionCode::parse("341004").unwrap();
+        assert_eq!(t.share_of(Some(c)), Some(plan::Figure(0)));
+        assert_eq!(t.share_of(None), Some(plan::Figure(0)));
+        assert_eq!(t.goal_in(c, area), None);
+        t.value = Some(plan::Figure(50_000));
+        assert_eq!(t.city_figure(), Some(plan::Figure(50_000)));
+        assert_eq!(t.goal_in(area, area), Some(5.0));
+        t.allocation.clear();
+        assert_eq!(t.share_of(Some(a)), None);
+        t.value = None;
+        assert_eq!((t.city_figure(), t.goal_in(area, area)), (None, None));
+        t.value = Some(plan::Figure(950_000));
+        t.progress = plan::Progress::Level;
+        assert_eq!(t.goal_in(a, area), Some(95.0));
+    }
 
     #[test]
     fn local_jobs_count_each_worker_once_across_kinds_and_records() {
@@ -726,16 +793,8 @@ mod tests {
     #[test]
     fn case_targets_take_the_cases_as_they_stood_on_the_day() {
         use crate::case::{Sector, Source as CaseSource, Status as CaseStatus};
-        let text = format!(
-            "{}{}",
-            include_str!("../../../data/plans/huangshan-2023.toml"),
-            crate::plan::CASE_TARGETS
-        );
-        let ctx = plan::Context::from_csv(
-            include_str!("../../../data/units.csv"),
-            include_str!("../../../data/huangshan_divisions.csv"),
-        );
-        let plan = plan::parse(&text, &ctx).unwrap_or_else(|e| panic!("{e:?}"));
+        let text = format!("{}{}", fixtures::SHIPPED, fixtures::CASE_TARGETS);
+        let plan = plan::parse(&text, &fixtures::context()).unwrap_or_else(|e| panic!("{e:?}"));
         let case =
             |region: &str, status, received: &str, closed: Option<&str>, in_time, recovered: Option<i64>| CaseFact {
                 region: code(region),

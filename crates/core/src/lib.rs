@@ -26,6 +26,7 @@ pub mod auth;
 pub mod blacklist;
 pub mod calendar;
 pub mod case;
+pub mod coded;
 pub mod credit_code;
 pub mod division;
 pub mod evaluation;

@@ -218,34 +218,8 @@ pub struct Allocation {
     pub counties: BTreeMap<DivisionCode, String>,
 }
 
-/// Reads a figure typed on the allocation form: a non-negative number with
-/// at most four decimals. Returns the literal as it will stand in the plan
-/// text (no leading zeros, no trailing decimal zeros).
-pub fn allocation_figure(s: &str) -> Result<String, String> {
-    let s = s.trim().replace(['，', ','], "");
-    if s.is_empty() {
-        return Err("请填写数字".into());
-    }
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
-    if int.is_empty() || !digits(int) || !digits(frac) {
-        return Err(format!("“{s}”不是非负数字"));
-    }
-    if frac.len() > 4 {
-        return Err("最多四位小数".into());
-    }
-    let int = int.trim_start_matches('0');
-    let int = if int.is_empty() { "0" } else { int };
-    if int.len() > 12 {
-        return Err("数字过大".into());
-    }
-    let frac = frac.trim_end_matches('0');
-    Ok(if frac.is_empty() {
-        int.to_string()
-    } else {
-        format!("{int}.{frac}")
-    })
-}
+/// Figures typed on the allocation form are read by the core.
+pub use shiminhua_core::plan::allocation_figure;
 
 /// The plan text with the given targets' `value` and `allocation` replaced
 /// (分解下达). Only the targets named change; everything else, comments

@@ -638,20 +638,7 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
     let share = elapsed_share(plan.meta.start, plan.meta.end, as_of);
     let mut out = Vec::with_capacity(plan.targets.len());
     for t in &plan.targets {
-        let allocated: f64 = t.allocation.values().map(|f| f.as_f64()).sum();
-        let city_goal = t
-            .value
-            .map(|v| v.as_f64())
-            .or((!t.allocation.is_empty()).then_some(allocated));
-        let goal_of = |region: DivisionCode| -> Option<f64> {
-            if region == area {
-                city_goal
-            } else if t.progress == Progress::Level {
-                t.value.map(|v| v.as_f64())
-            } else {
-                t.allocation.get(&region).map(|f| f.as_f64())
-            }
-        };
+        let goal_of = |region: DivisionCode| t.goal_in(region, area);
         let standing = |region: DivisionCode, outcome: Option<Outcome>| {
             let goal = goal_of(region);
             let from_reports = reported.get(&(t.id.clone(), region.as_i64()));

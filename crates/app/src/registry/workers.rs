@@ -17,26 +17,17 @@ use shiminhua_core::id_number::IdNumber;
 use shiminhua_core::phone::Phone;
 use shiminhua_core::record::tidy;
 
-/// Education levels offered in forms and templates.
-pub const EDUCATION: [&str; 7] = ["小学及以下", "初中", "高中", "中专/技校", "大专", "本科", "研究生"];
+/// Education levels and dependants' relations are the core's.
+pub use shiminhua_core::person::{EDUCATION, RELATIONS};
 
 const ALREADY_REGISTERED: &str = "该身份证号已登记，请在农民工信息中查找后修改";
 
-/// Relations of a dependant to the worker.
-pub const RELATIONS: [&str; 3] = ["配偶", "子女", "父母"];
+use shiminhua_core::person::{self, mask_name};
 
-use shiminhua_core::person::mask_name;
-
+/// The core's name rule for a worker's or dependant's name, as a field error.
 fn check_name(field: &str, name: &str, errs: &mut FieldErrors) {
-    let n = name.chars().count();
-    if n == 0 {
-        errs.add(field, "请填写姓名");
-    } else if !(2..=20).contains(&n)
-        || !name
-            .chars()
-            .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || c == '·' || c.is_ascii_alphabetic() || c == ' ')
-    {
-        errs.add(field, "姓名应为2至20个汉字（少数民族姓名可含“·”）");
+    if let Err(e) = person::check_name(name, &person::REGISTRY_NAME) {
+        errs.add(field, e);
     }
 }
 
@@ -66,17 +57,6 @@ pub(crate) struct ValidWorker {
     pub(crate) education: String,
     pub(crate) skills: String,
     pub(crate) tags: String,
-}
-
-fn normalise_tags(s: &str) -> String {
-    let mut tags: Vec<&str> = s
-        .split([',', '，', '、', ' ', ';', '；'])
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect();
-    tags.sort();
-    tags.dedup();
-    tags.join(",")
 }
 
 /// Validates a worker's fields; places are resolved from `places` (a code or a name).
@@ -128,16 +108,16 @@ pub(crate) fn validate(
         }
     };
     let education = tidy(&input.education);
-    if !education.is_empty() && !EDUCATION.contains(&education.as_str()) {
-        errs.add("education", format!("文化程度应为：{}", EDUCATION.join("、")));
+    if let Err(e) = person::check_education(&education) {
+        errs.add("education", e);
     }
     let hukou_place = tidy(&input.hukou_place);
-    if hukou_place.chars().count() > 100 {
-        errs.add("hukou_place", "户籍地不超过100个字");
+    if let Err(e) = person::check_hukou_place(&hukou_place) {
+        errs.add("hukou_place", e);
     }
     let skills = tidy(&input.skills);
-    if skills.chars().count() > 200 {
-        errs.add("skills", "职业技能不超过200个字");
+    if let Err(e) = person::check_skills(&skills) {
+        errs.add("skills", e);
     }
     let (Some(region), true) = (region, errs.is_empty()) else {
         return Err(errs);
@@ -155,7 +135,7 @@ pub(crate) fn validate(
         hukou_place,
         education,
         skills,
-        tags: normalise_tags(&input.tags),
+        tags: person::normalise_tags(&input.tags),
     })
 }
 
@@ -773,8 +753,8 @@ pub async fn add_dependant(call: &Call<'_>, worker_id: i64, input: &DependantInp
     let w = get_in(&mut tx, actor, worker_id).await?;
     let mut errs = FieldErrors::default();
     let relation = input.relation.trim();
-    if !RELATIONS.contains(&relation) {
-        errs.add("relation", "请选择与本人关系：配偶、子女或父母");
+    if let Err(e) = person::check_relation(relation) {
+        errs.add("relation", e);
     }
     let name = input.name.trim();
     check_name("name", name, &mut errs);
@@ -789,23 +769,13 @@ pub async fn add_dependant(call: &Call<'_>, worker_id: i64, input: &DependantInp
             }
         }
     };
-    let birth = match (&id, parse_date(&input.birth_date)) {
-        (Some(id), None) => Some(id.birth_date()),
-        (Some(id), Some(d)) if d != id.birth_date() => {
-            errs.add("birth_date", "出生日期与身份证号不一致");
-            None
-        }
-        (_, Some(d)) => Some(d),
-        (None, None) => {
-            errs.add("birth_date", "请填写出生日期（如 2015-09-01），或填写身份证号");
+    let birth = match person::dependant_birth(id.as_ref(), parse_date(&input.birth_date), now.date_naive()) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            errs.add("birth_date", e);
             None
         }
     };
-    if let Some(b) = birth
-        && b > now.date_naive()
-    {
-        errs.add("birth_date", "出生日期不能晚于今天");
-    }
     errs.into_result()?;
     let birth = birth.ok_or_else(|| AppError::Internal("validated dependant without birth date".into()))?;
     let owner = Owner {
@@ -966,20 +936,4 @@ pub async fn counts(db: &Db, actor: &Actor) -> AppResult<(i64, i64)> {
     q.append(&crate::reach::worker_condition(actor));
     let deps = tx.int(q).await?;
     Ok((workers, deps))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_and_dates() {
-        assert_eq!(mask_name("张三"), "张*");
-        assert_eq!(mask_name("欧阳娜娜"), "欧***");
-        assert_eq!(mask_name(""), "");
-        assert_eq!(
-            normalise_tags("返乡， 技能人才、返乡;新就业形态"),
-            "技能人才,新就业形态,返乡"
-        );
-    }
 }

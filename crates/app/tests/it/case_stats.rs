@@ -635,68 +635,7 @@ async fn clearance_by_county_and_month_ends(db: Db) {
 
 /// Targets over cases added to the shipped plan (the plan itself sets no
 /// number for cases).
-const CASE_TARGETS: &str = r#"
-[[target]]
-id = "case_clearance"
-name = "欠薪案件动态清零"
-source = "二（六）"
-text = "快捷办理全国根治欠薪线索平台等交办、转办案件"
-value = 0
-unit = "件"
-comparison = "at_most"
-progress = "level"
-
-[target.compute]
-aggregate = "count"
-
-[[target.compute.from]]
-kind = "wage_case"
-window = "to_date"
-filters = [{ field = "open", is = "是" }]
-
-[[target]]
-id = "case_recovered"
-name = "追回欠薪金额"
-source = "二（六）"
-text = "快捷办理全国根治欠薪线索平台等交办、转办案件"
-value = 100
-unit = "万元"
-
-[target.compute]
-aggregate = "sum"
-field = "amount_recovered"
-
-[[target.compute.from]]
-kind = "wage_case"
-date = "closed"
-
-[[target]]
-id = "case_in_time"
-name = "欠薪案件按期结案率"
-source = "二（六）"
-text = "快捷办理全国根治欠薪线索平台等交办、转办案件"
-value = 95
-unit = "%"
-
-[target.compute]
-aggregate = "ratio"
-
-[target.compute.numerator]
-aggregate = "count"
-
-[[target.compute.numerator.from]]
-kind = "wage_case"
-date = "closed"
-filters = [{ field = "on_time", is = "是" }, { field = "status", not = "不予受理" }]
-
-[target.compute.denominator]
-aggregate = "count"
-
-[[target.compute.denominator.from]]
-kind = "wage_case"
-date = "closed"
-filters = [{ field = "status", not = "不予受理" }]
-"#;
+const CASE_TARGETS: &str = include_str!("../../../core/tests/fixtures/case-targets.toml");
 
 /// Every case as the core's reference sees it, read back from the table.
 async fn case_facts(db: &Db) -> Vec<CaseFact> {

@@ -14,7 +14,7 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use shiminhua_app::plan::document;
 use shiminhua_app::plan::indicators::{self, Standing, TargetBoard};
-use shiminhua_core::indicator::Status;
+use shiminhua_core::indicator;
 use shiminhua_core::plan::{Measurement, Plan, Progress, Query as PlanQuery, Test, Window};
 use shiminhua_core::record;
 use std::collections::HashMap;
@@ -144,10 +144,7 @@ fn case_list(plan: &Plan, source: &shiminhua_core::plan::Source, region: i64) ->
 }
 
 fn cell(plan: &Plan, t: &TargetBoard, s: &Standing, as_of: NaiveDate) -> Cell {
-    let percent = match (s.actual, s.goal) {
-        (Some(a), Some(g)) if g > 0.0 => (a / g * 100.0).clamp(0.0, 100.0) as u32,
-        _ => 0,
-    };
+    let percent = indicator::percent_reached(s.actual, s.goal);
     let detail = match (s.outcome, s.reported_as_of) {
         (Some(o), _) if o.base.is_some() => format!("{} / {}", o.value, o.base.unwrap_or_default()),
         (_, Some(d)) => format!("截至{}，已采纳的调度报告", d.format("%Y年%-m月%-d日")),
@@ -346,14 +343,7 @@ pub async fn board(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Strin
         .enumerate()
         .map(|(i, name)| {
             let standings: Vec<&Standing> = targets.iter().filter_map(|t| t.counties.get(i)).collect();
-            let behind = standings
-                .iter()
-                .map(|s| match s.status {
-                    Status::Severe => 10,
-                    Status::Lagging => 1,
-                    _ => 0,
-                })
-                .sum();
+            let behind = indicator::lag_score(standings.iter().map(|s| s.status));
             CountyRow {
                 name,
                 cells: targets

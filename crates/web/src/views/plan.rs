@@ -13,7 +13,9 @@ use chrono::{DateTime, Duration, Utc};
 use shiminhua_app::plan::document::{self, VersionRow};
 use shiminhua_app::{AppError, FieldErrors};
 use shiminhua_core::auth::Permission;
-use shiminhua_core::plan::{Comparison, Figure, Measurement, Plan, Progress, Target, numeral_zh};
+use shiminhua_core::plan::{
+    AllocationFit, AllocationTotal, Comparison, Measurement, Plan, Progress, Target, numeral_zh,
+};
 use std::collections::HashMap;
 
 fn local(t: DateTime<Utc>) -> String {
@@ -46,12 +48,7 @@ pub struct ItemRow {
 }
 
 fn figure(t: &Target) -> String {
-    let total: Option<Figure> = if t.value.is_none() && !t.allocation.is_empty() {
-        Some(Figure(t.allocation.values().map(|f| f.0).sum()))
-    } else {
-        t.value
-    };
-    let Some(v) = total else {
+    let Some(v) = t.city_figure() else {
         return "定性目标（无量化数值）".into();
     };
     let u = &t.unit;
@@ -377,26 +374,13 @@ fn allocation_rows(
                 name,
                 value,
             };
-            let sum: f64 = each
-                .iter()
-                .filter_map(|v| document::allocation_figure(v).ok())
-                .filter_map(|v| v.parse::<f64>().ok())
-                .sum();
-            let any = each.iter().any(|v| !v.trim().is_empty());
-            let city_value = document::allocation_figure(&city)
-                .ok()
-                .and_then(|v| v.parse::<f64>().ok());
-            let (remark, remark_warn) = match (any, city_value) {
-                (false, _) => ("未分解".to_string(), false),
-                (true, None) => ("市目标取分解合计".to_string(), false),
-                (true, Some(v)) if (v - sum).abs() < 1e-9 => ("分解合计与市目标一致".to_string(), false),
-                (true, Some(v)) => (
-                    format!(
-                        "分解合计比市目标{}{}{}",
-                        if sum > v { "多" } else { "少" },
-                        Figure(((sum - v).abs() * Figure::SCALE as f64).round() as i64),
-                        t.unit
-                    ),
+            let total = AllocationTotal::of(&city, &each);
+            let (remark, remark_warn) = match total.fit {
+                AllocationFit::NotAllocated => ("未分解".to_string(), false),
+                AllocationFit::CityIsSum => ("市目标取分解合计".to_string(), false),
+                AllocationFit::Matches => ("分解合计与市目标一致".to_string(), false),
+                AllocationFit::Off { more, by } => (
+                    format!("分解合计比市目标{}{}{}", if more { "多" } else { "少" }, by, t.unit),
                     true,
                 ),
             };
@@ -410,11 +394,7 @@ fn allocation_rows(
                     .zip(each)
                     .map(|((c, _), v)| cell(format!("a_{}_{c}", t.id), v))
                     .collect(),
-                sum: if any {
-                    Figure((sum * Figure::SCALE as f64).round() as i64).to_string()
-                } else {
-                    String::new()
-                },
+                sum: total.sum_figure().map(|f| f.to_string()).unwrap_or_default(),
                 remark,
                 remark_warn,
             }

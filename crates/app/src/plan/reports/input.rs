@@ -200,10 +200,7 @@ pub(super) fn figure_fields(
             let v = if region == plan.meta.region.as_i64() {
                 t.value
             } else {
-                DivisionCode::from_i64(region)
-                    .ok()
-                    .and_then(|c| t.allocation.get(&c).copied())
-                    .or(if t.allocation.is_empty() { None } else { Some(Figure(0)) })
+                t.share_of(DivisionCode::from_i64(region).ok())
             };
             v.map(|f| format!("{f}{}", t.unit)).unwrap_or_default()
         };

@@ -1,16 +1,15 @@
 //! The workflow's steps on a stored case.
 
-use super::deadlines::{Rules, Running};
+use super::deadlines::Rules;
 use super::registration::{Writer, append_event};
-use super::rows::{CaseRow, get_in, readable};
+use super::rows::{get_in, readable};
 use super::settings::{field_errors, local_date};
 use crate::Call;
 use crate::audit::{self, Event};
 use crate::error::{AppError, AppResult};
 use crate::store::{Sql, Tx};
-use chrono::NaiveDate;
 use shiminhua_core::auth::Actor;
-use shiminhua_core::case::{self, Action, ActionInput, CaseState, Refusal, Source, Status, Step};
+use shiminhua_core::case::{self, Action, ActionInput, CaseDates, CaseState, Refusal, Source, Status};
 use shiminhua_core::division::DivisionCode;
 
 /// The audit action code of a step.
@@ -33,57 +32,6 @@ fn stale(number: &str) -> AppError {
     AppError::Conflict(format!(
         "操作未保存：案件{number}已被他人办理（状态或内容已变化）。请刷新页面查看最新情况后再操作。"
     ))
-}
-
-/// The columns a step changes besides status and version.
-#[derive(Default)]
-struct Changes {
-    accepted_on: Option<NaiveDate>,
-    accept_due: Option<NaiveDate>,
-    handle_due: Option<Option<NaiveDate>>,
-    /// The time limit that runs after the step (`Some(None)`: none).
-    running: Option<Option<Running>>,
-    closed_on: Option<NaiveDate>,
-    extended: bool,
-    urged: bool,
-    region: Option<DivisionCode>,
-}
-fn changes(row: &CaseRow, step: &Step, rules: &Rules, today: NaiveDate) -> Result<Changes, String> {
-    let mut c = Changes::default();
-    let limits = &rules.limits;
-    let source = Source::from_code(&row.source).unwrap_or(Source::Visit);
-    match step.action {
-        Action::Accept => {
-            let r = rules.running(limits.handle_span(source, row.received_on, today), "办理期限")?;
-            c.accepted_on = Some(today);
-            c.handle_due = Some(Some(r.due));
-            c.running = Some(Some(r));
-        }
-        Action::Investigate | Action::Urge => c.urged = step.action == Action::Urge,
-        Action::Reject | Action::Close | Action::Arbitrate | Action::ReferPolice => {
-            c.closed_on = Some(today);
-            c.running = Some(None);
-        }
-        Action::FollowUp => c.running = Some(None),
-        Action::Transfer => {
-            let r = rules.running(limits.accept_span(today), "受理期限")?;
-            c.accept_due = Some(r.due);
-            c.handle_due = Some(None);
-            c.running = Some(Some(r));
-            c.region = step.region;
-        }
-        Action::Extend => {
-            let accepted = row.accepted_on.ok_or("该案件尚无办理期限，不能延期")?;
-            let span = row
-                .span()
-                .unwrap_or_else(|| limits.handle_span(source, row.received_on, accepted));
-            let r = rules.running(limits.extended_span(span), "延期后的办理期限")?;
-            c.handle_due = Some(Some(r.due));
-            c.running = Some(Some(r));
-            c.extended = true;
-        }
-    }
-    Ok(c)
 }
 
 /// Takes `action` on a case the actor saw at `version`; returns the new
@@ -142,7 +90,15 @@ pub(crate) async fn act_in(
         Refusal::Role(_) => AppError::Forbidden,
         Refusal::Fields(errs) => field_errors(errs),
     })?;
-    let ch = changes(&row, &step, rules, today).map_err(AppError::Conflict)?;
+    let dates = CaseDates {
+        source: Source::from_code(&row.source).unwrap_or(Source::Visit),
+        received_on: row.received_on,
+        accepted_on: row.accepted_on,
+        span: row.span(),
+    };
+    let ch = step
+        .changes(&dates, &rules.deadlines(), today)
+        .map_err(AppError::Conflict)?;
 
     let mut q = Sql::new("UPDATE cases SET status = ");
     q.arg(step.to.code())

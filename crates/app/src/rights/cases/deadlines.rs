@@ -7,16 +7,7 @@ use crate::regions::PlaceBook;
 use crate::store::{Db, Sql, Tx};
 use chrono::NaiveDate;
 use shiminhua_core::calendar::Calendar;
-use shiminhua_core::case::{Limits, Span, Status};
-
-/// A time limit that runs, with its due date on the stored calendar (a year
-/// not loaded yet taken as ordinary: then provisional).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Running {
-    pub(super) span: Span,
-    pub(super) due: NaiveDate,
-    pub(super) provisional: bool,
-}
+use shiminhua_core::case::{Deadlines, Limits, Running, Span, Status};
 
 /// What checking and dating a step needs besides the case, loaded once.
 pub(crate) struct Rules {
@@ -44,12 +35,16 @@ impl Rules {
     /// The due date of `span`, provisional when it falls in a year whose
     /// arrangement is not loaded.
     pub(crate) fn running(&self, span: Span, what: &str) -> Result<Running, String> {
-        let due = span.due(&self.cal, what)?;
-        Ok(Running {
-            span,
-            due,
-            provisional: !self.real.covers_date(due),
-        })
+        self.deadlines().running(span, what)
+    }
+
+    /// The calendars and limits a step is dated on.
+    pub(super) fn deadlines(&self) -> Deadlines<'_> {
+        Deadlines {
+            cal: &self.cal,
+            real: &self.real,
+            limits: &self.limits,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! code), or from the platform's import; the sealed reporter and the case
 //! number.
 
-use super::deadlines::{Rules, Running};
+use super::deadlines::Rules;
 use super::settings::{field_errors, local_date};
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
@@ -12,7 +12,7 @@ use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 use shiminhua_core::auth::{Permission, RecordKind};
-use shiminhua_core::case::{self, CaseData, CaseInput, Reporter, Source, Status};
+use shiminhua_core::case::{self, CaseData, CaseInput, Reporter, Running, Source, Status};
 
 /// What registration gives back. The query code is shown once (to be given
 /// to the reporter); only its HMAC is stored.
