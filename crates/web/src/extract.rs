@@ -65,7 +65,8 @@ impl Ctx {
     }
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equal, in time that does not depend on where they differ.
+pub(crate) fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

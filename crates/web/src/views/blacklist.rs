@@ -12,8 +12,7 @@
 //! alike.
 
 use super::records::{Input, TempFile};
-use super::workers::{parse_id, q_get, with_status};
-use super::{Pager, html, query_string};
+use super::{Pager, file_stamp, html, parse_id, q_get, query_string, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ViewDashboard};
 use crate::layout::Layout;
@@ -224,10 +223,7 @@ pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     // Removed on every path: an error, or once the download has opened it.
     let file = TempFile(super::export_path(&n.ctx.state));
     blacklist::export(&call, &f.filter, day, &file.0).await?;
-    let name = format!(
-        "失信联合惩戒名单-{}.xlsx",
-        (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
-    );
+    let name = format!("失信联合惩戒名单-{}.xlsx", file_stamp(call.now));
     let response = super::xlsx_file_download(&file.0, &name).await;
     drop(file);
     response

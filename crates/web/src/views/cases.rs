@@ -8,8 +8,7 @@
 //! a stale version is refused with the app's conflict message (409) and
 //! nothing is written.
 
-use super::workers::{parse_id, q_get, with_status};
-use super::{Pager, html, query_string};
+use super::{Pager, date_zh, html, parse_id, q_get, query_string, with_status};
 use crate::error::WebError;
 use crate::extract::{Ctx, Form, Need, ReadCases};
 use crate::layout::Layout;
@@ -32,10 +31,6 @@ use std::collections::HashMap;
 
 /// Cases a page shows at once.
 const PER_PAGE: i64 = 20;
-
-fn date_zh(d: NaiveDate) -> String {
-    shiminhua_app::plan::reports::date_zh(d)
-}
 
 fn yuan(fen: i64) -> String {
     format!("{} 元", Fen(fen))

@@ -4,8 +4,8 @@
 //! spec, and the export.
 
 use super::records::{Input, TempFile, options_of};
-use super::workers::{parse_id, q_get, region_options, with_status};
 use super::{Pager, html, query_string};
+use super::{file_stamp, parse_id, q_get, region_options, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ViewDashboard, WriteRecords};
 use crate::layout::Layout;
@@ -355,11 +355,7 @@ pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     // Removed on every path: an error, or once the download has opened it.
     let file = TempFile(super::export_path(&n.ctx.state));
     facilities::export(&call, kind, &filter, &file.0).await?;
-    let name = format!(
-        "{}-{}.xlsx",
-        kind.label_zh(),
-        (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
-    );
+    let name = format!("{}-{}.xlsx", kind.label_zh(), file_stamp(call.now));
     let response = super::xlsx_file_download(&file.0, &name).await;
     drop(file);
     response

@@ -191,7 +191,7 @@ fn upload_page(n: &Need<WriteRecords>, target: &str, error: Option<String>) -> R
         max_rows: import::MAX_ROWS,
     });
     if error.is_some() {
-        super::workers::with_status(r, StatusCode::UNPROCESSABLE_ENTITY)
+        super::with_status(r, StatusCode::UNPROCESSABLE_ENTITY)
     } else {
         r
     }

@@ -2,8 +2,8 @@
 //! worker (forms generated from the kind's spec), the list of one kind with
 //! filters, and its export.
 
-use super::workers::{parse_id, q_get, region_options, with_status};
 use super::{Pager, html, query_string};
+use super::{file_stamp, parse_id, q_get, region_options, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ReadPii, WriteRecords};
 use crate::layout::Layout;
@@ -635,11 +635,7 @@ pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) 
     // Removed on every path: an error, or once the download has opened it.
     let file = TempFile(super::export_path(&n.ctx.state));
     records::export_records(&call, f.spec.kind, &f.filter, &file.0).await?;
-    let name = format!(
-        "{}记录-{}.xlsx",
-        f.spec.kind.label_zh(),
-        (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
-    );
+    let name = format!("{}记录-{}.xlsx", f.spec.kind.label_zh(), file_stamp(call.now));
     // The download holds the open file; the path goes now.
     let response = super::xlsx_file_download(&file.0, &name).await;
     drop(file);

@@ -3,8 +3,7 @@
 //! (text, notes on its measures, figures of the targets it reports,
 //! attachments), the report page with its review, versions and 督办 marks.
 
-use super::html;
-use super::workers::{parse_id, q_get, with_status};
+use super::{date_zh, html, parse_id, q_get, with_status};
 use crate::error::WebError;
 use crate::extract::{Ctx, FileReports, Form, Need, SuperviseReports, ViewDashboard};
 use crate::layout::Layout;
@@ -22,10 +21,6 @@ use shiminhua_core::division::DivisionCode;
 use shiminhua_core::plan::Figure;
 use shiminhua_core::report::ReportStatus;
 use std::collections::HashMap;
-
-fn date_zh(d: NaiveDate) -> String {
-    reports::date_zh(d)
-}
 
 fn due_text(due: &Result<NaiveDate, String>) -> String {
     match due {
