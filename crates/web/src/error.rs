@@ -35,7 +35,7 @@ impl WebError {
             AppError::Validation(_) => (StatusCode::BAD_REQUEST, "填写的内容有误"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "操作未完成"),
             AppError::Auth(_) => (StatusCode::FORBIDDEN, "请求未通过校验"),
-            AppError::Config(_) => (StatusCode::BAD_REQUEST, "操作未完成"),
+            AppError::Config(_) | AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "操作未完成"),
             AppError::Db(_) | AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "系统暂时出现问题"),
         };
         ErrorPage {

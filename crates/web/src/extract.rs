@@ -233,7 +233,7 @@ impl FromRequest<AppState> for Form {
         let req = Request::from_parts(parts, body);
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|_| WebError(AppError::Config("提交的内容过大或格式不正确。".into())).into_response())?;
+            .map_err(|_| WebError(AppError::BadRequest("提交的内容过大或格式不正确。".into())).into_response())?;
         let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
         let token = pairs
             .iter()

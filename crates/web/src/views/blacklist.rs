@@ -97,10 +97,11 @@ fn filters_of(q: &HashMap<String, String>) -> Result<Filters, WebError> {
     };
     if state != "all" {
         filter.state =
-            Some(State::from_code(&state).ok_or_else(|| AppError::Config("名单状态无效，请重新选择。".into()))?);
+            Some(State::from_code(&state).ok_or_else(|| AppError::BadRequest("名单状态无效，请重新选择。".into()))?);
     }
     if !county.is_empty() {
-        filter.county = Some(DivisionCode::parse(&county).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?);
+        filter.county =
+            Some(DivisionCode::parse(&county).map_err(|e| AppError::BadRequest(format!("区划代码无效：{e}")))?);
     }
     let query = query_string(&[("q", &search), ("state", &state), ("county", &county)]);
     Ok(Filters {

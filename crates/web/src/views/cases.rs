@@ -244,7 +244,7 @@ pub async fn list(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) 
                 .iter()
                 .find(|(c, _)| *c == county)
                 .and_then(|(c, _)| shiminhua_core::division::DivisionCode::parse(c).ok())
-                .ok_or_else(|| AppError::Config("所选区县不在您的数据范围内，请从列表中选择。".into()))?,
+                .ok_or_else(|| AppError::BadRequest("所选区县不在您的数据范围内，请从列表中选择。".into()))?,
         );
     }
     let query = query_string(&[
@@ -967,7 +967,7 @@ pub async fn upload(
     }
     // Another county's case is not found, whatever was sent.
     cases::get(&n.ctx.state.db, &n.actor, id).await?;
-    let mut mp = mp.map_err(|_| AppError::Config("提交的内容格式不正确，请在案件页面选择附件后上传。".into()))?;
+    let mut mp = mp.map_err(|_| AppError::BadRequest("提交的内容格式不正确，请在案件页面选择附件后上传。".into()))?;
     let (mut csrf, mut file, mut problem) = (String::new(), None, None);
     loop {
         let field = match mp.next_field().await {

@@ -27,7 +27,8 @@ fn kind_of(code: &str) -> Result<FacilityKind, WebError> {
     if code.is_empty() {
         return Ok(FacilityKind::Station);
     }
-    FacilityKind::from_code(code).ok_or_else(|| AppError::Config("设施类型无效，请从菜单进入设施台账。".into()).into())
+    FacilityKind::from_code(code)
+        .ok_or_else(|| AppError::BadRequest("设施类型无效，请从菜单进入设施台账。".into()).into())
 }
 
 fn kinds() -> Vec<(&'static str, &'static str)> {
@@ -245,7 +246,8 @@ fn filters_of(q: &HashMap<String, String>) -> Result<(FacilityKind, FacilityFilt
         q: search.chars().take(50).collect(),
     };
     if !region.is_empty() {
-        filter.region = Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?);
+        filter.region =
+            Some(DivisionCode::parse(&region).map_err(|e| AppError::BadRequest(format!("区划代码无效：{e}")))?);
     }
     let query = query_string(&[("kind", kind.code()), ("region", &region), ("q", &filter.q)]);
     Ok((kind, filter, query))

@@ -278,7 +278,7 @@ pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
         return off();
     }
     let Some(f) = Fields::read(body).await else {
-        return WebError(AppError::Config("提交的内容过大或格式不正确。".into())).into_response();
+        return WebError(AppError::BadRequest("提交的内容过大或格式不正确。".into())).into_response();
     };
     let v = report_of(&f);
     if let Some((msg, retry)) = throttled(&ctx, &st.public_guard.submissions) {
@@ -385,7 +385,7 @@ pub async fn query_submit(ctx: Ctx, body: Body) -> Response {
         return off();
     }
     let Some(f) = Fields::read(body).await else {
-        return WebError(AppError::Config("提交的内容过大或格式不正确。".into())).into_response();
+        return WebError(AppError::BadRequest("提交的内容过大或格式不正确。".into())).into_response();
     };
     // Full-width letters and digits (typed with a Chinese input method) count as half-width.
     let number: String = shiminhua_core::record::normalise(&f.get("number"))

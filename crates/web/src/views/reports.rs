@@ -434,7 +434,7 @@ fn form_page(
 
 /// Reads a report form (multipart: the texts, the figures and the files).
 async fn read_form(mp: Result<Multipart, MultipartRejection>) -> Result<Typed, WebError> {
-    let bad = |m: &str| WebError(AppError::Config(m.to_string()));
+    let bad = |m: &str| WebError(AppError::BadRequest(m.to_string()));
     let mut mp = mp.map_err(|_| bad("提交的内容格式不正确，请在报告页面填写后提交。"))?;
     let mut t = Typed::default();
     loop {

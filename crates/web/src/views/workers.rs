@@ -34,7 +34,7 @@ fn filter_of(q: &HashMap<String, String>, today: chrono::NaiveDate) -> Result<(W
     let region = if region.is_empty() {
         None
     } else {
-        Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?)
+        Some(DivisionCode::parse(&region).map_err(|e| AppError::BadRequest(format!("区划代码无效：{e}")))?)
     };
     Ok((
         WorkerFilter {
