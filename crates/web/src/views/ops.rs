@@ -7,14 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    let ok = match state.db.read().await {
-        Ok(mut tx) => tx
-            .int(shiminhua_app::store::Sql::new("SELECT COUNT(*) FROM schema_migrations"))
-            .await
-            .is_ok(),
-        Err(_) => false,
-    };
-    if ok {
+    if state.db.ping().await.is_ok() {
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
