@@ -10,7 +10,7 @@
 
 use super::{Pager, date_zh, html, parse_id, q_get, query_string, with_status};
 use crate::error::WebError;
-use crate::extract::{Ctx, Form, Need, ReadCases};
+use crate::extract::{ActOnCases, CaseSettings, Ctx, Form, Need, ReadCases, RegisterCases};
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
@@ -23,7 +23,7 @@ use shiminhua_app::rights::blacklist::Listing;
 use shiminhua_app::rights::cases::{self, CaseEvent, CaseFilter, CaseRow, Township};
 use shiminhua_app::xlsx::local_time;
 use shiminhua_app::{AppError, FieldErrors};
-use shiminhua_core::auth::{Actor, RecordKind, Role};
+use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::calendar::Calendar;
 use shiminhua_core::case::{self as rules, Action, ActionInput, CaseInput, Sector, Source, Status, Timing};
 use shiminhua_core::money::Fen;
@@ -34,17 +34,6 @@ const PER_PAGE: i64 = 20;
 
 fn yuan(fen: i64) -> String {
     format!("{} 元", Fen(fen))
-}
-
-/// Whether the actor's roles take any step of the workflow.
-fn may_act(actor: &Actor) -> bool {
-    rules::TRANSITIONS
-        .iter()
-        .any(|t| actor.roles.iter().any(|r| t.roles.contains(&r)))
-}
-
-fn forbidden() -> WebError {
-    WebError(AppError::Forbidden)
 }
 
 fn layout(ctx: &Ctx, actor: &Actor, title: impl Into<String>) -> Layout {
@@ -427,7 +416,7 @@ struct FormTpl {
     towns: Vec<(String, String)>,
 }
 
-async fn form_page(n: &Need<ReadCases>, v: Typed, errors: FieldErrors) -> Result<FormTpl, WebError> {
+async fn form_page(n: &Need<RegisterCases>, v: Typed, errors: FieldErrors) -> Result<FormTpl, WebError> {
     let towns = cases::townships(&n.ctx.state.db)
         .await?
         .iter()
@@ -452,10 +441,7 @@ async fn form_page(n: &Need<ReadCases>, v: Typed, errors: FieldErrors) -> Result
 }
 
 /// GET /cases/new
-pub async fn new_page(n: Need<ReadCases>) -> Result<Response, WebError> {
-    if !rules::may_register(&n.actor.roles) {
-        return Err(forbidden());
-    }
+pub async fn new_page(n: Need<RegisterCases>) -> Result<Response, WebError> {
     let v = Typed {
         fields: CaseInput {
             received_on: n.ctx.state.clock.today().to_string(),
@@ -477,10 +463,7 @@ struct RegisteredTpl {
 }
 
 /// POST /cases/new
-pub async fn create(n: Need<ReadCases>, form: Form) -> Result<Response, WebError> {
-    if !rules::may_register(&n.actor.roles) {
-        return Err(forbidden());
-    }
+pub async fn create(n: Need<RegisterCases>, form: Form) -> Result<Response, WebError> {
     let v = Typed::from_form(&form);
     let (input, worker_error) = v.input();
     let result = cases::register(&n.ctx.call(&n.actor), &input).await;
@@ -917,11 +900,8 @@ pub async fn show(
 }
 
 /// POST /cases/{id}/act (action, version, the action's fields)
-pub async fn act(n: Need<ReadCases>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+pub async fn act(n: Need<ActOnCases>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    if !may_act(&n.actor) {
-        return Err(forbidden());
-    }
     let values = ActionValues::from_form(&form);
     let Some(action) = Action::from_code(form.get("action")) else {
         let shown = Shown {
@@ -957,14 +937,11 @@ pub async fn act(n: Need<ReadCases>, Path(id): Path<String>, form: Form) -> Resu
 
 /// POST /cases/{id}/files (multipart: csrf, file)
 pub async fn upload(
-    n: Need<ReadCases>,
+    n: Need<RegisterCases>,
     Path(id): Path<String>,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    if !rules::may_register(&n.actor.roles) {
-        return Err(forbidden());
-    }
     // Another county's case is not found, whatever was sent.
     cases::get(&n.ctx.state.db, &n.actor, id).await?;
     let mut mp = mp.map_err(|_| AppError::BadRequest("提交的内容格式不正确，请在案件页面选择附件后上传。".into()))?;
@@ -1057,15 +1034,12 @@ struct SettingsTpl {
     notice: Option<&'static str>,
 }
 
-fn office_only(actor: &Actor) -> Result<(), WebError> {
-    if actor.roles.contains(Role::Office) {
-        Ok(())
-    } else {
-        Err(forbidden())
-    }
-}
-
-fn settings_page(n: &Need<ReadCases>, conclusions: String, platform_days: String, errors: FieldErrors) -> SettingsTpl {
+fn settings_page(
+    n: &Need<CaseSettings>,
+    conclusions: String,
+    platform_days: String,
+    errors: FieldErrors,
+) -> SettingsTpl {
     SettingsTpl {
         layout: layout(&n.ctx, &n.actor, "欠薪案件办理设置").crumb("办理设置", ""),
         conclusions,
@@ -1076,8 +1050,7 @@ fn settings_page(n: &Need<ReadCases>, conclusions: String, platform_days: String
 }
 
 /// GET /cases/settings
-pub async fn settings(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    office_only(&n.actor)?;
+pub async fn settings(n: Need<CaseSettings>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let db = &n.ctx.state.db;
     let conclusions = cases::conclusions(db).await?.join("\n");
     let days = cases::limits(db).await?.platform_days.to_string();
@@ -1089,8 +1062,7 @@ pub async fn settings(n: Need<ReadCases>, Query(q): Query<HashMap<String, String
 }
 
 /// POST /cases/settings (conclusions, platform_days)
-pub async fn settings_submit(n: Need<ReadCases>, form: Form) -> Result<Response, WebError> {
-    office_only(&n.actor)?;
+pub async fn settings_submit(n: Need<CaseSettings>, form: Form) -> Result<Response, WebError> {
     let (text, days) = (
         form.raw("conclusions").to_string(),
         form.get("platform_days").to_string(),
