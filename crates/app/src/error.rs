@@ -43,6 +43,9 @@ pub enum AppError {
     Auth(String),
     /// Configuration, set-up or command-line problems, with the message to show.
     Config(String),
+    /// A malformed request (a query parameter, an upload, a body that cannot
+    /// be read), with the message to show.
+    BadRequest(String),
     /// A database error; logged, never shown.
     Db(sqlx::Error),
     /// Anything else; logged, never shown.
@@ -68,7 +71,7 @@ impl fmt::Display for AppError {
                 let msgs: Vec<&str> = errs.0.iter().map(|(_, m)| m.as_str()).collect();
                 write!(f, "{}", msgs.join("；"))
             }
-            AppError::Conflict(m) | AppError::Auth(m) | AppError::Config(m) => f.write_str(m),
+            AppError::Conflict(m) | AppError::Auth(m) | AppError::Config(m) | AppError::BadRequest(m) => f.write_str(m),
             AppError::Db(e) => match e {
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                     f.write_str("数据库暂时无法访问，请稍后重试。")

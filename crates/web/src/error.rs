@@ -3,7 +3,10 @@
 //! (so that error pages, too, show the user and the demo banner).
 
 use crate::AppState;
-use axum::http::StatusCode;
+use crate::extract::Ctx;
+use crate::layout::Layout;
+use askama::Template;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shiminhua_app::AppError;
 
@@ -32,7 +35,7 @@ impl WebError {
             AppError::Validation(_) => (StatusCode::BAD_REQUEST, "填写的内容有误"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "操作未完成"),
             AppError::Auth(_) => (StatusCode::FORBIDDEN, "请求未通过校验"),
-            AppError::Config(_) => (StatusCode::BAD_REQUEST, "操作未完成"),
+            AppError::Config(_) | AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "操作未完成"),
             AppError::Db(_) | AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "系统暂时出现问题"),
         };
         ErrorPage {
@@ -45,7 +48,7 @@ impl WebError {
     /// Renders the page directly (when the middleware chain is not available).
     pub fn into_page(self, state: &AppState) -> Response {
         let page = self.page();
-        crate::views::ops::render_error(state, None, &page)
+        render_error(state, None, &page)
     }
 }
 
@@ -61,4 +64,33 @@ impl IntoResponse for WebError {
         resp.extensions_mut().insert(page);
         resp
     }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTpl<'a> {
+    layout: Layout,
+    status: u16,
+    page_title: &'a str,
+    message: &'a str,
+}
+
+/// Renders an error page inside the layout.
+pub fn render_error(state: &AppState, ctx: Option<&Ctx>, page: &ErrorPage) -> Response {
+    let layout = match ctx {
+        Some(c) => Layout::new(c, c.actor(), page.title),
+        None => Layout {
+            title: page.title.to_string(),
+            demo: state.demo,
+            ..Layout::default()
+        },
+    };
+    let t = ErrorTpl {
+        layout,
+        status: page.status.as_u16(),
+        page_title: page.title,
+        message: &page.message,
+    };
+    let body = t.render().unwrap_or_else(|_| page.message.clone());
+    (page.status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }

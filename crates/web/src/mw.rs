@@ -136,7 +136,7 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
     let mut resp = next.run(req).await;
     if let Some(page) = resp.extensions().get::<crate::error::ErrorPage>().cloned() {
         let cookies: Vec<HeaderValue> = resp.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
-        resp = crate::views::ops::render_error(&state, Some(&ctx), &page);
+        resp = crate::error::render_error(&state, Some(&ctx), &page);
         for c in cookies {
             resp.headers_mut().append(header::SET_COOKIE, c);
         }

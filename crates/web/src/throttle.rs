@@ -16,6 +16,7 @@
 //! in bounded memory, until they expire). Nothing of this is shared between
 //! servers: each server throttles and remembers on its own.
 
+use crate::extract::constant_eq;
 use chrono::{DateTime, Utc};
 use rand::{Rng, RngCore};
 use shiminhua_app::config::{Public, Security};
@@ -282,10 +283,6 @@ pub fn parse_answer(s: &str) -> Option<u32> {
         return t.parse().ok();
     }
     (0..100).find(|&n| chinese_number(n) == t)
-}
-
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -276,6 +276,16 @@ impl Db {
         self.slot().read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Whether the database answers (`SELECT 1` on a pooled connection),
+    /// for the health check.
+    pub async fn ping(&self) -> AppResult<()> {
+        match self {
+            Db::Sqlite(p, ..) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+            Db::Postgres(p, _) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
     pub fn pool_stats(&self) -> PoolStats {
         match self {
             Db::Sqlite(p, ..) => PoolStats {

@@ -59,7 +59,7 @@ impl IntoResponse for ApiError {
             AppError::Forbidden => (StatusCode::FORBIDDEN, json!({"error": "本密钥无权进行此操作"})),
             AppError::Conflict(m) => (StatusCode::CONFLICT, json!({"error": m})),
             AppError::Auth(m) => (StatusCode::UNAUTHORIZED, json!({"error": m})),
-            AppError::Config(m) => (StatusCode::BAD_REQUEST, json!({"error": m})),
+            AppError::Config(m) | AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, json!({"error": m})),
             AppError::Db(_) | AppError::Internal(_) => {
                 tracing::error!(error = %self.0, "api request failed");
                 (
@@ -266,7 +266,7 @@ fn check_value(schema: &Value, v: &Value) -> Result<String, String> {
 /// of its declared type and format. A body that is not a JSON object is 400;
 /// a property that breaks the schema is 422 with the field's reason.
 fn checked_body(schema: &Value, body: &Bytes) -> Result<HashMap<String, String>, ApiError> {
-    let bad = |m: &str| ApiError(AppError::Config(m.to_string()));
+    let bad = |m: &str| ApiError(AppError::BadRequest(m.to_string()));
     let v: Value = serde_json::from_slice(body).map_err(|_| bad("请求体不是有效的 JSON"))?;
     let Value::Object(m) = v else {
         return Err(bad("请求体应为 JSON 对象"));
@@ -305,7 +305,7 @@ fn checked_body(schema: &Value, body: &Bytes) -> Result<HashMap<String, String>,
 /// each at most once, each of its declared type and format (400 otherwise).
 /// Parameters the document does not declare are ignored.
 fn checked_query(params: &Value, pairs: Vec<(String, String)>) -> Result<HashMap<String, String>, ApiError> {
-    let bad = |m: String| ApiError(AppError::Config(m));
+    let bad = |m: String| ApiError(AppError::BadRequest(m));
     let mut out = HashMap::new();
     for (k, v) in pairs {
         let Some(p) = params

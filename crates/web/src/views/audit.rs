@@ -162,7 +162,7 @@ pub async fn export(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>
     let bytes = audit_workbook(&rows)?;
     Ok(super::xlsx_download(
         bytes,
-        &format!("审计日志-{}.xlsx", (now + Duration::hours(8)).format("%Y%m%d%H%M")),
+        &format!("审计日志-{}.xlsx", super::file_stamp(now)),
     ))
 }
 

@@ -12,17 +12,15 @@
 //! alike.
 
 use super::records::{Input, TempFile};
-use super::workers::{parse_id, q_get, with_status};
-use super::{Pager, html, query_string};
+use super::{Pager, file_stamp, html, parse_id, q_get, query_string, with_status};
 use crate::error::WebError;
-use crate::extract::{Form, Need, ViewDashboard};
+use crate::extract::{Form, Need, Perm, ViewDashboard, WriteBlacklist};
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use shiminhua_app::audit::{self, Event, Who};
 use shiminhua_app::rights::blacklist::{self, Listing, ListingFilter, NewListing};
 use shiminhua_app::{AppError, FieldErrors};
 use shiminhua_core::blacklist::{ListingInput, Reason, RemovalInput, State};
@@ -36,7 +34,7 @@ const PRINT_ROWS: i64 = 1_000;
 /// Where a missing listing sends the user.
 const MISSING: &str = "/blacklist?done=missing";
 
-fn today(n: &Need<ViewDashboard>) -> NaiveDate {
+fn today<P: Perm>(n: &Need<P>) -> NaiveDate {
     blacklist::local_date(n.ctx.state.clock.now())
 }
 
@@ -52,23 +50,6 @@ fn state_css(s: State) -> &'static str {
         State::Revoked => "amber",
         State::Expired | State::Pending => "grey",
     }
-}
-
-/// Refuses a user whose roles may not list or remove, as the permission
-/// extractors do (audited).
-async fn require_writer(n: &Need<ViewDashboard>, method: &str) -> Result<(), WebError> {
-    if blacklist::may_write(&n.actor) {
-        return Ok(());
-    }
-    let st = &n.ctx.state;
-    let _ = audit::record_alone(
-        &st.db,
-        st.clock.now(),
-        &Who::actor(&n.actor, &n.ctx.origin),
-        Event::failed("access.denied", "route", format!("{method} {}", n.ctx.path)),
-    )
-    .await;
-    Err(WebError(AppError::Forbidden))
 }
 
 // ---------------------------------------------------------------------------
@@ -98,10 +79,11 @@ fn filters_of(q: &HashMap<String, String>) -> Result<Filters, WebError> {
     };
     if state != "all" {
         filter.state =
-            Some(State::from_code(&state).ok_or_else(|| AppError::Config("名单状态无效，请重新选择。".into()))?);
+            Some(State::from_code(&state).ok_or_else(|| AppError::BadRequest("名单状态无效，请重新选择。".into()))?);
     }
     if !county.is_empty() {
-        filter.county = Some(DivisionCode::parse(&county).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?);
+        filter.county =
+            Some(DivisionCode::parse(&county).map_err(|e| AppError::BadRequest(format!("区划代码无效：{e}")))?);
     }
     let query = query_string(&[("q", &search), ("state", &state), ("county", &county)]);
     Ok(Filters {
@@ -224,10 +206,7 @@ pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     // Removed on every path: an error, or once the download has opened it.
     let file = TempFile(super::export_path(&n.ctx.state));
     blacklist::export(&call, &f.filter, day, &file.0).await?;
-    let name = format!(
-        "失信联合惩戒名单-{}.xlsx",
-        (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
-    );
+    let name = format!("失信联合惩戒名单-{}.xlsx", file_stamp(call.now));
     let response = super::xlsx_file_download(&file.0, &name).await;
     drop(file);
     response
@@ -279,7 +258,7 @@ const FIELDS: &[(&str, &str, bool, &str, &str)] = &[
 ];
 
 async fn form_page(
-    n: &Need<ViewDashboard>,
+    n: &Need<WriteBlacklist>,
     values: &HashMap<String, String>,
     errors: &FieldErrors,
 ) -> Result<FormTpl, WebError> {
@@ -339,8 +318,7 @@ async fn form_page(
 }
 
 /// GET /blacklist/new
-pub async fn new_page(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    require_writer(&n, "GET").await?;
+pub async fn new_page(n: Need<WriteBlacklist>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     // A case page may link here with the employer filled in.
     let values: HashMap<String, String> = ["employer_name", "credit_code", "case_number"]
         .iter()
@@ -350,8 +328,7 @@ pub async fn new_page(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, St
 }
 
 /// POST /blacklist/new
-pub async fn create(n: Need<ViewDashboard>, form: Form) -> Result<Response, WebError> {
-    require_writer(&n, "POST").await?;
+pub async fn create(n: Need<WriteBlacklist>, form: Form) -> Result<Response, WebError> {
     let get = |k: &str| form.get(k).to_string();
     let new = NewListing {
         input: ListingInput {
@@ -454,8 +431,8 @@ enum Submitted {
     Revoke(StepForm),
 }
 
-async fn show_page(
-    n: &Need<ViewDashboard>,
+async fn show_page<P: Perm>(
+    n: &Need<P>,
     id: i64,
     notice: Option<&'static str>,
     submitted: Submitted,
@@ -572,8 +549,7 @@ fn step_form(form: &Form) -> (i64, RemovalInput, StepForm) {
     (version, input, shown)
 }
 
-async fn step(n: Need<ViewDashboard>, id: String, form: Form, revoke: bool) -> Result<Response, WebError> {
-    require_writer(&n, "POST").await?;
+async fn step(n: Need<WriteBlacklist>, id: String, form: Form, revoke: bool) -> Result<Response, WebError> {
     let Ok(id) = parse_id(&id) else {
         return Ok(Redirect::to(MISSING).into_response());
     };
@@ -612,11 +588,11 @@ async fn step(n: Need<ViewDashboard>, id: String, form: Form, revoke: bool) -> R
 }
 
 /// POST /blacklist/{id}/remove — early removal.
-pub async fn remove(n: Need<ViewDashboard>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+pub async fn remove(n: Need<WriteBlacklist>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     step(n, id, form, false).await
 }
 
 /// POST /blacklist/{id}/revoke — the listing decision was revoked.
-pub async fn revoke(n: Need<ViewDashboard>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+pub async fn revoke(n: Need<WriteBlacklist>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     step(n, id, form, true).await
 }

@@ -88,7 +88,7 @@ pub async fn load(n: Need<ManageSystem>, mut mp: Multipart) -> Result<Response, 
     let mut csrf = String::new();
     let mut pasted = String::new();
     let mut file: Option<Vec<u8>> = None;
-    let bad = |m: &str| WebError(AppError::Config(m.to_string()));
+    let bad = |m: &str| WebError(AppError::BadRequest(m.to_string()));
     while let Some(field) = mp
         .next_field()
         .await

@@ -318,7 +318,7 @@ pub async fn stats(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Strin
 pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let today = n.ctx.state.clock.today();
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
-    let period = Period::parse(get("from"), get("to"), today).map_err(AppError::Config)?;
+    let period = Period::parse(get("from"), get("to"), today).map_err(AppError::BadRequest)?;
     let bytes = case_stats::export(&n.ctx.call(&n.actor), period).await?;
     Ok(xlsx_download(
         bytes,

@@ -328,7 +328,7 @@ pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     let p = &cur.plan;
     let (as_of, _, error) = as_of_of(&q, p);
     if let Some(msg) = error {
-        return Err(AppError::Config(msg).into());
+        return Err(AppError::BadRequest(msg).into());
     }
     let call = n.ctx.call(&n.actor);
     let (_, bytes) = evaluation::export(&call, p, as_of).await?;

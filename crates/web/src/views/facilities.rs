@@ -4,8 +4,8 @@
 //! spec, and the export.
 
 use super::records::{Input, TempFile, options_of};
-use super::workers::{parse_id, q_get, region_options, with_status};
 use super::{Pager, html, query_string};
+use super::{file_stamp, parse_id, q_get, region_options, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ViewDashboard, WriteRecords};
 use crate::layout::Layout;
@@ -27,7 +27,8 @@ fn kind_of(code: &str) -> Result<FacilityKind, WebError> {
     if code.is_empty() {
         return Ok(FacilityKind::Station);
     }
-    FacilityKind::from_code(code).ok_or_else(|| AppError::Config("设施类型无效，请从菜单进入设施台账。".into()).into())
+    FacilityKind::from_code(code)
+        .ok_or_else(|| AppError::BadRequest("设施类型无效，请从菜单进入设施台账。".into()).into())
 }
 
 fn kinds() -> Vec<(&'static str, &'static str)> {
@@ -245,7 +246,8 @@ fn filters_of(q: &HashMap<String, String>) -> Result<(FacilityKind, FacilityFilt
         q: search.chars().take(50).collect(),
     };
     if !region.is_empty() {
-        filter.region = Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?);
+        filter.region =
+            Some(DivisionCode::parse(&region).map_err(|e| AppError::BadRequest(format!("区划代码无效：{e}")))?);
     }
     let query = query_string(&[("kind", kind.code()), ("region", &region), ("q", &filter.q)]);
     Ok((kind, filter, query))
@@ -355,11 +357,7 @@ pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     // Removed on every path: an error, or once the download has opened it.
     let file = TempFile(super::export_path(&n.ctx.state));
     facilities::export(&call, kind, &filter, &file.0).await?;
-    let name = format!(
-        "{}-{}.xlsx",
-        kind.label_zh(),
-        (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
-    );
+    let name = format!("{}-{}.xlsx", kind.label_zh(), file_stamp(call.now));
     let response = super::xlsx_file_download(&file.0, &name).await;
     drop(file);
     response

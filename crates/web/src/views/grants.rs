@@ -100,7 +100,7 @@ pub async fn list(n: Need<ApproveGrants>, Query(q): Query<HashMap<String, String
 }
 
 async fn decide(n: Need<ApproveGrants>, id: String, approve: bool) -> Result<Response, WebError> {
-    let Some(id) = id.parse::<i64>().ok().filter(|i| *i > 0) else {
+    let Ok(id) = super::parse_id(&id) else {
         return Ok(Redirect::to("/grants?done=gone").into_response());
     };
     let st = &n.ctx.state;

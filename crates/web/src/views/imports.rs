@@ -191,7 +191,7 @@ fn upload_page(n: &Need<WriteRecords>, target: &str, error: Option<String>) -> R
         max_rows: import::MAX_ROWS,
     });
     if error.is_some() {
-        super::workers::with_status(r, StatusCode::UNPROCESSABLE_ENTITY)
+        super::with_status(r, StatusCode::UNPROCESSABLE_ENTITY)
     } else {
         r
     }
@@ -291,7 +291,7 @@ impl Handler<UploadMarker, AppState> for LargeUpload {
 
 /// Saves the upload, runs a dry run and shows the preview.
 async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>) -> Result<Response, WebError> {
-    let bad = |m: &str| WebError(AppError::Config(m.to_string()));
+    let bad = |m: &str| WebError(AppError::BadRequest(m.to_string()));
     let mut mp = mp.map_err(|_| bad("上传的内容格式不正确，请在导入页面选择文件后提交。"))?;
     sweep(&n.ctx.state).await;
     let dir = upload_dir(&n.ctx.state);
@@ -411,7 +411,7 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
 pub async fn commit(n: Need<WriteRecords>, Path(token): Path<String>, form: Form) -> Result<Response, WebError> {
     let up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
     if form.get("target") != up.target.code() {
-        return Err(AppError::Config("导入的数据类型与预览时不一致，请重新上传文件。".into()).into());
+        return Err(AppError::BadRequest("导入的数据类型与预览时不一致，请重新上传文件。".into()).into());
     }
     if !tokio::fs::try_exists(up.data()).await.unwrap_or(false) {
         return Err(AppError::Conflict("该文件已经导入过了。如需再次导入，请重新上传文件。".into()).into());

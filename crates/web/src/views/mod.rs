@@ -27,9 +27,14 @@ pub mod users;
 pub mod workers;
 
 use crate::error::WebError;
+use crate::extract::Ctx;
 use askama::Template;
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_app::AppError;
+use shiminhua_core::auth::Actor;
+use std::collections::HashMap;
 
 /// Renders a template into an HTML response.
 pub fn html<T: Template>(t: &T) -> Response {
@@ -37,6 +42,60 @@ pub fn html<T: Template>(t: &T) -> Response {
         Ok(s) => Html(s).into_response(),
         Err(e) => WebError(AppError::Internal(format!("template: {e}"))).into_response(),
     }
+}
+
+/// The same response with another status (a form shown again with its
+/// errors, say).
+pub fn with_status(mut r: Response, s: StatusCode) -> Response {
+    *r.status_mut() = s;
+    r
+}
+
+/// A record id from the path: a positive integer, or the record is not found.
+pub fn parse_id(s: &str) -> Result<i64, WebError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or(WebError(AppError::NotFound))
+}
+
+/// A query parameter, trimmed ("" when absent).
+pub fn q_get(q: &HashMap<String, String>, k: &str) -> String {
+    q.get(k).map(|s| s.trim().to_string()).unwrap_or_default()
+}
+
+/// A date as shown on the pages: 2024年3月5日.
+pub fn date_zh(d: NaiveDate) -> String {
+    shiminhua_app::plan::reports::date_zh(d)
+}
+
+/// The local (UTC+8) minute of an instant, for the names of exported files:
+/// 202403051430.
+pub fn file_stamp(t: DateTime<Utc>) -> String {
+    (t + chrono::Duration::hours(8)).format("%Y%m%d%H%M").to_string()
+}
+
+/// Townships and villages the actor may choose, labelled with their county.
+pub async fn region_options(ctx: &Ctx, actor: &Actor, min_level: i16) -> Result<Vec<(String, String)>, WebError> {
+    let rows = shiminhua_app::regions::tree(&ctx.state.db, actor, 5).await?;
+    let names: HashMap<i64, String> = rows.iter().map(|r| (r.code, r.name.clone())).collect();
+    Ok(rows
+        .iter()
+        .filter(|r| r.level >= min_level)
+        .map(|r| {
+            let county = r
+                .division()
+                .and_then(|d| d.county())
+                .and_then(|c| names.get(&c.as_i64()).cloned())
+                .unwrap_or_default();
+            let label = if r.level <= 3 {
+                r.name.clone()
+            } else {
+                format!("{county} {}", r.name)
+            };
+            (r.display_code(), label)
+        })
+        .collect())
 }
 
 /// Page numbers for lists.

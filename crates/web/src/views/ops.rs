@@ -1,24 +1,13 @@
-//! Health, metrics, the stylesheet, and error pages.
+//! Health, metrics, the stylesheet, and the page of an unknown address.
 
 use crate::AppState;
-use crate::error::ErrorPage;
-use crate::extract::Ctx;
-use crate::layout::Layout;
-use askama::Template;
+use crate::extract::constant_eq;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use shiminhua_core::auth::Actor;
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    let ok = match state.db.read().await {
-        Ok(mut tx) => tx
-            .int(shiminhua_app::store::Sql::new("SELECT COUNT(*) FROM schema_migrations"))
-            .await
-            .is_ok(),
-        Err(_) => false,
-    };
-    if ok {
+    if state.db.ping().await.is_ok() {
         (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -85,11 +74,6 @@ fn metrics_with_token(state: &AppState, token: &str, headers: &HeaderMap) -> Res
     }
 }
 
-/// Equal, in time that does not depend on where they differ.
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn render_metrics(state: &AppState) -> Response {
     let p = state.db.pool_stats();
     (
@@ -112,33 +96,4 @@ pub async fn css() -> Response {
 
 pub async fn not_found() -> Response {
     crate::error::WebError(shiminhua_app::AppError::NotFound).into_response()
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorTpl<'a> {
-    layout: Layout,
-    status: u16,
-    page_title: &'a str,
-    message: &'a str,
-}
-
-/// Renders an error page inside the layout.
-pub fn render_error(state: &AppState, ctx: Option<&Ctx>, page: &ErrorPage) -> Response {
-    let layout = match ctx {
-        Some(c) => Layout::new(c, c.actor().map(|a: &Actor| a), page.title),
-        None => Layout {
-            title: page.title.to_string(),
-            demo: state.demo,
-            ..Layout::default()
-        },
-    };
-    let t = ErrorTpl {
-        layout,
-        status: page.status.as_u16(),
-        page_title: page.title,
-        message: &page.message,
-    };
-    let body = t.render().unwrap_or_else(|_| page.message.clone());
-    (page.status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }

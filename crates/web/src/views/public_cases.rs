@@ -163,17 +163,13 @@ pub struct Found {
     pub replies: Vec<(String, String)>,
 }
 
-fn zh_date(d: chrono::NaiveDate) -> String {
-    d.format("%Y年%-m月%-d日").to_string()
-}
-
 impl From<PublicView> for Found {
     fn from(p: PublicView) -> Found {
         Found {
             number: p.number,
             status: p.status,
-            received: zh_date(p.received_on),
-            replies: p.replies.into_iter().map(|(d, r)| (zh_date(d), r)).collect(),
+            received: super::date_zh(p.received_on),
+            replies: p.replies.into_iter().map(|(d, r)| (super::date_zh(d), r)).collect(),
         }
     }
 }
@@ -282,7 +278,7 @@ pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
         return off();
     }
     let Some(f) = Fields::read(body).await else {
-        return WebError(AppError::Config("提交的内容过大或格式不正确。".into())).into_response();
+        return WebError(AppError::BadRequest("提交的内容过大或格式不正确。".into())).into_response();
     };
     let v = report_of(&f);
     if let Some((msg, retry)) = throttled(&ctx, &st.public_guard.submissions) {
@@ -323,7 +319,7 @@ pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
                 layout: layout(&ctx, "反映已提交", csrf),
                 number: reg.number,
                 code: reg.query_code,
-                received: zh_date((now + chrono::Duration::hours(8)).date_naive()),
+                received: super::date_zh((now + chrono::Duration::hours(8)).date_naive()),
             };
             finish(html(&t), StatusCode::CREATED, cookie)
         }
@@ -389,7 +385,7 @@ pub async fn query_submit(ctx: Ctx, body: Body) -> Response {
         return off();
     }
     let Some(f) = Fields::read(body).await else {
-        return WebError(AppError::Config("提交的内容过大或格式不正确。".into())).into_response();
+        return WebError(AppError::BadRequest("提交的内容过大或格式不正确。".into())).into_response();
     };
     // Full-width letters and digits (typed with a Chinese input method) count as half-width.
     let number: String = shiminhua_core::record::normalise(&f.get("number"))

@@ -2,8 +2,8 @@
 //! worker (forms generated from the kind's spec), the list of one kind with
 //! filters, and its export.
 
-use super::workers::{parse_id, q_get, region_options, with_status};
 use super::{Pager, html, query_string};
+use super::{file_stamp, parse_id, q_get, region_options, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ReadPii, WriteRecords};
 use crate::layout::Layout;
@@ -321,7 +321,7 @@ pub async fn create(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
     let id = parse_id(&id)?;
     let s = new_subject(&n, id).await?;
     let Some(spec) = spec_of(form.get("kind")) else {
-        return Err(AppError::Config("请先选择要新增的记录类型。".into()).into());
+        return Err(AppError::BadRequest("请先选择要新增的记录类型。".into()).into());
     };
     let get = |k: &str| form.get(k).to_string();
     match records::create_record(&n.ctx.call(&n.actor), id, spec.kind, &get).await {
@@ -442,12 +442,13 @@ fn filters_of(q: &HashMap<String, String>) -> Result<Filters, WebError> {
     } else {
         spec_of(&code)
     }
-    .ok_or_else(|| AppError::Config("记录类型无效，请从菜单进入业务记录。".into()))?;
+    .ok_or_else(|| AppError::BadRequest("记录类型无效，请从菜单进入业务记录。".into()))?;
     let (region, from, to) = (q_get(q, "region"), q_get(q, "from"), q_get(q, "to"));
     let mut filter = RecordFilter::default();
     let mut error = None;
     if !region.is_empty() {
-        filter.region = Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?);
+        filter.region =
+            Some(DivisionCode::parse(&region).map_err(|e| AppError::BadRequest(format!("区划代码无效：{e}")))?);
     }
     for (text, slot) in [(&from, &mut filter.from), (&to, &mut filter.to)] {
         if text.is_empty() {
@@ -635,11 +636,7 @@ pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) 
     // Removed on every path: an error, or once the download has opened it.
     let file = TempFile(super::export_path(&n.ctx.state));
     records::export_records(&call, f.spec.kind, &f.filter, &file.0).await?;
-    let name = format!(
-        "{}记录-{}.xlsx",
-        f.spec.kind.label_zh(),
-        (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
-    );
+    let name = format!("{}记录-{}.xlsx", f.spec.kind.label_zh(), file_stamp(call.now));
     // The download holds the open file; the path goes now.
     let response = super::xlsx_file_download(&file.0, &name).await;
     drop(file);

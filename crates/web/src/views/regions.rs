@@ -48,7 +48,7 @@ struct RegionTpl {
 
 pub async fn detail(n: Need<ViewRegions>, Path(code): Path<String>) -> Result<Response, WebError> {
     let code = DivisionCode::parse(&code).map_err(|e| {
-        AppError::Config(format!(
+        AppError::BadRequest(format!(
             "区划代码“{}”无效：{e}",
             code.chars().take(20).collect::<String>()
         ))
@@ -93,7 +93,7 @@ const MAX_IMPORT: usize = 5 * 1024 * 1024;
 pub async fn import_submit(n: Need<ManageSystem>, mut mp: Multipart) -> Result<Response, WebError> {
     let mut csrf = String::new();
     let mut file: Option<Vec<u8>> = None;
-    let bad = |m: &str| WebError(AppError::Config(m.to_string()));
+    let bad = |m: &str| WebError(AppError::BadRequest(m.to_string()));
     while let Some(field) = mp
         .next_field()
         .await

@@ -1,6 +1,6 @@
 //! User administration (系统管理 › 用户管理).
 
-use super::{Pager, html, query_string};
+use super::{Pager, html, parse_id, query_string, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, ManageUsers, Need};
 use crate::layout::Layout;
@@ -251,12 +251,6 @@ fn parse(form: &Form) -> (Entered, UserForm, FieldErrors) {
     (entered, uf, errs)
 }
 
-fn with_status(t: &FormTpl, status: StatusCode) -> Response {
-    let mut r = html(t);
-    *r.status_mut() = status;
-    r
-}
-
 pub async fn create(n: Need<ManageUsers>, form: Form) -> Result<Response, WebError> {
     let (entered, uf, mut errs) = parse(&form);
     let st = &n.ctx.state;
@@ -272,12 +266,12 @@ pub async fn create(n: Need<ManageUsers>, form: Form) -> Result<Response, WebErr
             let mut t = render_form(&n, Some(id), u.version, false, e, FieldErrors::default()).await?;
             t.notice = Some(format!("用户 {} 已创建。", t.username));
             t.one_time_password = Some(pw);
-            Ok(with_status(&t, StatusCode::CREATED))
+            Ok(with_status(html(&t), StatusCode::CREATED))
         }
         Err(AppError::Validation(more)) => {
             errs.0.extend(more.0);
             let t = render_form(&n, None, 0, false, entered, errs).await?;
-            Ok(with_status(&t, StatusCode::UNPROCESSABLE_ENTITY))
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(e.into()),
     }
@@ -301,13 +295,6 @@ pub async fn edit_page(
     Ok(html(&t))
 }
 
-fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or(WebError(AppError::NotFound))
-}
-
 pub async fn update(n: Need<ManageUsers>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let (entered, uf, mut errs) = parse(&form);
@@ -324,7 +311,7 @@ pub async fn update(n: Need<ManageUsers>, Path(id): Path<String>, form: Form) ->
             errs.0.extend(more.0);
             let (u, _, _) = users::get(&st.db, &n.actor, id).await?;
             let t = render_form(&n, Some(id), version, u.disabled, entered, errs).await?;
-            Ok(with_status(&t, StatusCode::UNPROCESSABLE_ENTITY))
+            Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(AppError::Conflict(msg)) => {
             // Keep what the user typed; the version stays the old one so a
@@ -332,7 +319,7 @@ pub async fn update(n: Need<ManageUsers>, Path(id): Path<String>, form: Form) ->
             let (u, _, _) = users::get(&st.db, &n.actor, id).await?;
             let mut t = render_form(&n, Some(id), version, u.disabled, entered, errs).await?;
             t.conflict = Some(msg);
-            Ok(with_status(&t, StatusCode::CONFLICT))
+            Ok(with_status(html(&t), StatusCode::CONFLICT))
         }
         Err(e) => Err(e.into()),
     }

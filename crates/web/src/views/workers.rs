@@ -1,7 +1,7 @@
 //! 农民工信息: the list, the profile, registration, editing, family, reveal,
 //! merging a duplicate registration.
 
-use super::{Pager, html, query_string};
+use super::{Pager, html, parse_id, q_get, query_string, region_options, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ReadPii, RevealPii, WriteRecords};
 use crate::layout::Layout;
@@ -14,48 +14,10 @@ use shiminhua_app::registry::workers::{
     self, DependantInput, DependantRow, EDUCATION, RELATIONS, RevealField, WorkerFilter, WorkerInput, WorkerRow,
 };
 use shiminhua_app::xlsx::local_time;
-use shiminhua_app::{AppError, FieldErrors, regions, registry::records};
+use shiminhua_app::{AppError, FieldErrors, registry::records};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use std::collections::HashMap;
-
-pub(super) fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or(WebError(AppError::NotFound))
-}
-
-/// Townships and villages the actor may choose, labelled with their county.
-pub(super) async fn region_options(
-    ctx: &crate::extract::Ctx,
-    actor: &Actor,
-    min_level: i16,
-) -> Result<Vec<(String, String)>, WebError> {
-    let rows = regions::tree(&ctx.state.db, actor, 5).await?;
-    let names: HashMap<i64, String> = rows.iter().map(|r| (r.code, r.name.clone())).collect();
-    Ok(rows
-        .iter()
-        .filter(|r| r.level >= min_level)
-        .map(|r| {
-            let county = r
-                .division()
-                .and_then(|d| d.county())
-                .and_then(|c| names.get(&c.as_i64()).cloned())
-                .unwrap_or_default();
-            let label = if r.level <= 3 {
-                r.name.clone()
-            } else {
-                format!("{county} {}", r.name)
-            };
-            (r.display_code(), label)
-        })
-        .collect())
-}
-
-pub(super) fn q_get(q: &HashMap<String, String>, k: &str) -> String {
-    q.get(k).map(|s| s.trim().to_string()).unwrap_or_default()
-}
 
 /// The list's filters from the query string, and that query string again
 /// (for page links and the export button).
@@ -72,7 +34,7 @@ fn filter_of(q: &HashMap<String, String>, today: chrono::NaiveDate) -> Result<(W
     let region = if region.is_empty() {
         None
     } else {
-        Some(DivisionCode::parse(&region).map_err(|e| AppError::Config(format!("区划代码无效：{e}")))?)
+        Some(DivisionCode::parse(&region).map_err(|e| AppError::BadRequest(format!("区划代码无效：{e}")))?)
     };
     Ok((
         WorkerFilter {
@@ -96,14 +58,7 @@ pub async fn export(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) 
         let _ = tokio::fs::remove_file(&path).await;
         return Err(e.into());
     }
-    super::xlsx_file_download(
-        &path,
-        &format!(
-            "农民工名册-{}.xlsx",
-            (call.now + chrono::Duration::hours(8)).format("%Y%m%d%H%M")
-        ),
-    )
-    .await
+    super::xlsx_file_download(&path, &format!("农民工名册-{}.xlsx", super::file_stamp(call.now))).await
 }
 
 #[derive(Template)]
@@ -403,12 +358,6 @@ fn input_of(form: &Form) -> WorkerInput {
         skills: form.get("skills").into(),
         tags: form.get("tags").into(),
     }
-}
-
-pub(super) fn with_status(r: Response, s: StatusCode) -> Response {
-    let mut r = r;
-    *r.status_mut() = s;
-    r
 }
 
 pub async fn new_page(n: Need<WriteRecords>) -> Result<Response, WebError> {
