@@ -3,7 +3,7 @@
 //! cell per template column, row numbers grow, refusals are in Chinese.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shiminhua_app::registry::import::{Target, columns, read};
+use shiminhua_app::registry::import::{ImportKind, columns, read};
 use std::io::Write;
 
 fuzz_target!(|data: &[u8]| {
@@ -41,7 +41,7 @@ impl Drop for TempFile {
 }
 
 fn read_all(path: &std::path::Path) {
-    let cols = columns(Target::Workers);
+    let cols = columns(ImportKind::Workers);
     let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
     let required: Vec<bool> = cols.iter().map(|c| c.required).collect();
     let _ = read::estimate_rows(path);

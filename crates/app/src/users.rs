@@ -892,7 +892,7 @@ pub struct SignIn {
 
 /// The rules sign-in applies.
 #[derive(Clone, Copy, Debug)]
-pub struct Rules<'a> {
+pub struct SignInRules<'a> {
     pub security: &'a Security,
     pub policy: &'a PasswordPolicy,
     /// The server runs with `--demo`.
@@ -906,11 +906,11 @@ pub async fn authenticate(
     db: &Db,
     origin: &Origin,
     now: DateTime<Utc>,
-    rules: &Rules<'_>,
+    rules: &SignInRules<'_>,
     username: &str,
     password: &str,
 ) -> AppResult<SignIn> {
-    let Rules {
+    let SignInRules {
         security: sec,
         policy,
         demo,

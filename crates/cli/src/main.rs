@@ -758,9 +758,9 @@ async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Resul
     Ok(())
 }
 
-fn import_target(kind: &str) -> Result<shiminhua_app::registry::import::Target, AppError> {
-    shiminhua_app::registry::import::Target::parse(kind).ok_or_else(|| {
-        let all: Vec<&str> = shiminhua_app::registry::import::targets()
+fn import_target(kind: &str) -> Result<shiminhua_app::registry::import::ImportKind, AppError> {
+    shiminhua_app::registry::import::ImportKind::parse(kind).ok_or_else(|| {
+        let all: Vec<&str> = shiminhua_app::registry::import::kinds()
             .into_iter()
             .map(|t| t.code())
             .collect();

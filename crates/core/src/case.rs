@@ -85,7 +85,7 @@ impl Sector {
 crate::coded! {
     /// Where a case stands.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-    pub enum Status {
+    pub enum CaseStatus {
         /// 登记: received, waiting for the decision to accept.
         Registered = "registered" / "登记",
         /// 受理
@@ -105,24 +105,27 @@ crate::coded! {
     }
 }
 
-impl Status {
+impl CaseStatus {
     /// The status as told to the reporter on the public lookup.
     pub fn public_label(self) -> &'static str {
         match self {
-            Status::Registered => "已登记，待受理",
-            Status::Accepted => "已受理",
-            Status::Rejected => "不予受理",
-            Status::Investigating => "调查处理中",
-            Status::Closed => "已办结",
-            Status::FollowedUp => "已办结（已回访）",
-            Status::Arbitration => "已移送劳动人事争议仲裁委员会",
-            Status::Police => "已移送公安机关",
+            CaseStatus::Registered => "已登记，待受理",
+            CaseStatus::Accepted => "已受理",
+            CaseStatus::Rejected => "不予受理",
+            CaseStatus::Investigating => "调查处理中",
+            CaseStatus::Closed => "已办结",
+            CaseStatus::FollowedUp => "已办结（已回访）",
+            CaseStatus::Arbitration => "已移送劳动人事争议仲裁委员会",
+            CaseStatus::Police => "已移送公安机关",
         }
     }
 
     /// Whether a time limit runs in this status (登记, 受理, 调查处理).
     pub fn is_open(self) -> bool {
-        matches!(self, Status::Registered | Status::Accepted | Status::Investigating)
+        matches!(
+            self,
+            CaseStatus::Registered | CaseStatus::Accepted | CaseStatus::Investigating
+        )
     }
 }
 
@@ -177,13 +180,13 @@ const OFFICE: &[Role] = &[Role::Office];
 /// One allowed transition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transition {
-    pub from: Status,
+    pub from: CaseStatus,
     pub action: Action,
-    pub to: Status,
+    pub to: CaseStatus,
     pub roles: &'static [Role],
 }
 
-const fn t(from: Status, action: Action, to: Status, roles: &'static [Role]) -> Transition {
+const fn t(from: CaseStatus, action: Action, to: CaseStatus, roles: &'static [Role]) -> Transition {
     Transition {
         from,
         action,
@@ -194,37 +197,77 @@ const fn t(from: Status, action: Action, to: Status, roles: &'static [Role]) -> 
 
 /// The whole workflow. A (status, action) pair not listed is refused.
 pub const TRANSITIONS: &[Transition] = &[
-    t(Status::Registered, Action::Accept, Status::Accepted, HANDLERS),
-    t(Status::Registered, Action::Reject, Status::Rejected, HANDLERS),
-    t(Status::Registered, Action::Transfer, Status::Registered, HANDLERS),
-    t(Status::Registered, Action::Urge, Status::Registered, OFFICE),
-    t(Status::Accepted, Action::Investigate, Status::Investigating, HANDLERS),
-    t(Status::Accepted, Action::Transfer, Status::Registered, HANDLERS),
-    t(Status::Accepted, Action::Arbitrate, Status::Arbitration, HANDLERS),
-    t(Status::Accepted, Action::Urge, Status::Accepted, OFFICE),
-    t(Status::Investigating, Action::Close, Status::Closed, HANDLERS),
-    t(Status::Investigating, Action::Arbitrate, Status::Arbitration, HANDLERS),
-    t(Status::Investigating, Action::ReferPolice, Status::Police, HANDLERS),
-    t(Status::Investigating, Action::Extend, Status::Investigating, OFFICE),
-    t(Status::Investigating, Action::Urge, Status::Investigating, OFFICE),
-    t(Status::Closed, Action::FollowUp, Status::FollowedUp, HANDLERS),
-    t(Status::Arbitration, Action::FollowUp, Status::FollowedUp, HANDLERS),
-    t(Status::Police, Action::FollowUp, Status::FollowedUp, HANDLERS),
+    t(CaseStatus::Registered, Action::Accept, CaseStatus::Accepted, HANDLERS),
+    t(CaseStatus::Registered, Action::Reject, CaseStatus::Rejected, HANDLERS),
+    t(
+        CaseStatus::Registered,
+        Action::Transfer,
+        CaseStatus::Registered,
+        HANDLERS,
+    ),
+    t(CaseStatus::Registered, Action::Urge, CaseStatus::Registered, OFFICE),
+    t(
+        CaseStatus::Accepted,
+        Action::Investigate,
+        CaseStatus::Investigating,
+        HANDLERS,
+    ),
+    t(CaseStatus::Accepted, Action::Transfer, CaseStatus::Registered, HANDLERS),
+    t(
+        CaseStatus::Accepted,
+        Action::Arbitrate,
+        CaseStatus::Arbitration,
+        HANDLERS,
+    ),
+    t(CaseStatus::Accepted, Action::Urge, CaseStatus::Accepted, OFFICE),
+    t(CaseStatus::Investigating, Action::Close, CaseStatus::Closed, HANDLERS),
+    t(
+        CaseStatus::Investigating,
+        Action::Arbitrate,
+        CaseStatus::Arbitration,
+        HANDLERS,
+    ),
+    t(
+        CaseStatus::Investigating,
+        Action::ReferPolice,
+        CaseStatus::Police,
+        HANDLERS,
+    ),
+    t(
+        CaseStatus::Investigating,
+        Action::Extend,
+        CaseStatus::Investigating,
+        OFFICE,
+    ),
+    t(
+        CaseStatus::Investigating,
+        Action::Urge,
+        CaseStatus::Investigating,
+        OFFICE,
+    ),
+    t(CaseStatus::Closed, Action::FollowUp, CaseStatus::FollowedUp, HANDLERS),
+    t(
+        CaseStatus::Arbitration,
+        Action::FollowUp,
+        CaseStatus::FollowedUp,
+        HANDLERS,
+    ),
+    t(CaseStatus::Police, Action::FollowUp, CaseStatus::FollowedUp, HANDLERS),
 ];
 
 /// The transition `action` from `from`, if the workflow has one.
-pub fn transition(from: Status, action: Action) -> Option<&'static Transition> {
+pub fn transition(from: CaseStatus, action: Action) -> Option<&'static Transition> {
     TRANSITIONS.iter().find(|t| t.from == from && t.action == action)
 }
 
 /// Whether a holder of `role` may take `action` on a case in `from`.
-pub fn allowed(from: Status, action: Action, role: Role) -> bool {
+pub fn allowed(from: CaseStatus, action: Action, role: Role) -> bool {
     transition(from, action).is_some_and(|t| t.roles.contains(&role))
 }
 
 /// The actions a holder of `roles` may take on a case in `from` (for the
 /// buttons of a case page).
-pub fn actions_for(from: Status, roles: &RoleSet) -> Vec<Action> {
+pub fn actions_for(from: CaseStatus, roles: &RoleSet) -> Vec<Action> {
     TRANSITIONS
         .iter()
         .filter(|t| t.from == from && roles.iter().any(|r| t.roles.contains(&r)))
@@ -862,7 +905,7 @@ pub struct ActionInput {
 /// What the case looks like to [`check`].
 #[derive(Clone, Copy, Debug)]
 pub struct CaseState {
-    pub status: Status,
+    pub status: CaseStatus,
     pub county: DivisionCode,
     pub workers: i64,
     pub extended: bool,
@@ -872,8 +915,8 @@ pub struct CaseState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     pub action: Action,
-    pub from: Status,
-    pub to: Status,
+    pub from: CaseStatus,
+    pub to: CaseStatus,
     /// Reason or note (the text the event keeps).
     pub note: String,
     pub conclusion: Option<String>,
@@ -1185,9 +1228,9 @@ mod tests {
 
     /// The workflow as the issue describes it, written out independently of
     /// `TRANSITIONS`: (from, action, to, roles).
-    fn expected() -> Vec<(Status, Action, Status, Vec<Role>)> {
+    fn expected() -> Vec<(CaseStatus, Action, CaseStatus, Vec<Role>)> {
         use Action as A;
-        use Status as S;
+        use CaseStatus as S;
         let h = vec![Role::Inspector, Role::Local];
         let o = vec![Role::Office];
         vec![
@@ -1210,7 +1253,7 @@ mod tests {
         ]
     }
 
-    fn state(status: Status) -> CaseState {
+    fn state(status: CaseStatus) -> CaseState {
         CaseState {
             status,
             county: code("341021"),
@@ -1240,7 +1283,7 @@ mod tests {
     fn the_whole_transition_table() {
         let exp = expected();
         let mut allowed_count = 0;
-        for from in Status::ALL {
+        for from in CaseStatus::ALL {
             for action in Action::ALL {
                 let row = exp.iter().find(|(f, a, _, _)| *f == from && *a == action);
                 for role in Role::ALL {
@@ -1269,11 +1312,11 @@ mod tests {
         }
         assert_eq!(allowed_count, 12 * 2 + 4, "every listed transition was taken");
         assert_eq!(TRANSITIONS.len(), exp.len());
-        let pairs: HashSet<(Status, Action)> = TRANSITIONS.iter().map(|t| (t.from, t.action)).collect();
+        let pairs: HashSet<(CaseStatus, Action)> = TRANSITIONS.iter().map(|t| (t.from, t.action)).collect();
         assert_eq!(pairs.len(), TRANSITIONS.len(), "one row per (status, action)");
         // Final statuses have no way out; the lead, the admin, the auditor
         // and departments never act.
-        for s in [Status::Rejected, Status::FollowedUp] {
+        for s in [CaseStatus::Rejected, CaseStatus::FollowedUp] {
             assert!(TRANSITIONS.iter().all(|t| t.from != s), "{s:?}");
         }
         for r in [Role::Lead, Role::Admin, Role::Auditor, Role::Department] {
@@ -1281,7 +1324,7 @@ mod tests {
         }
         let both = RoleSet::new(vec![Role::Inspector, Role::Office]);
         assert_eq!(
-            actions_for(Status::Investigating, &both),
+            actions_for(CaseStatus::Investigating, &both),
             [
                 Action::Close,
                 Action::Arbitrate,
@@ -1297,8 +1340,8 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for s in Status::ALL {
-            assert_eq!(Status::from_code(s.code()), Some(s));
+        for s in CaseStatus::ALL {
+            assert_eq!(CaseStatus::from_code(s.code()), Some(s));
         }
         for a in Action::ALL {
             assert_eq!(Action::from_code(a.code()), Some(a));
@@ -1319,34 +1362,34 @@ mod tests {
     fn required_fields_per_action_in_chinese() {
         let roles = RoleSet::new(vec![Role::Inspector]);
         let empty = ActionInput::default();
-        let fields = |st: Status, a: Action, roles: &RoleSet| -> Errors {
+        let fields = |st: CaseStatus, a: Action, roles: &RoleSet| -> Errors {
             match check(&state(st), a, roles, &empty, &conclusions(), &Towns) {
                 Err(Refusal::Fields(e)) => e,
                 other => panic!("{a:?}: {other:?}"),
             }
         };
         assert_eq!(
-            fields(Status::Registered, Action::Reject, &roles),
+            fields(CaseStatus::Registered, Action::Reject, &roles),
             [("reason", "请填写不予受理理由".to_string())]
         );
-        let close = fields(Status::Investigating, Action::Close, &roles);
+        let close = fields(CaseStatus::Investigating, Action::Close, &roles);
         let keys: Vec<&str> = close.iter().map(|e| e.0).collect();
         assert_eq!(keys, ["conclusion", "amount_recovered", "workers_paid"]);
         assert_eq!(close[0].1, "请选择办结结论");
-        let transfer = fields(Status::Accepted, Action::Transfer, &roles);
+        let transfer = fields(CaseStatus::Accepted, Action::Transfer, &roles);
         assert_eq!(transfer.iter().map(|e| e.0).collect::<Vec<_>>(), ["region", "reason"]);
         assert_eq!(
-            fields(Status::Closed, Action::FollowUp, &roles),
+            fields(CaseStatus::Closed, Action::FollowUp, &roles),
             [("note", "请填写回访情况".to_string())]
         );
         let office = RoleSet::new(vec![Role::Office]);
         assert_eq!(
-            fields(Status::Investigating, Action::Extend, &office),
+            fields(CaseStatus::Investigating, Action::Extend, &office),
             [("reason", "请填写延期理由".to_string())]
         );
         // Accepting needs nothing.
         let step = check(
-            &state(Status::Registered),
+            &state(CaseStatus::Registered),
             Action::Accept,
             &roles,
             &empty,
@@ -1354,7 +1397,7 @@ mod tests {
             &Towns,
         )
         .unwrap();
-        assert_eq!(step.to, Status::Accepted);
+        assert_eq!(step.to, CaseStatus::Accepted);
         for a in Action::ALL {
             for f in a.required() {
                 assert!(
@@ -1380,7 +1423,7 @@ mod tests {
         input.conclusion = "差不多".into();
         input.workers_paid = "6人".into();
         let Err(Refusal::Fields(errs)) = check(
-            &state(Status::Investigating),
+            &state(CaseStatus::Investigating),
             Action::Close,
             &roles,
             &input,
@@ -1398,7 +1441,7 @@ mod tests {
         input.amount_recovered = "0".into();
         input.workers_paid = "2".into();
         let Err(Refusal::Fields(errs)) = check(
-            &state(Status::Investigating),
+            &state(CaseStatus::Investigating),
             Action::Close,
             &roles,
             &input,
@@ -1413,7 +1456,7 @@ mod tests {
         );
         input.amount_recovered = "3,500.50元".into();
         let step = check(
-            &state(Status::Investigating),
+            &state(CaseStatus::Investigating),
             Action::Close,
             &roles,
             &input,
@@ -1429,7 +1472,7 @@ mod tests {
         let mut tr = full_input();
         tr.region = "徽城镇".into();
         let Err(Refusal::Fields(errs)) = check(
-            &state(Status::Registered),
+            &state(CaseStatus::Registered),
             Action::Transfer,
             &roles,
             &tr,
@@ -1441,7 +1484,7 @@ mod tests {
         assert!(errs[0].1.starts_with("转办应转至其他区县"), "{errs:?}");
         tr.region = "某村".into();
         let Err(Refusal::Fields(errs)) = check(
-            &state(Status::Registered),
+            &state(CaseStatus::Registered),
             Action::Transfer,
             &roles,
             &tr,
@@ -1453,7 +1496,7 @@ mod tests {
         assert_eq!(errs[0].1, "转办至（乡镇/街道）应为本市的乡镇（街道）");
         tr.region = "海阳镇".into();
         let step = check(
-            &state(Status::Accepted),
+            &state(CaseStatus::Accepted),
             Action::Transfer,
             &roles,
             &tr,
@@ -1462,11 +1505,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(step.region, Some(code("341022100")));
-        assert_eq!(step.to, Status::Registered);
+        assert_eq!(step.to, CaseStatus::Registered);
 
         // Extension once.
         let office = RoleSet::new(vec![Role::Office]);
-        let mut st = state(Status::Investigating);
+        let mut st = state(CaseStatus::Investigating);
         st.extended = true;
         assert_eq!(
             check(&st, Action::Extend, &office, &full_input(), &conclusions(), &Towns),
@@ -1667,8 +1710,8 @@ mod tests {
         };
         let step = |action| Step {
             action,
-            from: Status::Registered,
-            to: Status::Registered,
+            from: CaseStatus::Registered,
+            to: CaseStatus::Registered,
             note: String::new(),
             conclusion: None,
             amount_recovered: None,

@@ -149,7 +149,7 @@ mod tests {
         let sizes = [
             round_trips::<case::Source>(),
             round_trips::<case::Sector>(),
-            round_trips::<case::Status>(),
+            round_trips::<case::CaseStatus>(),
             round_trips::<case::Action>(),
             round_trips::<auth::Role>(),
             round_trips::<auth::RecordKind>(),
@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(sizes, [6, 4, 8, 10, 7, 9, 2, 2, 2, 5, 4, 4, 2, 3, 3]);
         labels_distinct::<case::Source>();
         labels_distinct::<case::Sector>();
-        labels_distinct::<case::Status>();
+        labels_distinct::<case::CaseStatus>();
         labels_distinct::<case::Action>();
         labels_distinct::<auth::Role>();
         labels_distinct::<auth::RecordKind>();

@@ -10,7 +10,7 @@
 //! average of its parts' ratios.
 
 use crate::auth::RecordKind;
-use crate::case::{Sector, Source as CaseSource, Status as CaseStatus};
+use crate::case::{CaseStatus, Sector, Source as CaseSource};
 use crate::division::DivisionCode;
 use crate::money::Fen;
 use crate::plan::{Aggregate, Distinct, Filter, Query, Source, Tally, Test, Window};
@@ -302,7 +302,7 @@ impl Query {
 
 /// How a figure stands against the progress due by the day (时序进度).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Status {
+pub enum Pace {
     /// 严重滞后 (red).
     Severe,
     /// 滞后 (amber).
@@ -313,13 +313,13 @@ pub enum Status {
     NoData,
 }
 
-impl Status {
+impl Pace {
     pub fn label_zh(self) -> &'static str {
         match self {
-            Status::Severe => "严重滞后",
-            Status::Lagging => "滞后",
-            Status::OnTrack => "正常",
-            Status::NoData => "暂无数据",
+            Pace::Severe => "严重滞后",
+            Pace::Lagging => "滞后",
+            Pace::OnTrack => "正常",
+            Pace::NoData => "暂无数据",
         }
     }
 
@@ -327,8 +327,8 @@ impl Status {
     /// are: 严重滞后 10, 滞后 1, otherwise 0.
     pub fn lag_weight(self) -> usize {
         match self {
-            Status::Severe => 10,
-            Status::Lagging => 1,
+            Pace::Severe => 10,
+            Pace::Lagging => 1,
             _ => 0,
         }
     }
@@ -336,10 +336,10 @@ impl Status {
     /// The CSS class of the mark (red / amber / green / grey).
     pub fn css(self) -> &'static str {
         match self {
-            Status::Severe => "red",
-            Status::Lagging => "amber",
-            Status::OnTrack => "green",
-            Status::NoData => "grey",
+            Pace::Severe => "red",
+            Pace::Lagging => "amber",
+            Pace::OnTrack => "green",
+            Pace::NoData => "grey",
         }
     }
 }
@@ -362,9 +362,9 @@ pub fn expected(value: f64, progress: crate::plan::Progress, share: f64) -> f64 
 }
 
 /// How far a region lags over its targets' statuses (the board lists the
-/// highest first): the sum of [`Status::lag_weight`].
-pub fn lag_score(statuses: impl IntoIterator<Item = Status>) -> usize {
-    statuses.into_iter().map(Status::lag_weight).sum()
+/// highest first): the sum of [`Pace::lag_weight`].
+pub fn lag_score(statuses: impl IntoIterator<Item = Pace>) -> usize {
+    statuses.into_iter().map(Pace::lag_weight).sum()
 }
 
 /// The share of the goal reached, in whole percent from 0 to 100 (0 without
@@ -383,8 +383,8 @@ pub fn status(
     expected: f64,
     comparison: crate::plan::Comparison,
     thresholds: &crate::plan::Thresholds,
-) -> Status {
-    let Some(actual) = actual else { return Status::NoData };
+) -> Pace {
+    let Some(actual) = actual else { return Pace::NoData };
     let reached = match comparison {
         crate::plan::Comparison::AtMost if actual > 0.0 => expected / actual * 100.0,
         crate::plan::Comparison::AtMost => 100.0,
@@ -392,11 +392,11 @@ pub fn status(
         _ => actual / expected * 100.0,
     };
     if reached < f64::from(thresholds.severe_below) {
-        Status::Severe
+        Pace::Severe
     } else if reached < f64::from(thresholds.lagging_below) {
-        Status::Lagging
+        Pace::Lagging
     } else {
-        Status::OnTrack
+        Pace::OnTrack
     }
 }
 
@@ -450,10 +450,10 @@ mod tests {
         assert_eq!(percent_reached(Some(5.0), Some(0.0)), 0);
         assert_eq!(percent_reached(Some(5.0), None), 0);
         assert_eq!(
-            lag_score([Status::Severe, Status::Lagging, Status::Lagging, Status::OnTrack]),
+            lag_score([Pace::Severe, Pace::Lagging, Pace::Lagging, Pace::OnTrack]),
             12
         );
-        assert_eq!(lag_score([Status::NoData, Status::OnTrack]), 0);
+        assert_eq!(lag_score([Pace::NoData, Pace::OnTrack]), 0);
     }
 
     #[test]
@@ -748,20 +748,20 @@ mod tests {
             severe_below: 70,
         };
         // 5,983.56 due: 5,400 is 90.2% of it, 5,300 is 88.6%, 4,100 is 68.5%.
-        assert_eq!(status(Some(5400.0), due, Comparison::AtLeast, &t), Status::OnTrack);
-        assert_eq!(status(Some(5300.0), due, Comparison::AtLeast, &t), Status::Lagging);
-        assert_eq!(status(Some(4100.0), due, Comparison::AtLeast, &t), Status::Severe);
-        assert_eq!(status(None, due, Comparison::AtLeast, &t), Status::NoData);
+        assert_eq!(status(Some(5400.0), due, Comparison::AtLeast, &t), Pace::OnTrack);
+        assert_eq!(status(Some(5300.0), due, Comparison::AtLeast, &t), Pace::Lagging);
+        assert_eq!(status(Some(4100.0), due, Comparison::AtLeast, &t), Pace::Severe);
+        assert_eq!(status(None, due, Comparison::AtLeast, &t), Pace::NoData);
         let ratio = Thresholds {
             lagging_below: 100,
             severe_below: 95,
         };
-        assert_eq!(status(Some(95.0), 95.0, Comparison::AtLeast, &ratio), Status::OnTrack);
-        assert_eq!(status(Some(92.0), 95.0, Comparison::AtLeast, &ratio), Status::Lagging);
-        assert_eq!(status(Some(90.0), 95.0, Comparison::AtLeast, &ratio), Status::Severe);
+        assert_eq!(status(Some(95.0), 95.0, Comparison::AtLeast, &ratio), Pace::OnTrack);
+        assert_eq!(status(Some(92.0), 95.0, Comparison::AtLeast, &ratio), Pace::Lagging);
+        assert_eq!(status(Some(90.0), 95.0, Comparison::AtLeast, &ratio), Pace::Severe);
         // A ceiling: 12 against at most 10 keeps 83% of it.
-        assert_eq!(status(Some(12.0), 10.0, Comparison::AtMost, &t), Status::Lagging);
-        assert_eq!(status(Some(8.0), 10.0, Comparison::AtMost, &t), Status::OnTrack);
+        assert_eq!(status(Some(12.0), 10.0, Comparison::AtMost, &t), Pace::Lagging);
+        assert_eq!(status(Some(8.0), 10.0, Comparison::AtMost, &t), Pace::OnTrack);
     }
 
     #[test]
@@ -792,7 +792,7 @@ mod tests {
 
     #[test]
     fn case_targets_take_the_cases_as_they_stood_on_the_day() {
-        use crate::case::{Sector, Source as CaseSource, Status as CaseStatus};
+        use crate::case::{CaseStatus, Sector, Source as CaseSource};
         let text = format!("{}{}", fixtures::SHIPPED, fixtures::CASE_TARGETS);
         let plan = plan::parse(&text, &fixtures::context()).unwrap_or_else(|e| panic!("{e:?}"));
         let case =
@@ -889,7 +889,7 @@ mod tests {
 
     #[test]
     fn closed_in_time_uses_the_limit_that_ran() {
-        use crate::case::Status as CaseStatus;
+        use crate::case::CaseStatus;
         let (accept, handle) = (day("2023-10-10"), Some(day("2024-01-02")));
         assert!(closed_in_time(CaseStatus::Rejected, day("2023-10-10"), accept, handle));
         assert!(!closed_in_time(CaseStatus::Rejected, day("2023-10-11"), accept, handle));

@@ -155,7 +155,7 @@ routes! {
     get "/plan/edit" => views::plan::edit_page,
     post "/plan/edit" => views::plan::edit_submit,
     get "/plan/history" => views::plan::history,
-    get "/plan/board" => views::board::board,
+    get "/plan/board" => views::indicators::board,
     get "/plan/allocation" => views::plan::allocation_page,
     post "/plan/allocation" => views::plan::allocation_submit,
     get "/plan/evaluation" => views::evaluation::page,

@@ -6,7 +6,7 @@
 use crate::error::{AppError, AppResult};
 use crate::store::{Sql, Tx};
 use chrono::{Months, NaiveDate};
-use shiminhua_core::case::{Sector, Source, Status};
+use shiminhua_core::case::{CaseStatus, Sector, Source};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::indicator::Span;
 use shiminhua_core::plan::{Aggregate, Filter, Tally, Test, Window};
@@ -85,7 +85,7 @@ fn filter_sql(q: &mut Sql, f: &Filter, as_of: NaiveDate) -> AppResult<()> {
     match (field, &f.test) {
         ("status", Test::In(v) | Test::NotIn(v)) => choice(
             "status",
-            codes(&Status::ALL, Status::label_zh, Status::code, v),
+            codes(&CaseStatus::ALL, CaseStatus::label_zh, CaseStatus::code, v),
             matches!(f.test, Test::NotIn(_)),
             q,
         ),

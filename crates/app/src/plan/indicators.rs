@@ -17,7 +17,7 @@ use crate::stored_values::from_json;
 use chrono::{Months, NaiveDate};
 use shiminhua_core::auth::RecordKind;
 use shiminhua_core::division::DivisionCode;
-use shiminhua_core::indicator::{Fact, Outcome, Span, Status, elapsed_share, expected, status};
+use shiminhua_core::indicator::{Fact, Outcome, Pace, Span, elapsed_share, expected, status};
 use shiminhua_core::plan::{Aggregate, MONEY_UNITS, Measurement, Plan, Progress, Query, Tally, Window};
 use shiminhua_core::record::{self, Values};
 use std::collections::{BTreeMap, HashMap};
@@ -533,7 +533,7 @@ pub struct Standing {
     pub outcome: Option<Outcome>,
     /// Due by the day (时序进度).
     pub expected: Option<f64>,
-    pub status: Status,
+    pub status: Pace,
     /// For a reported target: the accepted reports the figure is from (the
     /// latest period ending by the day), and that period's end.
     pub reports: Vec<i64>,
@@ -656,7 +656,7 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
                 expected,
                 status: match expected {
                     Some(e) => status(actual, e, t.comparison, t.thresholds(plan)),
-                    None => Status::NoData,
+                    None => Pace::NoData,
                 },
                 reports: from_reports.map(|r| r.2.clone()).unwrap_or_default(),
                 reported_as_of: from_reports.map(|r| r.1),

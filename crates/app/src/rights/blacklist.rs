@@ -163,8 +163,8 @@ pub struct RelatedCase {
 
 impl RelatedCase {
     pub fn status_label(&self) -> &'static str {
-        case::Status::from_code(&self.status)
-            .map(case::Status::label_zh)
+        case::CaseStatus::from_code(&self.status)
+            .map(case::CaseStatus::label_zh)
             .unwrap_or("")
     }
 

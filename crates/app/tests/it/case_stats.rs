@@ -5,12 +5,12 @@
 use crate::common::*;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use shiminhua_app::rights::case_stats::{self, CaseStats, Line, Period};
+use shiminhua_app::rights::case_stats::{self, CasePeriod, CaseStats, Line};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::{AppError, Call, both, plan::document, plan::indicators, rights::cases, xlsx};
 use shiminhua_core::auth::{Actor, Role};
 use shiminhua_core::calendar::Calendar;
-use shiminhua_core::case::{Action, ActionInput, CaseInput, Sector, Source, Status};
+use shiminhua_core::case::{Action, ActionInput, CaseInput, CaseStatus, Sector, Source};
 use shiminhua_core::credit_code::CreditCode;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::indicator::{self, CaseFact, Outcome, Span};
@@ -283,8 +283,8 @@ impl Cases {
     }
 }
 
-fn period() -> Period {
-    Period {
+fn period() -> CasePeriod {
+    CasePeriod {
         from: d("2023-09-01"),
         to: d("2023-12-01"),
     }
@@ -409,7 +409,7 @@ async fn statistics_equal_the_figures_worked_out_by_hand(db: Db) {
     let keys = |lines: &[Line]| lines.iter().map(|l| l.key.clone()).collect::<Vec<_>>();
     assert_eq!(keys(&s.sectors), Sector::ALL.map(|x| x.code().to_string()));
     assert_eq!(keys(&s.sources), Source::ALL.map(|x| x.code().to_string()));
-    assert_eq!(keys(&s.statuses), Status::ALL.map(|x| x.code().to_string()));
+    assert_eq!(keys(&s.statuses), CaseStatus::ALL.map(|x| x.code().to_string()));
     let count = |lines: &[Line], key: &str| line(lines, key).cases;
     assert_eq!(count(&s.sectors, "construction"), 5, "A C D E I");
     assert_eq!(count(&s.sectors, "catering"), 1);
@@ -478,7 +478,7 @@ async fn statistics_equal_the_figures_worked_out_by_hand(db: Db) {
     // its cases' statuses now, but only cases received in it are taken.
     let early = case_stats::stats(
         &on(&c.w, &c.office, "2023-12-01"),
-        Period {
+        CasePeriod {
             from: d("2023-03-01"),
             to: d("2023-03-31"),
         },
@@ -590,7 +590,7 @@ async fn clearance_by_county_and_month_ends(db: Db) {
         .await
         .unwrap();
     }
-    let later = Period {
+    let later = CasePeriod {
         from: d("2023-11-01"),
         to: d("2023-12-31"),
     };
@@ -605,9 +605,9 @@ async fn clearance_by_county_and_month_ends(db: Db) {
     assert_eq!(cl.total.series, [5, 3]);
 
     // Month ends: a partial last month, a long period cut to 60 points.
-    let p = Period::parse("2023-01-15", "2023-03-10", d("2023-12-01")).unwrap();
+    let p = CasePeriod::parse("2023-01-15", "2023-03-10", d("2023-12-01")).unwrap();
     assert_eq!(p.month_ends().0, [d("2023-01-31"), d("2023-02-28"), d("2023-03-10")]);
-    let long = Period::parse("2015-01-01", "2023-12-31", d("2023-12-31")).unwrap();
+    let long = CasePeriod::parse("2015-01-01", "2023-12-31", d("2023-12-31")).unwrap();
     let (ends, cut) = long.month_ends();
     assert!(cut);
     assert_eq!(ends.len(), 60);
@@ -615,21 +615,21 @@ async fn clearance_by_county_and_month_ends(db: Db) {
     assert_eq!(ends.first(), Some(&d("2019-01-31")));
     // Periods as typed.
     assert_eq!(
-        Period::parse("", "", d("2023-12-01")).unwrap(),
-        Period {
+        CasePeriod::parse("", "", d("2023-12-01")).unwrap(),
+        CasePeriod {
             from: d("2023-01-01"),
             to: d("2023-12-01")
         }
     );
     assert_eq!(
-        Period::parse("2023年3月1日", "2023-03-31", d("2023-12-01"))
+        CasePeriod::parse("2023年3月1日", "2023-03-31", d("2023-12-01"))
             .unwrap()
             .from,
         d("2023-03-01")
     );
-    let e = Period::parse("2023-13-01", "", d("2023-12-01")).unwrap_err();
+    let e = CasePeriod::parse("2023-13-01", "", d("2023-12-01")).unwrap_err();
     assert!(e.contains("起始日期“2023-13-01”格式不正确"), "{e}");
-    let e = Period::parse("2023-05-01", "2023-04-01", d("2023-12-01")).unwrap_err();
+    let e = CasePeriod::parse("2023-05-01", "2023-04-01", d("2023-12-01")).unwrap_err();
     assert!(e.contains("不能早于起始日期"), "{e}");
 }
 
@@ -665,7 +665,7 @@ async fn case_facts(db: &Db) -> Vec<CaseFact> {
         .unwrap();
     rows.into_iter()
         .map(|r| {
-            let status = Status::from_code(&r.1).unwrap();
+            let status = CaseStatus::from_code(&r.1).unwrap();
             CaseFact {
                 region: DivisionCode::from_i64(r.0).unwrap(),
                 status,
@@ -715,12 +715,12 @@ async fn case_targets_on_the_board(db: Db) {
     assert_eq!(open.counties.len(), 7);
     assert_eq!(open.city.actual, Some(5.0));
     assert_eq!(open.city.goal, Some(0.0));
-    assert_eq!(open.city.status, indicator::Status::Severe, "not yet zero");
+    assert_eq!(open.city.status, indicator::Pace::Severe, "not yet zero");
     assert_eq!(county("case_clearance", "341021").actual, Some(2.0));
     assert_eq!(county("case_clearance", "341022").actual, Some(3.0));
     let huizhou = county("case_clearance", "341004");
     assert_eq!(huizhou.actual, Some(0.0));
-    assert_eq!(huizhou.status, indicator::Status::OnTrack, "zero reached");
+    assert_eq!(huizhou.status, indicator::Pace::OnTrack, "zero reached");
     // Recovered in 万元: 86,400 + 40,000元 = 12.64万元, all in 歙县.
     let rec = target("case_recovered");
     assert_eq!(rec.city.outcome.map(|o| o.value), Some(126_400 * YUAN));
@@ -865,11 +865,11 @@ async fn statistics_at_100000_cases() {
             let county = DivisionCode::from_i64(town).unwrap().county().unwrap().as_i64();
             let received = start + chrono::Duration::days(next(1000) as i64);
             let accept_due = received + chrono::Duration::days(7);
-            let status = Status::ALL[next(8) as usize];
+            let status = CaseStatus::ALL[next(8) as usize];
             let closed = (!status.is_open()).then(|| received + chrono::Duration::days(1 + next(120) as i64));
-            let handle_due = (status != Status::Rejected && status != Status::Registered)
+            let handle_due = (status != CaseStatus::Rejected && status != CaseStatus::Registered)
                 .then(|| received + chrono::Duration::days(90));
-            let concluded = matches!(status, Status::Closed | Status::FollowedUp);
+            let concluded = matches!(status, CaseStatus::Closed | CaseStatus::FollowedUp);
             let claimed = 100_000 + next(10_000_000) as i64;
             rows.push(vec![
                 shiminhua_app::store::Arg::from(format!("HSX-{i:06}")),
@@ -945,11 +945,11 @@ async fn statistics_at_100000_cases() {
             .unwrap();
         let p = document::current(&w.db).await.unwrap().plan;
         let call = on(&w, &office, "2025-12-31");
-        let year = Period {
+        let year = CasePeriod {
             from: d("2025-01-01"),
             to: d("2025-12-31"),
         };
-        let all = Period {
+        let all = CasePeriod {
             from: d("2023-01-01"),
             to: d("2025-12-31"),
         };

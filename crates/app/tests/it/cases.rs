@@ -9,7 +9,7 @@ use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::testing::TempDir;
 use shiminhua_app::{AppError, Call, both};
 use shiminhua_core::auth::{Actor, Role};
-use shiminhua_core::case::{Action, ActionInput, CaseInput, Source, Status, Timing};
+use shiminhua_core::case::{Action, ActionInput, CaseInput, CaseStatus, Source, Timing};
 use shiminhua_core::credit_code::CreditCode;
 
 both!(
@@ -163,7 +163,7 @@ async fn register_accept_investigate_close_follow_up(db: Db) {
     assert_eq!(row.reporter_phone_masked, "139****1234");
     assert!(row.reporter_id_masked.contains('*'));
     assert_eq!(row.amount_claimed_fen, 8_640_000);
-    assert_eq!(row.state(), Some(Status::Registered));
+    assert_eq!(row.state(), Some(CaseStatus::Registered));
     assert_eq!(row.accept_due, d("2023-10-10"));
     assert_eq!(row.due_on, Some(d("2023-10-10")));
     assert_eq!(evs.len(), 1);
@@ -192,11 +192,11 @@ async fn register_accept_investigate_close_follow_up(db: Db) {
     let s = cases::act(&on(&w, &insp, "2023-10-09"), reg.id, 1, Action::Accept, &none())
         .await
         .unwrap();
-    assert_eq!(s, Status::Accepted);
+    assert_eq!(s, CaseStatus::Accepted);
     let s = cases::act(&on(&w, &insp, "2023-10-10"), reg.id, 2, Action::Investigate, &none())
         .await
         .unwrap();
-    assert_eq!(s, Status::Investigating);
+    assert_eq!(s, CaseStatus::Investigating);
     let close = ActionInput {
         conclusion: "已全额支付".into(),
         amount_recovered: "86400".into(),
@@ -207,7 +207,7 @@ async fn register_accept_investigate_close_follow_up(db: Db) {
     let s = cases::act(&on(&w, &insp, "2023-11-20"), reg.id, 3, Action::Close, &close)
         .await
         .unwrap();
-    assert_eq!(s, Status::Closed);
+    assert_eq!(s, CaseStatus::Closed);
     let s = cases::act(
         &on(&w, &insp, "2023-11-27"),
         reg.id,
@@ -217,10 +217,10 @@ async fn register_accept_investigate_close_follow_up(db: Db) {
     )
     .await
     .unwrap();
-    assert_eq!(s, Status::FollowedUp);
+    assert_eq!(s, CaseStatus::FollowedUp);
 
     let (row, evs) = cases::get(&w.db, &insp, reg.id).await.unwrap();
-    assert_eq!(row.state(), Some(Status::FollowedUp));
+    assert_eq!(row.state(), Some(CaseStatus::FollowedUp));
     assert_eq!(row.version, 5);
     assert_eq!(row.accepted_on, Some(d("2023-10-09")));
     assert_eq!(row.closed_on, Some(d("2023-11-20")));
@@ -480,7 +480,7 @@ async fn due_dates_over_national_day_and_lists(db: Db) {
         2
     );
     let accepted = CaseFilter {
-        status: Some(Status::Accepted),
+        status: Some(CaseStatus::Accepted),
         county: Some(code("341021")),
         ..CaseFilter::default()
     };
@@ -584,7 +584,7 @@ async fn extension_once_only(db: Db) {
         )
         .await
         .unwrap(),
-        Status::Investigating
+        CaseStatus::Investigating
     );
     let (row, _) = cases::get(&w.db, &insp, reg.id).await.unwrap();
     assert_eq!((row.urged, row.version), (1, 5));
@@ -623,7 +623,7 @@ async fn transfer_moves_county_and_scope(db: Db) {
     let s = cases::act(&on(&w, &shexian, "2023-10-10"), reg.id, 2, Action::Transfer, &to)
         .await
         .unwrap();
-    assert_eq!(s, Status::Registered);
+    assert_eq!(s, CaseStatus::Registered);
     assert!(matches!(
         cases::get(&w.db, &shexian, reg.id).await,
         Err(AppError::NotFound)
@@ -888,7 +888,7 @@ async fn attachments_are_checked(db: Db) {
 }
 
 async fn platform_list_import_deduplicates_on_clue_number(db: Db) {
-    use shiminhua_app::registry::import::{self, Options, Target};
+    use shiminhua_app::registry::import::{self, ImportKind, Options};
     let w = World::new(db).await;
     let insp = w.scoped("insp1", Role::Inspector, "341021").await;
     let call = on(&w, &insp, "2023-09-28");
@@ -914,7 +914,7 @@ async fn platform_list_import_deduplicates_on_clue_number(db: Db) {
     );
     let path = dir.0.join("平台转办.csv");
     std::fs::write(&path, csv).unwrap();
-    let target = Target::parse("platform_case").unwrap();
+    let target = ImportKind::parse("platform_case").unwrap();
     let dry = import::run(
         &call,
         target,
@@ -953,7 +953,7 @@ async fn platform_list_import_deduplicates_on_clue_number(db: Db) {
     let new: Vec<_> = list.iter().filter(|c| c.id != known.id).collect();
     assert!(
         new.iter()
-            .all(|c| c.source == Source::Platform.code() && c.status == Status::Registered.code())
+            .all(|c| c.source == Source::Platform.code() && c.status == CaseStatus::Registered.code())
     );
     let mut clues: Vec<_> = new.iter().filter_map(|c| c.clue_no.clone()).collect();
     clues.sort();

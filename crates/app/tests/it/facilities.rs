@@ -483,7 +483,7 @@ async fn export_reads_back_every_row_in_scope_once(db: Db) {
 }
 
 async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
-    use shiminhua_app::registry::import::{self, Options, Target};
+    use shiminhua_app::registry::import::{self, ImportKind, Options};
     let w = World::new(db).await;
     let shexian = w.scoped("shexian", Role::Local, "341021").await;
     let call = w.call(&shexian);
@@ -500,7 +500,7 @@ async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
                已有驿站,341021100,达标,2023-01-10,县总工会,改造完成\n";
     let path = dir.0.join("stations.csv");
     std::fs::write(&path, csv).unwrap();
-    let target = Target::parse("station").unwrap();
+    let target = ImportKind::parse("station").unwrap();
     assert_eq!(target.label(), "工会驿站");
     let before = count(&w.db, "SELECT COUNT(*) FROM facilities").await;
     let dry = import::run(

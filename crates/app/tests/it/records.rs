@@ -2,7 +2,7 @@
 
 use crate::common::*;
 
-use shiminhua_app::registry::import::{self, Options, Target, read};
+use shiminhua_app::registry::import::{self, ImportKind, Options, read};
 use shiminhua_app::registry::records::{self, RecordFilter};
 use shiminhua_app::registry::workers::{self, DependantInput, WorkerFilter};
 use shiminhua_app::store::{Db, Sql};
@@ -281,7 +281,7 @@ async fn worker_import_is_idempotent_and_reports_rows(db: Db) {
     let call = w.call(&office);
     let dry = import::run(
         &call,
-        Target::Workers,
+        ImportKind::Workers,
         &path,
         "workers.csv",
         &Options {
@@ -302,7 +302,7 @@ async fn worker_import_is_idempotent_and_reports_rows(db: Db) {
     assert!(dry.rejects[1].reason.contains("第3行"), "{:?}", dry.rejects[1]);
     assert!(dry.rejects[0].reason.contains("校验码"), "{:?}", dry.rejects[0]);
 
-    let s = import::run(&call, Target::Workers, &path, "workers.csv", &Options::default())
+    let s = import::run(&call, ImportKind::Workers, &path, "workers.csv", &Options::default())
         .await
         .unwrap();
     assert_eq!((s.inserted, s.updated, s.rejected), (3, 0, 3));
@@ -325,12 +325,12 @@ async fn worker_import_is_idempotent_and_reports_rows(db: Db) {
     assert_eq!(found[0].name, "孙八");
 
     // The same file again changes nothing; a changed row updates and keeps history.
-    let again = import::run(&call, Target::Workers, &path, "workers.csv", &Options::default())
+    let again = import::run(&call, ImportKind::Workers, &path, "workers.csv", &Options::default())
         .await
         .unwrap();
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 3));
     let changed = write(&w_dir(&dir), "changed.csv", &csv.replace("1,张三", "1,张叁"));
-    let s = import::run(&call, Target::Workers, &changed, "changed.csv", &Options::default())
+    let s = import::run(&call, ImportKind::Workers, &changed, "changed.csv", &Options::default())
         .await
         .unwrap();
     assert_eq!((s.inserted, s.updated, s.unchanged), (0, 1, 2));
@@ -346,8 +346,8 @@ async fn worker_import_is_idempotent_and_reports_rows(db: Db) {
 
     // The rejected rows as a workbook with an error column.
     let out = w_dir(&dir).join("rejected.xlsx");
-    import::rejected_workbook(Target::Workers, &s.rejects, &out).unwrap();
-    let cols = import::columns(Target::Workers);
+    import::rejected_workbook(ImportKind::Workers, &s.rejects, &out).unwrap();
+    let cols = import::columns(ImportKind::Workers);
     let mut headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
     headers.push("错误原因");
     let required = vec![false; headers.len()];
@@ -393,7 +393,7 @@ async fn an_interrupted_import_resumes(db: Db) {
     // A run that stops after two batches of two rows, as if killed.
     let first = import::run(
         &call,
-        Target::Workers,
+        ImportKind::Workers,
         &path,
         "w.csv",
         &Options {
@@ -412,7 +412,7 @@ async fn an_interrupted_import_resumes(db: Db) {
     );
     let second = import::run(
         &call,
-        Target::Workers,
+        ImportKind::Workers,
         &path,
         "w.csv",
         &Options {
@@ -494,7 +494,7 @@ async fn record_import_from_a_real_world_workbook(db: Db) {
         ws.write_string(6, 1, id_for(22)).unwrap();
         wb.save(&path).unwrap();
     }
-    let target = Target::parse("employment").unwrap();
+    let target = ImportKind::parse("employment").unwrap();
     let s = import::run(&call, target, &path, "jobs.xlsx", &Options::default())
         .await
         .unwrap();
@@ -533,7 +533,7 @@ async fn bad_files_write_nothing(db: Db) {
         (&header_only, "没有数据"),
         (&huge, "上限"),
     ] {
-        match import::run(&call, Target::Workers, path, "f", &Options::default()).await {
+        match import::run(&call, ImportKind::Workers, path, "f", &Options::default()).await {
             Err(AppError::Validation(e)) => {
                 let m = e.get("file").unwrap();
                 assert!(m.contains(expect), "{path:?}: {m}");

@@ -8,7 +8,7 @@ use shiminhua_app::keys::MasterKey;
 use shiminhua_app::regions;
 use shiminhua_app::sessions::{self, Gone, Stage};
 use shiminhua_app::store::{Backend, Db, Sql};
-use shiminhua_app::users::{self, NextStep, PasswordChange, Rules, UserForm};
+use shiminhua_app::users::{self, NextStep, PasswordChange, SignInRules, UserForm};
 use shiminhua_app::{AppError, Origin, both, ops::setup, units};
 use shiminhua_core::auth::{Actor, Grant, KindSet, RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
@@ -65,8 +65,8 @@ async fn make_user(db: &Db, admin: &Actor, name: &str, roles: Vec<Role>, region:
     (users::load_actor(&mut tx, id).await.unwrap(), pw)
 }
 
-fn rules<'a>(security: &'a Security, policy: &'a PasswordPolicy) -> Rules<'a> {
-    Rules {
+fn rules<'a>(security: &'a Security, policy: &'a PasswordPolicy) -> SignInRules<'a> {
+    SignInRules {
         security,
         policy,
         demo: false,

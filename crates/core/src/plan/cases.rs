@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// The statuses of a case as the plan file names them (`case::Status` labels).
+/// The statuses of a case as the plan file names them (`case::CaseStatus` labels).
 pub const CASE_STATUSES: &[&str] = &[
     "登记",
     "受理",

@@ -15,7 +15,7 @@ pub fn parse(text: &str, ctx: &Context) -> Result<Plan, Vec<PlanError>> {
             }]);
         }
     };
-    let mut c = Checker {
+    let mut c = PlanChecker {
         text,
         ctx,
         errors: Vec::new(),
@@ -99,13 +99,13 @@ fn type_zh(s: &str, expected: bool) -> String {
     }
 }
 
-struct Checker<'a> {
+struct PlanChecker<'a> {
     text: &'a str,
     ctx: &'a Context,
     errors: Vec<PlanError>,
 }
 
-impl Checker<'_> {
+impl PlanChecker<'_> {
     fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.errors.push(PlanError {
             line: line_of(self.text, span.start),

@@ -709,9 +709,9 @@ fn plan_other_rules() {
 
 #[test]
 fn plan_case_targets_parse() {
-    use crate::case::{Sector, Source as CaseSource, Status};
+    use crate::case::{CaseStatus, Sector, Source as CaseSource};
     // The plan's words for cases are the case module's labels.
-    assert_eq!(CASE_STATUSES, Status::ALL.map(Status::label_zh));
+    assert_eq!(CASE_STATUSES, CaseStatus::ALL.map(CaseStatus::label_zh));
     assert_eq!(CASE_SECTORS, Sector::ALL.map(Sector::label_zh));
     assert_eq!(CASE_SOURCES, CaseSource::ALL.map(CaseSource::label_zh));
 

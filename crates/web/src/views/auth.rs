@@ -139,7 +139,7 @@ pub async fn login_submit(form: Form) -> Result<Response, WebError> {
         &st.db,
         &ctx.origin,
         now,
-        &users::Rules {
+        &users::SignInRules {
             security: &st.config.security,
             policy: &st.config.password,
             demo: st.demo,

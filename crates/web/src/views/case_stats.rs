@@ -18,7 +18,7 @@ use axum::extract::Query;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use shiminhua_app::AppError;
-use shiminhua_app::rights::case_stats::{self, CaseStats, Clearance, Line, OpenLine, Period, date_label};
+use shiminhua_app::rights::case_stats::{self, CasePeriod, CaseStats, Clearance, Line, OpenLine, date_label};
 use shiminhua_core::money::Fen;
 use std::collections::HashMap;
 
@@ -74,12 +74,12 @@ fn decimal(v: Option<f64>) -> String {
 
 /// The period asked for (`from`, `to`; this year to today by default); one
 /// that does not read is answered with the message and the default.
-fn period_of(q: &HashMap<String, String>, today: NaiveDate) -> (Period, Option<String>) {
+fn period_of(q: &HashMap<String, String>, today: NaiveDate) -> (CasePeriod, Option<String>) {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
-    match Period::parse(get("from"), get("to"), today) {
+    match CasePeriod::parse(get("from"), get("to"), today) {
         Ok(p) => (p, None),
         Err(m) => {
-            let p = Period::this_year(today);
+            let p = CasePeriod::this_year(today);
             (p, Some(format!("{m}；已按{}统计。", p.label())))
         }
     }
@@ -318,7 +318,7 @@ pub async fn stats(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, Strin
 pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let today = n.ctx.state.clock.today();
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
-    let period = Period::parse(get("from"), get("to"), today).map_err(AppError::BadRequest)?;
+    let period = CasePeriod::parse(get("from"), get("to"), today).map_err(AppError::BadRequest)?;
     let bytes = case_stats::export(&n.ctx.call(&n.actor), period).await?;
     Ok(xlsx_download(
         bytes,

@@ -23,7 +23,7 @@ use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
 use rand::RngCore;
-use shiminhua_app::registry::import::{self, Options, Summary, Target};
+use shiminhua_app::registry::import::{self, ImportKind, Options, Summary};
 use shiminhua_app::{AppError, staging};
 use shiminhua_core::auth::Actor;
 use std::collections::HashMap;
@@ -56,8 +56,8 @@ fn is_token(t: &str) -> bool {
 }
 
 /// Targets the actor may import (the kind is in its data scope somewhere).
-fn targets_for(actor: &Actor) -> Vec<Target> {
-    import::targets()
+fn targets_for(actor: &Actor) -> Vec<ImportKind> {
+    import::kinds()
         .into_iter()
         .filter(|t| t.permitted(actor) && t.in_scope(actor))
         .collect()
@@ -71,7 +71,7 @@ fn io_error(e: std::io::Error) -> WebError {
 struct Upload {
     dir: PathBuf,
     token: String,
-    target: Target,
+    target: ImportKind,
     file_name: String,
 }
 
@@ -112,7 +112,7 @@ impl Upload {
         Ok(Upload {
             dir,
             token: token.to_string(),
-            target: Target::parse(target).ok_or_else(not_found)?,
+            target: ImportKind::parse(target).ok_or_else(not_found)?,
             file_name: file_name.unwrap_or_default().to_string(),
         })
     }
@@ -205,7 +205,7 @@ pub async fn page(n: Need<WriteRecords>, Query(q): Query<HashMap<String, String>
 
 /// GET /imports/template/{kind}
 pub async fn template(_: Need<WriteRecords>, Path(kind): Path<String>) -> Result<Response, WebError> {
-    let target = Target::parse(&kind).ok_or(WebError(AppError::NotFound))?;
+    let target = ImportKind::parse(&kind).ok_or(WebError(AppError::NotFound))?;
     let bytes = import::template(target)?;
     Ok(xlsx_download(bytes, &format!("{}-导入模板.xlsx", target.label())))
 }
@@ -355,7 +355,7 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
         }
         return Err(e);
     }
-    let target = Target::parse(&target_code).filter(|t| targets_for(&n.actor).contains(t));
+    let target = ImportKind::parse(&target_code).filter(|t| targets_for(&n.actor).contains(t));
     let (Some(target), Some((token, file_name, size))) = (target, saved.clone()) else {
         if let Some((token, _, _)) = &saved {
             remove_files(&dir, token).await;

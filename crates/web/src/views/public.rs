@@ -2,7 +2,7 @@
 //! plan's targets, no personal data and no county breakdown. Off unless
 //! `[public] progress = true`; when off the page does not exist (404).
 
-use super::board::shown;
+use super::indicators::shown;
 use crate::error::WebError;
 use crate::extract::Ctx;
 use crate::layout::Layout;

@@ -2090,14 +2090,14 @@ async fn target_board(db: Db) {
         assert!(page.body.contains(text), "the board shows {text}");
     }
     // The counties most behind come first (then by name).
-    use shiminhua_core::indicator::Status;
+    use shiminhua_core::indicator::Pace;
     let mut expected: Vec<(i32, String)> = (0..7)
         .map(|i| {
             let score: i32 = board
                 .iter()
                 .map(|t| match t.counties[i].status {
-                    Status::Severe => 10,
-                    Status::Lagging => 1,
+                    Pace::Severe => 10,
+                    Pace::Lagging => 1,
                     _ => 0,
                 })
                 .sum();

@@ -53,10 +53,10 @@ pub struct DemoCases {
 /// them past their time limit (徽州区 lags on purpose). Nothing is generated
 /// when cases exist already.
 pub async fn cases(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, seed: u64) -> AppResult<DemoCases> {
-    use crate::rights::cases::{self, Rules, Writer};
+    use crate::rights::cases::{self, StepRules, Writer};
     use chrono::TimeZone;
     use shiminhua_core::auth::{Actor, Grant, KindSet, Role, RoleSet, Scope};
-    use shiminhua_core::case::{Action, ActionInput, CaseInput, DEFAULT_CONCLUSIONS, Status};
+    use shiminhua_core::case::{Action, ActionInput, CaseInput, CaseStatus, DEFAULT_CONCLUSIONS};
 
     let mut made = DemoCases::default();
     let today = (now + Duration::hours(8)).date_naive();
@@ -111,7 +111,7 @@ pub async fn cases(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, seed:
     let mut tries = 0usize;
     while made.cases < n && tries < n.saturating_mul(4) {
         let mut tx = db.write().await?;
-        let rules = Rules::load(&mut tx, cal.clone()).await?;
+        let rules = StepRules::load(&mut tx, cal.clone()).await?;
         let batch_end = (made.cases + 500).min(n);
         while made.cases < batch_end && tries < n.saturating_mul(4) {
             tries += 1;
@@ -284,7 +284,7 @@ pub async fn cases(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, seed:
                     ));
                 }
             }
-            let mut status = Status::Registered;
+            let mut status = CaseStatus::Registered;
             for (version, (after, action, input)) in (1..).zip(plan) {
                 let Ok(day) = cal.add_working_days(received, after) else {
                     break;

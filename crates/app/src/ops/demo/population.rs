@@ -233,7 +233,7 @@ pub fn write_import_file(path: &std::path::Path, n: usize, seed: u64) -> AppResu
             (f.get(3) == Some(&"township")).then(|| (f[0].to_string(), f[2].to_string()))
         })
         .collect();
-    let cols = crate::registry::import::columns(crate::registry::import::Target::Workers);
+    let cols = crate::registry::import::columns(crate::registry::import::ImportKind::Workers);
     let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
     let mut rng = Rng(seed);
     let mut seen = std::collections::HashSet::new();

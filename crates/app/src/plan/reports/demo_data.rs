@@ -3,7 +3,7 @@
 use super::filing::{figures_json, insert_report, keep_version};
 use super::input::Checked;
 use super::owing::{measures_of, owing_depts, targets_for};
-use super::periods::{Period, local_date, periods};
+use super::periods::{ReportPeriod, local_date, periods};
 use super::rows::{all_units, counties, figures_of, report};
 use crate::Origin;
 use crate::audit::{self, Event, Who};
@@ -40,7 +40,7 @@ pub async fn demo(db: &Db, now: DateTime<Utc>) -> AppResult<DemoReports> {
         return Ok(done);
     };
     let today = local_date(now);
-    let all: Vec<Period> = periods(&plan).into_iter().filter(|p| p.end < today).collect();
+    let all: Vec<ReportPeriod> = periods(&plan).into_iter().filter(|p| p.end < today).collect();
     let n = all.len();
     let units = all_units(&mut tx).await?;
     let counties = counties(&mut tx, &plan).await?;

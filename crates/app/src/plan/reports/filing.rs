@@ -2,7 +2,7 @@
 
 use super::input::{Checked, FormSpec, ReportInput, check_input, figure_fields};
 use super::owing::measures_of;
-use super::periods::{Period, local_date, period};
+use super::periods::{ReportPeriod, local_date, period};
 use super::rows::{FigureRow, FileRow, ReportRow, closed, closed_error, counties, figures_of, files_of, report, unit};
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult};
@@ -21,7 +21,7 @@ pub(super) async fn plan_of(tx: &mut Tx) -> AppResult<std::sync::Arc<Plan>> {
         .ok_or_else(|| AppError::Conflict("尚未载入目标计划，不能调度。".into()))
 }
 
-pub(super) fn period_or_error(plan: &Plan, code: &str) -> AppResult<Period> {
+pub(super) fn period_or_error(plan: &Plan, code: &str) -> AppResult<ReportPeriod> {
     period(plan, code).ok_or_else(|| {
         AppError::field(
             "period",
@@ -44,7 +44,7 @@ async fn own_unit(tx: &mut Tx, actor: &Actor) -> AppResult<UnitRow> {
     unit(tx, id).await
 }
 
-async fn form_spec_in(tx: &mut Tx, plan: &Plan, unit: UnitRow, period: Period) -> AppResult<FormSpec> {
+async fn form_spec_in(tx: &mut Tx, plan: &Plan, unit: UnitRow, period: ReportPeriod) -> AppResult<FormSpec> {
     let counties = counties(tx, plan).await?;
     let city = unit.region_code == plan.meta.region.as_i64();
     Ok(FormSpec {
@@ -153,7 +153,7 @@ async fn store_files(
 }
 
 /// The checks of a period a unit files for: it has begun and is not closed.
-async fn open_period(tx: &mut Tx, p: &Period, today: NaiveDate) -> AppResult<()> {
+async fn open_period(tx: &mut Tx, p: &ReportPeriod, today: NaiveDate) -> AppResult<()> {
     if let Some(c) = closed(tx, &p.code).await? {
         return Err(closed_error(p, &c));
     }
@@ -203,7 +203,7 @@ pub async fn file(call: &Call<'_>, period_code: &str, input: &ReportInput) -> Ap
 pub(super) async fn insert_report(
     tx: &mut Tx,
     unit: &UnitRow,
-    p: &Period,
+    p: &ReportPeriod,
     c: Checked,
     now: DateTime<Utc>,
     by: &str,

@@ -2,7 +2,7 @@
 //! attachments (by content and size) and texts.
 
 use super::owing::{MeasureRef, figure_required, targets_for};
-use super::periods::{Period, date_zh};
+use super::periods::{ReportPeriod, date_zh};
 use super::{MAX_BODY, MAX_FILE, MAX_FILES, MAX_NOTE};
 use crate::error::{AppResult, FieldErrors};
 use crate::units::UnitRow;
@@ -179,7 +179,7 @@ pub struct FigureField {
 #[derive(Clone, Debug)]
 pub struct FormSpec {
     pub unit: UnitRow,
-    pub period: Period,
+    pub period: ReportPeriod,
     pub measures: Vec<MeasureRef>,
     pub figures: Vec<FigureField>,
 }

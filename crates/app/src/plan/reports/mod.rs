@@ -22,7 +22,7 @@ pub use demo_data::{DemoReports, demo};
 pub use filing::{file, for_edit, form_spec, revise};
 pub use input::{FigureField, FormSpec, ReportInput, Upload, check_file, parse_figure};
 pub use owing::{MeasureRef, measures_of, owing_depts, targets_for};
-pub use periods::{Period, date_zh, default_period, due_date, ends_cycle, period, period_of, periods};
+pub use periods::{ReportPeriod, date_zh, default_period, due_date, ends_cycle, period, period_of, periods};
 pub use reading::{
     Obligation, Overview, Owed, ReportSummary, ReportView, attachment, get, of_unit, overview, owed, summaries,
     unit_name,

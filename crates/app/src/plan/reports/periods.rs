@@ -7,7 +7,7 @@ use shiminhua_core::plan::{Cycle, Plan, numeral_zh};
 
 /// A reporting period (调度期).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Period {
+pub struct ReportPeriod {
     /// 2023Q3, 2023H1, 2023-09 or 2023.
     pub code: String,
     pub start: NaiveDate,
@@ -26,10 +26,10 @@ fn month_end(y: i32, m: u32) -> NaiveDate {
 }
 
 /// The period of `cycle` that contains `day`.
-pub fn period_of(cycle: Cycle, day: NaiveDate) -> Period {
+pub fn period_of(cycle: Cycle, day: NaiveDate) -> ReportPeriod {
     let (y, m) = (day.year(), day.month());
     match cycle {
-        Cycle::Month => Period {
+        Cycle::Month => ReportPeriod {
             code: format!("{y}-{m:02}"),
             start: ymd(y, m, 1),
             end: month_end(y, m),
@@ -37,7 +37,7 @@ pub fn period_of(cycle: Cycle, day: NaiveDate) -> Period {
         },
         Cycle::Quarter => {
             let q = (m - 1) / 3 + 1;
-            Period {
+            ReportPeriod {
                 code: format!("{y}Q{q}"),
                 start: ymd(y, q * 3 - 2, 1),
                 end: month_end(y, q * 3),
@@ -46,14 +46,14 @@ pub fn period_of(cycle: Cycle, day: NaiveDate) -> Period {
         }
         Cycle::HalfYear => {
             let h = if m <= 6 { 1 } else { 2 };
-            Period {
+            ReportPeriod {
                 code: format!("{y}H{h}"),
                 start: ymd(y, h * 6 - 5, 1),
                 end: month_end(y, h * 6),
                 label: format!("{y}年{}", if h == 1 { "上半年" } else { "下半年" }),
             }
         }
-        Cycle::Year => Period {
+        Cycle::Year => ReportPeriod {
             code: y.to_string(),
             start: ymd(y, 1, 1),
             end: ymd(y, 12, 31),
@@ -69,7 +69,7 @@ pub fn ends_cycle(cycle: Cycle, day: NaiveDate) -> bool {
 
 /// The plan's reporting periods: every period of its cycle that overlaps
 /// the plan period, in order.
-pub fn periods(plan: &Plan) -> Vec<Period> {
+pub fn periods(plan: &Plan) -> Vec<ReportPeriod> {
     let mut out = Vec::new();
     let mut day = plan.meta.start;
     while day <= plan.meta.end {
@@ -82,13 +82,13 @@ pub fn periods(plan: &Plan) -> Vec<Period> {
 }
 
 /// The plan's period with this code.
-pub fn period(plan: &Plan, code: &str) -> Option<Period> {
+pub fn period(plan: &Plan, code: &str) -> Option<ReportPeriod> {
     periods(plan).into_iter().find(|p| p.code == code.trim())
 }
 
 /// The period the office looks at by default on `today`: the last one that
 /// has ended (its reports are the ones due), or the first.
-pub fn default_period(plan: &Plan, today: NaiveDate) -> Option<Period> {
+pub fn default_period(plan: &Plan, today: NaiveDate) -> Option<ReportPeriod> {
     let all = periods(plan);
     all.iter().rev().find(|p| p.end < today).or(all.first()).cloned()
 }
@@ -96,7 +96,7 @@ pub fn default_period(plan: &Plan, today: NaiveDate) -> Option<Period> {
 /// The date a period's reports are due: `days` working days after its end
 /// (day 1 is the first working day after it). A year whose holiday
 /// arrangement is not loaded gives the reason in Chinese.
-pub fn due_date(cal: &Calendar, period: &Period, days: u32) -> Result<NaiveDate, String> {
+pub fn due_date(cal: &Calendar, period: &ReportPeriod, days: u32) -> Result<NaiveDate, String> {
     cal.add_working_days(period.end, days).map_err(|e| match e {
         CalendarError::NotLoaded { year } => format!(
             "无法计算{}的报送期限：{year}年的节假日安排尚未载入。请系统管理员在“节假日安排”中载入{year}年的安排。",

@@ -4,7 +4,7 @@
 use super::NEAR_DUE_DAYS;
 use super::filing::{period_or_error, plan_of};
 use super::owing::{MeasureRef, measures_of, owing_depts};
-use super::periods::{Period, default_period, due_date, local_date, period, period_of, periods};
+use super::periods::{ReportPeriod, default_period, due_date, local_date, period, period_of, periods};
 use super::rows::{
     Closed, FigureRow, FileRow, REPORT_COLUMNS, ReportRow, UrgeRow, VersionRow, all_units, closed, figures_of,
     files_of, may_read, report, unit, urges_of,
@@ -23,7 +23,7 @@ use std::collections::HashMap;
 #[derive(Clone, Debug)]
 pub struct ReportView {
     pub report: ReportRow,
-    pub period: Period,
+    pub period: ReportPeriod,
     pub due: Result<NaiveDate, String>,
     pub figures: Vec<FigureRow>,
     pub files: Vec<FileRow>,
@@ -151,8 +151,8 @@ impl Obligation {
 /// overdue first.
 #[derive(Clone, Debug)]
 pub struct Overview {
-    pub periods: Vec<Period>,
-    pub period: Period,
+    pub periods: Vec<ReportPeriod>,
+    pub period: ReportPeriod,
     pub due: Result<NaiveDate, String>,
     pub closed: Option<Closed>,
     pub rows: Vec<Obligation>,
@@ -249,7 +249,7 @@ pub async fn overview(db: &Db, actor: &Actor, period_code: &str, today: NaiveDat
 /// One thing a unit owes, for its workbench.
 #[derive(Clone, Debug)]
 pub struct Owed {
-    pub period: Period,
+    pub period: ReportPeriod,
     pub due: Result<NaiveDate, String>,
     pub report: Option<ReportRow>,
     pub urges: Vec<UrgeRow>,

@@ -4,7 +4,7 @@
 use super::MAX_COMMENT;
 use super::filing::{figures_json, keep_version, period_or_error, plan_of, stale};
 use super::owing::owing_depts;
-use super::periods::{Period, date_zh, local_date};
+use super::periods::{ReportPeriod, date_zh, local_date};
 use super::rows::{closed, figures_of, report, unit};
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult};
@@ -152,7 +152,7 @@ pub async fn urge(call: &Call<'_>, unit_id: i64, period_code: &str, note: &str) 
 
 /// Closes a period (关闭本期调度): no report may be filed or revised for it
 /// afterwards. Reports waiting for review may still be reviewed.
-pub async fn close_period(call: &Call<'_>, period_code: &str) -> AppResult<Period> {
+pub async fn close_period(call: &Call<'_>, period_code: &str) -> AppResult<ReportPeriod> {
     require(call.actor, Permission::SuperviseReports)?;
     let mut tx = call.db.write().await?;
     let plan = plan_of(&mut tx).await?;

@@ -1,7 +1,7 @@
 //! The stored rows of reports, their figures, files, versions, 督办 marks
 //! and closed periods, and the queries that read them.
 
-use super::periods::{Period, date_zh, local_date};
+use super::periods::{ReportPeriod, date_zh, local_date};
 use crate::error::{AppError, AppResult};
 use crate::store::{Sql, Tx};
 use crate::units::UnitRow;
@@ -193,7 +193,7 @@ pub(super) async fn closed(tx: &mut Tx, period: &str) -> AppResult<Option<Closed
         .await
 }
 
-pub(super) fn closed_error(p: &Period, c: &Closed) -> AppError {
+pub(super) fn closed_error(p: &ReportPeriod, c: &Closed) -> AppError {
     AppError::Conflict(format!(
         "该调度期（{}）已于{}关闭，不能再报送或修改报告。如确需补报，请联系专班办公室。",
         p.label,

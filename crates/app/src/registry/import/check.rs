@@ -3,7 +3,7 @@
 //! from.
 
 use super::read::{Cell, RawRow};
-use super::templates::{Column, Target};
+use super::templates::{Column, ImportKind};
 use crate::Call;
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
@@ -98,8 +98,8 @@ pub(super) enum Checked {
 
 /// What checking rows needs, owned, so that a batch can be checked on
 /// blocking threads while the writer stores the one before.
-pub(super) struct Checker {
-    pub(super) target: Target,
+pub(super) struct RowChecker {
+    pub(super) target: ImportKind,
     pub(super) cols: Vec<Column>,
     pub(super) cipher: Cipher,
     pub(super) actor: Actor,
@@ -107,7 +107,7 @@ pub(super) struct Checker {
     pub(super) now: DateTime<Utc>,
 }
 
-impl Checker {
+impl RowChecker {
     /// Checks a batch of rows, split over the machine's cores; the results
     /// keep the rows' order.
     pub(super) fn check_all(&self, rows: Vec<RawRow>) -> AppResult<Vec<Checked>> {
@@ -161,7 +161,7 @@ impl Checker {
             cells,
             worker: None,
         };
-        if self.target != Target::Workers {
+        if self.target != ImportKind::Workers {
             return Ok(Checked::Valid(p));
         }
         let w = match workers::validate(&self.actor, &self.ctx.places, &worker_input(cols, &p.cells), true) {
@@ -222,7 +222,7 @@ pub(super) struct Batch {
 }
 
 /// Whether the actor may write the target kind anywhere at all.
-pub(super) fn target_in_scope(call: &Call<'_>, target: Target) -> bool {
+pub(super) fn target_in_scope(call: &Call<'_>, target: ImportKind) -> bool {
     target.in_scope(call.actor)
 }
 

@@ -20,7 +20,7 @@ mod writers;
 
 pub use outcome::{Options, Rejected, Summary, rejected_workbook};
 pub use run::run;
-pub use templates::{Column, PLATFORM_CASES, Target, columns, targets, template};
+pub use templates::{Column, ImportKind, PLATFORM_CASES, columns, kinds, template};
 
 /// The most data rows one file may hold.
 pub const MAX_ROWS: u64 = 1_000_000;

@@ -1,7 +1,7 @@
 //! What an import did: its summary, the rows it rejected and the
 //! workbook of those rows, and the options it runs with.
 
-use super::templates::{Column, Target, columns};
+use super::templates::{Column, ImportKind, columns};
 use super::{BATCH_ROWS, KEEP_REJECTED};
 use crate::error::AppResult;
 use crate::xlsx::{XCell, XlsxStream};
@@ -80,7 +80,7 @@ pub(super) fn reject(
 
 /// The rejected rows as a workbook: the template's columns, then the row
 /// number, the column at fault and the reason.
-pub fn rejected_workbook(target: Target, rejects: &[Rejected], path: &Path) -> AppResult<u64> {
+pub fn rejected_workbook(target: ImportKind, rejects: &[Rejected], path: &Path) -> AppResult<u64> {
     let cols = columns(target);
     let mut headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
     headers.extend(["原行号", "出错列", "错误原因"]);

@@ -1,10 +1,10 @@
 //! The run loop: reads a file in batches, checks them while the writer
 //! stores the one before, and records the progress of the import.
 
-use super::check::{Batch, Checked, Checker, column_index, file_error, file_hash, target_in_scope};
+use super::check::{Batch, Checked, RowChecker, column_index, file_error, file_hash, target_in_scope};
 use super::outcome::{Options, Summary, reject};
 use super::read::{self, RawRow};
-use super::templates::{Target, columns};
+use super::templates::{ImportKind, columns};
 use super::writers::flush;
 use super::{KEEP_REJECTED, MAX_ROWS};
 use crate::Call;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 /// and a rerun of the same file resumes after the last committed batch.
 pub async fn run(
     call: &Call<'_>,
-    target: Target,
+    target: ImportKind,
     path: &Path,
     file_name: &str,
     opts: &Options<'_>,
@@ -126,7 +126,7 @@ pub async fn run(
     // Validation (here) and writing (the consumer below) run concurrently:
     // while the database stores one batch, the next one is being prepared.
     let (batches_tx, batches_rx) = tokio::sync::mpsc::channel::<Batch>(1);
-    let checker = Arc::new(Checker {
+    let checker = Arc::new(RowChecker {
         target,
         cols: cols.clone(),
         cipher: call.cipher.clone(),

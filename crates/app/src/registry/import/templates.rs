@@ -1,4 +1,4 @@
-//! What a file imports and its columns: the targets, the template
+//! What a file imports and its columns: the kinds, the template
 //! columns with their examples, and the template workbooks.
 
 use crate::error::AppResult;
@@ -12,7 +12,7 @@ use shiminhua_core::record::{self, FieldType, KindSpec};
 /// What a file imports: workers, one record kind, one facility kind, or the
 /// national platform's list of transferred wage-arrears clues.
 #[derive(Clone, Copy, Debug)]
-pub enum Target {
+pub enum ImportKind {
     Workers,
     Records(&'static KindSpec),
     Facilities(FacilityKind),
@@ -21,43 +21,43 @@ pub enum Target {
     PlatformCases,
 }
 
-impl PartialEq for Target {
-    fn eq(&self, other: &Target) -> bool {
+impl PartialEq for ImportKind {
+    fn eq(&self, other: &ImportKind) -> bool {
         self.code() == other.code()
     }
 }
 
-impl Target {
+impl ImportKind {
     /// From a code as in the CLI and URLs: `worker`, `employment`, …,
     /// `station`, …
-    pub fn parse(code: &str) -> Option<Target> {
+    pub fn parse(code: &str) -> Option<ImportKind> {
         if code == PLATFORM_CASES {
-            return Some(Target::PlatformCases);
+            return Some(ImportKind::PlatformCases);
         }
         if let Some(kind) = FacilityKind::from_code(code) {
-            return Some(Target::Facilities(kind));
+            return Some(ImportKind::Facilities(kind));
         }
         match RecordKind::from_code(code)? {
-            RecordKind::Worker => Some(Target::Workers),
-            kind => record::spec(kind).map(Target::Records),
+            RecordKind::Worker => Some(ImportKind::Workers),
+            kind => record::spec(kind).map(ImportKind::Records),
         }
     }
 
     pub fn code(self) -> &'static str {
         match self {
-            Target::Workers => RecordKind::Worker.code(),
-            Target::Records(s) => s.kind.code(),
-            Target::Facilities(k) => k.code(),
-            Target::PlatformCases => PLATFORM_CASES,
+            ImportKind::Workers => RecordKind::Worker.code(),
+            ImportKind::Records(s) => s.kind.code(),
+            ImportKind::Facilities(k) => k.code(),
+            ImportKind::PlatformCases => PLATFORM_CASES,
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            Target::Workers => "农民工名单",
-            Target::Records(s) => s.kind.label_zh(),
-            Target::Facilities(k) => k.label_zh(),
-            Target::PlatformCases => "全国根治欠薪线索反映平台转办线索",
+            ImportKind::Workers => "农民工名单",
+            ImportKind::Records(s) => s.kind.label_zh(),
+            ImportKind::Facilities(k) => k.label_zh(),
+            ImportKind::PlatformCases => "全国根治欠薪线索反映平台转办线索",
         }
     }
 
@@ -65,10 +65,10 @@ impl Target {
     /// kind is in its data scope, facilities wherever it has a region.
     pub fn in_scope(self, actor: &Actor) -> bool {
         match self {
-            Target::Workers => !actor.scope.ranges_for(RecordKind::Worker).is_empty(),
-            Target::Records(s) => !actor.scope.ranges_for(s.kind).is_empty(),
-            Target::Facilities(_) => !actor.scope.is_empty(),
-            Target::PlatformCases => !actor.scope.ranges_for(RecordKind::WageCase).is_empty(),
+            ImportKind::Workers => !actor.scope.ranges_for(RecordKind::Worker).is_empty(),
+            ImportKind::Records(s) => !actor.scope.ranges_for(s.kind).is_empty(),
+            ImportKind::Facilities(_) => !actor.scope.is_empty(),
+            ImportKind::PlatformCases => !actor.scope.ranges_for(RecordKind::WageCase).is_empty(),
         }
     }
 
@@ -76,26 +76,28 @@ impl Target {
     /// permission to write records, cases where the roles register cases.
     pub fn permitted(self, actor: &Actor) -> bool {
         match self {
-            Target::PlatformCases => actor.can(Permission::ReadPii) && shiminhua_core::case::may_register(&actor.roles),
+            ImportKind::PlatformCases => {
+                actor.can(Permission::ReadPii) && shiminhua_core::case::may_register(&actor.roles)
+            }
             _ => actor.can(Permission::WriteRecords),
         }
     }
 }
 
-/// The code of [`Target::PlatformCases`] (CLI and URLs).
+/// The code of [`ImportKind::PlatformCases`] (CLI and URLs).
 pub const PLATFORM_CASES: &str = "platform_case";
 
-/// All import targets, in menu order.
-pub fn targets() -> Vec<Target> {
-    std::iter::once(Target::Workers)
+/// All import kinds, in menu order.
+pub fn kinds() -> Vec<ImportKind> {
+    std::iter::once(ImportKind::Workers)
         .chain(
             record::KINDS
                 .iter()
                 .filter_map(|k| record::spec(*k))
-                .map(Target::Records),
+                .map(ImportKind::Records),
         )
-        .chain(FacilityKind::ALL.into_iter().map(Target::Facilities))
-        .chain(std::iter::once(Target::PlatformCases))
+        .chain(FacilityKind::ALL.into_iter().map(ImportKind::Facilities))
+        .chain(std::iter::once(ImportKind::PlatformCases))
         .collect()
 }
 
@@ -132,9 +134,9 @@ fn col(
 }
 
 /// The template's columns for a target.
-pub fn columns(target: Target) -> Vec<Column> {
+pub fn columns(target: ImportKind) -> Vec<Column> {
     match target {
-        Target::Workers => {
+        ImportKind::Workers => {
             let mut education = col("education", "文化程度", false, false, "", "初中");
             education.choices = EDUCATION.iter().map(|s| s.to_string()).collect();
             vec![
@@ -169,7 +171,7 @@ pub fn columns(target: Target) -> Vec<Column> {
                 col("tags", "标签", false, false, "多个标签用逗号分隔", "返乡"),
             ]
         }
-        Target::Records(spec) => {
+        ImportKind::Records(spec) => {
             let mut cols = vec![
                 col(
                     "worker_name",
@@ -196,8 +198,8 @@ pub fn columns(target: Target) -> Vec<Column> {
             }
             cols
         }
-        Target::PlatformCases => platform_columns(),
-        Target::Facilities(kind) => kind
+        ImportKind::PlatformCases => platform_columns(),
+        ImportKind::Facilities(kind) => kind
             .spec()
             .fields
             .iter()
@@ -329,7 +331,7 @@ pub(super) fn example(ty: FieldType, key: &str) -> &'static str {
 
 /// The xlsx template of a target: notes, dropdowns, an example row, and a
 /// sheet of instructions.
-pub fn template(target: Target) -> AppResult<Vec<u8>> {
+pub fn template(target: ImportKind) -> AppResult<Vec<u8>> {
     let cols = columns(target);
     let tcols: Vec<TemplateColumn<'_>> = cols
         .iter()
@@ -350,7 +352,7 @@ pub fn template(target: Target) -> AppResult<Vec<u8>> {
     xlsx_template(target, &tcols)
 }
 
-fn xlsx_template(target: Target, cols: &[TemplateColumn<'_>]) -> AppResult<Vec<u8>> {
+fn xlsx_template(target: ImportKind, cols: &[TemplateColumn<'_>]) -> AppResult<Vec<u8>> {
     crate::xlsx::template_workbook(
         target.label(),
         cols,
@@ -360,11 +362,11 @@ fn xlsx_template(target: Target, cols: &[TemplateColumn<'_>]) -> AppResult<Vec<u
             "日期可写作 2023-03-05、2023/3/5、2023.03.05 或 2023年3月5日；金额以元为单位，可带千分位。",
             "身份证号、手机号码、信用代码请保持文本格式，切勿转为数字。",
             match target {
-                Target::Facilities(k) if k.spec().key == ["credit_code"] => {
+                ImportKind::Facilities(k) if k.spec().key == ["credit_code"] => {
                     "同一统一社会信用代码重复导入时更新原有信息，不会重复登记。"
                 }
-                Target::Facilities(_) => "名称与所在地相同的重复导入时更新原有信息，不会重复登记。",
-                Target::PlatformCases => {
+                ImportKind::Facilities(_) => "名称与所在地相同的重复导入时更新原有信息，不会重复登记。",
+                ImportKind::PlatformCases => {
                     "平台线索编号已登记的行跳过（计为“未变化”），不会重复登记，也不会修改已登记的案件。"
                 }
                 _ => "同一人同一记录重复导入时更新原记录，不会重复登记。",

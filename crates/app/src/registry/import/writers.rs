@@ -3,7 +3,7 @@
 use super::BATCH_ROWS;
 use super::check::{Batch, CheckedWorker, Pending, column_index, text};
 use super::outcome::{Summary, reject};
-use super::templates::{Column, Target};
+use super::templates::{Column, ImportKind};
 use crate::Call;
 use crate::error::{AppError, AppResult};
 use crate::registry::Outcome;
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 /// Writes (or, in a dry run, classifies) one batch in one transaction.
 pub(super) async fn flush(
     call: &Call<'_>,
-    target: Target,
+    target: ImportKind,
     ctx: &Context,
     cols: &[Column],
     batch: Batch,
@@ -41,10 +41,12 @@ pub(super) async fn flush(
         call.db.write().await?
     };
     match target {
-        Target::Workers => write_workers(&mut tx, call, cols, batch, summary, dry_run).await?,
-        Target::Records(spec) => write_records(&mut tx, call, ctx, spec, cols, batch, summary, dry_run).await?,
-        Target::Facilities(kind) => write_facilities(&mut tx, call, kind.spec(), cols, batch, summary, dry_run).await?,
-        Target::PlatformCases => write_platform_cases(&mut tx, call, cols, batch, summary, dry_run).await?,
+        ImportKind::Workers => write_workers(&mut tx, call, cols, batch, summary, dry_run).await?,
+        ImportKind::Records(spec) => write_records(&mut tx, call, ctx, spec, cols, batch, summary, dry_run).await?,
+        ImportKind::Facilities(kind) => {
+            write_facilities(&mut tx, call, kind.spec(), cols, batch, summary, dry_run).await?
+        }
+        ImportKind::PlatformCases => write_platform_cases(&mut tx, call, cols, batch, summary, dry_run).await?,
     }
     if dry_run {
         return Ok(());
@@ -52,10 +54,10 @@ pub(super) async fn flush(
     if summary.inserted > 0 && (stage_rows as usize / BATCH_ROWS) % 40 == 1 {
         // The table grows fast: fresh statistics keep the lookups on the index.
         tx.analyze(match target {
-            Target::Workers => "workers",
-            Target::Records(_) => "records",
-            Target::Facilities(_) => "facilities",
-            Target::PlatformCases => "cases",
+            ImportKind::Workers => "workers",
+            ImportKind::Records(_) => "records",
+            ImportKind::Facilities(_) => "facilities",
+            ImportKind::PlatformCases => "cases",
         })
         .await?;
     }
@@ -366,7 +368,7 @@ async fn write_platform_cases(
     summary: &mut Summary,
     dry_run: bool,
 ) -> AppResult<()> {
-    let rules = crate::rights::cases::Rules::load(tx, crate::calendar::calendar(call.db).await?).await?;
+    let rules = crate::rights::cases::StepRules::load(tx, crate::calendar::calendar(call.db).await?).await?;
     let mut seen: HashMap<String, u64> = HashMap::new();
     for p in batch {
         let cells = &p.cells;

@@ -1,14 +1,14 @@
 //! 欠薪清零: the open cases by county and the open count at each month
 //! end of a period.
 
-use super::period::{Period, local_date};
+use super::period::{CasePeriod, local_date};
 use super::scope::{OPEN_STATUSES, REGION, counties_in, county_key, scope_of, total_label};
 use crate::error::AppResult;
 use crate::store::Sql;
 use crate::{Call, require};
 use chrono::NaiveDate;
 use shiminhua_core::auth::Permission;
-use shiminhua_core::case::Status;
+use shiminhua_core::case::CaseStatus;
 
 /// One county's open cases (or the total).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -49,7 +49,7 @@ impl OpenLine {
 #[derive(Clone, Debug)]
 pub struct Clearance {
     pub today: NaiveDate,
-    pub period: Period,
+    pub period: CasePeriod,
     /// The month ends of the series (the last one is the period's end).
     pub months: Vec<NaiveDate>,
     /// The period had more months than [`MAX_POINTS`]: the earliest are left out.
@@ -94,7 +94,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Wide {
 /// The open cases in the actor's scope by county as of today, and the open
 /// count at each month end of `period` (a case is open at the end of a day
 /// when it was received by then and had not ended by then).
-pub async fn clearance(call: &Call<'_>, period: Period) -> AppResult<Clearance> {
+pub async fn clearance(call: &Call<'_>, period: CasePeriod) -> AppResult<Clearance> {
     require(call.actor, Permission::ViewDashboard)?;
     let today = local_date(call.now);
     let ranges = scope_of(call.actor);
@@ -152,9 +152,9 @@ pub async fn clearance(call: &Call<'_>, period: Period) -> AppResult<Clearance> 
         let l = &mut lines[i];
         l.open += n;
         l.overdue += overdue;
-        match Status::from_code(&status) {
-            Some(Status::Registered) => l.registered += n,
-            Some(Status::Accepted) => l.accepted += n,
+        match CaseStatus::from_code(&status) {
+            Some(CaseStatus::Registered) => l.registered += n,
+            Some(CaseStatus::Accepted) => l.accepted += n,
             _ => l.investigating += n,
         }
         l.oldest = Some(l.oldest.map_or(oldest, |o| o.min(oldest)));

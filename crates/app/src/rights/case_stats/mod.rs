@@ -26,6 +26,6 @@ mod stats;
 mod workbook;
 
 pub use clearance::{Clearance, OpenLine, clearance};
-pub use period::{MAX_POINTS, Period, date_label, may_list, may_view, point_label};
+pub use period::{CasePeriod, MAX_POINTS, date_label, may_list, may_view, point_label};
 pub use stats::{CaseStats, Days, Line, share, stats};
 pub use workbook::{export, workbook};

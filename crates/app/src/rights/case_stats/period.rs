@@ -27,15 +27,15 @@ pub(super) fn local_date(t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
 
 /// The cases received from `from` to `to`, both included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Period {
+pub struct CasePeriod {
     pub from: NaiveDate,
     pub to: NaiveDate,
 }
 
-impl Period {
+impl CasePeriod {
     /// This year up to today.
-    pub fn this_year(today: NaiveDate) -> Period {
-        Period {
+    pub fn this_year(today: NaiveDate) -> CasePeriod {
+        CasePeriod {
             from: NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
             to: today,
         }
@@ -43,8 +43,8 @@ impl Period {
 
     /// The period typed (either end may be left empty: the start of this year,
     /// today), or why it does not read, in Chinese.
-    pub fn parse(from: &str, to: &str, today: NaiveDate) -> Result<Period, String> {
-        let default = Period::this_year(today);
+    pub fn parse(from: &str, to: &str, today: NaiveDate) -> Result<CasePeriod, String> {
+        let default = CasePeriod::this_year(today);
         let read = |s: &str, label: &str, fallback: NaiveDate| -> Result<NaiveDate, String> {
             if s.trim().is_empty() {
                 return Ok(fallback);
@@ -59,7 +59,7 @@ impl Period {
         if to < from {
             return Err(format!("截止日期（{to}）不能早于起始日期（{from}）"));
         }
-        Ok(Period { from, to })
+        Ok(CasePeriod { from, to })
     }
 
     /// 2023年1月1日至2023年9月30日

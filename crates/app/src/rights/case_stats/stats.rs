@@ -1,7 +1,7 @@
 //! 案件统计: the cases received in a period by county, sector, source and
 //! status, with their figures.
 
-use super::period::{Period, local_date};
+use super::period::{CasePeriod, local_date};
 use super::scope::{REGION, counties_in, county_key, scope_of, total_label};
 use crate::error::AppResult;
 use crate::plan::case_tally::IN_TIME;
@@ -10,7 +10,7 @@ use crate::{Call, require};
 use chrono::NaiveDate;
 use shiminhua_core::auth::Permission;
 use shiminhua_core::calendar::{Calendar, CalendarError};
-use shiminhua_core::case::{Sector, Source, Status};
+use shiminhua_core::case::{CaseStatus, Sector, Source};
 use std::collections::{BTreeMap, HashMap};
 
 /// Working days from receipt to the end of the cases counted on a line.
@@ -108,7 +108,7 @@ impl Line {
 
     fn add(&mut self, g: &Group) {
         self.cases += g.cases;
-        if Status::from_code(&g.status).is_some_and(Status::is_open) {
+        if CaseStatus::from_code(&g.status).is_some_and(CaseStatus::is_open) {
             self.open += g.cases;
         }
         self.overdue += g.overdue;
@@ -147,7 +147,7 @@ impl Line {
 /// 案件统计 of a period.
 #[derive(Clone, Debug)]
 pub struct CaseStats {
-    pub period: Period,
+    pub period: CasePeriod,
     /// The day open cases are judged overdue on.
     pub today: NaiveDate,
     /// Every county the scope reaches, in code order.
@@ -246,7 +246,7 @@ impl WorkIndex {
 
 /// Statistics of the cases received in `period` within the actor's scope,
 /// open cases judged overdue as of `today`.
-pub async fn stats(call: &Call<'_>, period: Period) -> AppResult<CaseStats> {
+pub async fn stats(call: &Call<'_>, period: CasePeriod) -> AppResult<CaseStats> {
     require(call.actor, Permission::ViewDashboard)?;
     let today = local_date(call.now);
     let cal = crate::calendar::calendar(call.db).await?;
@@ -295,7 +295,10 @@ pub async fn stats(call: &Call<'_>, period: Period) -> AppResult<CaseStats> {
         .collect();
     let mut sectors: Vec<Line> = Sector::ALL.iter().map(|s| Line::new(s.code(), s.label_zh())).collect();
     let mut sources: Vec<Line> = Source::ALL.iter().map(|s| Line::new(s.code(), s.label_zh())).collect();
-    let mut statuses: Vec<Line> = Status::ALL.iter().map(|s| Line::new(s.code(), s.label_zh())).collect();
+    let mut statuses: Vec<Line> = CaseStatus::ALL
+        .iter()
+        .map(|s| Line::new(s.code(), s.label_zh()))
+        .collect();
     let mut total = Line::new("", total_label(&counties, &ranges));
     for g in &groups {
         total.add(g);

@@ -1,7 +1,7 @@
 //! The workbook of the statistics and the clearance, and its export.
 
 use super::clearance::{Clearance, clearance};
-use super::period::{Period, date_label, point_label};
+use super::period::{CasePeriod, date_label, point_label};
 use super::stats::{CaseStats, Line, stats};
 use crate::Call;
 use crate::audit::{self, Event, Who};
@@ -265,7 +265,7 @@ pub fn workbook(s: &CaseStats, c: &Clearance) -> AppResult<Vec<u8>> {
 
 /// The statistics of `period` and the 清零 view as a workbook, the export
 /// recorded in the audit trail (`case.stats_export`).
-pub async fn export(call: &Call<'_>, period: Period) -> AppResult<Vec<u8>> {
+pub async fn export(call: &Call<'_>, period: CasePeriod) -> AppResult<Vec<u8>> {
     let s = stats(call, period).await?;
     let c = clearance(call, period).await?;
     let bytes = workbook(&s, &c)?;

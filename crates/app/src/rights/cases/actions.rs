@@ -1,6 +1,6 @@
 //! The workflow's steps on a stored case.
 
-use super::deadlines::Rules;
+use super::deadlines::StepRules;
 use super::registration::{Writer, append_event};
 use super::rows::{get_in, readable};
 use super::settings::{field_errors, local_date};
@@ -9,7 +9,7 @@ use crate::audit::{self, Event};
 use crate::error::{AppError, AppResult};
 use crate::store::{Sql, Tx};
 use shiminhua_core::auth::Actor;
-use shiminhua_core::case::{self, Action, ActionInput, CaseDates, CaseState, Refusal, Source, Status};
+use shiminhua_core::case::{self, Action, ActionInput, CaseDates, CaseState, CaseStatus, Refusal, Source};
 use shiminhua_core::division::DivisionCode;
 
 /// The audit action code of a step.
@@ -38,11 +38,11 @@ fn stale(number: &str) -> AppError {
 /// status. Refused (nothing written) when the case changed meanwhile, when
 /// the workflow has no such step from its status or not for the actor's
 /// roles, or when the action's fields are missing.
-pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: &ActionInput) -> AppResult<Status> {
+pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: &ActionInput) -> AppResult<CaseStatus> {
     readable(call.actor)?;
     let cal = crate::calendar::calendar(call.db).await?;
     let mut tx = call.db.write().await?;
-    let rules = Rules::load(&mut tx, cal).await?;
+    let rules = StepRules::load(&mut tx, cal).await?;
     let to = act_in(
         &mut tx,
         &Writer::officer(call),
@@ -64,12 +64,12 @@ pub(crate) async fn act_in(
     tx: &mut Tx,
     w: &Writer<'_>,
     actor: &Actor,
-    rules: &Rules,
+    rules: &StepRules,
     id: i64,
     version: i64,
     action: Action,
     input: &ActionInput,
-) -> AppResult<Status> {
+) -> AppResult<CaseStatus> {
     let today = local_date(w.now);
     let row = get_in(tx, actor, id).await?;
     if row.version != version {

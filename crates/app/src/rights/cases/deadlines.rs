@@ -7,10 +7,10 @@ use crate::regions::PlaceBook;
 use crate::store::{Db, Sql, Tx};
 use chrono::NaiveDate;
 use shiminhua_core::calendar::Calendar;
-use shiminhua_core::case::{Deadlines, Limits, Running, Span, Status};
+use shiminhua_core::case::{CaseStatus, Deadlines, Limits, Running, Span};
 
 /// What checking and dating a step needs besides the case, loaded once.
-pub(crate) struct Rules {
+pub(crate) struct StepRules {
     /// The stored calendar with the years after it taken as ordinary.
     pub(crate) cal: Calendar,
     /// The stored calendar.
@@ -20,10 +20,10 @@ pub(crate) struct Rules {
     pub(super) limits: Limits,
 }
 
-impl Rules {
+impl StepRules {
     /// The rules with the stored calendar `real`.
-    pub(crate) async fn load(tx: &mut Tx, real: Calendar) -> AppResult<Rules> {
-        Ok(Rules {
+    pub(crate) async fn load(tx: &mut Tx, real: Calendar) -> AppResult<StepRules> {
+        Ok(StepRules {
             cal: assuming(&real),
             real,
             places: PlaceBook::load(tx).await?,
@@ -86,7 +86,7 @@ pub(crate) async fn recompute_provisional(tx: &mut Tx, real: &Calendar) -> AppRe
             days: u32::try_from(days).unwrap_or(0),
         };
         let Ok(due) = span.due(&cal, "期限") else { continue };
-        let which = if status == Status::Registered.code() {
+        let which = if status == CaseStatus::Registered.code() {
             "accept_due"
         } else {
             "handle_due"

@@ -8,14 +8,14 @@ use crate::error::{AppError, AppResult};
 use crate::store::{Db, Sql, contains_pattern, dialect};
 use chrono::NaiveDate;
 use shiminhua_core::auth::{Actor, RecordKind};
-use shiminhua_core::case::{Sector, Source, Status, Timing};
+use shiminhua_core::case::{CaseStatus, Sector, Source, Timing};
 use shiminhua_core::division::DivisionCode;
 
 /// Filters of a case list.
 #[derive(Clone, Debug, Default)]
 pub struct CaseFilter {
     pub county: Option<DivisionCode>,
-    pub status: Option<Status>,
+    pub status: Option<CaseStatus>,
     pub sector: Option<Sector>,
     pub source: Option<Source>,
     /// Only overdue cases (`Timing::Overdue`) or only near-due ones (`Timing::NearDue`).

@@ -27,7 +27,7 @@ mod settings;
 pub use actions::act;
 pub(crate) use actions::act_in;
 pub use deadlines::deadline_calendar;
-pub(crate) use deadlines::{Rules, recompute_provisional};
+pub(crate) use deadlines::{StepRules, recompute_provisional};
 pub use files::{MAX_FILES, add_file, file, files};
 pub use lists::{CaseFilter, DueCounts, Township, due_counts, list, townships};
 pub use registration::{

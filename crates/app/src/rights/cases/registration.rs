@@ -2,7 +2,7 @@
 //! code), or from the platform's import; the sealed reporter and the case
 //! number.
 
-use super::deadlines::Rules;
+use super::deadlines::StepRules;
 use super::settings::{field_errors, local_date};
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
@@ -12,7 +12,7 @@ use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 use shiminhua_core::auth::{Permission, RecordKind};
-use shiminhua_core::case::{self, CaseData, CaseInput, Reporter, Running, Source, Status};
+use shiminhua_core::case::{self, CaseData, CaseInput, CaseStatus, Reporter, Running, Source};
 
 /// What registration gives back. The query code is shown once (to be given
 /// to the reporter); only its HMAC is stored.
@@ -54,7 +54,7 @@ pub async fn find_by_query_code(db: &Db, cipher: &Cipher, number: &str, code: &s
 #[derive(Clone, Debug)]
 pub struct PublicView {
     pub number: String,
-    /// [`Status::public_label`].
+    /// [`CaseStatus::public_label`].
     pub status: &'static str,
     pub received_on: NaiveDate,
     /// (date, reply), oldest first.
@@ -81,7 +81,9 @@ pub async fn public_view(db: &Db, cipher: &Cipher, number: &str, code: &str) -> 
         .await?;
     Ok(Some(PublicView {
         number,
-        status: Status::from_code(&status).map(Status::public_label).unwrap_or("办理中"),
+        status: CaseStatus::from_code(&status)
+            .map(CaseStatus::public_label)
+            .unwrap_or("办理中"),
         received_on,
         replies: replies.into_iter().map(|(at, r)| (local_date(at), r)).collect(),
     }))
@@ -199,7 +201,7 @@ pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registere
     let today = local_date(call.now);
     let cal = crate::calendar::calendar(call.db).await?;
     let mut tx = call.db.read().await?;
-    let rules = Rules::load(&mut tx, cal).await?;
+    let rules = StepRules::load(&mut tx, cal).await?;
     let data = case::validate(input, &rules.places, today).map_err(field_errors)?;
     if !call.actor.scope.allows(RecordKind::WageCase, data.region) {
         return Err(AppError::field("region", "该欠薪发生地不在您的数据范围内"));
@@ -231,7 +233,7 @@ async fn clue_free(tx: &mut Tx, data: &CaseData) -> AppResult<()> {
 }
 
 /// Numbers and stores a validated case in a transaction of its own.
-async fn register_new(w: &Writer<'_>, rules: &Rules, data: &CaseData) -> AppResult<Registered> {
+async fn register_new(w: &Writer<'_>, rules: &StepRules, data: &CaseData) -> AppResult<Registered> {
     // The time limit first: a year not loaded refuses before a number is taken.
     rules
         .running(rules.limits.accept_span(data.received_on), "受理期限")
@@ -257,7 +259,7 @@ pub async fn register_public(db: &Db, cipher: &Cipher, now: DateTime<Utc>, input
         ..input.clone()
     };
     let cal = crate::calendar::calendar(db).await?;
-    let rules = Rules::load(&mut db.read().await?, cal).await?;
+    let rules = StepRules::load(&mut db.read().await?, cal).await?;
     let data = case::validate(&input, &rules.places, today).map_err(field_errors)?;
     let writer = Writer {
         db,
@@ -275,7 +277,7 @@ pub async fn register_public(db: &Db, cipher: &Cipher, now: DateTime<Utc>, input
 pub(crate) async fn store_new(
     tx: &mut Tx,
     w: &Writer<'_>,
-    rules: &Rules,
+    rules: &StepRules,
     data: &CaseData,
     number: Option<String>,
 ) -> AppResult<Registered> {
@@ -296,7 +298,7 @@ pub(crate) async fn store_new(
         1,
         "register",
         "",
-        Status::Registered,
+        CaseStatus::Registered,
         ("", ""),
         &serde_json::json!({ "source": data.source.code(), "accept_due": due.due.to_string() }).to_string(),
     )
@@ -328,7 +330,7 @@ pub(crate) async fn store_new(
 pub(crate) async fn import_platform(
     tx: &mut Tx,
     call: &Call<'_>,
-    rules: &Rules,
+    rules: &StepRules,
     input: &CaseInput,
     dry_run: bool,
 ) -> AppResult<bool> {
@@ -384,7 +386,7 @@ pub(super) async fn insert(
          $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) RETURNING id",
     )
     .bind(number)
-    .bind(Status::Registered.code())
+    .bind(CaseStatus::Registered.code())
     .bind(d.county.as_i64())
     .bind(d.region.as_i64())
     .bind(d.source.code())
@@ -446,7 +448,7 @@ pub(super) async fn append_event(
     version: i64,
     action: &str,
     from: &str,
-    to: Status,
+    to: CaseStatus,
     (note, public_reply): (&str, &str),
     data: &str,
 ) -> AppResult<()> {

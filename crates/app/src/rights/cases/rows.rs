@@ -5,7 +5,7 @@ use crate::require;
 use crate::store::{Db, Sql, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
-use shiminhua_core::case::{self, Action, Sector, Source, Span, Status, Timing};
+use shiminhua_core::case::{self, Action, CaseStatus, Sector, Source, Span, Timing};
 use shiminhua_core::money::Fen;
 
 /// A stored case (sealed values left out; masked copies in).
@@ -67,12 +67,12 @@ impl CaseRow {
         })
     }
 
-    pub fn state(&self) -> Option<Status> {
-        Status::from_code(&self.status)
+    pub fn state(&self) -> Option<CaseStatus> {
+        CaseStatus::from_code(&self.status)
     }
 
     pub fn status_label(&self) -> &'static str {
-        self.state().map(Status::label_zh).unwrap_or("")
+        self.state().map(CaseStatus::label_zh).unwrap_or("")
     }
 
     pub fn source_label(&self) -> &'static str {

@@ -16,7 +16,7 @@ use shiminhua_app::rights::blacklist::Listing;
 use shiminhua_app::rights::cases::{self, CaseEvent, Township};
 use shiminhua_app::xlsx::local_time;
 use shiminhua_core::auth::Actor;
-use shiminhua_core::case::{self as rules, Action, ActionInput, Status};
+use shiminhua_core::case::{self as rules, Action, ActionInput, CaseStatus};
 use std::collections::HashMap;
 
 /// An action form as typed (only the action's fields are read).
@@ -145,7 +145,7 @@ pub struct EventLine {
 }
 
 fn status_label(code: &str) -> &'static str {
-    Status::from_code(code).map_or("", Status::label_zh)
+    CaseStatus::from_code(code).map_or("", CaseStatus::label_zh)
 }
 
 fn event_line(e: &CaseEvent, towns: &[Township]) -> EventLine {
@@ -175,7 +175,7 @@ fn event_line(e: &CaseEvent, towns: &[Township]) -> EventLine {
         details.push(format!("受理期限：{}", day(d)));
     }
     if let Some(d) = str_of("due_on") {
-        let what = if e.to_status == Status::Registered.code() {
+        let what = if e.to_status == CaseStatus::Registered.code() {
             "受理期限"
         } else {
             "办理期限"

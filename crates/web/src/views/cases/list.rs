@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use shiminhua_app::AppError;
 use shiminhua_app::rights::cases::{self, CaseFilter, Township};
 use shiminhua_core::auth::{Actor, RecordKind};
-use shiminhua_core::case::{self as rules, Sector, Source, Status, Timing};
+use shiminhua_core::case::{self as rules, CaseStatus, Sector, Source, Timing};
 use std::collections::HashMap;
 
 /// Cases a page shows at once.
@@ -109,7 +109,7 @@ pub async fn list(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) 
     let mut filter = CaseFilter {
         received,
         county: None,
-        status: Status::from_code(&status),
+        status: CaseStatus::from_code(&status),
         sector: Sector::from_code(&sector),
         source: Source::from_code(&source),
         timing: timing_of(&timing),
@@ -126,7 +126,7 @@ pub async fn list(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) 
     }
     let query = query_string(&[
         ("county", &county),
-        ("status", filter.status.map_or("", Status::code)),
+        ("status", filter.status.map_or("", CaseStatus::code)),
         ("sector", filter.sector.map_or("", Sector::code)),
         ("source", filter.source.map_or("", Source::code)),
         ("timing", if filter.timing.is_some() { timing.as_str() } else { "" }),
@@ -182,8 +182,8 @@ pub async fn list(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) 
             .crumb("案件办理", ""),
         counties,
         county,
-        statuses: Status::ALL.iter().map(|s| (s.code(), s.label_zh())).collect(),
-        status: filter.status.map_or("", Status::code).to_string(),
+        statuses: CaseStatus::ALL.iter().map(|s| (s.code(), s.label_zh())).collect(),
+        status: filter.status.map_or("", CaseStatus::code).to_string(),
         sectors: Sector::ALL.iter().map(|s| (s.code(), s.label_zh())).collect(),
         sector: filter.sector.map_or("", Sector::code).to_string(),
         sources: Source::ALL.iter().map(|s| (s.code(), s.label_zh())).collect(),

@@ -28,7 +28,7 @@ use chrono::NaiveDate;
 use shiminhua_app::rights::cases::{self, CaseRow, Township};
 use shiminhua_core::auth::Actor;
 use shiminhua_core::calendar::Calendar;
-use shiminhua_core::case::{Status, Timing};
+use shiminhua_core::case::{CaseStatus, Timing};
 use shiminhua_core::money::Fen;
 
 fn yuan(fen: i64) -> String {
@@ -66,7 +66,7 @@ pub struct Deadline {
 /// stored holiday calendar; `near_until` is the last day of the near-due
 /// window (`None` when it could not be computed).
 fn deadline(row: &CaseRow, cal: &Calendar, today: NaiveDate, near_until: Option<NaiveDate>) -> Deadline {
-    let Some(due) = row.due_on.filter(|_| row.state().is_some_and(Status::is_open)) else {
+    let Some(due) = row.due_on.filter(|_| row.state().is_some_and(CaseStatus::is_open)) else {
         return Deadline {
             text: String::new(),
             due: String::new(),
@@ -74,7 +74,7 @@ fn deadline(row: &CaseRow, cal: &Calendar, today: NaiveDate, near_until: Option<
             label: "",
         };
     };
-    let what = if row.state() == Some(Status::Registered) {
+    let what = if row.state() == Some(CaseStatus::Registered) {
         "受理期限"
     } else {
         "办理期限"

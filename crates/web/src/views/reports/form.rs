@@ -237,7 +237,7 @@ async fn period_choices(n: &Need<FileReports>) -> Result<Vec<(String, String)>, 
         .collect())
 }
 
-async fn due_of(n: &Need<FileReports>, period: &reports::Period) -> Result<String, WebError> {
+async fn due_of(n: &Need<FileReports>, period: &reports::ReportPeriod) -> Result<String, WebError> {
     let cur = document::current(&n.ctx.state.db).await?;
     let cal = shiminhua_app::calendar::calendar(&n.ctx.state.db).await?;
     Ok(
