@@ -7,6 +7,7 @@ use crate::error::AppResult;
 use crate::store::{Db, Sql};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
+use shiminhua_core::ids::UserId;
 use sm3::{Digest, Sm3};
 
 shiminhua_core::coded! {
@@ -60,7 +61,8 @@ fn token_hash(token: &str) -> Vec<u8> {
 }
 
 /// Creates a session and returns its token.
-pub async fn create(db: &Db, user_id: i64, stage: Stage, origin: &Origin, now: DateTime<Utc>) -> AppResult<String> {
+pub async fn create(db: &Db, user_id: UserId, stage: Stage, origin: &Origin, now: DateTime<Utc>) -> AppResult<String> {
+    let user_id = user_id.0;
     let token = random_token();
     let mut tx = db.write().await?;
     tx.exec(
@@ -144,7 +146,7 @@ pub async fn advance(
     now: DateTime<Utc>,
 ) -> AppResult<String> {
     destroy(db, old_token).await?;
-    create(db, user_id, stage, origin, now).await
+    create(db, UserId(user_id), stage, origin, now).await
 }
 
 pub async fn destroy(db: &Db, token: &str) -> AppResult<()> {

@@ -8,6 +8,7 @@
 pub mod bombs;
 
 use crate::store::{DatabaseUrl, Db};
+use shiminhua_core::ids::UserId;
 use sqlx::Connection;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -191,7 +192,7 @@ pub async fn approve_pending(db: &Db, now: chrono::DateTime<chrono::Utc>, user_i
     use crate::store::Sql;
     use crate::users;
     use shiminhua_core::auth::{Grant, KindSet, Role};
-    let Some(_) = users::pending_grant_of_any(db, user_id).await.unwrap() else {
+    let Some(_) = users::pending_grant_of_any(db, UserId(user_id)).await.unwrap() else {
         return;
     };
     let mut tx = db.read().await.unwrap();
@@ -223,9 +224,9 @@ pub async fn approve_pending(db: &Db, now: chrono::DateTime<chrono::Utc>, user_i
         }
     };
     let mut tx = db.read().await.unwrap();
-    let actor = users::load_actor(&mut tx, approver).await.unwrap();
+    let actor = users::load_actor(&mut tx, UserId(approver)).await.unwrap();
     drop(tx);
-    let req = users::pending_grant_of_any(db, user_id).await.unwrap().unwrap();
+    let req = users::pending_grant_of_any(db, UserId(user_id)).await.unwrap().unwrap();
     users::decide_grant(db, &actor, &crate::Origin::default(), now, req, true)
         .await
         .unwrap();

@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use shiminhua_core::auth::{Actor, Grant, KindSet, Permission, Role, RoleSet, Scope, interim_access, widens_pii};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::UserId;
 use shiminhua_core::password::PasswordPolicy;
 use shiminhua_core::totp::TotpSecret;
 
@@ -117,7 +118,8 @@ pub(crate) async fn grants_of(tx: &mut Tx, id: i64) -> AppResult<Vec<Grant>> {
 }
 
 /// Builds the [`Actor`] of a signed-in user.
-pub async fn load_actor(tx: &mut Tx, id: i64) -> AppResult<Actor> {
+pub async fn load_actor(tx: &mut Tx, id: UserId) -> AppResult<Actor> {
+    let id = id.0;
     let u = get_row(tx, id).await?;
     let roles = roles_of(tx, id).await?;
     // Only business roles carry a data scope.
@@ -488,7 +490,8 @@ pub async fn pending_grants(db: &Db, actor: &Actor) -> AppResult<Vec<PendingGran
 }
 
 /// The pending grant of one user, if any (the administrator's user form).
-pub async fn pending_grant_of(db: &Db, actor: &Actor, user_id: i64) -> AppResult<Option<PendingGrant>> {
+pub async fn pending_grant_of(db: &Db, actor: &Actor, user_id: UserId) -> AppResult<Option<PendingGrant>> {
+    let user_id = user_id.0;
     if !actor.can(Permission::ManageUsers) && !actor.can(Permission::ApproveGrants) {
         return Err(AppError::Forbidden);
     }
@@ -500,7 +503,8 @@ pub async fn pending_grant_of(db: &Db, actor: &Actor, user_id: i64) -> AppResult
 
 /// The id of the user's pending grant, if any, without an actor (set-up
 /// and tests).
-pub async fn pending_grant_of_any(db: &Db, user_id: i64) -> AppResult<Option<i64>> {
+pub async fn pending_grant_of_any(db: &Db, user_id: UserId) -> AppResult<Option<i64>> {
+    let user_id = user_id.0;
     let mut tx = db.read().await?;
     let row: Option<(i64,)> = tx
         .opt(Sql::new("SELECT id FROM grant_requests WHERE user_id = $1 AND status = 'pending'").bind(user_id))
@@ -721,7 +725,14 @@ async fn set_disabled_as(db: &Db, who: &Who, now: DateTime<Utc>, id: i64, disabl
 }
 
 /// Gives an account a new one-time password (returned once), unlocks it and ends its sessions.
-pub async fn reset_password(db: &Db, actor: &Actor, origin: &Origin, now: DateTime<Utc>, id: i64) -> AppResult<String> {
+pub async fn reset_password(
+    db: &Db,
+    actor: &Actor,
+    origin: &Origin,
+    now: DateTime<Utc>,
+    id: UserId,
+) -> AppResult<String> {
+    let id = id.0;
     require(actor, Permission::ManageUsers)?;
     reset_as(db, &Who::actor(actor, origin), now, id).await
 }
@@ -784,7 +795,7 @@ pub async fn actor_cli(db: &Db, username: &str) -> AppResult<Actor> {
     if u.disabled {
         return Err(AppError::Config(format!("用户 {username} 已停用。")));
     }
-    load_actor(&mut tx, u.id).await
+    load_actor(&mut tx, UserId(u.id)).await
 }
 
 /// Disables a user by name, without an actor (the command line).
@@ -1151,7 +1162,8 @@ pub async fn list(
 }
 
 /// One user with roles and scope, for the edit page. Administrators only.
-pub async fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<(UserRow, RoleSet, Vec<Grant>)> {
+pub async fn get(db: &Db, actor: &Actor, id: UserId) -> AppResult<(UserRow, RoleSet, Vec<Grant>)> {
+    let id = id.0;
     require(actor, Permission::ManageUsers)?;
     let mut tx = db.read().await?;
     let u = get_row(&mut tx, id).await?;
@@ -1161,7 +1173,8 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<(UserRow, RoleSet
 }
 
 /// The signed-in user's own account (profile page, TOTP status).
-pub async fn me(db: &Db, user_id: i64) -> AppResult<UserRow> {
+pub async fn me(db: &Db, user_id: UserId) -> AppResult<UserRow> {
+    let user_id = user_id.0;
     let mut tx = db.read().await?;
     get_row(&mut tx, user_id).await
 }

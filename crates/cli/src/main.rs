@@ -9,6 +9,7 @@ use shiminhua_app::users::UserForm;
 use shiminhua_app::{AppError, audit, ops::backup, ops::setup, users};
 use shiminhua_core::auth::{Grant, KindSet, Role};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::UserId;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -931,7 +932,7 @@ async fn user_cmd(db: &shiminhua_app::store::Db, config: &Config, clock: &Clock,
             };
             let (id, pw) = users::add_cli(db, clock.now(), &config.password, form, None).await?;
             println!("已创建用户 {username}，一次性密码：{pw}（首次登录须修改）");
-            if users::pending_grant_of_any(db, id).await?.is_some() {
+            if users::pending_grant_of_any(db, UserId(id)).await?.is_some() {
                 println!(
                     "该用户涉及个人信息的角色和数据范围已提交审批，须由专班办公室的另一位人员在“系统管理 › 授权审批”中批准后生效。"
                 );

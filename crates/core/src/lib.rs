@@ -32,6 +32,7 @@ pub mod division;
 pub mod evaluation;
 pub mod facility;
 pub mod id_number;
+pub mod ids;
 pub mod indicator;
 pub mod kdf;
 pub mod money;

@@ -9,6 +9,7 @@ use shiminhua_app::Origin;
 use shiminhua_app::config::TrustedProxies;
 use shiminhua_app::sessions::{self, Gone, Session};
 use shiminhua_core::auth::Actor;
+use shiminhua_core::ids::UserId;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
@@ -103,7 +104,7 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
                 Ok(Ok(session)) => {
                     let actor = if session.stage == sessions::Stage::Active {
                         match state.db.read().await {
-                            Ok(mut tx) => shiminhua_app::users::load_actor(&mut tx, session.user_id)
+                            Ok(mut tx) => shiminhua_app::users::load_actor(&mut tx, UserId(session.user_id))
                                 .await
                                 .ok()
                                 .map(Box::new),

@@ -32,6 +32,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value as Json, json};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::WorkerId;
 use shiminhua_core::record;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -406,7 +407,13 @@ const SAME_PERSON: &str = "输入的身份证号就是本条登记，请输入�
 /// Finds the duplicate registration by its full ID number (in the actor's
 /// scope) and reports what merging it into `target_id` would do. Nothing is
 /// written.
-pub async fn preview_merge(call: &Call<'_>, target_id: i64, id_number: &str, reason: &str) -> AppResult<MergePreview> {
+pub async fn preview_merge(
+    call: &Call<'_>,
+    target_id: WorkerId,
+    id_number: &str,
+    reason: &str,
+) -> AppResult<MergePreview> {
+    let target_id = target_id.0;
     let Call { db, cipher, actor, .. } = *call;
     require(actor, Permission::WriteRecords)?;
     let mut tx = db.read().await?;
@@ -439,8 +446,8 @@ pub async fn preview_merge(call: &Call<'_>, target_id: i64, id_number: &str, rea
     let source = source.ok_or_else(|| AppError::Internal("merge preview without a source".into()))?;
     let plan = plan(&mut tx, cipher, &target, &source).await?;
     drop(tx);
-    let (target_row, target_dependants) = workers::get_worker(db, actor, target.id).await?;
-    let (source_row, source_dependants) = workers::get_worker(db, actor, source.id).await?;
+    let (target_row, target_dependants) = workers::get_worker(db, actor, WorkerId(target.id)).await?;
+    let (source_row, source_dependants) = workers::get_worker(db, actor, WorkerId(source.id)).await?;
     Ok(MergePreview {
         target: target_row,
         target_dependants,
@@ -473,11 +480,13 @@ fn noted(data: &str, note: Json) -> String {
 /// Conflict when `target_version` is stale; a refusal changes nothing.
 pub async fn merge_workers(
     call: &Call<'_>,
-    target_id: i64,
+    target_id: WorkerId,
     target_version: i64,
-    source_id: i64,
+    source_id: WorkerId,
     reason: &str,
 ) -> AppResult<MergeSummary> {
+    let source_id = source_id.0;
+    let target_id = target_id.0;
     let Call {
         db,
         cipher,

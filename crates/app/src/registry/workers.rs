@@ -14,6 +14,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::WorkerId;
 use shiminhua_core::phone::Phone;
 use shiminhua_core::record::tidy;
 
@@ -197,7 +198,7 @@ pub async fn put_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<crate
                 .await?
                 .one(Sql::new("SELECT id FROM workers WHERE id_index = $1").bind(index))
                 .await?;
-            let (current, _) = get_worker(call.db, call.actor, id).await?;
+            let (current, _) = get_worker(call.db, call.actor, WorkerId(id)).await?;
             let keep = |new: &str, old: &str| {
                 if new.trim().is_empty() {
                     old.to_string()
@@ -212,7 +213,7 @@ pub async fn put_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<crate
                 tags: keep(&input.tags, &current.tags),
                 ..input.clone()
             };
-            update_worker(call, id, current.version, &merged).await?;
+            update_worker(call, WorkerId(id), current.version, &merged).await?;
             Ok(Outcome::Updated(id))
         }
         Err(e) => Err(e),
@@ -272,7 +273,8 @@ pub(crate) fn seal_phone(cipher: &Cipher, phone: Option<&Phone>, id_index: &[u8]
 /// Changes a worker; refused when `version` is stale. The ID number identifies
 /// the person and is not changed here (`input.id_number` is ignored); a blank
 /// phone keeps the phone number on file.
-pub async fn update_worker(call: &Call<'_>, id: i64, version: i64, input: &WorkerInput) -> AppResult<()> {
+pub async fn update_worker(call: &Call<'_>, id: WorkerId, version: i64, input: &WorkerInput) -> AppResult<()> {
+    let id = id.0;
     let Call {
         db,
         cipher: _,
@@ -414,7 +416,8 @@ pub struct DependantRow {
 }
 
 /// A worker with the family, for the profile page.
-pub async fn get_worker(db: &Db, actor: &Actor, id: i64) -> AppResult<(WorkerRow, Vec<DependantRow>)> {
+pub async fn get_worker(db: &Db, actor: &Actor, id: WorkerId) -> AppResult<(WorkerRow, Vec<DependantRow>)> {
+    let id = id.0;
     require(actor, Permission::ReadPii)?;
     let mut tx = db.read().await?;
     let w = get_in(&mut tx, actor, id).await?;
@@ -693,7 +696,8 @@ pub enum RevealField {
 }
 
 /// Shows one sealed value in full, with a reason, and records it.
-pub async fn reveal(call: &Call<'_>, id: i64, field: RevealField, reason: &str) -> AppResult<String> {
+pub async fn reveal(call: &Call<'_>, id: WorkerId, field: RevealField, reason: &str) -> AppResult<String> {
+    let id = id.0;
     let Call {
         db,
         cipher,
@@ -740,7 +744,8 @@ pub struct DependantInput {
 }
 
 /// Adds a family member to a worker in scope.
-pub async fn add_dependant(call: &Call<'_>, worker_id: i64, input: &DependantInput) -> AppResult<i64> {
+pub async fn add_dependant(call: &Call<'_>, worker_id: WorkerId, input: &DependantInput) -> AppResult<i64> {
+    let worker_id = worker_id.0;
     let Call {
         db,
         cipher,

@@ -13,6 +13,7 @@ mod bulk;
 
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
+use shiminhua_core::ids::{CaseId, DependantId, FacilityId, RecordId, ReportId, UserId, WorkerId};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -371,6 +372,12 @@ arg_from!(String, v, Arg::Text(Some(v)), Arg::Text);
 arg_from!(Vec<u8>, v, Arg::Bytes(Some(v)), Arg::Bytes);
 arg_from!(DateTime<Utc>, v, Arg::Time(Some(v)), Arg::Time);
 arg_from!(NaiveDate, v, Arg::Date(Some(v)), Arg::Date);
+macro_rules! arg_from_ids {
+    ($($t:ty),*) => {$(
+        arg_from!($t, v, Arg::I64(Some(v.0)), |o: Option<$t>| Arg::I64(o.map(|v| v.0)));
+    )*};
+}
+arg_from_ids!(WorkerId, DependantId, RecordId, CaseId, FacilityId, ReportId, UserId);
 
 impl From<bool> for Arg {
     fn from(v: bool) -> Arg {

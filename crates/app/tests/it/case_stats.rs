@@ -3,6 +3,7 @@
 //! figures worked out here by hand.
 
 use crate::common::*;
+use shiminhua_core::ids::CaseId;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shiminhua_app::rights::case_stats::{self, CasePeriod, CaseStats, Line};
@@ -153,10 +154,10 @@ async fn setup(db: Db) -> Cases {
     .await
     .unwrap()
     .id;
-    cases::act(&on(&w, &xn, "2023-03-02"), h, 1, Action::Accept, &none())
+    cases::act(&on(&w, &xn, "2023-03-02"), CaseId(h), 1, Action::Accept, &none())
         .await
         .unwrap();
-    cases::act(&on(&w, &xn, "2023-03-03"), h, 2, Action::Investigate, &none())
+    cases::act(&on(&w, &xn, "2023-03-03"), CaseId(h), 2, Action::Investigate, &none())
         .await
         .unwrap();
     ids.push(('H', h));
@@ -180,7 +181,7 @@ async fn setup(db: Db) -> Cases {
         .id;
     cases::act(
         &on(&w, &sx, "2023-09-29"),
-        c,
+        CaseId(c),
         1,
         Action::Reject,
         &note("不属于管辖范围"),
@@ -188,10 +189,10 @@ async fn setup(db: Db) -> Cases {
     .await
     .unwrap();
     for x in [a, b] {
-        cases::act(&on(&w, &sx, "2023-10-09"), x, 1, Action::Accept, &none())
+        cases::act(&on(&w, &sx, "2023-10-09"), CaseId(x), 1, Action::Accept, &none())
             .await
             .unwrap();
-        cases::act(&on(&w, &sx, "2023-10-10"), x, 2, Action::Investigate, &none())
+        cases::act(&on(&w, &sx, "2023-10-10"), CaseId(x), 2, Action::Investigate, &none())
             .await
             .unwrap();
     }
@@ -208,7 +209,7 @@ async fn setup(db: Db) -> Cases {
         reason: "用工项目位于休宁县".into(),
         ..ActionInput::default()
     };
-    cases::act(&on(&w, &sx, "2023-10-10"), i, 1, Action::Transfer, &to)
+    cases::act(&on(&w, &sx, "2023-10-10"), CaseId(i), 1, Action::Transfer, &to)
         .await
         .unwrap();
     let f = cases::register(
@@ -226,34 +227,58 @@ async fn setup(db: Db) -> Cases {
     .unwrap()
     .id;
     for x in [f, g] {
-        cases::act(&on(&w, &xn, "2023-10-10"), x, 1, Action::Accept, &none())
+        cases::act(&on(&w, &xn, "2023-10-10"), CaseId(x), 1, Action::Accept, &none())
             .await
             .unwrap();
     }
-    cases::act(&on(&w, &xn, "2023-10-11"), f, 2, Action::Investigate, &none())
+    cases::act(&on(&w, &xn, "2023-10-11"), CaseId(f), 2, Action::Investigate, &none())
         .await
         .unwrap();
     cases::act(
         &on(&w, &xn, "2023-10-12"),
-        g,
+        CaseId(g),
         2,
         Action::Arbitrate,
         &note("申请劳动仲裁"),
     )
     .await
     .unwrap();
-    cases::act(&on(&w, &office, "2023-11-01"), f, 3, Action::Extend, &note("案情复杂"))
-        .await
-        .unwrap();
-    cases::act(&on(&w, &sx, "2023-10-20"), b, 3, Action::Close, &close("40000", "5"))
-        .await
-        .unwrap();
-    cases::act(&on(&w, &sx, "2023-11-20"), a, 3, Action::Close, &close("86,400", "12"))
-        .await
-        .unwrap();
-    cases::act(&on(&w, &sx, "2023-11-27"), a, 4, Action::FollowUp, &note("电话回访"))
-        .await
-        .unwrap();
+    cases::act(
+        &on(&w, &office, "2023-11-01"),
+        CaseId(f),
+        3,
+        Action::Extend,
+        &note("案情复杂"),
+    )
+    .await
+    .unwrap();
+    cases::act(
+        &on(&w, &sx, "2023-10-20"),
+        CaseId(b),
+        3,
+        Action::Close,
+        &close("40000", "5"),
+    )
+    .await
+    .unwrap();
+    cases::act(
+        &on(&w, &sx, "2023-11-20"),
+        CaseId(a),
+        3,
+        Action::Close,
+        &close("86,400", "12"),
+    )
+    .await
+    .unwrap();
+    cases::act(
+        &on(&w, &sx, "2023-11-27"),
+        CaseId(a),
+        4,
+        Action::FollowUp,
+        &note("电话回访"),
+    )
+    .await
+    .unwrap();
     let e = cases::register(&on(&w, &sx, "2023-11-28"), &hotline("2023-11-28"))
         .await
         .unwrap()
@@ -582,7 +607,7 @@ async fn clearance_by_county_and_month_ends(db: Db) {
     for (letter, day) in [('D', "2023-12-04"), ('E', "2023-12-05")] {
         cases::act(
             &on(&c.w, &c.shexian, day),
-            c.id(letter),
+            CaseId(c.id(letter)),
             1,
             Action::Reject,
             &note("查无实据"),

@@ -2,6 +2,7 @@
 //! holiday calendar, scope and concurrent officers, on SQLite and PostgreSQL.
 
 use crate::common::*;
+use shiminhua_core::ids::CaseId;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shiminhua_app::rights::cases::{self, CaseFilter};
@@ -158,7 +159,7 @@ async fn register_accept_investigate_close_follow_up(db: Db) {
     );
 
     // The reporter is sealed: masked copies, blind indexes, ciphertext bound to the case.
-    let (row, evs) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    let (row, evs) = cases::get(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert_eq!(row.reporter_name_masked, "张**");
     assert_eq!(row.reporter_phone_masked, "139****1234");
     assert!(row.reporter_id_masked.contains('*'));
@@ -189,13 +190,19 @@ async fn register_accept_investigate_close_follow_up(db: Db) {
         "a ciphertext moved to another case does not open"
     );
 
-    let s = cases::act(&on(&w, &insp, "2023-10-09"), reg.id, 1, Action::Accept, &none())
+    let s = cases::act(&on(&w, &insp, "2023-10-09"), CaseId(reg.id), 1, Action::Accept, &none())
         .await
         .unwrap();
     assert_eq!(s, CaseStatus::Accepted);
-    let s = cases::act(&on(&w, &insp, "2023-10-10"), reg.id, 2, Action::Investigate, &none())
-        .await
-        .unwrap();
+    let s = cases::act(
+        &on(&w, &insp, "2023-10-10"),
+        CaseId(reg.id),
+        2,
+        Action::Investigate,
+        &none(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s, CaseStatus::Investigating);
     let close = ActionInput {
         conclusion: "已全额支付".into(),
@@ -204,13 +211,13 @@ async fn register_accept_investigate_close_follow_up(db: Db) {
         note: "责令限期支付，已全额发放".into(),
         ..ActionInput::default()
     };
-    let s = cases::act(&on(&w, &insp, "2023-11-20"), reg.id, 3, Action::Close, &close)
+    let s = cases::act(&on(&w, &insp, "2023-11-20"), CaseId(reg.id), 3, Action::Close, &close)
         .await
         .unwrap();
     assert_eq!(s, CaseStatus::Closed);
     let s = cases::act(
         &on(&w, &insp, "2023-11-27"),
-        reg.id,
+        CaseId(reg.id),
         4,
         Action::FollowUp,
         &reason("电话回访，工资已到账"),
@@ -219,7 +226,7 @@ async fn register_accept_investigate_close_follow_up(db: Db) {
     .unwrap();
     assert_eq!(s, CaseStatus::FollowedUp);
 
-    let (row, evs) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    let (row, evs) = cases::get(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert_eq!(row.state(), Some(CaseStatus::FollowedUp));
     assert_eq!(row.version, 5);
     assert_eq!(row.accepted_on, Some(d("2023-10-09")));
@@ -286,7 +293,7 @@ async fn refused_actions_change_nothing(db: Db) {
         let (r, e) = cases::get(&w.db, &insp, id).await.unwrap();
         (r.status, r.version, r.updated_at, r.due_on, r.county_code, e.len())
     };
-    let before = snapshot(reg.id).await;
+    let before = snapshot(CaseId(reg.id)).await;
     let audit_before = count(&w.db, "SELECT COUNT(*) FROM audit_log").await;
     let everything = ActionInput {
         reason: "理由".into(),
@@ -302,7 +309,7 @@ async fn refused_actions_change_nothing(db: Db) {
         if matches!(a, Action::Accept | Action::Reject | Action::Transfer) {
             continue;
         }
-        let e = cases::act(&on(&w, &insp, "2023-09-29"), reg.id, 1, a, &everything)
+        let e = cases::act(&on(&w, &insp, "2023-09-29"), CaseId(reg.id), 1, a, &everything)
             .await
             .unwrap_err();
         match (a, e) {
@@ -310,27 +317,33 @@ async fn refused_actions_change_nothing(db: Db) {
             (_, AppError::Conflict(m)) => assert!(m.contains("当前为“登记”"), "{a:?}: {m}"),
             (a, e) => panic!("{a:?}: {e:?}"),
         }
-        assert_eq!(snapshot(reg.id).await, before, "{a:?}");
+        assert_eq!(snapshot(CaseId(reg.id)).await, before, "{a:?}");
     }
     // The lead reads but never acts; the office does not accept.
     for actor in [&lead, &office] {
-        let e = cases::act(&on(&w, actor, "2023-09-29"), reg.id, 1, Action::Accept, &none())
+        let e = cases::act(&on(&w, actor, "2023-09-29"), CaseId(reg.id), 1, Action::Accept, &none())
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden), "{e:?}");
     }
-    assert!(cases::get(&w.db, &lead, reg.id).await.is_ok());
+    assert!(cases::get(&w.db, &lead, CaseId(reg.id)).await.is_ok());
     // Outside the scope the case does not exist.
-    let e = cases::act(&on(&w, &other, "2023-09-29"), reg.id, 1, Action::Accept, &none())
-        .await
-        .unwrap_err();
+    let e = cases::act(
+        &on(&w, &other, "2023-09-29"),
+        CaseId(reg.id),
+        1,
+        Action::Accept,
+        &none(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, AppError::NotFound), "{e:?}");
     assert!(matches!(
-        cases::get(&w.db, &other, reg.id).await,
+        cases::get(&w.db, &other, CaseId(reg.id)).await,
         Err(AppError::NotFound)
     ));
     // 不予受理 needs its reason.
-    let e = cases::act(&on(&w, &insp, "2023-09-29"), reg.id, 1, Action::Reject, &none())
+    let e = cases::act(&on(&w, &insp, "2023-09-29"), CaseId(reg.id), 1, Action::Reject, &none())
         .await
         .unwrap_err();
     match e {
@@ -339,35 +352,35 @@ async fn refused_actions_change_nothing(db: Db) {
     }
     // A stale version.
     let m = conflict(
-        cases::act(&on(&w, &insp, "2023-09-29"), reg.id, 7, Action::Accept, &none())
+        cases::act(&on(&w, &insp, "2023-09-29"), CaseId(reg.id), 7, Action::Accept, &none())
             .await
             .unwrap_err(),
     );
     assert!(m.contains("已被他人办理"), "{m}");
-    assert_eq!(snapshot(reg.id).await, before);
+    assert_eq!(snapshot(CaseId(reg.id)).await, before);
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM audit_log").await, audit_before);
 
     // A refused case is final.
     cases::act(
         &on(&w, &insp, "2023-09-29"),
-        reg.id,
+        CaseId(reg.id),
         1,
         Action::Reject,
         &reason("不属于劳动保障监察管辖"),
     )
     .await
     .unwrap();
-    let before = snapshot(reg.id).await;
+    let before = snapshot(CaseId(reg.id)).await;
     for a in Action::ALL {
         for actor in [&insp, &office] {
-            let e = cases::act(&on(&w, actor, "2023-10-09"), reg.id, 2, a, &everything)
+            let e = cases::act(&on(&w, actor, "2023-10-09"), CaseId(reg.id), 2, a, &everything)
                 .await
                 .unwrap_err();
             assert!(conflict(e).contains("当前为“不予受理”"), "{a:?}");
         }
     }
-    assert_eq!(snapshot(reg.id).await, before);
-    let (row, _) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    assert_eq!(snapshot(CaseId(reg.id)).await, before);
+    let (row, _) = cases::get(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert_eq!(row.closed_on, Some(d("2023-09-29")));
 }
 
@@ -383,7 +396,7 @@ async fn due_dates_over_national_day_and_lists(db: Db) {
         .unwrap();
     let late = cases::register(&call, &hotline("2023-09-28")).await.unwrap();
     for id in [a.id, p.id, late.id] {
-        let (r, _) = cases::get(&w.db, &insp, id).await.unwrap();
+        let (r, _) = cases::get(&w.db, &insp, CaseId(id)).await.unwrap();
         assert_eq!(
             r.accept_due,
             if id == late.id {
@@ -396,16 +409,16 @@ async fn due_dates_over_national_day_and_lists(db: Db) {
     // Accepted on Monday 9 October: 60 working days end on 2 January 2024
     // (30 December to 1 January off); a platform clue's limit counts 10
     // working days from receipt.
-    cases::act(&on(&w, &insp, "2023-10-09"), a.id, 1, Action::Accept, &none())
+    cases::act(&on(&w, &insp, "2023-10-09"), CaseId(a.id), 1, Action::Accept, &none())
         .await
         .unwrap();
-    cases::act(&on(&w, &insp, "2023-10-09"), p.id, 1, Action::Accept, &none())
+    cases::act(&on(&w, &insp, "2023-10-09"), CaseId(p.id), 1, Action::Accept, &none())
         .await
         .unwrap();
-    let (ra, _) = cases::get(&w.db, &insp, a.id).await.unwrap();
+    let (ra, _) = cases::get(&w.db, &insp, CaseId(a.id)).await.unwrap();
     assert_eq!(ra.handle_due, Some(d("2024-01-02")));
     assert_eq!(ra.due_on, Some(d("2024-01-02")));
-    let (rp, _) = cases::get(&w.db, &insp, p.id).await.unwrap();
+    let (rp, _) = cases::get(&w.db, &insp, CaseId(p.id)).await.unwrap();
     assert_eq!(rp.handle_due, Some(d("2023-10-17")));
 
     // The office's setting applies to clues accepted afterwards.
@@ -423,10 +436,10 @@ async fn due_dates_over_national_day_and_lists(db: Db) {
     let p2 = cases::register(&on(&w, &insp, "2023-10-09"), &platform("2023-09-27", "XS2023-0002"))
         .await
         .unwrap();
-    cases::act(&on(&w, &insp, "2023-10-09"), p2.id, 1, Action::Accept, &none())
+    cases::act(&on(&w, &insp, "2023-10-09"), CaseId(p2.id), 1, Action::Accept, &none())
         .await
         .unwrap();
-    let (r2, _) = cases::get(&w.db, &insp, p2.id).await.unwrap();
+    let (r2, _) = cases::get(&w.db, &insp, CaseId(p2.id)).await.unwrap();
     assert_eq!(r2.handle_due, Some(d("2023-10-24")));
 
     // On 11 October: `late` (due today) is near due, nothing is overdue
@@ -516,14 +529,14 @@ async fn extension_once_only(db: Db) {
     let reg = cases::register(&on(&w, &insp, "2023-09-28"), &hotline("2023-09-27"))
         .await
         .unwrap();
-    cases::act(&on(&w, &insp, "2023-10-09"), reg.id, 1, Action::Accept, &none())
+    cases::act(&on(&w, &insp, "2023-10-09"), CaseId(reg.id), 1, Action::Accept, &none())
         .await
         .unwrap();
     // Not before the investigation, and not by the inspector.
     let m = conflict(
         cases::act(
             &on(&w, &office, "2023-10-09"),
-            reg.id,
+            CaseId(reg.id),
             2,
             Action::Extend,
             &reason("案情复杂"),
@@ -532,12 +545,18 @@ async fn extension_once_only(db: Db) {
         .unwrap_err(),
     );
     assert!(m.contains("当前为“受理”"), "{m}");
-    cases::act(&on(&w, &insp, "2023-10-10"), reg.id, 2, Action::Investigate, &none())
-        .await
-        .unwrap();
+    cases::act(
+        &on(&w, &insp, "2023-10-10"),
+        CaseId(reg.id),
+        2,
+        Action::Investigate,
+        &none(),
+    )
+    .await
+    .unwrap();
     let e = cases::act(
         &on(&w, &insp, "2023-12-01"),
-        reg.id,
+        CaseId(reg.id),
         3,
         Action::Extend,
         &reason("案情复杂"),
@@ -549,21 +568,21 @@ async fn extension_once_only(db: Db) {
     // make-up working days around the Spring Festival (10–17 February off).
     cases::act(
         &on(&w, &office, "2023-12-01"),
-        reg.id,
+        CaseId(reg.id),
         3,
         Action::Extend,
         &reason("涉及人数多，需调取项目工资专户流水"),
     )
     .await
     .unwrap();
-    let (row, _) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    let (row, _) = cases::get(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert!(row.extended);
     assert_eq!(row.handle_due, Some(d("2024-02-18")));
     assert_eq!(row.due_on, Some(d("2024-02-18")));
     let m = conflict(
         cases::act(
             &on(&w, &office, "2024-01-05"),
-            reg.id,
+            CaseId(reg.id),
             4,
             Action::Extend,
             &reason("再次延期"),
@@ -577,7 +596,7 @@ async fn extension_once_only(db: Db) {
     assert_eq!(
         cases::act(
             &on(&w, &office, "2024-01-05"),
-            reg.id,
+            CaseId(reg.id),
             4,
             Action::Urge,
             &reason("请加快办理")
@@ -586,7 +605,7 @@ async fn extension_once_only(db: Db) {
         .unwrap(),
         CaseStatus::Investigating
     );
-    let (row, _) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    let (row, _) = cases::get(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert_eq!((row.urged, row.version), (1, 5));
     assert_eq!(audited(&w.db, "case.extend").await, 1);
     assert_eq!(audited(&w.db, "case.urge").await, 1);
@@ -599,18 +618,30 @@ async fn transfer_moves_county_and_scope(db: Db) {
     let reg = cases::register(&on(&w, &shexian, "2023-09-28"), &hotline("2023-09-27"))
         .await
         .unwrap();
-    cases::act(&on(&w, &shexian, "2023-10-09"), reg.id, 1, Action::Accept, &none())
-        .await
-        .unwrap();
+    cases::act(
+        &on(&w, &shexian, "2023-10-09"),
+        CaseId(reg.id),
+        1,
+        Action::Accept,
+        &none(),
+    )
+    .await
+    .unwrap();
     // Within the same county is not a transfer.
     let same = ActionInput {
         region: "深渡镇".into(),
         reason: "发生地有误".into(),
         ..ActionInput::default()
     };
-    let e = cases::act(&on(&w, &shexian, "2023-10-10"), reg.id, 2, Action::Transfer, &same)
-        .await
-        .unwrap_err();
+    let e = cases::act(
+        &on(&w, &shexian, "2023-10-10"),
+        CaseId(reg.id),
+        2,
+        Action::Transfer,
+        &same,
+    )
+    .await
+    .unwrap_err();
     match e {
         AppError::Validation(fe) => assert!(fe.get("region").unwrap().starts_with("转办应转至其他区县")),
         other => panic!("{other:?}"),
@@ -620,15 +651,21 @@ async fn transfer_moves_county_and_scope(db: Db) {
         reason: "用工项目位于休宁县".into(),
         ..ActionInput::default()
     };
-    let s = cases::act(&on(&w, &shexian, "2023-10-10"), reg.id, 2, Action::Transfer, &to)
-        .await
-        .unwrap();
+    let s = cases::act(
+        &on(&w, &shexian, "2023-10-10"),
+        CaseId(reg.id),
+        2,
+        Action::Transfer,
+        &to,
+    )
+    .await
+    .unwrap();
     assert_eq!(s, CaseStatus::Registered);
     assert!(matches!(
-        cases::get(&w.db, &shexian, reg.id).await,
+        cases::get(&w.db, &shexian, CaseId(reg.id)).await,
         Err(AppError::NotFound)
     ));
-    let (row, evs) = cases::get(&w.db, &xiuning, reg.id).await.unwrap();
+    let (row, evs) = cases::get(&w.db, &xiuning, CaseId(reg.id)).await.unwrap();
     assert_eq!(row.county_code, code("341022").as_i64());
     assert_eq!(row.region_code, code("341022100").as_i64());
     assert_eq!(row.region_name, "海阳镇");
@@ -637,9 +674,15 @@ async fn transfer_moves_county_and_scope(db: Db) {
     assert_eq!(row.accept_due, d("2023-10-17"), "5 working days from the transfer");
     assert_eq!(evs.last().unwrap().note, "用工项目位于休宁县");
     assert!(evs.last().unwrap().data.contains("\"to_region\":341022100000"));
-    cases::act(&on(&w, &xiuning, "2023-10-11"), reg.id, 3, Action::Accept, &none())
-        .await
-        .unwrap();
+    cases::act(
+        &on(&w, &xiuning, "2023-10-11"),
+        CaseId(reg.id),
+        3,
+        Action::Accept,
+        &none(),
+    )
+    .await
+    .unwrap();
     let xiuning_only = CaseFilter {
         county: Some(code("341022")),
         ..CaseFilter::default()
@@ -673,8 +716,8 @@ async fn concurrent_officers_one_wins(db: Db) {
         let refuse = reason("不属于欠薪");
         let accept = none();
         let (ra, rb) = tokio::join!(
-            cases::act(&ca, reg.id, 1, Action::Accept, &accept),
-            cases::act(&cb, reg.id, 1, Action::Reject, &refuse),
+            cases::act(&ca, CaseId(reg.id), 1, Action::Accept, &accept),
+            cases::act(&cb, CaseId(reg.id), 1, Action::Reject, &refuse),
         );
         let (won, lost) = match (ra, rb) {
             (Ok(s), Err(e)) | (Err(e), Ok(s)) => (s, e),
@@ -683,7 +726,7 @@ async fn concurrent_officers_one_wins(db: Db) {
         let m = conflict(lost);
         assert!(m.contains("已被他人办理") && m.contains(&reg.number), "{m}");
         assert_eq!(events(&w.db, reg.id).await, 2, "round {round}: one new event");
-        let (row, evs) = cases::get(&w.db, &a, reg.id).await.unwrap();
+        let (row, evs) = cases::get(&w.db, &a, CaseId(reg.id)).await.unwrap();
         assert_eq!(row.version, 2);
         assert_eq!(row.state(), Some(won));
         assert_eq!(evs[1].to_status, won.code());
@@ -770,7 +813,7 @@ async fn public_registration_and_lookup(db: Db) {
     let reg = cases::register_public(&w.db, &w.cipher, at("2023-09-28"), &input)
         .await
         .unwrap();
-    let (row, evs) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    let (row, evs) = cases::get(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert_eq!(row.source, Source::Online.code());
     assert_eq!(row.received_on, d("2023-09-28"));
     assert_eq!((row.clue_no.as_deref(), row.worker_id), (None, None));
@@ -820,12 +863,18 @@ async fn public_registration_and_lookup(db: Db) {
         public_reply: "您反映的问题已受理，正在核查。".into(),
         ..ActionInput::default()
     };
-    cases::act(&on(&w, &insp, "2023-09-28"), reg.id, 1, Action::Accept, &step)
+    cases::act(&on(&w, &insp, "2023-09-28"), CaseId(reg.id), 1, Action::Accept, &step)
         .await
         .unwrap();
-    cases::act(&on(&w, &insp, "2023-10-09"), reg.id, 2, Action::Investigate, &none())
-        .await
-        .unwrap();
+    cases::act(
+        &on(&w, &insp, "2023-10-09"),
+        CaseId(reg.id),
+        2,
+        Action::Investigate,
+        &none(),
+    )
+    .await
+    .unwrap();
     let view = cases::public_view(&w.db, &w.cipher, &reg.number, &reg.query_code)
         .await
         .unwrap()
@@ -851,37 +900,47 @@ async fn attachments_are_checked(db: Db) {
     let call = on(&w, &insp, "2023-09-28");
     let reg = cases::register(&call, &hotline("2023-09-27")).await.unwrap();
     let pdf = b"%PDF-1.4 wage list".to_vec();
-    let id = cases::add_file(&call, reg.id, "工资表.pdf", &pdf).await.unwrap();
+    let id = cases::add_file(&call, CaseId(reg.id), "工资表.pdf", &pdf)
+        .await
+        .unwrap();
     let refused = |e: AppError| match e {
         AppError::Validation(fe) => fe.get("file").unwrap_or_default().to_string(),
         other => panic!("{other:?}"),
     };
-    let m = refused(cases::add_file(&call, reg.id, "run.exe", b"MZ...").await.unwrap_err());
+    let m = refused(
+        cases::add_file(&call, CaseId(reg.id), "run.exe", b"MZ...")
+            .await
+            .unwrap_err(),
+    );
     assert!(m.contains("类型不能上传"), "{m}");
     let m = refused(
-        cases::add_file(&call, reg.id, "假的.pdf", b"not a pdf")
+        cases::add_file(&call, CaseId(reg.id), "假的.pdf", b"not a pdf")
             .await
             .unwrap_err(),
     );
     assert!(m.contains("假的.pdf"), "{m}");
     let mut big = b"%PDF-".to_vec();
     big.resize(10 * 1024 * 1024 + 1, b'x');
-    let m = refused(cases::add_file(&call, reg.id, "大.pdf", &big).await.unwrap_err());
+    let m = refused(
+        cases::add_file(&call, CaseId(reg.id), "大.pdf", &big)
+            .await
+            .unwrap_err(),
+    );
     assert!(m.contains("超过10MB"), "{m}");
-    let list = cases::files(&w.db, &insp, reg.id).await.unwrap();
+    let list = cases::files(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(
         (list[0].name.as_str(), list[0].mime.as_str()),
         ("工资表.pdf", "application/pdf")
     );
-    let (name, _, data) = cases::file(&w.db, &insp, reg.id, id).await.unwrap();
+    let (name, _, data) = cases::file(&w.db, &insp, CaseId(reg.id), id).await.unwrap();
     assert_eq!((name.as_str(), data), ("工资表.pdf", pdf));
     assert!(matches!(
-        cases::file(&w.db, &other, reg.id, id).await,
+        cases::file(&w.db, &other, CaseId(reg.id), id).await,
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        cases::add_file(&on(&w, &other, "2023-09-28"), reg.id, "b.pdf", b"%PDF-1").await,
+        cases::add_file(&on(&w, &other, "2023-09-28"), CaseId(reg.id), "b.pdf", b"%PDF-1").await,
         Err(AppError::NotFound)
     ));
     assert_eq!(audited(&w.db, "case.attach").await, 1);
@@ -992,9 +1051,9 @@ async fn deadlines_into_a_year_not_loaded_are_provisional(db: Db) {
     let other = cases::register(&on(&w, &insp, "2026-12-28"), &hotline("2026-12-21"))
         .await
         .unwrap();
-    let (row, _) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    let (row, _) = cases::get(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert_eq!((row.due_on, row.due_provisional), (Some(d("2027-01-04")), true));
-    let (firm, _) = cases::get(&w.db, &insp, other.id).await.unwrap();
+    let (firm, _) = cases::get(&w.db, &insp, CaseId(other.id)).await.unwrap();
     assert_eq!((firm.due_on, firm.due_provisional), (Some(d("2026-12-28")), false));
     // The list works in the last days of the year (its near-due window runs into 2027).
     let (list, _) = cases::list(&w.db, &insp, &CaseFilter::default(), d("2026-12-29"), 10, 0)
@@ -1002,10 +1061,16 @@ async fn deadlines_into_a_year_not_loaded_are_provisional(db: Db) {
         .unwrap();
     assert_eq!(list.len(), 2);
     // Acceptance on 12-29 sets a 60-working-day limit that lies in 2027.
-    cases::act(&on(&w, &insp, "2026-12-29"), other.id, 1, Action::Accept, &none())
-        .await
-        .unwrap();
-    let (acc, _) = cases::get(&w.db, &insp, other.id).await.unwrap();
+    cases::act(
+        &on(&w, &insp, "2026-12-29"),
+        CaseId(other.id),
+        1,
+        Action::Accept,
+        &none(),
+    )
+    .await
+    .unwrap();
+    let (acc, _) = cases::get(&w.db, &insp, CaseId(other.id)).await.unwrap();
     assert!(acc.due_provisional);
     let ordinary = acc.due_on.unwrap();
     // Loading 2027 dates both again: the acceptance limit passes New Year's
@@ -1015,12 +1080,12 @@ async fn deadlines_into_a_year_not_loaded_are_provisional(db: Db) {
         .unwrap();
     assert_eq!(loaded.cases_redated, 2);
     assert!(loaded.notice().contains("2 件办理中的欠薪案件"), "{}", loaded.notice());
-    let (row, _) = cases::get(&w.db, &insp, reg.id).await.unwrap();
+    let (row, _) = cases::get(&w.db, &insp, CaseId(reg.id)).await.unwrap();
     assert_eq!(
         (row.due_on, row.accept_due, row.due_provisional),
         (Some(d("2027-01-05")), d("2027-01-05"), false)
     );
-    let (acc, _) = cases::get(&w.db, &insp, other.id).await.unwrap();
+    let (acc, _) = cases::get(&w.db, &insp, CaseId(other.id)).await.unwrap();
     let cal = shiminhua_app::calendar::calendar(&w.db).await.unwrap();
     assert_eq!(acc.due_on, Some(cal.add_working_days(d("2026-12-29"), 60).unwrap()));
     assert_eq!(acc.due_on, Some(ordinary + chrono::Duration::days(1)));
@@ -1046,11 +1111,13 @@ async fn list_pages_follow_one_order_across_parts(db: Db) {
     }
     // Two closed, one accepted (its limit runs 60 working days).
     for id in [ids[1], ids[4]] {
-        cases::act(&call, id, 1, Action::Reject, &reason("超过两年"))
+        cases::act(&call, CaseId(id), 1, Action::Reject, &reason("超过两年"))
             .await
             .unwrap();
     }
-    cases::act(&call, ids[6], 1, Action::Accept, &none()).await.unwrap();
+    cases::act(&call, CaseId(ids[6]), 1, Action::Accept, &none())
+        .await
+        .unwrap();
     let today = d("2023-09-28");
     let (all, total) = cases::list(&w.db, &insp, &CaseFilter::default(), today, 100, 0)
         .await

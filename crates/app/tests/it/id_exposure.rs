@@ -11,6 +11,7 @@ use shiminhua_app::testing::TestDb;
 use shiminhua_app::{both, ops::demo, registry::merge};
 use shiminhua_core::auth::Role;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::WorkerId;
 
 use crate::common::*;
 
@@ -111,9 +112,9 @@ async fn database_copy_keeps_the_floor(db: Db) {
     let source = ids[1].0;
     merge::merge_workers(
         &w.call(&office),
-        target,
+        WorkerId(target),
         version,
-        source,
+        WorkerId(source),
         "乡镇录入身份证号错误导致重复登记",
     )
     .await
@@ -283,14 +284,19 @@ async fn migration_0017(t: TestDb) {
     assert_eq!(workers::seal_pending_births(&w.db, &w.cipher).await.unwrap(), 0, "once");
 
     for p in &old {
-        let (row, deps) = workers::get_worker(&w.db, &office, p.worker).await.unwrap();
+        let (row, deps) = workers::get_worker(&w.db, &office, WorkerId(p.worker)).await.unwrap();
         assert_eq!(row.birth_year, p.id.birth_date().year());
         assert_eq!(row.sex, p.id.sex().label_zh());
         assert_eq!(row.origin_code, "341021");
         assert_eq!(row.id_masked, "341021************");
-        let full = workers::reveal(&w.call(&office), p.worker, RevealField::IdNumber, "核对迁移结果")
-            .await
-            .unwrap();
+        let full = workers::reveal(
+            &w.call(&office),
+            WorkerId(p.worker),
+            RevealField::IdNumber,
+            "核对迁移结果",
+        )
+        .await
+        .unwrap();
         assert_eq!(full, p.id.as_str());
         assert_eq!(deps.len(), 2);
         let mut tx = w.db.read().await.unwrap();

@@ -4,6 +4,7 @@
 //! equal core's reference arithmetic over the records as they are.
 
 use crate::common::*;
+use shiminhua_core::ids::WorkerId;
 
 use chrono::NaiveDate;
 use shiminhua_app::store::{Db, Sql};
@@ -194,10 +195,18 @@ async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {
     }
     assert!(changed > 30, "the sequence must change records ({changed})");
     // A merge moves one registration's records to another person.
-    let (target, _) = workers::get_worker(&w.db, &office, workers[0].0).await.unwrap();
-    merge::merge_workers(&call, target.id, target.version, workers[1].0, "测试：合并重复登记")
+    let (target, _) = workers::get_worker(&w.db, &office, WorkerId(workers[0].0))
         .await
         .unwrap();
+    merge::merge_workers(
+        &call,
+        WorkerId(target.id),
+        target.version,
+        WorkerId(workers[1].0),
+        "测试：合并重复登记",
+    )
+    .await
+    .unwrap();
     check_figures(&w.db, &plan, &regions, "after the changes").await;
 
     let maintained = tables(&w.db).await;

@@ -1,6 +1,7 @@
 //! The seven record kinds and the importer, on SQLite and PostgreSQL.
 
 use crate::common::*;
+use shiminhua_core::ids::WorkerId;
 
 use shiminhua_app::registry::import::{self, ImportKind, Options, read};
 use shiminhua_app::registry::records::{self, RecordFilter};
@@ -162,7 +163,9 @@ async fn schooling_names_a_child_of_the_family(db: Db) {
         birth_date: "2016-03-01".into(),
         ..Default::default()
     };
-    let child_id = workers::add_dependant(&w.call(&office), worker, &child).await.unwrap();
+    let child_id = workers::add_dependant(&w.call(&office), WorkerId(worker), &child)
+        .await
+        .unwrap();
     let school = |name: &str| {
         fields(&[
             ("child", name),
@@ -622,7 +625,7 @@ async fn record_export_pages_through_scope_and_filters(db: Db) {
     // A record of another kind in 歙县 is never in an employment export.
     let child = workers::add_dependant(
         &call,
-        workers[0].0,
+        WorkerId(workers[0].0),
         &DependantInput {
             relation: "子女".into(),
             name: "甲小一".into(),

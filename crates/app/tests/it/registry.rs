@@ -11,6 +11,7 @@ use shiminhua_app::{AppError, Call, both};
 use shiminhua_core::auth::{Grant, RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::WorkerId;
 
 use crate::common::*;
 
@@ -30,7 +31,7 @@ async fn register_search_and_mask(db: Db) {
     let mut a = input("王小红", "34102219780615456x", "341021100");
     a.phone = "+86 138 0013 8000".into();
     let id = workers::create_worker(&w.call(&office), &a).await.unwrap();
-    let (row, deps) = workers::get_worker(&w.db, &office, id).await.unwrap();
+    let (row, deps) = workers::get_worker(&w.db, &office, WorkerId(id)).await.unwrap();
     assert_eq!(row.id_masked, "341022************");
     assert_eq!(row.phone_masked, "138****8000");
     assert_eq!(row.sex, "女");
@@ -176,14 +177,20 @@ async fn scope_applies_to_every_path(db: Db) {
     let mine = workers::create_worker(&w.call(&shexian), &input("王五", &id_for(3), "341021100"))
         .await
         .unwrap();
-    assert!(workers::get_worker(&w.db, &shexian, mine).await.is_ok());
+    assert!(workers::get_worker(&w.db, &shexian, WorkerId(mine)).await.is_ok());
     assert!(matches!(
-        workers::get_worker(&w.db, &shexian, other).await,
+        workers::get_worker(&w.db, &shexian, WorkerId(other)).await,
         Err(AppError::NotFound)
     ));
-    let e = workers::reveal(&w.call(&shexian), other, RevealField::IdNumber, "核实身份信息").await;
+    let e = workers::reveal(
+        &w.call(&shexian),
+        WorkerId(other),
+        RevealField::IdNumber,
+        "核实身份信息",
+    )
+    .await;
     assert!(matches!(e, Err(AppError::NotFound)));
-    let e = workers::update_worker(&w.call(&shexian), other, 1, &input("改名", "", "341021100")).await;
+    let e = workers::update_worker(&w.call(&shexian), WorkerId(other), 1, &input("改名", "", "341021100")).await;
     assert!(matches!(e, Err(AppError::NotFound)));
     let dep = DependantInput {
         relation: "子女".into(),
@@ -192,7 +199,7 @@ async fn scope_applies_to_every_path(db: Db) {
         ..Default::default()
     };
     assert!(matches!(
-        workers::add_dependant(&w.call(&shexian), other, &dep).await,
+        workers::add_dependant(&w.call(&shexian), WorkerId(other), &dep).await,
         Err(AppError::NotFound)
     ));
     match workers::create_worker(&w.call(&shexian), &input("赵六", &id_for(4), "341022100")).await {
@@ -223,7 +230,7 @@ async fn scope_applies_to_every_path(db: Db) {
         1
     );
     // Moving a worker out of one's own scope is refused too.
-    let e = workers::update_worker(&w.call(&shexian), mine, 1, &input("王五", "", "341022100")).await;
+    let e = workers::update_worker(&w.call(&shexian), WorkerId(mine), 1, &input("王五", "", "341022100")).await;
     assert!(matches!(e, Err(AppError::Validation(_))));
     // A scope for schooling only does not open the worker registry.
     let school = w
@@ -254,18 +261,18 @@ async fn scope_applies_to_every_path(db: Db) {
     // Roles without the permission are refused outright.
     let auditor = w.user("auditor1", Role::Auditor, vec![]).await;
     assert!(matches!(
-        workers::get_worker(&w.db, &auditor, mine).await,
+        workers::get_worker(&w.db, &auditor, WorkerId(mine)).await,
         Err(AppError::Forbidden)
     ));
     assert!(
         matches!(
-            workers::get_worker(&w.db, &w.admin, mine).await,
+            workers::get_worker(&w.db, &w.admin, WorkerId(mine)).await,
             Err(AppError::Forbidden)
         ),
         "the admin reads no personal data"
     );
     let lead = w.scoped("lead1", Role::Lead, "341000").await;
-    assert!(workers::get_worker(&w.db, &lead, mine).await.is_ok());
+    assert!(workers::get_worker(&w.db, &lead, WorkerId(mine)).await.is_ok());
     assert!(matches!(
         workers::create_worker(&w.call(&lead), &input("钱七", &id_for(5), "341021100")).await,
         Err(AppError::Forbidden)
@@ -284,7 +291,9 @@ async fn personal_information_is_sealed_at_rest(db: Db) {
         id_number: "34102420000101003X".into(),
         birth_date: String::new(),
     };
-    workers::add_dependant(&w.call(&office), id, &dep).await.unwrap();
+    workers::add_dependant(&w.call(&office), WorkerId(id), &dep)
+        .await
+        .unwrap();
     // Everything the database holds, as raw bytes.
     let raw: Vec<u8> = match w.db.backend() {
         Backend::Sqlite => {
@@ -313,16 +322,21 @@ async fn personal_information_is_sealed_at_rest(db: Db) {
     }
     assert!(text.contains("孙八"), "the worker's name itself is searchable text");
     // With the key, the values come back.
-    let v = workers::reveal(&w.call(&office), id, RevealField::Phone, "电话回访核实")
+    let v = workers::reveal(&w.call(&office), WorkerId(id), RevealField::Phone, "电话回访核实")
         .await
         .unwrap();
     assert_eq!(v, "13912345678");
     // Without it (another key), they do not.
     let other = Cipher::new(&MasterKey::generate());
     assert!(
-        workers::reveal(&w.call_with(&other, &office), id, RevealField::IdNumber, "电话回访核实")
-            .await
-            .is_err()
+        workers::reveal(
+            &w.call_with(&other, &office),
+            WorkerId(id),
+            RevealField::IdNumber,
+            "电话回访核实"
+        )
+        .await
+        .is_err()
     );
 }
 
@@ -332,17 +346,22 @@ async fn reveal_needs_a_reason_and_is_audited(db: Db) {
     let id = workers::create_worker(&w.call(&office), &input("周九", &id_for(9), "341021100"))
         .await
         .unwrap();
-    match workers::reveal(&w.call(&office), id, RevealField::IdNumber, " 看 ").await {
+    match workers::reveal(&w.call(&office), WorkerId(id), RevealField::IdNumber, " 看 ").await {
         Err(AppError::Validation(e)) => assert!(e.get("reason").is_some()),
         other => panic!("{other:?}"),
     }
-    let full = workers::reveal(&w.call(&office), id, RevealField::IdNumber, "核实欠薪线索当事人")
-        .await
-        .unwrap();
+    let full = workers::reveal(
+        &w.call(&office),
+        WorkerId(id),
+        RevealField::IdNumber,
+        "核实欠薪线索当事人",
+    )
+    .await
+    .unwrap();
     assert_eq!(full, id_for(9));
     assert!(
         matches!(
-            workers::reveal(&w.call(&office), id, RevealField::Phone, "核实欠薪线索当事人").await,
+            workers::reveal(&w.call(&office), WorkerId(id), RevealField::Phone, "核实欠薪线索当事人").await,
             Err(AppError::NotFound)
         ),
         "no phone on file"
@@ -350,7 +369,13 @@ async fn reveal_needs_a_reason_and_is_audited(db: Db) {
     let lead = w.scoped("lead1", Role::Lead, "341000").await;
     assert!(
         matches!(
-            workers::reveal(&w.call(&lead), id, RevealField::IdNumber, "核实欠薪线索当事人").await,
+            workers::reveal(
+                &w.call(&lead),
+                WorkerId(id),
+                RevealField::IdNumber,
+                "核实欠薪线索当事人"
+            )
+            .await,
             Err(AppError::Forbidden)
         ),
         "the task-force lead sees masks only"
@@ -375,13 +400,13 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
     let mut a = input("吴十", &id_for(10), "341021100");
     a.phone = "13700001111".into();
     let id = workers::create_worker(&w.call(&office), &a).await.unwrap();
-    let (row, _) = workers::get_worker(&w.db, &office, id).await.unwrap();
+    let (row, _) = workers::get_worker(&w.db, &office, WorkerId(id)).await.unwrap();
     let mut edit = input("吴拾", "", "341021101");
     edit.skills = "电工（四级）".into();
-    workers::update_worker(&w.call(&office), id, row.version, &edit)
+    workers::update_worker(&w.call(&office), WorkerId(id), row.version, &edit)
         .await
         .unwrap();
-    let (after, _) = workers::get_worker(&w.db, &office, id).await.unwrap();
+    let (after, _) = workers::get_worker(&w.db, &office, WorkerId(id)).await.unwrap();
     assert_eq!(
         (after.name.as_str(), after.region_code, after.skills.as_str()),
         ("吴拾", 341021101000, "电工（四级）")
@@ -401,7 +426,7 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
         "{}",
         kept[0].data
     );
-    match workers::update_worker(&w.call(&office), id, row.version, &edit).await {
+    match workers::update_worker(&w.call(&office), WorkerId(id), row.version, &edit).await {
         Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改")),
         other => panic!("{other:?}"),
     }
@@ -415,7 +440,7 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
     );
     let mut phone = edit.clone();
     phone.phone = "13700002222".into();
-    workers::update_worker(&w.call(&office), id, after.version, &phone)
+    workers::update_worker(&w.call(&office), WorkerId(id), after.version, &phone)
         .await
         .unwrap();
     let found = workers::list_workers(
@@ -447,7 +472,7 @@ async fn families(db: Db) {
         id_number: "34102420000101003X".into(),
         birth_date: "2000年1月2日".into(),
     };
-    match workers::add_dependant(&w.call(&office), id, &child).await {
+    match workers::add_dependant(&w.call(&office), WorkerId(id), &child).await {
         Err(AppError::Validation(e)) => assert!(e.get("birth_date").unwrap().contains("不一致")),
         other => panic!("{other:?}"),
     }
@@ -455,28 +480,40 @@ async fn families(db: Db) {
         birth_date: "2000/1/1".into(),
         ..child
     };
-    workers::add_dependant(&w.call(&office), id, &child).await.unwrap();
+    workers::add_dependant(&w.call(&office), WorkerId(id), &child)
+        .await
+        .unwrap();
     let spouse = DependantInput {
         relation: "配偶".into(),
         name: "钱二".into(),
         birth_date: "1991-05-06".into(),
         ..Default::default()
     };
-    workers::add_dependant(&w.call(&office), id, &spouse).await.unwrap();
-    let (_, deps) = workers::get_worker(&w.db, &office, id).await.unwrap();
+    workers::add_dependant(&w.call(&office), WorkerId(id), &spouse)
+        .await
+        .unwrap();
+    let (_, deps) = workers::get_worker(&w.db, &office, WorkerId(id)).await.unwrap();
     assert_eq!(deps.len(), 2);
     assert_eq!(deps[0].relation, "配偶");
     assert_eq!(deps[1].name_masked, "郑**");
     assert_eq!(deps[1].id_masked, "341024************");
     // The same child cannot be registered twice.
-    assert!(workers::add_dependant(&w.call(&office), id, &child).await.is_err());
+    assert!(
+        workers::add_dependant(&w.call(&office), WorkerId(id), &child)
+            .await
+            .is_err()
+    );
     let future = DependantInput {
         relation: "子女".into(),
         name: "郑未来".into(),
         birth_date: "2030-01-01".into(),
         ..Default::default()
     };
-    assert!(workers::add_dependant(&w.call(&office), id, &future).await.is_err());
+    assert!(
+        workers::add_dependant(&w.call(&office), WorkerId(id), &future)
+            .await
+            .is_err()
+    );
     assert_eq!(workers::counts(&w.db, &office).await.unwrap(), (1, 2));
 }
 
@@ -605,7 +642,7 @@ async fn no_user_sees_outside_their_scope(db: Db) {
         assert_eq!(masked, want);
         assert!(masked.iter().all(|m| m.ends_with("************")));
         for (id, town) in &placed {
-            let visible = workers::get_worker(&w.db, &actor, *id).await.is_ok();
+            let visible = workers::get_worker(&w.db, &actor, WorkerId(*id)).await.is_ok();
             assert_eq!(visible, actor.scope.allows(RecordKind::Worker, *town));
         }
         for (kind, placed_records) in [(RecordKind::Employment, &jobs), (RecordKind::Housing, &homes)] {
@@ -700,7 +737,7 @@ mod demo_data {
         .await
         .unwrap();
         for r in rows {
-            let full = workers::reveal(&w.call(&office), r.id, RevealField::IdNumber, "核对演示数据")
+            let full = workers::reveal(&w.call(&office), WorkerId(r.id), RevealField::IdNumber, "核对演示数据")
                 .await
                 .unwrap();
             let id = IdNumber::parse(&full).unwrap();
@@ -832,7 +869,9 @@ mod key_rotation {
             id_number: id_for(22),
             birth_date: String::new(),
         };
-        workers::add_dependant(&w.call(&office), id, &child).await.unwrap();
+        workers::add_dependant(&w.call(&office), WorkerId(id), &child)
+            .await
+            .unwrap();
         shiminhua_app::ops::demo::generate(&w.db, &w.cipher, t0(), 40, 3)
             .await
             .unwrap();
@@ -883,7 +922,7 @@ mod key_rotation {
             now: t0(),
         };
         assert_eq!(
-            workers::reveal(&call, id, RevealField::Phone, "轮换后核对")
+            workers::reveal(&call, WorkerId(id), RevealField::Phone, "轮换后核对")
                 .await
                 .unwrap(),
             "13600001111"
@@ -934,7 +973,7 @@ mod key_rotation {
             now: t0(),
         };
         assert!(
-            workers::reveal(&old_call, id, RevealField::Phone, "轮换后核对")
+            workers::reveal(&old_call, WorkerId(id), RevealField::Phone, "轮换后核对")
                 .await
                 .is_err()
         );
@@ -1093,25 +1132,25 @@ mod merging {
         // way round), a third child and the spouse on the source only.
         let t_child = workers::add_dependant(
             &w.call(&office),
-            target,
+            WorkerId(target),
             &child("郑小一", &child_id(501, "2016-03-01"), ""),
         )
         .await
         .unwrap();
-        let t_child2 = workers::add_dependant(&w.call(&office), target, &child("郑小二", "", "2017-05-01"))
+        let t_child2 = workers::add_dependant(&w.call(&office), WorkerId(target), &child("郑小二", "", "2017-05-01"))
             .await
             .unwrap();
-        workers::add_dependant(&w.call(&office), source, &child("郑小一", "", "2016-03-01"))
+        workers::add_dependant(&w.call(&office), WorkerId(source), &child("郑小一", "", "2016-03-01"))
             .await
             .unwrap();
         workers::add_dependant(
             &w.call(&office),
-            source,
+            WorkerId(source),
             &child("郑小二", &child_id(502, "2017-05-01"), ""),
         )
         .await
         .unwrap();
-        workers::add_dependant(&w.call(&office), source, &child("郑小三", "", "2018-07-01"))
+        workers::add_dependant(&w.call(&office), WorkerId(source), &child("郑小三", "", "2018-07-01"))
             .await
             .unwrap();
         let spouse = DependantInput {
@@ -1120,7 +1159,9 @@ mod merging {
             birth_date: "1991-05-06".into(),
             ..Default::default()
         };
-        workers::add_dependant(&w.call(&office), source, &spouse).await.unwrap();
+        workers::add_dependant(&w.call(&office), WorkerId(source), &spouse)
+            .await
+            .unwrap();
         // Records of the target.
         let t_job = add(&w, &office, target, RecordKind::Employment, &job(1, "本人登记的单位")).await;
         let t_settle = add(&w, &office, target, RecordKind::Settlement, &settlement("2024-01-02")).await;
@@ -1159,14 +1200,20 @@ mod merging {
         // An earlier change of a source record is in the source's history.
         let get = |k: &str| job(2, "另一家单位（更名）").get(k).cloned().unwrap_or_default();
         records::update_record(&w.call(&office), s_job, 1, &get).await.unwrap();
-        let (t_row, _) = workers::get_worker(&w.db, &office, target).await.unwrap();
+        let (t_row, _) = workers::get_worker(&w.db, &office, WorkerId(target)).await.unwrap();
         let history_before = records::history(&w.db, &office, target).await.unwrap().len();
         assert_eq!(history_before, 0);
 
         let reason = format!("乡镇录入身份证号错误导致重复登记，正确号码为{}", id_for(31));
-        let summary = merge::merge_workers(&w.call(&office), target, t_row.version, source, &reason)
-            .await
-            .unwrap();
+        let summary = merge::merge_workers(
+            &w.call(&office),
+            WorkerId(target),
+            t_row.version,
+            WorkerId(source),
+            &reason,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             summary,
             MergeSummary {
@@ -1179,7 +1226,7 @@ mod merging {
 
         // The source is gone, and its number finds nobody.
         assert!(matches!(
-            workers::get_worker(&w.db, &office, source).await,
+            workers::get_worker(&w.db, &office, WorkerId(source)).await,
             Err(AppError::NotFound)
         ));
         let found = workers::list_workers(
@@ -1250,7 +1297,7 @@ mod merging {
 
         // Family: two moved, two merged into the target's; the target's
         // second child took the ID number the source had for it.
-        let (after, deps) = workers::get_worker(&w.db, &office, target).await.unwrap();
+        let (after, deps) = workers::get_worker(&w.db, &office, WorkerId(target)).await.unwrap();
         assert_eq!(after.version, t_row.version + 1);
         assert_eq!(deps.len(), 4, "{deps:?}");
         let second = deps.iter().find(|d| d.id == t_child2).unwrap();
@@ -1261,7 +1308,7 @@ mod merging {
         assert!(
             workers::add_dependant(
                 &w.call(&office),
-                target,
+                WorkerId(target),
                 &child("郑小二", &child_id(502, "2017-05-01"), "")
             )
             .await
@@ -1367,60 +1414,97 @@ mod merging {
         add(&w, &office, target, RecordKind::Employment, &job(1, "本人登记的单位")).await;
         add(&w, &office, source, RecordKind::Employment, &job(1, "重复登记的单位")).await;
         add(&w, &office, source, RecordKind::Housing, &housing()).await;
-        workers::add_dependant(&w.call(&office), source, &child("王小五", "", "2016-03-01"))
+        workers::add_dependant(&w.call(&office), WorkerId(source), &child("王小五", "", "2016-03-01"))
             .await
             .unwrap();
-        let (t, _) = workers::get_worker(&w.db, &office, target).await.unwrap();
+        let (t, _) = workers::get_worker(&w.db, &office, WorkerId(target)).await.unwrap();
         let reason = "乡镇录入身份证号错误";
         let before = state(&w.db).await;
 
-        match merge::merge_workers(&w.call(&office), target, t.version, target, reason).await {
+        match merge::merge_workers(&w.call(&office), WorkerId(target), t.version, WorkerId(target), reason).await {
             Err(AppError::Validation(e)) => assert!(e.get("id_number").unwrap().contains("自身"), "{e:?}"),
             other => panic!("same worker: {other:?}"),
         }
         for empty in ["", "   ", "错"] {
-            match merge::merge_workers(&w.call(&office), target, t.version, source, empty).await {
+            match merge::merge_workers(&w.call(&office), WorkerId(target), t.version, WorkerId(source), empty).await {
                 Err(AppError::Validation(e)) => assert!(e.get("reason").unwrap().contains("合并事由"), "{e:?}"),
                 other => panic!("reason {empty:?}: {other:?}"),
             }
         }
-        match merge::merge_workers(&w.call(&office), target, t.version - 1, source, reason).await {
+        match merge::merge_workers(
+            &w.call(&office),
+            WorkerId(target),
+            t.version - 1,
+            WorkerId(source),
+            reason,
+        )
+        .await
+        {
             Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改"), "{m}"),
             other => panic!("stale version: {other:?}"),
         }
-        match merge::merge_workers(&w.call(&office), target, t.version + 1, source, reason).await {
+        match merge::merge_workers(
+            &w.call(&office),
+            WorkerId(target),
+            t.version + 1,
+            WorkerId(source),
+            reason,
+        )
+        .await
+        {
             Err(AppError::Conflict(_)) => {}
             other => panic!("future version: {other:?}"),
         }
         // Outside the scope, either way round: not found, as everywhere.
         assert!(matches!(
-            merge::merge_workers(&w.call(&shexian), target, t.version, elsewhere, reason).await,
+            merge::merge_workers(
+                &w.call(&shexian),
+                WorkerId(target),
+                t.version,
+                WorkerId(elsewhere),
+                reason
+            )
+            .await,
             Err(AppError::NotFound)
         ));
-        let (e, _) = workers::get_worker(&w.db, &office, elsewhere).await.unwrap();
+        let (e, _) = workers::get_worker(&w.db, &office, WorkerId(elsewhere)).await.unwrap();
         assert!(matches!(
-            merge::merge_workers(&w.call(&shexian), elsewhere, e.version, target, reason).await,
+            merge::merge_workers(
+                &w.call(&shexian),
+                WorkerId(elsewhere),
+                e.version,
+                WorkerId(target),
+                reason
+            )
+            .await,
             Err(AppError::NotFound)
         ));
         assert!(matches!(
-            merge::merge_workers(&w.call(&office), target, t.version, 999_999, reason).await,
+            merge::merge_workers(&w.call(&office), WorkerId(target), t.version, WorkerId(999_999), reason).await,
             Err(AppError::NotFound)
         ));
         // Without the permission to write: forbidden.
         assert!(matches!(
-            merge::merge_workers(&w.call(&lead), target, t.version, source, reason).await,
+            merge::merge_workers(&w.call(&lead), WorkerId(target), t.version, WorkerId(source), reason).await,
             Err(AppError::Forbidden)
         ));
         assert_eq!(state(&w.db).await, before, "a refused merge changes nothing");
 
         // The same merge, done right, changes things (the check above can fail).
-        merge::merge_workers(&w.call(&shexian), target, t.version, source, reason)
+        merge::merge_workers(&w.call(&shexian), WorkerId(target), t.version, WorkerId(source), reason)
             .await
             .unwrap();
         assert_ne!(state(&w.db).await, before);
         // Done once; the second attempt finds no source.
         assert!(matches!(
-            merge::merge_workers(&w.call(&shexian), target, t.version + 1, source, reason).await,
+            merge::merge_workers(
+                &w.call(&shexian),
+                WorkerId(target),
+                t.version + 1,
+                WorkerId(source),
+                reason
+            )
+            .await,
             Err(AppError::NotFound)
         ));
     }
@@ -1441,13 +1525,13 @@ mod merging {
         add(&w, &office, target, RecordKind::Settlement, &settlement("2024-01-02")).await;
         add(&w, &office, source, RecordKind::Settlement, &settlement("2024-02-03")).await;
         add(&w, &office, source, RecordKind::Housing, &housing()).await;
-        workers::add_dependant(&w.call(&office), source, &child("李小四", "", "2016-03-01"))
+        workers::add_dependant(&w.call(&office), WorkerId(source), &child("李小四", "", "2016-03-01"))
             .await
             .unwrap();
         let before = state(&w.db).await;
         // The number as people type it.
         let typed = format!("{} {} {}", &id_for(52)[..6], &id_for(52)[6..14], &id_for(52)[14..]);
-        let p = merge::preview_merge(&w.call(&shexian), target, &typed, " 录入错误导致重复 ")
+        let p = merge::preview_merge(&w.call(&shexian), WorkerId(target), &typed, " 录入错误导致重复 ")
             .await
             .unwrap();
         assert_eq!((p.target.id, p.source.id), (target, source));
@@ -1471,32 +1555,32 @@ mod merging {
             other => panic!("{field}: {other:?}"),
         };
         refused(
-            merge::preview_merge(&w.call(&shexian), target, &id_for(53), "录入错误导致重复").await,
+            merge::preview_merge(&w.call(&shexian), WorkerId(target), &id_for(53), "录入错误导致重复").await,
             "id_number",
             "没有找到",
         );
         refused(
-            merge::preview_merge(&w.call(&shexian), target, &id_for(54), "录入错误导致重复").await,
+            merge::preview_merge(&w.call(&shexian), WorkerId(target), &id_for(54), "录入错误导致重复").await,
             "id_number",
             "没有找到",
         );
         refused(
-            merge::preview_merge(&w.call(&shexian), target, &id_for(51), "录入错误导致重复").await,
+            merge::preview_merge(&w.call(&shexian), WorkerId(target), &id_for(51), "录入错误导致重复").await,
             "id_number",
             "就是本条登记",
         );
         refused(
-            merge::preview_merge(&w.call(&shexian), target, "341021", "录入错误导致重复").await,
+            merge::preview_merge(&w.call(&shexian), WorkerId(target), "341021", "录入错误导致重复").await,
             "id_number",
             "",
         );
         refused(
-            merge::preview_merge(&w.call(&shexian), target, &id_for(52), "").await,
+            merge::preview_merge(&w.call(&shexian), WorkerId(target), &id_for(52), "").await,
             "reason",
             "合并事由",
         );
         assert!(matches!(
-            merge::preview_merge(&w.call(&shexian), 999_999, &id_for(52), "录入错误导致重复").await,
+            merge::preview_merge(&w.call(&shexian), WorkerId(999_999), &id_for(52), "录入错误导致重复").await,
             Err(AppError::NotFound)
         ));
         assert_eq!(state(&w.db).await, before, "a preview writes nothing");

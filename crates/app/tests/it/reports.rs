@@ -2,6 +2,8 @@
 //! the board, on SQLite and PostgreSQL.
 
 use crate::common::*;
+use shiminhua_core::ids::ReportId;
+use shiminhua_core::ids::UserId;
 
 use chrono::NaiveDate;
 use shiminhua_app::plan::reports::{self, ReportInput, Upload};
@@ -44,7 +46,7 @@ async fn member(w: &World, name: &str, role: Role, unit: &str) -> Actor {
     let (id, _) = users::create(&w.db, &w.admin, &origin(), t0(), form).await.unwrap();
     shiminhua_app::testing::approve_pending(&w.db, t0(), id).await;
     let mut tx = w.db.read().await.unwrap();
-    users::load_actor(&mut tx, id).await.unwrap()
+    users::load_actor(&mut tx, UserId(id)).await.unwrap()
 }
 
 fn input(body: &str, figures: &[(&str, &str)]) -> ReportInput {
@@ -211,45 +213,57 @@ async fn file_return_revise_accept(db: Db) {
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        reports::revise(&w.call(&fgw), id, 1, &good).await,
+        reports::revise(&w.call(&fgw), ReportId(id), 1, &good).await,
         Err(AppError::NotFound)
     ));
     // The office returns it; a return needs its reason.
-    let e = reports::review(&w.call(&office), id, 1, false, " ").await.unwrap_err();
+    let e = reports::review(&w.call(&office), ReportId(id), 1, false, " ")
+        .await
+        .unwrap_err();
     assert!(field_errors(e)["comment"].contains("退回原因"));
     // The unit cannot review its own report.
     assert!(matches!(
-        reports::review(&w.call(&rsj), id, 1, true, "").await,
+        reports::review(&w.call(&rsj), ReportId(id), 1, true, "").await,
         Err(AppError::Forbidden)
     ));
-    reports::review(&w.call(&office), id, 1, false, "请补充分区县贷款发放情况。")
+    reports::review(&w.call(&office), ReportId(id), 1, false, "请补充分区县贷款发放情况。")
         .await
         .unwrap();
-    let v = reports::get(&w.db, &rsj, id).await.unwrap();
+    let v = reports::get(&w.db, &rsj, ReportId(id)).await.unwrap();
     assert_eq!(v.report.state(), ReportStatus::Returned);
     assert_eq!(v.report.comment, "请补充分区县贷款发放情况。");
     assert_eq!(v.report.note_map()["6.1"], "开展根治欠薪专项行动。");
     // A stale version is refused, and nothing changes.
     let mut revised = good.clone();
     revised.figures.insert("fig_startup_loans_341022".into(), "0.5".into());
-    let e = reports::revise(&w.call(&rsj), id, 1, &revised).await.unwrap_err();
+    let e = reports::revise(&w.call(&rsj), ReportId(id), 1, &revised)
+        .await
+        .unwrap_err();
     assert!(conflict(e).contains("已被他人修改"));
     // Revised by a colleague of the same unit, it is filed again.
-    reports::revise(&w.call(&rsj2), id, 2, &revised).await.unwrap();
-    let v = reports::get(&w.db, &office, id).await.unwrap();
+    reports::revise(&w.call(&rsj2), ReportId(id), 2, &revised)
+        .await
+        .unwrap();
+    let v = reports::get(&w.db, &office, ReportId(id)).await.unwrap();
     assert_eq!((v.report.state(), v.report.version), (ReportStatus::Filed, 3));
     assert_eq!(v.figures.len(), 3);
     // Accepted, it is final.
-    let e = reports::review(&w.call(&office), id, 2, true, "").await.unwrap_err();
+    let e = reports::review(&w.call(&office), ReportId(id), 2, true, "")
+        .await
+        .unwrap_err();
     assert!(conflict(e).contains("已被他人修改"));
-    reports::review(&w.call(&office), id, 3, true, "同意。").await.unwrap();
-    let e = reports::review(&w.call(&office), id, 4, false, "再改")
+    reports::review(&w.call(&office), ReportId(id), 3, true, "同意。")
+        .await
+        .unwrap();
+    let e = reports::review(&w.call(&office), ReportId(id), 4, false, "再改")
         .await
         .unwrap_err();
     assert!(conflict(e).contains("只有已报送待审核"));
-    let e = reports::revise(&w.call(&rsj), id, 4, &revised).await.unwrap_err();
+    let e = reports::revise(&w.call(&rsj), ReportId(id), 4, &revised)
+        .await
+        .unwrap_err();
     assert!(conflict(e).contains("已被专班办公室采纳"));
-    let v = reports::get(&w.db, &office, id).await.unwrap();
+    let v = reports::get(&w.db, &office, ReportId(id)).await.unwrap();
     let actions: Vec<&str> = v.versions.iter().map(|x| x.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -302,7 +316,9 @@ async fn closed_period_refuses_filing(db: Db) {
         m.contains("该调度期（2023年第二季度）已于2026年9月30日关闭，不能再报送"),
         "{m}"
     );
-    let e = reports::revise(&w.call(&zgh), q1, 1, &body).await.unwrap_err();
+    let e = reports::revise(&w.call(&zgh), ReportId(q1), 1, &body)
+        .await
+        .unwrap_err();
     assert!(conflict(e).contains("已于"));
     // Closing twice, or by a unit, is refused.
     let e = reports::close_period(&w.call(&office), "2023Q2").await.unwrap_err();
@@ -312,7 +328,9 @@ async fn closed_period_refuses_filing(db: Db) {
         Err(AppError::Forbidden)
     ));
     // The office may still review what was filed in time.
-    reports::review(&w.call(&office), q1, 1, true, "").await.unwrap();
+    reports::review(&w.call(&office), ReportId(q1), 1, true, "")
+        .await
+        .unwrap();
     assert_eq!(audited(&w.db, "report.close").await, 2);
     // The unit's workbench no longer lists the closed periods.
     let owed = reports::owed(&w.db, &zgh, d("2024-02-01")).await.unwrap();
@@ -355,10 +373,12 @@ async fn attachments_are_checked_and_kept(db: Db) {
         bytes: b"%PDF-1.7\nhello".to_vec(),
     }];
     let id = reports::file(&w.call(&zjj), "2023Q2", &good).await.unwrap();
-    let v = reports::get(&w.db, &zjj, id).await.unwrap();
+    let v = reports::get(&w.db, &zjj, ReportId(id)).await.unwrap();
     assert_eq!(v.files.len(), 1);
     assert_eq!(v.files[0].name, "二季度总结.pdf");
-    let (name, mime, bytes) = reports::attachment(&w.db, &zjj, id, v.files[0].id).await.unwrap();
+    let (name, mime, bytes) = reports::attachment(&w.db, &zjj, ReportId(id), v.files[0].id)
+        .await
+        .unwrap();
     assert_eq!((name.as_str(), mime.as_str()), ("二季度总结.pdf", "application/pdf"));
     assert_eq!(bytes, b"%PDF-1.7\nhello");
     // Removing it with a revision; a county unit's report is not readable
@@ -366,7 +386,7 @@ async fn attachments_are_checked_and_kept(db: Db) {
     let mut rm = good.clone();
     rm.files.clear();
     rm.remove = vec![v.files[0].id];
-    reports::revise(&w.call(&zjj), id, 1, &rm).await.unwrap();
+    reports::revise(&w.call(&zjj), ReportId(id), 1, &rm).await.unwrap();
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM report_files").await, 0);
     let shexian = member(&w, "sx1", Role::Local, "341021-zjj").await;
     let county = reports::file(
@@ -378,15 +398,15 @@ async fn attachments_are_checked_and_kept(db: Db) {
     .unwrap();
     let xiuning = member(&w, "xn1", Role::Local, "341022-zjj").await;
     assert!(matches!(
-        reports::get(&w.db, &xiuning, county).await,
+        reports::get(&w.db, &xiuning, ReportId(county)).await,
         Err(AppError::NotFound)
     ));
     assert!(
-        reports::get(&w.db, &zjj, county).await.is_ok(),
+        reports::get(&w.db, &zjj, ReportId(county)).await.is_ok(),
         "the city sees the counties"
     );
     assert!(
-        reports::get(&w.db, &xiuning, id).await.is_ok(),
+        reports::get(&w.db, &xiuning, ReportId(id)).await.is_ok(),
         "everyone sees the city units'"
     );
 }
@@ -477,10 +497,16 @@ async fn board_shows_accepted_reported_figures(db: Db) {
     // Nothing accepted: no figure.
     let (_, b) = indicators::board(&w.db, &p, d("2023-12-31")).await.unwrap();
     assert_eq!(rental(&b).city.actual, None);
-    reports::review(&w.call(&office), q2, 1, true, "").await.unwrap();
-    reports::review(&w.call(&office), q3, 1, true, "").await.unwrap();
-    reports::review(&w.call(&office), sx, 1, true, "").await.unwrap();
-    reports::review(&w.call(&office), q4, 1, false, "请核实。")
+    reports::review(&w.call(&office), ReportId(q2), 1, true, "")
+        .await
+        .unwrap();
+    reports::review(&w.call(&office), ReportId(q3), 1, true, "")
+        .await
+        .unwrap();
+    reports::review(&w.call(&office), ReportId(sx), 1, true, "")
+        .await
+        .unwrap();
+    reports::review(&w.call(&office), ReportId(q4), 1, false, "请核实。")
         .await
         .unwrap();
     let (_, b) = indicators::board(&w.db, &p, d("2023-12-31")).await.unwrap();
@@ -517,7 +543,7 @@ async fn board_shows_accepted_reported_figures(db: Db) {
     // An unreviewed revision of Q4 still does not count.
     reports::revise(
         &w.call(&zjj),
-        q4,
+        ReportId(q4),
         2,
         &input("核实后。", &[("fig_rental_housing", "290")]),
     )
@@ -525,7 +551,9 @@ async fn board_shows_accepted_reported_figures(db: Db) {
     .unwrap();
     let (_, b) = indicators::board(&w.db, &p, d("2024-01-31")).await.unwrap();
     assert_eq!(rental(&b).city.actual, Some(210.0));
-    reports::review(&w.call(&office), q4, 3, true, "").await.unwrap();
+    reports::review(&w.call(&office), ReportId(q4), 3, true, "")
+        .await
+        .unwrap();
     let (_, b) = indicators::board(&w.db, &p, d("2024-01-31")).await.unwrap();
     assert_eq!(rental(&b).city.actual, Some(290.0));
 }

@@ -12,6 +12,7 @@ use shiminhua_app::users::{self, NextStep, PasswordChange, SignInRules, UserForm
 use shiminhua_app::{AppError, Origin, both, ops::setup, units};
 use shiminhua_core::auth::{Actor, Grant, KindSet, RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::UserId;
 use shiminhua_core::password::PasswordPolicy;
 use shiminhua_core::totp::TotpSecret;
 
@@ -36,7 +37,7 @@ async fn fresh(db: &Db) -> Actor {
         .one(Sql::new("SELECT id FROM users WHERE username = 'admin'"))
         .await
         .unwrap();
-    users::load_actor(&mut tx, id).await.unwrap()
+    users::load_actor(&mut tx, UserId(id)).await.unwrap()
 }
 
 fn code(s: &str) -> DivisionCode {
@@ -62,7 +63,7 @@ async fn make_user(db: &Db, admin: &Actor, name: &str, roles: Vec<Role>, region:
     let (id, pw) = users::create(db, admin, &origin(), t0(), form).await.unwrap();
     shiminhua_app::testing::approve_pending(db, t0(), id).await;
     let mut tx = db.read().await.unwrap();
-    (users::load_actor(&mut tx, id).await.unwrap(), pw)
+    (users::load_actor(&mut tx, UserId(id)).await.unwrap(), pw)
 }
 
 fn rules<'a>(security: &'a Security, policy: &'a PasswordPolicy) -> SignInRules<'a> {
@@ -238,7 +239,7 @@ async fn separation_of_duties(db: Db) {
         Err(AppError::Validation(e)) => assert!(e.get("scopes").is_some()),
         other => panic!("{other:?}"),
     }
-    let (u, _, _) = users::get(&db, &admin, admin.user_id).await.unwrap();
+    let (u, _, _) = users::get(&db, &admin, UserId(admin.user_id)).await.unwrap();
     let form = UserForm {
         username: "admin".into(),
         display_name: "系统管理员".into(),
@@ -447,7 +448,7 @@ async fn audited(db: &Db, action: &str) -> i64 {
 async fn stale_user_edit_is_refused(db: Db) {
     let admin = fresh(&db).await;
     let (u, _) = make_user(&db, &admin, "edited", vec![Role::Local], Some("341021")).await;
-    let (row, _, _) = users::get(&db, &admin, u.user_id).await.unwrap();
+    let (row, _, _) = users::get(&db, &admin, UserId(u.user_id)).await.unwrap();
     let form = |name: &str| UserForm {
         username: "edited".into(),
         display_name: name.into(),
@@ -465,7 +466,7 @@ async fn stale_user_edit_is_refused(db: Db) {
         Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改")),
         other => panic!("{other:?}"),
     }
-    let (row2, _, _) = users::get(&db, &admin, u.user_id).await.unwrap();
+    let (row2, _, _) = users::get(&db, &admin, UserId(u.user_id)).await.unwrap();
     assert_eq!(row2.display_name, "第一次");
     // Changing the scope is recorded as such.
     let wider = UserForm {
@@ -484,7 +485,7 @@ async fn stale_user_edit_is_refused(db: Db) {
     assert_eq!(audited(&db, "user.scopes").await, 0);
     shiminhua_app::testing::approve_pending(&db, t0(), u.user_id).await;
     assert_eq!(audited(&db, "grant.approve").await, 2);
-    let (_, _, grants) = users::get(&db, &admin, u.user_id).await.unwrap();
+    let (_, _, grants) = users::get(&db, &admin, UserId(u.user_id)).await.unwrap();
     assert_eq!(grants[0].region, code("341000"));
 }
 
@@ -547,7 +548,9 @@ async fn sessions_end_when_idle_or_disabled(db: Db) {
     let admin = fresh(&db).await;
     let (u, _) = make_user(&db, &admin, "sess", vec![Role::Local], Some("341021")).await;
     let o = origin();
-    let tok = sessions::create(&db, u.user_id, Stage::Active, &o, t0()).await.unwrap();
+    let tok = sessions::create(&db, UserId(u.user_id), Stage::Active, &o, t0())
+        .await
+        .unwrap();
     assert!(
         sessions::load(&db, &tok, t0() + Duration::minutes(29), 30)
             .await
@@ -575,7 +578,9 @@ async fn sessions_end_when_idle_or_disabled(db: Db) {
             .unwrap_err(),
         Gone::Unknown
     );
-    let tok = sessions::create(&db, u.user_id, Stage::Active, &o, t0()).await.unwrap();
+    let tok = sessions::create(&db, UserId(u.user_id), Stage::Active, &o, t0())
+        .await
+        .unwrap();
     users::set_disabled(&db, &admin, &o, t0(), u.user_id, true)
         .await
         .unwrap();
@@ -584,7 +589,7 @@ async fn sessions_end_when_idle_or_disabled(db: Db) {
         "disabling ends the sessions"
     );
     // Rotation: advancing a session retires the old token.
-    let t1 = sessions::create(&db, admin.user_id, Stage::Totp, &o, t0())
+    let t1 = sessions::create(&db, UserId(admin.user_id), Stage::Totp, &o, t0())
         .await
         .unwrap();
     let t2 = sessions::advance(&db, &t1, admin.user_id, Stage::Active, &o, t0())
@@ -706,7 +711,7 @@ async fn forced_steps_after_password(db: Db) {
         .one(Sql::new("SELECT id FROM users WHERE username = 'demo.shexian'"))
         .await
         .unwrap();
-    let actor = users::load_actor(&mut tx, id).await.unwrap();
+    let actor = users::load_actor(&mut tx, UserId(id)).await.unwrap();
     assert!(actor.scope.allows(RecordKind::Worker, code("341021101")));
     assert!(!actor.scope.allows(RecordKind::Worker, code("341022101")));
     let _ = admin;

@@ -14,6 +14,7 @@ use shiminhua_app::sessions::{self, Stage};
 use shiminhua_app::users;
 use shiminhua_app::xlsx::local_time;
 use shiminhua_app::{AppError, FieldErrors};
+use shiminhua_core::ids::UserId;
 use shiminhua_core::totp::TotpSecret;
 use std::collections::HashMap;
 
@@ -31,7 +32,7 @@ struct AccountTpl {
 
 pub async fn profile(s: Signed, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &s.ctx.state;
-    let me = users::me(&st.db, s.actor.user_id).await?;
+    let me = users::me(&st.db, UserId(s.actor.user_id)).await?;
     let scopes = s
         .actor
         .scope
@@ -124,7 +125,7 @@ pub async fn password_submit(form: Form) -> Result<Response, WebError> {
                 let step = users::next_step_for(&st.db, session.user_id, &st.config.password, now, st.demo).await?;
                 super::auth::stage_of(&step)
             };
-            let new_token = sessions::create(&st.db, session.user_id, next, &ctx.origin, now).await?;
+            let new_token = sessions::create(&st.db, UserId(session.user_id), next, &ctx.origin, now).await?;
             if next == Stage::Active && session.stage == Stage::Active {
                 let mut resp = Redirect::to("/account?done=password").into_response();
                 resp.headers_mut().append(
@@ -168,7 +169,7 @@ async fn enrol_page(
     secret: Option<TotpSecret>,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let me = users::me(&ctx.state.db, user_id).await?;
+    let me = users::me(&ctx.state.db, UserId(user_id)).await?;
     let secret = secret.unwrap_or_else(|| {
         let mut b = [0u8; 20];
         rand::rng().fill_bytes(&mut b);

@@ -16,6 +16,7 @@ use shiminhua_app::registry::workers::{self, WorkerFilter, WorkerInput, WorkerRo
 use shiminhua_app::{AppError, FieldErrors, Origin};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::WorkerId;
 use shiminhua_core::record::{self as rec, FieldType, KindSpec};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -485,7 +486,7 @@ pub async fn put_worker(a: ApiActor, body: Bytes) -> Result<Response, ApiError> 
 /// GET /api/v1/workers/{id} — the worker, the family and the records in scope.
 pub async fn worker(a: ApiActor, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = id.parse::<i64>().map_err(|_| ApiError(AppError::NotFound))?;
-    let (w, deps) = workers::get_worker(&a.state.db, &a.actor, id).await?;
+    let (w, deps) = workers::get_worker(&a.state.db, &a.actor, WorkerId(id)).await?;
     let recs = records::worker_records(&a.state.db, &a.actor, id).await?;
     let mut body = worker_json(&w);
     body["dependants"] = deps

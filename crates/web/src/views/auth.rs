@@ -13,6 +13,7 @@ use shiminhua_app::AppError;
 use shiminhua_app::audit::{self, Event, Who};
 use shiminhua_app::sessions::{self, Session, Stage};
 use shiminhua_app::users::{self, NextStep};
+use shiminhua_core::ids::UserId;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
@@ -163,7 +164,7 @@ pub async fn login_submit(form: Form) -> Result<Response, WebError> {
     if let SessionState::Live { token, .. } = &ctx.session {
         sessions::destroy(&st.db, token).await?;
     }
-    let token = sessions::create(&st.db, signin.user_id, stage, &ctx.origin, now).await?;
+    let token = sessions::create(&st.db, UserId(signin.user_id), stage, &ctx.origin, now).await?;
     let mut resp = continue_to(ctx, &token, stage);
     if matches!(signin.next, NextStep::ChangePassword { expired: true }) {
         resp = Redirect::to("/account/password?expired=1").into_response();
@@ -262,7 +263,7 @@ pub async fn logout(ctx: Ctx, body: axum::body::Bytes) -> Result<Response, WebEr
         let who = match ctx.actor() {
             Some(a) => Who::actor(a, &ctx.origin),
             None => {
-                let me = users::me(&st.db, session.user_id).await?;
+                let me = users::me(&st.db, UserId(session.user_id)).await?;
                 Who {
                     actor_id: Some(me.id),
                     ..Who::anonymous(&me.username, &ctx.origin)

@@ -17,6 +17,7 @@ use shiminhua_app::store::Db;
 use shiminhua_app::{AppError, FieldErrors, registry::workers};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::WorkerId;
 use shiminhua_core::record::{self, FieldType, INDUSTRIES, KINDS, KindSpec};
 use std::collections::HashMap;
 
@@ -277,7 +278,7 @@ struct KindsTpl {
 }
 
 async fn new_subject(n: &Need<WriteRecords>, worker_id: i64) -> Result<Subject, WebError> {
-    let (w, deps) = workers::get_worker(&n.ctx.state.db, &n.actor, worker_id).await?;
+    let (w, deps) = workers::get_worker(&n.ctx.state.db, &n.actor, WorkerId(worker_id)).await?;
     Ok(Subject {
         action: format!("/workers/{worker_id}/records/new"),
         version: 0,
@@ -346,7 +347,7 @@ async fn edit_subject(
         .and_then(record::spec)
         .ok_or(WebError(AppError::NotFound))?;
     // The family is shown when the worker, too, is in the user's scope.
-    let children = match workers::get_worker(&n.ctx.state.db, &n.actor, r.worker_id).await {
+    let children = match workers::get_worker(&n.ctx.state.db, &n.actor, WorkerId(r.worker_id)).await {
         Ok((_, deps)) => children_of(&deps),
         Err(AppError::NotFound) => Vec::new(),
         Err(e) => return Err(e.into()),

@@ -12,6 +12,7 @@ use shiminhua_app::users::{self, UserForm};
 use shiminhua_app::{AppError, FieldErrors, regions, units};
 use shiminhua_core::auth::{Grant, KindSet, RecordKind, Role, RoleSet};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::UserId;
 use std::collections::HashMap;
 
 pub struct Row {
@@ -167,7 +168,7 @@ async fn render_form(
         grants.push(grant_row(String::new(), fresh));
     }
     let pending = match id {
-        Some(id) => users::pending_grant_of(&st.db, &n.actor, id)
+        Some(id) => users::pending_grant_of(&st.db, &n.actor, UserId(id))
             .await?
             .map(|p| super::grants::access_label(&p.roles, &p.grants)),
         None => None,
@@ -261,7 +262,7 @@ pub async fn create(n: Need<ManageUsers>, form: Form) -> Result<Response, WebErr
     };
     match result {
         Ok((id, pw)) => {
-            let (u, roles, grants) = users::get(&st.db, &n.actor, id).await?;
+            let (u, roles, grants) = users::get(&st.db, &n.actor, UserId(id)).await?;
             let e = Entered::stored(&u, &roles, &grants);
             let mut t = render_form(&n, Some(id), u.version, false, e, FieldErrors::default()).await?;
             t.notice = Some(format!("用户 {} 已创建。", t.username));
@@ -283,7 +284,7 @@ pub async fn edit_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let (u, roles, grants) = users::get(&n.ctx.state.db, &n.actor, id).await?;
+    let (u, roles, grants) = users::get(&n.ctx.state.db, &n.actor, UserId(id)).await?;
     let e = Entered::stored(&u, &roles, &grants);
     let mut t = render_form(&n, Some(id), u.version, u.disabled, e, FieldErrors::default()).await?;
     t.notice = match q.get("done").map(String::as_str) {
@@ -309,14 +310,14 @@ pub async fn update(n: Need<ManageUsers>, Path(id): Path<String>, form: Form) ->
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done=saved")).into_response()),
         Err(AppError::Validation(more)) => {
             errs.0.extend(more.0);
-            let (u, _, _) = users::get(&st.db, &n.actor, id).await?;
+            let (u, _, _) = users::get(&st.db, &n.actor, UserId(id)).await?;
             let t = render_form(&n, Some(id), version, u.disabled, entered, errs).await?;
             Ok(with_status(html(&t), StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(AppError::Conflict(msg)) => {
             // Keep what the user typed; the version stays the old one so a
             // second save is refused too until the page is reloaded.
-            let (u, _, _) = users::get(&st.db, &n.actor, id).await?;
+            let (u, _, _) = users::get(&st.db, &n.actor, UserId(id)).await?;
             let mut t = render_form(&n, Some(id), version, u.disabled, entered, errs).await?;
             t.conflict = Some(msg);
             Ok(with_status(html(&t), StatusCode::CONFLICT))
@@ -342,8 +343,8 @@ pub async fn enable(n: Need<ManageUsers>, Path(id): Path<String>, _form: Form) -
 pub async fn reset_password(n: Need<ManageUsers>, Path(id): Path<String>, _form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let st = &n.ctx.state;
-    let pw = users::reset_password(&st.db, &n.actor, &n.ctx.origin, st.clock.now(), id).await?;
-    let (u, roles, grants) = users::get(&st.db, &n.actor, id).await?;
+    let pw = users::reset_password(&st.db, &n.actor, &n.ctx.origin, st.clock.now(), UserId(id)).await?;
+    let (u, roles, grants) = users::get(&st.db, &n.actor, UserId(id)).await?;
     let e = Entered::stored(&u, &roles, &grants);
     let mut t = render_form(&n, Some(id), u.version, u.disabled, e, FieldErrors::default()).await?;
     t.notice = Some("密码已重置，该用户的登录会话已全部失效。".into());

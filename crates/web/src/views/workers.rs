@@ -17,6 +17,7 @@ use shiminhua_app::xlsx::local_time;
 use shiminhua_app::{AppError, FieldErrors, registry::records};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::WorkerId;
 use std::collections::HashMap;
 
 /// The list's filters from the query string, and that query string again
@@ -159,7 +160,7 @@ async fn profile_page(
     revealed: Option<String>,
     reason_error: Option<String>,
 ) -> Result<ProfileTpl, WebError> {
-    let (w, dependants) = workers::get_worker(&n.state.db, actor, id).await?;
+    let (w, dependants) = workers::get_worker(&n.state.db, actor, WorkerId(id)).await?;
     let region_code = DivisionCode::from_i64(w.region_code)
         .map(|c| c.to_string())
         .unwrap_or_default();
@@ -291,7 +292,7 @@ pub async fn reveal(n: Need<RevealPii>, Path(id): Path<String>, form: Form) -> R
     } else {
         "身份证号"
     };
-    match workers::reveal(&n.ctx.call(&n.actor), id, field, form.get("reason")).await {
+    match workers::reveal(&n.ctx.call(&n.actor), WorkerId(id), field, form.get("reason")).await {
         Ok(v) => Ok(html(
             &profile_page(&n.ctx, &n.actor, id, None, Some(format!("{label}：{v}")), None).await?,
         )),
@@ -381,7 +382,7 @@ pub async fn create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebEr
 pub async fn edit_page(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let st = &n.ctx.state;
-    let (w, _) = workers::get_worker(&st.db, &n.actor, id).await?;
+    let (w, _) = workers::get_worker(&st.db, &n.actor, WorkerId(id)).await?;
     // The ID number is shown masked and read-only: it identifies the person.
     // The phone number is entered again to change it (masked values are not sent back).
     let v = WorkerInput {
@@ -405,7 +406,7 @@ pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
     let id = parse_id(&id)?;
     let input = input_of(&form);
     let version = form.get("version").parse::<i64>().unwrap_or(0);
-    match workers::update_worker(&n.ctx.call(&n.actor), id, version, &input).await {
+    match workers::update_worker(&n.ctx.call(&n.actor), WorkerId(id), version, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/workers/{id}?done=saved")).into_response()),
         Err(AppError::Validation(e)) => {
             let t = form_page(&n, Some(id), version, input, e, None).await?;
@@ -436,7 +437,7 @@ async fn dependant_page(
     v: DependantInput,
     errors: FieldErrors,
 ) -> Result<DependantTpl, WebError> {
-    let (w, _) = workers::get_worker(&n.ctx.state.db, &n.actor, id).await?;
+    let (w, _) = workers::get_worker(&n.ctx.state.db, &n.actor, WorkerId(id)).await?;
     Ok(DependantTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "添加随迁家属")
             .crumb("农民工名册", "/workers")
@@ -465,7 +466,7 @@ pub async fn dependant_create(n: Need<WriteRecords>, Path(id): Path<String>, for
         id_number: form.get("id_number").into(),
         birth_date: form.get("birth_date").into(),
     };
-    match workers::add_dependant(&n.ctx.call(&n.actor), id, &input).await {
+    match workers::add_dependant(&n.ctx.call(&n.actor), WorkerId(id), &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/workers/{id}?done=dependant")).into_response()),
         Err(AppError::Validation(e)) => {
             let t = dependant_page(&n, id, input, e).await?;
@@ -574,7 +575,7 @@ async fn merge_page(
             (target, Some(confirm))
         }
         None => {
-            let (w, deps) = workers::get_worker(&n.ctx.state.db, &n.actor, id).await?;
+            let (w, deps) = workers::get_worker(&n.ctx.state.db, &n.actor, WorkerId(id)).await?;
             (Side::of(&w, deps), None)
         }
     };
@@ -597,7 +598,7 @@ async fn merge_page(
 pub async fn merge_preview(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let (id_number, reason) = (form.get("id_number"), form.get("reason"));
-    match merge::preview_merge(&n.ctx.call(&n.actor), id, id_number, reason).await {
+    match merge::preview_merge(&n.ctx.call(&n.actor), WorkerId(id), id_number, reason).await {
         Ok(p) => Ok(html(
             &merge_page(&n, id, "", reason, FieldErrors::default(), None, Some(p)).await?,
         )),
@@ -616,7 +617,7 @@ pub async fn merge_confirm(n: Need<WriteRecords>, Path(id): Path<String>, form: 
     let source = form.get("source").parse::<i64>().unwrap_or(0);
     let version = form.get("version").parse::<i64>().unwrap_or(0);
     let reason = form.get("reason");
-    match merge::merge_workers(&n.ctx.call(&n.actor), id, version, source, reason).await {
+    match merge::merge_workers(&n.ctx.call(&n.actor), WorkerId(id), version, WorkerId(source), reason).await {
         Ok(_) => Ok(Redirect::to(&format!("/workers/{id}?done=merged")).into_response()),
         Err(AppError::Validation(e)) => {
             let t = merge_page(&n, id, "", reason, e, None, None).await?;

@@ -11,6 +11,7 @@ use shiminhua_app::store::Db;
 use shiminhua_app::{Origin, both, users};
 use shiminhua_core::auth::{Permission, Role, RoleSet};
 use shiminhua_core::case::CaseInput;
+use shiminhua_core::ids::UserId;
 use tower::ServiceExt;
 
 both!(listing_pages_and_errors, removal_pages_and_roles);
@@ -58,7 +59,7 @@ async fn add(app: &TestApp, agent: &mut Agent, fields: &[(&str, &str)]) -> i64 {
 /// Registers a case of the employer with this code (as the office).
 async fn case_of(app: &TestApp, employer: &str, code: &str) -> (i64, String) {
     let mut tx = app.db.read().await.unwrap();
-    let office = users::load_actor(&mut tx, app.ids["office"]).await.unwrap();
+    let office = users::load_actor(&mut tx, UserId(app.ids["office"])).await.unwrap();
     drop(tx);
     let o = Origin::default();
     let call = shiminhua_app::Call {

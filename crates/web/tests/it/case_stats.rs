@@ -10,6 +10,8 @@ use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::{Call, Origin, both, plan::document, rights::cases, users, xlsx};
 use shiminhua_core::auth::Actor;
 use shiminhua_core::case::{Action, ActionInput, CaseInput};
+use shiminhua_core::ids::CaseId;
+use shiminhua_core::ids::UserId;
 use tower::ServiceExt;
 
 both!(statistics_pages_and_workbook, a_case_target_on_the_board);
@@ -38,7 +40,7 @@ fn at(day: &str) -> DateTime<Utc> {
 
 async fn actor(app: &TestApp, name: &str) -> Actor {
     let mut tx = app.db.read().await.unwrap();
-    users::load_actor(&mut tx, app.ids[name]).await.unwrap()
+    users::load_actor(&mut tx, UserId(app.ids[name])).await.unwrap()
 }
 
 fn hotline(received: &str, region: &str) -> CaseInput {
@@ -87,7 +89,7 @@ async fn make_cases(app: &TestApp) {
         .id;
     cases::act(
         &call("shexian", "2026-03-03"),
-        s1,
+        CaseId(s1),
         1,
         Action::Accept,
         &ActionInput::default(),
@@ -96,7 +98,7 @@ async fn make_cases(app: &TestApp) {
     .unwrap();
     cases::act(
         &call("shexian", "2026-03-04"),
-        s1,
+        CaseId(s1),
         2,
         Action::Investigate,
         &ActionInput::default(),
@@ -110,7 +112,7 @@ async fn make_cases(app: &TestApp) {
         note: "已责令支付".into(),
         ..ActionInput::default()
     };
-    cases::act(&call("shexian", "2026-04-01"), s1, 3, Action::Close, &close)
+    cases::act(&call("shexian", "2026-04-01"), CaseId(s1), 3, Action::Close, &close)
         .await
         .unwrap();
     cases::register(&call("shexian", "2026-09-01"), &hotline("2026-09-01", "341021100"))

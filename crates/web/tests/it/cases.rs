@@ -11,6 +11,7 @@ use shiminhua_app::store::{Db, Sql};
 use shiminhua_core::auth::{Grant, KindSet, Role};
 use shiminhua_core::calendar::Calendar;
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::UserId;
 
 both!(
     registration_through_the_form,
@@ -139,7 +140,7 @@ async fn audited(db: &Db, action: &str) -> i64 {
 async fn add_user(app: &TestApp, name: &str, role: Role, region: &str) {
     use shiminhua_app::users::{self, PasswordChange, UserForm};
     let mut tx = app.db.read().await.unwrap();
-    let admin = users::load_actor(&mut tx, app.ids["admin"]).await.unwrap();
+    let admin = users::load_actor(&mut tx, UserId(app.ids["admin"])).await.unwrap();
     drop(tx);
     let o = shiminhua_app::Origin::default();
     let form = UserForm {

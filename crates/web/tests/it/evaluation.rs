@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::{Origin, both, users, xlsx};
 use shiminhua_core::auth::RecordKind;
+use shiminhua_core::ids::UserId;
 use tower::ServiceExt;
 
 both!(evaluation_report_and_workbook);
@@ -31,7 +32,7 @@ async fn download(app: &TestApp, agent: &Agent, path: &str) -> (StatusCode, Head
 /// Three people in 歙县 (徽城镇) wish to settle; one settled in 2023.
 async fn settlements(app: &TestApp) {
     let mut tx = app.db.read().await.unwrap();
-    let office = users::load_actor(&mut tx, app.ids["office"]).await.unwrap();
+    let office = users::load_actor(&mut tx, UserId(app.ids["office"])).await.unwrap();
     drop(tx);
     let o = Origin {
         client_addr: "127.0.0.1".into(),

@@ -9,6 +9,7 @@ use shiminhua_app::users::{self, UserForm};
 use shiminhua_app::{Origin, users::UserRow};
 use shiminhua_core::auth::{Grant, KindSet, RecordKind, Role, RoleSet};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::UserId;
 
 both!(
     user_form_round_trip_keeps_roles_and_grants,
@@ -34,11 +35,11 @@ fn grant(region: &str, k: KindSet) -> Grant {
 
 async fn admin_actor(app: &TestApp) -> shiminhua_core::auth::Actor {
     let mut tx = app.db.read().await.unwrap();
-    users::load_actor(&mut tx, app.ids["admin"]).await.unwrap()
+    users::load_actor(&mut tx, UserId(app.ids["admin"])).await.unwrap()
 }
 
 async fn stored(app: &TestApp, id: i64) -> (UserRow, RoleSet, Vec<Grant>) {
-    users::get(&app.db, &admin_actor(app).await, id).await.unwrap()
+    users::get(&app.db, &admin_actor(app).await, UserId(id)).await.unwrap()
 }
 
 /// Gives a user these roles and grants through the use cases (the
@@ -46,7 +47,7 @@ async fn stored(app: &TestApp, id: i64) -> (UserRow, RoleSet, Vec<Grant>) {
 async fn set_access(app: &TestApp, name: &str, roles: Vec<Role>, grants: Vec<Grant>) {
     let id = app.ids[name];
     let admin = admin_actor(app).await;
-    let (row, _, _) = users::get(&app.db, &admin, id).await.unwrap();
+    let (row, _, _) = users::get(&app.db, &admin, UserId(id)).await.unwrap();
     let form = UserForm {
         username: row.username.clone(),
         display_name: row.display_name.clone(),
@@ -384,7 +385,7 @@ async fn personal_data_grants_need_a_second_person(db: Db) {
     assert_eq!(roles, RoleSet::new(vec![Role::Office]), "the new role waits");
     let list = app.get(&mut mine, "/grants").await;
     assert!(list.body.contains("须由他人审批"), "{}", list.body);
-    let pending = users::pending_grant_of_any(&db, id).await.unwrap().unwrap();
+    let pending = users::pending_grant_of_any(&db, UserId(id)).await.unwrap().unwrap();
     let r = app
         .post(
             &mut mine,
@@ -403,7 +404,7 @@ async fn personal_data_grants_need_a_second_person(db: Db) {
     assert_eq!(audited(&db, "grant.reject", id).await, 1);
     let (_, roles, _) = stored(&app, id).await;
     assert_eq!(roles, RoleSet::new(vec![Role::Office]));
-    assert!(users::pending_grant_of_any(&db, id).await.unwrap().is_none());
+    assert!(users::pending_grant_of_any(&db, UserId(id)).await.unwrap().is_none());
 
     // Whoever asked cannot approve, even holding the right to: an account
     // that is both administrator and office (from the command line, so its
@@ -422,7 +423,7 @@ async fn personal_data_grants_need_a_second_person(db: Db) {
     crate::common::approve_pending(&app, dual_id).await;
     let dual = {
         let mut tx = db.read().await.unwrap();
-        users::load_actor(&mut tx, dual_id).await.unwrap()
+        users::load_actor(&mut tx, UserId(dual_id)).await.unwrap()
     };
     let local = UserForm {
         username: "local2".into(),
@@ -434,7 +435,10 @@ async fn personal_data_grants_need_a_second_person(db: Db) {
     let (local_id, _) = users::create(&db, &dual, &Origin::default(), t0(), local)
         .await
         .unwrap();
-    let req = users::pending_grant_of_any(&db, local_id).await.unwrap().unwrap();
+    let req = users::pending_grant_of_any(&db, UserId(local_id))
+        .await
+        .unwrap()
+        .unwrap();
     match users::decide_grant(&db, &dual, &Origin::default(), t0(), req, true).await {
         Err(shiminhua_app::AppError::Conflict(m)) => assert!(m.contains("提出授权申请的人不能审批"), "{m}"),
         other => panic!("{other:?}"),
@@ -464,7 +468,7 @@ async fn personal_data_grants_need_a_second_person(db: Db) {
         stored(&app, id).await.2,
         vec![grant("341021", kinds(&[RecordKind::Worker]))]
     );
-    assert!(users::pending_grant_of_any(&db, id).await.unwrap().is_none());
+    assert!(users::pending_grant_of_any(&db, UserId(id)).await.unwrap().is_none());
 }
 
 async fn departments_and_inspectors_see_only_their_workers(db: Db) {
@@ -482,7 +486,7 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
     // A case in 徽州区 that names the worker of 岩寺镇 as its party.
     let office = {
         let mut tx = db.read().await.unwrap();
-        users::load_actor(&mut tx, app.ids["office"]).await.unwrap()
+        users::load_actor(&mut tx, UserId(app.ids["office"])).await.unwrap()
     };
     let origin = Origin::default();
     let call = shiminhua_app::Call {
@@ -545,7 +549,7 @@ async fn departments_and_inspectors_see_only_their_workers(db: Db) {
         // The export follows the same rule.
         let actor = {
             let mut tx = db.read().await.unwrap();
-            users::load_actor(&mut tx, app.ids[who]).await.unwrap()
+            users::load_actor(&mut tx, UserId(app.ids[who])).await.unwrap()
         };
         let dir = shiminhua_app::testing::TempDir::new("grants-export");
         let call = shiminhua_app::Call {
@@ -578,7 +582,7 @@ async fn a_department_is_offered_its_units_kinds(db: Db) {
             ))
             .await
             .unwrap();
-        users::load_actor(&mut tx, id).await.unwrap()
+        users::load_actor(&mut tx, UserId(id)).await.unwrap()
     };
     assert_eq!(jyj.scope.grants(), &[grant("341000", kinds(&[RecordKind::Schooling]))]);
     // The department user of 市住建局: new scope rows offer 住房保障.
@@ -588,7 +592,7 @@ async fn a_department_is_offered_its_units_kinds(db: Db) {
         .unwrap();
     let id = app.ids["dept"];
     let admin = admin_actor(&app).await;
-    let (row, roles, grants) = users::get(&db, &admin, id).await.unwrap();
+    let (row, roles, grants) = users::get(&db, &admin, UserId(id)).await.unwrap();
     let form = UserForm {
         username: row.username.clone(),
         display_name: row.display_name.clone(),

@@ -7,6 +7,9 @@ use shiminhua_app::both;
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_core::auth::{Permission, Role};
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::CaseId;
+use shiminhua_core::ids::ReportId;
+use shiminhua_core::ids::UserId;
 
 both!(
     authorisation_matrix,
@@ -497,7 +500,7 @@ async fn authorisation_matrix(db: Db) {
 async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashMap<String, (i64, i64)> {
     use shiminhua_core::case::CaseInput;
     let mut tx = app.db.read().await.unwrap();
-    let office = shiminhua_app::users::load_actor(&mut tx, app.ids["office"])
+    let office = shiminhua_app::users::load_actor(&mut tx, UserId(app.ids["office"]))
         .await
         .unwrap();
     drop(tx);
@@ -526,7 +529,7 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
             ..CaseInput::default()
         };
         let reg = shiminhua_app::rights::cases::register(&call, &input).await.unwrap();
-        let file = shiminhua_app::rights::cases::add_file(&call, reg.id, "材料.pdf", b"%PDF-1.4 fixture")
+        let file = shiminhua_app::rights::cases::add_file(&call, CaseId(reg.id), "材料.pdf", b"%PDF-1.4 fixture")
             .await
             .unwrap();
         out.insert(town[..6].to_string(), (reg.id, file));
@@ -538,7 +541,7 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
 async fn party_case(app: &TestApp, worker: i64, town: &str) {
     use shiminhua_core::case::CaseInput;
     let mut tx = app.db.read().await.unwrap();
-    let office = shiminhua_app::users::load_actor(&mut tx, app.ids["office"])
+    let office = shiminhua_app::users::load_actor(&mut tx, UserId(app.ids["office"]))
         .await
         .unwrap();
     drop(tx);
@@ -627,7 +630,7 @@ async fn report_fixtures(app: &TestApp, units: &[&str]) -> std::collections::Has
                 roles: RoleSet::new(vec![Role::Lead]),
                 ..actor.clone()
             },
-            id,
+            ReportId(id),
         )
         .await
         .unwrap();

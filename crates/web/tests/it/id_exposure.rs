@@ -15,6 +15,7 @@ use shiminhua_app::{Call, Origin, apikeys, both, ops::demo, users};
 use shiminhua_core::auth::{Grant, KindSet, Permission};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::UserId;
 use tower::ServiceExt;
 
 both!(nothing_shown_narrows_an_id_number);
@@ -57,7 +58,7 @@ async fn nothing_shown_narrows_an_id_number(db: Db) {
         .one(Sql::new("SELECT id FROM units ORDER BY id LIMIT 1"))
         .await
         .unwrap();
-    let lead = users::load_actor(&mut tx, app.ids["lead"]).await.unwrap();
+    let lead = users::load_actor(&mut tx, UserId(app.ids["lead"])).await.unwrap();
     drop(tx);
     assert!(
         !lead.can(Permission::RevealPii),

@@ -12,6 +12,8 @@ use shiminhua_app::both;
 use shiminhua_app::config::Public;
 use shiminhua_app::store::{Backend, Db, Sql};
 use shiminhua_core::case::{Action, ActionInput};
+use shiminhua_core::ids::CaseId;
+use shiminhua_core::ids::UserId;
 use shiminhua_web::AppState;
 use std::net::SocketAddr;
 use tower::ServiceExt;
@@ -272,7 +274,7 @@ async fn report_then_lookup_and_reply(db: Db) {
 
     // The county's officer accepts it with a reply to the reporter and a note.
     let mut tx = db.read().await.unwrap();
-    let officer = shiminhua_app::users::load_actor(&mut tx, app.ids["shexian"])
+    let officer = shiminhua_app::users::load_actor(&mut tx, UserId(app.ids["shexian"]))
         .await
         .unwrap();
     let (id, version): (i64, i64) = tx
@@ -293,7 +295,7 @@ async fn report_then_lookup_and_reply(db: Db) {
         public_reply: "您反映的问题已受理，我们将尽快调查。".into(),
         ..ActionInput::default()
     };
-    shiminhua_app::rights::cases::act(&call, id, version, Action::Accept, &input)
+    shiminhua_app::rights::cases::act(&call, CaseId(id), version, Action::Accept, &input)
         .await
         .unwrap();
     let l = lookup(&app, &mut anon, &number, &code).await;

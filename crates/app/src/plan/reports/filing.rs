@@ -11,6 +11,7 @@ use crate::units::UnitRow;
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission};
+use shiminhua_core::ids::ReportId;
 use shiminhua_core::plan::Plan;
 use shiminhua_core::report::ReportStatus;
 
@@ -284,7 +285,8 @@ pub async fn for_edit(
 /// Revises and files again a report of the actor's unit that has not been
 /// accepted (one returned goes back to 已报送). Refused when `version` is
 /// stale or the period is closed.
-pub async fn revise(call: &Call<'_>, id: i64, version: i64, input: &ReportInput) -> AppResult<()> {
+pub async fn revise(call: &Call<'_>, id: ReportId, version: i64, input: &ReportInput) -> AppResult<()> {
+    let id = id.0;
     require(call.actor, Permission::FileReports)?;
     let mut tx = call.db.write().await?;
     let r = own_report(&mut tx, call.actor, id).await?;

@@ -16,6 +16,7 @@ use crate::units::UnitRow;
 use chrono::NaiveDate;
 use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::ReportId;
 use shiminhua_core::report::ReportStatus;
 use std::collections::HashMap;
 
@@ -35,7 +36,8 @@ pub struct ReportView {
 }
 
 /// A report the actor may read (NotFound otherwise).
-pub async fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<ReportView> {
+pub async fn get(db: &Db, actor: &Actor, id: ReportId) -> AppResult<ReportView> {
+    let id = id.0;
     require(actor, Permission::ViewDashboard)?;
     let mut tx = db.read().await?;
     let plan = plan_of(&mut tx).await?;
@@ -78,7 +80,8 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<ReportView> {
 }
 
 /// An attachment's name, type and content, for a reader of its report.
-pub async fn attachment(db: &Db, actor: &Actor, id: i64, file_id: i64) -> AppResult<(String, String, Vec<u8>)> {
+pub async fn attachment(db: &Db, actor: &Actor, id: ReportId, file_id: i64) -> AppResult<(String, String, Vec<u8>)> {
+    let id = id.0;
     require(actor, Permission::ViewDashboard)?;
     let mut tx = db.read().await?;
     let plan = plan_of(&mut tx).await?;

@@ -11,12 +11,14 @@ use crate::error::{AppError, AppResult};
 use crate::store::Sql;
 use crate::{Call, require};
 use shiminhua_core::auth::Permission;
+use shiminhua_core::ids::ReportId;
 use shiminhua_core::report::ReportStatus;
 
 /// Accepts (`accept`) or returns a filed report, with the office's comment
 /// (required to return). Refused when `version` is stale or the report is
 /// not waiting for review.
-pub async fn review(call: &Call<'_>, id: i64, version: i64, accept: bool, comment: &str) -> AppResult<()> {
+pub async fn review(call: &Call<'_>, id: ReportId, version: i64, accept: bool, comment: &str) -> AppResult<()> {
+    let id = id.0;
     require(call.actor, Permission::SuperviseReports)?;
     let comment = comment.trim();
     if !accept && comment.is_empty() {

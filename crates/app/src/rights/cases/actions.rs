@@ -11,6 +11,7 @@ use crate::store::{Sql, Tx};
 use shiminhua_core::auth::Actor;
 use shiminhua_core::case::{self, Action, ActionInput, CaseDates, CaseState, CaseStatus, Refusal, Source};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::CaseId;
 
 /// The audit action code of a step.
 fn audit_code(a: Action) -> &'static str {
@@ -38,7 +39,14 @@ fn stale(number: &str) -> AppError {
 /// status. Refused (nothing written) when the case changed meanwhile, when
 /// the workflow has no such step from its status or not for the actor's
 /// roles, or when the action's fields are missing.
-pub async fn act(call: &Call<'_>, id: i64, version: i64, action: Action, input: &ActionInput) -> AppResult<CaseStatus> {
+pub async fn act(
+    call: &Call<'_>,
+    id: CaseId,
+    version: i64,
+    action: Action,
+    input: &ActionInput,
+) -> AppResult<CaseStatus> {
+    let id = id.0;
     readable(call.actor)?;
     let cal = crate::calendar::calendar(call.db).await?;
     let mut tx = call.db.write().await?;

@@ -7,12 +7,14 @@ use crate::error::{AppError, AppResult};
 use crate::store::{Db, Sql};
 use shiminhua_core::auth::Actor;
 use shiminhua_core::case::{self};
+use shiminhua_core::ids::CaseId;
 
 /// Most attachments a case keeps.
 pub const MAX_FILES: i64 = 20;
 
 /// The attachments of a case in scope, without their content.
-pub async fn files(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<crate::plan::reports::FileRow>> {
+pub async fn files(db: &Db, actor: &Actor, id: CaseId) -> AppResult<Vec<crate::plan::reports::FileRow>> {
+    let id = id.0;
     readable(actor)?;
     let mut tx = db.read().await?;
     get_in(&mut tx, actor, id).await?;
@@ -26,7 +28,8 @@ pub async fn files(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<crate::plan
 /// Adds an attachment to a case in scope (type by extension and first
 /// bytes, at most 10 MB, at most [`MAX_FILES`] a case; the reason in
 /// Chinese when refused). Returns the file's id.
-pub async fn add_file(call: &Call<'_>, id: i64, name: &str, bytes: &[u8]) -> AppResult<i64> {
+pub async fn add_file(call: &Call<'_>, id: CaseId, name: &str, bytes: &[u8]) -> AppResult<i64> {
+    let id = id.0;
     readable(call.actor)?;
     if !case::may_register(&call.actor.roles) {
         return Err(AppError::Forbidden);
@@ -68,7 +71,8 @@ pub async fn add_file(call: &Call<'_>, id: i64, name: &str, bytes: &[u8]) -> App
 }
 
 /// An attachment of a case in scope: (name, MIME type, content).
-pub async fn file(db: &Db, actor: &Actor, id: i64, file_id: i64) -> AppResult<(String, String, Vec<u8>)> {
+pub async fn file(db: &Db, actor: &Actor, id: CaseId, file_id: i64) -> AppResult<(String, String, Vec<u8>)> {
+    let id = id.0;
     readable(actor)?;
     let mut tx = db.read().await?;
     get_in(&mut tx, actor, id).await?;

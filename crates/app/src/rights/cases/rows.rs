@@ -6,6 +6,7 @@ use crate::store::{Db, Sql, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::case::{self, Action, CaseStatus, Sector, Source, Span, Timing};
+use shiminhua_core::ids::CaseId;
 use shiminhua_core::money::Fen;
 
 /// A stored case (sealed values left out; masked copies in).
@@ -155,7 +156,8 @@ async fn events_of(tx: &mut Tx, id: i64) -> AppResult<Vec<CaseEvent>> {
 }
 
 /// One case with its events, oldest first.
-pub async fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<(CaseRow, Vec<CaseEvent>)> {
+pub async fn get(db: &Db, actor: &Actor, id: CaseId) -> AppResult<(CaseRow, Vec<CaseEvent>)> {
+    let id = id.0;
     readable(actor)?;
     let mut tx = db.read().await?;
     let row = get_in(&mut tx, actor, id).await?;

@@ -12,6 +12,7 @@ use shiminhua_app::{Call, Origin, ops::setup};
 use shiminhua_core::auth::{Actor, Grant, KindSet, Role};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::UserId;
 use shiminhua_core::password::PasswordPolicy;
 
 pub fn t0() -> DateTime<Utc> {
@@ -45,7 +46,7 @@ impl World {
             .one(Sql::new("SELECT id FROM users WHERE username = 'admin'"))
             .await
             .unwrap();
-        let admin = users::load_actor(&mut tx, id).await.unwrap();
+        let admin = users::load_actor(&mut tx, UserId(id)).await.unwrap();
         drop(tx);
         World {
             db,
@@ -82,7 +83,7 @@ impl World {
             .unwrap();
         shiminhua_app::testing::approve_pending(&self.db, t0(), id).await;
         let mut tx = self.db.read().await.unwrap();
-        users::load_actor(&mut tx, id).await.unwrap()
+        users::load_actor(&mut tx, UserId(id)).await.unwrap()
     }
 
     pub async fn scoped(&self, name: &str, role: Role, region: &str) -> Actor {

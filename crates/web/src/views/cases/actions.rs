@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use shiminhua_app::rights::cases;
 use shiminhua_app::{AppError, FieldErrors};
 use shiminhua_core::case::Action;
+use shiminhua_core::ids::CaseId;
 
 /// POST /cases/{id}/act (action, version, the action's fields)
 pub async fn act(n: Need<ActOnCases>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
@@ -26,7 +27,7 @@ pub async fn act(n: Need<ActOnCases>, Path(id): Path<String>, form: Form) -> Res
         return Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY));
     };
     let version = form.get("version").parse::<i64>().unwrap_or(0);
-    let (shown, status) = match cases::act(&n.ctx.call(&n.actor), id, version, action, &values.input()).await {
+    let (shown, status) = match cases::act(&n.ctx.call(&n.actor), CaseId(id), version, action, &values.input()).await {
         Ok(_) => return Ok(Redirect::to(&format!("/cases/{id}?done={}", action.code())).into_response()),
         Err(AppError::Validation(e)) => (
             Shown {
@@ -57,7 +58,7 @@ pub async fn upload(
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     // Another county's case is not found, whatever was sent.
-    cases::get(&n.ctx.state.db, &n.actor, id).await?;
+    cases::get(&n.ctx.state.db, &n.actor, CaseId(id)).await?;
     let mut mp = mp.map_err(|_| AppError::BadRequest("提交的内容格式不正确，请在案件页面选择附件后上传。".into()))?;
     let (mut csrf, mut file, mut problem) = (String::new(), None, None);
     loop {
@@ -89,7 +90,7 @@ pub async fn upload(
     let result = match (problem, file) {
         (Some(m), _) => Err(AppError::field("file", m)),
         (None, None) => Err(AppError::field("file", "请选择要上传的附件")),
-        (None, Some((name, bytes))) => cases::add_file(&n.ctx.call(&n.actor), id, &name, &bytes).await,
+        (None, Some((name, bytes))) => cases::add_file(&n.ctx.call(&n.actor), CaseId(id), &name, &bytes).await,
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=file")).into_response()),
@@ -108,7 +109,7 @@ pub async fn upload(
 /// GET /cases/{id}/files/{file}
 pub async fn download(n: Need<ReadCases>, Path((id, file)): Path<(String, String)>) -> Result<Response, WebError> {
     let (id, file) = (parse_id(&id)?, parse_id(&file)?);
-    let (name, mime, bytes) = cases::file(&n.ctx.state.db, &n.actor, id, file).await?;
+    let (name, mime, bytes) = cases::file(&n.ctx.state.db, &n.actor, CaseId(id), file).await?;
     n.ctx.state.reads.saw(
         &n.ctx.call(&n.actor),
         shiminhua_app::audit::Event::ok("case.download", "case", id).detail(format!("附件{file}")),

@@ -17,6 +17,7 @@ use shiminhua_app::rights::cases::{self, CaseEvent, Township};
 use shiminhua_app::xlsx::local_time;
 use shiminhua_core::auth::Actor;
 use shiminhua_core::case::{self as rules, Action, ActionInput, CaseStatus};
+use shiminhua_core::ids::CaseId;
 use std::collections::HashMap;
 
 /// An action form as typed (only the action's fields are read).
@@ -258,8 +259,8 @@ pub(super) struct Shown {
 
 pub(super) async fn show_page(ctx: &Ctx, actor: &Actor, id: i64, shown: Shown) -> Result<ShowTpl, WebError> {
     let db = &ctx.state.db;
-    let (row, events) = cases::get(db, actor, id).await?;
-    let files = cases::files(db, actor, id).await?;
+    let (row, events) = cases::get(db, actor, CaseId(id)).await?;
+    let files = cases::files(db, actor, CaseId(id)).await?;
     let towns = cases::townships(db).await?;
     let (cal, today, near) = clock_of(ctx).await?;
     let status = row.state();

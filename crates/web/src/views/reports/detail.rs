@@ -15,6 +15,7 @@ use shiminhua_app::xlsx::local_time;
 use shiminhua_app::{AppError, plan::document};
 use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::ReportId;
 use shiminhua_core::report::ReportStatus;
 use std::collections::HashMap;
 
@@ -76,7 +77,7 @@ async fn show_page(
     error: Option<String>,
 ) -> Result<ShowTpl, WebError> {
     let st = &ctx.state;
-    let v = reports::get(&st.db, actor, id).await?;
+    let v = reports::get(&st.db, actor, ReportId(id)).await?;
     let cur = document::current(&st.db).await?;
     let r = &v.report;
     let region_name = |code: i64| -> String {
@@ -209,7 +210,15 @@ pub async fn review(n: Need<SuperviseReports>, Path(id): Path<String>, form: For
         "return" => false,
         _ => return Err(AppError::field("decision", "请选择采纳或退回").into()),
     };
-    match reports::review(&n.ctx.call(&n.actor), id, version, accept, form.get("comment")).await {
+    match reports::review(
+        &n.ctx.call(&n.actor),
+        ReportId(id),
+        version,
+        accept,
+        form.get("comment"),
+    )
+    .await
+    {
         Ok(()) => {
             let done = if accept { "accepted" } else { "returned" };
             Ok(Redirect::to(&format!("/reports/{id}?done={done}")).into_response())
@@ -230,7 +239,7 @@ pub async fn review(n: Need<SuperviseReports>, Path(id): Path<String>, form: For
 /// GET /reports/{id}/files/{file}
 pub async fn download(n: Need<ViewDashboard>, Path((id, file)): Path<(String, String)>) -> Result<Response, WebError> {
     let (id, file) = (parse_id(&id)?, parse_id(&file)?);
-    let (name, mime, bytes) = reports::attachment(&n.ctx.state.db, &n.actor, id, file).await?;
+    let (name, mime, bytes) = reports::attachment(&n.ctx.state.db, &n.actor, ReportId(id), file).await?;
     let encoded = crate::views::percent_encode(&name);
     let ext = name
         .rsplit_once('.')

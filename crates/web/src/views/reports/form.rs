@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use shiminhua_app::plan::reports::{self, FigureRow, FileRow, FormSpec, ReportInput, Upload};
 use shiminhua_app::{AppError, FieldErrors, plan::document};
+use shiminhua_core::ids::ReportId;
 use shiminhua_core::plan::Figure;
 use shiminhua_core::report::ReportStatus;
 use std::collections::HashMap;
@@ -390,7 +391,7 @@ pub async fn update(
     n.ctx.check_csrf(&typed.csrf)?;
     let result = match &typed.upload_error {
         Some(m) => Err(AppError::field("files", m.clone())),
-        None => reports::revise(&n.ctx.call(&n.actor), id, typed.version, &typed.input).await,
+        None => reports::revise(&n.ctx.call(&n.actor), ReportId(id), typed.version, &typed.input).await,
     };
     let (errors, conflict, status) = match result {
         Ok(()) => return Ok(Redirect::to(&format!("/reports/{id}?done=saved")).into_response()),

@@ -19,6 +19,7 @@ use shiminhua_core::auth::{Grant, KindSet, RecordKind, Role};
 use shiminhua_core::credit_code::CreditCode;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::UserId;
 use shiminhua_core::password::PasswordPolicy;
 use shiminhua_core::totp::TotpSecret;
 use shiminhua_web::AppState;
@@ -122,7 +123,7 @@ impl TestApp {
             .one(Sql::new("SELECT id FROM users WHERE username = 'admin'"))
             .await
             .unwrap();
-        let admin = users::load_actor(&mut tx, admin_id).await.unwrap();
+        let admin = users::load_actor(&mut tx, UserId(admin_id)).await.unwrap();
         drop(tx);
         let o = Origin {
             client_addr: "127.0.0.1".into(),
@@ -203,7 +204,7 @@ impl TestApp {
     /// Registers one worker in each township given; returns township → worker id.
     pub async fn workers_in(&self, towns: &[&str]) -> HashMap<String, i64> {
         let mut tx = self.db.read().await.unwrap();
-        let office = users::load_actor(&mut tx, self.ids["office"]).await.unwrap();
+        let office = users::load_actor(&mut tx, UserId(self.ids["office"])).await.unwrap();
         drop(tx);
         let o = Origin {
             client_addr: "127.0.0.1".into(),
@@ -235,7 +236,7 @@ impl TestApp {
     /// township → facility id.
     pub async fn facilities_in(&self, towns: &[&str]) -> HashMap<String, i64> {
         let mut tx = self.db.read().await.unwrap();
-        let office = users::load_actor(&mut tx, self.ids["office"]).await.unwrap();
+        let office = users::load_actor(&mut tx, UserId(self.ids["office"])).await.unwrap();
         drop(tx);
         let o = Origin {
             client_addr: "127.0.0.1".into(),
@@ -273,7 +274,7 @@ impl TestApp {
     /// returns the same keys → record id.
     pub async fn records_for(&self, workers: &HashMap<String, i64>) -> HashMap<String, i64> {
         let mut tx = self.db.read().await.unwrap();
-        let office = users::load_actor(&mut tx, self.ids["office"]).await.unwrap();
+        let office = users::load_actor(&mut tx, UserId(self.ids["office"])).await.unwrap();
         drop(tx);
         let o = Origin {
             client_addr: "127.0.0.1".into(),
