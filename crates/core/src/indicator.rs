@@ -14,7 +14,7 @@ use crate::case::{Sector, Source as CaseSource, Status as CaseStatus};
 use crate::division::DivisionCode;
 use crate::money::Fen;
 use crate::plan::{Aggregate, Distinct, Filter, Query, Source, Tally, Test, Window};
-use crate::record::{self, FieldType, Value, Values};
+use crate::record::{self, FieldSpec, FieldType, Value, Values};
 use chrono::{Months, NaiveDate};
 use std::collections::BTreeSet;
 

@@ -30,6 +30,7 @@ pub mod credit_code;
 pub mod division;
 pub mod evaluation;
 pub mod facility;
+pub mod field;
 pub mod id_number;
 pub mod indicator;
 pub mod kdf;

@@ -17,7 +17,7 @@
 
 use crate::auth::RecordKind;
 use crate::division::{DivisionCode, Level};
-use crate::record::{self, FieldType, INDUSTRIES, KINDS, KindSpec};
+use crate::record::{self, FieldSpec, FieldType, INDUSTRIES, KINDS, KindSpec};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{self, FacilityKind, FacilitySpec};
-use shiminhua_core::record::{Value, Values};
+use shiminhua_core::record::{FieldSpec, Value, Values};
 use std::collections::HashMap;
 
 /// A stored facility.

@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
-use shiminhua_core::record::{self, Field, FieldType, KindSpec, Value, Values};
+use shiminhua_core::record::{self, Field, FieldSpec, FieldType, KindSpec, Value, Values};
 
 /// The spec of a record kind, or NotFound for workers and cases.
 pub fn spec_of(kind: RecordKind) -> AppResult<&'static KindSpec> {

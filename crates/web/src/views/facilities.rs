@@ -19,7 +19,7 @@ use shiminhua_app::{AppError, FieldErrors, registry::workers};
 use shiminhua_core::auth::Permission;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{FacilityKind, FacilitySpec};
-use shiminhua_core::record::FieldType;
+use shiminhua_core::record::{FieldSpec, FieldType};
 use std::collections::HashMap;
 
 /// The kind named by `code`; none given means the first kind (工会驿站).

@@ -17,7 +17,7 @@ use shiminhua_app::store::Db;
 use shiminhua_app::{AppError, FieldErrors, registry::workers};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::division::DivisionCode;
-use shiminhua_core::record::{self, FieldType, INDUSTRIES, KINDS, KindSpec};
+use shiminhua_core::record::{self, FieldSpec, FieldType, INDUSTRIES, KINDS, KindSpec};
 use std::collections::HashMap;
 
 /// Kinds whose records the actor may see (any region).
