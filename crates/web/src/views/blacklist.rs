@@ -11,7 +11,8 @@
 //! user back to the list with a notice, on its page and on the step forms
 //! alike.
 
-use super::records::{Input, TempFile};
+use super::TempFile;
+use super::fields::Input;
 use super::workers::{parse_id, q_get, with_status};
 use super::{Pager, html, query_string};
 use crate::error::WebError;
