@@ -481,14 +481,12 @@ pub async fn export_paged(
         f.region.map(|r| r.to_string()).unwrap_or_default(),
         f.q.chars().take(50).collect::<String>()
     );
-    let mut tx = call.db.write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        call.db,
         call.now,
         &Who::actor(call.actor, call.origin),
         Event::ok("facility.export", "facility", "").detail(detail),
     )
     .await?;
-    tx.commit().await?;
     Ok(n)
 }

@@ -826,15 +826,13 @@ pub async fn export_records_paged(
             .collect::<Vec<_>>()
             .join(",")
     );
-    let mut tx = call.db.write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        call.db,
         call.now,
         &Who::actor(call.actor, call.origin),
         Event::ok("record.export", kind.code(), "").detail(detail),
     )
     .await?;
-    tx.commit().await?;
     Ok(n)
 }
 
