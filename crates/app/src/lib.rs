@@ -15,6 +15,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod exposure;
+pub mod fields;
 pub mod history;
 pub mod keys;
 mod reach;

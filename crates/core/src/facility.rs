@@ -1,13 +1,13 @@
 //! The facility registries (设施台账) the plan's targets count: 工会驿站,
 //! 农民工返乡创业示范园, 家政企业, 家政劳务输出示范基地 and 保障性租赁住房项目.
 //!
-//! Each kind is described once as data (`FacilitySpec`), with the fields and
-//! field types of the record kinds (`crate::record`), so reading values as
-//! people type them and the per-field Chinese messages are shared; only the
-//! rules between fields of a facility are here.
+//! Each kind is described once as data (`FacilitySpec`, a [`FieldSpec`]),
+//! with the field vocabulary every kind shares (`crate::field`), so reading
+//! values as people type them and the per-field Chinese messages are shared;
+//! only the rules between fields of a facility are here.
 
-use crate::record::{self, Errors, Field, FieldType, Places, Value, Values, f};
-use chrono::NaiveDate;
+pub use crate::field::validate;
+use crate::field::{Errors, Field, FieldSpec, FieldType, Value, Values, f};
 
 crate::coded! {
     /// A kind of facility; its label is its spec's.
@@ -54,14 +54,25 @@ pub struct FacilitySpec {
     pub dept: &'static str,
 }
 
-impl FacilitySpec {
-    pub fn field(&self, key: &str) -> Option<&'static Field> {
-        self.fields.iter().find(|f| f.key == key)
+impl FieldSpec for FacilitySpec {
+    fn code(&self) -> &'static str {
+        self.kind.code()
     }
 
-    /// The labels of the natural key's fields, for messages.
-    pub fn key_labels(&self) -> Vec<&'static str> {
-        self.key.iter().filter_map(|k| self.field(k)).map(|f| f.label).collect()
+    fn label(&self) -> &'static str {
+        self.label
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        self.fields
+    }
+
+    fn key(&self) -> &'static [&'static str] {
+        self.key
+    }
+
+    fn cross_check(&self, values: &Values, errs: &mut Errors) {
+        cross_checks(self.kind, values, errs);
     }
 }
 
@@ -218,21 +229,6 @@ static RENTAL_HOUSING: FacilitySpec = FacilitySpec {
     dept: "zjj",
 };
 
-/// Validates a facility of `spec` whose raw field text `get` returns (""
-/// when absent): typed values, or one Chinese message per field.
-pub fn validate(
-    spec: &FacilitySpec,
-    get: &dyn Fn(&str) -> String,
-    places: &dyn Places,
-    today: NaiveDate,
-) -> Result<Values, Errors> {
-    let (values, mut errs) = record::validate_fields(spec.fields, get, places, today);
-    if errs.is_empty() {
-        cross_checks(spec.kind, &values, &mut errs);
-    }
-    if errs.is_empty() { Ok(values) } else { Err(errs) }
-}
-
 fn count(v: &Values, key: &str) -> Option<i64> {
     match v.get(key) {
         Some(Value::Count(n)) => Some(*n),
@@ -299,18 +295,9 @@ pub fn name(spec: &FacilitySpec, values: &Values) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::division::DivisionCode;
+    use crate::field::Town;
+    use chrono::NaiveDate;
     use std::collections::HashMap;
-
-    struct Town;
-    impl Places for Town {
-        fn place(&self, s: &str) -> Result<DivisionCode, String> {
-            match s {
-                "徽城镇" | "341021100" => DivisionCode::parse("341021100").map_err(|e| e.to_string()),
-                _ => Err(format!("本市没有“{s}”")),
-            }
-        }
-    }
 
     fn check(kind: FacilityKind, pairs: &[(&str, &str)]) -> Result<Values, Errors> {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

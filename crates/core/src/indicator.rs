@@ -14,7 +14,7 @@ use crate::case::{CaseStatus, Sector, Source as CaseSource};
 use crate::division::DivisionCode;
 use crate::money::Fen;
 use crate::plan::{Aggregate, Distinct, Filter, Query, Source, Tally, Test, Window};
-use crate::record::{self, FieldType, Value, Values};
+use crate::record::{self, FieldSpec, FieldType, Value, Values};
 use chrono::{Months, NaiveDate};
 use std::collections::BTreeSet;
 

@@ -31,6 +31,7 @@ pub mod credit_code;
 pub mod division;
 pub mod evaluation;
 pub mod facility;
+pub mod field;
 pub mod id_number;
 pub mod ids;
 pub mod indicator;

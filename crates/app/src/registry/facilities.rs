@@ -12,17 +12,18 @@
 //! (object_kind 'facility', worker_id 0).
 
 use crate::audit::{self, Event, Who};
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::fields::{self, shown};
 use crate::history::keep_history;
 use crate::regions::PlaceBook;
-use crate::registry::records::{fields_from_json, fields_to_json, form_text, shown};
 use crate::store::{Db, Sql, Tx, contains_pattern, is_unique_violation};
+use crate::stored_values::{fields_from_json, fields_to_json};
 use crate::{Call, require};
 use chrono::{DateTime, Utc};
 use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{self, FacilityKind, FacilitySpec};
-use shiminhua_core::record::{Value, Values};
+use shiminhua_core::field::{FieldSpec, Value, Values};
 use std::collections::HashMap;
 
 /// A stored facility.
@@ -59,20 +60,12 @@ impl FacilityRow {
         let Some(kind) = self.facility_kind() else {
             return Vec::new();
         };
-        let values = self.values();
-        kind.spec()
-            .fields
-            .iter()
-            .filter_map(|f| values.get(f.key).map(|v| (f.label, shown(f, v, places))))
-            .collect()
+        fields::describe(kind.spec().fields, &self.values(), places, None)
     }
 
     /// The raw field texts, for an edit form.
     pub fn form_values(&self) -> HashMap<String, String> {
-        self.values()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), form_text(&v)))
-            .collect()
+        fields::form_values(self.values())
     }
 }
 
@@ -111,15 +104,8 @@ pub(crate) async fn validate(
     spec: &'static FacilitySpec,
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<Valid> {
-    let today = (call.now + chrono::Duration::hours(8)).date_naive();
     let places = PlaceBook::load(tx).await?;
-    let values = facility::validate(spec, get, &places, today).map_err(|errs| {
-        let mut fe = FieldErrors::default();
-        for (k, m) in errs {
-            fe.add(k, m);
-        }
-        AppError::Validation(fe)
-    })?;
+    let values = fields::read(spec, get, &places, call.now)?;
     let Some(Value::Place(region)) = values.get(spec.place).cloned() else {
         return Err(AppError::Internal("validated facility without a place".into()));
     };
@@ -495,14 +481,12 @@ pub async fn export_paged(
         f.region.map(|r| r.to_string()).unwrap_or_default(),
         f.q.chars().take(50).collect::<String>()
     );
-    let mut tx = call.db.write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        call.db,
         call.now,
         &Who::actor(call.actor, call.origin),
         Event::ok("facility.export", "facility", "").detail(detail),
     )
     .await?;
-    tx.commit().await?;
     Ok(n)
 }

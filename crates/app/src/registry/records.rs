@@ -8,7 +8,8 @@
 //! `history`.
 
 use crate::audit::{self, Event, Who};
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::fields;
 use crate::history::keep_history;
 use crate::plan::feed::RecordChange;
 use crate::regions::PlaceBook;
@@ -20,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
-use shiminhua_core::record::{self, Field, FieldType, KindSpec, Value, Values};
+use shiminhua_core::record::{self, FieldSpec, FieldType, KindSpec, Value, Values};
 
 /// The spec of a record kind, or NotFound for workers and cases.
 pub fn spec_of(kind: RecordKind) -> AppResult<&'static KindSpec> {
@@ -67,50 +68,21 @@ impl RecordRow {
         let Some(spec) = self.record_kind().and_then(record::spec) else {
             return Vec::new();
         };
-        let values = from_json(spec, &self.data);
-        spec.fields
-            .iter()
-            .filter_map(|f| {
-                let text = match (f.ty, values.get(f.key)) {
-                    (FieldType::Child, _) => self.child_masked.clone()?,
-                    (_, None) => return None,
-                    (_, Some(v)) => shown(f, v, places),
-                };
-                Some((f.label, text))
-            })
-            .collect()
+        fields::describe(
+            spec.fields,
+            &from_json(spec, &self.data),
+            places,
+            self.child_masked.as_deref(),
+        )
     }
 
     /// The raw field texts, for an edit form.
     pub fn form_values(&self) -> std::collections::HashMap<String, String> {
-        let mut m: std::collections::HashMap<String, String> = self
-            .values()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), form_text(&v)))
-            .collect();
+        let mut m = fields::form_values(self.values());
         if let Some(c) = &self.child_masked {
             m.insert("child".into(), c.clone());
         }
         m
-    }
-}
-
-/// A field's value as shown on screen and in exports: places by name,
-/// industries with their name, amounts in yuan.
-pub fn shown(field: &Field, value: &Value, places: &PlaceBook) -> String {
-    match (field.ty, value) {
-        (FieldType::Place, Value::Place(c)) => places.name(c.as_i64()).to_string(),
-        (FieldType::Industry, Value::Text(c)) => format!("{c} {}", record::industry_name(c)),
-        (FieldType::Money, Value::Money(m)) => format!("{m} 元"),
-        (_, v) => v.display(),
-    }
-}
-
-/// A value as typed again into a form (amounts as plain yuan).
-pub fn form_text(value: &Value) -> String {
-    match value {
-        Value::Money(f) => format!("{}.{:02}", f.0 / 100, f.0 % 100),
-        other => other.display(),
     }
 }
 
@@ -251,14 +223,7 @@ pub(crate) async fn validate(
     worker: &Owner,
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<Valid> {
-    let today = (call.now + chrono::Duration::hours(8)).date_naive();
-    let values = record::validate(spec, get, &ctx.places, today).map_err(|errs| {
-        let mut fe = FieldErrors::default();
-        for (k, m) in errs {
-            fe.add(k, m);
-        }
-        AppError::Validation(fe)
-    })?;
+    let values = fields::read(spec, get, &ctx.places, call.now)?;
     let dependant_id = match values.get("child") {
         Some(Value::Text(child)) => Some(find_child(tx, call, worker, child).await?),
         _ => None,
@@ -523,7 +488,7 @@ pub async fn create_record(
         )
         .await?;
     if taken.is_some() {
-        let labels: Vec<&str> = spec.key.iter().filter_map(|k| spec.field(k)).map(|f| f.label).collect();
+        let labels = spec.key_labels();
         let msg = if labels.is_empty() {
             format!("该农民工已有{}记录，请修改已有记录", kind.label_zh())
         } else {
@@ -842,15 +807,13 @@ pub async fn export_records_paged(
             .collect::<Vec<_>>()
             .join(",")
     );
-    let mut tx = call.db.write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        call.db,
         call.now,
         &Who::actor(call.actor, call.origin),
         Event::ok("record.export", kind.code(), "").detail(detail),
     )
     .await?;
-    tx.commit().await?;
     Ok(n)
 }
 

@@ -676,15 +676,13 @@ pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter, path: &std::path:
         f.condition,
         if f.q.is_empty() { "" } else { "(有)" }
     );
-    let mut tx = call.db.write().await?;
-    audit::record(
-        &mut tx,
+    audit::record_alone(
+        call.db,
         call.now,
         &Who::actor(call.actor, call.origin),
         Event::ok("worker.export", "worker", "").detail(detail),
     )
     .await?;
-    tx.commit().await?;
     Ok(n)
 }
 

@@ -2,6 +2,7 @@
 
 use super::raw::*;
 use super::*;
+use crate::record::FieldSpec;
 
 /// Parses and checks a plan file's text against `ctx`.
 pub fn parse(text: &str, ctx: &Context) -> Result<Plan, Vec<PlanError>> {

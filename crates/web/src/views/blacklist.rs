@@ -11,8 +11,8 @@
 //! user back to the list with a notice, on its page and on the step forms
 //! alike.
 
-use super::records::{Input, TempFile};
-use super::{Pager, file_stamp, html, parse_id, q_get, query_string, with_status};
+use super::fields::Input;
+use super::{Pager, TempFile, file_stamp, html, parse_id, q_get, query_string, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, Perm, ViewDashboard, WriteBlacklist};
 use crate::layout::Layout;

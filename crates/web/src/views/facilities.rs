@@ -3,9 +3,8 @@
 //! list per kind with filters and pages, forms generated from the kind's
 //! spec, and the export.
 
-use super::records::{Input, TempFile, options_of};
-use super::{Pager, html, query_string};
-use super::{file_stamp, parse_id, q_get, region_options, with_status};
+use super::fields::{Cell, FieldForm, Filled, Table, submitted, summary};
+use super::{Pager, TempFile, file_stamp, html, parse_id, q_get, query_string, region_options, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ViewDashboard, WriteRecords};
 use crate::layout::Layout;
@@ -19,7 +18,7 @@ use shiminhua_app::{AppError, FieldErrors, registry::workers};
 use shiminhua_core::auth::Permission;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{FacilityKind, FacilitySpec};
-use shiminhua_core::record::FieldType;
+use shiminhua_core::field::FieldSpec;
 use std::collections::HashMap;
 
 /// The kind named by `code`; none given means the first kind (工会驿站).
@@ -42,59 +41,10 @@ fn kinds() -> Vec<(&'static str, &'static str)> {
 #[template(path = "facility_form.html")]
 struct FormTpl {
     layout: Layout,
-    action: String,
-    kind: &'static str,
+    form: FieldForm,
     kind_label: &'static str,
     /// The facility being edited (0 for a new one).
     id: i64,
-    version: i64,
-    inputs: Vec<Input>,
-    /// Errors not tied to one field.
-    general: Vec<String>,
-    conflict: Option<String>,
-}
-
-fn inputs(
-    spec: &FacilitySpec,
-    values: &HashMap<String, String>,
-    errors: &FieldErrors,
-    places: &[(String, String)],
-) -> Vec<Input> {
-    spec.fields
-        .iter()
-        .map(|f| {
-            let value = values.get(f.key).cloned().unwrap_or_default();
-            let (mut placeholder, mut inputmode) = ("", "");
-            let mut options = Vec::new();
-            match f.ty {
-                FieldType::Date => placeholder = "2023-03-05",
-                FieldType::Money => {
-                    placeholder = "如 3500";
-                    inputmode = "decimal";
-                }
-                FieldType::Count => inputmode = "numeric",
-                FieldType::Place => {
-                    options = places.to_vec();
-                    // A value typed elsewhere (or outside the scope) stays visible.
-                    if !value.is_empty() && !options.iter().any(|o| o.0 == value) {
-                        options.push((value.clone(), value.clone()));
-                    }
-                }
-                _ => options = options_of(f.ty),
-            }
-            Input {
-                key: f.key,
-                label: f.label,
-                required: f.required,
-                help: f.help.to_string(),
-                placeholder,
-                inputmode,
-                options,
-                value,
-                error: errors.get(f.key).map(str::to_string),
-            }
-        })
-        .collect()
 }
 
 /// What a form is for: a new facility (id 0) or an existing one.
@@ -117,40 +67,27 @@ async fn form_page(
     } else {
         format!("新增{label}")
     };
-    let places = region_options(&n.ctx, &n.actor, 4).await?;
-    let general = errors
-        .0
-        .iter()
-        .filter(|(k, _)| spec.field(k).is_none())
-        .map(|(_, m)| m.clone())
-        .collect();
+    let action = if t.id > 0 {
+        format!("/facilities/{}/edit", t.id)
+    } else {
+        format!("/facilities/new?kind={}", spec.kind.code())
+    };
+    let filled = Filled {
+        values,
+        errors,
+        conflict,
+        child_help: None,
+    };
     Ok(FormTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), title.clone())
             .crumb("目标督办", "")
             .crumb("设施台账", "/facilities")
             .crumb(label, format!("/facilities?kind={}", spec.kind.code()))
             .crumb(title, ""),
-        action: if t.id > 0 {
-            format!("/facilities/{}/edit", t.id)
-        } else {
-            format!("/facilities/new?kind={}", spec.kind.code())
-        },
-        kind: spec.kind.code(),
+        form: FieldForm::new(&n.ctx, &n.actor, spec, action, t.version, filled).await?,
         kind_label: label,
         id: t.id,
-        version: t.version,
-        inputs: inputs(spec, values, errors, &places),
-        general,
-        conflict,
     })
-}
-
-/// The submitted texts of the spec's fields (to show them again).
-fn submitted(spec: &FacilitySpec, form: &Form) -> HashMap<String, String> {
-    spec.fields
-        .iter()
-        .map(|f| (f.key.to_string(), form.get(f.key).to_string()))
-        .collect()
 }
 
 /// GET /facilities/new?kind=CODE
@@ -253,15 +190,6 @@ fn filters_of(q: &HashMap<String, String>) -> Result<(FacilityKind, FacilityFilt
     Ok((kind, filter, query))
 }
 
-/// One row of the list.
-pub struct ListRow {
-    pub id: i64,
-    pub name: String,
-    pub region: String,
-    pub summary: String,
-    pub updated: String,
-}
-
 #[derive(Template)]
 #[template(path = "facilities.html")]
 struct ListTpl {
@@ -273,7 +201,7 @@ struct ListTpl {
     region: String,
     q: String,
     notice: Option<&'static str>,
-    rows: Vec<ListRow>,
+    table: Table,
     pager: Pager,
     query: String,
     can_write: bool,
@@ -309,22 +237,24 @@ pub async fn list(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
         .filter_map(|k| spec.field(k))
         .map(|f| f.label)
         .collect();
-    let rows = rows
-        .iter()
-        .map(|r| ListRow {
-            id: r.id,
-            name: r.name.clone(),
-            region: r.region_name.clone(),
-            summary: r
-                .describe(&book)
-                .into_iter()
-                .filter(|(l, _)| !hidden.contains(l))
-                .map(|(l, t)| format!("{l}：{t}"))
-                .collect::<Vec<_>>()
-                .join("；"),
-            updated: format!("{} {}", shiminhua_app::xlsx::local_time(r.updated_at), r.updated_by),
-        })
-        .collect();
+    let can_write = n.actor.can(Permission::WriteRecords);
+    let mut table = Table::new(vec!["名称", "所在地", "内容", "最后修改"], can_write);
+    for r in &rows {
+        table.row(
+            vec![
+                Cell::text(r.name.clone()),
+                Cell::text(r.region_name.clone()),
+                Cell::text(summary(&r.describe(&book), &hidden)).class("detail"),
+                Cell::text(format!(
+                    "{} {}",
+                    shiminhua_app::xlsx::local_time(r.updated_at),
+                    r.updated_by
+                ))
+                .class("nowrap small"),
+            ],
+            format!("/facilities/{}/edit", r.id),
+        );
+    }
     let notice = match q.get("done").map(String::as_str) {
         Some("created") => Some("已新增。"),
         Some("saved") => Some("已保存修改。"),
@@ -343,10 +273,10 @@ pub async fn list(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
         region: q_get(&q, "region"),
         q: filter.q,
         notice,
-        rows,
+        table,
         pager,
         query,
-        can_write: n.actor.can(Permission::WriteRecords),
+        can_write,
     }))
 }
 

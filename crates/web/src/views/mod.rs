@@ -11,6 +11,7 @@ pub mod case_stats;
 pub mod cases;
 pub mod evaluation;
 pub mod facilities;
+pub mod fields;
 pub mod grants;
 pub mod home;
 pub mod imports;
@@ -251,4 +252,13 @@ fn xlsx_headers(name: &str) -> [(axum::http::HeaderName, String); 2] {
             format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}"),
         ),
     ]
+}
+
+/// A file removed when dropped (an export's temporary workbook).
+pub(super) struct TempFile(pub(super) std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }

@@ -2,8 +2,8 @@
 //! worker (forms generated from the kind's spec), the list of one kind with
 //! filters, and its export.
 
-use super::{Pager, html, query_string};
-use super::{file_stamp, parse_id, q_get, region_options, with_status};
+use super::fields::{Cell, FieldForm, Filled, Table, options_of, submitted, summary};
+use super::{Pager, TempFile, file_stamp, html, parse_id, q_get, query_string, region_options, with_status};
 use crate::error::WebError;
 use crate::extract::{Form, Need, ReadPii, WriteRecords};
 use crate::layout::Layout;
@@ -18,7 +18,7 @@ use shiminhua_app::{AppError, FieldErrors, registry::workers};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::ids::WorkerId;
-use shiminhua_core::record::{self, FieldType, INDUSTRIES, KINDS, KindSpec};
+use shiminhua_core::record::{self, FieldType, KINDS, KindSpec};
 use std::collections::HashMap;
 
 /// Kinds whose records the actor may see (any region).
@@ -98,20 +98,6 @@ pub(super) async fn entries(db: &Db, rows: &[RecordRow]) -> Result<Vec<Entry>, W
 // ---------------------------------------------------------------------------
 // The form
 
-/// One input of a record form, generated from a spec field.
-pub struct Input {
-    pub key: &'static str,
-    pub label: &'static str,
-    pub required: bool,
-    pub help: String,
-    pub placeholder: &'static str,
-    pub inputmode: &'static str,
-    /// Non-empty: a dropdown of (value, label).
-    pub options: Vec<(String, String)>,
-    pub value: String,
-    pub error: Option<String>,
-}
-
 /// What the form is about: the worker, and how the record is saved.
 struct Subject {
     action: String,
@@ -130,86 +116,24 @@ struct Subject {
 #[template(path = "record_form.html")]
 struct FormTpl {
     layout: Layout,
-    action: String,
-    kind: &'static str,
-    version: i64,
+    form: FieldForm,
     worker_id: i64,
     worker_name: String,
     worker_id_masked: String,
-    inputs: Vec<Input>,
-    /// Errors not tied to one field (e.g. the data scope).
-    general: Vec<String>,
-    conflict: Option<String>,
 }
 
-pub(super) fn options_of(ty: FieldType) -> Vec<(String, String)> {
-    match ty {
-        // Stored as the section letter, chosen by name.
-        FieldType::Industry => INDUSTRIES
-            .iter()
-            .map(|(c, n)| (c.to_string(), format!("{c} {n}")))
-            .collect(),
-        other => other
-            .choices()
-            .into_iter()
-            .map(|c| (c.to_string(), c.to_string()))
-            .collect(),
+/// The hint of the 随迁子女 field: the worker's children, and the child of
+/// the record being edited (named again to save).
+fn child_help(s: &Subject) -> String {
+    let help = if s.children.is_empty() {
+        "该农民工尚未登记随迁子女，请先在随迁家属中添加。".to_string()
+    } else {
+        format!("填写子女的姓名或身份证号。已登记的随迁子女：{}", s.children.join("、"))
+    };
+    match &s.child_before {
+        Some(before) => format!("原记录为 {before}，保存时请重新填写子女的姓名或身份证号。{help}"),
+        None => help,
     }
-}
-
-fn inputs(
-    spec: &KindSpec,
-    s: &Subject,
-    values: &HashMap<String, String>,
-    errors: &FieldErrors,
-    places: &[(String, String)],
-) -> Vec<Input> {
-    spec.fields
-        .iter()
-        .map(|f| {
-            let value = values.get(f.key).cloned().unwrap_or_default();
-            let mut help = f.help.to_string();
-            let (mut placeholder, mut inputmode) = ("", "");
-            let mut options = Vec::new();
-            match f.ty {
-                FieldType::Date => placeholder = "2023-03-05",
-                FieldType::SchoolYear => placeholder = "2023-2024",
-                FieldType::Money => {
-                    placeholder = "如 3500";
-                    inputmode = "decimal";
-                }
-                FieldType::Count => inputmode = "numeric",
-                FieldType::Place => {
-                    options = places.to_vec();
-                    if !value.is_empty() && !options.iter().any(|o| o.0 == value) {
-                        options.push((value.clone(), value.clone()));
-                    }
-                }
-                FieldType::Child => {
-                    help = if s.children.is_empty() {
-                        "该农民工尚未登记随迁子女，请先在随迁家属中添加。".to_string()
-                    } else {
-                        format!("填写子女的姓名或身份证号。已登记的随迁子女：{}", s.children.join("、"))
-                    };
-                    if let Some(before) = &s.child_before {
-                        help = format!("原记录为 {before}，保存时请重新填写子女的姓名或身份证号。{help}");
-                    }
-                }
-                _ => options = options_of(f.ty),
-            }
-            Input {
-                key: f.key,
-                label: f.label,
-                required: f.required,
-                help,
-                placeholder,
-                inputmode,
-                options,
-                value,
-                error: errors.get(f.key).map(str::to_string),
-            }
-        })
-        .collect()
 }
 
 async fn form_page(
@@ -226,31 +150,21 @@ async fn form_page(
     } else {
         format!("新增{label}记录")
     };
-    let places = if spec.fields.iter().any(|f| f.ty == FieldType::Place) {
-        region_options(&n.ctx, &n.actor, 4).await?
-    } else {
-        Vec::new()
+    let filled = Filled {
+        values,
+        errors,
+        conflict,
+        child_help: Some(child_help(&s)),
     };
-    let general = errors
-        .0
-        .iter()
-        .filter(|(k, _)| spec.field(k).is_none())
-        .map(|(_, m)| m.clone())
-        .collect();
     Ok(FormTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), title.clone())
             .crumb("农民工名册", "/workers")
             .crumb(s.worker_name.clone(), format!("/workers/{}", s.worker_id))
             .crumb(title, ""),
-        inputs: inputs(spec, &s, values, errors, &places),
-        action: s.action,
-        kind: spec.kind.code(),
-        version: s.version,
+        form: FieldForm::new(&n.ctx, &n.actor, spec, s.action, s.version, filled).await?,
         worker_id: s.worker_id,
         worker_name: s.worker_name,
         worker_id_masked: s.worker_id_masked,
-        general,
-        conflict,
     })
 }
 
@@ -258,14 +172,6 @@ fn children_of(deps: &[workers::DependantRow]) -> Vec<String> {
     deps.iter()
         .filter(|d| d.relation == "子女")
         .map(|d| d.name_masked.clone())
-        .collect()
-}
-
-/// The submitted texts of the spec's fields (to show them again).
-fn submitted(spec: &KindSpec, form: &Form) -> HashMap<String, String> {
-    spec.fields
-        .iter()
-        .map(|f| (f.key.to_string(), form.get(f.key).to_string()))
         .collect()
 }
 
@@ -522,18 +428,6 @@ fn filters_of(q: &HashMap<String, String>) -> Result<Filters, WebError> {
     })
 }
 
-/// One row of the list.
-pub struct ListRow {
-    pub id: i64,
-    pub worker_id: i64,
-    pub worker_name: String,
-    pub worker_id_masked: String,
-    pub date: String,
-    pub region: String,
-    pub unit: String,
-    pub summary: String,
-}
-
 #[derive(Template)]
 #[template(path = "records.html")]
 struct ListTpl {
@@ -548,10 +442,9 @@ struct ListTpl {
     selects: Vec<Select>,
     filled: Vec<(String, &'static str)>,
     filter_error: Option<String>,
-    rows: Vec<ListRow>,
+    table: Table,
     pager: Pager,
     query: String,
-    can_write: bool,
 }
 
 /// GET /records?kind=CODE&…
@@ -576,24 +469,24 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
     } else {
         place_book(&st.db).await?
     };
-    let rows = rows
-        .iter()
-        .map(|r| ListRow {
-            id: r.id,
-            worker_id: r.worker_id,
-            worker_name: r.worker_name.clone(),
-            worker_id_masked: r.worker_id_masked.clone(),
-            date: r.period_date.format("%Y-%m-%d").to_string(),
-            region: r.region_name.clone(),
-            unit: r.unit_name.clone().unwrap_or_default(),
-            summary: r
-                .describe(&book)
-                .iter()
-                .map(|(l, t)| format!("{l}：{t}"))
-                .collect::<Vec<_>>()
-                .join("；"),
-        })
-        .collect();
+    let can_write = n.actor.can(shiminhua_core::auth::Permission::WriteRecords);
+    let mut table = Table::new(
+        vec!["日期", "姓名", "身份证号", "所在地", "责任单位", "内容"],
+        can_write,
+    );
+    for r in &rows {
+        table.row(
+            vec![
+                Cell::text(r.period_date.format("%Y-%m-%d").to_string()).class("nowrap"),
+                Cell::text(r.worker_name.clone()).link(format!("/workers/{}", r.worker_id)),
+                Cell::text(r.worker_id_masked.clone()).class("code"),
+                Cell::text(r.region_name.clone()),
+                Cell::text(r.unit_name.clone().unwrap_or_default()),
+                Cell::text(summary(&r.describe(&book), &[])).class("detail"),
+            ],
+            format!("/records/{}/edit", r.id),
+        );
+    }
     let kind_label = f.spec.kind.label_zh();
     Ok(html(&ListTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), format!("业务记录：{kind_label}"))
@@ -613,20 +506,10 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
         selects: f.selects,
         filled: f.filled,
         filter_error: f.error,
-        rows,
+        table,
         pager,
         query: f.query,
-        can_write: n.actor.can(shiminhua_core::auth::Permission::WriteRecords),
     }))
-}
-
-/// A file removed when dropped (the export's temporary workbook).
-pub(super) struct TempFile(pub(super) std::path::PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// GET /records/export?… — the filtered list as a workbook, streamed
