@@ -24,6 +24,7 @@ use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{self, FacilityKind, FacilitySpec};
 use shiminhua_core::field::{FieldSpec, Value, Values};
+use shiminhua_core::ids::FacilityId;
 use std::collections::HashMap;
 
 /// A stored facility.
@@ -82,7 +83,8 @@ async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<FacilityRow> {
 }
 
 /// One facility, for its edit form.
-pub async fn get(db: &Db, actor: &Actor, id: i64) -> AppResult<FacilityRow> {
+pub async fn get(db: &Db, actor: &Actor, id: FacilityId) -> AppResult<FacilityRow> {
+    let id = id.0;
     require(actor, Permission::ViewDashboard)?;
     get_in(&mut db.read().await?, actor, id).await
 }
@@ -178,7 +180,13 @@ pub async fn create(call: &Call<'_>, kind: FacilityKind, get: &(dyn Fn(&str) -> 
 
 /// Changes a facility in scope; refused when `version` is stale. The
 /// earlier version is kept in history.
-pub async fn update(call: &Call<'_>, id: i64, version: i64, get: &(dyn Fn(&str) -> String + Sync)) -> AppResult<()> {
+pub async fn update(
+    call: &Call<'_>,
+    id: FacilityId,
+    version: i64,
+    get: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<()> {
+    let id = id.0;
     require(call.actor, Permission::WriteRecords)?;
     let mut tx = call.db.write().await?;
     let current = get_in(&mut tx, call.actor, id).await?;
@@ -327,7 +335,8 @@ pub(crate) async fn upsert(
 
 /// Deletes a facility in scope (its last version stays in history); returns
 /// its kind.
-pub async fn delete(call: &Call<'_>, id: i64, version: i64) -> AppResult<FacilityKind> {
+pub async fn delete(call: &Call<'_>, id: FacilityId, version: i64) -> AppResult<FacilityKind> {
+    let id = id.0;
     require(call.actor, Permission::WriteRecords)?;
     let mut tx = call.db.write().await?;
     let current = get_in(&mut tx, call.actor, id).await?;

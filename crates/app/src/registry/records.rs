@@ -21,6 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::{RecordId, WorkerId};
 use shiminhua_core::record::{self, FieldSpec, FieldType, KindSpec, Value, Values};
 
 /// The spec of a record kind, or NotFound for workers and cases.
@@ -126,13 +127,15 @@ async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<RecordRow> {
 }
 
 /// One record, for its page and edit form.
-pub async fn get_record(db: &Db, actor: &Actor, id: i64) -> AppResult<RecordRow> {
+pub async fn get_record(db: &Db, actor: &Actor, id: RecordId) -> AppResult<RecordRow> {
+    let id = id.0;
     require(actor, Permission::ReadPii)?;
     get_in(&mut db.read().await?, actor, id).await
 }
 
 /// A worker's records in the actor's scope, newest first (the profile's timeline).
-pub async fn worker_records(db: &Db, actor: &Actor, worker_id: i64) -> AppResult<Vec<RecordRow>> {
+pub async fn worker_records(db: &Db, actor: &Actor, worker_id: WorkerId) -> AppResult<Vec<RecordRow>> {
+    let worker_id = worker_id.0;
     require(actor, Permission::ReadPii)?;
     let mut q = Sql::new(RECORD_COLUMNS);
     q.push(" WHERE r.worker_id = ").arg(worker_id).push(" AND ");
@@ -154,7 +157,8 @@ pub struct HistoryRow {
     pub changed_by: String,
 }
 
-pub async fn history(db: &Db, actor: &Actor, worker_id: i64) -> AppResult<Vec<HistoryRow>> {
+pub async fn history(db: &Db, actor: &Actor, worker_id: WorkerId) -> AppResult<Vec<HistoryRow>> {
+    let worker_id = worker_id.0;
     require(actor, Permission::ReadPii)?;
     let mut tx = db.read().await?;
     // The worker must be visible to see its history.
@@ -470,10 +474,11 @@ fn writable(call: &Call<'_>, kind: RecordKind) -> AppResult<&'static KindSpec> {
 /// already on file is a field error here; imports and the API update it.
 pub async fn create_record(
     call: &Call<'_>,
-    worker_id: i64,
+    worker_id: WorkerId,
     kind: RecordKind,
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<i64> {
+    let worker_id = worker_id.0;
     let spec = writable(call, kind)?;
     let mut tx = call.db.write().await?;
     let worker = owner(&mut tx, worker_id).await?;
@@ -511,10 +516,11 @@ pub async fn create_record(
 /// Changes a record in scope; refused when `version` is stale.
 pub async fn update_record(
     call: &Call<'_>,
-    id: i64,
+    id: RecordId,
     version: i64,
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<()> {
+    let id = id.0;
     require(call.actor, Permission::WriteRecords)?;
     let mut tx = call.db.write().await?;
     let current = get_in(&mut tx, call.actor, id).await?;
@@ -542,7 +548,8 @@ pub async fn update_record(
 }
 
 /// Deletes a record in scope (its last version stays in history).
-pub async fn delete_record(call: &Call<'_>, id: i64, version: i64) -> AppResult<i64> {
+pub async fn delete_record(call: &Call<'_>, id: RecordId, version: i64) -> AppResult<i64> {
+    let id = id.0;
     require(call.actor, Permission::WriteRecords)?;
     let mut tx = call.db.write().await?;
     let current = get_in(&mut tx, call.actor, id).await?;

@@ -4,6 +4,7 @@
 //! same figures, and its export is audited.
 
 use crate::common::*;
+use shiminhua_core::ids::WorkerId;
 
 use chrono::NaiveDate;
 use shiminhua_app::plan::evaluation::{self, UnitSummary};
@@ -88,7 +89,7 @@ async fn world(db: Db) -> (World, shiminhua_core::plan::Plan) {
     for (county, subsidised, programme, start) in TRAININGS {
         let fields = training(*subsidised, programme, start);
         let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-        records::create_record(&call, workers[county], RecordKind::Training, &get)
+        records::create_record(&call, WorkerId(workers[county]), RecordKind::Training, &get)
             .await
             .unwrap();
     }
@@ -98,7 +99,7 @@ async fn world(db: Db) -> (World, shiminhua_core::plan::Plan) {
             .unwrap();
         let fields = settlement(*settled, "徽城镇");
         let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-        records::create_record(&call, worker, RecordKind::Settlement, &get)
+        records::create_record(&call, WorkerId(worker), RecordKind::Settlement, &get)
             .await
             .unwrap();
     }

@@ -1,6 +1,7 @@
 //! The facility registries (设施台账), on SQLite and PostgreSQL.
 
 use crate::common::*;
+use shiminhua_core::ids::FacilityId;
 
 use shiminhua_app::registry::facilities::{self, FacilityFilter};
 use shiminhua_app::store::{Db, Sql};
@@ -115,7 +116,7 @@ async fn facilities_are_validated_and_keyed(db: Db) {
     let id = facilities::create(&call, FacilityKind::Housekeeping, &getter(&firm))
         .await
         .unwrap();
-    let row = facilities::get(&w.db, &office, id).await.unwrap();
+    let row = facilities::get(&w.db, &office, FacilityId(id)).await.unwrap();
     assert_eq!(row.name, "黄山徽姑娘家政服务有限公司");
     assert_eq!(row.region_code, code("341021100").as_i64());
     assert_eq!(row.county_code, code("341021").as_i64());
@@ -180,26 +181,26 @@ async fn updates_are_versioned_and_history_kept(db: Db) {
     // Two people open the form at version 1; the first saves.
     let mut first = housing("新安公寓", "徽城镇");
     first.insert("delivered".into(), "100".into());
-    facilities::update(&w.call(&office), id, 1, &getter(&first))
+    facilities::update(&w.call(&office), FacilityId(id), 1, &getter(&first))
         .await
         .unwrap();
-    let row = facilities::get(&w.db, &office, id).await.unwrap();
+    let row = facilities::get(&w.db, &office, FacilityId(id)).await.unwrap();
     assert_eq!(row.version, 2);
     assert_eq!(row.form_values()["delivered"], "100");
     // The second is refused, in plain Chinese, and nothing changes.
     let mut second = housing("新安公寓", "徽城镇");
     second.insert("planned".into(), "150".into());
-    match facilities::update(&w.call(&other), id, 1, &getter(&second)).await {
+    match facilities::update(&w.call(&other), FacilityId(id), 1, &getter(&second)).await {
         Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改") && m.contains("保障性租赁住房项目"), "{m}"),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    let same = facilities::get(&w.db, &office, id).await.unwrap();
+    let same = facilities::get(&w.db, &office, FacilityId(id)).await.unwrap();
     assert_eq!((same.version, same.data.clone()), (2, row.data.clone()));
     // Invalid input on update is field errors, not a conflict.
     let mut wrong = first.clone();
     wrong.insert("delivered".into(), "101".into());
     let errs = errors(
-        facilities::update(&w.call(&office), id, 2, &getter(&wrong))
+        facilities::update(&w.call(&office), FacilityId(id), 2, &getter(&wrong))
             .await
             .unwrap_err(),
     );
@@ -213,21 +214,26 @@ async fn updates_are_versioned_and_history_kept(db: Db) {
     .await
     .unwrap();
     let errs = errors(
-        facilities::update(&w.call(&office), other_id, 1, &getter(&housing("新安公寓", "徽城镇")))
-            .await
-            .unwrap_err(),
+        facilities::update(
+            &w.call(&office),
+            FacilityId(other_id),
+            1,
+            &getter(&housing("新安公寓", "徽城镇")),
+        )
+        .await
+        .unwrap_err(),
     );
     assert_eq!(errs[0].0, "name");
 
     // Deleting: a stale version is refused; the right one keeps the last version in history.
     assert!(matches!(
-        facilities::delete(&w.call(&office), id, 1).await,
+        facilities::delete(&w.call(&office), FacilityId(id), 1).await,
         Err(AppError::Conflict(_))
     ));
-    let kind = facilities::delete(&w.call(&office), id, 2).await.unwrap();
+    let kind = facilities::delete(&w.call(&office), FacilityId(id), 2).await.unwrap();
     assert_eq!(kind, FacilityKind::RentalHousing);
     assert!(matches!(
-        facilities::get(&w.db, &office, id).await,
+        facilities::get(&w.db, &office, FacilityId(id)).await,
         Err(AppError::NotFound)
     ));
     let history: Vec<(i64, String, String, i64)> = w
@@ -282,9 +288,9 @@ async fn facility_scope_is_the_region(db: Db) {
     .await
     .unwrap();
     // Reading: only the county's own.
-    assert!(facilities::get(&w.db, &shexian, ours).await.is_ok());
+    assert!(facilities::get(&w.db, &shexian, FacilityId(ours)).await.is_ok());
     assert!(matches!(
-        facilities::get(&w.db, &shexian, theirs).await,
+        facilities::get(&w.db, &shexian, FacilityId(theirs)).await,
         Err(AppError::NotFound)
     ));
     let (rows, total) = facilities::list(
@@ -325,17 +331,23 @@ async fn facility_scope_is_the_region(db: Db) {
     );
     let moved = station("歙县驿站", "341022100");
     let errs = errors(
-        facilities::update(&w.call(&shexian), ours, 1, &getter(&moved))
+        facilities::update(&w.call(&shexian), FacilityId(ours), 1, &getter(&moved))
             .await
             .unwrap_err(),
     );
     assert_eq!(errs[0].0, "place");
     assert!(matches!(
-        facilities::update(&w.call(&shexian), theirs, 1, &getter(&station("休宁驿站", "341022100"))).await,
+        facilities::update(
+            &w.call(&shexian),
+            FacilityId(theirs),
+            1,
+            &getter(&station("休宁驿站", "341022100"))
+        )
+        .await,
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        facilities::delete(&w.call(&shexian), theirs, 1).await,
+        facilities::delete(&w.call(&shexian), FacilityId(theirs), 1).await,
         Err(AppError::NotFound)
     ));
     // Without the permission to write, or to see business data at all.
@@ -348,7 +360,7 @@ async fn facility_scope_is_the_region(db: Db) {
         .await,
         Err(AppError::Forbidden)
     ));
-    assert!(facilities::get(&w.db, &inspector, theirs).await.is_ok());
+    assert!(facilities::get(&w.db, &inspector, FacilityId(theirs)).await.is_ok());
     assert!(matches!(
         facilities::list(
             &w.db,
@@ -545,7 +557,7 @@ async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
     assert!(rejects[2].2.contains("不在您的数据范围内"), "{rejects:?}");
     // The new one is stored, the known one changed with its history kept.
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM facilities").await, before + 1);
-    let changed = facilities::get(&w.db, &shexian, old).await.unwrap();
+    let changed = facilities::get(&w.db, &shexian, FacilityId(old)).await.unwrap();
     assert_eq!(changed.version, 2);
     assert_eq!(changed.form_values()["status"], "达标");
     assert_eq!(changed.form_values()["note"], "改造完成");
@@ -570,7 +582,10 @@ async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
         .await
         .unwrap();
     assert_eq!((again.inserted, again.updated), (0, 0));
-    assert_eq!(facilities::get(&w.db, &shexian, old).await.unwrap().version, 2);
+    assert_eq!(
+        facilities::get(&w.db, &shexian, FacilityId(old)).await.unwrap().version,
+        2
+    );
     // A user without a region may not import facilities at all.
     let auditor = w.scoped("auditor1", Role::Auditor, "341000").await;
     assert!(matches!(

@@ -4,6 +4,7 @@
 //! equal core's reference arithmetic over the records as they are.
 
 use crate::common::*;
+use shiminhua_core::ids::RecordId;
 use shiminhua_core::ids::WorkerId;
 
 use chrono::NaiveDate;
@@ -150,7 +151,7 @@ async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {
     for step in 0..60 {
         let all = ids(w.db.clone()).await;
         let (id, kind) = all[rng.below(all.len())].clone();
-        let row = records::get_record(&w.db, &office, id).await.unwrap();
+        let row = records::get_record(&w.db, &office, RecordId(id)).await.unwrap();
         let mut values = row.form_values();
         match step % 3 {
             // Edit a field that a target filters or dates on.
@@ -169,13 +170,16 @@ async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {
                 }
                 values.insert(key.to_string(), choices[rng.below(choices.len())].to_string());
                 let get = |k: &str| values.get(k).cloned().unwrap_or_default();
-                if records::update_record(&call, id, row.version, &get).await.is_ok() {
+                if records::update_record(&call, RecordId(id), row.version, &get)
+                    .await
+                    .is_ok()
+                {
                     changed += 1;
                 }
             }
             // Delete it.
             1 => {
-                records::delete_record(&call, id, row.version).await.unwrap();
+                records::delete_record(&call, RecordId(id), row.version).await.unwrap();
                 changed += 1;
             }
             // The same record for another worker (not for schooling, which
@@ -187,7 +191,7 @@ async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {
                 }
                 let (other,) = workers[rng.below(workers.len())];
                 let get = |k: &str| values.get(k).cloned().unwrap_or_default();
-                if records::create_record(&call, other, kind, &get).await.is_ok() {
+                if records::create_record(&call, WorkerId(other), kind, &get).await.is_ok() {
                     changed += 1;
                 }
             }

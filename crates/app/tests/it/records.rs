@@ -1,6 +1,7 @@
 //! The seven record kinds and the importer, on SQLite and PostgreSQL.
 
 use crate::common::*;
+use shiminhua_core::ids::RecordId;
 use shiminhua_core::ids::WorkerId;
 
 use shiminhua_app::registry::import::{self, ImportKind, Options, read};
@@ -65,11 +66,23 @@ async fn records_are_validated_keyed_and_versioned(db: Db) {
         .await
         .unwrap();
     let job = employment(1, "2024-03-05");
-    let id = records::create_record(&w.call(&office), worker, RecordKind::Employment, &getter(&job))
-        .await
-        .unwrap();
+    let id = records::create_record(
+        &w.call(&office),
+        WorkerId(worker),
+        RecordKind::Employment,
+        &getter(&job),
+    )
+    .await
+    .unwrap();
     // The same employer and start date is the same record.
-    match records::create_record(&w.call(&office), worker, RecordKind::Employment, &getter(&job)).await {
+    match records::create_record(
+        &w.call(&office),
+        WorkerId(worker),
+        RecordKind::Employment,
+        &getter(&job),
+    )
+    .await
+    {
         Err(AppError::Validation(e)) => assert!(e.get("credit_code").unwrap().contains("相同"), "{e:?}"),
         other => panic!("{other:?}"),
     }
@@ -78,13 +91,20 @@ async fn records_are_validated_keyed_and_versioned(db: Db) {
     bad.insert("wage".into(), "很多".into());
     bad.insert("end".into(), "2024-01-01".into());
     bad.insert("industry".into(), "Z".into());
-    match records::create_record(&w.call(&office), worker, RecordKind::Employment, &getter(&bad)).await {
+    match records::create_record(
+        &w.call(&office),
+        WorkerId(worker),
+        RecordKind::Employment,
+        &getter(&bad),
+    )
+    .await
+    {
         Err(AppError::Validation(e)) => {
             assert!(e.get("wage").is_some() && e.get("industry").is_some(), "{e:?}");
         }
         other => panic!("{other:?}"),
     }
-    let row = records::get_record(&w.db, &office, id).await.unwrap();
+    let row = records::get_record(&w.db, &office, RecordId(id)).await.unwrap();
     assert_eq!(row.period_date.to_string(), "2024-03-05");
     assert_eq!(row.region_code, 341021100000);
     assert!(row.unit_name.is_some(), "an owning unit is assigned");
@@ -96,15 +116,15 @@ async fn records_are_validated_keyed_and_versioned(db: Db) {
 
     let mut edit = job.clone();
     edit.insert("wage".into(), "4500".into());
-    records::update_record(&w.call(&office), id, row.version, &getter(&edit))
+    records::update_record(&w.call(&office), RecordId(id), row.version, &getter(&edit))
         .await
         .unwrap();
     // A stale version is refused.
-    match records::update_record(&w.call(&office), id, row.version, &getter(&edit)).await {
+    match records::update_record(&w.call(&office), RecordId(id), row.version, &getter(&edit)).await {
         Err(AppError::Conflict(m)) => assert!(m.contains("已被他人修改")),
         other => panic!("{other:?}"),
     }
-    let hist = records::history(&w.db, &office, worker).await.unwrap();
+    let hist = records::history(&w.db, &office, WorkerId(worker)).await.unwrap();
     assert_eq!(hist.len(), 1);
     assert!(
         hist[0].data.contains("420000"),
@@ -114,24 +134,30 @@ async fn records_are_validated_keyed_and_versioned(db: Db) {
 
     records::create_record(
         &w.call(&office),
-        worker,
+        WorkerId(worker),
         RecordKind::Employment,
         &getter(&employment(2, "2022-01-10")),
     )
     .await
     .unwrap();
-    let timeline = records::worker_records(&w.db, &office, worker).await.unwrap();
+    let timeline = records::worker_records(&w.db, &office, WorkerId(worker)).await.unwrap();
     assert_eq!(
         timeline.iter().map(|r| r.period_date.to_string()).collect::<Vec<_>>(),
         ["2024-03-05", "2022-01-10"]
     );
-    let after = records::get_record(&w.db, &office, id).await.unwrap();
-    records::delete_record(&w.call(&office), id, after.version)
+    let after = records::get_record(&w.db, &office, RecordId(id)).await.unwrap();
+    records::delete_record(&w.call(&office), RecordId(id), after.version)
         .await
         .unwrap();
-    assert_eq!(records::worker_records(&w.db, &office, worker).await.unwrap().len(), 1);
     assert_eq!(
-        records::history(&w.db, &office, worker).await.unwrap()[0].action,
+        records::worker_records(&w.db, &office, WorkerId(worker))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        records::history(&w.db, &office, WorkerId(worker)).await.unwrap()[0].action,
         "delete"
     );
     let (list, total) = records::list_records(
@@ -178,7 +204,7 @@ async fn schooling_names_a_child_of_the_family(db: Db) {
     };
     match records::create_record(
         &w.call(&office),
-        worker,
+        WorkerId(worker),
         RecordKind::Schooling,
         &getter(&school("王小红")),
     )
@@ -189,13 +215,13 @@ async fn schooling_names_a_child_of_the_family(db: Db) {
     }
     let id = records::create_record(
         &w.call(&office),
-        worker,
+        WorkerId(worker),
         RecordKind::Schooling,
         &getter(&school("李小明")),
     )
     .await
     .unwrap();
-    let row = records::get_record(&w.db, &office, id).await.unwrap();
+    let row = records::get_record(&w.db, &office, RecordId(id)).await.unwrap();
     assert_eq!(row.dependant_id, Some(child_id));
     assert_eq!(row.child_masked.as_deref(), Some("李**"));
     assert!(
@@ -225,26 +251,43 @@ async fn record_scope_is_kind_and_region(db: Db) {
         .await;
     let job = employment(3, "2024-01-01");
     assert!(matches!(
-        records::create_record(&w.call(&edu), worker, RecordKind::Employment, &getter(&job)).await,
+        records::create_record(&w.call(&edu), WorkerId(worker), RecordKind::Employment, &getter(&job)).await,
         Err(AppError::Forbidden)
     ));
     // A 歙县 officer may not place a record in 休宁县.
     let shexian = w.scoped("shexian", Role::Local, "341021").await;
     let mut elsewhere = job.clone();
     elsewhere.insert("place".into(), "341022100".into());
-    match records::create_record(&w.call(&shexian), worker, RecordKind::Employment, &getter(&elsewhere)).await {
+    match records::create_record(
+        &w.call(&shexian),
+        WorkerId(worker),
+        RecordKind::Employment,
+        &getter(&elsewhere),
+    )
+    .await
+    {
         Err(AppError::Validation(e)) => assert!(e.get("place").unwrap().contains("数据范围"), "{e:?}"),
         other => panic!("{other:?}"),
     }
-    let id = records::create_record(&w.call(&office), worker, RecordKind::Employment, &getter(&job))
-        .await
-        .unwrap();
+    let id = records::create_record(
+        &w.call(&office),
+        WorkerId(worker),
+        RecordKind::Employment,
+        &getter(&job),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        records::get_record(&w.db, &edu, id).await,
+        records::get_record(&w.db, &edu, RecordId(id)).await,
         Err(AppError::NotFound)
     ));
-    assert!(records::worker_records(&w.db, &edu, worker).await.unwrap().is_empty());
-    assert!(records::delete_record(&w.call(&edu), id, 1).await.is_err());
+    assert!(
+        records::worker_records(&w.db, &edu, WorkerId(worker))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(records::delete_record(&w.call(&edu), RecordId(id), 1).await.is_err());
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM records").await, 1);
 }
 
@@ -506,7 +549,7 @@ async fn record_import_from_a_real_world_workbook(db: Db) {
     assert!(s.rejects[0].reason.contains("精度"), "{:?}", s.rejects[0]);
     assert_eq!(s.rejects[1].line, 7);
     assert!(s.rejects[1].reason.contains("尚未登记"));
-    let rows = records::worker_records(&w.db, &office, a).await.unwrap();
+    let rows = records::worker_records(&w.db, &office, WorkerId(a)).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].period_date.to_string(), "2024-03-06");
     let again = import::run(&call, target, &path, "jobs.xlsx", &Options::default())
@@ -610,10 +653,18 @@ async fn record_export_pages_through_scope_and_filters(db: Db) {
         let mut job = employment(100 + n, &start);
         job.insert("place".into(), place.into());
         job.insert("form".into(), form.into());
-        let id = records::create_record(&call, workers[worker].0, RecordKind::Employment, &getter(&job))
+        let id = records::create_record(
+            &call,
+            WorkerId(workers[worker].0),
+            RecordKind::Employment,
+            &getter(&job),
+        )
+        .await
+        .unwrap();
+        let region = records::get_record(&w.db, &office, RecordId(id))
             .await
-            .unwrap();
-        let region = records::get_record(&w.db, &office, id).await.unwrap().region_code;
+            .unwrap()
+            .region_code;
         placed.push(Placed {
             credit: credit(100 + n),
             worker,
@@ -644,9 +695,14 @@ async fn record_export_pages_through_scope_and_filters(db: Db) {
         ("grade", "2"),
         ("school_year", "2023-2024"),
     ]);
-    records::create_record(&call, workers[0].0, RecordKind::Schooling, &getter(&schooling))
-        .await
-        .unwrap();
+    records::create_record(
+        &call,
+        WorkerId(workers[0].0),
+        RecordKind::Schooling,
+        &getter(&schooling),
+    )
+    .await
+    .unwrap();
     let in_shexian = |p: &&Placed| p.region / 1_000_000 == 341021;
 
     let dir = TempDir::new("record-export");

@@ -11,6 +11,7 @@ use shiminhua_app::{AppError, Call, both};
 use shiminhua_core::auth::{Grant, RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::RecordId;
 use shiminhua_core::ids::WorkerId;
 
 use crate::common::*;
@@ -413,7 +414,7 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
     );
     assert_eq!(after.phone_masked, "137****1111", "a blank phone keeps the one on file");
     assert_eq!(after.id_masked, row.id_masked);
-    let kept = shiminhua_app::registry::records::history(&w.db, &office, id)
+    let kept = shiminhua_app::registry::records::history(&w.db, &office, WorkerId(id))
         .await
         .unwrap();
     assert_eq!(kept.len(), 1, "the edited version is kept");
@@ -431,7 +432,7 @@ async fn edits_are_optimistic_and_keep_the_phone(db: Db) {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        shiminhua_app::registry::records::history(&w.db, &office, id)
+        shiminhua_app::registry::records::history(&w.db, &office, WorkerId(id))
             .await
             .unwrap()
             .len(),
@@ -563,7 +564,7 @@ async fn no_user_sees_outside_their_scope(db: Db) {
         .into_iter()
         .collect();
         let get = |k: &str| job.get(k).cloned().unwrap_or_default();
-        let rid = records::create_record(&w.call(&office), id, RecordKind::Employment, &get)
+        let rid = records::create_record(&w.call(&office), WorkerId(id), RecordKind::Employment, &get)
             .await
             .unwrap();
         jobs.push((rid, work_town));
@@ -576,7 +577,7 @@ async fn no_user_sees_outside_their_scope(db: Db) {
         .into_iter()
         .collect();
         let get = |k: &str| home.get(k).cloned().unwrap_or_default();
-        let rid = records::create_record(&w.call(&office), id, RecordKind::Housing, &get)
+        let rid = records::create_record(&w.call(&office), WorkerId(id), RecordKind::Housing, &get)
             .await
             .unwrap();
         homes.push((rid, town));
@@ -659,10 +660,10 @@ async fn no_user_sees_outside_their_scope(db: Db) {
             assert_eq!(got, expected, "user {u} lists exactly the {kind:?} records in scope");
             for (id, town) in placed_records.iter() {
                 let allowed = actor.scope.allows(kind, *town);
-                assert_eq!(records::get_record(&w.db, &actor, *id).await.is_ok(), allowed);
+                assert_eq!(records::get_record(&w.db, &actor, RecordId(*id)).await.is_ok(), allowed);
                 if !allowed {
                     assert!(matches!(
-                        records::delete_record(&w.call(&actor), *id, 1).await,
+                        records::delete_record(&w.call(&actor), RecordId(*id), 1).await,
                         Err(AppError::NotFound)
                     ));
                 }
@@ -1063,7 +1064,7 @@ mod merging {
         f: &HashMap<String, String>,
     ) -> i64 {
         let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-        records::create_record(&w.call(actor), worker, kind, &get)
+        records::create_record(&w.call(actor), WorkerId(worker), kind, &get)
             .await
             .unwrap()
     }
@@ -1199,9 +1200,11 @@ mod merging {
         .await;
         // An earlier change of a source record is in the source's history.
         let get = |k: &str| job(2, "另一家单位（更名）").get(k).cloned().unwrap_or_default();
-        records::update_record(&w.call(&office), s_job, 1, &get).await.unwrap();
+        records::update_record(&w.call(&office), RecordId(s_job), 1, &get)
+            .await
+            .unwrap();
         let (t_row, _) = workers::get_worker(&w.db, &office, WorkerId(target)).await.unwrap();
-        let history_before = records::history(&w.db, &office, target).await.unwrap().len();
+        let history_before = records::history(&w.db, &office, WorkerId(target)).await.unwrap().len();
         assert_eq!(history_before, 0);
 
         let reason = format!("乡镇录入身份证号错误导致重复登记，正确号码为{}", id_for(31));
@@ -1267,7 +1270,7 @@ mod merging {
         drop(tx);
 
         // Records: the target's win the clashes; the others moved.
-        let rows = records::worker_records(&w.db, &office, target).await.unwrap();
+        let rows = records::worker_records(&w.db, &office, WorkerId(target)).await.unwrap();
         let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         ids.sort();
         let mut want = vec![t_job, t_settle, t_school, s_job, s_home, s_school];
@@ -1275,17 +1278,17 @@ mod merging {
         assert_eq!(ids, want);
         for gone in [s_job_dup, s_settle, s_school_dup] {
             assert!(matches!(
-                records::get_record(&w.db, &office, gone).await,
+                records::get_record(&w.db, &office, RecordId(gone)).await,
                 Err(AppError::NotFound)
             ));
         }
-        let kept_job = records::get_record(&w.db, &office, t_job).await.unwrap();
+        let kept_job = records::get_record(&w.db, &office, RecordId(t_job)).await.unwrap();
         assert!(kept_job.data.contains("本人登记的单位") && kept_job.version == 1);
-        let moved_job = records::get_record(&w.db, &office, s_job).await.unwrap();
+        let moved_job = records::get_record(&w.db, &office, RecordId(s_job)).await.unwrap();
         assert_eq!((moved_job.worker_id, moved_job.version), (target, 3));
         assert!(moved_job.data.contains("另一家单位（更名）"));
         // The shared child's schooling now names the target's child.
-        let moved_school = records::get_record(&w.db, &office, s_school).await.unwrap();
+        let moved_school = records::get_record(&w.db, &office, RecordId(s_school)).await.unwrap();
         assert_eq!(moved_school.dependant_id, Some(t_child));
         let mut tx = w.db.read().await.unwrap();
         let (key,): (String,) = tx
@@ -1327,7 +1330,7 @@ mod merging {
         .await;
 
         // History: every change kept, all under the target.
-        let history = records::history(&w.db, &office, target).await.unwrap();
+        let history = records::history(&w.db, &office, WorkerId(target)).await.unwrap();
         let has = |kind: &str, id: i64, action: &str| {
             history
                 .iter()

@@ -487,7 +487,7 @@ pub async fn put_worker(a: ApiActor, body: Bytes) -> Result<Response, ApiError> 
 pub async fn worker(a: ApiActor, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = id.parse::<i64>().map_err(|_| ApiError(AppError::NotFound))?;
     let (w, deps) = workers::get_worker(&a.state.db, &a.actor, WorkerId(id)).await?;
-    let recs = records::worker_records(&a.state.db, &a.actor, id).await?;
+    let recs = records::worker_records(&a.state.db, &a.actor, WorkerId(id)).await?;
     let mut body = worker_json(&w);
     body["dependants"] = deps
         .iter()

@@ -19,6 +19,7 @@ use shiminhua_core::auth::Permission;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{FacilityKind, FacilitySpec};
 use shiminhua_core::field::FieldSpec;
+use shiminhua_core::ids::FacilityId;
 use std::collections::HashMap;
 
 /// The kind named by `code`; none given means the first kind (工会驿站).
@@ -123,7 +124,7 @@ pub async fn create(
 }
 
 async fn current(n: &Need<WriteRecords>, id: i64) -> Result<(FacilityRow, &'static FacilitySpec), WebError> {
-    let row = facilities::get(&n.ctx.state.db, &n.actor, id).await?;
+    let row = facilities::get(&n.ctx.state.db, &n.actor, FacilityId(id)).await?;
     let spec = row.facility_kind().ok_or(WebError(AppError::NotFound))?.spec();
     Ok((row, spec))
 }
@@ -148,7 +149,7 @@ pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
     let (_, spec) = current(&n, id).await?;
     let get = |k: &str| form.get(k).to_string();
     let t = Target { id, version };
-    match facilities::update(&n.ctx.call(&n.actor), id, version, &get).await {
+    match facilities::update(&n.ctx.call(&n.actor), FacilityId(id), version, &get).await {
         Ok(()) => Ok(Redirect::to(&format!("/facilities?kind={}&done=saved", spec.kind.code())).into_response()),
         Err(AppError::Validation(e)) => {
             let page = form_page(&n, spec, t, &submitted(spec, &form), &e, None).await?;
@@ -166,7 +167,7 @@ pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
 pub async fn delete(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let version = form.get("version").parse::<i64>().unwrap_or(0);
-    let kind = facilities::delete(&n.ctx.call(&n.actor), id, version).await?;
+    let kind = facilities::delete(&n.ctx.call(&n.actor), FacilityId(id), version).await?;
     Ok(Redirect::to(&format!("/facilities?kind={}&done=deleted", kind.code())).into_response())
 }
 

@@ -17,6 +17,7 @@ use shiminhua_app::store::Db;
 use shiminhua_app::{AppError, FieldErrors, registry::workers};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::ids::RecordId;
 use shiminhua_core::ids::WorkerId;
 use shiminhua_core::record::{self, FieldType, KINDS, KindSpec};
 use std::collections::HashMap;
@@ -231,7 +232,7 @@ pub async fn create(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
         return Err(AppError::BadRequest("请先选择要新增的记录类型。".into()).into());
     };
     let get = |k: &str| form.get(k).to_string();
-    match records::create_record(&n.ctx.call(&n.actor), id, spec.kind, &get).await {
+    match records::create_record(&n.ctx.call(&n.actor), WorkerId(id), spec.kind, &get).await {
         Ok(_) => Ok(Redirect::to(&format!("/workers/{id}?done=record_created")).into_response()),
         Err(AppError::Validation(e)) => {
             let t = form_page(&n, spec, s, &submitted(spec, &form), &e, None).await?;
@@ -247,7 +248,7 @@ async fn edit_subject(
     id: i64,
     version: Option<i64>,
 ) -> Result<(RecordRow, &'static KindSpec, Subject), WebError> {
-    let r = records::get_record(&n.ctx.state.db, &n.actor, id).await?;
+    let r = records::get_record(&n.ctx.state.db, &n.actor, RecordId(id)).await?;
     let spec = r
         .record_kind()
         .and_then(record::spec)
@@ -289,7 +290,7 @@ pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
     let version = form.get("version").parse::<i64>().unwrap_or(0);
     let (r, spec, s) = edit_subject(&n, id, Some(version)).await?;
     let get = |k: &str| form.get(k).to_string();
-    match records::update_record(&n.ctx.call(&n.actor), id, version, &get).await {
+    match records::update_record(&n.ctx.call(&n.actor), RecordId(id), version, &get).await {
         Ok(()) => Ok(Redirect::to(&format!("/workers/{}?done=record_saved", r.worker_id)).into_response()),
         Err(AppError::Validation(e)) => {
             let t = form_page(&n, spec, s, &submitted(spec, &form), &e, None).await?;
@@ -307,7 +308,7 @@ pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
 pub async fn delete(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let version = form.get("version").parse::<i64>().unwrap_or(0);
-    let worker_id = records::delete_record(&n.ctx.call(&n.actor), id, version).await?;
+    let worker_id = records::delete_record(&n.ctx.call(&n.actor), RecordId(id), version).await?;
     Ok(Redirect::to(&format!("/workers/{worker_id}?done=record_deleted")).into_response())
 }
 

@@ -173,9 +173,9 @@ async fn profile_page(
     } else {
         Vec::new()
     };
-    let rows = records::worker_records(&n.state.db, actor, id).await?;
+    let rows = records::worker_records(&n.state.db, actor, WorkerId(id)).await?;
     let timeline = super::records::entries(&n.state.db, &rows).await?;
-    let history = records::history(&n.state.db, actor, id)
+    let history = records::history(&n.state.db, actor, WorkerId(id))
         .await?
         .into_iter()
         .map(|h| {

@@ -9,6 +9,7 @@ use shiminhua_app::store::{Db, Sql};
 use shiminhua_app::{Origin, both, users, xlsx};
 use shiminhua_core::auth::RecordKind;
 use shiminhua_core::ids::UserId;
+use shiminhua_core::ids::WorkerId;
 use tower::ServiceExt;
 
 both!(evaluation_report_and_workbook);
@@ -68,7 +69,7 @@ async fn settlements(app: &TestApp) {
                 _ => String::new(),
             }
         };
-        shiminhua_app::registry::records::create_record(&call, worker, RecordKind::Settlement, &get)
+        shiminhua_app::registry::records::create_record(&call, WorkerId(worker), RecordKind::Settlement, &get)
             .await
             .unwrap();
     }

@@ -20,6 +20,7 @@ use shiminhua_core::credit_code::CreditCode;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
 use shiminhua_core::ids::UserId;
+use shiminhua_core::ids::WorkerId;
 use shiminhua_core::password::PasswordPolicy;
 use shiminhua_core::totp::TotpSecret;
 use shiminhua_web::AppState;
@@ -290,9 +291,10 @@ impl TestApp {
         for (n, (key, worker)) in workers.iter().enumerate() {
             let fields = employment(n as u32 + 1, "2024-03-05");
             let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-            let id = shiminhua_app::registry::records::create_record(&call, *worker, RecordKind::Employment, &get)
-                .await
-                .unwrap();
+            let id =
+                shiminhua_app::registry::records::create_record(&call, WorkerId(*worker), RecordKind::Employment, &get)
+                    .await
+                    .unwrap();
             out.insert(key.clone(), id);
         }
         out
