@@ -7,6 +7,7 @@
 // The shared floor: storage, keys, audit, calendar, regions, units and
 // accounts. Floor modules import no group.
 pub mod apikeys;
+pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod chain_key;

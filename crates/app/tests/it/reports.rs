@@ -358,7 +358,7 @@ async fn attachments_are_checked_and_kept(db: Db) {
     assert!(m.contains("照片.jpg") && m.contains("不是JPG文件"), "{m}");
     let mut big = bad.clone();
     let mut pdf = b"%PDF-1.7\n".to_vec();
-    pdf.resize(reports::MAX_FILE + 1, b'0');
+    pdf.resize(shiminhua_app::attachments::MAX_FILE + 1, b'0');
     big.files = vec![Upload {
         name: "大文件.pdf".into(),
         bytes: pdf,

@@ -3,7 +3,8 @@
 use super::input::{Checked, FormSpec, ReportInput, check_input, figure_fields};
 use super::owing::measures_of;
 use super::periods::{ReportPeriod, local_date, period};
-use super::rows::{FigureRow, FileRow, ReportRow, closed, closed_error, counties, figures_of, files_of, report, unit};
+use super::rows::{FigureRow, ReportRow, closed, closed_error, counties, figures_of, files_of, report, unit};
+use crate::attachments::FileRow;
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult};
 use crate::store::{Db, Sql, Tx};

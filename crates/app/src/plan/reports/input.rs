@@ -3,7 +3,8 @@
 
 use super::owing::{MeasureRef, figure_required, targets_for};
 use super::periods::{ReportPeriod, date_zh};
-use super::{MAX_BODY, MAX_FILE, MAX_FILES, MAX_NOTE};
+use super::{MAX_BODY, MAX_FILES, MAX_NOTE};
+use crate::attachments::check_file;
 use crate::error::{AppResult, FieldErrors};
 use crate::units::UnitRow;
 use chrono::NaiveDate;
@@ -48,91 +49,6 @@ pub fn parse_figure(s: &str) -> Result<Option<Figure>, String> {
         .and_then(|v| v.checked_add(frac))
         .ok_or("数字过大")?;
     Ok(Some(Figure(if neg { -v } else { v })))
-}
-
-/// The attachment types accepted: (extension, MIME type, family of content).
-const FILE_TYPES: &[(&str, &str, Magic)] = &[
-    ("pdf", "application/pdf", Magic::Pdf),
-    ("doc", "application/msword", Magic::Ole),
-    (
-        "docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        Magic::Zip,
-    ),
-    ("xls", "application/vnd.ms-excel", Magic::Ole),
-    (
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Magic::Zip,
-    ),
-    ("jpg", "image/jpeg", Magic::Jpeg),
-    ("jpeg", "image/jpeg", Magic::Jpeg),
-    ("png", "image/png", Magic::Png),
-];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Magic {
-    Pdf,
-    Ole,
-    Zip,
-    Jpeg,
-    Png,
-}
-
-fn magic_of(bytes: &[u8]) -> Option<Magic> {
-    if bytes.starts_with(b"%PDF-") {
-        Some(Magic::Pdf)
-    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        Some(Magic::Ole)
-    } else if bytes.starts_with(b"PK\x03\x04") {
-        Some(Magic::Zip)
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(Magic::Jpeg)
-    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some(Magic::Png)
-    } else {
-        None
-    }
-}
-
-/// Checks an attachment: its name's extension is one accepted, its content
-/// (by its first bytes) is of that type, and it is at most 10 MB. Returns
-/// the MIME type, or the reason in Chinese.
-pub fn check_file(name: &str, bytes: &[u8]) -> Result<&'static str, String> {
-    let shown: String = name.chars().take(60).collect();
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let Some((_, mime, want)) = FILE_TYPES.iter().find(|(e, _, _)| *e == ext) else {
-        return Err(format!(
-            "附件“{shown}”的类型不能上传：只接受 PDF、Word（doc、docx）、Excel（xls、xlsx）和图片（jpg、png）文件"
-        ));
-    };
-    if bytes.is_empty() {
-        return Err(format!("附件“{shown}”是空文件"));
-    }
-    if bytes.len() > MAX_FILE {
-        return Err(format!(
-            "附件“{shown}”有{:.1}MB，超过10MB的上限，请压缩或拆分后上传",
-            bytes.len() as f64 / 1024.0 / 1024.0
-        ));
-    }
-    // A zip is an Office file only with the part of its kind.
-    let zip_part = |part: &[u8]| bytes.windows(part.len()).any(|w| w == part);
-    let ok = magic_of(bytes) == Some(*want)
-        && match ext.as_str() {
-            "docx" => zip_part(b"word/"),
-            "xlsx" => zip_part(b"xl/"),
-            _ => true,
-        };
-    if !ok {
-        return Err(format!(
-            "附件“{shown}”的内容不是{}文件（与扩展名不符），请检查后重新上传",
-            ext.to_uppercase()
-        ));
-    }
-    Ok(mime)
 }
 
 /// A file as uploaded.
@@ -324,23 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn attachments_are_checked_by_content_and_size() {
-        assert_eq!(check_file("情况.pdf", b"%PDF-1.7 ..."), Ok("application/pdf"));
-        assert_eq!(check_file("图.PNG", b"\x89PNG\r\n\x1a\n...."), Ok("image/png"));
-        assert_eq!(
-            check_file("a.docx", b"PK\x03\x04....word/document.xml"),
-            Ok(FILE_TYPES[2].1)
-        );
-        let e = check_file("a.xlsx", b"PK\x03\x04....word/document.xml").unwrap_err();
-        assert!(e.contains("与扩展名不符"), "{e}");
-        let e = check_file("病毒.exe", b"MZ....").unwrap_err();
-        assert!(e.contains("类型不能上传"), "{e}");
-        let e = check_file("假.pdf", b"MZ....").unwrap_err();
-        assert!(e.contains("不是PDF文件"), "{e}");
-        let mut big = b"%PDF-".to_vec();
-        big.resize(MAX_FILE + 1, b' ');
-        let e = check_file("大.pdf", &big).unwrap_err();
-        assert!(e.contains("超过10MB"), "{e}");
+    fn file_names_lose_paths_and_control_characters() {
         assert_eq!(clean_name("C:\\docs\\情况\u{7}.pdf"), "情况.pdf");
     }
 }

@@ -20,7 +20,7 @@ mod rows;
 
 pub use demo_data::{DemoReports, demo};
 pub use filing::{file, for_edit, form_spec, revise};
-pub use input::{FigureField, FormSpec, ReportInput, Upload, check_file, parse_figure};
+pub use input::{FigureField, FormSpec, ReportInput, Upload, parse_figure};
 pub use owing::{MeasureRef, measures_of, owing_depts, targets_for};
 pub use periods::{ReportPeriod, date_zh, default_period, due_date, ends_cycle, period, period_of, periods};
 pub use reading::{
@@ -28,10 +28,8 @@ pub use reading::{
     unit_name,
 };
 pub use review::{close_period, review, urge};
-pub use rows::{Closed, FigureRow, FileRow, ReportRow, UrgeRow, VersionRow};
+pub use rows::{Closed, FigureRow, ReportRow, UrgeRow, VersionRow};
 
-/// The largest attachment accepted.
-pub const MAX_FILE: usize = 10 * 1024 * 1024;
 /// Attachments one report may carry.
 pub const MAX_FILES: usize = 10;
 /// The longest 工作进展 text, in characters.

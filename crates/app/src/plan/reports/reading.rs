@@ -6,9 +6,10 @@ use super::filing::{period_or_error, plan_of};
 use super::owing::{MeasureRef, measures_of, owing_depts};
 use super::periods::{ReportPeriod, default_period, due_date, local_date, period, period_of, periods};
 use super::rows::{
-    Closed, FigureRow, FileRow, REPORT_COLUMNS, ReportRow, UrgeRow, VersionRow, all_units, closed, figures_of,
-    files_of, may_read, report, unit, urges_of,
+    Closed, FigureRow, REPORT_COLUMNS, ReportRow, UrgeRow, VersionRow, all_units, closed, figures_of, files_of,
+    may_read, report, unit, urges_of,
 };
+use crate::attachments::FileRow;
 use crate::error::{AppError, AppResult};
 use crate::require;
 use crate::store::{Db, Sql};

@@ -2,6 +2,7 @@
 //! and closed periods, and the queries that read them.
 
 use super::periods::{ReportPeriod, date_zh, local_date};
+use crate::attachments::FileRow;
 use crate::error::{AppError, AppResult};
 use crate::store::{Sql, Tx};
 use crate::units::UnitRow;
@@ -108,28 +109,6 @@ pub struct FigureRow {
 impl FigureRow {
     pub fn figure(&self) -> Figure {
         Figure(self.value)
-    }
-}
-
-/// An attachment, without its content.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct FileRow {
-    pub id: i64,
-    pub name: String,
-    pub mime: String,
-    pub size: i64,
-    pub added_at: DateTime<Utc>,
-    pub added_by: String,
-}
-
-impl FileRow {
-    /// 1.2MB / 35KB.
-    pub fn size_label(&self) -> String {
-        if self.size >= 1024 * 1024 {
-            format!("{:.1}MB", self.size as f64 / 1024.0 / 1024.0)
-        } else {
-            format!("{}KB", (self.size + 1023) / 1024)
-        }
     }
 }
 

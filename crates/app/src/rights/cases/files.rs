@@ -2,6 +2,7 @@
 
 use super::rows::{get_in, readable};
 use crate::Call;
+use crate::attachments::{FileRow, check_file};
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult};
 use crate::store::{Db, Sql};
@@ -13,7 +14,7 @@ use shiminhua_core::ids::CaseId;
 pub const MAX_FILES: i64 = 20;
 
 /// The attachments of a case in scope, without their content.
-pub async fn files(db: &Db, actor: &Actor, id: CaseId) -> AppResult<Vec<crate::plan::reports::FileRow>> {
+pub async fn files(db: &Db, actor: &Actor, id: CaseId) -> AppResult<Vec<FileRow>> {
     let id = id.0;
     readable(actor)?;
     let mut tx = db.read().await?;
@@ -35,7 +36,7 @@ pub async fn add_file(call: &Call<'_>, id: CaseId, name: &str, bytes: &[u8]) -> 
         return Err(AppError::Forbidden);
     }
     let name: String = name.trim().chars().take(120).collect();
-    let mime = crate::plan::reports::check_file(&name, bytes).map_err(|m| AppError::field("file", m))?;
+    let mime = check_file(&name, bytes).map_err(|m| AppError::field("file", m))?;
     let mut tx = call.db.write().await?;
     let row = get_in(&mut tx, call.actor, id).await?;
     let n = tx

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query};
 use axum::response::Response;
 use chrono::NaiveDate;
 use shiminhua_app::FieldErrors;
-use shiminhua_app::plan::reports::FileRow;
+use shiminhua_app::attachments::FileRow;
 use shiminhua_app::rights::blacklist::Listing;
 use shiminhua_app::rights::cases::{self, CaseEvent, Township};
 use shiminhua_app::xlsx::local_time;
