@@ -16,6 +16,7 @@ use crate::registry::workers::{dependant_birth_context, dependant_context, depen
 use crate::store::{Db, Sql};
 use crate::users::totp_context;
 use chrono::{DateTime, Utc};
+use shiminhua_core::ids::DependantId;
 use std::path::Path;
 
 /// How many values were sealed again, per column.
@@ -83,7 +84,7 @@ const COLUMNS: [Column; 6] = [
     (
         "SELECT id, birth_sealed AS sealed, id_index AS a, CAST(NULL AS TEXT) AS b FROM dependants WHERE birth_sealed IS NOT NULL",
         "UPDATE dependants SET birth_sealed = $1 WHERE id = $2",
-        |r| dependant_birth_context(r.id),
+        |r| dependant_birth_context(DependantId(r.id)),
     ),
 ];
 

@@ -32,6 +32,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value as Json, json};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::DependantId;
 use shiminhua_core::ids::WorkerId;
 use shiminhua_core::record;
 use std::collections::hash_map::Entry;
@@ -299,11 +300,14 @@ async fn plan(tx: &mut Tx, cipher: &Cipher, target: &Person, source: &Person) ->
     let mut given_id: HashSet<i64> = HashSet::new();
     let mut target_births: HashMap<i64, Option<NaiveDate>> = HashMap::new();
     for t in &target_family {
-        target_births.insert(t.id, workers::open_birth(cipher, t.id, t.birth_sealed.as_deref())?);
+        target_births.insert(
+            t.id,
+            workers::open_birth(cipher, DependantId(t.id), t.birth_sealed.as_deref())?,
+        );
     }
     for d in source_family {
         let name = open_name(cipher, &source.id_index, &d)?;
-        let birth = workers::open_birth(cipher, d.id, d.birth_sealed.as_deref())?;
+        let birth = workers::open_birth(cipher, DependantId(d.id), d.birth_sealed.as_deref())?;
         let mut fate = DependantFate::Move;
         for t in &target_family {
             let same = match (&d.id_index, &t.id_index) {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
-use shiminhua_core::ids::WorkerId;
+use shiminhua_core::ids::{DependantId, WorkerId};
 use shiminhua_core::phone::Phone;
 use shiminhua_core::record::tidy;
 
@@ -854,18 +854,18 @@ pub(crate) async fn insert_dependant(
         .bind(now),
     )
     .await?;
-    seal_birth(tx, cipher, row, birth).await?;
+    seal_birth(tx, cipher, DependantId(row), birth).await?;
     Ok(row)
 }
 
 /// What a family member's birth date is bound to: the family member's row
 /// (which a merge keeps when it moves the family member).
-pub fn dependant_birth_context(dependant_id: i64) -> String {
+pub fn dependant_birth_context(dependant_id: DependantId) -> String {
     format!("dependants.birth:{dependant_id}")
 }
 
 /// Seals the full birth date of family member `id`.
-async fn seal_birth(tx: &mut Tx, cipher: &Cipher, id: i64, birth: NaiveDate) -> AppResult<()> {
+async fn seal_birth(tx: &mut Tx, cipher: &Cipher, id: DependantId, birth: NaiveDate) -> AppResult<()> {
     let sealed = cipher.seal(
         &dependant_birth_context(id),
         birth.format("%Y-%m-%d").to_string().as_bytes(),
@@ -880,7 +880,7 @@ async fn seal_birth(tx: &mut Tx, cipher: &Cipher, id: i64, birth: NaiveDate) -> 
 }
 
 /// The full birth date of a family member, opened from `sealed`.
-pub fn open_birth(cipher: &Cipher, dependant_id: i64, sealed: Option<&[u8]>) -> AppResult<Option<NaiveDate>> {
+pub fn open_birth(cipher: &Cipher, dependant_id: DependantId, sealed: Option<&[u8]>) -> AppResult<Option<NaiveDate>> {
     let Some(sealed) = sealed else { return Ok(None) };
     let plain = cipher.open(&dependant_birth_context(dependant_id), sealed)?;
     let text = String::from_utf8(plain).map_err(|_| AppError::Internal("sealed birth date is not text".into()))?;
@@ -910,7 +910,7 @@ pub async fn seal_pending_births(db: &Db, cipher: &Cipher) -> AppResult<u64> {
             return Ok(sealed);
         }
         for (id, birth) in &rows {
-            seal_birth(&mut tx, cipher, *id, *birth).await?;
+            seal_birth(&mut tx, cipher, DependantId(*id), *birth).await?;
             tx.exec(Sql::new("DELETE FROM dependant_births_pending WHERE dependant_id = $1").bind(*id))
                 .await?;
             sealed += 1;

@@ -11,6 +11,7 @@ use shiminhua_app::testing::TestDb;
 use shiminhua_app::{both, ops::demo, registry::merge};
 use shiminhua_core::auth::Role;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::DependantId;
 use shiminhua_core::ids::WorkerId;
 
 use crate::common::*;
@@ -311,7 +312,9 @@ async fn migration_0017(t: TestDb) {
             .unwrap();
         drop(tx);
         for (id, birth, id_sealed, id_index, year, masked) in rows {
-            let opened = workers::open_birth(&w.cipher, id, birth.as_deref()).unwrap().unwrap();
+            let opened = workers::open_birth(&w.cipher, DependantId(id), birth.as_deref())
+                .unwrap()
+                .unwrap();
             if id == p.child_row {
                 assert_eq!(opened, p.child.birth_date());
                 assert_eq!(year, p.child.birth_date().year());

@@ -11,6 +11,7 @@ use shiminhua_app::{AppError, Call, both};
 use shiminhua_core::auth::{Grant, RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::ids::DependantId;
 use shiminhua_core::ids::RecordId;
 use shiminhua_core::ids::WorkerId;
 
@@ -951,7 +952,7 @@ mod key_rotation {
                 .await
                 .unwrap();
         assert_eq!(
-            workers::open_birth(&only_new, child_row, sealed.as_deref()).unwrap(),
+            workers::open_birth(&only_new, DependantId(child_row), sealed.as_deref()).unwrap(),
             Some(IdNumber::parse(&id_for(22)).unwrap().birth_date())
         );
         users::verify_totp(
