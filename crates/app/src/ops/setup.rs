@@ -25,10 +25,14 @@ pub async fn connect(config: &Config) -> AppResult<Db> {
     Db::connect(&config.database).await
 }
 
-/// Opens the database and checks the key; `init` may create a missing key.
-/// Sets the audit chain's key (and its anchor in the data directory) and
-/// keys a chain that is not keyed yet.
+/// Opens the database and checks the key; `init` (and `serve`, `demo`,
+/// which set up what is missing) may create a missing key and a missing
+/// PostgreSQL database. Sets the audit chain's key (and its anchor in the
+/// data directory) and keys a chain that is not keyed yet.
 pub async fn open(config: &Config, may_create_key: bool, now: DateTime<Utc>) -> AppResult<(Db, KeyRing)> {
+    if may_create_key && Db::create_if_missing(&config.database).await? {
+        tracing::info!(database = %config.database.redacted(), "created the PostgreSQL database");
+    }
     let db = connect(config).await?;
     let mut tx = db.write().await?;
     let env_key = std::env::var("SHIMINHUA_KEY").ok().filter(|k| !k.is_empty());

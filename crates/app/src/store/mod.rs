@@ -218,6 +218,55 @@ impl Db {
         Ok(db)
     }
 
+    /// Creates the PostgreSQL database `url` names when the server says it
+    /// does not exist (`init`, `serve` and `demo` on a fresh server), by
+    /// connecting to the server's `postgres` database; returns whether it
+    /// created one. When the role may not create databases, the error names
+    /// the one command that does. SQLite creates its file on connect.
+    pub async fn create_if_missing(url: &DatabaseUrl) -> AppResult<bool> {
+        if url.backend() != Backend::Postgres {
+            return Ok(false);
+        }
+        let opts = PgConnectOptions::from_str(url.expose())
+            .map_err(|_| AppError::Config("PostgreSQL 数据库地址格式不正确。".into()))?;
+        let name = opts.get_database().unwrap_or_default().to_string();
+        let missing = match sqlx::ConnectOptions::connect(&opts).await {
+            Ok(c) => {
+                let _ = sqlx::Connection::close(c).await;
+                false
+            }
+            Err(sqlx::Error::Database(e)) => e.code().as_deref() == Some("3D000"),
+            Err(_) => false,
+        };
+        // Only names the server would take unquoted, so the statement needs no quoting.
+        if !missing
+            || name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Ok(false);
+        }
+        let refused = || {
+            AppError::Config(format!(
+                "PostgreSQL 数据库“{name}”不存在，当前账户也无权创建。请由数据库管理员执行：createdb {name}（或在 psql 中执行 CREATE DATABASE {name};），然后重试。"
+            ))
+        };
+        let mut admin = sqlx::ConnectOptions::connect(&opts.clone().database("postgres"))
+            .await
+            .map_err(|_| refused())?;
+        let created = sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await;
+        let _ = sqlx::Connection::close(admin).await;
+        match created {
+            Ok(_) => Ok(true),
+            // Created meanwhile by another process.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => Ok(false),
+            Err(_) => Err(refused()),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(..) => Backend::Sqlite,

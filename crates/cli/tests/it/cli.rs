@@ -927,3 +927,57 @@ async fn user_add_takes_kinds_and_asks_for_approval() {
         }
     }
 }
+
+/// `init` on a fresh PostgreSQL server creates the database the URL names;
+/// a role that may not create databases gets one Chinese sentence naming
+/// the command that does, and nothing is created.
+#[tokio::test]
+async fn init_creates_a_missing_postgres_database() {
+    let Some(t) = TestDb::postgres().await else { return };
+    let admin = shiminhua_app::testing::pg_admin_url().expect("a server");
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).expect("url");
+    let psql = |sql: &str| {
+        let o = std::process::Command::new("psql")
+            .args([admin.as_str(), "-Atqc", sql])
+            .output()
+            .expect("psql");
+        assert!(o.status.success(), "{sql}: {}", stderr(&o));
+        stdout(&o).trim().to_string()
+    };
+    let exists = |name: &str| psql(&format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{name}'")) == "1";
+    let tag = format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .subsec_nanos()
+    );
+    let name = format!("shm_fresh_{tag}");
+    assert!(!exists(&name));
+
+    let dir = Dir::new("cli-createdb");
+    let url = format!("{base}/{name}");
+    let o = run(&dir.0, &["--database", &url, "init"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("初始化完成"), "{}", stdout(&o));
+    assert!(exists(&name), "init created the database");
+    let again = run(&dir.0, &["--database", &url, "init"], &[]);
+    assert!(again.status.success(), "{}", stderr(&again));
+
+    // A role without CREATEDB.
+    let role = format!("shm_nocreate_{tag}");
+    psql(&format!("CREATE ROLE {role} LOGIN"));
+    let other = format!("shm_refused_{tag}");
+    let with_role = base.replacen("postgres@", &format!("{role}@"), 1);
+    let dir2 = Dir::new("cli-createdb-refused");
+    let o = run(&dir2.0, &["--database", &format!("{with_role}/{other}"), "init"], &[]);
+    assert_clean_error(&o, &format!("createdb {other}"));
+    let err = stderr(&o);
+    assert!(!err.contains("3D000") && !err.contains("line "), "{err}");
+    assert!(!exists(&other));
+
+    psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    psql(&format!("DROP ROLE {role}"));
+    t.finish().await;
+}
