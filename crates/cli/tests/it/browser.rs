@@ -1,4 +1,5 @@
-//! A real headless Chromium.
+//! A real headless Chromium. The helpers here are shared with the other
+//! `browser_*` modules, one per area of the application.
 //!
 //! - The administrator signs in with the one-time password, is made to change
 //!   it and to enrol the second factor, sees the 工作台 and signs out.
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// chromedriver, and the browser it started (found by its profile folder,
 /// so that a failed step never leaves a browser running).
-struct Driver(Child, std::path::PathBuf);
+pub(crate) struct Driver(Child, std::path::PathBuf);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -29,14 +30,14 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("port")
 }
 
-fn find(cmd: &str) -> Option<String> {
+pub(crate) fn find(cmd: &str) -> Option<String> {
     ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"]
         .iter()
         .map(|d| format!("{d}/{cmd}"))
@@ -45,7 +46,7 @@ fn find(cmd: &str) -> Option<String> {
 
 /// chromedriver and chromium, or `None` (with a note) when they are not
 /// installed. In CI their absence is a failure.
-fn tools() -> Option<(String, String)> {
+pub(crate) fn tools() -> Option<(String, String)> {
     let (Some(driver), Some(chromium)) = (find("chromedriver"), find("chromium")) else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI 环境缺少 chromium / chromedriver");
@@ -60,16 +61,16 @@ fn tools() -> Option<(String, String)> {
 
 /// One browser at a time: the tests of this file run in parallel threads,
 /// and two Chromiums on a small machine make both slow.
-static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A WebDriver session in a headless Chromium whose profile lies in `dir`.
 /// The driver must outlive the client.
-async fn browser(driver: &str, chromium: &str, dir: &std::path::Path) -> (Driver, Client) {
+pub(crate) async fn browser(driver: &str, chromium: &str, dir: &std::path::Path) -> (Driver, Client) {
     browser_sized(driver, chromium, dir, None).await
 }
 
 /// [`browser`], emulating a phone of `(width, height)` CSS pixels if given.
-async fn browser_sized(
+pub(crate) async fn browser_sized(
     driver: &str,
     chromium: &str,
     dir: &std::path::Path,
@@ -123,7 +124,7 @@ async fn browser_sized(
 }
 
 /// Waits until the browser shows `path` (a click returns before the next page loads).
-async fn arrive(c: &Client, path: &str) -> Result<(), CmdError> {
+pub(crate) async fn arrive(c: &Client, path: &str) -> Result<(), CmdError> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let now = c.current_url().await?;
@@ -144,7 +145,7 @@ async fn arrive(c: &Client, path: &str) -> Result<(), CmdError> {
 /// its path. Unlike [`arrive`], this also sees a form answered at the same
 /// address (a 422 with field errors, a 409 conflict): the current document
 /// is marked before the click, and only an unmarked one counts.
-async fn click_through(c: &Client, css: &str) -> Result<String, CmdError> {
+pub(crate) async fn click_through(c: &Client, css: &str) -> Result<String, CmdError> {
     let el = c.find(Locator::Css(css)).await?;
     c.execute("window.__shiminhuaOld = true", vec![]).await?;
     el.click().await?;
@@ -172,31 +173,31 @@ async fn click_through(c: &Client, css: &str) -> Result<String, CmdError> {
 }
 
 /// [`click_through`], expecting to land on `path`.
-async fn click_to(c: &Client, css: &str, path: &str) -> Result<(), CmdError> {
+pub(crate) async fn click_to(c: &Client, css: &str, path: &str) -> Result<(), CmdError> {
     let now = click_through(c, css).await?;
     assert_eq!(now, path, "after clicking {css}: {}", c.source().await?);
     Ok(())
 }
 
 /// Replaces the text of the input `#id`.
-async fn fill(c: &Client, id: &str, text: &str) -> Result<(), CmdError> {
+pub(crate) async fn fill(c: &Client, id: &str, text: &str) -> Result<(), CmdError> {
     let el = c.find(Locator::Id(id)).await?;
     el.clear().await?;
     el.send_keys(text).await
 }
 
 /// Chooses the option of the dropdown `#id` whose text is `label`.
-async fn choose(c: &Client, id: &str, label: &str) -> Result<(), CmdError> {
+pub(crate) async fn choose(c: &Client, id: &str, label: &str) -> Result<(), CmdError> {
     c.find(Locator::Id(id)).await?.select_by_label(label).await
 }
 
 /// What the field `#id` holds now (a dropdown: the chosen option's value).
-async fn value(c: &Client, id: &str) -> Result<String, CmdError> {
+pub(crate) async fn value(c: &Client, id: &str) -> Result<String, CmdError> {
     Ok(c.find(Locator::Id(id)).await?.prop("value").await?.unwrap_or_default())
 }
 
 /// The text of the chosen option of the dropdown `#id`.
-async fn chosen(c: &Client, id: &str) -> Result<String, CmdError> {
+pub(crate) async fn chosen(c: &Client, id: &str) -> Result<String, CmdError> {
     let v = c
         .execute(
             "const s = document.getElementById(arguments[0]); return s.selectedIndex < 0 ? '' : s.options[s.selectedIndex].text",
@@ -209,7 +210,7 @@ async fn chosen(c: &Client, id: &str) -> Result<String, CmdError> {
 /// The error message shown with the field `#id`: a `.field-error` after the
 /// field and before the next field's label (the label for `#id` is the
 /// nearest label before it).
-async fn field_error(c: &Client, id: &str) -> Result<Option<String>, CmdError> {
+pub(crate) async fn field_error(c: &Client, id: &str) -> Result<Option<String>, CmdError> {
     let xpath = format!(
         "//*[@id='{id}']/following-sibling::*[contains(concat(' ', normalize-space(@class), ' '), ' field-error ')]\
          [preceding-sibling::label[1][@for='{id}']]"
@@ -221,12 +222,12 @@ async fn field_error(c: &Client, id: &str) -> Result<Option<String>, CmdError> {
 }
 
 /// The visible text of `css` (the first match).
-async fn text(c: &Client, css: &str) -> Result<String, CmdError> {
+pub(crate) async fn text(c: &Client, css: &str) -> Result<String, CmdError> {
     c.find(Locator::Css(css)).await?.text().await
 }
 
 /// The current TOTP code of `secret`.
-fn totp_now(secret: &TotpSecret) -> String {
+pub(crate) fn totp_now(secret: &TotpSecret) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -237,7 +238,7 @@ fn totp_now(secret: &TotpSecret) -> String {
 /// A new user's first sign-in: the one-time password, the forced change to
 /// `password`, and the second factor where it is required (administrators).
 /// Ends on the 工作台; returns the enrolled secret, if any.
-async fn first_sign_in(
+pub(crate) async fn first_sign_in(
     c: &Client,
     url: &str,
     username: &str,
@@ -327,19 +328,19 @@ async fn admin_first_sign_in_in_chromium() {
 }
 
 /// A valid ID number: `first17` and its check character.
-fn id_number(first17: &str) -> String {
+pub(crate) fn id_number(first17: &str) -> String {
     let check = shiminhua_core::id_number::check_char(first17).expect("17 digits");
     format!("{first17}{check}")
 }
 
 /// `id` with a wrong check character.
-fn wrong_check(id: &str) -> String {
+pub(crate) fn wrong_check(id: &str) -> String {
     let (body, check) = id.split_at(17);
     format!("{body}{}", if check == "0" { '1' } else { '0' })
 }
 
 /// Approves, as a second person, the grant that `user add` asked for.
-async fn approve(dir: &std::path::Path, username: &str) {
+pub(crate) async fn approve(dir: &std::path::Path, username: &str) {
     use shiminhua_app::config::{Config, Overrides};
     use shiminhua_app::store::Sql;
     // Opened as the program opens it: with the key file, so that the approval
@@ -367,7 +368,7 @@ async fn approve(dir: &std::path::Path, username: &str) {
 }
 
 /// How pages show an ID number: the 6-digit address code only.
-fn masked(id: &str) -> String {
+pub(crate) fn masked(id: &str) -> String {
     format!("{}************", &id[..6])
 }
 
@@ -613,7 +614,7 @@ async fn township_officer_registers_a_worker_in_chromium() {
 }
 
 /// The pages of a PDF: its `/Type /Page` objects (not the `/Pages` tree).
-fn pdf_pages(pdf: &[u8]) -> usize {
+pub(crate) fn pdf_pages(pdf: &[u8]) -> usize {
     let mut n = 0;
     for needle in [&b"/Type /Page"[..], &b"/Type/Page"[..]] {
         n += pdf
@@ -776,7 +777,7 @@ async fn evaluation_report_prints_to_a4_pdf_in_chromium() {
 }
 
 /// 0–99 from Chinese numerals (十, 十三, 二十, 二十七), as the challenge asks.
-fn from_chinese(s: &str) -> i64 {
+pub(crate) fn from_chinese(s: &str) -> i64 {
     let digit = |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|i| i as i64);
     let cs: Vec<char> = s.chars().collect();
     match cs.as_slice() {
@@ -790,7 +791,7 @@ fn from_chinese(s: &str) -> i64 {
 }
 
 /// The answer of a challenge such as 十三减七等于几？
-fn solve(question: &str) -> String {
+pub(crate) fn solve(question: &str) -> String {
     let q = question.trim().trim_end_matches("等于几？");
     let n = match q.split_once('加') {
         Some((a, b)) => from_chinese(a) + from_chinese(b),
@@ -804,7 +805,7 @@ fn solve(question: &str) -> String {
 
 /// Whether the page fits a phone's width: nothing scrolls sideways, and the
 /// submit button is a finger's size.
-async fn fits_a_phone(c: &Client) -> Result<(), CmdError> {
+pub(crate) async fn fits_a_phone(c: &Client) -> Result<(), CmdError> {
     let m = c
         .execute(
             "const b = document.querySelector('button[type=submit]').getBoundingClientRect();\
