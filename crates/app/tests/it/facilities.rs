@@ -504,12 +504,12 @@ async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
         .unwrap();
     let dir = TempDir::new("facility-import");
     let csv = "工会驿站导入\n\
-               驿站名称,所在地（乡镇/街道、村/社区）,建设状态,开放日期,依托单位,备注\n\
-               徽城驿站,341021100,新建,2023-05-01,县总工会,\n\
-               歙县乙驿站,341021100,在建,2023-05-01,县总工会,\n\
-               徽城驿站,341021100,提升,2023-05-01,县总工会,\n\
-               休宁驿站,341022100,新建,2023-05-01,县总工会,\n\
-               已有驿站,341021100,达标,2023-01-10,县总工会,改造完成\n";
+               驿站名称,所在地（乡镇/街道、村/社区）,建设状态,开放日期,达标并有效运行,依托单位,备注\n\
+               徽城驿站,341021100,新建,2023-05-01,是,县总工会,\n\
+               歙县乙驿站,341021100,在建,2023-05-01,否,县总工会,\n\
+               徽城驿站,341021100,提升,2023-05-01,否,县总工会,\n\
+               休宁驿站,341022100,新建,2023-05-01,否,县总工会,\n\
+               已有驿站,341021100,原有,2023-01-10,是,县总工会,改造完成\n";
     let path = dir.0.join("stations.csv");
     std::fs::write(&path, csv).unwrap();
     let target = ImportKind::parse("station").unwrap();
@@ -559,7 +559,8 @@ async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM facilities").await, before + 1);
     let changed = facilities::get(&w.db, &shexian, FacilityId(old)).await.unwrap();
     assert_eq!(changed.version, 2);
-    assert_eq!(changed.form_values()["status"], "达标");
+    assert_eq!(changed.form_values()["status"], "原有");
+    assert_eq!(changed.form_values()["standard"], "是");
     assert_eq!(changed.form_values()["note"], "改造完成");
     assert_eq!(
         count(

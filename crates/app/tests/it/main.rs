@@ -11,6 +11,7 @@ mod case_stats;
 mod cases;
 mod evaluation;
 mod facilities;
+mod facility_tally;
 #[cfg(unix)]
 mod file_modes;
 mod id_exposure;
