@@ -418,10 +418,11 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let g = shiminhua_app::ops::demo::generate_with(&db, &cipher, clock.now(), workers, seed, options).await?;
             let r = shiminhua_app::plan::reports::demo(&db, clock.now()).await?;
             let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), cases, seed).await?;
+            let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), seed).await?;
             db.close().await;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件\
-                 （办理中 {} 件，其中逾期 {} 件）（种子 {seed}）。",
+                 （办理中 {} 件，其中逾期 {} 件），设施台账 {f} 条（种子 {seed}）。",
                 g.workers, g.dependants, g.records, r.filed, c.cases, c.open, c.overdue
             );
         }
@@ -800,8 +801,9 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
             let g = shiminhua_app::ops::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
             let r = shiminhua_app::plan::reports::demo(&db, clock.now()).await?;
             let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), DEMO_CASES, 2023).await?;
+            let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), 2023).await?;
             println!(
-                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件。",
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件，设施台账 {f} 条。",
                 g.workers, g.dependants, g.records, r.filed, c.cases
             );
         }

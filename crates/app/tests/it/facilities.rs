@@ -309,7 +309,7 @@ async fn facility_scope_is_the_region(db: Db) {
     // A region filter outside the scope shows nothing rather than widening it.
     let outside = FacilityFilter {
         region: Some(code("341022")),
-        q: String::new(),
+        ..FacilityFilter::default()
     };
     let (rows, total) = facilities::list(&w.db, &shexian, FacilityKind::Station, &outside, 20, 0, 100)
         .await
@@ -463,6 +463,7 @@ async fn export_reads_back_every_row_in_scope_once(db: Db) {
     let search = FacilityFilter {
         region: None,
         q: "项目0".into(),
+        ..FacilityFilter::default()
     };
     let (rows, total) = facilities::list(&w.db, &shexian, FacilityKind::RentalHousing, &search, 3, 0, 100)
         .await
@@ -476,6 +477,7 @@ async fn export_reads_back_every_row_in_scope_once(db: Db) {
     let wildcard = FacilityFilter {
         region: None,
         q: "%".into(),
+        ..FacilityFilter::default()
     };
     let (_, total) = facilities::list(&w.db, &shexian, FacilityKind::RentalHousing, &wildcard, 3, 0, 100)
         .await

@@ -24,6 +24,7 @@ both!(
     parks_bases_and_housing_are_counted,
     counties_covered_by_backbone_firms,
     the_unit_report_is_a_cross_check,
+    demo_facilities_tell_the_story,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -529,4 +530,34 @@ async fn migration_0020(t: TestDb) {
     assert_eq!(again.version, after.version, "nothing to change");
     w.db.close().await;
     t.finish().await;
+}
+
+async fn demo_facilities_tell_the_story(db: Db) {
+    let w = World::new(db).await;
+    let made = shiminhua_app::ops::demo::facilities(&w.db, &w.cipher, t0(), 2023)
+        .await
+        .unwrap();
+    assert!(made > 100, "{made}");
+    assert_eq!(
+        shiminhua_app::ops::demo::facilities(&w.db, &w.cipher, t0(), 2023)
+            .await
+            .unwrap(),
+        0,
+        "once only"
+    );
+    let p = plan(&w.db).await;
+    // 黟县 has no backbone firm yet: six counties of seven.
+    assert_eq!(figure(&w.db, &p, "jiazheng_coverage", "341000", "2023-12-31").await, 6);
+    assert_eq!(figure(&w.db, &p, "jiazheng_coverage", "341023", "2023-12-31").await, 0);
+    let new = figure(&w.db, &p, "union_stations_new", "341000", "2023-12-31").await;
+    let total = figure(&w.db, &p, "union_stations_total", "341000", "2023-12-31").await;
+    assert!(new > 20 && new < 50, "{new}");
+    assert!(total > new, "{total}");
+    // 徽州区 lags behind the others.
+    let huizhou = figure(&w.db, &p, "union_stations_new", "341004", "2023-12-31").await;
+    let shexian = figure(&w.db, &p, "union_stations_new", "341021", "2023-12-31").await;
+    assert!(huizhou < shexian, "{huizhou} < {shexian}");
+    assert!(figure(&w.db, &p, "rental_housing", "341000", "2023-12-31").await > 100);
+    assert_eq!(figure(&w.db, &p, "jiazheng_bases", "341000", "2023-12-31").await, 1);
+    assert_eq!(figure(&w.db, &p, "union_stations_new", "341000", "2022-12-31").await, 0);
 }
