@@ -43,16 +43,8 @@ async fn add(w: &World, actor: &Actor, kind: FacilityKind, pairs: &[(&str, &str)
 }
 
 /// A station: name, place, status, opened, upgraded, 达标并有效运行.
-async fn station(
-    w: &World,
-    a: &Actor,
-    name: &str,
-    place: &str,
-    status: &str,
-    opened: &str,
-    upgraded: &str,
-    ok: bool,
-) -> i64 {
+async fn station(w: &World, a: &Actor, s: (&str, &str, &str, &str, &str, bool)) -> i64 {
+    let (name, place, status, opened, upgraded, ok) = s;
     add(
         w,
         a,
@@ -117,27 +109,22 @@ async fn stations_are_counted_by_region_and_day(db: Db) {
     let office = w.scoped("office1", Role::Office, "341000").await;
     // New in the plan period and meeting the standard: it counts as new and
     // in the stock.
-    let both = station(&w, &office, "徽城驿站", "341021100", "新建", "2023-03-10", "", true).await;
+    let both = station(&w, &office, ("徽城驿站", "341021100", "新建", "2023-03-10", "", true)).await;
     // New, not meeting it (yet).
-    station(&w, &office, "深渡驿站", "341021101", "新建", "2023-09-01", "", false).await;
+    station(&w, &office, ("深渡驿站", "341021101", "新建", "2023-09-01", "", false)).await;
     // Upgraded in the period, open since 2019, meeting the standard.
     station(
         &w,
         &office,
-        "海阳驿站",
-        "341022100",
-        "提升",
-        "2019-05-01",
-        "2023-06-30",
-        true,
+        ("海阳驿站", "341022100", "提升", "2019-05-01", "2023-06-30", true),
     )
     .await;
     // Existing, meeting the standard.
-    station(&w, &office, "齐云山驿站", "341022101", "原有", "2020-01-01", "", true).await;
+    station(&w, &office, ("齐云山驿站", "341022101", "原有", "2020-01-01", "", true)).await;
     // New but not open yet: not counted anywhere.
-    station(&w, &office, "碧阳驿站", "341023100", "新建", "", "", false).await;
+    station(&w, &office, ("碧阳驿站", "341023100", "新建", "", "", false)).await;
     // New before the plan: in the stock, not new.
-    station(&w, &office, "老城驿站", "341021100", "新建", "2022-11-01", "", true).await;
+    station(&w, &office, ("老城驿站", "341021100", "新建", "2022-11-01", "", true)).await;
     let p = plan(&w.db).await;
 
     // (target, region, day, figure): before, within and after the period.
@@ -430,8 +417,8 @@ async fn member(w: &World, name: &str, role: Role, unit: &str) -> Actor {
 async fn the_unit_report_is_a_cross_check(db: Db) {
     let w = World::new(db).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
-    station(&w, &office, "徽城驿站", "341021100", "新建", "2023-03-10", "", true).await;
-    station(&w, &office, "深渡驿站", "341021101", "新建", "2023-05-10", "", true).await;
+    station(&w, &office, ("徽城驿站", "341021100", "新建", "2023-03-10", "", true)).await;
+    station(&w, &office, ("深渡驿站", "341021101", "新建", "2023-05-10", "", true)).await;
     let zgh = member(&w, "zgh1", Role::Department, "341000-zgh").await;
     let figures = HashMap::from([
         ("fig_union_stations_new".to_string(), "3".to_string()),
@@ -484,8 +471,8 @@ mod migration {
 async fn migration_0020(t: TestDb) {
     let mut w = World::new(t.db.clone()).await;
     let office = w.scoped("office1", Role::Office, "341000").await;
-    let new = station(&w, &office, "新驿站", "341021100", "新建", "2023-05-01", "", false).await;
-    let old = station(&w, &office, "老驿站", "341021101", "原有", "2020-01-01", "", false).await;
+    let new = station(&w, &office, ("新驿站", "341021100", "新建", "2023-05-01", "", false)).await;
+    let old = station(&w, &office, ("老驿站", "341021101", "原有", "2020-01-01", "", false)).await;
     // What the program wrote before: the status 达标, no `standard`.
     let now = facilities::get(&w.db, &office, FacilityId(old)).await.unwrap().data;
     let written = now.replace("\"standard\":false,\"status\":\"原有\"", "\"status\":\"达标\"");
