@@ -189,6 +189,7 @@ enum Msg {
         line: u64,
         missing: Vec<String>,
         map: Vec<Option<usize>>,
+        columns: Vec<super::HeaderColumn>,
     },
     Rows(Batch),
     Failed(ReadError),
@@ -259,14 +260,14 @@ impl Drop for XlsxStream {
     }
 }
 
-pub(super) fn open_xlsx(path: &Path, expected: Vec<String>, required: Vec<bool>) -> Result<Reader, ReadError> {
+pub(super) fn open_xlsx(path: &Path, layout: super::Layout) -> Result<Reader, ReadError> {
     let (tx, rx) = sync_channel(CHANNEL_BATCHES);
-    let width = expected.len();
+    let width = layout.names.len();
     let path = path.to_path_buf();
     let handle = std::thread::Builder::new()
         .name("import-xlsx".into())
         .spawn(move || {
-            if let Err(e) = xlsx_worker(&path, &expected, &required, &tx) {
+            if let Err(e) = xlsx_worker(&path, &layout, &tx) {
                 let _ = tx.send(Msg::Failed(e));
             }
         })
@@ -282,13 +283,19 @@ pub(super) fn open_xlsx(path: &Path, expected: Vec<String>, required: Vec<bool>)
         last_line: 0,
     };
     match first {
-        Ok(Msg::Header { line, missing, map }) => {
+        Ok(Msg::Header {
+            line,
+            missing,
+            map,
+            columns,
+        }) => {
             stream.last_line = line;
             stream.map = map;
             Ok(Reader {
                 format: Format::Xlsx,
                 header_line: line,
                 missing,
+                columns,
                 inner: Inner::Xlsx(stream),
             })
         }
@@ -298,7 +305,7 @@ pub(super) fn open_xlsx(path: &Path, expected: Vec<String>, required: Vec<bool>)
     }
 }
 
-fn xlsx_worker(path: &Path, expected: &[String], required: &[bool], tx: &SyncSender<Msg>) -> Result<(), ReadError> {
+fn xlsx_worker(path: &Path, layout: &super::Layout, tx: &SyncSender<Msg>) -> Result<(), ReadError> {
     guard::check(path, Depth::Full)?;
     let mut book = open_book(path)?;
     let name = first_worksheet(&book).ok_or(ReadError::Empty)?;
@@ -311,19 +318,20 @@ fn xlsx_worker(path: &Path, expected: &[String], required: &[bool], tx: &SyncSen
         last_row: 0,
         finished: false,
     };
-    let header = find_header(&mut src, expected, required)?;
+    let header = find_header(&mut src, layout)?;
     let map = header.map;
     if tx
         .send(Msg::Header {
             line: header.line,
             missing: header.missing,
             map: map.clone(),
+            columns: header.columns,
         })
         .is_err()
     {
         return Ok(());
     }
-    let width = expected.len();
+    let width = layout.names.len();
     let mut batch = Batch::with_capacity(width);
     loop {
         let start = batch.cells.len();
