@@ -816,7 +816,8 @@ mod tests {
     fn typed_cells_keep_what_was_typed_and_are_never_formulas() {
         let dir = TempDir::new("xlsx-typed");
         let path = dir.0.join("typed.xlsx");
-        let mut s = XlsxStream::create(&path, "未导入的行", &["月工资", "备注", "入职日期"], &[8.0; 3]).expect("create");
+        let mut s =
+            XlsxStream::create(&path, "未导入的行", &["月工资", "备注", "入职日期"], &[8.0; 3]).expect("create");
         s.row(&[XCell::Typed("-500"), XCell::Typed("=SUM(A1:A9)"), XCell::Date(44990.0)])
             .expect("row");
         s.row(&[XCell::Number(-500.0), XCell::Typed("+86 138"), XCell::Typed("")])
@@ -835,7 +836,10 @@ mod tests {
         // Written as string cells: the sheet holds no formula at all.
         let bytes = std::fs::read(&path).expect("read");
         if let Some(sheet) = zip_part(&bytes, "xl/worksheets/sheet1.xml") {
-            assert!(sheet.contains("-500") && !sheet.contains("<f>") && !sheet.contains("<f "), "{sheet}");
+            assert!(
+                sheet.contains("-500") && !sheet.contains("<f>") && !sheet.contains("<f "),
+                "{sheet}"
+            );
         }
     }
 

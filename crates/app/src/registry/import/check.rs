@@ -191,7 +191,9 @@ impl RowChecker {
             p.notes.push("姓名中的空格已去除".into());
         }
         input.name = name;
-        let lossy_id = errors.iter().any(|(i, _)| cols.get(*i).is_some_and(|c| c.key == "id_number"));
+        let lossy_id = errors
+            .iter()
+            .any(|(i, _)| cols.get(*i).is_some_and(|c| c.key == "id_number"));
         let valid = match workers::validate(&self.actor, &self.ctx.places, &input, true) {
             Ok(w) => Some(w),
             Err(errs) => {
@@ -208,7 +210,10 @@ impl RowChecker {
         let id = IdNumber::parse(&input.id_number).ok();
         if let Some(id) = &id {
             if id.birth_date() > today {
-                errors.push((column_index(cols, "id_number"), "身份证号中的出生日期晚于今天，请核对".into()));
+                errors.push((
+                    column_index(cols, "id_number"),
+                    "身份证号中的出生日期晚于今天，请核对".into(),
+                ));
             }
             if is_legacy(&input.id_number) {
                 let check = id.as_str().chars().last().unwrap_or_default();
@@ -224,7 +229,11 @@ impl RowChecker {
                 (None, _) => errors.push((column_index(cols, "sex"), "性别应填写“男”或“女”".into())),
                 (Some(s), Some(id)) if s != id.sex() => errors.push((
                     column_index(cols, "sex"),
-                    format!("性别“{}”与身份证号（{}性）不一致，请核对", s.label_zh(), id.sex().label_zh()),
+                    format!(
+                        "性别“{}”与身份证号（{}性）不一致，请核对",
+                        s.label_zh(),
+                        id.sex().label_zh()
+                    ),
                 )),
                 _ => {}
             }

@@ -162,17 +162,13 @@ pub fn rejected_workbook(target: ImportKind, rejects: &[Rejected], path: &Path) 
         .filter(|i| {
             cols[*i].part == Part::Template
                 || rejects.iter().any(|r| {
-                    r.raw.get(*i).is_some_and(|c| *c != Cell::Empty)
-                        || r.cells.get(*i).is_some_and(|c| !c.is_empty())
+                    r.raw.get(*i).is_some_and(|c| *c != Cell::Empty) || r.cells.get(*i).is_some_and(|c| !c.is_empty())
                 })
         })
         .collect();
     let mut headers: Vec<&str> = shown.iter().map(|i| cols[*i].header).collect();
     headers.extend(["原行号", "出错人员", "出错列", "错误原因"]);
-    let mut widths: Vec<f64> = shown
-        .iter()
-        .map(|i| if cols[*i].text { 22.0 } else { 16.0 })
-        .collect();
+    let mut widths: Vec<f64> = shown.iter().map(|i| if cols[*i].text { 22.0 } else { 16.0 }).collect();
     widths.extend([8.0, 10.0, 14.0, 50.0]);
     let mut out = XlsxStream::create(path, "未导入的行", &headers, &widths)?;
     for r in rejects {

@@ -63,9 +63,11 @@ pub async fn run(
         return raw_insert(call, reader, cols.len(), opts.batch_rows).await;
     }
     let header_columns = reader.columns().to_vec();
-    let with_employment = header_columns
-        .iter()
-        .any(|h| h.target.and_then(|i| cols.get(i)).is_some_and(|c| c.part == Part::Employment));
+    let with_employment = header_columns.iter().any(|h| {
+        h.target
+            .and_then(|i| cols.get(i))
+            .is_some_and(|c| c.part == Part::Employment)
+    });
     let path_owned = path.to_path_buf();
     let hash = tokio::task::spawn_blocking(move || file_hash(&path_owned))
         .await

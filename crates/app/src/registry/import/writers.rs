@@ -298,7 +298,13 @@ async fn write_records(
             continue;
         };
         let Some(w) = owners.get(&index) else {
-            reject_one(summary, cols, p, id_col, "该身份证号尚未登记农民工信息，请先登记或导入农民工名单".into());
+            reject_one(
+                summary,
+                cols,
+                p,
+                id_col,
+                "该身份证号尚未登记农民工信息，请先登记或导入农民工名单".into(),
+            );
             continue;
         };
         let name = shiminhua_core::person::normalise_name(&record::tidy(text(cols, &p.cells, "worker_name")));

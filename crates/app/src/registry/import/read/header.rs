@@ -94,11 +94,7 @@ pub struct HeaderColumn {
 /// mapping first, then exact (normalised) names, then names without their parenthesised notes;
 /// each expected column takes one file column, leftmost first.
 fn match_columns(row: &[(u32, Cell)], targets: &[Target], layout: &Layout) -> Vec<(u32, HeaderColumn)> {
-    let user: Vec<(String, Option<usize>)> = layout
-        .mapped
-        .iter()
-        .map(|(h, t)| (normalize(h, false), *t))
-        .collect();
+    let user: Vec<(String, Option<usize>)> = layout.mapped.iter().map(|(h, t)| (normalize(h, false), *t)).collect();
     let skipped: Vec<String> = layout.skipped.iter().map(|h| normalize(h, true)).collect();
     let mut cols: Vec<(u32, String, String, HeaderColumn)> = row
         .iter()
@@ -108,11 +104,16 @@ fn match_columns(row: &[(u32, Cell)], targets: &[Target], layout: &Layout) -> Ve
             (!strict.is_empty()).then(|| {
                 let loose = normalize(&text, true);
                 let name = text.trim().to_string();
-                (*c, strict, loose, HeaderColumn {
-                    name,
-                    target: None,
-                    by: MatchedBy::Unknown,
-                })
+                (
+                    *c,
+                    strict,
+                    loose,
+                    HeaderColumn {
+                        name,
+                        target: None,
+                        by: MatchedBy::Unknown,
+                    },
+                )
             })
         })
         .collect();
@@ -133,7 +134,10 @@ fn match_columns(row: &[(u32, Cell)], targets: &[Target], layout: &Layout) -> Ve
             }
             let names = if loose { &t.loose } else { &t.strict };
             let hit = cols.iter_mut().find(|(_, s, l, hc)| {
-                hc.by == MatchedBy::Unknown && names.iter().any(|n| !n.is_empty() && if loose { l == n } else { s == n })
+                hc.by == MatchedBy::Unknown
+                    && names
+                        .iter()
+                        .any(|n| !n.is_empty() && if loose { l == n } else { s == n })
             });
             if let Some((_, _, _, hc)) = hit {
                 hc.by = MatchedBy::Name;

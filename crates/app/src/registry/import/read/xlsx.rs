@@ -6,7 +6,7 @@ use super::header::{Source, find_header, place, wanted};
 use super::{BATCH, CHANNEL_BATCHES, CHUNK, Cell, EPOCH_1904_OFFSET, Format, Inner, RawRow, Reader};
 use crate::registry::import::guard::{self, Depth};
 use calamine::Reader as _;
-use calamine::{DataRef, SheetType, SheetVisible, Xlsx, XlsxCellReader, XlsxError};
+use calamine::{DataRef, Dimensions, SheetType, SheetVisible, Xlsx, XlsxCellReader, XlsxError};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
@@ -103,10 +103,56 @@ struct XlsxSource<'a, RS: Read + Seek> {
     /// 1-based number of the last row a cell was read from.
     last_row: u64,
     finished: bool,
+    /// Merged ranges over more than one row, with the value of their first
+    /// cell once read: the rows below show that value in every cell of the
+    /// range, as the sheet shows it (a township merged over its people).
+    merged: Vec<(Dimensions, Option<Cell>)>,
 }
+
+/// Sheets with more rows than this are read without filling merged cells
+/// (finding the ranges takes a second pass over the sheet).
+const FILL_MERGED_ROWS: u32 = 200_000;
 
 impl<RS: Read + Seek> Source for XlsxSource<'_, RS> {
     fn next_row(
+        &mut self,
+        map: Option<&[Option<usize>]>,
+        out: &mut Vec<(u32, Cell)>,
+    ) -> Result<Option<u64>, ReadError> {
+        let start = out.len();
+        let line = self.next_sheet_row(map, out)?;
+        if let Some(line) = line
+            && !self.merged.is_empty()
+        {
+            let row = u32::try_from(line - 1).unwrap_or(u32::MAX);
+            let mut added = false;
+            for (range, value) in &mut self.merged {
+                if row < range.start.0 || row > range.end.0 {
+                    continue;
+                }
+                let own = out.get(start..).unwrap_or_default();
+                if row == range.start.0 {
+                    *value = own.iter().find(|(c, _)| *c == range.start.1).map(|(_, v)| v.clone());
+                }
+                let Some(v) = value.as_ref() else { continue };
+                for col in range.start.1..=range.end.1 {
+                    let own = out.get(start..).unwrap_or_default();
+                    if wanted(map, col) && !own.iter().any(|(c, _)| *c == col) {
+                        out.push((col, v.clone()));
+                        added = true;
+                    }
+                }
+            }
+            if added && let Some(own) = out.get_mut(start..) {
+                own.sort_by_key(|(c, _)| *c);
+            }
+        }
+        Ok(line)
+    }
+}
+
+impl<RS: Read + Seek> XlsxSource<'_, RS> {
+    fn next_sheet_row(
         &mut self,
         map: Option<&[Option<usize>]>,
         out: &mut Vec<(u32, Cell)>,
@@ -310,6 +356,22 @@ fn xlsx_worker(path: &Path, layout: &super::Layout, tx: &SyncSender<Msg>) -> Res
     let mut book = open_book(path)?;
     let name = first_worksheet(&book).ok_or(ReadError::Empty)?;
     let date_offset = if book.has_1904_epoch() { EPOCH_1904_OFFSET } else { 0.0 };
+    let rows = book
+        .worksheet_cells_reader(&name)
+        .map_err(open_error)?
+        .dimensions()
+        .end
+        .0;
+    let merged = if rows <= FILL_MERGED_ROWS {
+        book.merge_cells_by_sheet_name(&name)
+            .map_err(open_error)?
+            .into_iter()
+            .filter(|d| d.end.0 > d.start.0 && d.end.1 >= d.start.1 && d.end.1 - d.start.1 < 64)
+            .map(|d| (d, None))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let cells = book.worksheet_cells_reader(&name).map_err(open_error)?;
     let mut src = XlsxSource {
         cells,
@@ -317,6 +379,7 @@ fn xlsx_worker(path: &Path, layout: &super::Layout, tx: &SyncSender<Msg>) -> Res
         date_offset,
         last_row: 0,
         finished: false,
+        merged,
     };
     let header = find_header(&mut src, layout)?;
     let map = header.map;
