@@ -786,9 +786,11 @@ fn import_mapping(
 ) -> Result<Vec<(String, String)>, AppError> {
     args.iter()
         .map(|a| {
-            let (header, field) = a
-                .split_once(['=', '＝'])
-                .ok_or_else(|| AppError::Config(format!("--map 的格式应为“列名=字段”，如 --map 技能特长=职业技能，而不是“{a}”")))?;
+            let (header, field) = a.split_once(['=', '＝']).ok_or_else(|| {
+                AppError::Config(format!(
+                    "--map 的格式应为“列名=字段”，如 --map 技能特长=职业技能，而不是“{a}”"
+                ))
+            })?;
             if header.trim().is_empty() {
                 return Err(AppError::Config(format!("--map “{a}”缺少列名")));
             }

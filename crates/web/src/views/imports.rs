@@ -551,8 +551,7 @@ pub async fn commit(n: Need<WriteRecords>, Path(token): Path<String>, form: Form
         mapping: up.mapping.clone(),
         ..Options::default()
     };
-    match import::run(&n.ctx.call(&n.actor), up.target, &up.data(), &up.file_name, &opts).await
-    {
+    match import::run(&n.ctx.call(&n.actor), up.target, &up.data(), &up.file_name, &opts).await {
         Ok(s) => {
             // The rows are in; the file itself is no longer needed (the
             // rejected rows stay for downloading, at most an hour).
