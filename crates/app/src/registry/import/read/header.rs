@@ -346,6 +346,53 @@ mod tests {
     }
 
     #[test]
+    fn other_names_mapping_and_columns_left_out() {
+        let dir = TempDir::new("read");
+        let layout = Layout {
+            names: vec![
+                vec!["姓名".into()],
+                vec!["身份证号".into(), "身份证号码".into(), "公民身份号码".into()],
+                vec!["职业技能".into()],
+                vec!["备注".into()],
+            ],
+            required: vec![true, true, false, false],
+            template: 4,
+            mapped: vec![("技能 特长".into(), Some(2)), ("工号".into(), None)],
+            skipped: vec!["序号".into()],
+        };
+        let p = file(
+            &dir,
+            "r.csv",
+            "某镇花名册\n序号,姓名,公民身份号码,技能特长,工号,民族\n1,张三,341,电工,A7,汉\n".as_bytes(),
+        );
+        let r = open_layout(&p, &layout).expect("open");
+        let seen: Vec<(&str, Option<usize>, MatchedBy)> =
+            r.columns().iter().map(|c| (c.name.as_str(), c.target, c.by)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("序号", None, MatchedBy::Skipped),
+                ("姓名", Some(0), MatchedBy::Name),
+                ("公民身份号码", Some(1), MatchedBy::Name),
+                ("技能特长", Some(2), MatchedBy::User),
+                ("工号", None, MatchedBy::User),
+                ("民族", None, MatchedBy::Unknown),
+            ]
+        );
+        assert_eq!(r.header_line(), 2);
+        let got = rows(r);
+        assert_eq!(texts(&got[0]), ["张三", "341", "电工", ""]);
+
+        // The user's choice comes before a header's own name.
+        let twice = Layout {
+            mapped: vec![("民族".into(), Some(0))],
+            ..layout.clone()
+        };
+        let r = open_layout(&p, &twice).expect("open");
+        assert_eq!(texts(&rows(r)[0]), ["汉", "341", "", ""]);
+    }
+
+    #[test]
     fn wrong_template() {
         let dir = TempDir::new("read");
         let p = file(

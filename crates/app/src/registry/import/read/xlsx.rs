@@ -466,6 +466,36 @@ mod tests {
     }
 
     #[test]
+    fn merged_cells_read_as_the_sheet_shows_them() {
+        let dir = TempDir::new("read");
+        let plain = XFormat::new();
+        let p = xlsx(&dir, "merged.xlsx", |ws| {
+            ws.merge_range(0, 0, 0, 3, "某镇花名册", &plain)?;
+            ws.write_string(1, 0, "姓名")?;
+            ws.write_string(1, 1, "身份证号")?;
+            ws.write_string(1, 2, "备注")?;
+            for (r, name) in ["张三", "李四", "王五", "赵六"].iter().enumerate() {
+                ws.write_string(2 + r as u32, 0, *name)?;
+                ws.write_string(2 + r as u32, 1, format!("34{r}"))?;
+            }
+            // One remark over the first three people; the fourth has none.
+            ws.merge_range(2, 2, 4, 2, "同一工地", &plain)?;
+            Ok(())
+        });
+        let got = rows(open(&p, &TEMPLATE, &REQUIRED).expect("open"));
+        let remarks: Vec<(u64, String)> = got.iter().map(|r| (r.line, r.cells[3].to_text())).collect();
+        assert_eq!(
+            remarks,
+            [
+                (3, "同一工地".to_string()),
+                (4, "同一工地".to_string()),
+                (5, "同一工地".to_string()),
+                (6, String::new())
+            ]
+        );
+    }
+
+    #[test]
     fn xlsx_title_row_reordered_and_unknown_columns() {
         let dir = TempDir::new("read");
         let p = xlsx(&dir, "a.xlsx", |ws| {
