@@ -81,6 +81,9 @@ enum Command {
         /// 性能对比用：不校验、不加密，原样写入临时表后删除
         #[arg(long, hide = true)]
         raw: bool,
+        /// 表格中某列导入为哪一项（可多次使用），如 --map 技能特长=职业技能；“=忽略”表示不导入该列。导入后本单位下次自动沿用
+        #[arg(long = "map", value_name = "列名=字段")]
+        map: Vec<String>,
     },
     /// 部门数据共享接口密钥
     #[command(subcommand)]
@@ -433,8 +436,10 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             dry_run,
             rejected,
             raw,
+            map,
         } => {
             let target = import_target(&kind)?;
+            let mapping = import_mapping(target, &map)?;
             let (db, key) = setup::open(&config, false, clock.now()).await?;
             let actor = users::actor_cli(&db, &user).await?;
             let cipher = Cipher::from_ring(&key);
@@ -466,6 +471,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 dry_run,
                 raw,
                 progress: Some(&progress),
+                mapping,
                 ..Default::default()
             };
             let result = shiminhua_app::registry::import::run(&call, target, &file, &name, &opts).await;
@@ -495,13 +501,27 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     String::new()
                 },
             );
+            if let Some(c) = s.employment {
+                println!(
+                    "同一表格中的就业登记：新增 {}，更新 {}，无变化 {}。",
+                    c.inserted, c.updated, c.unchanged
+                );
+            }
+            for x in s.notes.iter().take(20) {
+                println!("  已更正 第 {} 行（{}）：{}", x.line, x.person, x.text);
+            }
             for r in s.rejects.iter().take(20) {
                 let col = if r.column.is_empty() {
                     String::new()
                 } else {
                     format!("“{}”列", r.column)
                 };
-                println!("  第 {} 行{col}：{}", r.line, r.reason);
+                let who = if r.person.is_empty() {
+                    String::new()
+                } else {
+                    format!("（{}）", r.person)
+                };
+                println!("  第 {} 行{col}：{}{who}", r.line, r.reason);
             }
             if s.rejected > 20 {
                 println!("  ……另有 {} 行有误", s.rejected - 20);
@@ -758,6 +778,38 @@ async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Resul
         }
     }
     Ok(())
+}
+
+/// The `--map 列名=字段` arguments as (header, field key or "").
+fn import_mapping(
+    target: shiminhua_app::registry::import::ImportKind,
+    args: &[String],
+) -> Result<Vec<(String, String)>, AppError> {
+    args.iter()
+        .map(|a| {
+            let (header, field) = a.split_once(['=', '＝']).ok_or_else(|| {
+                AppError::Config(format!(
+                    "--map 的格式应为“列名=字段”，如 --map 技能特长=职业技能，而不是“{a}”"
+                ))
+            })?;
+            if header.trim().is_empty() {
+                return Err(AppError::Config(format!("--map “{a}”缺少列名")));
+            }
+            let key = shiminhua_app::registry::import::field_named(target, field).ok_or_else(|| {
+                let all: Vec<&str> = shiminhua_app::registry::import::read_columns(target)
+                    .iter()
+                    .map(|c| c.header)
+                    .collect();
+                AppError::Config(format!(
+                    "“{}”不是{}的字段，可选：{}，或“忽略”",
+                    field.trim(),
+                    target.label(),
+                    all.join("、")
+                ))
+            })?;
+            Ok((header.trim().to_string(), key.unwrap_or_default().to_string()))
+        })
+        .collect()
 }
 
 fn import_target(kind: &str) -> Result<shiminhua_app::registry::import::ImportKind, AppError> {

@@ -22,5 +22,6 @@ mod plan_calendar;
 mod records;
 mod registry;
 mod reports;
+mod rosters;
 mod store;
 mod xlsx_bombs;

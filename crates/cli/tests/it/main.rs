@@ -5,4 +5,6 @@
 mod common;
 
 mod browser;
+mod browser_rosters;
 mod cli;
+mod cli_rosters;

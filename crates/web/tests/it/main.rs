@@ -16,5 +16,6 @@ mod http;
 mod id_exposure;
 mod plan_admin;
 mod public_cases;
+mod rosters;
 mod signin;
 mod uploads;
