@@ -633,7 +633,8 @@ fn credit_field(errs: &mut Errors, key: &'static str, label: &str, raw: &str, re
     match CreditCode::parse(raw) {
         Ok(c) => Some(c),
         Err(e) => {
-            errs.push((key, format!("{label}：{e}")));
+            // The error names the code already; shown next to the field.
+            errs.push((key, e.to_string()));
             None
         }
     }
@@ -676,7 +677,7 @@ fn reporter(input: &CaseInput, errs: &mut Errors) -> Option<Reporter> {
         match Phone::parse(&phone_raw) {
             Ok(p) => Some(p),
             Err(e) => {
-                errs.push(("reporter_phone", format!("联系电话：{e}")));
+                errs.push(("reporter_phone", e.to_string()));
                 return None;
             }
         }
@@ -691,7 +692,7 @@ fn reporter(input: &CaseInput, errs: &mut Errors) -> Option<Reporter> {
         match IdNumber::parse(&id_raw) {
             Ok(i) => Some(i),
             Err(e) => {
-                errs.push(("reporter_id_number", format!("身份证号：{e}")));
+                errs.push(("reporter_id_number", e.to_string()));
                 None
             }
         }
@@ -1584,7 +1585,10 @@ mod tests {
             ],
             "{errs:?}"
         );
-        assert!(errs[1].1.starts_with("用人单位统一社会信用代码："), "{errs:?}");
+        assert_eq!(
+            errs[1].1, "统一社会信用代码校验不通过，可能有字符输错，请对照营业执照逐位核对整个代码",
+            "{errs:?}"
+        );
         assert_eq!(errs[2].1, "请填写工程项目名称");
         assert_eq!(errs[4].1, "反映欠薪金额应大于0");
         assert_eq!(errs[5].1, "欠薪截止日期不能早于起始日期");

@@ -338,9 +338,10 @@ fn parse_value(field: &Field, raw: &str, places: &dyn Places, today: NaiveDate) 
             .find(|c| **c == raw)
             .map(|c| Value::Text((*c).to_string()))
             .ok_or_else(|| format!("{label}应为：{}", list.join("、"))),
+        // The code's errors name it already ("统一社会信用代码应为18位…").
         FieldType::CreditCode => CreditCode::parse(raw)
             .map(|c| Value::Text(c.as_str().to_string()))
-            .map_err(|e| format!("{label}：{e}")),
+            .map_err(|e| e.to_string()),
         FieldType::Industry => parse_industry(raw)
             .map(|c| Value::Text(c.to_string()))
             .ok_or_else(|| format!("{label}应为 A 至 T 的门类字母或门类名称")),
