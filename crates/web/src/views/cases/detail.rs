@@ -168,7 +168,7 @@ fn event_line(e: &CaseEvent, towns: &[Township]) -> EventLine {
         let name = towns
             .iter()
             .find(|t| t.code.as_i64() == to)
-            .map(|t| format!("{} {}", t.county_name, t.name))
+            .map(|t| format!("{}{}", t.county_name, t.name))
             .unwrap_or_else(|| to.to_string());
         details.push(format!("转至：{name}"));
     }
@@ -267,7 +267,7 @@ pub(super) async fn show_page(ctx: &Ctx, actor: &Actor, id: i64, shown: Shown) -
     let place = towns
         .iter()
         .find(|t| t.code.as_i64() == row.region_code)
-        .map(|t| format!("{} {}", t.county_name, t.name))
+        .map(|t| format!("{}{}", t.county_name, t.name))
         .unwrap_or_else(|| row.region_name.clone());
     let mut facts = vec![
         ("用人单位", row.employer_name.clone()),
