@@ -391,7 +391,11 @@ pub async fn people(db: &Db, actor: &Actor) -> AppResult<Vec<(String, String)>> 
     Ok(users
         .into_iter()
         .map(|(u, d)| {
-            let shown = if d.is_empty() || d == u { u.clone() } else { format!("{d}（{u}）") };
+            let shown = if d.is_empty() || d == u {
+                u.clone()
+            } else {
+                format!("{d}（{u}）")
+            };
             (u, shown)
         })
         .chain(std::iter::once(("系统".to_string(), "系统".to_string())))

@@ -89,9 +89,9 @@ impl fmt::Display for CreditCodeError {
             CreditCodeError::WrongOrgCheckChar { .. } => f.write_str(
                 "统一社会信用代码校验不通过（组织机构代码部分），可能有字符输错，请对照营业执照逐位核对整个代码",
             ),
-            CreditCodeError::WrongCheckChar { .. } => f.write_str(
-                "统一社会信用代码校验不通过，可能有字符输错，请对照营业执照逐位核对整个代码",
-            ),
+            CreditCodeError::WrongCheckChar { .. } => {
+                f.write_str("统一社会信用代码校验不通过，可能有字符输错，请对照营业执照逐位核对整个代码")
+            }
             CreditCodeError::InvalidPart { part, requirement } => {
                 write!(f, "统一社会信用代码的{part}应为{requirement}")
             }

@@ -105,9 +105,9 @@ impl fmt::Display for IdNumberError {
             }
             // A wrong check character says some digit is mistyped, not which:
             // the whole number is to be checked against the card.
-            IdNumberError::WrongCheckChar { .. } => f.write_str(
-                "身份证号校验不通过，可能有数字输错或顺序颠倒，请对照身份证逐位核对整个号码",
-            ),
+            IdNumberError::WrongCheckChar { .. } => {
+                f.write_str("身份证号校验不通过，可能有数字输错或顺序颠倒，请对照身份证逐位核对整个号码")
+            }
             IdNumberError::ExcelNumber => {
                 f.write_str("身份证号被Excel当作数字保存，后几位已丢失，请将该列设为文本格式后重新填写")
             }

@@ -181,11 +181,17 @@ fn pairs(detail: &str) -> Option<Vec<(&str, &str)>> {
 
 /// The rows as the auditor reads them, in the same order.
 pub async fn shown(db: &Db, rows: &[AuditRow]) -> AppResult<Vec<Shown>> {
-    let of_kind = |k: &'static str| rows.iter().filter(move |r| r.object_kind == k).map(|r| r.object_id.as_str());
-    let detail_workers = rows
-        .iter()
-        .filter_map(|r| pairs(&r.detail))
-        .flat_map(|p| p.into_iter().filter(|(k, _)| *k == "worker").map(|(_, v)| v).collect::<Vec<_>>());
+    let of_kind = |k: &'static str| {
+        rows.iter()
+            .filter(move |r| r.object_kind == k)
+            .map(|r| r.object_id.as_str())
+    };
+    let detail_workers = rows.iter().filter_map(|r| pairs(&r.detail)).flat_map(|p| {
+        p.into_iter()
+            .filter(|(k, _)| *k == "worker")
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>()
+    });
     let case_ids = ids_of(of_kind("case"));
     let worker_ids = ids_of(of_kind("worker").chain(detail_workers));
     let user_ids = ids_of(of_kind("user"));

@@ -229,7 +229,10 @@ async fn object_filter(
         Some(id) => Ok(Some(id)),
         None => {
             let what = if kind == "case" { "案件编号" } else { "用户名" };
-            *error = Some(format!("没有{what}为“{}”的对象", typed.chars().take(40).collect::<String>()));
+            *error = Some(format!(
+                "没有{what}为“{}”的对象",
+                typed.chars().take(40).collect::<String>()
+            ));
             Ok(Some("-".into()))
         }
     }
