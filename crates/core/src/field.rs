@@ -397,9 +397,19 @@ pub fn validate<S: FieldSpec + ?Sized>(
     today: NaiveDate,
 ) -> Result<Values, Errors> {
     let (values, mut errs) = validate_fields(spec.fields(), get, places, today);
-    if errs.is_empty() {
-        spec.cross_check(&values, &mut errs);
+    // The rules between fields are checked on the fields that are valid, so
+    // that one submission reports every problem; a field that has an error
+    // of its own is not named twice.
+    let mut between = Errors::new();
+    spec.cross_check(&values, &mut between);
+    for (key, msg) in between {
+        if !errs.iter().any(|(k, _)| *k == key) {
+            errs.push((key, msg));
+        }
     }
+    // In the form's order.
+    let order = |key: &str| spec.fields().iter().position(|f| f.key == key).unwrap_or(usize::MAX);
+    errs.sort_by_key(|(k, _)| order(k));
     if errs.is_empty() { Ok(values) } else { Err(errs) }
 }
 

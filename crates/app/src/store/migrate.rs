@@ -121,6 +121,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0019_audit_chain_key.sql"),
         include_str!("../../migrations/postgres/0019_audit_chain_key.sql"),
     ),
+    (
+        23,
+        "case_submissions",
+        include_str!("../../migrations/sqlite/0023_case_submissions.sql"),
+        include_str!("../../migrations/postgres/0023_case_submissions.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]
