@@ -256,17 +256,21 @@ fn one(r: &AuditRow, n: &Names) -> Shown {
     Shown {
         role: role_label(&r.role),
         object,
-        detail: detail_zh(&r.detail, n),
+        detail: detail_zh(&r.action, &r.detail, n),
     }
 }
 
-fn detail_zh(detail: &str, n: &Names) -> String {
+fn detail_zh(action: &str, detail: &str, n: &Names) -> String {
     let Some(pairs) = pairs(detail) else {
         return detail.to_string();
     };
     pairs
         .into_iter()
         .map(|(k, v)| {
+            // A merge's source is the registration merged away, not a case's.
+            if action == "worker.merge" && k == "source" {
+                return format!("并入的重复登记编号：{v}");
+            }
             let Some((_, label)) = DETAIL_KEYS.iter().find(|(key, _)| *key == k) else {
                 return match (k, v) {
                     ("demo", "") => "演示数据".to_string(),
@@ -276,10 +280,9 @@ fn detail_zh(detail: &str, n: &Names) -> String {
             };
             let value = match k {
                 "source" => Source::from_code(v).map_or(v.to_string(), |s| s.label_zh().to_string()),
-                "county" => v
-                    .parse::<i64>()
+                "county" => shiminhua_core::division::DivisionCode::parse(v)
                     .ok()
-                    .and_then(|c| n.counties.name_of(c))
+                    .and_then(|c| n.counties.name_of(c.as_i64()))
                     .map_or(v.to_string(), str::to_string),
                 "kind" => RecordKind::from_code(v).map_or(v.to_string(), |k| k.label_zh().to_string()),
                 "roles" => role_label(v),
@@ -309,11 +312,18 @@ mod tests {
         let mut names = Names::default();
         names.workers.insert(7, "张**".into());
         assert_eq!(
-            detail_zh("number=HS2023-000123; source=hotline", &names),
+            detail_zh("case.register", "number=HS2023-000123; source=hotline", &names),
             "案件编号：HS2023-000123；来源：12333热线"
         );
-        assert_eq!(detail_zh("worker=7", &names), "农民工：张**（编号 7）");
-        assert_eq!(detail_zh("按身份证号查找", &names), "按身份证号查找");
-        assert_eq!(detail_zh("demo; username=lead1", &names), "演示数据；用户名：lead1");
+        assert_eq!(detail_zh("record.create", "worker=7", &names), "农民工：张**（编号 7）");
+        assert_eq!(detail_zh("worker.search", "按身份证号查找", &names), "按身份证号查找");
+        assert_eq!(
+            detail_zh("user.create", "demo; username=lead1", &names),
+            "演示数据；用户名：lead1"
+        );
+        assert_eq!(
+            detail_zh("worker.merge", "target=3; source=9", &names),
+            "保留登记编号：3；并入的重复登记编号：9"
+        );
     }
 }

@@ -750,7 +750,10 @@ async fn registration_is_validated_and_scoped(db: Db) {
         AppError::Validation(fe) => {
             assert_eq!(fe.get("amount_claimed"), Some("反映欠薪金额应大于0"));
             assert_eq!(fe.get("workers"), Some("涉及人数应为1至100000人"));
-            assert_eq!(fe.get("project_name"), Some("请填写工程项目名称"));
+            assert_eq!(
+                fe.get("project_name"),
+                Some("工程建设领域的，请填写工程项目名称或施工总承包单位名称（填一项即可）")
+            );
         }
         other => panic!("{other:?}"),
     }

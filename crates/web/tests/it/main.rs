@@ -13,6 +13,7 @@ mod evaluation;
 mod grants;
 mod http;
 mod id_exposure;
+mod pages;
 mod plan_admin;
 mod public_cases;
 mod signin;

@@ -185,7 +185,14 @@ pub async fn registered(
     let st = &n.ctx.state;
     let token = crate::mw::cookie(&headers, REGISTERED_COOKIE).unwrap_or_default();
     let Some(f) = cases::submitted(&st.db, &st.cipher, &token, st.clock.now()).await? else {
-        return Ok(Redirect::to("/cases").into_response());
+        // Nothing registered from this browser lately.
+        return Ok(html(&RegisteredTpl {
+            layout: layout(&n.ctx, &n.actor, "没有可显示的登记结果").crumb("登记结果", ""),
+            id: 0,
+            number: String::new(),
+            code: String::new(),
+            again: false,
+        }));
     };
     // Only a case the officer may see.
     cases::get(&st.db, &n.actor, CaseId(f.id)).await?;
