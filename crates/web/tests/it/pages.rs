@@ -261,7 +261,9 @@ async fn refused_close_lists_all_errors_on_top_of_its_form(db: Db) {
     }
     let page = page_ok(&app, &mut shexian, &format!("/cases/{id}")).await;
     assert!(
-        page.contains(&format!("action=\"/cases/{id}/act#act-close\" class=\"form\" novalidate>")),
+        page.contains(&format!(
+            "action=\"/cases/{id}/act#act-close\" class=\"form\" novalidate>"
+        )),
         "the answer opens at the form that was sent, and the server (not the browser, one field at a time) checks it"
     );
     // 办结 with wrong counts: no conclusion, more paid than concerned.

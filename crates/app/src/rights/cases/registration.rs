@@ -268,12 +268,15 @@ fn wrap_code(cipher: &Cipher, token: &str, code: &[u8]) -> Vec<u8> {
     code.iter().zip(key.iter().cycle()).map(|(a, b)| a ^ b).collect()
 }
 
+/// (case id, number, source, wrapped code, when submitted)
+type SubmissionRow = (i64, String, String, Option<Vec<u8>>, DateTime<Utc>);
+
 /// The case a form with `token` registered, if any.
 pub async fn submitted(db: &Db, cipher: &Cipher, token: &str, now: DateTime<Utc>) -> AppResult<Option<Filed>> {
     if !form_token_ok(token) {
         return Ok(None);
     }
-    let row: Option<(i64, String, String, Option<Vec<u8>>, DateTime<Utc>)> = db
+    let row: Option<SubmissionRow> = db
         .read()
         .await?
         .opt(
