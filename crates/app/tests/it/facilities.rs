@@ -86,7 +86,10 @@ async fn facilities_are_validated_and_keyed(db: Db) {
     let keys: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(keys, ["name", "credit_code", "place", "employee_based", "employees"]);
     assert_eq!(errs[0].1, "请填写企业名称");
-    assert!(errs[1].1.starts_with("统一社会信用代码："), "{errs:?}");
+    assert!(
+        errs[1].1.starts_with("统一社会信用代码校验不通过"),
+        "named once: {errs:?}"
+    );
     assert!(errs[2].1.contains("火星镇"), "{errs:?}");
     assert_eq!(errs[3].1, "是否员工制应填“是”或“否”");
     assert_eq!(errs[4].1, "从业人员数应为0或正整数");

@@ -284,7 +284,7 @@ pub async fn person_search(n: Need<ViewAudit>, form: Form) -> Result<Response, W
     let typed = form.get("id_number").trim().to_string();
     match shiminhua_core::id_number::IdNumber::parse(&typed) {
         Err(e) => {
-            page.error = Some(format!("身份证号无效：{e}"));
+            page.error = Some(e.to_string());
             page.id_number = typed.chars().take(18).collect();
         }
         Ok(id) => {
