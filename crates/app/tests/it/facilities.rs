@@ -105,7 +105,17 @@ async fn facilities_are_validated_and_keyed(db: Db) {
             .await
             .unwrap_err(),
     );
-    assert_eq!(errs, [("delivered_on".to_string(), "交付日期不能晚于今天".to_string())]);
+    // Every problem at once: the rule between fields with the field's own.
+    assert_eq!(
+        errs,
+        [
+            (
+                "delivered".to_string(),
+                "已交付套（间）数（12）不能多于计划套（间）数（10）".to_string()
+            ),
+            ("delivered_on".to_string(), "交付日期不能晚于今天".to_string())
+        ]
+    );
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM facilities").await, 0);
 
     // Valid input as people type it.
