@@ -13,6 +13,9 @@ use shiminhua_core::auth::{Actor, Permission};
 use std::fmt;
 use std::sync::Mutex;
 
+mod shown;
+pub use shown::{OBJECT_KINDS, Shown, kind_label, role_label, shown};
+
 /// Who did it, as the audit trail records it.
 #[derive(Clone, Debug)]
 pub struct Who {
@@ -297,6 +300,11 @@ pub struct Filter {
     pub user: Option<String>,
     pub action: Option<String>,
     pub success: Option<bool>,
+    /// The object's kind ([`OBJECT_KINDS`]; `record`: any record kind).
+    pub object_kind: Option<String>,
+    /// The object's id as recorded (a case's number is resolved to its id
+    /// by [`object_id`]).
+    pub object_id: Option<String>,
 }
 
 fn require_auditor(actor: &Actor) -> AppResult<()> {
@@ -320,7 +328,78 @@ fn where_clause(f: &Filter) -> Sql {
     if let Some(s) = f.success {
         q.push(" AND success = ").arg(s);
     }
+    match f.object_kind.as_deref().filter(|k| !k.is_empty()) {
+        Some("record") => {
+            q.push(" AND object_kind IN (");
+            for (i, k) in shiminhua_core::auth::RecordKind::ALL
+                .iter()
+                .filter(|k| **k != shiminhua_core::auth::RecordKind::Worker)
+                .enumerate()
+            {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.arg(k.code());
+            }
+            q.push(")");
+        }
+        Some(k) => {
+            q.push(" AND object_kind = ").arg(k);
+        }
+        None => {}
+    }
+    if let Some(id) = f.object_id.as_deref().filter(|i| !i.is_empty()) {
+        q.push(" AND object_id = ").arg(id);
+    }
     q
+}
+
+/// The id an object is recorded under, from what the auditor types: a
+/// case's number (HS2023-000123), a user's name, or the id itself.
+/// `None`: no such object.
+pub async fn object_id(db: &Db, kind: &str, typed: &str) -> AppResult<Option<String>> {
+    let typed: String = shiminhua_core::record::normalise(typed)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if typed.is_empty() {
+        return Ok(Some(String::new()));
+    }
+    let mut tx = db.read().await?;
+    let found: Option<(i64,)> = match kind {
+        "case" if !typed.bytes().all(|b| b.is_ascii_digit()) => {
+            tx.opt(Sql::new("SELECT id FROM cases WHERE number = $1").bind(typed.to_ascii_uppercase()))
+                .await?
+        }
+        "user" if !typed.bytes().all(|b| b.is_ascii_digit()) => {
+            tx.opt(Sql::new("SELECT id FROM users WHERE username = $1").bind(typed.clone()))
+                .await?
+        }
+        _ => return Ok(Some(typed)),
+    };
+    Ok(found.map(|(id,)| id.to_string()))
+}
+
+/// The people the trail names, for the filter by person: (user name,
+/// shown name), the accounts first, then others recorded (系统).
+pub async fn people(db: &Db, actor: &Actor) -> AppResult<Vec<(String, String)>> {
+    require_auditor(actor)?;
+    let mut tx = db.read().await?;
+    let users: Vec<(String, String)> = tx
+        .all(Sql::new("SELECT username, display_name FROM users ORDER BY username"))
+        .await?;
+    Ok(users
+        .into_iter()
+        .map(|(u, d)| {
+            let shown = if d.is_empty() || d == u {
+                u.clone()
+            } else {
+                format!("{d}（{u}）")
+            };
+            (u, shown)
+        })
+        .chain(std::iter::once(("系统".to_string(), "系统".to_string())))
+        .collect())
 }
 
 const COLUMNS: &str = "SELECT id, at, at_micros, actor_id, actor_name, role, action, object_kind, object_id, success, client_addr, detail, prev_hash, hash, key_id FROM audit_log";

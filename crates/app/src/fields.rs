@@ -38,7 +38,7 @@ pub fn read<S: FieldSpec + ?Sized>(
 /// industries with their name, amounts in yuan.
 pub fn shown(field: &Field, value: &Value, places: &PlaceBook) -> String {
     match (field.ty, value) {
-        (FieldType::Place, Value::Place(c)) => places.name(c.as_i64()).to_string(),
+        (FieldType::Place, Value::Place(c)) => places.full_name(c.as_i64()),
         (FieldType::Industry, Value::Text(c)) => format!("{c} {}", field::industry_name(c)),
         (FieldType::Money, Value::Money(m)) => format!("{m} 元"),
         (_, v) => v.display(),

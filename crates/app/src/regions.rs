@@ -316,12 +316,52 @@ pub async fn pickable(db: &Db, actor: &Actor) -> AppResult<Vec<RegionRow>> {
     db.read().await?.all(q).await
 }
 
+/// The names of the city's counties, to name a township or a village with
+/// its county as people say it (歙县三阳镇), not by its code.
+#[derive(Clone, Debug, Default)]
+pub struct CountyNames(std::collections::HashMap<i64, String>);
+
+impl CountyNames {
+    pub async fn load(db: &Db) -> AppResult<CountyNames> {
+        let rows: Vec<(i64, String)> = db
+            .read()
+            .await?
+            .all(Sql::new("SELECT code, name FROM regions WHERE level = 3"))
+            .await?;
+        Ok(CountyNames(rows.into_iter().collect()))
+    }
+
+    /// A county's name by its code.
+    pub fn name_of(&self, county: i64) -> Option<&str> {
+        self.0.get(&county).map(String::as_str)
+    }
+
+    /// `name` (the region's own) preceded by its county's, for a township or
+    /// a village; a county or the city as it is.
+    pub fn full(&self, code: i64, name: &str) -> String {
+        full_name(&self.0, code, name)
+    }
+}
+
+fn full_name(counties: &std::collections::HashMap<i64, String>, code: i64, name: &str) -> String {
+    let county = DivisionCode::from_i64(code)
+        .ok()
+        .filter(|c| matches!(c.level(), Level::Township | Level::Village))
+        .and_then(|c| c.county())
+        .and_then(|c| counties.get(&c.as_i64()));
+    match county {
+        Some(county) if !name.starts_with(county.as_str()) => format!("{county}{name}"),
+        _ => name.to_string(),
+    }
+}
+
 /// Every region of the city in memory, to resolve places typed by people
 /// (a code, a name, or a county name followed by a township name) quickly,
 /// e.g. for each row of an import.
 #[derive(Clone, Debug, Default)]
 pub struct PlaceBook {
     names: std::collections::HashMap<i64, String>,
+    counties: std::collections::HashMap<i64, String>,
     by_name: std::collections::HashMap<String, Vec<DivisionCode>>,
 }
 
@@ -336,6 +376,7 @@ impl PlaceBook {
             .filter(|r| r.level == 3)
             .map(|r| (r.code, r.name.clone()))
             .collect();
+        book.counties = county_names.clone();
         for r in &rows {
             book.names.insert(r.code, r.name.clone());
             let Some(code) = r.division() else { continue };
@@ -355,6 +396,15 @@ impl PlaceBook {
     /// The name of a region ("" when unknown).
     pub fn name(&self, code: i64) -> &str {
         self.names.get(&code).map(String::as_str).unwrap_or("")
+    }
+
+    /// The name of a region with its county's before it (歙县三阳镇) for a
+    /// township or a village ("" when unknown).
+    pub fn full_name(&self, code: i64) -> String {
+        match self.names.get(&code) {
+            Some(name) => full_name(&self.counties, code, name),
+            None => String::new(),
+        }
     }
 
     /// A township or village of the city, by code or by (county +) name.

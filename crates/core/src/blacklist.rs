@@ -252,7 +252,7 @@ pub fn validate(input: &ListingInput, today: NaiveDate) -> Result<ListingData, E
         match CreditCode::parse(&input.credit_code) {
             Ok(c) => Some(c),
             Err(e) => {
-                errs.push(("credit_code", format!("统一社会信用代码：{e}")));
+                errs.push(("credit_code", e.to_string()));
                 None
             }
         }
@@ -684,11 +684,9 @@ mod tests {
             ]
         );
         assert_eq!(errs[0].1, "请填写用人单位名称");
-        assert!(
-            errs[1]
-                .1
-                .starts_with("统一社会信用代码：统一社会信用代码第18位校验码应为"),
-            "{errs:?}"
+        assert_eq!(
+            errs[1].1, "统一社会信用代码校验不通过，可能有字符输错，请对照营业执照逐位核对整个代码",
+            "the problem named once: {errs:?}"
         );
         assert_eq!(errs[2].1, "责任人只填写姓名，不填写身份证号码、电话等其他信息");
         assert!(errs[3].1.starts_with("列入事由应为："));

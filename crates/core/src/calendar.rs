@@ -87,6 +87,24 @@ const COLUMNS: [&str; 8] = [
     "source",
 ];
 
+/// The same columns under Chinese headers (the format shown to
+/// administrators); a table may have either header row.
+pub const COLUMNS_ZH: [&str; 8] = [
+    "日期",
+    "星期",
+    "类型",
+    "节日",
+    "节日英文名",
+    "安排年份",
+    "调休换休日",
+    "依据",
+];
+
+/// The Chinese header row, as the upload format shows it.
+pub fn header_zh() -> String {
+    COLUMNS_ZH.join(",")
+}
+
 const COL_DATE: usize = 0;
 const COL_WEEKDAY: usize = 1;
 const COL_KIND: usize = 2;
@@ -206,7 +224,7 @@ impl fmt::Display for FieldProblem {
         match self {
             FieldProblem::Missing => f.write_str("不能为空"),
             FieldProblem::BadDate(s) => write!(f, "“{s}”不是有效日期，应为 YYYY-MM-DD 格式"),
-            FieldProblem::BadWeekday(s) => write!(f, "“{s}”不是有效星期，应为 Mon、Tue、Wed、Thu、Fri、Sat、Sun 之一"),
+            FieldProblem::BadWeekday(s) => write!(f, "“{s}”不是有效星期，应为星期一至星期日之一"),
             FieldProblem::WeekdayMismatch { date, stated } => write!(
                 f,
                 "写的是{}，但{date}是{}",
@@ -214,7 +232,7 @@ impl fmt::Display for FieldProblem {
                 weekday_cn(date.weekday())
             ),
             FieldProblem::UnknownKind(s) => {
-                write!(f, "未知的类型“{s}”，应为 holiday（放假）或 workday（调休上班）")
+                write!(f, "未知的类型“{s}”，应为“放假”或“调休上班”")
             }
             FieldProblem::MakeUpNotWeekend { date } => {
                 write!(f, "调休上班日{date}是{}，不是周末", weekday_cn(date.weekday()))
@@ -227,8 +245,8 @@ impl fmt::Display for FieldProblem {
                 "{date}不属于{year}年的安排，应在{year}年内或{}年12月{YEAR_END_SPILL_DAY}日至31日",
                 year - 1
             ),
-            FieldProblem::BadInLieu(s) => write!(f, "“{s}”无效，应为空或 Y"),
-            FieldProblem::InLieuNotWeekdayOff => f.write_str("只有周一至周五的放假日才能标 Y"),
+            FieldProblem::BadInLieu(s) => write!(f, "“{s}”无效，调休换休日填“是”，其他留空"),
+            FieldProblem::InLieuNotWeekdayOff => f.write_str("只有周一至周五的放假日才能标为调休换休日"),
         }
     }
 }
@@ -237,7 +255,12 @@ impl fmt::Display for CalendarError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CalendarError::Header { found } => {
-                write!(f, "节假日表第1行表头应为“{}”，实际为“{found}”", COLUMNS.join(","))
+                write!(
+                    f,
+                    "节假日表第1行表头应为“{}”（或原英文表头“{}”），实际为“{found}”",
+                    COLUMNS_ZH.join(","),
+                    COLUMNS.join(",")
+                )
             }
             CalendarError::Empty => f.write_str("节假日表没有数据行"),
             CalendarError::UnclosedQuote { line } => write!(f, "节假日表第{line}行：引号未闭合"),
@@ -245,13 +268,13 @@ impl fmt::Display for CalendarError {
                 write!(f, "节假日表第{line}行：应有{}列，实际为{found}列", COLUMNS.len())
             }
             CalendarError::Field { line, column, problem } => {
-                let name = COLUMNS.get(column.wrapping_sub(1)).copied().unwrap_or("?");
+                let name = COLUMNS_ZH.get(column.wrapping_sub(1)).copied().unwrap_or("?");
                 write!(f, "节假日表第{line}行第{column}列（{name}）：{problem}")
             }
             CalendarError::Duplicate { line, date, first_line } => {
                 write!(
                     f,
-                    "节假日表第{line}行第1列（date）：日期{date}重复，第{first_line}行已有"
+                    "节假日表第{line}行第1列（日期）：日期{date}重复，第{first_line}行已有"
                 )
             }
             CalendarError::Conflict { date, loaded, incoming } => write!(
@@ -282,8 +305,22 @@ pub fn weekday_cn(w: Weekday) -> &'static str {
     }
 }
 
-/// Parses the `weekday` column (English three-letter abbreviation).
+/// Parses the `weekday` column: 星期一…星期日 (or 周一…周日), or the
+/// English three-letter abbreviation of the earlier format.
 fn parse_weekday(s: &str) -> Option<Weekday> {
+    let zh = s.strip_prefix("星期").or_else(|| s.strip_prefix("周"));
+    if let Some(d) = zh {
+        return Some(match d {
+            "一" => Weekday::Mon,
+            "二" => Weekday::Tue,
+            "三" => Weekday::Wed,
+            "四" => Weekday::Thu,
+            "五" => Weekday::Fri,
+            "六" => Weekday::Sat,
+            "日" | "天" => Weekday::Sun,
+            _ => return None,
+        });
+    }
     Some(match s {
         "Mon" => Weekday::Mon,
         "Tue" => Weekday::Tue,
@@ -374,7 +411,9 @@ fn parse_row(line: usize, fields: &[String]) -> Result<(NaiveDate, DayEntry), Ca
     }
 
     let kind_s = required(COL_KIND)?;
-    let kind = DayKind::from_code(kind_s).ok_or_else(|| err(COL_KIND, FieldProblem::UnknownKind(kind_s.to_owned())))?;
+    let kind = DayKind::from_code(kind_s)
+        .or_else(|| DayKind::ALL.iter().copied().find(|k| k.label_zh() == kind_s))
+        .ok_or_else(|| err(COL_KIND, FieldProblem::UnknownKind(kind_s.to_owned())))?;
     if kind == DayKind::MakeUpWorkday && !is_weekend(date) {
         return Err(err(COL_KIND, FieldProblem::MakeUpNotWeekend { date }));
     }
@@ -394,7 +433,8 @@ fn parse_row(line: usize, fields: &[String]) -> Result<(NaiveDate, DayEntry), Ca
 
     let in_lieu = match fields[COL_IN_LIEU].as_str() {
         "" => false,
-        "Y" => true,
+        "Y" | "y" | "是" => true,
+        "否" => false,
         other => return Err(err(COL_IN_LIEU, FieldProblem::BadInLieu(other.to_owned()))),
     };
     if in_lieu && (kind != DayKind::Holiday || is_weekend(date)) {
@@ -439,7 +479,8 @@ impl Calendar {
         let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
 
         let header = lines.next().map(|(_, l)| l).unwrap_or("");
-        let header_ok = split_csv_line(header).is_some_and(|f| f.iter().map(String::as_str).eq(COLUMNS));
+        let header_ok = split_csv_line(header)
+            .is_some_and(|f| f.iter().map(String::as_str).eq(COLUMNS) || f.iter().map(String::as_str).eq(COLUMNS_ZH));
         if !header_ok {
             return Err(CalendarError::Header {
                 found: header.to_owned(),
@@ -1017,7 +1058,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "节假日表第4行第1列（date）：日期2023-10-02重复，第2行已有"
+            "节假日表第4行第1列（日期）：日期2023-10-02重复，第2行已有"
         );
     }
 
@@ -1034,7 +1075,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "节假日表第2行第3列（kind）：未知的类型“off”，应为 holiday（放假）或 workday（调休上班）"
+            "节假日表第2行第3列（类型）：未知的类型“off”，应为“放假”或“调休上班”"
         );
     }
 
@@ -1054,7 +1095,7 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "节假日表第3行第3列（kind）：调休上班日2023-10-09是星期一，不是周末"
+            "节假日表第3行第3列（类型）：调休上班日2023-10-09是星期一，不是周末"
         );
     }
 
@@ -1074,9 +1115,9 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "节假日表第2行第2列（weekday）：写的是星期二，但2023-10-02是星期一"
+            "节假日表第2行第2列（星期）：写的是星期二，但2023-10-02是星期一"
         );
-        let e = parse_err(&["2023-10-02,周一,holiday,国庆节,National Day,2023,,x"]);
+        let e = parse_err(&["2023-10-02,周八,holiday,国庆节,National Day,2023,,x"]);
         assert!(matches!(
             e,
             CalendarError::Field {
@@ -1085,6 +1126,26 @@ mod tests {
                 problem: FieldProblem::BadWeekday(_)
             }
         ));
+    }
+
+    #[test]
+    fn calendar_csv_reads_chinese_headers_and_values() {
+        // The same days as an English table gives, under the Chinese header.
+        let zh = format!(
+            "{}\n2027-02-06,星期六,放假,春节,Spring Festival,2027,,国办发明电\n2027-02-08,周一,放假,春节,Spring Festival,2027,是,国办发明电\n2027-02-20,星期六,调休上班,春节,Spring Festival,2027,,国办发明电\n",
+            header_zh()
+        );
+        let en = format!(
+            "{HEADER}\n2027-02-06,Sat,holiday,春节,Spring Festival,2027,,国办发明电\n2027-02-08,Mon,holiday,春节,Spring Festival,2027,Y,国办发明电\n2027-02-20,Sat,workday,春节,Spring Festival,2027,,国办发明电\n"
+        );
+        let a = Calendar::from_csv(&zh).expect("the Chinese header");
+        let b = Calendar::from_csv(&en).expect("the English header");
+        assert_eq!(a, b);
+        assert!(a.entry(d("2027-02-08")).is_some_and(|e| e.in_lieu));
+        assert_eq!(header_zh(), "日期,星期,类型,节日,节日英文名,安排年份,调休换休日,依据");
+        // Neither header: the message shows the Chinese one.
+        let e = Calendar::from_csv("date,kind\n").unwrap_err();
+        assert!(e.to_string().contains("日期,星期,类型"), "{e}");
     }
 
     #[test]

@@ -510,6 +510,8 @@ pub struct CaseInput {
     pub employer_address: String,
     pub sector: String,
     pub project_name: String,
+    /// The general contractor (施工总承包单位) by name.
+    pub contractor_name: String,
     pub contractor_credit_code: String,
     pub workers: String,
     pub amount_claimed: String,
@@ -539,6 +541,7 @@ impl CaseInput {
             employer_address: get("employer_address"),
             sector: get("sector"),
             project_name: get("project_name"),
+            contractor_name: get("contractor_name"),
             contractor_credit_code: get("contractor_credit_code"),
             workers: get("workers"),
             amount_claimed: get("amount_claimed"),
@@ -579,6 +582,7 @@ pub struct CaseData {
     pub employer_address: String,
     pub sector: Sector,
     pub project_name: Option<String>,
+    pub contractor_name: Option<String>,
     pub contractor_credit_code: Option<CreditCode>,
     pub workers: i64,
     pub amount_claimed: Fen,
@@ -633,7 +637,8 @@ fn credit_field(errs: &mut Errors, key: &'static str, label: &str, raw: &str, re
     match CreditCode::parse(raw) {
         Ok(c) => Some(c),
         Err(e) => {
-            errs.push((key, format!("{label}：{e}")));
+            // The error names the code already; shown next to the field.
+            errs.push((key, e.to_string()));
             None
         }
     }
@@ -676,7 +681,7 @@ fn reporter(input: &CaseInput, errs: &mut Errors) -> Option<Reporter> {
         match Phone::parse(&phone_raw) {
             Ok(p) => Some(p),
             Err(e) => {
-                errs.push(("reporter_phone", format!("联系电话：{e}")));
+                errs.push(("reporter_phone", e.to_string()));
                 return None;
             }
         }
@@ -691,7 +696,7 @@ fn reporter(input: &CaseInput, errs: &mut Errors) -> Option<Reporter> {
         match IdNumber::parse(&id_raw) {
             Ok(i) => Some(i),
             Err(e) => {
-                errs.push(("reporter_id_number", format!("身份证号：{e}")));
+                errs.push(("reporter_id_number", e.to_string()));
                 None
             }
         }
@@ -768,6 +773,10 @@ pub fn validate(input: &CaseInput, places: &dyn Places, today: NaiveDate) -> Res
         let labels: Vec<&str> = Sector::ALL.iter().map(|s| s.label_zh()).collect();
         errs.push(("sector", format!("所属行业应为：{}", labels.join("、"))));
     }
+    // A construction site is known by its project or its general
+    // contractor: a worker who has left the site rarely knows the
+    // contractor's credit code, so either name is enough and the code is
+    // optional.
     let construction = sector == Some(Sector::Construction);
     let project = text_field(
         &mut errs,
@@ -775,14 +784,28 @@ pub fn validate(input: &CaseInput, places: &dyn Places, today: NaiveDate) -> Res
         "工程项目名称",
         &input.project_name,
         100,
-        construction,
+        false,
     );
+    let contractor_name = text_field(
+        &mut errs,
+        "contractor_name",
+        "施工总承包单位名称",
+        &input.contractor_name,
+        100,
+        false,
+    );
+    if construction && tidy(&input.project_name).is_empty() && tidy(&input.contractor_name).is_empty() {
+        errs.push((
+            "project_name",
+            "工程建设领域的，请填写工程项目名称或施工总承包单位名称（填一项即可）".into(),
+        ));
+    }
     let contractor = credit_field(
         &mut errs,
         "contractor_credit_code",
         "施工总承包单位统一社会信用代码",
         &input.contractor_credit_code,
-        construction,
+        false,
     );
     let workers = match crate::record::normalise(&input.workers)
         .trim_end_matches(['人', '名'])
@@ -865,6 +888,7 @@ pub fn validate(input: &CaseInput, places: &dyn Places, today: NaiveDate) -> Res
             employer_address,
             sector,
             project_name: Some(project).filter(|p| !p.is_empty()),
+            contractor_name: Some(contractor_name).filter(|p| !p.is_empty()),
             contractor_credit_code: contractor,
             workers,
             amount_claimed,
@@ -1584,8 +1608,14 @@ mod tests {
             ],
             "{errs:?}"
         );
-        assert!(errs[1].1.starts_with("用人单位统一社会信用代码："), "{errs:?}");
-        assert_eq!(errs[2].1, "请填写工程项目名称");
+        assert_eq!(
+            errs[1].1, "统一社会信用代码校验不通过，可能有字符输错，请对照营业执照逐位核对整个代码",
+            "{errs:?}"
+        );
+        assert_eq!(
+            errs[2].1,
+            "工程建设领域的，请填写工程项目名称或施工总承包单位名称（填一项即可）"
+        );
         assert_eq!(errs[4].1, "反映欠薪金额应大于0");
         assert_eq!(errs[5].1, "欠薪截止日期不能早于起始日期");
         assert_eq!(errs[6].1, "欠薪发生地（乡镇/街道）应为本市的乡镇（街道）");

@@ -83,11 +83,14 @@ impl fmt::Display for CreditCodeError {
                     "统一社会信用代码第{position}位应为数字（第3至8位是行政区划代码），不能是“{shown}”"
                 )
             }
-            CreditCodeError::WrongOrgCheckChar { expected } => {
-                write!(f, "统一社会信用代码第17位（组织机构代码校验码）应为{expected}")
-            }
-            CreditCodeError::WrongCheckChar { expected } => {
-                write!(f, "统一社会信用代码第18位校验码应为{expected}")
+            // The check characters catch a mistyped character anywhere in the
+            // code: the whole code is to be checked, not the last character
+            // changed to fit.
+            CreditCodeError::WrongOrgCheckChar { .. } => f.write_str(
+                "统一社会信用代码校验不通过（组织机构代码部分），可能有字符输错，请对照营业执照逐位核对整个代码",
+            ),
+            CreditCodeError::WrongCheckChar { .. } => {
+                f.write_str("统一社会信用代码校验不通过，可能有字符输错，请对照营业执照逐位核对整个代码")
             }
             CreditCodeError::InvalidPart { part, requirement } => {
                 write!(f, "统一社会信用代码的{part}应为{requirement}")
@@ -394,7 +397,11 @@ mod tests {
     fn facts_negative_example() {
         let err = CreditCode::parse("91341002MA2N0001XA").unwrap_err();
         assert_eq!(err, CreditCodeError::WrongCheckChar { expected: 'L' });
-        assert_eq!(err.to_string(), "统一社会信用代码第18位校验码应为L");
+        assert_eq!(
+            err.to_string(),
+            "统一社会信用代码校验不通过，可能有字符输错，请对照营业执照逐位核对整个代码"
+        );
+        assert!(!err.to_string().contains('L'), "no character to change the code to");
     }
 
     #[test]
@@ -402,7 +409,10 @@ mod tests {
         // Changing the organisation-code check character breaks that check.
         let err = CreditCode::parse("91341002MA2N00011L").unwrap_err();
         assert_eq!(err, CreditCodeError::WrongOrgCheckChar { expected: 'X' });
-        assert_eq!(err.to_string(), "统一社会信用代码第17位（组织机构代码校验码）应为X");
+        assert_eq!(
+            err.to_string(),
+            "统一社会信用代码校验不通过（组织机构代码部分），可能有字符输错，请对照营业执照逐位核对整个代码"
+        );
         // Even when the final check character is made consistent.
         let first17 = "91341002MA2N00011";
         let full = format!("{first17}{}", check_char(first17).unwrap());
@@ -618,7 +628,7 @@ mod tests {
         assert_eq!(CreditCode::deserialize(de), Ok(code("91341002MA2N0001XL")));
         let de: StrDeserializer<'_, ValueError> = "91341002MA2N0001XA".into_deserializer();
         let err = CreditCode::deserialize(de).unwrap_err();
-        assert!(err.to_string().contains("统一社会信用代码第18位校验码应为L"));
+        assert!(err.to_string().contains("统一社会信用代码校验不通过"));
         assert_eq!(
             "91341000123456788U".parse::<CreditCode>(),
             Ok(code("91341000123456788U"))

@@ -338,9 +338,10 @@ fn parse_value(field: &Field, raw: &str, places: &dyn Places, today: NaiveDate) 
             .find(|c| **c == raw)
             .map(|c| Value::Text((*c).to_string()))
             .ok_or_else(|| format!("{label}应为：{}", list.join("、"))),
+        // The code's errors name it already ("统一社会信用代码应为18位…").
         FieldType::CreditCode => CreditCode::parse(raw)
             .map(|c| Value::Text(c.as_str().to_string()))
-            .map_err(|e| format!("{label}：{e}")),
+            .map_err(|e| e.to_string()),
         FieldType::Industry => parse_industry(raw)
             .map(|c| Value::Text(c.to_string()))
             .ok_or_else(|| format!("{label}应为 A 至 T 的门类字母或门类名称")),
@@ -396,9 +397,19 @@ pub fn validate<S: FieldSpec + ?Sized>(
     today: NaiveDate,
 ) -> Result<Values, Errors> {
     let (values, mut errs) = validate_fields(spec.fields(), get, places, today);
-    if errs.is_empty() {
-        spec.cross_check(&values, &mut errs);
+    // The rules between fields are checked on the fields that are valid, so
+    // that one submission reports every problem; a field that has an error
+    // of its own is not named twice.
+    let mut between = Errors::new();
+    spec.cross_check(&values, &mut between);
+    for (key, msg) in between {
+        if !errs.iter().any(|(k, _)| *k == key) {
+            errs.push((key, msg));
+        }
     }
+    // In the form's order.
+    let order = |key: &str| spec.fields().iter().position(|f| f.key == key).unwrap_or(usize::MAX);
+    errs.sort_by_key(|(k, _)| order(k));
     if errs.is_empty() { Ok(values) } else { Err(errs) }
 }
 

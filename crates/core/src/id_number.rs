@@ -120,8 +120,10 @@ impl fmt::Display for IdNumberError {
             IdNumberError::InvalidBirthDate { date } => {
                 write!(f, "身份证号中的出生日期{date}不是有效日期")
             }
-            IdNumberError::WrongCheckChar { expected } => {
-                write!(f, "身份证号第18位校验码应为{expected}")
+            // A wrong check character says some digit is mistyped, not which:
+            // the whole number is to be checked against the card.
+            IdNumberError::WrongCheckChar { .. } => {
+                f.write_str("身份证号校验不通过，可能有数字输错或顺序颠倒，请对照身份证逐位核对整个号码")
             }
             IdNumberError::ExcelNumber => {
                 f.write_str("身份证号被Excel当作数字保存，后几位已丢失，请将该列设为文本格式后重新填写")
@@ -458,12 +460,17 @@ mod tests {
     }
 
     #[test]
-    fn negative_example_names_the_expected_check_char() {
+    fn a_wrong_check_char_asks_to_check_the_whole_number() {
         let err = IdNumber::parse("341002198503120012").unwrap_err();
         assert_eq!(err, IdNumberError::WrongCheckChar { expected: '1' });
-        assert_eq!(err.to_string(), "身份证号第18位校验码应为1");
+        assert_eq!(
+            err.to_string(),
+            "身份证号校验不通过，可能有数字输错或顺序颠倒，请对照身份证逐位核对整个号码"
+        );
+        // The message never offers a character to make the number fit.
         let err = IdNumber::parse("341022197806154561").unwrap_err();
-        assert_eq!(err.to_string(), "身份证号第18位校验码应为X");
+        assert_eq!(err, IdNumberError::WrongCheckChar { expected: 'X' });
+        assert!(!err.to_string().contains('X') && !err.to_string().contains("第18位"));
     }
 
     #[test]
@@ -871,7 +878,7 @@ mod tests {
         assert_eq!(n.as_str(), "34102219780615456X");
         let de: StrDeserializer<'_, ValueError> = "341002198503120012".into_deserializer();
         let err = IdNumber::deserialize(de).unwrap_err();
-        assert!(err.to_string().contains("身份证号第18位校验码应为1"));
+        assert!(err.to_string().contains("身份证号校验不通过"));
     }
 
     #[test]

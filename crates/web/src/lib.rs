@@ -184,6 +184,7 @@ routes! {
     get "/cases" => views::cases::list,
     get "/cases/new" => views::cases::new_page,
     post "/cases/new" => views::cases::create,
+    get "/cases/registered" => views::cases::registered,
     get "/cases/settings" => views::cases::settings,
     post "/cases/settings" => views::cases::settings_submit,
     get "/cases/{id}" => views::cases::show,
@@ -193,6 +194,7 @@ routes! {
     // -- cases (public pages)
     get "/public/cases/new" => views::public_cases::report_page,
     post "/public/cases/new" => views::public_cases::report_submit,
+    get "/public/cases/done" => views::public_cases::done_page,
     get "/public/cases/query" => views::public_cases::query_page,
     post "/public/cases/query" => views::public_cases::query_submit,
     // -- cases (blacklist)

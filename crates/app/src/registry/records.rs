@@ -8,7 +8,7 @@
 //! `history`.
 
 use crate::audit::{self, Event, Who};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::fields;
 use crate::history::keep_history;
 use crate::plan::feed::RecordChange;
@@ -227,10 +227,34 @@ pub(crate) async fn validate(
     worker: &Owner,
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<Valid> {
-    let values = fields::read(spec, get, &ctx.places, call.now)?;
-    let dependant_id = match values.get("child") {
-        Some(Value::Text(child)) => Some(find_child(tx, call, worker, child).await?),
-        _ => None,
+    // Every problem at once: the fields, and the child named (when the
+    // kind has one) even when other fields are wrong.
+    let (values, mut errs) = match fields::read(spec, get, &ctx.places, call.now) {
+        Ok(v) => (Some(v), FieldErrors::default()),
+        Err(AppError::Validation(e)) => (None, e),
+        Err(e) => return Err(e),
+    };
+    let child = shiminhua_core::field::tidy(&get("child"));
+    let dependant_id = if spec.field("child").is_some() && !child.is_empty() && errs.get("child").is_none() {
+        match find_child(tx, call, worker, &child).await {
+            Ok(id) => Some(id),
+            Err(AppError::Validation(e)) => {
+                errs.0.extend(e.0);
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let values = match values {
+        Some(v) if errs.is_empty() => v,
+        _ => {
+            // In the form's order.
+            let order = |k: &str| spec.fields.iter().position(|f| f.key == k).unwrap_or(usize::MAX);
+            errs.0.sort_by_key(|(k, _)| order(k));
+            return Err(AppError::Validation(errs));
+        }
     };
     let v = place(ctx, spec, values, dependant_id, worker.region_code, call.actor.unit_id)?;
     if !call.actor.scope.allows(spec.kind, v.region) {

@@ -81,3 +81,119 @@ pub async fn load_year(call: &Call<'_>, csv_text: &str) -> AppResult<Loaded> {
         cases_redated,
     })
 }
+
+/// The first month in which the 工作台 reminds of next year's arrangement
+/// (the State Council's notice usually comes out in November or December).
+pub const REMIND_FROM_MONTH: u32 = 11;
+
+/// An open case whose due date is provisional.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProvisionalDue {
+    pub id: i64,
+    pub number: String,
+    /// 受理期限 or 办理期限.
+    pub what: &'static str,
+    pub due: chrono::NaiveDate,
+}
+
+/// What the 工作台 of the administrator and of the task-force office says
+/// of the calendar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reminder {
+    /// The year whose arrangement is not loaded yet.
+    pub year: i32,
+    /// Open cases (in the user's scope) whose due date is counted on
+    /// ordinary working days until that arrangement is loaded, earliest
+    /// first (at most [`REMINDER_CASES`]).
+    pub cases: Vec<ProvisionalDue>,
+    /// How many such cases there are in all.
+    pub cases_total: i64,
+    /// Whether the user may see the cases themselves (else the count only).
+    pub may_see_cases: bool,
+}
+
+/// The cases a reminder lists.
+pub const REMINDER_CASES: i64 = 20;
+
+/// The reminder of `today`, for the administrator (who loads the table)
+/// and the task-force office (who chases deadlines): from 1 November while
+/// next year's arrangement is not loaded, or earlier when a due date already
+/// falls in a year not loaded. `None` for others, and when all is loaded.
+pub async fn reminder(
+    db: &crate::store::Db,
+    actor: &shiminhua_core::auth::Actor,
+    today: chrono::NaiveDate,
+) -> AppResult<Option<Reminder>> {
+    use crate::store::Sql;
+    use chrono::Datelike;
+    use shiminhua_core::auth::{RecordKind, Role};
+    use shiminhua_core::case::CaseStatus;
+    let admin = actor.can(Permission::ManageSystem);
+    let office = actor.roles.contains(Role::Office);
+    if !admin && !office {
+        return Ok(None);
+    }
+    let loaded = calendar::calendar(db).await?;
+    let mut years: Vec<i32> = loaded.years().collect();
+    years.sort_unstable();
+    let next = today.year() + 1;
+    // The first year after today's that is not loaded.
+    let year = (today.year()..=next).find(|y| !years.contains(y)).unwrap_or(next + 1);
+    if years.contains(&next) && years.contains(&today.year()) {
+        return Ok(None);
+    }
+    let open: Vec<&str> = CaseStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.code())
+        .collect();
+    let may_see_cases = actor.can(Permission::ReadCases);
+    let mut filter = Sql::new(" FROM cases WHERE due_provisional = ");
+    filter.arg(true).push(" AND status IN (");
+    for (i, s) in open.iter().enumerate() {
+        if i > 0 {
+            filter.push(", ");
+        }
+        filter.arg(*s);
+    }
+    filter.push(")");
+    if !admin || may_see_cases {
+        filter.push(" AND ");
+        filter.in_ranges("region_code", &actor.scope.ranges_for(RecordKind::WageCase));
+    }
+    let mut tx = db.read().await?;
+    let mut count = Sql::new("SELECT COUNT(*)");
+    count.append(&filter);
+    let cases_total = tx.int(count).await?;
+    let cases = if may_see_cases && cases_total > 0 {
+        let mut q = Sql::new("SELECT id, number, status, due_on");
+        q.append(&filter);
+        q.push(" ORDER BY due_on, id LIMIT ").arg(REMINDER_CASES);
+        let rows: Vec<(i64, String, String, Option<chrono::NaiveDate>)> = tx.all(q).await?;
+        rows.into_iter()
+            .filter_map(|(id, number, status, due)| {
+                Some(ProvisionalDue {
+                    id,
+                    number,
+                    what: if status == CaseStatus::Registered.code() {
+                        "受理期限"
+                    } else {
+                        "办理期限"
+                    },
+                    due: due?,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if today.month() < REMIND_FROM_MONTH && cases_total == 0 && years.contains(&today.year()) {
+        return Ok(None);
+    }
+    Ok(Some(Reminder {
+        year,
+        cases,
+        cases_total,
+        may_see_cases,
+    }))
+}

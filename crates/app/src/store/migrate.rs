@@ -133,6 +133,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0021_import_mappings.sql"),
         include_str!("../../migrations/postgres/0021_import_mappings.sql"),
     ),
+    (
+        23,
+        "case_submissions",
+        include_str!("../../migrations/sqlite/0023_case_submissions.sql"),
+        include_str!("../../migrations/postgres/0023_case_submissions.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -26,6 +26,7 @@ both!(
     platform_list_import_deduplicates_on_clue_number,
     deadlines_into_a_year_not_loaded_are_provisional,
     list_pages_follow_one_order_across_parts,
+    the_same_form_registers_once,
 );
 
 fn d(s: &str) -> NaiveDate {
@@ -750,7 +751,10 @@ async fn registration_is_validated_and_scoped(db: Db) {
         AppError::Validation(fe) => {
             assert_eq!(fe.get("amount_claimed"), Some("反映欠薪金额应大于0"));
             assert_eq!(fe.get("workers"), Some("涉及人数应为1至100000人"));
-            assert_eq!(fe.get("project_name"), Some("请填写工程项目名称"));
+            assert_eq!(
+                fe.get("project_name"),
+                Some("工程建设领域的，请填写工程项目名称或施工总承包单位名称（填一项即可）")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -1168,4 +1172,93 @@ async fn list_pages_follow_one_order_across_parts(db: Db) {
     );
     assert_eq!(near, all.iter().filter(|c| timing(c, Timing::NearDue)).count() as i64);
     assert!(overdue >= 2 && near >= 1, "{overdue} {near}");
+}
+
+async fn the_same_form_registers_once(db: Db) {
+    let w = World::new(db).await;
+    let insp = w.scoped("insp1", Role::Inspector, "341021").await;
+    let count = || async {
+        w.db.read()
+            .await
+            .unwrap()
+            .int(Sql::new("SELECT COUNT(*) FROM cases"))
+            .await
+            .unwrap()
+    };
+    let token = "ab".repeat(32);
+    let now = at("2023-09-28");
+    // The same public form sent twice at the same moment: one case.
+    let input = hotline("2023-09-28");
+    let (a, b) = tokio::join!(
+        cases::register_public_once(&w.db, &w.cipher, now, &input, &token),
+        cases::register_public_once(&w.db, &w.cipher, now, &input, &token),
+    );
+    let number = |o: &cases::Once| match o {
+        cases::Once::New(r) => r.number.clone(),
+        cases::Once::Again(f) => f.number.clone(),
+    };
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(number(&a), number(&b));
+    assert!(
+        matches!(
+            (&a, &b),
+            (cases::Once::New(_), cases::Once::Again(_)) | (cases::Once::Again(_), cases::Once::New(_))
+        ),
+        "one registers, the other is given its case"
+    );
+    assert_eq!(count().await, 1);
+    let code = match (&a, &b) {
+        (cases::Once::New(r), _) | (_, cases::Once::New(r)) => r.query_code.clone(),
+        _ => unreachable!(),
+    };
+    // The token gives the code back for half an hour, then the number only.
+    let f = cases::submitted(&w.db, &w.cipher, &token, now).await.unwrap().unwrap();
+    assert_eq!(f.query_code.as_deref(), Some(code.as_str()));
+    assert_eq!(f.source, Source::Online.code());
+    let later = now + chrono::Duration::minutes(31);
+    let f = cases::submitted(&w.db, &w.cipher, &token, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((f.number, f.query_code), (number(&a), None));
+    // Another token is another form; a token that is not one is not kept.
+    assert!(
+        cases::submitted(&w.db, &w.cipher, &"cd".repeat(32), now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let r = cases::register_public_once(&w.db, &w.cipher, now, &input, "1")
+        .await
+        .unwrap();
+    assert!(matches!(r, cases::Once::New(_)));
+    assert!(cases::submitted(&w.db, &w.cipher, "1", now).await.unwrap().is_none());
+    assert_eq!(count().await, 2);
+    // An officer's form, sent again: the same case, nothing more stored.
+    let call = on(&w, &insp, "2023-09-28");
+    let staff = "ef".repeat(32);
+    let first = cases::register_once(&call, &hotline("2023-09-27"), &staff)
+        .await
+        .unwrap();
+    let again = cases::register_once(&call, &hotline("2023-09-27"), &staff)
+        .await
+        .unwrap();
+    assert!(matches!(first, cases::Once::New(_)) && matches!(again, cases::Once::Again(_)));
+    assert_eq!(number(&first), number(&again));
+    assert_eq!(count().await, 3);
+    // A refused form registers nothing and keeps no token.
+    let mut bad = hotline("2023-09-27");
+    bad.workers = "0".into();
+    let refused = "0f".repeat(32);
+    assert!(matches!(
+        cases::register_once(&call, &bad, &refused).await,
+        Err(AppError::Validation(_))
+    ));
+    assert!(
+        cases::submitted(&w.db, &w.cipher, &refused, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(count().await, 3);
 }

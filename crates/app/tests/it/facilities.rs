@@ -86,7 +86,10 @@ async fn facilities_are_validated_and_keyed(db: Db) {
     let keys: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
     assert_eq!(keys, ["name", "credit_code", "place", "employee_based", "employees"]);
     assert_eq!(errs[0].1, "请填写企业名称");
-    assert!(errs[1].1.starts_with("统一社会信用代码："), "{errs:?}");
+    assert!(
+        errs[1].1.starts_with("统一社会信用代码校验不通过"),
+        "named once: {errs:?}"
+    );
     assert!(errs[2].1.contains("火星镇"), "{errs:?}");
     assert_eq!(errs[3].1, "是否员工制应填“是”或“否”");
     assert_eq!(errs[4].1, "从业人员数应为0或正整数");
@@ -102,7 +105,17 @@ async fn facilities_are_validated_and_keyed(db: Db) {
             .await
             .unwrap_err(),
     );
-    assert_eq!(errs, [("delivered_on".to_string(), "交付日期不能晚于今天".to_string())]);
+    // Every problem at once: the rule between fields with the field's own.
+    assert_eq!(
+        errs,
+        [
+            (
+                "delivered".to_string(),
+                "已交付套（间）数（12）不能多于计划套（间）数（10）".to_string()
+            ),
+            ("delivered_on".to_string(), "交付日期不能晚于今天".to_string())
+        ]
+    );
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM facilities").await, 0);
 
     // Valid input as people type it.

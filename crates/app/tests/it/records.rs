@@ -346,7 +346,7 @@ async fn worker_import_is_idempotent_and_reports_rows(db: Db) {
     let lines: Vec<(u64, &str)> = dry.rejects.iter().map(|r| (r.line, r.column.as_str())).collect();
     assert_eq!(lines, [(5, "身份证号"), (6, "身份证号"), (7, "现居住地")]);
     assert!(dry.rejects[1].reason.contains("第3行"), "{:?}", dry.rejects[1]);
-    assert!(dry.rejects[0].reason.contains("校验码"), "{:?}", dry.rejects[0]);
+    assert!(dry.rejects[0].reason.contains("校验不通过"), "{:?}", dry.rejects[0]);
 
     let s = import::run(&call, ImportKind::Workers, &path, "workers.csv", &Options::default())
         .await

@@ -60,7 +60,7 @@ async fn register_search_and_mask(db: Db) {
             for f in ["name", "id_number", "phone", "region", "education"] {
                 assert!(e.get(f).is_some(), "{f}: {e:?}");
             }
-            assert!(e.get("id_number").unwrap().contains("校验码应为1"));
+            assert!(e.get("id_number").unwrap().contains("请对照身份证逐位核对整个号码"));
         }
         other => panic!("{other:?}"),
     }

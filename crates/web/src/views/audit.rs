@@ -35,6 +35,10 @@ struct AuditTpl {
     f_to: String,
     f_user: String,
     f_action: String,
+    f_object: String,
+    f_object_id: String,
+    people: Vec<(String, String)>,
+    object_kinds: &'static [(&'static str, &'static str)],
     f_result: String,
     filter_error: Option<String>,
     query: String,
@@ -54,6 +58,7 @@ fn parse_filter(q: &HashMap<String, String>) -> (Filter, Option<String>) {
     let mut f = Filter {
         user: Some(get("user")),
         action: Some(get("action")),
+        object_kind: Some(get("object")).filter(|k| audit::OBJECT_KINDS.iter().any(|(c, _)| c == k)),
         ..Filter::default()
     };
     for (key, to) in [("from", false), ("to", true)] {
@@ -82,14 +87,17 @@ fn parse_filter(q: &HashMap<String, String>) -> (Filter, Option<String>) {
 
 pub async fn list(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &n.ctx.state;
-    let (f, filter_error) = parse_filter(&q);
-    let g = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let (mut f, mut filter_error) = parse_filter(&q);
+    let g = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    f.object_id = object_filter(&st.db, &f, &g("object_id"), &mut filter_error).await?;
     let query = query_string(&[
         ("from", &g("from")),
         ("to", &g("to")),
         ("user", &g("user")),
         ("action", &g("action")),
         ("result", &g("result")),
+        ("object", &g("object")),
+        ("object_id", &g("object_id")),
     ]);
     let mut pager = Pager::new(q.get("page").map(String::as_str), 50, query.clone());
     let (rows, total) = audit::list(&st.db, &n.actor, &f, pager.per_page, pager.offset()).await?;
@@ -134,7 +142,7 @@ pub async fn list(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) 
     } else {
         (None, "")
     };
-    let rows = rows.into_iter().map(row_of).collect();
+    let rows = rows_of(&st.db, rows).await?;
     Ok(html(&AuditTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "审计日志")
             .crumb("安全审计", "")
@@ -146,6 +154,10 @@ pub async fn list(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) 
         f_to: g("to"),
         f_user: g("user"),
         f_action: g("action"),
+        f_object: f.object_kind.clone().unwrap_or_default(),
+        f_object_id: g("object_id"),
+        people: audit::people(&st.db, &n.actor).await?,
+        object_kinds: audit::OBJECT_KINDS,
         f_result: g("result"),
         filter_error,
         query,
@@ -156,7 +168,9 @@ pub async fn list(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) 
 
 pub async fn export(n: Need<ViewAudit>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &n.ctx.state;
-    let (f, _) = parse_filter(&q);
+    let (mut f, _) = parse_filter(&q);
+    let typed = q.get("object_id").map(|v| v.trim().to_string()).unwrap_or_default();
+    f.object_id = object_filter(&st.db, &f, &typed, &mut None).await?;
     let now = st.clock.now();
     let rows = audit::export(&st.db, &n.actor, &n.ctx.origin, now, &f).await?;
     let bytes = audit_workbook(&rows)?;
@@ -198,22 +212,50 @@ struct PersonTpl {
     rows: Vec<Row>,
 }
 
-fn row_of(r: audit::AuditRow) -> Row {
-    Row {
-        id: r.id,
-        time: local_time(r.at),
-        action: r.action_label(),
-        object: if r.object_id.is_empty() {
-            r.object_kind
-        } else {
-            format!("{} {}", r.object_kind, r.object_id)
-        },
-        success: r.success,
-        actor: r.actor_name,
-        role: r.role,
-        client: r.client_addr,
-        detail: r.detail,
+/// The id to filter by for what the auditor typed as the object (a case's
+/// number, a user's name, an id). An object that does not exist filters
+/// everything out, and says so.
+async fn object_filter(
+    db: &shiminhua_app::store::Db,
+    f: &Filter,
+    typed: &str,
+    error: &mut Option<String>,
+) -> Result<Option<String>, WebError> {
+    if typed.is_empty() {
+        return Ok(None);
     }
+    let kind = f.object_kind.as_deref().unwrap_or("");
+    match audit::object_id(db, kind, typed).await? {
+        Some(id) => Ok(Some(id)),
+        None => {
+            let what = if kind == "case" { "案件编号" } else { "用户名" };
+            *error = Some(format!(
+                "没有{what}为“{}”的对象",
+                typed.chars().take(40).collect::<String>()
+            ));
+            Ok(Some("-".into()))
+        }
+    }
+}
+
+/// The rows as shown: roles, objects and details in Chinese.
+async fn rows_of(db: &shiminhua_app::store::Db, rows: Vec<audit::AuditRow>) -> Result<Vec<Row>, WebError> {
+    let shown = audit::shown(db, &rows).await?;
+    Ok(rows
+        .into_iter()
+        .zip(shown)
+        .map(|(r, s)| Row {
+            id: r.id,
+            time: local_time(r.at),
+            action: r.action_label(),
+            object: s.object,
+            success: r.success,
+            actor: r.actor_name,
+            role: s.role,
+            client: r.client_addr,
+            detail: s.detail,
+        })
+        .collect())
 }
 
 fn person_page(n: &Need<ViewAudit>) -> PersonTpl {
@@ -242,12 +284,12 @@ pub async fn person_search(n: Need<ViewAudit>, form: Form) -> Result<Response, W
     let typed = form.get("id_number").trim().to_string();
     match shiminhua_core::id_number::IdNumber::parse(&typed) {
         Err(e) => {
-            page.error = Some(format!("身份证号无效：{e}"));
+            page.error = Some(e.to_string());
             page.id_number = typed.chars().take(18).collect();
         }
         Ok(id) => {
             let rows = audit::who_looked(&n.ctx.call(&n.actor), &id, 1000).await?;
-            page.rows = rows.into_iter().map(row_of).collect();
+            page.rows = rows_of(&n.ctx.state.db, rows).await?;
             page.searched = true;
             page.id_number = id.as_str().to_string();
         }

@@ -31,6 +31,8 @@ struct PageTpl {
     notice: Option<String>,
     errors: Vec<String>,
     csv: String,
+    /// The header row of the upload format (Chinese).
+    header: String,
 }
 
 async fn render(
@@ -77,6 +79,7 @@ async fn render(
         notice,
         errors,
         csv,
+        header: shiminhua_core::calendar::header_zh(),
     }))
 }
 

@@ -50,9 +50,10 @@ pub struct FieldForm {
     pub kind: &'static str,
     pub version: i64,
     pub inputs: Vec<Input>,
-    /// Errors not tied to one field (e.g. the data scope).
-    pub general: Vec<String>,
     pub conflict: Option<String>,
+    /// Every error at once, on top of the form: (the field's id or "",
+    /// message), in the form's order.
+    pub summary: Vec<(String, String)>,
 }
 
 /// What a form shows: the texts in its inputs, the errors, and a hint for
@@ -80,22 +81,39 @@ impl FieldForm {
         } else {
             Vec::new()
         };
-        let general = filled
+        let general: Vec<String> = filled
             .errors
             .0
             .iter()
             .filter(|(k, _)| spec.field(k).is_none())
             .map(|(_, m)| m.clone())
             .collect();
+        let inputs = inputs(spec, &filled, &places);
+        let summary = error_summary(&inputs, &general);
         Ok(FieldForm {
             action,
             kind: spec.code(),
             version,
-            inputs: inputs(spec, &filled, &places),
-            general,
+            inputs,
             conflict: filled.conflict,
+            summary,
         })
     }
+}
+
+/// The errors of a form, all at once: those not tied to one field (e.g. the
+/// data scope) first, then
+/// each field's in the form's order with the id of its input.
+fn error_summary(inputs: &[Input], general: &[String]) -> Vec<(String, String)> {
+    general
+        .iter()
+        .map(|m| (String::new(), m.clone()))
+        .chain(
+            inputs
+                .iter()
+                .filter_map(|i| i.error.as_ref().map(|e| (format!("f-{}", i.key), e.clone()))),
+        )
+        .collect()
 }
 
 /// The inputs of the kind's fields, in order: each field's type gives its

@@ -28,6 +28,19 @@ struct HomeTpl {
     has_unit: bool,
     unit_name: String,
     owed: Vec<OwedLine>,
+    /// Next year's holiday arrangement not loaded (administrator, office).
+    calendar: Option<CalendarReminder>,
+}
+
+/// The 工作台's reminder of the holiday arrangement.
+pub struct CalendarReminder {
+    pub year: i32,
+    /// The user loads the table (a link to the page).
+    pub may_load: bool,
+    pub cases_total: i64,
+    pub may_see_cases: bool,
+    /// (case id, number, 受理期限/办理期限, due date)
+    pub cases: Vec<(i64, String, &'static str, String)>,
 }
 
 pub async fn workbench(s: Signed) -> Result<Response, WebError> {
@@ -104,11 +117,25 @@ pub async fn workbench(s: Signed) -> Result<Response, WebError> {
     } else {
         (Vec::new(), String::new())
     };
+    let calendar = shiminhua_app::rights::holidays::reminder(&st.db, &s.actor, st.clock.today())
+        .await?
+        .map(|r| CalendarReminder {
+            year: r.year,
+            may_load: s.actor.can(Permission::ManageSystem),
+            cases_total: r.cases_total,
+            may_see_cases: r.may_see_cases,
+            cases: r
+                .cases
+                .into_iter()
+                .map(|c| (c.id, c.number, c.what, super::date_zh(c.due)))
+                .collect(),
+        });
     Ok(html(&HomeTpl {
         layout: Layout::new(&s.ctx, Some(&s.actor), "工作台"),
         cards,
         has_unit,
         unit_name,
         owed,
+        calendar,
     }))
 }

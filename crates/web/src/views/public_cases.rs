@@ -26,12 +26,14 @@ use crate::mw::{PRE_CSRF_COOKIE, set_cookie};
 use crate::throttle::{Challenge, Limiter};
 use askama::Template;
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::Query;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use shiminhua_app::error::FieldErrors;
 use shiminhua_app::rights::cases::{self, PublicView};
 use shiminhua_app::{AppError, sessions};
 use shiminhua_core::case::{CaseInput, Sector};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -104,6 +106,7 @@ const REPORT_FIELDS: &[&str] = &[
     "employer_address",
     "sector",
     "project_name",
+    "contractor_name",
     "contractor_credit_code",
     "workers",
     "amount_claimed",
@@ -131,15 +134,46 @@ struct ReportTpl {
     challenge: Option<Challenge>,
     /// Today (YYYY-MM-DD), the latest date of the arrears period.
     today: String,
+    /// The form's one-time token: the same form sent twice registers once.
+    submit_token: String,
 }
 
 #[derive(Template)]
 #[template(path = "public_case_done.html")]
 struct DoneTpl {
     layout: Layout,
+    /// Empty: nothing filed from this browser lately.
     number: String,
+    /// Empty once no longer shown ([`cases::CODE_SHOWN_FOR`]).
     code: String,
     received: String,
+    /// The same form was sent again: the case it registered the first time.
+    again: bool,
+}
+
+/// The cookie that lets the browser that filed a report see its number and
+/// query code again (the form's token; the code is kept wrapped under it).
+const FILED_COOKIE: &str = "shm_filed";
+
+/// `Set-Cookie` of [`FILED_COOKIE`] (or of the staff form's) for `path`,
+/// for as long as the code is shown again.
+pub(crate) fn filed_cookie(ctx: &Ctx, name: &str, path: &str, token: &str) -> HeaderValue {
+    let secure = if ctx.state.config.security.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={token}; Path={path}; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
+        cases::CODE_SHOWN_FOR.num_seconds()
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The token of a form as sent, when it is one of ours.
+pub(crate) fn form_token(sent: &str) -> Option<String> {
+    let t = sent.trim().to_ascii_lowercase();
+    cases::form_token_ok(&t).then_some(t)
 }
 
 #[derive(Template)]
@@ -236,7 +270,14 @@ fn throttled(ctx: &Ctx, limiter: &Limiter) -> Option<(String, HeaderValue)> {
     limiter.take(ip, Instant::now()).err().map(busy)
 }
 
-fn report_form(ctx: &Ctx, v: CaseInput, errors: FieldErrors, general: Vec<String>, status: StatusCode) -> Response {
+fn report_form(
+    ctx: &Ctx,
+    v: CaseInput,
+    errors: FieldErrors,
+    general: Vec<String>,
+    status: StatusCode,
+    token: Option<String>,
+) -> Response {
     let (csrf, cookie) = csrf_token(ctx);
     let st = &ctx.state;
     let now = st.clock.now();
@@ -253,6 +294,8 @@ fn report_form(ctx: &Ctx, v: CaseInput, errors: FieldErrors, general: Vec<String
             .challenge
             .then(|| st.public_guard.challenges.issue(&st.cipher, now)),
         today: (now + chrono::Duration::hours(8)).date_naive().to_string(),
+        // A form shown again keeps its token: nothing was registered with it.
+        submit_token: token.unwrap_or_else(sessions::random_token),
     };
     finish(html(&t), status, cookie)
 }
@@ -268,11 +311,67 @@ pub async fn report_page(ctx: Ctx) -> Response {
         FieldErrors::default(),
         Vec::new(),
         StatusCode::OK,
+        None,
     )
+}
+
+/// To the page that shows what this browser filed (POST-redirect-GET: a
+/// refresh of that page shows the same case, never files again).
+fn to_done(ctx: &Ctx, token: &str, again: bool) -> Response {
+    let mut r = Redirect::to(if again {
+        "/public/cases/done?again=1"
+    } else {
+        "/public/cases/done"
+    })
+    .into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        filed_cookie(ctx, FILED_COOKIE, "/public/cases", token),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// GET /public/cases/done — the number and query code of the report this
+/// browser filed (for [`cases::CODE_SHOWN_FOR`]), as often as it is loaded.
+pub async fn done_page(ctx: Ctx, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let st = &ctx.state;
+    if !st.config.public.cases {
+        return off();
+    }
+    let now = st.clock.now();
+    let filed = match crate::mw::cookie(&headers, FILED_COOKIE) {
+        Some(token) => match cases::submitted(&st.db, &st.cipher, &token, now).await {
+            Ok(f) => f.filter(|f| f.source == shiminhua_core::case::Source::Online.code()),
+            Err(e) => return WebError(e).into_response(),
+        },
+        None => None,
+    };
+    let (csrf, cookie) = csrf_token(&ctx);
+    let t = match filed {
+        Some(f) => DoneTpl {
+            layout: layout(&ctx, "反映已提交", csrf),
+            number: f.number,
+            code: f.query_code.unwrap_or_default(),
+            received: super::date_zh((f.at + chrono::Duration::hours(8)).date_naive()),
+            again: q.contains_key("again"),
+        },
+        None => DoneTpl {
+            layout: layout(&ctx, "没有找到提交结果", csrf),
+            number: String::new(),
+            code: String::new(),
+            received: String::new(),
+            again: false,
+        },
+    };
+    finish(html(&t), StatusCode::OK, cookie)
 }
 
 /// POST /public/cases/new
 pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
+    // The form's one-time token; a form sent without one (an old page) is
+    // answered directly, as before.
     let st = &ctx.state;
     if !st.config.public.cases {
         return off();
@@ -281,6 +380,7 @@ pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
         return WebError(AppError::BadRequest("提交的内容过大或格式不正确。".into())).into_response();
     };
     let v = report_of(&f);
+    let token = form_token(&f.get("submit_token"));
     if let Some((msg, retry)) = throttled(&ctx, &st.public_guard.submissions) {
         let mut r = report_form(
             &ctx,
@@ -288,6 +388,7 @@ pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
             FieldErrors::default(),
             vec![msg],
             StatusCode::TOO_MANY_REQUESTS,
+            token,
         );
         r.headers_mut().insert(header::RETRY_AFTER, retry);
         return r;
@@ -299,46 +400,82 @@ pub async fn report_submit(ctx: Ctx, body: Body) -> Response {
             FieldErrors::default(),
             vec![STALE_FORM.into()],
             StatusCode::FORBIDDEN,
+            token,
         );
     }
     let now = st.clock.now();
+    // The same form sent again (refresh, back and resubmit): the case it
+    // registered, before its used challenge would refuse it.
+    if let Some(t) = &token {
+        match cases::submitted(&st.db, &st.cipher, t, now).await {
+            Ok(Some(_)) => return to_done(&ctx, t, true),
+            Ok(None) => {}
+            Err(e) => return WebError(e).into_response(),
+        }
+    }
     if st.config.public.challenge
         && let Err(refusal) =
             st.public_guard
                 .challenges
                 .check(&st.cipher, &f.get("challenge_token"), &f.get("challenge_answer"), now)
     {
-        let mut errors = FieldErrors::default();
+        // Shown with every other problem of the form, so that one more
+        // submission can go through.
+        let mut errors = match cases::check_public(&st.db, now, &v).await {
+            Ok(()) => FieldErrors::default(),
+            Err(AppError::Validation(e)) => e,
+            Err(e) => return WebError(e).into_response(),
+        };
         errors.add("challenge_answer", refusal.message());
-        return report_form(&ctx, v, errors, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY);
+        let (fields, general) = split_errors(errors);
+        return report_form(&ctx, v, fields, general, StatusCode::UNPROCESSABLE_ENTITY, token);
     }
-    match cases::register_public(&st.db, &st.cipher, now, &v).await {
-        Ok(reg) => {
+    let result = match &token {
+        Some(t) => cases::register_public_once(&st.db, &st.cipher, now, &v, t).await,
+        None => cases::register_public(&st.db, &st.cipher, now, &v)
+            .await
+            .map(cases::Once::New),
+    };
+    match (result, token) {
+        (Ok(cases::Once::New(_)), Some(t)) => to_done(&ctx, &t, false),
+        (Ok(cases::Once::Again(_)), Some(t)) => to_done(&ctx, &t, true),
+        (Ok(cases::Once::New(reg)), None) => {
             let (csrf, cookie) = csrf_token(&ctx);
             let t = DoneTpl {
                 layout: layout(&ctx, "反映已提交", csrf),
                 number: reg.number,
                 code: reg.query_code,
                 received: super::date_zh((now + chrono::Duration::hours(8)).date_naive()),
+                again: false,
             };
             finish(html(&t), StatusCode::CREATED, cookie)
         }
-        Err(AppError::Validation(errs)) => {
-            let mut fields = FieldErrors::default();
-            let mut general = Vec::new();
-            for (k, m) in errs.0 {
-                if REPORT_FIELDS.contains(&k.as_str()) {
-                    if fields.get(&k).is_none() {
-                        fields.add(&k, m);
-                    }
-                } else {
-                    general.push(m);
-                }
-            }
-            report_form(&ctx, v, fields, general, StatusCode::UNPROCESSABLE_ENTITY)
+        (Ok(cases::Once::Again(_)), None) => {
+            WebError(AppError::Internal("a case again without a token".into())).into_response()
         }
-        Err(e) => WebError(e).into_response(),
+        (Err(AppError::Validation(errs)), token) => {
+            let (fields, general) = split_errors(errs);
+            report_form(&ctx, v, fields, general, StatusCode::UNPROCESSABLE_ENTITY, token)
+        }
+        (Err(e), _) => WebError(e).into_response(),
     }
+}
+
+/// The errors next to the report form's fields (the first of each), and
+/// those of no field of the form (shown on top).
+fn split_errors(errs: FieldErrors) -> (FieldErrors, Vec<String>) {
+    let mut fields = FieldErrors::default();
+    let mut general = Vec::new();
+    for (k, m) in errs.0 {
+        if REPORT_FIELDS.contains(&k.as_str()) {
+            if fields.get(&k).is_none() {
+                fields.add(&k, m);
+            }
+        } else {
+            general.push(m);
+        }
+    }
+    (fields, general)
 }
 
 fn query_form(

@@ -90,7 +90,10 @@ pub(super) async fn entries(db: &Db, rows: &[RecordRow]) -> Result<Vec<Entry>, W
             date: r.period_date.format("%Y-%m-%d").to_string(),
             kind: r.record_kind().map_or("记录", RecordKind::label_zh),
             unit: r.unit_name.clone().unwrap_or_default(),
-            region: r.region_name.clone(),
+            region: match book.full_name(r.region_code) {
+                n if n.is_empty() => r.region_name.clone(),
+                n => n,
+            },
             fields: r.describe(&book),
         })
         .collect())

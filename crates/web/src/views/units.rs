@@ -16,7 +16,11 @@ struct UnitsTpl {
 }
 
 pub async fn list(n: Need<ViewUnits>) -> Result<Response, WebError> {
-    let rows = units::list(&n.ctx.state.db, &n.actor).await?;
+    let mut rows = units::list(&n.ctx.state.db, &n.actor).await?;
+    let counties = shiminhua_app::regions::CountyNames::load(&n.ctx.state.db).await?;
+    for u in &mut rows {
+        u.region_name = counties.full(u.region_code, &u.region_name);
+    }
     Ok(html(&UnitsTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "责任单位")
             .crumb("基础信息", "")

@@ -148,12 +148,13 @@ async fn render_form(
         .into_iter()
         .map(|u| (u.id, u.name, Some(u.id) == e.unit_id))
         .collect();
+    let counties = regions::CountyNames::load(&st.db).await?;
     let regions = regions::pickable(&st.db, &n.actor)
         .await?
         .into_iter()
         .map(|r| {
             let indent = "　".repeat((r.level - 2).max(0) as usize);
-            (r.display_code(), format!("{indent}{}（{}）", r.name, r.display_code()))
+            (r.display_code(), format!("{indent}{}", counties.full(r.code, &r.name)))
         })
         .collect();
     let mut grants: Vec<GrantRow> = e.grants.iter().map(|(r, k)| grant_row(r.clone(), *k)).collect();

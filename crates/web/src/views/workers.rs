@@ -91,7 +91,7 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
     );
     let query = base.clone();
     let mut pager = Pager::new(q.get("page").map(String::as_str), 20, base);
-    let (rows, total) = workers::list_workers(
+    let (mut rows, total) = workers::list_workers(
         &st.db,
         &st.cipher,
         &n.actor,
@@ -103,6 +103,10 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
     .await?;
     pager.total = total;
     pager.cap = workers::COUNT_CAP;
+    let counties = shiminhua_app::regions::CountyNames::load(&st.db).await?;
+    for r in &mut rows {
+        r.region_name = counties.full(r.region_code, &r.region_name);
+    }
     super::audit::saw_search(&st.reads, &n.ctx.call(&n.actor), &search, rows.iter().map(|r| r.id));
     Ok(html(&ListTpl {
         layout: Layout::new(&n.ctx, Some(&n.actor), "农民工名册")
@@ -128,7 +132,6 @@ pub async fn list(n: Need<ReadPii>, Query(q): Query<HashMap<String, String>>) ->
 struct ProfileTpl {
     layout: Layout,
     w: WorkerRow,
-    region_code: String,
     /// Age in years from the birth year alone (shown as "约N岁").
     age: i32,
     created: String,
@@ -160,10 +163,10 @@ async fn profile_page(
     revealed: Option<String>,
     reason_error: Option<String>,
 ) -> Result<ProfileTpl, WebError> {
-    let (w, dependants) = workers::get_worker(&n.state.db, actor, WorkerId(id)).await?;
-    let region_code = DivisionCode::from_i64(w.region_code)
-        .map(|c| c.to_string())
-        .unwrap_or_default();
+    let (mut w, dependants) = workers::get_worker(&n.state.db, actor, WorkerId(id)).await?;
+    w.region_name = shiminhua_app::regions::CountyNames::load(&n.state.db)
+        .await?
+        .full(w.region_code, &w.region_name);
     let can_write = actor.can(Permission::WriteRecords);
     let new_kinds = if can_write {
         super::records::writable_kinds(actor)
@@ -238,7 +241,6 @@ async fn profile_page(
         layout: Layout::new(n, Some(actor), w.name.clone())
             .crumb("农民工名册", "/workers")
             .crumb(w.name.clone(), ""),
-        region_code,
         age: chrono::Datelike::year(&n.state.clock.today()) - w.birth_year,
         created: local_time(w.created_at),
         w,

@@ -150,7 +150,11 @@ async fn the_auditor_finds_who_looked(db: Db) {
             &[("csrf", &csrf), ("id_number", "34102119850301001")],
         )
         .await;
-    assert!(bad.body.contains("身份证号无效"), "{}", bad.body);
+    assert!(
+        bad.body.contains("身份证号应为18位（旧版为15位），实际为17位"),
+        "{}",
+        bad.body
+    );
     let number = id_number_of(&app, a).await;
     let r = app
         .post(&mut aud, "/audit/person", &[("csrf", &csrf), ("id_number", &number)])
@@ -162,7 +166,11 @@ async fn the_auditor_finds_who_looked(db: Db) {
         table.contains("<td>office</td>") && table.contains("<td>shexian</td>"),
         "{table}"
     );
-    assert!(table.contains(&format!("worker {a}")) && !table.contains(&format!("worker {b}")));
+    // The worker named masked, with the number of the registration.
+    assert!(
+        table.contains(&format!("<td>农民工 测**（编号 {a}）</td>")) && !table.contains(&format!("（编号 {b}）")),
+        "{table}"
+    );
     // Not for anyone else (the matrix test covers every role).
     assert_eq!(
         app.get(&mut office, "/audit/person").await.status,

@@ -14,6 +14,7 @@ mod facility_figures;
 mod grants;
 mod http;
 mod id_exposure;
+mod pages;
 mod plan_admin;
 mod public_cases;
 mod rosters;

@@ -189,10 +189,13 @@ async fn report_with_errors_keeps_the_input(db: Db) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     // Each error next to its field, marked.
     for (field, text) in [
-        ("project_name", "请填写工程项目名称"),
+        (
+            "project_name",
+            "工程建设领域的，请填写工程项目名称或施工总承包单位名称（填一项即可）",
+        ),
         ("workers", "涉及人数应为1至100000人"),
-        ("reporter_phone", "联系电话"),
-        ("employer_credit_code", "用人单位统一社会信用代码"),
+        ("reporter_phone", "手机号码应为11位数字"),
+        ("employer_credit_code", "统一社会信用代码校验不通过"),
     ] {
         let key = format!("<p class=\"field-error\" id=\"{field}-err\">");
         let i = r
@@ -243,7 +246,7 @@ async fn report_then_lookup_and_reply(db: Db) {
     let (number, code) = number_and_code(&r);
     assert!(number.starts_with("HS2026-"), "{number}");
     assert_eq!(code.len(), 8);
-    assert!(r.body.contains("只显示这一次"));
+    assert!(r.body.contains("请<strong>立即抄写或截图保存</strong>"));
     // Nothing of the reporter is shown back.
     for absent in [NAME, PHONE, "黄山某建筑劳务有限公司"] {
         assert!(!r.body.contains(absent), "{absent}");

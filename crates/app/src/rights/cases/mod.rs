@@ -31,7 +31,8 @@ pub(crate) use deadlines::{StepRules, recompute_provisional};
 pub use files::{MAX_FILES, add_file, file, files};
 pub use lists::{CaseFilter, DueCounts, Township, due_counts, list, townships};
 pub use registration::{
-    PUBLIC_WRITER, PublicView, Registered, find_by_query_code, public_view, register, register_public,
+    CODE_SHOWN_FOR, Filed, Once, PUBLIC_WRITER, PublicView, Registered, check_public, find_by_query_code,
+    form_token_ok, public_view, register, register_once, register_public, register_public_once, submitted,
 };
 pub(crate) use registration::{Writer, import_platform, store_new};
 pub use rows::{CaseEvent, CaseRow, get};

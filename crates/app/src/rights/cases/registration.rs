@@ -194,6 +194,13 @@ pub const PUBLIC_WRITER: &str = "网上反映（公众）";
 /// in the registrar's scope; a linked worker in the registrar's worker
 /// scope; a platform clue number may be registered once.
 pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registered> {
+    let (rules, data) = checked(call, input).await?;
+    register_new(&Writer::officer(call), &rules, &data, None).await
+}
+
+/// An officer's registration checked: permission, validation, scope, the
+/// linked worker and the clue number.
+async fn checked(call: &Call<'_>, input: &CaseInput) -> AppResult<(StepRules, CaseData)> {
     require(call.actor, Permission::ReadPii)?;
     if !case::may_register(&call.actor.roles) {
         return Err(AppError::Forbidden);
@@ -215,8 +222,151 @@ pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registere
         }
     }
     clue_free(&mut tx, &data).await?;
-    drop(tx);
-    register_new(&Writer::officer(call), &rules, &data).await
+    Ok((rules, data))
+}
+
+// ---------------------------------------------------------------------------
+// The same form sent twice
+
+/// How long the browser that filed a case may see its query code again.
+pub const CODE_SHOWN_FOR: chrono::Duration = chrono::Duration::minutes(30);
+
+/// A case registered by a form submitted earlier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Filed {
+    pub id: i64,
+    pub number: String,
+    /// The query code, while it may be shown again ([`CODE_SHOWN_FOR`]).
+    pub query_code: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The case's source (网上反映 for the public form).
+    pub source: String,
+}
+
+/// What a registration form gives once: the new case, or the case the
+/// same form registered before.
+#[derive(Clone, Debug)]
+pub enum Once {
+    New(Registered),
+    Again(Filed),
+}
+
+/// Whether `token` is a form token as the forms make them (64 hex digits);
+/// others are not looked up nor kept.
+pub fn form_token_ok(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn token_hash(cipher: &Cipher, token: &str) -> Vec<u8> {
+    cipher.blind_index("case_submission", &token.to_ascii_lowercase())
+}
+
+/// The query code XOR a key derived from the token: only the holder of the
+/// token (the browser that filed) can have it back.
+fn wrap_code(cipher: &Cipher, token: &str, code: &[u8]) -> Vec<u8> {
+    let key = cipher.blind_index("case_submission_code", &token.to_ascii_lowercase());
+    code.iter().zip(key.iter().cycle()).map(|(a, b)| a ^ b).collect()
+}
+
+/// (case id, number, source, wrapped code, when submitted)
+type SubmissionRow = (i64, String, String, Option<Vec<u8>>, DateTime<Utc>);
+
+/// The case a form with `token` registered, if any.
+pub async fn submitted(db: &Db, cipher: &Cipher, token: &str, now: DateTime<Utc>) -> AppResult<Option<Filed>> {
+    if !form_token_ok(token) {
+        return Ok(None);
+    }
+    let row: Option<SubmissionRow> = db
+        .read()
+        .await?
+        .opt(
+            Sql::new(
+                "SELECT c.id, c.number, c.source, s.code_wrapped, s.created_at FROM case_submissions s \
+                 JOIN cases c ON c.id = s.case_id WHERE s.token_hash = $1",
+            )
+            .bind(token_hash(cipher, token)),
+        )
+        .await?;
+    Ok(row.map(|(id, number, source, wrapped, at)| Filed {
+        id,
+        number,
+        query_code: wrapped
+            .filter(|_| now - at <= CODE_SHOWN_FOR)
+            .and_then(|w| String::from_utf8(wrap_code(cipher, token, &w)).ok()),
+        at,
+        source,
+    }))
+}
+
+/// [`register`], once per form: the form's `token` registered a case
+/// already, that case is given back (and no second one registered).
+pub async fn register_once(call: &Call<'_>, input: &CaseInput, token: &str) -> AppResult<Once> {
+    require(call.actor, Permission::ReadPii)?;
+    if let Some(f) = submitted(call.db, call.cipher, token, call.now).await? {
+        return Ok(Once::Again(f));
+    }
+    let (rules, data) = checked(call, input).await?;
+    if !form_token_ok(token) {
+        return register_new(&Writer::officer(call), &rules, &data, None)
+            .await
+            .map(Once::New);
+    }
+    once(
+        call.db,
+        call.cipher,
+        call.now,
+        token,
+        register_new(&Writer::officer(call), &rules, &data, Some(token)).await,
+    )
+    .await
+}
+
+/// The outcome of a registration with a token: a second submission that
+/// lost the race to store its token gets the first one's case.
+async fn once(
+    db: &Db,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    token: &str,
+    result: AppResult<Registered>,
+) -> AppResult<Once> {
+    match result {
+        Ok(r) => Ok(Once::New(r)),
+        Err(e) => match submitted(db, cipher, token, now).await? {
+            Some(f) => Ok(Once::Again(f)),
+            None => Err(e),
+        },
+    }
+}
+
+/// [`register_public`], once per form (see [`register_once`]).
+pub async fn register_public_once(
+    db: &Db,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    input: &CaseInput,
+    token: &str,
+) -> AppResult<Once> {
+    if let Some(f) = submitted(db, cipher, token, now).await? {
+        return Ok(Once::Again(f));
+    }
+    let token = Some(token).filter(|t| form_token_ok(t));
+    let result = register_public_with(db, cipher, now, input, token).await;
+    match token {
+        Some(t) => once(db, cipher, now, t, result).await,
+        None => result.map(Once::New),
+    }
+}
+
+/// Checks a public report without registering it: the errors it would be
+/// refused with (shown with the others when the challenge failed).
+pub async fn check_public(db: &Db, now: DateTime<Utc>, input: &CaseInput) -> AppResult<()> {
+    let today = local_date(now);
+    let input = public_input(input, today);
+    let cal = crate::calendar::calendar(db).await?;
+    let rules = StepRules::load(&mut db.read().await?, cal).await?;
+    case::validate(&input, &rules.places, today).map_err(field_errors)?;
+    Ok(())
 }
 
 /// Refuses a platform clue number registered already.
@@ -233,7 +383,12 @@ async fn clue_free(tx: &mut Tx, data: &CaseData) -> AppResult<()> {
 }
 
 /// Numbers and stores a validated case in a transaction of its own.
-async fn register_new(w: &Writer<'_>, rules: &StepRules, data: &CaseData) -> AppResult<Registered> {
+async fn register_new(
+    w: &Writer<'_>,
+    rules: &StepRules,
+    data: &CaseData,
+    token: Option<&str>,
+) -> AppResult<Registered> {
     // The time limit first: a year not loaded refuses before a number is taken.
     rules
         .running(rules.limits.accept_span(data.received_on), "受理期限")
@@ -241,6 +396,27 @@ async fn register_new(w: &Writer<'_>, rules: &StepRules, data: &CaseData) -> App
     let number = take_number(w.db, chrono::Datelike::year(&data.received_on)).await?;
     let mut tx = w.db.write().await?;
     let r = store_new(&mut tx, w, rules, data, Some(number)).await?;
+    if let Some(token) = token {
+        // The query code is not to be had back after a while.
+        tx.exec(
+            Sql::new(
+                "UPDATE case_submissions SET code_wrapped = NULL WHERE code_wrapped IS NOT NULL AND created_at < $1",
+            )
+            .bind(w.now - CODE_SHOWN_FOR),
+        )
+        .await?;
+        // A second submission of the same form fails here and rolls back.
+        tx.exec(
+            Sql::new(
+                "INSERT INTO case_submissions (token_hash, case_id, code_wrapped, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(token_hash(w.cipher, token))
+            .bind(r.id)
+            .bind(wrap_code(w.cipher, token, r.query_code.as_bytes()))
+            .bind(w.now),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(r)
 }
@@ -250,14 +426,30 @@ async fn register_new(w: &Writer<'_>, rules: &StepRules, data: &CaseData) -> App
 /// of the city's. Recorded by the case's first event, not in the audit
 /// trail (see [`Writer::who`]).
 pub async fn register_public(db: &Db, cipher: &Cipher, now: DateTime<Utc>, input: &CaseInput) -> AppResult<Registered> {
-    let today = local_date(now);
-    let input = CaseInput {
+    register_public_with(db, cipher, now, input, None).await
+}
+
+/// The public form's input as registered: source 网上反映, received today,
+/// no clue number, no worker link.
+fn public_input(input: &CaseInput, today: NaiveDate) -> CaseInput {
+    CaseInput {
         source: Source::Online.code().into(),
         clue_no: String::new(),
         received_on: today.to_string(),
         worker_id: None,
         ..input.clone()
-    };
+    }
+}
+
+async fn register_public_with(
+    db: &Db,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    input: &CaseInput,
+    token: Option<&str>,
+) -> AppResult<Registered> {
+    let today = local_date(now);
+    let input = public_input(input, today);
     let cal = crate::calendar::calendar(db).await?;
     let rules = StepRules::load(&mut db.read().await?, cal).await?;
     let data = case::validate(&input, &rules.places, today).map_err(field_errors)?;
@@ -269,7 +461,7 @@ pub async fn register_public(db: &Db, cipher: &Cipher, now: DateTime<Utc>, input
         name: PUBLIC_WRITER.into(),
         who: None,
     };
-    register_new(&writer, &rules, &data).await
+    register_new(&writer, &rules, &data, token).await
 }
 
 /// Numbers, stores and logs a validated new case (the caller commits).
@@ -381,9 +573,9 @@ pub(super) async fn insert(
          reporter_id_sealed, reporter_id_index, reporter_id_masked, employer_name, employer_credit_code, employer_address, \
          sector, project_name, contractor_credit_code, workers, amount_claimed_fen, arrears_from, arrears_to, description, \
          received_on, accept_due, due_on, query_hash, created_at, created_by, updated_at, updated_by, due_from, due_days, \
-         due_provisional) \
+         due_provisional, contractor_name) \
          VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) RETURNING id",
+         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39) RETURNING id",
     )
     .bind(number)
     .bind(CaseStatus::Registered.code())
@@ -432,7 +624,8 @@ pub(super) async fn insert(
     .bind(by)
     .bind(due.span.from)
     .bind(i64::from(due.span.days))
-    .bind(due.provisional);
+    .bind(due.provisional)
+    .bind(d.contractor_name.clone().unwrap_or_default());
     let (id,): (i64,) = tx
         .one(q)
         .await

@@ -32,6 +32,7 @@ pub struct CaseRow {
     pub sector: String,
     pub project_name: String,
     pub contractor_credit_code: String,
+    pub contractor_name: String,
     pub workers: i64,
     pub amount_claimed_fen: i64,
     pub amount_recovered_fen: Option<i64>,
@@ -97,7 +98,7 @@ impl CaseRow {
 pub(super) const COLUMNS: &str = "SELECT c.id, c.number, c.status, c.version, c.county_code, c.region_code, g.name AS region_name, \
      c.source, c.clue_no, c.anonymous, c.worker_id, c.reporter_name_masked, c.reporter_phone_masked, \
      c.reporter_id_masked, c.employer_name, c.employer_credit_code, c.employer_address, c.sector, c.project_name, \
-     c.contractor_credit_code, c.workers, c.amount_claimed_fen, c.amount_recovered_fen, c.workers_paid, c.conclusion, \
+     c.contractor_credit_code, c.contractor_name, c.workers, c.amount_claimed_fen, c.amount_recovered_fen, c.workers_paid, c.conclusion, \
      c.arrears_from, c.arrears_to, c.description, c.received_on, c.accepted_on, c.accept_due, c.handle_due, c.due_on, \
      c.due_from, c.due_days, c.due_provisional, c.extended, c.urged, c.closed_on, c.created_at, c.created_by, c.updated_at, c.updated_by \
      FROM cases c JOIN regions g ON g.code = c.region_code";

@@ -28,7 +28,9 @@ pub async fn act(n: Need<ActOnCases>, Path(id): Path<String>, form: Form) -> Res
     };
     let version = form.get("version").parse::<i64>().unwrap_or(0);
     let (shown, status) = match cases::act(&n.ctx.call(&n.actor), CaseId(id), version, action, &values.input()).await {
-        Ok(_) => return Ok(Redirect::to(&format!("/cases/{id}?done={}", action.code())).into_response()),
+        // `#top`: the page opens at its top with the notice (the form was
+        // posted to the form's own anchor, which the answer would keep).
+        Ok(_) => return Ok(Redirect::to(&format!("/cases/{id}?done={}#top", action.code())).into_response()),
         Err(AppError::Validation(e)) => (
             Shown {
                 sent: Some((action, values, e)),

@@ -1,7 +1,7 @@
 //! The case page: facts, deadlines, timeline, attachments and one form
 //! per step the user may take now.
 
-use super::{Deadline, clock_of, deadline, layout, town_value, yuan};
+use super::{Deadline, clock_of, deadline, layout, yuan};
 use crate::error::WebError;
 use crate::extract::{Ctx, Form, Need, ReadCases};
 use crate::layout::Layout;
@@ -72,9 +72,22 @@ pub struct ActionForm {
     pub danger: bool,
     pub v: ActionValues,
     pub errors: FieldErrors,
-    /// Errors not tied to a field of the form.
-    pub general: Vec<String>,
+    /// Every error of the form at once, shown on its top: (the input's id,
+    /// or "" for one not tied to a field of the form, message), in the
+    /// form's order.
+    pub summary: Vec<(String, String)>,
 }
+
+/// The id suffix of each field's input in an action form.
+const INPUT_IDS: &[(&str, &str)] = &[
+    ("conclusion", "conclusion"),
+    ("amount_recovered", "amount"),
+    ("workers_paid", "paid"),
+    ("region", "region"),
+    ("reason", "reason"),
+    ("note", "note"),
+    ("public_reply", "reply"),
+];
 
 const ACTION_KEYS: &[&str] = &[
     "reason",
@@ -112,11 +125,22 @@ fn action_form(a: Action, v: ActionValues, errors: FieldErrors) -> ActionForm {
         Action::Extend => "每个案件只能延期一次，办理期限延长30个工作日。",
         Action::Urge => "督办意见记入办理记录，案件状态不变。",
     };
-    let general = errors
+    let general: Vec<String> = errors
         .0
         .iter()
         .filter(|(k, _)| !ACTION_KEYS.contains(&k.as_str()))
         .map(|(_, m)| m.clone())
+        .collect();
+    let summary = general
+        .iter()
+        .map(|m| (String::new(), m.clone()))
+        .chain(INPUT_IDS.iter().flat_map(|(key, id)| {
+            errors
+                .0
+                .iter()
+                .filter(move |(k, _)| k == key)
+                .map(move |(_, m)| (format!("{}-{id}", a.code()), m.clone()))
+        }))
         .collect();
     ActionForm {
         code: a.code(),
@@ -130,7 +154,7 @@ fn action_form(a: Action, v: ActionValues, errors: FieldErrors) -> ActionForm {
         danger: matches!(a, Action::Reject | Action::ReferPolice),
         v,
         errors,
-        general,
+        summary,
     }
 }
 
@@ -168,7 +192,7 @@ fn event_line(e: &CaseEvent, towns: &[Township]) -> EventLine {
         let name = towns
             .iter()
             .find(|t| t.code.as_i64() == to)
-            .map(|t| format!("{} {}", t.county_name, t.name))
+            .map(|t| format!("{}{}", t.county_name, t.name))
             .unwrap_or_else(|| to.to_string());
         details.push(format!("转至：{name}"));
     }
@@ -234,8 +258,8 @@ pub(super) struct ShowTpl {
     upload_error: Option<String>,
     forms: Vec<ActionForm>,
     conclusions: Vec<String>,
-    /// Townships of other counties (for 转办): values to type.
-    transfer_towns: Vec<String>,
+    /// Townships of other counties (for 转办), by county: (county, [(code, township)]).
+    transfer_towns: Vec<(String, Vec<(String, String)>)>,
     notice: Option<String>,
     error: Option<String>,
     /// The employer's listing on the arrears blacklist in effect today:
@@ -267,7 +291,7 @@ pub(super) async fn show_page(ctx: &Ctx, actor: &Actor, id: i64, shown: Shown) -
     let place = towns
         .iter()
         .find(|t| t.code.as_i64() == row.region_code)
-        .map(|t| format!("{} {}", t.county_name, t.name))
+        .map(|t| format!("{}{}", t.county_name, t.name))
         .unwrap_or_else(|| row.region_name.clone());
     let mut facts = vec![
         ("用人单位", row.employer_name.clone()),
@@ -286,6 +310,9 @@ pub(super) async fn show_page(ctx: &Ctx, actor: &Actor, id: i64, shown: Shown) -
     facts.push(("所属行业", row.sector_label().to_string()));
     if !row.project_name.is_empty() {
         facts.push(("工程项目名称", row.project_name.clone()));
+    }
+    if !row.contractor_name.is_empty() {
+        facts.push(("施工总承包单位", row.contractor_name.clone()));
     }
     if !row.contractor_credit_code.is_empty() {
         facts.push(("施工总承包单位信用代码", row.contractor_credit_code.clone()));
@@ -325,10 +352,17 @@ pub(super) async fn show_page(ctx: &Ctx, actor: &Actor, id: i64, shown: Shown) -
     // The one extension is taken.
     actions.retain(|a| !(*a == Action::Extend && row.extended));
     let mut sent = shown.sent;
+    let mut error = shown.error;
     let forms: Vec<ActionForm> = actions
         .iter()
         .map(|a| match sent.take_if(|s| s.0 == *a) {
-            Some((_, v, e)) => action_form(*a, v, e),
+            Some((_, v, mut e)) => {
+                // A conflict is told where the officer looks: on the form sent.
+                if let Some(m) = error.take() {
+                    e.0.insert(0, (String::new(), m));
+                }
+                action_form(*a, v, e)
+            }
             None => action_form(*a, ActionValues::default(), FieldErrors::default()),
         })
         .collect();
@@ -338,17 +372,20 @@ pub(super) async fn show_page(ctx: &Ctx, actor: &Actor, id: i64, shown: Shown) -
         Vec::new()
     };
     let county = row.county_code;
-    let transfer_towns = if actions.contains(&Action::Transfer) {
-        towns
+    let mut transfer_towns: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    if actions.contains(&Action::Transfer) {
+        for t in towns
             .iter()
             .filter(|t| t.code.county().is_some_and(|c| c.as_i64() != county))
-            .map(town_value)
-            .collect()
-    } else {
-        Vec::new()
-    };
+        {
+            let entry = (t.code.to_string(), t.name.clone());
+            match transfer_towns.last_mut() {
+                Some((c, list)) if *c == t.county_name => list.push(entry),
+                _ => transfer_towns.push((t.county_name.clone(), vec![entry])),
+            }
+        }
+    }
     // An error of a form no longer shown (the case moved on) goes on top.
-    let mut error = shown.error;
     if let Some((_, _, e)) = sent
         && error.is_none()
         && !e.is_empty()

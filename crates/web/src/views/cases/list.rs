@@ -168,7 +168,7 @@ pub async fn list(n: Need<ReadCases>, Query(q): Query<HashMap<String, String>>) 
             place: towns
                 .iter()
                 .find(|t| t.code.as_i64() == r.region_code)
-                .map(|t| format!("{} {}", t.county_name, t.name))
+                .map(|t| format!("{}{}", t.county_name, t.name))
                 .unwrap_or_else(|| r.region_name.clone()),
             workers: r.workers,
             amount: yuan(r.amount_claimed_fen),

@@ -17,7 +17,7 @@ mod settings;
 pub use actions::{act, download, upload};
 pub use detail::show;
 pub use list::list;
-pub use register::{create, new_page};
+pub use register::{create, new_page, registered};
 pub use settings::{settings, settings_submit};
 
 use super::date_zh;
