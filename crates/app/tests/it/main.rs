@@ -11,6 +11,7 @@ mod case_stats;
 mod cases;
 mod evaluation;
 mod facilities;
+mod figures;
 #[cfg(unix)]
 mod file_modes;
 mod id_exposure;

@@ -286,6 +286,11 @@ pub struct Source {
     pub date: Option<&'static str>,
     pub window: Window,
     pub filters: Vec<Filter>,
+    /// Counting people (农业转移人口): `Some(conditions)` when a record that
+    /// counts also counts the worker's registered family members
+    /// (随迁家属, `dependants`) if the record meets the conditions (none:
+    /// always); `None`: the record counts as the aggregate says.
+    pub family: Option<Vec<Filter>>,
 }
 
 crate::coded! {
