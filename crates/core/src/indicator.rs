@@ -720,6 +720,50 @@ mod tests {
     }
 
     #[test]
+    fn settlement_counts_the_family_that_settles_with_the_worker() {
+        let plan = shipped();
+        let q = query(&plan, "settlement");
+        let settled = |household: &str| {
+            values(&[
+                ("intention", text("有")),
+                ("intention_date", Value::Date(day("2023-02-01"))),
+                ("settled", Value::Date(day("2023-04-01"))),
+                ("household", text(household)),
+            ])
+        };
+        let family = settled("家庭户");
+        let alone = settled("集体户");
+        let waiting = values(&[
+            ("intention", text("有")),
+            ("intention_date", Value::Date(day("2023-02-01"))),
+        ]);
+        let fact = |worker: i64, values, family: i64| Fact {
+            kind: RecordKind::Settlement,
+            worker,
+            region: code(HUICHENG),
+            values,
+            family,
+        };
+        let facts = [
+            // Settled with a spouse and two children.
+            fact(1, &family, 3),
+            // Settled alone in a 集体户; a parent did not.
+            fact(2, &alone, 1),
+            // Waiting, with a spouse.
+            fact(3, &waiting, 1),
+        ];
+        assert_eq!(
+            q.evaluate(&facts, code("341000"), span("2023-12-31")),
+            Outcome {
+                value: 4 + 1,
+                base: Some(4 + 2 + 2)
+            }
+        );
+        // Before anyone settled: the intentions only.
+        assert_eq!(q.evaluate(&facts, code("341000"), span("2023-03-01")).value, 0);
+    }
+
+    #[test]
     fn sums_add_money_and_filters_test_presence() {
         let src = |filters| Source {
             kind: RecordKind::Venture,

@@ -154,6 +154,8 @@ fn completion_chart(e: &Evaluation) -> String {
 /// A line of a sheet as shown.
 pub struct LineRow {
     pub no: usize,
+    /// `target@region`, naming the figure on the page.
+    pub key: String,
     pub name: String,
     pub goal: String,
     pub figure: String,
@@ -182,6 +184,7 @@ fn sheet_view(s: &Scored, targets: &[TargetInfo]) -> SheetView {
             let scored = !matches!(l.state, State::NotScored(_));
             LineRow {
                 no: i + 1,
+                key: format!("{}@{}", t.id, s.sheet.region.as_i64()),
                 name: t.name.clone(),
                 goal: evaluation::goal_text(l.goal, t),
                 figure: evaluation::figure_text(l, t),

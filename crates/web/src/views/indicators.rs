@@ -10,7 +10,7 @@ use crate::extract::{Need, ViewDashboard};
 use crate::layout::Layout;
 use askama::Template;
 use axum::extract::Query;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use shiminhua_app::plan::document;
 use shiminhua_app::plan::indicators::{self, Standing, TargetBoard};
@@ -58,6 +58,8 @@ pub(crate) fn shown_due(v: Option<f64>, unit: &str) -> String {
 
 /// One figure cell.
 pub struct Cell {
+    /// `target@region`, naming the figure on the page.
+    pub key: String,
     pub actual: String,
     pub goal: String,
     pub expected: String,
@@ -157,6 +159,7 @@ fn cell(plan: &Plan, t: &TargetBoard, s: &Standing, as_of: NaiveDate) -> Cell {
         _ => String::new(),
     };
     Cell {
+        key: format!("{}@{}", t.id, s.region.as_i64()),
         actual: shown(s.actual, &t.unit),
         goal: shown(s.goal, &t.unit),
         expected: shown_due(s.expected, &t.unit),
@@ -392,10 +395,16 @@ fn line(t: &TargetBoard, points: &[(NaiveDate, Option<f64>)], start: NaiveDate, 
             path.join(" ")
         ));
     }
-    for (d, v) in points {
+    for (i, (d, v)) in points.iter().enumerate() {
         if let Some(v) = v {
+            // The last point is the day's figure.
+            let key = if i + 1 == points.len() {
+                format!(" data-figure=\"{}@{}\"", askama_escape(&t.id), t.city.region.as_i64())
+            } else {
+                String::new()
+            };
             svg.push_str(&format!(
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" class=\"progress-dot\"><title>{}：{}</title></circle>",
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" class=\"progress-dot\"{key}><title>{}：{}</title></circle>",
                 x(*d),
                 y(*v),
                 d.format("%Y-%m-%d"),
@@ -653,6 +662,9 @@ pub async fn figure(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     let p = &cur.plan;
     let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let id = get("target");
+    if id.is_empty() {
+        return Ok(axum::response::Redirect::to("/plan/board").into_response());
+    }
     let Some(target) = p.target(&id) else {
         return Err(AppError::BadRequest(format!(
             "目标“{}”不在目标计划中。",

@@ -17,6 +17,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub struct Row {
+    /// `target@region`, naming the figure on the page.
+    pub key: String,
     pub name: String,
     pub goal: String,
     pub actual: String,
@@ -56,6 +58,7 @@ fn row(t: &TargetBoard) -> Row {
         _ => None,
     };
     Row {
+        key: format!("{}@{}", t.id, c.region.as_i64()),
         name: t.name.clone(),
         goal: shown(c.goal, &t.unit),
         actual: if c.actual.is_some() {

@@ -10,6 +10,7 @@ mod blacklist;
 mod case_stats;
 mod cases;
 mod evaluation;
+mod figures;
 mod grants;
 mod http;
 mod id_exposure;
