@@ -5,4 +5,5 @@
 mod common;
 
 mod browser;
+mod browser_figures;
 mod cli;

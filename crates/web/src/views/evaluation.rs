@@ -131,6 +131,18 @@ fn completion_chart(e: &Evaluation) -> String {
             State::Reached if l.rate.is_none() => "达到".to_string(),
             _ => l.rate.map_or_else(|| "—".into(), |r| format!("{r:.1}%")),
         };
+        // Without a figure: no bar, not even its track; the label says so.
+        if l.state == State::NoData {
+            svg.push_str(&format!(
+                "<text x=\"0\" y=\"{:.1}\" font-size=\"12\" fill=\"#1d2329\">{}</text>\
+                 <text x=\"{LEFT}\" y=\"{:.1}\" font-size=\"12\" fill=\"#5b6670\">{}</text>",
+                y + ROW * 0.6,
+                escape(&t.name.chars().take(18).collect::<String>()),
+                y + ROW * 0.6,
+                escape(&label),
+            ));
+            continue;
+        }
         svg.push_str(&format!(
             "<text x=\"0\" y=\"{:.1}\" font-size=\"12\" fill=\"#1d2329\">{}</text>\
              <rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{span:.1}\" height=\"{:.1}\" fill=\"#f4f6f8\" stroke=\"#c5ccd3\"/>\

@@ -260,12 +260,26 @@ async fn numbers_and_charts_read_like_numbers(db: Db) {
     for c in &cards {
         let c = &c[..c.find("</section>").unwrap()];
         if c.contains("status-grey") && c.contains("data-figure") && c.contains(">—<") {
-            assert!(!c.contains("bar-fill"), "no bar without data: {c}");
+            assert!(!c.contains("bar-svg"), "no bar without data: {c}");
             assert!(c.contains("bar-track no-data"), "{c}");
             empty += 1;
         }
     }
     assert!(empty > 0, "the demo has targets without reports");
+    // Bars are drawn without inline styles (the CSP refuses them, and a
+    // refused width draws a full bar): as wide as the share reached.
+    assert!(!board.contains(" style=\""), "no inline style on the board");
+    assert!(board.contains("<rect class=\"bar-bg\" width=\"100\""));
+    for c in &cards {
+        if let Some(at) = c.find("data-percent=\"") {
+            let pct = &c[at + 14..];
+            let pct = &pct[..pct.find('"').unwrap()];
+            assert!(
+                c.contains(&format!("class=\"bar {}", "")) && c.contains(&format!("width=\"{pct}\" height")),
+                "{c}"
+            );
+        }
+    }
     // Charts: a labelled axis with the unit, a legend naming only what is drawn.
     let svgs: Vec<&str> = board
         .split("<svg class=\"chart\"")
