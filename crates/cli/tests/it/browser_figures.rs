@@ -134,6 +134,12 @@ async fn board_figures_agree_open_their_lists_and_fit_in_chromium() {
         let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("board.png");
         let _ = std::fs::write(&out, &shot);
 
+        for (i, name) in ["board-series.png", "board-counties.png"].iter().enumerate() {
+            let charts = c.find_all(fantoccini::Locator::Css("figure.chart-box")).await?;
+            let at = if i == 0 { 0 } else { charts.len() - 1 };
+            let shot = charts[at].screenshot().await?;
+            let _ = std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name), &shot);
+        }
         // The evaluation scores the same figures.
         c.goto(&format!("{}/plan/evaluation?as_of=2026-09-30", server.url)).await?;
         arrive(&c, "/plan/evaluation").await?;
@@ -162,6 +168,8 @@ async fn board_figures_agree_open_their_lists_and_fit_in_chromium() {
             .as_i64()
             .unwrap_or_default();
         assert_eq!(rows, total.min(100), "one row per person");
+        let shot = c.screenshot().await?;
+        let _ = std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("figure-list.png"), &shot);
         let sources = text(&c, ".figure-sources").await?;
         assert!(sources.contains("就业") && sources.contains("返乡创业"), "{sources}");
         Ok::<(), CmdError>(())

@@ -349,7 +349,7 @@ fn line(t: &TargetBoard, points: &[(NaiveDate, Option<f64>)], start: NaiveDate, 
     if entries.is_empty() {
         entries.push(("line", "暂无数据"));
     }
-    legend(&mut svg, LEFT, 14.0, &entries);
+    legend(&mut svg, LEFT + 60.0, 14.0, &entries);
     // The axes: values on the left with the unit, months along the bottom.
     svg.push_str(&format!(
         "<line x1=\"{LEFT}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" class=\"axis\"/><line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{:.1}\" class=\"axis\"/>",
