@@ -264,7 +264,9 @@ pub async fn page(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
     let st = &n.ctx.state;
     let cur = document::current(&st.db).await?;
     let p = &cur.plan;
-    let (as_of, typed, error) = as_of_of(&q, p);
+    let (asked, typed, error) = as_of_of(&q, p);
+    // The figures of a later day are those of the plan's end: so is the label.
+    let as_of = shiminhua_app::plan::indicators::figure_day(p, asked);
     let layout = Layout::new(&n.ctx, Some(&n.actor), "市民化情况评估")
         .crumb("目标督办", "")
         .crumb("市民化情况评估", "");
