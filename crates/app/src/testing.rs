@@ -6,6 +6,7 @@
 //! under `CI=true`, where a missing server fails the test.
 
 pub mod bombs;
+pub mod roster;
 
 use crate::store::{DatabaseUrl, Db};
 use shiminhua_core::ids::UserId;

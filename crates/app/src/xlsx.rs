@@ -333,8 +333,15 @@ pub fn template_workbook(sheet: &str, columns: &[TemplateColumn<'_>], instructio
 /// A cell value for streamed rows.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum XCell<'a> {
+    /// Text from outside, defused: see [`safe`].
     Text(&'a str),
+    /// Text exactly as a user typed it ("-500", "=A1"), written as a string
+    /// cell: a spreadsheet shows it as text and never runs it as a formula.
+    /// For workbooks that are corrected and uploaded again.
+    Typed(&'a str),
     Number(f64),
+    /// An Excel serial day number, shown as a date (yyyy-mm-dd).
+    Date(f64),
     Empty,
 }
 
@@ -345,6 +352,7 @@ pub enum XCell<'a> {
 /// workbook to the target path, which the caller owns.
 pub struct XlsxStream {
     wb: Workbook,
+    date: Format,
     path: PathBuf,
     /// Data rows written so far (the header not counted).
     rows: u64,
@@ -378,14 +386,16 @@ impl XlsxStream {
         ws.set_freeze_panes(1, 0).map_err(err)?;
         Ok(XlsxStream {
             wb,
+            date: Format::new().set_num_format("yyyy-mm-dd"),
             path: path.to_path_buf(),
             rows: 0,
             xml_bytes: 4096 + 128 * headers.len() as u64,
         })
     }
 
-    /// Appends one row. Text goes through [`safe`] (formula neutralising) and
-    /// is cut to Excel's 32,767 characters a cell. Errors with a Chinese
+    /// Appends one row. Text goes through [`safe`] (formula neutralising),
+    /// typed text is written as it is (as a string cell), and both are cut
+    /// to Excel's 32,767 characters a cell. Errors with a Chinese
     /// message if the sheet would exceed 1,048,575 data rows.
     pub fn row(&mut self, cells: &[XCell<'_>]) -> AppResult<()> {
         if self.rows >= u64::from(LAST_ROW) {
@@ -405,11 +415,22 @@ impl XlsxStream {
                     bytes += 96 + s.len() as u64 + 5 * escaped as u64;
                     ws.write_string(row, col_num(c)?, s).map_err(err)?;
                 }
+                XCell::Typed(s) if !s.is_empty() => {
+                    let s = clip((*s).to_string());
+                    let escaped = s.bytes().filter(|b| matches!(b, b'&' | b'<' | b'>' | b'"')).count();
+                    bytes += 96 + s.len() as u64 + 5 * escaped as u64;
+                    ws.write_string(row, col_num(c)?, s).map_err(err)?;
+                }
                 XCell::Number(n) => {
                     bytes += 80;
                     ws.write_number(row, col_num(c)?, *n).map_err(err)?;
                 }
-                XCell::Text(_) | XCell::Empty => {}
+                XCell::Date(n) => {
+                    bytes += 96;
+                    ws.write_number_with_format(row, col_num(c)?, *n, &self.date)
+                        .map_err(err)?;
+                }
+                XCell::Text(_) | XCell::Typed(_) | XCell::Empty => {}
             }
         }
         self.rows += 1;
@@ -789,6 +810,37 @@ mod tests {
                 vec![t("'+86 138"), Data::Float(-3.0), t("a<b&\"c\"")],
             ]
         );
+    }
+
+    #[test]
+    fn typed_cells_keep_what_was_typed_and_are_never_formulas() {
+        let dir = TempDir::new("xlsx-typed");
+        let path = dir.0.join("typed.xlsx");
+        let mut s =
+            XlsxStream::create(&path, "未导入的行", &["月工资", "备注", "入职日期"], &[8.0; 3]).expect("create");
+        s.row(&[XCell::Typed("-500"), XCell::Typed("=SUM(A1:A9)"), XCell::Date(44990.0)])
+            .expect("row");
+        s.row(&[XCell::Number(-500.0), XCell::Typed("+86 138"), XCell::Typed("")])
+            .expect("row");
+        s.finish().expect("finish");
+        let range = read_file(&path, "未导入的行");
+        let rows: Vec<Vec<Data>> = range.rows().skip(1).map(<[Data]>::to_vec).collect();
+        let t = |s: &str| Data::String(s.to_string());
+        assert_eq!(rows[0][0], t("-500"));
+        assert_eq!(rows[0][1], t("=SUM(A1:A9)"));
+        match &rows[0][2] {
+            Data::DateTime(d) => assert_eq!(d.as_f64(), 44990.0),
+            other => panic!("not a date cell: {other:?}"),
+        }
+        assert_eq!(rows[1][..2], [Data::Float(-500.0), t("+86 138")]);
+        // Written as string cells: the sheet holds no formula at all.
+        let bytes = std::fs::read(&path).expect("read");
+        if let Some(sheet) = zip_part(&bytes, "xl/worksheets/sheet1.xml") {
+            assert!(
+                sheet.contains("-500") && !sheet.contains("<f>") && !sheet.contains("<f "),
+                "{sheet}"
+            );
+        }
     }
 
     #[test]

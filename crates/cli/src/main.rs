@@ -81,6 +81,9 @@ enum Command {
         /// 性能对比用：不校验、不加密，原样写入临时表后删除
         #[arg(long, hide = true)]
         raw: bool,
+        /// 表格中某列导入为哪一项（可多次使用），如 --map 技能特长=职业技能；“=忽略”表示不导入该列。导入后本单位下次自动沿用
+        #[arg(long = "map", value_name = "列名=字段")]
+        map: Vec<String>,
     },
     /// 部门数据共享接口密钥
     #[command(subcommand)]
@@ -418,10 +421,11 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let g = shiminhua_app::ops::demo::generate_with(&db, &cipher, clock.now(), workers, seed, options).await?;
             let r = shiminhua_app::plan::reports::demo(&db, clock.now()).await?;
             let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), cases, seed).await?;
+            let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), seed).await?;
             db.close().await;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件\
-                 （办理中 {} 件，其中逾期 {} 件）（种子 {seed}）。",
+                 （办理中 {} 件，其中逾期 {} 件），设施台账 {f} 条（种子 {seed}）。",
                 g.workers, g.dependants, g.records, r.filed, c.cases, c.open, c.overdue
             );
         }
@@ -432,8 +436,10 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             dry_run,
             rejected,
             raw,
+            map,
         } => {
             let target = import_target(&kind)?;
+            let mapping = import_mapping(target, &map)?;
             let (db, key) = setup::open(&config, false, clock.now()).await?;
             let actor = users::actor_cli(&db, &user).await?;
             let cipher = Cipher::from_ring(&key);
@@ -465,6 +471,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 dry_run,
                 raw,
                 progress: Some(&progress),
+                mapping,
                 ..Default::default()
             };
             let result = shiminhua_app::registry::import::run(&call, target, &file, &name, &opts).await;
@@ -494,13 +501,27 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     String::new()
                 },
             );
+            if let Some(c) = s.employment {
+                println!(
+                    "同一表格中的就业登记：新增 {}，更新 {}，无变化 {}。",
+                    c.inserted, c.updated, c.unchanged
+                );
+            }
+            for x in s.notes.iter().take(20) {
+                println!("  已更正 第 {} 行（{}）：{}", x.line, x.person, x.text);
+            }
             for r in s.rejects.iter().take(20) {
                 let col = if r.column.is_empty() {
                     String::new()
                 } else {
                     format!("“{}”列", r.column)
                 };
-                println!("  第 {} 行{col}：{}", r.line, r.reason);
+                let who = if r.person.is_empty() {
+                    String::new()
+                } else {
+                    format!("（{}）", r.person)
+                };
+                println!("  第 {} 行{col}：{}{who}", r.line, r.reason);
             }
             if s.rejected > 20 {
                 println!("  ……另有 {} 行有误", s.rejected - 20);
@@ -759,6 +780,38 @@ async fn calendar_cmd(config: &Config, clock: &Clock, cmd: CalendarCmd) -> Resul
     Ok(())
 }
 
+/// The `--map 列名=字段` arguments as (header, field key or "").
+fn import_mapping(
+    target: shiminhua_app::registry::import::ImportKind,
+    args: &[String],
+) -> Result<Vec<(String, String)>, AppError> {
+    args.iter()
+        .map(|a| {
+            let (header, field) = a.split_once(['=', '＝']).ok_or_else(|| {
+                AppError::Config(format!(
+                    "--map 的格式应为“列名=字段”，如 --map 技能特长=职业技能，而不是“{a}”"
+                ))
+            })?;
+            if header.trim().is_empty() {
+                return Err(AppError::Config(format!("--map “{a}”缺少列名")));
+            }
+            let key = shiminhua_app::registry::import::field_named(target, field).ok_or_else(|| {
+                let all: Vec<&str> = shiminhua_app::registry::import::read_columns(target)
+                    .iter()
+                    .map(|c| c.header)
+                    .collect();
+                AppError::Config(format!(
+                    "“{}”不是{}的字段，可选：{}，或“忽略”",
+                    field.trim(),
+                    target.label(),
+                    all.join("、")
+                ))
+            })?;
+            Ok((header.trim().to_string(), key.unwrap_or_default().to_string()))
+        })
+        .collect()
+}
+
 fn import_target(kind: &str) -> Result<shiminhua_app::registry::import::ImportKind, AppError> {
     shiminhua_app::registry::import::ImportKind::parse(kind).ok_or_else(|| {
         let all: Vec<&str> = shiminhua_app::registry::import::kinds()
@@ -800,8 +853,9 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
             let g = shiminhua_app::ops::demo::generate(&db, &cipher, clock.now(), 2000, 2023).await?;
             let r = shiminhua_app::plan::reports::demo(&db, clock.now()).await?;
             let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), DEMO_CASES, 2023).await?;
+            let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), 2023).await?;
             println!(
-                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件。",
+                "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件，设施台账 {f} 条。",
                 g.workers, g.dependants, g.records, r.filed, c.cases
             );
         }

@@ -192,6 +192,10 @@ pub fn county_goal(t: &Target, county: DivisionCode, counties: bool) -> Result<G
             upper: None,
         });
     }
+    if t.progress == Progress::Level && !t.level_per_county() {
+        // A counted level (a stock of facilities) is the city's.
+        return Err(Skip::NotAllocated);
+    }
     match (t.progress, t.value) {
         (Progress::Level, Some(v)) => Ok(Goal::Figure {
             value: v.as_f64(),
@@ -345,6 +349,7 @@ pub fn sheet(plan: &Plan, region: Region, figure: impl Fn(&str) -> Option<f64>) 
                         reason: match t.measurement {
                             Measurement::Reported { .. } => "暂无数据：尚未填报，按0分计".into(),
                             Measurement::Computed(_) => "暂无数据：没有可统计的记录，按0分计".into(),
+                            Measurement::Counted { .. } => "暂无数据：台账中没有可统计的设施，按0分计".into(),
                         },
                     },
                     Some(f) => {
@@ -515,7 +520,7 @@ mod tests {
         let p = shipped();
         let rules = p.scoring.as_ref().expect("the shipped plan has scoring rules");
         assert_eq!(rules.total, Figure::from_int(100).unwrap());
-        assert_eq!(rules.weights.len(), 13);
+        assert_eq!(rules.weights.len(), 14);
         let figures = |id: &str| match id {
             "local_jobs" => Some(5200.0),
             "training" => Some(4000.0),
@@ -526,7 +531,7 @@ mod tests {
             _ => None,
         };
         let s = sheet(&p, Region::City, figures).unwrap();
-        assert_eq!(s.lines.len(), 13);
+        assert_eq!(s.lines.len(), 14);
         assert_eq!(s.full, Points(10_000));
         let line = |id: &str| s.line(id).unwrap().clone();
         assert_eq!(line("local_jobs").score, Points(1500));
@@ -536,12 +541,14 @@ mod tests {
         assert_eq!(line("training").rate, Some(50.0));
         assert_eq!(line("schooling_public").score, Points(1000));
         assert_eq!(line("settlement").score, Points(800));
-        assert_eq!(line("return_parks").score, Points(500));
+        assert_eq!(line("return_parks").score, Points(300));
+        assert_eq!(line("return_parks_upgraded").state, State::NoData);
+        assert!(line("return_parks_upgraded").reason.contains("台账"));
         assert_eq!(line("jiazheng_bases").score, Points(400));
         assert_eq!(line("income_growth").state, State::NoData);
         assert_eq!(line("income_growth").score, Points(0));
         assert!(line("income_growth").reason.contains("尚未填报"));
-        assert_eq!(s.total, Points(1500 + 600 + 1000 + 800 + 500 + 400));
+        assert_eq!(s.total, Points(1500 + 600 + 1000 + 800 + 300 + 400));
         assert_eq!(s.reached(), 4);
     }
 

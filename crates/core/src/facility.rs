@@ -76,8 +76,13 @@ impl FieldSpec for FacilitySpec {
     }
 }
 
-/// 工会驿站 status: built this year, upgraded, or meeting the standard.
-pub const STATION_STATUSES: &[&str] = &["新建", "提升", "达标"];
+/// 工会驿站 status: built in the plan period, upgraded in it, or an
+/// existing station neither built nor upgraded. Whether a station meets the
+/// standard and runs effectively is a field of its own (`standard`), so a new
+/// or an upgraded station can also be one that meets it.
+pub const STATION_STATUSES: &[&str] = &["新建", "提升", "原有"];
+/// 返乡创业示范园 status: built (continued construction) or upgraded.
+pub const PARK_STATUSES: &[&str] = &["新建", "提升"];
 /// Levels of a park or a demonstration base.
 pub const LEVELS: &[&str] = &["国家级", "省级", "市级", "县级"];
 
@@ -98,7 +103,7 @@ static STATION: FacilitySpec = FacilitySpec {
             "建设状态",
             FieldType::Choice(STATION_STATUSES),
             true,
-            "新建、提升或已达标",
+            "新建、提升或原有（既非新建也非提升）",
         ),
         f(
             "opened",
@@ -106,6 +111,20 @@ static STATION: FacilitySpec = FacilitySpec {
             FieldType::Date,
             false,
             "已开放的填写，如 2023-06-01",
+        ),
+        f(
+            "upgraded",
+            "提升完成日期",
+            FieldType::Date,
+            false,
+            "提升的驿站完成提升后填写",
+        ),
+        f(
+            "standard",
+            "达标并有效运行",
+            FieldType::Flag,
+            false,
+            "经认定建成达标并有效运行的填“是”",
         ),
         f("host", "依托单位", FieldType::Text(100), true, ""),
         f("note", "备注", FieldType::Text(200), false, ""),
@@ -121,6 +140,13 @@ static PARK: FacilitySpec = FacilitySpec {
     label: "返乡创业示范园",
     fields: &[
         f("name", "示范园名称", FieldType::Text(100), true, ""),
+        f(
+            "status",
+            "建设状态",
+            FieldType::Choice(PARK_STATUSES),
+            true,
+            "新建（继续建设）或提升（提升现有示范园功能）",
+        ),
         f("level", "级别", FieldType::Choice(LEVELS), true, ""),
         f(
             "place",
@@ -130,6 +156,13 @@ static PARK: FacilitySpec = FacilitySpec {
             "可填名称或区划代码",
         ),
         f("approved", "认定日期", FieldType::Date, true, ""),
+        f(
+            "upgraded",
+            "提升完成日期",
+            FieldType::Date,
+            false,
+            "提升的示范园完成提升后填写",
+        ),
         f("firms", "入驻经营主体数（户）", FieldType::Count, true, ""),
         f("jobs", "带动就业人数", FieldType::Count, true, ""),
     ],
@@ -158,6 +191,13 @@ static HOUSEKEEPING: FacilitySpec = FacilitySpec {
             FieldType::Flag,
             true,
             "与家政服务员签订劳动合同或服务协议、统一管理的为员工制",
+        ),
+        f(
+            "backbone",
+            "是否骨干企业",
+            FieldType::Flag,
+            false,
+            "列为家政骨干企业的填“是”",
         ),
         f("employees", "从业人员数", FieldType::Count, true, ""),
     ],
@@ -239,10 +279,12 @@ fn count(v: &Values, key: &str) -> Option<i64> {
 fn cross_checks(kind: FacilityKind, v: &Values, errs: &mut Errors) {
     match kind {
         FacilityKind::Station => {
-            if v.get("status") == Some(&Value::Text("达标".into())) && !v.contains_key("opened") {
-                errs.push(("opened", "已达标的工会驿站，请填写开放日期".into()));
+            if v.get("standard") == Some(&Value::Flag(true)) && !v.contains_key("opened") {
+                errs.push(("opened", "达标并有效运行的工会驿站，请填写开放日期".into()));
             }
+            upgraded_only_if_upgraded(v, "驿站", errs);
         }
+        FacilityKind::Park => upgraded_only_if_upgraded(v, "示范园", errs),
         FacilityKind::RentalHousing => {
             let planned = count(v, "planned").unwrap_or(0);
             let delivered = count(v, "delivered").unwrap_or(0);
@@ -266,7 +308,14 @@ fn cross_checks(kind: FacilityKind, v: &Values, errs: &mut Errors) {
                 errs.push(("employees", "员工制家政企业的从业人员数至少为1".into()));
             }
         }
-        FacilityKind::Park | FacilityKind::HousekeepingBase => {}
+        FacilityKind::HousekeepingBase => {}
+    }
+}
+
+/// A date of upgrade belongs to an upgraded station or park only.
+fn upgraded_only_if_upgraded(v: &Values, what: &str, errs: &mut Errors) {
+    if v.contains_key("upgraded") && v.get("status") != Some(&Value::Text("提升".into())) {
+        errs.push(("upgraded", format!("只有建设状态为“提升”的{what}填写提升完成日期")));
     }
 }
 
@@ -372,11 +421,54 @@ mod tests {
             &[
                 ("name", "徽城驿站"),
                 ("place", "徽城镇"),
-                ("status", "达标"),
+                ("status", "新建"),
+                ("standard", "是"),
                 ("host", "县总工会"),
             ],
         )
         .unwrap_err();
         assert_eq!(errs[0].0, "opened");
+    }
+
+    #[test]
+    fn a_station_can_be_new_and_meet_the_standard() {
+        let v = check(
+            FacilityKind::Station,
+            &[
+                ("name", "徽城驿站"),
+                ("place", "徽城镇"),
+                ("status", "新建"),
+                ("opened", "2023-05-01"),
+                ("standard", "是"),
+                ("host", "县总工会"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(v.get("status"), Some(&Value::Text("新建".into())));
+        assert_eq!(v.get("standard"), Some(&Value::Flag(true)));
+        // An upgrade date belongs to an upgraded station only.
+        let errs = check(
+            FacilityKind::Station,
+            &[
+                ("name", "徽城驿站"),
+                ("place", "徽城镇"),
+                ("status", "新建"),
+                ("upgraded", "2023-05-01"),
+                ("host", "县总工会"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].0, "upgraded");
+        let errs = check(
+            FacilityKind::Station,
+            &[
+                ("name", "旧驿站"),
+                ("place", "徽城镇"),
+                ("status", "达标"),
+                ("host", "县总工会"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].0, "status", "{errs:?}");
     }
 }

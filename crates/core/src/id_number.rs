@@ -55,6 +55,23 @@ impl Sex {
             Sex::Female => "女",
         }
     }
+
+    /// Sex as people write it in a roster: 男/女, 男性/女性, M/F.
+    pub fn parse_zh(s: &str) -> Option<Sex> {
+        let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        match t.to_ascii_lowercase().as_str() {
+            "男" | "男性" | "m" | "male" => Some(Sex::Male),
+            "女" | "女性" | "f" | "female" => Some(Sex::Female),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `input` is a legacy 15-digit number (spaces, hyphens and
+/// full-width digits allowed), which [`IdNumber::parse`] converts.
+pub fn is_legacy(input: &str) -> bool {
+    let s = normalise(input.trim());
+    s.len() == LEGACY_LEN && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Why an ID number was rejected.
@@ -498,6 +515,18 @@ mod tests {
         // Spaces and full-width digits work for legacy numbers too.
         assert_eq!(id("341002 850312 001").as_str(), "341002198503120011");
         assert_eq!(id("３４１００２８５０３１２００１").as_str(), "341002198503120011");
+        assert!(is_legacy("３４１００２８５０３１２００１"));
+        assert!(is_legacy(" 341002 850312 001 "));
+        assert!(!is_legacy("341002198503120011"));
+        assert!(!is_legacy("34100285031200X"));
+    }
+
+    #[test]
+    fn sex_as_written() {
+        assert_eq!(Sex::parse_zh(" 男 "), Some(Sex::Male));
+        assert_eq!(Sex::parse_zh("女性"), Some(Sex::Female));
+        assert_eq!(Sex::parse_zh("F"), Some(Sex::Female));
+        assert_eq!(Sex::parse_zh("未知"), None);
     }
 
     #[test]

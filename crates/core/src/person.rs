@@ -14,6 +14,29 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// A name as registered: trimmed and, when it holds Chinese characters,
+/// without whitespace ("张 三" → "张三", a full-width space too), the dots
+/// that separate the parts of a minority name written as "·"
+/// ("阿依古丽 • 买买提" → "阿依古丽·买买提"). A name in letters only keeps
+/// its spaces.
+pub fn normalise_name(name: &str) -> String {
+    let name = name.trim();
+    if !name.chars().any(is_han) {
+        return name.to_string();
+    }
+    name.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{FEFF}'))
+        .map(|c| match c {
+            '•' | '・' | '‧' | '･' | '∙' | '⋅' | '．' | '.' | '\u{2E31}' | '\u{16EB}' => '·',
+            c => c,
+        })
+        .collect()
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
+}
+
 /// Education levels offered in forms and templates.
 pub const EDUCATION: [&str; 7] = ["小学及以下", "初中", "高中", "中专/技校", "大专", "本科", "研究生"];
 
@@ -144,6 +167,18 @@ mod tests {
             normalise_tags("返乡， 技能人才、返乡;新就业形态"),
             "技能人才,新就业形态,返乡"
         );
+    }
+
+    #[test]
+    fn names_are_normalised() {
+        assert_eq!(normalise_name(" 张 三 "), "张三");
+        assert_eq!(normalise_name("张\u{3000}三"), "张三");
+        assert_eq!(normalise_name("阿依古丽 · 买买提"), "阿依古丽·买买提");
+        assert_eq!(normalise_name("阿依古丽•买买提"), "阿依古丽·买买提");
+        assert_eq!(normalise_name("阿依古丽・买买提"), "阿依古丽·买买提");
+        assert_eq!(normalise_name("Anna Maria"), "Anna Maria");
+        assert_eq!(normalise_name(""), "");
+        assert_eq!(check_name(&normalise_name("阿依古丽 · 买买提"), &REGISTRY_NAME), Ok(()));
     }
 
     #[test]

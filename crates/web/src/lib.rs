@@ -142,6 +142,7 @@ routes! {
     get "/imports" => views::imports::page,
     post "/imports" => views::imports::LargeUpload,
     get "/imports/template/{kind}" => views::imports::template,
+    post "/imports/{token}/map" => views::imports::map,
     post "/imports/{token}/commit" => views::imports::commit,
     get "/imports/{token}/rejected" => views::imports::rejected,
     post "/imports/{token}/cancel" => views::imports::cancel,

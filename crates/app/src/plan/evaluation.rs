@@ -133,7 +133,7 @@ async fn score(db: &Db, plan: &Plan, as_of: NaiveDate, summaries: Vec<UnitSummar
             unit: t.unit.clone(),
             comparison: t.comparison,
             reporter: match &t.measurement {
-                Measurement::Computed(_) => None,
+                Measurement::Computed(_) | Measurement::Counted { .. } => None,
                 Measurement::Reported { reporter, .. } => Some(reporter.clone()),
             },
         })

@@ -588,6 +588,9 @@ pub async fn figures(
     as_of: NaiveDate,
 ) -> AppResult<Option<HashMap<i64, Outcome>>> {
     let Some(t) = plan.target(target) else { return Ok(None) };
+    if let Measurement::Counted { .. } = &t.measurement {
+        return crate::plan::facility_tally::figures(tx, plan, target, regions, as_of).await;
+    }
     let Measurement::Computed(q) = &t.measurement else {
         return Ok(None);
     };
@@ -652,6 +655,9 @@ pub struct Standing {
     /// latest period ending by the day), and that period's end.
     pub reports: Vec<i64>,
     pub reported_as_of: Option<NaiveDate>,
+    /// For a target counted from a facility registry: the figure of the
+    /// cross-checking unit's accepted report, beside the count.
+    pub cross_check: Option<f64>,
 }
 
 /// A target on the supervision board: the city's standing and each county's.
@@ -757,9 +763,13 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
         let standing = |region: DivisionCode, outcome: Option<Outcome>| {
             let goal = goal_of(region);
             let from_reports = reported.get(&(t.id.clone(), region.as_i64()));
-            let actual = match from_reports {
-                Some((v, _, _)) => Some(*v as f64 / shiminhua_core::plan::Figure::SCALE as f64),
-                None => in_unit(t, outcome),
+            let report_value = from_reports.map(|(v, _, _)| *v as f64 / shiminhua_core::plan::Figure::SCALE as f64);
+            // A counted target's figure is the count; its unit's report is
+            // a cross-check beside it.
+            let counted = matches!(t.measurement, Measurement::Counted { .. });
+            let actual = match report_value {
+                Some(v) if !counted => Some(v),
+                _ => in_unit(t, outcome),
             };
             let expected = goal.map(|g| expected(g, t.progress, share));
             Standing {
@@ -775,10 +785,11 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
                 },
                 reports: from_reports.map(|r| r.2.clone()).unwrap_or_default(),
                 reported_as_of: from_reports.map(|r| r.1),
+                cross_check: if counted { report_value } else { None },
             }
         };
         let (computed, reporter) = match &t.measurement {
-            Measurement::Computed(_) => (true, None),
+            Measurement::Computed(_) | Measurement::Counted { .. } => (true, None),
             Measurement::Reported { reporter, .. } => (false, Some(reporter.clone())),
         };
         let regions: Vec<DivisionCode> = std::iter::once(area).chain(counties.iter().copied()).collect();

@@ -10,6 +10,7 @@ pub mod case_tally;
 pub mod document;
 pub mod drill;
 pub mod evaluation;
+pub mod facility_tally;
 pub mod feed;
 pub mod in_force;
 pub mod indicators;

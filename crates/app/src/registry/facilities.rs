@@ -368,10 +368,13 @@ pub struct FacilityFilter {
     pub region: Option<DivisionCode>,
     /// Part of the name.
     pub q: String,
+    /// Only these facilities (the ones a plan figure counts, from
+    /// `plan::facility_tally::counted`); `None`: any.
+    pub ids: Option<Vec<i64>>,
 }
 
 /// ` WHERE` the kind, the actor's scope narrowed to the filter's region,
-/// and the name. Columns are those of `facilities f`.
+/// the name, and the facilities listed. Columns are those of `facilities f`.
 fn condition(actor: &Actor, kind: FacilityKind, f: &FacilityFilter) -> Sql {
     let mut ranges = actor.scope.region_ranges();
     if let Some(r) = f.region {
@@ -390,6 +393,20 @@ fn condition(actor: &Actor, kind: FacilityKind, f: &FacilityFilter) -> Sql {
         cond.push(" AND f.name LIKE ")
             .arg(contains_pattern(&q))
             .push(" ESCAPE '\\'");
+    }
+    if let Some(ids) = &f.ids {
+        if ids.is_empty() {
+            cond.push(" AND 1 = 0");
+        } else {
+            cond.push(" AND f.id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    cond.push(", ");
+                }
+                cond.arg(*id);
+            }
+            cond.push(")");
+        }
     }
     cond
 }

@@ -121,6 +121,18 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0019_audit_chain_key.sql"),
         include_str!("../../migrations/postgres/0019_audit_chain_key.sql"),
     ),
+    (
+        20,
+        "station_standard",
+        include_str!("../../migrations/sqlite/0020_station_standard.sql"),
+        include_str!("../../migrations/postgres/0020_station_standard.sql"),
+    ),
+    (
+        21,
+        "import_mappings",
+        include_str!("../../migrations/sqlite/0021_import_mappings.sql"),
+        include_str!("../../migrations/postgres/0021_import_mappings.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -309,7 +309,7 @@ async fn facility_scope_is_the_region(db: Db) {
     // A region filter outside the scope shows nothing rather than widening it.
     let outside = FacilityFilter {
         region: Some(code("341022")),
-        q: String::new(),
+        ..FacilityFilter::default()
     };
     let (rows, total) = facilities::list(&w.db, &shexian, FacilityKind::Station, &outside, 20, 0, 100)
         .await
@@ -463,6 +463,7 @@ async fn export_reads_back_every_row_in_scope_once(db: Db) {
     let search = FacilityFilter {
         region: None,
         q: "项目0".into(),
+        ..FacilityFilter::default()
     };
     let (rows, total) = facilities::list(&w.db, &shexian, FacilityKind::RentalHousing, &search, 3, 0, 100)
         .await
@@ -476,6 +477,7 @@ async fn export_reads_back_every_row_in_scope_once(db: Db) {
     let wildcard = FacilityFilter {
         region: None,
         q: "%".into(),
+        ..FacilityFilter::default()
     };
     let (_, total) = facilities::list(&w.db, &shexian, FacilityKind::RentalHousing, &wildcard, 3, 0, 100)
         .await
@@ -504,12 +506,12 @@ async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
         .unwrap();
     let dir = TempDir::new("facility-import");
     let csv = "工会驿站导入\n\
-               驿站名称,所在地（乡镇/街道、村/社区）,建设状态,开放日期,依托单位,备注\n\
-               徽城驿站,341021100,新建,2023-05-01,县总工会,\n\
-               歙县乙驿站,341021100,在建,2023-05-01,县总工会,\n\
-               徽城驿站,341021100,提升,2023-05-01,县总工会,\n\
-               休宁驿站,341022100,新建,2023-05-01,县总工会,\n\
-               已有驿站,341021100,达标,2023-01-10,县总工会,改造完成\n";
+               驿站名称,所在地（乡镇/街道、村/社区）,建设状态,开放日期,达标并有效运行,依托单位,备注\n\
+               徽城驿站,341021100,新建,2023-05-01,是,县总工会,\n\
+               歙县乙驿站,341021100,在建,2023-05-01,否,县总工会,\n\
+               徽城驿站,341021100,提升,2023-05-01,否,县总工会,\n\
+               休宁驿站,341022100,新建,2023-05-01,否,县总工会,\n\
+               已有驿站,341021100,原有,2023-01-10,是,县总工会,改造完成\n";
     let path = dir.0.join("stations.csv");
     std::fs::write(&path, csv).unwrap();
     let target = ImportKind::parse("station").unwrap();
@@ -559,7 +561,8 @@ async fn facility_import_reports_rows_and_upserts_by_key(db: Db) {
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM facilities").await, before + 1);
     let changed = facilities::get(&w.db, &shexian, FacilityId(old)).await.unwrap();
     assert_eq!(changed.version, 2);
-    assert_eq!(changed.form_values()["status"], "达标");
+    assert_eq!(changed.form_values()["status"], "原有");
+    assert_eq!(changed.form_values()["standard"], "是");
     assert_eq!(changed.form_values()["note"], "改造完成");
     assert_eq!(
         count(

@@ -11,6 +11,7 @@ mod case_stats;
 mod cases;
 mod evaluation;
 mod facilities;
+mod facility_tally;
 mod figures;
 #[cfg(unix)]
 mod file_modes;
@@ -22,5 +23,6 @@ mod plan_calendar;
 mod records;
 mod registry;
 mod reports;
+mod rosters;
 mod store;
 mod xlsx_bombs;

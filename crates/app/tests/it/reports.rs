@@ -163,8 +163,10 @@ async fn who_owes_what_for_a_period(db: Db) {
         .filter(|f| f.key == format!("fig_{}", f.target))
         .map(|f| f.target.as_str())
         .collect();
-    assert_eq!(targets, ["return_parks", "startup_loans"]);
-    assert_eq!(spec.figures.len(), 2 * 8, "the city and each of the seven counties");
+    // The parks are counted from the registry; the unit's figures stay as
+    // the cross-check.
+    assert_eq!(targets, ["return_parks", "return_parks_upgraded", "startup_loans"]);
+    assert_eq!(spec.figures.len(), 3 * 8, "the city and each of the seven counties");
     let q4 = reports::form_spec(&w.db, &rsj, "2023Q4").await.unwrap();
     assert!(q4.figures.iter().any(|f| f.key == "fig_income_growth"));
     // The measure view's scenario: measure (六) has the 人社局 as lead and
@@ -494,9 +496,12 @@ async fn board_shows_accepted_reported_figures(db: Db) {
     .unwrap();
     let p = document::current(&w.db).await.unwrap().plan;
     let rental = |board: &[indicators::TargetBoard]| board.iter().find(|t| t.id == "rental_housing").unwrap().clone();
-    // Nothing accepted: no figure.
+    // The units delivered are counted from the registry (none on file); the
+    // accepted report is the cross-check beside the count. Nothing accepted:
+    // no cross-check.
     let (_, b) = indicators::board(&w.db, &p, d("2023-12-31")).await.unwrap();
-    assert_eq!(rental(&b).city.actual, None);
+    assert_eq!(rental(&b).city.actual, Some(0.0));
+    assert_eq!(rental(&b).city.cross_check, None);
     reports::review(&w.call(&office), ReportId(q2), 1, true, "")
         .await
         .unwrap();
@@ -511,12 +516,12 @@ async fn board_shows_accepted_reported_figures(db: Db) {
         .unwrap();
     let (_, b) = indicators::board(&w.db, &p, d("2023-12-31")).await.unwrap();
     let t = rental(&b);
-    assert_eq!(t.city.actual, Some(210.0), "the returned Q4 figure does not count");
+    assert_eq!(t.city.cross_check, Some(210.0), "the returned Q4 figure does not count");
     assert_eq!(t.city.reports, [q3]);
     assert_eq!(t.city.reported_as_of, Some(d("2023-09-30")));
     let sxc = t.counties.iter().find(|c| c.region.to_string() == "341021").unwrap();
     assert_eq!(
-        sxc.actual,
+        sxc.cross_check,
         Some(36.0),
         "the county's own report, filed last, gives the value"
     );
@@ -534,11 +539,11 @@ async fn board_shows_accepted_reported_figures(db: Db) {
         t.counties
             .iter()
             .filter(|c| c.region.to_string() != "341021")
-            .all(|c| c.actual.is_none())
+            .all(|c| c.cross_check.is_none())
     );
     // As of a day within Q3, the Q2 figure.
     let (_, b) = indicators::board(&w.db, &p, d("2023-09-29")).await.unwrap();
-    assert_eq!(rental(&b).city.actual, Some(120.0));
+    assert_eq!(rental(&b).city.cross_check, Some(120.0));
     assert_eq!(rental(&b).city.reports, [q2]);
     // An unreviewed revision of Q4 still does not count.
     reports::revise(
@@ -550,12 +555,12 @@ async fn board_shows_accepted_reported_figures(db: Db) {
     .await
     .unwrap();
     let (_, b) = indicators::board(&w.db, &p, d("2024-01-31")).await.unwrap();
-    assert_eq!(rental(&b).city.actual, Some(210.0));
+    assert_eq!(rental(&b).city.cross_check, Some(210.0));
     reports::review(&w.call(&office), ReportId(q4), 3, true, "")
         .await
         .unwrap();
     let (_, b) = indicators::board(&w.db, &p, d("2024-01-31")).await.unwrap();
-    assert_eq!(rental(&b).city.actual, Some(290.0));
+    assert_eq!(rental(&b).city.cross_check, Some(290.0));
 }
 
 async fn demo_reports_tell_the_story(db: Db) {

@@ -6,4 +6,6 @@ mod common;
 
 mod browser;
 mod browser_figures;
+mod browser_rosters;
 mod cli;
+mod cli_rosters;

@@ -497,28 +497,56 @@ impl PlanChecker<'_> {
         }
 
         // How it is measured.
-        let measurement = match (&t.compute, &t.reporter) {
-            (Some(_), Some(r)) => {
+        let measurement = match (&t.compute, &t.count, &t.reporter) {
+            (Some(_), Some(c), _) => {
+                self.err(
+                    c.span(),
+                    "目标只能是自动计算（[target.compute]）或台账统计（[target.count]）之一，不能两者都写",
+                );
+                None
+            }
+            (Some(_), None, Some(r)) => {
                 self.err(
                     r.span(),
                     "目标只能是自动计算（[target.compute]）或部门填报（reporter）之一，不能两者都写",
                 );
                 None
             }
-            (None, None) => {
+            (None, None, None) => {
                 self.err(
                     t.id.span(),
-                    format!("目标“{id}”缺少计算口径 [target.compute] 或填报单位 reporter"),
+                    format!("目标“{id}”缺少计算口径 [target.compute]、台账统计 [target.count] 或填报单位 reporter"),
                 );
                 None
             }
-            (Some(q), None) => {
+            (Some(q), None, None) => {
                 if let Some(c) = &t.cycle {
                     self.err(c.span(), "cycle 只用于部门填报（reporter）的目标");
                 }
                 self.query(q, true).map(Measurement::Computed)
             }
-            (None, Some(r)) => {
+            (None, Some(c), r) => {
+                if let (Some(cy), None) = (&t.cycle, r) {
+                    self.err(cy.span(), "cycle 只用于部门填报（reporter）的目标");
+                }
+                let count = self.count(c);
+                let reporter = r.as_ref().map(|r| self.unit(r, "填报单位 reporter"));
+                let cycle = t.cycle.as_ref().map(|c| self.cycle(c));
+                match (count, reporter, cycle) {
+                    (Some(count), None, cycle @ (None | Some(Some(_)))) => Some(Measurement::Counted {
+                        count,
+                        reporter: None,
+                        cycle: cycle.flatten(),
+                    }),
+                    (Some(count), Some(Some(reporter)), cycle @ (None | Some(Some(_)))) => Some(Measurement::Counted {
+                        count,
+                        reporter: Some(reporter),
+                        cycle: cycle.flatten(),
+                    }),
+                    _ => None,
+                }
+            }
+            (None, None, Some(r)) => {
                 let reporter = self.unit(r, "填报单位 reporter");
                 match t.cycle.as_ref().map(|c| self.cycle(c)) {
                     Some(None) => None,
@@ -529,6 +557,21 @@ impl PlanChecker<'_> {
                 }
             }
         };
+        if let Some(Measurement::Counted { count, .. }) = &measurement
+            && let Some(p) = &t.progress
+            && p.get_ref().trim() == "cumulative"
+            && count.aggregate == FacilityAggregate::Counties
+        {
+            self.err(p.span(), "区县覆盖（counties）是水平值，进度方式应为 level");
+        }
+        if let Some(Measurement::Counted { .. }) = &measurement
+            && (money_unit_of(&unit) || unit == "%")
+        {
+            self.err(
+                t.unit.span(),
+                format!("台账统计的单位应为家、个、套（间）、个区县等，不能是“{unit}”"),
+            );
+        }
 
         // Unit and progress against the computation.
         let is_ratio = matches!(measurement, Some(Measurement::Computed(Query::Ratio { .. })));
@@ -786,6 +829,128 @@ impl PlanChecker<'_> {
         })
     }
 
+    /// `[target.count]`: a facility kind, what is counted, the date field
+    /// and window that place a facility in time, and the filters.
+    fn count(&mut self, sc: &S<RawCount>) -> Option<FacilityCount> {
+        let c = sc.get_ref();
+        let code = c.facility.get_ref().trim();
+        let Some(kind) = FacilityKind::from_code(code) else {
+            let list: Vec<String> = FacilityKind::ALL
+                .iter()
+                .map(|k| format!("{}（{}）", k.code(), k.label_zh()))
+                .collect();
+            self.err(
+                c.facility.span(),
+                format!("未知的设施台账“{code}”，可选：{}", list.join("、")),
+            );
+            return None;
+        };
+        let spec = kind.spec();
+        let mut ok = true;
+        let agg = c.aggregate.as_ref().map_or("count", |a| a.get_ref().trim());
+        if agg != "sum"
+            && let Some(f) = &c.field
+        {
+            self.err(f.span(), "field 只用于求和（sum）");
+            ok = false;
+        }
+        let aggregate = match agg {
+            "count" => Some(FacilityAggregate::Count),
+            "counties" => Some(FacilityAggregate::Counties),
+            "sum" => match &c.field {
+                None => {
+                    self.err(sc.span(), "求和（sum）须写 field：数量字段，如 delivered");
+                    None
+                }
+                Some(f) => {
+                    let k = f.get_ref().trim();
+                    match spec.field(k) {
+                        Some(field) if field.ty == FieldType::Count => Some(FacilityAggregate::Sum(field.key)),
+                        Some(field) => {
+                            self.err(f.span(), format!("字段“{}”（{k}）不是数量，不能求和", field.label));
+                            None
+                        }
+                        None => {
+                            self.err(f.span(), unknown_facility_field(spec, k));
+                            None
+                        }
+                    }
+                }
+            },
+            other => {
+                let span = c.aggregate.as_ref().map_or(sc.span(), Spanned::span);
+                self.err(
+                    span,
+                    format!("台账统计方式“{other}”无效，可选：count（个数）、sum（求和）、counties（覆盖区县数）"),
+                );
+                None
+            }
+        };
+        let date = match &c.date {
+            None => None,
+            Some(d) => {
+                let k = d.get_ref().trim();
+                match spec.field(k) {
+                    Some(f) if f.ty == FieldType::Date => Some(f.key),
+                    Some(f) => {
+                        self.err(
+                            d.span(),
+                            format!("字段“{}”（{k}）不是日期，不能用来确定设施所属时段", f.label),
+                        );
+                        ok = false;
+                        None
+                    }
+                    None => {
+                        self.err(d.span(), unknown_facility_field(spec, k));
+                        ok = false;
+                        None
+                    }
+                }
+            }
+        };
+        let window = match &c.window {
+            None if c.date.is_none() => Window::ToDate,
+            None => Window::Plan,
+            Some(w) => match Window::ALL.into_iter().find(|x| x.code() == w.get_ref().trim()) {
+                Some(x) if c.date.is_none() && x != Window::ToDate => {
+                    self.err(
+                        w.span(),
+                        "没有写日期字段 date 的台账统计按截至当日在册的设施计算，时间范围只能是 to_date",
+                    );
+                    ok = false;
+                    x
+                }
+                Some(x) => x,
+                None => {
+                    self.err(
+                        w.span(),
+                        format!(
+                            "时间范围“{}”无效，可选：plan（计划期内至当日）、to_date（截至当日累计）、rolling_year（截至当日的12个月）",
+                            w.get_ref()
+                        ),
+                    );
+                    ok = false;
+                    Window::Plan
+                }
+            },
+        };
+        let mut filters = Vec::new();
+        for f in &c.filters {
+            match self.filter(spec, f, &|k| unknown_facility_field(spec, k)) {
+                Some(f) => filters.push(f),
+                None => ok = false,
+            }
+        }
+        let aggregate = aggregate?;
+        ok.then_some(FacilityCount {
+            kind,
+            aggregate,
+            date,
+            window,
+            filters,
+        })
+    }
+
     /// A field key that every source kind has (`summable`: money or count).
     fn field_in_all(
         &mut self,
@@ -874,7 +1039,7 @@ impl PlanChecker<'_> {
         };
         let mut filters = Vec::new();
         for f in &s.filters {
-            match self.filter(spec, f) {
+            match self.filter(spec, f, &|k| unknown_field(spec, k)) {
                 Some(f) => filters.push(f),
                 None => ok = false,
             }
@@ -915,11 +1080,16 @@ impl PlanChecker<'_> {
         ))
     }
 
-    fn filter(&mut self, spec: &'static KindSpec, sf: &S<RawFilter>) -> Option<Filter> {
+    fn filter(
+        &mut self,
+        spec: &dyn crate::field::FieldSpec,
+        sf: &S<RawFilter>,
+        unknown: &dyn Fn(&str) -> String,
+    ) -> Option<Filter> {
         let f = sf.get_ref();
         let k = f.field.get_ref().trim();
         let Some(field) = spec.field(k) else {
-            self.err(f.field.span(), unknown_field(spec, k));
+            self.err(f.field.span(), unknown(k));
             return None;
         };
         let ops = usize::from(f.is.is_some()) + usize::from(f.not.is_some()) + usize::from(f.present.is_some());
@@ -1165,6 +1335,24 @@ impl Tally {
     pub fn is_cases(&self) -> bool {
         !self.from.is_empty() && self.from.iter().all(|s| s.kind == RecordKind::WageCase)
     }
+}
+
+fn unknown_facility_field(spec: &crate::facility::FacilitySpec, key: &str) -> String {
+    let list: Vec<String> = spec
+        .fields
+        .iter()
+        .map(|f| format!("{}（{}）", f.key, f.label))
+        .collect();
+    format!(
+        "设施台账“{}”（{}）没有字段“{key}”，可用字段：{}",
+        spec.label,
+        spec.kind.code(),
+        list.join("、")
+    )
+}
+
+fn money_unit_of(unit: &str) -> bool {
+    MONEY_UNITS.iter().any(|(u, _)| *u == unit)
 }
 
 fn unknown_field(spec: &KindSpec, key: &str) -> String {

@@ -17,11 +17,13 @@
 //!
 //! The module is split along the file's sections: `allocation` (任务分解's figures and totals), `cases` (wage-arrears
 //! cases as a source of computed targets), `model` (the plan's types),
-//! `context` (errors and the known units and regions), `raw` (the file as
+//! `context` (errors and the known units and regions), `facilities`
+//! (the arithmetic of targets counted from the facility registries), `raw` (the file as
 //! written), `check` (parsing and checking); the names are re-exported here.
 
 use crate::auth::RecordKind;
 use crate::division::{DivisionCode, Level};
+use crate::facility::FacilityKind;
 use crate::record::{self, FieldType, INDUSTRIES, KINDS, KindSpec};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -41,6 +43,7 @@ mod allocation;
 mod cases;
 mod check;
 mod context;
+mod facilities;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod model;
@@ -52,4 +55,5 @@ pub use allocation::*;
 pub use cases::*;
 pub use check::parse;
 pub use context::*;
+pub use facilities::*;
 pub use model::*;

@@ -220,11 +220,18 @@ impl Target {
             self.value
                 .map(|v| v.as_f64())
                 .or((!self.allocation.is_empty()).then_some(allocated))
-        } else if self.progress == Progress::Level {
+        } else if self.level_per_county() {
             self.value.map(|v| v.as_f64())
         } else {
             self.allocation.get(&region).map(|f| f.as_f64())
         }
+    }
+
+    /// A level that each county is to reach as well (a rate or a ratio).
+    /// A counted level (a stock of facilities, counties covered) is the
+    /// city's: a county's goal is its allocation, if any.
+    pub fn level_per_county(&self) -> bool {
+        self.progress == Progress::Level && !matches!(self.measurement, Measurement::Counted { .. })
     }
 
     /// The thresholds that apply to this target.
@@ -238,8 +245,62 @@ impl Target {
 pub enum Measurement {
     /// Computed from registry records.
     Computed(Query),
+    /// Counted from a facility registry (设施台账). The unit named, if any,
+    /// still reports its own figure each period: a cross-check shown beside
+    /// the count when the two differ.
+    Counted {
+        count: FacilityCount,
+        reporter: Option<String>,
+        cycle: Option<Cycle>,
+    },
     /// Reported each period by the responsible unit (a unit code).
     Reported { reporter: String, cycle: Option<Cycle> },
+}
+
+impl Measurement {
+    /// The unit that reports a figure for the target, and the target's own
+    /// cycle: a reported target's reporter, or a counted target's
+    /// cross-checking unit.
+    pub fn reporter(&self) -> Option<(&str, Option<Cycle>)> {
+        match self {
+            Measurement::Reported { reporter, cycle } => Some((reporter, *cycle)),
+            Measurement::Counted {
+                reporter: Some(reporter),
+                cycle,
+                ..
+            } => Some((reporter, *cycle)),
+            _ => None,
+        }
+    }
+
+    /// The figure comes from the system (records, cases or facilities), not
+    /// from a unit's report.
+    pub fn is_computed(&self) -> bool {
+        !matches!(self, Measurement::Reported { .. })
+    }
+}
+
+/// A count over one facility registry (`[target.count]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FacilityCount {
+    pub kind: FacilityKind,
+    pub aggregate: FacilityAggregate,
+    /// The date field that places a facility in time; `None`: a facility on
+    /// file counts whatever the day.
+    pub date: Option<&'static str>,
+    pub window: Window,
+    pub filters: Vec<Filter>,
+}
+
+/// What a counted target counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FacilityAggregate {
+    /// Facilities (家、个).
+    Count,
+    /// The sum of a count field (套（间）).
+    Sum(&'static str),
+    /// Counties with at least one such facility (区县覆盖).
+    Counties,
 }
 
 /// A computation over registry records.
@@ -402,18 +463,14 @@ impl Plan {
     }
 
     pub fn summary(&self) -> Summary {
-        let computed = self
-            .targets
-            .iter()
-            .filter(|t| matches!(t.measurement, Measurement::Computed(_)))
-            .count();
+        let computed = self.targets.iter().filter(|t| t.measurement.is_computed()).count();
         let mut units: BTreeSet<&str> = BTreeSet::new();
         units.insert(&self.meta.office);
         for (_, m) in self.measures() {
             units.extend(m.lead.iter().chain(&m.cooperating).map(String::as_str));
         }
         for t in &self.targets {
-            if let Measurement::Reported { reporter, .. } = &t.measurement {
+            if let Some((reporter, _)) = t.measurement.reporter() {
                 units.insert(reporter);
             }
         }

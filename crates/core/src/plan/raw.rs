@@ -85,6 +85,7 @@ pub(super) struct RawTarget {
     pub(super) comparison: Option<S<String>>,
     pub(super) progress: Option<S<String>>,
     pub(super) compute: Option<S<RawQuery>>,
+    pub(super) count: Option<S<RawCount>>,
     pub(super) reporter: Option<S<String>>,
     pub(super) cycle: Option<S<String>>,
     pub(super) allocation: Option<S<BTreeMap<String, S<toml::Value>>>>,
@@ -102,6 +103,19 @@ pub(super) struct RawQuery {
     pub(super) from: Vec<S<RawSource>>,
     pub(super) numerator: Option<Box<S<RawQuery>>>,
     pub(super) denominator: Option<Box<S<RawQuery>>>,
+}
+
+/// `[target.count]`: a count over a facility registry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCount {
+    pub(super) facility: S<String>,
+    pub(super) aggregate: Option<S<String>>,
+    pub(super) field: Option<S<String>>,
+    pub(super) date: Option<S<String>>,
+    pub(super) window: Option<S<String>>,
+    #[serde(default)]
+    pub(super) filters: Vec<S<RawFilter>>,
 }
 
 #[derive(Deserialize)]

@@ -39,7 +39,8 @@ fn plan_shipped_file_parses_and_passes() {
         }
     );
     let s = p.summary();
-    assert_eq!((s.items, s.targets, s.computed, s.reported), (12, 13, 4, 9));
+    // Computed: 4 from records, 8 counted from the facility registries.
+    assert_eq!((s.items, s.targets, s.computed, s.reported), (12, 14, 12, 2));
     assert_eq!(s.units, 9, "all nine member units take part");
     // The plan's opening texts are the source's own.
     for t in [&p.meta.preamble, &p.meta.guiding_thought, &p.meta.goal] {
@@ -88,14 +89,16 @@ fn plan_shipped_file_holds_every_quantified_target() {
     let parks = p.target("return_parks").unwrap();
     assert_eq!(parks.value, None);
     assert!(parks.text.contains("返乡创业示范园"));
-    // Every target of 一（二） is there, in the plan's order, word for word.
+    // Every target of 一（二） is there, in the plan's order, word for word
+    // (the parks' sentence gives two targets: new and upgraded, kept apart).
     let goals: Vec<&str> = SOURCE.lines().filter_map(|l| l.trim().strip_prefix("——")).collect();
-    let ours: Vec<&str> = p
+    let mut ours: Vec<&str> = p
         .targets
         .iter()
         .filter(|t| t.source == "一（二）")
         .map(|t| t.text.as_str())
         .collect();
+    ours.dedup();
     assert_eq!(ours, goals);
     // 50 new + 68 upgraded make the 118.
     let fig = |id: &str| p.target(id).unwrap().value.unwrap();
@@ -825,6 +828,239 @@ fn plan_case_target_errors_have_their_lines() {
     // An unknown kind lists the cases among the choices.
     let (_, e) = bad("kind = \"wage_case\"\nwindow", "kind = \"cases\"\nwindow");
     assert!(e[0].message.contains("wage_case（欠薪线索/案件）"), "{}", e[0].message);
+}
+
+/// `MINIMAL` with one more target (its text) before the items.
+fn with_target(extra: &str) -> String {
+    MINIMAL.replacen("[[item]]", &format!("{extra}\n[[item]]"), 1)
+}
+
+#[test]
+fn plan_shipped_facility_targets_are_counted_from_the_registries() {
+    use crate::facility::FacilityKind;
+    let p = shipped();
+    let counted = |id: &str| match &p.target(id).unwrap().measurement {
+        Measurement::Counted { count, reporter, .. } => (count.clone(), reporter.clone()),
+        other => panic!("{id} is not counted: {other:?}"),
+    };
+    let (new, by) = counted("union_stations_new");
+    assert_eq!(
+        (new.kind, new.date, new.window),
+        (FacilityKind::Station, Some("opened"), Window::Plan)
+    );
+    assert_eq!(by.as_deref(), Some("zgh"), "the union's report stays as a cross-check");
+    let (up, _) = counted("union_stations_upgraded");
+    assert_eq!(up.date, Some("upgraded"));
+    assert_eq!(up.filters[0].test, Test::In(vec!["提升".into()]));
+    let (total, _) = counted("union_stations_total");
+    assert_eq!(total.window, Window::ToDate);
+    assert_eq!(p.target("union_stations_total").unwrap().progress, Progress::Level);
+    let (cover, _) = counted("jiazheng_coverage");
+    assert_eq!((cover.aggregate, cover.date), (FacilityAggregate::Counties, None));
+    let (housing, _) = counted("rental_housing");
+    assert_eq!(housing.aggregate, FacilityAggregate::Sum("delivered"));
+    let (parks, _) = counted("return_parks");
+    let (upgraded, _) = counted("return_parks_upgraded");
+    assert_eq!(parks.kind, FacilityKind::Park);
+    assert_ne!(parks.filters, upgraded.filters, "new and upgraded parks are kept apart");
+    assert_eq!(counted("jiazheng_bases").0.kind, FacilityKind::HousekeepingBase);
+    // A stock is the city's: no county is given the city's 118.
+    let t = p.target("union_stations_total").unwrap();
+    let county = DivisionCode::parse("341021").unwrap();
+    assert_eq!(t.goal_in(p.meta.region, p.meta.region), Some(118.0));
+    assert_eq!(t.goal_in(county, p.meta.region), None);
+    // A rate applies to every county.
+    let rate = p.target("schooling_public").unwrap();
+    assert_eq!(rate.goal_in(county, p.meta.region), Some(95.0));
+}
+
+#[test]
+fn plan_facility_counts_evaluate_by_region_and_day() {
+    use crate::field::Value;
+    use crate::indicator::Span;
+    use crate::record::Values;
+    let p = shipped();
+    let count = |id: &str| match &p.target(id).unwrap().measurement {
+        Measurement::Counted { count, .. } => count.clone(),
+        _ => unreachable!(),
+    };
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let code = |s: &str| DivisionCode::parse(s).unwrap();
+    let station = |status: &str, opened: Option<&str>, upgraded: Option<&str>, standard: bool| {
+        let mut v = Values::new();
+        v.insert("status", Value::Text(status.into()));
+        if let Some(d) = opened {
+            v.insert("opened", Value::Date(day(d)));
+        }
+        if let Some(d) = upgraded {
+            v.insert("upgraded", Value::Date(day(d)));
+        }
+        v.insert("standard", Value::Flag(standard));
+        v
+    };
+    let stations = [
+        // New in the plan period and meeting the standard: counts twice.
+        ("341021100", station("新建", Some("2023-03-10"), None, true)),
+        // New, not yet meeting it.
+        ("341021100", station("新建", Some("2023-09-01"), None, false)),
+        // Upgraded, opened years ago, meeting the standard.
+        (
+            "341022100",
+            station("提升", Some("2019-05-01"), Some("2023-06-30"), true),
+        ),
+        // Existing, meeting the standard since 2020.
+        ("341022100", station("原有", Some("2020-01-01"), None, true)),
+        // New but not open yet.
+        ("341023100", station("新建", None, None, false)),
+    ];
+    let facts: Vec<FacilityFact<'_>> = stations
+        .iter()
+        .map(|(r, v)| FacilityFact {
+            region: code(r),
+            county: code(r).county().unwrap(),
+            values: v,
+        })
+        .collect();
+    let span = |d: &str| Span {
+        plan_start: p.meta.start,
+        as_of: day(d),
+    };
+    let city = p.meta.region;
+    let she = code("341021");
+    let (new, up, total) = (
+        count("union_stations_new"),
+        count("union_stations_upgraded"),
+        count("union_stations_total"),
+    );
+    // (day, new city, new 歙县, upgraded city, total city, total 歙县)
+    for (d, want) in [
+        ("2022-12-31", [0, 0, 0, 2, 0]),
+        ("2023-03-10", [1, 1, 0, 3, 1]),
+        ("2023-07-01", [1, 1, 1, 3, 1]),
+        ("2023-12-31", [2, 2, 1, 3, 1]),
+        ("2024-03-01", [2, 2, 1, 3, 1]),
+    ] {
+        let got = [
+            new.evaluate(&facts, city, span(d)),
+            new.evaluate(&facts, she, span(d)),
+            up.evaluate(&facts, city, span(d)),
+            total.evaluate(&facts, city, span(d)),
+            total.evaluate(&facts, she, span(d)),
+        ];
+        assert_eq!(got, want, "as of {d}");
+    }
+    // Counties covered: distinct counties with an employee-based backbone firm.
+    let firm = |employee: bool, backbone: bool| {
+        let mut v = Values::new();
+        v.insert("employee_based", Value::Flag(employee));
+        v.insert("backbone", Value::Flag(backbone));
+        v
+    };
+    let firms = [
+        ("341021100", firm(true, true)),
+        ("341021101", firm(true, true)),
+        ("341022100", firm(true, false)),
+        ("341023100", firm(false, true)),
+        ("341024100", firm(true, true)),
+    ];
+    let facts: Vec<FacilityFact<'_>> = firms
+        .iter()
+        .map(|(r, v)| FacilityFact {
+            region: code(r),
+            county: code(r).county().unwrap(),
+            values: v,
+        })
+        .collect();
+    let cover = count("jiazheng_coverage");
+    assert_eq!(cover.evaluate(&facts, city, span("2023-06-30")), 2);
+    assert_eq!(cover.evaluate(&facts, she, span("2023-06-30")), 1);
+    assert_eq!(cover.evaluate(&facts, code("341022"), span("2023-06-30")), 0);
+    // Units delivered: the sum of the projects delivered in the plan period.
+    let project = |delivered: i64, on: &str| {
+        let mut v = Values::new();
+        v.insert("delivered", Value::Count(delivered));
+        v.insert("delivered_on", Value::Date(day(on)));
+        v
+    };
+    let projects = [
+        ("341021100", project(80, "2023-04-01")),
+        ("341022100", project(120, "2023-11-20")),
+        ("341022100", project(50, "2022-12-01")),
+    ];
+    let facts: Vec<FacilityFact<'_>> = projects
+        .iter()
+        .map(|(r, v)| FacilityFact {
+            region: code(r),
+            county: code(r).county().unwrap(),
+            values: v,
+        })
+        .collect();
+    let housing = count("rental_housing");
+    assert_eq!(housing.evaluate(&facts, city, span("2023-06-30")), 80);
+    assert_eq!(housing.evaluate(&facts, city, span("2023-12-31")), 200);
+}
+
+#[test]
+fn plan_count_errors_have_their_lines() {
+    let base = r#"[[target]]
+id = "stations"
+name = "新建驿站"
+source = "二（九）"
+text = "新建50家"
+value = 50
+unit = "家"
+reporter = "zgh"
+
+[target.count]
+facility = "station"
+date = "opened"
+filters = [{ field = "status", is = "新建" }]
+"#;
+    let text = with_target(base);
+    parse(&text, &ctx()).unwrap_or_else(|e| panic!("{e:?}"));
+    for (from, to, needle, words) in [
+        (
+            "facility = \"station\"",
+            "facility = \"kiosk\"",
+            "kiosk",
+            "未知的设施台账“kiosk”",
+        ),
+        ("date = \"opened\"", "date = \"host\"", "date = \"host\"", "不是日期"),
+        ("date = \"opened\"", "date = \"built\"", "built", "没有字段“built”"),
+        ("is = \"新建\"", "is = \"达标\"", "达标", "没有“达标”这个取值"),
+        (
+            "date = \"opened\"",
+            "aggregate = \"sum\"\nfield = \"name\"",
+            "field = \"name\"",
+            "不能求和",
+        ),
+        (
+            "date = \"opened\"",
+            "window = \"plan\"",
+            "window = \"plan\"",
+            "只能是 to_date",
+        ),
+        ("unit = \"家\"", "unit = \"元\"", "unit = \"元\"", "台账统计的单位"),
+    ] {
+        let broken = with_target(&base.replacen(from, to, 1));
+        let e = errors(&broken);
+        assert_eq!(e.len(), 1, "{to}: {e:?}");
+        assert_eq!(e[0].line, line(&broken, needle), "{to}");
+        assert!(e[0].message.contains(words), "{to}: {}", e[0].message);
+    }
+    // Counted and computed at once.
+    let both = with_target(&format!(
+        "{base}\n[target.compute]\naggregate = \"count\"\n\n[[target.compute.from]]\nkind = \"training\"\n"
+    ));
+    let e = errors(&both);
+    assert!(e.iter().any(|e| e.message.contains("不能两者都写")), "{e:?}");
+    // Counties covered is a level.
+    let e = errors(&with_target(
+        &base
+            .replacen("date = \"opened\"", "aggregate = \"counties\"", 1)
+            .replacen("unit = \"家\"", "unit = \"个区县\"\nprogress = \"cumulative\"", 1),
+    ));
+    assert!(e.iter().any(|e| e.message.contains("区县覆盖")), "{e:?}");
 }
 
 #[test]

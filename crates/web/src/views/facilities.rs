@@ -12,6 +12,7 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use shiminhua_app::plan::{document, facility_tally};
 use shiminhua_app::regions::PlaceBook;
 use shiminhua_app::registry::facilities::{self, FacilityFilter, FacilityRow};
 use shiminhua_app::{AppError, FieldErrors, registry::workers};
@@ -20,6 +21,8 @@ use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{FacilityKind, FacilitySpec};
 use shiminhua_core::field::FieldSpec;
 use shiminhua_core::ids::FacilityId;
+use shiminhua_core::plan::FacilityAggregate;
+use shiminhua_core::record;
 use std::collections::HashMap;
 
 /// The kind named by `code`; none given means the first kind (工会驿站).
@@ -174,21 +177,116 @@ pub async fn delete(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
 // ---------------------------------------------------------------------------
 // The list and the export
 
+/// The facilities behind a plan figure (`target` and `as_of` in the query):
+/// what the list is restricted to, said above it.
+struct Drill {
+    /// 新建“工会驿站”（黄山市，截至2023年9月30日）
+    title: String,
+    /// 计入 2 家 / 已交付 200 套（间） / 覆盖 2 个区县
+    figure: String,
+    /// Per county: name, facilities counted, and for a sum their units.
+    counties: Vec<(String, i64, String)>,
+    /// The figure is a sum: the counties show their units too.
+    sums: bool,
+    /// The list without the figure's restriction.
+    clear: String,
+}
+
 /// The list's filters as read from the query string, and that query string
-/// again (for page links and the export).
-fn filters_of(q: &HashMap<String, String>) -> Result<(FacilityKind, FacilityFilter, String), WebError> {
+/// again (for page links and the export). With `target` (a plan target
+/// counted from this registry) and `as_of`, the list holds exactly the
+/// facilities the target's figure counts in the region on that day.
+async fn filters_of(
+    st: &crate::AppState,
+    q: &HashMap<String, String>,
+) -> Result<(FacilityKind, FacilityFilter, String, Option<Drill>), WebError> {
     let kind = kind_of(&q_get(q, "kind"))?;
     let (region, search) = (q_get(q, "region"), q_get(q, "q"));
     let mut filter = FacilityFilter {
         region: None,
         q: search.chars().take(50).collect(),
+        ids: None,
     };
     if !region.is_empty() {
         filter.region =
             Some(DivisionCode::parse(&region).map_err(|e| AppError::BadRequest(format!("区划代码无效：{e}")))?);
     }
-    let query = query_string(&[("kind", kind.code()), ("region", &region), ("q", &filter.q)]);
-    Ok((kind, filter, query))
+    let (target, as_of) = (q_get(q, "target"), q_get(q, "as_of"));
+    let mut drill = None;
+    if !target.is_empty() {
+        let cur = document::current(&st.db).await?;
+        let p = &cur.plan;
+        let t = p
+            .target(&target)
+            .filter(|_| facility_tally::count_of(p, &target).is_some_and(|c| c.kind == kind))
+            .ok_or_else(|| AppError::BadRequest(format!("目标“{target}”不是按{}台账统计的目标。", kind.label_zh())))?;
+        let count = facility_tally::count_of(p, &target).ok_or(WebError(AppError::NotFound))?;
+        let day = if as_of.is_empty() {
+            st.clock.today()
+        } else {
+            record::parse_date(&as_of)
+                .ok_or_else(|| AppError::BadRequest("日期格式不正确，应为“年-月-日”，如 2023-09-30。".into()))?
+        };
+        let area = filter.region.unwrap_or(p.meta.region);
+        let counted = facility_tally::counted(&st.db, p, &target, area, day)
+            .await?
+            .ok_or(WebError(AppError::NotFound))?;
+        let book = PlaceBook::load(&mut st.db.read().await?).await?;
+        let figure = match count.aggregate {
+            FacilityAggregate::Count => format!("计入 {} {}", counted.figure, t.unit),
+            FacilityAggregate::Sum(key) => format!(
+                "{}项目 {} 个，{}合计 {} {}",
+                kind.label_zh(),
+                counted.ids.len(),
+                kind.spec().field(key).map_or(key, |f| f.label),
+                counted.figure,
+                t.unit
+            ),
+            FacilityAggregate::Counties => format!(
+                "覆盖 {} {}（{} {}）",
+                counted.figure,
+                t.unit,
+                counted.ids.len(),
+                if kind == FacilityKind::Housekeeping {
+                    "家企业"
+                } else {
+                    "处"
+                }
+            ),
+        };
+        let counties = counted
+            .by_county
+            .iter()
+            .map(|(c, (n, sum))| {
+                let units = match count.aggregate {
+                    FacilityAggregate::Sum(_) => format!("{sum} {}", t.unit),
+                    _ => String::new(),
+                };
+                (book.name(*c).to_string(), *n, units)
+            })
+            .collect();
+        drill = Some(Drill {
+            title: format!(
+                "{}（{}，截至{}）",
+                t.name,
+                book.name(area.as_i64()),
+                day.format("%Y年%-m月%-d日")
+            ),
+            figure,
+            counties,
+            sums: matches!(count.aggregate, FacilityAggregate::Sum(_)),
+            clear: format!("/facilities?kind={}", kind.code()),
+        });
+        filter.ids = Some(counted.ids);
+    }
+    let query = query_string(&[
+        ("kind", kind.code()),
+        ("region", &region),
+        ("q", &filter.q),
+        ("target", &target),
+        ("as_of", &as_of),
+    ]);
+    Ok((kind, filter, query, drill))
 }
 
 #[derive(Template)]
@@ -206,12 +304,15 @@ struct ListTpl {
     pager: Pager,
     query: String,
     can_write: bool,
+    drill: Option<Drill>,
+    target: String,
+    as_of: String,
 }
 
 /// GET /facilities?kind=CODE&region=…&q=…
 pub async fn list(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &n.ctx.state;
-    let (kind, filter, query) = filters_of(&q)?;
+    let (kind, filter, query, drill) = filters_of(st, &q).await?;
     let spec = kind.spec();
     let mut pager = Pager::new(q.get("page").map(String::as_str), 20, query.clone());
     let (rows, total) = facilities::list(
@@ -278,12 +379,15 @@ pub async fn list(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
         pager,
         query,
         can_write,
+        drill,
+        target: q_get(&q, "target"),
+        as_of: q_get(&q, "as_of"),
     }))
 }
 
 /// GET /facilities/export?… — the filtered list as a workbook, streamed (audited).
 pub async fn export(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
-    let (kind, filter, _) = filters_of(&q)?;
+    let (kind, filter, _, _) = filters_of(&n.ctx.state, &q).await?;
     let call = n.ctx.call(&n.actor);
     // Removed on every path: an error, or once the download has opened it.
     let file = TempFile(super::export_path(&n.ctx.state));

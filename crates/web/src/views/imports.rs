@@ -73,6 +73,13 @@ struct Upload {
     token: String,
     target: ImportKind,
     file_name: String,
+    /// Columns mapped on the preview page: (file header, field key or "").
+    mapping: Vec<(String, String)>,
+}
+
+/// A header or field key as one field of a line of the meta file.
+fn meta_field(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 impl Upload {
@@ -85,8 +92,13 @@ impl Upload {
     }
 
     async fn save_meta(&self, actor: &Actor) -> Result<(), WebError> {
-        let text = format!("v1\n{}\n{}\n{}\n", actor.user_id, self.target.code(), self.file_name);
-        let mut f = new_private_file(&file_of(&self.dir, &self.token, "meta")).await?;
+        let mut text = format!("v1\n{}\n{}\n{}\n", actor.user_id, self.target.code(), self.file_name);
+        for (header, field) in &self.mapping {
+            text.push_str(&format!("m\t{}\t{}\n", meta_field(header), meta_field(field)));
+        }
+        let path = file_of(&self.dir, &self.token, "meta");
+        let _ = tokio::fs::remove_file(&path).await;
+        let mut f = new_private_file(&path).await?;
         f.write_all(text.as_bytes()).await.map_err(io_error)?;
         f.flush().await.map_err(io_error)
     }
@@ -109,11 +121,21 @@ impl Upload {
         if user.parse::<i64>().ok() != Some(actor.user_id) {
             return Err(not_found());
         }
+        let mapping = lines
+            .filter_map(|l| {
+                let mut parts = l.splitn(3, '\t');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some("m"), Some(h), Some(f)) => Some((h.to_string(), f.to_string())),
+                    _ => None,
+                }
+            })
+            .collect();
         Ok(Upload {
             dir,
             token: token.to_string(),
             target: ImportKind::parse(target).ok_or_else(not_found)?,
             file_name: file_name.unwrap_or_default().to_string(),
+            mapping,
         })
     }
 
@@ -213,8 +235,31 @@ pub async fn template(_: Need<WriteRecords>, Path(kind): Path<String>) -> Result
 /// A row of the preview's table of rejected rows.
 pub struct RejectRow {
     pub line: u64,
+    /// The person of the row, masked.
+    pub person: String,
     pub column: String,
-    pub reason: String,
+    /// Every reason of the row.
+    pub reasons: Vec<String>,
+}
+
+/// A row of the preview's table of the file's columns.
+pub struct ColumnRow {
+    /// The header as in the file.
+    pub name: String,
+    /// What it is read as (the field's header), or how it was left out.
+    pub shown: String,
+    /// The user may choose (a column nobody knew, or one the user mapped).
+    pub choose: bool,
+    /// The field key chosen ("" for none).
+    pub field: String,
+}
+
+/// Counts of the second kind of a worker roster.
+pub struct AlsoCounts {
+    pub label: &'static str,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
 }
 
 #[derive(Template)]
@@ -234,9 +279,19 @@ struct SummaryTpl {
     rejects: Vec<RejectRow>,
     /// Rejected rows not listed on the page.
     more: u64,
+    also: Option<AlsoCounts>,
+    /// The file's columns and what each is read as.
+    columns: Vec<ColumnRow>,
+    /// Whether any column can be chosen.
+    choosable: bool,
+    /// (key, header) of every field a column can be read as.
+    fields: Vec<(&'static str, &'static str)>,
+    /// What was changed in rows taken: (line, person, text).
+    notes: Vec<(u64, String, String)>,
 }
 
 fn summary_page(n: &Need<WriteRecords>, up: &Upload, s: &Summary) -> Response {
+    use import::read::MatchedBy;
     let committed = !s.dry_run;
     let title = if committed { "导入结果" } else { "导入预览" };
     let rejects: Vec<RejectRow> = s
@@ -245,14 +300,46 @@ fn summary_page(n: &Need<WriteRecords>, up: &Upload, s: &Summary) -> Response {
         .take(PREVIEW_REJECTS)
         .map(|r| RejectRow {
             line: r.line,
+            person: r.person.clone(),
             column: if r.column.is_empty() {
                 "整行".to_string()
             } else {
                 r.column.clone()
             },
-            reason: r.reason.clone(),
+            reasons: if r.errors.is_empty() {
+                vec![r.reason.clone()]
+            } else {
+                r.errors.iter().map(|(_, m)| m.clone()).collect()
+            },
         })
         .collect();
+    let cols = import::read_columns(up.target);
+    let columns: Vec<ColumnRow> = s
+        .columns
+        .iter()
+        .map(|c| {
+            let target = c.target.and_then(|i| cols.get(i));
+            let choose = matches!(c.by, MatchedBy::Unknown | MatchedBy::User);
+            let shown = match (c.by, target) {
+                (MatchedBy::Skipped, _) => "不导入（序号、原行号等）".to_string(),
+                (_, Some(t)) => t.header.to_string(),
+                (MatchedBy::Unknown, None) => "未识别，不导入".to_string(),
+                _ => "不导入".to_string(),
+            };
+            ColumnRow {
+                name: c.name.clone(),
+                shown,
+                choose,
+                field: target.map(|t| t.key.to_string()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let also = s.employment.map(|c| AlsoCounts {
+        label: "就业登记",
+        inserted: c.inserted,
+        updated: c.updated,
+        unchanged: c.unchanged,
+    });
     html(&SummaryTpl {
         layout: import_layout(n, title),
         token: up.token.clone(),
@@ -267,7 +354,72 @@ fn summary_page(n: &Need<WriteRecords>, up: &Upload, s: &Summary) -> Response {
         rejected: s.rejected,
         more: s.rejected.saturating_sub(rejects.len() as u64),
         rejects,
+        also,
+        choosable: columns.iter().any(|c| c.choose),
+        columns,
+        fields: cols.iter().map(|c| (c.key, c.header)).collect(),
+        notes: s
+            .notes
+            .iter()
+            .take(PREVIEW_REJECTS)
+            .map(|n| (n.line, n.person.clone(), n.text.clone()))
+            .collect(),
     })
+}
+
+/// A dry run of an upload (with its mapping), shown as the preview; a file
+/// that cannot be read goes back to the upload page with the reason.
+async fn preview(n: &Need<WriteRecords>, up: &Upload) -> Result<Response, WebError> {
+    let opts = Options {
+        dry_run: true,
+        mapping: up.mapping.clone(),
+        ..Options::default()
+    };
+    match import::run(&n.ctx.call(&n.actor), up.target, &up.data(), &up.file_name, &opts).await {
+        Ok(s) => {
+            up.keep_rejects(&s).await?;
+            Ok(summary_page(n, up, &s))
+        }
+        Err(AppError::Validation(e)) => {
+            up.remove().await;
+            let msg = e
+                .get("file")
+                .map(str::to_string)
+                .or_else(|| e.0.first().map(|(_, m)| m.clone()))
+                .unwrap_or_default();
+            Ok(upload_page(n, up.target.code(), Some(msg)))
+        }
+        Err(e) => {
+            up.remove().await;
+            Err(e.into())
+        }
+    }
+}
+
+/// POST /imports/{token}/map: the columns chosen on the preview page
+/// (`h`: a file header, `f`: the field key it is read as, "" for none, in
+/// pairs); checks the file again with them.
+pub async fn map(n: Need<WriteRecords>, Path(token): Path<String>, form: Form) -> Result<Response, WebError> {
+    let mut up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
+    if form.get("target") != up.target.code() {
+        return Err(AppError::BadRequest("导入的数据类型与预览时不一致，请重新上传文件。".into()).into());
+    }
+    if !tokio::fs::try_exists(up.data()).await.unwrap_or(false) {
+        return Err(AppError::Conflict("该文件已经导入过了。如需再次导入，请重新上传文件。".into()).into());
+    }
+    let headers = form.all("h");
+    let fields = form.all("f");
+    if headers.len() != fields.len() {
+        return Err(AppError::BadRequest("列的对应关系不完整，请在预览页面重新选择。".into()).into());
+    }
+    up.mapping = headers
+        .into_iter()
+        .zip(fields)
+        .map(|(h, f)| (h.trim().to_string(), f.trim().to_string()))
+        .filter(|(h, _)| !h.is_empty())
+        .collect();
+    up.save_meta(&n.actor).await?;
+    preview(&n, &up).await
 }
 
 /// POST /imports: [`upload`] with a body limit of its own (200 MB and the
@@ -372,6 +524,7 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
         token,
         target,
         file_name,
+        mapping: Vec::new(),
     };
     if size == 0 {
         up.remove().await;
@@ -382,29 +535,7 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
         ));
     }
     up.save_meta(&n.actor).await?;
-    let opts = Options {
-        dry_run: true,
-        ..Options::default()
-    };
-    match import::run(&n.ctx.call(&n.actor), target, &up.data(), &up.file_name, &opts).await {
-        Ok(s) => {
-            up.keep_rejects(&s).await?;
-            Ok(summary_page(&n, &up, &s))
-        }
-        Err(AppError::Validation(e)) => {
-            up.remove().await;
-            let msg = e
-                .get("file")
-                .map(str::to_string)
-                .or_else(|| e.0.first().map(|(_, m)| m.clone()))
-                .unwrap_or_default();
-            Ok(upload_page(&n, &target_code, Some(msg)))
-        }
-        Err(e) => {
-            up.remove().await;
-            Err(e.into())
-        }
-    }
+    preview(&n, &up).await
 }
 
 /// POST /imports/{token}/commit
@@ -416,15 +547,11 @@ pub async fn commit(n: Need<WriteRecords>, Path(token): Path<String>, form: Form
     if !tokio::fs::try_exists(up.data()).await.unwrap_or(false) {
         return Err(AppError::Conflict("该文件已经导入过了。如需再次导入，请重新上传文件。".into()).into());
     }
-    match import::run(
-        &n.ctx.call(&n.actor),
-        up.target,
-        &up.data(),
-        &up.file_name,
-        &Options::default(),
-    )
-    .await
-    {
+    let opts = Options {
+        mapping: up.mapping.clone(),
+        ..Options::default()
+    };
+    match import::run(&n.ctx.call(&n.actor), up.target, &up.data(), &up.file_name, &opts).await {
         Ok(s) => {
             // The rows are in; the file itself is no longer needed (the
             // rejected rows stay for downloading, at most an hour).

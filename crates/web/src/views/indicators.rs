@@ -74,6 +74,8 @@ pub struct Cell {
     pub allocated: bool,
     /// There is a figure (a bar is drawn only then).
     pub has_data: bool,
+    /// A counted figure's cross-check: the unit's report, when it differs.
+    pub cross_check: String,
 }
 
 pub struct Card {
@@ -96,6 +98,9 @@ pub struct Chart {
 /// The list behind a computed figure: the people or records it counts
 /// (`/plan/board/figure`), or the case list for a figure over cases.
 fn drill(plan: &Plan, id: &str, region: i64, as_of: NaiveDate) -> String {
+    if let Some(Measurement::Counted { count, .. }) = plan.target(id).map(|t| &t.measurement) {
+        return facility_list(count.kind, id, region, as_of);
+    }
     let Some(Measurement::Computed(q)) = plan.target(id).map(|t| &t.measurement) else {
         return String::new();
     };
@@ -122,6 +127,24 @@ pub(crate) fn figure_link(id: &str, part: i64, region: i64, as_of: NaiveDate) ->
         pairs.push(("part", part.as_str()));
     }
     format!("/plan/board/figure?{}", super::query_string(&pairs))
+}
+
+/// The facility list behind a counted figure: exactly the facilities the
+/// count takes in the region as of the day (`/facilities` with the target).
+fn facility_list(kind: shiminhua_core::facility::FacilityKind, id: &str, region: i64, as_of: NaiveDate) -> String {
+    let region = shiminhua_core::division::DivisionCode::from_i64(region)
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    let as_of = as_of.to_string();
+    format!(
+        "/facilities?{}",
+        super::query_string(&[
+            ("kind", kind.code()),
+            ("target", id),
+            ("region", &region),
+            ("as_of", &as_of),
+        ])
+    )
 }
 
 /// The case list behind a figure over wage-arrears cases: the county (none
@@ -155,11 +178,22 @@ fn cell(plan: &Plan, t: &TargetBoard, s: &Standing, as_of: NaiveDate) -> Cell {
     let percent = indicator::percent_reached(s.actual, s.goal);
     let detail = match (s.outcome, s.reported_as_of) {
         (Some(o), _) if o.base.is_some() => format!("{} / {}", o.value, o.base.unwrap_or_default()),
+        (_, Some(_)) if s.cross_check.is_some() => String::new(),
         (_, Some(d)) => format!("截至{}，已采纳的调度报告", d.format("%Y年%-m月%-d日")),
+        _ => String::new(),
+    };
+    // A counted figure: the unit's accepted report beside it when they differ.
+    let cross_check = match (s.cross_check, s.actual, s.reported_as_of) {
+        (Some(r), Some(a), Some(d)) if (r - a).abs() > 1e-9 => format!(
+            "单位填报 {}（截至{}），与台账统计不一致",
+            shown(Some(r), &t.unit),
+            d.format("%Y年%-m月%-d日")
+        ),
         _ => String::new(),
     };
     Cell {
         key: format!("{}@{}", t.id, s.region.as_i64()),
+        cross_check,
         actual: shown(s.actual, &t.unit),
         goal: shown(s.goal, &t.unit),
         expected: shown_due(s.expected, &t.unit),
@@ -496,9 +530,13 @@ pub async fn board(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Strin
         .iter()
         .map(|t| Card {
             name: t.name.clone(),
-            how: match &t.reporter {
-                None => "系统自动计算".into(),
-                Some(r) => format!("{}填报", unit_name(r)),
+            how: match (&t.reporter, p.target(&t.id).map(|x| &x.measurement)) {
+                (_, Some(Measurement::Counted { count, reporter, .. })) => match reporter {
+                    Some(r) => format!("{}台账统计，{}填报核对", count.kind.label_zh(), unit_name(r)),
+                    None => format!("{}台账统计", count.kind.label_zh()),
+                },
+                (None, _) => "系统自动计算".into(),
+                (Some(r), _) => format!("{}填报", unit_name(r)),
             },
             city: cell(p, t, &t.city, as_of),
         })

@@ -89,6 +89,15 @@ fn view(p: &Plan) -> (Vec<TargetRow>, Vec<ItemRow>) {
             },
             measured: match &t.measurement {
                 Measurement::Computed(_) => "系统自动计算".into(),
+                Measurement::Counted { count, reporter, cycle } => match reporter {
+                    None => format!("按{}台账统计", count.kind.label_zh()),
+                    Some(r) => format!(
+                        "按{}台账统计，{}填报核对（{}）",
+                        count.kind.label_zh(),
+                        name(r),
+                        cycle.unwrap_or(p.reporting.cycle).label_zh()
+                    ),
+                },
                 Measurement::Reported { reporter, cycle } => format!(
                     "{}填报（{}）",
                     name(reporter),

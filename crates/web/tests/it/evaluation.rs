@@ -166,8 +166,8 @@ async fn evaluation_report_and_workbook(db: Db) {
     let row = total.iter().find(|r| r[0] == "歙县").expect("歙县's row");
     assert_eq!(row[1].parse::<f64>().unwrap(), shexian);
     assert_eq!(row[2], "1");
-    // settlement is the 7th target: figure, goal, score.
-    let col = 3 + 3 * 6;
+    // settlement is the 8th target (the parks are two): figure, goal, score.
+    let col = 3 + 3 * 7;
     assert_eq!(total[0][col], "有落户意愿的农业转移人口落户比例（%）");
     assert!(
         (row[col].parse::<f64>().unwrap() - 100.0 / 3.0).abs() < 1e-9,

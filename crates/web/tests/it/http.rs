@@ -174,6 +174,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/imports/template/{kind}",
         Access::Perm(Permission::WriteRecords),
     ),
+    ("post", "/imports/{token}/map", Access::Upload(Permission::WriteRecords)),
     (
         "post",
         "/imports/{token}/commit",

@@ -3,11 +3,13 @@
 //! GB 11643 check character; the same seed always gives the same people.
 
 mod cases;
+mod facilities;
 mod people;
 mod population;
 mod records;
 
 pub use cases::{DemoCases, cases};
+pub use facilities::facilities;
 pub use population::{
     BASE_RECORDS_PER_WORKER, Generated, Options, generate, generate_with, is_empty, write_import_file,
 };

@@ -3,7 +3,7 @@
 
 use super::periods::ends_cycle;
 use chrono::NaiveDate;
-use shiminhua_core::plan::{Measurement, Plan, Target};
+use shiminhua_core::plan::{Plan, Target};
 
 /// The department codes that owe a report each period, in the order of
 /// `data/units.csv`: the lead and cooperating units of every measure and
@@ -14,7 +14,7 @@ pub fn owing_depts(plan: &Plan) -> Vec<String> {
         named.extend(m.lead.iter().chain(&m.cooperating).map(String::as_str));
     }
     for t in &plan.targets {
-        if let Measurement::Reported { reporter, .. } = &t.measurement {
+        if let Some((reporter, _)) = t.measurement.reporter() {
             named.push(reporter);
         }
     }
@@ -72,11 +72,13 @@ pub fn measures_of(plan: &Plan, dept: &str) -> Vec<MeasureRef> {
 pub fn targets_for<'a>(plan: &'a Plan, dept: &str, period_end: NaiveDate) -> Vec<&'a Target> {
     plan.targets
         .iter()
-        .filter(|t| match &t.measurement {
-            Measurement::Reported { reporter, cycle } => {
+        .filter(|t| match t.measurement.reporter() {
+            // A counted target's unit reports too: its figure is the
+            // cross-check shown beside the count.
+            Some((reporter, cycle)) => {
                 reporter == dept && ends_cycle(cycle.unwrap_or(plan.reporting.cycle), period_end)
             }
-            Measurement::Computed(_) => false,
+            None => false,
         })
         .collect()
 }

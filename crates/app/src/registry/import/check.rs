@@ -3,15 +3,17 @@
 //! from.
 
 use super::read::{Cell, RawRow};
-use super::templates::{Column, ImportKind};
+use super::templates::{Column, ImportKind, Part, employment};
 use crate::Call;
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
-use crate::registry::records::Context;
+use crate::registry::records::{self, Context, Valid};
 use crate::registry::workers::{self, ValidWorker, WorkerInput};
 use crate::store::Arg;
 use chrono::{DateTime, Utc};
 use shiminhua_core::auth::Actor;
+use shiminhua_core::id_number::{IdNumber, Sex, is_legacy};
+use shiminhua_core::person::{mask_name, normalise_name};
 use shiminhua_core::record::{self};
 use sm3::{Digest, Sm3};
 use std::path::Path;
@@ -36,11 +38,13 @@ pub(super) fn file_hash(path: &Path) -> AppResult<Vec<u8>> {
     Ok(h.finalize().to_vec())
 }
 
-/// The column of a text cell that Excel stored as a number and so lost
+/// The columns of text cells that Excel stored as numbers and so lost
 /// digits, with the reason.
-fn lossy_column(cols: &[Column], row: &RawRow) -> Option<(usize, String)> {
-    cols.iter().enumerate().find_map(|(i, c)| {
-        (c.text && row.cells.get(i).is_some_and(Cell::is_lossy_number)).then(|| {
+fn lossy_columns(cols: &[Column], row: &RawRow) -> Vec<(usize, String)> {
+    cols.iter()
+        .enumerate()
+        .filter(|(i, c)| c.text && row.cells.get(*i).is_some_and(Cell::is_lossy_number))
+        .map(|(i, c)| {
             (
                 i,
                 format!(
@@ -49,7 +53,7 @@ fn lossy_column(cols: &[Column], row: &RawRow) -> Option<(usize, String)> {
                 ),
             )
         })
-    })
+        .collect()
 }
 
 /// The text of a row's cell in the column with `key` ("" when absent).
@@ -62,17 +66,30 @@ pub(super) fn text<'a>(cols: &[Column], cells: &'a [String], key: &str) -> &'a s
 
 /// The template's example row, which is skipped when still present.
 fn is_example(cols: &[Column], cells: &[String]) -> bool {
-    cols.iter()
-        .enumerate()
-        .all(|(i, c)| record::normalise(cells.get(i).map_or("", String::as_str)) == record::normalise(c.example))
+    cols.iter().enumerate().all(|(i, c)| {
+        let cell = record::normalise(cells.get(i).map_or("", String::as_str));
+        if c.part == Part::Template {
+            cell == record::normalise(c.example)
+        } else {
+            cell.is_empty()
+        }
+    })
 }
 
 /// A row waiting for its batch.
 pub(super) struct Pending {
     pub(super) line: u64,
-    /// The row's cells as text, in the template's column order.
+    /// The row's cells as text, in the file layout's column order.
     pub(super) cells: Vec<String>,
+    /// The cells as read (numbers and dates as such), for the rejected-rows workbook.
+    pub(super) raw: Vec<Cell>,
+    /// The person of the row, masked ("" when the row names nobody).
+    pub(super) person: String,
+    /// What was changed on the way in (a legacy ID number converted, …).
+    pub(super) notes: Vec<String>,
     pub(super) worker: Option<CheckedWorker>,
+    /// A worker roster's row with employment columns filled: the record.
+    pub(super) employment: Option<Valid>,
 }
 
 /// A valid worker row: the worker, the blind index of its ID number, and its
@@ -87,12 +104,8 @@ pub(super) struct CheckedWorker {
 pub(super) enum Checked {
     /// The template's example row, skipped.
     Example,
-    Rejected {
-        line: u64,
-        column: usize,
-        reason: String,
-        cells: Vec<String>,
-    },
+    /// Every error of the row: (column, reason).
+    Rejected(Pending, Vec<(usize, String)>),
     Valid(Pending),
 }
 
@@ -141,40 +154,132 @@ impl RowChecker {
     }
 
     /// Checks one row (a worker is validated and sealed here; a record is
-    /// validated by the writer, which looks up its worker).
+    /// validated by the writer, which looks up its worker). Every error of
+    /// the row is kept, not only the first.
     fn check(&self, row: RawRow) -> AppResult<Checked> {
         let cols = &self.cols;
         let cells: Vec<String> = row.cells.iter().map(Cell::to_text).collect();
-        if let Some((column, reason)) = lossy_column(cols, &row) {
-            return Ok(Checked::Rejected {
-                line: row.line,
-                column,
-                reason,
-                cells,
-            });
-        }
-        if is_example(cols, &cells) {
+        let mut errors = lossy_columns(cols, &row);
+        if errors.is_empty() && is_example(cols, &cells) {
             return Ok(Checked::Example);
         }
+        let name_key = match self.target {
+            ImportKind::Workers => "name",
+            ImportKind::Records(_) => "worker_name",
+            ImportKind::PlatformCases => "reporter_name",
+            ImportKind::Facilities(_) => "",
+        };
+        let person = mask_name(&normalise_name(text(cols, &cells, name_key)));
         let mut p = Pending {
             line: row.line,
             cells,
+            raw: row.cells,
+            person,
+            notes: Vec::new(),
             worker: None,
+            employment: None,
         };
         if self.target != ImportKind::Workers {
+            if !errors.is_empty() {
+                return Ok(Checked::Rejected(p, errors));
+            }
             return Ok(Checked::Valid(p));
         }
-        let w = match workers::validate(&self.actor, &self.ctx.places, &worker_input(cols, &p.cells), true) {
-            Ok(w) => w,
+        let mut input = worker_input(cols, &p.cells);
+        let name = normalise_name(&input.name);
+        if name != record::tidy(&input.name) {
+            p.notes.push("姓名中的空格已去除".into());
+        }
+        input.name = name;
+        let lossy_id = errors
+            .iter()
+            .any(|(i, _)| cols.get(*i).is_some_and(|c| c.key == "id_number"));
+        let valid = match workers::validate(&self.actor, &self.ctx.places, &input, true) {
+            Ok(w) => Some(w),
             Err(errs) => {
-                let (field, reason) = errs.0.into_iter().next().unwrap_or_default();
-                return Ok(Checked::Rejected {
-                    line: p.line,
-                    column: column_index(cols, &field),
-                    reason,
-                    cells: p.cells,
-                });
+                for (field, reason) in errs.0 {
+                    // The lossy-number message says it better.
+                    if !(lossy_id && field == "id_number") {
+                        errors.push((column_index(cols, &field), reason));
+                    }
+                }
+                None
             }
+        };
+        let today = crate::fields::today(self.now);
+        let id = IdNumber::parse(&input.id_number).ok();
+        if let Some(id) = &id {
+            if id.birth_date() > today {
+                errors.push((
+                    column_index(cols, "id_number"),
+                    "身份证号中的出生日期晚于今天，请核对".into(),
+                ));
+            }
+            if is_legacy(&input.id_number) {
+                let check = id.as_str().chars().last().unwrap_or_default();
+                p.notes.push(format!(
+                    "15位旧身份证号已转换为18位：{}（出生年份前补“19”，末位补校验码“{check}”）",
+                    id.masked()
+                ));
+            }
+        }
+        let sex = text(cols, &p.cells, "sex").trim();
+        if !sex.is_empty() {
+            match (Sex::parse_zh(sex), &id) {
+                (None, _) => errors.push((column_index(cols, "sex"), "性别应填写“男”或“女”".into())),
+                (Some(s), Some(id)) if s != id.sex() => errors.push((
+                    column_index(cols, "sex"),
+                    format!(
+                        "性别“{}”与身份证号（{}性）不一致，请核对",
+                        s.label_zh(),
+                        id.sex().label_zh()
+                    ),
+                )),
+                _ => {}
+            }
+        }
+        let birth = text(cols, &p.cells, "birth_date").trim();
+        if !birth.is_empty() {
+            let at = column_index(cols, "birth_date");
+            match shiminhua_core::field::parse_date(birth) {
+                None => errors.push((at, "出生日期无法识别，请填写如 1990-03-05 的日期".into())),
+                Some(d) if d > today => errors.push((at, "出生日期不能晚于今天".into())),
+                Some(d) if id.as_ref().is_some_and(|id| id.birth_date() != d) => {
+                    errors.push((at, "出生日期与身份证号不一致，请核对".into()));
+                }
+                Some(_) => {}
+            }
+        }
+        let has_employment = cols
+            .iter()
+            .zip(&p.cells)
+            .any(|(c, v)| c.part == Part::Employment && !v.trim().is_empty());
+        if has_employment {
+            let spec = employment();
+            let cells = &p.cells;
+            let get = |k: &str| text(cols, cells, k).to_string();
+            match crate::fields::read(spec, &get, &self.ctx.places, self.now) {
+                Ok(values) => {
+                    if let Some(w) = &valid {
+                        let v = records::place(&self.ctx, spec, values, None, w.region.as_i64(), self.actor.unit_id)?;
+                        if self.actor.scope.allows(spec.kind, v.region) {
+                            p.employment = Some(v);
+                        } else {
+                            errors.push((
+                                column_index(cols, spec.place.unwrap_or("place")),
+                                "该就业记录所在地不在您的数据范围内".into(),
+                            ));
+                        }
+                    }
+                }
+                Err(AppError::Validation(errs)) => {
+                    errors.extend(errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let (Some(w), true) = (valid, errors.is_empty()) else {
+            return Ok(Checked::Rejected(p, errors));
         };
         let Some(person) = w.id.as_ref() else {
             return Err(AppError::Internal("validated worker without an ID number".into()));

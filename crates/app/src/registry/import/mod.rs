@@ -13,14 +13,17 @@ pub mod read;
 mod read_error;
 
 mod check;
+pub mod mapping;
 mod outcome;
 mod run;
 mod templates;
 mod writers;
 
-pub use outcome::{Options, Rejected, Summary, rejected_workbook};
+pub use outcome::{Counts, Note, Options, Rejected, Summary, rejected_workbook};
 pub use run::run;
-pub use templates::{Column, ImportKind, PLATFORM_CASES, columns, kinds, template};
+pub use templates::{
+    Column, ImportKind, PLATFORM_CASES, Part, SKIPPED_HEADERS, columns, field_named, kinds, read_columns, template,
+};
 
 /// The most data rows one file may hold.
 pub const MAX_ROWS: u64 = 1_000_000;

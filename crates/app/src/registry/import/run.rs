@@ -2,9 +2,10 @@
 //! stores the one before, and records the progress of the import.
 
 use super::check::{Batch, Checked, RowChecker, column_index, file_error, file_hash, target_in_scope};
-use super::outcome::{Options, Summary, reject};
+use super::mapping;
+use super::outcome::{Counts, Options, Summary, keep_notes, reject, reject_one};
 use super::read::{self, RawRow};
-use super::templates::{ImportKind, columns};
+use super::templates::{ImportKind, Part, read_columns};
 use super::writers::flush;
 use super::{KEEP_REJECTED, MAX_ROWS};
 use crate::Call;
@@ -46,17 +47,27 @@ pub async fn run(
             "文件约有 {n} 行数据，超过单次导入上限 {MAX_ROWS} 行，请拆分成多个文件后分批导入。未导入任何数据。"
         )));
     }
-    let cols = columns(target);
-    let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
-    let required: Vec<bool> = cols.iter().map(|c| c.required).collect();
+    let cols = read_columns(target);
+    // The user's choices of this run over the ones remembered.
+    let chosen = mapping::checked(&cols, &opts.mapping)?;
+    let mut mapped = mapping::remembered(call, target).await?;
+    mapped.retain(|(h, _)| !chosen.iter().any(|(c, _)| c == h));
+    mapped.extend(chosen.iter().cloned());
+    let layout = mapping::layout(&cols, &mapped);
     let path_owned = path.to_path_buf();
-    let reader = tokio::task::spawn_blocking(move || read::open(&path_owned, &headers, &required))
+    let reader = tokio::task::spawn_blocking(move || read::open_layout(&path_owned, &layout))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| file_error(e.to_string()))?;
     if opts.raw {
         return raw_insert(call, reader, cols.len(), opts.batch_rows).await;
     }
+    let header_columns = reader.columns().to_vec();
+    let with_employment = header_columns.iter().any(|h| {
+        h.target
+            .and_then(|i| cols.get(i))
+            .is_some_and(|c| c.part == Part::Employment)
+    });
     let path_owned = path.to_path_buf();
     let hash = tokio::task::spawn_blocking(move || file_hash(&path_owned))
         .await
@@ -64,6 +75,8 @@ pub async fn run(
 
     let mut summary = Summary {
         dry_run: opts.dry_run,
+        columns: header_columns,
+        employment: with_employment.then(Counts::default),
         ..Summary::default()
     };
     let ctx = {
@@ -174,16 +187,11 @@ pub async fn run(
             for c in checked {
                 match c {
                     Checked::Example => {}
-                    Checked::Rejected {
-                        line,
-                        column,
-                        reason,
-                        cells,
-                    } => {
+                    Checked::Rejected(p, errors) => {
                         stage.rows += 1;
-                        reject(&mut stage, &cols, line, column, reason, cells);
+                        reject(&mut stage, &cols, p, errors);
                     }
-                    Checked::Valid(p) => {
+                    Checked::Valid(mut p) => {
                         stage.rows += 1;
                         if let Some(w) = &p.worker {
                             let key = w
@@ -193,18 +201,12 @@ pub async fn run(
                                 .ok_or_else(|| AppError::Internal("blind index of an unexpected size".into()))?;
                             if let Some(first) = seen.get(&key) {
                                 let i = column_index(&cols, "id_number");
-                                reject(
-                                    &mut stage,
-                                    &cols,
-                                    p.line,
-                                    i,
-                                    format!("与第{first}行的身份证号重复"),
-                                    p.cells,
-                                );
+                                reject_one(&mut stage, &cols, p, i, format!("与第{first}行的身份证号重复"));
                                 continue;
                             }
                             seen.insert(key, u32::try_from(p.line).unwrap_or(u32::MAX));
                         }
+                        keep_notes(&mut stage, &mut p);
                         pending.push(p);
                     }
                 }
@@ -248,6 +250,7 @@ pub async fn run(
     summary.rejects.extend(stage.rejects);
     summary.rejects.sort_by_key(|r| r.line);
     summary.rejects.truncate(KEEP_REJECTED);
+    summary.notes.extend(stage.notes);
     if stopped {
         return Ok(summary);
     }
@@ -283,6 +286,7 @@ pub async fn run(
             )),
         )
         .await?;
+        mapping::remember(&mut tx, call, target, &chosen).await?;
         tx.commit().await?;
     }
     Ok(summary)

@@ -112,6 +112,22 @@ pub struct Column {
     pub help: String,
     pub choices: Vec<String>,
     pub example: &'static str,
+    /// Other headers rosters use for the column (身份证号码, 联系电话, …).
+    pub aliases: &'static [&'static str],
+    pub part: Part,
+}
+
+/// What a column of a file is part of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The template's own columns.
+    Template,
+    /// Read to check a row, not stored: the sex and birth date of a worker,
+    /// which must agree with the ID number.
+    Check,
+    /// A worker roster's employment columns: a row with any of them filled
+    /// also imports the worker's employment record (`required` then applies).
+    Employment,
 }
 
 fn col(
@@ -130,8 +146,61 @@ fn col(
         help: help.to_string(),
         choices: Vec::new(),
         example,
+        aliases: aliases(key),
+        part: Part::Template,
     }
 }
+
+/// Headers that rosters use for the registry's fields, by field key (the
+/// worker's and the employment record's; other kinds' keys have none).
+fn aliases(key: &str) -> &'static [&'static str] {
+    match key {
+        "name" | "worker_name" => &["职工姓名", "农民工姓名", "人员姓名"],
+        "id_number" | "worker_id" => &[
+            "身份证号码",
+            "公民身份号码",
+            "居民身份证号码",
+            "身份证件号码",
+            "身份证",
+            "证件号码",
+        ],
+        "phone" => &["联系电话", "手机", "手机号", "联系方式", "电话", "电话号码"],
+        "region" => &[
+            "现居住乡镇",
+            "现居住乡镇（街道）",
+            "现居住地（乡镇/街道）",
+            "居住乡镇",
+            "现住乡镇",
+            "所在乡镇",
+            "乡镇（街道）",
+            "乡镇",
+        ],
+        "hukou_place" => &["户籍地址", "户籍所在地", "户口所在地", "户籍"],
+        "education" => &["学历"],
+        _ => &[],
+    }
+}
+
+/// Headers that rosters use for the employment record's fields.
+fn employment_aliases(key: &str) -> &'static [&'static str] {
+    match key {
+        "credit_code" => &["统一社会信用代码", "单位统一社会信用代码", "信用代码"],
+        "employer" => &["就业单位", "工作单位", "用人单位", "单位名称"],
+        "industry" => &["所属行业", "行业"],
+        "form" => &["用工形式", "就业方式"],
+        "place" => &["就业地", "就业乡镇", "工作地点"],
+        "start" => &["入职日期", "入职时间", "就业时间", "参加工作时间"],
+        "end" => &["离职日期", "离职时间"],
+        "wage" => &["月工资", "月收入", "工资"],
+        "contract" => &["签订劳动合同", "劳动合同"],
+        "public_service" => &["经公共就业服务机构介绍"],
+        _ => &[],
+    }
+}
+
+/// Headers that are never data: a row number, and the columns the
+/// rejected-rows workbook adds (so that it can be uploaded again as it is).
+pub const SKIPPED_HEADERS: [&str; 5] = ["序号", "原行号", "出错列", "错误原因", "出错人员"];
 
 /// The template's columns for a target.
 pub fn columns(target: ImportKind) -> Vec<Column> {
@@ -194,6 +263,11 @@ pub fn columns(target: ImportKind) -> Vec<Column> {
                 let text = matches!(f.ty, FieldType::CreditCode | FieldType::Child);
                 let mut c = col(f.key, f.label, f.required, text, f.help, example(f.ty, f.key));
                 c.choices = f.ty.choices().iter().map(|s| s.to_string()).collect();
+                c.aliases = if spec.kind == RecordKind::Employment {
+                    employment_aliases(f.key)
+                } else {
+                    &[]
+                };
                 cols.push(c);
             }
             cols
@@ -211,6 +285,53 @@ pub fn columns(target: ImportKind) -> Vec<Column> {
             })
             .collect(),
     }
+}
+
+/// The employment record kind (a worker roster's second kind).
+pub(crate) fn employment() -> &'static KindSpec {
+    static EMPLOYMENT: std::sync::OnceLock<&'static KindSpec> = std::sync::OnceLock::new();
+    EMPLOYMENT.get_or_init(|| record::spec(RecordKind::Employment).unwrap_or_else(|| unreachable!()))
+}
+
+/// The columns a file of `target` is read with: the template's, then, for
+/// a worker roster, the columns checked against the ID number (性别,
+/// 出生日期) and the employment record's columns.
+pub fn read_columns(target: ImportKind) -> Vec<Column> {
+    let mut cols = columns(target);
+    if target == ImportKind::Workers {
+        let mut sex = col("sex", "性别", false, false, "须与身份证号一致", "男");
+        sex.part = Part::Check;
+        let mut birth = col("birth_date", "出生日期", false, false, "须与身份证号一致", "");
+        birth.aliases = &["出生年月日"];
+        birth.part = Part::Check;
+        cols.extend([sex, birth]);
+        // The first two are the worker's name and ID number, read once.
+        for mut c in columns(ImportKind::Records(employment())).into_iter().skip(2) {
+            c.part = Part::Employment;
+            cols.push(c);
+        }
+    }
+    cols
+}
+
+/// The column a user names on the command line or picks on the preview
+/// page: by key (`skills`) or header (职业技能, 用人单位名称). `Some(None)`:
+/// the column is to be left out (“忽略”, “不导入” or nothing).
+pub fn field_named(target: ImportKind, name: &str) -> Option<Option<&'static str>> {
+    let name = name.trim();
+    if name.is_empty() || matches!(name, "忽略" | "不导入") {
+        return Some(None);
+    }
+    let wanted = super::read::normalize_header(name);
+    read_columns(target)
+        .iter()
+        .find(|c| {
+            c.key == name
+                || std::iter::once(c.header)
+                    .chain(c.aliases.iter().copied())
+                    .any(|h| super::read::normalize_header(h) == wanted)
+        })
+        .map(|c| Some(c.key))
 }
 
 /// The columns of the platform's transfer list.

@@ -2,7 +2,7 @@
 
 use super::BATCH_ROWS;
 use super::check::{Batch, CheckedWorker, Pending, column_index, text};
-use super::outcome::{Summary, reject};
+use super::outcome::{Summary, reject, reject_one};
 use super::templates::{Column, ImportKind};
 use crate::Call;
 use crate::error::{AppError, AppResult};
@@ -139,18 +139,24 @@ async fn write_workers(
         .collect();
     let existing = existing_workers(tx, &indexes).await?;
     let mut new_rows: Vec<Vec<Arg>> = Vec::new();
-    for p in batch {
+    // Employment records of the rows taken, written once their workers are.
+    let mut jobs: Vec<(Vec<u8>, i64, records::Valid)> = Vec::new();
+    for mut p in batch {
         let Some(CheckedWorker {
             valid: w,
             index,
             insert,
-        }) = p.worker
+        }) = p.worker.take()
         else {
             continue;
         };
+        let job = p.employment.take();
         match existing.get(&index) {
             None => {
                 summary.inserted += 1;
+                if let Some(v) = job {
+                    jobs.push((index, w.region.as_i64(), v));
+                }
                 if dry_run {
                     continue;
                 }
@@ -163,15 +169,12 @@ async fn write_workers(
                         .map_err(|e| AppError::Internal(e.to_string()))?,
                 ) {
                     let i = column_index(cols, "id_number");
-                    reject(
-                        summary,
-                        cols,
-                        p.line,
-                        i,
-                        "该身份证号已由您数据范围以外的地区登记，无权修改，请联系现居住地所在区县".into(),
-                        p.cells,
-                    );
+                    let reason = "该身份证号已由您数据范围以外的地区登记，无权修改，请联系现居住地所在区县";
+                    reject_one(summary, cols, p, i, reason.into());
                     continue;
+                }
+                if let Some(v) = job {
+                    jobs.push((index.clone(), w.region.as_i64(), v));
                 }
                 // Blank optional cells keep what is on file.
                 let keep = |new: &str, old: &str| {
@@ -211,6 +214,51 @@ async fn write_workers(
     if !new_rows.is_empty() {
         tx.bulk_insert("workers", &WORKER_COLUMNS, new_rows).await?;
     }
+    write_jobs(tx, call, jobs, summary, dry_run).await
+}
+
+/// The employment records of a worker roster's rows, after their workers:
+/// each added, changed or left as it is by its natural key. In a dry run a
+/// worker not yet registered has no records, so its record counts as new.
+async fn write_jobs(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    jobs: Vec<(Vec<u8>, i64, records::Valid)>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&[u8]> = jobs.iter().map(|(k, _, _)| k.as_slice()).collect();
+    let owners = existing_workers(tx, &keys).await?;
+    let mut counts = summary.employment.unwrap_or_default();
+    for (index, region, v) in jobs {
+        let owner = match owners.get(&index) {
+            Some(w) => Owner {
+                id: w.id,
+                region_code: w.region_code,
+                id_index: w.id_index.clone(),
+            },
+            None if dry_run => Owner {
+                id: 0,
+                region_code: region,
+                id_index: index,
+            },
+            None => return Err(AppError::Internal("worker of an employment row not written".into())),
+        };
+        let outcome = if dry_run {
+            records::classify(tx, &owner, &v).await?
+        } else {
+            records::upsert(tx, call, &owner, &v, "import").await?
+        };
+        match outcome {
+            Outcome::Inserted(_) => counts.inserted += 1,
+            Outcome::Updated(_) => counts.updated += 1,
+            Outcome::Unchanged(_) => counts.unchanged += 1,
+        }
+    }
+    summary.employment = Some(counts);
     Ok(())
 }
 
@@ -246,31 +294,23 @@ async fn write_records(
                 Err(e) if !id.trim().is_empty() => e.to_string(),
                 _ => "请填写身份证号".to_string(),
             };
-            reject(summary, cols, p.line, id_col, reason, p.cells);
+            reject_one(summary, cols, p, id_col, reason);
             continue;
         };
         let Some(w) = owners.get(&index) else {
-            reject(
+            reject_one(
                 summary,
                 cols,
-                p.line,
+                p,
                 id_col,
                 "该身份证号尚未登记农民工信息，请先登记或导入农民工名单".into(),
-                p.cells,
             );
             continue;
         };
-        let name = record::tidy(text(cols, &p.cells, "worker_name"));
+        let name = shiminhua_core::person::normalise_name(&record::tidy(text(cols, &p.cells, "worker_name")));
         if name != w.name {
             let i = column_index(cols, "worker_name");
-            reject(
-                summary,
-                cols,
-                p.line,
-                i,
-                "姓名与身份证号登记的姓名不一致，请核对".into(),
-                p.cells,
-            );
+            reject_one(summary, cols, p, i, "姓名与身份证号登记的姓名不一致，请核对".into());
             continue;
         }
         let owner = Owner {
@@ -283,22 +323,14 @@ async fn write_records(
         let v = match records::validate(tx, call, ctx, spec, &owner, &get).await {
             Ok(v) => v,
             Err(AppError::Validation(errs)) => {
-                let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
-                let i = column_index(cols, &field);
-                reject(summary, cols, p.line, i, msg, p.cells);
+                let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
+                reject(summary, cols, p, errors);
                 continue;
             }
             Err(e) => return Err(e),
         };
         if let Some(first) = seen.insert((owner.id, v.natural_key.clone()), p.line) {
-            reject(
-                summary,
-                cols,
-                p.line,
-                usize::MAX,
-                format!("与第{first}行是同一条记录"),
-                p.cells,
-            );
+            reject_one(summary, cols, p, usize::MAX, format!("与第{first}行是同一条记录"));
             continue;
         }
         let outcome = if dry_run {
@@ -335,7 +367,7 @@ async fn write_facilities(
             Ok(v) => {
                 if let Some(first) = seen.insert(v.natural_key.clone(), p.line) {
                     let reason = format!("与第{first}行是同一个{}", spec.label);
-                    reject(summary, cols, p.line, usize::MAX, reason, p.cells);
+                    reject_one(summary, cols, p, usize::MAX, reason);
                     continue;
                 }
                 crate::registry::facilities::upsert(tx, call, spec, &v, dry_run).await
@@ -347,9 +379,8 @@ async fn write_facilities(
             Ok(Outcome::Updated(_)) => summary.updated += 1,
             Ok(Outcome::Unchanged(_)) => summary.unchanged += 1,
             Err(AppError::Validation(errs)) => {
-                let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
-                let i = column_index(cols, &field);
-                reject(summary, cols, p.line, i, msg, p.cells);
+                let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
+                reject(summary, cols, p, errors);
             }
             Err(e) => return Err(e),
         }
@@ -383,16 +414,15 @@ async fn write_platform_cases(
             && let Some(first) = seen.insert(clue, p.line)
         {
             let reason = format!("与第{first}行的平台线索编号重复");
-            reject(summary, cols, p.line, column_index(cols, "clue_no"), reason, p.cells);
+            reject_one(summary, cols, p, column_index(cols, "clue_no"), reason);
             continue;
         }
         match crate::rights::cases::import_platform(tx, call, &rules, &input, dry_run).await {
             Ok(true) => summary.inserted += 1,
             Ok(false) => summary.unchanged += 1,
             Err(AppError::Validation(errs)) => {
-                let (field, msg) = errs.0.into_iter().next().unwrap_or_default();
-                let i = column_index(cols, &field);
-                reject(summary, cols, p.line, i, msg, p.cells);
+                let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
+                reject(summary, cols, p, errors);
             }
             Err(e) => return Err(e),
         }

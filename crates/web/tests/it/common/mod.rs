@@ -301,6 +301,18 @@ impl TestApp {
     }
 
     pub async fn request(&self, agent: &mut Agent, method: &str, path: &str, body: Option<(&str, String)>) -> Resp {
+        self.request_bytes(agent, method, path, body.map(|(c, b)| (c, b.into_bytes())))
+            .await
+    }
+
+    /// [`TestApp::request`] with a body of bytes (an uploaded workbook).
+    pub async fn request_bytes(
+        &self,
+        agent: &mut Agent,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Resp {
         let mut b = Request::builder().method(method).uri(path);
         if !agent.cookies.is_empty() {
             b = b.header(header::COOKIE, agent.header());
@@ -484,6 +496,27 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &str)>) -> (
         ));
     }
     body.push_str(&format!("--{b}--\r\n"));
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+/// A multipart/form-data body with a file of bytes: (content type, body).
+pub fn multipart_file(fields: &[(&str, &str)], name: &str, file_name: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let b = "----shiminhua-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={b}"), body)
 }
 

@@ -156,17 +156,18 @@ impl<R: Read> Source for CsvSource<R> {
 }
 
 /// Comma-separated first; a file whose header is only found when split at tabs is TSV.
-pub(super) fn open_csv(path: &Path, expected: &[String], required: &[bool]) -> Result<Reader, ReadError> {
+pub(super) fn open_csv(path: &Path, layout: &super::Layout) -> Result<Reader, ReadError> {
     let mut comma_error = None;
     for delim in [b',', b'\t'] {
         let mut src = CsvSource::new(open_text(path)?, delim);
-        match find_header(&mut src, expected, required) {
+        match find_header(&mut src, layout) {
             Ok(header) => {
                 return Ok(Reader {
                     format: Format::Csv,
                     header_line: header.line,
                     missing: header.missing,
-                    inner: Inner::Csv(Box::new(Rows::new(src, header.map, expected.len()))),
+                    columns: header.columns,
+                    inner: Inner::Csv(Box::new(Rows::new(src, header.map, layout.names.len()))),
                 });
             }
             Err(e @ (ReadError::Empty | ReadError::Io { .. })) => return Err(e),

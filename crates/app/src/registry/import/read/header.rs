@@ -27,7 +27,7 @@ pub(super) fn wanted(map: Option<&[Option<usize>]>, col: u32) -> bool {
 /// A header name compared loosely: trimmed, full-width ASCII made half-width, whitespace removed,
 /// ASCII lower-cased, required marks (`*`, `＊`) removed from both ends and, with `drop_note`, a
 /// parenthesised note at the end removed ("月收入（元）" -> "月收入").
-fn normalize(s: &str, drop_note: bool) -> String {
+pub(crate) fn normalize(s: &str, drop_note: bool) -> String {
     let mut t: String = s
         .chars()
         .map(half_width)
@@ -61,50 +61,153 @@ fn half_width(c: char) -> char {
     }
 }
 
-/// For each template column, the file column whose header matches: exact (normalised) names first,
-/// then names without their parenthesised notes; each file column is used once, leftmost first.
-fn match_columns(row: &[(u32, Cell)], targets: &[(String, String)]) -> Vec<Option<u32>> {
-    let cols: Vec<(u32, String, String)> = row
+/// An expected column's names, normalised both ways.
+struct Target {
+    strict: Vec<String>,
+    loose: Vec<String>,
+}
+
+/// How a file column was matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchedBy {
+    /// Its header is one of the column's names.
+    Name,
+    /// The user mapped it (to a column, or to nothing).
+    User,
+    /// A column that is never data (序号, the rejected-rows workbook's own columns).
+    Skipped,
+    /// Nobody knows it: left out unless the user maps it.
+    Unknown,
+}
+
+/// One column of the header row found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeaderColumn {
+    /// The header as typed (trimmed).
+    pub name: String,
+    /// The expected column it is read as.
+    pub target: Option<usize>,
+    pub by: MatchedBy,
+}
+
+/// For each file column of the header row: the expected column it is read as. The user's
+/// mapping first, then exact (normalised) names, then names without their parenthesised notes;
+/// each expected column takes one file column, leftmost first.
+fn match_columns(row: &[(u32, Cell)], targets: &[Target], layout: &Layout) -> Vec<(u32, HeaderColumn)> {
+    let user: Vec<(String, Option<usize>)> = layout.mapped.iter().map(|(h, t)| (normalize(h, false), *t)).collect();
+    let skipped: Vec<String> = layout.skipped.iter().map(|h| normalize(h, true)).collect();
+    let mut cols: Vec<(u32, String, String, HeaderColumn)> = row
         .iter()
         .filter_map(|(c, cell)| {
             let text = cell.to_text();
             let strict = normalize(&text, false);
-            (!strict.is_empty()).then(|| (*c, strict, normalize(&text, true)))
+            (!strict.is_empty()).then(|| {
+                let loose = normalize(&text, true);
+                let name = text.trim().to_string();
+                (
+                    *c,
+                    strict,
+                    loose,
+                    HeaderColumn {
+                        name,
+                        target: None,
+                        by: MatchedBy::Unknown,
+                    },
+                )
+            })
         })
         .collect();
-    let mut taken = vec![false; cols.len()];
-    let mut found = vec![None; targets.len()];
-    for loose in [false, true] {
-        for (slot, (strict_name, loose_name)) in found.iter_mut().zip(targets) {
-            let name = if loose { loose_name } else { strict_name };
-            if slot.is_some() || name.is_empty() {
-                continue;
-            }
-            let hit = cols
-                .iter()
-                .zip(taken.iter_mut())
-                .find(|((_, s, l), used)| !**used && if loose { l == name } else { s == name });
-            if let Some(((col, _, _), used)) = hit {
-                *used = true;
-                *slot = Some(*col);
+    let mut taken = vec![false; targets.len()];
+    for (_, strict, _, hc) in &mut cols {
+        if let Some((_, t)) = user.iter().find(|(h, _)| h == strict) {
+            hc.by = MatchedBy::User;
+            if let Some(i) = t.filter(|i| *i < targets.len() && !taken[*i]) {
+                taken[i] = true;
+                hc.target = Some(i);
             }
         }
     }
-    found
+    for loose in [false, true] {
+        for (i, t) in targets.iter().enumerate() {
+            if taken[i] {
+                continue;
+            }
+            let names = if loose { &t.loose } else { &t.strict };
+            let hit = cols.iter_mut().find(|(_, s, l, hc)| {
+                hc.by == MatchedBy::Unknown
+                    && names
+                        .iter()
+                        .any(|n| !n.is_empty() && if loose { l == n } else { s == n })
+            });
+            if let Some((_, _, _, hc)) = hit {
+                hc.by = MatchedBy::Name;
+                hc.target = Some(i);
+                taken[i] = true;
+            }
+        }
+    }
+    for (_, _, loose, hc) in &mut cols {
+        if hc.by == MatchedBy::Unknown && skipped.contains(loose) {
+            hc.by = MatchedBy::Skipped;
+        }
+    }
+    cols.into_iter().map(|(c, _, _, hc)| (c, hc)).collect()
+}
+
+/// What a file's header row is matched against.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    /// Per expected column, the names it is known by; the first is its header.
+    pub names: Vec<Vec<String>>,
+    pub required: Vec<bool>,
+    /// The first `template` columns are the template's: a header row holds at least half of
+    /// them (or all required columns), and the error for a file without one lists them.
+    pub template: usize,
+    /// File headers (as typed) the user mapped: to an expected column, or to nothing.
+    pub mapped: Vec<(String, Option<usize>)>,
+    /// Headers left out without asking.
+    pub skipped: Vec<String>,
+}
+
+impl Layout {
+    /// A layout of plain headers, all of them the template's.
+    pub fn plain(expected: &[String], required: &[bool]) -> Layout {
+        Layout {
+            names: expected.iter().map(|e| vec![e.clone()]).collect(),
+            required: required.to_vec(),
+            template: expected.len(),
+            ..Layout::default()
+        }
+    }
+
+    fn headers(&self, n: usize) -> Vec<String> {
+        self.names
+            .iter()
+            .take(n)
+            .map(|n| n.first().cloned().unwrap_or_default())
+            .collect()
+    }
 }
 
 pub(super) struct Header {
     pub(super) line: u64,
-    /// file column -> template column
+    /// file column -> expected column
     pub(super) map: Vec<Option<usize>>,
     pub(super) missing: Vec<String>,
+    pub(super) columns: Vec<HeaderColumn>,
 }
 
-pub(super) fn find_header<S: Source>(src: &mut S, expected: &[String], required: &[bool]) -> Result<Header, ReadError> {
-    let targets: Vec<(String, String)> = expected
+pub(super) fn find_header<S: Source>(src: &mut S, layout: &Layout) -> Result<Header, ReadError> {
+    let targets: Vec<Target> = layout
+        .names
         .iter()
-        .map(|e| (normalize(e, false), normalize(e, true)))
+        .map(|names| Target {
+            strict: names.iter().map(|n| normalize(n, false)).collect(),
+            loose: names.iter().map(|n| normalize(n, true)).collect(),
+        })
         .collect();
+    let template = layout.template.min(targets.len());
+    let required = &layout.required;
     let mut row = Vec::new();
     let mut seen = 0;
     while seen < HEADER_SCAN_ROWS {
@@ -116,8 +219,14 @@ pub(super) fn find_header<S: Source>(src: &mut S, expected: &[String], required:
             continue;
         }
         seen += 1;
-        let cols = match_columns(&row, &targets);
-        let found = cols.iter().flatten().count();
+        let matched = match_columns(&row, &targets, layout);
+        let mut cols: Vec<Option<u32>> = vec![None; targets.len()];
+        for (c, hc) in &matched {
+            if let Some(slot) = hc.target.and_then(|i| cols.get_mut(i)) {
+                *slot = Some(*c);
+            }
+        }
+        let found = cols.iter().take(template).flatten().count();
         // The header: at least half of the template's columns, or all of its
         // required ones (a file with only the required columns is fine).
         let has_required = required.iter().any(|r| *r)
@@ -126,15 +235,15 @@ pub(super) fn find_header<S: Source>(src: &mut S, expected: &[String], required:
                 .enumerate()
                 .filter(|(_, r)| **r)
                 .all(|(i, _)| cols.get(i).is_some_and(Option::is_some));
-        if found == 0 || (found * 2 < targets.len() && !has_required) {
+        if found == 0 || (found * 2 < template && !has_required) {
             continue;
         }
         let absent = |want_required: bool| -> Vec<String> {
             cols.iter()
-                .zip(expected)
+                .zip(layout.headers(cols.len()))
                 .enumerate()
                 .filter(|(i, (c, _))| c.is_none() && required.get(*i).copied().unwrap_or(false) == want_required)
-                .map(|(_, (_, name))| name.clone())
+                .map(|(_, (_, name))| name)
                 .collect()
         };
         let missing_required = absent(true);
@@ -155,13 +264,14 @@ pub(super) fn find_header<S: Source>(src: &mut S, expected: &[String], required:
             line,
             map,
             missing: absent(false),
+            columns: matched.into_iter().map(|(_, hc)| hc).collect(),
         });
     }
     if seen == 0 {
         Err(ReadError::Empty)
     } else {
         Err(ReadError::WrongTemplate {
-            expected: expected.to_vec(),
+            expected: layout.headers(template),
         })
     }
 }
@@ -233,6 +343,53 @@ mod tests {
         assert_eq!(normalize("ＩＤ　Ｎｏ", false), "idno");
         assert_eq!(normalize("(备注)", true), "(备注)");
         assert_eq!(normalize("\u{FEFF}姓名", false), "姓名");
+    }
+
+    #[test]
+    fn other_names_mapping_and_columns_left_out() {
+        let dir = TempDir::new("read");
+        let layout = Layout {
+            names: vec![
+                vec!["姓名".into()],
+                vec!["身份证号".into(), "身份证号码".into(), "公民身份号码".into()],
+                vec!["职业技能".into()],
+                vec!["备注".into()],
+            ],
+            required: vec![true, true, false, false],
+            template: 4,
+            mapped: vec![("技能 特长".into(), Some(2)), ("工号".into(), None)],
+            skipped: vec!["序号".into()],
+        };
+        let p = file(
+            &dir,
+            "r.csv",
+            "某镇花名册\n序号,姓名,公民身份号码,技能特长,工号,民族\n1,张三,341,电工,A7,汉\n".as_bytes(),
+        );
+        let r = open_layout(&p, &layout).expect("open");
+        let seen: Vec<(&str, Option<usize>, MatchedBy)> =
+            r.columns().iter().map(|c| (c.name.as_str(), c.target, c.by)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("序号", None, MatchedBy::Skipped),
+                ("姓名", Some(0), MatchedBy::Name),
+                ("公民身份号码", Some(1), MatchedBy::Name),
+                ("技能特长", Some(2), MatchedBy::User),
+                ("工号", None, MatchedBy::User),
+                ("民族", None, MatchedBy::Unknown),
+            ]
+        );
+        assert_eq!(r.header_line(), 2);
+        let got = rows(r);
+        assert_eq!(texts(&got[0]), ["张三", "341", "电工", ""]);
+
+        // The user's choice comes before a header's own name.
+        let twice = Layout {
+            mapped: vec![("民族".into(), Some(0))],
+            ..layout.clone()
+        };
+        let r = open_layout(&p, &twice).expect("open");
+        assert_eq!(texts(&rows(r)[0]), ["汉", "341", "", ""]);
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod xlsx;
 use csv::{CsvSource, csv_estimate, open_csv};
 use detect::{Kind, sniff};
 use header::Rows;
+pub use header::{HeaderColumn, Layout, MatchedBy};
 use xlsx::{XlsxStream, open_xlsx, xlsx_estimate};
 
 use super::guard::{self, Depth};
@@ -142,6 +143,7 @@ pub struct Reader {
     format: Format,
     header_line: u64,
     missing: Vec<String>,
+    columns: Vec<HeaderColumn>,
     inner: Inner,
 }
 
@@ -164,6 +166,11 @@ impl Reader {
     /// Expected columns the file lacks (only optional ones can be missing; see open()).
     pub fn missing(&self) -> &[String] {
         &self.missing
+    }
+
+    /// The header row's columns, in file order, with what each is read as.
+    pub fn columns(&self) -> &[HeaderColumn] {
+        &self.columns
     }
 }
 
@@ -203,9 +210,21 @@ impl std::iter::FusedIterator for Reader {}
 /// header row lacks a required column; optional columns it lacks are listed by [`Reader::missing`].
 pub fn open(path: &Path, expected: &[&str], required: &[bool]) -> Result<Reader, ReadError> {
     let expected: Vec<String> = expected.iter().map(|s| (*s).to_string()).collect();
+    open_layout(path, &Layout::plain(&expected, required))
+}
+
+/// A header as compared: without spaces and required marks, full-width
+/// letters made half-width, ASCII in lower case.
+pub fn normalize_header(s: &str) -> String {
+    header::normalize(s, false)
+}
+
+/// Opens `path`, matching its header row against `layout` (other names of a column, the user's
+/// mapping, columns left out). The rows' cells are in the layout's column order.
+pub fn open_layout(path: &Path, layout: &Layout) -> Result<Reader, ReadError> {
     match sniff(path)? {
-        Kind::Xlsx => open_xlsx(path, expected, required.to_vec()),
-        Kind::Text => open_csv(path, &expected, required),
+        Kind::Xlsx => open_xlsx(path, layout.clone()),
+        Kind::Text => open_csv(path, layout),
     }
 }
 

@@ -6,7 +6,7 @@ use super::header::{Source, find_header, place, wanted};
 use super::{BATCH, CHANNEL_BATCHES, CHUNK, Cell, EPOCH_1904_OFFSET, Format, Inner, RawRow, Reader};
 use crate::registry::import::guard::{self, Depth};
 use calamine::Reader as _;
-use calamine::{DataRef, SheetType, SheetVisible, Xlsx, XlsxCellReader, XlsxError};
+use calamine::{DataRef, Dimensions, SheetType, SheetVisible, Xlsx, XlsxCellReader, XlsxError};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
@@ -103,10 +103,56 @@ struct XlsxSource<'a, RS: Read + Seek> {
     /// 1-based number of the last row a cell was read from.
     last_row: u64,
     finished: bool,
+    /// Merged ranges over more than one row, with the value of their first
+    /// cell once read: the rows below show that value in every cell of the
+    /// range, as the sheet shows it (a township merged over its people).
+    merged: Vec<(Dimensions, Option<Cell>)>,
 }
+
+/// Sheets with more rows than this are read without filling merged cells
+/// (finding the ranges takes a second pass over the sheet).
+const FILL_MERGED_ROWS: u32 = 200_000;
 
 impl<RS: Read + Seek> Source for XlsxSource<'_, RS> {
     fn next_row(
+        &mut self,
+        map: Option<&[Option<usize>]>,
+        out: &mut Vec<(u32, Cell)>,
+    ) -> Result<Option<u64>, ReadError> {
+        let start = out.len();
+        let line = self.next_sheet_row(map, out)?;
+        if let Some(line) = line
+            && !self.merged.is_empty()
+        {
+            let row = u32::try_from(line - 1).unwrap_or(u32::MAX);
+            let mut added = false;
+            for (range, value) in &mut self.merged {
+                if row < range.start.0 || row > range.end.0 {
+                    continue;
+                }
+                let own = out.get(start..).unwrap_or_default();
+                if row == range.start.0 {
+                    *value = own.iter().find(|(c, _)| *c == range.start.1).map(|(_, v)| v.clone());
+                }
+                let Some(v) = value.as_ref() else { continue };
+                for col in range.start.1..=range.end.1 {
+                    let own = out.get(start..).unwrap_or_default();
+                    if wanted(map, col) && !own.iter().any(|(c, _)| *c == col) {
+                        out.push((col, v.clone()));
+                        added = true;
+                    }
+                }
+            }
+            if added && let Some(own) = out.get_mut(start..) {
+                own.sort_by_key(|(c, _)| *c);
+            }
+        }
+        Ok(line)
+    }
+}
+
+impl<RS: Read + Seek> XlsxSource<'_, RS> {
+    fn next_sheet_row(
         &mut self,
         map: Option<&[Option<usize>]>,
         out: &mut Vec<(u32, Cell)>,
@@ -189,6 +235,7 @@ enum Msg {
         line: u64,
         missing: Vec<String>,
         map: Vec<Option<usize>>,
+        columns: Vec<super::HeaderColumn>,
     },
     Rows(Batch),
     Failed(ReadError),
@@ -259,14 +306,14 @@ impl Drop for XlsxStream {
     }
 }
 
-pub(super) fn open_xlsx(path: &Path, expected: Vec<String>, required: Vec<bool>) -> Result<Reader, ReadError> {
+pub(super) fn open_xlsx(path: &Path, layout: super::Layout) -> Result<Reader, ReadError> {
     let (tx, rx) = sync_channel(CHANNEL_BATCHES);
-    let width = expected.len();
+    let width = layout.names.len();
     let path = path.to_path_buf();
     let handle = std::thread::Builder::new()
         .name("import-xlsx".into())
         .spawn(move || {
-            if let Err(e) = xlsx_worker(&path, &expected, &required, &tx) {
+            if let Err(e) = xlsx_worker(&path, &layout, &tx) {
                 let _ = tx.send(Msg::Failed(e));
             }
         })
@@ -282,13 +329,19 @@ pub(super) fn open_xlsx(path: &Path, expected: Vec<String>, required: Vec<bool>)
         last_line: 0,
     };
     match first {
-        Ok(Msg::Header { line, missing, map }) => {
+        Ok(Msg::Header {
+            line,
+            missing,
+            map,
+            columns,
+        }) => {
             stream.last_line = line;
             stream.map = map;
             Ok(Reader {
                 format: Format::Xlsx,
                 header_line: line,
                 missing,
+                columns,
                 inner: Inner::Xlsx(stream),
             })
         }
@@ -298,11 +351,27 @@ pub(super) fn open_xlsx(path: &Path, expected: Vec<String>, required: Vec<bool>)
     }
 }
 
-fn xlsx_worker(path: &Path, expected: &[String], required: &[bool], tx: &SyncSender<Msg>) -> Result<(), ReadError> {
+fn xlsx_worker(path: &Path, layout: &super::Layout, tx: &SyncSender<Msg>) -> Result<(), ReadError> {
     guard::check(path, Depth::Full)?;
     let mut book = open_book(path)?;
     let name = first_worksheet(&book).ok_or(ReadError::Empty)?;
     let date_offset = if book.has_1904_epoch() { EPOCH_1904_OFFSET } else { 0.0 };
+    let rows = book
+        .worksheet_cells_reader(&name)
+        .map_err(open_error)?
+        .dimensions()
+        .end
+        .0;
+    let merged = if rows <= FILL_MERGED_ROWS {
+        book.merge_cells_by_sheet_name(&name)
+            .map_err(open_error)?
+            .into_iter()
+            .filter(|d| d.end.0 > d.start.0 && d.end.1 >= d.start.1 && d.end.1 - d.start.1 < 64)
+            .map(|d| (d, None))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let cells = book.worksheet_cells_reader(&name).map_err(open_error)?;
     let mut src = XlsxSource {
         cells,
@@ -310,20 +379,22 @@ fn xlsx_worker(path: &Path, expected: &[String], required: &[bool], tx: &SyncSen
         date_offset,
         last_row: 0,
         finished: false,
+        merged,
     };
-    let header = find_header(&mut src, expected, required)?;
+    let header = find_header(&mut src, layout)?;
     let map = header.map;
     if tx
         .send(Msg::Header {
             line: header.line,
             missing: header.missing,
             map: map.clone(),
+            columns: header.columns,
         })
         .is_err()
     {
         return Ok(());
     }
-    let width = expected.len();
+    let width = layout.names.len();
     let mut batch = Batch::with_capacity(width);
     loop {
         let start = batch.cells.len();
@@ -392,6 +463,36 @@ mod tests {
             Cell::Date(44986.5)
         );
         assert_eq!(convert(&DataRef::DateTimeIso("later".into()), 0.0), t("later"));
+    }
+
+    #[test]
+    fn merged_cells_read_as_the_sheet_shows_them() {
+        let dir = TempDir::new("read");
+        let plain = XFormat::new();
+        let p = xlsx(&dir, "merged.xlsx", |ws| {
+            ws.merge_range(0, 0, 0, 3, "某镇花名册", &plain)?;
+            ws.write_string(1, 0, "姓名")?;
+            ws.write_string(1, 1, "身份证号")?;
+            ws.write_string(1, 2, "备注")?;
+            for (r, name) in ["张三", "李四", "王五", "赵六"].iter().enumerate() {
+                ws.write_string(2 + r as u32, 0, *name)?;
+                ws.write_string(2 + r as u32, 1, format!("34{r}"))?;
+            }
+            // One remark over the first three people; the fourth has none.
+            ws.merge_range(2, 2, 4, 2, "同一工地", &plain)?;
+            Ok(())
+        });
+        let got = rows(open(&p, &TEMPLATE, &REQUIRED).expect("open"));
+        let remarks: Vec<(u64, String)> = got.iter().map(|r| (r.line, r.cells[3].to_text())).collect();
+        assert_eq!(
+            remarks,
+            [
+                (3, "同一工地".to_string()),
+                (4, "同一工地".to_string()),
+                (5, "同一工地".to_string()),
+                (6, String::new())
+            ]
+        );
     }
 
     #[test]
