@@ -1046,7 +1046,7 @@ impl PlanChecker<'_> {
         }
         let mut when = Vec::new();
         for f in &s.family_when {
-            match self.filter(spec, f) {
+            match self.filter(spec, f, &|k| unknown_field(spec, k)) {
                 Some(f) => when.push(f),
                 None => ok = false,
             }
