@@ -5,7 +5,7 @@
 //! over the records as stored, so that its count is the figure.
 
 use crate::error::AppResult;
-use crate::plan::indicators::{facts_in, figure_day};
+use crate::plan::indicators::facts_in;
 use crate::require;
 use crate::store::Db;
 use chrono::NaiveDate;
@@ -58,7 +58,7 @@ pub struct SourceShare {
 #[derive(Clone, Debug)]
 pub struct Drill {
     pub region: DivisionCode,
-    /// The day the figure is taken on ([`figure_day`]).
+    /// The day the figure is taken on ([`Plan::figure_day`]).
     pub as_of: NaiveDate,
     /// A distinct count of people: the total is the number of people.
     pub by_person: bool,
@@ -110,7 +110,7 @@ pub async fn drill(
     if !plan.meta.region.contains(region) {
         return Ok(None);
     }
-    let as_of = figure_day(plan, as_of);
+    let as_of = plan.figure_day(as_of);
     let span = Span {
         plan_start: plan.meta.start,
         as_of,

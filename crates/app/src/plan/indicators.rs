@@ -14,7 +14,7 @@
 //! family member registered or removed is no record write, so they are read
 //! from the records and the family register when asked ([`people_in`]).
 //!
-//! Every figure is taken on one day, [`figure_day`]: the plan's figures are
+//! Every figure is taken on one day, [`Plan::figure_day`]: the plan's figures are
 //! those of its period, and after its end they stay as they were on its last
 //! day. The board, its monthly series, the evaluation and the public
 //! progress page all read through [`figures`], so that a target, a region
@@ -66,12 +66,6 @@ impl StoredFact {
             family: 0,
         })
     }
-}
-
-/// The day a figure is taken on: the day asked for, up to the plan's end
-/// (after it the figures stay as they were on its last day).
-pub fn figure_day(plan: &Plan, day: NaiveDate) -> NaiveDate {
-    day.min(plan.meta.end)
 }
 
 /// The day the board shows when none is asked for: today, within the plan
@@ -596,7 +590,7 @@ pub async fn figures(
     };
     let span = Span {
         plan_start: plan.meta.start,
-        as_of: figure_day(plan, as_of),
+        as_of: plan.figure_day(as_of),
     };
     Ok(Some(match q {
         Query::Tally(tally) => read_any(tx, target, 0, tally, regions, span)
@@ -687,7 +681,7 @@ pub struct ReportedFigure {
 /// Every figure of accepted reports as of a day (one query; the board
 /// takes the latest per target and region).
 pub(crate) async fn accepted_figures(tx: &mut Tx, as_of: NaiveDate) -> AppResult<Vec<ReportedFigure>> {
-    // Reports only feed the board, which takes them as of `figure_day`.
+    // Reports only feed the board, which takes them as of `Plan::figure_day`.
     tx.all(
         Sql::new(
             "SELECT f.target, f.region, f.as_of, f.value, f.report_id FROM report_figures f \
@@ -742,7 +736,7 @@ fn in_unit(t: &shiminhua_core::plan::Target, outcome: Option<Outcome>) -> Option
 /// reported ones from the accepted reports (see [`reported`]).
 pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Vec<TargetBoard>)> {
     let mut tx = db.read().await?;
-    let reported = reported(&mut tx, figure_day(plan, as_of)).await?;
+    let reported = reported(&mut tx, plan.figure_day(as_of)).await?;
     let book = crate::regions::PlaceBook::load(&mut tx).await?;
     let area = plan.meta.region;
     let counties: Vec<(i64,)> = tx

@@ -450,6 +450,12 @@ pub struct Summary {
 }
 
 impl Plan {
+    /// The day a figure is taken on: the day asked for, up to the plan's end
+    /// (after it the figures stay as they were on its last day).
+    pub fn figure_day(&self, day: NaiveDate) -> NaiveDate {
+        day.min(self.meta.end)
+    }
+
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.targets.iter().find(|t| t.id == id)
     }

@@ -266,7 +266,7 @@ pub async fn page(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
     let p = &cur.plan;
     let (asked, typed, error) = as_of_of(&q, p);
     // The figures of a later day are those of the plan's end: so is the label.
-    let as_of = shiminhua_app::plan::indicators::figure_day(p, asked);
+    let as_of = p.figure_day(asked);
     let layout = Layout::new(&n.ctx, Some(&n.actor), "市民化情况评估")
         .crumb("目标督办", "")
         .crumb("市民化情况评估", "");

@@ -507,7 +507,7 @@ pub async fn board(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Strin
     let as_of = if typed.is_empty() || error.is_some() {
         default
     } else {
-        indicators::figure_day(p, asked)
+        p.figure_day(asked)
     };
     let period_over = (asked > p.meta.end).then(|| {
         format!(
