@@ -48,10 +48,11 @@ city=$(login demo.office)
 # The board as of today (the current period) and as of the end of 2023.
 bench "目标进度 board, current period" "/plan/board" "$city"
 bench "目标进度 board, as of 2023-12-31" "/plan/board?as_of=2023-12-31" "$city"
-# The drill-down behind the first computed figure of the city on the board,
-# then a fixed one (the city's subsidised trainings of 2023), each on its
-# first page, page 50 and page 500 (the last within the counted 10,000).
-first=$(curl -s -H "Cookie: shm_session=$city" "$base/plan/board" | grep -o 'href="/records?[^"]*region=341000[^"]*"' |
+# The drill-down behind the first computed figure of the city on the board
+# (the people or records it counts, /plan/board/figure), then the records
+# list of the city's subsidised trainings of 2023, each on its first page,
+# page 50 and page 500.
+first=$(curl -s -H "Cookie: shm_session=$city" "$base/plan/board" | grep -o 'href="/plan/board/figure?[^"]*region=341000[^"]*"' |
   head -1 | sed 's/^href="//;s/"$//;s/&amp;/\&/g;s/&#38;/\&/g')
 fixed="/records?kind=training&region=341000&from=2023-01-01&to=2023-12-31&f_subsidised=%E6%98%AF"
 for path in $first $fixed; do

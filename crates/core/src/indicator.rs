@@ -27,6 +27,9 @@ pub struct Fact<'a> {
     /// Where the record is counted: its township or village.
     pub region: DivisionCode,
     pub values: &'a Values,
+    /// How many family members (随迁家属) the worker has registered: a
+    /// source with `family` counts them with the worker.
+    pub family: i64,
 }
 
 /// The time a figure is taken over: the plan's start, and the day it is
@@ -95,6 +98,16 @@ impl Source {
         }
     }
 
+    /// The family members a counted record brings with its worker: the
+    /// worker's registered family when the source counts them and the
+    /// record meets its conditions, else none.
+    pub fn family_of(&self, fact: &Fact<'_>) -> i64 {
+        match &self.family {
+            Some(when) if when.iter().all(|f| f.passes(fact.values)) => fact.family.max(0),
+            _ => 0,
+        }
+    }
+
     /// Whether a record counts for this source as of `span`.
     pub fn counts(&self, fact: &Fact<'_>, span: Span) -> bool {
         self.admits(fact) && self.date_of(fact).is_some_and(|d| self.window.contains(d, span))
@@ -148,8 +161,9 @@ impl Tally {
         self.from
             .iter()
             .filter(|s| s.counts(fact, span))
-            .filter_map(|_| match &self.aggregate {
-                Aggregate::Count | Aggregate::Sum(_) => self.aggregate.amount(fact.values).map(Contribution::Add),
+            .filter_map(|s| match &self.aggregate {
+                Aggregate::Count => Some(Contribution::Add(1 + s.family_of(fact))),
+                Aggregate::Sum(_) => self.aggregate.amount(fact.values).map(Contribution::Add),
                 Aggregate::CountDistinct(Distinct::Worker) => Some(Contribution::Member(fact.worker.to_string())),
                 Aggregate::CountDistinct(Distinct::Field(field)) => fact
                     .values
@@ -158,6 +172,11 @@ impl Tally {
                     .filter(|m| m != &Contribution::Member(String::new())),
             })
             .collect()
+    }
+
+    /// Whether a source counts the workers' family members too.
+    pub fn counts_family(&self) -> bool {
+        self.from.iter().any(|s| s.family.is_some())
     }
 
     /// The tally over the records of `region`'s subtree as of `span`.
@@ -193,6 +212,15 @@ impl Query {
                 value: numerator.evaluate(facts, region, span),
                 base: Some(denominator.evaluate(facts, region, span)),
             },
+        }
+    }
+
+    /// Whether any of its tallies counts family members (read from the
+    /// records and the family register when asked).
+    pub fn counts_family(&self) -> bool {
+        match self {
+            Query::Tally(t) => t.counts_family(),
+            Query::Ratio { numerator, denominator } => numerator.counts_family() || denominator.counts_family(),
         }
     }
 
@@ -294,6 +322,7 @@ impl Query {
                 worker: 0,
                 region: c.region,
                 values: v,
+                family: 0,
             })
             .collect();
         self.evaluate(&facts, region, span)
@@ -506,18 +535,21 @@ mod tests {
                 worker: 1,
                 region: code(HUICHENG),
                 values: &near,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Employment,
                 worker: 1,
                 region: code(HUICHENG),
                 values: &near_again,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Venture,
                 worker: 1,
                 region: code(HUICHENG),
                 values: &venture,
+                family: 0,
             },
             // Worker 2: works away; worker 3: started before the plan.
             Fact {
@@ -525,12 +557,14 @@ mod tests {
                 worker: 2,
                 region: code(SHENDU),
                 values: &away,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Employment,
                 worker: 3,
                 region: code(SHENDU),
                 values: &before,
+                family: 0,
             },
             // Worker 4: a venture in 休宁县.
             Fact {
@@ -538,6 +572,7 @@ mod tests {
                 worker: 4,
                 region: code(HAIYANG),
                 values: &venture,
+                family: 0,
             },
         ];
         let at = |region: &str, as_of: &str| q.evaluate(&facts, code(region), span(as_of)).value;
@@ -568,18 +603,21 @@ mod tests {
                 worker: 1,
                 region: code(HUICHENG),
                 values: &yes,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Training,
                 worker: 1,
                 region: code(HUICHENG),
                 values: &yes,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Training,
                 worker: 2,
                 region: code(HUICHENG),
                 values: &no,
+                family: 0,
             },
         ];
         // 人次: the same person twice counts twice.
@@ -602,6 +640,7 @@ mod tests {
             worker,
             region: code(region),
             values,
+            family: 0,
         };
         let facts = [
             // 歙县: 徽城镇 1 of 1 public; 深渡镇 2 of 4 public or bought.
@@ -651,18 +690,21 @@ mod tests {
                 worker: 1,
                 region: code(HUICHENG),
                 values: &settled,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Settlement,
                 worker: 2,
                 region: code(HUICHENG),
                 values: &waiting,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Settlement,
                 worker: 3,
                 region: code(HUICHENG),
                 values: &none,
+                family: 0,
             },
         ];
         let end = q.evaluate(&facts, code("341000"), span("2023-12-31"));
@@ -678,12 +720,57 @@ mod tests {
     }
 
     #[test]
+    fn settlement_counts_the_family_that_settles_with_the_worker() {
+        let plan = shipped();
+        let q = query(&plan, "settlement");
+        let settled = |household: &str| {
+            values(&[
+                ("intention", text("有")),
+                ("intention_date", Value::Date(day("2023-02-01"))),
+                ("settled", Value::Date(day("2023-04-01"))),
+                ("household", text(household)),
+            ])
+        };
+        let family = settled("家庭户");
+        let alone = settled("集体户");
+        let waiting = values(&[
+            ("intention", text("有")),
+            ("intention_date", Value::Date(day("2023-02-01"))),
+        ]);
+        let fact = |worker: i64, values, family: i64| Fact {
+            kind: RecordKind::Settlement,
+            worker,
+            region: code(HUICHENG),
+            values,
+            family,
+        };
+        let facts = [
+            // Settled with a spouse and two children.
+            fact(1, &family, 3),
+            // Settled alone in a 集体户; a parent did not.
+            fact(2, &alone, 1),
+            // Waiting, with a spouse.
+            fact(3, &waiting, 1),
+        ];
+        assert_eq!(
+            q.evaluate(&facts, code("341000"), span("2023-12-31")),
+            Outcome {
+                value: 4 + 1,
+                base: Some(4 + 2 + 2)
+            }
+        );
+        // Before anyone settled: the intentions only.
+        assert_eq!(q.evaluate(&facts, code("341000"), span("2023-03-01")).value, 0);
+    }
+
+    #[test]
     fn sums_add_money_and_filters_test_presence() {
         let src = |filters| Source {
             kind: RecordKind::Venture,
             date: Some("start"),
             window: Window::ToDate,
             filters,
+            family: None,
         };
         let loan = values(&[
             ("start", Value::Date(day("2023-02-01"))),
@@ -696,18 +783,21 @@ mod tests {
                 worker: 1,
                 region: code(HUICHENG),
                 values: &loan,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Venture,
                 worker: 2,
                 region: code(HUICHENG),
                 values: &loan,
+                family: 0,
             },
             Fact {
                 kind: RecordKind::Venture,
                 worker: 3,
                 region: code(HUICHENG),
                 values: &no_loan,
+                family: 0,
             },
         ];
         let sum = Tally {

@@ -157,6 +157,7 @@ routes! {
     post "/plan/edit" => views::plan::edit_submit,
     get "/plan/history" => views::plan::history,
     get "/plan/board" => views::indicators::board,
+    get "/plan/board/figure" => views::indicators::figure,
     get "/plan/allocation" => views::plan::allocation_page,
     post "/plan/allocation" => views::plan::allocation_submit,
     get "/plan/evaluation" => views::evaluation::page,

@@ -72,10 +72,12 @@ pub fn count_of<'a>(plan: &'a Plan, target: &str) -> Option<&'a FacilityCount> {
     }
 }
 
+/// The span of a figure on a day: like every figure of the plan, it stops at
+/// the plan's end (`Plan::figure_day`).
 fn span(plan: &Plan, as_of: NaiveDate) -> Span {
     Span {
         plan_start: plan.meta.start,
-        as_of,
+        as_of: plan.figure_day(as_of),
     }
 }
 

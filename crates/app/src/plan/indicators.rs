@@ -10,6 +10,15 @@
 //!
 //! Targets over wage-arrears cases (`kind = "wage_case"`) have no cells:
 //! they are read from the cases table when asked (`crate::rights::case_stats`).
+//! Nor have tallies that count the workers' family members (`family`): a
+//! family member registered or removed is no record write, so they are read
+//! from the records and the family register when asked ([`people_in`]).
+//!
+//! Every figure is taken on one day, [`Plan::figure_day`]: the plan's figures are
+//! those of its period, and after its end they stay as they were on its last
+//! day. The board, its monthly series, the evaluation and the public
+//! progress page all read through [`figures`], so that a target, a region
+//! and a day have one value.
 
 use crate::error::{AppError, AppResult};
 use crate::store::{Arg, Db, Sql, Tx};
@@ -29,15 +38,19 @@ pub struct StoredFact {
     pub worker: i64,
     pub region: DivisionCode,
     pub values: Values,
+    /// The worker's registered family members (read only where a tally
+    /// counts them; 0 otherwise).
+    pub family: i64,
 }
 
 impl StoredFact {
-    fn fact(&self) -> Fact<'_> {
+    pub fn fact(&self) -> Fact<'_> {
         Fact {
             kind: self.kind,
             worker: self.worker,
             region: self.region,
             values: &self.values,
+            family: self.family,
         }
     }
 
@@ -50,11 +63,19 @@ impl StoredFact {
             worker,
             region: DivisionCode::from_i64(region).ok()?,
             values: from_json(spec, data),
+            family: 0,
         })
     }
 }
 
-/// The computed targets of a plan with their tallies: (target id, part, tally).
+/// The day the board shows when none is asked for: today, within the plan
+/// period.
+pub fn default_day(plan: &Plan, today: NaiveDate) -> NaiveDate {
+    today.clamp(plan.meta.start, plan.meta.end.max(plan.meta.start))
+}
+
+/// The computed targets of a plan with the tallies kept in cells: (target
+/// id, part, tally). Tallies that count family members are read when asked.
 fn tallies(plan: &Plan) -> Vec<(&str, i64, &Tally)> {
     let mut out = Vec::new();
     for t in &plan.targets {
@@ -69,6 +90,7 @@ fn tallies(plan: &Plan) -> Vec<(&str, i64, &Tally)> {
             }
         }
     }
+    out.retain(|(_, _, t)| !t.counts_family());
     out
 }
 
@@ -443,6 +465,90 @@ async fn read_tally(
     Ok(totals)
 }
 
+/// The records of some kinds placed in `area`'s subtree, as facts with the
+/// worker's registered family, the record id and the worker's name.
+pub(crate) async fn facts_in(
+    tx: &mut Tx,
+    kinds: &[RecordKind],
+    area: DivisionCode,
+    family: bool,
+) -> AppResult<Vec<(i64, String, StoredFact)>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (lo, hi) = area.subtree_range();
+    let mut q = Sql::new("SELECT r.id, r.kind, r.worker_id, r.region_code, r.data, w.name, ");
+    q.push(if family {
+        "(SELECT COUNT(*) FROM dependants d WHERE d.worker_id = r.worker_id)"
+    } else {
+        "CAST(0 AS BIGINT)"
+    });
+    q.push(" FROM records r JOIN workers w ON w.id = r.worker_id WHERE r.region_code BETWEEN ")
+        .arg(lo)
+        .push(" AND ")
+        .arg(hi)
+        .push(" AND r.kind IN (");
+    for (i, k) in kinds.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.arg(k.code());
+    }
+    q.push(") ORDER BY r.worker_id, r.id");
+    let rows: Vec<(i64, String, i64, i64, String, String, i64)> = tx.all(q).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, kind, worker, region, data, name, family)| {
+            let mut f = StoredFact::from_row(&kind, worker, region, &data)?;
+            f.family = family;
+            Some((id, name, f))
+        })
+        .collect())
+}
+
+/// A tally that counts family members, per region, from the records and the
+/// family register (core's arithmetic over the facts).
+async fn people_in(tx: &mut Tx, tally: &Tally, regions: &[DivisionCode], span: Span) -> AppResult<HashMap<i64, i64>> {
+    let mut totals: HashMap<i64, i64> = regions.iter().map(|r| (r.as_i64(), 0)).collect();
+    // One read over the smallest region holding them all.
+    let Some(mut area) = regions.first().copied() else {
+        return Ok(totals);
+    };
+    while !regions.iter().all(|r| area.contains(*r)) {
+        match area.parent() {
+            Some(p) => area = p,
+            None => break,
+        }
+    }
+    let mut kinds: Vec<RecordKind> = Vec::new();
+    for s in &tally.from {
+        if !kinds.contains(&s.kind) {
+            kinds.push(s.kind);
+        }
+    }
+    let facts = facts_in(tx, &kinds, area, true).await?;
+    for (_, _, f) in &facts {
+        let fact = f.fact();
+        let add: i64 = tally
+            .contributions(&fact, span)
+            .into_iter()
+            .map(|c| match c {
+                shiminhua_core::indicator::Contribution::Add(n) => n,
+                shiminhua_core::indicator::Contribution::Member(_) => 0,
+            })
+            .sum();
+        if add == 0 {
+            continue;
+        }
+        for r in regions {
+            if r.contains(f.region) {
+                *totals.entry(r.as_i64()).or_default() += add;
+            }
+        }
+    }
+    Ok(totals)
+}
+
 /// A tally's total per region: from the cells for registry records, from
 /// the cases table for wage-arrears cases (`crate::plan::case_tally::tally_in`:
 /// cases change by their workflow, not by record writes, and their figures
@@ -458,6 +564,8 @@ async fn read_any(
 ) -> AppResult<HashMap<i64, i64>> {
     if tally.is_cases() {
         crate::plan::case_tally::tally_in(tx, tally, regions, span).await
+    } else if tally.counts_family() {
+        people_in(tx, tally, regions, span).await
     } else {
         read_tally(tx, target, part, tally, regions, span).await
     }
@@ -482,7 +590,7 @@ pub async fn figures(
     };
     let span = Span {
         plan_start: plan.meta.start,
-        as_of,
+        as_of: plan.figure_day(as_of),
     };
     Ok(Some(match q {
         Query::Tally(tally) => read_any(tx, target, 0, tally, regions, span)
@@ -573,6 +681,7 @@ pub struct ReportedFigure {
 /// Every figure of accepted reports as of a day (one query; the board
 /// takes the latest per target and region).
 pub(crate) async fn accepted_figures(tx: &mut Tx, as_of: NaiveDate) -> AppResult<Vec<ReportedFigure>> {
+    // Reports only feed the board, which takes them as of `Plan::figure_day`.
     tx.all(
         Sql::new(
             "SELECT f.target, f.region, f.as_of, f.value, f.report_id FROM report_figures f \
@@ -627,7 +736,7 @@ fn in_unit(t: &shiminhua_core::plan::Target, outcome: Option<Outcome>) -> Option
 /// reported ones from the accepted reports (see [`reported`]).
 pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Vec<TargetBoard>)> {
     let mut tx = db.read().await?;
-    let reported = reported(&mut tx, as_of).await?;
+    let reported = reported(&mut tx, plan.figure_day(as_of)).await?;
     let book = crate::regions::PlaceBook::load(&mut tx).await?;
     let area = plan.meta.region;
     let counties: Vec<(i64,)> = tx

@@ -8,6 +8,7 @@
 
 pub mod case_tally;
 pub mod document;
+pub mod drill;
 pub mod evaluation;
 pub mod facility_tally;
 pub mod feed;

@@ -12,6 +12,7 @@ mod cases;
 mod evaluation;
 mod facilities;
 mod facility_tally;
+mod figures;
 #[cfg(unix)]
 mod file_modes;
 mod id_exposure;

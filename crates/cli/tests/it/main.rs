@@ -5,6 +5,7 @@
 mod common;
 
 mod browser;
+mod browser_figures;
 mod browser_pages;
 mod browser_rosters;
 mod cli;

@@ -794,6 +794,19 @@ impl PlanChecker<'_> {
         if from.is_empty() {
             return None;
         }
+        // Family members are counted as people, one each: only a count.
+        if let Some(s) = q
+            .from
+            .iter()
+            .find(|s| s.get_ref().family.as_ref().is_some_and(|f| *f.get_ref()))
+            && !matches!(aggregate, Some(Aggregate::Count))
+        {
+            self.err(
+                s.span(),
+                "计入随迁家属（family = true）只用于计数（aggregate = \"count\"）",
+            );
+            return None;
+        }
         // Distinct counts are kept current by the first day each worker
         // counts, which needs one window that does not slide.
         if let Some(Aggregate::CountDistinct(d)) = &aggregate {
@@ -1031,12 +1044,37 @@ impl PlanChecker<'_> {
                 None => ok = false,
             }
         }
+        let mut when = Vec::new();
+        for f in &s.family_when {
+            match self.filter(spec, f, &|k| unknown_field(spec, k)) {
+                Some(f) => when.push(f),
+                None => ok = false,
+            }
+        }
+        let family = match (s.family.as_ref().map(|f| *f.get_ref()), s.family_when.first()) {
+            (Some(true), _) if spec.kind == RecordKind::WageCase => {
+                self.err(ss.span(), "欠薪案件（wage_case）没有随迁家属，不能写 family");
+                ok = false;
+                None
+            }
+            (Some(true), _) => Some(when),
+            (_, Some(first)) => {
+                self.err(
+                    first.span(),
+                    "family_when 只与 family = true 一起使用（随迁家属在满足这些条件时一并计入）",
+                );
+                ok = false;
+                None
+            }
+            _ => None,
+        };
         ok.then_some((
             Source {
                 kind: spec.kind,
                 date,
                 window,
                 filters,
+                family,
             },
             spec,
         ))

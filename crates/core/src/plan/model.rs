@@ -347,6 +347,11 @@ pub struct Source {
     pub date: Option<&'static str>,
     pub window: Window,
     pub filters: Vec<Filter>,
+    /// Counting people (农业转移人口): `Some(conditions)` when a record that
+    /// counts also counts the worker's registered family members
+    /// (随迁家属, `dependants`) if the record meets the conditions (none:
+    /// always); `None`: the record counts as the aggregate says.
+    pub family: Option<Vec<Filter>>,
 }
 
 crate::coded! {
@@ -445,6 +450,12 @@ pub struct Summary {
 }
 
 impl Plan {
+    /// The day a figure is taken on: the day asked for, up to the plan's end
+    /// (after it the figures stay as they were on its last day).
+    pub fn figure_day(&self, day: NaiveDate) -> NaiveDate {
+        day.min(self.meta.end)
+    }
+
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.targets.iter().find(|t| t.id == id)
     }

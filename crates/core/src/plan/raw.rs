@@ -126,6 +126,9 @@ pub(super) struct RawSource {
     pub(super) window: Option<S<String>>,
     #[serde(default)]
     pub(super) filters: Vec<S<RawFilter>>,
+    pub(super) family: Option<S<bool>>,
+    #[serde(default)]
+    pub(super) family_when: Vec<S<RawFilter>>,
 }
 
 #[derive(Deserialize)]

@@ -1062,3 +1062,52 @@ filters = [{ field = "status", is = "新建" }]
     ));
     assert!(e.iter().any(|e| e.message.contains("区县覆盖")), "{e:?}");
 }
+
+#[test]
+fn plan_family_counts_people_with_a_count_only() {
+    // The shipped settlement target counts the family: always in the
+    // denominator, with a 家庭户 settlement in the numerator.
+    let p = shipped();
+    let Measurement::Computed(Query::Ratio { numerator, denominator }) = &p.target("settlement").unwrap().measurement
+    else {
+        panic!("settlement is a ratio");
+    };
+    assert_eq!(
+        numerator.from[0].family,
+        Some(vec![Filter {
+            field: "household",
+            test: Test::In(vec!["家庭户".into()]),
+        }])
+    );
+    assert_eq!(denominator.from[0].family, Some(vec![]));
+    assert!(numerator.counts_family() && denominator.counts_family());
+    // Accepted on a count.
+    let counted = MINIMAL.replacen(
+        "[[target.compute.denominator.from]]\nkind = \"schooling\"\n",
+        "[[target.compute.denominator.from]]\nkind = \"schooling\"\nfamily = true\n",
+        1,
+    );
+    assert!(parse(&counted, &ctx()).is_ok());
+    // Not on a distinct count.
+    let (text, e) = broken(
+        "filters = [{ field = \"form\", is = \"就近就业\" }]",
+        "filters = [{ field = \"form\", is = \"就近就业\" }]\nfamily = true",
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].message.contains("只用于计数"), "{}", e[0].message);
+    assert_eq!(e[0].line, line(&text, "[[target.compute.from]]"));
+    // Conditions without family = true, and conditions on an unknown field.
+    let (_, e) = broken(
+        "[[target.compute.denominator.from]]\nkind = \"schooling\"\n",
+        "[[target.compute.denominator.from]]\nkind = \"schooling\"\nfamily_when = [{ field = \"school_type\", is = \"公办\" }]\n",
+    );
+    assert!(
+        e.iter().any(|e| e.message.contains("family_when 只与 family = true")),
+        "{e:?}"
+    );
+    let (_, e) = broken(
+        "[[target.compute.denominator.from]]\nkind = \"schooling\"\n",
+        "[[target.compute.denominator.from]]\nkind = \"schooling\"\nfamily = true\nfamily_when = [{ field = \"household\", is = \"家庭户\" }]\n",
+    );
+    assert!(e.iter().any(|e| e.message.contains("household")), "{e:?}");
+}

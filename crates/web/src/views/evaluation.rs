@@ -131,6 +131,18 @@ fn completion_chart(e: &Evaluation) -> String {
             State::Reached if l.rate.is_none() => "达到".to_string(),
             _ => l.rate.map_or_else(|| "—".into(), |r| format!("{r:.1}%")),
         };
+        // Without a figure: no bar, not even its track; the label says so.
+        if l.state == State::NoData {
+            svg.push_str(&format!(
+                "<text x=\"0\" y=\"{:.1}\" font-size=\"12\" fill=\"#1d2329\">{}</text>\
+                 <text x=\"{LEFT}\" y=\"{:.1}\" font-size=\"12\" fill=\"#5b6670\">{}</text>",
+                y + ROW * 0.6,
+                escape(&t.name.chars().take(18).collect::<String>()),
+                y + ROW * 0.6,
+                escape(&label),
+            ));
+            continue;
+        }
         svg.push_str(&format!(
             "<text x=\"0\" y=\"{:.1}\" font-size=\"12\" fill=\"#1d2329\">{}</text>\
              <rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{span:.1}\" height=\"{:.1}\" fill=\"#f4f6f8\" stroke=\"#c5ccd3\"/>\
@@ -154,6 +166,8 @@ fn completion_chart(e: &Evaluation) -> String {
 /// A line of a sheet as shown.
 pub struct LineRow {
     pub no: usize,
+    /// `target@region`, naming the figure on the page.
+    pub key: String,
     pub name: String,
     pub goal: String,
     pub figure: String,
@@ -182,6 +196,7 @@ fn sheet_view(s: &Scored, targets: &[TargetInfo]) -> SheetView {
             let scored = !matches!(l.state, State::NotScored(_));
             LineRow {
                 no: i + 1,
+                key: format!("{}@{}", t.id, s.sheet.region.as_i64()),
                 name: t.name.clone(),
                 goal: evaluation::goal_text(l.goal, t),
                 figure: evaluation::figure_text(l, t),
@@ -249,7 +264,9 @@ pub async fn page(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
     let st = &n.ctx.state;
     let cur = document::current(&st.db).await?;
     let p = &cur.plan;
-    let (as_of, typed, error) = as_of_of(&q, p);
+    let (asked, typed, error) = as_of_of(&q, p);
+    // The figures of a later day are those of the plan's end: so is the label.
+    let as_of = p.figure_day(asked);
     let layout = Layout::new(&n.ctx, Some(&n.actor), "市民化情况评估")
         .crumb("目标督办", "")
         .crumb("市民化情况评估", "");

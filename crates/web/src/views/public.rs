@@ -1,9 +1,10 @@
 //! The public progress page (公开进度): the city's aggregate progress on the
 //! plan's targets, no personal data and no county breakdown. Off unless
-//! `[public] progress = true`; when off the page does not exist (404).
+//! `[public] progress = true`; when off it answers 404 with the site's own
+//! page saying so.
 
 use super::indicators::shown;
-use crate::error::WebError;
+use crate::error::{ErrorPage, WebError};
 use crate::extract::Ctx;
 use crate::layout::Layout;
 use askama::Template;
@@ -16,6 +17,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub struct Row {
+    /// `target@region`, naming the figure on the page.
+    pub key: String,
     pub name: String,
     pub goal: String,
     pub actual: String,
@@ -25,6 +28,8 @@ pub struct Row {
     pub css: &'static str,
     /// 0–100, for the bar.
     pub bar: u32,
+    /// There is a figure (no bar is drawn without one).
+    pub has_data: bool,
 }
 
 #[derive(Template)]
@@ -36,6 +41,7 @@ struct ProgressTpl {
     as_of: String,
     elapsed: String,
     rows: Vec<Row>,
+    period_over: Option<String>,
 }
 
 /// The page as rendered, for a few minutes: the public may reload it often
@@ -52,6 +58,7 @@ fn row(t: &TargetBoard) -> Row {
         _ => None,
     };
     Row {
+        key: format!("{}@{}", t.id, c.region.as_i64()),
         name: t.name.clone(),
         goal: shown(c.goal, &t.unit),
         actual: if c.actual.is_some() {
@@ -60,21 +67,31 @@ fn row(t: &TargetBoard) -> Row {
             "暂无数据".into()
         },
         percent: ratio.map(|r| format!("{r:.1}%")).unwrap_or_else(|| "—".into()),
-        expected: shown(c.expected, &t.unit),
+        expected: super::indicators::shown_due(c.expected, &t.unit),
         status: c.status.label_zh(),
         css: c.status.css(),
         bar: ratio.map(|r| r.clamp(0.0, 100.0) as u32).unwrap_or(0),
+        has_data: c.actual.is_some(),
     }
 }
 
 pub async fn progress(ctx: Ctx) -> Result<Response, WebError> {
     let st = &ctx.state;
     if !st.config.public.progress {
-        return Ok(StatusCode::NOT_FOUND.into_response());
+        // The site's own page, saying why (rendered in the layout by the
+        // session middleware).
+        let mut resp = StatusCode::NOT_FOUND.into_response();
+        resp.extensions_mut().insert(ErrorPage {
+            status: StatusCode::NOT_FOUND,
+            title: "目标进度未公开",
+            message: "本系统未开放目标进度公开页面。如需了解目标进展，请联系工作专班办公室。".into(),
+        });
+        return Ok(resp);
     }
     let cur = document::current(&st.db).await?;
     let p = &cur.plan;
-    let as_of = st.clock.today().min(p.meta.end);
+    let today = st.clock.today();
+    let as_of = indicators::default_day(p, today);
     let cached = st.public_page.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let body = match cached {
         Some((at, day, version, body)) if at.elapsed() < CACHE_FOR && day == as_of && version == cur.version => body,
@@ -90,6 +107,12 @@ pub async fn progress(ctx: Ctx) -> Result<Response, WebError> {
                 as_of: as_of.format("%Y年%-m月%-d日").to_string(),
                 elapsed: format!("{:.1}%", share * 100.0),
                 rows: targets.iter().map(row).collect(),
+                period_over: (today > p.meta.end).then(|| {
+                    format!(
+                        "计划期已于{}结束，以下为计划期末的完成情况。",
+                        p.meta.end.format("%Y年%-m月%-d日")
+                    )
+                }),
             };
             let body = t
                 .render()

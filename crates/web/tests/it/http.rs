@@ -195,6 +195,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("post", "/plan/edit", Access::Perm(Permission::ManagePlan)),
     ("get", "/plan/history", Access::Perm(Permission::ViewDashboard)),
     ("get", "/plan/board", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/plan/board/figure", Access::Perm(Permission::ViewDashboard)),
     ("get", "/plan/allocation", Access::Perm(Permission::ManagePlan)),
     ("post", "/plan/allocation", Access::Perm(Permission::ManagePlan)),
     ("get", "/plan/evaluation", Access::Perm(Permission::ViewDashboard)),
@@ -2102,7 +2103,7 @@ async fn target_board(db: Db) {
         "歙县",
         "黟县",
         "<svg class=\"chart\"",
-        "/records?kind=training&#38;region=341000000000&#38;to=2023-09-30&#38;from=2023-01-01&#38;f_subsidised=%E6%98%AF",
+        "/plan/board/figure?target=training&#38;region=341000000000&#38;as_of=2023-09-30",
         "市住房城乡建设局填报",
     ] {
         assert!(page.body.contains(text), "the board shows {text}");

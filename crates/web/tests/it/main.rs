@@ -11,6 +11,7 @@ mod case_stats;
 mod cases;
 mod evaluation;
 mod facility_figures;
+mod figures;
 mod grants;
 mod http;
 mod id_exposure;

@@ -256,9 +256,9 @@ async fn facilities_are_imported_through_the_import_page(db: Db) {
     assert!(list.body.contains("徽城驿站") && !list.body.contains("郑村驿站"));
 }
 
-/// Each computed figure that counts records of one kind links to a list of
-/// exactly those records: the list's total is the figure (a ratio's
-/// numerator), for the city and every county.
+/// Each computed figure that counts records of one kind links to the list of
+/// what it counts: the list's total is the figure (a ratio's numerator), and
+/// its rows, page by page, add up to it, for the city and every county.
 async fn drill_down_lists_count_what_the_board_counts(db: Db) {
     use shiminhua_core::plan::{Aggregate, Measurement, Query};
     let app = TestApp::new(db, false).await;
@@ -287,30 +287,33 @@ async fn drill_down_lists_count_what_the_board_counts(db: Db) {
         let tb = board.iter().find(|b| b.id == t.id).unwrap();
         for s in std::iter::once(&tb.city).chain(&tb.counties) {
             let want = s.outcome.map(|o| o.value).unwrap_or(0);
-            let kind = tally.from[0].kind.code();
-            let prefix = format!("/records?kind={kind}&#38;region={}&#38;", s.region.as_i64());
-            let at = page.body.find(&prefix).unwrap_or_else(|| {
-                panic!(
-                    "{} links {prefix}: {}",
-                    t.id,
-                    &page.body[page.body.find("/records?kind=training").unwrap_or(0)..][..300]
-                )
-            });
-            let href = &page.body[at..at + page.body[at..].find('"').unwrap()];
-            let href = href.replace("&#38;", "&");
-            let mut total = 0;
+            let prefix = format!(
+                "/plan/board/figure?target={}&#38;region={}&#38;as_of={as_of}",
+                t.id,
+                s.region.as_i64()
+            );
+            assert!(
+                page.body.contains(&format!("href=\"{prefix}\"")),
+                "{} links {prefix}",
+                t.id
+            );
+            let href = prefix.replace("&#38;", "&");
+            // What each row adds (the 计入 column), over every page.
+            let mut total = 0i64;
             let mut n = 1;
             loop {
                 let list = app.get(&mut office, &format!("{href}&page={n}")).await;
                 assert_eq!(list.status, StatusCode::OK);
-                let rows = list.body.matches("<tr><td class=\"nowrap\">").count();
-                total += rows;
-                if rows < 20 {
+                for row in list.body.split("<td class=\"nowrap\"><a href=\"/workers/").skip(1) {
+                    let cell = &row[row.find("<td class=\"num\">").unwrap() + 16..];
+                    total += cell[..cell.find('<').unwrap()].replace(',', "").parse::<i64>().unwrap();
+                }
+                if !list.body.contains(">下一页<") {
                     break;
                 }
                 n += 1;
             }
-            assert_eq!(total as i64, want, "{} in {}: {href}", t.id, s.region_name);
+            assert_eq!(total, want, "{} in {}: {href}", t.id, s.region_name);
             checked.push((t.id.clone(), want));
         }
     }
