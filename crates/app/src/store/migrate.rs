@@ -121,6 +121,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0019_audit_chain_key.sql"),
         include_str!("../../migrations/postgres/0019_audit_chain_key.sql"),
     ),
+    (
+        22,
+        "search_and_tallies",
+        include_str!("../../migrations/sqlite/0022_search_and_tallies.sql"),
+        include_str!("../../migrations/postgres/0022_search_and_tallies.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]
