@@ -46,9 +46,11 @@ struct DatabaseFile {
 fn db_tuning(file: DatabaseFile, env: &dyn Fn(&str) -> Option<String>) -> AppResult<DbTuning> {
     let number = |name: &str, key: &str, v: Option<u32>, lo: u32, hi: u32| -> AppResult<Option<u32>> {
         let v = match env(name) {
-            Some(text) => Some(text.trim().parse::<u32>().map_err(|_| {
-                AppError::Config(format!("环境变量 {name} 应为{lo}至{hi}之间的整数。"))
-            })?),
+            Some(text) => Some(
+                text.trim()
+                    .parse::<u32>()
+                    .map_err(|_| AppError::Config(format!("环境变量 {name} 应为{lo}至{hi}之间的整数。")))?,
+            ),
             None => v,
         };
         match v {
@@ -558,10 +560,14 @@ mod tests {
         let c = Config::load(&over, &env_of(&[])).unwrap();
         assert_eq!(c.db_tuning, DbTuning::default());
         assert_eq!(c.db_tuning.cache_mib, DbTuning::DEFAULT_CACHE_MIB);
-        std::fs::write(dir.join("shiminhua.toml"), "[database]
+        std::fs::write(
+            dir.join("shiminhua.toml"),
+            "[database]
 pool_size = 4
 cache_mb = 48
-").unwrap();
+",
+        )
+        .unwrap();
         let c = Config::load(&over, &env_of(&[])).unwrap();
         assert_eq!((c.db_tuning.pool_size, c.db_tuning.cache_mib), (Some(4), 48));
         let c = Config::load(&over, &env_of(&[("SHIMINHUA_DB_CACHE_MB", "200")])).unwrap();
@@ -570,14 +576,22 @@ cache_mb = 48
             .unwrap_err()
             .to_string();
         assert!(e.contains("SHIMINHUA_DB_POOL_SIZE"), "{e}");
-        std::fs::write(dir.join("shiminhua.toml"), "[database]
+        std::fs::write(
+            dir.join("shiminhua.toml"),
+            "[database]
 pool_size = 0
-").unwrap();
+",
+        )
+        .unwrap();
         let e = Config::load(&over, &env_of(&[])).unwrap_err().to_string();
         assert!(e.contains("pool_size") && e.contains("1至256"), "{e}");
-        std::fs::write(dir.join("shiminhua.toml"), "[database]
+        std::fs::write(
+            dir.join("shiminhua.toml"),
+            "[database]
 cache = 1
-").unwrap();
+",
+        )
+        .unwrap();
         assert!(Config::load(&over, &env_of(&[])).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -165,7 +165,7 @@ pub async fn history(db: &Db, actor: &Actor, worker_id: WorkerId) -> AppResult<V
     let mut q = Sql::new("SELECT COUNT(*) FROM workers w WHERE w.id = ");
     q.arg(worker_id).push(" AND ");
     q.in_ranges("w.region_code", &crate::reach::worker_ranges(actor));
-    q.append(&crate::reach::worker_condition(actor));
+    q.append(&crate::reach::worker_condition(tx.backend(), actor));
     if tx.int(q).await? == 0 {
         return Err(AppError::NotFound);
     }
@@ -718,8 +718,16 @@ pub async fn list_records(
         tx.exec(Sql::new(walk)).await?;
     }
     let total = tx.int(count).await?;
+    // A broad list (more than the cap) is read newest first along the
+    // (kind, date) index, which stops at the page; a narrow one is read by
+    // place and sorted ([`dialect::record_region_by_date`]).
+    let paged = if !field_index && total > count_cap {
+        filter_condition_on(backend, actor, spec, f, dialect::record_region_by_date(backend))
+    } else {
+        cond
+    };
     let mut ids = Sql::new("SELECT r.id FROM records r");
-    ids.append(&cond).push(" ORDER BY r.period_date DESC, r.id DESC");
+    ids.append(&paged).push(" ORDER BY r.period_date DESC, r.id DESC");
     ids.page(limit, offset);
     let mut list = Sql::new(RECORD_COLUMNS);
     list.push(" WHERE r.id IN (SELECT id FROM (")

@@ -401,7 +401,7 @@ async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<WorkerRow> {
     let mut q = Sql::new(WORKER_COLUMNS);
     q.push(" WHERE w.id = ").arg(id).push(" AND ");
     q.in_ranges("w.region_code", &crate::reach::worker_ranges(actor));
-    q.append(&crate::reach::worker_condition(actor));
+    q.append(&crate::reach::worker_condition(tx.backend(), actor));
     tx.one(q).await
 }
 
@@ -527,7 +527,7 @@ fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter
             .filter(|(a, b)| a <= b)
             .collect();
     }
-    let mut rest = crate::reach::worker_condition(actor);
+    let mut rest = crate::reach::worker_condition(backend, actor);
     let mut name = None;
     let q = f.q.trim();
     if !q.is_empty() {
@@ -1013,11 +1013,12 @@ pub async fn counts(db: &Db, actor: &Actor) -> AppResult<WorkerCounts> {
             capped: false,
         });
     }
+    let backend = tx.backend();
     let capped_count = |from: &str| {
         let mut q = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM ");
         q.push(from).push(" WHERE ");
         q.in_ranges("w.region_code", &ranges);
-        q.append(&crate::reach::worker_condition(actor));
+        q.append(&crate::reach::worker_condition(backend, actor));
         q.push(" LIMIT ").arg(COUNT_CAP + 1).push(") AS capped");
         q
     };

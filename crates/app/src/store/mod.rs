@@ -197,7 +197,11 @@ impl Db {
                     owner_only(&path)?;
                 }
                 let memory = url.sqlite_path().is_none();
-                let pool_size = if memory { 1 } else { tuning.pool_size.unwrap_or(8).max(1) };
+                let pool_size = if memory {
+                    1
+                } else {
+                    tuning.pool_size.unwrap_or(8).max(1)
+                };
                 // The pool's page cache shared out over its connections, in
                 // KiB (a negative cache_size is KiB), at least 2 MiB each.
                 let cache_kib = (u64::from(tuning.cache_mib) * 1024 / u64::from(pool_size)).max(2048);

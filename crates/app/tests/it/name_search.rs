@@ -76,7 +76,9 @@ async fn any_part_of_a_name_is_found_in_scope(db: Db) {
     // Spaces around the text are not part of it.
     assert_eq!(names(&w, &office, " 红梅 ").await, ["李红梅"]);
     // LIKE's wildcards and escape are characters like any other.
-    for text in ["%", "_", "\\", "红%", "_红", "小%红", "王_红", "欧阳%", "%红%", "王小\\"] {
+    for text in [
+        "%", "_", "\\", "红%", "_红", "小%红", "王_红", "欧阳%", "%红%", "王小\\",
+    ] {
         assert!(names(&w, &office, text).await.is_empty(), "{text} is no wildcard");
     }
     // The scope: the county's user finds its own people only.
@@ -87,7 +89,10 @@ async fn any_part_of_a_name_is_found_in_scope(db: Db) {
     // scope finds nothing.
     let mut f = q("红");
     f.region = Some(code("341004101"));
-    assert_eq!(search(&w, &office, f.clone(), 100, 0).await, (vec!["欧阳红星".to_string()], 1));
+    assert_eq!(
+        search(&w, &office, f.clone(), 100, 0).await,
+        (vec!["欧阳红星".to_string()], 1)
+    );
     assert_eq!(search(&w, &shexian, f, 100, 0).await, (vec![], 0));
     // With a condition on the worker row too (the tag).
     let mut f = q("梅");
@@ -96,13 +101,25 @@ async fn any_part_of_a_name_is_found_in_scope(db: Db) {
     f.tag = "困难".into();
     assert_eq!(search(&w, &office, f, 100, 0).await, (vec![], 0));
     // Pages of the name order, and the other orders.
-    assert_eq!(search(&w, &office, q("红"), 2, 0).await, (vec!["张红".into(), "李红梅".into()], 4));
-    assert_eq!(search(&w, &office, q("红"), 2, 2).await, (vec!["欧阳红星".into(), "王小红".into()], 4));
+    assert_eq!(
+        search(&w, &office, q("红"), 2, 0).await,
+        (vec!["张红".into(), "李红梅".into()], 4)
+    );
+    assert_eq!(
+        search(&w, &office, q("红"), 2, 2).await,
+        (vec!["欧阳红星".into(), "王小红".into()], 4)
+    );
     let mut f = q("红");
     f.sort = "recent".into();
-    assert_eq!(search(&w, &office, f.clone(), 100, 0).await.0, ["欧阳红星", "张红", "李红梅", "王小红"]);
+    assert_eq!(
+        search(&w, &office, f.clone(), 100, 0).await.0,
+        ["欧阳红星", "张红", "李红梅", "王小红"]
+    );
     f.sort = "region".into();
-    assert_eq!(search(&w, &office, f, 100, 0).await.0, ["张红", "欧阳红星", "王小红", "李红梅"]);
+    assert_eq!(
+        search(&w, &office, f, 100, 0).await.0,
+        ["张红", "欧阳红星", "王小红", "李红梅"]
+    );
     // The count stops at the cap: over it, the total says "more".
     let (rows, total) = workers::list_workers(&w.db, &w.cipher, &office, &q("红"), 1, 0, 2)
         .await
@@ -125,16 +142,26 @@ async fn search_follows_renames_and_moves(db: Db) {
     assert_eq!(names(&w, &shexian, "小红").await, ["李小红", "王小红"]);
     // Renamed: found by the new name only.
     let (row, _) = workers::get_worker(&w.db, &office, WorkerId(id)).await.unwrap();
-    workers::update_worker(&w.call(&office), WorkerId(id), row.version, &input("王晓虹", "", "341021100"))
-        .await
-        .unwrap();
+    workers::update_worker(
+        &w.call(&office),
+        WorkerId(id),
+        row.version,
+        &input("王晓虹", "", "341021100"),
+    )
+    .await
+    .unwrap();
     assert_eq!(names(&w, &shexian, "小红").await, ["李小红"]);
     assert_eq!(names(&w, &shexian, "晓").await, ["王晓虹"]);
     // Moved to 徽州区: out of the county's sight, still in the city's.
     let (row, _) = workers::get_worker(&w.db, &office, WorkerId(id)).await.unwrap();
-    workers::update_worker(&w.call(&office), WorkerId(id), row.version, &input("王晓虹", "", "341004100"))
-        .await
-        .unwrap();
+    workers::update_worker(
+        &w.call(&office),
+        WorkerId(id),
+        row.version,
+        &input("王晓虹", "", "341004100"),
+    )
+    .await
+    .unwrap();
     assert!(names(&w, &shexian, "晓").await.is_empty());
     assert_eq!(names(&w, &office, "晓").await, ["王晓虹"]);
     // Merged away: the duplicate is gone from the search.
@@ -198,7 +225,11 @@ async fn assert_tallies(w: &World, auditor: &Actor, actors: &[(&Actor, &str)], s
     for (actor, region) in actors {
         let c = workers::counts(&w.db, actor).await.unwrap();
         assert!(!c.capped, "{step}");
-        assert_eq!((c.workers, c.dependants), counted(&w.db, region).await, "{step}, {region}");
+        assert_eq!(
+            (c.workers, c.dependants),
+            counted(&w.db, region).await,
+            "{step}, {region}"
+        );
     }
     let bench = stats::workbench(&w.db, auditor, t0()).await.unwrap();
     let day = t0() + chrono::Duration::hours(8);
@@ -243,9 +274,15 @@ async fn tallies_equal_the_counts_after_every_kind_of_write(db: Db) {
     let dir = shiminhua_app::testing::TempDir::new("tally-import");
     let path = dir.0.join("workers.csv");
     demo::write_import_file(&path, 300, 5).unwrap();
-    let s = import::run(&w.call(&office), ImportKind::Workers, &path, "workers.csv", &Options::default())
-        .await
-        .unwrap();
+    let s = import::run(
+        &w.call(&office),
+        ImportKind::Workers,
+        &path,
+        "workers.csv",
+        &Options::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s.inserted, 300);
     assert_tallies(&w, &auditor, &actors, "imported").await;
     // A worker by form, a family member, a move to another county.
@@ -263,9 +300,14 @@ async fn tallies_equal_the_counts_after_every_kind_of_write(db: Db) {
         .unwrap();
     assert_tallies(&w, &auditor, &actors, "created").await;
     let (row, _) = workers::get_worker(&w.db, &office, WorkerId(id)).await.unwrap();
-    workers::update_worker(&w.call(&office), WorkerId(id), row.version, &input("郑一", "", "341004100"))
-        .await
-        .unwrap();
+    workers::update_worker(
+        &w.call(&office),
+        WorkerId(id),
+        row.version,
+        &input("郑一", "", "341004100"),
+    )
+    .await
+    .unwrap();
     assert_tallies(&w, &auditor, &actors, "moved").await;
     // A merge: the duplicate's family moves to the target, the duplicate goes.
     let dup = workers::create_worker(&w.call(&office), &input("郑一", &id_for(8), "341021100"))

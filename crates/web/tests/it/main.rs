@@ -16,4 +16,5 @@ mod id_exposure;
 mod plan_admin;
 mod public_cases;
 mod signin;
+mod totp_qr;
 mod uploads;
