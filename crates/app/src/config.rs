@@ -37,7 +37,7 @@ pub struct Config {
 struct DatabaseFile {
     /// Connections of the pool (default 8 on SQLite, 16 on PostgreSQL).
     pool_size: Option<u32>,
-    /// SQLite's page cache for the whole pool, in MiB (default 96).
+    /// SQLite's page cache for the whole pool, in MiB (default 64).
     cache_mb: Option<u32>,
 }
 

@@ -36,7 +36,7 @@ pub(crate) fn worker_condition(backend: Backend, actor: &Actor) -> Sql {
             q.push(" OR EXISTS (SELECT 1 FROM records rr WHERE rr.worker_id = w.id AND rr.kind = ")
                 .arg(kind.code())
                 .push(" AND ");
-            q.in_ranges(dialect::record_region_per_worker(backend), &ranges);
+            q.in_ranges(&dialect::record_column_per_worker(backend, "rr.region_code"), &ranges);
             q.push(")");
         }
     }
@@ -58,7 +58,8 @@ pub(crate) fn record_condition(actor: &Actor) -> Sql {
     let reach = actor.worker_reach();
     let mut q = Sql::new("");
     if reach.via_cases && !reach.via_records {
-        q.push(" AND EXISTS (SELECT 1 FROM cases cc WHERE cc.worker_id = r.worker_id AND ");
+        // The parties of the cases in scope are few: read once, not per record.
+        q.push(" AND r.worker_id IN (SELECT cc.worker_id FROM cases cc WHERE cc.worker_id IS NOT NULL AND ");
         q.in_ranges("cc.region_code", &actor.scope.ranges_for(RecordKind::WageCase));
         q.push(")");
     }

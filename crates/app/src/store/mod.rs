@@ -164,7 +164,7 @@ pub struct DbTuning {
 
 impl DbTuning {
     /// The page cache of the whole pool by default (MiB).
-    pub const DEFAULT_CACHE_MIB: u32 = 96;
+    pub const DEFAULT_CACHE_MIB: u32 = 64;
 }
 
 impl Default for DbTuning {
