@@ -77,7 +77,9 @@ bench() {
 bench "worker list, county user" "$county" "/workers"
 bench "worker list, city user" "$city" "/workers"
 bench "exact ID search, city user" "$city" "/workers?q=$idn"
-bench "name prefix search (王), city user" "$city" "/workers?q=%E7%8E%8B"
+bench "name search, one character (王), city user" "$city" "/workers?q=%E7%8E%8B"
+bench "name search, a given name's character (红), city user" "$city" "/workers?q=%E7%BA%A2"
+bench "name search, a pair in no name (小红), county user" "$county" "/workers?q=%E5%B0%8F%E7%BA%A2"
 bench "region filter (歙县), city user" "$city" "/workers?region=341021"
 bench "region filter (徽城镇), city user" "$city" "/workers?region=341021100"
 # The plan's supervision board (every target × city and counties) and a

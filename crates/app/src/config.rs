@@ -3,7 +3,7 @@
 //! (`SHIMINHUA_DATABASE_URL_FILE`, `database_url_file`).
 
 use crate::error::{AppError, AppResult};
-use crate::store::DatabaseUrl;
+use crate::store::{DatabaseUrl, DbTuning};
 use serde::Deserialize;
 use shiminhua_core::password::PasswordPolicy;
 use std::net::IpAddr;
@@ -27,6 +27,44 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Where and to whom `/metrics` is served.
     pub metrics: MetricsAccess,
+    /// The pool's connections and SQLite's page cache (`[database]`).
+    pub db_tuning: DbTuning,
+}
+
+/// The `[database]` table of the file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct DatabaseFile {
+    /// Connections of the pool (default 8 on SQLite, 16 on PostgreSQL).
+    pool_size: Option<u32>,
+    /// SQLite's page cache for the whole pool, in MiB (default 64).
+    cache_mb: Option<u32>,
+}
+
+/// The `[database]` settings, from the file and then the environment
+/// (`SHIMINHUA_DB_POOL_SIZE`, `SHIMINHUA_DB_CACHE_MB`), within bounds.
+fn db_tuning(file: DatabaseFile, env: &dyn Fn(&str) -> Option<String>) -> AppResult<DbTuning> {
+    let number = |name: &str, key: &str, v: Option<u32>, lo: u32, hi: u32| -> AppResult<Option<u32>> {
+        let v = match env(name) {
+            Some(text) => Some(
+                text.trim()
+                    .parse::<u32>()
+                    .map_err(|_| AppError::Config(format!("环境变量 {name} 应为{lo}至{hi}之间的整数。")))?,
+            ),
+            None => v,
+        };
+        match v {
+            Some(n) if !(lo..=hi).contains(&n) => Err(AppError::Config(format!(
+                "[database] {key} 应为{lo}至{hi}之间的整数（环境变量 {name}），现为 {n}。"
+            ))),
+            v => Ok(v),
+        }
+    };
+    Ok(DbTuning {
+        pool_size: number("SHIMINHUA_DB_POOL_SIZE", "pool_size", file.pool_size, 1, 256)?,
+        cache_mib: number("SHIMINHUA_DB_CACHE_MB", "cache_mb", file.cache_mb, 8, 65_536)?
+            .unwrap_or(DbTuning::DEFAULT_CACHE_MIB),
+    })
 }
 
 /// The `[server]` table of the file.
@@ -288,6 +326,7 @@ struct FileConfig {
     public: Option<Public>,
     server: Option<Server>,
     metrics: Option<MetricsFile>,
+    database: Option<DatabaseFile>,
 }
 
 /// Values given on the command line; they win over everything else.
@@ -403,6 +442,7 @@ impl Config {
         if let Some(v) = env("SHIMINHUA_PUBLIC_LOOKUPS_PER_MINUTE") {
             public.lookups_per_minute = env_count("SHIMINHUA_PUBLIC_LOOKUPS_PER_MINUTE", &v)?;
         }
+        let db_tuning = db_tuning(file.database.unwrap_or_default(), env)?;
         let password = file.password.unwrap_or_default();
         if !over.demo {
             check_floor(&password, &security)?;
@@ -418,6 +458,7 @@ impl Config {
             public,
             trusted_proxies,
             metrics,
+            db_tuning,
         })
     }
 }
@@ -504,6 +545,53 @@ mod tests {
         let e = Config::load(&over, &env_of(&[])).unwrap_err().to_string();
         assert!(e.contains("第1行"), "{e}");
         std::fs::write(dir.join("shiminhua.toml"), "[password]\nmin_len = 6\n").unwrap();
+        assert!(Config::load(&over, &env_of(&[])).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn database_pool_and_cache_come_from_the_file_then_the_environment() {
+        let dir = std::env::temp_dir().join(format!("shm-cfg-db-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let over = Overrides {
+            data_dir: Some(dir.clone()),
+            ..Default::default()
+        };
+        let c = Config::load(&over, &env_of(&[])).unwrap();
+        assert_eq!(c.db_tuning, DbTuning::default());
+        assert_eq!(c.db_tuning.cache_mib, DbTuning::DEFAULT_CACHE_MIB);
+        std::fs::write(
+            dir.join("shiminhua.toml"),
+            "[database]
+pool_size = 4
+cache_mb = 48
+",
+        )
+        .unwrap();
+        let c = Config::load(&over, &env_of(&[])).unwrap();
+        assert_eq!((c.db_tuning.pool_size, c.db_tuning.cache_mib), (Some(4), 48));
+        let c = Config::load(&over, &env_of(&[("SHIMINHUA_DB_CACHE_MB", "200")])).unwrap();
+        assert_eq!((c.db_tuning.pool_size, c.db_tuning.cache_mib), (Some(4), 200));
+        let e = Config::load(&over, &env_of(&[("SHIMINHUA_DB_POOL_SIZE", "很多")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("SHIMINHUA_DB_POOL_SIZE"), "{e}");
+        std::fs::write(
+            dir.join("shiminhua.toml"),
+            "[database]
+pool_size = 0
+",
+        )
+        .unwrap();
+        let e = Config::load(&over, &env_of(&[])).unwrap_err().to_string();
+        assert!(e.contains("pool_size") && e.contains("1至256"), "{e}");
+        std::fs::write(
+            dir.join("shiminhua.toml"),
+            "[database]
+cache = 1
+",
+        )
+        .unwrap();
         assert!(Config::load(&over, &env_of(&[])).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -3,7 +3,7 @@
 //! departments and inspectors, who see only the workers their own records or
 //! cases concern.
 
-use crate::store::Sql;
+use crate::store::{Backend, Sql, dialect};
 use shiminhua_core::auth::{Actor, RecordKind};
 use shiminhua_core::record;
 
@@ -17,8 +17,10 @@ pub(crate) fn worker_ranges(actor: &Actor) -> Vec<(i64, i64)> {
 }
 
 /// `AND (…)` over the outer alias `w` (workers), or nothing for accounts that
-/// reach workers by region alone.
-pub(crate) fn worker_condition(actor: &Actor) -> Sql {
+/// reach workers by region alone. A department's records are probed per
+/// worker (most workers have some; a page stops early), an inspector's
+/// cases are read once (few workers are parties).
+pub(crate) fn worker_condition(backend: Backend, actor: &Actor) -> Sql {
     let reach = actor.worker_reach();
     let mut q = Sql::new("");
     if reach.direct {
@@ -34,14 +36,14 @@ pub(crate) fn worker_condition(actor: &Actor) -> Sql {
             q.push(" OR EXISTS (SELECT 1 FROM records rr WHERE rr.worker_id = w.id AND rr.kind = ")
                 .arg(kind.code())
                 .push(" AND ");
-            q.in_ranges("rr.region_code", &ranges);
+            q.in_ranges(&dialect::record_column_per_worker(backend, "rr.region_code"), &ranges);
             q.push(")");
         }
     }
     if reach.via_cases {
         let ranges = actor.scope.ranges_for(RecordKind::WageCase);
         if !ranges.is_empty() {
-            q.push(" OR EXISTS (SELECT 1 FROM cases cc WHERE cc.worker_id = w.id AND ");
+            q.push(" OR w.id IN (SELECT cc.worker_id FROM cases cc WHERE cc.worker_id IS NOT NULL AND ");
             q.in_ranges("cc.region_code", &ranges);
             q.push(")");
         }
@@ -56,7 +58,8 @@ pub(crate) fn record_condition(actor: &Actor) -> Sql {
     let reach = actor.worker_reach();
     let mut q = Sql::new("");
     if reach.via_cases && !reach.via_records {
-        q.push(" AND EXISTS (SELECT 1 FROM cases cc WHERE cc.worker_id = r.worker_id AND ");
+        // The parties of the cases in scope are few: read once, not per record.
+        q.push(" AND r.worker_id IN (SELECT cc.worker_id FROM cases cc WHERE cc.worker_id IS NOT NULL AND ");
         q.in_ranges("cc.region_code", &actor.scope.ranges_for(RecordKind::WageCase));
         q.push(")");
     }

@@ -13,6 +13,8 @@ use shiminhua_core::ids::UserId;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod progress;
+
 /// 县域农民工市民化信息平台（市民化）
 #[derive(Parser)]
 #[command(
@@ -418,9 +420,33 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 setup::init(&db, clock.now(), &config.password, admin_password).await?;
             }
             let cipher = Cipher::from_ring(&key);
-            let g = shiminhua_app::ops::demo::generate_with(&db, &cipher, clock.now(), workers, seed, options).await?;
+            let bar = progress::Progress::new(progress::Counting {
+                verb: "已生成农民工 ",
+                unit: "人",
+            });
+            let g = shiminhua_app::ops::demo::generate_observed(
+                &db,
+                &cipher,
+                clock.now(),
+                workers,
+                seed,
+                options,
+                &|done, n| bar.update(done, Some(n)),
+            )
+            .await;
+            bar.finish();
+            let g = g?;
             let r = shiminhua_app::plan::reports::demo(&db, clock.now()).await?;
-            let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), cases, seed).await?;
+            let bar = progress::Progress::new(progress::Counting {
+                verb: "已生成欠薪线索 ",
+                unit: "件",
+            });
+            let c = shiminhua_app::ops::demo::cases_observed(&db, &cipher, clock.now(), cases, seed, &|done, n| {
+                bar.update(done, Some(n))
+            })
+            .await;
+            bar.finish();
+            let c = c?;
             let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), seed).await?;
             db.close().await;
             println!(
@@ -452,17 +478,11 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 now: clock.now(),
             };
             let started = std::time::Instant::now();
-            let shown = std::sync::atomic::AtomicBool::new(false);
-            let progress = |done: u64, total: Option<u64>| {
-                use std::io::Write;
-                shown.store(true, std::sync::atomic::Ordering::Relaxed);
-                let mut err = std::io::stderr();
-                let _ = match total {
-                    Some(t) if t > 0 => write!(err, "\r已处理 {done} / 约 {t} 行（{}%）", (done * 100 / t).min(100)),
-                    _ => write!(err, "\r已处理 {done} 行"),
-                };
-                let _ = err.flush();
-            };
+            let bar = progress::Progress::new(progress::Counting {
+                verb: "已处理 ",
+                unit: "行",
+            });
+            let progress = |done: u64, total: Option<u64>| bar.update(done, total);
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -475,9 +495,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 ..Default::default()
             };
             let result = shiminhua_app::registry::import::run(&call, target, &file, &name, &opts).await;
-            if shown.load(std::sync::atomic::Ordering::Relaxed) {
-                eprintln!();
-            }
+            bar.finish();
             let s = result.map_err(|e| match e {
                 AppError::Validation(f) => AppError::Config(f.get("file").unwrap_or("文件有误").to_string()),
                 e => e,

@@ -22,7 +22,7 @@ pub async fn connect(config: &Config) -> AppResult<Db> {
         crate::staging::create_dirs(dir)
             .map_err(|_| AppError::Config(format!("无法创建数据目录 {}。", dir.display())))?;
     }
-    Db::connect(&config.database).await
+    Db::connect_tuned(&config.database, &config.db_tuning, None).await
 }
 
 /// Opens the database and checks the key; `init` (and `serve`, `demo`,

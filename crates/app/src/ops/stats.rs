@@ -2,14 +2,14 @@
 
 use crate::error::AppResult;
 use crate::store::{Db, Sql};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use shiminhua_core::auth::{Actor, Permission};
 
 #[derive(Clone, Debug, Default)]
 pub struct Workbench {
     /// (level label, count) of the regions in view.
     pub regions: Vec<(&'static str, i64)>,
-    pub workers: Option<(i64, i64)>,
+    pub workers: Option<crate::registry::workers::WorkerCounts>,
     pub units: Option<i64>,
     pub taskforce_members: Option<i64>,
     pub users_active: Option<i64>,
@@ -59,22 +59,15 @@ pub async fn workbench(db: &Db, actor: &Actor, now: DateTime<Utc>) -> AppResult<
         );
     }
     if actor.can(Permission::ViewAudit) {
-        // The day in China Standard Time (UTC+8).
-        let local = now + Duration::hours(8);
-        let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(8);
-        let from = midnight.timestamp_micros();
-        w.audit_today = Some(
-            tx.int(Sql::new("SELECT COUNT(*) FROM audit_log WHERE at_micros >= $1").bind(from))
-                .await?,
-        );
-        w.audit_failures_today = Some(
-            tx.int(
-                Sql::new("SELECT COUNT(*) FROM audit_log WHERE at_micros >= $1 AND success = $2")
-                    .bind(from)
-                    .bind(false),
-            )
-            .await?,
-        );
+        // The day in China Standard Time (UTC+8), as the database keeps the
+        // trail's entries per day (migration 0022).
+        let day = (now.timestamp() + 8 * 3600).div_euclid(86_400);
+        let (entries, failures): (i64, i64) = tx
+            .opt(Sql::new("SELECT entries, failures FROM audit_days WHERE day = $1").bind(day))
+            .await?
+            .unwrap_or_default();
+        w.audit_today = Some(entries);
+        w.audit_failures_today = Some(failures);
     }
     Ok(w)
 }

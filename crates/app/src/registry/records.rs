@@ -95,6 +95,11 @@ const RECORD_COLUMNS: &str = "SELECT r.id, r.kind, r.worker_id, w.name AS worker
 
 /// The scope condition for records: each kind within its own region ranges.
 fn scope_condition(actor: &Actor, kinds: &[RecordKind]) -> Sql {
+    scope_condition_on(actor, kinds, "r.kind", "r.region_code")
+}
+
+/// [`scope_condition`] over the given kind and place columns.
+fn scope_condition_on(actor: &Actor, kinds: &[RecordKind], kind_col: &str, region_col: &str) -> Sql {
     let mut q = Sql::new("(");
     let mut first = true;
     for kind in kinds {
@@ -106,8 +111,8 @@ fn scope_condition(actor: &Actor, kinds: &[RecordKind]) -> Sql {
             q.push(" OR ");
         }
         first = false;
-        q.push("(r.kind = ").arg(kind.code()).push(" AND ");
-        q.in_ranges("r.region_code", &ranges);
+        q.push("(").push(kind_col).push(" = ").arg(kind.code()).push(" AND ");
+        q.in_ranges(region_col, &ranges);
         q.push(")");
     }
     if first {
@@ -137,12 +142,20 @@ pub async fn get_record(db: &Db, actor: &Actor, id: RecordId) -> AppResult<Recor
 pub async fn worker_records(db: &Db, actor: &Actor, worker_id: WorkerId) -> AppResult<Vec<RecordRow>> {
     let worker_id = worker_id.0;
     require(actor, Permission::ReadPii)?;
+    let mut tx = db.read().await?;
+    let backend = tx.backend();
     let mut q = Sql::new(RECORD_COLUMNS);
     q.push(" WHERE r.worker_id = ").arg(worker_id).push(" AND ");
-    q.append(&scope_condition(actor, &record::KINDS));
+    // Read by the worker's key, whatever the scope's kinds and places.
+    q.append(&scope_condition_on(
+        actor,
+        &record::KINDS,
+        &dialect::record_column_per_worker(backend, "r.kind"),
+        &dialect::record_column_per_worker(backend, "r.region_code"),
+    ));
     q.append(&crate::reach::record_condition(actor));
     q.push(" ORDER BY r.period_date DESC, r.id DESC");
-    db.read().await?.all(q).await
+    tx.all(q).await
 }
 
 /// Earlier versions of a worker and their records.
@@ -165,7 +178,7 @@ pub async fn history(db: &Db, actor: &Actor, worker_id: WorkerId) -> AppResult<V
     let mut q = Sql::new("SELECT COUNT(*) FROM workers w WHERE w.id = ");
     q.arg(worker_id).push(" AND ");
     q.in_ranges("w.region_code", &crate::reach::worker_ranges(actor));
-    q.append(&crate::reach::worker_condition(actor));
+    q.append(&crate::reach::worker_condition(tx.backend(), actor));
     if tx.int(q).await? == 0 {
         return Err(AppError::NotFound);
     }
@@ -742,8 +755,16 @@ pub async fn list_records(
         tx.exec(Sql::new(walk)).await?;
     }
     let total = tx.int(count).await?;
+    // A broad list (more than the cap) is read newest first along the
+    // (kind, date) index, which stops at the page; a narrow one is read by
+    // place and sorted ([`dialect::record_region_by_date`]).
+    let paged = if !field_index && total > count_cap {
+        filter_condition_on(backend, actor, spec, f, dialect::record_region_by_date(backend))
+    } else {
+        cond
+    };
     let mut ids = Sql::new("SELECT r.id FROM records r");
-    ids.append(&cond).push(" ORDER BY r.period_date DESC, r.id DESC");
+    ids.append(&paged).push(" ORDER BY r.period_date DESC, r.id DESC");
     ids.page(limit, offset);
     let mut list = Sql::new(RECORD_COLUMNS);
     list.push(" WHERE r.id IN (SELECT id FROM (")

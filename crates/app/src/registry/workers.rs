@@ -401,7 +401,7 @@ async fn get_in(tx: &mut Tx, actor: &Actor, id: i64) -> AppResult<WorkerRow> {
     let mut q = Sql::new(WORKER_COLUMNS);
     q.push(" WHERE w.id = ").arg(id).push(" AND ");
     q.in_ranges("w.region_code", &crate::reach::worker_ranges(actor));
-    q.append(&crate::reach::worker_condition(actor));
+    q.append(&crate::reach::worker_condition(tx.backend(), actor));
     tx.one(q).await
 }
 
@@ -435,7 +435,7 @@ pub async fn get_worker(db: &Db, actor: &Actor, id: WorkerId) -> AppResult<(Work
 /// The list's filters.
 #[derive(Clone, Debug, Default)]
 pub struct WorkerFilter {
-    /// A name prefix, a full ID number or a phone number.
+    /// Any part of a name, a full ID number or a phone number.
     pub q: String,
     /// A region subtree inside the scope.
     pub region: Option<DivisionCode>,
@@ -507,12 +507,12 @@ fn condition(backend: Backend, code: &str, as_of: NaiveDate) -> Option<Sql> {
 pub const COUNT_CAP: i64 = 10_000;
 
 /// The conditions of a worker list: the scope's region ranges narrowed to
-/// the region filter, the other conditions, and whether a name prefix is
-/// searched.
+/// the region filter, the other conditions, and the text searched in names
+/// (if the query is neither an ID number nor a phone number).
 struct Conditions {
     ranges: Vec<(i64, i64)>,
     rest: Sql,
-    by_name: bool,
+    name: Option<String>,
 }
 
 fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter) -> AppResult<Conditions> {
@@ -527,8 +527,8 @@ fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter
             .filter(|(a, b)| a <= b)
             .collect();
     }
-    let mut rest = crate::reach::worker_condition(actor);
-    let mut by_name = false;
+    let mut rest = crate::reach::worker_condition(backend, actor);
+    let mut name = None;
     let q = f.q.trim();
     if !q.is_empty() {
         if let Ok(id) = IdNumber::parse(q) {
@@ -538,8 +538,7 @@ fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter
             rest.push(" AND w.phone_index = ")
                 .arg(cipher.blind_index("phone", p.as_str()));
         } else {
-            rest.starts_with(backend, "w.name", q);
-            by_name = true;
+            name = Some(tidy(q));
         }
     }
     let tag = f.tag.trim();
@@ -555,11 +554,33 @@ fn conditions(backend: Backend, cipher: &Cipher, actor: &Actor, f: &WorkerFilter
             condition(backend, &f.condition, as_of).ok_or_else(|| AppError::field("condition", "未知的筛选条件"))?;
         rest.append(&cond);
     }
-    Ok(Conditions { ranges, rest, by_name })
+    Ok(Conditions { ranges, rest, name })
+}
+
+/// The name-search side table's entries for `text` in the scope's `ranges`
+/// (alias `g`), joined to the workers (alias `w`) when `rest` has conditions
+/// on them: ` FROM … WHERE …`. One or two characters are an entry of their
+/// own; a longer text reads the entries of its first two characters and
+/// keeps the names holding the whole of it (`%` and `_` in it match only
+/// themselves).
+fn name_search(text: &str, ranges: &[(i64, i64)], rest: &Sql) -> Sql {
+    let gram: String = text.chars().take(2).collect();
+    let mut q = Sql::new(" FROM worker_name_grams g");
+    if !rest.text().is_empty() {
+        q.push(" JOIN workers w ON w.id = g.worker_id");
+    }
+    q.push(" WHERE g.gram = ").arg(gram).push(" AND ");
+    q.in_ranges("g.region_code", ranges);
+    if text.chars().count() > 2 {
+        q.push(" AND ").like_contains("g.name", text);
+    }
+    q.append(rest);
+    q
 }
 
 /// A page of workers in the actor's scope, with the total (at most
-/// `count_cap + 1`, meaning "more than `count_cap`").
+/// `count_cap + 1`, meaning "more than `count_cap`"). A name search matches
+/// any part of a name.
 pub async fn list_workers(
     db: &Db,
     cipher: &Cipher,
@@ -572,21 +593,10 @@ pub async fn list_workers(
     require(actor, Permission::ReadPii)?;
     let mut tx = db.read().await?;
     let backend = tx.backend();
-    let Conditions { ranges, rest, by_name } = conditions(backend, cipher, actor, f)?;
-    // Scope and region conditions; on SQLite they can be kept away from the
-    // region index so that a broad scope walks the primary key (newest first)
-    // or the name index instead of sorting the whole scope.
-    let scope = |no_index: bool| {
-        let mut w = Sql::new(" WHERE ");
-        w.in_ranges(dialect::worker_region(backend, no_index), &ranges);
-        w
-    };
-    let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers w");
-    count.append(&scope(by_name)).append(&rest);
-    count.push(" LIMIT ").arg(count_cap + 1).push(") AS capped");
-    let total = tx.int(count).await?;
-    // A name search lists by name unless asked otherwise (the name index's order).
-    let sort = if f.sort.is_empty() && by_name {
+    let Conditions { ranges, rest, name } = conditions(backend, cipher, actor, f)?;
+    // A name search lists by name unless asked otherwise (the order of the
+    // side table's entries).
+    let sort = if f.sort.is_empty() && name.is_some() {
         "name"
     } else {
         f.sort.as_str()
@@ -597,11 +607,44 @@ pub async fn list_workers(
         "region" => " ORDER BY w.region_code, w.id",
         _ => " ORDER BY w.id DESC",
     };
-    // The page's ids first, from the indexes alone; then only those rows.
-    let mut ids = Sql::new("SELECT w.id FROM workers w");
-    ids.append(&scope(by_name || total > count_cap)).append(&rest);
-    ids.push(order);
-    ids.page(limit, offset);
+    let (total, ids) = if let Some(text) = &name {
+        // Read from the side table: its entries for the text, in name order.
+        let from = name_search(text, &ranges, &rest);
+        let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1");
+        count
+            .append(&from)
+            .push(" LIMIT ")
+            .arg(count_cap + 1)
+            .push(") AS capped");
+        let total = tx.int(count).await?;
+        let mut ids = Sql::new("SELECT g.worker_id AS id");
+        ids.append(&from).push(match sort {
+            "name" => " ORDER BY g.name, g.worker_id",
+            "region" => " ORDER BY g.region_code, g.worker_id",
+            _ => " ORDER BY g.worker_id DESC",
+        });
+        ids.page(limit, offset);
+        (total, ids)
+    } else {
+        // Scope and region conditions; on SQLite they can be kept away from
+        // the region index so that a broad scope walks the primary key
+        // (newest first) instead of sorting the whole scope.
+        let scope = |no_index: bool| {
+            let mut w = Sql::new(" WHERE ");
+            w.in_ranges(dialect::worker_region(backend, no_index), &ranges);
+            w
+        };
+        let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers w");
+        count.append(&scope(false)).append(&rest);
+        count.push(" LIMIT ").arg(count_cap + 1).push(") AS capped");
+        let total = tx.int(count).await?;
+        // The page's ids first, from the indexes alone; then only those rows.
+        let mut ids = Sql::new("SELECT w.id FROM workers w");
+        ids.append(&scope(total > count_cap)).append(&rest);
+        ids.push(order);
+        ids.page(limit, offset);
+        (total, ids)
+    };
     let mut list = Sql::new(WORKER_COLUMNS);
     list.push(" WHERE w.id IN (SELECT id FROM (")
         .append(&ids)
@@ -641,6 +684,9 @@ pub async fn export_workers(call: &Call<'_>, f: &WorkerFilter, path: &std::path:
         q.push(" WHERE ");
         q.in_ranges("w.region_code", &c.ranges);
         q.append(&c.rest);
+        if let Some(text) = &c.name {
+            q.push(" AND ").like_contains("w.name", text);
+        }
         if let Some(last) = after {
             q.push(" AND w.id < ").arg(last);
         }
@@ -925,18 +971,93 @@ pub fn dependant_context(field: &str, index: &[u8]) -> String {
 
 pub use shiminhua_core::record::parse_date;
 
-/// Counts of workers and dependants in the actor's scope (工作台).
-pub async fn counts(db: &Db, actor: &Actor) -> AppResult<(i64, i64)> {
+/// Counts of workers and family members in an actor's scope (工作台).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkerCounts {
+    pub workers: i64,
+    pub dependants: i64,
+    /// The counts stop at [`COUNT_CAP`] + 1 ("more than [`COUNT_CAP`]"):
+    /// an account that reaches workers only through its records or cases
+    /// (a department, an inspector) is counted by walking them, which is
+    /// bounded like a list's count.
+    pub capped: bool,
+}
+
+/// Tally rows in a scope above which a read sums them up
+/// ([`fold_tallies`]) before it answers again.
+const FOLD_ABOVE: i64 = 2_000;
+
+/// Counts of workers and family members in the actor's scope (工作台).
+/// Accounts reaching workers by region read the tallies that the database
+/// keeps per place as workers and family members are written (migration
+/// 0022), so the answer costs the same at any size; the others are counted
+/// up to [`COUNT_CAP`] + 1.
+pub async fn counts(db: &Db, actor: &Actor) -> AppResult<WorkerCounts> {
     require(actor, Permission::ReadPii)?;
     let ranges = crate::reach::worker_ranges(actor);
     let mut tx = db.read().await?;
-    let mut q = Sql::new("SELECT COUNT(*) FROM workers w WHERE ");
-    q.in_ranges("w.region_code", &ranges);
-    q.append(&crate::reach::worker_condition(actor));
-    let workers = tx.int(q).await?;
-    let mut q = Sql::new("SELECT COUNT(*) FROM dependants d JOIN workers w ON w.id = d.worker_id WHERE ");
-    q.in_ranges("w.region_code", &ranges);
-    q.append(&crate::reach::worker_condition(actor));
-    let deps = tx.int(q).await?;
-    Ok((workers, deps))
+    if actor.worker_reach().direct {
+        let mut q = Sql::new(
+            "SELECT CAST(COALESCE(SUM(t.workers), 0) AS BIGINT), CAST(COALESCE(SUM(t.dependants), 0) AS BIGINT), \
+             COUNT(*) FROM worker_tallies t WHERE ",
+        );
+        q.in_ranges("t.region_code", &ranges);
+        let (workers, dependants, rows): (i64, i64, i64) = tx.one(q).await?;
+        drop(tx);
+        if rows > FOLD_ABOVE {
+            fold_tallies(db).await?;
+        }
+        return Ok(WorkerCounts {
+            workers,
+            dependants,
+            capped: false,
+        });
+    }
+    let backend = tx.backend();
+    let capped_count = |from: &str| {
+        let mut q = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM ");
+        q.push(from).push(" WHERE ");
+        q.in_ranges("w.region_code", &ranges);
+        q.append(&crate::reach::worker_condition(backend, actor));
+        q.push(" LIMIT ").arg(COUNT_CAP + 1).push(") AS capped");
+        q
+    };
+    let workers = tx.int(capped_count("workers w")).await?;
+    let dependants = tx
+        .int(capped_count("dependants d JOIN workers w ON w.id = d.worker_id"))
+        .await?;
+    Ok(WorkerCounts {
+        workers,
+        dependants,
+        capped: true,
+    })
+}
+
+/// Sums the tally rows up to one per place (dropping places left at zero).
+/// Runs in a write transaction of its own: the rows it takes are deleted and
+/// their sums written back in one go, while writers on PostgreSQL keep adding
+/// rows, which the next fold takes. Returns the rows written back.
+pub async fn fold_tallies(db: &Db) -> AppResult<u64> {
+    let mut tx = db.write().await?;
+    let taken: Vec<(i64, i64, i64)> = tx
+        .all(Sql::new(
+            "DELETE FROM worker_tallies RETURNING region_code, workers, dependants",
+        ))
+        .await?;
+    let mut sums: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+    for (region, workers, dependants) in taken {
+        let s = sums.entry(region).or_default();
+        s.0 += workers;
+        s.1 += dependants;
+    }
+    let rows: Vec<Vec<crate::store::Arg>> = sums
+        .into_iter()
+        .filter(|(_, (w, d))| *w != 0 || *d != 0)
+        .map(|(region, (w, d))| vec![region.into(), w.into(), d.into()])
+        .collect();
+    let written = tx
+        .bulk_insert("worker_tallies", &["region_code", "workers", "dependants"], rows)
+        .await?;
+    tx.commit().await?;
+    Ok(written)
 }

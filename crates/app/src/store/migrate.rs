@@ -134,6 +134,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0021_import_mappings.sql"),
     ),
     (
+        22,
+        "search_and_tallies",
+        include_str!("../../migrations/sqlite/0022_search_and_tallies.sql"),
+        include_str!("../../migrations/postgres/0022_search_and_tallies.sql"),
+    ),
+    (
         23,
         "case_submissions",
         include_str!("../../migrations/sqlite/0023_case_submissions.sql"),

@@ -148,31 +148,70 @@ pub struct PoolStats {
     pub idle: usize,
 }
 
+/// How much the program's side of the database may hold (`[database]` of
+/// the configuration): the connections of the pool and, on SQLite, the page
+/// cache of all of them together. The memory a server holds after a day of
+/// use is mostly this cache; it is set here rather than left to how many
+/// connections happen to have been opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DbTuning {
+    /// Connections of the pool; `None`: 8 on SQLite, 16 on PostgreSQL.
+    pub pool_size: Option<u32>,
+    /// SQLite's page cache for the whole pool, in MiB, shared out evenly
+    /// over its connections (PostgreSQL caches in its own server).
+    pub cache_mib: u32,
+}
+
+impl DbTuning {
+    /// The page cache of the whole pool by default (MiB).
+    pub const DEFAULT_CACHE_MIB: u32 = 64;
+}
+
+impl Default for DbTuning {
+    fn default() -> DbTuning {
+        DbTuning {
+            pool_size: None,
+            cache_mib: DbTuning::DEFAULT_CACHE_MIB,
+        }
+    }
+}
+
 impl Db {
     /// Connects and applies pending migrations.
     pub async fn connect(url: &DatabaseUrl) -> AppResult<Db> {
-        Db::connect_without(url, None).await
+        Db::connect_tuned(url, &DbTuning::default(), None).await
     }
 
     /// Connects and applies every migration but `without` (all with `None`):
     /// a test of a migration builds the schema without it, with the data the
     /// program writes today, and applies it on the next connect.
     pub async fn connect_without(url: &DatabaseUrl, without: Option<i64>) -> AppResult<Db> {
+        Db::connect_tuned(url, &DbTuning::default(), without).await
+    }
+
+    /// [`Db::connect_without`] with the pool and cache sized by `tuning`.
+    pub async fn connect_tuned(url: &DatabaseUrl, tuning: &DbTuning, without: Option<i64>) -> AppResult<Db> {
         let db = match url.backend() {
             Backend::Sqlite => {
                 if let Some(path) = url.sqlite_path() {
                     owner_only(&path)?;
                 }
                 let memory = url.sqlite_path().is_none();
+                let pool_size = if memory {
+                    1
+                } else {
+                    tuning.pool_size.unwrap_or(8).max(1)
+                };
+                // The pool's page cache shared out over its connections, in
+                // KiB (a negative cache_size is KiB), at least 2 MiB each.
+                let cache_kib = (u64::from(tuning.cache_mib) * 1024 / u64::from(pool_size)).max(2048);
                 let opts = SqliteConnectOptions::from_str(url.expose())
                     .map_err(|_| AppError::Config("SQLite 数据库地址格式不正确。".into()))?
                     .create_if_missing(true)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .synchronous(SqliteSynchronous::Normal)
-                    // 64 MiB of page cache per connection (the default is 2 MiB):
-                    // index pages of a million-row table stay in memory.
-                    .pragma("cache_size", "-65536")
+                    .pragma("cache_size", format!("-{cache_kib}"))
                     // Statement journals and sorts in memory, not in temporary files.
                     .pragma("temp_store", "memory")
                     // Checkpoint every 64 MiB of log instead of every 4 MiB: a page
@@ -186,7 +225,7 @@ impl Db {
                 };
                 // An in-memory database lives in one connection; keep it open.
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(if memory { 1 } else { 8 })
+                    .max_connections(pool_size)
                     .min_connections(if memory { 1 } else { 0 })
                     .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
                     .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
@@ -200,7 +239,7 @@ impl Db {
                 let opts = PgConnectOptions::from_str(url.expose())
                     .map_err(|_| AppError::Config("PostgreSQL 数据库地址格式不正确。".into()))?;
                 let pool = PgPoolOptions::new()
-                    .max_connections(16)
+                    .max_connections(tuning.pool_size.unwrap_or(16).max(1))
                     .acquire_timeout(Duration::from_secs(5))
                     .connect_with(opts)
                     .await

@@ -516,7 +516,8 @@ async fn families(db: Db) {
             .await
             .is_err()
     );
-    assert_eq!(workers::counts(&w.db, &office).await.unwrap(), (1, 2));
+    let counts = workers::counts(&w.db, &office).await.unwrap();
+    assert_eq!((counts.workers, counts.dependants, counts.capped), (1, 2, false));
 }
 
 /// A property over random scopes and populations: what a user lists is

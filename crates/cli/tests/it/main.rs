@@ -10,3 +10,4 @@ mod browser_pages;
 mod browser_rosters;
 mod cli;
 mod cli_rosters;
+mod progress;

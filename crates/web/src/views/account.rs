@@ -159,7 +159,43 @@ struct EnrolTpl {
     secret: String,
     secret_display: String,
     uri: String,
+    /// The URI as a QR code, inline SVG drawn here from numbers only.
+    qr: String,
     error: Option<String>,
+}
+
+/// `text` as a QR code in inline SVG: one path of the dark modules, each
+/// row's runs as rectangles, inside a quiet zone of 4 modules. Error
+/// correction level M, as authenticator apps scan it from a screen.
+pub fn qr_svg(text: &str) -> Option<String> {
+    use std::fmt::Write;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let width = code.width();
+    let colors = code.to_colors();
+    let side = width + 8;
+    let mut d = String::new();
+    for y in 0..width {
+        let row = &colors[y * width..(y + 1) * width];
+        let mut x = 0;
+        while x < width {
+            if row[x] == qrcode::Color::Dark {
+                let start = x;
+                while x < width && row[x] == qrcode::Color::Dark {
+                    x += 1;
+                }
+                let run = x - start;
+                let _ = write!(d, "M{},{}h{run}v1h-{run}z", start + 4, y + 4);
+            } else {
+                x += 1;
+            }
+        }
+    }
+    Some(format!(
+        "<svg class=\"qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"{px}\" height=\"{px}\" \
+         shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"动态口令绑定二维码\">\
+         <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{d}\"/></svg>",
+        px = side * 4
+    ))
 }
 
 async fn enrol_page(
@@ -182,6 +218,7 @@ async fn enrol_page(
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join(" ");
+    let uri = secret.otpauth_uri("市民化平台", &me.username);
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -191,7 +228,8 @@ async fn enrol_page(
         layout: Layout::new(ctx, ctx.actor(), "绑定动态口令"),
         required: stage == Stage::Enrol,
         enrolled: me.totp_secret.is_some(),
-        uri: secret.otpauth_uri("市民化平台", &me.username),
+        qr: qr_svg(&uri).unwrap_or_default(),
+        uri,
         account: me.username,
         secret: b32,
         secret_display: display,

@@ -779,7 +779,7 @@ fn build_doc() -> Value {
         "/api/v1/workers".into(),
         json!({
             "get": {"summary": "农民工列表（个人信息已脱敏）", "parameters": [
-                {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "姓名前缀、完整身份证号或手机号"},
+                {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "姓名（任意部分）、完整身份证号或手机号"},
                 region_param(),
                 {"name": "tag", "in": "query", "schema": {"type": "string"}, "description": "标签"},
                 page_param()],

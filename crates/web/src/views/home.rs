@@ -9,11 +9,14 @@ use crate::layout::Layout;
 use askama::Template;
 use axum::response::Response;
 use shiminhua_app::ops::stats;
+use shiminhua_app::registry::workers::COUNT_CAP;
 use shiminhua_core::auth::Permission;
 
 pub struct Card {
     pub label: String,
     pub value: i64,
+    /// The count went past the cap: `value` is the cap, shown as "… 以上".
+    pub more: bool,
     pub unit: &'static str,
     pub note: String,
     pub href: &'static str,
@@ -47,19 +50,36 @@ pub async fn workbench(s: Signed) -> Result<Response, WebError> {
     let st = &s.ctx.state;
     let w = stats::workbench(&st.db, &s.actor, st.clock.now()).await?;
     let mut cards = Vec::new();
+    // Counts of workers walked up to the cap (accounts reaching them through
+    // their records or cases) show as "10000 以上" past it.
+    let capped = w.workers.is_some_and(|c| c.capped);
     let mut card = |label: &str, value: Option<i64>, unit: &'static str, note: &str, href: &'static str| {
         if let Some(v) = value {
+            let more = capped && href == "/workers" && v > COUNT_CAP;
             cards.push(Card {
                 label: label.to_string(),
-                value: v,
+                value: if more { COUNT_CAP } else { v },
+                more,
                 unit,
                 note: note.to_string(),
                 href,
             });
         }
     };
-    card("登记农民工", w.workers.map(|x| x.0), "人", "农民工综合信息", "/workers");
-    card("随迁家属", w.workers.map(|x| x.1), "人", "配偶、子女、父母", "/workers");
+    card(
+        "登记农民工",
+        w.workers.map(|c| c.workers),
+        "人",
+        "农民工综合信息",
+        "/workers",
+    );
+    card(
+        "随迁家属",
+        w.workers.map(|c| c.dependants),
+        "人",
+        "配偶、子女、父母",
+        "/workers",
+    );
     for (label, n) in &w.regions {
         card(label, Some(*n), "个", "行政区划", "/regions");
     }

@@ -20,4 +20,5 @@ mod plan_admin;
 mod public_cases;
 mod rosters;
 mod signin;
+mod totp_qr;
 mod uploads;

@@ -53,6 +53,19 @@ pub struct DemoCases {
 /// them past their time limit (徽州区 lags on purpose). Nothing is generated
 /// when cases exist already.
 pub async fn cases(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, seed: u64) -> AppResult<DemoCases> {
+    cases_observed(db, cipher, now, n, seed, &|_, _| {}).await
+}
+
+/// [`cases`], telling `observe` the cases registered so far (and `n`)
+/// after each batch.
+pub async fn cases_observed(
+    db: &Db,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    n: usize,
+    seed: u64,
+    observe: super::Observer<'_>,
+) -> AppResult<DemoCases> {
     use crate::rights::cases::{self, StepRules, Writer};
     use chrono::TimeZone;
     use shiminhua_core::auth::{Actor, Grant, KindSet, Role, RoleSet, Scope};
@@ -299,6 +312,7 @@ pub async fn cases(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, seed:
             }
         }
         tx.commit().await?;
+        observe(made.cases as u64, n as u64);
     }
     made.overdue = db
         .read()

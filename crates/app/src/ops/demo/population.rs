@@ -55,6 +55,9 @@ pub async fn generate(db: &Db, cipher: &Cipher, now: DateTime<Utc>, n: usize, se
     generate_with(db, cipher, now, n, seed, Options::default()).await
 }
 
+/// Told after each committed batch how many of how many are done.
+pub type Observer<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
 /// [`generate`] with a denser population (see [`Options`]).
 pub async fn generate_with(
     db: &Db,
@@ -63,6 +66,20 @@ pub async fn generate_with(
     n: usize,
     seed: u64,
     options: Options,
+) -> AppResult<Generated> {
+    generate_observed(db, cipher, now, n, seed, options, &|_, _| {}).await
+}
+
+/// [`generate_with`], telling `observe` the workers generated so far (and
+/// `n`) after each batch.
+pub async fn generate_observed(
+    db: &Db,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    n: usize,
+    seed: u64,
+    options: Options,
+    observe: Observer<'_>,
 ) -> AppResult<Generated> {
     let extra = options.extra();
     let mut tx = db.read().await?;
@@ -211,7 +228,10 @@ pub async fn generate_with(
         .await?;
         tx.commit().await?;
         done += batch;
+        observe(done as u64, n as u64);
     }
+    // The tallies of the 工作台 as one row per place again.
+    crate::registry::workers::fold_tallies(db).await?;
     // Records were written without the figures: compute them once now.
     let plan = crate::plan::in_force::plan_in(&mut db.read().await?).await?;
     if let Some(plan) = plan {

@@ -288,6 +288,9 @@ pub async fn run(
         .await?;
         mapping::remember(&mut tx, call, target, &chosen).await?;
         tx.commit().await?;
+        // The 工作台's tallies as one row per place again (a large import of
+        // workers or families on SQLite leaves a row for each).
+        crate::registry::workers::fold_tallies(call.db).await?;
     }
     Ok(summary)
 }
