@@ -62,7 +62,7 @@ pages_of() {
   local board workers cases
   if echo "$home" | grep -q 'href="/plan/board"'; then
     board=$(curl -s -m 60 -H "Cookie: shm_session=$session" "$base/plan/board")
-    echo "$board" | grep -o 'href="/records?[^"]*"' | head -1 | sed 's/^href="//;s/"$//' | unescape
+    echo "$board" | grep -o 'href="/plan/board/figure?[^"]*"' | head -1 | sed 's/^href="//;s/"$//' | unescape
   fi
   if echo "$home" | grep -q 'href="/workers"'; then
     workers=$(curl -s -m 60 -H "Cookie: shm_session=$session" "$base/workers")
