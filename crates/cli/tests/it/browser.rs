@@ -367,6 +367,22 @@ pub(crate) async fn approve(dir: &std::path::Path, username: &str) {
     db.close().await;
 }
 
+/// Adds a user from the command line, approved by a second person; returns
+/// the one-time password.
+pub(crate) async fn add_user(dir: &std::path::Path, username: &str, name: &str, role: &str, region: &str) -> String {
+    let add = run(
+        dir,
+        &[
+            "user", "add", username, "--name", name, "--role", role, "--region", region,
+        ],
+        &[],
+    );
+    assert!(add.status.success(), "{}", crate::common::stderr(&add));
+    let otp = after(&stdout(&add), "一次性密码：");
+    approve(dir, username).await;
+    otp
+}
+
 /// How pages show an ID number: the 6-digit address code only.
 pub(crate) fn masked(id: &str) -> String {
     format!("{}************", &id[..6])
@@ -383,25 +399,7 @@ async fn township_officer_registers_a_worker_in_chromium() {
     let init = run(&dir.0, &["init"], &[]);
     assert!(init.status.success(), "{}", crate::common::stderr(&init));
     // A 区县/乡镇工作人员 whose scope is 歙县.
-    let add = run(
-        &dir.0,
-        &[
-            "user",
-            "add",
-            "shexian_xz",
-            "--name",
-            "汪晓燕",
-            "--role",
-            "local",
-            "--region",
-            "341021",
-        ],
-        &[],
-    );
-    assert!(add.status.success(), "{}", crate::common::stderr(&add));
-    let otp = after(&stdout(&add), "一次性密码：");
-    assert!(!otp.is_empty(), "{}", stdout(&add));
-    approve(&dir.0, "shexian_xz").await;
+    let otp = add_user(&dir.0, "shexian_xz", "汪晓燕", "local", "341021").await;
     let server = Server::start(&dir.0, &[], &[]);
     let (_driver, c) = browser(&driver, &chromium, &dir.0).await;
 
@@ -643,24 +641,7 @@ async fn evaluation_report_prints_to_a4_pdf_in_chromium() {
     assert!(init.status.success(), "{}", crate::common::stderr(&init));
     let demo = run(&dir.0, &["demo", "--workers", "300", "--seed", "2023"], &[]);
     assert!(demo.status.success(), "{}", crate::common::stderr(&demo));
-    let add = run(
-        &dir.0,
-        &[
-            "user",
-            "add",
-            "lead1",
-            "--name",
-            "程专班",
-            "--role",
-            "lead",
-            "--region",
-            "341000",
-        ],
-        &[],
-    );
-    assert!(add.status.success(), "{}", crate::common::stderr(&add));
-    let otp = after(&stdout(&add), "一次性密码：");
-    approve(&dir.0, "lead1").await;
+    let otp = add_user(&dir.0, "lead1", "程专班", "lead", "341000").await;
 
     // The scores the report must show, from the database itself.
     let db = Db::connect(&DatabaseUrl::sqlite_file(&dir.0.join("shiminhua.db")))

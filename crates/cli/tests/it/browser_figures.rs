@@ -9,8 +9,8 @@
 //!   page fits a 390 px phone as cards; switched off, it is the site's own
 //!   page.
 
-use crate::browser::{ONE_BROWSER, approve, arrive, browser, browser_sized, first_sign_in, text, tools};
-use crate::common::{Dir, Server, after, run, stdout};
+use crate::browser::{ONE_BROWSER, add_user, arrive, browser, browser_sized, first_sign_in, text, tools};
+use crate::common::{Dir, Server, run};
 use fantoccini::Client;
 use fantoccini::error::CmdError;
 
@@ -63,24 +63,7 @@ async fn board_figures_agree_open_their_lists_and_fit_in_chromium() {
     assert!(init.status.success(), "{}", crate::common::stderr(&init));
     let demo = run(&dir.0, &["demo", "--workers", "200", "--seed", "2023"], &[]);
     assert!(demo.status.success(), "{}", crate::common::stderr(&demo));
-    let add = run(
-        &dir.0,
-        &[
-            "user",
-            "add",
-            "lead1",
-            "--name",
-            "程专班",
-            "--role",
-            "lead",
-            "--region",
-            "341000",
-        ],
-        &[],
-    );
-    assert!(add.status.success(), "{}", crate::common::stderr(&add));
-    let otp = after(&stdout(&add), "一次性密码：");
-    approve(&dir.0, "lead1").await;
+    let otp = add_user(&dir.0, "lead1", "程专班", "lead", "341000").await;
 
     let server = Server::start(&dir.0, &[], &[("SHIMINHUA_PUBLIC_PROGRESS", "true")]);
     let (driver_handle, c) = browser(&driver, &chromium, &dir.0).await;

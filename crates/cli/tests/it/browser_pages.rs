@@ -9,30 +9,14 @@
 //!   number and query code, and no second case is filed.
 
 use crate::browser::{
-    ONE_BROWSER, approve, arrive, browser, browser_sized, choose, click_through, fill, first_sign_in, fits_a_phone,
+    ONE_BROWSER, add_user, arrive, browser, browser_sized, choose, click_through, fill, first_sign_in, fits_a_phone,
     pdf_pages, solve, text, tools, value,
 };
-use crate::common::{Dir, Server, after, run, stdout};
+use crate::common::{Dir, Server, run};
 use fantoccini::error::CmdError;
 use fantoccini::wd::{PrintConfiguration, PrintSize};
 use fantoccini::{Client, Locator};
 use shiminhua_app::store::{DatabaseUrl, Db, Sql};
-
-/// Adds a user from the command line, approved by a second person; returns
-/// the one-time password.
-async fn add_user(dir: &std::path::Path, username: &str, name: &str, role: &str, region: &str) -> String {
-    let add = run(
-        dir,
-        &[
-            "user", "add", username, "--name", name, "--role", role, "--region", region,
-        ],
-        &[],
-    );
-    assert!(add.status.success(), "{}", crate::common::stderr(&add));
-    let otp = after(&stdout(&add), "一次性密码：");
-    approve(dir, username).await;
-    otp
-}
 
 /// The page boxes of a PDF: (width, height) in points, one per page.
 fn page_boxes(pdf: &[u8]) -> Vec<(f64, f64)> {

@@ -4,8 +4,8 @@
 //! employment records), and the next upload of the same roster has the
 //! mapping chosen already.
 
-use crate::browser::{ONE_BROWSER, approve, arrive, browser, chosen, click_through, first_sign_in, text, tools};
-use crate::common::{Dir, Server, after, run, stderr, stdout};
+use crate::browser::{ONE_BROWSER, add_user, arrive, browser, chosen, click_through, first_sign_in, text, tools};
+use crate::common::{Dir, Server, run, stderr};
 use fantoccini::Locator;
 use fantoccini::error::CmdError;
 use shiminhua_app::testing::roster;
@@ -40,24 +40,7 @@ async fn a_roster_column_is_mapped_on_the_preview_in_chromium() {
     let dir = Dir::new("browser-rosters");
     let init = run(&dir.0, &["init"], &[]);
     assert!(init.status.success(), "{}", stderr(&init));
-    let add = run(
-        &dir.0,
-        &[
-            "user",
-            "add",
-            "huicheng",
-            "--name",
-            "程晓燕",
-            "--role",
-            "local",
-            "--region",
-            "341021",
-        ],
-        &[],
-    );
-    assert!(add.status.success(), "{}", stderr(&add));
-    let otp = after(&stdout(&add), "一次性密码：");
-    approve(&dir.0, "huicheng").await;
+    let otp = add_user(&dir.0, "huicheng", "程晓燕", "local", "341021").await;
     let file = dir.0.join("徽城镇花名册.xlsx");
     let r = roster::write(&file).expect("the roster");
     let server = Server::start(&dir.0, &[], &[]);

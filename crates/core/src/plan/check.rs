@@ -911,7 +911,7 @@ impl PlanChecker<'_> {
         let window = match &c.window {
             None if c.date.is_none() => Window::ToDate,
             None => Window::Plan,
-            Some(w) => match Window::ALL.into_iter().find(|x| x.code() == w.get_ref().trim()) {
+            Some(w) => match self.window(w) {
                 Some(x) if c.date.is_none() && x != Window::ToDate => {
                     self.err(
                         w.span(),
@@ -922,25 +922,12 @@ impl PlanChecker<'_> {
                 }
                 Some(x) => x,
                 None => {
-                    self.err(
-                        w.span(),
-                        format!(
-                            "时间范围“{}”无效，可选：plan（计划期内至当日）、to_date（截至当日累计）、rolling_year（截至当日的12个月）",
-                            w.get_ref()
-                        ),
-                    );
                     ok = false;
                     Window::Plan
                 }
             },
         };
-        let mut filters = Vec::new();
-        for f in &c.filters {
-            match self.filter(spec, f, &|k| unknown_facility_field(spec, k)) {
-                Some(f) => filters.push(f),
-                None => ok = false,
-            }
-        }
+        let filters = self.filters(spec, &c.filters, &|k| unknown_facility_field(spec, k), &mut ok);
         let aggregate = aggregate?;
         ok.then_some(FacilityCount {
             kind,
@@ -1022,35 +1009,13 @@ impl PlanChecker<'_> {
         };
         let window = match &s.window {
             None => Window::Plan,
-            Some(w) => match Window::ALL.into_iter().find(|x| x.code() == w.get_ref().trim()) {
-                Some(x) => x,
-                None => {
-                    self.err(
-                        w.span(),
-                        format!(
-                            "时间范围“{}”无效，可选：plan（计划期内至当日）、to_date（截至当日累计）、rolling_year（截至当日的12个月）",
-                            w.get_ref()
-                        ),
-                    );
-                    ok = false;
-                    Window::Plan
-                }
-            },
+            Some(w) => self.window(w).unwrap_or_else(|| {
+                ok = false;
+                Window::Plan
+            }),
         };
-        let mut filters = Vec::new();
-        for f in &s.filters {
-            match self.filter(spec, f, &|k| unknown_field(spec, k)) {
-                Some(f) => filters.push(f),
-                None => ok = false,
-            }
-        }
-        let mut when = Vec::new();
-        for f in &s.family_when {
-            match self.filter(spec, f, &|k| unknown_field(spec, k)) {
-                Some(f) => when.push(f),
-                None => ok = false,
-            }
-        }
+        let filters = self.filters(spec, &s.filters, &|k| unknown_field(spec, k), &mut ok);
+        let when = self.filters(spec, &s.family_when, &|k| unknown_field(spec, k), &mut ok);
         let family = match (s.family.as_ref().map(|f| *f.get_ref()), s.family_when.first()) {
             (Some(true), _) if spec.kind == RecordKind::WageCase => {
                 self.err(ss.span(), "欠薪案件（wage_case）没有随迁家属，不能写 family");
@@ -1078,6 +1043,39 @@ impl PlanChecker<'_> {
             },
             spec,
         ))
+    }
+
+    /// A time window by its code, or an error naming the choices.
+    fn window(&mut self, w: &S<String>) -> Option<Window> {
+        let found = Window::ALL.into_iter().find(|x| x.code() == w.get_ref().trim());
+        if found.is_none() {
+            self.err(
+                w.span(),
+                format!(
+                    "时间范围“{}”无效，可选：plan（计划期内至当日）、to_date（截至当日累计）、rolling_year（截至当日的12个月）",
+                    w.get_ref()
+                ),
+            );
+        }
+        found
+    }
+
+    /// Every filter of a list that checks; `ok` is cleared when one does not.
+    fn filters(
+        &mut self,
+        spec: &dyn crate::field::FieldSpec,
+        list: &[S<RawFilter>],
+        unknown: &dyn Fn(&str) -> String,
+        ok: &mut bool,
+    ) -> Vec<Filter> {
+        let mut out = Vec::new();
+        for f in list {
+            match self.filter(spec, f, unknown) {
+                Some(f) => out.push(f),
+                None => *ok = false,
+            }
+        }
+        out
     }
 
     fn filter(
