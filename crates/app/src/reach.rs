@@ -52,12 +52,19 @@ pub(crate) fn worker_condition(backend: Backend, actor: &Actor) -> Sql {
     q
 }
 
+/// Whether the actor reads records only through its cases' parties (an
+/// inspector without a role that reaches workers otherwise): such lists are
+/// read by the parties' worker key, never by kind and place.
+pub(crate) fn by_parties(actor: &Actor) -> bool {
+    let reach = actor.worker_reach();
+    reach.via_cases && !reach.via_records
+}
+
 /// `AND …` over the alias `r` (records): an inspector (without a role that
 /// reaches workers otherwise) reads only the records of its cases' parties.
 pub(crate) fn record_condition(actor: &Actor) -> Sql {
-    let reach = actor.worker_reach();
     let mut q = Sql::new("");
-    if reach.via_cases && !reach.via_records {
+    if by_parties(actor) {
         // The parties of the cases in scope are few: read once, not per record.
         q.push(" AND r.worker_id IN (SELECT cc.worker_id FROM cases cc WHERE cc.worker_id IS NOT NULL AND ");
         q.in_ranges("cc.region_code", &actor.scope.ranges_for(RecordKind::WageCase));

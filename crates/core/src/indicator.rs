@@ -162,8 +162,7 @@ impl Tally {
             .iter()
             .filter(|s| s.counts(fact, span))
             .filter_map(|s| match &self.aggregate {
-                Aggregate::Count => Some(Contribution::Add(1 + s.family_of(fact))),
-                Aggregate::Sum(_) => self.aggregate.amount(fact.values).map(Contribution::Add),
+                Aggregate::Count | Aggregate::Sum(_) => self.amount(s, fact).map(Contribution::Add),
                 Aggregate::CountDistinct(Distinct::Worker) => Some(Contribution::Member(fact.worker.to_string())),
                 Aggregate::CountDistinct(Distinct::Field(field)) => fact
                     .values
@@ -172,6 +171,17 @@ impl Tally {
                     .filter(|m| m != &Contribution::Member(String::new())),
             })
             .collect()
+    }
+
+    /// What a record that `source` admits adds to a count or a sum: 1 and
+    /// the family it brings for a count, the field's value for a sum; `None`
+    /// for a distinct count and for a sum whose field is empty.
+    pub fn amount(&self, source: &Source, fact: &Fact<'_>) -> Option<i64> {
+        let amount = self.aggregate.amount(fact.values)?;
+        Some(match self.aggregate {
+            Aggregate::Count => amount + source.family_of(fact),
+            _ => amount,
+        })
     }
 
     /// Whether a source counts the workers' family members too.
@@ -215,8 +225,7 @@ impl Query {
         }
     }
 
-    /// Whether any of its tallies counts family members (read from the
-    /// records and the family register when asked).
+    /// Whether any of its tallies counts family members.
     pub fn counts_family(&self) -> bool {
         match self {
             Query::Tally(t) => t.counts_family(),

@@ -42,6 +42,12 @@ pub async fn open(config: &Config, may_create_key: bool, now: DateTime<Utc>) -> 
     audit::adopt_key(&db, now).await?;
     // Family members' birth dates that migration 0017 could not seal without the key.
     crate::registry::workers::seal_pending_births(&db, &crate::crypto::Cipher::from_ring(&key)).await?;
+    // Figures a migration asked to compute again (0024: family members).
+    if let Some(read) = crate::plan::indicators::rebuild_when_asked(&db).await?
+        && read > 0
+    {
+        tracing::info!(records = read, "recomputed the plan's figures after an upgrade");
+    }
     Ok((db, key))
 }
 

@@ -7,7 +7,7 @@
 
 use crate::error::AppResult;
 use crate::plan::in_force::plan_in;
-use crate::plan::indicators::{StoredFact, record_changed};
+use crate::plan::indicators::{StoredFact, family_changed, record_changed};
 use crate::store::{Sql, Tx};
 
 /// A write to one record on its way through a transaction.
@@ -40,10 +40,27 @@ impl RecordChange {
     }
 }
 
-/// The record with this id as stored now, if any.
+/// After worker `worker`'s registered family grew (`delta` > 0) or shrank
+/// by `delta` members, in the transaction that wrote them: the figures that
+/// count family members take the family as it is now.
+pub async fn family_moved(tx: &mut Tx, worker: i64, delta: i64) -> AppResult<()> {
+    match plan_in(tx).await? {
+        Some(plan) => family_changed(tx, &plan, worker, delta).await,
+        None => Ok(()),
+    }
+}
+
+/// The record with this id as stored now, if any, with its worker's
+/// family as registered now.
 async fn stored(tx: &mut Tx, id: i64) -> AppResult<Option<StoredFact>> {
-    let row: Option<(String, i64, i64, String)> = tx
-        .opt(Sql::new("SELECT kind, worker_id, region_code, data FROM records WHERE id = $1").bind(id))
-        .await?;
-    Ok(row.and_then(|(k, w, r, d)| StoredFact::from_row(&k, w, r, &d)))
+    let mut q = Sql::new("SELECT kind, worker_id, region_code, data, ");
+    q.push(&crate::plan::indicators::family_of("records.worker_id"))
+        .push(" FROM records WHERE id = ")
+        .arg(id);
+    let row: Option<(String, i64, i64, String, i64)> = tx.opt(q).await?;
+    Ok(row.and_then(|(k, w, r, d, family)| {
+        let mut f = StoredFact::from_row(&k, w, r, &d)?;
+        f.family = family;
+        Some(f)
+    }))
 }

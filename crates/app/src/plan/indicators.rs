@@ -10,9 +10,10 @@
 //!
 //! Targets over wage-arrears cases (`kind = "wage_case"`) have no cells:
 //! they are read from the cases table when asked (`crate::rights::case_stats`).
-//! Nor have tallies that count the workers' family members (`family`): a
-//! family member registered or removed is no record write, so they are read
-//! from the records and the family register when asked ([`people_in`]).
+//! Tallies that count the workers' family members (`family`) have cells
+//! too: a record adds its worker's registered family as stored with it, and
+//! a family member registered, moved or removed moves the contributions of
+//! the worker's records ([`family_changed`]).
 //!
 //! Every figure is taken on one day, [`Plan::figure_day`]: the plan's figures are
 //! those of its period, and after its end they stay as they were on its last
@@ -38,8 +39,8 @@ pub struct StoredFact {
     pub worker: i64,
     pub region: DivisionCode,
     pub values: Values,
-    /// The worker's registered family members (read only where a tally
-    /// counts them; 0 otherwise).
+    /// The worker's registered family members (0 where not read: the
+    /// writers' facts read it, see [`family_of`]).
     pub family: i64,
 }
 
@@ -74,8 +75,8 @@ pub fn default_day(plan: &Plan, today: NaiveDate) -> NaiveDate {
     today.clamp(plan.meta.start, plan.meta.end.max(plan.meta.start))
 }
 
-/// The computed targets of a plan with the tallies kept in cells: (target
-/// id, part, tally). Tallies that count family members are read when asked.
+/// The computed targets of a plan with their tallies, all kept in cells:
+/// (target id, part, tally).
 fn tallies(plan: &Plan) -> Vec<(&str, i64, &Tally)> {
     let mut out = Vec::new();
     for t in &plan.targets {
@@ -90,8 +91,13 @@ fn tallies(plan: &Plan) -> Vec<(&str, i64, &Tally)> {
             }
         }
     }
-    out.retain(|(_, _, t)| !t.counts_family());
     out
+}
+
+/// The SQL expression of a record's worker's registered family, over the
+/// records' `worker_id` column named `worker`.
+pub(crate) fn family_of(worker: &str) -> String {
+    format!("(SELECT COUNT(*) FROM dependants d WHERE d.worker_id = {worker})")
 }
 
 fn distinct(t: &Tally) -> bool {
@@ -133,7 +139,7 @@ fn additive(plan: &Plan, fact: &StoredFact, sign: i64, out: &mut HashMap<CellKey
                 continue;
             }
             let Some(day) = source.date_of(&f) else { continue };
-            let Some(amount) = tally.aggregate.amount(&fact.values) else {
+            let Some(amount) = tally.amount(source, &f) else {
                 continue;
             };
             if amount == 0 {
@@ -215,15 +221,41 @@ async fn add_to_cells(tx: &mut Tx, deltas: HashMap<CellKey, i64>) -> AppResult<(
     Ok(())
 }
 
-/// The records of a worker, as facts.
+/// The records of a worker, as facts (with the family as registered now).
 async fn worker_facts(tx: &mut Tx, worker: i64) -> AppResult<Vec<StoredFact>> {
-    let rows: Vec<(String, i64, i64, String)> = tx
-        .all(Sql::new("SELECT kind, worker_id, region_code, data FROM records WHERE worker_id = $1").bind(worker))
-        .await?;
+    let mut q = Sql::new("SELECT kind, worker_id, region_code, data, ");
+    q.push(&family_of("records.worker_id"))
+        .push(" FROM records WHERE worker_id = ")
+        .arg(worker);
+    let rows: Vec<(String, i64, i64, String, i64)> = tx.all(q).await?;
     Ok(rows
         .iter()
-        .filter_map(|(k, w, r, d)| StoredFact::from_row(k, *w, *r, d))
+        .filter_map(|(k, w, r, d, family)| {
+            let mut f = StoredFact::from_row(k, *w, *r, d)?;
+            f.family = *family;
+            Some(f)
+        })
         .collect())
+}
+
+/// Keeps the figures current after worker `worker`'s registered family
+/// changed by `delta` members (a family member registered, moved by a merge
+/// or removed): the worker's records now bring the family as it is. Call it
+/// in the transaction that wrote the family member, after the write.
+pub(crate) async fn family_changed(tx: &mut Tx, plan: &Plan, worker: i64, delta: i64) -> AppResult<()> {
+    if delta == 0 || !tallies(plan).iter().any(|(_, _, t)| t.counts_family()) {
+        return Ok(());
+    }
+    let mut deltas = HashMap::new();
+    for after in worker_facts(tx, worker).await? {
+        let before = StoredFact {
+            family: after.family - delta,
+            ..after.clone()
+        };
+        additive(plan, &before, -1, &mut deltas);
+        additive(plan, &after, 1, &mut deltas);
+    }
+    add_to_cells(tx, deltas).await
 }
 
 /// Brings a worker's distinct-count memberships (and the cells counting
@@ -307,6 +339,31 @@ pub async fn rebuild(db: &Db, plan: &Plan) -> AppResult<u64> {
     Ok(read)
 }
 
+/// The setting by which a migration asks for the figures to be computed
+/// again from the records at the program's next start (migration 0024).
+const REBUILD_ASKED: &str = "indicators.rebuild";
+
+/// Recomputes every figure when a migration asked for it (on opening the
+/// data directory), and removes the request; returns the records read, or
+/// `None` when nothing was asked.
+pub async fn rebuild_when_asked(db: &Db) -> AppResult<Option<u64>> {
+    let mut tx = db.write().await?;
+    let asked: Option<(String,)> = tx
+        .opt(Sql::new("SELECT value FROM settings WHERE key = $1").bind(REBUILD_ASKED))
+        .await?;
+    if asked.is_none() {
+        return Ok(None);
+    }
+    let read = match crate::plan::in_force::plan_in(&mut tx).await? {
+        Some(plan) => rebuild_in(&mut tx, &plan).await?,
+        None => 0,
+    };
+    tx.exec(Sql::new("DELETE FROM settings WHERE key = $1").bind(REBUILD_ASKED))
+        .await?;
+    tx.commit().await?;
+    Ok(Some(read))
+}
+
 /// `rebuild` within a transaction (a plan edit recomputes with its save).
 pub(crate) async fn rebuild_in(tx: &mut Tx, plan: &Plan) -> AppResult<u64> {
     const PAGE: i64 = 10_000;
@@ -320,16 +377,13 @@ pub(crate) async fn rebuild_in(tx: &mut Tx, plan: &Plan) -> AppResult<u64> {
     // together for the distinct counts.
     let mut pending: Vec<StoredFact> = Vec::new();
     loop {
-        let rows: Vec<(i64, String, i64, i64, String)> = tx
-            .all(
-                Sql::new(
-                    "SELECT id, kind, worker_id, region_code, data FROM records WHERE worker_id >= $1 \
-                     ORDER BY worker_id, id LIMIT $2",
-                )
-                .bind(after)
-                .bind(PAGE),
-            )
-            .await?;
+        let mut q = Sql::new("SELECT id, kind, worker_id, region_code, data, ");
+        q.push(&family_of("records.worker_id"))
+            .push(" FROM records WHERE worker_id >= ")
+            .arg(after)
+            .push(" ORDER BY worker_id, id LIMIT ")
+            .arg(PAGE);
+        let rows: Vec<(i64, String, i64, i64, String, i64)> = tx.all(q).await?;
         let last_page = (rows.len() as i64) < PAGE;
         // A page may end inside a worker's records: keep that worker for the
         // next page (read again from its first record).
@@ -337,11 +391,12 @@ pub(crate) async fn rebuild_in(tx: &mut Tx, plan: &Plan) -> AppResult<u64> {
         if cut == Some(after) && !last_page {
             return Err(AppError::Internal("a worker with more records than a page".into()));
         }
-        for (_, kind, worker, region, data) in rows.iter().filter(|r| Some(r.2) != cut) {
+        for (_, kind, worker, region, data, family) in rows.iter().filter(|r| Some(r.2) != cut) {
             read += 1;
-            let Some(fact) = StoredFact::from_row(kind, *worker, *region, data) else {
+            let Some(mut fact) = StoredFact::from_row(kind, *worker, *region, data) else {
                 continue;
             };
+            fact.family = *family;
             additive(plan, &fact, 1, &mut cells);
             if pending.last().is_some_and(|p| p.worker != fact.worker) {
                 collect_members(plan, &std::mem::take(&mut pending), &mut members);
@@ -478,10 +533,10 @@ pub(crate) async fn facts_in(
     }
     let (lo, hi) = area.subtree_range();
     let mut q = Sql::new("SELECT r.id, r.kind, r.worker_id, r.region_code, r.data, w.name, ");
-    q.push(if family {
-        "(SELECT COUNT(*) FROM dependants d WHERE d.worker_id = r.worker_id)"
+    q.push(&if family {
+        family_of("r.worker_id")
     } else {
-        "CAST(0 AS BIGINT)"
+        "CAST(0 AS BIGINT)".to_string()
     });
     q.push(" FROM records r JOIN workers w ON w.id = r.worker_id WHERE r.region_code BETWEEN ")
         .arg(lo)
@@ -506,49 +561,6 @@ pub(crate) async fn facts_in(
         .collect())
 }
 
-/// A tally that counts family members, per region, from the records and the
-/// family register (core's arithmetic over the facts).
-async fn people_in(tx: &mut Tx, tally: &Tally, regions: &[DivisionCode], span: Span) -> AppResult<HashMap<i64, i64>> {
-    let mut totals: HashMap<i64, i64> = regions.iter().map(|r| (r.as_i64(), 0)).collect();
-    // One read over the smallest region holding them all.
-    let Some(mut area) = regions.first().copied() else {
-        return Ok(totals);
-    };
-    while !regions.iter().all(|r| area.contains(*r)) {
-        match area.parent() {
-            Some(p) => area = p,
-            None => break,
-        }
-    }
-    let mut kinds: Vec<RecordKind> = Vec::new();
-    for s in &tally.from {
-        if !kinds.contains(&s.kind) {
-            kinds.push(s.kind);
-        }
-    }
-    let facts = facts_in(tx, &kinds, area, true).await?;
-    for (_, _, f) in &facts {
-        let fact = f.fact();
-        let add: i64 = tally
-            .contributions(&fact, span)
-            .into_iter()
-            .map(|c| match c {
-                shiminhua_core::indicator::Contribution::Add(n) => n,
-                shiminhua_core::indicator::Contribution::Member(_) => 0,
-            })
-            .sum();
-        if add == 0 {
-            continue;
-        }
-        for r in regions {
-            if r.contains(f.region) {
-                *totals.entry(r.as_i64()).or_default() += add;
-            }
-        }
-    }
-    Ok(totals)
-}
-
 /// A tally's total per region: from the cells for registry records, from
 /// the cases table for wage-arrears cases (`crate::plan::case_tally::tally_in`:
 /// cases change by their workflow, not by record writes, and their figures
@@ -564,8 +576,6 @@ async fn read_any(
 ) -> AppResult<HashMap<i64, i64>> {
     if tally.is_cases() {
         crate::plan::case_tally::tally_in(tx, tally, regions, span).await
-    } else if tally.counts_family() {
-        people_in(tx, tally, regions, span).await
     } else {
         read_tally(tx, target, part, tally, regions, span).await
     }

@@ -571,6 +571,8 @@ pub async fn merge_workers(
                         .bind(d.id),
                 )
                 .await?;
+                crate::plan::feed::family_moved(&mut tx, source.id, -1).await?;
+                crate::plan::feed::family_moved(&mut tx, target.id, 1).await?;
             }
             DependantFate::Into { into, take_id } => {
                 keep_history(
@@ -684,6 +686,7 @@ pub async fn merge_workers(
         if matches!(fate, DependantFate::Into { .. }) {
             tx.exec(Sql::new("DELETE FROM dependants WHERE id = $1").bind(d.id))
                 .await?;
+            crate::plan::feed::family_moved(&mut tx, source.id, -1).await?;
         }
     }
     // The two registrations themselves.

@@ -648,13 +648,37 @@ fn on_field_index(kind: RecordKind, f: &RecordFilter) -> bool {
 /// The condition of a record list or export: ` WHERE` the kind, the actor's
 /// scope for it narrowed to the filter's region, the period and the field
 /// values. Columns are those of `records r`.
+///
+/// A list read through its parties (an inspector:
+/// [`crate::reach::by_parties`]) tests place and period per record, so that
+/// the few parties' records are read through the (worker, kind) key rather
+/// than every record of the kind in the place tested against the parties
+/// (the city's employment records at 1,000,000 workers: 1,083 ms).
 fn filter_condition(backend: Backend, actor: &Actor, spec: &KindSpec, f: &RecordFilter) -> Sql {
+    if crate::reach::by_parties(actor) {
+        let region = dialect::record_column_per_worker(backend, "r.region_code");
+        let period = dialect::record_column_per_worker(backend, "r.period_date");
+        return filter_condition_with(backend, actor, spec, f, &region, &period);
+    }
     filter_condition_on(backend, actor, spec, f, "r.region_code")
 }
 
 /// [`filter_condition`] testing the place as `region` (an expression of
 /// `r.region_code`).
 fn filter_condition_on(backend: Backend, actor: &Actor, spec: &KindSpec, f: &RecordFilter, region: &str) -> Sql {
+    filter_condition_with(backend, actor, spec, f, region, "r.period_date")
+}
+
+/// [`filter_condition_on`] testing the period as `period` (an expression of
+/// `r.period_date`).
+fn filter_condition_with(
+    backend: Backend,
+    actor: &Actor,
+    spec: &KindSpec,
+    f: &RecordFilter,
+    region: &str,
+    period: &str,
+) -> Sql {
     let mut ranges = actor.scope.ranges_for(spec.kind);
     if let Some(r) = f.region {
         let (lo, hi) = r.subtree_range();
@@ -674,10 +698,10 @@ fn filter_condition_on(backend: Backend, actor: &Actor, spec: &KindSpec, f: &Rec
     cond.in_ranges(region, &ranges);
     cond.append(&crate::reach::record_condition(actor));
     if let Some(from) = f.from {
-        cond.push(" AND r.period_date >= ").arg(from);
+        cond.push(" AND ").push(period).push(" >= ").arg(from);
     }
     if let Some(to) = f.to {
-        cond.push(" AND r.period_date <= ").arg(to);
+        cond.push(" AND ").push(period).push(" <= ").arg(to);
     }
     // Several values of one field: any of them.
     let mut keys: Vec<&str> = f.fields.iter().map(|(k, _)| *k).collect();
@@ -735,10 +759,11 @@ pub async fn list_records(
     if let Some(plan) = dialect::plan_with_values(backend) {
         tx.exec(Sql::new(plan)).await?;
     }
+    let parties = crate::reach::by_parties(actor);
     let cond = filter_condition(backend, actor, spec, f);
     // Where the field has its own index (which holds the place too), the
     // count is read from that index alone.
-    let field_index = on_field_index(kind, f);
+    let field_index = !parties && on_field_index(kind, f);
     let counted = if field_index {
         filter_condition_on(backend, actor, spec, f, dialect::record_region_on_field_index(backend))
     } else {
@@ -757,8 +782,9 @@ pub async fn list_records(
     let total = tx.int(count).await?;
     // A broad list (more than the cap) is read newest first along the
     // (kind, date) index, which stops at the page; a narrow one is read by
-    // place and sorted ([`dialect::record_region_by_date`]).
-    let paged = if !field_index && total > count_cap {
+    // place and sorted ([`dialect::record_region_by_date`]); a list read
+    // through its parties is always the narrow kind.
+    let paged = if !parties && !field_index && total > count_cap {
         filter_condition_on(backend, actor, spec, f, dialect::record_region_by_date(backend))
     } else {
         cond

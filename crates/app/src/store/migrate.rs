@@ -145,6 +145,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0023_case_submissions.sql"),
         include_str!("../../migrations/postgres/0023_case_submissions.sql"),
     ),
+    (
+        24,
+        "family_cells",
+        include_str!("../../migrations/sqlite/0024_family_cells.sql"),
+        include_str!("../../migrations/postgres/0024_family_cells.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

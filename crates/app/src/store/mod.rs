@@ -313,6 +313,15 @@ impl Db {
         }
     }
 
+    /// A number that tells this database apart from the others open in the
+    /// process (shared by its clones): the key of what a process remembers
+    /// about one database.
+    pub fn identity(&self) -> usize {
+        match self {
+            Db::Sqlite(_, _, slot) | Db::Postgres(_, slot) => Arc::as_ptr(slot) as usize,
+        }
+    }
+
     /// Begins a transaction that will write. On SQLite it takes the write
     /// lock at once, so that concurrent writers queue instead of failing.
     pub async fn write(&self) -> AppResult<Tx> {

@@ -221,6 +221,67 @@ async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {
     .unwrap();
     check_figures(&w.db, &plan, &regions, "after the changes").await;
 
+    // Family members registered for workers settled as a 家庭户: the
+    // settlement figure counts them (`family = true`).
+    let rows: Vec<(i64, String)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new(
+                "SELECT worker_id, data FROM records WHERE kind = 'settlement' ORDER BY worker_id",
+            ))
+            .await
+            .unwrap();
+    let mut settled: Vec<(i64,)> = rows
+        .iter()
+        .filter(|(_, data)| data.contains("\"intention\":\"有\"") && data.contains("\"household\":\"家庭户\""))
+        .map(|(worker, _)| (*worker,))
+        .collect();
+    settled.dedup();
+    settled.truncate(3);
+    assert_eq!(settled.len(), 3, "the demo has workers settled as a 家庭户");
+    for ((worker,), name) in settled.iter().zip(["赵一", "赵二", "赵三"]) {
+        workers::add_dependant(
+            &call,
+            WorkerId(*worker),
+            &workers::DependantInput {
+                relation: "子女".into(),
+                name: name.into(),
+                id_number: String::new(),
+                birth_date: "2016-05-01".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    check_figures(&w.db, &plan, &regions, "after family members were registered").await;
+    // A merge moves a worker's family and settlement records to another.
+    let target = settled[0].0;
+    let (source,): (i64,) =
+        w.db.read()
+            .await
+            .unwrap()
+            .one(
+                Sql::new(
+                    "SELECT MIN(d.worker_id) FROM dependants d JOIN records r ON r.worker_id = d.worker_id \
+                     AND r.kind = 'settlement' WHERE d.worker_id <> $1",
+                )
+                .bind(target),
+            )
+            .await
+            .unwrap();
+    let (t, _) = workers::get_worker(&w.db, &office, WorkerId(target)).await.unwrap();
+    merge::merge_workers(
+        &call,
+        WorkerId(target),
+        t.version,
+        WorkerId(source),
+        "测试：合并重复登记",
+    )
+    .await
+    .unwrap();
+    check_figures(&w.db, &plan, &regions, "after a merge moved a family").await;
+
     let maintained = tables(&w.db).await;
     assert!(!maintained.0.is_empty() && !maintained.1.is_empty());
     let read = indicators::rebuild(&w.db, &plan).await.unwrap();
@@ -270,4 +331,54 @@ async fn a_plan_edit_recomputes_its_targets(db: Db) {
     assert!(all > subsidised, "{all} > {subsidised}");
     assert_eq!(all, trainings);
     check_figures(&w.db, &edited, &[city, code("341021")], "after the plan edit").await;
+}
+
+mod migration {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::migration_0024(shiminhua_app::testing::TestDb::sqlite_without(Some(24)).await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(t) = shiminhua_app::testing::TestDb::postgres_without(Some(24)).await {
+            super::migration_0024(t).await;
+        }
+    }
+}
+
+/// Before migration 0024 the settlement target (which counts family
+/// members) had no cells; after it the program computes them once.
+async fn migration_0024(t: shiminhua_app::testing::TestDb) {
+    let mut w = World::new(t.db.clone()).await;
+    demo::generate(&w.db, &w.cipher, t0(), 60, 7).await.unwrap();
+    let plan = document::current(&w.db).await.unwrap().plan;
+    let regions = [code("341000"), code("341021"), code("341004")];
+    // What the program kept before: no cells for the settlement target.
+    let mut tx = w.db.write().await.unwrap();
+    tx.exec(Sql::new("DELETE FROM indicator_cells WHERE target = 'settlement'"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let old = indicators::figure(
+        &mut w.db.read().await.unwrap(),
+        &plan,
+        "settlement",
+        code("341000"),
+        "2023-12-31".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(old.base, Some(0));
+
+    let db = Db::connect(&t.url).await.unwrap();
+    db.share_audit_key(&w.db);
+    w.db = db;
+    let read = indicators::rebuild_when_asked(&w.db).await.unwrap();
+    assert!(read.is_some_and(|n| n > 100), "{read:?}");
+    check_figures(&w.db, &plan, &regions, "after migration 0024").await;
+    assert_eq!(indicators::rebuild_when_asked(&w.db).await.unwrap(), None, "once");
+    w.db.close().await;
+    t.finish().await;
 }

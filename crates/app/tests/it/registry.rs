@@ -25,6 +25,7 @@ both!(
     edits_are_optimistic_and_keep_the_phone,
     families,
     no_user_sees_outside_their_scope,
+    a_reach_past_its_cap_is_remembered_and_under_it_exact,
 );
 
 async fn register_search_and_mask(db: Db) {
@@ -1590,4 +1591,78 @@ mod merging {
         ));
         assert_eq!(state(&w.db).await, before, "a preview writes nothing");
     }
+}
+
+/// A department's reach ("workers with a record of my kinds in my places")
+/// is counted by walking it: past the cap the answer "more than the cap" is
+/// remembered for a minute, per database and query; under the cap the count
+/// is taken afresh and exact.
+async fn a_reach_past_its_cap_is_remembered_and_under_it_exact(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    shiminhua_app::ops::demo::generate(&w.db, &w.cipher, t0(), 80, 5)
+        .await
+        .unwrap();
+    let grant = || {
+        vec![Grant {
+            region: code("341000"),
+            kinds: [RecordKind::Schooling].into_iter().collect(),
+        }]
+    };
+    let school = w.user("school1", Role::Department, grant()).await;
+    let reached = |db: Db| async move {
+        db.read()
+            .await
+            .unwrap()
+            .int(Sql::new(
+                "SELECT COUNT(DISTINCT worker_id) FROM records WHERE kind = 'schooling'",
+            ))
+            .await
+            .unwrap()
+    };
+    let total = |db: Db, actor: shiminhua_core::auth::Actor, cap: i64| {
+        let cipher = w.cipher.clone();
+        async move {
+            workers::list_workers(&db, &cipher, &actor, &WorkerFilter::default(), 10, 0, cap)
+                .await
+                .unwrap()
+                .1
+        }
+    };
+    let n = reached(w.db.clone()).await;
+    assert!(n > 3, "the demo has children at school ({n})");
+    assert_eq!(total(w.db.clone(), school.clone(), n + 5).await, n);
+    assert_eq!(total(w.db.clone(), school.clone(), 2).await, 3, "past the cap: cap + 1");
+
+    // Another database with the same account and no schooling records: the
+    // remembered answer is the first database's alone.
+    let other_db = match w.db.backend() {
+        Backend::Sqlite => shiminhua_app::testing::TestDb::sqlite().await,
+        Backend::Postgres => shiminhua_app::testing::TestDb::postgres().await.unwrap(),
+    };
+    let other = World::new(other_db.db.clone()).await;
+    let school2 = other.user("school1", Role::Department, grant()).await;
+    assert_eq!(reached(other.db.clone()).await, 0);
+    assert_eq!(total(other.db.clone(), school2.clone(), 2).await, 0);
+    other_db.finish().await;
+
+    // Every schooling record removed: under the cap the count follows at
+    // once; past it the remembered "more than 2" stands for its minute.
+    let ids: Vec<(i64, i64)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new("SELECT id, version FROM records WHERE kind = 'schooling'"))
+            .await
+            .unwrap();
+    for (id, version) in ids {
+        shiminhua_app::registry::records::delete_record(&w.call(&office), RecordId(id), version)
+            .await
+            .unwrap();
+    }
+    assert_eq!(reached(w.db.clone()).await, 0);
+    assert_eq!(total(w.db.clone(), school.clone(), n + 5).await, 0);
+    assert_eq!(total(w.db.clone(), school.clone(), 2).await, 3);
+    let c = workers::counts(&w.db, &school).await.unwrap();
+    assert_eq!((c.workers, c.dependants), (0, 0));
 }

@@ -190,6 +190,10 @@ struct Drill {
     sums: bool,
     /// The list without the figure's restriction.
     clear: String,
+    /// Facilities the figure counts.
+    counted: i64,
+    /// Of those, outside the reader's scope (counted, not listed); set by the list.
+    hidden: i64,
 }
 
 /// The list's filters as read from the query string, and that query string
@@ -276,6 +280,8 @@ async fn filters_of(
             counties,
             sums: matches!(count.aggregate, FacilityAggregate::Sum(_)),
             clear: format!("/facilities?kind={}", kind.code()),
+            counted: counted.ids.len() as i64,
+            hidden: 0,
         });
         filter.ids = Some(counted.ids);
     }
@@ -312,7 +318,7 @@ struct ListTpl {
 /// GET /facilities?kind=CODE&region=…&q=…
 pub async fn list(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String>>) -> Result<Response, WebError> {
     let st = &n.ctx.state;
-    let (kind, filter, query, drill) = filters_of(st, &q).await?;
+    let (kind, filter, query, mut drill) = filters_of(st, &q).await?;
     let spec = kind.spec();
     let mut pager = Pager::new(q.get("page").map(String::as_str), 20, query.clone());
     let (rows, total) = facilities::list(
@@ -327,6 +333,12 @@ pub async fn list(n: Need<ViewDashboard>, Query(q): Query<HashMap<String, String
     .await?;
     pager.total = total;
     pager.cap = workers::COUNT_CAP;
+    // What the figure counts beyond the reader's scope is not listed: say so.
+    if let Some(d) = drill.as_mut()
+        && filter.q.is_empty()
+    {
+        d.hidden = (d.counted - total).max(0);
+    }
     let book = if rows.is_empty() {
         PlaceBook::default()
     } else {

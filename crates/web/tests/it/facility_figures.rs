@@ -204,6 +204,23 @@ async fn board_counts_facilities_and_links_to_them(db: Db) {
         list.body
     );
     assert!(list.body.contains("徽城驿站") && list.body.contains("海阳驿站"));
+    assert!(!list.body.contains("不在您的权限范围内"), "the office sees all");
+    // A county reader sees the city's figure and its own county's stations,
+    // and is told how many more the figure counts.
+    let mut county = app.login("shexian").await;
+    let list = app.get(&mut county, &link).await;
+    assert!(
+        list.body.contains("计入 2 家") && list.body.contains("共 1 条"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("徽城驿站") && !list.body.contains("海阳驿站"));
+    assert!(
+        list.body
+            .contains("其中 1 个工会驿站不在您的权限范围内，已计入上述数字，但不在下表中列出。"),
+        "{}",
+        list.body
+    );
     // Counties covered: the list is grouped by county, two of them.
     let link = link_after(&coverage, "/facilities?kind=housekeeping&");
     let list = app.get(&mut office_agent, &link).await;
