@@ -20,6 +20,7 @@
 #   USERS="demo.office demo.lead"  only these demo accounts.
 #   PORT=N     port of the server under test (default 18768).
 #   SERVE_ENV="SHIMINHUA_DB_CACHE_MB=64"  extra environment of the server.
+#   GEN_ONLY=1 generate (into KEEP) and stop, to measure later.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
@@ -46,6 +47,7 @@ source scripts/measure-lib.sh
 echo "== $backend, $(basename "$bin") $(stat -c %y "$bin" | cut -d. -f1), data in $data"
 generate --workers "$n" --seed 1 --records-per-worker 5
 echo "database: $(db_size)"
+[ "${GEN_ONLY:-}" = 1 ] && exit 0
 # shellcheck disable=SC2086
 start_server ${SERVE_ENV:-}
 echo "server RSS after start: $(($(ps -o rss= -p "$pid") / 1024)) MB"

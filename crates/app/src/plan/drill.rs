@@ -3,11 +3,18 @@
 //! record that qualifies them, from every source the target takes. The list
 //! is made with the same arithmetic as the figure (`shiminhua_core::indicator`)
 //! over the records as stored, so that its count is the figure.
+//!
+//! A small figure is read whole ([`drill`]): its sources, family members and
+//! the people outside the reader's scope are known. A large one (a city's
+//! figure at 1,000,000 workers reads some 700,000 records whole, seconds a
+//! request) is read a page at a time ([`drill_page`]): the records of the
+//! tally's kinds in worker order, each person put together with the same
+//! arithmetic, until the page is full. Its total is then the figure itself.
 
 use crate::error::AppResult;
-use crate::plan::indicators::facts_in;
+use crate::plan::indicators::{StoredFact, facts_in};
 use crate::require;
-use crate::store::Db;
+use crate::store::{Db, Sql, dialect};
 use chrono::NaiveDate;
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
@@ -129,7 +136,6 @@ pub async fn drill(
         Aggregate::Sum(field) => Some(field),
         _ => None,
     };
-    let pii = actor.can(Permission::ReadPii);
     let mut sources: Vec<SourceShare> = tally
         .from
         .iter()
@@ -141,55 +147,12 @@ pub async fn drill(
         .collect();
     let mut people: Vec<CountedPerson> = Vec::new();
     for (id, name, stored) in &facts {
-        let fact = stored.fact();
-        for (i, source) in tally.from.iter().enumerate() {
-            if !source.counts(&fact, span) {
-                continue;
-            }
-            let (adds, family) = match &tally.aggregate {
-                Aggregate::Count => {
-                    let family = source.family_of(&fact);
-                    (1 + family, family)
-                }
-                Aggregate::Sum(_) => match tally.aggregate.amount(fact.values) {
-                    Some(n) => (n, 0),
-                    None => continue,
-                },
-                Aggregate::CountDistinct(_) => (0, 0),
-            };
-            let record = CountedRecord {
-                id: *id,
-                kind: stored.kind,
-                source: i,
-                date: source.date_of(&fact),
-                region: stored.region,
-                family,
-                adds,
-            };
-            let visible = pii && actor.scope.allows(stored.kind, stored.region);
-            match people.last_mut() {
-                Some(p) if p.worker == stored.worker => {
-                    p.visible |= visible;
-                    p.records.push(record);
-                }
-                _ => people.push(CountedPerson {
-                    worker: stored.worker,
-                    name_masked: mask_name(name),
-                    records: vec![record],
-                    adds: 0,
-                    visible,
-                }),
-            }
-        }
+        count_fact(&mut people, tally, span, actor, *id, name, stored);
     }
     let mut total = 0i64;
     let mut family = 0i64;
     for p in &mut people {
-        p.adds = if by_person {
-            1
-        } else {
-            p.records.iter().map(|r| r.adds).sum()
-        };
+        p.adds = adds_of(p, by_person);
         total += p.adds;
         family += p.records.iter().map(|r| r.family).sum::<i64>();
         for (i, share) in sources.iter_mut().enumerate() {
@@ -207,5 +170,309 @@ pub async fn drill(
         family,
         sources,
         people,
+    }))
+}
+
+/// Adds what one record counts for (per source of the tally) to the last
+/// person of `people`, or to a new person when the record is another
+/// worker's (records come in worker order).
+fn count_fact(
+    people: &mut Vec<CountedPerson>,
+    tally: &Tally,
+    span: Span,
+    actor: &Actor,
+    id: i64,
+    name: &str,
+    stored: &StoredFact,
+) {
+    let fact = stored.fact();
+    let pii = actor.can(Permission::ReadPii);
+    for (i, source) in tally.from.iter().enumerate() {
+        if !source.counts(&fact, span) {
+            continue;
+        }
+        let (adds, family) = match &tally.aggregate {
+            Aggregate::Count => {
+                let family = source.family_of(&fact);
+                (1 + family, family)
+            }
+            Aggregate::Sum(_) => match tally.aggregate.amount(fact.values) {
+                Some(n) => (n, 0),
+                None => continue,
+            },
+            Aggregate::CountDistinct(_) => (0, 0),
+        };
+        let record = CountedRecord {
+            id,
+            kind: stored.kind,
+            source: i,
+            date: source.date_of(&fact),
+            region: stored.region,
+            family,
+            adds,
+        };
+        let visible = pii && actor.scope.allows(stored.kind, stored.region);
+        match people.last_mut() {
+            Some(p) if p.worker == stored.worker => {
+                p.visible |= visible;
+                p.records.push(record);
+            }
+            _ => people.push(CountedPerson {
+                worker: stored.worker,
+                name_masked: mask_name(name),
+                records: vec![record],
+                adds: 0,
+                visible,
+            }),
+        }
+    }
+}
+
+/// What a person adds: 1 to a distinct count, their records' amounts else.
+fn adds_of(p: &CountedPerson, by_person: bool) -> i64 {
+    if by_person {
+        1
+    } else {
+        p.records.iter().map(|r| r.adds).sum()
+    }
+}
+
+/// Figures up to this size are read whole; larger ones a page at a time.
+pub const WHOLE_UP_TO: i64 = 5_000;
+
+/// Records read at a time when a drill-down is read a page at a time.
+pub const BATCH: i64 = 2_000;
+
+/// What the whole of a figure holds, known when it is read whole.
+#[derive(Clone, Debug)]
+pub struct WholeFigure {
+    /// Family members counted with the workers.
+    pub family: i64,
+    pub sources: Vec<SourceShare>,
+    /// People counted who are not listed (outside the reader's scope).
+    pub hidden: usize,
+    /// Pages of listed people.
+    pub pages: usize,
+}
+
+/// One page of a drill-down: the people the reader may see, in worker order.
+#[derive(Clone, Debug)]
+pub struct DrillPage {
+    pub region: DivisionCode,
+    pub as_of: NaiveDate,
+    pub by_person: bool,
+    pub sum_of: Option<&'static str>,
+    /// The figure (people, records or the sum), as the board shows it.
+    pub total: i64,
+    /// Read whole (a small figure); `None` when read a page at a time.
+    pub whole: Option<WholeFigure>,
+    /// The page's people, all visible to the reader.
+    pub people: Vec<CountedPerson>,
+    /// The number of the page's first person among the listed ones (from 1).
+    pub first_no: usize,
+    /// More people follow this page.
+    pub more: bool,
+}
+
+/// Page `page` (from 1) of `per_page` people of what the figure of
+/// `target` (its `part`) for `region` on `as_of` counts, read whole when
+/// the figure is at most [`WHOLE_UP_TO`] and a page at a time otherwise.
+#[expect(clippy::too_many_arguments, reason = "the figure and the page asked for")]
+pub async fn drill_page(
+    db: &Db,
+    actor: &Actor,
+    plan: &Plan,
+    target: &str,
+    part: i64,
+    region: DivisionCode,
+    as_of: NaiveDate,
+    page: usize,
+    per_page: usize,
+) -> AppResult<Option<DrillPage>> {
+    let reading = Reading {
+        whole_up_to: WHOLE_UP_TO,
+        batch: BATCH,
+    };
+    drill_page_with(db, actor, plan, target, part, region, as_of, page, per_page, reading).await
+}
+
+/// How a drill-down is read: whole up to a figure of `whole_up_to`, else a
+/// page at a time, `batch` records a read.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    pub whole_up_to: i64,
+    pub batch: i64,
+}
+
+/// [`drill_page`] read as `reading` says (tests read small figures a page
+/// at a time, in small batches).
+#[expect(clippy::too_many_arguments, reason = "the figure and the page asked for")]
+pub async fn drill_page_with(
+    db: &Db,
+    actor: &Actor,
+    plan: &Plan,
+    target: &str,
+    part: i64,
+    region: DivisionCode,
+    as_of: NaiveDate,
+    page: usize,
+    per_page: usize,
+    reading: Reading,
+) -> AppResult<Option<DrillPage>> {
+    require(actor, Permission::ViewDashboard)?;
+    let Some(tally) = tally_of(plan, target, part) else {
+        return Ok(None);
+    };
+    if !plan.meta.region.contains(region) {
+        return Ok(None);
+    }
+    let (page, per_page) = (page.max(1), per_page.max(1));
+    let mut tx = db.read().await?;
+    let Some(figure) = crate::plan::indicators::figure(&mut tx, plan, target, region, as_of).await? else {
+        return Ok(None);
+    };
+    let total = if part == 0 {
+        figure.value
+    } else {
+        figure.base.unwrap_or_default()
+    };
+    drop(tx);
+    if total <= reading.whole_up_to {
+        let Some(d) = drill(db, actor, plan, target, part, region, as_of).await? else {
+            return Ok(None);
+        };
+        let visible: Vec<CountedPerson> = d.people.iter().filter(|p| p.visible).cloned().collect();
+        let pages = visible.len().div_ceil(per_page).max(1);
+        let page = page.min(pages);
+        let first = (page - 1) * per_page;
+        return Ok(Some(DrillPage {
+            region,
+            as_of: d.as_of,
+            by_person: d.by_person,
+            sum_of: d.sum_of,
+            total: d.total,
+            whole: Some(WholeFigure {
+                family: d.family,
+                sources: d.sources,
+                hidden: d.people.len() - visible.len(),
+                pages,
+            }),
+            more: page < pages,
+            first_no: first + 1,
+            people: visible.into_iter().skip(first).take(per_page).collect(),
+        }));
+    }
+    let as_of = plan.figure_day(as_of);
+    let span = Span {
+        plan_start: plan.meta.start,
+        as_of,
+    };
+    let by_person = matches!(tally.aggregate, Aggregate::CountDistinct(Distinct::Worker));
+    let mut kinds: Vec<RecordKind> = Vec::new();
+    for s in &tally.from {
+        if !kinds.contains(&s.kind) {
+            kinds.push(s.kind);
+        }
+    }
+    let skip = (page - 1) * per_page;
+    let mut seen = 0usize;
+    let mut listed: Vec<CountedPerson> = Vec::new();
+    let mut more = false;
+    let mut after = 0i64;
+    let mut tx = db.read().await?;
+    let backend = tx.backend();
+    let (lo, hi) = region.subtree_range();
+    'read: loop {
+        // The records of the tally's kinds in the region, in worker order
+        // along the (worker, kind) key: the kind and the place tested per
+        // record, so that SQLite walks the key and stops with the page.
+        let mut q = Sql::new("SELECT r.id, r.kind, r.worker_id, r.region_code, r.data, w.name, ");
+        q.push(&if tally.counts_family() {
+            crate::plan::indicators::family_of("r.worker_id")
+        } else {
+            "CAST(0 AS BIGINT)".to_string()
+        });
+        q.push(" FROM records r JOIN workers w ON w.id = r.worker_id WHERE r.worker_id > ")
+            .arg(after)
+            .push(" AND ")
+            .push(&dialect::record_column_per_worker(backend, "r.kind"))
+            .push(" IN (");
+        for (i, k) in kinds.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.arg(k.code());
+        }
+        q.push(") AND ")
+            .push(&dialect::record_column_per_worker(backend, "r.region_code"))
+            .push(" BETWEEN ")
+            .arg(lo)
+            .push(" AND ")
+            .arg(hi)
+            .push(" ORDER BY r.worker_id LIMIT ")
+            .arg(reading.batch.max(1));
+        let mut rows: Vec<(i64, String, i64, i64, String, String, i64)> = tx.all(q).await?;
+        let full = rows.len() as i64 == reading.batch.max(1);
+        if full {
+            // The batch may end inside its last worker's records: read that
+            // worker whole on its own.
+            let last = rows.last().map(|r| r.2).unwrap_or_default();
+            rows.retain(|r| r.2 != last);
+            let mut one = Sql::new("SELECT r.id, r.kind, r.worker_id, r.region_code, r.data, w.name, ");
+            one.push(&if tally.counts_family() {
+                crate::plan::indicators::family_of("r.worker_id")
+            } else {
+                "CAST(0 AS BIGINT)".to_string()
+            });
+            one.push(" FROM records r JOIN workers w ON w.id = r.worker_id WHERE r.worker_id = ")
+                .arg(last)
+                .push(" AND r.region_code BETWEEN ")
+                .arg(lo)
+                .push(" AND ")
+                .arg(hi);
+            let mut tail: Vec<(i64, String, i64, i64, String, String, i64)> = tx.all(one).await?;
+            tail.retain(|r| kinds.iter().any(|k| k.code() == r.1));
+            rows.extend(tail);
+            after = last;
+        }
+        // Each worker's records together, in id order.
+        rows.sort_by_key(|r| (r.2, r.0));
+        let mut people: Vec<CountedPerson> = Vec::new();
+        for (id, kind, worker, region_code, data, name, family) in &rows {
+            let Some(mut stored) = StoredFact::from_row(kind, *worker, *region_code, data) else {
+                continue;
+            };
+            stored.family = *family;
+            count_fact(&mut people, tally, span, actor, *id, name, &stored);
+        }
+        for mut p in people.into_iter().filter(|p| p.visible) {
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            if listed.len() == per_page {
+                more = true;
+                break 'read;
+            }
+            p.adds = adds_of(&p, by_person);
+            listed.push(p);
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(Some(DrillPage {
+        region,
+        as_of,
+        by_person,
+        sum_of: match tally.aggregate {
+            Aggregate::Sum(field) => Some(field),
+            _ => None,
+        },
+        total,
+        whole: None,
+        people: listed,
+        first_no: skip + 1,
+        more,
     }))
 }

@@ -631,7 +631,7 @@ pub async fn list_workers(
         // (newest first) instead of sorting the whole scope.
         let scope = |no_index: bool| {
             let mut w = Sql::new(" WHERE ");
-            w.in_ranges(dialect::worker_region(backend, no_index), &ranges);
+            w.in_ranges(crate::reach::worker_region(backend, actor, no_index), &ranges);
             w
         };
         let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM workers w");
@@ -1024,7 +1024,7 @@ pub async fn counts(db: &Db, actor: &Actor) -> AppResult<WorkerCounts> {
     let capped_count = |from: &str| {
         let mut q = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM ");
         q.push(from).push(" WHERE ");
-        q.in_ranges("w.region_code", &ranges);
+        q.in_ranges(crate::reach::worker_region(backend, actor, false), &ranges);
         q.append(&crate::reach::worker_condition(backend, actor));
         q.push(" LIMIT ").arg(COUNT_CAP + 1).push(") AS capped");
         q

@@ -200,6 +200,29 @@ async fn every_drill_down_counts_what_its_figure_counts(db: Db) {
                     }
                     // The city-wide lead sees everyone it counts.
                     assert!(dd.people.iter().all(|p| p.visible), "{what}");
+                    // Read a page at a time (as a large figure is), the pages
+                    // list the same people with the same records, for the
+                    // city's lead and for a county's.
+                    if d == "2023-12-31" && (*region == plan.meta.region || *region == counties[0]) {
+                        for reader in [&lead, &county_lead] {
+                            let whole = drill::drill(&w.db, reader, &plan, &t.id, part, *region, as_of)
+                                .await
+                                .unwrap()
+                                .unwrap();
+                            let want: Vec<(i64, Vec<i64>, i64)> = whole
+                                .people
+                                .iter()
+                                .filter(|p| p.visible)
+                                .map(|p| (p.worker, p.records.iter().map(|r| r.id).collect(), p.adds))
+                                .collect();
+                            assert_eq!(
+                                paged(&w.db, reader, &plan, &t.id, part, *region, as_of, want.len()).await,
+                                (want, dd.total),
+                                "{what}: read a page at a time by {}",
+                                reader.username
+                            );
+                        }
+                    }
                     checked += 1;
                     if want > 0 {
                         nonzero += 1;
@@ -354,4 +377,46 @@ async fn settlement_counts_the_family_that_settles(db: Db) {
     let (_, board) = indicators::board(&w.db, &plan, as_of).await.unwrap();
     let s = board.iter().find(|t| t.id == "settlement").unwrap();
     assert_eq!(s.city.actual, Some(500.0 / 6.0));
+}
+
+/// Every page of a drill-down read a page at a time (7 people a page, 5
+/// records a read, so that workers' records straddle the reads): the
+/// people listed with their records and what they add, and the total.
+#[expect(clippy::too_many_arguments, reason = "the figure asked for")]
+async fn paged(
+    db: &Db,
+    reader: &shiminhua_core::auth::Actor,
+    plan: &Plan,
+    target: &str,
+    part: i64,
+    region: DivisionCode,
+    as_of: NaiveDate,
+    people: usize,
+) -> (Vec<(i64, Vec<i64>, i64)>, i64) {
+    let reading = drill::Reading {
+        whole_up_to: -1,
+        batch: 5,
+    };
+    let mut listed = Vec::new();
+    let mut total = None;
+    for page in 1.. {
+        let d = drill::drill_page_with(db, reader, plan, target, part, region, as_of, page, 7, reading)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(d.whole.is_none(), "read a page at a time");
+        assert_eq!(d.first_no, (page - 1) * 7 + 1);
+        assert!(d.people.len() <= 7);
+        total = Some(d.total);
+        listed.extend(
+            d.people
+                .iter()
+                .map(|p| (p.worker, p.records.iter().map(|r| r.id).collect::<Vec<_>>(), p.adds)),
+        );
+        if !d.more {
+            break;
+        }
+        assert!(page <= people.div_ceil(7) + 1, "the pages end");
+    }
+    (listed, total.unwrap())
 }

@@ -677,9 +677,13 @@ struct FigureTpl {
     total: String,
     total_unit: String,
     sources: Vec<String>,
+    /// Read whole: the sources show what each adds; else their conditions.
+    whole: bool,
     family: Option<String>,
     rows: Vec<FigureRow>,
     hidden: usize,
+    /// Read a page at a time for a reader whose scope may leave people out.
+    partial: bool,
     prev: String,
     next: String,
     page_label: String,
@@ -744,13 +748,15 @@ pub async fn figure(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     };
     let page: usize = get("page").parse().unwrap_or(1).max(1);
     let ratio = matches!(target.measurement, Measurement::Computed(PlanQuery::Ratio { .. }));
-    let Some(d) = drill::drill(&st.db, &s.actor, p, &id, part, region, asked).await? else {
+    let Some(d) = drill::drill_page(&st.db, &s.actor, p, &id, part, region, asked, page, FIGURE_PAGE).await? else {
         return Err(AppError::BadRequest(format!(
             "“{}”不是由业务记录自动计算的目标，没有可列出的记录。",
             target.name
         ))
         .into());
     };
+    // The page shown (a page past the end of a figure read whole shows its last).
+    let page = (d.first_no - 1) / FIGURE_PAGE + 1;
     let tally = drill::tally_of(p, &id, part).ok_or(AppError::NotFound)?;
     let mut tx = st.db.read().await?;
     let book = shiminhua_app::regions::PlaceBook::load(&mut tx).await?;
@@ -773,12 +779,13 @@ pub async fn figure(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
     if ratio {
         for (k, label) in [(0i64, "分子"), (1, "分母")] {
             let Some(t) = drill::tally_of(p, &id, k) else { continue };
+            // The other part's total is its figure (the page lists one part).
             let total = if k == part {
                 d.total
             } else {
-                drill::drill(&st.db, &s.actor, p, &id, k, region, asked)
-                    .await?
-                    .map(|x| x.total)
+                let outcome = indicators::figure(&mut st.db.read().await?, p, &id, region, asked).await?;
+                outcome
+                    .and_then(|o| if k == 0 { Some(o.value) } else { o.base })
                     .unwrap_or_default()
             };
             parts.push(FigurePart {
@@ -792,30 +799,28 @@ pub async fn figure(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
             });
         }
     }
-    let sources = tally
-        .from
-        .iter()
-        .zip(&d.sources)
-        .map(|(src, share)| {
-            format!(
-                "{}：{} 条记录，{} 人",
-                source_text(src),
-                shown(Some(share.records as f64), ""),
-                shown(Some(share.people as f64), "")
-            )
-        })
-        .collect();
-    let visible: Vec<&drill::CountedPerson> = d.people.iter().filter(|p| p.visible).collect();
-    let hidden = d.people.len() - visible.len();
-    let pages = visible.len().div_ceil(FIGURE_PAGE).max(1);
-    let page = page.min(pages);
-    let rows = visible
+    let sources: Vec<String> = match &d.whole {
+        Some(whole) => tally
+            .from
+            .iter()
+            .zip(&whole.sources)
+            .map(|(src, share)| {
+                format!(
+                    "{}：{} 条记录，{} 人",
+                    source_text(src),
+                    shown(Some(share.records as f64), ""),
+                    shown(Some(share.people as f64), "")
+                )
+            })
+            .collect(),
+        None => tally.from.iter().map(source_text).collect(),
+    };
+    let rows = d
+        .people
         .iter()
         .enumerate()
-        .skip((page - 1) * FIGURE_PAGE)
-        .take(FIGURE_PAGE)
         .map(|(i, person)| FigureRow {
-            no: i + 1,
+            no: d.first_no + i,
             worker_href: format!("/workers/{}", person.worker),
             name: person.name_masked.clone(),
             adds: shown(Some(person.adds as f64), ""),
@@ -838,6 +843,20 @@ pub async fn figure(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
                 .collect(),
         })
         .collect();
+    // Read a page at a time, the people outside the reader's scope are not
+    // counted apart: say so where the reader's scope may leave some out.
+    let (hidden, partial) = match &d.whole {
+        Some(whole) => (whole.hidden, false),
+        None => (
+            0,
+            !s.actor.can(shiminhua_core::auth::Permission::ReadPii)
+                || tally.from.iter().any(|src| !s.actor.scope.allows(src.kind, region)),
+        ),
+    };
+    let page_label = match &d.whole {
+        Some(whole) => format!("第 {page}/{} 页", whole.pages),
+        None => format!("第 {page} 页"),
+    };
     let link_page = |n: usize| {
         let mut href = figure_link(&id, part, region.as_i64(), d.as_of);
         href.push_str(&format!("&page={n}"));
@@ -870,16 +889,18 @@ pub async fn figure(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
         total: figure_total(d.total, ""),
         total_unit,
         sources,
-        family: (d.family > 0).then(|| format!("其中随迁家属 {} 人", shown(Some(d.family as f64), ""))),
+        whole: d.whole.is_some(),
+        family: d
+            .whole
+            .as_ref()
+            .filter(|w| w.family > 0)
+            .map(|w| format!("其中随迁家属 {} 人", shown(Some(w.family as f64), ""))),
         rows,
         hidden,
+        partial,
         prev: if page > 1 { link_page(page - 1) } else { String::new() },
-        next: if page < pages {
-            link_page(page + 1)
-        } else {
-            String::new()
-        },
-        page_label: format!("第 {page}/{pages} 页"),
+        next: if d.more { link_page(page + 1) } else { String::new() },
+        page_label,
         board: format!("/plan/board?as_of={}", d.as_of),
     }))
 }
