@@ -12,9 +12,9 @@
 //! arithmetic, until the page is full. Its total is then the figure itself.
 
 use crate::error::AppResult;
-use crate::plan::indicators::{StoredFact, facts_in};
+use crate::plan::indicators::{StoredFact, family_of};
 use crate::require;
-use crate::store::{Db, Sql, dialect};
+use crate::store::{Db, Sql, Tx, dialect};
 use chrono::NaiveDate;
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
@@ -130,7 +130,6 @@ pub async fn drill(
     }
     let mut tx = db.read().await?;
     let facts = facts_in(&mut tx, &kinds, region, tally.counts_family()).await?;
-    drop(tx);
     let by_person = matches!(tally.aggregate, Aggregate::CountDistinct(Distinct::Worker));
     let sum_of = match tally.aggregate {
         Aggregate::Sum(field) => Some(field),
@@ -146,9 +145,10 @@ pub async fn drill(
         })
         .collect();
     let mut people: Vec<CountedPerson> = Vec::new();
-    for (id, name, stored) in &facts {
-        count_fact(&mut people, tally, span, actor, *id, name, stored);
+    for (id, stored) in &facts {
+        count_fact(&mut people, tally, span, actor, *id, stored);
     }
+    fill_names(&mut tx, &mut people).await?;
     let mut total = 0i64;
     let mut family = 0i64;
     for p in &mut people {
@@ -176,15 +176,7 @@ pub async fn drill(
 /// Adds what one record counts for (per source of the tally) to the last
 /// person of `people`, or to a new person when the record is another
 /// worker's (records come in worker order).
-fn count_fact(
-    people: &mut Vec<CountedPerson>,
-    tally: &Tally,
-    span: Span,
-    actor: &Actor,
-    id: i64,
-    name: &str,
-    stored: &StoredFact,
-) {
+fn count_fact(people: &mut Vec<CountedPerson>, tally: &Tally, span: Span, actor: &Actor, id: i64, stored: &StoredFact) {
     let fact = stored.fact();
     let pii = actor.can(Permission::ReadPii);
     for (i, source) in tally.from.iter().enumerate() {
@@ -219,7 +211,8 @@ fn count_fact(
             }
             _ => people.push(CountedPerson {
                 worker: stored.worker,
-                name_masked: mask_name(name),
+                // Read for the people listed ([`fill_names`]).
+                name_masked: String::new(),
                 records: vec![record],
                 adds: 0,
                 visible,
@@ -379,24 +372,67 @@ pub async fn drill_page_with(
     let mut listed: Vec<CountedPerson> = Vec::new();
     let mut more = false;
     let mut after = 0i64;
+    let (lo, hi) = region.subtree_range();
+    // Where the reader may see each kind, within the region: a person is
+    // listed when a record there counts.
+    let seen_where: Vec<(RecordKind, Vec<(i64, i64)>)> = if actor.can(Permission::ReadPii) {
+        kinds
+            .iter()
+            .map(|k| {
+                let ranges = actor
+                    .scope
+                    .ranges_for(*k)
+                    .into_iter()
+                    .map(|(a, b)| (a.max(lo), b.min(hi)))
+                    .filter(|(a, b)| a <= b)
+                    .collect::<Vec<_>>();
+                (*k, ranges)
+            })
+            .filter(|(_, ranges)| !ranges.is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut tx = db.read().await?;
     let backend = tx.backend();
-    let (lo, hi) = region.subtree_range();
-    'read: loop {
-        // The records of the tally's kinds in the region, in worker order
-        // along the (worker, kind) key: the kind and the place tested per
-        // record, so that SQLite walks the key and stops with the page.
-        let mut q = Sql::new("SELECT r.id, r.kind, r.worker_id, r.region_code, r.data, w.name, ");
-        q.push(&if tally.counts_family() {
-            crate::plan::indicators::family_of("r.worker_id")
-        } else {
-            "CAST(0 AS BIGINT)".to_string()
-        });
-        q.push(" FROM records r JOIN workers w ON w.id = r.worker_id WHERE r.worker_id > ")
-            .arg(after)
-            .push(" AND ")
-            .push(&dialect::record_column_per_worker(backend, "r.kind"))
-            .push(" IN (");
+    let per_record = |c: &str| dialect::record_column_per_worker(backend, c);
+    let batch = reading.batch.max(1);
+    while !seen_where.is_empty() {
+        // The next workers with a record the reader may see, in worker order
+        // along the (worker, kind) key: kind and place tested per record, so
+        // that SQLite walks the key and stops with the batch.
+        let mut q = Sql::new("SELECT r.worker_id FROM records r WHERE r.worker_id > ");
+        q.arg(after).push(" AND (");
+        for (i, (kind, ranges)) in seen_where.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(")
+                .push(&per_record("r.kind"))
+                .push(" = ")
+                .arg(kind.code())
+                .push(" AND ");
+            q.in_ranges(&per_record("r.region_code"), ranges);
+            q.push(")");
+        }
+        q.push(") ORDER BY r.worker_id LIMIT ").arg(batch);
+        let rows: Vec<(i64,)> = tx.all(q).await?;
+        let last_batch = (rows.len() as i64) < batch;
+        let mut workers: Vec<i64> = rows.into_iter().map(|(w,)| w).collect();
+        workers.dedup();
+        let Some(&last) = workers.last() else { break };
+        after = last;
+        // Those workers whole: every record of the tally's kinds in the region.
+        let mut q = Sql::new("SELECT r.id, r.kind, r.worker_id, r.region_code, r.data, ");
+        q.push(&family_column(tally.counts_family()));
+        q.push(" FROM records r WHERE r.worker_id IN (");
+        for (i, w) in workers.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.arg(*w);
+        }
+        q.push(") AND ").push(&per_record("r.kind")).push(" IN (");
         for (i, k) in kinds.iter().enumerate() {
             if i > 0 {
                 q.push(", ");
@@ -404,46 +440,16 @@ pub async fn drill_page_with(
             q.arg(k.code());
         }
         q.push(") AND ")
-            .push(&dialect::record_column_per_worker(backend, "r.region_code"))
+            .push(&per_record("r.region_code"))
             .push(" BETWEEN ")
             .arg(lo)
             .push(" AND ")
             .arg(hi)
-            .push(" ORDER BY r.worker_id LIMIT ")
-            .arg(reading.batch.max(1));
-        let mut rows: Vec<(i64, String, i64, i64, String, String, i64)> = tx.all(q).await?;
-        let full = rows.len() as i64 == reading.batch.max(1);
-        if full {
-            // The batch may end inside its last worker's records: read that
-            // worker whole on its own.
-            let last = rows.last().map(|r| r.2).unwrap_or_default();
-            rows.retain(|r| r.2 != last);
-            let mut one = Sql::new("SELECT r.id, r.kind, r.worker_id, r.region_code, r.data, w.name, ");
-            one.push(&if tally.counts_family() {
-                crate::plan::indicators::family_of("r.worker_id")
-            } else {
-                "CAST(0 AS BIGINT)".to_string()
-            });
-            one.push(" FROM records r JOIN workers w ON w.id = r.worker_id WHERE r.worker_id = ")
-                .arg(last)
-                .push(" AND r.region_code BETWEEN ")
-                .arg(lo)
-                .push(" AND ")
-                .arg(hi);
-            let mut tail: Vec<(i64, String, i64, i64, String, String, i64)> = tx.all(one).await?;
-            tail.retain(|r| kinds.iter().any(|k| k.code() == r.1));
-            rows.extend(tail);
-            after = last;
-        }
-        // Each worker's records together, in id order.
-        rows.sort_by_key(|r| (r.2, r.0));
+            .push(" ORDER BY r.worker_id, r.id");
+        let rows: Vec<(i64, String, i64, i64, String, i64)> = tx.all(q).await?;
         let mut people: Vec<CountedPerson> = Vec::new();
-        for (id, kind, worker, region_code, data, name, family) in &rows {
-            let Some(mut stored) = StoredFact::from_row(kind, *worker, *region_code, data) else {
-                continue;
-            };
-            stored.family = *family;
-            count_fact(&mut people, tally, span, actor, *id, name, &stored);
+        for (id, stored) in facts_of(rows) {
+            count_fact(&mut people, tally, span, actor, id, &stored);
         }
         for mut p in people.into_iter().filter(|p| p.visible) {
             seen += 1;
@@ -452,15 +458,16 @@ pub async fn drill_page_with(
             }
             if listed.len() == per_page {
                 more = true;
-                break 'read;
+                break;
             }
             p.adds = adds_of(&p, by_person);
             listed.push(p);
         }
-        if !full {
+        if more || last_batch {
             break;
         }
     }
+    fill_names(&mut tx, &mut listed).await?;
     Ok(Some(DrillPage {
         region,
         as_of,
@@ -475,4 +482,76 @@ pub async fn drill_page_with(
         first_no: skip + 1,
         more,
     }))
+}
+
+/// The column of a record's worker's registered family (`r`), or 0 where
+/// the tally does not count them.
+fn family_column(family: bool) -> String {
+    if family {
+        family_of("r.worker_id")
+    } else {
+        "CAST(0 AS BIGINT)".to_string()
+    }
+}
+
+/// Records rows (id, kind, worker, place, data, family) as facts.
+fn facts_of(rows: Vec<(i64, String, i64, i64, String, i64)>) -> Vec<(i64, StoredFact)> {
+    rows.into_iter()
+        .filter_map(|(id, kind, worker, region, data, family)| {
+            let mut f = StoredFact::from_row(&kind, worker, region, &data)?;
+            f.family = family;
+            Some((id, f))
+        })
+        .collect()
+}
+
+/// The records of some kinds placed in `area`'s subtree, in worker order, as
+/// facts with the worker's registered family.
+async fn facts_in(
+    tx: &mut Tx,
+    kinds: &[RecordKind],
+    area: DivisionCode,
+    family: bool,
+) -> AppResult<Vec<(i64, StoredFact)>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (lo, hi) = area.subtree_range();
+    let mut q = Sql::new("SELECT r.id, r.kind, r.worker_id, r.region_code, r.data, ");
+    q.push(&family_column(family))
+        .push(" FROM records r WHERE r.region_code BETWEEN ")
+        .arg(lo)
+        .push(" AND ")
+        .arg(hi)
+        .push(" AND r.kind IN (");
+    for (i, k) in kinds.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.arg(k.code());
+    }
+    q.push(") ORDER BY r.worker_id, r.id");
+    Ok(facts_of(tx.all(q).await?))
+}
+
+/// The masked names of `people`, read for them alone (a figure read whole
+/// may take thousands of records of the same few hundred people).
+async fn fill_names(tx: &mut Tx, people: &mut [CountedPerson]) -> AppResult<()> {
+    let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for chunk in people.chunks(500) {
+        let mut q = Sql::new("SELECT id, name FROM workers WHERE id IN (");
+        for (i, p) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.arg(p.worker);
+        }
+        q.push(")");
+        let rows: Vec<(i64, String)> = tx.all(q).await?;
+        names.extend(rows);
+    }
+    for p in people {
+        p.name_masked = names.get(&p.worker).map(|n| mask_name(n)).unwrap_or_default();
+    }
+    Ok(())
 }

@@ -144,6 +144,17 @@ async fn every_drill_down_counts_what_its_figure_counts(db: Db) {
     let w = World::new(db).await;
     let lead = w.scoped("lead1", Role::Lead, "341000").await;
     let county_lead = w.scoped("lead2", Role::Lead, "341021").await;
+    // A department that sees schooling records only.
+    let school = w
+        .user(
+            "school1",
+            Role::Department,
+            vec![shiminhua_core::auth::Grant {
+                region: code("341000"),
+                kinds: [RecordKind::Schooling].into_iter().collect(),
+            }],
+        )
+        .await;
     demo::generate(&w.db, &w.cipher, t0(), 150, 5).await.unwrap();
     let plan = document::current(&w.db).await.unwrap().plan;
     let counties = counties(&w.db, &plan).await;
@@ -204,7 +215,7 @@ async fn every_drill_down_counts_what_its_figure_counts(db: Db) {
                     // list the same people with the same records, for the
                     // city's lead and for a county's.
                     if d == "2023-12-31" && (*region == plan.meta.region || *region == counties[0]) {
-                        for reader in [&lead, &county_lead] {
+                        for reader in [&lead, &county_lead, &school] {
                             let whole = drill::drill(&w.db, reader, &plan, &t.id, part, *region, as_of)
                                 .await
                                 .unwrap()
