@@ -63,7 +63,7 @@ pub async fn load_seed(tx: &mut Tx, now: DateTime<Utc>) -> AppResult<bool> {
     if row(tx).await?.is_some() {
         return Ok(false);
     }
-    let p = plan::parse(SHIPPED_TOML, &in_force::context()).map_err(|errs| {
+    let p = plan::parse(SHIPPED_TOML, in_force::context()).map_err(|errs| {
         let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
         AppError::Internal(format!("shipped plan invalid: {}", lines.join("; ")))
     })?;
@@ -130,7 +130,7 @@ pub fn check(text: &str) -> AppResult<Plan> {
     if text.len() > MAX_TEXT {
         return Err(AppError::field("toml", "计划文本超过1MB，请检查是否粘贴了多余内容。"));
     }
-    plan::parse(text, &in_force::context()).map_err(|errs| {
+    plan::parse(text, in_force::context()).map_err(|errs| {
         let mut f = FieldErrors::default();
         for e in errs {
             f.add("toml", e.to_string());

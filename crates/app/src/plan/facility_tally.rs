@@ -13,7 +13,7 @@
 use crate::error::AppResult;
 use crate::store::{Db, Sql, Tx};
 use crate::stored_values::fields_from_json;
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::indicator::{Outcome, Span};
 use shiminhua_core::plan::{FacilityAggregate, FacilityCount, FacilityFact, Measurement, Plan};
@@ -136,20 +136,11 @@ pub async fn monthly(
     };
     let stored = load(&mut db.read().await?, count, &[region]).await?;
     let facts: Vec<FacilityFact<'_>> = stored.iter().map(Stored::fact).collect();
-    let mut out = Vec::new();
-    let mut month = plan.meta.start;
-    let last = as_of.min(plan.meta.end);
-    while month <= last {
-        let end = month
-            .checked_add_months(Months::new(1))
-            .and_then(|d| d.pred_opt())
-            .unwrap_or(month)
-            .min(last);
-        out.push((end, count.evaluate(&facts, region, span(plan, end))));
-        let Some(next) = end.succ_opt() else { break };
-        month = next;
-    }
-    Ok(out)
+    Ok(plan
+        .month_ends(as_of.min(plan.meta.end))
+        .into_iter()
+        .map(|end| (end, count.evaluate(&facts, region, span(plan, end))))
+        .collect())
 }
 
 /// The facilities behind a figure: those the count takes in `region` as of

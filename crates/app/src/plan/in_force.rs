@@ -6,9 +6,11 @@ use crate::store::{Sql, Tx};
 use shiminhua_core::plan::{self, Context, Plan};
 use std::sync::Arc;
 
-/// What a plan is checked against: the shipped units and divisions.
-pub fn context() -> Context {
-    Context::from_csv(crate::units::UNITS_CSV, crate::regions::SEED_CSV)
+/// What a plan is checked against: the shipped units and divisions, read
+/// from their tables once (pages ask it for unit names on every request).
+pub fn context() -> &'static Context {
+    static CONTEXT: std::sync::OnceLock<Context> = std::sync::OnceLock::new();
+    CONTEXT.get_or_init(|| Context::from_csv(crate::units::UNITS_CSV, crate::regions::SEED_CSV))
 }
 
 /// A stored plan text, parsed once per text. The stored text was checked
@@ -22,7 +24,7 @@ pub(crate) fn parsed(text: &str) -> AppResult<std::sync::Arc<Plan>> {
     {
         return Ok(Arc::clone(p));
     }
-    let plan = Arc::new(plan::parse(text, &context()).map_err(|errs| {
+    let plan = Arc::new(plan::parse(text, context()).map_err(|errs| {
         let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
         AppError::Internal(format!("stored plan invalid: {}", lines.join("; ")))
     })?);

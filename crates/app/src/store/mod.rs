@@ -544,6 +544,23 @@ impl Sql {
         self
     }
 
+    /// Appends `col IN (a, b, …)` with the values bound; an empty list
+    /// matches nothing.
+    pub fn in_list<T: Into<Arg>>(&mut self, col: &str, values: impl IntoIterator<Item = T>) -> &mut Sql {
+        let mut values = values.into_iter().peekable();
+        if values.peek().is_none() {
+            return self.push("(1 = 0)");
+        }
+        self.push(col).push(" IN (");
+        for (i, v) in values.enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.arg(v);
+        }
+        self.push(")")
+    }
+
     /// Appends `(col BETWEEN lo AND hi OR …)`; an empty list matches nothing.
     pub fn in_ranges(&mut self, col: &str, ranges: &[(i64, i64)]) -> &mut Sql {
         if ranges.is_empty() {

@@ -155,6 +155,8 @@ async fn every_drill_down_counts_what_its_figure_counts(db: Db) {
             }],
         )
         .await;
+    // An inspector sees its cases' parties only: nobody is listed to it.
+    let inspector = w.scoped("inspector1", Role::Inspector, "341004").await;
     demo::generate(&w.db, &w.cipher, t0(), 150, 5).await.unwrap();
     let plan = document::current(&w.db).await.unwrap().plan;
     let counties = counties(&w.db, &plan).await;
@@ -209,13 +211,22 @@ async fn every_drill_down_counts_what_its_figure_counts(db: Db) {
                             assert!(r.date.is_some_and(|x| x <= as_of.min(plan.meta.end)), "{what}");
                         }
                     }
-                    // The city-wide lead sees everyone it counts.
+                    // The city-wide lead sees everyone it counts; an inspector nobody.
                     assert!(dd.people.iter().all(|p| p.visible), "{what}");
+                    let seen = drill::drill(&w.db, &inspector, &plan, &t.id, part, *region, as_of)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(seen.total, want, "{what}: the inspector's total");
+                    assert!(
+                        seen.people.iter().all(|p| !p.visible),
+                        "{what}: the inspector sees nobody"
+                    );
                     // Read a page at a time (as a large figure is), the pages
                     // list the same people with the same records, for the
                     // city's lead and for a county's.
                     if d == "2023-12-31" && (*region == plan.meta.region || *region == counties[0]) {
-                        for reader in [&lead, &county_lead, &school] {
+                        for reader in [&lead, &county_lead, &school, &inspector] {
                             let whole = drill::drill(&w.db, reader, &plan, &t.id, part, *region, as_of)
                                 .await
                                 .unwrap()

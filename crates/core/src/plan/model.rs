@@ -456,6 +456,24 @@ impl Plan {
         day.min(self.meta.end)
     }
 
+    /// The last day of each month of the plan from its start up to `last`
+    /// (the last one is `last` itself): the points of a monthly series.
+    pub fn month_ends(&self, last: NaiveDate) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut month = self.meta.start;
+        while month <= last {
+            let end = month
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(month)
+                .min(last);
+            out.push(end);
+            let Some(next) = end.succ_opt() else { break };
+            month = next;
+        }
+        out
+    }
+
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.targets.iter().find(|t| t.id == id)
     }

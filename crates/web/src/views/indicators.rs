@@ -684,13 +684,15 @@ struct FigureTpl {
     hidden: usize,
     /// Read a page at a time for a reader whose scope may leave people out.
     partial: bool,
+    per_page: usize,
     prev: String,
     next: String,
     page_label: String,
     board: String,
 }
 
-const FIGURE_PAGE: usize = 100;
+/// People listed on a page of a drill-down.
+const FIGURE_PAGE: usize = 50;
 
 /// GET /plan/board/figure?target=ID&region=CODE&as_of=YYYY-MM-DD[&part=1][&page=N]
 /// — the people (or records) a computed figure counts; the count is the
@@ -898,6 +900,7 @@ pub async fn figure(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
         rows,
         hidden,
         partial,
+        per_page: FIGURE_PAGE,
         prev: if page > 1 { link_page(page - 1) } else { String::new() },
         next: if d.more { link_page(page + 1) } else { String::new() },
         page_label,

@@ -351,8 +351,9 @@ fn allocation_layout(n: &Need<ManagePlan>) -> Layout {
 fn plan_counties(p: &Plan) -> Vec<(shiminhua_core::division::DivisionCode, String)> {
     shiminhua_app::plan::in_force::context()
         .counties
-        .into_iter()
+        .iter()
         .filter(|(c, _)| p.meta.region.contains(*c))
+        .cloned()
         .collect()
 }
 
