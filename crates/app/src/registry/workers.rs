@@ -1061,7 +1061,7 @@ async fn reach_count(db: &Db, tx: &mut Tx, q: Sql, cap: i64) -> AppResult<i64> {
     use std::collections::HashMap;
     use std::sync::Mutex;
     use std::time::Instant;
-    static PAST_CAP: Mutex<Option<HashMap<(usize, String), Instant>>> = Mutex::new(None);
+    static PAST_CAP: Mutex<Option<HashMap<(crate::store::DbId, String), Instant>>> = Mutex::new(None);
     let key = (db.identity(), format!("{q:?}"));
     let now = Instant::now();
     {

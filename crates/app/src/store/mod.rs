@@ -136,6 +136,26 @@ pub enum Db {
 /// [`Db::set_audit_key`]); shared by every clone of a [`Db`].
 pub type AuditSlot = Arc<std::sync::RwLock<Option<Arc<crate::chain_key::ChainKey>>>>;
 
+/// A database's identity in the process ([`Db::identity`]). It holds the
+/// database's shared state weakly, so that the address it is compared by
+/// cannot be reused while the identity is kept.
+#[derive(Clone, Debug)]
+pub struct DbId(std::sync::Weak<std::sync::RwLock<Option<Arc<crate::chain_key::ChainKey>>>>);
+
+impl PartialEq for DbId {
+    fn eq(&self, other: &DbId) -> bool {
+        self.0.ptr_eq(&other.0)
+    }
+}
+
+impl Eq for DbId {}
+
+impl std::hash::Hash for DbId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.0.as_ptr() as usize).hash(state);
+    }
+}
+
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Db({})", self.backend().label())
@@ -313,12 +333,12 @@ impl Db {
         }
     }
 
-    /// A number that tells this database apart from the others open in the
-    /// process (shared by its clones): the key of what a process remembers
-    /// about one database.
-    pub fn identity(&self) -> usize {
+    /// What tells this database apart from the others open in the process
+    /// (shared by its clones): the key of what a process remembers about
+    /// one database. While a key is kept, no other database can take it.
+    pub fn identity(&self) -> DbId {
         match self {
-            Db::Sqlite(_, _, slot) | Db::Postgres(_, slot) => Arc::as_ptr(slot) as usize,
+            Db::Sqlite(_, _, slot) | Db::Postgres(_, slot) => DbId(Arc::downgrade(slot)),
         }
     }
 
