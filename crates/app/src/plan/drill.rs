@@ -261,6 +261,10 @@ pub struct DrillPage {
     pub first_no: usize,
     /// More people follow this page.
     pub more: bool,
+    /// Read a page at a time for a reader who may not see everyone counted
+    /// (outside the reader's scope, or no people shown to the reader): the
+    /// people left out are not counted apart.
+    pub partial: bool,
 }
 
 /// Page `page` (from 1) of `per_page` people of what the figure of
@@ -347,6 +351,7 @@ pub async fn drill_page_with(
                 pages,
             }),
             more: page < pages,
+            partial: false,
             first_no: first + 1,
             people: visible.into_iter().skip(first).take(per_page).collect(),
         }));
@@ -470,6 +475,7 @@ pub async fn drill_page_with(
         people: listed,
         first_no: skip + 1,
         more,
+        partial: !lists_people(actor) || kinds.iter().any(|k| !actor.scope.allows(*k, region)),
     }))
 }
 

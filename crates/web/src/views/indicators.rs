@@ -845,16 +845,9 @@ pub async fn figure(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Stri
                 .collect(),
         })
         .collect();
-    // Read a page at a time, the people outside the reader's scope are not
-    // counted apart: say so where the reader's scope may leave some out.
-    let (hidden, partial) = match &d.whole {
-        Some(whole) => (whole.hidden, false),
-        None => (
-            0,
-            !s.actor.can(shiminhua_core::auth::Permission::ReadPii)
-                || tally.from.iter().any(|src| !s.actor.scope.allows(src.kind, region)),
-        ),
-    };
+    // Read a page at a time, the people the reader does not see are not
+    // counted apart: the page says so where there may be some.
+    let (hidden, partial) = (d.whole.as_ref().map_or(0, |w| w.hidden), d.partial);
     let page_label = match &d.whole {
         Some(whole) => format!("第 {page}/{} 页", whole.pages),
         None => format!("第 {page} 页"),
