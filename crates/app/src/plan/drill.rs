@@ -111,13 +111,9 @@ pub async fn drill(
     region: DivisionCode,
     as_of: NaiveDate,
 ) -> AppResult<Option<Drill>> {
-    require(actor, Permission::ViewDashboard)?;
-    let Some(tally) = tally_of(plan, target, part) else {
+    let Some(tally) = drillable(actor, plan, target, part, region)? else {
         return Ok(None);
     };
-    if !plan.meta.region.contains(region) {
-        return Ok(None);
-    }
     let as_of = plan.figure_day(as_of);
     let span = Span {
         plan_start: plan.meta.start,
@@ -312,13 +308,9 @@ pub async fn drill_page_with(
     per_page: usize,
     reading: Reading,
 ) -> AppResult<Option<DrillPage>> {
-    require(actor, Permission::ViewDashboard)?;
-    let Some(tally) = tally_of(plan, target, part) else {
+    let Some(tally) = drillable(actor, plan, target, part, region)? else {
         return Ok(None);
     };
-    if !plan.meta.region.contains(region) {
-        return Ok(None);
-    }
     let (page, per_page) = (page.max(1), per_page.max(1));
     let mut tx = db.read().await?;
     let Some(figure) = crate::plan::indicators::figure(&mut tx, plan, target, region, as_of).await? else {
@@ -556,4 +548,17 @@ fn kinds_of(tally: &Tally) -> Vec<RecordKind> {
         }
     }
     kinds
+}
+
+/// The tally a reader may drill into: needs `ViewDashboard`; `None` for a
+/// target or part without a registry tally, or a region outside the plan.
+fn drillable<'a>(
+    actor: &Actor,
+    plan: &'a Plan,
+    target: &str,
+    part: i64,
+    region: DivisionCode,
+) -> AppResult<Option<&'a Tally>> {
+    require(actor, Permission::ViewDashboard)?;
+    Ok(tally_of(plan, target, part).filter(|_| plan.meta.region.contains(region)))
 }
