@@ -125,7 +125,7 @@ pub async fn figure(
 /// The figure at the end of each month of the plan period up to `as_of`
 /// (the last point is `as_of` itself), from one read of the registry.
 pub async fn monthly(
-    db: &Db,
+    tx: &mut Tx,
     plan: &Plan,
     target: &str,
     region: DivisionCode,
@@ -134,7 +134,7 @@ pub async fn monthly(
     let Some(count) = count_of(plan, target) else {
         return Ok(Vec::new());
     };
-    let stored = load(&mut db.read().await?, count, &[region]).await?;
+    let stored = load(tx, count, &[region]).await?;
     let facts: Vec<FacilityFact<'_>> = stored.iter().map(Stored::fact).collect();
     Ok(plan
         .month_ends(as_of.min(plan.meta.end))

@@ -22,6 +22,7 @@
 //! and a day have one value.
 
 use crate::error::{AppError, AppResult};
+use crate::plan::memo::{self, Memo};
 use crate::store::{Arg, Db, Sql, Tx};
 use crate::stored_values::from_json;
 use chrono::{Months, NaiveDate};
@@ -31,6 +32,7 @@ use shiminhua_core::indicator::{Fact, Outcome, Pace, Span, elapsed_share, expect
 use shiminhua_core::plan::{Aggregate, MONEY_UNITS, Measurement, Plan, Progress, Query, Tally, Window};
 use shiminhua_core::record::{self, Values};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// A record as stored: its kind, worker, place and values.
 #[derive(Clone, Debug)]
@@ -748,10 +750,22 @@ fn in_unit(t: &shiminhua_core::plan::Target, outcome: Option<Outcome>) -> Option
 /// The supervision board (目标督办) as of a day: every target of the plan,
 /// for the city and each county. Computed targets are read from the cells,
 /// reported ones from the accepted reports (see [`reported`]).
+///
+/// Computed once per plan, day and version of what it is computed from
+/// (`crate::plan::memo`): every reader is shown the same board.
 pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Vec<TargetBoard>)> {
+    static BOARDS: Memo<(Plan, NaiveDate), (f64, Vec<TargetBoard>)> = Memo::new();
     let mut tx = db.read().await?;
-    let reported = reported(&mut tx, plan.figure_day(as_of)).await?;
-    let book = crate::regions::PlaceBook::load(&mut tx).await?;
+    let version = memo::version(&mut tx).await?;
+    let board = BOARDS
+        .get_or(db, version, (plan.clone(), as_of), board_in(&mut tx, plan, as_of))
+        .await?;
+    Ok((*board).clone())
+}
+
+async fn board_in(tx: &mut Tx, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Vec<TargetBoard>)> {
+    let reported = reported(tx, plan.figure_day(as_of)).await?;
+    let book = crate::regions::PlaceBook::load(tx).await?;
     let area = plan.meta.region;
     let counties: Vec<(i64,)> = tx
         .all(
@@ -801,7 +815,7 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
             Measurement::Computed(_) | Measurement::Counted { .. } => (true, None),
             Measurement::Reported { reporter, .. } => (false, Some(reporter.clone())),
         };
-        let found = figures(&mut tx, plan, &t.id, &regions, as_of).await?;
+        let found = figures(tx, plan, &t.id, &regions, as_of).await?;
         let mut rows: Vec<Standing> = regions
             .iter()
             .map(|r| standing(*r, found.as_ref().and_then(|f| f.get(&r.as_i64()).copied())))
@@ -823,32 +837,53 @@ pub async fn board(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<(f64, Ve
 
 /// A computed target's figure for a region at the end of each month of the
 /// plan period up to `as_of` (the last point is `as_of` itself).
-pub async fn monthly(
-    db: &Db,
-    plan: &Plan,
-    target: &str,
-    region: DivisionCode,
-    as_of: NaiveDate,
-) -> AppResult<Vec<(NaiveDate, Option<f64>)>> {
+pub async fn monthly(db: &Db, plan: &Plan, target: &str, region: DivisionCode, as_of: NaiveDate) -> AppResult<Line> {
+    monthly_in(&mut db.read().await?, plan, target, region, as_of).await
+}
+
+/// The city's line of every computed cumulative target on the board (as
+/// [`monthly`], in the plan's order), computed once per plan, day and
+/// version like the board.
+pub async fn board_lines(db: &Db, plan: &Plan, as_of: NaiveDate) -> AppResult<Arc<Vec<(String, Line)>>> {
+    static LINES: Memo<(Plan, NaiveDate), Vec<(String, Line)>> = Memo::new();
+    let mut tx = db.read().await?;
+    let version = memo::version(&mut tx).await?;
+    LINES
+        .get_or(db, version, (plan.clone(), as_of), async {
+            let mut out = Vec::new();
+            for t in plan.targets.iter().filter(|t| {
+                t.progress == Progress::Cumulative && !matches!(t.measurement, Measurement::Reported { .. })
+            }) {
+                let line = monthly_in(&mut tx, plan, &t.id, plan.meta.region, as_of).await?;
+                out.push((t.id.clone(), line));
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// A line of monthly figures: (month end, figure in the target's unit).
+pub type Line = Vec<(NaiveDate, Option<f64>)>;
+
+async fn monthly_in(tx: &mut Tx, plan: &Plan, target: &str, region: DivisionCode, as_of: NaiveDate) -> AppResult<Line> {
     // A target counted from a registry: one read of it for every month
     // (a read per month made the board 3 times slower at 1,000,000 workers).
     if let Some(t) = plan.target(target)
         && let Measurement::Counted { .. } = &t.measurement
     {
-        let points = crate::plan::facility_tally::monthly(db, plan, target, region, as_of).await?;
+        let points = crate::plan::facility_tally::monthly(tx, plan, target, region, as_of).await?;
         return Ok(points
             .into_iter()
             .map(|(day, value)| (day, in_unit(t, Some(Outcome { value, base: None }))))
             .collect());
     }
-    let mut tx = db.read().await?;
     let last = as_of.min(plan.meta.end);
     // A tally kept in cells: its days read once, summed up to each month's end.
     if let Some(t) = plan.target(target)
         && let Measurement::Computed(Query::Tally(tally)) = &t.measurement
         && !tally.is_cases()
     {
-        let days = cell_days(&mut tx, target, tally, region, last).await?;
+        let days = cell_days(tx, target, tally, region, last).await?;
         return Ok(plan
             .month_ends(last)
             .into_iter()
@@ -870,7 +905,7 @@ pub async fn monthly(
     }
     let mut out = Vec::new();
     for end in plan.month_ends(last) {
-        let outcome = figure(&mut tx, plan, target, region, end).await?;
+        let outcome = figure(tx, plan, target, region, end).await?;
         let value = match plan.target(target) {
             Some(t) => in_unit(t, outcome),
             None => outcome.and_then(Outcome::shown),

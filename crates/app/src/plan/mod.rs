@@ -14,4 +14,5 @@ pub mod facility_tally;
 pub mod feed;
 pub mod in_force;
 pub mod indicators;
+pub(crate) mod memo;
 pub mod reports;

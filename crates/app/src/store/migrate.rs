@@ -151,6 +151,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0024_family_cells.sql"),
         include_str!("../../migrations/postgres/0024_family_cells.sql"),
     ),
+    (
+        25,
+        "figure_version",
+        include_str!("../../migrations/sqlite/0025_figure_version.sql"),
+        include_str!("../../migrations/postgres/0025_figure_version.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

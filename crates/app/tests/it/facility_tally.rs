@@ -165,9 +165,15 @@ async fn stations_are_counted_by_region_and_day(db: Db) {
     }
 
     // The monthly series is the figure at each month's end.
-    let series = facility_tally::monthly(&w.db, &p, "union_stations_new", code("341000"), d("2023-12-31"))
-        .await
-        .unwrap();
+    let series = facility_tally::monthly(
+        &mut w.db.read().await.unwrap(),
+        &p,
+        "union_stations_new",
+        code("341000"),
+        d("2023-12-31"),
+    )
+    .await
+    .unwrap();
     assert_eq!(series.len(), 12);
     let values: Vec<i64> = series.iter().map(|(_, v)| *v).collect();
     assert_eq!(values, [0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);

@@ -7,11 +7,13 @@
 use crate::common::*;
 use chrono::NaiveDate;
 use shiminhua_app::plan::{drill, evaluation, indicators};
+use shiminhua_app::registry::facilities;
 use shiminhua_app::registry::{records, workers};
-use shiminhua_app::store::{Db, Sql};
+use shiminhua_app::store::{Backend, Db, Sql};
 use shiminhua_app::{both, ops::demo, plan::document};
 use shiminhua_core::auth::{RecordKind, Role};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::facility::FacilityKind;
 use shiminhua_core::ids::WorkerId;
 use shiminhua_core::indicator::{Fact, Span};
 use shiminhua_core::plan::{Measurement, Plan, Query};
@@ -21,6 +23,7 @@ both!(
     the_board_the_series_and_the_evaluation_agree,
     every_drill_down_counts_what_its_figure_counts,
     settlement_counts_the_family_that_settles,
+    the_board_is_kept_until_what_it_reads_changes,
 );
 
 const DAYS: [&str; 5] = ["2023-03-31", "2023-09-30", "2023-12-31", "2024-06-30", "2026-09-30"];
@@ -84,6 +87,21 @@ async fn the_board_the_series_and_the_evaluation_agree(db: Db) {
         let as_of = day(d);
         let (_, board) = indicators::board(&w.db, &plan, as_of).await.unwrap();
         let eval = evaluation::evaluate(&w.db, &plan, as_of).await.unwrap();
+        // The board's lines are the city's monthly series of its cumulative
+        // computed targets.
+        let lines = indicators::board_lines(&w.db, &plan, as_of).await.unwrap();
+        let cumulative: Vec<&str> = board
+            .iter()
+            .filter(|t| t.computed && t.progress == shiminhua_core::plan::Progress::Cumulative)
+            .map(|t| t.id.as_str())
+            .collect();
+        assert_eq!(lines.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), cumulative);
+        for (id, line) in lines.iter() {
+            let series = indicators::monthly(&w.db, &plan, id, plan.meta.region, as_of)
+                .await
+                .unwrap();
+            assert_eq!(*line, series, "{id} on {d}: the board's line");
+        }
         for t in &board {
             let standings: Vec<&indicators::Standing> = std::iter::once(&t.city).chain(&t.counties).collect();
             assert_eq!(
@@ -441,4 +459,110 @@ async fn paged(
         assert!(page <= people.div_ceil(7) + 1, "the pages end");
     }
     (listed, total.unwrap())
+}
+
+/// The board is computed once per version of what it reads (`plan::memo`):
+/// every write through the program shows at once — a record (its cells), a
+/// family member (the cells it moves), a facility (a counted target). On
+/// SQLite a second request is shown the kept board: a cell changed with its
+/// trigger removed is not seen until another table the board reads
+/// changes. On PostgreSQL the board is kept per snapshot, so the same
+/// change is seen at once.
+async fn the_board_is_kept_until_what_it_reads_changes(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let plan = document::current(&w.db).await.unwrap().plan;
+    let as_of = day("2023-12-31");
+    let town = "341021100";
+    let board = |target: &'static str| {
+        let (db, plan) = (w.db.clone(), plan.clone());
+        async move {
+            let (_, board) = indicators::board(&db, &plan, as_of).await.unwrap();
+            let t = board.into_iter().find(|t| t.id == target).unwrap();
+            (t.city.outcome.map(|o| (o.value, o.base)), t.city.actual)
+        }
+    };
+    assert_eq!(board("settlement").await.0, Some((0, Some(0))));
+    assert_eq!(board("settlement").await.0, Some((0, Some(0))), "asked again");
+
+    let a = workers::create_worker(&call, &input("张家庭", &id_for(31), town))
+        .await
+        .unwrap();
+    let settled = |k: &str| {
+        match k {
+            "intention" => "有",
+            "intention_date" => "2023-02-01",
+            "settled" => "2023-05-01",
+            "household" => "家庭户",
+            "place" => town,
+            _ => "",
+        }
+        .to_string()
+    };
+    records::create_record(&call, WorkerId(a), RecordKind::Settlement, &settled)
+        .await
+        .unwrap();
+    assert_eq!(board("settlement").await.0, Some((1, Some(1))), "a record");
+    workers::add_dependant(
+        &call,
+        WorkerId(a),
+        &workers::DependantInput {
+            relation: "配偶".into(),
+            name: "李配偶".into(),
+            id_number: id_for(32),
+            birth_date: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(board("settlement").await.0, Some((2, Some(2))), "a family member");
+
+    // A cell written behind the program's back.
+    let mut tx = w.db.write().await.unwrap();
+    if tx.backend() == Backend::Sqlite {
+        tx.exec(Sql::new("DROP TRIGGER indicator_cells_figures_insert"))
+            .await
+            .unwrap();
+    }
+    tx.exec(
+        Sql::new(
+            "INSERT INTO indicator_cells (target, part, source, region, day, value) VALUES ('settlement', 0, 0, $1, $2, 10)",
+        )
+        .bind(plan.meta.region.as_i64())
+        .bind(day("2023-06-01")),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let stations = board("union_stations_new").await.1;
+    match w.db.backend() {
+        Backend::Sqlite => {
+            assert_eq!(board("settlement").await.0, Some((2, Some(2))), "the kept board");
+        }
+        Backend::Postgres => {
+            assert_eq!(board("settlement").await.0, Some((12, Some(2))), "a new snapshot");
+        }
+    }
+    // A facility is written: the board is computed again, with both.
+    facilities::create(&call, FacilityKind::Station, &|k: &str| {
+        match k {
+            "name" => "徽城驿站",
+            "place" => town,
+            "status" => "新建",
+            "opened" => "2023-03-10",
+            "standard" => "是",
+            "host" => "县总工会",
+            _ => "",
+        }
+        .to_string()
+    })
+    .await
+    .unwrap();
+    assert_eq!(board("settlement").await.0, Some((12, Some(2))));
+    assert_eq!(
+        board("union_stations_new").await.1,
+        stations.map(|n| n + 1.0),
+        "the new station is counted"
+    );
 }

@@ -16,7 +16,7 @@ use shiminhua_app::plan::document;
 use shiminhua_app::plan::indicators::{self, Standing, TargetBoard};
 use shiminhua_core::field::FieldSpec;
 use shiminhua_core::indicator;
-use shiminhua_core::plan::{MONEY_UNITS, Measurement, Plan, Progress, Query as PlanQuery, Test};
+use shiminhua_core::plan::{MONEY_UNITS, Measurement, Plan, Query as PlanQuery, Test};
 use shiminhua_core::record;
 use std::collections::HashMap;
 
@@ -572,17 +572,17 @@ pub async fn board(s: Need<ViewDashboard>, Query(q): Query<HashMap<String, Strin
             svg: bars(t),
         })
         .collect();
-    let mut lines = Vec::new();
-    for t in targets
+    let lines = indicators::board_lines(&st.db, p, as_of)
+        .await?
         .iter()
-        .filter(|t| t.computed && t.progress == Progress::Cumulative)
-    {
-        let points = indicators::monthly(&st.db, p, &t.id, p.meta.region, as_of).await?;
-        lines.push(Chart {
-            title: format!("{}：全市逐月累计（{}）", t.name, t.unit),
-            svg: line(t, &points, p.meta.start, p.meta.end),
-        });
-    }
+        .filter_map(|(id, points)| {
+            let t = targets.iter().find(|t| t.id == *id)?;
+            Some(Chart {
+                title: format!("{}：全市逐月累计（{}）", t.name, t.unit),
+                svg: line(t, points, p.meta.start, p.meta.end),
+            })
+        })
+        .collect();
     Ok(html(&BoardTpl {
         layout: Layout::new(&s.ctx, Some(&s.actor), "目标督办")
             .crumb("目标督办", "")
