@@ -106,6 +106,12 @@ enum Command {
         workers: usize,
         #[arg(long, default_value_t = 2023)]
         seed: u64,
+        /// 内容：worker（农民工名单）或 employment（就业登记，人员与同种子、同人数的名单相同）
+        #[arg(long, default_value = "worker")]
+        kind: String,
+        /// 与未改动的同种子文件相比，内容有改动的行所占百分比（0–100）
+        #[arg(long, default_value_t = 0)]
+        changed: u8,
     },
     /// 目标计划文件（实施方案的目标、举措、责任单位和调度周期）
     #[command(subcommand)]
@@ -565,8 +571,27 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             apikey_cmd(&db, &clock, cmd).await?;
             db.close().await;
         }
-        Command::DemoFile { file, workers, seed } => {
-            let n = shiminhua_app::ops::demo::write_import_file(&file, workers, seed)?;
+        Command::DemoFile {
+            file,
+            workers,
+            seed,
+            kind,
+            changed,
+        } => {
+            use shiminhua_app::ops::demo::FileKind;
+            let kind = match kind.as_str() {
+                "worker" => FileKind::Workers,
+                "employment" => FileKind::Employment,
+                other => {
+                    return Err(AppError::Config(format!(
+                        "不支持生成“{other}”文件，可选 worker 或 employment。"
+                    )));
+                }
+            };
+            if changed > 100 {
+                return Err(AppError::Config("--changed 应为 0 到 100 之间的百分比。".into()));
+            }
+            let n = shiminhua_app::ops::demo::write_import_file(&file, workers, seed, kind, changed)?;
             println!("已生成演示导入文件 {}：{n} 行。", file.display());
         }
         Command::Template { kind, file } => {

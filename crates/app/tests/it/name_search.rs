@@ -273,7 +273,7 @@ async fn tallies_equal_the_counts_after_every_kind_of_write(db: Db) {
     // An import of 300 workers (bulk statements).
     let dir = shiminhua_app::testing::TempDir::new("tally-import");
     let path = dir.0.join("workers.csv");
-    demo::write_import_file(&path, 300, 5).unwrap();
+    demo::write_import_file(&path, 300, 5, demo::FileKind::Workers, 0).unwrap();
     let s = import::run(
         &w.call(&office),
         ImportKind::Workers,

@@ -11,6 +11,6 @@ mod records;
 pub use cases::{DemoCases, cases, cases_observed};
 pub use facilities::facilities;
 pub use population::{
-    BASE_RECORDS_PER_WORKER, Generated, Observer, Options, generate, generate_observed, generate_with, is_empty,
-    write_import_file,
+    BASE_RECORDS_PER_WORKER, FileKind, Generated, Observer, Options, generate, generate_observed, generate_with,
+    is_empty, write_import_file,
 };

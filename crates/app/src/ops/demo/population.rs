@@ -240,10 +240,25 @@ pub async fn generate_observed(
     Ok(out)
 }
 
-/// Writes `n` workers as an import file (the worker template's columns), for
-/// trying and measuring the importer: CSV when `path` ends in `.csv`, else
-/// xlsx. Deterministic for a seed; every ID number is valid and distinct.
-pub fn write_import_file(path: &std::path::Path, n: usize, seed: u64) -> AppResult<u64> {
+/// What a generated import file holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FileKind {
+    /// The worker template's columns.
+    #[default]
+    Workers,
+    /// The employment records template's columns: one job for each worker
+    /// the workers file of the same seed and size holds.
+    Employment,
+}
+
+/// Writes `n` rows as an import file, for trying and measuring the
+/// importer: CSV when `path` ends in `.csv`, else xlsx. Deterministic for a
+/// seed; every ID number and credit code is valid, every ID number distinct.
+/// The workers of an employment file are those of the workers file of the
+/// same seed. `changed` percent of the rows differ from the file of the
+/// same seed with none changed (a worker's skill, a job's wage), the people
+/// being the same.
+pub fn write_import_file(path: &std::path::Path, n: usize, seed: u64, kind: FileKind, changed: u8) -> AppResult<u64> {
     use std::io::Write;
     let towns: Vec<(String, String)> = crate::regions::SEED_CSV
         .lines()
@@ -253,11 +268,21 @@ pub fn write_import_file(path: &std::path::Path, n: usize, seed: u64) -> AppResu
             (f.get(3) == Some(&"township")).then(|| (f[0].to_string(), f[2].to_string()))
         })
         .collect();
-    let cols = crate::registry::import::columns(crate::registry::import::ImportKind::Workers);
+    let target = match kind {
+        FileKind::Workers => crate::registry::import::ImportKind::Workers,
+        FileKind::Employment => crate::registry::import::ImportKind::Records(
+            shiminhua_core::record::spec(shiminhua_core::auth::RecordKind::Employment)
+                .ok_or_else(|| AppError::Internal("employment spec".into()))?,
+        ),
+    };
+    let cols = crate::registry::import::columns(target);
     let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
     let mut rng = Rng(seed);
+    // The jobs and the changes from a stream of their own, so that the
+    // people are those of every file of the seed.
+    let mut more = Rng(seed ^ 0x5eed_f11e);
     let mut seen = std::collections::HashSet::new();
-    let mut next_row = |rng: &mut Rng| -> AppResult<[String; 8]> {
+    let mut next_worker = |rng: &mut Rng| -> AppResult<[String; 8]> {
         loop {
             let male = rng.chance(62);
             let birth = date_between(
@@ -299,6 +324,39 @@ pub fn write_import_file(path: &std::path::Path, n: usize, seed: u64) -> AppResu
             ]);
         }
     };
+    let mut next_row = |rng: &mut Rng| -> AppResult<Vec<String>> {
+        let mut w = next_worker(rng)?;
+        // Drawn whatever the share, so that the jobs are the same.
+        let change = more.below(100) < usize::from(changed);
+        Ok(match kind {
+            FileKind::Workers => {
+                if change {
+                    let i = SKILLS.iter().position(|s| *s == w[6]).unwrap_or_default();
+                    let other = (1..SKILLS.len())
+                        .map(|k| SKILLS[(i + k) % SKILLS.len()])
+                        // A blank cell keeps what is on file: never blank.
+                        .find(|s| *s != w[6] && !s.is_empty())
+                        .unwrap_or_default();
+                    w[6] = other.to_string();
+                }
+                w.to_vec()
+            }
+            FileKind::Employment => {
+                let town = towns
+                    .iter()
+                    .find(|(c, t)| *c == w[3] || *t == w[3])
+                    .and_then(|(c, _)| DivisionCode::parse(c).ok())
+                    .ok_or_else(|| AppError::Internal("a generated place".into()))?;
+                let mut job = super::records::demo_job(&mut more, town);
+                if change {
+                    job.wage += 100;
+                }
+                let mut row = vec![std::mem::take(&mut w[0]), std::mem::take(&mut w[1])];
+                row.extend(cols[2..].iter().map(|c| job.get(c.key)));
+                row
+            }
+        })
+    };
     let io = |e: std::io::Error| AppError::Config(format!("无法写入 {}：{e}", path.display()));
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
         let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
@@ -309,7 +367,11 @@ pub fn write_import_file(path: &std::path::Path, n: usize, seed: u64) -> AppResu
         out.flush().map_err(io)?;
     } else {
         let widths = vec![16.0; headers.len()];
-        let mut out = crate::xlsx::XlsxStream::create(path, "农民工名单", &headers, &widths)?;
+        let sheet = match kind {
+            FileKind::Workers => "农民工名单",
+            FileKind::Employment => "就业登记",
+        };
+        let mut out = crate::xlsx::XlsxStream::create(path, sheet, &headers, &widths)?;
         for _ in 0..n {
             let row = next_row(&mut rng)?;
             let cells: Vec<crate::xlsx::XCell<'_>> = row.iter().map(|s| crate::xlsx::XCell::Text(s)).collect();

@@ -61,6 +61,61 @@ pub(super) fn credit_code(rng: &mut Rng, county: DivisionCode) -> Option<String>
         .map(|c| c.as_str().to_string())
 }
 
+/// A job of an employment import file ([`super::write_import_file`]).
+pub(super) struct DemoJob {
+    pub wage: u32,
+    fields: Vec<(&'static str, String)>,
+}
+
+impl DemoJob {
+    /// The text of a field of the employment template ("" if blank).
+    pub fn get(&self, key: &str) -> String {
+        if key == "wage" {
+            return self.wage.to_string();
+        }
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A job in or near `town` begun in 2022–2024, as the generated records'.
+pub(super) fn demo_job(rng: &mut Rng, town: DivisionCode) -> DemoJob {
+    let first = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default();
+    let last = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default();
+    let county = town.county().unwrap_or(town);
+    let e = rng.below(EMPLOYERS.len());
+    let form = weighted(
+        rng,
+        &[("就近就业", 45), ("外出务工", 20), ("灵活就业", 20), ("新就业形态", 15)],
+    );
+    let start = date_between(rng, first, last);
+    let mut fields = vec![
+        ("credit_code", credit_code(rng, county).unwrap_or_default()),
+        (
+            "employer",
+            format!("黄山{}{}", rng.pick(&["徽州", "新安", "齐云"]), EMPLOYERS[e]),
+        ),
+        ("industry", INDUSTRY_BY_EMPLOYER[e].to_string()),
+        ("form", form.to_string()),
+        ("start", ymd(start)),
+        ("contract", if rng.chance(75) { "是" } else { "否" }.to_string()),
+        ("public_service", if rng.chance(30) { "是" } else { "否" }.to_string()),
+    ];
+    if form == "就近就业" {
+        fields.push(("place", town.to_string()));
+    }
+    if rng.chance(20) && start < last {
+        fields.push(("end", ymd(date_between(rng, start, last))));
+    }
+    DemoJob {
+        wage: 2800 + rng.below(52) as u32 * 100,
+        fields,
+    }
+}
+
 fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
