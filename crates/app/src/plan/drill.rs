@@ -389,10 +389,14 @@ pub async fn drill_page_with(
         tx.exec(Sql::new(plan)).await?;
     }
     let per_record = |c: &str| dialect::record_column_per_worker(backend, c);
-    // The first read asks for about as many records as the page needs
-    // people; each further read twice as many, up to `reading.batch`.
+    // The first read asks for twice as many records as the page needs
+    // people; each further read for as many as the people still needed
+    // took so far (with a quarter more), or twice as many as the last when
+    // none was seen yet, up to `reading.batch`.
     let most = reading.batch.max(1);
-    let mut batch = (((skip + per_page) * 2) as i64).clamp(1, most);
+    let wanted = (skip + per_page + 1) as i64;
+    let mut batch = (wanted * 2).clamp(1, most);
+    let mut rows_read = 0i64;
     while !seen_where.is_empty() {
         // The next workers with a record the reader may see, in worker order
         // along the (worker, kind) key: kind and place tested per record, so
@@ -414,6 +418,7 @@ pub async fn drill_page_with(
         q.push(") ORDER BY r.worker_id LIMIT ").arg(batch);
         let rows: Vec<(i64,)> = tx.all(q).await?;
         let last_batch = (rows.len() as i64) < batch;
+        rows_read += rows.len() as i64;
         let mut workers: Vec<i64> = rows.into_iter().map(|(w,)| w).collect();
         workers.dedup();
         let Some(&last) = workers.last() else { break };
@@ -451,7 +456,11 @@ pub async fn drill_page_with(
         if more || last_batch {
             break;
         }
-        batch = (batch * 2).min(most);
+        batch = match seen as i64 {
+            0 => batch * 2,
+            seen => ((wanted - seen) * rows_read * 5 + seen * 4 - 1) / (seen * 4),
+        }
+        .clamp(1, most);
     }
     fill_names(&mut tx, &mut listed).await?;
     Ok(Some(DrillPage {
