@@ -14,13 +14,15 @@
 use crate::error::AppResult;
 use crate::plan::indicators::{StoredFact, family_of};
 use crate::require;
-use crate::store::{Db, Sql, Tx, dialect};
-use chrono::NaiveDate;
+use crate::store::{Backend, Db, Sql, Tx, dialect};
+use chrono::{Months, NaiveDate};
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
+use shiminhua_core::field::FieldSpec;
 use shiminhua_core::indicator::Span;
 use shiminhua_core::person::mask_name;
-use shiminhua_core::plan::{Aggregate, Distinct, Measurement, Plan, Query, Tally};
+use shiminhua_core::plan::{Aggregate, Distinct, Measurement, Plan, Query, Source, Tally, Test, Window};
+use shiminhua_core::record::{self, FieldType};
 
 /// A record that counts, and what it adds.
 #[derive(Clone, Debug)]
@@ -361,20 +363,21 @@ pub async fn drill_page_with(
     let mut more = false;
     let mut after = 0i64;
     let (lo, hi) = region.subtree_range();
-    // Where the reader may see each kind, within the region: a person is
-    // listed when a record there counts.
-    let seen_where: Vec<(RecordKind, Vec<(i64, i64)>)> = if lists_people(actor) {
-        kinds
+    // Where the reader may see each source's kind, within the region: a
+    // person is listed when a record there counts.
+    let seen_where: Vec<(&Source, Vec<(i64, i64)>)> = if lists_people(actor) {
+        tally
+            .from
             .iter()
-            .map(|k| {
+            .map(|source| {
                 let ranges = actor
                     .scope
-                    .ranges_for(*k)
+                    .ranges_for(source.kind)
                     .into_iter()
                     .map(|(a, b)| (a.max(lo), b.min(hi)))
                     .filter(|(a, b)| a <= b)
                     .collect::<Vec<_>>();
-                (*k, ranges)
+                (source, ranges)
             })
             .filter(|(_, ranges)| !ranges.is_empty())
             .collect()
@@ -398,21 +401,23 @@ pub async fn drill_page_with(
     let mut batch = (wanted * 2).clamp(1, most);
     let mut rows_read = 0i64;
     while !seen_where.is_empty() {
-        // The next workers with a record the reader may see, in worker order
-        // along the (worker, kind) key: kind and place tested per record, so
-        // that SQLite walks the key and stops with the batch.
+        // The next workers with a record the reader may see that may count,
+        // in worker order along the (worker, kind) key: kind, place, date
+        // and filters tested per record, so that SQLite walks the key and
+        // stops with the batch.
         let mut q = Sql::new("SELECT r.worker_id FROM records r WHERE r.worker_id > ");
         q.arg(after).push(" AND (");
-        for (i, (kind, ranges)) in seen_where.iter().enumerate() {
+        for (i, (source, ranges)) in seen_where.iter().enumerate() {
             if i > 0 {
                 q.push(" OR ");
             }
             q.push("(")
                 .push(&per_record("r.kind"))
                 .push(" = ")
-                .arg(kind.code())
+                .arg(source.kind.code())
                 .push(" AND ");
             q.in_ranges(&per_record("r.region_code"), ranges);
+            may_count(&mut q, backend, source, span);
             q.push(")");
         }
         q.push(") ORDER BY r.worker_id LIMIT ").arg(batch);
@@ -546,6 +551,46 @@ async fn fill_names(tx: &mut Tx, people: &mut [CountedPerson]) -> AppResult<()> 
 /// lists hold only those: [`crate::reach::by_parties`]).
 fn lists_people(actor: &Actor) -> bool {
     actor.can(Permission::ReadPii) && !crate::reach::by_parties(actor)
+}
+
+/// Narrows a query of records of `source`'s kind (`r`) to those that may
+/// count for it as of `span`: every record that counts passes (the person
+/// is then built from all of their records with the figure's own
+/// arithmetic), so only what the stored row says exactly is tested — the
+/// window on the record's period date where that is the source's date, and
+/// the filters on choice fields (stored as the text the plan names). Where
+/// the backend gains by it ([`dialect::drill_tests_dates_and_filters`]).
+fn may_count(q: &mut Sql, backend: Backend, source: &Source, span: Span) {
+    if !dialect::drill_tests_dates_and_filters(backend) {
+        return;
+    }
+    let Some(spec) = record::spec(source.kind) else { return };
+    let dated_by_period = match source.date {
+        None => true,
+        Some(key) => spec.date.first() == Some(&key),
+    };
+    if dated_by_period {
+        let period = dialect::record_column_per_worker(backend, "r.period_date");
+        q.push(" AND ").push(&period).push(" <= ").arg(span.as_of);
+        match source.window {
+            Window::Plan => {
+                q.push(" AND ").push(&period).push(" >= ").arg(span.plan_start);
+            }
+            Window::RollingYear => {
+                if let Some(from) = span.as_of.checked_sub_months(Months::new(12)) {
+                    q.push(" AND ").push(&period).push(" > ").arg(from);
+                }
+            }
+            Window::ToDate => {}
+        }
+    }
+    for f in &source.filters {
+        let (Test::In(values), Some(FieldType::Choice(_))) = (&f.test, spec.field(f.field).map(|x| x.ty)) else {
+            continue;
+        };
+        q.push(" AND ");
+        q.in_list(&dialect::json_field(backend, f.field), values.iter().cloned());
+    }
 }
 
 /// The record kinds a tally takes, each once.

@@ -111,6 +111,20 @@ pub fn record_column_per_worker(backend: Backend, column: &str) -> String {
     }
 }
 
+/// Whether a drill-down's search for the next workers in worker order tests
+/// each record's date and filters as well as its kind and place. SQLite
+/// reads each entry's row to test the place anyway, and finding only
+/// records that count makes it read a third as many (a county's reader of
+/// the city's figure: 185 → 224 requests/s). PostgreSQL estimates the
+/// narrower condition as rare and sorts all of the region's records instead
+/// of walking the key (6.7 → 12.9 ms a page).
+pub fn drill_tests_dates_and_filters(backend: Backend) -> bool {
+    match backend {
+        Backend::Sqlite => true,
+        Backend::Postgres => false,
+    }
+}
+
 /// The workers' name as the list orders by it, so that the name index
 /// serves the order: PostgreSQL's index is on `name COLLATE "C"` (code-point
 /// order; migration 0004), while SQLite compares text in code-point order
