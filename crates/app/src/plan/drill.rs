@@ -15,13 +15,13 @@ use crate::error::AppResult;
 use crate::plan::indicators::{StoredFact, family_of};
 use crate::require;
 use crate::store::{Backend, Db, Sql, Tx, dialect};
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use shiminhua_core::auth::{Actor, Permission, RecordKind};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::field::FieldSpec;
 use shiminhua_core::indicator::Span;
 use shiminhua_core::person::mask_name;
-use shiminhua_core::plan::{Aggregate, Distinct, Measurement, Plan, Query, Source, Tally, Test, Window};
+use shiminhua_core::plan::{Aggregate, Distinct, Measurement, Plan, Query, Source, Tally, Test};
 use shiminhua_core::record::{self, FieldType};
 
 /// A record that counts, and what it adds.
@@ -572,16 +572,8 @@ fn may_count(q: &mut Sql, backend: Backend, source: &Source, span: Span) {
     if dated_by_period {
         let period = dialect::record_column_per_worker(backend, "r.period_date");
         q.push(" AND ").push(&period).push(" <= ").arg(span.as_of);
-        match source.window {
-            Window::Plan => {
-                q.push(" AND ").push(&period).push(" >= ").arg(span.plan_start);
-            }
-            Window::RollingYear => {
-                if let Some(from) = span.as_of.checked_sub_months(Months::new(12)) {
-                    q.push(" AND ").push(&period).push(" > ").arg(from);
-                }
-            }
-            Window::ToDate => {}
+        if let Some(from) = crate::plan::indicators::window_start(source.window, span) {
+            q.push(" AND ").push(&period).push(" >= ").arg(from);
         }
     }
     for f in &source.filters {

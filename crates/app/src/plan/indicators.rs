@@ -479,7 +479,7 @@ fn collect_members(plan: &Plan, facts: &[StoredFact], out: &mut BTreeMap<(String
 }
 
 /// The first day a window admits as of `span` (`None`: no lower bound).
-fn window_start(window: Window, span: Span) -> Option<NaiveDate> {
+pub(crate) fn window_start(window: Window, span: Span) -> Option<NaiveDate> {
     match window {
         Window::Plan => Some(span.plan_start),
         Window::ToDate => None,
