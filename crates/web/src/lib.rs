@@ -44,6 +44,8 @@ pub struct Inner {
     /// Audited reads of personal data, written in batches; closed (and
     /// written out) on graceful shutdown.
     pub reads: shiminhua_app::audit::ReadQueue,
+    /// The checks and imports of uploaded files (批量导入), by upload.
+    pub(crate) imports: views::imports::Jobs,
 }
 
 impl std::ops::Deref for AppState {
@@ -66,6 +68,7 @@ impl AppState {
             metrics: Metrics::default(),
             cipher,
             public_page: Default::default(),
+            imports: Default::default(),
         }))
     }
 }
@@ -142,6 +145,7 @@ routes! {
     get "/imports" => views::imports::page,
     post "/imports" => views::imports::LargeUpload,
     get "/imports/template/{kind}" => views::imports::template,
+    get "/imports/{token}" => views::imports::show,
     post "/imports/{token}/map" => views::imports::map,
     post "/imports/{token}/commit" => views::imports::commit,
     get "/imports/{token}/rejected" => views::imports::rejected,

@@ -1,6 +1,11 @@
 //! 批量导入: templates, upload with a dry run (the preview), commit, and the
 //! rejected rows as a workbook.
 //!
+//! The dry run and the import run as background jobs (see [`Jobs`]): the
+//! upload, a new mapping and the commit start one and send the browser to
+//! `/imports/{token}`, which shows a progress bar (refreshing itself every
+//! second) while the job runs, then the preview or the result.
+//!
 //! An upload is kept in the data directory's staging folder
 //! (`<data>/staging/`, mode 0700; see `shiminhua_app::staging`) as
 //! `<token>.data`, with `<token>.meta` naming its owner, target and file name,
@@ -13,7 +18,7 @@
 
 use super::{html, xlsx_download};
 use crate::AppState;
-use crate::error::WebError;
+use crate::error::{ErrorPage, WebError};
 use crate::extract::{Form, Need, WriteRecords};
 use crate::layout::Layout;
 use askama::Template;
@@ -21,15 +26,18 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, Request};
 use axum::handler::Handler;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use shiminhua_app::registry::import::{self, ImportKind, Options, Summary};
-use shiminhua_app::{AppError, staging};
+use shiminhua_app::{AppError, AppResult, Call, Origin, staging};
 use shiminhua_core::auth::Actor;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path as FsPath, PathBuf};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::io::AsyncWriteExt;
 
 /// The largest file accepted.
@@ -68,6 +76,7 @@ fn io_error(e: std::io::Error) -> WebError {
 }
 
 /// An upload on file.
+#[derive(Clone)]
 struct Upload {
     dir: PathBuf,
     token: String,
@@ -75,6 +84,8 @@ struct Upload {
     file_name: String,
     /// Columns mapped on the preview page: (file header, field key or "").
     mapping: Vec<(String, String)>,
+    /// The batch of the last preview ([`Summary::batch_id`]), for the commit.
+    batch_id: Option<i64>,
 }
 
 /// A header or field key as one field of a line of the meta file.
@@ -91,16 +102,24 @@ impl Upload {
         file_of(&self.dir, &self.token, "rejected.xlsx")
     }
 
+    /// Writes the meta file (a new one replaces the old at once, so that a
+    /// request reading it meanwhile finds one or the other).
     async fn save_meta(&self, actor: &Actor) -> Result<(), WebError> {
         let mut text = format!("v1\n{}\n{}\n{}\n", actor.user_id, self.target.code(), self.file_name);
         for (header, field) in &self.mapping {
             text.push_str(&format!("m\t{}\t{}\n", meta_field(header), meta_field(field)));
         }
+        if let Some(id) = self.batch_id {
+            text.push_str(&format!("b\t{id}\n"));
+        }
         let path = file_of(&self.dir, &self.token, "meta");
-        let _ = tokio::fs::remove_file(&path).await;
-        let mut f = new_private_file(&path).await?;
+        let new = file_of(&self.dir, &self.token, "meta-new");
+        let _ = tokio::fs::remove_file(&new).await;
+        let mut f = new_private_file(&new).await?;
         f.write_all(text.as_bytes()).await.map_err(io_error)?;
-        f.flush().await.map_err(io_error)
+        f.flush().await.map_err(io_error)?;
+        drop(f);
+        tokio::fs::rename(&new, &path).await.map_err(io_error)
     }
 
     /// The upload named by `token`, if it exists and `actor` made it.
@@ -121,21 +140,23 @@ impl Upload {
         if user.parse::<i64>().ok() != Some(actor.user_id) {
             return Err(not_found());
         }
-        let mapping = lines
-            .filter_map(|l| {
-                let mut parts = l.splitn(3, '\t');
-                match (parts.next(), parts.next(), parts.next()) {
-                    (Some("m"), Some(h), Some(f)) => Some((h.to_string(), f.to_string())),
-                    _ => None,
-                }
-            })
-            .collect();
+        let mut mapping = Vec::new();
+        let mut batch_id = None;
+        for l in lines {
+            let mut parts = l.splitn(3, '\t');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("m"), Some(h), Some(f)) => mapping.push((h.to_string(), f.to_string())),
+                (Some("b"), Some(id), None) => batch_id = id.parse().ok(),
+                _ => {}
+            }
+        }
         Ok(Upload {
             dir,
             token: token.to_string(),
             target: ImportKind::parse(target).ok_or_else(not_found)?,
             file_name: file_name.unwrap_or_default().to_string(),
             mapping,
+            batch_id,
         })
     }
 
@@ -159,7 +180,7 @@ impl Upload {
 }
 
 async fn remove_files(dir: &FsPath, token: &str) {
-    for suffix in ["data", "meta", "rejected.xlsx"] {
+    for suffix in ["data", "meta", "meta-new", "rejected.xlsx"] {
         let _ = tokio::fs::remove_file(file_of(dir, token, suffix)).await;
     }
 }
@@ -170,13 +191,335 @@ async fn new_private_file(path: &FsPath) -> Result<tokio::fs::File, WebError> {
     opts.open(path).await.map_err(io_error)
 }
 
-/// Removes staged files older than an hour (by the server's clock); returns
-/// how many.
+/// Removes staged files older than an hour (by the server's clock), and the
+/// finished jobs of the uploads so removed; returns how many files.
 pub async fn sweep(state: &AppState) -> usize {
-    let (dir, now) = (upload_dir(state), state.clock.now());
-    tokio::task::spawn_blocking(move || staging::sweep(&dir, now))
-        .await
-        .unwrap_or(0)
+    let (dir, now, state) = (upload_dir(state), state.clock.now(), state.clone());
+    tokio::task::spawn_blocking(move || {
+        let n = staging::sweep(&dir, now);
+        state.imports.sweep(&dir, now);
+        n
+    })
+    .await
+    .unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------
+// Jobs
+
+/// What a job does with an upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Work {
+    /// The dry run shown as the preview ([`check_upload`]).
+    Check,
+    /// The import itself ([`import_upload`]).
+    Import,
+}
+
+/// Where a job is, or what it came to.
+#[derive(Clone)]
+enum Phase {
+    /// 检查中 / 导入中.
+    Running(Work),
+    /// The preview (after [`Work::Check`]) or the result (after [`Work::Import`]).
+    Done(Work, Arc<Summary>),
+    /// The file could not be read: the reason, shown on the upload page.
+    Refused(String),
+    /// Any other failure, as its error page.
+    Failed(ErrorPage),
+}
+
+/// The job of an upload: its latest run, and what the page shows of it.
+#[derive(Clone)]
+struct Job {
+    /// Tells this run from a later one of the same upload.
+    id: u64,
+    /// The uploader, the only one who sees it.
+    user_id: i64,
+    target: ImportKind,
+    file_name: String,
+    phase: Phase,
+    /// Rows read so far.
+    rows: u64,
+    /// The estimated number of rows, once known.
+    estimate: Option<u64>,
+    /// When it finished, by the server's clock.
+    finished: Option<DateTime<Utc>>,
+    /// Stops the task while it runs.
+    abort: Option<tokio::task::AbortHandle>,
+}
+
+/// The jobs of the uploads, by token. In memory only: after a restart the
+/// page of an upload still on file checks it again.
+#[derive(Default)]
+pub struct Jobs {
+    next: AtomicU64,
+    table: Mutex<HashMap<String, Job>>,
+}
+
+impl Jobs {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Job>> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, token: &str) -> Option<Job> {
+        self.lock().get(token).cloned()
+    }
+
+    /// Rows read so far by the run `id` (the progress callback of the import).
+    fn progress(&self, token: &str, id: u64, rows: u64, estimate: Option<u64>) {
+        if let Some(j) = self.lock().get_mut(token)
+            && j.id == id
+        {
+            j.rows = rows;
+            j.estimate = estimate.filter(|&n| n > 0).or(j.estimate);
+        }
+    }
+
+    /// The end of the run `id` (unless a later run or a cancel replaced it).
+    fn finish(&self, token: &str, id: u64, phase: Phase, now: DateTime<Utc>) {
+        if let Some(j) = self.lock().get_mut(token)
+            && j.id == id
+        {
+            j.phase = phase;
+            j.finished = Some(now);
+            j.abort = None;
+        }
+    }
+
+    /// Drops the job of a cancelled upload, stopping its check; an import
+    /// under way is neither stopped nor dropped.
+    fn cancel(&self, token: &str) -> Result<(), AppError> {
+        let mut jobs = self.lock();
+        if let Some(Phase::Running(Work::Import)) = jobs.get(token).map(|j| &j.phase) {
+            return Err(AppError::Conflict(
+                "该文件正在导入，不能取消；请等导入完成后查看结果。".into(),
+            ));
+        }
+        if let Some(a) = jobs.remove(token).and_then(|j| j.abort) {
+            a.abort();
+        }
+        Ok(())
+    }
+
+    /// Drops the finished jobs whose upload is gone (swept or cancelled);
+    /// a refused or failed one, whose files went at once, an hour after it
+    /// finished.
+    fn sweep(&self, dir: &FsPath, now: DateTime<Utc>) {
+        self.lock().retain(|token, j| match (&j.phase, j.finished) {
+            (Phase::Running(_), _) => true,
+            (Phase::Done(..), _) => file_of(dir, token, "meta").exists(),
+            (_, Some(at)) => now - at <= staging::MAX_AGE,
+            (_, None) => false,
+        });
+    }
+}
+
+/// Why no run can start on an upload whose job is `job`, if none can.
+fn busy(job: Option<&Job>) -> Option<AppError> {
+    let msg = match job.map(|j| &j.phase) {
+        Some(Phase::Running(Work::Check)) => "该文件正在检查，请等检查完成后再操作。",
+        Some(Phase::Running(Work::Import)) => "该文件正在导入，请等导入完成后查看结果，不要重复提交。",
+        Some(Phase::Done(Work::Import, _)) => ALREADY_IMPORTED,
+        _ => return None,
+    };
+    Some(AppError::Conflict(msg.into()))
+}
+
+const ALREADY_IMPORTED: &str = "该文件已经导入过了。如需再次导入，请重新上传文件。";
+
+/// Starts `work` on `up` in the background, unless `refuse` finds a reason
+/// in the upload's current job; sends the browser to the upload's page.
+fn start(
+    n: &Need<WriteRecords>,
+    up: Upload,
+    work: Work,
+    refuse: impl FnOnce(Option<&Job>) -> Option<AppError>,
+) -> Result<Response, WebError> {
+    let state = &n.ctx.state;
+    let token = up.token.clone();
+    let id = state.imports.next.fetch_add(1, Ordering::Relaxed);
+    let job = Job {
+        id,
+        user_id: n.actor.user_id,
+        target: up.target,
+        file_name: up.file_name.clone(),
+        phase: Phase::Running(work),
+        rows: 0,
+        estimate: None,
+        finished: None,
+        abort: None,
+    };
+    {
+        // Held until the job is in the table: the task finds it there.
+        let mut jobs = state.imports.lock();
+        if let Some(e) = refuse(jobs.get(&token)) {
+            return Err(e.into());
+        }
+        let task = tokio::spawn(run_job(
+            state.clone(),
+            n.actor.clone(),
+            n.ctx.origin.clone(),
+            up,
+            work,
+            id,
+        ));
+        let old = jobs.insert(
+            token.clone(),
+            Job {
+                abort: Some(task.abort_handle()),
+                ..job
+            },
+        );
+        if let Some(a) = old.and_then(|j| j.abort) {
+            a.abort();
+        }
+    }
+    Ok(Redirect::to(&format!("/imports/{token}")).into_response())
+}
+
+/// Marks the run failed if it ends without finishing (a panic).
+struct Unfinished<'a> {
+    state: &'a AppState,
+    token: &'a str,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let page = WebError(AppError::Internal("import job".into())).page();
+            self.state
+                .imports
+                .finish(self.token, self.id, Phase::Failed(page), self.state.clock.now());
+        }
+    }
+}
+
+/// The task of a job: runs `work` as `actor` and records what it came to.
+async fn run_job(state: AppState, actor: Actor, origin: Origin, mut up: Upload, work: Work, id: u64) {
+    let token = up.token.clone();
+    let mut unfinished = Unfinished {
+        state: &state,
+        token: &token,
+        id,
+        armed: true,
+    };
+    let progress = |rows: u64, estimate: Option<u64>| state.imports.progress(&token, id, rows, estimate);
+    let call = Call {
+        db: &state.db,
+        cipher: &state.cipher,
+        actor: &actor,
+        origin: &origin,
+        now: state.clock.now(),
+    };
+    let result = match work {
+        Work::Check => check_upload(&call, &up, &progress).await,
+        Work::Import => import_upload(&call, &up, &progress).await,
+    };
+    let phase = settle(&mut up, &actor, work, result).await;
+    state.imports.finish(&token, id, phase, state.clock.now());
+    unfinished.armed = false;
+}
+
+/// The preview: a dry run of the upload with its mapping.
+async fn check_upload(
+    call: &Call<'_>,
+    up: &Upload,
+    progress: &(dyn Fn(u64, Option<u64>) + Sync),
+) -> AppResult<Summary> {
+    let opts = Options {
+        dry_run: true,
+        mapping: up.mapping.clone(),
+        progress: Some(progress),
+        ..Options::default()
+    };
+    import::run(call, up.target, &up.data(), &up.file_name, &opts).await
+}
+
+/// The commit: the upload imported with its mapping.
+async fn import_upload(
+    call: &Call<'_>,
+    up: &Upload,
+    progress: &(dyn Fn(u64, Option<u64>) + Sync),
+) -> AppResult<Summary> {
+    let opts = Options {
+        mapping: up.mapping.clone(),
+        progress: Some(progress),
+        ..Options::default()
+    };
+    import::run(call, up.target, &up.data(), &up.file_name, &opts).await
+}
+
+/// What a finished run comes to, the upload's files brought in line: a
+/// file that cannot be read is removed (its reason goes to the upload
+/// page); an imported one leaves its rejected rows only; a preview keeps
+/// its batch for the commit.
+async fn settle(up: &mut Upload, actor: &Actor, work: Work, result: AppResult<Summary>) -> Phase {
+    let s = match result {
+        Ok(s) => s,
+        Err(AppError::Validation(e)) => {
+            up.remove().await;
+            let msg = e
+                .get("file")
+                .map(str::to_string)
+                .or_else(|| e.0.first().map(|(_, m)| m.clone()))
+                .unwrap_or_default();
+            return Phase::Refused(msg);
+        }
+        Err(e) => {
+            if work == Work::Check {
+                up.remove().await;
+            }
+            return failed(e);
+        }
+    };
+    if work == Work::Import {
+        // The rows are in; the file itself is no longer needed (the
+        // rejected rows stay for downloading, at most an hour).
+        let _ = tokio::fs::remove_file(up.data()).await;
+    }
+    if let Err(e) = up.keep_rejects(&s).await {
+        return failed(e.0);
+    }
+    if work == Work::Check {
+        up.batch_id = s.batch_id;
+        if let Err(e) = up.save_meta(actor).await {
+            return failed(e.0);
+        }
+    }
+    Phase::Done(work, Arc::new(s))
+}
+
+/// A failure as its page, logged once here (the page may be shown again).
+fn failed(e: AppError) -> Phase {
+    match &e {
+        AppError::Db(x) => tracing::error!(error = %x, "import job: database error"),
+        AppError::Internal(x) => tracing::error!(error = %x, "import job: internal error"),
+        _ => {}
+    }
+    Phase::Failed(WebError(e).page())
+}
+
+/// An error page as [`WebError`] answers it (rendered by the middleware).
+fn error_response(page: ErrorPage) -> Response {
+    let mut r = page.status.into_response();
+    r.extensions_mut().insert(page);
+    r
+}
+
+/// A whole number with thousands separators.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -290,9 +633,9 @@ struct SummaryTpl {
     notes: Vec<(u64, String, String)>,
 }
 
-fn summary_page(n: &Need<WriteRecords>, up: &Upload, s: &Summary) -> Response {
+/// The preview (`committed` false) or the result of the upload `token`.
+fn summary_page(n: &Need<WriteRecords>, token: &str, job: &Job, committed: bool, s: &Summary) -> Response {
     use import::read::MatchedBy;
-    let committed = !s.dry_run;
     let title = if committed { "导入结果" } else { "导入预览" };
     let rejects: Vec<RejectRow> = s
         .rejects
@@ -313,7 +656,7 @@ fn summary_page(n: &Need<WriteRecords>, up: &Upload, s: &Summary) -> Response {
             },
         })
         .collect();
-    let cols = import::read_columns(up.target);
+    let cols = import::read_columns(job.target);
     let columns: Vec<ColumnRow> = s
         .columns
         .iter()
@@ -342,10 +685,10 @@ fn summary_page(n: &Need<WriteRecords>, up: &Upload, s: &Summary) -> Response {
     });
     html(&SummaryTpl {
         layout: import_layout(n, title),
-        token: up.token.clone(),
-        target: up.target.code(),
-        target_label: up.target.label(),
-        file_name: up.file_name.clone(),
+        token: token.to_string(),
+        target: job.target.code(),
+        target_label: job.target.label(),
+        file_name: job.file_name.clone(),
         committed,
         total: s.inserted + s.updated + s.unchanged + s.rejected,
         inserted: s.inserted,
@@ -367,33 +710,77 @@ fn summary_page(n: &Need<WriteRecords>, up: &Upload, s: &Summary) -> Response {
     })
 }
 
-/// A dry run of an upload (with its mapping), shown as the preview; a file
-/// that cannot be read goes back to the upload page with the reason.
-async fn preview(n: &Need<WriteRecords>, up: &Upload) -> Result<Response, WebError> {
-    let opts = Options {
-        dry_run: true,
-        mapping: up.mapping.clone(),
-        ..Options::default()
+#[derive(Template)]
+#[template(path = "import_progress.html")]
+struct ProgressTpl {
+    layout: Layout,
+    token: String,
+    target_label: &'static str,
+    file_name: String,
+    importing: bool,
+    /// Rows done (of about how many, and the share), as a sentence.
+    status: String,
+    /// (value, max) of the bar; `None` while the total is unknown.
+    bar: Option<(u64, u64)>,
+    percent: u64,
+}
+
+/// The page of a running job: a progress bar, the page refreshing itself.
+fn progress_page(n: &Need<WriteRecords>, token: &str, job: &Job, work: Work) -> Response {
+    let importing = work == Work::Import;
+    let verb = if importing { "已处理" } else { "已检查" };
+    let (status, bar, percent) = match job.estimate {
+        Some(total) => {
+            let value = job.rows.min(total);
+            // Not 100% until it is done (the total is an estimate).
+            let percent = (value * 100 / total).min(99);
+            let status = format!("{verb} {} / 约 {} 行（{percent}%）", grouped(job.rows), grouped(total));
+            (status, Some((value, total)), percent)
+        }
+        None if job.rows > 0 => (format!("{verb} {} 行", grouped(job.rows)), None, 0),
+        None => ("正在读取文件…".to_string(), None, 0),
     };
-    match import::run(&n.ctx.call(&n.actor), up.target, &up.data(), &up.file_name, &opts).await {
-        Ok(s) => {
-            up.keep_rejects(&s).await?;
-            Ok(summary_page(n, up, &s))
-        }
-        Err(AppError::Validation(e)) => {
-            up.remove().await;
-            let msg = e
-                .get("file")
-                .map(str::to_string)
-                .or_else(|| e.0.first().map(|(_, m)| m.clone()))
-                .unwrap_or_default();
-            Ok(upload_page(n, up.target.code(), Some(msg)))
-        }
-        Err(e) => {
-            up.remove().await;
-            Err(e.into())
-        }
+    html(&ProgressTpl {
+        layout: import_layout(n, if importing { "正在导入" } else { "正在检查" }),
+        token: token.to_string(),
+        target_label: job.target.label(),
+        file_name: job.file_name.clone(),
+        importing,
+        status: if importing {
+            format!("正在导入…{status}")
+        } else {
+            status
+        },
+        bar,
+        percent,
+    })
+}
+
+/// GET /imports/{token}: the upload's job, to its uploader only: its
+/// progress while it runs, then the preview or the result (or the upload
+/// page with the reason the file could not be read).
+pub async fn show(n: Need<WriteRecords>, Path(token): Path<String>) -> Result<Response, WebError> {
+    if !is_token(&token) {
+        return Err(AppError::NotFound.into());
     }
+    let Some(job) = n.ctx.state.imports.get(&token) else {
+        // No job (the server was restarted since): an upload still on file
+        // is checked again.
+        let up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
+        if !tokio::fs::try_exists(up.data()).await.unwrap_or(false) {
+            return Err(AppError::Conflict(ALREADY_IMPORTED.into()).into());
+        }
+        return start(&n, up, Work::Check, |_| None);
+    };
+    if job.user_id != n.actor.user_id {
+        return Err(AppError::NotFound.into());
+    }
+    Ok(match &job.phase {
+        Phase::Running(work) => progress_page(&n, &token, &job, *work),
+        Phase::Done(work, s) => summary_page(&n, &token, &job, *work == Work::Import, s),
+        Phase::Refused(msg) => upload_page(&n, job.target.code(), Some(msg.clone())),
+        Phase::Failed(page) => error_response(page.clone()),
+    })
 }
 
 /// POST /imports/{token}/map: the columns chosen on the preview page
@@ -404,8 +791,11 @@ pub async fn map(n: Need<WriteRecords>, Path(token): Path<String>, form: Form) -
     if form.get("target") != up.target.code() {
         return Err(AppError::BadRequest("导入的数据类型与预览时不一致，请重新上传文件。".into()).into());
     }
+    if let Some(e) = busy(n.ctx.state.imports.get(&token).as_ref()) {
+        return Err(e.into());
+    }
     if !tokio::fs::try_exists(up.data()).await.unwrap_or(false) {
-        return Err(AppError::Conflict("该文件已经导入过了。如需再次导入，请重新上传文件。".into()).into());
+        return Err(AppError::Conflict(ALREADY_IMPORTED.into()).into());
     }
     let headers = form.all("h");
     let fields = form.all("f");
@@ -419,7 +809,7 @@ pub async fn map(n: Need<WriteRecords>, Path(token): Path<String>, form: Form) -
         .filter(|(h, _)| !h.is_empty())
         .collect();
     up.save_meta(&n.actor).await?;
-    preview(&n, &up).await
+    start(&n, up, Work::Check, busy)
 }
 
 /// POST /imports: [`upload`] with a body limit of its own (200 MB and the
@@ -441,7 +831,7 @@ impl Handler<UploadMarker, AppState> for LargeUpload {
     }
 }
 
-/// Saves the upload, runs a dry run and shows the preview.
+/// Saves the upload and starts its check (the preview).
 async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>) -> Result<Response, WebError> {
     let bad = |m: &str| WebError(AppError::BadRequest(m.to_string()));
     let mut mp = mp.map_err(|_| bad("上传的内容格式不正确，请在导入页面选择文件后提交。"))?;
@@ -525,6 +915,7 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
         target,
         file_name,
         mapping: Vec::new(),
+        batch_id: None,
     };
     if size == 0 {
         up.remove().await;
@@ -535,41 +926,22 @@ async fn upload(n: Need<WriteRecords>, mp: Result<Multipart, MultipartRejection>
         ));
     }
     up.save_meta(&n.actor).await?;
-    preview(&n, &up).await
+    start(&n, up, Work::Check, |_| None)
 }
 
-/// POST /imports/{token}/commit
+/// POST /imports/{token}/commit: starts the import.
 pub async fn commit(n: Need<WriteRecords>, Path(token): Path<String>, form: Form) -> Result<Response, WebError> {
     let up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
     if form.get("target") != up.target.code() {
         return Err(AppError::BadRequest("导入的数据类型与预览时不一致，请重新上传文件。".into()).into());
     }
+    if let Some(e) = busy(n.ctx.state.imports.get(&token).as_ref()) {
+        return Err(e.into());
+    }
     if !tokio::fs::try_exists(up.data()).await.unwrap_or(false) {
-        return Err(AppError::Conflict("该文件已经导入过了。如需再次导入，请重新上传文件。".into()).into());
+        return Err(AppError::Conflict(ALREADY_IMPORTED.into()).into());
     }
-    let opts = Options {
-        mapping: up.mapping.clone(),
-        ..Options::default()
-    };
-    match import::run(&n.ctx.call(&n.actor), up.target, &up.data(), &up.file_name, &opts).await {
-        Ok(s) => {
-            // The rows are in; the file itself is no longer needed (the
-            // rejected rows stay for downloading, at most an hour).
-            let _ = tokio::fs::remove_file(up.data()).await;
-            up.keep_rejects(&s).await?;
-            Ok(summary_page(&n, &up, &s))
-        }
-        Err(AppError::Validation(e)) => {
-            up.remove().await;
-            let msg = e
-                .get("file")
-                .map(str::to_string)
-                .or_else(|| e.0.first().map(|(_, m)| m.clone()))
-                .unwrap_or_default();
-            Ok(upload_page(&n, up.target.code(), Some(msg)))
-        }
-        Err(e) => Err(e.into()),
-    }
+    start(&n, up, Work::Import, busy)
 }
 
 /// GET /imports/{token}/rejected
@@ -581,9 +953,11 @@ pub async fn rejected(n: Need<WriteRecords>, Path(token): Path<String>) -> Resul
     Ok(xlsx_download(bytes, &format!("{}-未导入的行.xlsx", up.target.label())))
 }
 
-/// POST /imports/{token}/cancel: removes the upload and its rejected rows.
+/// POST /imports/{token}/cancel: removes the upload and its rejected rows,
+/// and stops its check (an import under way is not stopped).
 pub async fn cancel(n: Need<WriteRecords>, Path(token): Path<String>, _form: Form) -> Result<Response, WebError> {
     let up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
+    n.ctx.state.imports.cancel(&token)?;
     up.remove().await;
     Ok(axum::response::IntoResponse::into_response(
         axum::response::Redirect::to(&format!("/imports?target={}", up.target.code())),

@@ -174,6 +174,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/imports/template/{kind}",
         Access::Perm(Permission::WriteRecords),
     ),
+    ("get", "/imports/{token}", Access::Upload(Permission::WriteRecords)),
     ("post", "/imports/{token}/map", Access::Upload(Permission::WriteRecords)),
     (
         "post",
@@ -1574,7 +1575,8 @@ async fn import_pages(db: Db) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The preview: counts and the bad row.
     let (ct, body) = upload(&csrf, "worker", "w.csv", &csv);
-    let preview = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    let preview = app.import_done(&mut a, r).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(
         preview.body.contains("共2行，可新增1，更新0，无变化0，有误1"),
@@ -1621,13 +1623,14 @@ async fn import_pages(db: Db) {
     assert_eq!(x.status, StatusCode::OK);
     assert!(x.body.starts_with("PK"));
     // Commit.
-    let done = app
+    let r = app
         .post(
             &mut a,
             &format!("/imports/{token}/commit"),
             &[("csrf", &csrf), ("target", "worker")],
         )
         .await;
+    let done = app.import_done(&mut a, r).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(
         done.body.contains("导入完成：共2行，已新增1，更新0，无变化0，有误1"),
@@ -1654,6 +1657,7 @@ async fn import_pages(db: Db) {
     ] {
         let (ct, body) = upload(&csrf, "worker", "bad.csv", content);
         let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+        let r = app.import_done(&mut a, r).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(r.body.contains(expect) && r.body.contains("error-box"), "{}", r.body);
     }
@@ -1663,6 +1667,7 @@ async fn import_pages(db: Db) {
     assert!(big.len() > 17 * 1024 * 1024);
     let (ct, body) = upload(&csrf, "worker", "big.csv", &big);
     let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    let r = app.import_done(&mut a, r).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("找不到模板的表头"), "{}", r.body);
     let (ct, body) = upload(&csrf, "worker", "empty.csv", "");
@@ -1679,7 +1684,8 @@ async fn import_pages(db: Db) {
         credit(9)
     );
     let (ct, body) = upload(&csrf, "employment", "jobs.csv", &jobs);
-    let preview = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    let preview = app.import_done(&mut a, r).await;
     assert!(preview.body.contains("共1行，可新增1"), "{}", preview.body);
     assert!(!preview.body.contains("下载错误行"));
 }

@@ -227,7 +227,8 @@ async fn facilities_are_imported_through_the_import_page(db: Db) {
         &[("csrf", &page.csrf()), ("target", "station")],
         Some(("file", "驿站.csv", csv)),
     );
-    let preview = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    let r = app.request(&mut a, "POST", "/imports", Some((&ct, body))).await;
+    let preview = app.import_done(&mut a, r).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(
         preview.body.contains("共2行，可新增1，更新0，无变化0，有误1"),
@@ -243,13 +244,14 @@ async fn facilities_are_imported_through_the_import_page(db: Db) {
         let i = preview.body.find("/imports/").unwrap() + "/imports/".len();
         preview.body[i..].chars().take_while(char::is_ascii_hexdigit).collect()
     };
-    let done = app
+    let r = app
         .post(
             &mut a,
             &format!("/imports/{token}/commit"),
             &[("csrf", &page.csrf()), ("target", "station")],
         )
         .await;
+    let done = app.import_done(&mut a, r).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(done.body.contains("导入完成：共2行，已新增1"), "{}", done.body);
     let list = app.get(&mut a, "/facilities?kind=station").await;

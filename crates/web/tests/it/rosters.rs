@@ -12,7 +12,8 @@ both!(a_roster_is_mapped_on_the_preview_and_imported);
 
 async fn upload(app: &TestApp, a: &mut Agent, csrf: &str, bytes: &[u8]) -> Resp {
     let (ct, body) = multipart_file(&[("csrf", csrf), ("target", "worker")], "file", "花名册.xlsx", bytes);
-    app.request_bytes(a, "POST", "/imports", Some((&ct, body))).await
+    let r = app.request_bytes(a, "POST", "/imports", Some((&ct, body))).await;
+    app.import_done(a, r).await
 }
 
 fn token_of(page: &Resp) -> String {
@@ -68,7 +69,7 @@ async fn a_roster_is_mapped_on_the_preview_and_imported(db: Db) {
 
     // The unfamiliar column read as the skills, the remarks left out.
     let token = token_of(&preview);
-    let mapped = app
+    let sent = app
         .post(
             &mut a,
             &format!("/imports/{token}/map"),
@@ -82,6 +83,7 @@ async fn a_roster_is_mapped_on_the_preview_and_imported(db: Db) {
             ],
         )
         .await;
+    let mapped = app.import_done(&mut a, sent).await;
     assert_eq!(mapped.status, StatusCode::OK, "{}", mapped.body);
     assert!(
         select_of(&mapped, roster::UNKNOWN).contains("<option value=\"skills\" selected>职业技能</option>"),
@@ -89,13 +91,14 @@ async fn a_roster_is_mapped_on_the_preview_and_imported(db: Db) {
         mapped.body
     );
     assert!(mapped.body.contains("共7行，可新增4"));
-    let done = app
+    let sent = app
         .post(
             &mut a,
             &format!("/imports/{token}/commit"),
             &[("csrf", &csrf), ("target", "worker")],
         )
         .await;
+    let done = app.import_done(&mut a, sent).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(
         done.body.contains("导入完成：共7行，已新增4，更新0，无变化0，有误3"),
@@ -136,7 +139,7 @@ async fn a_roster_is_mapped_on_the_preview_and_imported(db: Db) {
         .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     // A field the kind has not: the reason, nothing staged any more.
-    let bad = app
+    let sent = app
         .post(
             &mut a,
             &format!("/imports/{t2}/map"),
@@ -148,5 +151,6 @@ async fn a_roster_is_mapped_on_the_preview_and_imported(db: Db) {
             ],
         )
         .await;
+    let bad = app.import_done(&mut a, sent).await;
     assert!(bad.body.contains("不是本类数据的字段"), "{}", bad.body);
 }

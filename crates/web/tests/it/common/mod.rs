@@ -417,6 +417,28 @@ impl TestApp {
         .await
     }
 
+    /// Follows the answer to an upload, a new mapping or a commit (303 to
+    /// the upload's page) until its job is done; returns the page then
+    /// shown (the preview, the result, or the upload page with a reason).
+    pub async fn import_done(&self, agent: &mut Agent, r: Resp) -> Resp {
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let to = r.location().to_string();
+        assert!(to.starts_with("/imports/"), "{to}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        loop {
+            let page = self.get(agent, &to).await;
+            if !page.body.contains("http-equiv=\"refresh\"") {
+                return page;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the job of {to} did not finish: {}",
+                page.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// The CSRF token of the agent's current page state.
     pub async fn csrf(&self, agent: &mut Agent) -> String {
         let r = self.get(agent, "/account").await;
