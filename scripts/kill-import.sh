@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Kills `shiminhua import worker` with SIGKILL at random moments of a large
 # import (SQLite, release build) and checks what the importer promises:
-#   - after the kill, the rows in the registry are whole batches only: the
-#     import's batch record (import_batches) counts exactly the workers on
-#     file, in multiples of the batch size unless the import had finished;
+#   - after the kill, either the import had finished (the registry holds
+#     exactly the workers its batch record counts, nothing is left staged) or
+#     nothing is merged: the registry holds no worker, and the staged rows
+#     and the rejected ones make up the rows the batch record counts, in
+#     whole batches unless staging had finished (never a half merge);
 #   - `shiminhua audit verify` passes;
 #   - rerunning the same command resumes and ends with exactly the file's rows.
 # Prints one line per kill and exits non-zero if any check fails.
@@ -71,9 +73,15 @@ for i in $(seq 1 "$kills"); do
   counted=$(q "$dir" "SELECT COALESCE(SUM(inserted + updated + unchanged + rejected), 0) FROM import_batches")
   inserted=$(q "$dir" "SELECT COALESCE(SUM(inserted), 0) FROM import_batches")
   workers=$(q "$dir" "SELECT COUNT(*) FROM workers")
+  staged=$(q "$dir" "SELECT COUNT(*) FROM import_stage_workers")
+  rejected_now=$(q "$dir" "SELECT COALESCE(SUM(rejected), 0) FROM import_batches")
   whole=yes
-  if [ "$workers" != "$inserted" ] || [ "$counted" != "$done_rows" ]; then whole=no; fi
-  if [ "$status" != done ] && [ $((done_rows % batch)) -ne 0 ]; then whole=no; fi
+  if [ "$status" = done ]; then
+    if [ "$workers" != "$inserted" ] || [ "$counted" != "$done_rows" ] || [ "$staged" != 0 ]; then whole=no; fi
+  else
+    if [ "$workers" != 0 ] || [ $((staged + rejected_now)) != "$done_rows" ]; then whole=no; fi
+    if [ "$status" != staged ] && [ $((done_rows % batch)) -ne 0 ]; then whole=no; fi
+  fi
   if "$bin" --data-dir "$dir" audit verify >/dev/null 2>&1; then audit=ok; else audit=FAIL; fi
 
   out=$("$bin" --data-dir "$dir" import worker "$file" --as office --rejected "$dir/rejected.xlsx" 2>&1) || true

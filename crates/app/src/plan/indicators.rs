@@ -332,6 +332,165 @@ pub(crate) async fn record_changed(
     Ok(())
 }
 
+/// The figures' changes from many records written at once (an import's
+/// merge): what every record took back and brought, summed per cell, and
+/// the workers whose distinct-count memberships may move. Applied in the
+/// merge's transaction, after its writes, as a few statements per thousand
+/// workers and one grouped upsert of the cells.
+pub(crate) struct Changes<'p> {
+    plan: &'p Plan,
+    cells: HashMap<CellKey, i64>,
+    workers: std::collections::BTreeSet<i64>,
+    distinct: bool,
+}
+
+impl<'p> Changes<'p> {
+    pub(crate) fn new(plan: &'p Plan) -> Changes<'p> {
+        Changes {
+            plan,
+            cells: HashMap::new(),
+            workers: std::collections::BTreeSet::new(),
+            distinct: tallies(plan).iter().any(|(_, _, t)| distinct(t)),
+        }
+    }
+
+    /// A record that was `before` (None: new) and is `after` (None: gone).
+    pub(crate) fn record(&mut self, before: Option<&StoredFact>, after: Option<&StoredFact>) {
+        if let Some(b) = before {
+            additive(self.plan, b, -1, &mut self.cells);
+        }
+        if let Some(a) = after {
+            additive(self.plan, a, 1, &mut self.cells);
+        }
+        if self.distinct {
+            self.workers.extend(before.iter().chain(after.iter()).map(|f| f.worker));
+        }
+    }
+
+    /// Writes the changes: the memberships of the workers touched, brought
+    /// in line with their records as stored now, then every cell's change.
+    pub(crate) async fn apply(mut self, tx: &mut Tx) -> AppResult<()> {
+        const WORKERS: usize = 500;
+        let workers: Vec<i64> = std::mem::take(&mut self.workers).into_iter().collect();
+        for chunk in workers.chunks(WORKERS) {
+            self.refresh_members(tx, chunk).await?;
+        }
+        add_to_cells_grouped(tx, self.cells).await
+    }
+
+    /// [`refresh_members`] for a set of workers at once.
+    async fn refresh_members(&mut self, tx: &mut Tx, workers: &[i64]) -> AppResult<()> {
+        let mut q = Sql::new("SELECT kind, worker_id, region_code, data, ");
+        q.push(&family_of("records.worker_id"))
+            .push(" FROM records WHERE ")
+            .in_list("worker_id", workers.iter().copied())
+            .push(" ORDER BY worker_id");
+        let rows: Vec<(String, i64, i64, String, i64)> = tx.all(q).await?;
+        let mut want: BTreeMap<(String, i64, i64, i64), NaiveDate> = BTreeMap::new();
+        let mut facts: Vec<StoredFact> = Vec::new();
+        for (k, w, r, d, family) in &rows {
+            let Some(mut f) = StoredFact::from_row(k, *w, *r, d) else {
+                continue;
+            };
+            f.family = *family;
+            if facts.last().is_some_and(|p| p.worker != f.worker) {
+                collect_members(self.plan, &std::mem::take(&mut facts), &mut want);
+            }
+            facts.push(f);
+        }
+        collect_members(self.plan, &facts, &mut want);
+        let mut q = Sql::new("SELECT target, part, region, worker, day FROM indicator_members WHERE ");
+        q.in_list("worker", workers.iter().copied());
+        let rows: Vec<(String, i64, i64, i64, NaiveDate)> = tx.all(q).await?;
+        let have: BTreeMap<(String, i64, i64, i64), NaiveDate> =
+            rows.into_iter().map(|(t, p, r, w, d)| ((t, p, r, w), d)).collect();
+        let mut gone = Vec::new();
+        for (key, day) in &have {
+            if want.get(key) != Some(day) {
+                *self.cells.entry((key.0.clone(), key.1, 0, key.2, *day)).or_default() -= 1;
+                gone.push(key.clone());
+            }
+        }
+        let mut added = Vec::new();
+        for (key, day) in want {
+            if have.get(&key) != Some(&day) {
+                *self.cells.entry((key.0.clone(), key.1, 0, key.2, day)).or_default() += 1;
+                let (target, part, region, worker) = key;
+                added.push(vec![
+                    Arg::from(target),
+                    part.into(),
+                    region.into(),
+                    worker.into(),
+                    day.into(),
+                ]);
+            }
+        }
+        // Removed by worker and key, a few hundred at a time.
+        for chunk in gone.chunks(200) {
+            let mut q = Sql::new("DELETE FROM indicator_members WHERE ");
+            for (i, (target, part, region, worker)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push("(worker = ")
+                    .arg(*worker)
+                    .push(" AND target = ")
+                    .arg(target.clone())
+                    .push(" AND part = ")
+                    .arg(*part)
+                    .push(" AND region = ")
+                    .arg(*region)
+                    .push(")");
+            }
+            tx.exec(q).await?;
+        }
+        tx.bulk_insert(
+            "indicator_members",
+            &["target", "part", "region", "worker", "day"],
+            added,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Adds `deltas` to cells as grouped upserts (a few hundred cells per
+/// statement), then removes the cells left at zero.
+async fn add_to_cells_grouped(tx: &mut Tx, deltas: HashMap<CellKey, i64>) -> AppResult<()> {
+    let mut deltas: Vec<(CellKey, i64)> = deltas.into_iter().filter(|(_, v)| *v != 0).collect();
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    deltas.sort_unstable();
+    for chunk in deltas.chunks(500) {
+        let mut q = Sql::new("INSERT INTO indicator_cells (target, part, source, region, day, value) VALUES ");
+        for (i, ((target, part, source, region, day), value)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .arg(target.clone())
+                .push(", ")
+                .arg(*part)
+                .push(", ")
+                .arg(*source)
+                .push(", ")
+                .arg(*region)
+                .push(", ")
+                .arg(*day)
+                .push(", ")
+                .arg(*value)
+                .push(")");
+        }
+        q.push(
+            " ON CONFLICT (target, part, source, region, day) DO UPDATE SET value = indicator_cells.value + excluded.value",
+        );
+        tx.exec(q).await?;
+    }
+    tx.exec(Sql::new("DELETE FROM indicator_cells WHERE value = 0")).await?;
+    Ok(())
+}
+
 /// Recomputes every figure from the records (`shiminhua plan rebuild`, and
 /// after the plan's targets change); returns the number of records read.
 pub async fn rebuild(db: &Db, plan: &Plan) -> AppResult<u64> {

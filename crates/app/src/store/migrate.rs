@@ -157,6 +157,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0025_figure_version.sql"),
         include_str!("../../migrations/postgres/0025_figure_version.sql"),
     ),
+    (
+        26,
+        "import_stage",
+        include_str!("../../migrations/sqlite/0026_import_stage.sql"),
+        include_str!("../../migrations/postgres/0026_import_stage.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

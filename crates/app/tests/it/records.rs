@@ -26,6 +26,7 @@ both!(
     bad_files_write_nothing,
     record_export_pages_through_scope_and_filters,
     generated_files_import_whole_and_changed_rows_update,
+    a_preview_is_committed_from_its_stage,
 );
 
 fn credit(n: u32) -> String {
@@ -452,8 +453,10 @@ async fn an_interrupted_import_resumes(db: Db) {
     )
     .await
     .unwrap();
-    assert_eq!(first.inserted, 4);
-    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 4);
+    // Four rows staged, nothing merged: the registry is as it was.
+    assert_eq!(first.inserted, 0);
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 0);
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_stage_workers").await, 4);
     assert_eq!(
         count(&w.db, "SELECT COUNT(*) FROM import_batches WHERE status = 'running'").await,
         1
@@ -477,6 +480,7 @@ async fn an_interrupted_import_resumes(db: Db) {
         count(&w.db, "SELECT COUNT(*) FROM import_batches WHERE status = 'done'").await,
         1
     );
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_stage_workers").await, 0);
 }
 
 async fn record_import_from_a_real_world_workbook(db: Db) {
@@ -880,4 +884,116 @@ async fn generated_files_import_whole_and_changed_rows_update(db: Db) {
     assert_eq!(jobs_again.inserted, 0);
     assert!(jobs_again.updated > 0 && jobs_again.updated < 60, "{jobs_again:?}");
     assert_eq!(jobs_again.updated + jobs_again.unchanged, 200);
+}
+
+/// The preview stages the checked rows; the commit merges them without the
+/// file (it is checked once), once only; a preview nobody commits is swept
+/// after an hour. A merge that fails leaves the registry as it was and the
+/// rows staged.
+async fn a_preview_is_committed_from_its_stage(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let dir = TempDir::new("stage-commit");
+    let roster = dir.0.join("roster.csv");
+    demo::write_import_file(&roster, 120, 4, FileKind::Workers, 0).unwrap();
+    let call = w.call(&office);
+    let preview = Options {
+        dry_run: true,
+        ..Options::default()
+    };
+    let checked = import::run(&call, ImportKind::Workers, &roster, "roster.csv", &preview)
+        .await
+        .unwrap();
+    assert_eq!((checked.inserted, checked.rejected), (120, 0));
+    let batch = checked.batch_id.unwrap();
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 0);
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_stage_workers").await, 120);
+
+    // Committed with the file gone: the staged rows are what is merged.
+    std::fs::remove_file(&roster).unwrap();
+    let done = import::commit(&call, ImportKind::Workers, batch, "roster.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((done.inserted, done.updated, done.rejected), (120, 0, 0));
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 120);
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_stage_workers").await, 0);
+    // Every name is searchable and every place counted, as one by one.
+    assert_eq!(
+        count(&w.db, "SELECT COUNT(DISTINCT worker_id) FROM worker_name_grams").await,
+        120
+    );
+    assert_eq!(
+        count(
+            &w.db,
+            "SELECT CAST(COALESCE(SUM(workers), 0) AS BIGINT) FROM worker_tallies"
+        )
+        .await,
+        120
+    );
+    // Once only.
+    let twice = import::commit(&call, ImportKind::Workers, batch, "roster.csv", &Options::default()).await;
+    assert!(matches!(twice, Err(AppError::Conflict(_))), "{twice:?}");
+
+    // A preview left for more than an hour is swept, and cannot be committed.
+    demo::write_import_file(&roster, 30, 5, FileKind::Workers, 0).unwrap();
+    let left = import::run(&call, ImportKind::Workers, &roster, "roster.csv", &preview)
+        .await
+        .unwrap();
+    assert_eq!(import::sweep_staged(&w.db, call.now).await.unwrap(), 0, "not yet");
+    let later = call.now + chrono::Duration::minutes(61);
+    assert_eq!(import::sweep_staged(&w.db, later).await.unwrap(), 1);
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_stage_workers").await, 0);
+    let late = import::commit(
+        &call,
+        ImportKind::Workers,
+        left.batch_id.unwrap(),
+        "roster.csv",
+        &Options::default(),
+    )
+    .await;
+    assert!(matches!(late, Err(AppError::Conflict(_))), "{late:?}");
+
+    // A merge that fails half-way (a worker's place removed from the
+    // places meanwhile, so that its insert breaks a foreign key) changes
+    // nothing, and leaves the rows staged for another try.
+    demo::write_import_file(&roster, 40, 6, FileKind::Workers, 0).unwrap();
+    let staged = import::run(&call, ImportKind::Workers, &roster, "roster.csv", &preview)
+        .await
+        .unwrap();
+    let batch = staged.batch_id.unwrap();
+    let before = (
+        count(&w.db, "SELECT COUNT(*) FROM workers").await,
+        count(&w.db, "SELECT COUNT(*) FROM history").await,
+        count(&w.db, "SELECT COUNT(*) FROM records").await,
+    );
+    let place = count(
+        &w.db,
+        "SELECT region_code FROM import_stage_workers WHERE line = (SELECT MAX(line) FROM import_stage_workers)",
+    )
+    .await;
+    let mut tx = w.db.write().await.unwrap();
+    tx.exec(Sql::new(
+        "UPDATE import_stage_workers SET region_code = 999999999 WHERE line = (SELECT MAX(line) FROM import_stage_workers)",
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let failed = import::commit(&call, ImportKind::Workers, batch, "roster.csv", &Options::default()).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let after = (
+        count(&w.db, "SELECT COUNT(*) FROM workers").await,
+        count(&w.db, "SELECT COUNT(*) FROM history").await,
+        count(&w.db, "SELECT COUNT(*) FROM records").await,
+    );
+    assert_eq!(after, before, "nothing of a failed merge is kept");
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_stage_workers").await, 40);
+    let mut tx = w.db.write().await.unwrap();
+    tx.exec(Sql::new("UPDATE import_stage_workers SET region_code = $1 WHERE region_code = 999999999").bind(place))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let retried = import::commit(&call, ImportKind::Workers, batch, "roster.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!(retried.inserted, 40);
 }

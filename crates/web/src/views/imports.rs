@@ -192,16 +192,22 @@ async fn new_private_file(path: &FsPath) -> Result<tokio::fs::File, WebError> {
 }
 
 /// Removes staged files older than an hour (by the server's clock), and the
-/// finished jobs of the uploads so removed; returns how many files.
+/// finished jobs of the uploads so removed, and the rows their previews
+/// staged; returns how many files.
 pub async fn sweep(state: &AppState) -> usize {
-    let (dir, now, state) = (upload_dir(state), state.clock.now(), state.clone());
-    tokio::task::spawn_blocking(move || {
+    let (dir, now, shared) = (upload_dir(state), state.clock.now(), state.clone());
+    let n = tokio::task::spawn_blocking(move || {
         let n = staging::sweep(&dir, now);
-        state.imports.sweep(&dir, now);
+        shared.imports.sweep(&dir, now);
         n
     })
     .await
-    .unwrap_or(0)
+    .unwrap_or(0);
+    // And the rows those previews staged.
+    if let Err(e) = import::sweep_staged(&state.db, now).await {
+        tracing::warn!(error = %e, "sweeping staged imports");
+    }
+    n
 }
 
 // ---------------------------------------------------------------------------
@@ -356,6 +362,11 @@ fn start(
         if let Some(e) = refuse(jobs.get(&token)) {
             return Err(e.into());
         }
+        // The preview's rows not taken and notes go with the result.
+        let preview = match jobs.get(&token).map(|j| &j.phase) {
+            Some(Phase::Done(Work::Check, s)) if work == Work::Import => Some(Arc::clone(s)),
+            _ => None,
+        };
         let task = tokio::spawn(run_job(
             state.clone(),
             n.actor.clone(),
@@ -363,6 +374,7 @@ fn start(
             up,
             work,
             id,
+            preview,
         ));
         let old = jobs.insert(
             token.clone(),
@@ -398,7 +410,15 @@ impl Drop for Unfinished<'_> {
 }
 
 /// The task of a job: runs `work` as `actor` and records what it came to.
-async fn run_job(state: AppState, actor: Actor, origin: Origin, mut up: Upload, work: Work, id: u64) {
+async fn run_job(
+    state: AppState,
+    actor: Actor,
+    origin: Origin,
+    mut up: Upload,
+    work: Work,
+    id: u64,
+    preview: Option<Arc<Summary>>,
+) {
     let token = up.token.clone();
     let mut unfinished = Unfinished {
         state: &state,
@@ -416,7 +436,7 @@ async fn run_job(state: AppState, actor: Actor, origin: Origin, mut up: Upload, 
     };
     let result = match work {
         Work::Check => check_upload(&call, &up, &progress).await,
-        Work::Import => import_upload(&call, &up, &progress).await,
+        Work::Import => import_upload(&call, &up, &progress, preview.as_deref()).await,
     };
     let phase = settle(&mut up, &actor, work, result).await;
     state.imports.finish(&token, id, phase, state.clock.now());
@@ -438,18 +458,33 @@ async fn check_upload(
     import::run(call, up.target, &up.data(), &up.file_name, &opts).await
 }
 
-/// The commit: the upload imported with its mapping.
+/// The commit: the rows the preview staged, merged (the file is not read
+/// again), with the preview's rows not taken and notes; an upload without a
+/// staged preview is imported from its file.
 async fn import_upload(
     call: &Call<'_>,
     up: &Upload,
     progress: &(dyn Fn(u64, Option<u64>) + Sync),
+    preview: Option<&Summary>,
 ) -> AppResult<Summary> {
     let opts = Options {
         mapping: up.mapping.clone(),
         progress: Some(progress),
         ..Options::default()
     };
-    import::run(call, up.target, &up.data(), &up.file_name, &opts).await
+    let Some(batch) = up.batch_id else {
+        return import::run(call, up.target, &up.data(), &up.file_name, &opts).await;
+    };
+    let mut s = import::commit(call, up.target, batch, &up.file_name, &opts).await?;
+    if let Some(p) = preview.filter(|p| p.batch_id == Some(batch)) {
+        let mut rejects = p.rejects.clone();
+        rejects.append(&mut s.rejects);
+        rejects.sort_by_key(|r| r.line);
+        s.rejects = rejects;
+        s.notes = p.notes.clone();
+        s.columns = p.columns.clone();
+    }
+    Ok(s)
 }
 
 /// What a finished run comes to, the upload's files brought in line: a
@@ -808,6 +843,10 @@ pub async fn map(n: Need<WriteRecords>, Path(token): Path<String>, form: Form) -
         .map(|(h, f)| (h.trim().to_string(), f.trim().to_string()))
         .filter(|(h, _)| !h.is_empty())
         .collect();
+    // The rows the earlier preview staged are checked again with these columns.
+    if let Some(batch) = up.batch_id.take() {
+        import::discard_staged(&n.ctx.state.db, batch).await?;
+    }
     up.save_meta(&n.actor).await?;
     start(&n, up, Work::Check, busy)
 }
@@ -958,6 +997,9 @@ pub async fn rejected(n: Need<WriteRecords>, Path(token): Path<String>) -> Resul
 pub async fn cancel(n: Need<WriteRecords>, Path(token): Path<String>, _form: Form) -> Result<Response, WebError> {
     let up = Upload::load(upload_dir(&n.ctx.state), &token, &n.actor).await?;
     n.ctx.state.imports.cancel(&token)?;
+    if let Some(batch) = up.batch_id {
+        import::discard_staged(&n.ctx.state.db, batch).await?;
+    }
     up.remove().await;
     Ok(axum::response::IntoResponse::into_response(
         axum::response::Redirect::to(&format!("/imports?target={}", up.target.code())),

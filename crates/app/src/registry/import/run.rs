@@ -3,10 +3,11 @@
 
 use super::check::{Batch, Checked, RowChecker, column_index, file_error, file_hash, target_in_scope};
 use super::mapping;
+use super::merge::merge;
 use super::outcome::{Counts, Options, Summary, keep_notes, reject, reject_one};
 use super::read::{self, RawRow};
-use super::templates::{ImportKind, Part, read_columns};
-use super::writers::flush;
+use super::stage::{Stager, stage};
+use super::templates::{Column, ImportKind, Part, read_columns};
 use super::{KEEP_REJECTED, MAX_ROWS};
 use crate::Call;
 use crate::audit::{self, Event, Who};
@@ -83,48 +84,62 @@ pub async fn run(
         let mut tx = call.db.read().await?;
         Arc::new(Context::load(&mut tx).await?)
     };
-    // Resume an unfinished run of the same file.
+    // A preview stages into a batch of its own; an import resumes an
+    // unfinished one of the same file (staging, or staged and not merged).
+    let preview = opts.dry_run;
     let mut resume_after = 0u64;
-    if !opts.dry_run {
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    let mut stager = {
         let mut tx = call.db.write().await?;
-        let running: Option<(i64, i64, i64, i64, i64, i64, i64)> = tx
-            .opt(
+        let running: Option<(i64, i64, i64, i64)> = if preview {
+            None
+        } else {
+            tx.opt(
                 Sql::new(
-                    "SELECT id, last_line, rows_done, inserted, updated, unchanged, rejected FROM import_batches \
-                     WHERE file_hash = $1 AND kind = $2 AND status = 'running' ORDER BY id DESC LIMIT 1",
+                    "SELECT id, last_line, rows_done, rejected FROM import_batches \
+                     WHERE file_hash = $1 AND kind = $2 AND status IN ('running', 'staged') ORDER BY id DESC LIMIT 1",
                 )
                 .bind(hash.clone())
                 .bind(target.code()),
             )
-            .await?;
+            .await?
+        };
         let id = match running {
-            Some((id, last, done, ins, upd, unch, rej)) => {
+            Some((id, last, done, rej)) => {
                 resume_after = last as u64;
                 summary.resumed = done as u64;
-                summary.inserted = ins as u64;
-                summary.updated = upd as u64;
-                summary.unchanged = unch as u64;
                 summary.rejected = rej as u64;
+                // The file's ID numbers staged before, for duplicates.
+                let staged: Vec<(Vec<u8>, i64)> = tx
+                    .all(Sql::new("SELECT id_index, line FROM import_stage_workers WHERE batch_id = $1").bind(id))
+                    .await?;
+                for (index, line) in staged {
+                    seen.insert(seen_key(&index)?, u32::try_from(line).unwrap_or(u32::MAX));
+                }
                 id
             }
             None => {
                 tx.int(
                     Sql::new(
                         "INSERT INTO import_batches (kind, file_name, file_hash, actor_name, status, started_at) \
-                         VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id",
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                     )
                     .bind(target.code())
                     .bind(file_name.chars().take(200).collect::<String>())
                     .bind(hash.clone())
                     .bind(call.actor.display_name.clone())
+                    .bind(if preview { "checking" } else { "running" })
                     .bind(call.now),
                 )
                 .await?
             }
         };
+        let stager = Stager::new(&mut tx, id, preview).await?;
         tx.commit().await?;
         summary.batch_id = Some(id);
-    }
+        stager
+    };
+    let batch_id = stager.batch_id;
 
     // Rows arrive from a reading thread; validation and writing happen here.
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<RawRow, read::ReadError>>(8_192);
@@ -155,7 +170,7 @@ pub async fn run(
         // first 8 bytes of each blind index and the line it was on (12 bytes a
         // row; that two different numbers of a million-row file share those
         // 8 bytes has a chance below 1 in 10^7).
-        let mut seen: HashMap<u64, u32> = HashMap::new();
+        let mut seen = seen;
         let mut read_rows = 0u64;
         let mut last_line = resume_after;
         let mut more = true;
@@ -194,11 +209,7 @@ pub async fn run(
                     Checked::Valid(mut p) => {
                         stage.rows += 1;
                         if let Some(w) = &p.worker {
-                            let key = w
-                                .index
-                                .first_chunk::<8>()
-                                .map(|b| u64::from_le_bytes(*b))
-                                .ok_or_else(|| AppError::Internal("blind index of an unexpected size".into()))?;
+                            let key = seen_key(&w.index)?;
                             if let Some(first) = seen.get(&key) {
                                 let i = column_index(&cols, "id_number");
                                 reject_one(&mut stage, &cols, p, i, format!("与第{first}行的身份证号重复"));
@@ -231,7 +242,7 @@ pub async fn run(
         let mut batches = 0usize;
         while let Some(batch) = batches_rx.recv().await {
             let read_rows = batch.read_rows;
-            flush(call, target, &ctx, &cols, batch, &mut summary, opts.dry_run).await?;
+            stage(call, target, &ctx, &cols, batch, &mut summary, &mut stager).await?;
             batches += 1;
             if let Some(progress) = opts.progress {
                 progress(read_rows, estimate);
@@ -255,45 +266,220 @@ pub async fn run(
         return Ok(summary);
     }
     if summary.rows == 0 && summary.rejected == 0 && summary.resumed == 0 {
-        if let Some(id) = summary.batch_id {
-            let mut tx = call.db.write().await?;
-            tx.exec(Sql::new("DELETE FROM import_batches WHERE id = $1").bind(id))
-                .await?;
-            tx.commit().await?;
-        }
+        let mut tx = call.db.write().await?;
+        tx.exec(Sql::new("DELETE FROM import_batches WHERE id = $1").bind(batch_id))
+            .await?;
+        tx.commit().await?;
         return Err(file_error("文件中没有数据行（表头以下是空的），未导入任何数据。"));
     }
-    if !opts.dry_run {
-        let mut tx = call.db.write().await?;
-        tx.exec(
-            Sql::new("UPDATE import_batches SET status = 'done', finished_at = $1 WHERE id = $2")
-                .bind(call.now)
-                .bind(summary.batch_id),
+    let mut tx = call.db.write().await?;
+    tx.exec(
+        Sql::new("UPDATE import_batches SET status = $1 WHERE id = $2")
+            .bind(if preview { "checked" } else { "staged" })
+            .bind(batch_id),
+    )
+    .await?;
+    tx.commit().await?;
+    if !preview {
+        let skipped = stager.skipped;
+        finish(
+            call,
+            target,
+            &cols,
+            batch_id,
+            file_name,
+            &chosen,
+            skipped,
+            opts.progress,
+            &mut summary,
         )
         .await?;
-        audit::record(
-            &mut tx,
-            call.now,
-            &Who::actor(call.actor, call.origin),
-            Event::ok("import.run", target.code(), summary.batch_id.unwrap_or_default()).detail(format!(
-                "file={}; rows={}; inserted={}; updated={}; unchanged={}; rejected={}",
-                file_name.chars().take(100).collect::<String>(),
-                summary.rows + summary.resumed,
-                summary.inserted,
-                summary.updated,
-                summary.unchanged,
-                summary.rejected
-            )),
-        )
-        .await?;
-        mapping::remember(&mut tx, call, target, &chosen).await?;
-        tx.commit().await?;
-        // The 工作台's tallies as one row per place again (a large import of
-        // workers or families on SQLite leaves a row for each).
-        crate::registry::workers::fold_tallies(call.db).await?;
     }
     Ok(summary)
 }
+
+/// The first 8 bytes of a blind index, as the key of the file's ID numbers.
+fn seen_key(index: &[u8]) -> AppResult<u64> {
+    index
+        .first_chunk::<8>()
+        .map(|b| u64::from_le_bytes(*b))
+        .ok_or_else(|| AppError::Internal("blind index of an unexpected size".into()))
+}
+
+/// Imports the rows a preview staged (`run` with `dry_run`), as batch
+/// `batch_id`: the commit of the import page. A batch already imported, or
+/// removed because nobody committed it within an hour, is refused.
+pub async fn commit(
+    call: &Call<'_>,
+    target: ImportKind,
+    batch_id: i64,
+    file_name: &str,
+    opts: &Options<'_>,
+) -> AppResult<Summary> {
+    if !target.permitted(call.actor) || !target_in_scope(call, target) {
+        return Err(AppError::Forbidden);
+    }
+    let cols = read_columns(target);
+    let chosen = mapping::checked(&cols, &opts.mapping)?;
+    let batch: Option<(String, String, i64, i64, i64)> = {
+        let mut tx = call.db.read().await?;
+        tx.opt(
+            Sql::new("SELECT kind, status, rows_done, rejected, unchanged FROM import_batches WHERE id = $1")
+                .bind(batch_id),
+        )
+        .await?
+    };
+    let Some((kind, status, rows, rejected, skipped)) = batch else {
+        return Err(AppError::NotFound);
+    };
+    if kind != target.code() {
+        return Err(AppError::NotFound);
+    }
+    if status != "checked" {
+        return Err(AppError::Conflict(
+            "该文件已经导入过了，或预览已超过一小时失效。如需再次导入，请重新上传文件。".into(),
+        ));
+    }
+    let mut summary = Summary {
+        batch_id: Some(batch_id),
+        rows: rows as u64,
+        rejected: rejected as u64,
+        ..Summary::default()
+    };
+    if target == ImportKind::Workers {
+        let mut tx = call.db.read().await?;
+        let jobs = tx
+            .opt::<(i64,)>(Sql::new("SELECT line FROM import_stage_records WHERE batch_id = $1 LIMIT 1").bind(batch_id))
+            .await?;
+        if jobs.is_some() {
+            summary.employment = Some(Counts::default());
+        }
+    }
+    finish(
+        call,
+        target,
+        &cols,
+        batch_id,
+        file_name,
+        &chosen,
+        skipped as u64,
+        opts.progress,
+        &mut summary,
+    )
+    .await?;
+    Ok(summary)
+}
+
+/// Merges a staged batch in one transaction, with the batch marked done,
+/// the audit entry and the mapping remembered. `skipped`: the rows staging
+/// found on file as they are (unchanged, not staged).
+#[expect(clippy::too_many_arguments, reason = "the state of one import run")]
+async fn finish(
+    call: &Call<'_>,
+    target: ImportKind,
+    cols: &[Column],
+    batch_id: i64,
+    file_name: &str,
+    chosen: &[(String, String)],
+    skipped: u64,
+    progress: Option<&(dyn Fn(u64, Option<u64>) + Sync)>,
+    summary: &mut Summary,
+) -> AppResult<()> {
+    // The merge's counts replace what staging saw.
+    summary.inserted = 0;
+    summary.updated = 0;
+    summary.unchanged = skipped;
+    let mut tx = call.db.write().await?;
+    // Only one merge of a batch: a second one finds it taken.
+    let taken = tx
+        .exec(
+            Sql::new("UPDATE import_batches SET status = 'merging' WHERE id = $1 AND status IN ('checked', 'staged')")
+                .bind(batch_id),
+        )
+        .await?;
+    if taken == 0 {
+        return Err(AppError::Conflict(
+            "该文件已经导入过了，或预览已超过一小时失效。如需再次导入，请重新上传文件。".into(),
+        ));
+    }
+    merge(&mut tx, call, target, cols, batch_id, summary, progress).await?;
+    tx.exec(
+        Sql::new(
+            "UPDATE import_batches SET status = 'done', finished_at = $1, inserted = $2, updated = $3, \
+             unchanged = $4, rejected = $5 WHERE id = $6",
+        )
+        .bind(call.now)
+        .bind(summary.inserted as i64)
+        .bind(summary.updated as i64)
+        .bind(summary.unchanged as i64)
+        .bind(summary.rejected as i64)
+        .bind(batch_id),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        call.now,
+        &Who::actor(call.actor, call.origin),
+        Event::ok("import.run", target.code(), batch_id).detail(format!(
+            "file={}; rows={}; inserted={}; updated={}; unchanged={}; rejected={}",
+            file_name.chars().take(100).collect::<String>(),
+            summary.rows + summary.resumed,
+            summary.inserted,
+            summary.updated,
+            summary.unchanged,
+            summary.rejected
+        )),
+    )
+    .await?;
+    mapping::remember(&mut tx, call, target, chosen).await?;
+    tx.commit().await?;
+    // The 工作台's tallies as one row per place again.
+    crate::registry::workers::fold_tallies(call.db).await?;
+    Ok(())
+}
+
+/// Removes what previews nobody committed staged (batches checked more
+/// than an hour before `now`); returns how many batches.
+pub async fn sweep_staged(db: &crate::store::Db, now: chrono::DateTime<chrono::Utc>) -> AppResult<u64> {
+    let before = now - chrono::Duration::hours(1);
+    let ids: Vec<(i64,)> = db
+        .read()
+        .await?
+        .all(
+            Sql::new("SELECT id FROM import_batches WHERE status IN ('checking', 'checked') AND started_at < $1")
+                .bind(before),
+        )
+        .await?;
+    for (id,) in &ids {
+        discard_staged(db, *id).await?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// Removes the rows a preview staged (its upload cancelled, checked again
+/// with other columns, or left for an hour): the batch can no longer be
+/// committed. A batch being imported or imported is left as it is.
+pub async fn discard_staged(db: &crate::store::Db, batch_id: i64) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    let n = tx
+        .exec(
+            Sql::new(
+                "UPDATE import_batches SET status = 'expired' WHERE id = $1 AND status IN ('checking', 'checked')",
+            )
+            .bind(batch_id),
+        )
+        .await?;
+    if n > 0 {
+        for table in STAGE_TABLES {
+            tx.exec(Sql::new(&format!("DELETE FROM {table} WHERE batch_id = $1")).bind(batch_id))
+                .await?;
+        }
+    }
+    tx.commit().await
+}
+
+/// The tables rows are staged in.
+pub(super) const STAGE_TABLES: [&str; 3] = ["import_stage_workers", "import_stage_records", "import_stage_rows"];
 
 /// The baseline of `Options::raw`: cells inserted as read, in the same
 /// batches, into a scratch table that is dropped afterwards.

@@ -1,0 +1,65 @@
+-- Bulk import in two steps: the checked, sealed rows of a file are staged
+-- here (the preview), then merged into the registry as sets in one
+-- transaction (the commit). A stage is keyed by its import batch and the
+-- row's line in the file and is only ever appended to, batch by batch; it
+-- has no secondary index. Staged rows are removed by the merge, and those
+-- nobody commits within an hour by the sweep.
+
+-- import_batches.status: staging (rows being staged; a rerun resumes after
+-- last_line) | staged (ready to merge) | done.
+
+CREATE TABLE import_stage_workers (
+    batch_id     BIGINT NOT NULL,
+    line         BIGINT NOT NULL,
+    county_code  BIGINT NOT NULL,
+    region_code  BIGINT NOT NULL,
+    name         TEXT NOT NULL,
+    id_sealed    BYTEA NOT NULL,
+    id_index     BYTEA NOT NULL,
+    id_masked    TEXT NOT NULL,
+    birth_year   BIGINT NOT NULL,
+    sex          TEXT NOT NULL,
+    origin_code  TEXT NOT NULL,
+    phone_sealed BYTEA,
+    phone_index  BYTEA,
+    phone_masked TEXT NOT NULL,
+    hukou_place  TEXT NOT NULL,
+    education    TEXT NOT NULL,
+    skills       TEXT NOT NULL,
+    tags         TEXT NOT NULL,
+    person       TEXT NOT NULL,                   -- the name, masked (messages)
+    PRIMARY KEY (batch_id, line)
+);
+
+-- Records: a record file's rows, and the employment columns of a worker
+-- roster's rows (their worker found by the blind index of the ID number, so
+-- that a worker new in the same file is found once merged).
+CREATE TABLE import_stage_records (
+    batch_id     BIGINT NOT NULL,
+    line         BIGINT NOT NULL,
+    worker_index BYTEA NOT NULL,
+    worker_name  TEXT NOT NULL,                   -- as registered when staged ('' for a roster's row)
+    kind         TEXT NOT NULL,
+    dependant_id BIGINT,
+    county_code  BIGINT NOT NULL,
+    region_code  BIGINT NOT NULL,
+    unit_id      BIGINT,
+    period_date  DATE NOT NULL,
+    natural_key  TEXT NOT NULL,
+    data         TEXT NOT NULL,
+    person       TEXT NOT NULL,
+    PRIMARY KEY (batch_id, line)
+);
+
+-- Facilities and the platform's clues: the row's cells as text (JSON array),
+-- validated again as they are merged, row by row, in the merge's transaction.
+CREATE TABLE import_stage_rows (
+    batch_id     BIGINT NOT NULL,
+    line         BIGINT NOT NULL,
+    cells        TEXT NOT NULL,
+    person       TEXT NOT NULL,
+    PRIMARY KEY (batch_id, line)
+);
+
+-- The workers' triggers here are per statement already (migration 0022): a
+-- merge's one INSERT indexes its names and counts its places as sets.
