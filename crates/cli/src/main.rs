@@ -15,6 +15,9 @@ use std::process::ExitCode;
 
 mod progress;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// 县域农民工市民化信息平台（市民化）
 #[derive(Parser)]
 #[command(
@@ -74,9 +77,12 @@ enum Command {
         /// 以哪个用户的身份导入（按其角色和数据范围校验，并记入审计日志）
         #[arg(long = "as", value_name = "用户名")]
         user: String,
-        /// 只校验不写入
+        /// 只校验，不写入农民工信息（校验过的行暂存一小时，可用 --commit 确认导入）
         #[arg(long)]
         dry_run: bool,
+        /// 确认导入先前 --dry-run 校验并暂存的行（其批次号），不再重新读取和校验文件
+        #[arg(long, value_name = "批次号", conflicts_with_all = ["dry_run", "raw"])]
+        commit: Option<i64>,
         /// 未导入的行写入此 Excel 文件，默认为“原文件名-未导入.xlsx”
         #[arg(long, value_name = "文件")]
         rejected: Option<PathBuf>,
@@ -466,6 +472,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             file,
             user,
             dry_run,
+            commit,
             rejected,
             raw,
             map,
@@ -489,6 +496,19 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 unit: "行",
             });
             let progress = |done: u64, total: Option<u64>| bar.update(done, total);
+            // The merge, as a second bar once the rows are staged.
+            let merge_bar = std::sync::OnceLock::new();
+            let merging = |done: u64, all: u64| {
+                merge_bar
+                    .get_or_init(|| {
+                        bar.finish();
+                        progress::Progress::new(progress::Counting {
+                            verb: "已写入 ",
+                            unit: "行",
+                        })
+                    })
+                    .update(done, Some(all))
+            };
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -497,11 +517,18 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 dry_run,
                 raw,
                 progress: Some(&progress),
+                merging: Some(&merging),
                 mapping,
                 ..Default::default()
             };
-            let result = shiminhua_app::registry::import::run(&call, target, &file, &name, &opts).await;
-            bar.finish();
+            let result = match commit {
+                Some(batch) => shiminhua_app::registry::import::commit(&call, target, batch, &name, &opts).await,
+                None => shiminhua_app::registry::import::run(&call, target, &file, &name, &opts).await,
+            };
+            match merge_bar.get() {
+                Some(b) => b.finish(),
+                None => bar.finish(),
+            }
             let s = result.map_err(|e| match e {
                 AppError::Validation(f) => AppError::Config(f.get("file").unwrap_or("文件有误").to_string()),
                 e => e,
@@ -529,6 +556,12 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 println!(
                     "同一表格中的就业登记：新增 {}，更新 {}，无变化 {}。",
                     c.inserted, c.updated, c.unchanged
+                );
+            }
+            if let (true, Some(batch)) = (dry_run, s.batch_id) {
+                println!(
+                    "校验通过的行已暂存（批次号 {batch}，一小时内有效）。确认导入：shiminhua import {kind} {} --as {user} --commit {batch}",
+                    file.display()
                 );
             }
             for x in s.notes.iter().take(20) {

@@ -143,7 +143,12 @@ pub(crate) fn validate(
 pub fn worker_context(field: &str, index: &[u8]) -> String {
     // Sealed values are bound to the person (blind index), not to a row id,
     // so that they can be written in the same statement that creates the row.
-    format!("workers.{field}:{}", crate::hex(index))
+    let mut out = String::with_capacity(9 + field.len() + index.len() * 2);
+    out.push_str("workers.");
+    out.push_str(field);
+    out.push(':');
+    out.push_str(&crate::hex(index));
+    out
 }
 
 /// Registers a worker. An ID number already registered is a field error.

@@ -27,6 +27,7 @@ both!(
     record_export_pages_through_scope_and_filters,
     generated_files_import_whole_and_changed_rows_update,
     a_preview_is_committed_from_its_stage,
+    a_large_merge_keeps_every_index,
 );
 
 fn credit(n: u32) -> String {
@@ -996,4 +997,84 @@ async fn a_preview_is_committed_from_its_stage(db: Db) {
         .await
         .unwrap();
     assert_eq!(retried.inserted, 40);
+}
+
+/// A merge of more new workers than the registry holds (SQLite builds the
+/// secondary indexes afresh for it) leaves every index as the migrations
+/// made it, and the workers found through each.
+async fn a_large_merge_keeps_every_index(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office1", Role::Office, "341000").await;
+    let dir = TempDir::new("large-merge");
+    let roster = dir.0.join("roster.csv");
+    demo::write_import_file(&roster, 20_000, 12, FileKind::Workers, 0).unwrap();
+    let indexes = |db: Db| async move {
+        let mut tx = db.read().await.unwrap();
+        let q = match tx.backend() {
+            shiminhua_app::store::Backend::Sqlite => {
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'workers' ORDER BY name"
+            }
+            shiminhua_app::store::Backend::Postgres => {
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'workers' ORDER BY indexname"
+            }
+        };
+        let rows: Vec<(String, Option<String>)> = tx.all(Sql::new(q)).await.unwrap();
+        rows
+    };
+    let before = indexes(w.db.clone()).await;
+    let call = w.call(&office);
+    let s = import::run(&call, ImportKind::Workers, &roster, "roster.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((s.inserted, s.rejected), (20_000, 0));
+    assert_eq!(indexes(w.db.clone()).await, before);
+    // Each index answers: by place, by name, by phone.
+    let (region, name, phone): (i64, String, Vec<u8>) = w
+        .db
+        .read()
+        .await
+        .unwrap()
+        .one(Sql::new(
+            "SELECT region_code, name, phone_index FROM workers WHERE phone_index IS NOT NULL ORDER BY id DESC LIMIT 1",
+        ))
+        .await
+        .unwrap();
+    let mut tx = w.db.read().await.unwrap();
+    let by_place = tx
+        .int(Sql::new("SELECT COUNT(*) FROM workers WHERE region_code = $1").bind(region))
+        .await
+        .unwrap();
+    let by_name = tx
+        .int(Sql::new("SELECT COUNT(*) FROM workers WHERE name = $1").bind(name.clone()))
+        .await
+        .unwrap();
+    let by_phone = tx
+        .int(Sql::new("SELECT COUNT(*) FROM workers WHERE phone_index = $1").bind(phone))
+        .await
+        .unwrap();
+    let grams = tx
+        .int(Sql::new("SELECT COUNT(DISTINCT worker_id) FROM worker_name_grams"))
+        .await
+        .unwrap();
+    drop(tx);
+    assert!(by_place >= 1 && by_name >= 1 && by_phone >= 1);
+    assert_eq!(grams, 20_000);
+    let (rows, total) = workers::list_workers(
+        &w.db,
+        &w.cipher,
+        &office,
+        &WorkerFilter {
+            q: name.clone(),
+            ..WorkerFilter::default()
+        },
+        1_000,
+        0,
+        10_000,
+    )
+    .await
+    .unwrap();
+    assert!(
+        total >= by_name && rows.iter().all(|r| r.name.contains(&name)) && rows.iter().any(|r| r.name == name),
+        "the name search finds the worker: {name}, {total} found"
+    );
 }

@@ -607,10 +607,39 @@ async fn import_template_and_api_keys_from_the_command_line() {
                 .unwrap()
         };
         assert_eq!(count(conn.clone()).await, 0, "a dry run writes nothing");
+        // It staged the rows: --commit imports them without the file.
+        let batch = out
+            .split("--commit ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .expect("the dry run names its batch")
+            .to_string();
+        let moved = dir.0.join("moved.csv");
+        std::fs::rename(&file, &moved).unwrap();
+        let o = run(
+            &dir.0,
+            &args(&db, &["import", "worker", f, "--as", "office1", "--commit", &batch]),
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("导入完成") && out.contains("新增 60") && out.contains("有误未导入 1"), "{out}");
+        assert!(stderr(&o).contains("已写入"), "a progress line of the merge");
+        assert_eq!(count(conn.clone()).await, 60);
+        assert_clean_error(
+            &run(
+                &dir.0,
+                &args(&db, &["import", "worker", f, "--as", "office1", "--commit", &batch]),
+                &[],
+            ),
+            "该文件已经导入过了",
+        );
+        std::fs::rename(&moved, &file).unwrap();
+        // Imported from the file again: nothing new; the refused row is listed.
         let o = run(&dir.0, &args(&db, &["import", "worker", f, "--as", "office1"]), &[]);
         assert!(o.status.success(), "{}", stderr(&o));
         let out = stdout(&o);
-        assert!(out.contains("导入完成") && out.contains("新增 60"), "{out}");
+        assert!(out.contains("导入完成") && out.contains("无变化 60"), "{out}");
         assert!(out.contains("workers-未导入.xlsx"), "{out}");
         assert!(dir.0.join("workers-未导入.xlsx").exists());
         assert!(stderr(&o).contains("已处理"), "a progress line");

@@ -475,6 +475,11 @@ async fn import_upload(
     let Some(batch) = up.batch_id else {
         return import::run(call, up.target, &up.data(), &up.file_name, &opts).await;
     };
+    let merging = |done: u64, all: u64| progress(done, Some(all));
+    let opts = Options {
+        merging: Some(&merging),
+        ..opts
+    };
     let mut s = import::commit(call, up.target, batch, &up.file_name, &opts).await?;
     if let Some(p) = preview.filter(|p| p.batch_id == Some(batch)) {
         let mut rejects = p.rejects.clone();

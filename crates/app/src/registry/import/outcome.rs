@@ -77,8 +77,11 @@ pub struct Summary {
 pub struct Options<'a> {
     pub dry_run: bool,
     pub batch_rows: usize,
-    /// Called after each batch with (rows read so far, estimated total).
+    /// Called after each batch staged with (rows read so far, estimated total).
     pub progress: Option<&'a (dyn Fn(u64, Option<u64>) + Sync)>,
+    /// Called after each step of the merge with (staged rows merged so far,
+    /// staged rows in all).
+    pub merging: Option<&'a (dyn Fn(u64, u64) + Sync)>,
     /// Stops after this many batches (to test resuming after a crash).
     pub stop_after_batches: Option<usize>,
     /// Measurement only: read the file and insert its cells as they are into
@@ -97,6 +100,7 @@ impl Default for Options<'_> {
             dry_run: false,
             batch_rows: BATCH_ROWS,
             progress: None,
+            merging: None,
             stop_after_batches: None,
             raw: false,
             mapping: Vec::new(),

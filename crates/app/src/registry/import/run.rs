@@ -290,7 +290,7 @@ pub async fn run(
             file_name,
             &chosen,
             skipped,
-            opts.progress,
+            opts.merging,
             &mut summary,
         )
         .await?;
@@ -321,6 +321,8 @@ pub async fn commit(
     }
     let cols = read_columns(target);
     let chosen = mapping::checked(&cols, &opts.mapping)?;
+    // A preview is kept an hour, whether or not a server swept since.
+    sweep_staged(call.db, call.now).await?;
     let batch: Option<(String, String, i64, i64, i64)> = {
         let mut tx = call.db.read().await?;
         tx.opt(
@@ -363,7 +365,7 @@ pub async fn commit(
         file_name,
         &chosen,
         skipped as u64,
-        opts.progress,
+        opts.merging,
         &mut summary,
     )
     .await?;
@@ -382,7 +384,7 @@ async fn finish(
     file_name: &str,
     chosen: &[(String, String)],
     skipped: u64,
-    progress: Option<&(dyn Fn(u64, Option<u64>) + Sync)>,
+    progress: Option<&(dyn Fn(u64, u64) + Sync)>,
     summary: &mut Summary,
 ) -> AppResult<()> {
     // The merge's counts replace what staging saw.
