@@ -623,7 +623,10 @@ async fn import_template_and_api_keys_from_the_command_line() {
         );
         assert!(o.status.success(), "{}", stderr(&o));
         let out = stdout(&o);
-        assert!(out.contains("导入完成") && out.contains("新增 60") && out.contains("有误未导入 1"), "{out}");
+        assert!(
+            out.contains("导入完成") && out.contains("新增 60") && out.contains("有误未导入 1"),
+            "{out}"
+        );
         assert!(stderr(&o).contains("已写入"), "a progress line of the merge");
         assert_eq!(count(conn.clone()).await, 60);
         assert_clean_error(

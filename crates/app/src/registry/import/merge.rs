@@ -92,7 +92,7 @@ pub(super) async fn merge(
             merge_rows(tx, call, target, cols, batch_id, summary).await?;
         }
     }
-    for table in super::run::STAGE_TABLES {
+    for table in super::STAGE_TABLES {
         tx.exec(Sql::new(&format!("DELETE FROM {table} WHERE batch_id = $1")).bind(batch_id))
             .await?;
     }

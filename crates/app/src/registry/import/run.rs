@@ -8,7 +8,7 @@ use super::outcome::{Counts, Options, Summary, keep_notes, reject, reject_one};
 use super::read::{self, RawRow};
 use super::stage::{Stager, stage};
 use super::templates::{Column, ImportKind, Part, read_columns};
-use super::{KEEP_REJECTED, MAX_ROWS};
+use super::{KEEP_REJECTED, MAX_ROWS, STAGE_TABLES};
 use crate::Call;
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult};
@@ -479,9 +479,6 @@ pub async fn discard_staged(db: &crate::store::Db, batch_id: i64) -> AppResult<(
     }
     tx.commit().await
 }
-
-/// The tables rows are staged in.
-pub(super) const STAGE_TABLES: [&str; 3] = ["import_stage_workers", "import_stage_records", "import_stage_rows"];
 
 /// The baseline of `Options::raw`: cells inserted as read, in the same
 /// batches, into a scratch table that is dropped afterwards.
