@@ -462,19 +462,39 @@ async fn an_interrupted_import_resumes(db: Db) {
         count(&w.db, "SELECT COUNT(*) FROM import_batches WHERE status = 'running'").await,
         1
     );
-    let second = import::run(
-        &call,
-        ImportKind::Workers,
-        &path,
-        "w.csv",
-        &Options {
-            batch_rows: 2,
-            ..Options::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!((second.resumed, second.inserted, second.unchanged), (4, 7, 0));
+    // A run whose merge fails (a staged place removed from the places
+    // meanwhile breaks a foreign key) stages the rest, merges nothing and
+    // leaves the batch staged.
+    let place = count(&w.db, "SELECT region_code FROM import_stage_workers WHERE line = 2").await;
+    let set_place = |code: i64| {
+        let db = w.db.clone();
+        async move {
+            let mut tx = db.write().await.unwrap();
+            tx.exec(Sql::new("UPDATE import_stage_workers SET region_code = $1 WHERE line = 2").bind(code))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    set_place(999_999_999).await;
+    let opts = Options {
+        batch_rows: 2,
+        ..Options::default()
+    };
+    let failed = import::run(&call, ImportKind::Workers, &path, "w.csv", &opts).await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 0);
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_stage_workers").await, 7);
+    assert_eq!(
+        count(&w.db, "SELECT COUNT(*) FROM import_batches WHERE status = 'staged'").await,
+        1
+    );
+    // Run again, it merges what is staged.
+    set_place(place).await;
+    let second = import::run(&call, ImportKind::Workers, &path, "w.csv", &opts)
+        .await
+        .unwrap();
+    assert_eq!((second.resumed, second.inserted, second.unchanged), (7, 7, 0));
     assert_eq!(second.batch_id, first.batch_id);
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 7);
     assert_eq!(

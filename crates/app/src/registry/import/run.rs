@@ -1,5 +1,6 @@
 //! The run loop: reads a file in batches, checks them while the writer
-//! stores the one before, and records the progress of the import.
+//! stages the one before, records the progress of the import, and merges
+//! what it staged (or, for a preview, leaves it staged for [`commit`]).
 
 use super::check::{Batch, Checked, RowChecker, column_index, file_error, file_hash, target_in_scope};
 use super::mapping;
@@ -18,9 +19,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Imports `path` as `target`. In a dry run nothing is written (the counts
-/// say what would happen). Otherwise valid rows are written batch by batch
-/// and a rerun of the same file resumes after the last committed batch.
+/// Imports `path` as `target`: stages its valid rows batch by batch, then
+/// merges them in one transaction. In a dry run (the preview) the rows are
+/// only staged, under `Summary::batch_id`, and the counts say what the
+/// merge would do. A rerun of a file whose import was interrupted resumes
+/// staging after the last batch staged, or merges what was staged.
 pub async fn run(
     call: &Call<'_>,
     target: ImportKind,
@@ -106,6 +109,10 @@ pub async fn run(
         };
         let id = match running {
             Some((id, last, done, rej)) => {
+                // Staging again (a batch staged whole has nothing left to
+                // read, and is merged below).
+                tx.exec(Sql::new("UPDATE import_batches SET status = 'running' WHERE id = $1").bind(id))
+                    .await?;
                 resume_after = last as u64;
                 summary.resumed = done as u64;
                 summary.rejected = rej as u64;
