@@ -126,11 +126,11 @@ fn reject_line(summary: &mut Summary, line: i64, person: String, column: &str, r
     }
 }
 
-/// Removes staged lines of a batch (rows rejected at the merge), from
-/// every stage table.
-async fn unstage(tx: &mut Tx, batch_id: i64, lines: &[i64]) -> AppResult<()> {
+/// Removes staged lines of a batch (rows rejected at the merge) from the
+/// given stage tables.
+async fn unstage(tx: &mut Tx, tables: &[&str], batch_id: i64, lines: &[i64]) -> AppResult<()> {
     for chunk in lines.chunks(500) {
-        for table in ["import_stage_workers", "import_stage_records"] {
+        for table in tables {
             let mut q = Sql::new(&format!("DELETE FROM {table} WHERE batch_id = "));
             q.arg(batch_id).push(" AND ").in_list("line", chunk.iter().copied());
             tx.exec(q).await?;
@@ -170,7 +170,8 @@ async fn reject_out_of_scope(tx: &mut Tx, call: &Call<'_>, batch_id: i64, summar
     for (line, person) in out {
         reject_line(summary, line, person, "身份证号", OUT_OF_SCOPE);
     }
-    unstage(tx, batch_id, &lines).await
+    // A roster's row goes whole: its worker and its record.
+    unstage(tx, &["import_stage_workers", "import_stage_records"], batch_id, &lines).await
 }
 
 /// The staged workers of lines `(from, to]`: the changed ones updated
@@ -374,11 +375,7 @@ async fn merge_records(
             reject_line(summary, line, person, "姓名", NAME_DIFFERS);
         }
     }
-    for chunk in lines.chunks(500) {
-        let mut q = Sql::new("DELETE FROM import_stage_records WHERE batch_id = ");
-        q.arg(batch_id).push(" AND ").in_list("line", chunk.iter().copied());
-        tx.exec(q).await?;
-    }
+    unstage(tx, &["import_stage_records"], batch_id, &lines).await?;
 
     if let Some(changes) = changes {
         let mut q = Sql::new(&format!(
