@@ -19,6 +19,15 @@ pub fn json_field(backend: Backend, key: &str) -> String {
     }
 }
 
+/// A JSON object as text, built from `pairs` (`'key', column, …`), in each
+/// backend's dialect (an import's merge writes the workers' history so).
+pub fn json_object_text(backend: Backend, pairs: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_object({pairs})"),
+        Backend::Postgres => format!("json_build_object({pairs})::text"),
+    }
+}
+
 /// The literal a JSON flag of `r.data` (see [`json_field`]) is compared
 /// with: JSON booleans read back as 1/0 on SQLite and as 'true'/'false' on
 /// PostgreSQL (`->>` gives text).

@@ -901,6 +901,25 @@ async fn generated_files_import_whole_and_changed_rows_update(db: Db) {
         (again.inserted, again.updated, again.unchanged, again.rejected),
         (0, differ, 200 - differ, 0)
     );
+    // Each changed worker's earlier version is in history, as JSON the
+    // history page reads.
+    let kept: Vec<(String,)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new(
+                "SELECT data FROM history WHERE object_kind = 'worker' AND action = 'update'",
+            ))
+            .await
+            .unwrap();
+    assert_eq!(kept.len() as u64, differ);
+    for (data,) in &kept {
+        let v: serde_json::Value = serde_json::from_str(data).unwrap();
+        assert!(
+            v["name"].is_string() && v["skills"].is_string() && v["region_code"].is_i64(),
+            "{data}"
+        );
+    }
     let jobs_again = run(file("jobs-changed.csv", FileKind::Employment, 10), "employment").await;
     assert_eq!(jobs_again.inserted, 0);
     assert!(jobs_again.updated > 0 && jobs_again.updated < 60, "{jobs_again:?}");

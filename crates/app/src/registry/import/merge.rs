@@ -22,7 +22,7 @@ use super::{KEEP_REJECTED, writers};
 use crate::Call;
 use crate::error::AppResult;
 use crate::plan::indicators::{Changes, StoredFact};
-use crate::store::{Backend, Sql, Tx};
+use crate::store::{Backend, Sql, Tx, dialect};
 use shiminhua_core::auth::RecordKind;
 
 /// Staged lines merged per step (one set of statements each, all in the
@@ -195,20 +195,15 @@ async fn merge_workers(
             .bind(to),
         )
         .await? as u64;
-    let json = match backend {
-        Backend::Sqlite => "json_object",
-        Backend::Postgres => "json_build_object",
-    };
-    let cast = match backend {
-        Backend::Sqlite => "",
-        Backend::Postgres => "::text",
-    };
+    let data = dialect::json_object_text(
+        backend,
+        "'education', w.education, 'hukou_place', w.hukou_place, 'name', w.name, \
+         'region_code', w.region_code, 'skills', w.skills, 'tags', w.tags",
+    );
     tx.exec(
         Sql::new(&format!(
             "INSERT INTO history (object_kind, object_id, worker_id, version, action, data, changed_at, changed_by) \
-             SELECT 'worker', w.id, w.id, w.version, 'update', \
-             {json}('education', w.education, 'hukou_place', w.hukou_place, 'name', w.name, \
-             'region_code', w.region_code, 'skills', w.skills, 'tags', w.tags){cast}, $1, $2 \
+             SELECT 'worker', w.id, w.id, w.version, 'update', {data}, $1, $2 \
              FROM import_stage_workers s JOIN workers w ON w.id_index = s.id_index \
              WHERE s.batch_id = $3 AND s.line > $4 AND s.line <= $5 AND {WORKER_CHANGED}"
         ))
