@@ -5,8 +5,12 @@
 -- has no secondary index. Staged rows are removed by the merge, and those
 -- nobody commits within an hour by the sweep.
 
--- import_batches.status: staging (rows being staged; a rerun resumes after
--- last_line) | staged (ready to merge) | done.
+-- import_batches.status: running (rows being staged; a rerun resumes after
+-- last_line) | staged (ready to merge) | checking, checked (a preview's) |
+-- merging (inside the merge's transaction only) | done | expired. A
+-- preview's batch is committed only by the user who staged it: its rows
+-- were checked against that user's scope.
+ALTER TABLE import_batches ADD COLUMN actor_id INTEGER;
 
 CREATE TABLE import_stage_workers (
     batch_id     INTEGER NOT NULL,

@@ -949,6 +949,20 @@ async fn a_preview_is_committed_from_its_stage(db: Db) {
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 0);
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM import_stage_workers").await, 120);
 
+    // Another user (here a county's) cannot commit it: its rows were
+    // checked against the city office's scope.
+    let county = w.scoped("county1", Role::Local, "341021").await;
+    let other = import::commit(
+        &w.call(&county),
+        ImportKind::Workers,
+        batch,
+        "roster.csv",
+        &Options::default(),
+    )
+    .await;
+    assert!(matches!(other, Err(AppError::NotFound)), "{other:?}");
+    assert_eq!(count(&w.db, "SELECT COUNT(*) FROM workers").await, 0);
+
     // Committed with the file gone: the staged rows are what is merged.
     std::fs::remove_file(&roster).unwrap();
     let done = import::commit(&call, ImportKind::Workers, batch, "roster.csv", &Options::default())

@@ -128,15 +128,16 @@ pub async fn run(
             None => {
                 tx.int(
                     Sql::new(
-                        "INSERT INTO import_batches (kind, file_name, file_hash, actor_name, status, started_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                        "INSERT INTO import_batches (kind, file_name, file_hash, actor_name, status, started_at, \
+                         actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                     )
                     .bind(target.code())
                     .bind(file_name.chars().take(200).collect::<String>())
                     .bind(hash.clone())
                     .bind(call.actor.display_name.clone())
                     .bind(if preview { "checking" } else { "running" })
-                    .bind(call.now),
+                    .bind(call.now)
+                    .bind(call.actor.user_id),
                 )
                 .await?
             }
@@ -330,18 +331,19 @@ pub async fn commit(
     let chosen = mapping::checked(&cols, &opts.mapping)?;
     // A preview is kept an hour, whether or not a server swept since.
     sweep_staged(call.db, call.now).await?;
-    let batch: Option<(String, String, i64, i64, i64)> = {
+    let batch: Option<(String, String, i64, i64, i64, Option<i64>)> = {
         let mut tx = call.db.read().await?;
         tx.opt(
-            Sql::new("SELECT kind, status, rows_done, rejected, unchanged FROM import_batches WHERE id = $1")
+            Sql::new("SELECT kind, status, rows_done, rejected, unchanged, actor_id FROM import_batches WHERE id = $1")
                 .bind(batch_id),
         )
         .await?
     };
-    let Some((kind, status, rows, rejected, skipped)) = batch else {
+    let Some((kind, status, rows, rejected, skipped, owner)) = batch else {
         return Err(AppError::NotFound);
     };
-    if kind != target.code() {
+    // Another user's preview does not exist for this one.
+    if kind != target.code() || owner != Some(call.actor.user_id) {
         return Err(AppError::NotFound);
     }
     if status != "checked" {
