@@ -51,7 +51,9 @@ pub fn fields_from_json(fields: &[Field], data: &str) -> Values {
     for f in fields {
         let Some(j) = m.get(f.key) else { continue };
         let v = match (f.ty, j) {
-            (FieldType::Date, Json::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Value::Date),
+            (FieldType::Date | FieldType::LaterDate, Json::String(s)) => {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Value::Date)
+            }
             (FieldType::Money, j) => j.as_i64().map(|n| Value::Money(Fen(n))),
             (FieldType::Count, j) => j.as_i64().map(Value::Count),
             (FieldType::Flag, Json::Bool(b)) => Some(Value::Flag(*b)),

@@ -189,6 +189,9 @@ crate::coded! {
         Settlement = "settlement" / "落户",
         /// 欠薪线索/案件
         WageCase = "wage_case" / "欠薪线索",
+        /// 工程建设项目 (wage-payment monitoring: projects, their rosters,
+        /// payroll and warnings)
+        Project = "project" / "工程建设项目",
     }
 }
 

@@ -46,6 +46,8 @@ crate::coded! {
         Online = "online" / "网上反映",
         /// 专项检查
         Inspection = "inspection" / "专项检查",
+        /// 监控预警: a warning of the wage-payment monitoring turned into a case.
+        Monitoring = "monitoring" / "监控预警",
     }
 }
 

@@ -46,7 +46,10 @@ pub const INDUSTRIES: [(&str, &str); 20] = [
 pub enum FieldType {
     /// Free text of at most this many characters.
     Text(usize),
+    /// A date on or before today.
     Date,
+    /// A date that may lie ahead (a planned completion, a guarantee's end).
+    LaterDate,
     /// An amount in yuan, stored in fen.
     Money,
     /// A whole number, zero or more.
@@ -318,6 +321,11 @@ fn parse_value(field: &Field, raw: &str, places: &dyn Places, today: NaiveDate) 
         FieldType::Date => match parse_date(raw) {
             Some(d) if d > today => Err(format!("{label}不能晚于今天")),
             Some(d) if d.year() < 1950 => Err(format!("{label}早于1950年，请核对")),
+            Some(d) => Ok(Value::Date(d)),
+            None => Err(format!("{label}“{raw}”不是有效日期，请按 2023-03-05 的格式填写")),
+        },
+        FieldType::LaterDate => match parse_date(raw) {
+            Some(d) if d.year() < 1950 || d.year() > 2100 => Err(format!("{label}“{raw}”超出1950至2100年，请核对")),
             Some(d) => Ok(Value::Date(d)),
             None => Err(format!("{label}“{raw}”不是有效日期，请按 2023-03-05 的格式填写")),
         },

@@ -37,6 +37,7 @@ pub mod ids;
 pub mod indicator;
 pub mod kdf;
 pub mod money;
+pub mod monitor;
 pub mod password;
 pub mod person;
 pub mod phone;

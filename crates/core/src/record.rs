@@ -264,7 +264,7 @@ pub fn spec(kind: RecordKind) -> Option<&'static KindSpec> {
         RecordKind::Schooling => &SCHOOLING,
         RecordKind::Housing => &HOUSING,
         RecordKind::Settlement => &SETTLEMENT,
-        RecordKind::Worker | RecordKind::WageCase => return None,
+        RecordKind::Worker | RecordKind::WageCase | RecordKind::Project => return None,
     })
 }
 
@@ -385,7 +385,7 @@ fn cross_checks(kind: RecordKind, v: &Values, errs: &mut Errors) {
                 errs.push(("settled", "选择了户别的，请填写落户日期".into()));
             }
         }
-        RecordKind::Worker | RecordKind::WageCase => {}
+        RecordKind::Worker | RecordKind::WageCase | RecordKind::Project => {}
     }
 }
 

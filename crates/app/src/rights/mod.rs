@@ -8,3 +8,4 @@ pub mod blacklist;
 pub mod case_stats;
 pub mod cases;
 pub mod holidays;
+pub mod monitor;

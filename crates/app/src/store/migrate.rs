@@ -163,6 +163,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0026_import_stage.sql"),
         include_str!("../../migrations/postgres/0026_import_stage.sql"),
     ),
+    (
+        27,
+        "monitor",
+        include_str!("../../migrations/sqlite/0027_monitor.sql"),
+        include_str!("../../migrations/postgres/0027_monitor.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

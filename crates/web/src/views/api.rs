@@ -578,7 +578,7 @@ fn field_schema(f: &rec::Field) -> Value {
     };
     let mut s = match f.ty {
         FieldType::Text(max) => json!({"type": "string", "maxLength": max}),
-        FieldType::Date => json!({"type": "string", "format": "date", "example": "2023-03-05"}),
+        FieldType::Date | FieldType::LaterDate => json!({"type": "string", "format": "date", "example": "2023-03-05"}),
         FieldType::Money => json!({"type": "string", "pattern": Pattern::Money.regex(), "example": "3500.00"}),
         FieldType::Count => json!({"type": "integer", "minimum": 0}),
         FieldType::Flag => json!({"type": "boolean"}),

@@ -127,7 +127,7 @@ fn inputs(spec: &dyn FieldSpec, filled: &Filled<'_>, places: &[(String, String)]
             let (mut placeholder, mut inputmode) = ("", "");
             let mut options = Vec::new();
             match f.ty {
-                FieldType::Date => placeholder = "2023-03-05",
+                FieldType::Date | FieldType::LaterDate => placeholder = "2023-03-05",
                 FieldType::SchoolYear => placeholder = "2023-2024",
                 FieldType::Money => {
                     placeholder = "如 3500";

@@ -437,7 +437,7 @@ pub(super) fn example(ty: FieldType, key: &str) -> &'static str {
             "loan_bank" => "徽商银行",
             _ => "",
         },
-        FieldType::Date => "2023-03-05",
+        FieldType::Date | FieldType::LaterDate => "2023-03-05",
         FieldType::Money => "3,500",
         FieldType::Count => "1",
         FieldType::Flag => "是",

@@ -198,6 +198,28 @@ pub async fn register(call: &Call<'_>, input: &CaseInput) -> AppResult<Registere
     register_new(&Writer::officer(call), &rules, &data, None).await
 }
 
+/// Registers a case inside the caller's transaction (a monitoring warning
+/// turned into a case, linked to it in the same transaction). Reporters
+/// and linked workers are not taken here: such a case is filed anonymously.
+pub(crate) async fn register_in(tx: &mut Tx, call: &Call<'_>, input: &CaseInput) -> AppResult<Registered> {
+    require(call.actor, Permission::ReadPii)?;
+    if !case::may_register(&call.actor.roles) {
+        return Err(AppError::Forbidden);
+    }
+    if !input.anonymous {
+        return Err(AppError::Internal(
+            "a case registered in a transaction is anonymous".into(),
+        ));
+    }
+    let cal = crate::calendar::calendar(call.db).await?;
+    let rules = StepRules::load(tx, cal).await?;
+    let data = case::validate(input, &rules.places, local_date(call.now)).map_err(field_errors)?;
+    if !call.actor.scope.allows(RecordKind::WageCase, data.region) {
+        return Err(AppError::field("region", "该欠薪发生地不在您的数据范围内"));
+    }
+    store_new(tx, &Writer::officer(call), &rules, &data, None).await
+}
+
 /// An officer's registration checked: permission, validation, scope, the
 /// linked worker and the clue number.
 async fn checked(call: &Call<'_>, input: &CaseInput) -> AppResult<(StepRules, CaseData)> {

@@ -1,0 +1,38 @@
+//! Wage-payment monitoring on construction projects (智慧监管): the
+//! projects, their special account, labour-cost transfers, deposits and
+//! notice board, the real-name roster with monthly attendance, the monthly
+//! payroll, and the warnings the rules of `shiminhua_core::monitor` raise —
+//! followed, urged and turned into wage-arrears cases.
+//!
+//! Scope: a project is a `Project` record of the data scope, in the region
+//! (township) where it is built. A department account of a supervising
+//! authority (住房城乡建设, 交通运输, 水利) sees only the projects that answer
+//! to it; every other role sees the projects of its region. Writes take
+//! `WriteRecords`. The roster and payroll link to workers of the registry:
+//! their personal data stays sealed there, and lists show the masks.
+
+mod board;
+mod people;
+mod projects;
+mod rules;
+mod warnings;
+
+pub use board::{Board, BoardCount, MonthCount, board};
+pub use people::{
+    AttendanceInput, MonthCell, PayCheck, PayInput, RosterInput, RosterRow, add_roster, grid, payroll_check,
+    record_attendance, record_pay, roster,
+};
+pub use projects::{
+    MoneyRow, ProjectFilter, ProjectRow, add_deposit, add_transfer, create, deposits, get, list, set_account,
+    set_board, transfers, update,
+};
+pub use rules::{RULES_KEY, current_rules, set_rules};
+pub use warnings::{
+    Evaluated, WarningAction, WarningEvent, WarningFilter, WarningRow, act, evaluate, evaluate_project, events,
+    to_case, warning, warnings,
+};
+
+/// The local (UTC+8) date of an instant.
+pub(crate) fn local_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    (t + chrono::Duration::hours(8)).date_naive()
+}
