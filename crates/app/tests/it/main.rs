@@ -19,6 +19,7 @@ mod id_exposure;
 mod indicators;
 mod layering;
 mod like_escaping;
+mod monitor;
 mod name_search;
 mod plan_calendar;
 mod records;

@@ -66,9 +66,9 @@ pub async fn board(db: &Db, actor: &Actor, now: DateTime<Utc>) -> AppResult<Boar
     let (warned, total, red, orange, yellow): (i64, i64, i64, i64, i64) = tx
         .one(open(
             "SELECT COUNT(DISTINCT w.project_id), COUNT(*), \
-             COALESCE(SUM(CASE WHEN w.level = 'red' THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN w.level = 'orange' THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN w.level = 'yellow' THEN 1 ELSE 0 END), 0)",
+             CAST(COALESCE(SUM(CASE WHEN w.level = 'red' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN w.level = 'orange' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN w.level = 'yellow' THEN 1 ELSE 0 END), 0) AS BIGINT)",
             "",
         ))
         .await?;

@@ -358,7 +358,8 @@ async fn facts(
     q.arg(first).push(" AND ").arg(last);
     scope(&mut q, "project_id");
     let transferred: HashSet<i64> = tx.all::<(i64,)>(q).await?.into_iter().map(|(p,)| p).collect();
-    let mut q = Sql::new("SELECT project_id, SUM(amount_fen) FROM project_deposits WHERE from_date <= ");
+    let mut q =
+        Sql::new("SELECT project_id, CAST(SUM(amount_fen) AS BIGINT) FROM project_deposits WHERE from_date <= ");
     q.arg(today)
         .push(" AND (to_date IS NULL OR to_date >= ")
         .arg(today)
@@ -367,7 +368,7 @@ async fn facts(
     q.push(" GROUP BY project_id");
     let deposits: HashMap<i64, i64> = tx.all::<(i64, i64)>(q).await?.into_iter().collect();
     let mut q = Sql::new(
-        "SELECT project_id, COUNT(*), SUM(CASE WHEN contract_signed THEN 0 ELSE 1 END) FROM project_roster \
+        "SELECT project_id, COUNT(*), CAST(SUM(CASE WHEN contract_signed THEN 0 ELSE 1 END) AS BIGINT) FROM project_roster \
          WHERE entered_on <= ",
     );
     q.arg(last)
@@ -404,8 +405,8 @@ async fn facts(
     }
     minimum.push(" ELSE 0 END");
     let mut q = Sql::new(
-        "SELECT r.project_id, SUM(CASE WHEN l.worker_id IS NULL THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN l.worker_id IS NOT NULL AND a.days >= ",
+        "SELECT r.project_id, CAST(SUM(CASE WHEN l.worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN l.worker_id IS NOT NULL AND a.days >= ",
     );
     q.arg(i64::from(rules.full_month_days)).push(" AND l.amount_fen < ");
     if any {
@@ -414,7 +415,7 @@ async fn facts(
         q.push("0");
     }
     q.push(
-        " THEN 1 ELSE 0 END) FROM project_attendance a JOIN project_roster r ON r.id = a.roster_id \
+        " THEN 1 ELSE 0 END) AS BIGINT) FROM project_attendance a JOIN project_roster r ON r.id = a.roster_id \
          LEFT JOIN payroll_lines l ON l.project_id = r.project_id AND l.month = a.month AND l.worker_id = r.worker_id \
          WHERE a.month = ",
     );

@@ -1,0 +1,570 @@
+//! Wage-payment monitoring (智慧监管) on SQLite and PostgreSQL: projects and
+//! their scope, every rule raised and cleared by the evaluation, warnings
+//! followed and turned into cases, the board against its lists, and the
+//! worker's own check.
+
+use crate::common::*;
+use shiminhua_app::rights::monitor::{
+    self, AttendanceInput, PayInput, ProjectFilter, RosterInput, WarningAction, WarningFilter,
+};
+use shiminhua_app::store::{Db, Sql};
+use shiminhua_app::units;
+use shiminhua_app::users::{self, UserForm};
+use shiminhua_app::{AppError, both};
+use shiminhua_core::auth::{Actor, Grant, KindSet, RecordKind, Role};
+use shiminhua_core::credit_code::CreditCode;
+use shiminhua_core::ids::UserId;
+use shiminhua_core::monitor::{Check, Level, Month, WarningStatus};
+use std::collections::{BTreeSet, HashMap};
+
+both!(
+    projects_are_validated_versioned_and_scoped,
+    every_rule_is_raised_and_cleared,
+    a_warning_is_followed_and_becomes_a_case,
+    the_board_equals_its_lists,
+    a_worker_checks_their_own_pay,
+);
+
+fn credit(n: u32) -> String {
+    CreditCode::from_parts("91", "341002", &format!("JK{n:06}"))
+        .unwrap()
+        .as_str()
+        .to_string()
+}
+
+fn project(code: &str, kind: &str, place: &str) -> HashMap<String, String> {
+    [
+        ("code", code.to_string()),
+        ("name", format!("{code}工程")),
+        ("kind", kind.to_string()),
+        ("place", place.to_string()),
+        ("builder", "黄山市城市建设投资集团".to_string()),
+        ("builder_code", credit(1)),
+        ("contractor", "安徽某建工集团".to_string()),
+        ("contractor_code", credit(2)),
+        ("contract_sum", "5000000".to_string()),
+        ("contract_date", "2026-06-01".to_string()),
+        ("start_date", "2026-06-15".to_string()),
+        ("planned_end", "2027-12-31".to_string()),
+        ("status", "在建".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn getter(m: &HashMap<String, String>) -> impl Fn(&str) -> String + Sync + '_ {
+    move |k| m.get(k).cloned().unwrap_or_default()
+}
+
+async fn department(w: &World, name: &str, unit: &str) -> Actor {
+    let unit_id = units::id_by_code(&w.db, unit).await.unwrap();
+    let form = UserForm {
+        username: name.into(),
+        display_name: name.into(),
+        unit_id,
+        roles: vec![Role::Department],
+        grants: vec![Grant {
+            region: code("341000"),
+            kinds: [RecordKind::Project].into_iter().collect::<KindSet>(),
+        }],
+    };
+    let (id, _) = users::create(&w.db, &w.admin, &origin(), t0(), form).await.unwrap();
+    shiminhua_app::testing::approve_pending(&w.db, t0(), id).await;
+    let mut tx = w.db.read().await.unwrap();
+    users::load_actor(&mut tx, UserId(id)).await.unwrap()
+}
+
+async fn projects_are_validated_versioned_and_scoped(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let housing = monitor::create(&call, &getter(&project("FJ-001", "房屋建筑", "昱中街道")))
+        .await
+        .unwrap();
+    let water = monitor::create(&call, &getter(&project("SL-001", "水利", "341003100")))
+        .await
+        .unwrap();
+    // One project code, one project.
+    let again = monitor::create(&call, &getter(&project("FJ-001", "市政", "昱中街道"))).await;
+    assert!(
+        matches!(again, Err(AppError::Validation(ref e)) if e.get("code").is_some()),
+        "{again:?}"
+    );
+    // Every mistake of a form at once, in Chinese.
+    let mut bad = project("FJ-002", "桥梁", "昱中街道");
+    bad.insert("builder_code".into(), "91341000MA2N0ABC1X".into());
+    bad.insert("planned_end".into(), "2026-01-01".into());
+    let Err(AppError::Validation(e)) = monitor::create(&call, &getter(&bad)).await else {
+        panic!("accepted")
+    };
+    for k in ["kind", "builder_code"] {
+        assert!(e.get(k).is_some(), "{k}: {e:?}");
+    }
+    let p = monitor::get(&w.db, &office, housing).await.unwrap();
+    assert_eq!(
+        (p.authority.as_str(), p.status.as_str(), p.contract_sum_fen),
+        ("zjj", "building", 500_000_000)
+    );
+    // A stale edit is refused; a fresh one keeps the earlier version.
+    let mut changed = project("FJ-001", "房屋建筑", "昱中街道");
+    changed.insert("status".into(), "停工".into());
+    monitor::update(&call, housing, p.version, &getter(&changed))
+        .await
+        .unwrap();
+    let stale = monitor::update(&call, housing, p.version, &getter(&changed)).await;
+    assert!(matches!(stale, Err(AppError::Conflict(_))), "{stale:?}");
+    let mut tx = w.db.read().await.unwrap();
+    let kept = tx
+        .int(Sql::new("SELECT COUNT(*) FROM history WHERE object_kind = 'project' AND object_id = $1").bind(housing))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(kept, 1);
+    assert_eq!(monitor::get(&w.db, &office, housing).await.unwrap().status, "halted");
+    // The housing department sees its projects only; the water bureau its own.
+    let zjj = department(&w, "zjj", "341000-zjj").await;
+    let slj = department(&w, "slj", "341000-slj").await;
+    assert!(monitor::get(&w.db, &zjj, housing).await.is_ok());
+    assert!(matches!(
+        monitor::get(&w.db, &zjj, water).await,
+        Err(AppError::NotFound)
+    ));
+    let (mine, total) = monitor::list(&w.db, &slj, &ProjectFilter::default(), 50, 0)
+        .await
+        .unwrap();
+    assert_eq!((total, mine.iter().map(|p| p.id).collect::<Vec<_>>()), (1, vec![water]));
+    // Nor may a department record a project of another authority.
+    let other = monitor::create(&w.call(&zjj), &getter(&project("SL-002", "水利", "昱中街道"))).await;
+    assert!(
+        matches!(other, Err(AppError::Validation(ref e)) if e.get("place").is_some()),
+        "{other:?}"
+    );
+    // A county's staff see their county's; a user without the kind nothing.
+    let county = w.scoped("huizhou", Role::Local, "341004").await;
+    assert_eq!(
+        monitor::list(&w.db, &county, &ProjectFilter::default(), 50, 0)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    let workers_only = w
+        .user(
+            "workers_only",
+            Role::Local,
+            vec![Grant {
+                region: code("341000"),
+                kinds: [RecordKind::Worker].into_iter().collect(),
+            }],
+        )
+        .await;
+    assert!(matches!(
+        monitor::get(&w.db, &workers_only, housing).await,
+        Err(AppError::Forbidden)
+    ));
+}
+
+/// A project in 昱中街道 with its contractor's facts missing, two workers on
+/// the roster (one without a contract) who both worked in August 2026: one
+/// is paid below the minimum wage, the other not at all.
+struct Site {
+    id: i64,
+    workers: Vec<i64>,
+}
+
+async fn site(w: &World, office: &Actor, n: u16) -> Site {
+    let call = w.call(office);
+    let id = monitor::create(&call, &getter(&project(&format!("FJ-{n:03}"), "房屋建筑", "昱中街道")))
+        .await
+        .unwrap();
+    let mut workers = Vec::new();
+    for k in 0..2u16 {
+        let names = ["张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴"];
+        let name = format!("{}{}", names[usize::from(n % 10)], ["建国", "建军"][usize::from(k)]);
+        let mut i = input(&name, &id_for(n * 10 + k), "昱中街道");
+        i.phone = format!("1380013{:04}", n * 10 + k);
+        let wid = shiminhua_app::registry::workers::create_worker(&call, &i)
+            .await
+            .unwrap();
+        monitor::add_roster(
+            &call,
+            id,
+            &RosterInput {
+                worker_id: wid,
+                team: "钢筋班".into(),
+                contract_signed: k == 0,
+                entered_on: chrono::NaiveDate::from_ymd_opt(2026, 7, 1),
+                ..RosterInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        workers.push(wid);
+    }
+    let august = Month::new(2026, 8).unwrap();
+    let lines: Vec<_> = workers
+        .iter()
+        .map(|&worker_id| AttendanceInput {
+            worker_id,
+            month: august,
+            days: 26,
+        })
+        .collect();
+    monitor::record_attendance(&call, id, &lines).await.unwrap();
+    let low = PayInput {
+        worker_id: workers[0],
+        month: august,
+        amount_fen: 150_000,
+        paid_on: chrono::NaiveDate::from_ymd_opt(2026, 9, 8).unwrap(),
+        account: "6222021234567890123".into(),
+    };
+    monitor::record_pay(&call, id, &[low]).await.unwrap();
+    Site { id, workers }
+}
+
+async fn open_checks(w: &World, actor: &Actor, project: i64) -> BTreeSet<Check> {
+    let f = WarningFilter {
+        project_id: Some(project),
+        ..WarningFilter::default()
+    };
+    let (rows, _) = monitor::warnings(
+        &w.db,
+        actor,
+        &f,
+        chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
+        100,
+        0,
+    )
+    .await
+    .unwrap();
+    rows.iter().filter_map(|r| r.check()).collect()
+}
+
+async fn every_rule_is_raised_and_cleared(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let s = site(&w, &office, 1).await;
+    let first = monitor::evaluate(&call).await.unwrap();
+    assert_eq!(first.month, Month::new(2026, 8));
+    let all: BTreeSet<Check> = Check::ALL.into_iter().filter(|c| *c != Check::NoPayroll).collect();
+    assert_eq!(open_checks(&w, &office, s.id).await, all);
+    // Evaluating again opens nothing twice.
+    let again = monitor::evaluate(&call).await.unwrap();
+    assert_eq!((again.opened, again.cleared, again.open), (0, 0, first.open));
+    // The contractor puts everything right.
+    let form = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    monitor::set_account(
+        &call,
+        s.id,
+        &getter(&form(&[
+            ("bank", "徽商银行屯溪支行"),
+            ("opened", "2026-06-20"),
+            ("agreement", "是"),
+        ])),
+    )
+    .await
+    .unwrap();
+    monitor::add_transfer(
+        &call,
+        s.id,
+        &getter(&form(&[("paid_on", "2026-08-05"), ("amount", "300000")])),
+    )
+    .await
+    .unwrap();
+    monitor::add_deposit(
+        &call,
+        s.id,
+        &getter(&form(&[
+            ("form", "银行保函"),
+            ("amount", "50000"),
+            ("from", "2026-06-20"),
+            ("to", "2027-12-31"),
+        ])),
+    )
+    .await
+    .unwrap();
+    monitor::set_board(&call, s.id, &getter(&form(&[("set_on", "2026-06-25")])), None)
+        .await
+        .unwrap();
+    let august = Month::new(2026, 8).unwrap();
+    let paid_on = chrono::NaiveDate::from_ymd_opt(2026, 9, 8).unwrap();
+    let pay = |worker_id| PayInput {
+        worker_id,
+        month: august,
+        amount_fen: 650_000,
+        paid_on,
+        account: String::new(),
+    };
+    monitor::record_pay(&call, s.id, &[pay(s.workers[0]), pay(s.workers[1])])
+        .await
+        .unwrap();
+    monitor::add_roster(
+        &call,
+        s.id,
+        &RosterInput {
+            worker_id: s.workers[1],
+            contract_signed: true,
+            entered_on: chrono::NaiveDate::from_ymd_opt(2026, 7, 1),
+            ..RosterInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let fixed = monitor::evaluate_project(&call, s.id).await.unwrap();
+    assert_eq!((fixed.opened, fixed.cleared), (0, 7), "{fixed:?}");
+    assert!(open_checks(&w, &office, s.id).await.is_empty());
+    // A roster with attendance and no payroll at all is one warning, not two.
+    let bare = site(&w, &office, 2).await;
+    let mut tx = w.db.write().await.unwrap();
+    tx.exec(Sql::new("DELETE FROM payroll_lines WHERE project_id = $1").bind(bare.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    monitor::evaluate_project(&call, bare.id).await.unwrap();
+    let checks = open_checks(&w, &office, bare.id).await;
+    assert!(
+        checks.contains(&Check::NoPayroll) && !checks.contains(&Check::UnpaidWorkers),
+        "{checks:?}"
+    );
+    // A worker not on the roster is refused, with the reason.
+    let stranger = PayInput {
+        worker_id: bare.workers[0] + 1000,
+        month: august,
+        amount_fen: 1,
+        paid_on,
+        account: String::new(),
+    };
+    let e = monitor::record_pay(&call, bare.id, &[stranger]).await.unwrap_err();
+    assert!(
+        e.to_string().contains("实名制") || matches!(e, AppError::Validation(_)),
+        "{e}"
+    );
+}
+
+async fn a_warning_is_followed_and_becomes_a_case(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let local = w.scoped("tunxi", Role::Local, "341002").await;
+    let call = w.call(&office);
+    let s = site(&w, &office, 3).await;
+    monitor::evaluate(&call).await.unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+    let f = WarningFilter {
+        project_id: Some(s.id),
+        check: Some(Check::UnpaidWorkers),
+        ..WarningFilter::default()
+    };
+    let (rows, _) = monitor::warnings(&w.db, &local, &f, today, 10, 0).await.unwrap();
+    let unpaid = rows.into_iter().next().expect("the unpaid workers' warning");
+    assert_eq!(
+        (unpaid.workers, unpaid.level(), unpaid.authority.as_str()),
+        (1, Level::Red, "zjj")
+    );
+    assert!(unpaid.due_on > today);
+    // Signed for by the county; resolving needs a reason; escalation is the office's.
+    monitor::act(&w.call(&local), unpaid.id, unpaid.version, &WarningAction::Acknowledge)
+        .await
+        .unwrap();
+    let w1 = monitor::warning(&w.db, &local, unpaid.id).await.unwrap();
+    assert_eq!(w1.status(), WarningStatus::Acknowledged);
+    let stale = monitor::act(&w.call(&local), unpaid.id, unpaid.version, &WarningAction::Acknowledge).await;
+    assert!(matches!(stale, Err(AppError::Conflict(_))));
+    let empty = monitor::act(
+        &w.call(&local),
+        w1.id,
+        w1.version,
+        &WarningAction::Resolve { reason: " ".into() },
+    )
+    .await;
+    assert!(matches!(empty, Err(AppError::Validation(ref e)) if e.get("reason").is_some()));
+    let esc = monitor::act(
+        &w.call(&local),
+        w1.id,
+        w1.version,
+        &WarningAction::Escalate { note: "督办".into() },
+    )
+    .await;
+    assert!(matches!(esc, Err(AppError::Forbidden)));
+    // The board figure is the list's.
+    let board = monitor::board(&w.db, &office, t0()).await.unwrap();
+    assert_eq!(
+        board.open,
+        monitor::warnings(&w.db, &office, &WarningFilter::default(), today, 1, 0)
+            .await
+            .unwrap()
+            .1
+    );
+    monitor::act(
+        &call,
+        w1.id,
+        w1.version,
+        &WarningAction::Escalate {
+            note: "请三日内处置".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let w2 = monitor::warning(&w.db, &office, unpaid.id).await.unwrap();
+    assert_eq!((w2.status(), w2.level()), (WarningStatus::Escalated, Level::Red));
+    // One click: a case of source 监控预警 with the project and the months.
+    let (case_id, number) = monitor::to_case(&call, w2.id, w2.version, "").await.unwrap();
+    let (case, _) = shiminhua_app::rights::cases::get(&w.db, &office, shiminhua_core::ids::CaseId(case_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (case.source.as_str(), case.number.as_str()),
+        ("monitoring", number.as_str())
+    );
+    assert_eq!(case.project_name, "FJ-003工程");
+    assert_eq!(
+        (case.workers, case.arrears_from.to_string()),
+        (1, "2026-08-01".to_string())
+    );
+    assert!(case.amount_claimed_fen > 0);
+    let w3 = monitor::warning(&w.db, &office, unpaid.id).await.unwrap();
+    assert_eq!(
+        (w3.status(), w3.case_number.as_deref()),
+        (WarningStatus::Resolved, Some(number.as_str()))
+    );
+    let mut tx = w.db.read().await.unwrap();
+    let linked = tx
+        .int(Sql::new("SELECT project_id FROM cases WHERE id = $1").bind(case_id))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(linked, s.id);
+    let steps: Vec<String> = monitor::events(&w.db, &office, unpaid.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(steps, ["open", "acknowledge", "escalate", "to_case"]);
+    // A resolved warning takes no more steps.
+    let done = monitor::to_case(&call, w3.id, w3.version, "").await;
+    assert!(matches!(done, Err(AppError::Conflict(_))));
+}
+
+async fn the_board_equals_its_lists(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    for n in 4..7 {
+        site(&w, &office, n).await;
+    }
+    monitor::create(&call, &getter(&project("SL-009", "水利", "341003100")))
+        .await
+        .unwrap();
+    monitor::evaluate(&call).await.unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+    for viewer in [
+        office.clone(),
+        department(&w, "zjj", "341000-zjj").await,
+        department(&w, "slj", "341000-slj").await,
+    ] {
+        let b = monitor::board(&w.db, &viewer, t0()).await.unwrap();
+        let list = |f: WarningFilter| {
+            let (db, viewer) = (&w.db, &viewer);
+            async move { monitor::warnings(db, viewer, &f, today, 1, 0).await.unwrap().1 }
+        };
+        assert_eq!(b.open, list(WarningFilter::default()).await);
+        assert_eq!(
+            b.red,
+            list(WarningFilter {
+                level: Some(Level::Red),
+                ..WarningFilter::default()
+            })
+            .await
+        );
+        assert_eq!(b.by_check.iter().map(|c| c.warnings).sum::<i64>(), b.open);
+        for c in &b.by_check {
+            let check = Check::from_code(&c.key).unwrap();
+            assert_eq!(
+                c.warnings,
+                list(WarningFilter {
+                    check: Some(check),
+                    ..WarningFilter::default()
+                })
+                .await
+            );
+        }
+        for c in &b.by_county {
+            let region = shiminhua_core::division::DivisionCode::parse(&c.key).unwrap();
+            assert_eq!(
+                c.warnings,
+                list(WarningFilter {
+                    region: Some(region),
+                    ..WarningFilter::default()
+                })
+                .await
+            );
+        }
+        let warned = monitor::list(
+            &w.db,
+            &viewer,
+            &ProjectFilter {
+                warned: true,
+                ..ProjectFilter::default()
+            },
+            1,
+            0,
+        )
+        .await
+        .unwrap()
+        .1;
+        assert_eq!(b.projects_warned, warned);
+        assert_eq!(
+            b.trend.iter().map(|m| m.opened).sum::<i64>(),
+            list(WarningFilter {
+                all: true,
+                ..WarningFilter::default()
+            })
+            .await
+        );
+    }
+    let zjj = monitor::board(&w.db, &department(&w, "zjj2", "341000-zjj").await, t0())
+        .await
+        .unwrap();
+    let slj = monitor::board(&w.db, &department(&w, "slj2", "341000-slj").await, t0())
+        .await
+        .unwrap();
+    let all = monitor::board(&w.db, &office, t0()).await.unwrap();
+    assert_eq!((zjj.projects, slj.projects, all.projects), (3, 1, 4));
+    assert_eq!(zjj.open + slj.open, all.open);
+}
+
+async fn a_worker_checks_their_own_pay(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let s = site(&w, &office, 8).await;
+    let check = |phone: &str, id: String| {
+        let (w, phone) = (&w, phone.to_string());
+        async move { monitor::payroll_check(&w.db, &w.cipher, &origin(), t0(), &id, &phone, 12).await }
+    };
+    let mine = check("13800130080", id_for(80)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (mine[0].month, mine[0].paid_fen, mine[0].attended_days),
+        (Month::new(2026, 8).unwrap(), Some(150_000), Some(26))
+    );
+    assert_eq!(mine[0].project_name, "FJ-008工程");
+    let unpaid = check("13800130081", id_for(81)).await.unwrap();
+    assert_eq!((unpaid.len(), unpaid[0].paid_fen), (1, None));
+    // Another phone, or another person's: nothing, as for a person on no roster.
+    assert!(check("13800130081", id_for(80)).await.unwrap().is_empty());
+    assert!(check("13900000000", id_for(999)).await.unwrap().is_empty());
+    assert!(matches!(check("123", id_for(80)).await, Err(AppError::BadRequest(_))));
+    let mut tx = w.db.read().await.unwrap();
+    let audited = tx
+        .int(Sql::new(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'payroll.self_check'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(audited, 4);
+    let _ = s;
+}
