@@ -23,6 +23,7 @@ both!(
     a_warning_is_followed_and_becomes_a_case,
     the_board_equals_its_lists,
     a_worker_checks_their_own_pay,
+    projects_rosters_and_payroll_import_as_sent,
 );
 
 fn credit(n: u32) -> String {
@@ -567,4 +568,110 @@ async fn a_worker_checks_their_own_pay(db: Db) {
         .unwrap();
     assert_eq!(audited, 4);
     let _ = s;
+}
+
+async fn projects_rosters_and_payroll_import_as_sent(db: Db) {
+    use shiminhua_app::registry::import::{self, ImportKind, Options};
+    use shiminhua_app::testing::TempDir;
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let mut i = input("孙建华", &id_for(501), "昱中街道");
+    i.phone = "13800135010".into();
+    let worker = shiminhua_app::registry::workers::create_worker(&call, &i)
+        .await
+        .unwrap();
+    let dir = TempDir::new("monitor-import");
+    let run = |kind: &str, name: &str, text: String, dry_run: bool| {
+        let (call, path) = (&call, dir.0.join(name));
+        std::fs::write(&path, text).unwrap();
+        let target = ImportKind::parse(kind).unwrap();
+        async move {
+            import::run(
+                call,
+                target,
+                &path,
+                "f.csv",
+                &Options {
+                    dry_run,
+                    ..Options::default()
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let (b, c) = (credit(1), credit(2));
+    let projects = format!(
+        "项目编号,项目名称,项目类型,项目所在地,建设单位,建设单位统一社会信用代码,施工总承包单位,施工总承包单位统一社会信用代码,合同金额（元）,施工合同签订日期,项目状态\n\
+         HS-101,昱中安置房,房屋建筑,昱中街道,城投,{b},建工,{c},\"12,000,000\",2026-05-01,在建\n\
+         HS-102,新安江护岸,水利,昱中街道,城投,{b},建工,{c},800万,2026-05-01,在建\n\
+         HS-101,重复,房屋建筑,昱中街道,城投,{b},建工,{c},1,2026-05-01,在建\n\
+         HS-103,坏的,桥梁,昱中街道,城投,{b},建工,{c},1,2026-05-01,在建\n"
+    );
+    let dry = run("project", "p.csv", projects.clone(), true).await;
+    assert_eq!((dry.inserted, dry.rejected), (2, 2), "{:?}", dry.rejects);
+    assert_eq!(
+        monitor::list(&w.db, &office, &ProjectFilter::default(), 10, 0)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    let done = run("project", "p.csv", projects, false).await;
+    assert_eq!((done.inserted, done.rejected), (2, 2));
+    assert_eq!(
+        (done.rejects[0].line, done.rejects[0].reason.as_str()),
+        (4, "与第2行的项目编号重复")
+    );
+    assert_eq!(done.rejects[1].column, "项目类型");
+    let (rows, _) = monitor::list(&w.db, &office, &ProjectFilter::default(), 10, 0)
+        .await
+        .unwrap();
+    let p101 = rows.iter().find(|p| p.code == "HS-101").unwrap();
+    assert_eq!((p101.contract_sum_fen, p101.authority.as_str()), (1_200_000_000, "zjj"));
+    // The roster as a contractor sends it: other headers, the month's attendance.
+    let roster = format!(
+        "工程编号,姓名,身份证号,班组,已签订劳动合同,进场日期,月份,考勤天数\n\
+         HS-101,孙建华,{},木工班,是,2026-06-01,2026-08,24\n\
+         HS-101,孙建华,{},木工班,是,2026-06-01,2026-08,24\n\
+         HS-999,孙建华,{},木工班,是,2026-06-01,2026-08,24\n",
+        id_for(501),
+        id_for(502),
+        id_for(501)
+    );
+    let r = run("project_roster", "r.csv", roster, false).await;
+    assert_eq!((r.inserted, r.rejected), (1, 2), "{:?}", r.rejects);
+    assert!(
+        r.rejects[0].reason.contains("尚未在农民工信息库登记"),
+        "{:?}",
+        r.rejects
+    );
+    assert_eq!(r.rejects[1].column, "项目编号");
+    // The bank's payroll file: its own headers, the account kept masked.
+    let payroll = format!(
+        "项目编号,户名,证件号码,工资所属期,实发工资,交易日期,卡号\n\
+         HS-101,孙建华,{},2026-08,\"6,200.00\",2026-09-05,6222021234567890123\n\
+         HS-102,孙建华,{},2026-08,6200,2026-09-05,6222021234567890123\n\
+         HS-101,孙建国,{},2026-08,6200,2026-09-05,6222021234567890123\n",
+        id_for(501),
+        id_for(501),
+        id_for(501)
+    );
+    let pay = run("payroll", "pay.csv", payroll, false).await;
+    assert_eq!((pay.inserted, pay.rejected), (1, 2), "{:?}", pay.rejects);
+    assert!(pay.rejects[0].reason.contains("实名制"), "{:?}", pay.rejects);
+    assert_eq!(pay.rejects[1].column, "姓名");
+    let mut tx = w.db.read().await.unwrap();
+    let (amount, account): (i64, String) = tx
+        .one(Sql::new("SELECT amount_fen, account_masked FROM payroll_lines WHERE worker_id = $1").bind(worker))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!((amount, account.as_str()), (620_000, "6222***********0123"));
+    let grid = monitor::grid(&w.db, &office, p101.id, &[Month::new(2026, 8).unwrap()], 10, 0)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!((grid[0].1[0].days, grid[0].1[0].paid_fen), (Some(24), Some(620_000)));
 }

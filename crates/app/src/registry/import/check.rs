@@ -167,7 +167,8 @@ impl RowChecker {
             ImportKind::Workers => "name",
             ImportKind::Records(_) => "worker_name",
             ImportKind::PlatformCases => "reporter_name",
-            ImportKind::Facilities(_) => "",
+            ImportKind::ProjectRoster | ImportKind::Payroll => "name",
+            ImportKind::Facilities(_) | ImportKind::Projects => "",
         };
         let person = mask_name(&normalise_name(text(cols, &cells, name_key)));
         let mut p = Pending {

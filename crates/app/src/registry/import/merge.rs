@@ -98,7 +98,11 @@ pub(super) async fn merge(
                 summary.unchanged += counts.unchanged;
             }
         }
-        ImportKind::Facilities(_) | ImportKind::PlatformCases => {
+        ImportKind::Facilities(_)
+        | ImportKind::PlatformCases
+        | ImportKind::Projects
+        | ImportKind::ProjectRoster
+        | ImportKind::Payroll => {
             merge_rows(tx, call, target, cols, batch_id, summary).await?;
         }
     }
@@ -505,7 +509,16 @@ async fn merge_rows(
         ImportKind::PlatformCases => {
             writers::write_platform_cases(tx, call, cols, rows, summary, false).await?;
         }
-        _ => {}
+        ImportKind::Projects => {
+            writers::write_projects(tx, call, cols, rows, summary, false).await?;
+        }
+        ImportKind::ProjectRoster => {
+            writers::write_roster(tx, call, cols, rows, summary, false).await?;
+        }
+        ImportKind::Payroll => {
+            writers::write_payroll(tx, call, cols, rows, summary, false).await?;
+        }
+        ImportKind::Workers | ImportKind::Records(_) => {}
     }
     Ok(())
 }

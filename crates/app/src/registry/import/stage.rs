@@ -106,6 +106,18 @@ pub(super) async fn stage(
             let passed = writers::write_platform_cases(&mut tx, call, cols, rows, summary, true).await?;
             stage_rows_as_cells(&mut tx, stager.batch_id, passed).await?;
         }
+        ImportKind::Projects => {
+            let passed = writers::write_projects(&mut tx, call, cols, rows, summary, true).await?;
+            stage_rows_as_cells(&mut tx, stager.batch_id, passed).await?;
+        }
+        ImportKind::ProjectRoster => {
+            let passed = writers::write_roster(&mut tx, call, cols, rows, summary, true).await?;
+            stage_rows_as_cells(&mut tx, stager.batch_id, passed).await?;
+        }
+        ImportKind::Payroll => {
+            let passed = writers::write_payroll(&mut tx, call, cols, rows, summary, true).await?;
+            stage_rows_as_cells(&mut tx, stager.batch_id, passed).await?;
+        }
     }
     let n = tx
         .exec(

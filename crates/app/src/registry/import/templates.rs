@@ -7,6 +7,7 @@ use crate::xlsx::TemplateColumn;
 use shiminhua_core::auth::Actor;
 use shiminhua_core::auth::{Permission, RecordKind};
 use shiminhua_core::facility::FacilityKind;
+use shiminhua_core::monitor::forms as monitor_forms;
 use shiminhua_core::record::{self, FieldType, KindSpec};
 
 /// What a file imports: workers, one record kind, one facility kind, or the
@@ -19,6 +20,12 @@ pub enum ImportKind {
     /// 全国根治欠薪线索反映平台转办线索 (registered as cases, deduplicated
     /// on the platform's clue number).
     PlatformCases,
+    /// 工程建设项目 (wage-payment monitoring), keyed by project code.
+    Projects,
+    /// 实名制名单及考勤: workers on projects, with a month's attendance.
+    ProjectRoster,
+    /// 工资发放: the bank's payroll file, matched to the rosters.
+    Payroll,
 }
 
 impl PartialEq for ImportKind {
@@ -33,6 +40,12 @@ impl ImportKind {
     pub fn parse(code: &str) -> Option<ImportKind> {
         if code == PLATFORM_CASES {
             return Some(ImportKind::PlatformCases);
+        }
+        if let Some(k) = [ImportKind::Projects, ImportKind::ProjectRoster, ImportKind::Payroll]
+            .into_iter()
+            .find(|k| k.code() == code)
+        {
+            return Some(k);
         }
         if let Some(kind) = FacilityKind::from_code(code) {
             return Some(ImportKind::Facilities(kind));
@@ -49,6 +62,9 @@ impl ImportKind {
             ImportKind::Records(s) => s.kind.code(),
             ImportKind::Facilities(k) => k.code(),
             ImportKind::PlatformCases => PLATFORM_CASES,
+            ImportKind::Projects => "project",
+            ImportKind::ProjectRoster => "project_roster",
+            ImportKind::Payroll => "payroll",
         }
     }
 
@@ -58,6 +74,9 @@ impl ImportKind {
             ImportKind::Records(s) => s.kind.label_zh(),
             ImportKind::Facilities(k) => k.label_zh(),
             ImportKind::PlatformCases => "全国根治欠薪线索反映平台转办线索",
+            ImportKind::Projects => "工程建设项目",
+            ImportKind::ProjectRoster => "实名制名单及考勤",
+            ImportKind::Payroll => "工资发放",
         }
     }
 
@@ -69,6 +88,9 @@ impl ImportKind {
             ImportKind::Records(s) => !actor.scope.ranges_for(s.kind).is_empty(),
             ImportKind::Facilities(_) => !actor.scope.is_empty(),
             ImportKind::PlatformCases => !actor.scope.ranges_for(RecordKind::WageCase).is_empty(),
+            ImportKind::Projects | ImportKind::ProjectRoster | ImportKind::Payroll => {
+                !actor.scope.ranges_for(RecordKind::Project).is_empty()
+            }
         }
     }
 
@@ -97,7 +119,12 @@ pub fn kinds() -> Vec<ImportKind> {
                 .map(ImportKind::Records),
         )
         .chain(FacilityKind::ALL.into_iter().map(ImportKind::Facilities))
-        .chain(std::iter::once(ImportKind::PlatformCases))
+        .chain([
+            ImportKind::PlatformCases,
+            ImportKind::Projects,
+            ImportKind::ProjectRoster,
+            ImportKind::Payroll,
+        ])
         .collect()
 }
 
@@ -273,6 +300,38 @@ pub fn columns(target: ImportKind) -> Vec<Column> {
             cols
         }
         ImportKind::PlatformCases => platform_columns(),
+        ImportKind::Projects => form_columns(&monitor_forms::PROJECT),
+        ImportKind::ProjectRoster => {
+            let mut cols = people_columns();
+            cols.extend(form_columns(&monitor_forms::ROSTER));
+            let mut month = col(
+                "month",
+                "考勤月份",
+                false,
+                false,
+                "如 2026-03；与出勤天数同时填写",
+                "2026-03",
+            );
+            month.aliases = &["月份"];
+            let mut days = col("days", "出勤天数", false, false, "", "22");
+            days.aliases = &["出勤天数（天）", "考勤天数"];
+            cols.extend([month, days]);
+            cols
+        }
+        ImportKind::Payroll => {
+            let mut cols = people_columns();
+            cols.extend(form_columns(&monitor_forms::PAYROLL));
+            for c in &mut cols {
+                c.aliases = match c.key {
+                    "amount" => &["实发工资", "金额", "发放金额", "交易金额"],
+                    "paid_on" => &["交易日期", "代发日期", "入账日期"],
+                    "account" => &["卡号", "银行卡号", "账号", "收款人账号"],
+                    "month" => &["所属月份", "工资所属期"],
+                    _ => c.aliases,
+                };
+            }
+            cols
+        }
         ImportKind::Facilities(kind) => kind
             .spec()
             .fields
@@ -335,6 +394,37 @@ pub fn field_named(target: ImportKind, name: &str) -> Option<Option<&'static str
 }
 
 /// The columns of the platform's transfer list.
+/// The columns of a monitoring form, as the facilities' are.
+fn form_columns(spec: &'static monitor_forms::FormSpec) -> Vec<Column> {
+    spec.fields
+        .iter()
+        .map(|f| {
+            let text = matches!(f.ty, FieldType::CreditCode | FieldType::Text(_));
+            let mut c = col(f.key, f.label, f.required, text, f.help, facility_example(f.ty, f.key));
+            c.choices = f.ty.choices().iter().map(|s| s.to_string()).collect();
+            c
+        })
+        .collect()
+}
+
+/// The project and the person a roster or payroll line is about.
+fn people_columns() -> Vec<Column> {
+    let mut project = col(
+        "project_code",
+        "项目编号",
+        true,
+        true,
+        "与工程建设项目的项目编号一致",
+        "HS2026-001",
+    );
+    project.aliases = &["项目代码", "工程编号"];
+    let mut name = col("name", "姓名", true, false, "", "张三");
+    name.aliases = &["收款人", "收款人姓名", "户名"];
+    let mut id = col("id_number", "身份证号码", true, true, "18位", "");
+    id.aliases = &["身份证号", "证件号码", "公民身份号码"];
+    vec![project, name, id]
+}
+
 fn platform_columns() -> Vec<Column> {
     let mut sector = col("sector", "行业领域", true, false, "", "工程建设");
     sector.choices = shiminhua_core::case::Sector::ALL
@@ -489,6 +579,13 @@ fn xlsx_template(target: ImportKind, cols: &[TemplateColumn<'_>]) -> AppResult<V
                 ImportKind::Facilities(_) => "名称与所在地相同的重复导入时更新原有信息，不会重复登记。",
                 ImportKind::PlatformCases => {
                     "平台线索编号已登记的行跳过（计为“未变化”），不会重复登记，也不会修改已登记的案件。"
+                }
+                ImportKind::Projects => "同一项目编号重复导入时更新原有信息，不会重复登记。",
+                ImportKind::ProjectRoster => {
+                    "人员须已在农民工信息库登记；同一项目同一人重复导入时更新名单，同月考勤以最后一次为准。"
+                }
+                ImportKind::Payroll => {
+                    "人员须在该项目实名制名单中；同一项目同一人同月重复导入时以最后一次为准，账号只保存脱敏后的号码。"
                 }
                 _ => "同一人同一记录重复导入时更新原记录，不会重复登记。",
             },

@@ -1,5 +1,5 @@
 //! The row-by-row writers of the kinds that come in few rows (facilities,
-//! the platform's clues): checked as the forms do, in a dry run when
+//! the platform's clues, the monitoring's projects, rosters and payroll): checked as the forms do, in a dry run when
 //! staged and for real when merged. Each returns the rows it took.
 
 use super::check::{Pending, column_index, text};
@@ -8,8 +8,14 @@ use super::templates::Column;
 use crate::Call;
 use crate::error::{AppError, AppResult};
 use crate::registry::Outcome;
+use crate::rights::monitor;
+use crate::store::Sql;
 use crate::store::Tx;
 use shiminhua_core::facility::FacilitySpec;
+use shiminhua_core::field::Value;
+use shiminhua_core::id_number::IdNumber;
+use shiminhua_core::monitor::Month;
+use shiminhua_core::monitor::forms::{PAYROLL, ROSTER};
 use shiminhua_core::record;
 use std::collections::HashMap;
 
@@ -97,6 +103,284 @@ pub(super) async fn write_platform_cases(
                 } else {
                     summary.unchanged += 1;
                 }
+                taken.push(p);
+            }
+            Err(AppError::Validation(errs)) => {
+                let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
+                reject(summary, cols, p, errors);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(taken)
+}
+
+/// Adds or changes the projects of a batch by their code.
+pub(super) async fn write_projects(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<Vec<Pending>> {
+    let mut taken = Vec::with_capacity(batch.len());
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for p in batch {
+        let cells = &p.cells;
+        let get = |k: &str| text(cols, cells, k).to_string();
+        let code = record::normalise(&get("code"));
+        if !code.is_empty()
+            && let Some(first) = seen.insert(code, p.line)
+        {
+            let reason = format!("与第{first}行的项目编号重复");
+            reject_one(summary, cols, p, column_index(cols, "code"), reason);
+            continue;
+        }
+        match monitor::upsert_in(tx, call, &get, dry_run).await {
+            Ok(w) => {
+                match w {
+                    monitor::Written::Inserted => summary.inserted += 1,
+                    monitor::Written::Updated => summary.updated += 1,
+                    monitor::Written::Unchanged => summary.unchanged += 1,
+                }
+                taken.push(p);
+            }
+            Err(AppError::Validation(errs)) => {
+                let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
+                reject(summary, cols, p, errors);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(taken)
+}
+
+/// A roster or payroll line's project (by code, in the importer's view) and
+/// worker (by ID number, whose name must agree), or the column and reason
+/// it fails on.
+async fn project_and_worker(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    projects: &mut HashMap<String, Option<(i64, i64)>>,
+    get: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<Result<((i64, i64), i64), (&'static str, String)>> {
+    let code = get("project_code").trim().to_string();
+    if code.is_empty() {
+        return Ok(Err(("project_code", "请填写项目编号".into())));
+    }
+    let project = match projects.get(&code) {
+        Some(p) => *p,
+        None => {
+            let p = monitor::by_code(tx, call.actor, &code)
+                .await?
+                .map(|p| (p.id, p.county_code));
+            projects.insert(code.clone(), p);
+            p
+        }
+    };
+    let Some(project) = project else {
+        return Ok(Err((
+            "project_code",
+            format!("项目编号“{code}”不存在或不在您的数据范围内"),
+        )));
+    };
+    let id = match IdNumber::parse(get("id_number").trim()) {
+        Ok(id) => id,
+        Err(e) => return Ok(Err(("id_number", e.to_string()))),
+    };
+    let worker: Option<(i64, String)> = tx
+        .opt(
+            Sql::new("SELECT id, name FROM workers WHERE id_index = $1")
+                .bind(call.cipher.blind_index("id_number", id.as_str())),
+        )
+        .await?;
+    let Some((worker_id, name)) = worker else {
+        return Ok(Err((
+            "id_number",
+            "该身份证号码的人员尚未在农民工信息库登记，请先导入农民工名单".into(),
+        )));
+    };
+    let given = record::normalise(&get("name"));
+    if !given.is_empty() && given != record::normalise(&name) {
+        return Ok(Err(("name", "姓名与身份证号码登记的姓名不一致".into())));
+    }
+    Ok(Ok((project, worker_id)))
+}
+
+fn date_of(s: &str) -> Option<chrono::NaiveDate> {
+    shiminhua_core::field::parse_date(&record::normalise(s))
+}
+
+/// Puts the workers of a batch on their projects' rosters, with the
+/// month's attendance where given.
+pub(super) async fn write_roster(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<Vec<Pending>> {
+    let mut taken = Vec::with_capacity(batch.len());
+    let mut projects = HashMap::new();
+    let today = crate::fields::today(call.now);
+    for p in batch {
+        let cells = &p.cells;
+        let get = |k: &str| text(cols, cells, k).to_string();
+        let ((project, county), worker_id) = match project_and_worker(tx, call, &mut projects, &get).await? {
+            Ok(found) => found,
+            Err((col, reason)) => {
+                reject_one(summary, cols, p, column_index(cols, col), reason);
+                continue;
+            }
+        };
+        let places = crate::regions::PlaceBook::load(tx).await?;
+        let values = match shiminhua_core::field::validate(&ROSTER, &get, &places, today) {
+            Ok(v) => v,
+            Err(errs) => {
+                let errors = errs.into_iter().map(|(f, m)| (column_index(cols, f), m)).collect();
+                reject(summary, cols, p, errors);
+                continue;
+            }
+        };
+        let input = monitor::RosterInput {
+            worker_id,
+            subcontractor: get("subcontractor"),
+            team: get("team"),
+            contract_signed: matches!(values.get("contract"), Some(Value::Flag(true))),
+            entered_on: date_of(&get("entered")),
+            left_on: date_of(&get("left")),
+        };
+        let (month, days) = (get("month"), record::normalise(&get("days")));
+        let attendance = match (month.trim().is_empty(), days.is_empty()) {
+            (true, true) => None,
+            (false, false) => match (Month::parse(&month), days.parse::<i64>()) {
+                (Some(month), Ok(days)) => Some(monitor::AttendanceInput { worker_id, month, days }),
+                (None, _) => {
+                    reject_one(
+                        summary,
+                        cols,
+                        p,
+                        column_index(cols, "month"),
+                        "考勤月份应写成 2026-03".into(),
+                    );
+                    continue;
+                }
+                (_, Err(_)) => {
+                    reject_one(
+                        summary,
+                        cols,
+                        p,
+                        column_index(cols, "days"),
+                        "出勤天数应为0至31的整数".into(),
+                    );
+                    continue;
+                }
+            },
+            _ => {
+                reject_one(
+                    summary,
+                    cols,
+                    p,
+                    column_index(cols, "days"),
+                    "考勤月份与出勤天数应同时填写".into(),
+                );
+                continue;
+            }
+        };
+        let written = async {
+            if dry_run {
+                monitor::check_roster(&input, today)?;
+                if let Some(a) = &attendance {
+                    monitor::check_attendance(a, today)?;
+                }
+                return Ok(());
+            }
+            monitor::roster_in(tx, call, project, county, &input).await?;
+            if let Some(a) = &attendance {
+                monitor::attendance_in(tx, project, a, today).await?;
+            }
+            Ok(())
+        };
+        match written.await {
+            Ok(()) => {
+                summary.inserted += 1;
+                taken.push(p);
+            }
+            Err(AppError::Validation(errs)) => {
+                let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
+                reject(summary, cols, p, errors);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(taken)
+}
+
+/// Records the payroll lines of a batch (the bank's 代发 file): each
+/// matched to its project's roster; lines that do not match are reported.
+pub(super) async fn write_payroll(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<Vec<Pending>> {
+    let mut taken = Vec::with_capacity(batch.len());
+    let mut projects = HashMap::new();
+    let today = crate::fields::today(call.now);
+    let places = crate::regions::PlaceBook::load(tx).await?;
+    for p in batch {
+        let cells = &p.cells;
+        let get = |k: &str| text(cols, cells, k).to_string();
+        let ((project, _), worker_id) = match project_and_worker(tx, call, &mut projects, &get).await? {
+            Ok(found) => found,
+            Err((col, reason)) => {
+                reject_one(summary, cols, p, column_index(cols, col), reason);
+                continue;
+            }
+        };
+        let values = match shiminhua_core::field::validate(&PAYROLL, &get, &places, today) {
+            Ok(v) => v,
+            Err(errs) => {
+                let errors = errs.into_iter().map(|(f, m)| (column_index(cols, f), m)).collect();
+                reject(summary, cols, p, errors);
+                continue;
+            }
+        };
+        let Some(month) = Month::parse(&get("month")) else {
+            reject_one(
+                summary,
+                cols,
+                p,
+                column_index(cols, "month"),
+                "工资月份应写成 2026-03".into(),
+            );
+            continue;
+        };
+        let (Some(Value::Money(amount)), Some(Value::Date(paid_on))) = (values.get("amount"), values.get("paid_on"))
+        else {
+            return Err(AppError::Internal("validated payroll line".into()));
+        };
+        let line = monitor::PayInput {
+            worker_id,
+            month,
+            amount_fen: amount.0,
+            paid_on: *paid_on,
+            account: get("account"),
+        };
+        let written = async {
+            monitor::check_pay(tx, project, &line, today).await?;
+            if !dry_run {
+                monitor::write_pay(tx, project, &line, None).await?;
+            }
+            Ok(())
+        };
+        match written.await {
+            Ok(()) => {
+                summary.inserted += 1;
                 taken.push(p);
             }
             Err(AppError::Validation(errs)) => {

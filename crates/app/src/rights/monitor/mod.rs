@@ -22,10 +22,13 @@ pub use people::{
     AttendanceInput, MonthCell, PayCheck, PayInput, RosterInput, RosterRow, add_roster, grid, payroll_check,
     record_attendance, record_pay, roster,
 };
+pub(crate) use people::{attendance_in, check_attendance, check_pay, check_roster, roster_in, write_pay};
+pub use projects::Written;
 pub use projects::{
     MoneyRow, ProjectFilter, ProjectRow, add_deposit, add_transfer, create, deposits, get, list, set_account,
     set_board, transfers, update,
 };
+pub(crate) use projects::{by_code, upsert_in};
 pub use rules::{RULES_KEY, current_rules, set_rules};
 pub use warnings::{
     Evaluated, WarningAction, WarningEvent, WarningFilter, WarningRow, act, evaluate, evaluate_all, evaluate_project,

@@ -42,7 +42,9 @@ pub struct RosterRow {
     pub left_on: Option<NaiveDate>,
 }
 
-fn check_dates(entered: Option<NaiveDate>, left: Option<NaiveDate>, today: NaiveDate) -> AppResult<NaiveDate> {
+/// Checks a roster line's dates; returns the entry date.
+pub(crate) fn check_roster(input: &RosterInput, today: NaiveDate) -> AppResult<NaiveDate> {
+    let (entered, left) = (input.entered_on, input.left_on);
     let Some(entered) = entered else {
         return Err(AppError::field("entered", "请填写进场日期"));
     };
@@ -83,7 +85,7 @@ pub(crate) async fn roster_in(
     county: i64,
     input: &RosterInput,
 ) -> AppResult<i64> {
-    let entered = check_dates(input.entered_on, input.left_on, local_date(call.now))?;
+    let entered = check_roster(input, local_date(call.now))?;
     let exists = tx
         .int(Sql::new("SELECT COUNT(*) FROM workers WHERE id = $1").bind(input.worker_id))
         .await?;
@@ -200,18 +202,24 @@ pub async fn record_attendance(call: &Call<'_>, project_id: i64, lines: &[Attend
     Ok(lines.len())
 }
 
-pub(crate) async fn attendance_in(
-    tx: &mut Tx,
-    project_id: i64,
-    a: &AttendanceInput,
-    today: NaiveDate,
-) -> AppResult<()> {
+/// Checks a month's attendance (days and month).
+pub(crate) fn check_attendance(a: &AttendanceInput, today: NaiveDate) -> AppResult<()> {
     if !(0..=31).contains(&a.days) {
         return Err(AppError::field("days", "出勤天数应为0至31天"));
     }
     if a.month.first_day() > today {
         return Err(AppError::field("month", "考勤月份不能晚于本月"));
     }
+    Ok(())
+}
+
+pub(crate) async fn attendance_in(
+    tx: &mut Tx,
+    project_id: i64,
+    a: &AttendanceInput,
+    today: NaiveDate,
+) -> AppResult<()> {
+    check_attendance(a, today)?;
     let Some(rid) = roster_id(tx, project_id, a.worker_id).await? else {
         return Err(AppError::field("id_number", "该人员不在本项目的实名制名单中"));
     };
@@ -273,6 +281,12 @@ pub(crate) async fn pay_in(
     today: NaiveDate,
     batch: Option<i64>,
 ) -> AppResult<()> {
+    check_pay(tx, project_id, line, today).await?;
+    write_pay(tx, project_id, line, batch).await
+}
+
+/// Checks a payroll line: amount, dates, and its worker on the roster.
+pub(crate) async fn check_pay(tx: &mut Tx, project_id: i64, line: &PayInput, today: NaiveDate) -> AppResult<()> {
     if line.amount_fen <= 0 {
         return Err(AppError::field("amount", "实发金额应大于0"));
     }
@@ -285,6 +299,11 @@ pub(crate) async fn pay_in(
     if roster_id(tx, project_id, line.worker_id).await?.is_none() {
         return Err(AppError::field("id_number", "该人员不在本项目的实名制名单中"));
     }
+    Ok(())
+}
+
+/// Writes a checked payroll line (replacing the worker's line of the month).
+pub(crate) async fn write_pay(tx: &mut Tx, project_id: i64, line: &PayInput, batch: Option<i64>) -> AppResult<()> {
     tx.exec(
         Sql::new("DELETE FROM payroll_lines WHERE project_id = $1 AND month = $2 AND worker_id = $3")
             .bind(project_id)

@@ -655,3 +655,61 @@ pub async fn deposits(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<MoneyRow
     )
     .await
 }
+
+/// What an import's row did to a project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+/// The project with `code` in the actor's view, if any.
+pub(crate) async fn by_code(tx: &mut Tx, actor: &Actor, code: &str) -> AppResult<Option<ProjectRow>> {
+    let v = viewer(tx, actor).await?;
+    let mut q = Sql::new(COLUMNS);
+    q.push(" WHERE p.code = ").arg(code.trim().to_string());
+    v.limit(&mut q);
+    tx.opt(q).await
+}
+
+/// Adds the project an import's row describes, or changes the one with its
+/// code (in the importer's view); with `dry_run` only checks it.
+pub(crate) async fn upsert_in(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    get: &(dyn Fn(&str) -> String + Sync),
+    dry_run: bool,
+) -> AppResult<Written> {
+    writer(call.actor)?;
+    let view = viewer(tx, call.actor).await?;
+    let v = validate(tx, call, &view, get).await?;
+    match by_code(tx, call.actor, &v.input.code).await? {
+        None => {
+            let taken = tx
+                .int(Sql::new("SELECT COUNT(*) FROM projects WHERE code = $1").bind(v.input.code.clone()))
+                .await?;
+            if taken > 0 {
+                return Err(duplicate());
+            }
+            if !dry_run {
+                insert_in(tx, call, get).await?;
+            }
+            Ok(Written::Inserted)
+        }
+        Some(current) if dry_run => {
+            let places = PlaceBook::load(tx).await?;
+            let before = current.form_values(&places);
+            let after = fields::form_values(v.values);
+            let same = PROJECT_KEYS
+                .iter()
+                .all(|k| before.get(*k).map_or("", String::as_str) == after.get(*k).map_or("", String::as_str));
+            Ok(if same { Written::Unchanged } else { Written::Updated })
+        }
+        Some(current) => Ok(if change_in(tx, call, &current, get).await? {
+            Written::Updated
+        } else {
+            Written::Unchanged
+        }),
+    }
+}
