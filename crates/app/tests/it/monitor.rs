@@ -411,8 +411,20 @@ async fn a_warning_is_followed_and_becomes_a_case(db: Db) {
     .unwrap();
     let w2 = monitor::warning(&w.db, &office, unpaid.id).await.unwrap();
     assert_eq!((w2.status(), w2.level()), (WarningStatus::Escalated, Level::Red));
+    // 欠薪清零 counts the unpaid wages' warnings, then the case instead.
+    use shiminhua_app::rights::case_stats::{CasePeriod, clearance};
+    let tunxi = |c: &shiminhua_app::rights::case_stats::Clearance| {
+        let l = c.counties.iter().find(|l| l.key == "341002").unwrap();
+        (l.open, l.warnings, l.cleared())
+    };
+    let before = tunxi(&clearance(&call, CasePeriod::this_year(today)).await.unwrap());
+    assert_eq!(before, (0, 2, false), "unpaid and below the minimum");
     // One click: a case of source 监控预警 with the project and the months.
     let (case_id, number) = monitor::to_case(&call, w2.id, w2.version, "").await.unwrap();
+    assert_eq!(
+        tunxi(&clearance(&call, CasePeriod::this_year(today)).await.unwrap()),
+        (1, 1, false)
+    );
     let (case, _) = shiminhua_app::rights::cases::get(&w.db, &office, shiminhua_core::ids::CaseId(case_id))
         .await
         .unwrap();

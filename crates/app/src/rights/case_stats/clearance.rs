@@ -1,5 +1,6 @@
 //! 欠薪清零: the open cases by county and the open count at each month
-//! end of a period.
+//! end of a period, with the wage-payment monitoring's open warnings of
+//! unpaid wages (a warning turned into a case is counted as the case).
 
 use super::period::{CasePeriod, local_date};
 use super::scope::{OPEN_STATUSES, REGION, counties_in, county_key, scope_of, total_label};
@@ -9,6 +10,10 @@ use crate::{Call, require};
 use chrono::NaiveDate;
 use shiminhua_core::auth::Permission;
 use shiminhua_core::case::CaseStatus;
+use shiminhua_core::monitor::Check;
+
+/// The monitoring's checks that find wages not paid.
+pub const UNPAID_CHECKS: [Check; 3] = [Check::UnpaidWorkers, Check::NoPayroll, Check::BelowMinimum];
 
 /// One county's open cases (or the total).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,6 +30,9 @@ pub struct OpenLine {
     pub overdue: i64,
     /// The receipt date of the oldest open case.
     pub oldest: Option<NaiveDate>,
+    /// Open monitoring warnings of wages not paid (有考勤未发工资, 工资未按时
+    /// 发放, 低于最低工资), not yet turned into cases.
+    pub warnings: i64,
     /// Open cases at each month end of the period.
     pub series: Vec<i64>,
 }
@@ -39,9 +47,9 @@ impl OpenLine {
         }
     }
 
-    /// 已清零: no open case.
+    /// 已清零: no open case and no open warning of unpaid wages.
     pub fn cleared(&self) -> bool {
-        self.open == 0
+        self.open == 0 && self.warnings == 0
     }
 }
 
@@ -130,6 +138,19 @@ pub async fn clearance(call: &Call<'_>, period: CasePeriod) -> AppResult<Clearan
             .push(") GROUP BY +county_code");
         series = tx.all(q).await?;
     }
+    // The warnings of projects the actor may see, in the counties it sees cases of.
+    let projects = call.actor.scope.ranges_for(shiminhua_core::auth::RecordKind::Project);
+    let mut warned: Vec<(i64, i64)> = Vec::new();
+    if !projects.is_empty() {
+        let mut q = Sql::new("SELECT county_code, COUNT(*) FROM warnings WHERE status <> 'resolved' AND ");
+        q.in_list("check_code", UNPAID_CHECKS.iter().map(|c| c.code()))
+            .push(" AND ")
+            .in_ranges("region_code", &ranges)
+            .push(" AND ")
+            .in_ranges("region_code", &projects)
+            .push(" GROUP BY county_code");
+        warned = tx.all(q).await?;
+    }
     drop(tx);
 
     let points = months.len();
@@ -159,6 +180,10 @@ pub async fn clearance(call: &Call<'_>, period: CasePeriod) -> AppResult<Clearan
         }
         l.oldest = Some(l.oldest.map_or(oldest, |o| o.min(oldest)));
     }
+    for (county, n) in warned {
+        let i = line_of(&mut lines, county);
+        lines[i].warnings += n;
+    }
     for w in series {
         let i = line_of(&mut lines, w.county);
         for (k, n) in w.counts.iter().enumerate().take(points) {
@@ -172,6 +197,7 @@ pub async fn clearance(call: &Call<'_>, period: CasePeriod) -> AppResult<Clearan
         total.accepted += l.accepted;
         total.investigating += l.investigating;
         total.overdue += l.overdue;
+        total.warnings += l.warnings;
         total.oldest = match (total.oldest, l.oldest) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

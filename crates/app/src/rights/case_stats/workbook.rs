@@ -200,6 +200,7 @@ pub fn workbook(s: &CaseStats, c: &Clearance) -> AppResult<Vec<u8>> {
             "其中逾期",
             "最早收到日期",
             "是否清零",
+            "未发工资预警",
         ]
         .map(String::from)
         .to_vec();
@@ -222,8 +223,10 @@ pub fn workbook(s: &CaseStats, c: &Clearance) -> AppResult<Vec<u8>> {
             ws.write_string_with_format(r, 6, oldest, &f.dash).map_err(err)?;
             ws.write_string_with_format(r, 7, if l.cleared() { "已清零" } else { "未清零" }, &f.dash)
                 .map_err(err)?;
+            ws.write_number_with_format(r, 8, l.warnings as f64, &f.int)
+                .map_err(err)?;
             for (k, n) in l.series.iter().enumerate() {
-                ws.write_number_with_format(r, 8 + k as u16, *n as f64, &f.int)
+                ws.write_number_with_format(r, 9 + k as u16, *n as f64, &f.int)
                     .map_err(err)?;
             }
         }
@@ -247,7 +250,7 @@ pub fn workbook(s: &CaseStats, c: &Clearance) -> AppResult<Vec<u8>> {
             "追回率：追回金额占办结案件反映金额的比例；支付人数占比：已支付人数占办结案件涉及人数的比例。".to_string(),
             "办理工作日：从收到之日的次日起至结案之日，按节假日安排计算的工作日数；所跨年份节假日安排未载入的案件不计入平均值和中位数。"
                 .to_string(),
-            "欠薪清零：全部未结案案件（不限收到日期）；月末未结案：该日已收到且尚未结案的案件数。".to_string(),
+            "欠薪清零：全部未结案案件（不限收到日期）且无未解除的未发工资预警（工资支付监控中有考勤未发工资、工资未按时发放、低于最低工资标准的预警；已转为欠薪线索的按案件计）；月末未结案：该日已收到且尚未结案的案件数。".to_string(),
         ];
         if !s.missing_years.is_empty() {
             let years: Vec<String> = s.missing_years.iter().map(|y| format!("{y}年")).collect();
