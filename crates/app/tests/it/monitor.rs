@@ -24,6 +24,7 @@ both!(
     the_board_equals_its_lists,
     a_worker_checks_their_own_pay,
     projects_rosters_and_payroll_import_as_sent,
+    no_user_sees_projects_outside_their_scope,
 );
 
 fn credit(n: u32) -> String {
@@ -686,4 +687,106 @@ async fn projects_rosters_and_payroll_import_as_sent(db: Db) {
         .unwrap()
         .0;
     assert_eq!((grid[0].1[0].days, grid[0].1[0].paid_fen), (Some(24), Some(620_000)));
+}
+
+/// A property over random scopes, units and projects: what a user lists,
+/// opens, and counts on the board is exactly the projects in their view —
+/// the region and kind of their grants and, for the department of a
+/// supervising authority, that authority's projects.
+async fn no_user_sees_projects_outside_their_scope(db: Db) {
+    use shiminhua_core::division::DivisionCode;
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let mut tx = w.db.read().await.unwrap();
+    let towns: Vec<(i64,)> = tx
+        .all(Sql::new("SELECT code FROM regions WHERE level = 4 ORDER BY code"))
+        .await
+        .unwrap();
+    drop(tx);
+    let mut state: u64 = 0x1ee7;
+    let mut next = |m: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % m
+    };
+    let kinds = ["房屋建筑", "市政", "交通运输", "水利", "其他"];
+    let mut placed = Vec::new();
+    for i in 0..30 {
+        let town = DivisionCode::from_i64(towns[next(towns.len())].0).unwrap();
+        let kind = kinds[next(kinds.len())];
+        let id = monitor::create(&call, &getter(&project(&format!("P-{i:03}"), kind, &town.to_string())))
+            .await
+            .unwrap();
+        let authority = monitor::get(&w.db, &office, id).await.unwrap().authority;
+        placed.push((id, town, authority));
+    }
+    monitor::evaluate(&call).await.unwrap();
+    let units = ["rsj", "zjj", "jtj", "slj"];
+    for u in 0..10 {
+        let (_, town, _) = placed[next(placed.len())];
+        let region = if next(2) == 0 { town.county().unwrap() } else { town };
+        let with_projects = next(4) != 0;
+        let kinds: KindSet = if with_projects {
+            [RecordKind::Project, RecordKind::Worker].into_iter().collect()
+        } else {
+            [RecordKind::Worker, RecordKind::WageCase].into_iter().collect()
+        };
+        let dept = (u % 2 == 0).then(|| units[next(units.len())]);
+        let unit_id = match dept {
+            Some(d) => units::id_by_code(&w.db, &format!("341000-{d}")).await.unwrap(),
+            None => None,
+        };
+        let form = UserForm {
+            username: format!("prop{u}"),
+            display_name: format!("prop{u}"),
+            unit_id,
+            roles: vec![if dept.is_some() { Role::Department } else { Role::Local }],
+            grants: vec![Grant { region, kinds }],
+        };
+        let (id, _) = users::create(&w.db, &w.admin, &origin(), t0(), form).await.unwrap();
+        shiminhua_app::testing::approve_pending(&w.db, t0(), id).await;
+        let mut tx = w.db.read().await.unwrap();
+        let actor = users::load_actor(&mut tx, UserId(id)).await.unwrap();
+        drop(tx);
+        let expected: Vec<i64> = placed
+            .iter()
+            .filter(|(_, t, a)| {
+                actor.scope.allows(RecordKind::Project, *t) && dept.is_none_or(|d| d == "rsj" || d == a.as_str())
+            })
+            .map(|(id, _, _)| *id)
+            .collect();
+        let listed = monitor::list(&w.db, &actor, &ProjectFilter::default(), 100, 0).await;
+        if !with_projects {
+            assert!(matches!(listed, Err(AppError::Forbidden)), "user {u}");
+            assert!(matches!(
+                monitor::board(&w.db, &actor, t0()).await,
+                Err(AppError::Forbidden)
+            ));
+            continue;
+        }
+        let (rows, total) = listed.unwrap();
+        let mut got: Vec<i64> = rows.iter().map(|p| p.id).collect();
+        got.sort();
+        assert_eq!(
+            (got.clone(), total as usize),
+            (expected.clone(), expected.len()),
+            "user {u}"
+        );
+        for (id, _, _) in &placed {
+            let opened = monitor::get(&w.db, &actor, *id).await;
+            assert_eq!(opened.is_ok(), expected.contains(id), "user {u} project {id}");
+            if !expected.contains(id) {
+                assert!(matches!(opened, Err(AppError::NotFound)));
+            }
+        }
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        let (warned, n) = monitor::warnings(&w.db, &actor, &WarningFilter::default(), today, 1000, 0)
+            .await
+            .unwrap();
+        assert!(warned.iter().all(|w| expected.contains(&w.project_id)), "user {u}");
+        let b = monitor::board(&w.db, &actor, t0()).await.unwrap();
+        assert_eq!((b.projects, b.open), (expected.len() as i64, n), "user {u}");
+    }
 }
