@@ -153,16 +153,25 @@ pub fn worker_context(field: &str, index: &[u8]) -> String {
 
 /// Registers a worker. An ID number already registered is a field error.
 pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i64> {
+    require(call.actor, Permission::WriteRecords)?;
+    let mut tx = call.db.write().await?;
+    let id = create_in(&mut tx, call, input).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Registers a worker inside the caller's transaction (a project roster's
+/// import registers the people it names); audited.
+pub(crate) async fn create_in(tx: &mut Tx, call: &Call<'_>, input: &WorkerInput) -> AppResult<i64> {
     let Call {
-        db,
         cipher,
         actor,
         origin,
         now,
+        ..
     } = *call;
     require(actor, Permission::WriteRecords)?;
-    let mut tx = db.write().await?;
-    let places = PlaceBook::load(&mut tx).await?;
+    let places = PlaceBook::load(tx).await?;
     let w = validate(actor, &places, input, true).map_err(AppError::Validation)?;
     let person =
         w.id.as_ref()
@@ -174,17 +183,16 @@ pub async fn create_worker(call: &Call<'_>, input: &WorkerInput) -> AppResult<i6
     if exists.is_some() {
         return Err(AppError::field("id_number", ALREADY_REGISTERED));
     }
-    let id = insert_worker(&mut tx, cipher, now, &w, person, &id_index)
+    let id = insert_worker(tx, cipher, now, &w, person, &id_index)
         .await
         .map_err(crate::store::unique_as("id_number", ALREADY_REGISTERED))?;
     audit::record(
-        &mut tx,
+        tx,
         now,
         &Who::actor(actor, origin),
         Event::ok("worker.create", "worker", id),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -643,24 +643,61 @@ async fn projects_rosters_and_payroll_import_as_sent(db: Db) {
         .unwrap();
     let p101 = rows.iter().find(|p| p.code == "HS-101").unwrap();
     assert_eq!((p101.contract_sum_fen, p101.authority.as_str()), (1_200_000_000, "zjj"));
-    // The roster as a contractor sends it: other headers, the month's attendance.
+    // The roster as a contractor sends it: other headers, the month's
+    // attendance, a person not yet registered (registered at the project's
+    // township), a day count that is no number.
     let roster = format!(
-        "工程编号,姓名,身份证号,班组,已签订劳动合同,进场日期,月份,考勤天数\n\
-         HS-101,孙建华,{},木工班,是,2026-06-01,2026-08,24\n\
-         HS-101,孙建华,{},木工班,是,2026-06-01,2026-08,24\n\
-         HS-999,孙建华,{},木工班,是,2026-06-01,2026-08,24\n",
+        "工程编号,姓名,身份证号,联系电话,班组,已签订劳动合同,进场日期,月份,考勤天数\n\
+         HS-101,孙建华,{},,木工班,是,2026-06-01,2026-08,24\n\
+         HS-101,钱立新,{},13800135020,木工班,是,2026-06-01,2026-08,20\n\
+         HS-999,孙建华,{},,木工班,是,2026-06-01,2026-08,24\n\
+         HS-101,周卫东,{},,木工班,是,2026-06-01,2026-08,廿\n",
         id_for(501),
         id_for(502),
-        id_for(501)
+        id_for(501),
+        id_for(503)
     );
+    let preview = run("project_roster", "r.csv", roster.clone(), true).await;
+    assert_eq!((preview.inserted, preview.rejected), (2, 2), "{:?}", preview.rejects);
     let r = run("project_roster", "r.csv", roster, false).await;
-    assert_eq!((r.inserted, r.rejected), (1, 2), "{:?}", r.rejects);
+    assert_eq!((r.inserted, r.rejected), (2, 2), "{:?}", r.rejects);
+    assert_eq!((r.rejects[0].line, r.rejects[0].column.as_str()), (4, "项目编号"));
+    assert_eq!((r.rejects[1].line, r.rejects[1].column.as_str()), (5, "出勤天数"));
+    let mut tx = w.db.read().await.unwrap();
+    let (region, phone): (i64, String) = tx
+        .one(Sql::new(
+            "SELECT region_code, phone_masked FROM workers WHERE name = '钱立新'",
+        ))
+        .await
+        .unwrap();
+    // The line refused for its day count registered nobody.
+    let nobody = tx
+        .int(Sql::new("SELECT COUNT(*) FROM workers WHERE name = '周卫东'"))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!((region, phone.is_empty(), nobody), (p101.region_code, false, 0));
+    // A department that keeps no worker records registers nobody.
+    let zjj = department(&w, "zjj", "341000-zjj").await;
+    let path = dir.0.join("r2.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "项目编号,姓名,身份证号码,已签订劳动合同,进场日期\nHS-101,吴国强,{},是,2026-06-01\n",
+            id_for(504)
+        ),
+    )
+    .unwrap();
+    let target = ImportKind::parse("project_roster").unwrap();
+    let by_dept = import::run(&w.call(&zjj), target, &path, "r2.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!(by_dept.rejected, 1);
     assert!(
-        r.rejects[0].reason.contains("尚未在农民工信息库登记"),
+        by_dept.rejects[0].reason.contains("尚未在农民工信息库登记"),
         "{:?}",
-        r.rejects
+        by_dept.rejects
     );
-    assert_eq!(r.rejects[1].column, "项目编号");
     // The bank's payroll file: its own headers, the account kept masked.
     let payroll = format!(
         "项目编号,户名,证件号码,工资所属期,实发工资,交易日期,卡号\n\

@@ -303,6 +303,16 @@ pub fn columns(target: ImportKind) -> Vec<Column> {
         ImportKind::Projects => form_columns(&monitor_forms::PROJECT),
         ImportKind::ProjectRoster => {
             let mut cols = people_columns();
+            let mut phone = col(
+                "phone",
+                "手机号码",
+                false,
+                true,
+                "尚未登记的人员按项目所在地登记，可填手机号码",
+                "",
+            );
+            phone.aliases = &["联系电话", "手机号"];
+            cols.push(phone);
             cols.extend(form_columns(&monitor_forms::ROSTER));
             let mut month = col(
                 "month",
@@ -582,7 +592,7 @@ fn xlsx_template(target: ImportKind, cols: &[TemplateColumn<'_>]) -> AppResult<V
                 }
                 ImportKind::Projects => "同一项目编号重复导入时更新原有信息，不会重复登记。",
                 ImportKind::ProjectRoster => {
-                    "人员须已在农民工信息库登记；同一项目同一人重复导入时更新名单，同月考勤以最后一次为准。"
+                    "尚未登记的人员按项目所在地登记到农民工信息库；同一项目同一人重复导入时更新名单，同月考勤以最后一次为准。"
                 }
                 ImportKind::Payroll => {
                     "人员须在该项目实名制名单中；同一项目同一人同月重复导入时以最后一次为准，账号只保存脱敏后的号码。"

@@ -156,15 +156,28 @@ pub(super) async fn write_projects(
     Ok(taken)
 }
 
+/// A project as a roster or payroll line needs it: id, county, township.
+type Site = (i64, i64, i64);
+
+/// What a line of a roster to be merged does to its worker.
+enum Person {
+    OnFile(i64),
+    /// Not registered: registered by the merge (the preview only checks).
+    New,
+}
+
 /// A roster or payroll line's project (by code, in the importer's view) and
 /// worker (by ID number, whose name must agree), or the column and reason
-/// it fails on.
+/// it fails on. With `register`, a person not yet registered is registered
+/// (living at the project's township) where the importer may register
+/// workers there — in a dry run only checked.
 async fn project_and_worker(
     tx: &mut Tx,
     call: &Call<'_>,
-    projects: &mut HashMap<String, Option<(i64, i64)>>,
+    projects: &mut HashMap<String, Option<Site>>,
     get: &(dyn Fn(&str) -> String + Sync),
-) -> AppResult<Result<((i64, i64), i64), (&'static str, String)>> {
+    register: Option<bool>,
+) -> AppResult<Result<(Site, Person), (&'static str, String)>> {
     let code = get("project_code").trim().to_string();
     if code.is_empty() {
         return Ok(Err(("project_code", "请填写项目编号".into())));
@@ -174,7 +187,7 @@ async fn project_and_worker(
         None => {
             let p = monitor::by_code(tx, call.actor, &code)
                 .await?
-                .map(|p| (p.id, p.county_code));
+                .map(|p| (p.id, p.county_code, p.region_code));
             projects.insert(code.clone(), p);
             p
         }
@@ -196,16 +209,50 @@ async fn project_and_worker(
         )
         .await?;
     let Some((worker_id, name)) = worker else {
-        return Ok(Err((
-            "id_number",
-            "该身份证号码的人员尚未在农民工信息库登记，请先导入农民工名单".into(),
-        )));
+        let region = shiminhua_core::division::DivisionCode::from_i64(project.2).ok();
+        let may = region.is_some_and(|r| call.actor.scope.allows(shiminhua_core::auth::RecordKind::Worker, r));
+        let Some(dry_run) = register.filter(|_| may) else {
+            return Ok(Err((
+                "id_number",
+                "该身份证号码的人员尚未在农民工信息库登记，请先导入农民工名单".into(),
+            )));
+        };
+        let input = crate::registry::workers::WorkerInput {
+            name: get("name"),
+            id_number: id.as_str().to_string(),
+            phone: get("phone"),
+            region: project.2.to_string(),
+            ..Default::default()
+        };
+        let made = if dry_run {
+            let places = crate::regions::PlaceBook::load(tx).await?;
+            crate::registry::workers::validate(call.actor, &places, &input, true)
+                .map(|_| Person::New)
+                .map_err(AppError::Validation)
+        } else {
+            crate::registry::workers::create_in(tx, call, &input)
+                .await
+                .map(Person::OnFile)
+        };
+        return match made {
+            Ok(p) => Ok(Ok((project, p))),
+            Err(AppError::Validation(e)) => {
+                let (field, msg) = e.0.into_iter().next().unwrap_or_default();
+                let col = match field.as_str() {
+                    "phone" => "phone",
+                    "id_number" => "id_number",
+                    _ => "name",
+                };
+                Ok(Err((col, msg)))
+            }
+            Err(e) => Err(e),
+        };
     };
     let given = record::normalise(&get("name"));
     if !given.is_empty() && given != record::normalise(&name) {
         return Ok(Err(("name", "姓名与身份证号码登记的姓名不一致".into())));
     }
-    Ok(Ok((project, worker_id)))
+    Ok(Ok((project, Person::OnFile(worker_id))))
 }
 
 fn date_of(s: &str) -> Option<chrono::NaiveDate> {
@@ -213,7 +260,8 @@ fn date_of(s: &str) -> Option<chrono::NaiveDate> {
 }
 
 /// Puts the workers of a batch on their projects' rosters, with the
-/// month's attendance where given.
+/// month's attendance where given; a person not yet registered is
+/// registered first (where the importer may), once the line is valid.
 pub(super) async fn write_roster(
     tx: &mut Tx,
     call: &Call<'_>,
@@ -225,17 +273,10 @@ pub(super) async fn write_roster(
     let mut taken = Vec::with_capacity(batch.len());
     let mut projects = HashMap::new();
     let today = crate::fields::today(call.now);
+    let places = crate::regions::PlaceBook::load(tx).await?;
     for p in batch {
         let cells = &p.cells;
         let get = |k: &str| text(cols, cells, k).to_string();
-        let ((project, county), worker_id) = match project_and_worker(tx, call, &mut projects, &get).await? {
-            Ok(found) => found,
-            Err((col, reason)) => {
-                reject_one(summary, cols, p, column_index(cols, col), reason);
-                continue;
-            }
-        };
-        let places = crate::regions::PlaceBook::load(tx).await?;
         let values = match shiminhua_core::field::validate(&ROSTER, &get, &places, today) {
             Ok(v) => v,
             Err(errs) => {
@@ -244,78 +285,77 @@ pub(super) async fn write_roster(
                 continue;
             }
         };
-        let input = monitor::RosterInput {
-            worker_id,
+        let mut input = monitor::RosterInput {
+            worker_id: 0,
             subcontractor: get("subcontractor"),
             team: get("team"),
             contract_signed: matches!(values.get("contract"), Some(Value::Flag(true))),
             entered_on: date_of(&get("entered")),
             left_on: date_of(&get("left")),
         };
-        let (month, days) = (get("month"), record::normalise(&get("days")));
-        let attendance = match (month.trim().is_empty(), days.is_empty()) {
-            (true, true) => None,
-            (false, false) => match (Month::parse(&month), days.parse::<i64>()) {
-                (Some(month), Ok(days)) => Some(monitor::AttendanceInput { worker_id, month, days }),
-                (None, _) => {
-                    reject_one(
-                        summary,
-                        cols,
-                        p,
-                        column_index(cols, "month"),
-                        "考勤月份应写成 2026-03".into(),
-                    );
-                    continue;
-                }
-                (_, Err(_)) => {
-                    reject_one(
-                        summary,
-                        cols,
-                        p,
-                        column_index(cols, "days"),
-                        "出勤天数应为0至31的整数".into(),
-                    );
-                    continue;
-                }
-            },
-            _ => {
-                reject_one(
-                    summary,
-                    cols,
-                    p,
-                    column_index(cols, "days"),
-                    "考勤月份与出勤天数应同时填写".into(),
-                );
+        let attendance = match attendance_of(&get("month"), &get("days")) {
+            Ok(a) => a,
+            Err((col, reason)) => {
+                reject_one(summary, cols, p, column_index(cols, col), reason.into());
                 continue;
             }
         };
-        let written = async {
-            if dry_run {
-                monitor::check_roster(&input, today)?;
-                if let Some(a) = &attendance {
-                    monitor::check_attendance(a, today)?;
+        let checked = monitor::check_roster(&input, today).and_then(|_| {
+            attendance.map_or(Ok(()), |(month, days)| {
+                monitor::check_attendance(
+                    &monitor::AttendanceInput {
+                        worker_id: 0,
+                        month,
+                        days,
+                    },
+                    today,
+                )
+            })
+        });
+        if let Err(e) = checked {
+            match e {
+                AppError::Validation(errs) => {
+                    let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
+                    reject(summary, cols, p, errors);
+                    continue;
                 }
-                return Ok(());
+                e => return Err(e),
             }
-            monitor::roster_in(tx, call, project, county, &input).await?;
-            if let Some(a) = &attendance {
-                monitor::attendance_in(tx, project, a, today).await?;
-            }
-            Ok(())
-        };
-        match written.await {
-            Ok(()) => {
-                summary.inserted += 1;
-                taken.push(p);
-            }
-            Err(AppError::Validation(errs)) => {
-                let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
-                reject(summary, cols, p, errors);
-            }
-            Err(e) => return Err(e),
         }
+        let ((project, county, _), person) =
+            match project_and_worker(tx, call, &mut projects, &get, Some(dry_run)).await? {
+                Ok(found) => found,
+                Err((col, reason)) => {
+                    reject_one(summary, cols, p, column_index(cols, col), reason);
+                    continue;
+                }
+            };
+        if let (false, Person::OnFile(worker_id)) = (dry_run, person) {
+            input.worker_id = worker_id;
+            monitor::roster_in(tx, call, project, county, &input).await?;
+            if let Some((month, days)) = attendance {
+                let a = monitor::AttendanceInput { worker_id, month, days };
+                monitor::attendance_in(tx, project, &a, today).await?;
+            }
+        }
+        summary.inserted += 1;
+        taken.push(p);
     }
     Ok(taken)
+}
+
+/// A roster line's month and attendance days: both or neither.
+fn attendance_of(month: &str, days: &str) -> Result<Option<(Month, i64)>, (&'static str, &'static str)> {
+    let (month, days) = (month.trim(), record::normalise(days));
+    match (month.is_empty(), days.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => match (Month::parse(month), days.parse::<i64>()) {
+            (Some(m), Ok(d)) => Ok(Some((m, d))),
+            (None, _) => Err(("month", "考勤月份应写成 2026-03")),
+            (_, Err(_)) => Err(("days", "出勤天数应为0至31的整数")),
+        },
+        _ => Err(("days", "考勤月份与出勤天数应同时填写")),
+    }
 }
 
 /// Records the payroll lines of a batch (the bank's 代发 file): each
@@ -335,8 +375,9 @@ pub(super) async fn write_payroll(
     for p in batch {
         let cells = &p.cells;
         let get = |k: &str| text(cols, cells, k).to_string();
-        let ((project, _), worker_id) = match project_and_worker(tx, call, &mut projects, &get).await? {
-            Ok(found) => found,
+        let ((project, _, _), worker_id) = match project_and_worker(tx, call, &mut projects, &get, None).await? {
+            Ok((site, Person::OnFile(id))) => (site, id),
+            Ok((_, Person::New)) => return Err(AppError::Internal("payroll registers nobody".into())),
             Err((col, reason)) => {
                 reject_one(summary, cols, p, column_index(cols, col), reason);
                 continue;
