@@ -142,4 +142,19 @@ CREATE TABLE warning_events (
 );
 CREATE INDEX warning_events_warning ON warning_events(warning_id);
 
+-- A payroll file's checked lines, matched to their project and worker,
+-- staged for the merge (as import_stage_workers and import_stage_records
+-- are, migration 0026).
+CREATE TABLE import_stage_payroll (
+    batch_id       BIGINT NOT NULL,
+    line           BIGINT NOT NULL,
+    project_id     BIGINT NOT NULL,
+    worker_id      BIGINT NOT NULL,
+    month          BIGINT NOT NULL,
+    amount_fen     BIGINT NOT NULL,
+    paid_on        DATE NOT NULL,
+    account_masked TEXT NOT NULL,
+    PRIMARY KEY (batch_id, line)
+);
+
 ALTER TABLE cases ADD COLUMN project_id BIGINT REFERENCES projects(id);

@@ -142,4 +142,19 @@ CREATE TABLE warning_events (
 );
 CREATE INDEX warning_events_warning ON warning_events(warning_id);
 
+-- A payroll file's checked lines, matched to their project and worker,
+-- staged for the merge (as import_stage_workers and import_stage_records
+-- are, migration 0026).
+CREATE TABLE import_stage_payroll (
+    batch_id       INTEGER NOT NULL,
+    line           INTEGER NOT NULL,
+    project_id     INTEGER NOT NULL,
+    worker_id      INTEGER NOT NULL,
+    month          INTEGER NOT NULL,
+    amount_fen     INTEGER NOT NULL,
+    paid_on        TEXT NOT NULL,
+    account_masked TEXT NOT NULL,
+    PRIMARY KEY (batch_id, line)
+) WITHOUT ROWID;
+
 ALTER TABLE cases ADD COLUMN project_id INTEGER REFERENCES projects(id);

@@ -9,6 +9,7 @@ mod audit_reads;
 mod blacklist;
 mod case_stats;
 mod cases;
+mod demo_monitor;
 mod evaluation;
 mod facilities;
 mod facility_tally;

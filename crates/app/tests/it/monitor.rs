@@ -724,6 +724,29 @@ async fn projects_rosters_and_payroll_import_as_sent(db: Db) {
         .unwrap()
         .0;
     assert_eq!((grid[0].1[0].days, grid[0].1[0].paid_fen), (Some(24), Some(620_000)));
+    // A corrected file replaces the month's line; two payments in one file add up.
+    let again = format!(
+        "项目编号,姓名,身份证号码,工资月份,实发金额（元）,发放日期\n\
+         HS-101,孙建华,{0},2026-08,3000,2026-09-05\n\
+         HS-101,孙建华,{0},2026-08,3500,2026-09-20\n",
+        id_for(501)
+    );
+    let second = run("payroll", "pay2.csv", again, false).await;
+    assert_eq!(
+        (second.inserted, second.updated, second.rejected),
+        (0, 1, 0),
+        "{:?}",
+        second.rejects
+    );
+    let grid = monitor::grid(&w.db, &office, p101.id, &[Month::new(2026, 8).unwrap()], 10, 0)
+        .await
+        .unwrap()
+        .0;
+    let cell = grid[0].1[0];
+    assert_eq!(
+        (cell.paid_fen, cell.paid_on.map(|d| d.to_string())),
+        (Some(650_000), Some("2026-09-20".into()))
+    );
 }
 
 /// A property over random scopes, units and projects: what a user lists,

@@ -4,12 +4,14 @@
 
 mod cases;
 mod facilities;
+mod monitor;
 mod people;
 mod population;
 mod records;
 
 pub use cases::{DemoCases, cases, cases_observed};
 pub use facilities::facilities;
+pub use monitor::{DemoMonitor, MonitorOptions, monitor, monitor_with};
 pub use population::{
     BASE_RECORDS_PER_WORKER, FileKind, Generated, Observer, Options, generate, generate_observed, generate_with,
     is_empty, write_import_file,

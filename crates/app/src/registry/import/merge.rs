@@ -98,11 +98,8 @@ pub(super) async fn merge(
                 summary.unchanged += counts.unchanged;
             }
         }
-        ImportKind::Facilities(_)
-        | ImportKind::PlatformCases
-        | ImportKind::Projects
-        | ImportKind::ProjectRoster
-        | ImportKind::Payroll => {
+        ImportKind::Payroll => merge_payroll(tx, batch_id, summary, progress).await?,
+        ImportKind::Facilities(_) | ImportKind::PlatformCases | ImportKind::Projects | ImportKind::ProjectRoster => {
             merge_rows(tx, call, target, cols, batch_id, summary).await?;
         }
     }
@@ -515,10 +512,48 @@ async fn merge_rows(
         ImportKind::ProjectRoster => {
             writers::write_roster(tx, call, cols, rows, summary, false).await?;
         }
-        ImportKind::Payroll => {
-            writers::write_payroll(tx, call, cols, rows, summary, false).await?;
-        }
-        ImportKind::Workers | ImportKind::Records(_) => {}
+        ImportKind::Workers | ImportKind::Records(_) | ImportKind::Payroll => {}
+    }
+    Ok(())
+}
+
+/// Merges a staged payroll file: one line per project, month and worker
+/// (a file's several payments of a month summed, the latest date kept),
+/// replacing the line on file, in key order, as one statement. Projects and
+/// rosters are never removed, so staging's matches still hold.
+async fn merge_payroll(
+    tx: &mut Tx,
+    batch_id: i64,
+    summary: &mut Summary,
+    progress: Option<&(dyn Fn(u64, u64) + Sync)>,
+) -> AppResult<()> {
+    tx.analyze("import_stage_payroll").await?;
+    let (rows, replaced): (i64, i64) = tx
+        .one(
+            Sql::new(
+                "SELECT COUNT(*), COUNT(l.worker_id) FROM (SELECT DISTINCT project_id, month, worker_id \
+                 FROM import_stage_payroll WHERE batch_id = $1) s LEFT JOIN payroll_lines l \
+                 ON l.project_id = s.project_id AND l.month = s.month AND l.worker_id = s.worker_id",
+            )
+            .bind(batch_id),
+        )
+        .await?;
+    tx.exec(
+        Sql::new(
+            "INSERT INTO payroll_lines (project_id, month, worker_id, amount_fen, paid_on, account_masked, batch_id) \
+             SELECT project_id, month, worker_id, SUM(amount_fen), MAX(paid_on), MAX(account_masked), $1 \
+             FROM import_stage_payroll WHERE batch_id = $1 GROUP BY project_id, month, worker_id \
+             ORDER BY project_id, month, worker_id \
+             ON CONFLICT (project_id, month, worker_id) DO UPDATE SET amount_fen = excluded.amount_fen, \
+             paid_on = excluded.paid_on, account_masked = excluded.account_masked, batch_id = excluded.batch_id",
+        )
+        .bind(batch_id),
+    )
+    .await?;
+    summary.inserted += (rows - replaced) as u64;
+    summary.updated += replaced as u64;
+    if let Some(progress) = progress {
+        progress(rows as u64, rows as u64);
     }
     Ok(())
 }

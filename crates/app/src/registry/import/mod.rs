@@ -37,5 +37,10 @@ pub const MAX_ROWS: u64 = 1_000_000;
 pub const BATCH_ROWS: usize = 5_000;
 /// Rejected rows kept in full (for the preview and the rejected-rows workbook).
 pub const KEEP_REJECTED: usize = 50_000;
-/// The tables rows are staged in (migration 0026).
-const STAGE_TABLES: [&str; 3] = ["import_stage_workers", "import_stage_records", "import_stage_rows"];
+/// The tables rows are staged in (migrations 0026, 0027).
+const STAGE_TABLES: [&str; 4] = [
+    "import_stage_workers",
+    "import_stage_records",
+    "import_stage_rows",
+    "import_stage_payroll",
+];

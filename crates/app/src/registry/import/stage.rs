@@ -37,6 +37,8 @@ pub(super) struct Stager {
     /// Workers on file exactly as their rows have them: counted as
     /// unchanged, not staged.
     pub(super) skipped: u64,
+    /// A payroll file's projects by code (`None`: not in the importer's view).
+    projects: HashMap<String, Option<i64>>,
 }
 
 impl Stager {
@@ -52,6 +54,7 @@ impl Stager {
             seen_records: HashMap::new(),
             hasher: std::collections::hash_map::RandomState::new(),
             skipped: skipped as u64,
+            projects: HashMap::new(),
         };
         let rows: Vec<(Vec<u8>, String, String, i64)> = tx
             .all(
@@ -114,10 +117,7 @@ pub(super) async fn stage(
             let passed = writers::write_roster(&mut tx, call, cols, rows, summary, true).await?;
             stage_rows_as_cells(&mut tx, stager.batch_id, passed).await?;
         }
-        ImportKind::Payroll => {
-            let passed = writers::write_payroll(&mut tx, call, cols, rows, summary, true).await?;
-            stage_rows_as_cells(&mut tx, stager.batch_id, passed).await?;
-        }
+        ImportKind::Payroll => stage_payroll(&mut tx, call, cols, rows, summary, stager).await?,
     }
     let n = tx
         .exec(
@@ -436,5 +436,159 @@ async fn stage_rows_as_cells(tx: &mut Tx, batch_id: i64, rows: Vec<Pending>) -> 
         .collect();
     tx.bulk_insert("import_stage_rows", &["batch_id", "line", "cells", "person"], rows)
         .await?;
+    Ok(())
+}
+
+/// Stages a batch of a payroll file (the bank's 代发 lines): each line read
+/// as the form reads it, its project found by code in the importer's view,
+/// its worker by ID number (with the name on file) and on that project's
+/// roster; the lines that pass are staged with their project and worker,
+/// the others reported with the reason.
+async fn stage_payroll(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    cols: &[Column],
+    rows: Vec<Pending>,
+    summary: &mut Summary,
+    stager: &mut Stager,
+) -> AppResult<()> {
+    use shiminhua_core::field::Value;
+    use shiminhua_core::id_number::IdNumber;
+    use shiminhua_core::monitor::Month;
+    use shiminhua_core::monitor::forms::{PAYROLL, mask_account};
+    struct Line {
+        p: Pending,
+        code: String,
+        index: Vec<u8>,
+        name: String,
+        month: Month,
+        amount: i64,
+        paid_on: chrono::NaiveDate,
+        account: String,
+    }
+    let today = crate::fields::today(call.now);
+    let places = crate::regions::PlaceBook::load(tx).await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for p in rows {
+        let get = |k: &str| text(cols, &p.cells, k).to_string();
+        let mut errors = Vec::new();
+        let code = get("project_code").trim().to_string();
+        if code.is_empty() {
+            errors.push((column_index(cols, "project_code"), "请填写项目编号".to_string()));
+        }
+        let id = IdNumber::parse(get("id_number").trim())
+            .map_err(|e| errors.push((column_index(cols, "id_number"), e.to_string())))
+            .ok();
+        let month = Month::parse(&get("month"));
+        if month.is_none() && !get("month").trim().is_empty() {
+            errors.push((column_index(cols, "month"), "工资月份应写成 2026-03".to_string()));
+        }
+        let values = shiminhua_core::field::validate(&PAYROLL, &get, &places, today)
+            .map_err(|errs| errors.extend(errs.into_iter().map(|(f, m)| (column_index(cols, f), m))))
+            .ok();
+        let (Some(id), Some(month), Some(values), true) = (id, month, values, errors.is_empty()) else {
+            reject(summary, cols, p, errors);
+            continue;
+        };
+        let (Some(Value::Money(amount)), Some(Value::Date(paid_on))) = (values.get("amount"), values.get("paid_on"))
+        else {
+            return Err(AppError::Internal("validated payroll line".into()));
+        };
+        let reason = if amount.0 <= 0 {
+            Some(("amount", "实发金额应大于0"))
+        } else if *paid_on < month.first_day() {
+            Some(("paid_on", "发放日期不能早于工资月份"))
+        } else {
+            None
+        };
+        if let Some((col, reason)) = reason {
+            reject_one(summary, cols, p, column_index(cols, col), reason.into());
+            continue;
+        }
+        lines.push(Line {
+            code,
+            index: call.cipher.blind_index("id_number", id.as_str()),
+            name: record::normalise(&get("name")),
+            month,
+            amount: amount.0,
+            paid_on: *paid_on,
+            account: mask_account(&get("account")),
+            p,
+        });
+    }
+    for l in &lines {
+        if !stager.projects.contains_key(&l.code) {
+            let found = crate::rights::monitor::by_code(tx, call.actor, &l.code)
+                .await?
+                .map(|p| p.id);
+            stager.projects.insert(l.code.clone(), found);
+        }
+    }
+    let keys: Vec<Vec<u8>> = lines.iter().map(|l| l.index.clone()).collect();
+    let workers: Vec<(i64, Vec<u8>, String)> = tx
+        .select_in("SELECT w.id, w.id_index, w.name FROM workers w", "w.id_index", &keys)
+        .await?;
+    let workers: HashMap<Vec<u8>, (i64, String)> = workers.into_iter().map(|(id, k, n)| (k, (id, n))).collect();
+    let on_roster: std::collections::HashSet<(i64, i64)> = tx
+        .select_in::<(i64, i64)>(
+            "SELECT r.project_id, r.worker_id FROM project_roster r JOIN workers w ON w.id = r.worker_id",
+            "w.id_index",
+            &keys,
+        )
+        .await?
+        .into_iter()
+        .collect();
+    let mut staged = Vec::with_capacity(lines.len());
+    for l in lines {
+        let project = stager.projects.get(&l.code).copied().flatten();
+        let worker = workers.get(&l.index);
+        let fault = match (project, worker) {
+            (None, _) => Some((
+                "project_code",
+                format!("项目编号“{}”不存在或不在您的数据范围内", l.code),
+            )),
+            (_, None) => Some(("id_number", "该身份证号码的人员不在农民工信息库中".to_string())),
+            (_, Some((_, name))) if !l.name.is_empty() && l.name != record::normalise(name) => {
+                Some(("name", "姓名与身份证号码登记的姓名不一致".to_string()))
+            }
+            (Some(p), Some((w, _))) if !on_roster.contains(&(p, *w)) => {
+                Some(("id_number", "该人员不在本项目的实名制名单中".to_string()))
+            }
+            _ => None,
+        };
+        if let Some((col, reason)) = fault {
+            reject_one(summary, cols, l.p, column_index(cols, col), reason);
+            continue;
+        }
+        let (Some(project), Some((worker, _))) = (project, worker) else {
+            continue;
+        };
+        summary.inserted += 1;
+        staged.push(vec![
+            stager.batch_id.into(),
+            (l.p.line as i64).into(),
+            project.into(),
+            (*worker).into(),
+            l.month.code().into(),
+            l.amount.into(),
+            l.paid_on.into(),
+            l.account.into(),
+        ]);
+    }
+    tx.bulk_insert(
+        "import_stage_payroll",
+        &[
+            "batch_id",
+            "line",
+            "project_id",
+            "worker_id",
+            "month",
+            "amount_fen",
+            "paid_on",
+            "account_masked",
+        ],
+        staged,
+    )
+    .await?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The row-by-row writers of the kinds that come in few rows (facilities,
-//! the platform's clues, the monitoring's projects, rosters and payroll): checked as the forms do, in a dry run when
+//! the platform's clues, the monitoring's projects and rosters): checked as the forms do, in a dry run when
 //! staged and for real when merged. Each returns the rows it took.
 
 use super::check::{Pending, column_index, text};
@@ -15,7 +15,7 @@ use shiminhua_core::facility::FacilitySpec;
 use shiminhua_core::field::Value;
 use shiminhua_core::id_number::IdNumber;
 use shiminhua_core::monitor::Month;
-use shiminhua_core::monitor::forms::{PAYROLL, ROSTER};
+use shiminhua_core::monitor::forms::ROSTER;
 use shiminhua_core::record;
 use std::collections::HashMap;
 
@@ -156,7 +156,7 @@ pub(super) async fn write_projects(
     Ok(taken)
 }
 
-/// A project as a roster or payroll line needs it: id, county, township.
+/// A project as a roster line needs it: id, county, township.
 type Site = (i64, i64, i64);
 
 /// What a line of a roster to be merged does to its worker.
@@ -166,17 +166,17 @@ enum Person {
     New,
 }
 
-/// A roster or payroll line's project (by code, in the importer's view) and
-/// worker (by ID number, whose name must agree), or the column and reason
-/// it fails on. With `register`, a person not yet registered is registered
-/// (living at the project's township) where the importer may register
-/// workers there — in a dry run only checked.
+/// A roster line's project (by code, in the importer's view) and worker (by
+/// ID number, whose name must agree), or the column and reason it fails on.
+/// A person not yet registered is registered (living at the project's
+/// township) where the importer may register workers there — in a dry run
+/// only checked.
 async fn project_and_worker(
     tx: &mut Tx,
     call: &Call<'_>,
     projects: &mut HashMap<String, Option<Site>>,
     get: &(dyn Fn(&str) -> String + Sync),
-    register: Option<bool>,
+    dry_run: bool,
 ) -> AppResult<Result<(Site, Person), (&'static str, String)>> {
     let code = get("project_code").trim().to_string();
     if code.is_empty() {
@@ -211,12 +211,12 @@ async fn project_and_worker(
     let Some((worker_id, name)) = worker else {
         let region = shiminhua_core::division::DivisionCode::from_i64(project.2).ok();
         let may = region.is_some_and(|r| call.actor.scope.allows(shiminhua_core::auth::RecordKind::Worker, r));
-        let Some(dry_run) = register.filter(|_| may) else {
+        if !may {
             return Ok(Err((
                 "id_number",
                 "该身份证号码的人员尚未在农民工信息库登记，请先导入农民工名单".into(),
             )));
-        };
+        }
         let input = crate::registry::workers::WorkerInput {
             name: get("name"),
             id_number: id.as_str().to_string(),
@@ -322,14 +322,13 @@ pub(super) async fn write_roster(
                 e => return Err(e),
             }
         }
-        let ((project, county, _), person) =
-            match project_and_worker(tx, call, &mut projects, &get, Some(dry_run)).await? {
-                Ok(found) => found,
-                Err((col, reason)) => {
-                    reject_one(summary, cols, p, column_index(cols, col), reason);
-                    continue;
-                }
-            };
+        let ((project, county, _), person) = match project_and_worker(tx, call, &mut projects, &get, dry_run).await? {
+            Ok(found) => found,
+            Err((col, reason)) => {
+                reject_one(summary, cols, p, column_index(cols, col), reason);
+                continue;
+            }
+        };
         if let (false, Person::OnFile(worker_id)) = (dry_run, person) {
             input.worker_id = worker_id;
             monitor::roster_in(tx, call, project, county, &input).await?;
@@ -356,80 +355,4 @@ fn attendance_of(month: &str, days: &str) -> Result<Option<(Month, i64)>, (&'sta
         },
         _ => Err(("days", "考勤月份与出勤天数应同时填写")),
     }
-}
-
-/// Records the payroll lines of a batch (the bank's 代发 file): each
-/// matched to its project's roster; lines that do not match are reported.
-pub(super) async fn write_payroll(
-    tx: &mut Tx,
-    call: &Call<'_>,
-    cols: &[Column],
-    batch: Vec<Pending>,
-    summary: &mut Summary,
-    dry_run: bool,
-) -> AppResult<Vec<Pending>> {
-    let mut taken = Vec::with_capacity(batch.len());
-    let mut projects = HashMap::new();
-    let today = crate::fields::today(call.now);
-    let places = crate::regions::PlaceBook::load(tx).await?;
-    for p in batch {
-        let cells = &p.cells;
-        let get = |k: &str| text(cols, cells, k).to_string();
-        let ((project, _, _), worker_id) = match project_and_worker(tx, call, &mut projects, &get, None).await? {
-            Ok((site, Person::OnFile(id))) => (site, id),
-            Ok((_, Person::New)) => return Err(AppError::Internal("payroll registers nobody".into())),
-            Err((col, reason)) => {
-                reject_one(summary, cols, p, column_index(cols, col), reason);
-                continue;
-            }
-        };
-        let values = match shiminhua_core::field::validate(&PAYROLL, &get, &places, today) {
-            Ok(v) => v,
-            Err(errs) => {
-                let errors = errs.into_iter().map(|(f, m)| (column_index(cols, f), m)).collect();
-                reject(summary, cols, p, errors);
-                continue;
-            }
-        };
-        let Some(month) = Month::parse(&get("month")) else {
-            reject_one(
-                summary,
-                cols,
-                p,
-                column_index(cols, "month"),
-                "工资月份应写成 2026-03".into(),
-            );
-            continue;
-        };
-        let (Some(Value::Money(amount)), Some(Value::Date(paid_on))) = (values.get("amount"), values.get("paid_on"))
-        else {
-            return Err(AppError::Internal("validated payroll line".into()));
-        };
-        let line = monitor::PayInput {
-            worker_id,
-            month,
-            amount_fen: amount.0,
-            paid_on: *paid_on,
-            account: get("account"),
-        };
-        let written = async {
-            monitor::check_pay(tx, project, &line, today).await?;
-            if !dry_run {
-                monitor::write_pay(tx, project, &line, None).await?;
-            }
-            Ok(())
-        };
-        match written.await {
-            Ok(()) => {
-                summary.inserted += 1;
-                taken.push(p);
-            }
-            Err(AppError::Validation(errs)) => {
-                let errors = errs.0.into_iter().map(|(f, m)| (column_index(cols, &f), m)).collect();
-                reject(summary, cols, p, errors);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(taken)
 }

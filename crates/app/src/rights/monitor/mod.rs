@@ -22,7 +22,7 @@ pub use people::{
     AttendanceInput, MonthCell, PayCheck, PayInput, RosterInput, RosterRow, add_roster, grid, payroll_check,
     record_attendance, record_pay, roster,
 };
-pub(crate) use people::{attendance_in, check_attendance, check_pay, check_roster, roster_in, write_pay};
+pub(crate) use people::{attendance_in, check_attendance, check_roster, roster_in};
 pub use projects::Written;
 pub use projects::{
     MoneyRow, ProjectFilter, ProjectRow, add_deposit, add_transfer, create, deposits, get, list, set_account,

@@ -1,0 +1,529 @@
+//! Measures the wage-payment monitoring (智慧监管) at a province's monthly
+//! load: 10,000 projects, 1,000,000 roster lines and a month's attendance
+//! and payroll of as many lines, on SQLite and on PostgreSQL. Prints:
+//!
+//! - the evaluation of every rule over all projects (`evaluate_all`), its
+//!   first run (opening the warnings) and a second one (nothing changes) —
+//!   goal ≤ 2 s each — with the time of each read of its facts;
+//! - the monitoring board (`board`) of a city office user, p50 (goal ≤ 50 ms);
+//! - a project's page: `get`, `grid` of 6 months × the first 50 roster
+//!   lines and `warnings` of the project, p95 (goal ≤ 50 ms).
+//!
+//! The workers come from the project's generator (`generate_with`); fewer
+//! distinct workers than roster lines (by default one for five lines), each
+//! on several projects, since generating a million takes a quarter of an
+//! hour. The monitoring data comes from the demo generator at this size
+//! (`monitor_with`, one month).
+//!
+//! Usage: `cargo bench -p shiminhua-app --bench monitor`, or
+//! `scripts/measure-monitor.sh`. Environment:
+//!
+//! - `MONITOR_BENCH_ROSTER=N`: roster lines (default 1,000,000); the
+//!   projects are N/100 and the workers N/5 unless
+//!   `MONITOR_BENCH_PROJECTS` / `MONITOR_BENCH_WORKERS` say otherwise
+//!   (`MONITOR_BENCH_ROSTER=20000` is a smoke run of a few seconds);
+//! - `MONITOR_BENCH_BACKENDS=sqlite,postgres` (default `sqlite`);
+//!   PostgreSQL on `SHIMINHUA_TEST_PG`'s server (default
+//!   `postgres://postgres@127.0.0.1:5432/postgres`), in a database of its own;
+//! - `MONITOR_BENCH_KEEP=DIR`: keep the data (SQLite in `DIR/monitor.db`,
+//!   PostgreSQL in a database named after `DIR`) and measure it again on a
+//!   later run, its warnings removed first, without generating;
+//! - `MONITOR_BENCH_SAMPLES=N`: reads of each kind measured (default 200);
+//! - `MONITOR_BENCH_EXPLAIN=1`: the plans of the evaluation's reads
+//!   (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use shiminhua_app::audit::Who;
+use shiminhua_app::crypto::Cipher;
+use shiminhua_app::keys::MasterKey;
+use shiminhua_app::ops::{demo, setup};
+use shiminhua_app::rights::monitor::{self, WarningFilter};
+use shiminhua_app::store::{Backend, DatabaseUrl, Db, Row, Sql};
+use shiminhua_app::testing::{TempDir, TestDb, pg_admin_url, set_test_audit_key};
+use shiminhua_app::{AppResult, Origin};
+use shiminhua_core::auth::{Actor, Grant, KindSet, Role, RoleSet, Scope};
+use shiminhua_core::division::DivisionCode;
+use shiminhua_core::monitor::{Month, checked_month};
+use shiminhua_core::password::PasswordPolicy;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The day measured: the 20th, so that last month is the month checked.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap()
+}
+
+fn env_usize(key: &str) -> Option<usize> {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.replace(['_', ','], "").parse().ok())
+}
+
+struct Size {
+    projects: usize,
+    roster: usize,
+    workers: usize,
+    samples: usize,
+}
+
+fn main() {
+    let roster = env_usize("MONITOR_BENCH_ROSTER").unwrap_or(1_000_000);
+    let size = Size {
+        projects: env_usize("MONITOR_BENCH_PROJECTS").unwrap_or((roster / 100).max(10)),
+        roster,
+        workers: env_usize("MONITOR_BENCH_WORKERS").unwrap_or((roster / 5).max(100)),
+        samples: env_usize("MONITOR_BENCH_SAMPLES").unwrap_or(200).max(1),
+    };
+    let backends = std::env::var("MONITOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite".into());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for backend in backends.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+        let backend = match backend {
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "pg" => Backend::Postgres,
+            other => {
+                eprintln!("unknown backend {other}: sqlite or postgres");
+                std::process::exit(2);
+            }
+        };
+        if let Err(e) = rt.block_on(run(backend, &size)) {
+            eprintln!("{}: {e}", backend.label());
+            std::process::exit(1);
+        }
+    }
+}
+
+/// A database to measure: kept in `MONITOR_BENCH_KEEP`, or a fresh one
+/// dropped at the end.
+enum Place {
+    Kept { db: Db, _anchor: TempDir },
+    Fresh(TestDb),
+}
+
+impl Place {
+    fn db(&self) -> &Db {
+        match self {
+            Place::Kept { db, .. } | Place::Fresh(TestDb { db, .. }) => db,
+        }
+    }
+}
+
+async fn open(backend: Backend) -> AppResult<Option<Place>> {
+    let Ok(keep) = std::env::var("MONITOR_BENCH_KEEP") else {
+        return Ok(match backend {
+            Backend::Sqlite => Some(Place::Fresh(TestDb::sqlite().await)),
+            Backend::Postgres => TestDb::postgres().await.map(Place::Fresh),
+        });
+    };
+    let dir = PathBuf::from(&keep);
+    std::fs::create_dir_all(&dir).map_err(|e| shiminhua_app::AppError::Config(e.to_string()))?;
+    let url = match backend {
+        Backend::Sqlite => DatabaseUrl::sqlite_file(&dir.join("monitor.db")),
+        Backend::Postgres => {
+            let Some(admin) = pg_admin_url() else {
+                return Ok(None);
+            };
+            let base = admin.rsplit_once('/').map_or(admin.clone(), |(b, _)| b.to_string());
+            let tag: String = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            let url = DatabaseUrl::parse(&format!("{base}/shm_bench_monitor_{tag}"))?;
+            Db::create_if_missing(&url).await?;
+            url
+        }
+    };
+    let db = Db::connect(&url).await?;
+    // The audit chain's anchor in a directory of its own (its key is new
+    // on each run: the chain is not what is measured).
+    let anchor = TempDir::new("monitor-bench");
+    set_test_audit_key(&db, &anchor.0);
+    Ok(Some(Place::Kept { db, _anchor: anchor }))
+}
+
+/// Milliseconds, for printing.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The `p`th percentile of sorted durations.
+fn pct(sorted: &[Duration], p: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) * p).div_ceil(100)]
+}
+
+/// Runs `f` `n` times (after one unmeasured run); the durations, sorted.
+async fn sample<F, Fut>(n: usize, mut f: F) -> AppResult<Vec<Duration>>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = AppResult<()>>,
+{
+    f(0).await?;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i).await?;
+        out.push(t.elapsed());
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn report(label: &str, d: &[Duration], goal: &str) {
+    println!(
+        "  {label:<44} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms  ({} runs)  {goal}",
+        ms(pct(d, 50)),
+        ms(pct(d, 95)),
+        ms(d.last().copied().unwrap_or_default()),
+        d.len()
+    );
+}
+
+fn thousands(n: impl Into<i64>) -> String {
+    let s = n.into().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+async fn count(db: &Db, sql: &str) -> AppResult<i64> {
+    db.read().await?.int(Sql::new(sql)).await
+}
+
+async fn run(backend: Backend, size: &Size) -> AppResult<()> {
+    let Some(place) = open(backend).await? else {
+        println!("== {}: skipped (no server)", backend.label());
+        return Ok(());
+    };
+    let db = place.db();
+    let now = now();
+    let today = (now + chrono::Duration::hours(8)).date_naive();
+    let cipher = Cipher::new(&MasterKey::generate());
+    println!(
+        "== {}: {} projects, {} roster lines, {} workers (evaluated on {today})",
+        backend.label(),
+        thousands(size.projects as i64),
+        thousands(size.roster as i64),
+        thousands(size.workers as i64)
+    );
+    if !setup::is_initialised(db).await? {
+        setup::init(db, now, &PasswordPolicy::default(), Some("Bench-Monitor-2026".into())).await?;
+    }
+    if count(db, "SELECT COUNT(*) FROM workers").await? == 0 {
+        let t = Instant::now();
+        let g = demo::generate_with(db, &cipher, now, size.workers, 1, demo::Options::default()).await?;
+        println!(
+            "  workers generated: {} (with {} dependants, {} records) in {:.1} s",
+            thousands(g.workers as i64),
+            thousands(g.dependants as i64),
+            thousands(g.records as i64),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    if count(db, "SELECT COUNT(*) FROM projects").await? == 0 {
+        let t = Instant::now();
+        let options = demo::MonitorOptions {
+            projects: size.projects,
+            roster_lines: Some(size.roster),
+            months: 1,
+            evaluate: false,
+        };
+        let m = demo::monitor_with(db, &cipher, now, 1, options).await?;
+        println!(
+            "  monitoring data generated in {:.1} s: {} projects ({} watched), {} roster lines of {} workers, \
+             {} attendance lines, {} payroll lines, {} transfers, {} deposits",
+            t.elapsed().as_secs_f64(),
+            thousands(m.projects as i64),
+            thousands(m.watched as i64),
+            thousands(m.roster as i64),
+            thousands(m.workers as i64),
+            thousands(m.attendance as i64),
+            thousands(m.payroll as i64),
+            thousands(m.transfers as i64),
+            thousands(m.deposits as i64)
+        );
+    } else {
+        // Kept data: measured again from no warnings at all.
+        let mut tx = db.write().await?;
+        tx.exec(Sql::new(
+            "UPDATE cases SET project_id = NULL WHERE project_id IS NOT NULL",
+        ))
+        .await?;
+        tx.exec(Sql::new("DELETE FROM warning_events")).await?;
+        tx.exec(Sql::new("DELETE FROM warnings")).await?;
+        tx.commit().await?;
+        println!(
+            "  kept data: {} projects, {} roster lines, {} attendance lines, {} payroll lines (warnings removed)",
+            thousands(count(db, "SELECT COUNT(*) FROM projects").await?),
+            thousands(count(db, "SELECT COUNT(*) FROM project_roster").await?),
+            thousands(count(db, "SELECT COUNT(*) FROM project_attendance").await?),
+            thousands(count(db, "SELECT COUNT(*) FROM payroll_lines").await?)
+        );
+    }
+    println!("  database: {}", database_size(db).await?);
+
+    // The evaluation, twice.
+    let who = Who::system(&Origin::cli());
+    let mut missed = false;
+    for run in ["first run", "second run"] {
+        let t = Instant::now();
+        let e = monitor::evaluate_all(db, now, &who, None).await?;
+        let took = t.elapsed();
+        missed |= took > Duration::from_secs(2);
+        println!(
+            "  evaluate_all, {run:<11} {:>8.0} ms  ({} projects, {} opened, {} cleared, {} open)  goal ≤ 2,000 ms{}",
+            ms(took),
+            thousands(e.projects as i64),
+            thousands(e.opened as i64),
+            thousands(e.cleared as i64),
+            thousands(e.open as i64),
+            if took > Duration::from_secs(2) { "  MISSED" } else { "" }
+        );
+    }
+    let explain = std::env::var("MONITOR_BENCH_EXPLAIN").is_ok_and(|v| v == "1");
+    facts_reads(db, today, explain || missed).await?;
+
+    // The board and a project's page, as a city office user.
+    let city = DivisionCode::parse("341000").expect("city");
+    let office = Actor {
+        user_id: 0,
+        username: "bench.office".into(),
+        display_name: "专班办公室（测量）".into(),
+        roles: RoleSet::new(vec![Role::Office]),
+        scope: Scope::new(vec![Grant {
+            region: city,
+            kinds: KindSet::all(),
+        }]),
+        unit_id: None,
+    };
+    let board = sample(size.samples.min(50), |_| async {
+        monitor::board(db, &office, now).await.map(|_| ())
+    })
+    .await?;
+    report("board (city office)", &board, &goal(pct(&board, 50), "p50"));
+
+    let (rules, _) = monitor::current_rules(&mut db.read().await?).await?;
+    let checked = checked_month(&rules, today);
+    let months: Vec<Month> = {
+        let mut m = vec![checked];
+        for _ in 1..6 {
+            let p = m[m.len() - 1].prev();
+            m.push(p);
+        }
+        m.reverse();
+        m
+    };
+    let ids: Vec<(i64,)> = db
+        .read()
+        .await?
+        .all(Sql::new(
+            "SELECT p.id FROM projects p WHERE EXISTS (SELECT 1 FROM project_roster r WHERE r.project_id = p.id) \
+             ORDER BY p.id",
+        ))
+        .await?;
+    let step = (ids.len() / size.samples).max(1);
+    let picks: Vec<i64> = ids.iter().step_by(step).map(|(id,)| *id).take(size.samples).collect();
+    if picks.is_empty() {
+        return Ok(());
+    }
+    let pick = |i: usize| picks[i % picks.len()];
+    let get = sample(picks.len(), |i| {
+        let office = &office;
+        async move { monitor::get(db, office, pick(i)).await.map(|_| ()) }
+    })
+    .await?;
+    let grid = sample(picks.len(), |i| {
+        let (office, months) = (&office, &months);
+        async move { monitor::grid(db, office, pick(i), months, 50, 0).await.map(|_| ()) }
+    })
+    .await?;
+    let warned = sample(picks.len(), |i| {
+        let office = &office;
+        async move {
+            let f = WarningFilter {
+                project_id: Some(pick(i)),
+                ..WarningFilter::default()
+            };
+            monitor::warnings(db, office, &f, today, 20, 0).await.map(|_| ())
+        }
+    })
+    .await?;
+    let page = sample(picks.len(), |i| {
+        let (office, months) = (&office, &months);
+        async move {
+            let id = pick(i);
+            monitor::get(db, office, id).await?;
+            monitor::grid(db, office, id, months, 50, 0).await?;
+            let f = WarningFilter {
+                project_id: Some(id),
+                ..WarningFilter::default()
+            };
+            monitor::warnings(db, office, &f, today, 20, 0).await.map(|_| ())
+        }
+    })
+    .await?;
+    report(
+        "project page (get + grid 6 × 50 + warnings)",
+        &page,
+        &goal(pct(&page, 95), "p95"),
+    );
+    report("  get", &get, "");
+    report("  grid, 6 months × first 50 lines", &grid, "");
+    report("  warnings of the project", &warned, "");
+    if let Place::Fresh(t) = place {
+        t.finish().await;
+    }
+    Ok(())
+}
+
+fn goal(d: Duration, which: &str) -> String {
+    let ok = d <= Duration::from_millis(50);
+    format!("goal {which} ≤ 50 ms{}", if ok { "" } else { "  MISSED" })
+}
+
+async fn database_size(db: &Db) -> AppResult<String> {
+    let bytes = match db.backend() {
+        Backend::Sqlite => {
+            let mut tx = db.read().await?;
+            let pages = tx.int(Sql::new("SELECT page_count FROM pragma_page_count()")).await?;
+            let size = tx.int(Sql::new("SELECT page_size FROM pragma_page_size()")).await?;
+            pages * size
+        }
+        Backend::Postgres => {
+            db.read()
+                .await?
+                .int(Sql::new("SELECT pg_database_size(current_database())"))
+                .await?
+        }
+    };
+    Ok(format!("{} MB", thousands(bytes / 1_048_576)))
+}
+
+/// One of the evaluation's reads, timed (its rows fetched as `T`), and
+/// with `explain` its plan.
+async fn timed<T: Row>(db: &Db, label: &str, q: Sql, explain: bool) -> AppResult<()> {
+    let mut tx = db.read().await?;
+    let t = Instant::now();
+    let rows: Vec<T> = tx.all(q.clone()).await?;
+    println!(
+        "    {label:<40} {:>8.1} ms  ({} rows)",
+        ms(t.elapsed()),
+        thousands(rows.len() as i64)
+    );
+    if explain {
+        let mut plan = Sql::new(match db.backend() {
+            Backend::Sqlite => "EXPLAIN QUERY PLAN ",
+            Backend::Postgres => "EXPLAIN (ANALYZE, BUFFERS) ",
+        });
+        plan.append(&q);
+        let lines: Vec<String> = match db.backend() {
+            Backend::Sqlite => tx
+                .all::<(i64, i64, i64, String)>(plan)
+                .await?
+                .into_iter()
+                .map(|r| r.3)
+                .collect(),
+            Backend::Postgres => tx.all::<(String,)>(plan).await?.into_iter().map(|r| r.0).collect(),
+        };
+        for line in lines {
+            println!("        {line}");
+        }
+    }
+    Ok(())
+}
+
+/// The evaluation's reads of the facts, made as `facts()` in
+/// `rights/monitor/warnings.rs` makes them for every project.
+async fn facts_reads(db: &Db, today: NaiveDate, explain: bool) -> AppResult<()> {
+    let (rules, _) = monitor::current_rules(&mut db.read().await?).await?;
+    let month = checked_month(&rules, today);
+    let (first, last) = (month.first_day(), month.last_day());
+    println!("  the evaluation's reads of its facts, one at a time:");
+    type ProjectFacts = (
+        i64,
+        String,
+        i64,
+        i64,
+        String,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        i64,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        i64,
+        bool,
+    );
+    let mut q = Sql::new(
+        "SELECT id, status, region_code, county_code, authority, contract_date, start_date, contract_sum_fen, \
+         account_opened, board_on, clean_years, recent_arrears FROM projects WHERE ",
+    );
+    q.in_list("status", rules.watched.iter().map(|s| s.code()));
+    timed::<ProjectFacts>(db, "projects", q, explain).await?;
+    let mut q = Sql::new("SELECT DISTINCT project_id FROM project_transfers WHERE paid_on BETWEEN ");
+    q.arg(first).push(" AND ").arg(last);
+    timed::<(i64,)>(db, "transfers", q, explain).await?;
+    let mut q =
+        Sql::new("SELECT project_id, CAST(SUM(amount_fen) AS BIGINT) FROM project_deposits WHERE from_date <= ");
+    q.arg(today)
+        .push(" AND (to_date IS NULL OR to_date >= ")
+        .arg(today)
+        .push(") GROUP BY project_id");
+    timed::<(i64, i64)>(db, "deposits", q, explain).await?;
+    let mut q = Sql::new(
+        "SELECT project_id, COUNT(*), CAST(SUM(CASE WHEN contract_signed THEN 0 ELSE 1 END) AS BIGINT) \
+         FROM project_roster WHERE entered_on <= ",
+    );
+    q.arg(last)
+        .push(" AND (left_on IS NULL OR left_on >= ")
+        .arg(first)
+        .push(") GROUP BY project_id");
+    timed::<(i64, i64, i64)>(db, "roster", q, explain).await?;
+    let mut q = Sql::new("SELECT project_id, COUNT(*) FROM payroll_lines WHERE month = ");
+    q.arg(month.code()).push(" GROUP BY project_id");
+    timed::<(i64, i64)>(db, "payroll", q, explain).await?;
+    let counties: Vec<(i64,)> = db
+        .read()
+        .await?
+        .all(Sql::new(
+            "SELECT DISTINCT county_code FROM projects ORDER BY county_code",
+        ))
+        .await?;
+    let mut minimum = Sql::new("CASE r.county_code");
+    for (c,) in counties {
+        if let Some(m) = DivisionCode::from_i64(c)
+            .ok()
+            .and_then(|d| rules.minimum_wage_for(d, last))
+        {
+            minimum.push(" WHEN ").arg(c).push(" THEN ").arg(m.0);
+        }
+    }
+    minimum.push(" ELSE 0 END");
+    let mut q = Sql::new(
+        "SELECT r.project_id, CAST(SUM(CASE WHEN l.worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN l.worker_id IS NOT NULL AND a.days >= ",
+    );
+    q.arg(i64::from(rules.full_month_days)).push(" AND l.amount_fen < ");
+    q.append(&minimum);
+    q.push(
+        " THEN 1 ELSE 0 END) AS BIGINT) FROM project_attendance a JOIN project_roster r ON r.id = a.roster_id \
+         LEFT JOIN payroll_lines l ON l.project_id = r.project_id AND l.month = a.month AND l.worker_id = r.worker_id \
+         WHERE a.month = ",
+    );
+    q.arg(month.code()).push(" AND a.days > 0 GROUP BY r.project_id");
+    timed::<(i64, i64, i64)>(db, "people (attendance × roster × payroll)", q, explain).await?;
+    Ok(())
+}
