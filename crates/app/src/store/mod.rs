@@ -797,8 +797,20 @@ impl Tx {
     /// Serialises writers of the audit chain (PostgreSQL; SQLite's
     /// `BEGIN IMMEDIATE` already does).
     pub async fn lock_audit_chain(&mut self) -> AppResult<()> {
+        self.lock_until_commit(7270501).await
+    }
+
+    /// Serialises evaluations of the monitoring's rules (two at once would
+    /// open the same warnings).
+    pub async fn lock_evaluation(&mut self) -> AppResult<()> {
+        self.lock_until_commit(7270502).await
+    }
+
+    /// Waits for, then holds until commit, the lock `key` (PostgreSQL; a
+    /// SQLite writer holds the database's write lock from its start).
+    async fn lock_until_commit(&mut self, key: i64) -> AppResult<()> {
         if let Conn::Postgres(_) = self.conn {
-            self.exec(Sql::new("SELECT pg_advisory_xact_lock(7270501)::text IS NULL"))
+            self.exec(Sql::new("SELECT pg_advisory_xact_lock($1)::text IS NULL").bind(key))
                 .await?;
         }
         Ok(())

@@ -25,6 +25,7 @@ both!(
     a_worker_checks_their_own_pay,
     projects_rosters_and_payroll_import_as_sent,
     no_user_sees_projects_outside_their_scope,
+    evaluations_at_once_open_each_warning_once,
 );
 
 fn credit(n: u32) -> String {
@@ -849,4 +850,38 @@ async fn no_user_sees_projects_outside_their_scope(db: Db) {
         let b = monitor::board(&w.db, &actor, t0()).await.unwrap();
         assert_eq!((b.projects, b.open), (expected.len() as i64, n), "user {u}");
     }
+}
+
+/// The daily evaluation and the office's 立即核验 at the same moment: both
+/// finish, and each warning is opened once.
+async fn evaluations_at_once_open_each_warning_once(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    for n in 10..13 {
+        site(&w, &office, n).await;
+    }
+    let call = w.call(&office);
+    let (a, b, c) = tokio::join!(
+        monitor::evaluate(&call),
+        monitor::evaluate(&call),
+        monitor::evaluate(&call)
+    );
+    let opened: Vec<usize> = [a, b, c].into_iter().map(|r| r.unwrap().opened).collect();
+    assert_eq!(opened.iter().filter(|n| **n > 0).count(), 1, "{opened:?}");
+    let mut tx = w.db.read().await.unwrap();
+    let dup = tx
+        .int(Sql::new(
+            "SELECT COUNT(*) FROM (SELECT project_id, rule_code, month FROM warnings \
+             GROUP BY project_id, rule_code, month HAVING COUNT(*) > 1) d",
+        ))
+        .await
+        .unwrap();
+    let events = tx
+        .int(Sql::new("SELECT COUNT(*) FROM warning_events WHERE action = 'open'"))
+        .await
+        .unwrap();
+    let total = tx.int(Sql::new("SELECT COUNT(*) FROM warnings")).await.unwrap();
+    drop(tx);
+    assert_eq!((dup, events), (0, total));
+    assert_eq!(opened.iter().sum::<usize>() as i64, total);
 }

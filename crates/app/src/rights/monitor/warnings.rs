@@ -143,6 +143,7 @@ pub async fn evaluate_all(db: &Db, now: DateTime<Utc>, who: &Who, only: Option<i
         .await?
         .assuming_ordinary_years(today.year() + 1);
     let mut tx = db.write().await?;
+    tx.lock_evaluation().await?;
     let (rules, _) = current_rules(&mut tx).await?;
     let month = checked_month(&rules, today);
     let facts = facts(&mut tx, &rules, month, today, only).await?;
