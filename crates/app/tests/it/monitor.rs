@@ -861,6 +861,23 @@ async fn evaluations_at_once_open_each_warning_once(db: Db) {
         site(&w, &office, n).await;
     }
     let call = w.call(&office);
+    // The server's daily run takes the first call of a day only.
+    let daily = monitor::evaluate_if_due(&w.db, t0()).await.unwrap().expect("due");
+    assert!(daily.opened > 0);
+    assert_eq!(
+        monitor::evaluate_if_due(&w.db, t0() + chrono::Duration::hours(3))
+            .await
+            .unwrap(),
+        None
+    );
+    let tomorrow = monitor::evaluate_if_due(&w.db, t0() + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(tomorrow.map(|e| e.opened), Some(0));
+    let mut tx = w.db.write().await.unwrap();
+    tx.exec(Sql::new("DELETE FROM warning_events")).await.unwrap();
+    tx.exec(Sql::new("DELETE FROM warnings")).await.unwrap();
+    tx.commit().await.unwrap();
     let (a, b, c) = tokio::join!(
         monitor::evaluate(&call),
         monitor::evaluate(&call),

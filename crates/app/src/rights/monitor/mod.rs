@@ -31,8 +31,8 @@ pub use projects::{
 pub(crate) use projects::{by_code, upsert_in};
 pub use rules::{RULES_KEY, current_rules, set_rules};
 pub use warnings::{
-    Evaluated, WarningAction, WarningEvent, WarningFilter, WarningRow, act, evaluate, evaluate_all, evaluate_project,
-    events, to_case, warning, warnings,
+    Evaluated, WarningAction, WarningEvent, WarningFilter, WarningRow, act, evaluate, evaluate_all, evaluate_if_due,
+    evaluate_project, events, to_case, warning, warnings,
 };
 
 /// The local (UTC+8) date of an instant.

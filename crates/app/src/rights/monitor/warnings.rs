@@ -135,6 +135,43 @@ pub async fn evaluate_project(call: &Call<'_>, project_id: i64) -> AppResult<Eva
     .await
 }
 
+/// The settings key of the day the daily evaluation last ran.
+const EVALUATED_ON_KEY: &str = "monitor.evaluated_on";
+
+/// The daily evaluation, as the system: runs once a (local) day, the first
+/// time it is called that day; `None` when it ran already.
+pub async fn evaluate_if_due(db: &Db, now: DateTime<Utc>) -> AppResult<Option<Evaluated>> {
+    let today = local_date(now).to_string();
+    let mut tx = db.write().await?;
+    tx.lock_evaluation().await?;
+    let last: Option<(String,)> = tx
+        .opt(Sql::new("SELECT value FROM settings WHERE key = $1").bind(EVALUATED_ON_KEY))
+        .await?;
+    if last.as_ref().is_some_and(|(d,)| *d == today) {
+        return Ok(None);
+    }
+    let n = tx
+        .exec(
+            Sql::new("UPDATE settings SET value = $1 WHERE key = $2")
+                .bind(today.clone())
+                .bind(EVALUATED_ON_KEY),
+        )
+        .await?;
+    if n == 0 {
+        tx.exec(
+            Sql::new("INSERT INTO settings (key, value) VALUES ($1, $2)")
+                .bind(EVALUATED_ON_KEY)
+                .bind(today),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let who = Who::system(&crate::Origin {
+        client_addr: "定时核验".into(),
+    });
+    evaluate_all(db, now, &who, None).await.map(Some)
+}
+
 /// Evaluates the rules over the watched projects (all, or one), opening
 /// and clearing warnings; the server runs it daily as the system.
 pub async fn evaluate_all(db: &Db, now: DateTime<Utc>, who: &Who, only: Option<i64>) -> AppResult<Evaluated> {
