@@ -63,6 +63,8 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
         "/facilities?kind=station",
         Some(Permission::ViewDashboard),
     ),
+    // -- wage-payment monitoring (shown to those who see projects, see below)
+    ("欠薪治理", "工资支付监控", "/monitor", Some(Permission::ViewDashboard)),
     // -- cases (staff pages)
     ("欠薪治理", "案件办理", "/cases", Some(Permission::ReadCases)),
     (
@@ -123,6 +125,9 @@ impl Layout {
             l.roles = a.roles.label_zh();
             for (group, label, href, perm) in NAV {
                 if perm.is_some_and(|p| !a.can(p)) {
+                    continue;
+                }
+                if *href == "/monitor" && !crate::views::monitor::nav_sees_projects(&ctx.state, a) {
                     continue;
                 }
                 // An entry's query string (e.g. the default kind) does not take part.

@@ -46,6 +46,8 @@ pub struct Inner {
     pub reads: shiminhua_app::audit::ReadQueue,
     /// The checks and imports of uploaded files (批量导入), by upload.
     pub(crate) imports: views::imports::Jobs,
+    /// Which units' department accounts see the monitored projects (for the navigation).
+    pub(crate) monitor_units: views::monitor::UnitViews,
 }
 
 impl std::ops::Deref for AppState {
@@ -69,6 +71,7 @@ impl AppState {
             cipher,
             public_page: Default::default(),
             imports: Default::default(),
+            monitor_units: Default::default(),
         }))
     }
 }
@@ -214,6 +217,31 @@ routes! {
     get "/cases/stats" => views::case_stats::stats,
     get "/cases/stats/export" => views::case_stats::export,
     get "/cases/clearance" => views::case_stats::clearance,
+    // -- wage-payment monitoring (工资支付监控)
+    get "/monitor" => views::monitor::board,
+    post "/monitor/evaluate" => views::monitor::evaluate,
+    get "/monitor/rules" => views::monitor::rules_page,
+    post "/monitor/rules" => views::monitor::rules_submit,
+    get "/monitor/warnings" => views::monitor::warnings::list,
+    get "/monitor/warnings/export" => views::monitor::warnings::export,
+    get "/monitor/warnings/{id}" => views::monitor::warnings::show,
+    post "/monitor/warnings/{id}/act" => views::monitor::warnings::act,
+    post "/monitor/warnings/{id}/case" => views::monitor::warnings::to_case,
+    get "/monitor/projects" => views::monitor::projects::list,
+    get "/monitor/projects/new" => views::monitor::projects::new_page,
+    post "/monitor/projects/new" => views::monitor::projects::create,
+    get "/monitor/projects/{id}" => views::monitor::projects::show,
+    get "/monitor/projects/{id}/edit" => views::monitor::projects::edit_page,
+    post "/monitor/projects/{id}/edit" => views::monitor::projects::update,
+    post "/monitor/projects/{id}/account" => views::monitor::projects::account,
+    post "/monitor/projects/{id}/transfers" => views::monitor::projects::transfer,
+    post "/monitor/projects/{id}/deposits" => views::monitor::projects::deposit,
+    post "/monitor/projects/{id}/board" => views::monitor::projects::notice_board,
+    post "/monitor/projects/{id}/roster" => views::monitor::projects::roster,
+    post "/monitor/projects/{id}/attendance" => views::monitor::projects::attendance,
+    post "/monitor/projects/{id}/payroll" => views::monitor::projects::payroll,
+    get "/public/pay" => views::monitor::public::page,
+    post "/public/pay" => views::monitor::public::submit,
     get "/admin/calendar" => views::calendar::page,
     post "/admin/calendar" => views::calendar::load,
     get "/audit" => views::audit::list,
@@ -283,6 +311,10 @@ pub async fn serve_until(
                     shiminhua_app::sessions::sweep(&state.db, now, state.config.security.session_idle_minutes).await
                 {
                     tracing::warn!(error = %e, "session sweep failed");
+                }
+                // The wage-payment monitoring's rules, once a day.
+                if let Err(e) = shiminhua_app::rights::monitor::evaluate_if_due(&state.db, now).await {
+                    tracing::warn!(error = %e, "daily monitoring evaluation failed");
                 }
             }
         })

@@ -145,6 +145,12 @@ crate::coded! {
     }
 }
 
+impl Check {
+    /// The checks that find wages not paid (counted with the open cases in
+    /// 欠薪清零): 有考勤未发工资, 上月工资未按时发放, 低于最低工资标准.
+    pub const UNPAID_WAGES: [Check; 3] = [Check::UnpaidWorkers, Check::NoPayroll, Check::BelowMinimum];
+}
+
 /// A calendar month (工资月份), `2026年3月`; parsed from `2026-03`,
 /// `2026-3`, `202603` or `2026年3月`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -340,6 +340,8 @@ pub struct ClearRow {
     pub oldest: String,
     pub age: String,
     pub cleared: bool,
+    /// Open warnings of unpaid wages (工资支付监控), linked to their list.
+    pub warnings: Cell,
     pub series: Vec<String>,
 }
 
@@ -378,21 +380,71 @@ fn clear_row(l: &OpenLine, total: bool, links: bool, today: NaiveDate) -> ClearR
         oldest: l.oldest.map_or_else(|| "—".into(), |d| d.to_string()),
         age: l.oldest.map_or_else(|| "—".into(), |d| count((today - d).num_days())),
         cleared: l.cleared(),
+        warnings: Cell {
+            text: count(l.warnings),
+            href: if l.warnings > 0 {
+                let region = if total { "" } else { l.key.as_str() };
+                format!(
+                    "/monitor/warnings?{}",
+                    crate::views::query_string(&[("region", region), ("unpaid", "1")])
+                )
+            } else {
+                String::new()
+            },
+        },
         series: l.series.iter().map(|n| count(*n)).collect(),
     }
 }
 
 /// Open cases at each month end, as bars with their figures.
 fn series_chart(c: &Clearance) -> String {
+    let years = c.months.first().map(Datelike::year) != c.months.last().map(Datelike::year);
+    let bars: Vec<Bar> = c
+        .months
+        .iter()
+        .zip(&c.total.series)
+        .map(|(m, v)| Bar {
+            label: if years {
+                m.format("%y/%-m").to_string()
+            } else {
+                m.format("%-m月").to_string()
+            },
+            title: format!("{m}：{v}件"),
+            value: *v,
+            class: if *v == 0 { "green" } else { "amber" },
+        })
+        .collect();
+    bar_chart("各月末未结案件数", &bars)
+}
+
+/// One bar of [`bar_chart`]: the label under it, its tooltip, its figure
+/// (shown above it) and its colour (`green`, `amber`, `red`, `grey`).
+pub(crate) struct Bar {
+    pub label: String,
+    pub title: String,
+    pub value: i64,
+    pub class: &'static str,
+}
+
+/// Bars side by side (months, say) on a base line, each with its figure
+/// above and its label below, scaled to the largest; inline SVG.
+pub(crate) fn bar_chart(aria_label: &str, bars: &[Bar]) -> String {
     const W: f64 = 640.0;
     const H: f64 = 220.0;
     const PAD: f64 = 36.0;
-    let n = c.months.len().max(1) as f64;
-    let max = c.total.series.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let n = bars.len().max(1) as f64;
+    let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1) as f64;
     let slot = (W - 2.0 * PAD) / n;
     let bar = (slot * 0.6).min(40.0);
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"各月末未结案件数\">"
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"{}\">",
+        esc(aria_label)
     );
     svg.push_str(&format!(
         "<line x1=\"{PAD}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" class=\"axis\"/>",
@@ -400,28 +452,22 @@ fn series_chart(c: &Clearance) -> String {
         W - PAD,
         H - PAD
     ));
-    let years = c.months.first().map(Datelike::year) != c.months.last().map(Datelike::year);
-    for (i, (m, v)) in c.months.iter().zip(&c.total.series).enumerate() {
+    for (i, b) in bars.iter().enumerate() {
         let x = PAD + slot * i as f64 + (slot - bar) / 2.0;
-        let h = *v as f64 / max * (H - 2.0 * PAD - 14.0);
+        let h = b.value as f64 / max * (H - 2.0 * PAD - 14.0);
         let y = H - PAD - h;
-        let label = if years {
-            m.format("%y/%-m").to_string()
-        } else {
-            m.format("%-m月").to_string()
-        };
         svg.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{h:.1}\" class=\"bar {}\"><title>{}：{}件</title></rect>\
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{h:.1}\" class=\"bar {}\"><title>{}</title></rect>\
              <text x=\"{:.1}\" y=\"{:.1}\" class=\"chart-value\" text-anchor=\"middle\">{}</text>\
-             <text x=\"{:.1}\" y=\"{:.1}\" class=\"chart-label\" text-anchor=\"middle\">{label}</text>",
-            if *v == 0 { "green" } else { "amber" },
-            m,
-            v,
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"chart-label\" text-anchor=\"middle\">{}</text>",
+            b.class,
+            esc(&b.title),
             x + bar / 2.0,
             y - 4.0,
-            v,
+            b.value,
             x + bar / 2.0,
             H - PAD + 16.0,
+            esc(&b.label),
         ));
     }
     svg.push_str("</svg>");

@@ -129,6 +129,37 @@ pub async fn workbench(s: Signed) -> Result<Response, WebError> {
             );
         }
     }
+    // Wage-payment monitoring, for those who see projects (a refusal hides
+    // the cards and the navigation entry).
+    if s.actor.can(Permission::ViewDashboard)
+        && let Ok(b) = super::monitor::seen(
+            st,
+            &s.actor,
+            shiminhua_app::rights::monitor::board(&st.db, &s.actor, st.clock.now()).await,
+        )
+    {
+        card(
+            "待处置的工资支付预警",
+            Some(b.open),
+            "条",
+            "工资支付监控中未解除的预警",
+            "/monitor/warnings",
+        );
+        card(
+            "逾期未处置的预警",
+            Some(b.overdue),
+            "条",
+            "超过处置期限仍未解除",
+            "/monitor/warnings?overdue=1",
+        );
+        card(
+            "红色预警",
+            Some(b.red),
+            "条",
+            "工资支付监控",
+            "/monitor/warnings?level=red",
+        );
+    }
     let has_unit = s.actor.unit_id.is_some() && s.actor.can(Permission::FileReports);
     let (owed, unit_name) = if has_unit {
         let owed = owed_lines(&s.ctx, &s.actor).await?;

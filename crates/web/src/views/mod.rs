@@ -16,6 +16,7 @@ pub mod grants;
 pub mod home;
 pub mod imports;
 pub mod indicators;
+pub mod monitor;
 pub mod ops;
 pub mod plan;
 pub mod public;

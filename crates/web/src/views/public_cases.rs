@@ -72,16 +72,16 @@ fn counties() -> &'static [County] {
 }
 
 /// A form body as pairs.
-struct Fields(Vec<(String, String)>);
+pub(crate) struct Fields(Vec<(String, String)>);
 
 impl Fields {
-    async fn read(body: Body) -> Option<Fields> {
+    pub(crate) async fn read(body: Body) -> Option<Fields> {
         let bytes = axum::body::to_bytes(body, MAX_BODY).await.ok()?;
         Some(Fields(form_urlencoded::parse(&bytes).into_owned().collect()))
     }
 
     /// The first value of a field, trimmed ("" when absent).
-    fn get(&self, name: &str) -> String {
+    pub(crate) fn get(&self, name: &str) -> String {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -208,13 +208,13 @@ impl From<PublicView> for Found {
     }
 }
 
-fn off() -> Response {
+pub(crate) fn off() -> Response {
     WebError(AppError::NotFound).into_response()
 }
 
 /// The token the visitor's forms carry, and the cookie to set when the
 /// visitor has none yet (pre-session double-submit cookie).
-fn csrf_token(ctx: &Ctx) -> (String, Option<HeaderValue>) {
+pub(crate) fn csrf_token(ctx: &Ctx) -> (String, Option<HeaderValue>) {
     let t = ctx.csrf();
     if t.is_empty() {
         let t = sessions::random_token();
@@ -225,14 +225,14 @@ fn csrf_token(ctx: &Ctx) -> (String, Option<HeaderValue>) {
     }
 }
 
-fn layout(ctx: &Ctx, title: &str, csrf: String) -> Layout {
+pub(crate) fn layout(ctx: &Ctx, title: &str, csrf: String) -> Layout {
     // Nothing of a signed-in visitor's session on the public pages.
     let mut l = Layout::new(ctx, None, title);
     l.csrf = csrf;
     l
 }
 
-fn finish(mut r: Response, status: StatusCode, cookie: Option<HeaderValue>) -> Response {
+pub(crate) fn finish(mut r: Response, status: StatusCode, cookie: Option<HeaderValue>) -> Response {
     if r.status().is_success() {
         *r.status_mut() = status;
     }
@@ -244,7 +244,7 @@ fn finish(mut r: Response, status: StatusCode, cookie: Option<HeaderValue>) -> R
     r
 }
 
-const STALE_FORM: &str = "页面已过期或来源无法确认，尚未提交。请核对下面的内容后重新提交。";
+pub(crate) const STALE_FORM: &str = "页面已过期或来源无法确认，尚未提交。请核对下面的内容后重新提交。";
 
 fn busy(wait: std::time::Duration) -> (String, HeaderValue) {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -261,7 +261,7 @@ fn busy(wait: std::time::Duration) -> (String, HeaderValue) {
 }
 
 /// Counts a POST against the client's limit.
-fn throttled(ctx: &Ctx, limiter: &Limiter) -> Option<(String, HeaderValue)> {
+pub(crate) fn throttled(ctx: &Ctx, limiter: &Limiter) -> Option<(String, HeaderValue)> {
     let ip = ctx
         .origin
         .client_addr

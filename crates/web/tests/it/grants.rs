@@ -614,7 +614,7 @@ async fn a_department_is_offered_its_units_kinds(db: Db) {
             .filter(|(k, _)| k == row)
             .map(|(_, v)| v.as_str())
             .collect();
-        assert_eq!(ticked, vec!["housing"], "{row}");
+        assert_eq!(ticked, vec!["housing", "project"], "{row}");
     }
     let ticked = fields.iter().filter(|(k, _)| k == "kinds_0").count();
     assert_eq!(ticked, RecordKind::ALL.len());

@@ -73,6 +73,13 @@ enum Access {
     /// (with its attachment `{file}`) is checked against the data scope
     /// (fixtures: one case in each of three counties).
     Case(&'static [Role]),
+    /// Wage-payment monitoring: signed-in users holding one of the roles
+    /// and seeing projects (a department only with its unit an authority's:
+    /// here the 发改委, so never), and the project `{id}` is checked against
+    /// the data scope (fixtures: one project in each of three counties).
+    Project(&'static [Role]),
+    /// As `Project`, the warning `{id}` (one on each fixture project).
+    Warning(&'static [Role]),
     /// The department API: a unit's key, never a session (see tests/api.rs
     /// for keys and their scopes).
     Api,
@@ -81,6 +88,11 @@ enum Access {
 /// Who reads wage-arrears cases (in scope), and who registers and acts on them.
 const CASE_READERS: &[Role] = &[Role::Lead, Role::Office, Role::Local, Role::Inspector];
 const CASE_HANDLERS: &[Role] = &[Role::Office, Role::Local, Role::Inspector];
+
+/// Who sees the monitored projects (and deals with their warnings), and who
+/// records their facts.
+const PROJECT_READERS: &[Role] = &[Role::Lead, Role::Office, Role::Local, Role::Inspector];
+const PROJECT_WRITERS: &[Role] = &[Role::Office, Role::Local];
 
 /// Every route × who may use it. A route missing here fails the test.
 const MATRIX: &[(&str, &str, Access)] = &[
@@ -276,6 +288,56 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("get", "/cases/stats", Access::Perm(Permission::ViewDashboard)),
     ("get", "/cases/stats/export", Access::Perm(Permission::ViewDashboard)),
     ("get", "/cases/clearance", Access::Perm(Permission::ViewDashboard)),
+    // -- wage-payment monitoring
+    ("get", "/monitor", Access::Project(PROJECT_READERS)),
+    ("post", "/monitor/evaluate", Access::Project(&[Role::Office])),
+    ("get", "/monitor/rules", Access::Perm(Permission::ManagePlan)),
+    ("post", "/monitor/rules", Access::Perm(Permission::ManagePlan)),
+    ("get", "/monitor/warnings", Access::Project(PROJECT_READERS)),
+    ("get", "/monitor/warnings/export", Access::Project(PROJECT_READERS)),
+    ("get", "/monitor/warnings/{id}", Access::Warning(PROJECT_READERS)),
+    ("post", "/monitor/warnings/{id}/act", Access::Warning(PROJECT_READERS)),
+    ("post", "/monitor/warnings/{id}/case", Access::Warning(CASE_HANDLERS)),
+    ("get", "/monitor/projects", Access::Project(PROJECT_READERS)),
+    ("get", "/monitor/projects/new", Access::Project(PROJECT_WRITERS)),
+    ("post", "/monitor/projects/new", Access::Project(PROJECT_WRITERS)),
+    ("get", "/monitor/projects/{id}", Access::Project(PROJECT_READERS)),
+    ("get", "/monitor/projects/{id}/edit", Access::Project(PROJECT_WRITERS)),
+    ("post", "/monitor/projects/{id}/edit", Access::Project(PROJECT_WRITERS)),
+    (
+        "post",
+        "/monitor/projects/{id}/account",
+        Access::Project(PROJECT_WRITERS),
+    ),
+    (
+        "post",
+        "/monitor/projects/{id}/transfers",
+        Access::Project(PROJECT_WRITERS),
+    ),
+    (
+        "post",
+        "/monitor/projects/{id}/deposits",
+        Access::Project(PROJECT_WRITERS),
+    ),
+    ("post", "/monitor/projects/{id}/board", Access::Project(PROJECT_WRITERS)),
+    (
+        "post",
+        "/monitor/projects/{id}/roster",
+        Access::Project(PROJECT_WRITERS),
+    ),
+    (
+        "post",
+        "/monitor/projects/{id}/attendance",
+        Access::Project(PROJECT_WRITERS),
+    ),
+    (
+        "post",
+        "/monitor/projects/{id}/payroll",
+        Access::Project(PROJECT_WRITERS),
+    ),
+    // The workers' own check of their pay: the same guards as the public case pages.
+    ("get", "/public/pay", Access::Public),
+    ("post", "/public/pay", Access::Public),
     ("get", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("post", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
     ("get", "/audit", Access::Perm(Permission::ViewAudit)),
@@ -347,6 +409,8 @@ async fn authorisation_matrix(db: Db) {
     let facility_in = app.facilities_in(&["341021100", "341022100", "341004100"]).await;
     // One case with an attachment in each, for the scoped case routes.
     let case_in = case_fixtures(&app, &["341021100", "341022100", "341004100"]).await;
+    // One building project in each, in warning, for the monitoring routes.
+    let monitored = monitor_fixtures(&app, &["341021100", "341022100", "341004100"]).await;
     // Inspectors read the workers their cases name: that of 徽州区 is one.
     party_case(&app, worker_in["341004100"], "341004100").await;
     // Units for the users who file reports, and a report with an attachment
@@ -377,6 +441,8 @@ async fn authorisation_matrix(db: Db) {
         let worker = |county: &str| worker_in[&format!("{county}100")].to_string();
         let record = |county: &str| record_in[&format!("{county}100")].to_string();
         let facility = |county: &str| facility_in[&format!("{county}100")].to_string();
+        let project = |county: &str| monitored[county].0.to_string();
+        let warning = |county: &str| monitored[county].1.to_string();
         // Log out last, so that the session lasts through the table.
         let mut order: Vec<&(&str, &str, Access)> = MATRIX.iter().filter(|r| r.1 != "/logout").collect();
         order.extend(MATRIX.iter().filter(|r| r.1 == "/logout"));
@@ -396,6 +462,8 @@ async fn authorisation_matrix(db: Db) {
                 Access::Worker(_) => worker(own),
                 Access::Record(_) => record(own),
                 Access::Facility(_) => facility(own),
+                Access::Project(_) => project(own),
+                Access::Warning(_) => warning(own),
                 _ => victim.to_string(),
             };
             // An upload token that exists nowhere.
@@ -425,6 +493,10 @@ async fn authorisation_matrix(db: Db) {
                 (Access::Worker(_), Some(o)) => targets.push((path.replace("{id}", &worker(o)), true)),
                 (Access::Record(_), Some(o)) => targets.push((path.replace("{id}", &record(o)), true)),
                 (Access::Facility(_), Some(o)) => targets.push((path.replace("{id}", &facility(o)), true)),
+                (Access::Project(_), Some(o)) if path.contains("{id}") => {
+                    targets.push((path.replace("{id}", &project(o)), true))
+                }
+                (Access::Warning(_), Some(o)) => targets.push((path.replace("{id}", &warning(o)), true)),
                 (Access::Report(_), Some(o)) => targets.push((report(&path, &format!("{o}-rsj")), true)),
                 _ => {}
             }
@@ -452,6 +524,14 @@ async fn authorisation_matrix(db: Db) {
                         (true, false) => got == Outcome::Ok,
                         (true, true) => got == Outcome::NotFound,
                     },
+                    Access::Project(_) | Access::Warning(_) if !signed => got == Outcome::ToLogin,
+                    Access::Project(roles) | Access::Warning(roles) => {
+                        match (role.is_some_and(|r| roles.contains(&r)), outside) {
+                            (false, _) => got == Outcome::Forbidden,
+                            (true, false) => got == Outcome::Ok || got == Outcome::Redirect,
+                            (true, true) => got == Outcome::NotFound,
+                        }
+                    }
                     Access::Perm(_)
                     | Access::Scoped(_)
                     | Access::Worker(_)
@@ -538,6 +618,39 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
             .await
             .unwrap();
         out.insert(town[..6].to_string(), (reg.id, file));
+    }
+    out
+}
+
+/// A building project in each township given (see `TestApp::projects_in`),
+/// evaluated so that each has an open warning; returns county code →
+/// (project id, warning id).
+async fn monitor_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashMap<String, (i64, i64)> {
+    use shiminhua_app::rights::monitor;
+    let projects = app.projects_in(towns).await;
+    let origin = shiminhua_app::Origin::default();
+    monitor::evaluate_all(
+        &app.db,
+        crate::common::t0(),
+        &shiminhua_app::audit::Who::anonymous("系统", &origin),
+        None,
+    )
+    .await
+    .unwrap();
+    let mut tx = app.db.read().await.unwrap();
+    let office = shiminhua_app::users::load_actor(&mut tx, UserId(app.ids["office"]))
+        .await
+        .unwrap();
+    drop(tx);
+    let mut out = std::collections::HashMap::new();
+    for (town, project) in projects {
+        let f = monitor::WarningFilter {
+            project_id: Some(project),
+            ..monitor::WarningFilter::default()
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        let (w, _) = monitor::warnings(&app.db, &office, &f, today, 1, 0).await.unwrap();
+        out.insert(town[..6].to_string(), (project, w[0].id));
     }
     out
 }

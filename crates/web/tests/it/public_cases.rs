@@ -34,7 +34,7 @@ const NAME: &str = "王建国";
 
 /// `base` with the `[public]` settings changed by `f` (same database and
 /// users, its own throttling and challenges).
-fn app_with(base: &TestApp, f: impl FnOnce(&mut Public)) -> TestApp {
+pub(crate) fn app_with(base: &TestApp, f: impl FnOnce(&mut Public)) -> TestApp {
     let mut config = base.state.config.clone();
     f(&mut config.public);
     let state = AppState::new(
@@ -70,7 +70,7 @@ fn numeral(s: &str) -> u32 {
 }
 
 /// The challenge of a form page: (token, right answer).
-fn solve(page: &str) -> (String, String) {
+pub(crate) fn solve(page: &str) -> (String, String) {
     let start = page.find("class=\"challenge-q\">").expect("a challenge") + "class=\"challenge-q\">".len();
     let q = &page[start..start + page[start..].find("</span>").unwrap()];
     let q = q.trim_end_matches("等于几？");
@@ -411,7 +411,7 @@ async fn challenge_is_required_and_single_use(db: Db) {
 }
 
 /// A request from the client address `from`.
-async fn from(app: &TestApp, agent: &mut Agent, from: &str, path: &str, fields: &[(&str, &str)]) -> Resp {
+pub(crate) async fn from(app: &TestApp, agent: &mut Agent, from: &str, path: &str, fields: &[(&str, &str)]) -> Resp {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in fields {
         s.append_pair(k, v);

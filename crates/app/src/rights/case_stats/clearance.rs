@@ -12,9 +12,6 @@ use shiminhua_core::auth::Permission;
 use shiminhua_core::case::CaseStatus;
 use shiminhua_core::monitor::Check;
 
-/// The monitoring's checks that find wages not paid.
-pub const UNPAID_CHECKS: [Check; 3] = [Check::UnpaidWorkers, Check::NoPayroll, Check::BelowMinimum];
-
 /// One county's open cases (or the total).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OpenLine {
@@ -143,7 +140,7 @@ pub async fn clearance(call: &Call<'_>, period: CasePeriod) -> AppResult<Clearan
     let mut warned: Vec<(i64, i64)> = Vec::new();
     if !projects.is_empty() {
         let mut q = Sql::new("SELECT county_code, COUNT(*) FROM warnings WHERE status <> 'resolved' AND ");
-        q.in_list("check_code", UNPAID_CHECKS.iter().map(|c| c.code()))
+        q.in_list("check_code", Check::UNPAID_WAGES.iter().map(|c| c.code()))
             .push(" AND ")
             .in_ranges("region_code", &ranges)
             .push(" AND ")

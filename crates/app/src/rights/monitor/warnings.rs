@@ -509,6 +509,8 @@ pub struct WarningFilter {
     pub project_id: Option<i64>,
     /// Past their deadline only.
     pub overdue: bool,
+    /// Of wages not paid only ([`Check::UNPAID_WAGES`], as 欠薪清零 counts them).
+    pub unpaid_wages: bool,
 }
 
 fn filter(q: &mut Sql, v: &Viewer, f: &WarningFilter, today: NaiveDate) {
@@ -525,6 +527,10 @@ fn filter(q: &mut Sql, v: &Viewer, f: &WarningFilter, today: NaiveDate) {
     }
     if let Some(c) = f.check {
         q.push(" AND w.check_code = ").arg(c.code());
+    }
+    if f.unpaid_wages {
+        q.push(" AND ");
+        q.in_list("w.check_code", Check::UNPAID_WAGES.iter().map(|c| c.code()));
     }
     if let Some(l) = f.level {
         q.push(" AND w.level = ").arg(l.code());

@@ -271,6 +271,56 @@ impl TestApp {
         out
     }
 
+    /// Adds a construction project (工资支付监控) as the office user: 在建,
+    /// its contract signed on 2026-01-10 and no special account yet (so the
+    /// rules find it in warning once evaluated); `kind` is the form's label
+    /// (房屋建筑, 水利, …). Returns its id.
+    pub async fn project(&self, town: &str, code: &str, kind: &str) -> i64 {
+        let mut tx = self.db.read().await.unwrap();
+        let office = users::load_actor(&mut tx, UserId(self.ids["office"])).await.unwrap();
+        drop(tx);
+        let o = Origin {
+            client_addr: "127.0.0.1".into(),
+        };
+        let call = shiminhua_app::Call {
+            db: &self.db,
+            cipher: &self.state.cipher,
+            actor: &office,
+            origin: &o,
+            now: t0(),
+        };
+        let (builder, contractor) = (credit(901), credit(902));
+        let get = |k: &str| -> String {
+            match k {
+                "code" => code,
+                "name" => return format!("测试工程{code}"),
+                "kind" => kind,
+                "place" => town,
+                "builder" => "黄山市测试城投公司",
+                "builder_code" => return builder.clone(),
+                "contractor" => "安徽测试建工集团",
+                "contractor_code" => return contractor.clone(),
+                "contract_sum" => "5000000",
+                "contract_date" => "2026-01-10",
+                "status" => "在建",
+                _ => "",
+            }
+            .to_string()
+        };
+        shiminhua_app::rights::monitor::create(&call, &get).await.unwrap()
+    }
+
+    /// Adds one building project (see [`TestApp::project`]) in each township
+    /// given; returns township → project id.
+    pub async fn projects_in(&self, towns: &[&str]) -> HashMap<String, i64> {
+        let mut out = HashMap::new();
+        for (i, town) in towns.iter().enumerate() {
+            let id = self.project(town, &format!("TEST-{i:03}"), "房屋建筑").await;
+            out.insert(town.to_string(), id);
+        }
+        out
+    }
+
     /// Adds one employment record (as the office user) for each worker given;
     /// returns the same keys → record id.
     pub async fn records_for(&self, workers: &HashMap<String, i64>) -> HashMap<String, i64> {
