@@ -124,6 +124,16 @@ async fn projects_are_validated_versioned_and_scoped(db: Db) {
         .unwrap();
     drop(tx);
     assert_eq!(kept, 1);
+    let versions = monitor::history(&w.db, &office, housing).await.unwrap();
+    assert_eq!(
+        (versions.len(), versions[0].what(), versions[0].version),
+        (1, "项目信息", 1)
+    );
+    assert!(
+        versions[0].fields().contains(&("项目状态", "在建".to_string())),
+        "{:?}",
+        versions[0].fields()
+    );
     assert_eq!(monitor::get(&w.db, &office, housing).await.unwrap().status, "halted");
     // The housing department sees its projects only; the water bureau its own.
     let zjj = department(&w, "zjj", "341000-zjj").await;

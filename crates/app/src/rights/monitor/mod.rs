@@ -25,8 +25,8 @@ pub use people::{
 pub(crate) use people::{attendance_in, check_attendance, check_roster, roster_in};
 pub use projects::Written;
 pub use projects::{
-    MoneyRow, ProjectFilter, ProjectRow, add_deposit, add_transfer, create, deposits, get, list, set_account,
-    set_board, transfers, update,
+    MoneyRow, ProjectFilter, ProjectRow, ProjectVersion, add_deposit, add_transfer, create, deposits, get, history,
+    list, set_account, set_board, transfers, update,
 };
 pub(crate) use projects::{by_code, upsert_in};
 pub use rules::{RULES_KEY, current_rules, set_rules};

@@ -713,3 +713,59 @@ pub(crate) async fn upsert_in(
         }),
     }
 }
+
+/// An earlier version of a project's facts or of its special account.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ProjectVersion {
+    /// `project` (the form's facts) or `project_account`.
+    pub object_kind: String,
+    pub version: i64,
+    /// The version as it was: a JSON object of field key → text.
+    pub data: String,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+}
+
+impl ProjectVersion {
+    /// What was changed, in Chinese.
+    pub fn what(&self) -> &'static str {
+        if self.object_kind == "project_account" {
+            "农民工工资专用账户"
+        } else {
+            "项目信息"
+        }
+    }
+
+    /// The earlier version's values with their labels, in form order.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        let data: HashMap<String, serde_json::Value> = serde_json::from_str(&self.data).unwrap_or_default();
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        let spec: &[shiminhua_core::field::Field] = if self.object_kind == "project_account" {
+            ACCOUNT.fields
+        } else {
+            PROJECT.fields
+        };
+        spec.iter()
+            .filter_map(|f| data.get(f.key).map(|v| (f.label, text(v))))
+            .collect()
+    }
+}
+
+/// The earlier versions of a project in view, newest first.
+pub async fn history(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<ProjectVersion>> {
+    let mut tx = db.read().await?;
+    let p = get_in(&mut tx, actor, id).await?;
+    tx.all(
+        Sql::new(
+            "SELECT object_kind, version, data, changed_at, changed_by FROM history \
+             WHERE object_kind IN ('project', 'project_account') AND object_id = $1 ORDER BY id DESC LIMIT 200",
+        )
+        .bind(p.id),
+    )
+    .await
+}
