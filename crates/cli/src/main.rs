@@ -460,12 +460,28 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             bar.finish();
             let c = c?;
             let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), seed).await?;
+            let m = shiminhua_app::ops::demo::monitor(&db, &cipher, clock.now(), seed).await?;
             db.close().await;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件\
                  （办理中 {} 件，其中逾期 {} 件），设施台账 {f} 条（种子 {seed}）。",
                 g.workers, g.dependants, g.records, r.filed, c.cases, c.open, c.overdue
             );
+            if m.projects > 0 {
+                println!(
+                    "智慧监管演示数据：工程建设项目 {} 个（在监管 {} 个），实名制人员 {} 人次（{} 人），考勤 {} 条，\
+                     工资发放 {} 条，人工费用拨付 {} 笔，工资保证金 {} 笔；系统核验产生预警 {} 条。",
+                    m.projects,
+                    m.watched,
+                    m.roster,
+                    m.workers,
+                    m.attendance,
+                    m.payroll,
+                    m.transfers,
+                    m.deposits,
+                    m.warnings
+                );
+            }
         }
         Command::Import {
             kind,
@@ -930,10 +946,26 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
             let r = shiminhua_app::plan::reports::demo(&db, clock.now()).await?;
             let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), DEMO_CASES, 2023).await?;
             let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), 2023).await?;
+            let m = shiminhua_app::ops::demo::monitor(&db, &cipher, clock.now(), 2023).await?;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件，设施台账 {f} 条。",
                 g.workers, g.dependants, g.records, r.filed, c.cases
             );
+            if m.projects > 0 {
+                println!(
+                    "智慧监管演示数据：工程建设项目 {} 个（在监管 {} 个），实名制人员 {} 人次（{} 人），考勤 {} 条，\
+                     工资发放 {} 条，人工费用拨付 {} 笔，工资保证金 {} 笔；系统核验产生预警 {} 条。",
+                    m.projects,
+                    m.watched,
+                    m.roster,
+                    m.workers,
+                    m.attendance,
+                    m.payroll,
+                    m.transfers,
+                    m.deposits,
+                    m.warnings
+                );
+            }
         }
         let accounts = setup::demo_accounts(&db, clock.now()).await?;
         println!("演示账号（密码每次以 --demo 启动时重新生成）：");

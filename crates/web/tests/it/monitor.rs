@@ -86,11 +86,26 @@ async fn office_follows_a_warning_to_a_case(db: Db) {
         ("status", "在建"),
     ];
     let (builder, contractor) = (crate::common::credit(31), crate::common::credit(32));
-    let mut fields: Vec<(&str, &str)> = project.to_vec();
+    // As a browser sends the form page: its hidden `kind` (the form's
+    // code) first, then the project's 项目类型 of the same name.
+    assert!(
+        form.body
+            .contains("<input type=\"hidden\" name=\"kind\" value=\"project\">"),
+        "{}",
+        form.body
+    );
+    let mut fields: Vec<(&str, &str)> = vec![("kind", "project")];
+    fields.extend_from_slice(&project);
     fields.push(("builder_code", &builder));
     let r = send(&app, &mut office, "/monitor/projects/new", &fields).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("徽城安置房二期"), "input kept");
+    assert!(r.body.contains("<option value=\"房屋建筑\" selected>"), "the kind kept");
+    assert!(
+        !r.body.contains("项目类型应为"),
+        "the kind is the project's: {}",
+        r.body
+    );
     fields.push(("contractor_code", &contractor));
     let r = send(&app, &mut office, "/monitor/projects/new", &fields).await;
     see_other(&r, "/monitor/projects/");

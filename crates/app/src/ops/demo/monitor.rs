@@ -27,7 +27,7 @@ use shiminhua_core::division::DivisionCode;
 use shiminhua_core::money::Fen;
 use shiminhua_core::monitor::deposit::{self, ContractorRecord};
 use shiminhua_core::monitor::forms::mask_account;
-use shiminhua_core::monitor::{Authority, Check, DepositForm, Month, ProjectKind, ProjectStatus, checked_month};
+use shiminhua_core::monitor::{Authority, Check, DepositForm, Month, ProjectKind, ProjectStatus, Rules, checked_month};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// What the monitoring demo made.
@@ -374,6 +374,8 @@ pub async fn monitor(db: &Db, cipher: &Cipher, now: DateTime<Utc>, seed: u64) ->
 }
 
 /// [`monitor`] of a given size (the measurements: a province's month).
+/// The cipher is not needed (nothing personal is written), only taken as
+/// every demo writer takes it.
 pub async fn monitor_with(
     db: &Db,
     _cipher: &Cipher,
@@ -382,41 +384,13 @@ pub async fn monitor_with(
     options: MonitorOptions,
 ) -> AppResult<DemoMonitor> {
     let mut made = DemoMonitor::default();
-    let today = crate::rights::monitor::local_date(now);
     let mut tx = db.write().await?;
     if tx.int(Sql::new("SELECT COUNT(*) FROM projects")).await? > 0 || options.projects == 0 {
         return Ok(made);
     }
     let (rules, _) = current_rules(&mut tx).await?;
-    let towns: Vec<(i64, String)> = tx
-        .all(Sql::new("SELECT code, name FROM regions WHERE level = 4 ORDER BY code"))
-        .await?;
-    let counties: Vec<(i64, String)> = tx
-        .all(Sql::new("SELECT code, name FROM regions WHERE level = 3 ORDER BY code"))
-        .await?;
-    let mut towns: Vec<(DivisionCode, String)> = towns
-        .into_iter()
-        .filter_map(|(c, n)| Some((DivisionCode::from_i64(c).ok()?, n)))
-        .filter(|(c, _)| c.county().is_some())
-        .collect();
-    // Projects are built in towns and townships (not in a development zone
-    // or a scenic area's own unit), where there are any.
-    let proper: Vec<(DivisionCode, String)> = towns
-        .iter()
-        .filter(|(_, n)| n.ends_with('镇') || n.ends_with('乡') || n.ends_with("街道"))
-        .cloned()
-        .collect();
-    if !proper.is_empty() {
-        towns = proper;
-    }
-    let counties: Vec<(DivisionCode, String)> = counties
-        .into_iter()
-        .filter_map(|(c, n)| Some((DivisionCode::from_i64(c).ok()?, n)))
-        .collect();
-    if towns.is_empty() || counties.is_empty() {
-        return Err(AppError::Config("尚未初始化行政区划，请先运行 shiminhua init。".into()));
-    }
-    let county_name: HashMap<i64, String> = counties.iter().map(|(c, n)| (c.as_i64(), n.clone())).collect();
+    let when = When::new(&rules, now, options.months);
+    let places = Places::load(&mut tx).await?;
     let mut workers: Vec<i64> = tx
         .all::<(i64,)>(Sql::new("SELECT id FROM workers ORDER BY id"))
         .await?
@@ -425,197 +399,381 @@ pub async fn monitor_with(
         .collect();
 
     let mut rng = Rng(seed ^ 0x6d0e_17a9_3c5b_2f81);
-    let checked = checked_month(&rules, today);
-    let last = Month::of(today).prev();
-    let window: Vec<Month> = {
-        let mut w = vec![last];
-        for _ in 1..options.months.max(1) {
-            let m = w[w.len() - 1].prev();
-            w.push(m);
-        }
-        w.reverse();
-        w
+    let mut firms = Firms::new(&mut rng, options.projects, &places.counties);
+    let mut names = HashMap::new();
+    let mut plans: Vec<Plan> = (0..options.projects)
+        .map(|i| plan(&mut rng, i, &when, &places, &mut firms, &mut names))
+        .collect();
+    own_faults(&mut rng, &mut plans, &firms, &rules, &when);
+    roster_sizes(&mut rng, &mut plans, &options, workers.len(), &when);
+    // The workers in a seeded order: each roster takes the next ones.
+    for i in (1..workers.len()).rev() {
+        let j = rng.below(i + 1);
+        workers.swap(i, j);
+    }
+
+    let ids = write_projects(&mut tx, &plans, &firms, now).await?;
+    made.projects = plans.len();
+    made.watched = plans.iter().filter(|p| rules.watched.contains(&p.status)).count();
+    (made.transfers, made.deposits) = write_money(&mut tx, &mut rng, &plans, &ids, &when).await?;
+
+    // Rosters, attendance and payroll, a slice of projects at a time.
+    let mut people = People {
+        workers,
+        next: 0,
+        placed: Vec::new(),
+        on_roster: HashSet::new(),
+        needed: [
+            Check::NoPayroll,
+            Check::UnpaidWorkers,
+            Check::BelowMinimum,
+            Check::NoContract,
+        ]
+        .into(),
     };
-    let ci = window.iter().position(|m| *m == checked);
-
-    // The firms: general contractors (each may hold several projects) with
-    // their record, builders by name, labour subcontractors.
-    let mut taken = HashSet::new();
-    let n = options.projects;
-    let mut contractors: Vec<Firm> = Vec::new();
-    let mut fits: HashMap<ProjectKind, Vec<usize>> = HashMap::new();
-    for i in 0..(n / 3).max(12) {
-        let (kind, kinds) = CONTRACTOR_KINDS[i % CONTRACTOR_KINDS.len()];
-        let mut f = firm(&mut rng, &mut taken, &counties, kind, false);
-        f.record = if rng.chance(8) {
-            ContractorRecord {
-                clean_years: 0,
-                recent_arrears: true,
-            }
-        } else {
-            ContractorRecord {
-                clean_years: pick_weighted(&mut rng, &[(0, 30), (1, 20), (2, 22), (3, 14), (4, 8), (5, 6)]),
-                recent_arrears: false,
-            }
-        };
-        for k in kinds {
-            fits.entry(*k).or_default().push(contractors.len());
+    let with_lines: Vec<&Plan> = plans.iter().filter(|p| p.lines > 0).collect();
+    for slice in with_lines.chunks(200) {
+        let mut lines: Vec<(i64, &Plan, Vec<Line>)> = Vec::with_capacity(slice.len());
+        for p in slice {
+            let mut ls = people.lines(&mut rng, p, &firms, &when);
+            let watched = rules.watched.contains(&p.status);
+            let faults = people.faults(&mut rng, p, &mut ls, &rules, &when, watched);
+            pay(&mut rng, &mut ls, &faults, &rules, &when);
+            lines.push((id_of(&ids, p)?, p, ls));
         }
-        contractors.push(f);
+        let (roster, attendance, payroll) = write_people(&mut tx, &lines, &when, seed).await?;
+        made.roster += roster;
+        made.attendance += attendance;
+        made.payroll += payroll;
     }
-    let mut labour: Vec<Firm> = Vec::new();
-    for _ in 0..(n / 4).max(6) {
-        let kind = rng.pick(LABOUR_KINDS);
-        let local = rng.chance(70);
-        labour.push(firm(&mut rng, &mut taken, &counties, kind, local));
+    made.workers = people.on_roster.len();
+    for table in [
+        "projects",
+        "project_transfers",
+        "project_deposits",
+        "project_roster",
+        "project_attendance",
+        "payroll_lines",
+    ] {
+        tx.analyze(table).await?;
     }
-    let mut builders: Vec<Firm> = Vec::new();
-    let mut builder_at: HashMap<String, usize> = HashMap::new();
+    audit::record(
+        &mut tx,
+        now,
+        &Who::system(&Origin::cli()),
+        Event::ok("demo.monitor", "project", "").detail(format!(
+            "seed={seed}; projects={}; roster={}; attendance={}; payroll={}",
+            made.projects, made.roster, made.attendance, made.payroll
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    if options.evaluate {
+        let e = evaluate_all(db, now, &Who::system(&Origin::cli()), None).await?;
+        made.warnings = e.opened;
+    }
+    Ok(made)
+}
 
-    // The projects.
-    let mut plans: Vec<Plan> = Vec::with_capacity(n);
-    let mut names: HashMap<String, u32> = HashMap::new();
-    for i in 0..n {
-        let kind = pick_weighted(&mut rng, KINDS);
-        let status = pick_weighted(&mut rng, STATUSES);
-        let (town, town_name) = towns[rng.below(towns.len())].clone();
-        let county = town.county().unwrap_or(town);
-        let cname = county_name.get(&county.as_i64()).cloned().unwrap_or_default();
-        let pattern = rng.pick(name_patterns(kind));
-        let other = stem(&towns[rng.below(towns.len())].1).to_string();
-        let mut pname = pattern.replace("{2}", &other).replace("{}", stem(&town_name));
-        let seen = names.entry(pname.clone()).or_insert(0);
-        *seen += 1;
-        if *seen > 1 {
-            const PHASES: &[&str] = &["二", "三", "四", "五", "六", "七", "八", "九"];
-            let phase = PHASES.get(*seen as usize - 2).copied().unwrap_or("十");
-            pname = format!("{pname}（{phase}期）");
+/// The dates the demo is made for.
+struct When {
+    now: DateTime<Utc>,
+    /// The local date of `now`.
+    today: NaiveDate,
+    /// The month the rules check on `today`.
+    checked: Month,
+    /// The months of attendance and payroll, oldest first, up to last month.
+    window: Vec<Month>,
+    /// The checked month's place in `window`.
+    ci: Option<usize>,
+}
+
+impl When {
+    fn new(rules: &Rules, now: DateTime<Utc>, months: u32) -> When {
+        let today = crate::rights::monitor::local_date(now);
+        let checked = checked_month(rules, today);
+        let mut window = vec![Month::of(today).prev()];
+        for _ in 1..months.max(1) {
+            let m = window[window.len() - 1].prev();
+            window.push(m);
         }
-        let bname = rng.pick(builder_patterns(kind)).replace("{}", &cname);
-        let builder = match builder_at.get(&bname) {
-            Some(b) => *b,
-            None => {
-                builders.push(Firm {
-                    name: bname.clone(),
-                    code: credit_code(&mut rng, county).unwrap_or_default(),
-                    record: ContractorRecord::default(),
-                });
-                builder_at.insert(bname, builders.len() - 1);
-                builders.len() - 1
-            }
-        };
-        let fit = fits.get(&kind).map(Vec::as_slice).unwrap_or_default();
-        let contractor = if fit.is_empty() {
-            rng.below(contractors.len())
-        } else {
-            fit[rng.below(fit.len())]
-        };
-        let mut subcontractors = Vec::new();
-        for _ in 0..rng.below(if kind == ProjectKind::Building { 4 } else { 3 }) {
-            let s = rng.below(labour.len());
-            if !subcontractors.contains(&s) {
-                subcontractors.push(s);
-            }
+        window.reverse();
+        let ci = window.iter().position(|m| *m == checked);
+        When {
+            now,
+            today,
+            checked,
+            window,
+            ci,
         }
-        // 100万 to 5亿 yuan, most of them small.
-        let (lo, hi): (i64, i64) = match kind {
-            ProjectKind::Building => (500, 30_000),
-            ProjectKind::Municipal => (200, 20_000),
-            ProjectKind::Transport => (1_000, 50_000),
-            ProjectKind::Water => (100, 15_000),
-            ProjectKind::Other => (100, 10_000),
-        };
-        let (a, b) = (rng.below(1000) as i64, rng.below(1000) as i64);
-        let wan = lo + (hi - lo) * a * b / 1_000_000;
-        let sum = wan * 1_000_000 + rng.below(10_000) as i64 * 100;
-        let back = |rng: &mut Rng, from: i64, to: i64| today - days(between(rng, from, to));
-        let contract = match status {
-            ProjectStatus::NotStarted => back(&mut rng, 5, 120),
-            ProjectStatus::Building => back(&mut rng, 60, 730),
-            ProjectStatus::Halted => back(&mut rng, 240, 730),
-            _ => back(&mut rng, 400, 730),
-        };
-        let start = (status != ProjectStatus::NotStarted).then(|| contract + days(between(&mut rng, 10, 45)));
-        let planned_end = match start {
-            Some(s) => s + days(between(&mut rng, 300, 1000)),
-            None => contract + days(between(&mut rng, 360, 900)),
-        };
-        let end = match (status, start) {
-            (ProjectStatus::Halted, Some(s)) => Some(date_between(&mut rng, s + days(120), today - days(15))),
-            (ProjectStatus::Completed, Some(s)) => Some(date_between(&mut rng, s + days(240), today - days(30))),
-            _ => None,
-        };
-        let opened = Some(contract + days(between(&mut rng, 3, 25))).filter(|d| *d <= today);
-        let board = start
-            .map(|s| s + days(between(&mut rng, 0, 15)))
-            .filter(|d| *d <= today);
-        let months = start.map_or(12, |s| ((planned_end - s).num_days() / 30).max(6));
-        let labour_pct = between(&mut rng, 20, 30);
-        let monthly = sum * labour_pct / 100 / months / 100 * 100;
-        let code = match Authority::for_kind(kind) {
-            Authority::Housing => format!("{county}{}{:04}", contract.format("%Y%m%d"), i + 1),
-            Authority::Transport => format!("JT{county}-{}-{:04}", contract.year(), i + 1),
-            Authority::Water => format!("SL{county}-{}-{:04}", contract.year(), i + 1),
-            Authority::Labour => format!("{county}-{}-{:04}", contract.format("%Y%m"), i + 1),
-        };
-        plans.push(Plan {
-            code,
-            name: pname,
-            kind,
-            status,
-            county: county.as_i64(),
-            region: town.as_i64(),
-            builder,
-            contractor,
-            subcontractors,
-            sum,
-            labour_pct,
-            labour_fen: rng.chance(20).then_some(monthly),
-            contract,
-            start,
-            planned_end,
-            end,
-            bank: if opened.is_some() {
-                rng.pick(BANKS).to_string()
+    }
+
+    fn first_day(&self) -> NaiveDate {
+        self.window[0].first_day()
+    }
+
+    fn last_day(&self) -> NaiveDate {
+        self.window[self.window.len() - 1].last_day()
+    }
+}
+
+/// The townships projects are built in, and the counties.
+struct Places {
+    towns: Vec<(DivisionCode, String)>,
+    counties: Vec<(DivisionCode, String)>,
+    county_names: HashMap<i64, String>,
+}
+
+impl Places {
+    async fn load(tx: &mut Tx) -> AppResult<Places> {
+        let mut towns: Vec<(DivisionCode, String)> = tx
+            .all::<(i64, String)>(Sql::new("SELECT code, name FROM regions WHERE level = 4 ORDER BY code"))
+            .await?
+            .into_iter()
+            .filter_map(|(c, n)| Some((DivisionCode::from_i64(c).ok()?, n)))
+            .filter(|(c, _)| c.county().is_some())
+            .collect();
+        // Towns and townships (not a development zone or a scenic area's
+        // own unit), where there are any.
+        let proper: Vec<(DivisionCode, String)> = towns
+            .iter()
+            .filter(|(_, n)| n.ends_with('镇') || n.ends_with('乡') || n.ends_with("街道"))
+            .cloned()
+            .collect();
+        if !proper.is_empty() {
+            towns = proper;
+        }
+        let counties: Vec<(DivisionCode, String)> = tx
+            .all::<(i64, String)>(Sql::new("SELECT code, name FROM regions WHERE level = 3 ORDER BY code"))
+            .await?
+            .into_iter()
+            .filter_map(|(c, n)| Some((DivisionCode::from_i64(c).ok()?, n)))
+            .collect();
+        if towns.is_empty() || counties.is_empty() {
+            return Err(AppError::Config("尚未初始化行政区划，请先运行 shiminhua init。".into()));
+        }
+        let county_names = counties.iter().map(|(c, n)| (c.as_i64(), n.clone())).collect();
+        Ok(Places {
+            towns,
+            counties,
+            county_names,
+        })
+    }
+}
+
+/// The firms: general contractors with their record (each may hold several
+/// projects), labour subcontractors, builders by name.
+struct Firms {
+    contractors: Vec<Firm>,
+    /// The contractors that build each kind of project.
+    fits: HashMap<ProjectKind, Vec<usize>>,
+    labour: Vec<Firm>,
+    builders: Vec<Firm>,
+    builder_at: HashMap<String, usize>,
+}
+
+impl Firms {
+    fn new(rng: &mut Rng, projects: usize, counties: &[(DivisionCode, String)]) -> Firms {
+        let mut taken = HashSet::new();
+        let mut contractors = Vec::new();
+        let mut fits: HashMap<ProjectKind, Vec<usize>> = HashMap::new();
+        for i in 0..(projects / 3).max(12) {
+            let (kind, kinds) = CONTRACTOR_KINDS[i % CONTRACTOR_KINDS.len()];
+            let mut f = firm(rng, &mut taken, counties, kind, false);
+            f.record = if rng.chance(8) {
+                ContractorRecord {
+                    clean_years: 0,
+                    recent_arrears: true,
+                }
             } else {
-                String::new()
-            },
-            opened,
-            agreement: opened.is_some() && rng.chance(95),
-            board,
-            deposit: None,
-            no_transfer: false,
-            lines: 0,
-        });
+                ContractorRecord {
+                    clean_years: pick_weighted(rng, &[(0, 30), (1, 20), (2, 22), (3, 14), (4, 8), (5, 6)]),
+                    recent_arrears: false,
+                }
+            };
+            for k in kinds {
+                fits.entry(*k).or_default().push(contractors.len());
+            }
+            contractors.push(f);
+        }
+        let labour = (0..(projects / 4).max(6))
+            .map(|_| {
+                let kind = rng.pick(LABOUR_KINDS);
+                let local = rng.chance(70);
+                firm(rng, &mut taken, counties, kind, local)
+            })
+            .collect();
+        Firms {
+            contractors,
+            fits,
+            labour,
+            builders: Vec::new(),
+            builder_at: HashMap::new(),
+        }
     }
 
-    // The project's own faults: one rule each for the first projects it
-    // can fire on (so that each fires somewhere), then at random.
-    let watched = |p: &Plan| rules.watched.contains(&p.status);
-    let record_of = |p: &Plan| contractors[p.contractor].record;
-    let required = |p: &Plan| deposit::required(&rules.deposit, Fen(p.sum), record_of(p)).amount.0;
+    /// The builder of that name, registered in `county` when new.
+    fn builder(&mut self, rng: &mut Rng, name: String, county: DivisionCode) -> usize {
+        if let Some(b) = self.builder_at.get(&name) {
+            return *b;
+        }
+        self.builders.push(Firm {
+            name: name.clone(),
+            code: credit_code(rng, county).unwrap_or_default(),
+            record: ContractorRecord::default(),
+        });
+        self.builder_at.insert(name, self.builders.len() - 1);
+        self.builders.len() - 1
+    }
+
+    /// A general contractor that builds projects of `kind`.
+    fn contractor(&self, rng: &mut Rng, kind: ProjectKind) -> usize {
+        match self.fits.get(&kind) {
+            Some(fit) if !fit.is_empty() => fit[rng.below(fit.len())],
+            _ => rng.below(self.contractors.len()),
+        }
+    }
+}
+
+/// Project `i`: its kind, status, place, firms, sum and dates, all well kept
+/// (the faults come after).
+fn plan(
+    rng: &mut Rng,
+    i: usize,
+    when: &When,
+    places: &Places,
+    firms: &mut Firms,
+    names: &mut HashMap<String, u32>,
+) -> Plan {
+    let today = when.today;
+    let kind = pick_weighted(rng, KINDS);
+    let status = pick_weighted(rng, STATUSES);
+    let (town, town_name) = places.towns[rng.below(places.towns.len())].clone();
+    let county = town.county().unwrap_or(town);
+    let pattern = rng.pick(name_patterns(kind));
+    let other = stem(&places.towns[rng.below(places.towns.len())].1).to_string();
+    let mut name = pattern.replace("{2}", &other).replace("{}", stem(&town_name));
+    let seen = names.entry(name.clone()).or_insert(0);
+    *seen += 1;
+    if *seen > 1 {
+        const PHASES: &[&str] = &["二", "三", "四", "五", "六", "七", "八", "九"];
+        name = match PHASES.get(*seen as usize - 2) {
+            Some(phase) => format!("{name}（{phase}期）"),
+            None => format!("{name}（{}标段）", *seen),
+        };
+    }
+    let county_name = places.county_names.get(&county.as_i64()).cloned().unwrap_or_default();
+    let builder_name = rng.pick(builder_patterns(kind)).replace("{}", &county_name);
+    let builder = firms.builder(rng, builder_name, county);
+    let contractor = firms.contractor(rng, kind);
+    let mut subcontractors = Vec::new();
+    for _ in 0..rng.below(if kind == ProjectKind::Building { 4 } else { 3 }) {
+        let s = rng.below(firms.labour.len());
+        if !subcontractors.contains(&s) {
+            subcontractors.push(s);
+        }
+    }
+    // 100万 to 5亿 yuan by kind, most of them small.
+    let (lo, hi): (i64, i64) = match kind {
+        ProjectKind::Building => (500, 30_000),
+        ProjectKind::Municipal => (200, 20_000),
+        ProjectKind::Transport => (1_000, 50_000),
+        ProjectKind::Water => (100, 15_000),
+        ProjectKind::Other => (100, 10_000),
+    };
+    let (a, b) = (rng.below(1000) as i64, rng.below(1000) as i64);
+    let sum = (lo + (hi - lo) * a * b / 1_000_000) * 1_000_000 + rng.below(10_000) as i64 * 100;
+    let back = |rng: &mut Rng, from: i64, to: i64| today - days(between(rng, from, to));
+    let contract = match status {
+        ProjectStatus::NotStarted => back(rng, 5, 120),
+        ProjectStatus::Building => back(rng, 60, 730),
+        ProjectStatus::Halted => back(rng, 240, 730),
+        _ => back(rng, 400, 730),
+    };
+    let start = (status != ProjectStatus::NotStarted).then(|| contract + days(between(rng, 10, 45)));
+    let planned_end = match start {
+        Some(s) => s + days(between(rng, 300, 1000)),
+        None => contract + days(between(rng, 360, 900)),
+    };
+    let end = match (status, start) {
+        (ProjectStatus::Halted, Some(s)) => Some(date_between(rng, s + days(120), today - days(15))),
+        (ProjectStatus::Completed, Some(s)) => Some(date_between(rng, s + days(240), today - days(30))),
+        _ => None,
+    };
+    let opened = Some(contract + days(between(rng, 3, 25))).filter(|d| *d <= today);
+    let board = start.map(|s| s + days(between(rng, 0, 15))).filter(|d| *d <= today);
+    let labour_pct = between(rng, 20, 30);
+    let months = start.map_or(12, |s| ((planned_end - s).num_days() / 30).max(6));
+    let monthly = sum * labour_pct / 100 / months / 100 * 100;
+    let code = match Authority::for_kind(kind) {
+        Authority::Housing => format!("{county}{}{:04}", contract.format("%Y%m%d"), i + 1),
+        Authority::Transport => format!("JT{county}-{}-{:04}", contract.year(), i + 1),
+        Authority::Water => format!("SL{county}-{}-{:04}", contract.year(), i + 1),
+        Authority::Labour => format!("{county}-{}-{:04}", contract.format("%Y%m"), i + 1),
+    };
+    Plan {
+        code,
+        name,
+        kind,
+        status,
+        county: county.as_i64(),
+        region: town.as_i64(),
+        builder,
+        contractor,
+        subcontractors,
+        sum,
+        labour_pct,
+        labour_fen: rng.chance(20).then_some(monthly),
+        contract,
+        start,
+        planned_end,
+        end,
+        bank: if opened.is_some() {
+            rng.pick(BANKS).to_string()
+        } else {
+            String::new()
+        },
+        opened,
+        agreement: opened.is_some() && rng.chance(95),
+        board,
+        deposit: None,
+        no_transfer: false,
+        lines: 0,
+    }
+}
+
+/// The projects' own faults (no account, no transfer, the deposit, no
+/// board) and their deposits: each fault on the first watched project it
+/// can fire on (so that each rule fires somewhere), then at random.
+fn own_faults(rng: &mut Rng, plans: &mut [Plan], firms: &Firms, rules: &Rules, when: &When) {
+    let today = when.today;
+    let required = |p: &Plan| {
+        deposit::required(&rules.deposit, Fen(p.sum), firms.contractors[p.contractor].record)
+            .amount
+            .0
+    };
     let may = |p: &Plan, c: Check| {
-        watched(p)
+        rules.watched.contains(&p.status)
             && match c {
                 Check::NoAccount => today > p.contract + days(i64::from(rules.account_days)),
-                Check::NoTransfer => p.start.is_some_and(|s| s <= checked.last_day()),
+                Check::NoTransfer => p.start.is_some_and(|s| s <= when.checked.last_day()),
                 Check::Deposit => required(p) > 0,
                 Check::NoBoard => p.status == ProjectStatus::Building,
                 _ => false,
             }
     };
     let mut needed: BTreeSet<Check> = [Check::NoAccount, Check::NoTransfer, Check::Deposit, Check::NoBoard].into();
-    for p in &mut plans {
+    for p in plans {
         let forced = needed.iter().copied().find(|c| may(p, *c));
         if let Some(c) = forced {
             needed.remove(&c);
         }
         let fault = |rng: &mut Rng, c: Check, percent: u64| may(p, c) && (forced == Some(c) || rng.chance(percent));
-        let no_account = fault(&mut rng, Check::NoAccount, 6);
-        let no_transfer = fault(&mut rng, Check::NoTransfer, 5);
-        let deposit_fault = fault(&mut rng, Check::Deposit, 15).then(|| {
+        let no_account = fault(rng, Check::NoAccount, 6);
+        let no_transfer = fault(rng, Check::NoTransfer, 5);
+        let deposit_fault = fault(rng, Check::Deposit, 15).then(|| {
             pick_weighted(
-                &mut rng,
+                rng,
                 &[
                     (DepositFault::Missing, 50),
                     (DepositFault::Short, 35),
@@ -623,7 +781,7 @@ pub async fn monitor_with(
                 ],
             )
         });
-        let no_board = fault(&mut rng, Check::NoBoard, 8);
+        let no_board = fault(rng, Check::NoBoard, 8);
         let need = required(p);
         if no_account {
             p.opened = None;
@@ -634,16 +792,16 @@ pub async fn monitor_with(
         if no_board {
             p.board = None;
         }
-        let from = (p.contract + days(between(&mut rng, 5, 25))).min(today);
+        let from = (p.contract + days(between(rng, 5, 25))).min(today);
         p.deposit = match deposit_fault {
             _ if need == 0 => None,
             Some(DepositFault::Missing) => None,
             Some(DepositFault::Short) => {
-                let short = need * between(&mut rng, 40, 80) / 100 / 10_000 * 10_000;
+                let short = need * between(rng, 40, 80) / 100 / 10_000 * 10_000;
                 Some((DepositForm::Cash, short.max(10_000), from, None))
             }
             Some(DepositFault::Lapsed) => {
-                let to = today - days(between(&mut rng, 5, 60));
+                let to = today - days(between(rng, 5, 60));
                 (to >= from).then_some((DepositForm::Guarantee, need, from, Some(to)))
             }
             None => {
@@ -651,74 +809,83 @@ pub async fn monitor_with(
                 let unit = if rng.chance(30) { 1_000_000 } else { 10_000 };
                 let amount = (need + unit - 1) / unit * unit;
                 let form = pick_weighted(
-                    &mut rng,
+                    rng,
                     &[
                         (DepositForm::Cash, 30),
                         (DepositForm::Guarantee, 50),
                         (DepositForm::Insurance, 20),
                     ],
                 );
-                let to =
-                    (form != DepositForm::Cash).then(|| p.planned_end.max(today) + days(between(&mut rng, 90, 365)));
+                let to = (form != DepositForm::Cash).then(|| p.planned_end.max(today) + days(between(rng, 90, 365)));
                 (from <= today).then_some((form, amount, from, to))
             }
         };
     }
+}
 
-    // Roster sizes, over the projects that work in the window.
-    let first_day = window[0].first_day();
-    let last_day = window[window.len() - 1].last_day();
+/// The roster lines of each project that works in the window: `roster_lines`
+/// in all, or 10–80 each (fewer when few workers are on file).
+fn roster_sizes(rng: &mut Rng, plans: &mut [Plan], options: &MonitorOptions, workers: usize, when: &When) {
     let working: Vec<usize> = (0..plans.len())
         .filter(|i| {
             plans[*i]
-                .work(today)
-                .is_some_and(|(s, e)| s <= last_day && e >= first_day)
+                .work(when.today)
+                .is_some_and(|(s, e)| s <= when.last_day() && e >= when.first_day())
         })
         .collect();
-    if !working.is_empty() && !workers.is_empty() {
-        let mut sizes: Vec<usize> = match options.roster_lines {
-            Some(total) => {
-                let avg = (total / working.len()).max(1);
-                let mut s: Vec<usize> = working.iter().map(|_| avg / 2 + rng.below(avg + 1)).collect();
-                // To the exact total.
-                let mut sum: usize = s.iter().sum();
-                let mut k = 0;
-                while sum != total {
-                    let j = k % s.len();
-                    if sum < total {
-                        s[j] += 1;
-                        sum += 1;
-                    } else if s[j] > 1 {
-                        s[j] -= 1;
-                        sum -= 1;
-                    }
-                    k += 1;
+    if working.is_empty() || workers == 0 {
+        return;
+    }
+    let sizes: Vec<usize> = match options.roster_lines {
+        Some(total) => {
+            let avg = (total / working.len()).max(1);
+            let mut s: Vec<usize> = working.iter().map(|_| avg / 2 + rng.below(avg + 1)).collect();
+            // To the exact total.
+            let mut sum: usize = s.iter().sum();
+            let mut k = 0;
+            while sum != total {
+                let j = k % s.len();
+                if sum < total {
+                    s[j] += 1;
+                    sum += 1;
+                } else if s[j] > 0 {
+                    s[j] -= 1;
+                    sum -= 1;
                 }
+                k += 1;
+            }
+            s
+        }
+        None => {
+            let s: Vec<usize> = working.iter().map(|_| 10 + rng.below(71)).collect();
+            // Few workers on file: smaller rosters, a worker on a project or two.
+            let total: usize = s.iter().sum();
+            let room = workers * 13 / 10;
+            if total > room {
+                s.iter().map(|x| (x * room / total).max(3)).collect()
+            } else {
                 s
             }
-            None => {
-                let s: Vec<usize> = working.iter().map(|_| 10 + rng.below(71)).collect();
-                // Few workers on file: smaller rosters, a worker on a project or two.
-                let total: usize = s.iter().sum();
-                let room = workers.len() * 13 / 10;
-                if total > room {
-                    s.iter().map(|x| (x * room / total).max(3)).collect()
-                } else {
-                    s
-                }
-            }
-        };
-        for (i, size) in working.iter().zip(sizes.iter_mut()) {
-            plans[*i].lines = (*size).min(workers.len());
         }
-        // The workers in a seeded order: each roster takes the next ones.
-        for i in (1..workers.len()).rev() {
-            let j = rng.below(i + 1);
-            workers.swap(i, j);
-        }
+    };
+    for (i, size) in working.into_iter().zip(sizes) {
+        plans[i].lines = size.min(workers);
     }
+}
 
-    // The projects.
+fn id_of(ids: &HashMap<String, i64>, p: &Plan) -> AppResult<i64> {
+    ids.get(&p.code)
+        .copied()
+        .ok_or_else(|| AppError::Internal("demo project not written".into()))
+}
+
+/// Writes the projects; their ids by code.
+async fn write_projects(
+    tx: &mut Tx,
+    plans: &[Plan],
+    firms: &Firms,
+    now: DateTime<Utc>,
+) -> AppResult<HashMap<String, i64>> {
     let cols = [
         "code",
         "name",
@@ -752,11 +919,12 @@ pub async fn monitor_with(
     let rows: Vec<Vec<Arg>> = plans
         .iter()
         .map(|p| {
-            let c = &contractors[p.contractor];
+            let c = &firms.contractors[p.contractor];
+            let b = &firms.builders[p.builder];
             let subs: Vec<String> = p
                 .subcontractors
                 .iter()
-                .map(|s| format!("{}（{}）", labour[*s].name, labour[*s].code))
+                .map(|s| format!("{}（{}）", firms.labour[*s].name, firms.labour[*s].code))
                 .collect();
             vec![
                 p.code.clone().into(),
@@ -766,8 +934,8 @@ pub async fn monitor_with(
                 p.status.code().into(),
                 p.county.into(),
                 p.region.into(),
-                builders[p.builder].name.clone().into(),
-                builders[p.builder].code.clone().into(),
+                b.name.clone().into(),
+                b.code.clone().into(),
                 c.name.clone().into(),
                 c.code.clone().into(),
                 subs.join("\n").into(),
@@ -790,25 +958,29 @@ pub async fn monitor_with(
             ]
         })
         .collect();
-    made.projects = usize::try_from(tx.bulk_insert("projects", &cols, rows).await?).unwrap_or(0);
-    made.watched = plans.iter().filter(|p| watched(p)).count();
-    let ids: HashMap<String, i64> = tx
+    tx.bulk_insert("projects", &cols, rows).await?;
+    Ok(tx
         .all::<(i64, String)>(Sql::new("SELECT id, code FROM projects"))
         .await?
         .into_iter()
         .map(|(id, code)| (code, id))
-        .collect();
-    let id_of = |p: &Plan| {
-        ids.get(&p.code)
-            .copied()
-            .ok_or_else(|| AppError::Internal("demo project".into()))
-    };
+        .collect())
+}
 
-    // Transfers, monthly from the start; deposits.
+/// Writes the deposits and the labour-cost transfers (monthly from the
+/// start, into the special account: none without one); their numbers.
+async fn write_money(
+    tx: &mut Tx,
+    rng: &mut Rng,
+    plans: &[Plan],
+    ids: &HashMap<String, i64>,
+    when: &When,
+) -> AppResult<(usize, usize)> {
+    let (today, checked, now) = (when.today, when.checked, when.now);
     let mut transfers: Vec<Vec<Arg>> = Vec::new();
     let mut deposits: Vec<Vec<Arg>> = Vec::new();
-    for p in &plans {
-        let id = id_of(p)?;
+    for p in plans {
+        let id = id_of(ids, p)?;
         if let Some((form, amount, from, to)) = p.deposit {
             deposits.push(vec![
                 id.into(),
@@ -828,11 +1000,11 @@ pub async fn monitor_with(
         let mut m = Month::of(start);
         while m <= Month::of(today) {
             // (In the month it started, a few days after the start.)
-            let on = (m.first_day() + days(between(&mut rng, 4, 24))).max(start + days(3));
+            let on = (m.first_day() + days(between(rng, 4, 24))).max(start + days(3));
             let skipped = (p.no_transfer && (m == checked || (m == checked.next() && rng.chance(50))))
                 || (m < checked && rng.chance(4));
             if on <= today && Month::of(on) == m && on <= to + days(20) && !skipped {
-                let amount = monthly * between(&mut rng, 80, 120) / 100 / 100 * 100;
+                let amount = monthly * between(rng, 80, 120) / 100 / 100 * 100;
                 transfers.push(vec![
                     id.into(),
                     on.into(),
@@ -844,8 +1016,7 @@ pub async fn monitor_with(
             m = m.next();
         }
     }
-    made.transfers = transfers.len();
-    made.deposits = deposits.len();
+    let counts = (transfers.len(), deposits.len());
     tx.bulk_insert(
         "project_transfers",
         &["project_id", "paid_on", "amount_fen", "created_at", "created_by"],
@@ -866,354 +1037,341 @@ pub async fn monitor_with(
         deposits,
     )
     .await?;
-
-    // Rosters, attendance and payroll, a slice of projects at a time.
-    let mut needed: BTreeSet<Check> = [
-        Check::NoPayroll,
-        Check::UnpaidWorkers,
-        Check::BelowMinimum,
-        Check::NoContract,
-    ]
-    .into();
-    let mut next_worker = 0usize;
-    let mut placed: Vec<i64> = Vec::new();
-    let mut on_roster: HashSet<i64> = HashSet::new();
-    let with_lines: Vec<usize> = (0..plans.len()).filter(|i| plans[*i].lines > 0).collect();
-    for slice in with_lines.chunks(200) {
-        let mut lines: Vec<(usize, Vec<Line>)> = Vec::with_capacity(slice.len());
-        for &pi in slice {
-            let p = &plans[pi];
-            let Some((work_from, work_to)) = p.work(today) else {
-                continue;
-            };
-            let minimum = DivisionCode::from_i64(p.county)
-                .ok()
-                .and_then(|c| rules.minimum_wage_for(c, checked.last_day()))
-                .map(|f| f.0);
-            let mut mine: HashSet<i64> = HashSet::new();
-            let mut ls: Vec<Line> = Vec::with_capacity(p.lines);
-            let span = (work_to.min(last_day) - work_from).num_days().max(0);
-            let mut tries = 0;
-            while ls.len() < p.lines && tries < p.lines * 4 {
-                tries += 1;
-                // Mostly the next workers; some from a project before.
-                let w = if !placed.is_empty() && rng.chance(5) {
-                    placed[rng.below(placed.len())]
-                } else {
-                    let w = workers[next_worker % workers.len()];
-                    next_worker += 1;
-                    w
-                };
-                if !mine.insert(w) {
-                    continue;
-                }
-                let entered = work_from + days(rng.below(usize::try_from(span * 6 / 10 + 1).unwrap_or(1)) as i64);
-                let left = match p.end {
-                    Some(e) if rng.chance(85) => Some(e),
-                    Some(e) => Some(date_between(&mut rng, entered, e)),
-                    None if rng.chance(15) => {
-                        let from = entered.max(first_day);
-                        let to = today - days(1);
-                        (from < to).then(|| date_between(&mut rng, from, to))
-                    }
-                    None => None,
-                };
-                let subcontractor = if !p.subcontractors.is_empty() && rng.chance(85) {
-                    labour[p.subcontractors[rng.below(p.subcontractors.len())]].name.clone()
-                } else {
-                    String::new()
-                };
-                let mut line = Line {
-                    worker: w,
-                    subcontractor,
-                    team: rng.pick(TEAMS),
-                    signed: true,
-                    entered,
-                    left,
-                    daily: between(&mut rng, 16, 40) * 1_000,
-                    days: Vec::with_capacity(window.len()),
-                    full: Vec::with_capacity(window.len()),
-                    pay: vec![None; window.len()],
-                };
-                for m in &window {
-                    let from = entered.max(m.first_day()).max(work_from);
-                    let to = left.unwrap_or(work_to).min(work_to).min(m.last_day());
-                    let present = (to - from).num_days() + 1;
-                    let whole = i64::from(m.last_day().day());
-                    let d = if present <= 0 {
-                        0
-                    } else if present >= whole - 1 {
-                        match rng.below(100) {
-                            0..30 => between(&mut rng, 26, 28),
-                            30..75 => between(&mut rng, 22, 25),
-                            75..95 => between(&mut rng, 15, 21),
-                            _ => between(&mut rng, 5, 14),
-                        }
-                    } else {
-                        (present * between(&mut rng, 18, 24) / 30).clamp(1, present)
-                    };
-                    line.days.push(d);
-                    line.full.push(present >= whole - 1);
-                }
-                ls.push(line);
-            }
-            for l in &ls {
-                if on_roster.insert(l.worker) {
-                    placed.push(l.worker);
-                }
-            }
-
-            // The checked month's faults: one rule each for the first
-            // projects it can fire on, then at random.
-            let (mut no_payroll, mut unpaid, mut below, mut unsigned) = (false, 0usize, 0usize, 0usize);
-            let active: Vec<usize> = (0..ls.len())
-                .filter(|j| {
-                    ls[*j].entered <= checked.last_day() && ls[*j].left.is_none_or(|l| l >= checked.first_day())
-                })
-                .collect();
-            let attended: Vec<usize> = match ci {
-                Some(c) => (0..ls.len()).filter(|j| ls[*j].days[c] > 0).collect(),
-                None => Vec::new(),
-            };
-            if watched(p) {
-                let may = |c: Check| match c {
-                    Check::NoPayroll | Check::NoContract => !active.is_empty(),
-                    Check::UnpaidWorkers => attended.len() >= 2,
-                    Check::BelowMinimum => !attended.is_empty() && minimum.is_some(),
-                    _ => false,
-                };
-                let forced = needed.iter().copied().find(|c| may(*c));
-                match forced {
-                    Some(Check::NoPayroll) => no_payroll = true,
-                    Some(Check::UnpaidWorkers) => unpaid = 1,
-                    Some(Check::BelowMinimum) => below = 1,
-                    Some(Check::NoContract) => unsigned = 1,
-                    _ => {}
-                }
-                if let Some(c) = forced {
-                    needed.remove(&c);
-                }
-                if forced.is_none() && may(Check::NoPayroll) && rng.chance(4) {
-                    no_payroll = true;
-                }
-                if !no_payroll {
-                    if may(Check::UnpaidWorkers) && rng.chance(12) {
-                        unpaid = unpaid.max(1 + rng.below(5.min(attended.len() - 1)));
-                    }
-                    if may(Check::BelowMinimum) && rng.chance(6) {
-                        below = below.max(1 + rng.below(3));
-                    }
-                } else {
-                    (unpaid, below) = (0, 0);
-                }
-                if may(Check::NoContract) && rng.chance(25) {
-                    unsigned = unsigned.max((active.len() * between(&mut rng, 3, 15) as usize / 100).max(1));
-                }
-            }
-            // Workers left unpaid (one at least paid), others paid below the
-            // minimum for a full month, others without a contract.
-            let mut chosen = HashSet::new();
-            let skip = draw(
-                &mut rng,
-                &attended,
-                unpaid.min(attended.len().saturating_sub(1)),
-                &mut chosen,
-                |_| true,
-            );
-            let low = match ci {
-                Some(c) => draw(&mut rng, &attended, below, &mut chosen, |j| ls[j].full[c]),
-                None => HashSet::new(),
-            };
-            let mut unsigned_lines = active.clone();
-            for i in (1..unsigned_lines.len()).rev() {
-                let j = rng.below(i + 1);
-                unsigned_lines.swap(i, j);
-            }
-            for j in unsigned_lines.into_iter().take(unsigned) {
-                ls[j].signed = false;
-            }
-
-            // Pay: by the due day of the next month; older months at times
-            // late, a month at times not at all (arrears); the month after
-            // the checked one, by early payers only.
-            let early = rng.chance(40);
-            let due = rules.payroll_due_day;
-            for (k, m) in window.iter().enumerate() {
-                let next = m.next().first_day();
-                let missing = *m < checked && rng.chance(2);
-                let late = *m < checked && rng.chance(6);
-                for (j, line) in ls.iter_mut().enumerate() {
-                    let d = line.days[k];
-                    if d == 0 || missing {
-                        continue;
-                    }
-                    let on = if *m > checked {
-                        if !early || today.day() <= 1 {
-                            continue;
-                        }
-                        next + days(rng.below(((today - next).num_days()).clamp(1, i64::from(due)) as usize) as i64)
-                    } else if late {
-                        next + days(between(&mut rng, 11, 27))
-                    } else {
-                        next + days(rng.below(due as usize) as i64)
-                    };
-                    if on > today {
-                        continue;
-                    }
-                    let mut amount = d * line.daily;
-                    if *m == checked {
-                        if no_payroll || skip.contains(&j) {
-                            continue;
-                        }
-                        if low.contains(&j) {
-                            let full = between(&mut rng, i64::from(rules.full_month_days), 26);
-                            line.days[k] = full.max(d);
-                            amount = (minimum.unwrap_or(0) - between(&mut rng, 20_000, 70_000)).max(50_000);
-                        }
-                    } else if rng.below(200) == 0 {
-                        // A worker left out of an older month.
-                        continue;
-                    }
-                    line.pay[k] = Some((amount, on));
-                }
-            }
-            lines.push((pi, ls));
-        }
-
-        // Written: the roster, then (with its ids) attendance and pay.
-        let mut roster: Vec<Vec<Arg>> = Vec::new();
-        for (pi, ls) in &lines {
-            let p = &plans[*pi];
-            let id = id_of(p)?;
-            for l in ls {
-                roster.push(vec![
-                    id.into(),
-                    l.worker.into(),
-                    p.county.into(),
-                    l.subcontractor.clone().into(),
-                    l.team.into(),
-                    l.signed.into(),
-                    l.entered.into(),
-                    l.left.into(),
-                    now.into(),
-                    now.into(),
-                ]);
-            }
-        }
-        made.roster += roster.len();
-        tx.bulk_insert(
-            "project_roster",
-            &[
-                "project_id",
-                "worker_id",
-                "county_code",
-                "subcontractor",
-                "team",
-                "contract_signed",
-                "entered_on",
-                "left_on",
-                "created_at",
-                "updated_at",
-            ],
-            roster,
-        )
-        .await?;
-        let pids = lines
-            .iter()
-            .map(|(pi, _)| id_of(&plans[*pi]))
-            .collect::<AppResult<Vec<i64>>>()?;
-        let (Some(lo), Some(hi)) = (pids.iter().min().copied(), pids.iter().max().copied()) else {
-            continue;
-        };
-        let roster_ids: HashMap<(i64, i64), i64> = tx
-            .all::<(i64, i64, i64)>(
-                Sql::new("SELECT id, project_id, worker_id FROM project_roster WHERE project_id BETWEEN $1 AND $2")
-                    .bind(lo)
-                    .bind(hi),
-            )
-            .await?
-            .into_iter()
-            .map(|(id, p, w)| ((p, w), id))
-            .collect();
-        let mut attendance: Vec<Vec<Arg>> = Vec::new();
-        let mut payroll: Vec<Vec<Arg>> = Vec::new();
-        for (pi, ls) in &lines {
-            let pid = id_of(&plans[*pi])?;
-            for l in ls {
-                let rid = roster_ids
-                    .get(&(pid, l.worker))
-                    .copied()
-                    .ok_or_else(|| AppError::Internal("demo roster line".into()))?;
-                let account = mask_account(&format!(
-                    "6217{:015}",
-                    (l.worker.unsigned_abs() * 7_919 + seed % 1_000_003) % 1_000_000_000_000_000
-                ));
-                for (k, m) in window.iter().enumerate() {
-                    if l.days[k] > 0 {
-                        attendance.push(vec![rid.into(), m.code().into(), l.days[k].into()]);
-                    }
-                    if let Some((amount, on)) = l.pay[k] {
-                        payroll.push(vec![
-                            pid.into(),
-                            m.code().into(),
-                            l.worker.into(),
-                            amount.into(),
-                            on.into(),
-                            account.clone().into(),
-                        ]);
-                    }
-                }
-            }
-        }
-        made.attendance += attendance.len();
-        made.payroll += payroll.len();
-        tx.bulk_insert("project_attendance", &["roster_id", "month", "days"], attendance)
-            .await?;
-        tx.bulk_insert(
-            "payroll_lines",
-            &[
-                "project_id",
-                "month",
-                "worker_id",
-                "amount_fen",
-                "paid_on",
-                "account_masked",
-            ],
-            payroll,
-        )
-        .await?;
-    }
-    made.workers = on_roster.len();
-    for table in [
-        "projects",
-        "project_transfers",
-        "project_deposits",
-        "project_roster",
-        "project_attendance",
-        "payroll_lines",
-    ] {
-        tx.analyze(table).await?;
-    }
-    audit_demo(&mut tx, now, seed, &made).await?;
-    tx.commit().await?;
-    if options.evaluate {
-        let e = evaluate_all(db, now, &Who::system(&Origin::cli()), None).await?;
-        made.warnings = e.opened;
-    }
-    Ok(made)
+    Ok(counts)
 }
 
-async fn audit_demo(tx: &mut Tx, now: DateTime<Utc>, seed: u64, made: &DemoMonitor) -> AppResult<()> {
-    audit::record(
-        tx,
-        now,
-        &Who::system(&Origin::cli()),
-        Event::ok("demo.monitor", "project", "").detail(format!(
-            "seed={seed}; projects={}; roster={}; attendance={}; payroll={}",
-            made.projects, made.roster, made.attendance, made.payroll
-        )),
+/// The checked month's faults of a project's people.
+#[derive(Default)]
+struct PeopleFaults {
+    /// No pay at all for the month.
+    no_payroll: bool,
+    /// Lines with attendance left unpaid.
+    skip: HashSet<usize>,
+    /// Lines paid below the minimum wage for a full month.
+    low: HashSet<usize>,
+    /// The minimum wage where the project is.
+    minimum: Option<i64>,
+}
+
+/// The workers as they are drawn onto rosters.
+struct People {
+    /// The workers on file in a seeded order.
+    workers: Vec<i64>,
+    next: usize,
+    /// Workers on a roster already, in the order they came.
+    placed: Vec<i64>,
+    on_roster: HashSet<i64>,
+    /// The people's rules not fired yet.
+    needed: BTreeSet<Check>,
+}
+
+impl People {
+    /// A project's roster lines with their attendance in the window.
+    fn lines(&mut self, rng: &mut Rng, p: &Plan, firms: &Firms, when: &When) -> Vec<Line> {
+        let Some((work_from, work_to)) = p.work(when.today) else {
+            return Vec::new();
+        };
+        let mut mine: HashSet<i64> = HashSet::new();
+        let mut ls: Vec<Line> = Vec::with_capacity(p.lines);
+        let span = (work_to.min(when.last_day()) - work_from).num_days().max(0);
+        let mut tries = 0;
+        while ls.len() < p.lines && tries < p.lines * 4 {
+            tries += 1;
+            // Mostly the next workers; some from a project before.
+            let w = if !self.placed.is_empty() && rng.chance(5) {
+                self.placed[rng.below(self.placed.len())]
+            } else {
+                self.next += 1;
+                self.workers[(self.next - 1) % self.workers.len()]
+            };
+            if !mine.insert(w) {
+                continue;
+            }
+            let entered = work_from + days(rng.below(usize::try_from(span * 6 / 10 + 1).unwrap_or(1)) as i64);
+            let left = match p.end {
+                Some(e) if rng.chance(85) => Some(e),
+                Some(e) => Some(date_between(rng, entered, e)),
+                None if rng.chance(15) => {
+                    let (from, to) = (entered.max(when.first_day()), when.today - days(1));
+                    (from < to).then(|| date_between(rng, from, to))
+                }
+                None => None,
+            };
+            let subcontractor = if !p.subcontractors.is_empty() && rng.chance(85) {
+                firms.labour[p.subcontractors[rng.below(p.subcontractors.len())]]
+                    .name
+                    .clone()
+            } else {
+                String::new()
+            };
+            let mut line = Line {
+                worker: w,
+                subcontractor,
+                team: rng.pick(TEAMS),
+                signed: true,
+                entered,
+                left,
+                daily: between(rng, 16, 40) * 1_000,
+                days: Vec::with_capacity(when.window.len()),
+                full: Vec::with_capacity(when.window.len()),
+                pay: vec![None; when.window.len()],
+            };
+            for m in &when.window {
+                let from = entered.max(m.first_day()).max(work_from);
+                let to = left.unwrap_or(work_to).min(work_to).min(m.last_day());
+                let present = (to - from).num_days() + 1;
+                let whole = i64::from(m.last_day().day()) - 1;
+                let d = if present <= 0 {
+                    0
+                } else if present >= whole {
+                    match rng.below(100) {
+                        0..30 => between(rng, 26, 28),
+                        30..75 => between(rng, 22, 25),
+                        75..95 => between(rng, 15, 21),
+                        _ => between(rng, 5, 14),
+                    }
+                } else {
+                    (present * between(rng, 18, 24) / 30).clamp(1, present)
+                };
+                line.days.push(d);
+                line.full.push(present >= whole);
+            }
+            ls.push(line);
+        }
+        for l in &ls {
+            if self.on_roster.insert(l.worker) {
+                self.placed.push(l.worker);
+            }
+        }
+        ls
+    }
+
+    /// The checked month's faults of a project's people: each on the first
+    /// watched project it can fire on, then at random; unsigned contracts
+    /// are marked on the lines.
+    fn faults(
+        &mut self,
+        rng: &mut Rng,
+        p: &Plan,
+        ls: &mut [Line],
+        rules: &Rules,
+        when: &When,
+        watched: bool,
+    ) -> PeopleFaults {
+        let mut f = PeopleFaults {
+            minimum: DivisionCode::from_i64(p.county)
+                .ok()
+                .and_then(|c| rules.minimum_wage_for(c, when.checked.last_day()))
+                .map(|m| m.0),
+            ..PeopleFaults::default()
+        };
+        let (Some(ci), true) = (when.ci, watched) else {
+            return f;
+        };
+        let (first, last) = (when.checked.first_day(), when.checked.last_day());
+        let active: Vec<usize> = (0..ls.len())
+            .filter(|j| ls[*j].entered <= last && ls[*j].left.is_none_or(|l| l >= first))
+            .collect();
+        let attended: Vec<usize> = (0..ls.len()).filter(|j| ls[*j].days[ci] > 0).collect();
+        let may = |c: Check| match c {
+            Check::NoPayroll | Check::NoContract => !active.is_empty(),
+            Check::UnpaidWorkers => attended.len() >= 2,
+            Check::BelowMinimum => !attended.is_empty() && f.minimum.is_some(),
+            _ => false,
+        };
+        let (mut unpaid, mut below, mut unsigned) = (0usize, 0usize, 0usize);
+        let forced = self.needed.iter().copied().find(|c| may(*c));
+        match forced {
+            Some(Check::NoPayroll) => f.no_payroll = true,
+            Some(Check::UnpaidWorkers) => unpaid = 1,
+            Some(Check::BelowMinimum) => below = 1,
+            Some(Check::NoContract) => unsigned = 1,
+            _ => {}
+        }
+        if let Some(c) = forced {
+            self.needed.remove(&c);
+        }
+        if forced.is_none() && may(Check::NoPayroll) && rng.chance(4) {
+            f.no_payroll = true;
+        }
+        if f.no_payroll {
+            (unpaid, below) = (0, 0);
+        } else {
+            if may(Check::UnpaidWorkers) && rng.chance(12) {
+                unpaid = unpaid.max(1 + rng.below(5.min(attended.len() - 1)));
+            }
+            if may(Check::BelowMinimum) && rng.chance(6) {
+                below = below.max(1 + rng.below(3));
+            }
+        }
+        if may(Check::NoContract) && rng.chance(25) {
+            unsigned = unsigned.max((active.len() * between(rng, 3, 15) as usize / 100).max(1));
+        }
+        // Workers left unpaid (one at least paid), others paid below the
+        // minimum for a full month (those present all of it first).
+        let mut chosen = HashSet::new();
+        let unpaid = unpaid.min(attended.len().saturating_sub(1));
+        f.skip = draw(rng, &attended, unpaid, &mut chosen, |_| true);
+        f.low = draw(rng, &attended, below, &mut chosen, |j| ls[j].full[ci]);
+        let unsigned = draw(rng, &active, unsigned, &mut HashSet::new(), |_| true);
+        for j in unsigned {
+            ls[j].signed = false;
+        }
+        f
+    }
+}
+
+/// Pay for the window's months, by the due day of the next month: older
+/// months at times late or, for a whole project, not at all (arrears), a
+/// worker at times left out; the checked month with the project's faults;
+/// the month after it (when not yet due) by early payers only.
+fn pay(rng: &mut Rng, ls: &mut [Line], f: &PeopleFaults, rules: &Rules, when: &When) {
+    let (today, checked) = (when.today, when.checked);
+    let early = rng.chance(40);
+    let due = i64::from(rules.payroll_due_day);
+    for (k, m) in when.window.iter().enumerate() {
+        let next = m.next().first_day();
+        let missing = *m < checked && rng.chance(2);
+        let late = *m < checked && rng.chance(6);
+        for (j, line) in ls.iter_mut().enumerate() {
+            let d = line.days[k];
+            if d == 0 || missing {
+                continue;
+            }
+            let on = if *m > checked {
+                if !early || next >= today {
+                    continue;
+                }
+                next + days(between(rng, 0, ((today - next).num_days() - 1).min(due - 1)))
+            } else if late {
+                next + days(between(rng, 11, 27))
+            } else {
+                next + days(between(rng, 0, due - 1))
+            };
+            if on > today {
+                continue;
+            }
+            let mut amount = d * line.daily;
+            if *m == checked {
+                if f.no_payroll || f.skip.contains(&j) {
+                    continue;
+                }
+                if f.low.contains(&j) {
+                    line.days[k] = between(rng, i64::from(rules.full_month_days), 26).max(d);
+                    amount = (f.minimum.unwrap_or(0) - between(rng, 20_000, 70_000)).max(50_000);
+                }
+            } else if rng.below(200) == 0 {
+                continue;
+            }
+            line.pay[k] = Some((amount, on));
+        }
+    }
+}
+
+/// Writes the roster lines of some projects, then (with the lines' ids)
+/// their attendance and pay; the numbers of each.
+async fn write_people(
+    tx: &mut Tx,
+    lines: &[(i64, &Plan, Vec<Line>)],
+    when: &When,
+    seed: u64,
+) -> AppResult<(usize, usize, usize)> {
+    let now = when.now;
+    let mut roster: Vec<Vec<Arg>> = Vec::new();
+    for (id, p, ls) in lines {
+        for l in ls {
+            roster.push(vec![
+                (*id).into(),
+                l.worker.into(),
+                p.county.into(),
+                l.subcontractor.clone().into(),
+                l.team.into(),
+                l.signed.into(),
+                l.entered.into(),
+                l.left.into(),
+                now.into(),
+                now.into(),
+            ]);
+        }
+    }
+    let written = roster.len();
+    tx.bulk_insert(
+        "project_roster",
+        &[
+            "project_id",
+            "worker_id",
+            "county_code",
+            "subcontractor",
+            "team",
+            "contract_signed",
+            "entered_on",
+            "left_on",
+            "created_at",
+            "updated_at",
+        ],
+        roster,
     )
-    .await
+    .await?;
+    let (Some(lo), Some(hi)) = (lines.iter().map(|l| l.0).min(), lines.iter().map(|l| l.0).max()) else {
+        return Ok((0, 0, 0));
+    };
+    let roster_ids: HashMap<(i64, i64), i64> = tx
+        .all::<(i64, i64, i64)>(
+            Sql::new("SELECT id, project_id, worker_id FROM project_roster WHERE project_id BETWEEN $1 AND $2")
+                .bind(lo)
+                .bind(hi),
+        )
+        .await?
+        .into_iter()
+        .map(|(id, p, w)| ((p, w), id))
+        .collect();
+    let mut attendance: Vec<Vec<Arg>> = Vec::new();
+    let mut payroll: Vec<Vec<Arg>> = Vec::new();
+    for (pid, _, ls) in lines {
+        for l in ls {
+            let rid = roster_ids
+                .get(&(*pid, l.worker))
+                .copied()
+                .ok_or_else(|| AppError::Internal("demo roster line not written".into()))?;
+            // The worker's bank card, as the bank's file masks it.
+            let account = mask_account(&format!(
+                "6217{:015}",
+                (l.worker.unsigned_abs() * 7_919 + seed % 1_000_003) % 1_000_000_000_000_000
+            ));
+            for (k, m) in when.window.iter().enumerate() {
+                if l.days[k] > 0 {
+                    attendance.push(vec![rid.into(), m.code().into(), l.days[k].into()]);
+                }
+                if let Some((amount, on)) = l.pay[k] {
+                    payroll.push(vec![
+                        (*pid).into(),
+                        m.code().into(),
+                        l.worker.into(),
+                        amount.into(),
+                        on.into(),
+                        account.clone().into(),
+                    ]);
+                }
+            }
+        }
+    }
+    let counts = (written, attendance.len(), payroll.len());
+    tx.bulk_insert("project_attendance", &["roster_id", "month", "days"], attendance)
+        .await?;
+    tx.bulk_insert(
+        "payroll_lines",
+        &[
+            "project_id",
+            "month",
+            "worker_id",
+            "amount_fen",
+            "paid_on",
+            "account_masked",
+        ],
+        payroll,
+    )
+    .await?;
+    Ok(counts)
 }
 
 #[cfg(test)]

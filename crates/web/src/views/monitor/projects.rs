@@ -184,9 +184,33 @@ pub async fn new_page(n: Need<WriteRecords>) -> Result<Response, WebError> {
     ))
 }
 
+/// A value of the project form. The shared form page (`field_form.html`)
+/// sends a hidden `kind` holding the form's code (`project`) before the
+/// project's own 项目类型 dropdown, of the same name: the dropdown's is the
+/// value that is not that code.
+fn project_field<'a>(form: &'a Form, key: &str) -> &'a str {
+    if key == "kind" {
+        form.all(key)
+            .into_iter()
+            .rfind(|v| *v != PROJECT.code)
+            .map_or("", str::trim)
+    } else {
+        form.get(key)
+    }
+}
+
+/// The project form as sent, to show it again with its errors.
+fn project_submitted(form: &Form) -> HashMap<String, String> {
+    PROJECT
+        .fields
+        .iter()
+        .map(|f| (f.key.to_string(), project_field(form, f.key).to_string()))
+        .collect()
+}
+
 /// POST /monitor/projects/new
 pub async fn create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebError> {
-    let get = |k: &str| form.get(k).to_string();
+    let get = |k: &str| project_field(&form, k).to_string();
     let call = n.ctx.call(&n.actor);
     match seen(&n.ctx.state, &n.actor, monitor::create(&call, &get).await) {
         Ok(id) => {
@@ -194,7 +218,7 @@ pub async fn create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebEr
             Ok(Redirect::to(&format!("/monitor/projects/{id}?done=created")).into_response())
         }
         Err(WebError(AppError::Validation(e))) => {
-            let page = form_page(&n, 0, 0, &submitted(&PROJECT, &form), &e, None).await?;
+            let page = form_page(&n, 0, 0, &project_submitted(&form), &e, None).await?;
             Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(e),
@@ -230,7 +254,7 @@ pub async fn edit_page(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<
 pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let version = form.get("version").parse::<i64>().unwrap_or(0);
-    let get = |k: &str| form.get(k).to_string();
+    let get = |k: &str| project_field(&form, k).to_string();
     let call = n.ctx.call(&n.actor);
     match seen(&n.ctx.state, &n.actor, monitor::update(&call, id, version, &get).await) {
         Ok(()) => {
@@ -238,12 +262,12 @@ pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
             Ok(Redirect::to(&format!("/monitor/projects/{id}?done=saved")).into_response())
         }
         Err(WebError(AppError::Validation(e))) => {
-            let page = form_page(&n, id, version, &submitted(&PROJECT, &form), &e, None).await?;
+            let page = form_page(&n, id, version, &project_submitted(&form), &e, None).await?;
             Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(WebError(AppError::Conflict(m))) => {
             let errors = FieldErrors::default();
-            let page = form_page(&n, id, version, &submitted(&PROJECT, &form), &errors, Some(m)).await?;
+            let page = form_page(&n, id, version, &project_submitted(&form), &errors, Some(m)).await?;
             Ok(with_status(html(&page), StatusCode::CONFLICT))
         }
         Err(e) => Err(e),
