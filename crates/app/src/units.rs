@@ -218,7 +218,9 @@ mod tests {
         }
         let one = |k: RecordKind| [k].into_iter().collect::<KindSet>();
         assert_eq!(default_kinds("jyj"), one(RecordKind::Schooling));
-        assert_eq!(default_kinds("zjj"), one(RecordKind::Housing));
+        let two = |a: RecordKind, b: RecordKind| [a, b].into_iter().collect::<KindSet>();
+        assert_eq!(default_kinds("zjj"), two(RecordKind::Housing, RecordKind::Project));
+        assert_eq!(default_kinds("slj"), one(RecordKind::Project));
         assert_eq!(default_kinds("gaj"), one(RecordKind::Settlement));
         assert_eq!(default_kinds("ybj"), one(RecordKind::Insurance));
         assert!(default_kinds("czj").is_empty());

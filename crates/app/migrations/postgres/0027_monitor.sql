@@ -78,6 +78,8 @@ CREATE TABLE project_roster (
 );
 CREATE UNIQUE INDEX project_roster_worker ON project_roster(project_id, worker_id);
 CREATE INDEX project_roster_by_worker ON project_roster(worker_id);
+-- The evaluation's count of each project's roster in a month, from the index alone.
+CREATE INDEX project_roster_active ON project_roster(project_id, entered_on, left_on, contract_signed);
 
 CREATE TABLE project_attendance (
     roster_id   BIGINT NOT NULL REFERENCES project_roster(id),

@@ -838,9 +838,10 @@ async fn the_workbook_and_its_audit(db: Db) {
     assert_eq!(huizhou[6], "—");
     let clear = sheet("欠薪清零");
     let xn = clear.iter().find(|r| r[0] == "休宁县").unwrap();
-    assert_eq!(&xn[1..8], ["3", "1", "0", "2", "2", "2023-03-01", "未清零"]);
-    assert_eq!(&xn[8..], ["1", "3", "3", "3"]);
-    assert_eq!(clear[0][8], "2023-09末未结案");
+    assert_eq!(&xn[1..9], ["3", "1", "0", "2", "2", "2023-03-01", "未清零", "0"]);
+    assert_eq!(&xn[9..], ["1", "3", "3", "3"]);
+    assert_eq!(clear[0][8], "未发工资预警");
+    assert_eq!(clear[0][9], "2023-09末未结案");
     assert_eq!(clear[0][11], "2023-12-01未结案", "the period ends inside December");
     let audited =
         c.w.db

@@ -115,8 +115,9 @@ async fn init_is_idempotent_and_loads_the_shipped_data(db: Db) {
             .unwrap(),
         109
     );
-    // 9 member units in the city and each of 7 counties.
-    assert_eq!(tx.int(count("units")).await.unwrap(), 72);
+    // 9 member units and the transport and water bureaus (the wage-payment
+    // monitoring's supervising authorities), in the city and each of 7 counties.
+    assert_eq!(tx.int(count("units")).await.unwrap(), 88);
     assert_eq!(tx.int(count("taskforce_members")).await.unwrap(), 19);
     assert_eq!(
         tx.int(Sql::new("SELECT COUNT(*) FROM user_roles WHERE role = 'admin'"))

@@ -27,7 +27,7 @@ async fn init_is_idempotent_and_prints_the_admin_password_once() {
         assert!(o.status.success(), "{}", stderr(&o));
         let out = stdout(&o);
         assert!(
-            out.contains("行政区划 117 个") && out.contains("责任单位 72 个"),
+            out.contains("行政区划 117 个") && out.contains("责任单位 88 个"),
             "{out}"
         );
         let pw = after(&out, "一次性密码：");

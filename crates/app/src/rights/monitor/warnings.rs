@@ -302,9 +302,14 @@ pub async fn evaluate_all(db: &Db, now: DateTime<Utc>, who: &Who, only: Option<i
         }
         q.push(" RETURNING id");
         let ids: Vec<(i64,)> = tx.all(q).await?;
-        for (id,) in ids {
-            event(&mut tx, id, "open", "", WarningStatus::Open, "系统", now, "").await?;
-        }
+        // Their first events, as one statement.
+        let mut q = Sql::new(
+            "INSERT INTO warning_events (warning_id, action, from_status, to_status, actor_name, at, note) \
+             SELECT id, 'open', '', 'open', '系统', ",
+        );
+        q.arg(now).push(", '' FROM warnings WHERE ");
+        q.in_list("id", ids.into_iter().map(|(id,)| id));
+        tx.exec(q).await?;
     }
     out.opened = new.len();
     out.open = usize::try_from(
