@@ -163,7 +163,7 @@ mod tests {
             round_trips::<plan::Window>(),
             round_trips::<report::ReportStatus>(),
         ];
-        assert_eq!(sizes, [6, 4, 8, 10, 7, 9, 2, 2, 2, 5, 4, 4, 2, 3, 3]);
+        assert_eq!(sizes, [7, 4, 8, 10, 7, 10, 2, 2, 2, 5, 4, 4, 2, 3, 3]);
         labels_distinct::<case::Source>();
         labels_distinct::<case::Sector>();
         labels_distinct::<case::CaseStatus>();

@@ -842,7 +842,7 @@ async fn the_workbook_and_its_audit(db: Db) {
     assert_eq!(&xn[9..], ["1", "3", "3", "3"]);
     assert_eq!(clear[0][8], "未发工资预警");
     assert_eq!(clear[0][9], "2023-09末未结案");
-    assert_eq!(clear[0][11], "2023-12-01未结案", "the period ends inside December");
+    assert_eq!(clear[0][12], "2023-12-01未结案", "the period ends inside December");
     let audited =
         c.w.db
             .read()

@@ -162,7 +162,7 @@ async fn scope_limits_region_reads_to_the_subtree(db: Db) {
     ));
     // Units: the city's member units and 歙县's, none of another county.
     let units = units::list(&db, &shexian).await.unwrap();
-    assert_eq!(units.len(), 18);
+    assert_eq!(units.len(), 22);
     assert!(
         units
             .iter()

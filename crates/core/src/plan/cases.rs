@@ -23,6 +23,7 @@ pub const CASE_SOURCES: &[&str] = &[
     "来信",
     "网上反映",
     "专项检查",
+    "监控预警",
 ];
 
 /// Wage-arrears cases (`kind = "wage_case"`) as a source of computed

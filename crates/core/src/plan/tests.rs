@@ -9,7 +9,7 @@ const SOURCE: &str = include_str!("../../../../data/plans/huangshan-2023.source.
 #[test]
 fn plan_context_reads_the_shipped_lists() {
     let c = ctx();
-    assert_eq!(c.units.len(), 9);
+    assert_eq!(c.units.len(), 11);
     assert_eq!(c.unit_named("市医保局").map(|u| u.code.as_str()), Some("ybj"));
     assert_eq!(c.unit_named("市医疗保障局").map(|u| u.code.as_str()), Some("ybj"));
     let counties: Vec<String> = c.counties.iter().map(|(k, _)| k.to_string()).collect();
