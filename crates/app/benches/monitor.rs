@@ -484,12 +484,11 @@ async fn timed<T: Row>(db: &Db, label: &str, q: Sql, explain: bool) -> AppResult
     Ok(())
 }
 
-/// The evaluation's reads of the facts, made as `facts()` in
-/// `rights/monitor/warnings.rs` makes them for every project.
+/// The evaluation's reads of the facts (`monitor::FactQueries`), for every
+/// project.
 async fn facts_reads(db: &Db, today: NaiveDate, explain: bool) -> AppResult<()> {
     let (rules, _) = monitor::current_rules(&mut db.read().await?).await?;
     let month = checked_month(&rules, today);
-    let (first, last) = (month.first_day(), month.last_day());
     println!("  the evaluation's reads of its facts, one at a time:");
     type ProjectFacts = (
         i64,
@@ -505,63 +504,24 @@ async fn facts_reads(db: &Db, today: NaiveDate, explain: bool) -> AppResult<()> 
         i64,
         bool,
     );
-    let mut q = Sql::new(
-        "SELECT id, status, region_code, county_code, authority, contract_date, start_date, contract_sum_fen, \
-         account_opened, board_on, clean_years, recent_arrears FROM projects WHERE ",
-    );
-    q.in_list("status", rules.watched.iter().map(|s| s.code()));
-    timed::<ProjectFacts>(db, "projects", q, explain).await?;
-    let mut q = Sql::new("SELECT DISTINCT project_id FROM project_transfers WHERE paid_on BETWEEN ");
-    q.arg(first).push(" AND ").arg(last);
-    timed::<(i64,)>(db, "transfers", q, explain).await?;
-    let mut q =
-        Sql::new("SELECT project_id, CAST(SUM(amount_fen) AS BIGINT) FROM project_deposits WHERE from_date <= ");
-    q.arg(today)
-        .push(" AND (to_date IS NULL OR to_date >= ")
-        .arg(today)
-        .push(") GROUP BY project_id");
-    timed::<(i64, i64)>(db, "deposits", q, explain).await?;
-    let mut q = Sql::new(
-        "SELECT project_id, COUNT(*), CAST(SUM(CASE WHEN contract_signed THEN 0 ELSE 1 END) AS BIGINT) \
-         FROM project_roster WHERE entered_on <= ",
-    );
-    q.arg(last)
-        .push(" AND (left_on IS NULL OR left_on >= ")
-        .arg(first)
-        .push(") GROUP BY project_id");
-    timed::<(i64, i64, i64)>(db, "roster", q, explain).await?;
-    let mut q = Sql::new("SELECT project_id, COUNT(*) FROM payroll_lines WHERE month = ");
-    q.arg(month.code()).push(" GROUP BY project_id");
-    timed::<(i64, i64)>(db, "payroll", q, explain).await?;
-    let counties: Vec<(i64,)> = db
+    let q = monitor::FactQueries::new(&rules, month, today, None);
+    timed::<ProjectFacts>(db, "projects", q.projects, explain).await?;
+    timed::<(i64,)>(db, "transfers", q.transfers, explain).await?;
+    timed::<(i64, i64)>(db, "deposits", q.deposits, explain).await?;
+    timed::<(i64, i64, i64)>(db, "roster", q.roster, explain).await?;
+    timed::<(i64, i64)>(db, "payroll", q.payroll, explain).await?;
+    timed::<(i64,)>(db, "later attendance", q.later_attendance, explain).await?;
+    let counties: Vec<i64> = db
         .read()
         .await?
-        .all(Sql::new(
+        .all::<(i64,)>(Sql::new(
             "SELECT DISTINCT county_code FROM projects ORDER BY county_code",
         ))
-        .await?;
-    let mut minimum = Sql::new("CASE r.county_code");
-    for (c,) in counties {
-        if let Some(m) = DivisionCode::from_i64(c)
-            .ok()
-            .and_then(|d| rules.minimum_wage_for(d, last))
-        {
-            minimum.push(" WHEN ").arg(c).push(" THEN ").arg(m.0);
-        }
-    }
-    minimum.push(" ELSE 0 END");
-    let mut q = Sql::new(
-        "SELECT r.project_id, CAST(SUM(CASE WHEN l.worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN l.worker_id IS NOT NULL AND a.days >= ",
-    );
-    q.arg(i64::from(rules.full_month_days)).push(" AND l.amount_fen < ");
-    q.append(&minimum);
-    q.push(
-        " THEN 1 ELSE 0 END) AS BIGINT) FROM project_attendance a JOIN project_roster r ON r.id = a.roster_id \
-         LEFT JOIN payroll_lines l ON l.project_id = r.project_id AND l.month = a.month AND l.worker_id = r.worker_id \
-         WHERE a.month = ",
-    );
-    q.arg(month.code()).push(" AND a.days > 0 GROUP BY r.project_id");
-    timed::<(i64, i64, i64)>(db, "people (attendance × roster × payroll)", q, explain).await?;
+        .await?
+        .into_iter()
+        .map(|(c,)| c)
+        .collect();
+    let q = monitor::FactQueries::people(&rules, month, None, &counties);
+    timed::<(i64, i64, i64, i64)>(db, "people (attendance × roster × payroll)", q, explain).await?;
     Ok(())
 }

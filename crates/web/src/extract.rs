@@ -253,10 +253,17 @@ impl<P: Perm> FromRequestParts<AppState> for Need<P> {
     }
 }
 
-/// An `application/x-www-form-urlencoded` body whose CSRF token was checked.
+/// A form's body whose CSRF token was checked: `application/x-www-form-urlencoded`,
+/// or `multipart/form-data` when it carries files.
 pub struct Form {
     pub ctx: Ctx,
     pairs: Vec<(String, String)>,
+    /// The files sent: (field, file name, content); a file input left
+    /// empty sends none.
+    files: Vec<(String, String, Bytes)>,
+    /// Why the multipart body could not be read whole (too large, cut
+    /// off), in Chinese.
+    pub upload_problem: Option<String>,
 }
 
 impl Form {
@@ -278,6 +285,14 @@ impl Form {
             .unwrap_or("")
     }
 
+    /// The file sent in `field`, if any: (file name, content).
+    pub fn file(&self, field: &str) -> Option<(&str, &[u8])> {
+        self.files
+            .iter()
+            .find(|(k, _, _)| k == field)
+            .map(|(_, name, bytes)| (name.as_str(), bytes.as_ref()))
+    }
+
     /// Every value of a repeated field (check boxes).
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.pairs
@@ -294,17 +309,55 @@ impl FromRequest<AppState> for Form {
     async fn from_request(req: Request, state: &AppState) -> Result<Form, Response> {
         let (mut parts, body) = req.into_parts();
         let Ok(ctx) = Ctx::from_request_parts(&mut parts, state).await;
+        let multipart = parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
         let req = Request::from_parts(parts, body);
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| WebError(AppError::BadRequest("提交的内容过大或格式不正确。".into())).into_response())?;
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+        let bad = || WebError(AppError::BadRequest("提交的内容过大或格式不正确。".into())).into_response();
+        let (mut pairs, mut files, mut upload_problem) = (Vec::new(), Vec::new(), None);
+        if multipart {
+            let mut mp = axum::extract::Multipart::from_request(req, state)
+                .await
+                .map_err(|_| bad())?;
+            loop {
+                let field = match mp.next_field().await {
+                    Ok(Some(f)) => f,
+                    Ok(None) => break,
+                    Err(_) => {
+                        upload_problem = Some("上传中断或文件过大（超过10MB），请重新选择文件。".to_string());
+                        break;
+                    }
+                };
+                let name = field.name().unwrap_or("").to_string();
+                match field.file_name().map(str::to_string) {
+                    Some(file_name) => match field.bytes().await {
+                        Ok(b) if file_name.is_empty() && b.is_empty() => {}
+                        Ok(b) => files.push((name, file_name, b)),
+                        Err(_) => {
+                            upload_problem = Some("上传中断或文件过大（超过10MB），请重新选择文件。".to_string());
+                            break;
+                        }
+                    },
+                    None => pairs.push((name, field.text().await.unwrap_or_default())),
+                }
+            }
+        } else {
+            let bytes = Bytes::from_request(req, state).await.map_err(|_| bad())?;
+            pairs = form_urlencoded::parse(&bytes).into_owned().collect();
+        }
         let token = pairs
             .iter()
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
         ctx.check_csrf(token).map_err(IntoResponse::into_response)?;
-        Ok(Form { ctx, pairs })
+        Ok(Form {
+            ctx,
+            pairs,
+            files,
+            upload_problem,
+        })
     }
 }

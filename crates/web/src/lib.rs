@@ -237,6 +237,7 @@ routes! {
     post "/monitor/projects/{id}/transfers" => views::monitor::projects::transfer,
     post "/monitor/projects/{id}/deposits" => views::monitor::projects::deposit,
     post "/monitor/projects/{id}/board" => views::monitor::projects::notice_board,
+    get "/monitor/projects/{id}/board/{file}" => views::monitor::projects::board_photo,
     post "/monitor/projects/{id}/roster" => views::monitor::projects::roster,
     post "/monitor/projects/{id}/attendance" => views::monitor::projects::attendance,
     post "/monitor/projects/{id}/payroll" => views::monitor::projects::payroll,

@@ -28,7 +28,6 @@ CREATE TABLE projects (
     account_opened         TEXT,
     account_agreement      INTEGER NOT NULL DEFAULT 0,   -- 三方协议 signed
     board_on               TEXT,                         -- 维权信息告示牌 set up on
-    board_file_id          INTEGER,
     clean_years            INTEGER NOT NULL DEFAULT 0,   -- contractor's years in a row without arrears
     recent_arrears         INTEGER NOT NULL DEFAULT 0,   -- contractor's arrears within the last year
     created_at             TEXT NOT NULL,
@@ -39,6 +38,22 @@ CREATE TABLE projects (
 );
 CREATE INDEX projects_region ON projects(region_code);
 CREATE INDEX projects_contractor ON projects(contractor_credit_code);
+
+-- Photos of the notice board (kind 'board'), every one kept: the newest
+-- is the board's; `dated` is the board's date when it was sent.
+CREATE TABLE project_files (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id  INTEGER NOT NULL REFERENCES projects(id),
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    mime        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    data        BLOB NOT NULL,
+    dated       TEXT,
+    added_at    TEXT NOT NULL,
+    added_by    TEXT NOT NULL
+);
+CREATE INDEX project_files_project ON project_files(project_id, kind, id);
 
 CREATE TABLE project_transfers (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -26,6 +26,8 @@ both!(
     projects_rosters_and_payroll_import_as_sent,
     no_user_sees_projects_outside_their_scope,
     evaluations_at_once_open_each_warning_once,
+    the_notice_board_keeps_its_photos,
+    payroll_is_missed_for_those_who_worked,
 );
 
 fn credit(n: u32) -> String {
@@ -911,4 +913,149 @@ async fn evaluations_at_once_open_each_warning_once(db: Db) {
     drop(tx);
     assert_eq!((dup, events), (0, total));
     assert_eq!(opened.iter().sum::<usize>() as i64, total);
+}
+
+/// A PNG of `n` bytes after its signature (the content is not decoded).
+fn png(n: usize) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    b.resize(8 + n, 7);
+    b
+}
+
+async fn the_notice_board_keeps_its_photos(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let s = site(&w, &office, 3).await;
+    let on = |d: &str| HashMap::from([("set_on".to_string(), d.to_string())]);
+    let first = png(100);
+    monitor::set_board(&call, s.id, &getter(&on("2026-06-25")), Some(("告示牌.png", &first)))
+        .await
+        .unwrap();
+    // Refused: not a picture, a picture whose content is not one, no date.
+    let before = monitor::get(&w.db, &office, s.id).await.unwrap();
+    for (date, name, bytes, field) in [
+        ("2026-07-01", "告示牌.pdf", b"%PDF-1.7".to_vec(), "photo"),
+        ("2026-07-01", "告示牌.jpg", png(10), "photo"),
+        ("", "告示牌.png", png(10), "set_on"),
+    ] {
+        let r = monitor::set_board(&call, s.id, &getter(&on(date)), Some((name, &bytes))).await;
+        match r {
+            Err(AppError::Validation(e)) => assert!(e.get(field).is_some(), "{name}: {e:?}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let after = monitor::get(&w.db, &office, s.id).await.unwrap();
+    assert_eq!((after.board_on, after.version), (before.board_on, before.version));
+    assert_eq!(monitor::board_photos(&w.db, &office, s.id).await.unwrap().len(), 1);
+    // A new board date with a new photo: both photos kept, the newest first,
+    // the earlier date in the history.
+    let second = png(200);
+    monitor::set_board(&call, s.id, &getter(&on("2026-07-10")), Some(("新告示牌.png", &second)))
+        .await
+        .unwrap();
+    let photos = monitor::board_photos(&w.db, &office, s.id).await.unwrap();
+    let listed: Vec<_> = photos.iter().map(|p| (p.name.as_str(), p.size, p.dated)).collect();
+    let date = |d: &str| d.parse::<chrono::NaiveDate>().ok();
+    assert_eq!(
+        listed,
+        [
+            ("新告示牌.png", 208, date("2026-07-10")),
+            ("告示牌.png", 108, date("2026-06-25"))
+        ]
+    );
+    let (name, mime, bytes) = monitor::board_photo(&w.db, &office, s.id, photos[1].id).await.unwrap();
+    assert_eq!(
+        (name.as_str(), mime.as_str(), bytes),
+        ("告示牌.png", "image/png", first)
+    );
+    let history = monitor::history(&w.db, &office, s.id).await.unwrap();
+    let board: Vec<_> = history.iter().filter(|v| v.object_kind == "project_board").collect();
+    assert_eq!(board.len(), 1);
+    assert_eq!(board[0].what(), "维权信息告示牌");
+    assert_eq!(board[0].fields(), [("设置日期", "2026-06-25".to_string())]);
+    // Another county sees neither the project nor its photos.
+    let other = w.scoped("shexian", Role::Local, "341021").await;
+    for r in [
+        monitor::board_photo(&w.db, &other, s.id, photos[0].id)
+            .await
+            .map(|_| ()),
+        monitor::board_photos(&w.db, &other, s.id).await.map(|_| ()),
+    ] {
+        assert!(matches!(r, Err(AppError::NotFound)), "{r:?}");
+    }
+    // A photo of one project is not found under another.
+    let t = site(&w, &office, 4).await;
+    assert!(matches!(
+        monitor::board_photo(&w.db, &office, t.id, photos[0].id).await,
+        Err(AppError::NotFound)
+    ));
+    let audited =
+        w.db.read()
+            .await
+            .unwrap()
+            .int(Sql::new(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'project.board' AND detail LIKE '%photo=%'",
+            ))
+            .await
+            .unwrap();
+    assert_eq!(audited, 2);
+}
+
+async fn payroll_is_missed_for_those_who_worked(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let id = monitor::create(&call, &getter(&project("FJ-LATE", "房屋建筑", "昱中街道")))
+        .await
+        .unwrap();
+    let mut i = input("孙建华", &id_for(901), "昱中街道");
+    i.phone = "13800139010".into();
+    let worker_id = shiminhua_app::registry::workers::create_worker(&call, &i)
+        .await
+        .unwrap();
+    // On the roster from the last days of August, the month checked.
+    monitor::add_roster(
+        &call,
+        id,
+        &RosterInput {
+            worker_id,
+            contract_signed: true,
+            entered_on: chrono::NaiveDate::from_ymd_opt(2026, 8, 28),
+            ..RosterInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let no_payroll = async || {
+        monitor::evaluate_project(&call, id).await.unwrap();
+        let f = WarningFilter {
+            project_id: Some(id),
+            check: Some(Check::NoPayroll),
+            ..WarningFilter::default()
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        let (rows, _) = monitor::warnings(&w.db, &office, &f, today, 10, 0).await.unwrap();
+        rows.into_iter().map(|r| r.detail).collect::<Vec<_>>()
+    };
+    // No attendance kept: everyone on the roster is taken to have worked.
+    assert_eq!(
+        no_payroll().await,
+        ["2026年8月工资未发放（实名制在册1人，截至2026年9月10日无发放记录）"]
+    );
+    // Attendance kept from September: nobody worked August, nothing is missed.
+    let month = |m| Month::new(2026, m).unwrap();
+    let days = |m, days| AttendanceInput {
+        worker_id,
+        month: month(m),
+        days,
+    };
+    monitor::record_attendance(&call, id, &[days(9, 20)]).await.unwrap();
+    assert!(no_payroll().await.is_empty());
+    // Two days in August, unpaid: missed by the one who worked.
+    monitor::record_attendance(&call, id, &[days(8, 2)]).await.unwrap();
+    assert_eq!(
+        no_payroll().await,
+        ["2026年8月工资未发放（有考勤1人，截至2026年9月10日无发放记录）"]
+    );
 }

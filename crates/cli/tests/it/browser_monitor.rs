@@ -3,13 +3,14 @@
 //!
 //! - An officer of the city's 专班办公室 registers a worker, enters a
 //!   project through its form, records on the project's page its special
-//!   account, its notice board, a guarantee short of the deposit required,
+//!   account, its notice board with its photo, a guarantee short of the deposit required,
 //!   the worker on its roster with a month's attendance and pay; runs
 //!   立即核验 on the board, opens the warning list, opens the warning of the
 //!   deposit and signs for it (签收).
 //! - In a window 390 px wide, as a phone's, the board, the warnings and the
 //!   project's page do not scroll sideways (their tables may, inside their
-//!   wrappers); signed out, the
+//!   wrappers), show their content before the menu, and list the warnings
+//!   as cards; signed out, the
 //!   worker checks that pay on 工资到账查询: the form and its answer fit the
 //!   width, every input in view.
 
@@ -58,6 +59,29 @@ async fn unfold(c: &Client, details: &str) -> Result<(), CmdError> {
         .await?
         .click()
         .await
+}
+
+/// A photo of a notice board: a valid PNG of 4 × 3 pixels.
+const BOARD_PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x04\x00\x00\x00\x03\x08\x02\x00\x00\x00\x3b\x96\x39\x91\
+\x00\x00\x00\x10IDAT\x78\x9c\x63\x90\xf7\xeb\x81\x23\x06\x9c\x1c\x00\xde\xa5\x0b\xad\x43\x87\x96\xaa\
+\x00\x00\x00\x00IEND\xae\x42\x60\x82";
+
+/// The page's content comes before the side menu, and the top bar's 菜单
+/// leads to it (a phone's layout).
+async fn content_first(c: &Client) -> Result<(), CmdError> {
+    let m = c
+        .execute(
+            "return [document.querySelector('main').getBoundingClientRect().top, \
+             document.querySelector('nav.side').getBoundingClientRect().top]",
+            vec![],
+        )
+        .await?;
+    let v: Vec<f64> = serde_json::from_value(m).expect("two numbers");
+    assert!(v[0] < v[1], "the menu comes first: main at {}, menu at {}", v[0], v[1]);
+    let to_nav = c.find(Locator::Css(".topbar a.to-nav[href='#side-nav']")).await?;
+    assert!(to_nav.is_displayed().await?, "菜单 in the top bar");
+    Ok(())
 }
 
 /// [document width, viewport width] of the page shown.
@@ -206,6 +230,13 @@ async fn office_follows_a_project_to_a_signed_warning_and_a_phone_checks_pay_in_
         unfold(&c, "#board details").await?;
         assert_eq!(value(&c, "board-set_on").await?, "", "no date yet");
         fill(&c, "board-set_on", &day(45)).await?;
+        // Its photo, chosen as a file (a 4 × 3 PNG).
+        let photo = dir.0.join("告示牌.png");
+        std::fs::write(&photo, BOARD_PNG).expect("photo written");
+        c.find(Locator::Id("board-photo"))
+            .await?
+            .send_keys(&photo.to_string_lossy())
+            .await?;
         saved(
             &c,
             "#board form button[type=submit]",
@@ -215,6 +246,14 @@ async fn office_follows_a_project_to_a_signed_warning_and_a_phone_checks_pay_in_
         .await?;
         let board = text(&c, "#board").await?;
         assert!(board.contains(&format!("已设置（{}）", day(45))), "{board}");
+        assert!(board.contains("现场照片：告示牌.png"), "{board}");
+        let shown = c
+            .execute(
+                "const i = document.querySelector('#board figure img'); return [i.complete, i.naturalWidth, i.naturalHeight]",
+                vec![],
+            )
+            .await?;
+        assert_eq!(shown, serde_json::json!([true, 4, 3]), "the photo is shown as sent");
 
         // A guarantee short of what is required.
         unfold(&c, "#deposit details").await?;
@@ -388,6 +427,20 @@ async fn office_follows_a_project_to_a_signed_warning_and_a_phone_checks_pay_in_
             arrive(&c, path).await?;
             let (doc, viewport) = widths(&c).await?;
             assert!(doc <= viewport, "{path} scrolls sideways: {doc} > {viewport}");
+            content_first(&c).await?;
+            if path == "/monitor/warnings" {
+                // Each warning a card: its project and rule get the width.
+                let m = c
+                    .execute(
+                        "return Array.from(document.querySelectorAll('.warning-list td[data-label=\"项目\"]'))\
+                         .map(td => Math.round(td.getBoundingClientRect().width))",
+                        vec![],
+                    )
+                    .await?;
+                let cells: Vec<i64> = serde_json::from_value(m).expect("numbers");
+                assert!(!cells.is_empty() && cells.iter().all(|w| *w >= 300), "squeezed: {cells:?}");
+                shot(&c, "monitor-warnings-phone.png").await;
+            }
         }
         c.execute("document.querySelector('#warnings').scrollIntoView()", vec![])
             .await?;

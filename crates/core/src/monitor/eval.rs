@@ -27,6 +27,9 @@ pub struct ProjectFacts {
     pub board_set: bool,
     /// Roster workers on the project during the checked month.
     pub roster_active: u32,
+    /// Of them, those with attendance in the checked month; `None` where
+    /// the project keeps no attendance from that month on.
+    pub attended: Option<u32>,
     /// Of them, without a signed labour contract.
     pub unsigned: u32,
     /// Payroll lines for the checked month.
@@ -121,7 +124,12 @@ fn found(
             (None, 0, format!("应存{need}（{}），已存{held}", req.reason))
         }
         Check::NoPayroll => {
-            let n = f.roster_active;
+            // Those who worked the month, where attendance is kept; else
+            // everyone on the roster.
+            let (n, who) = match f.attended {
+                Some(n) => (n, "有考勤"),
+                None => (f.roster_active, "实名制在册"),
+            };
             when(n > 0 && f.payroll_lines == 0)?;
             let due = m
                 .next()
@@ -129,11 +137,7 @@ fn found(
                 .with_day(rules.payroll_due_day)
                 .unwrap_or(m.next().last_day());
             let due = date_zh(due);
-            (
-                Some(m),
-                n,
-                format!("{m}工资未发放（实名制在册{n}人，截至{due}无发放记录）"),
-            )
+            (Some(m), n, format!("{m}工资未发放（{who}{n}人，截至{due}无发放记录）"))
         }
         Check::UnpaidWorkers => {
             let n = f.unpaid;
@@ -198,6 +202,7 @@ mod tests {
             contractor: ContractorRecord::default(),
             board_set: true,
             roster_active: 20,
+            attended: Some(20),
             unsigned: 0,
             payroll_lines: 20,
             unpaid: 0,
@@ -251,7 +256,10 @@ mod tests {
         ("half, 2 clean years", |f| { f.deposit_held = Fen(5_000_000); f.contractor.clean_years = 2 }, &[]),
         ("arrears raise the rate", |f| f.contractor.recent_arrears = true, &[(Check::Deposit, false, 0)]),
         ("no payroll", |f| { f.payroll_lines = 0; f.unpaid = 20 }, &[(Check::NoPayroll, true, 20)]),
-        ("no payroll, nobody on the roster", |f| { f.payroll_lines = 0; f.roster_active = 0 }, &[]),
+        ("no payroll, nobody on the roster", |f| { f.payroll_lines = 0; f.roster_active = 0; f.attended = None }, &[]),
+        ("no payroll, 5 of 20 attended", |f| { f.payroll_lines = 0; f.attended = Some(5) }, &[(Check::NoPayroll, true, 5)]),
+        ("no payroll, nobody attended", |f| { f.payroll_lines = 0; f.attended = Some(0) }, &[]),
+        ("no payroll, no attendance kept", |f| { f.payroll_lines = 0; f.attended = None }, &[(Check::NoPayroll, true, 20)]),
         ("unpaid workers", |f| f.unpaid = 3, &[(Check::UnpaidWorkers, true, 3)]),
         ("below the minimum", |f| f.below_minimum = 2, &[(Check::BelowMinimum, true, 2)]),
         ("below the minimum where none is set", |f| { f.below_minimum = 2; f.region = DivisionCode::parse("340102").unwrap() }, &[]),
@@ -336,6 +344,15 @@ mod tests {
             ]
         );
         facts.payroll_lines = 0;
+        let payroll = evaluate(&rules, &facts, today())
+            .into_iter()
+            .find(|f| f.check == Check::NoPayroll)
+            .unwrap();
+        assert_eq!(
+            payroll.detail,
+            "2026年3月工资未发放（有考勤20人，截至2026年4月10日无发放记录）"
+        );
+        facts.attended = None;
         let payroll = evaluate(&rules, &facts, today())
             .into_iter()
             .find(|f| f.check == Check::NoPayroll)

@@ -109,7 +109,7 @@ pub async fn create(
     Query(q): Query<HashMap<String, String>>,
     form: Form,
 ) -> Result<Response, WebError> {
-    let code = match form.get("kind") {
+    let code = match form.get("form_kind") {
         "" => q_get(&q, "kind"),
         k => k.to_string(),
     };

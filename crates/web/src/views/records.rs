@@ -231,7 +231,7 @@ pub async fn new_page(
 pub async fn create(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let s = new_subject(&n, id).await?;
-    let Some(spec) = spec_of(form.get("kind")) else {
+    let Some(spec) = spec_of(form.get("form_kind")) else {
         return Err(AppError::BadRequest("请先选择要新增的记录类型。".into()).into());
     };
     let get = |k: &str| form.get(k).to_string();

@@ -321,6 +321,11 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ),
     ("post", "/monitor/projects/{id}/board", Access::Project(PROJECT_WRITERS)),
     (
+        "get",
+        "/monitor/projects/{id}/board/{file}",
+        Access::Project(PROJECT_READERS),
+    ),
+    (
         "post",
         "/monitor/projects/{id}/roster",
         Access::Project(PROJECT_WRITERS),
@@ -442,6 +447,12 @@ async fn authorisation_matrix(db: Db) {
         let record = |county: &str| record_in[&format!("{county}100")].to_string();
         let facility = |county: &str| facility_in[&format!("{county}100")].to_string();
         let project = |county: &str| monitored[county].0.to_string();
+        // A project's path, with its notice board's photo.
+        let project_path = |path: &str, county: &str| {
+            let (id, _, photo) = monitored[county];
+            path.replace("{id}", &id.to_string())
+                .replace("{file}", &photo.to_string())
+        };
         let warning = |county: &str| monitored[county].1.to_string();
         // Log out last, so that the session lasts through the table.
         let mut order: Vec<&(&str, &str, Access)> = MATRIX.iter().filter(|r| r.1 != "/logout").collect();
@@ -469,6 +480,9 @@ async fn authorisation_matrix(db: Db) {
             // An upload token that exists nowhere.
             let path = path.replace("{kind}", "employment").replace("{token}", &"0".repeat(32));
             let mut targets = vec![(path.replace("{code}", own).replace("{id}", &id), false)];
+            if let Access::Project(_) = access {
+                targets[0].0 = project_path(&path, own);
+            }
             match access {
                 Access::Report(_) => targets[0].0 = report(&path, &format!("{own}-rsj")),
                 Access::Unit(_) => {
@@ -493,9 +507,7 @@ async fn authorisation_matrix(db: Db) {
                 (Access::Worker(_), Some(o)) => targets.push((path.replace("{id}", &worker(o)), true)),
                 (Access::Record(_), Some(o)) => targets.push((path.replace("{id}", &record(o)), true)),
                 (Access::Facility(_), Some(o)) => targets.push((path.replace("{id}", &facility(o)), true)),
-                (Access::Project(_), Some(o)) if path.contains("{id}") => {
-                    targets.push((path.replace("{id}", &project(o)), true))
-                }
+                (Access::Project(_), Some(o)) if path.contains("{id}") => targets.push((project_path(&path, o), true)),
                 (Access::Warning(_), Some(o)) => targets.push((path.replace("{id}", &warning(o)), true)),
                 (Access::Report(_), Some(o)) => targets.push((report(&path, &format!("{o}-rsj")), true)),
                 _ => {}
@@ -625,7 +637,9 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
 /// A building project in each township given (see `TestApp::projects_in`),
 /// evaluated so that each has an open warning; returns county code →
 /// (project id, warning id).
-async fn monitor_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashMap<String, (i64, i64)> {
+/// A project in each of `towns`' counties, evaluated: by county, (project,
+/// its first warning, the photo of its notice board).
+async fn monitor_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashMap<String, (i64, i64, i64)> {
     use shiminhua_app::rights::monitor;
     let projects = app.projects_in(towns).await;
     let origin = shiminhua_app::Origin::default();
@@ -650,7 +664,19 @@ async fn monitor_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::Ha
         };
         let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
         let (w, _) = monitor::warnings(&app.db, &office, &f, today, 1, 0).await.unwrap();
-        out.insert(town[..6].to_string(), (project, w[0].id));
+        let call = shiminhua_app::Call {
+            db: &app.db,
+            cipher: &app.state.cipher,
+            actor: &office,
+            origin: &origin,
+            now: crate::common::t0(),
+        };
+        let on = |_: &str| "2026-09-01".to_string();
+        monitor::set_board(&call, project, &on, Some(("告示牌.png", b"\x89PNG\r\n\x1a\n0000")))
+            .await
+            .unwrap();
+        let photo = monitor::board_photos(&app.db, &office, project).await.unwrap()[0].id;
+        out.insert(town[..6].to_string(), (project, w[0].id, photo));
     }
     out
 }
@@ -1357,7 +1383,7 @@ fn record_link(body: &str) -> String {
 fn job_form<'a>(csrf: &'a str, credit_code: &'a str, employer: &'a str, start: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("csrf", csrf),
-        ("kind", "employment"),
+        ("form_kind", "employment"),
         ("credit_code", credit_code),
         ("employer", employer),
         ("industry", "C"),
@@ -1538,7 +1564,7 @@ async fn record_form_round_trip(db: Db) {
             &action,
             &[
                 ("csrf", &csrf),
-                ("kind", "schooling"),
+                ("form_kind", "schooling"),
                 ("child", "李小明"),
                 ("school", "歙县实验小学"),
                 ("school_type", "公办"),
@@ -1815,7 +1841,7 @@ async fn worker_list_derived_conditions(db: Db) {
             &format!("/workers/{insured}/records/new"),
             &[
                 ("csrf", &csrf),
-                ("kind", "insurance"),
+                ("form_kind", "insurance"),
                 ("insurance", "养老保险"),
                 ("scheme", "职工"),
                 ("status", "参保缴费"),
@@ -2307,7 +2333,7 @@ async fn facility_pages(db: Db) {
     // An error: the input stays, the message sits next to its field.
     let mut fields = vec![
         ("csrf", csrf.as_str()),
-        ("kind", "rental_housing"),
+        ("form_kind", "rental_housing"),
         ("name", "徽城人才公寓"),
         ("place", "341021100"),
         ("planned", "100"),

@@ -86,15 +86,15 @@ async fn office_follows_a_warning_to_a_case(db: Db) {
         ("status", "在建"),
     ];
     let (builder, contractor) = (crate::common::credit(31), crate::common::credit(32));
-    // As a browser sends the form page: its hidden `kind` (the form's
-    // code) first, then the project's 项目类型 of the same name.
+    // As a browser sends the form page: its hidden `form_kind` (the form's
+    // code) first, then the project's own 项目类型 (`kind`).
     assert!(
         form.body
-            .contains("<input type=\"hidden\" name=\"kind\" value=\"project\">"),
+            .contains("<input type=\"hidden\" name=\"form_kind\" value=\"project\">"),
         "{}",
         form.body
     );
-    let mut fields: Vec<(&str, &str)> = vec![("kind", "project")];
+    let mut fields: Vec<(&str, &str)> = vec![("form_kind", "project")];
     fields.extend_from_slice(&project);
     fields.push(("builder_code", &builder));
     let r = send(&app, &mut office, "/monitor/projects/new", &fields).await;
@@ -168,6 +168,54 @@ async fn office_follows_a_warning_to_a_case(db: Db) {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("id=\"deposit-amount-err\""), "{}", r.body);
+    // The notice board with its photo, sent as the page's form sends it
+    // (multipart); a file that is not a picture is refused next to its input.
+    let csrf = app.csrf(&mut office).await;
+    let board = |name: &str, content: &[u8]| {
+        crate::common::multipart_file(&[("csrf", &csrf), ("set_on", "2026-02-01")], "photo", name, content)
+    };
+    let (ct, body) = board("告示牌.pdf", b"%PDF-1.4 x");
+    let r = app
+        .request_bytes(&mut office, "POST", &format!("{base}/board"), Some((&ct, body)))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("id=\"board-photo-err\"") && r.body.contains("只接受 jpg、png"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("<figure class=\"board-photo\">"), "nothing kept");
+    let photo = b"\x89PNG\r\n\x1a\nphoto of the board".to_vec();
+    let (ct, body) = board("现场.png", &photo);
+    let r = app
+        .request_bytes(&mut office, "POST", &format!("{base}/board"), Some((&ct, body)))
+        .await;
+    see_other(&r, &format!("{base}?done=board"));
+    let page = app.get(&mut office, r.location()).await;
+    assert!(page.body.contains("已设置（2026-02-01）"), "{}", page.body);
+    let src = format!("{base}/board/");
+    let at = page
+        .body
+        .find(&format!("<img src=\"{src}"))
+        .expect("the photo is shown")
+        + 10
+        + src.len();
+    let file: String = page.body[at..].chars().take_while(char::is_ascii_digit).collect();
+    let shown = app.get(&mut office, &format!("{src}{file}")).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.headers["content-type"], "image/png");
+    assert!(
+        shown.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline;")
+    );
+    assert_eq!(shown.body, String::from_utf8_lossy(&photo));
+    // The date alone, as a plain form, keeps the photo.
+    let r = send(&app, &mut office, &format!("{base}/board"), &[("set_on", "2026-02-03")]).await;
+    see_other(&r, &base);
+    let page = app.get(&mut office, &base).await;
+    assert!(page.body.contains("已设置（2026-02-03）") && page.body.contains(&format!("<img src=\"{src}{file}\"")));
 
     // The roster: someone not in the registry is refused with a way to register them.
     let stranger = IdNumber::from_parts("341021", birth, 99).unwrap();

@@ -216,7 +216,7 @@ async fn record_form_reports_every_error_at_once(db: Db) {
     let mut office = app.login("office").await;
     let path = format!("/workers/{worker}/records/new");
     let form = page_ok(&app, &mut office, &format!("{path}?kind=employment")).await;
-    assert!(form.contains("name=\"kind\" value=\"employment\""));
+    assert!(form.contains("name=\"form_kind\" value=\"employment\""));
     let mut fields: Vec<(&str, String)> = vec![
         ("credit_code", credit(1)),
         ("employer", "黄山某某制造有限公司".into()),
@@ -228,7 +228,7 @@ async fn record_form_reports_every_error_at_once(db: Db) {
     ];
     fields.retain(|(k, _)| !["end", "wage"].contains(k));
     // Two problems of their own and one between fields, in one submission.
-    fields.push(("kind", "employment".into()));
+    fields.push(("form_kind", "employment".into()));
     fields.push(("wage", "三千".into()));
     fields.push(("end", "2024-01-01".into()));
     let r = post_form(&app, &mut office, &path, &fields).await;

@@ -25,14 +25,14 @@ pub use people::{
 pub(crate) use people::{attendance_in, check_attendance, check_roster, roster_in};
 pub use projects::Written;
 pub use projects::{
-    MoneyRow, ProjectFilter, ProjectRow, ProjectVersion, add_deposit, add_transfer, create, deposits, get, history,
-    list, set_account, set_board, transfers, update,
+    BoardPhoto, MAX_BOARD_PHOTOS, MoneyRow, ProjectFilter, ProjectRow, ProjectVersion, add_deposit, add_transfer,
+    board_photo, board_photos, create, deposits, get, history, list, set_account, set_board, transfers, update,
 };
 pub(crate) use projects::{by_code, upsert_in};
 pub use rules::{RULES_KEY, current_rules, set_rules};
 pub use warnings::{
-    Evaluated, WarningAction, WarningEvent, WarningFilter, WarningRow, act, evaluate, evaluate_all, evaluate_if_due,
-    evaluate_project, events, to_case, warning, warnings,
+    Evaluated, FactQueries, WarningAction, WarningEvent, WarningFilter, WarningRow, act, evaluate, evaluate_all,
+    evaluate_if_due, evaluate_project, events, to_case, warning, warnings,
 };
 
 /// The local (UTC+8) date of an instant.

@@ -2,6 +2,7 @@
 //! contractor records on them — the special account, labour-cost
 //! transfers, wage deposits and the notice board.
 
+use crate::attachments::check_file;
 use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult};
 use crate::fields;
@@ -516,26 +517,115 @@ pub async fn set_account(call: &Call<'_>, id: i64, get: &(dyn Fn(&str) -> String
     tx.commit().await
 }
 
-/// Records the notice board (维权信息告示牌) and its photo, if any.
+/// Most photos of the notice board a project keeps.
+pub const MAX_BOARD_PHOTOS: i64 = 20;
+
+/// A photo of the notice board, without its content.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BoardPhoto {
+    pub id: i64,
+    pub name: String,
+    pub size: i64,
+    /// The board's date when the photo was sent.
+    pub dated: Option<NaiveDate>,
+    pub added_at: DateTime<Utc>,
+    pub added_by: String,
+}
+
+/// Records the notice board (维权信息告示牌): its date and, if sent, a photo
+/// (jpg or png, at most 10 MB; every photo is kept, the newest shown). An
+/// earlier date is kept in the project's history.
 pub async fn set_board(
     call: &Call<'_>,
     id: i64,
     get: &(dyn Fn(&str) -> String + Sync),
-    photo: Option<i64>,
+    photo: Option<(&str, &[u8])>,
 ) -> AppResult<()> {
+    let photo = match photo {
+        Some((name, bytes)) => {
+            let name: String = name.trim().chars().take(120).collect();
+            let mime = check_file(&name, bytes).map_err(|m| AppError::field("photo", m))?;
+            if !mime.starts_with("image/") {
+                return Err(AppError::field("photo", "告示牌照片只接受 jpg、png 格式的图片"));
+            }
+            Some((name, mime, bytes))
+        }
+        None => None,
+    };
     let mut tx = call.db.write().await?;
     let p = for_write(&mut tx, call, id).await?;
     let places = PlaceBook::load(&mut tx).await?;
     let v = fields::read(&BOARD, get, &places, call.now)?;
+    let set_on = date(&v, "set_on");
+    if let Some(before) = p.board_on
+        && Some(before) != set_on
+    {
+        let data = serde_json::json!({ "set_on": before }).to_string();
+        keep_history(&mut tx, call, "project_board", p.id, 0, p.version, "update", &data).await?;
+    }
     tx.exec(
-        Sql::new("UPDATE projects SET board_on = $1, board_file_id = COALESCE($2, board_file_id) WHERE id = $3")
-            .bind(date(&v, "set_on"))
-            .bind(photo)
+        Sql::new("UPDATE projects SET board_on = $1 WHERE id = $2")
+            .bind(set_on)
             .bind(p.id),
     )
     .await?;
-    touched(&mut tx, call, &p, "project.board", format!("code={}", p.code)).await?;
+    let mut detail = format!("code={}", p.code);
+    if let Some((name, mime, bytes)) = photo {
+        let n = tx
+            .int(Sql::new("SELECT COUNT(*) FROM project_files WHERE project_id = $1 AND kind = 'board'").bind(p.id))
+            .await?;
+        if n >= MAX_BOARD_PHOTOS {
+            return Err(AppError::field(
+                "photo",
+                format!("每个项目最多保存{MAX_BOARD_PHOTOS}张告示牌照片"),
+            ));
+        }
+        let (file,): (i64,) = tx
+            .one(
+                Sql::new(
+                    "INSERT INTO project_files (project_id, kind, name, mime, size, data, dated, added_at, added_by) \
+                     VALUES ($1, 'board', $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(p.id)
+                .bind(name)
+                .bind(mime)
+                .bind(bytes.len() as i64)
+                .bind(bytes.to_vec())
+                .bind(set_on)
+                .bind(call.now)
+                .bind(call.actor.display_name.clone()),
+            )
+            .await?;
+        detail.push_str(&format!("; photo={file}"));
+    }
+    touched(&mut tx, call, &p, "project.board", detail).await?;
     tx.commit().await
+}
+
+/// The photos of a project's notice board in view, newest first.
+pub async fn board_photos(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<BoardPhoto>> {
+    let mut tx = db.read().await?;
+    let p = get_in(&mut tx, actor, id).await?;
+    tx.all(
+        Sql::new(
+            "SELECT id, name, size, dated, added_at, added_by FROM project_files \
+             WHERE project_id = $1 AND kind = 'board' ORDER BY id DESC",
+        )
+        .bind(p.id),
+    )
+    .await
+}
+
+/// A photo of a project in view: (name, MIME type, content).
+pub async fn board_photo(db: &Db, actor: &Actor, id: i64, file_id: i64) -> AppResult<(String, String, Vec<u8>)> {
+    let mut tx = db.read().await?;
+    let p = get_in(&mut tx, actor, id).await?;
+    tx.one(
+        Sql::new("SELECT name, mime, data FROM project_files WHERE id = $1 AND project_id = $2 AND kind = 'board'")
+            .bind(file_id)
+            .bind(p.id),
+    )
+    .await
 }
 
 /// One labour-cost transfer or deposit as listed.
@@ -714,10 +804,10 @@ pub(crate) async fn upsert_in(
     }
 }
 
-/// An earlier version of a project's facts or of its special account.
+/// An earlier version of a project's facts, its special account or its notice board.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ProjectVersion {
-    /// `project` (the form's facts) or `project_account`.
+    /// `project` (the form's facts), `project_account` or `project_board`.
     pub object_kind: String,
     pub version: i64,
     /// The version as it was: a JSON object of field key → text.
@@ -729,10 +819,10 @@ pub struct ProjectVersion {
 impl ProjectVersion {
     /// What was changed, in Chinese.
     pub fn what(&self) -> &'static str {
-        if self.object_kind == "project_account" {
-            "农民工工资专用账户"
-        } else {
-            "项目信息"
+        match self.object_kind.as_str() {
+            "project_account" => "农民工工资专用账户",
+            "project_board" => "维权信息告示牌",
+            _ => "项目信息",
         }
     }
 
@@ -745,10 +835,10 @@ impl ProjectVersion {
             serde_json::Value::Null => String::new(),
             other => other.to_string(),
         };
-        let spec: &[shiminhua_core::field::Field] = if self.object_kind == "project_account" {
-            ACCOUNT.fields
-        } else {
-            PROJECT.fields
+        let spec: &[shiminhua_core::field::Field] = match self.object_kind.as_str() {
+            "project_account" => ACCOUNT.fields,
+            "project_board" => BOARD.fields,
+            _ => PROJECT.fields,
         };
         spec.iter()
             .filter_map(|f| data.get(f.key).map(|v| (f.label, text(v))))
@@ -763,7 +853,7 @@ pub async fn history(db: &Db, actor: &Actor, id: i64) -> AppResult<Vec<ProjectVe
     tx.all(
         Sql::new(
             "SELECT object_kind, version, data, changed_at, changed_by FROM history \
-             WHERE object_kind IN ('project', 'project_account') AND object_id = $1 ORDER BY id DESC LIMIT 200",
+             WHERE object_kind IN ('project', 'project_account', 'project_board') AND object_id = $1 ORDER BY id DESC LIMIT 200",
         )
         .bind(p.id),
     )

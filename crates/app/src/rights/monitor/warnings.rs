@@ -370,6 +370,127 @@ async fn event(
     Ok(())
 }
 
+/// The evaluation's reads of its facts (all watched projects, or one), in
+/// the order [`facts`] makes them; the bench times and explains them.
+#[doc(hidden)]
+pub struct FactQueries {
+    /// The watched projects: id, status, places, authority, dates, contract
+    /// sum, account, board and the contractor's record.
+    pub projects: Sql,
+    /// Projects with a labour-cost transfer in the month: (project).
+    pub transfers: Sql,
+    /// Deposits in force, summed: (project, fen).
+    pub deposits: Sql,
+    /// Roster lines on the project during the month: (project, lines, unsigned).
+    pub roster: Sql,
+    /// Payroll lines of the month: (project, lines).
+    pub payroll: Sql,
+    /// Projects with attendance of a later month: (project). With the
+    /// projects of [`FactQueries::people`], those that keep attendance
+    /// from the month on.
+    pub later_attendance: Sql,
+}
+
+impl FactQueries {
+    #[doc(hidden)]
+    pub fn new(rules: &Rules, month: Month, today: NaiveDate, only: Option<i64>) -> FactQueries {
+        let (first, last) = (month.first_day(), month.last_day());
+        let scope = |q: &mut Sql, col: &str| {
+            if let Some(p) = only {
+                q.push(" AND ").push(col).push(" = ").arg(p);
+            }
+        };
+        let mut projects = Sql::new(
+            "SELECT id, status, region_code, county_code, authority, contract_date, start_date, contract_sum_fen, \
+             account_opened, board_on, clean_years, recent_arrears FROM projects WHERE ",
+        );
+        projects.in_list("status", rules.watched.iter().map(|s| s.code()));
+        scope(&mut projects, "id");
+        let mut transfers = Sql::new("SELECT DISTINCT project_id FROM project_transfers WHERE paid_on BETWEEN ");
+        transfers.arg(first).push(" AND ").arg(last);
+        scope(&mut transfers, "project_id");
+        let mut deposits =
+            Sql::new("SELECT project_id, CAST(SUM(amount_fen) AS BIGINT) FROM project_deposits WHERE from_date <= ");
+        deposits
+            .arg(today)
+            .push(" AND (to_date IS NULL OR to_date >= ")
+            .arg(today)
+            .push(")");
+        scope(&mut deposits, "project_id");
+        deposits.push(" GROUP BY project_id");
+        let mut roster = Sql::new(
+            "SELECT project_id, COUNT(*), CAST(SUM(CASE WHEN contract_signed THEN 0 ELSE 1 END) AS BIGINT) \
+             FROM project_roster WHERE entered_on <= ",
+        );
+        roster
+            .arg(last)
+            .push(" AND (left_on IS NULL OR left_on >= ")
+            .arg(first)
+            .push(")");
+        scope(&mut roster, "project_id");
+        roster.push(" GROUP BY project_id");
+        let mut payroll = Sql::new("SELECT project_id, COUNT(*) FROM payroll_lines WHERE month = ");
+        payroll.arg(month.code());
+        scope(&mut payroll, "project_id");
+        payroll.push(" GROUP BY project_id");
+        let mut later_attendance = Sql::new(
+            "SELECT DISTINCT r.project_id FROM project_attendance a JOIN project_roster r ON r.id = a.roster_id \
+             WHERE a.month > ",
+        );
+        later_attendance.arg(month.code());
+        scope(&mut later_attendance, "r.project_id");
+        FactQueries {
+            projects,
+            transfers,
+            deposits,
+            roster,
+            payroll,
+            later_attendance,
+        }
+    }
+
+    /// Per project with attendance kept for the month: (project, those who
+    /// worked, of them unpaid, paid below the minimum wage of the project's
+    /// county for a full month). `counties`: those of the projects read.
+    #[doc(hidden)]
+    pub fn people(rules: &Rules, month: Month, only: Option<i64>, counties: &[i64]) -> Sql {
+        let mut minimum = Sql::new("CASE r.county_code");
+        let mut any = false;
+        for &c in counties {
+            if let Some(m) = DivisionCode::from_i64(c)
+                .ok()
+                .and_then(|d| rules.minimum_wage_for(d, month.last_day()))
+            {
+                minimum.push(" WHEN ").arg(c).push(" THEN ").arg(m.0);
+                any = true;
+            }
+        }
+        minimum.push(" ELSE 0 END");
+        let mut q = Sql::new(
+            "SELECT r.project_id, CAST(SUM(CASE WHEN a.days > 0 THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN a.days > 0 AND l.worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN l.worker_id IS NOT NULL AND a.days >= ",
+        );
+        q.arg(i64::from(rules.full_month_days)).push(" AND l.amount_fen < ");
+        if any {
+            q.append(&minimum);
+        } else {
+            q.push("0");
+        }
+        q.push(
+            " THEN 1 ELSE 0 END) AS BIGINT) FROM project_attendance a JOIN project_roster r ON r.id = a.roster_id \
+             LEFT JOIN payroll_lines l ON l.project_id = r.project_id AND l.month = a.month AND l.worker_id = r.worker_id \
+             WHERE a.month = ",
+        );
+        q.arg(month.code());
+        if let Some(p) = only {
+            q.push(" AND r.project_id = ").arg(p);
+        }
+        q.push(" GROUP BY r.project_id");
+        q
+    }
+}
+
 /// The watched projects' facts, as aggregates over the roster, attendance
 /// and payroll of `month`.
 async fn facts(
@@ -379,104 +500,42 @@ async fn facts(
     today: NaiveDate,
     only: Option<i64>,
 ) -> AppResult<Vec<(ProjectFactsRow, ProjectFacts)>> {
-    let mut q = Sql::new(
-        "SELECT id, status, region_code, county_code, authority, contract_date, start_date, contract_sum_fen, \
-         account_opened, board_on, clean_years, recent_arrears FROM projects WHERE ",
-    );
-    q.in_list("status", rules.watched.iter().map(|s| s.code()));
-    if let Some(p) = only {
-        q.push(" AND id = ").arg(p);
-    }
-    let rows: Vec<ProjectFactsRow> = tx.all(q).await?;
+    let q = FactQueries::new(rules, month, today, only);
+    let rows: Vec<ProjectFactsRow> = tx.all(q.projects).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let (first, last) = (month.first_day(), month.last_day());
-    let scope = |q: &mut Sql, col: &str| {
-        if let Some(p) = only {
-            q.push(" AND ").push(col).push(" = ").arg(p);
-        }
-    };
-    let mut q = Sql::new("SELECT DISTINCT project_id FROM project_transfers WHERE paid_on BETWEEN ");
-    q.arg(first).push(" AND ").arg(last);
-    scope(&mut q, "project_id");
-    let transferred: HashSet<i64> = tx.all::<(i64,)>(q).await?.into_iter().map(|(p,)| p).collect();
-    let mut q =
-        Sql::new("SELECT project_id, CAST(SUM(amount_fen) AS BIGINT) FROM project_deposits WHERE from_date <= ");
-    q.arg(today)
-        .push(" AND (to_date IS NULL OR to_date >= ")
-        .arg(today)
-        .push(")");
-    scope(&mut q, "project_id");
-    q.push(" GROUP BY project_id");
-    let deposits: HashMap<i64, i64> = tx.all::<(i64, i64)>(q).await?.into_iter().collect();
-    let mut q = Sql::new(
-        "SELECT project_id, COUNT(*), CAST(SUM(CASE WHEN contract_signed THEN 0 ELSE 1 END) AS BIGINT) FROM project_roster \
-         WHERE entered_on <= ",
-    );
-    q.arg(last)
-        .push(" AND (left_on IS NULL OR left_on >= ")
-        .arg(first)
-        .push(")");
-    scope(&mut q, "project_id");
-    q.push(" GROUP BY project_id");
+    let transferred: HashSet<i64> = tx.all::<(i64,)>(q.transfers).await?.into_iter().map(|(p,)| p).collect();
+    let deposits: HashMap<i64, i64> = tx.all::<(i64, i64)>(q.deposits).await?.into_iter().collect();
     let roster: HashMap<i64, (i64, i64)> = tx
-        .all::<(i64, i64, i64)>(q)
+        .all::<(i64, i64, i64)>(q.roster)
         .await?
         .into_iter()
         .map(|(p, n, u)| (p, (n, u)))
         .collect();
-    let mut q = Sql::new("SELECT project_id, COUNT(*) FROM payroll_lines WHERE month = ");
-    q.arg(month.code());
-    scope(&mut q, "project_id");
-    q.push(" GROUP BY project_id");
-    let payroll: HashMap<i64, i64> = tx.all::<(i64, i64)>(q).await?.into_iter().collect();
-    // The minimum wage by county, as a CASE over the roster line's county.
+    let payroll: HashMap<i64, i64> = tx.all::<(i64, i64)>(q.payroll).await?.into_iter().collect();
+    let later: HashSet<i64> = tx
+        .all::<(i64,)>(q.later_attendance)
+        .await?
+        .into_iter()
+        .map(|(p,)| p)
+        .collect();
     let mut counties: Vec<i64> = rows.iter().map(|r| r.county_code).collect();
     counties.sort_unstable();
     counties.dedup();
-    let mut minimum = Sql::new("CASE r.county_code");
-    let mut any = false;
-    for c in counties {
-        if let Some(m) = DivisionCode::from_i64(c)
-            .ok()
-            .and_then(|d| rules.minimum_wage_for(d, last))
-        {
-            minimum.push(" WHEN ").arg(c).push(" THEN ").arg(m.0);
-            any = true;
-        }
-    }
-    minimum.push(" ELSE 0 END");
-    let mut q = Sql::new(
-        "SELECT r.project_id, CAST(SUM(CASE WHEN l.worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN l.worker_id IS NOT NULL AND a.days >= ",
-    );
-    q.arg(i64::from(rules.full_month_days)).push(" AND l.amount_fen < ");
-    if any {
-        q.append(&minimum);
-    } else {
-        q.push("0");
-    }
-    q.push(
-        " THEN 1 ELSE 0 END) AS BIGINT) FROM project_attendance a JOIN project_roster r ON r.id = a.roster_id \
-         LEFT JOIN payroll_lines l ON l.project_id = r.project_id AND l.month = a.month AND l.worker_id = r.worker_id \
-         WHERE a.month = ",
-    );
-    q.arg(month.code()).push(" AND a.days > 0");
-    scope(&mut q, "r.project_id");
-    q.push(" GROUP BY r.project_id");
-    let people: HashMap<i64, (i64, i64)> = tx
-        .all::<(i64, i64, i64)>(q)
+    let people: HashMap<i64, (i64, i64, i64)> = tx
+        .all::<(i64, i64, i64, i64)>(FactQueries::people(rules, month, only, &counties))
         .await?
         .into_iter()
-        .map(|(p, u, b)| (p, (u, b)))
+        .map(|(p, attended, unpaid, below)| (p, (attended, unpaid, below)))
         .collect();
     let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
     Ok(rows
         .into_iter()
         .filter_map(|r| {
             let (active, unsigned) = roster.get(&r.id).copied().unwrap_or((0, 0));
-            let (unpaid, below) = people.get(&r.id).copied().unwrap_or((0, 0));
+            let attendance = people.get(&r.id).copied();
+            let (unpaid, below) = attendance.map_or((0, 0), |(_, u, b)| (u, b));
             let facts = ProjectFacts {
                 status: ProjectStatus::from_code(&r.status)?,
                 region: DivisionCode::from_i64(r.region_code).ok()?,
@@ -492,6 +551,13 @@ async fn facts(
                 },
                 board_set: r.board_on.is_some(),
                 roster_active: n(active),
+                // Attendance kept from the month on: those who worked it
+                // (perhaps none); else unknown.
+                attended: match attendance {
+                    Some((a, _, _)) => Some(n(a)),
+                    None if later.contains(&r.id) => Some(0),
+                    None => None,
+                },
                 unsigned: n(unsigned),
                 payroll_lines: n(payroll.get(&r.id).copied().unwrap_or(0)),
                 unpaid: n(unpaid),

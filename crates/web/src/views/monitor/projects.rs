@@ -14,7 +14,7 @@ use crate::views::fields::{FieldForm, Filled, Input, submitted};
 use crate::views::{Pager, html, parse_id, q_get, query_string, region_options, with_status};
 use askama::Template;
 use axum::extract::{Path, Query};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use shiminhua_app::regions::PlaceBook;
@@ -184,33 +184,9 @@ pub async fn new_page(n: Need<WriteRecords>) -> Result<Response, WebError> {
     ))
 }
 
-/// A value of the project form. The shared form page (`field_form.html`)
-/// sends a hidden `kind` holding the form's code (`project`) before the
-/// project's own 项目类型 dropdown, of the same name: the dropdown's is the
-/// value that is not that code.
-fn project_field<'a>(form: &'a Form, key: &str) -> &'a str {
-    if key == "kind" {
-        form.all(key)
-            .into_iter()
-            .rfind(|v| *v != PROJECT.code)
-            .map_or("", str::trim)
-    } else {
-        form.get(key)
-    }
-}
-
-/// The project form as sent, to show it again with its errors.
-fn project_submitted(form: &Form) -> HashMap<String, String> {
-    PROJECT
-        .fields
-        .iter()
-        .map(|f| (f.key.to_string(), project_field(form, f.key).to_string()))
-        .collect()
-}
-
 /// POST /monitor/projects/new
 pub async fn create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebError> {
-    let get = |k: &str| project_field(&form, k).to_string();
+    let get = |k: &str| form.get(k).to_string();
     let call = n.ctx.call(&n.actor);
     match seen(&n.ctx.state, &n.actor, monitor::create(&call, &get).await) {
         Ok(id) => {
@@ -218,7 +194,7 @@ pub async fn create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebEr
             Ok(Redirect::to(&format!("/monitor/projects/{id}?done=created")).into_response())
         }
         Err(WebError(AppError::Validation(e))) => {
-            let page = form_page(&n, 0, 0, &project_submitted(&form), &e, None).await?;
+            let page = form_page(&n, 0, 0, &submitted(&PROJECT, &form), &e, None).await?;
             Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(e),
@@ -254,7 +230,7 @@ pub async fn edit_page(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<
 pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let version = form.get("version").parse::<i64>().unwrap_or(0);
-    let get = |k: &str| project_field(&form, k).to_string();
+    let get = |k: &str| form.get(k).to_string();
     let call = n.ctx.call(&n.actor);
     match seen(&n.ctx.state, &n.actor, monitor::update(&call, id, version, &get).await) {
         Ok(()) => {
@@ -262,12 +238,12 @@ pub async fn update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -
             Ok(Redirect::to(&format!("/monitor/projects/{id}?done=saved")).into_response())
         }
         Err(WebError(AppError::Validation(e))) => {
-            let page = form_page(&n, id, version, &project_submitted(&form), &e, None).await?;
+            let page = form_page(&n, id, version, &submitted(&PROJECT, &form), &e, None).await?;
             Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(WebError(AppError::Conflict(m))) => {
             let errors = FieldErrors::default();
-            let page = form_page(&n, id, version, &project_submitted(&form), &errors, Some(m)).await?;
+            let page = form_page(&n, id, version, &submitted(&PROJECT, &form), &errors, Some(m)).await?;
             Ok(with_status(html(&page), StatusCode::CONFLICT))
         }
         Err(e) => Err(e),
@@ -308,6 +284,15 @@ pub struct MoneyLine {
     pub held: bool,
 }
 
+/// A photo of the notice board as listed.
+pub struct PhotoLine {
+    pub url: String,
+    pub name: String,
+    /// The board's date when it was sent.
+    pub dated: String,
+    pub added: String,
+}
+
 /// A worker-month of the grid.
 pub struct GridCell {
     pub text: String,
@@ -344,6 +329,8 @@ struct ShowTpl {
     held: String,
     short: bool,
     board_state: String,
+    /// The notice board's photos, newest first.
+    photos: Vec<PhotoLine>,
     months: Vec<String>,
     grid: Vec<GridRow>,
     pager: Pager,
@@ -360,6 +347,7 @@ pub struct Forms {
     pub transfer: Inline,
     pub deposit: Inline,
     pub board: Inline,
+    pub board_photo_error: Option<String>,
     pub roster: Inline,
     pub roster_id: String,
     pub roster_id_error: Option<String>,
@@ -532,6 +520,16 @@ async fn show_page(
         Some(d) => format!("已设置（{d}）"),
         None => "未设置".into(),
     };
+    let photos = monitor::board_photos(db, actor, id)
+        .await?
+        .into_iter()
+        .map(|f| PhotoLine {
+            url: format!("/monitor/projects/{id}/board/{}", f.id),
+            dated: date_text(f.dated),
+            added: format!("{} {}", super::local_time(f.added_at), f.added_by),
+            name: f.name,
+        })
+        .collect();
     let forms = if actor.can(Permission::WriteRecords) {
         Some(forms(ctx, actor, &p, today, failed).await?)
     } else {
@@ -574,6 +572,7 @@ async fn show_page(
         held: yuan(held),
         short: held < req.amount.0,
         board_state,
+        photos,
         months: months.iter().map(|m| m.to_string()).collect(),
         grid: grid
             .iter()
@@ -653,7 +652,8 @@ async fn forms(
     let (v, e) = pick("deposit");
     let deposit = inline(ctx, actor, &DEPOSIT, action("deposits"), v, e, &[]).await?;
     let (v, e) = pick("board");
-    let board = inline(ctx, actor, &BOARD, action("board"), v, e, &[]).await?;
+    let board = inline(ctx, actor, &BOARD, action("board"), v, e, &["photo"]).await?;
+    let board_photo_error = e.get("photo").map(str::to_string);
     let (v, e) = pick("roster");
     let roster = inline(ctx, actor, &ROSTER, action("roster"), v, e, &["id_number"]).await?;
     let roster_id = v.get("id_number").cloned().unwrap_or_default();
@@ -690,6 +690,7 @@ async fn forms(
         transfer,
         deposit,
         board,
+        board_photo_error,
         roster,
         roster_id,
         roster_id_error,
@@ -801,12 +802,39 @@ pub async fn deposit(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) 
     outcome(&n, id, "deposit", submitted(&DEPOSIT, &form), r).await
 }
 
-/// POST /monitor/projects/{id}/board — 维权信息告示牌 (the date; no photo here).
+/// POST /monitor/projects/{id}/board — 维权信息告示牌 (multipart: the date
+/// and, if chosen, a photo).
 pub async fn notice_board(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     let get = |k: &str| form.get(k).to_string();
-    let r = monitor::set_board(&n.ctx.call(&n.actor), id, &get, None).await;
+    let r = match &form.upload_problem {
+        Some(m) => Err(AppError::field("photo", m.clone())),
+        None => monitor::set_board(&n.ctx.call(&n.actor), id, &get, form.file("photo")).await,
+    };
     outcome(&n, id, "board", submitted(&BOARD, &form), r).await
+}
+
+/// GET /monitor/projects/{id}/board/{file} — a photo of the notice board,
+/// shown in the page.
+pub async fn board_photo(
+    n: Need<ViewDashboard>,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let (id, file) = (parse_id(&id)?, parse_id(&file)?);
+    let (name, mime, bytes) = monitor::board_photo(&n.ctx.state.db, &n.actor, id, file).await?;
+    let encoded = crate::views::percent_encode(&name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename*=UTF-8''{encoded}"),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 fn text(v: &Values, key: &str) -> String {
