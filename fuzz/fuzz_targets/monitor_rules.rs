@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
                 contractor: Default::default(),
                 board_set: false,
                 roster_active: 3,
+                attended: Some(2),
                 unsigned: 1,
                 payroll_lines: 1,
                 unpaid: 2,

@@ -100,9 +100,11 @@ CREATE TABLE project_attendance (
     roster_id   INTEGER NOT NULL REFERENCES project_roster(id),
     month       INTEGER NOT NULL,                        -- yyyymm
     days        INTEGER NOT NULL,
-    PRIMARY KEY (roster_id, month)
+    -- Month first: the evaluation reads a whole month's attendance, days
+    -- included, as one range of the table.
+    PRIMARY KEY (month, roster_id)
 ) WITHOUT ROWID;
-CREATE INDEX project_attendance_month ON project_attendance(month, roster_id);
+CREATE INDEX project_attendance_roster ON project_attendance(roster_id, month);
 
 -- 工资发放: one line per worker, project and month, as the bank paid it
 -- (a second payment in a month adds to the line).
@@ -117,6 +119,8 @@ CREATE TABLE payroll_lines (
     PRIMARY KEY (project_id, month, worker_id)
 ) WITHOUT ROWID;
 CREATE INDEX payroll_lines_worker ON payroll_lines(worker_id, month);
+-- A month's lines by project (the evaluation counts them).
+CREATE INDEX payroll_lines_month ON payroll_lines(month, project_id);
 
 -- A warning raised by a rule for a project (and a month, for the monthly
 -- checks; 0 for the others). One warning is open per project, rule and month.

@@ -737,9 +737,22 @@ impl Tx {
         Ok(())
     }
 
+    /// A statement's text as this connection's backend runs it best: on
+    /// SQLite, `$1…$n` used once each and in order become anonymous `?`.
+    /// SQLite looks a named parameter up by a linear search, when it
+    /// prepares the statement and again when each value is bound, so a
+    /// statement of thousands of `$n` (a long `IN` list, a multi-row
+    /// insert) costs time quadratic in their number; `?` costs none.
+    fn text_for_backend(&self, text: String, args: usize) -> String {
+        match self.conn {
+            Conn::Sqlite(..) => positional(&text, args).unwrap_or(text),
+            Conn::Postgres(_) => text,
+        }
+    }
+
     /// Runs a statement; returns the number of rows affected.
     pub async fn exec(&mut self, q: Sql) -> AppResult<u64> {
-        let text = AssertSqlSafe(q.text);
+        let text = AssertSqlSafe(self.text_for_backend(q.text, q.args.len()));
         Ok(match &mut self.conn {
             Conn::Sqlite(t, _) => bind_all!(sqlx::query(text), q.args)
                 .execute(&mut **t)
@@ -753,7 +766,7 @@ impl Tx {
     }
 
     pub async fn all<T: Row>(&mut self, q: Sql) -> AppResult<Vec<T>> {
-        let text = AssertSqlSafe(q.text);
+        let text = AssertSqlSafe(self.text_for_backend(q.text, q.args.len()));
         Ok(match &mut self.conn {
             Conn::Sqlite(t, _) => {
                 bind_all!(sqlx::query_as::<_, T>(text), q.args)
@@ -769,7 +782,7 @@ impl Tx {
     }
 
     pub async fn opt<T: Row>(&mut self, q: Sql) -> AppResult<Option<T>> {
-        let text = AssertSqlSafe(q.text);
+        let text = AssertSqlSafe(self.text_for_backend(q.text, q.args.len()));
         Ok(match &mut self.conn {
             Conn::Sqlite(t, _) => {
                 bind_all!(sqlx::query_as::<_, T>(text), q.args)
@@ -848,6 +861,49 @@ pub fn unique_as(field: &'static str, msg: &'static str) -> impl Fn(AppError) ->
     }
 }
 
+/// `text` with its placeholders `$1…$args` replaced by `?`, when each
+/// appears exactly once and in that order (outside quoted literals and
+/// identifiers); `None` otherwise, or when there is nothing to replace.
+fn positional(text: &str, args: usize) -> Option<String> {
+    if args == 0 {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut next = 1;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '$' => {
+                let mut n = 0usize;
+                let mut digits = 0;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n.checked_mul(10)?.checked_add(d as usize)?;
+                    digits += 1;
+                    chars.next();
+                }
+                if digits == 0 || n != next {
+                    return None;
+                }
+                next += 1;
+                out.push('?');
+            }
+            None => out.push(c),
+        }
+    }
+    (next == args + 1).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -863,6 +919,35 @@ mod tests {
         assert_eq!(DatabaseUrl::parse("sqlite::memory:").unwrap().sqlite_path(), None);
         let e = DatabaseUrl::parse("mysql://root@localhost/x").unwrap_err();
         assert!(e.to_string().contains("只支持"));
+    }
+
+    #[test]
+    fn placeholders_used_once_in_order_become_positional() {
+        assert_eq!(positional("a = $1 AND b = $2", 2).as_deref(), Some("a = ? AND b = ?"));
+        let many: Vec<String> = (1..=12).map(|i| format!("${i}")).collect();
+        let text = format!("x IN ({})", many.join(", "));
+        let want = format!("x IN ({})", ["?"; 12].join(", "));
+        assert_eq!(positional(&text, 12), Some(want));
+        // Quoted `$1` is text, not a placeholder.
+        assert_eq!(
+            positional("a = '$1' AND \"$2\" = $1", 1).as_deref(),
+            Some("a = '$1' AND \"$2\" = ?")
+        );
+        assert_eq!(
+            positional("a = 'it''s' AND b = $1", 1).as_deref(),
+            Some("a = 'it''s' AND b = ?")
+        );
+        // Anything else keeps its names.
+        for (text, args) in [
+            ("a = $1 OR b = $1", 1),
+            ("a = $2 AND b = $1", 2),
+            ("a = $1", 2),
+            ("a = $1 AND b = $2", 1),
+            ("a = $ AND b = $1", 1),
+            ("a = 1", 0),
+        ] {
+            assert_eq!(positional(text, args), None, "{text}");
+        }
     }
 
     #[test]

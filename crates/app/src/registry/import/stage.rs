@@ -529,15 +529,32 @@ async fn stage_payroll(
         .select_in("SELECT w.id, w.id_index, w.name FROM workers w", "w.id_index", &keys)
         .await?;
     let workers: HashMap<Vec<u8>, (i64, String)> = workers.into_iter().map(|(id, k, n)| (k, (id, n))).collect();
-    let on_roster: std::collections::HashSet<(i64, i64)> = tx
-        .select_in::<(i64, i64)>(
-            "SELECT r.project_id, r.worker_id FROM project_roster r JOIN workers w ON w.id = r.worker_id",
-            "w.id_index",
-            &keys,
-        )
-        .await?
-        .into_iter()
+    // Which of the batch's (project, worker) pairs are on the roster: one
+    // probe of the roster's unique index each.
+    let mut pairs: Vec<(i64, i64)> = lines
+        .iter()
+        .filter_map(|l| {
+            Some((
+                stager.projects.get(&l.code).copied().flatten()?,
+                workers.get(&l.index)?.0,
+            ))
+        })
         .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut on_roster = std::collections::HashSet::new();
+    for chunk in pairs.chunks(2_000) {
+        let mut q =
+            Sql::new("SELECT project_id, worker_id FROM project_roster WHERE (project_id, worker_id) IN (VALUES ");
+        for (i, (p, w)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(").arg(*p).push(", ").arg(*w).push(")");
+        }
+        q.push(")");
+        on_roster.extend(tx.all::<(i64, i64)>(q).await?);
+    }
     let mut staged = Vec::with_capacity(lines.len());
     for l in lines {
         let project = stager.projects.get(&l.code).copied().flatten();
