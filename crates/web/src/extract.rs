@@ -253,6 +253,9 @@ impl<P: Perm> FromRequestParts<AppState> for Need<P> {
     }
 }
 
+/// Why a multipart body stopped before its end.
+const UPLOAD_CUT: &str = "上传中断或文件过大（超过10MB），请重新选择文件。";
+
 /// A form's body whose CSRF token was checked: `application/x-www-form-urlencoded`,
 /// or `multipart/form-data` when it carries files.
 pub struct Form {
@@ -326,7 +329,7 @@ impl FromRequest<AppState> for Form {
                     Ok(Some(f)) => f,
                     Ok(None) => break,
                     Err(_) => {
-                        upload_problem = Some("上传中断或文件过大（超过10MB），请重新选择文件。".to_string());
+                        upload_problem = Some(UPLOAD_CUT.to_string());
                         break;
                     }
                 };
@@ -336,7 +339,7 @@ impl FromRequest<AppState> for Form {
                         Ok(b) if file_name.is_empty() && b.is_empty() => {}
                         Ok(b) => files.push((name, file_name, b)),
                         Err(_) => {
-                            upload_problem = Some("上传中断或文件过大（超过10MB），请重新选择文件。".to_string());
+                            upload_problem = Some(UPLOAD_CUT.to_string());
                             break;
                         }
                     },
