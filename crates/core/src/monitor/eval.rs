@@ -344,19 +344,18 @@ mod tests {
             ]
         );
         facts.payroll_lines = 0;
-        let payroll = evaluate(&rules, &facts, today())
-            .into_iter()
-            .find(|f| f.check == Check::NoPayroll)
-            .unwrap();
+        let no_payroll = |facts: &ProjectFacts| {
+            evaluate(&rules, facts, today())
+                .into_iter()
+                .find(|f| f.check == Check::NoPayroll)
+                .unwrap()
+        };
         assert_eq!(
-            payroll.detail,
+            no_payroll(&facts).detail,
             "2026年3月工资未发放（有考勤20人，截至2026年4月10日无发放记录）"
         );
         facts.attended = None;
-        let payroll = evaluate(&rules, &facts, today())
-            .into_iter()
-            .find(|f| f.check == Check::NoPayroll)
-            .unwrap();
+        let payroll = no_payroll(&facts);
         assert_eq!(
             payroll.detail,
             "2026年3月工资未发放（实名制在册20人，截至2026年4月10日无发放记录）"
