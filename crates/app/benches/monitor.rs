@@ -36,6 +36,9 @@
 //! - `MONITOR_BENCH_EXPLAIN=1`: the plans of the evaluation's reads
 //!   (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shiminhua_app::audit::Who;
 use shiminhua_app::crypto::Cipher;
@@ -154,6 +157,25 @@ async fn open(backend: Backend) -> AppResult<Option<Place>> {
     Ok(Some(Place::Kept { db, _anchor: anchor }))
 }
 
+/// The key the data is sealed with: new on each run, or, with
+/// `MONITOR_BENCH_KEEP`, the one kept beside the data (so that a later run
+/// can read the ID numbers back, for the payroll file).
+fn bench_key() -> AppResult<MasterKey> {
+    let Ok(keep) = std::env::var("MONITOR_BENCH_KEEP") else {
+        return Ok(MasterKey::generate());
+    };
+    let path = PathBuf::from(keep).join("bench.key");
+    if let Some(key) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|s| MasterKey::from_hex(&s))
+    {
+        return Ok(key);
+    }
+    let key = MasterKey::generate();
+    std::fs::write(&path, key.to_hex()).map_err(|e| shiminhua_app::AppError::Config(e.to_string()))?;
+    Ok(key)
+}
+
 /// Milliseconds, for printing.
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -242,7 +264,7 @@ async fn run(backend: Backend, size: &Size) -> AppResult<()> {
     let db = place.db();
     let now = now();
     let today = (now + chrono::Duration::hours(8)).date_naive();
-    let cipher = Cipher::new(&MasterKey::generate());
+    let cipher = Cipher::new(&bench_key()?);
     println!(
         "== {}: {} projects, {} roster lines, {} workers (evaluated on {today})",
         backend.label(),
@@ -463,6 +485,12 @@ async fn payroll_import(db: &Db, cipher: &Cipher, office: &Actor, now: DateTime<
             i
         );
     }
+    // A kept database holds the month from an earlier run: removed, so
+    // that every run imports the same file into the same data.
+    let mut tx = db.write().await?;
+    tx.exec(Sql::new("DELETE FROM payroll_lines WHERE month = $1").bind(month.code()))
+        .await?;
+    tx.commit().await?;
     let dir = TempDir::new("monitor-payroll");
     let path = dir.0.join("工资发放.csv");
     std::fs::write(&path, file).map_err(|e| shiminhua_app::AppError::Config(e.to_string()))?;
@@ -483,14 +511,13 @@ async fn payroll_import(db: &Db, cipher: &Cipher, office: &Actor, now: DateTime<
     import::run(&call, ImportKind::Payroll, &path, "工资发放.csv", &raw_opts).await?;
     let raw = t.elapsed();
     let (t, before) = (Instant::now(), cpu());
-    // When the staging ended (the merge's first step reported).
+    // When the staging ended (its last batch reported).
     let staged = std::sync::Mutex::new(None::<Duration>);
-    let merging = |_: u64, _: u64| {
-        let mut at = staged.lock().expect("not poisoned");
-        at.get_or_insert(t.elapsed());
+    let progress = |_: u64, _: Option<u64>| {
+        *staged.lock().expect("not poisoned") = Some(t.elapsed());
     };
     let opts = import::Options {
-        merging: Some(&merging),
+        progress: Some(&progress),
         ..import::Options::default()
     };
     let s = import::run(&call, ImportKind::Payroll, &path, "工资发放.csv", &opts).await?;

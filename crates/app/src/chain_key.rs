@@ -110,8 +110,8 @@ impl ChainKey {
                 .map(str::trim)
         };
         let seq = field("seq").and_then(|v| v.parse::<i64>().ok());
-        let head = field("head").and_then(unhex);
-        let mac = field("mac").and_then(unhex);
+        let head = field("head").and_then(crate::unhex);
+        let mac = field("mac").and_then(crate::unhex);
         let (Some(seq), Some(head), Some(mac)) = (seq, head, mac) else {
             return Err("malformed".into());
         };
@@ -120,13 +120,4 @@ impl ChainKey {
         }
         Ok(Some(Anchor { seq, head }))
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
-        .collect()
 }

@@ -48,6 +48,11 @@ pub fn hex(bytes: &[u8]) -> String {
     shiminhua_core::audit::hex(bytes)
 }
 
+/// The bytes of hex text (either case).
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    shiminhua_core::audit::unhex(s)
+}
+
 /// Who calls a use case, from where and when, with the keys it may need.
 #[derive(Clone, Copy, Debug)]
 pub struct Call<'a> {

@@ -102,6 +102,18 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of hex text (either case); `None` for anything else.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    // Digits only: a number's parser would also take a sign ("+1").
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +122,17 @@ mod tests {
     fn hex_is_two_lowercase_digits_a_byte() {
         assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff, 0x10]), "000fabff10");
         assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn unhex_reads_either_case_and_refuses_the_rest() {
+        let bytes = [0x00, 0x0f, 0xab, 0xff, 0x10];
+        assert_eq!(unhex(&hex(&bytes)).as_deref(), Some(&bytes[..]));
+        assert_eq!(unhex("000FABFF10").as_deref(), Some(&bytes[..]));
+        assert_eq!(unhex(""), Some(Vec::new()));
+        for bad in ["0", "0g", "1 ", "+1", "é0"] {
+            assert_eq!(unhex(bad), None, "{bad}");
+        }
     }
 
     fn row(seq: i64, detail: &str) -> AuditFields<'_> {

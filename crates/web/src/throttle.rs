@@ -285,16 +285,6 @@ pub fn parse_answer(s: &str) -> Option<u32> {
     (0..100).find(|&n| chinese_number(n) == t)
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
-}
-
 #[derive(Debug, Default)]
 struct Used {
     /// Nonce → expiry (unix seconds).
@@ -363,9 +353,12 @@ impl Challenges {
         let [nonce, expires, t, p] = parts.as_slice() else {
             return Err(Refusal::Missing);
         };
-        let (Some(nonce_bytes), Ok(expires), Some(t), Some(p)) =
-            (unhex(nonce), expires.parse::<i64>(), unhex(t), unhex(p))
-        else {
+        let (Some(nonce_bytes), Ok(expires), Some(t), Some(p)) = (
+            shiminhua_app::unhex(nonce),
+            expires.parse::<i64>(),
+            shiminhua_app::unhex(t),
+            shiminhua_app::unhex(p),
+        ) else {
             return Err(Refusal::Missing);
         };
         let Ok(key) = <[u8; 16]>::try_from(nonce_bytes.as_slice()) else {

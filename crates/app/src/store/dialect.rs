@@ -9,6 +9,27 @@
 
 use super::Backend;
 
+/// The rosters of projects, a row a project: its id and its workers as a
+/// JSON array of `[blind index in hex, worker id, name]`. Rows cross from
+/// SQLite's thread one at a time, each at a cost; a project's roster in one
+/// row is as cheap as one worker's. The caller appends the project ids and
+/// [`PACKED_ROSTERS_END`].
+pub fn packed_rosters(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "SELECT r.project_id, json_group_array(json_array(hex(w.id_index), w.id, w.name)) \
+             FROM project_roster r JOIN workers w ON w.id = r.worker_id WHERE r.project_id IN ("
+        }
+        Backend::Postgres => {
+            "SELECT r.project_id, json_agg(json_build_array(encode(w.id_index, 'hex'), w.id, w.name))::text \
+             FROM project_roster r JOIN workers w ON w.id = r.worker_id WHERE r.project_id IN ("
+        }
+    }
+}
+
+/// The end of [`packed_rosters`]'s statement, after the project ids.
+pub const PACKED_ROSTERS_END: &str = ") GROUP BY r.project_id";
+
 /// The text of a JSON field of `r.data`, in each backend's dialect.
 pub fn json_field(backend: Backend, key: &str) -> String {
     // Keys come from the specs (ASCII identifiers), never from users.

@@ -169,6 +169,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0027_monitor.sql"),
         include_str!("../../migrations/postgres/0027_monitor.sql"),
     ),
+    (
+        28,
+        "payroll_index",
+        include_str!("../../migrations/sqlite/0028_payroll_index.sql"),
+        include_str!("../../migrations/postgres/0028_payroll_index.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

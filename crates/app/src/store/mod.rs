@@ -124,12 +124,22 @@ impl fmt::Display for DatabaseUrl {
 /// A connection pool on one of the two backends.
 #[derive(Clone)]
 pub enum Db {
-    /// The pool, and the queue of writers: SQLite writes one transaction at
-    /// a time, and a writer waiting in SQLite's busy handler sleeps and
-    /// retries (up to 100 ms a time), so writers wait their turn here, in
-    /// order, instead.
-    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>, AuditSlot),
+    /// The readers' pool and the writer.
+    Sqlite(SqlitePool, SqliteWriter, AuditSlot),
     Postgres(PgPool, AuditSlot),
+}
+
+/// SQLite's writer: one connection of its own, and the queue of writers.
+/// SQLite writes one transaction at a time, and a writer waiting in its busy
+/// handler sleeps and retries (up to 100 ms a time), so writers wait their
+/// turn here, in order, instead. The one connection keeps its page cache
+/// and memory map from one write to the next (a connection that sees
+/// another's write drops both), so that an import's batches find the pages
+/// the batch before read.
+#[derive(Clone)]
+pub struct SqliteWriter {
+    pool: SqlitePool,
+    turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The audit chain's key and anchor, set once the key ring is loaded (see
@@ -187,6 +197,10 @@ impl DbTuning {
     pub const DEFAULT_CACHE_MIB: u32 = 64;
 }
 
+/// How much of an SQLite database file is read through a memory map (the
+/// rest, if the file is larger, through reads).
+const MMAP_BYTES: u64 = 1 << 30;
+
 impl Default for DbTuning {
     fn default() -> DbTuning {
         DbTuning {
@@ -222,9 +236,13 @@ impl Db {
                 } else {
                     tuning.pool_size.unwrap_or(8).max(1)
                 };
-                // The pool's page cache shared out over its connections, in
-                // KiB (a negative cache_size is KiB), at least 2 MiB each.
-                let cache_kib = (u64::from(tuning.cache_mib) * 1024 / u64::from(pool_size)).max(2048);
+                // The page cache, in KiB (a negative cache_size is KiB): half
+                // for the writer, half shared out over the readers, at least
+                // 2 MiB each. The readers read through the memory map, which
+                // needs little cache; the writer changes pages all over the
+                // file in a large merge.
+                let half_kib = u64::from(tuning.cache_mib) * 1024 / 2;
+                let cache_kib = (half_kib / u64::from(pool_size)).max(2048);
                 let opts = SqliteConnectOptions::from_str(url.expose())
                     .map_err(|_| AppError::Config("SQLite 数据库地址格式不正确。".into()))?
                     .create_if_missing(true)
@@ -234,6 +252,10 @@ impl Db {
                     .pragma("cache_size", format!("-{cache_kib}"))
                     // Statement journals and sorts in memory, not in temporary files.
                     .pragma("temp_store", "memory")
+                    // Reads through a shared map of the file: every connection
+                    // reads the operating system's cached pages in place
+                    // instead of copying them into a small cache of its own.
+                    .pragma("mmap_size", MMAP_BYTES.to_string())
                     // Checkpoint every 64 MiB of log instead of every 4 MiB: a page
                     // written by several transactions in a row (an index page during
                     // a large import) is copied back to the database file once.
@@ -244,16 +266,32 @@ impl Db {
                     opts.journal_mode(SqliteJournalMode::Wal)
                 };
                 // An in-memory database lives in one connection; keep it open.
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(pool_size)
-                    .min_connections(if memory { 1 } else { 0 })
-                    .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-                    .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
-                    .acquire_timeout(Duration::from_secs(15))
-                    .connect_with(opts)
-                    .await
-                    .map_err(|e| AppError::Config(format!("无法打开 SQLite 数据库：{}。", brief(&e))))?;
-                Db::Sqlite(pool, Arc::default(), AuditSlot::default())
+                let pool_of = |size: u32, opts: SqliteConnectOptions| {
+                    SqlitePoolOptions::new()
+                        .max_connections(size)
+                        .min_connections(if memory { 1 } else { 0 })
+                        .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+                        .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
+                        .acquire_timeout(Duration::from_secs(15))
+                        .connect_with(opts)
+                };
+                let opened = |e: sqlx::Error| AppError::Config(format!("无法打开 SQLite 数据库：{}。", brief(&e)));
+                let pool = pool_of(pool_size, opts.clone()).await.map_err(opened)?;
+                let writer = if memory {
+                    pool.clone()
+                } else {
+                    pool_of(1, opts.pragma("cache_size", format!("-{}", half_kib.max(2048))))
+                        .await
+                        .map_err(opened)?
+                };
+                Db::Sqlite(
+                    pool,
+                    SqliteWriter {
+                        pool: writer,
+                        turn: Arc::default(),
+                    },
+                    AuditSlot::default(),
+                )
             }
             Backend::Postgres => {
                 let opts = PgConnectOptions::from_str(url.expose())
@@ -346,13 +384,13 @@ impl Db {
     /// lock at once, so that concurrent writers queue instead of failing.
     pub async fn write(&self) -> AppResult<Tx> {
         Ok(match self {
-            Db::Sqlite(p, writers, _) => {
+            Db::Sqlite(_, w, _) => {
                 // As long as SQLite's own busy timeout.
-                let turn = tokio::time::timeout(Duration::from_secs(10), Arc::clone(writers).lock_owned())
+                let turn = tokio::time::timeout(Duration::from_secs(10), Arc::clone(&w.turn).lock_owned())
                     .await
                     .map_err(|_| AppError::Db(sqlx::Error::PoolTimedOut))?;
                 Tx::new(
-                    Conn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(turn)),
+                    Conn::Sqlite(w.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn)),
                     self.audit_key(),
                 )
             }
@@ -419,7 +457,10 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p, ..) => p.close().await,
+            Db::Sqlite(p, w, _) => {
+                w.pool.close().await;
+                p.close().await;
+            }
             Db::Postgres(p, _) => p.close().await,
         }
     }

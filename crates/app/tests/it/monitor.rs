@@ -760,6 +760,65 @@ async fn projects_rosters_and_payroll_import_as_sent(db: Db) {
         (cell.paid_fen, cell.paid_on.map(|d| d.to_string())),
         (Some(650_000), Some("2026-09-20".into()))
     );
+    // Every reason a line is refused for, in batches of two lines, so that
+    // a project's roster is read in one batch, kept for the next one that
+    // names the project, let go by one that does not, and read again.
+    let refused = format!(
+        "项目编号,户名,证件号码,工资所属期,实发工资,交易日期\n\
+         HS-101,孙建华,{0},2026-07,5000,2026-08-05\n\
+         HS-999,孙建华,{0},2026-07,5000,2026-08-05\n\
+         HS-101,周卫东,{2},2026-07,5000,2026-08-05\n\
+         HS-102,钱立新,{1},2026-07,5000,2026-08-05\n\
+         HS-101,钱立新,{1},2026-07,0,2026-08-05\n\
+         HS-101,钱立新,{1},2026-07,100,2026-06-30\n\
+         HS-101,钱立新,{1},九月,100,2026-08-05\n\
+         HS-101,钱立新,{1},2026-07,4800,2026-08-05\n",
+        id_for(501),
+        id_for(502),
+        id_for(503)
+    );
+    let path = dir.0.join("pay3.csv");
+    std::fs::write(&path, refused).unwrap();
+    let target = ImportKind::parse("payroll").unwrap();
+    let mut outcomes = Vec::new();
+    for dry_run in [true, false] {
+        let opts = Options {
+            dry_run,
+            batch_rows: 2,
+            ..Options::default()
+        };
+        let s = import::run(&call, target, &path, "pay3.csv", &opts).await.unwrap();
+        let reasons: Vec<(u64, String)> = s.rejects.iter().map(|r| (r.line, r.reason.clone())).collect();
+        outcomes.push((s.inserted, s.rejected, reasons));
+    }
+    assert_eq!(outcomes[0], outcomes[1], "the preview says what the import does");
+    let (inserted, rejected, reasons) = &outcomes[1];
+    assert_eq!((*inserted, *rejected), (2, 6), "{reasons:?}");
+    let expected = [
+        (3, "项目编号“HS-999”不存在或不在您的数据范围内"),
+        (4, "该身份证号码的人员不在农民工信息库中"),
+        (5, "该人员不在本项目的实名制名单中"),
+        (6, "实发金额应大于0"),
+        (7, "发放日期不能早于工资月份"),
+        (8, "工资月份应写成 2026-03"),
+    ];
+    for ((line, reason), (want_line, want)) in reasons.iter().zip(expected) {
+        assert_eq!(*line, want_line);
+        assert!(reason.contains(want), "line {line}: {reason}");
+    }
+    let mut tx = w.db.read().await.unwrap();
+    let paid: Vec<(String, i64)> = tx
+        .all(
+            Sql::new(
+                "SELECT w.name, l.amount_fen FROM payroll_lines l JOIN workers w ON w.id = l.worker_id \
+             WHERE l.month = $1 ORDER BY l.amount_fen DESC",
+            )
+            .bind(Month::new(2026, 7).unwrap().code()),
+        )
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(paid, [("孙建华".to_string(), 500_000), ("钱立新".to_string(), 480_000)]);
 }
 
 /// A property over random scopes, units and projects: what a user lists,

@@ -10,9 +10,10 @@ use crate::error::{AppError, AppResult};
 use crate::registry::records::{self, Context, Valid};
 use crate::registry::workers::{self, ValidWorker, WorkerInput};
 use crate::store::Arg;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::Actor;
 use shiminhua_core::id_number::{IdNumber, Sex, is_legacy};
+use shiminhua_core::monitor::Month;
 use shiminhua_core::person::{mask_name, normalise_name};
 use shiminhua_core::record::{self};
 use sm3::{Digest, Sm3};
@@ -90,6 +91,21 @@ pub(super) struct Pending {
     pub(super) worker: Option<CheckedWorker>,
     /// A worker roster's row with employment columns filled: the record.
     pub(super) employment: Option<Valid>,
+    /// A payroll file's line, read.
+    pub(super) payroll: Option<PayrollLine>,
+}
+
+/// A bank's payroll line as read: its project's code, the worker's blind
+/// index and name as on the line, and the payment (the project, the worker
+/// and the roster are judged by the writer, which holds the database).
+pub(super) struct PayrollLine {
+    pub(super) code: String,
+    pub(super) index: Vec<u8>,
+    pub(super) name: String,
+    pub(super) month: Month,
+    pub(super) amount: i64,
+    pub(super) paid_on: NaiveDate,
+    pub(super) account: String,
 }
 
 /// A valid worker row: the worker, the blind index of its ID number, and its
@@ -179,7 +195,11 @@ impl RowChecker {
             notes: Vec::new(),
             worker: None,
             employment: None,
+            payroll: None,
         };
+        if self.target == ImportKind::Payroll && errors.is_empty() {
+            p.payroll = self.read_payroll(&p.cells, &mut errors);
+        }
         if self.target != ImportKind::Workers {
             if !errors.is_empty() {
                 return Ok(Checked::Rejected(p, errors));
@@ -315,6 +335,55 @@ impl RowChecker {
             insert,
         });
         Ok(Checked::Valid(p))
+    }
+
+    /// Reads a payroll line as the form reads it; every error of the line
+    /// goes to `errors`.
+    fn read_payroll(&self, cells: &[String], errors: &mut Vec<(usize, String)>) -> Option<PayrollLine> {
+        use shiminhua_core::field::Value;
+        use shiminhua_core::monitor::forms::{PAYROLL, mask_account};
+        let cols = &self.cols;
+        let get = |k: &str| text(cols, cells, k).to_string();
+        let code = get("project_code").trim().to_string();
+        if code.is_empty() {
+            errors.push((column_index(cols, "project_code"), "请填写项目编号".to_string()));
+        }
+        let id = IdNumber::parse(get("id_number").trim())
+            .map_err(|e| errors.push((column_index(cols, "id_number"), e.to_string())))
+            .ok();
+        let month = Month::parse(&get("month"));
+        if month.is_none() && !get("month").trim().is_empty() {
+            errors.push((column_index(cols, "month"), "工资月份应写成 2026-03".to_string()));
+        }
+        let today = crate::fields::today(self.now);
+        let values = shiminhua_core::field::validate(&PAYROLL, &get, &self.ctx.places, today)
+            .map_err(|errs| errors.extend(errs.into_iter().map(|(f, m)| (column_index(cols, f), m))))
+            .ok();
+        let (Some(id), Some(month), Some(values), true) = (id, month, values, errors.is_empty()) else {
+            return None;
+        };
+        let (Some(Value::Money(amount)), Some(Value::Date(paid_on))) = (values.get("amount"), values.get("paid_on"))
+        else {
+            errors.push((column_index(cols, "amount"), "实发金额无法识别".to_string()));
+            return None;
+        };
+        if amount.0 <= 0 {
+            errors.push((column_index(cols, "amount"), "实发金额应大于0".to_string()));
+            return None;
+        }
+        if *paid_on < month.first_day() {
+            errors.push((column_index(cols, "paid_on"), "发放日期不能早于工资月份".to_string()));
+            return None;
+        }
+        Some(PayrollLine {
+            code,
+            index: self.cipher.blind_index("id_number", id.as_str()),
+            name: record::normalise(&get("name")),
+            month,
+            amount: amount.0,
+            paid_on: *paid_on,
+            account: mask_account(&get("account")),
+        })
     }
 }
 /// One batch on its way from validation to the writer, with the validation

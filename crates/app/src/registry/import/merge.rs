@@ -497,6 +497,7 @@ async fn merge_rows(
             notes: Vec::new(),
             worker: None,
             employment: None,
+            payroll: None,
         })
         .collect();
     match target {
@@ -528,28 +529,31 @@ async fn merge_payroll(
     progress: Option<&(dyn Fn(u64, u64) + Sync)>,
 ) -> AppResult<()> {
     tx.analyze("import_stage_payroll").await?;
-    let (rows, replaced): (i64, i64) = tx
-        .one(
+    // The lines on file in the file's months, before and after: what the
+    // merge added; the rest of what it wrote replaced lines.
+    let months: Vec<(i64,)> = tx
+        .all(Sql::new("SELECT DISTINCT month FROM import_stage_payroll WHERE batch_id = $1").bind(batch_id))
+        .await?;
+    let on_file = async |tx: &mut Tx| {
+        let mut q = Sql::new("SELECT COUNT(*) FROM payroll_lines WHERE ");
+        q.in_list("month", months.iter().map(|(m,)| *m));
+        tx.int(q).await
+    };
+    let before = on_file(tx).await?;
+    let rows = tx
+        .exec(
             Sql::new(
-                "SELECT COUNT(*), COUNT(l.worker_id) FROM (SELECT DISTINCT project_id, month, worker_id \
-                 FROM import_stage_payroll WHERE batch_id = $1) s LEFT JOIN payroll_lines l \
-                 ON l.project_id = s.project_id AND l.month = s.month AND l.worker_id = s.worker_id",
+                "INSERT INTO payroll_lines (project_id, month, worker_id, amount_fen, paid_on, account_masked, batch_id) \
+                 SELECT project_id, month, worker_id, SUM(amount_fen), MAX(paid_on), MAX(account_masked), $1 \
+                 FROM import_stage_payroll WHERE batch_id = $1 GROUP BY project_id, month, worker_id \
+                 ORDER BY project_id, month, worker_id \
+                 ON CONFLICT (project_id, month, worker_id) DO UPDATE SET amount_fen = excluded.amount_fen, \
+                 paid_on = excluded.paid_on, account_masked = excluded.account_masked, batch_id = excluded.batch_id",
             )
             .bind(batch_id),
         )
-        .await?;
-    tx.exec(
-        Sql::new(
-            "INSERT INTO payroll_lines (project_id, month, worker_id, amount_fen, paid_on, account_masked, batch_id) \
-             SELECT project_id, month, worker_id, SUM(amount_fen), MAX(paid_on), MAX(account_masked), $1 \
-             FROM import_stage_payroll WHERE batch_id = $1 GROUP BY project_id, month, worker_id \
-             ORDER BY project_id, month, worker_id \
-             ON CONFLICT (project_id, month, worker_id) DO UPDATE SET amount_fen = excluded.amount_fen, \
-             paid_on = excluded.paid_on, account_masked = excluded.account_masked, batch_id = excluded.batch_id",
-        )
-        .bind(batch_id),
-    )
-    .await?;
+        .await? as i64;
+    let replaced = rows - (on_file(tx).await? - before);
     summary.inserted += (rows - replaced) as u64;
     summary.updated += replaced as u64;
     if let Some(progress) = progress {

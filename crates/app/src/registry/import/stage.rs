@@ -39,6 +39,9 @@ pub(super) struct Stager {
     pub(super) skipped: u64,
     /// A payroll file's projects by code (`None`: not in the importer's view).
     projects: HashMap<String, Option<i64>>,
+    /// The rosters of the projects the last batch of a payroll file named:
+    /// by project, the workers' blind indexes with their id and name.
+    rosters: HashMap<i64, HashMap<Vec<u8>, (i64, String)>>,
 }
 
 impl Stager {
@@ -55,6 +58,7 @@ impl Stager {
             hasher: std::collections::hash_map::RandomState::new(),
             skipped: skipped as u64,
             projects: HashMap::new(),
+            rosters: HashMap::new(),
         };
         let rows: Vec<(Vec<u8>, String, String, i64)> = tx
             .all(
@@ -439,11 +443,12 @@ async fn stage_rows_as_cells(tx: &mut Tx, batch_id: i64, rows: Vec<Pending>) -> 
     Ok(())
 }
 
-/// Stages a batch of a payroll file (the bank's 代发 lines): each line read
-/// as the form reads it, its project found by code in the importer's view,
-/// its worker by ID number (with the name on file) and on that project's
-/// roster; the lines that pass are staged with their project and worker,
-/// the others reported with the reason.
+/// Stages a batch of a payroll file (the bank's 代发 lines, read by the
+/// checker): each line's project found by code in the importer's view, its
+/// worker on that project's roster by ID number (with the name on file);
+/// the lines that pass are staged with their project and worker, the others
+/// reported with the reason. The rosters of the batch's projects are read
+/// whole, once, and kept while the following batches name those projects.
 async fn stage_payroll(
     tx: &mut Tx,
     call: &Call<'_>,
@@ -452,145 +457,107 @@ async fn stage_payroll(
     summary: &mut Summary,
     stager: &mut Stager,
 ) -> AppResult<()> {
-    use shiminhua_core::field::Value;
-    use shiminhua_core::id_number::IdNumber;
-    use shiminhua_core::monitor::Month;
-    use shiminhua_core::monitor::forms::{PAYROLL, mask_account};
-    struct Line {
-        p: Pending,
-        code: String,
-        index: Vec<u8>,
-        name: String,
-        month: Month,
-        amount: i64,
-        paid_on: chrono::NaiveDate,
-        account: String,
-    }
-    let today = crate::fields::today(call.now);
-    let places = crate::regions::PlaceBook::load(tx).await?;
-    let mut lines = Vec::with_capacity(rows.len());
-    for p in rows {
-        let get = |k: &str| text(cols, &p.cells, k).to_string();
-        let mut errors = Vec::new();
-        let code = get("project_code").trim().to_string();
-        if code.is_empty() {
-            errors.push((column_index(cols, "project_code"), "请填写项目编号".to_string()));
-        }
-        let id = IdNumber::parse(get("id_number").trim())
-            .map_err(|e| errors.push((column_index(cols, "id_number"), e.to_string())))
-            .ok();
-        let month = Month::parse(&get("month"));
-        if month.is_none() && !get("month").trim().is_empty() {
-            errors.push((column_index(cols, "month"), "工资月份应写成 2026-03".to_string()));
-        }
-        let values = shiminhua_core::field::validate(&PAYROLL, &get, &places, today)
-            .map_err(|errs| errors.extend(errs.into_iter().map(|(f, m)| (column_index(cols, f), m))))
-            .ok();
-        let (Some(id), Some(month), Some(values), true) = (id, month, values, errors.is_empty()) else {
-            reject(summary, cols, p, errors);
-            continue;
-        };
-        let (Some(Value::Money(amount)), Some(Value::Date(paid_on))) = (values.get("amount"), values.get("paid_on"))
-        else {
-            return Err(AppError::Internal("validated payroll line".into()));
-        };
-        let reason = if amount.0 <= 0 {
-            Some(("amount", "实发金额应大于0"))
-        } else if *paid_on < month.first_day() {
-            Some(("paid_on", "发放日期不能早于工资月份"))
-        } else {
-            None
-        };
-        if let Some((col, reason)) = reason {
-            reject_one(summary, cols, p, column_index(cols, col), reason.into());
-            continue;
-        }
-        lines.push(Line {
-            code,
-            index: call.cipher.blind_index("id_number", id.as_str()),
-            name: record::normalise(&get("name")),
-            month,
-            amount: amount.0,
-            paid_on: *paid_on,
-            account: mask_account(&get("account")),
-            p,
-        });
-    }
-    for l in &lines {
-        if !stager.projects.contains_key(&l.code) {
-            let found = crate::rights::monitor::by_code(tx, call.actor, &l.code)
-                .await?
-                .map(|p| p.id);
-            stager.projects.insert(l.code.clone(), found);
-        }
-    }
-    let keys: Vec<Vec<u8>> = lines.iter().map(|l| l.index.clone()).collect();
-    let workers: Vec<(i64, Vec<u8>, String)> = tx
-        .select_in("SELECT w.id, w.id_index, w.name FROM workers w", "w.id_index", &keys)
-        .await?;
-    let workers: HashMap<Vec<u8>, (i64, String)> = workers.into_iter().map(|(id, k, n)| (k, (id, n))).collect();
-    // Which of the batch's (project, worker) pairs are on the roster: one
-    // probe of the roster's unique index each.
-    let mut pairs: Vec<(i64, i64)> = lines
+    let mut codes: Vec<String> = rows
         .iter()
-        .filter_map(|l| {
-            Some((
-                stager.projects.get(&l.code).copied().flatten()?,
-                workers.get(&l.index)?.0,
-            ))
-        })
+        .filter_map(|p| p.payroll.as_ref())
+        .filter(|l| !stager.projects.contains_key(&l.code))
+        .map(|l| l.code.clone())
         .collect();
-    pairs.sort_unstable();
-    pairs.dedup();
-    let mut on_roster = std::collections::HashSet::new();
-    for chunk in pairs.chunks(2_000) {
-        let mut q =
-            Sql::new("SELECT project_id, worker_id FROM project_roster WHERE (project_id, worker_id) IN (VALUES ");
-        for (i, (p, w)) in chunk.iter().enumerate() {
+    codes.sort_unstable();
+    codes.dedup();
+    if !codes.is_empty() {
+        let found = crate::rights::monitor::ids_by_code(tx, call.actor, &codes).await?;
+        for code in codes {
+            let id = found.get(&code).copied();
+            stager.projects.insert(code, id);
+        }
+    }
+    let mut projects: Vec<i64> = rows
+        .iter()
+        .filter_map(|p| stager.projects.get(&p.payroll.as_ref()?.code).copied().flatten())
+        .collect();
+    projects.sort_unstable();
+    projects.dedup();
+    // Rosters of projects the batch does not name are let go.
+    stager.rosters.retain(|id, _| projects.binary_search(id).is_ok());
+    let missing: Vec<i64> = projects
+        .into_iter()
+        .filter(|id| !stager.rosters.contains_key(id))
+        .collect();
+    for chunk in missing.chunks(500) {
+        let mut q = Sql::new(crate::store::dialect::packed_rosters(tx.backend()));
+        for (i, id) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push(", ");
             }
-            q.push("(").arg(*p).push(", ").arg(*w).push(")");
+            q.arg(*id);
         }
-        q.push(")");
-        on_roster.extend(tx.all::<(i64, i64)>(q).await?);
+        q.push(crate::store::dialect::PACKED_ROSTERS_END);
+        for id in chunk {
+            stager.rosters.insert(*id, HashMap::new());
+        }
+        for (project, packed) in tx.all::<(i64, String)>(q).await? {
+            let workers: Vec<(String, i64, String)> =
+                serde_json::from_str(&packed).map_err(|e| AppError::Internal(format!("packed roster: {e}")))?;
+            let Some(roster) = stager.rosters.get_mut(&project) else {
+                continue;
+            };
+            for (index, worker, name) in workers {
+                let index = crate::unhex(&index).ok_or_else(|| AppError::Internal("packed roster index".into()))?;
+                roster.insert(index, (worker, record::normalise(&name)));
+            }
+        }
     }
-    let mut staged = Vec::with_capacity(lines.len());
-    for l in lines {
+    // Workers on no roster of theirs: registered, or not at all.
+    let strays: Vec<Vec<u8>> = rows
+        .iter()
+        .filter_map(|p| {
+            let l = p.payroll.as_ref()?;
+            let project = stager.projects.get(&l.code).copied().flatten()?;
+            let on = stager.rosters.get(&project).is_some_and(|r| r.contains_key(&l.index));
+            (!on).then(|| l.index.clone())
+        })
+        .collect();
+    let registered: HashMap<Vec<u8>, String> = tx
+        .select_in::<(Vec<u8>, String)>("SELECT w.id_index, w.name FROM workers w", "w.id_index", &strays)
+        .await?
+        .into_iter()
+        .map(|(index, name)| (index, record::normalise(&name)))
+        .collect();
+    let mut staged = Vec::with_capacity(rows.len());
+    for p in rows {
+        let Some(l) = &p.payroll else {
+            return Err(AppError::Internal("payroll line not read".into()));
+        };
         let project = stager.projects.get(&l.code).copied().flatten();
-        let worker = workers.get(&l.index);
-        let fault = match (project, worker) {
-            (None, _) => Some((
+        let on_roster = project.and_then(|id| stager.rosters.get(&id)?.get(&l.index));
+        let name_on_file = on_roster.map(|(_, n)| n).or_else(|| registered.get(&l.index));
+        let (col, reason) = match (project, on_roster, name_on_file) {
+            (None, ..) => (
                 "project_code",
                 format!("项目编号“{}”不存在或不在您的数据范围内", l.code),
-            )),
-            (_, None) => Some(("id_number", "该身份证号码的人员不在农民工信息库中".to_string())),
-            (_, Some((_, name))) if !l.name.is_empty() && l.name != record::normalise(name) => {
-                Some(("name", "姓名与身份证号码登记的姓名不一致".to_string()))
+            ),
+            (_, _, None) => ("id_number", "该身份证号码的人员不在农民工信息库中".to_string()),
+            (_, _, Some(name)) if !l.name.is_empty() && l.name != *name => {
+                ("name", "姓名与身份证号码登记的姓名不一致".to_string())
             }
-            (Some(p), Some((w, _))) if !on_roster.contains(&(p, *w)) => {
-                Some(("id_number", "该人员不在本项目的实名制名单中".to_string()))
+            (Some(project), Some((worker, _)), _) => {
+                summary.inserted += 1;
+                staged.push(vec![
+                    stager.batch_id.into(),
+                    (p.line as i64).into(),
+                    project.into(),
+                    (*worker).into(),
+                    l.month.code().into(),
+                    l.amount.into(),
+                    l.paid_on.into(),
+                    l.account.clone().into(),
+                ]);
+                continue;
             }
-            _ => None,
+            _ => ("id_number", "该人员不在本项目的实名制名单中".to_string()),
         };
-        if let Some((col, reason)) = fault {
-            reject_one(summary, cols, l.p, column_index(cols, col), reason);
-            continue;
-        }
-        let (Some(project), Some((worker, _))) = (project, worker) else {
-            continue;
-        };
-        summary.inserted += 1;
-        staged.push(vec![
-            stager.batch_id.into(),
-            (l.p.line as i64).into(),
-            project.into(),
-            (*worker).into(),
-            l.month.code().into(),
-            l.amount.into(),
-            l.paid_on.into(),
-            l.account.into(),
-        ]);
+        reject_one(summary, cols, p, column_index(cols, col), reason);
     }
     tx.bulk_insert(
         "import_stage_payroll",

@@ -28,7 +28,7 @@ pub use projects::{
     BoardPhoto, MAX_BOARD_PHOTOS, MoneyRow, ProjectFilter, ProjectRow, ProjectVersion, add_deposit, add_transfer,
     board_photo, board_photos, create, deposits, get, history, list, set_account, set_board, transfers, update,
 };
-pub(crate) use projects::{by_code, upsert_in};
+pub(crate) use projects::{by_code, ids_by_code, upsert_in};
 pub use rules::{RULES_KEY, current_rules, set_rules};
 pub use warnings::{
     Evaluated, FactQueries, WarningAction, WarningEvent, WarningFilter, WarningRow, act, evaluate, evaluate_all,

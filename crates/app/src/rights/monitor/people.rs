@@ -449,17 +449,20 @@ pub async fn payroll_check(
                 .bind(last.code()),
             )
             .await?;
-        let pay: Vec<(String, i64, i64, i64, NaiveDate)> = tx
-            .all(
-                Sql::new(
-                    "SELECT p.name, p.id, l.month, l.amount_fen, l.paid_on FROM payroll_lines l \
-                     JOIN projects p ON p.id = l.project_id WHERE l.worker_id = $1 AND l.month BETWEEN $2 AND $3",
-                )
-                .bind(worker_id)
-                .bind(first.code())
-                .bind(last.code()),
-            )
-            .await?;
+        // Through the roster (a payroll line's worker is on its project's
+        // roster), month by month along the lines' primary key.
+        let mut q = Sql::new(
+            "SELECT p.name, p.id, l.month, l.amount_fen, l.paid_on FROM project_roster r \
+             JOIN projects p ON p.id = r.project_id \
+             JOIN payroll_lines l ON l.project_id = r.project_id AND l.worker_id = r.worker_id \
+             WHERE r.worker_id = ",
+        );
+        q.arg(worker_id).push(" AND ");
+        q.in_list(
+            "l.month",
+            std::iter::successors(Some(first), |m| (*m < last).then(|| m.next())).map(Month::code),
+        );
+        let pay: Vec<(String, i64, i64, i64, NaiveDate)> = tx.all(q).await?;
         let mut cells: BTreeMap<(i64, i64), PayCheck> = BTreeMap::new();
         let blank = |name: String, pid: i64, m: i64| -> Option<(i64, i64, PayCheck)> {
             Some((

@@ -763,6 +763,30 @@ pub(crate) async fn by_code(tx: &mut Tx, actor: &Actor, code: &str) -> AppResult
     tx.opt(q).await
 }
 
+/// The ids of the projects with these codes in the actor's view, by code
+/// (codes as trimmed): one statement for a batch of an import's lines.
+pub(crate) async fn ids_by_code(
+    tx: &mut Tx,
+    actor: &Actor,
+    codes: &[String],
+) -> AppResult<std::collections::HashMap<String, i64>> {
+    let v = viewer(tx, actor).await?;
+    let mut out = std::collections::HashMap::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let mut q = Sql::new("SELECT p.code, p.id FROM projects p WHERE p.code IN (");
+        for (i, code) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.arg(code.clone());
+        }
+        q.push(")");
+        v.limit(&mut q);
+        out.extend(tx.all::<(String, i64)>(q).await?);
+    }
+    Ok(out)
+}
+
 /// Adds the project an import's row describes, or changes the one with its
 /// code (in the importer's view); with `dry_run` only checks it.
 pub(crate) async fn upsert_in(
