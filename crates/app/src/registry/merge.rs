@@ -11,6 +11,10 @@
 //! - family members move to the target; one the target already has (same ID
 //!   number, or without ID numbers the same relation, name and birth date) is
 //!   merged into the target's after its records are re-pointed;
+//! - its lines on construction projects' rosters (with their attendance),
+//!   its payroll lines and the cases it reported move to the target; when
+//!   both are on one project's roster the merge is refused, naming the
+//!   project;
 //! - the source's history follows it to the target; the source itself is
 //!   kept in history (its non-secret fields) and deleted, and the target gets
 //!   a history row noting the merge;
@@ -463,6 +467,48 @@ pub async fn preview_merge(
     })
 }
 
+/// Moves what the duplicate has on construction projects (roster lines
+/// with their attendance, payroll lines) and the cases it reported to the
+/// person kept. Refused when both are on one project's roster: which of
+/// the two lines holds is the project's call.
+async fn moved_on_projects(tx: &mut Tx, target: i64, source: i64) -> AppResult<()> {
+    let shared: Option<(String,)> = tx
+        .opt(
+            Sql::new(
+                "SELECT p.code FROM project_roster s \
+                 JOIN project_roster t ON t.project_id = s.project_id AND t.worker_id = $1 \
+                 JOIN projects p ON p.id = s.project_id WHERE s.worker_id = $2 ORDER BY p.code LIMIT 1",
+            )
+            .bind(target)
+            .bind(source),
+        )
+        .await?;
+    if let Some((code,)) = shared {
+        return Err(AppError::Conflict(format!(
+            "两条登记都在工程项目“{code}”的实名制名单中，请先在该项目的名单中去掉重复的一条，再合并。"
+        )));
+    }
+    // Payroll lines by their projects (the table has no index by worker).
+    tx.exec(
+        Sql::new(
+            "UPDATE payroll_lines SET worker_id = $1 WHERE worker_id = $2 \
+             AND project_id IN (SELECT project_id FROM project_roster WHERE worker_id = $2)",
+        )
+        .bind(target)
+        .bind(source),
+    )
+    .await?;
+    for table in ["project_roster", "cases"] {
+        tx.exec(
+            Sql::new(&format!("UPDATE {table} SET worker_id = $1 WHERE worker_id = $2"))
+                .bind(target)
+                .bind(source),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// A JSON object with a `_merge` note added (history data).
 fn noted(data: &str, note: Json) -> String {
     let mut m = match serde_json::from_str::<Json>(data) {
@@ -729,6 +775,7 @@ pub async fn merge_workers(
         &Json::Object(kept).to_string(),
     )
     .await?;
+    moved_on_projects(&mut tx, target.id, source.id).await?;
     tx.exec(Sql::new("DELETE FROM workers WHERE id = $1").bind(source.id))
         .await?;
     audit::record(

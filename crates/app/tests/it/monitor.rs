@@ -28,6 +28,7 @@ both!(
     evaluations_at_once_open_each_warning_once,
     the_notice_board_keeps_its_photos,
     payroll_is_missed_for_those_who_worked,
+    a_merged_registration_brings_its_projects,
 );
 
 fn credit(n: u32) -> String {
@@ -1116,5 +1117,135 @@ async fn payroll_is_missed_for_those_who_worked(db: Db) {
     assert_eq!(
         no_payroll().await,
         ["2026年8月工资未发放（有考勤1人，截至2026年9月10日无发放记录）"]
+    );
+}
+
+/// Merging a duplicate registration moves its roster lines, attendance and
+/// payroll to the person kept, who then sees that pay in their own check;
+/// when both registrations are on one project's roster the merge is
+/// refused, naming the project, and nothing changes.
+async fn a_merged_registration_brings_its_projects(db: Db) {
+    use shiminhua_app::registry::{merge, workers};
+    use shiminhua_core::ids::WorkerId;
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let s = site(&w, &office, 3).await;
+    let kept = s.workers[0];
+    let other = monitor::create(&call, &getter(&project("FJ-900", "市政", "昱中街道")))
+        .await
+        .unwrap();
+    let august = Month::new(2026, 8).unwrap();
+    let mut duplicates = Vec::new();
+    for (n, project) in [(900, other), (901, s.id)] {
+        let mut i = input("赵建国", &id_for(n), "昱中街道");
+        i.phone = format!("1390013{n:04}");
+        let dup = workers::create_worker(&call, &i).await.unwrap();
+        monitor::add_roster(
+            &call,
+            project,
+            &RosterInput {
+                worker_id: dup,
+                team: "钢筋班".into(),
+                contract_signed: true,
+                entered_on: chrono::NaiveDate::from_ymd_opt(2026, 7, 1),
+                ..RosterInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let days = [AttendanceInput {
+            worker_id: dup,
+            month: august,
+            days: 20,
+        }];
+        monitor::record_attendance(&call, project, &days).await.unwrap();
+        duplicates.push(dup);
+    }
+    let pay = PayInput {
+        worker_id: duplicates[0],
+        month: august,
+        amount_fen: 300_000,
+        paid_on: chrono::NaiveDate::from_ymd_opt(2026, 9, 8).unwrap(),
+        account: String::new(),
+    };
+    monitor::record_pay(&call, other, &[pay]).await.unwrap();
+    // The duplicate also reported unpaid wages, as a worker of the registry.
+    let insp = w.scoped("insp", Role::Inspector, "341000").await;
+    let case = shiminhua_app::rights::cases::register(
+        &w.call(&insp),
+        &shiminhua_core::case::CaseInput {
+            source: "12333".into(),
+            received_on: "2026-09-10".into(),
+            worker_id: Some(duplicates[0]),
+            employer_name: "黄山某建筑劳务有限公司".into(),
+            employer_credit_code: credit(1),
+            sector: "工程建设".into(),
+            project_name: "FJ-900工程".into(),
+            workers: "1".into(),
+            amount_claimed: "3000元".into(),
+            arrears_from: "2026-08-01".into(),
+            arrears_to: "2026-08-31".into(),
+            description: "八月工资未发放".into(),
+            region: "昱中街道".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let merge = async |source: i64| {
+        let (target, _) = workers::get_worker(&w.db, &office, WorkerId(kept)).await.unwrap();
+        merge::merge_workers(
+            &call,
+            WorkerId(kept),
+            target.version,
+            WorkerId(source),
+            "测试：合并重复登记",
+        )
+        .await
+    };
+    let lines_of = async |worker: i64| {
+        w.db.read()
+            .await
+            .unwrap()
+            .int(
+                Sql::new(
+                    "SELECT (SELECT COUNT(*) FROM project_roster WHERE worker_id = $1) \
+                     + (SELECT COUNT(*) FROM payroll_lines WHERE worker_id = $1)",
+                )
+                .bind(worker),
+            )
+            .await
+            .unwrap()
+    };
+    // Both on FJ-003's roster: refused, and both registrations stay as they were.
+    match merge(duplicates[1]).await {
+        Err(AppError::Conflict(m)) => assert!(m.contains("FJ-003"), "{m}"),
+        got => panic!("expected a refusal, got {got:?}"),
+    }
+    assert!(
+        workers::get_worker(&w.db, &office, WorkerId(duplicates[1]))
+            .await
+            .is_ok()
+    );
+    assert_eq!((lines_of(kept).await, lines_of(duplicates[1]).await), (2, 1));
+    // On another project: the roster line, its attendance and the pay move.
+    merge(duplicates[0]).await.unwrap();
+    assert_eq!((lines_of(kept).await, lines_of(duplicates[0]).await), (4, 0));
+    let mut tx = w.db.read().await.unwrap();
+    let reporter = tx
+        .int(Sql::new("SELECT worker_id FROM cases WHERE id = $1").bind(case.id))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(reporter, kept, "the case follows its reporter");
+    let mine = monitor::payroll_check(&w.db, &w.cipher, &origin(), t0(), &id_for(30), "13800130030", 12)
+        .await
+        .unwrap();
+    let on_other: Vec<_> = mine.iter().filter(|c| c.project_name == "FJ-900工程").collect();
+    assert_eq!(on_other.len(), 1, "{mine:?}");
+    assert_eq!(
+        (on_other[0].month, on_other[0].attended_days, on_other[0].paid_fen),
+        (august, Some(20), Some(300_000))
     );
 }
