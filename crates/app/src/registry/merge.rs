@@ -488,16 +488,7 @@ async fn moved_on_projects(tx: &mut Tx, target: i64, source: i64) -> AppResult<(
             "两条登记都在工程项目“{code}”的实名制名单中，请先在该项目的名单中去掉重复的一条，再合并。"
         )));
     }
-    // Payroll lines by their projects (the table has no index by worker).
-    tx.exec(
-        Sql::new(
-            "UPDATE payroll_lines SET worker_id = $1 WHERE worker_id = $2 \
-             AND project_id IN (SELECT project_id FROM project_roster WHERE worker_id = $2)",
-        )
-        .bind(target)
-        .bind(source),
-    )
-    .await?;
+    // Payroll lines follow their roster lines (ON UPDATE CASCADE).
     for table in ["project_roster", "cases"] {
         tx.exec(
             Sql::new(&format!("UPDATE {table} SET worker_id = $1 WHERE worker_id = $2"))

@@ -175,6 +175,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0028_payroll_index.sql"),
         include_str!("../../migrations/postgres/0028_payroll_index.sql"),
     ),
+    (
+        29,
+        "payroll_roster_key",
+        include_str!("../../migrations/sqlite/0029_payroll_roster_key.sql"),
+        include_str!("../../migrations/postgres/0029_payroll_roster_key.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

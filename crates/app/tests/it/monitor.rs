@@ -1248,4 +1248,22 @@ async fn a_merged_registration_brings_its_projects(db: Db) {
         (on_other[0].month, on_other[0].attended_days, on_other[0].paid_fen),
         (august, Some(20), Some(300_000))
     );
+    // The database itself holds a payroll line only for a roster line: its
+    // key is the roster's (project, worker). A worker of the site is not on
+    // FJ-900's roster; the person kept now is.
+    let write = async |worker: i64| {
+        let mut tx = w.db.write().await.unwrap();
+        tx.exec(
+            Sql::new(
+                "INSERT INTO payroll_lines (project_id, month, worker_id, amount_fen, paid_on) \
+                 VALUES ($1, 202607, $2, 100, '2026-08-08')",
+            )
+            .bind(other)
+            .bind(worker),
+        )
+        .await?;
+        tx.commit().await
+    };
+    assert!(write(s.workers[1]).await.is_err(), "a line off the roster is refused");
+    write(kept).await.unwrap();
 }

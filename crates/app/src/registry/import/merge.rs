@@ -520,8 +520,10 @@ async fn merge_rows(
 
 /// Merges a staged payroll file: one line per project, month and worker
 /// (a file's several payments of a month summed, the latest date kept),
-/// replacing the line on file, in key order, as one statement. Projects and
-/// rosters are never removed, so staging's matches still hold.
+/// replacing the line on file, as one statement that reads the stage in
+/// its key order, which is the table's (migration 0029). Projects and
+/// roster lines are never removed, so staging's matches still hold; the
+/// table's key to the roster line checks it once more.
 async fn merge_payroll(
     tx: &mut Tx,
     batch_id: i64,

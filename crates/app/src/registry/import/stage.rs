@@ -543,22 +543,40 @@ async fn stage_payroll(
             }
             (Some(project), Some((worker, _)), _) => {
                 summary.inserted += 1;
-                staged.push(vec![
-                    stager.batch_id.into(),
-                    (p.line as i64).into(),
-                    project.into(),
-                    (*worker).into(),
-                    l.month.code().into(),
-                    l.amount.into(),
-                    l.paid_on.into(),
-                    l.account.clone().into(),
-                ]);
+                staged.push((
+                    project,
+                    l.month.code(),
+                    *worker,
+                    p.line as i64,
+                    l.amount,
+                    l.paid_on,
+                    l.account.clone(),
+                ));
                 continue;
             }
             _ => ("id_number", "该人员不在本项目的实名制名单中".to_string()),
         };
         reject_one(summary, cols, p, column_index(cols, col), reason);
     }
+    // In the stage's key order (project, month, worker, line): a file sent
+    // project by project adds its lines at the end.
+    staged.sort_unstable_by_key(|s| (s.0, s.1, s.2, s.3));
+    let staged = staged
+        .into_iter()
+        .map(|(project, month, worker, line, amount, paid_on, account)| {
+            let batch = stager.batch_id;
+            vec![
+                batch.into(),
+                line.into(),
+                project.into(),
+                worker.into(),
+                month.into(),
+                amount.into(),
+                paid_on.into(),
+                account.into(),
+            ]
+        })
+        .collect();
     tx.bulk_insert(
         "import_stage_payroll",
         &[
