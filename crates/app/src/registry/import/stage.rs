@@ -561,10 +561,10 @@ async fn stage_payroll(
     // In the stage's key order (project, month, worker, line): a file sent
     // project by project adds its lines at the end.
     staged.sort_unstable_by_key(|s| (s.0, s.1, s.2, s.3));
+    let batch = stager.batch_id;
     let staged = staged
         .into_iter()
         .map(|(project, month, worker, line, amount, paid_on, account)| {
-            let batch = stager.batch_id;
             vec![
                 batch.into(),
                 line.into(),
