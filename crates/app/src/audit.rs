@@ -227,6 +227,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("warning.resolve", "解除预警"),
     ("warning.to_case", "预警转为欠薪线索"),
     ("demo.monitor", "生成工资支付监控演示数据"),
+    ("demo.jobs", "生成就业服务演示数据"),
     ("login", "登录"),
     ("login.totp", "登录（第二因素）"),
     ("logout", "退出登录"),
@@ -300,6 +301,16 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("blacklist.remove", "提前移出失信联合惩戒名单"),
     ("blacklist.revoke", "撤销失信联合惩戒名单列入决定"),
     ("blacklist.export", "导出失信联合惩戒名单"),
+    ("occupations.load", "导入职业分类细类"),
+    ("vacancy.create", "发布岗位"),
+    ("vacancy.update", "修改岗位"),
+    ("vacancy.status", "改变岗位状态"),
+    ("seeker.register", "办理求职登记"),
+    ("seeker.update", "修改求职登记"),
+    ("seeker.status", "改变求职状态"),
+    ("referral.create", "推荐求职人员"),
+    ("referral.outcome", "登记推荐结果"),
+    ("wage_guide.compute", "计算工资价位"),
 ];
 
 pub fn action_label(code: &str) -> &'static str {

@@ -256,6 +256,14 @@ pub async fn tree(db: &Db, actor: &Actor, max_level: i16) -> AppResult<Vec<Regio
     db.read().await?.all(q).await
 }
 
+/// The counties and townships of the city, for the public pages' choices
+/// (their names and codes are public).
+pub async fn public_tree(db: &Db) -> AppResult<Vec<RegionRow>> {
+    let mut q = Sql::new(REGION_COLUMNS);
+    q.push(" WHERE level IN (3, 4) ORDER BY code");
+    db.read().await?.all(q).await
+}
+
 /// One region with its children, if the actor may see it.
 pub async fn get(db: &Db, actor: &Actor, code: DivisionCode) -> AppResult<(RegionRow, Vec<RegionRow>, Vec<RegionRow>)> {
     let ranges = visible(actor)?;
@@ -425,6 +433,28 @@ impl PlaceBook {
             Some([one]) => Ok(*one),
             Some(_) => Err(format!("本市有多个“{t}”，请在前面加上区县名称，或填写区划代码")),
             None => Err(format!("本市没有名为“{t}”的乡镇（街道）或村（社区）")),
+        }
+    }
+}
+
+impl PlaceBook {
+    /// A county of the city by code or name (歙县), else a township or
+    /// village as [`PlaceBook::resolve`] finds it: a wanted place of work.
+    pub fn resolve_area(&self, s: &str) -> Result<DivisionCode, String> {
+        let t: String = shiminhua_core::record::normalise(s).split_whitespace().collect();
+        if let Ok(code) = DivisionCode::parse(&t)
+            && code.level() == Level::County
+        {
+            return if self.counties.contains_key(&code.as_i64()) {
+                Ok(code)
+            } else {
+                Err(format!("区县 {code} 不在本市"))
+            };
+        }
+        let county = self.counties.iter().filter(|(_, n)| **n == t).map(|(c, _)| *c).min();
+        match county {
+            Some(c) => DivisionCode::from_i64(c).map_err(|e| e.to_string()),
+            None => self.resolve(&t),
         }
     }
 }

@@ -221,6 +221,8 @@ mod tests {
         let two = |a: RecordKind, b: RecordKind| [a, b].into_iter().collect::<KindSet>();
         assert_eq!(default_kinds("zjj"), two(RecordKind::Housing, RecordKind::Project));
         assert_eq!(default_kinds("slj"), one(RecordKind::Project));
+        assert_eq!(default_kinds("zgh"), two(RecordKind::Training, RecordKind::JobService));
+        assert!(default_kinds("rsj").contains(RecordKind::JobService));
         assert_eq!(default_kinds("gaj"), one(RecordKind::Settlement));
         assert_eq!(default_kinds("ybj"), one(RecordKind::Insurance));
         assert!(default_kinds("czj").is_empty());

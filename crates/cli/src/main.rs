@@ -461,6 +461,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let c = c?;
             let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), seed).await?;
             let m = shiminhua_app::ops::demo::monitor(&db, &cipher, clock.now(), seed).await?;
+            let j = shiminhua_app::ops::demo::jobs(&db, &cipher, clock.now(), seed).await?;
             db.close().await;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件\
@@ -482,6 +483,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                     m.warnings
                 );
             }
+            print_jobs(&j);
         }
         Command::Import {
             kind,
@@ -947,6 +949,7 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
             let c = shiminhua_app::ops::demo::cases(&db, &cipher, clock.now(), DEMO_CASES, 2023).await?;
             let f = shiminhua_app::ops::demo::facilities(&db, &cipher, clock.now(), 2023).await?;
             let m = shiminhua_app::ops::demo::monitor(&db, &cipher, clock.now(), 2023).await?;
+            let j = shiminhua_app::ops::demo::jobs(&db, &cipher, clock.now(), 2023).await?;
             println!(
                 "已生成演示数据：农民工 {} 人，随迁家属 {} 人，业务记录 {} 条，调度报告 {} 份，欠薪线索 {} 件，设施台账 {f} 条。",
                 g.workers, g.dependants, g.records, r.filed, c.cases
@@ -966,6 +969,7 @@ async fn serve(config: Config, clock: Clock, demo: bool, admin_password: Option<
                     m.warnings
                 );
             }
+            print_jobs(&j);
         }
         let accounts = setup::demo_accounts(&db, clock.now()).await?;
         println!("演示账号（密码每次以 --demo 启动时重新生成）：");
@@ -1110,4 +1114,15 @@ async fn user_cmd(db: &shiminhua_app::store::Db, config: &Config, clock: &Clock,
         }
     }
     Ok(())
+}
+
+/// What the job-services demo made, in a line.
+fn print_jobs(j: &shiminhua_app::ops::demo::DemoJobs) {
+    if j.vacancies > 0 {
+        println!(
+            "就业服务演示数据：岗位 {} 个，求职登记 {} 人，推荐 {} 次（其中录用 {} 人，已生成就业记录）；\
+             工资价位按 {} 条就业记录计算。",
+            j.vacancies, j.seekers, j.referrals, j.hires, j.guide_records
+        );
+    }
 }

@@ -192,6 +192,10 @@ crate::coded! {
         /// 工程建设项目 (wage-payment monitoring: projects, their rosters,
         /// payroll and warnings)
         Project = "project" / "工程建设项目",
+        /// 公共就业服务 (job seekers, vacancies, referrals, recruitment
+        /// events; seekers' and vacancies' public facts are seen across
+        /// counties, personal data only in scope)
+        JobService = "job_service" / "公共就业服务",
     }
 }
 

@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn every_coded_enum_round_trips() {
-        use crate::{auth, blacklist, calendar, case, facility, plan, report};
+        use crate::{auth, blacklist, calendar, case, facility, jobs, plan, report};
         let sizes = [
             round_trips::<case::Source>(),
             round_trips::<case::Sector>(),
@@ -162,14 +162,20 @@ mod tests {
             round_trips::<plan::Progress>(),
             round_trips::<plan::Window>(),
             round_trips::<report::ReportStatus>(),
+            round_trips::<jobs::EventSeries>(),
+            round_trips::<jobs::ReferralOutcome>(),
+            round_trips::<jobs::SeekerStatus>(),
+            round_trips::<jobs::VacancyStatus>(),
         ];
-        assert_eq!(sizes, [7, 4, 8, 10, 7, 10, 2, 2, 2, 5, 4, 4, 2, 3, 3]);
+        assert_eq!(sizes, [7, 4, 8, 10, 7, 11, 2, 2, 2, 5, 4, 4, 2, 3, 3, 7, 5, 3, 3]);
         labels_distinct::<case::Source>();
         labels_distinct::<case::Sector>();
         labels_distinct::<case::CaseStatus>();
         labels_distinct::<case::Action>();
         labels_distinct::<auth::Role>();
         labels_distinct::<auth::RecordKind>();
+        labels_distinct::<jobs::EventSeries>();
+        labels_distinct::<jobs::ReferralOutcome>();
         labels_distinct::<blacklist::Reason>();
         labels_distinct::<calendar::DayKind>();
         labels_distinct::<facility::FacilityKind>();

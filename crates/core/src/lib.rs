@@ -35,6 +35,7 @@ pub mod field;
 pub mod id_number;
 pub mod ids;
 pub mod indicator;
+pub mod jobs;
 pub mod kdf;
 pub mod money;
 pub mod monitor;

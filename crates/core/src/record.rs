@@ -87,6 +87,13 @@ static EMPLOYMENT: KindSpec = KindSpec {
         f("start", "就业开始日期", FieldType::Date, true, "如 2023-03-05"),
         f("end", "就业结束日期", FieldType::Date, false, "仍在岗的不填"),
         f("wage", "月工资（元）", FieldType::Money, false, ""),
+        f(
+            "occupation",
+            "职业大类",
+            FieldType::Choice(&crate::jobs::occupation::MAJOR_GROUP_NAMES),
+            false,
+            "按《职业分类大典（2022年版）》的8个大类，工资价位按此统计",
+        ),
         f("contract", "是否签订劳动合同", FieldType::Flag, true, ""),
         f(
             "public_service",
@@ -264,7 +271,7 @@ pub fn spec(kind: RecordKind) -> Option<&'static KindSpec> {
         RecordKind::Schooling => &SCHOOLING,
         RecordKind::Housing => &HOUSING,
         RecordKind::Settlement => &SETTLEMENT,
-        RecordKind::Worker | RecordKind::WageCase | RecordKind::Project => return None,
+        RecordKind::Worker | RecordKind::WageCase | RecordKind::Project | RecordKind::JobService => return None,
     })
 }
 
@@ -385,7 +392,7 @@ fn cross_checks(kind: RecordKind, v: &Values, errs: &mut Errors) {
                 errs.push(("settled", "选择了户别的，请填写落户日期".into()));
             }
         }
-        RecordKind::Worker | RecordKind::WageCase | RecordKind::Project => {}
+        RecordKind::Worker | RecordKind::WageCase | RecordKind::Project | RecordKind::JobService => {}
     }
 }
 

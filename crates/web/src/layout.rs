@@ -63,6 +63,15 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
         "/facilities?kind=station",
         Some(Permission::ViewDashboard),
     ),
+    // -- public employment services (shown to those with job-service scope)
+    ("就业服务", "岗位", "/jobs", Some(Permission::ViewDashboard)),
+    ("就业服务", "求职登记", "/jobs/seekers", Some(Permission::ViewDashboard)),
+    (
+        "就业服务",
+        "工资价位",
+        "/jobs/wage-guide",
+        Some(Permission::ViewDashboard),
+    ),
     // -- wage-payment monitoring (shown to those who see projects, see below)
     ("欠薪治理", "工资支付监控", "/monitor", Some(Permission::ViewDashboard)),
     // -- cases (staff pages)
@@ -86,6 +95,7 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("基础信息", "行政区划", "/regions", Some(Permission::ViewRegions)),
     ("基础信息", "责任单位", "/units", Some(Permission::ViewUnits)),
     ("基础信息", "工作专班", "/taskforce", Some(Permission::ViewUnits)),
+    ("基础信息", "职业分类", "/jobs/occupations", Some(Permission::ViewUnits)),
     ("系统管理", "用户管理", "/admin/users", Some(Permission::ManageUsers)),
     ("系统管理", "授权审批", "/grants", Some(Permission::ApproveGrants)),
     (
@@ -128,6 +138,13 @@ impl Layout {
                     continue;
                 }
                 if *href == "/monitor" && !crate::views::monitor::nav_sees_projects(&ctx.state, a) {
+                    continue;
+                }
+                if *group == "就业服务"
+                    && a.scope
+                        .ranges_for(shiminhua_core::auth::RecordKind::JobService)
+                        .is_empty()
+                {
                     continue;
                 }
                 // An entry's query string (e.g. the default kind) does not take part.

@@ -468,9 +468,9 @@ pub async fn preview_merge(
 }
 
 /// Moves what the duplicate has on construction projects (roster lines
-/// with their attendance, payroll lines) and the cases it reported to the
-/// person kept. Refused when both are on one project's roster: which of
-/// the two lines holds is the project's call.
+/// with their attendance, payroll lines), the cases it reported and its
+/// job-seeker registration to the person kept. Refused when both are on
+/// one project's roster: which of the two lines holds is the project's call.
 async fn moved_on_projects(tx: &mut Tx, target: i64, source: i64) -> AppResult<()> {
     let shared: Option<(String,)> = tx
         .opt(
@@ -488,8 +488,31 @@ async fn moved_on_projects(tx: &mut Tx, target: i64, source: i64) -> AppResult<(
             "两条登记都在工程项目“{code}”的实名制名单中，请先在该项目的名单中去掉重复的一条，再合并。"
         )));
     }
-    // Payroll lines follow their roster lines (ON UPDATE CASCADE).
-    for table in ["project_roster", "cases"] {
+    // Both registered as job seekers: the kept person's registration holds,
+    // unless the duplicate's already has referrals.
+    let kept = tx
+        .int(Sql::new("SELECT COUNT(*) FROM job_seekers WHERE worker_id = $1").bind(target))
+        .await?;
+    if kept > 0 {
+        let referred = tx
+            .int(
+                Sql::new(
+                    "SELECT COUNT(*) FROM referrals f JOIN job_seekers s ON s.id = f.seeker_id WHERE s.worker_id = $1",
+                )
+                .bind(source),
+            )
+            .await?;
+        if referred > 0 {
+            return Err(AppError::Conflict(
+                "两条登记都有求职登记，且重复的一条已有推荐记录，请由就业服务窗口核对后再合并。".into(),
+            ));
+        }
+        tx.exec(Sql::new("DELETE FROM job_seekers WHERE worker_id = $1").bind(source))
+            .await?;
+    }
+    // Payroll lines follow their roster lines (ON UPDATE CASCADE); a job
+    // seeker's wishes and referrals follow the registration.
+    for table in ["project_roster", "cases", "job_seekers"] {
         tx.exec(
             Sql::new(&format!("UPDATE {table} SET worker_id = $1 WHERE worker_id = $2"))
                 .bind(target)

@@ -8,6 +8,7 @@
 
 pub mod facilities;
 pub mod import;
+pub mod jobs;
 pub mod merge;
 pub mod records;
 pub mod workers;

@@ -515,12 +515,27 @@ pub async fn create_record(
     kind: RecordKind,
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<i64> {
+    let mut tx = call.db.write().await?;
+    let id = create_in(&mut tx, call, worker_id, kind, get, "form").await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Adds a record inside a transaction (the form, and a hire through the
+/// public employment service), audited; `source` is the record's source.
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    worker_id: WorkerId,
+    kind: RecordKind,
+    get: &(dyn Fn(&str) -> String + Sync),
+    source: &str,
+) -> AppResult<i64> {
     let worker_id = worker_id.0;
     let spec = writable(call, kind)?;
-    let mut tx = call.db.write().await?;
-    let worker = owner(&mut tx, worker_id).await?;
-    let ctx = Context::load(&mut tx).await?;
-    let v = validate(&mut tx, call, &ctx, spec, &worker, get).await?;
+    let worker = owner(tx, worker_id).await?;
+    let ctx = Context::load(tx).await?;
+    let v = validate(tx, call, &ctx, spec, &worker, get).await?;
     let taken: Option<(i64,)> = tx
         .opt(
             Sql::new("SELECT id FROM records WHERE worker_id = $1 AND kind = $2 AND natural_key = $3")
@@ -538,15 +553,14 @@ pub async fn create_record(
         };
         return Err(AppError::field(spec.key.first().copied().unwrap_or("kind"), msg));
     }
-    let id = upsert(&mut tx, call, &worker, &v, "form").await?.id();
+    let id = upsert(tx, call, &worker, &v, source).await?.id();
     audit::record(
-        &mut tx,
+        tx,
         call.now,
         &Who::actor(call.actor, call.origin),
         Event::ok("record.create", kind.code(), id).detail(format!("worker={worker_id}")),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

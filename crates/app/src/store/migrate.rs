@@ -181,6 +181,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0029_payroll_roster_key.sql"),
         include_str!("../../migrations/postgres/0029_payroll_roster_key.sql"),
     ),
+    (
+        30,
+        "job_services",
+        include_str!("../../migrations/sqlite/0030_job_services.sql"),
+        include_str!("../../migrations/postgres/0030_job_services.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

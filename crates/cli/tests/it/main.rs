@@ -7,6 +7,7 @@ mod common;
 mod browser;
 mod browser_figures;
 mod browser_imports;
+mod browser_jobs;
 mod browser_monitor;
 mod browser_pages;
 mod browser_rosters;

@@ -556,6 +556,19 @@ pub async fn put_record(a: ApiActor, Path(kind): Path<String>, body: Bytes) -> R
     Ok(outcome_reply(outcome))
 }
 
+/// POST /api/v1/vacancies — publishes a vacancy (岗位) of the key's scope,
+/// checked as the page's form is.
+pub async fn post_vacancy(a: ApiActor, body: Bytes) -> Result<Response, ApiError> {
+    // Without job-service scope the body is not read.
+    if a.actor.scope.ranges_for(RecordKind::JobService).is_empty() {
+        return Err(ApiError(AppError::Forbidden));
+    }
+    let f = checked_body(body_schema_of("/api/v1/vacancies"), &body)?;
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let id = shiminhua_app::registry::jobs::vacancies::create(&a.call(), &get, "api").await?;
+    Ok(outcome_reply(Outcome::Inserted(id)))
+}
+
 /// A property: required ones may not be empty, optional ones may be null
 /// (no value).
 fn property(mut s: Value, title: &str, required: bool) -> Value {
@@ -704,6 +717,28 @@ fn build_doc() -> Value {
                          "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}},
                          "responses": write_responses()},
             }),
+        );
+    }
+    {
+        use shiminhua_core::jobs::forms::VACANCY;
+        let mut props = Map::new();
+        let mut required = Vec::new();
+        for f in VACANCY.fields {
+            props.insert(f.key.into(), field_schema(f));
+            if f.required {
+                required.push(f.key);
+            }
+        }
+        schemas.insert(
+            "Vacancy".into(),
+            json!({"type": "object", "title": "岗位", "properties": props, "required": required,
+                   "additionalProperties": false}),
+        );
+        paths.insert(
+            "/api/v1/vacancies".into(),
+            json!({"post": {"summary": "发布岗位（工作地点须在本密钥的公共就业服务数据范围内）",
+                            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Vacancy"}}}},
+                            "responses": write_responses()}}),
         );
     }
     let text = |title: &str, description: &str, required: bool| {

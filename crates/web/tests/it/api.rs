@@ -18,6 +18,7 @@ both!(
     list_parameters_follow_the_document,
     bodies_follow_the_document,
     document_declares_every_status,
+    a_key_publishes_vacancies_in_its_scope,
 );
 
 async fn call(app: &TestApp, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
@@ -512,4 +513,49 @@ async fn document_declares_every_status(db: Db) {
             .map(|o| o.as_object().unwrap().len())
             .sum::<usize>()
     );
+}
+
+async fn a_key_publishes_vacancies_in_its_scope(db: Db) {
+    use serde_json::json;
+    let app = TestApp::new(db, false).await;
+    let key = key_for(&app, &[RecordKind::JobService]).await;
+    let mut body = json!({
+        "employer_code": credit_code(),
+        "employer": "歙县某食品有限公司",
+        "industry": "C",
+        "title": "包装工",
+        "occupation": "6",
+        "headcount": 3,
+        "wage_min": "4200",
+        "wage_max": "5200",
+        "place": "341021100",
+        "contact": "歙县人社局就业服务窗口",
+        "valid_until": "2026-12-31",
+    });
+    let (status, reply) = call(&app, "POST", "/api/v1/vacancies", Some(&key), Some(body.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let id = reply["id"].as_i64().unwrap();
+    let (source, min): (String, i64) = app
+        .db
+        .read()
+        .await
+        .unwrap()
+        .one(Sql::new("SELECT source, wage_min_fen FROM vacancies WHERE id = $1").bind(id))
+        .await
+        .unwrap();
+    assert_eq!((source.as_str(), min), ("api", 420_000));
+    // Checked as the form is; outside the key's scope refused.
+    body["wage_max"] = json!("100");
+    let (status, reply) = call(&app, "POST", "/api/v1/vacancies", Some(&key), Some(body.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+    assert!(reply["fields"]["wage_max"].is_string(), "{reply}");
+    body["wage_max"] = json!("5200");
+    body["place"] = json!("341022100");
+    let (status, reply) = call(&app, "POST", "/api/v1/vacancies", Some(&key), Some(body.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+    assert!(reply["fields"]["place"].is_string(), "{reply}");
+    // A key without job-service scope may not.
+    let other = key_for(&app, &[RecordKind::Employment]).await;
+    let (status, _) = call(&app, "POST", "/api/v1/vacancies", Some(&other), Some(body)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

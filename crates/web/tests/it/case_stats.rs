@@ -17,7 +17,7 @@ use tower::ServiceExt;
 both!(statistics_pages_and_workbook, a_case_target_on_the_board);
 
 /// A GET answered with its raw bytes (a workbook is not text).
-async fn download(app: &TestApp, agent: &Agent, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+pub(crate) async fn download(app: &TestApp, agent: &Agent, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
     let cookies: Vec<String> = agent.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let req = Request::builder()
         .method("GET")

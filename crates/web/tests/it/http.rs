@@ -80,6 +80,11 @@ enum Access {
     Project(&'static [Role]),
     /// As `Project`, the warning `{id}` (one on each fixture project).
     Warning(&'static [Role]),
+    /// Public employment services: as `Perm`, and the vacancy, seeker or
+    /// referral `{id}` is one of the user's own county (fixtures: one of
+    /// each in two counties). Other counties' vacancies and seekers are
+    /// seen too (劳务协作): tests/jobs.rs checks what is masked.
+    Job(Permission),
     /// The department API: a unit's key, never a session (see tests/api.rs
     /// for keys and their scopes).
     Api,
@@ -341,6 +346,52 @@ const MATRIX: &[(&str, &str, Access)] = &[
         Access::Project(PROJECT_WRITERS),
     ),
     // The workers' own check of their pay: the same guards as the public case pages.
+    // -- public employment services
+    ("get", "/jobs", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/jobs/vacancies/new", Access::Perm(Permission::WriteRecords)),
+    ("post", "/jobs/vacancies/new", Access::Perm(Permission::WriteRecords)),
+    ("get", "/jobs/vacancies/{id}", Access::Job(Permission::ViewDashboard)),
+    (
+        "get",
+        "/jobs/vacancies/{id}/edit",
+        Access::Job(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/jobs/vacancies/{id}/edit",
+        Access::Job(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/jobs/vacancies/{id}/status",
+        Access::Job(Permission::WriteRecords),
+    ),
+    ("get", "/jobs/seekers", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/jobs/seekers/new", Access::Perm(Permission::WriteRecords)),
+    ("post", "/jobs/seekers/new", Access::Perm(Permission::WriteRecords)),
+    ("get", "/jobs/seekers/{id}", Access::Job(Permission::ViewDashboard)),
+    (
+        "post",
+        "/jobs/seekers/{id}/status",
+        Access::Job(Permission::WriteRecords),
+    ),
+    ("post", "/jobs/referrals", Access::Perm(Permission::WriteRecords)),
+    (
+        "post",
+        "/jobs/referrals/{id}/outcome",
+        Access::Job(Permission::WriteRecords),
+    ),
+    ("get", "/jobs/wage-guide", Access::Perm(Permission::ViewDashboard)),
+    ("post", "/jobs/wage-guide", Access::Perm(Permission::ManagePlan)),
+    (
+        "get",
+        "/jobs/wage-guide/export",
+        Access::Perm(Permission::ViewDashboard),
+    ),
+    ("get", "/jobs/occupations", Access::Perm(Permission::ViewUnits)),
+    ("post", "/jobs/occupations", Access::Perm(Permission::ManageSystem)),
+    ("get", "/public/jobs", Access::Public),
+    ("get", "/public/jobs/{id}", Access::Job(Permission::ViewDashboard)),
     ("get", "/public/pay", Access::Public),
     ("post", "/public/pay", Access::Public),
     ("get", "/admin/calendar", Access::Perm(Permission::ManageSystem)),
@@ -355,6 +406,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("get", "/api/v1/workers/{id}", Access::Api),
     ("get", "/api/v1/records/{kind}", Access::Api),
     ("post", "/api/v1/records/{kind}", Access::Api),
+    ("post", "/api/v1/vacancies", Access::Api),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -416,6 +468,8 @@ async fn authorisation_matrix(db: Db) {
     let case_in = case_fixtures(&app, &["341021100", "341022100", "341004100"]).await;
     // One building project in each, in warning, for the monitoring routes.
     let monitored = monitor_fixtures(&app, &["341021100", "341022100", "341004100"]).await;
+    // A vacancy, a seeker and a referral in two, for the job-service routes.
+    let jobs = job_fixtures(&app, &worker_in, &["341021100", "341004100"]).await;
     // Inspectors read the workers their cases name: that of 徽州区 is one.
     party_case(&app, worker_in["341004100"], "341004100").await;
     // Units for the users who file reports, and a report with an attachment
@@ -483,6 +537,17 @@ async fn authorisation_matrix(db: Db) {
             if let Access::Project(_) = access {
                 targets[0].0 = project_path(&path, own);
             }
+            if let Access::Job(_) = access {
+                let (vacancy, seeker, referral) = jobs[own];
+                let id = if path.starts_with("/jobs/seekers/") {
+                    seeker
+                } else if path.starts_with("/jobs/referrals/") {
+                    referral
+                } else {
+                    vacancy
+                };
+                targets[0].0 = path.replace("{id}", &id.to_string());
+            }
             match access {
                 Access::Report(_) => targets[0].0 = report(&path, &format!("{own}-rsj")),
                 Access::Unit(_) => {
@@ -525,6 +590,8 @@ async fn authorisation_matrix(db: Db) {
                 let holds = |p: Permission| role.is_some_and(|r| r.permissions().contains(&p));
                 let ok = match access {
                     Access::Public => got == Outcome::Ok,
+                    // The public vacancy page: anyone.
+                    Access::Job(_) if path.starts_with("/public/") => got == Outcome::Ok,
                     Access::PublicOff => got == Outcome::NotFound,
                     Access::Api => got == Outcome::Unauthorized,
                     Access::Flow => got != Outcome::Forbidden && got != Outcome::NotFound,
@@ -552,11 +619,12 @@ async fn authorisation_matrix(db: Db) {
                     | Access::Report(_)
                     | Access::Unit(_)
                     | Access::Upload(_)
+                    | Access::Job(_)
                         if !signed =>
                     {
                         got == Outcome::ToLogin
                     }
-                    Access::Perm(p) => {
+                    Access::Perm(p) | Access::Job(p) => {
                         if holds(p) {
                             got == Outcome::Ok || got == Outcome::Redirect
                         } else {
@@ -639,6 +707,64 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
 /// (project id, warning id).
 /// A project in each of `towns`' counties, evaluated: by county, (project,
 /// its first warning, the photo of its notice board).
+/// In each township given: a vacancy, a job seeker (the township's worker
+/// of `worker_in`) and a referral of the one to the other, entered by the
+/// office; returns county code → (vacancy, seeker, referral).
+async fn job_fixtures(
+    app: &TestApp,
+    worker_in: &std::collections::HashMap<String, i64>,
+    towns: &[&str],
+) -> std::collections::HashMap<String, (i64, i64, i64)> {
+    use shiminhua_app::registry::jobs::{referrals, seekers, vacancies};
+    let mut tx = app.db.read().await.unwrap();
+    let office = shiminhua_app::users::load_actor(&mut tx, UserId(app.ids["office"]))
+        .await
+        .unwrap();
+    drop(tx);
+    let origin = shiminhua_app::Origin::default();
+    let call = shiminhua_app::Call {
+        db: &app.db,
+        cipher: &app.state.cipher,
+        actor: &office,
+        origin: &origin,
+        now: crate::common::t0(),
+    };
+    let mut out = std::collections::HashMap::new();
+    for town in towns {
+        let employer = credit(7);
+        let vacancy = |k: &str| -> String {
+            match k {
+                "employer_code" => employer.clone(),
+                "employer" => "黄山某制造有限公司".into(),
+                "industry" => "C".into(),
+                "title" => "装配工".into(),
+                "occupation" => "6".into(),
+                "headcount" => "2".into(),
+                "wage_min" => "4000".into(),
+                "wage_max" => "5000".into(),
+                "place" => town.to_string(),
+                "contact" => "区县人社局就业服务窗口".into(),
+                "valid_until" => "2026-12-31".into(),
+                _ => String::new(),
+            }
+        };
+        let v = vacancies::create(&call, &vacancy, "form").await.unwrap();
+        let wish = |k: &str| {
+            if k == "occupations" {
+                "6".to_string()
+            } else {
+                String::new()
+            }
+        };
+        let s = seekers::register(&call, shiminhua_core::ids::WorkerId(worker_in[*town]), &wish, "form")
+            .await
+            .unwrap();
+        let r = referrals::refer(&call, s, v, "").await.unwrap();
+        out.insert(town[..6].to_string(), (v, s, r));
+    }
+    out
+}
+
 async fn monitor_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashMap<String, (i64, i64, i64)> {
     use shiminhua_app::rights::monitor;
     let projects = app.projects_in(towns).await;

@@ -15,6 +15,7 @@ mod figures;
 mod grants;
 mod http;
 mod id_exposure;
+mod jobs;
 mod monitor;
 mod pages;
 mod plan_admin;

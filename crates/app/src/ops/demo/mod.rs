@@ -4,6 +4,7 @@
 
 mod cases;
 mod facilities;
+mod jobs;
 mod monitor;
 mod people;
 mod population;
@@ -11,6 +12,7 @@ mod records;
 
 pub use cases::{DemoCases, cases, cases_observed};
 pub use facilities::facilities;
+pub use jobs::{DemoJobs, JobsOptions, jobs, jobs_with};
 pub use monitor::{DemoMonitor, MonitorOptions, monitor, monitor_with};
 pub use population::{
     BASE_RECORDS_PER_WORKER, FileKind, Generated, Observer, Options, generate, generate_observed, generate_with,

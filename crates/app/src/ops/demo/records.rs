@@ -99,6 +99,7 @@ pub(super) fn demo_job(rng: &mut Rng, town: DivisionCode) -> DemoJob {
             format!("黄山{}{}", rng.pick(&["徽州", "新安", "齐云"]), EMPLOYERS[e]),
         ),
         ("industry", INDUSTRY_BY_EMPLOYER[e].to_string()),
+        ("occupation", occupation_of(INDUSTRY_BY_EMPLOYER[e]).to_string()),
         ("form", form.to_string()),
         ("start", ymd(start)),
         ("contract", if rng.chance(75) { "是" } else { "否" }.to_string()),
@@ -113,6 +114,17 @@ pub(super) fn demo_job(rng: &mut Rng, town: DivisionCode) -> DemoJob {
     DemoJob {
         wage: 2800 + rng.below(52) as u32 * 100,
         fields,
+    }
+}
+
+/// The major occupation group most of an industry's migrant workers are
+/// in (the wage guide's groups).
+fn occupation_of(industry: &str) -> &'static str {
+    use shiminhua_core::jobs::occupation::major_name;
+    match industry {
+        "A" => major_name(5),
+        "B" | "C" | "D" | "E" => major_name(6),
+        _ => major_name(4),
     }
 }
 
@@ -204,6 +216,7 @@ fn plan_records(
                 ),
             ),
             ("industry", INDUSTRY_BY_EMPLOYER[e].to_string()),
+            ("occupation", occupation_of(INDUSTRY_BY_EMPLOYER[e]).to_string()),
             ("form", form.to_string()),
             ("start", ymd(start)),
             ("wage", format!("{}", 2800 + rng.below(52) * 100)),
@@ -421,6 +434,7 @@ fn earlier_job(
             ),
         ),
         ("industry", INDUSTRY_BY_EMPLOYER[e].to_string()),
+        ("occupation", occupation_of(INDUSTRY_BY_EMPLOYER[e]).to_string()),
         ("form", form.to_string()),
         ("start", ymd(start)),
         ("end", ymd(end)),

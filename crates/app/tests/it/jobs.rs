@@ -1,0 +1,729 @@
+//! Public employment services on SQLite and PostgreSQL: the occupation
+//! list, vacancies and the public board, seekers seen across counties,
+//! matching, referrals whose hires become employment records, and the wage
+//! guide against the records it is computed from.
+
+use crate::common::*;
+use shiminhua_app::registry::jobs::{
+    matching, occupations, referrals, seekers, vacancies, vacancies::VacancyFilter, wage_guide,
+};
+use shiminhua_app::registry::{merge, records, workers};
+use shiminhua_app::store::{Db, Sql};
+use shiminhua_app::{AppError, both};
+use shiminhua_core::auth::{Actor, RecordKind, Role};
+use shiminhua_core::credit_code::CreditCode;
+use shiminhua_core::ids::{RecordId, WorkerId};
+use shiminhua_core::jobs::matching::{Distance, OccupationFit};
+use shiminhua_core::jobs::wage_guide::percentile;
+use shiminhua_core::jobs::{ReferralOutcome, SeekerStatus, VacancyStatus};
+use std::collections::HashMap;
+
+both!(
+    occupations_load_whole_or_not_at_all,
+    vacancies_are_checked_scoped_and_leave_the_board,
+    a_seeker_is_matched_referred_and_hired,
+    the_wage_guide_equals_its_records,
+    a_merged_registration_keeps_its_job_search,
+    the_jobs_demo_is_what_it_says,
+    no_user_sees_a_seeker_outside_their_scope,
+);
+
+const FINER: &str = "代码,名称\n6-29,建筑施工人员\n6-29-01,房屋建筑施工人员\n6-29-01-01,砌筑工\n6-29-02,土木工程建筑施工人员\n4-03,住宿和餐饮服务人员\n4-03-02,餐饮服务人员\n";
+
+fn credit(n: u32) -> String {
+    CreditCode::from_parts("91", "341002", &format!("JB{n:06}"))
+        .unwrap()
+        .as_str()
+        .to_string()
+}
+
+/// A name of Chinese characters for person `n` (张三 style names only).
+fn han(prefix: &str, n: u16) -> String {
+    let digits = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    let tail: String = n
+        .to_string()
+        .chars()
+        .map(|c| digits[c.to_digit(10).unwrap() as usize])
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn getter(m: &HashMap<String, String>) -> impl Fn(&str) -> String + Sync + '_ {
+    move |k| m.get(k).cloned().unwrap_or_default()
+}
+
+fn vacancy(title: &str, occupation: &str, place: &str, wage: (&str, &str)) -> HashMap<String, String> {
+    map(&[
+        ("employer_code", &credit(1)),
+        ("employer", "黄山市某建设有限公司"),
+        ("industry", "E"),
+        ("title", title),
+        ("occupation", occupation),
+        ("headcount", "1"),
+        ("wage_min", wage.0),
+        ("wage_max", wage.1),
+        ("place", place),
+        ("contact", "区人社局就业服务窗口 0559-1234567"),
+        ("valid_until", "2026-12-31"),
+    ])
+}
+
+async fn load_occupations(w: &World) {
+    occupations::load_file(&w.call(&w.admin), FINER).await.unwrap();
+}
+
+async fn occupations_load_whole_or_not_at_all(db: Db) {
+    let w = World::new(db).await;
+    load_occupations(&w).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let all = occupations::list(&w.db, &office, "").await.unwrap();
+    assert_eq!(all.len(), 8 + 6);
+    assert!(
+        all.iter()
+            .any(|o| o.code == "6-29-01-01" && o.name == "砌筑工" && o.level == 4)
+    );
+    // A file with a mistake changes nothing, and says where.
+    let bad = "代码,名称\n6-30-01,某职业\n";
+    let Err(AppError::BadRequest(msg)) = occupations::load_file(&w.call(&w.admin), bad).await else {
+        panic!("accepted")
+    };
+    assert!(msg.contains("第2行"), "{msg}");
+    assert_eq!(occupations::list(&w.db, &office, "").await.unwrap().len(), 14);
+    // Only the administrator loads the list.
+    assert!(matches!(
+        occupations::load_file(&w.call(&office), FINER).await,
+        Err(AppError::Forbidden)
+    ));
+    assert_eq!(occupations::list(&w.db, &office, "砌筑").await.unwrap().len(), 1);
+}
+
+async fn vacancies_are_checked_scoped_and_leave_the_board(db: Db) {
+    let w = World::new(db).await;
+    load_occupations(&w).await;
+    let tunxi = w.scoped("tunxi", Role::Local, "341002").await;
+    let call = w.call(&tunxi);
+    let id = vacancies::create(
+        &call,
+        &getter(&vacancy("砌筑工", "6-29-01-01", "昱中街道", ("5000", "7000"))),
+        "form",
+    )
+    .await
+    .unwrap();
+    // Every mistake at once, in Chinese; a place outside the scope is refused.
+    let mut bad = vacancy("砌筑工", "6-99-99", "昱中街道", ("7000", "5000"));
+    bad.insert("employer_code".into(), "91341000MA2N0ABC1X".into());
+    let Err(AppError::Validation(e)) = vacancies::create(&call, &getter(&bad), "form").await else {
+        panic!("accepted")
+    };
+    assert!(e.get("wage_max").is_some() && e.get("employer_code").is_some(), "{e:?}");
+    let Err(AppError::Validation(e)) =
+        vacancies::create(&call, &getter(&vacancy("x", "6-99-99", "昱中街道", ("1", "2"))), "form").await
+    else {
+        panic!("accepted")
+    };
+    assert!(e.get("occupation").unwrap().contains("6-99-99"), "{e:?}");
+    let far = vacancies::create(
+        &call,
+        &getter(&vacancy("砌筑工", "6", "甘棠镇", ("5000", "7000"))),
+        "form",
+    )
+    .await;
+    assert!(
+        matches!(far, Err(AppError::Validation(ref e)) if e.get("place").is_some()),
+        "{far:?}"
+    );
+    // Every county's staff see it (劳务协作); only its own place edits it.
+    let huangshan = w.scoped("huangshan", Role::Local, "341003").await;
+    let row = vacancies::get(&w.db, &huangshan, id).await.unwrap();
+    assert_eq!((row.wage_min_fen, row.major, row.status.as_str()), (500_000, 6, "open"));
+    assert!(matches!(
+        vacancies::set_status(&w.call(&huangshan), id, row.version, VacancyStatus::Withdrawn).await,
+        Err(AppError::Forbidden)
+    ));
+    // The board: by county, group and wage; gone once expired or withdrawn.
+    let today = t0().date_naive();
+    let on_board = async |f: VacancyFilter, day| vacancies::board(&w.db, &f, day, 20, 0).await.unwrap().1;
+    assert_eq!(on_board(VacancyFilter::default(), today).await, 1);
+    let tunxi_only = VacancyFilter {
+        region: Some(code("341002")),
+        major: Some(6),
+        wage_at_least: Some(700_000),
+        ..VacancyFilter::default()
+    };
+    assert_eq!(on_board(tunxi_only.clone(), today).await, 1);
+    let other = VacancyFilter {
+        region: Some(code("341003")),
+        ..VacancyFilter::default()
+    };
+    assert_eq!(on_board(other, today).await, 0);
+    let too_high = VacancyFilter {
+        wage_at_least: Some(700_001),
+        ..VacancyFilter::default()
+    };
+    assert_eq!(on_board(too_high, today).await, 0);
+    let later = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    assert_eq!(on_board(VacancyFilter::default(), later).await, 0);
+    assert!(matches!(
+        vacancies::public_get(&w.db, id, later).await,
+        Err(AppError::NotFound)
+    ));
+    vacancies::set_status(&call, id, row.version, VacancyStatus::Withdrawn)
+        .await
+        .unwrap();
+    assert_eq!(on_board(VacancyFilter::default(), today).await, 0);
+    assert!(matches!(
+        vacancies::public_get(&w.db, id, today).await,
+        Err(AppError::NotFound)
+    ));
+    // A stale edit is refused.
+    let stale = vacancies::update(
+        &call,
+        id,
+        row.version,
+        &getter(&vacancy("砌筑工", "6", "昱中街道", ("1", "2"))),
+    )
+    .await;
+    assert!(matches!(stale, Err(AppError::Conflict(_))), "{stale:?}");
+}
+
+async fn seeker_in(w: &World, staff: &Actor, n: u16, region: &str, wishes: &[(&str, &str)]) -> (i64, i64) {
+    let call = w.call(staff);
+    let worker = workers::create_worker(&call, &input(&han("求职", n), &id_for(n), region))
+        .await
+        .unwrap();
+    let id = seekers::register(&call, WorkerId(worker), &getter(&map(wishes)), "form")
+        .await
+        .unwrap();
+    (worker, id)
+}
+
+async fn a_seeker_is_matched_referred_and_hired(db: Db) {
+    let w = World::new(db).await;
+    load_occupations(&w).await;
+    let tunxi = w.scoped("tunxi", Role::Local, "341002").await;
+    let huangshan = w.scoped("huangshan", Role::Local, "341003").await;
+    let (worker, seeker) = seeker_in(
+        &w,
+        &tunxi,
+        1,
+        "昱中街道",
+        &[("occupations", "6-29-01、餐饮服务人员"), ("min_wage", "5000")],
+    )
+    .await;
+    // Wishes must be known occupations, at most five.
+    let bad = seekers::register(
+        &w.call(&tunxi),
+        WorkerId(worker),
+        &getter(&map(&[("occupations", "宇航员")])),
+        "form",
+    )
+    .await;
+    assert!(
+        matches!(bad, Err(AppError::Validation(ref e)) if e.get("occupations").is_some()),
+        "{bad:?}"
+    );
+    let tx_call = w.call(&tunxi);
+    let hs_call = w.call(&huangshan);
+    let exact_near = vacancies::create(
+        &tx_call,
+        &getter(&vacancy("砌筑工", "6-29-01-01", "老街街道", ("5500", "6000"))),
+        "form",
+    )
+    .await
+    .unwrap();
+    let related_far = vacancies::create(
+        &hs_call,
+        &getter(&vacancy("土建工", "6-29-02", "甘棠镇", ("6000", "8000"))),
+        "form",
+    )
+    .await
+    .unwrap();
+    let exact_far = vacancies::create(
+        &hs_call,
+        &getter(&vacancy("砌筑工", "6-29-01", "汤口镇", ("4000", "5500"))),
+        "form",
+    )
+    .await
+    .unwrap();
+    let other_group = vacancies::create(
+        &hs_call,
+        &getter(&vacancy("教师", "2", "甘棠镇", ("9000", "9000"))),
+        "form",
+    )
+    .await
+    .unwrap();
+    let today = t0().date_naive();
+    let found = matching::for_seeker(&w.db, &tunxi, seeker, today).await.unwrap();
+    let ids: Vec<i64> = found.iter().map(|(v, _)| v.id).collect();
+    assert_eq!(
+        ids,
+        vec![exact_near, exact_far, related_far],
+        "other groups never match"
+    );
+    assert!(!ids.contains(&other_group));
+    assert_eq!(found[0].1.occupation, OccupationFit::Exact);
+    assert_eq!(found[0].1.distance, Distance::SameCounty);
+    assert!(
+        found[0].1.explain_zh().contains("同区县"),
+        "{}",
+        found[0].1.explain_zh()
+    );
+    // From the vacancy's side, across counties: the person is masked for
+    // the other county's staff until referred to one of its vacancies.
+    let (seen, fit) = matching::for_vacancy(&w.db, &huangshan, exact_far, today)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!((seen.row.id, fit.occupation), (seeker, OccupationFit::Exact));
+    assert!(!seen.open);
+    assert_eq!(seen.shown_name(), "求**");
+    assert!(seekers::get(&w.db, &tunxi, seeker).await.unwrap().open);
+    let referral = referrals::refer(&hs_call, seeker, exact_far, "本人有意向")
+        .await
+        .unwrap();
+    let again = referrals::refer(&tx_call, seeker, exact_far, "").await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "{again:?}");
+    assert!(seekers::get(&w.db, &huangshan, seeker).await.unwrap().open);
+    // Outcomes follow their order; the hire is the vacancy's place's to record.
+    let r = referrals::get(&w.db, &tunxi, referral).await.unwrap();
+    let on = |d: &str| map(&[("on", d), ("wage", "5200"), ("contract", "是")]);
+    let by_home = referrals::set_outcome(
+        &tx_call,
+        referral,
+        r.version,
+        ReferralOutcome::Hired,
+        &getter(&on("2026-09-30")),
+    )
+    .await;
+    assert!(matches!(by_home, Err(AppError::Conflict(_))), "{by_home:?}");
+    referrals::set_outcome(
+        &hs_call,
+        referral,
+        r.version,
+        ReferralOutcome::Interview,
+        &getter(&on("2026-09-30")),
+    )
+    .await
+    .unwrap();
+    let r = referrals::get(&w.db, &huangshan, referral).await.unwrap();
+    let early = referrals::set_outcome(
+        &hs_call,
+        referral,
+        r.version,
+        ReferralOutcome::Hired,
+        &getter(&on("2020-01-01")),
+    )
+    .await;
+    assert!(matches!(early, Err(AppError::Validation(_))), "{early:?}");
+    referrals::set_outcome(
+        &hs_call,
+        referral,
+        r.version,
+        ReferralOutcome::Hired,
+        &getter(&on("2026-09-30")),
+    )
+    .await
+    .unwrap();
+    let r = referrals::get(&w.db, &huangshan, referral).await.unwrap();
+    assert_eq!(r.outcome_label(), "录用");
+    let back = referrals::set_outcome(
+        &hs_call,
+        referral,
+        r.version,
+        ReferralOutcome::Rejected,
+        &getter(&on("2026-09-30")),
+    )
+    .await;
+    assert!(matches!(back, Err(AppError::Conflict(_))), "{back:?}");
+    // The hire is an employment record "经公共就业服务机构介绍", in the vacancy's county.
+    let record = records::get_record(&w.db, &huangshan, RecordId(r.record_id.unwrap()))
+        .await
+        .unwrap();
+    let v = record.values();
+    assert_eq!(record.worker_id, worker);
+    assert_eq!(record.region_code, code("341003102").as_i64());
+    for (k, want) in [
+        ("public_service", "是"),
+        ("form", "外出务工"),
+        ("occupation", "生产制造及有关人员"),
+        ("start", "2026-09-30"),
+    ] {
+        assert_eq!(v.get(k).map(|x| x.display()).as_deref(), Some(want), "{k}");
+    }
+    assert!(matches!(v.get("wage"), Some(shiminhua_core::field::Value::Money(f)) if f.0 == 520_000));
+    let s = seekers::get(&w.db, &tunxi, seeker).await.unwrap();
+    assert_eq!(s.row.status, SeekerStatus::Employed.code());
+    let filled = vacancies::get(&w.db, &tunxi, exact_far).await.unwrap();
+    assert_eq!(filled.status, VacancyStatus::Filled.code());
+    // An employed seeker is no longer matched nor referred.
+    assert!(
+        matching::for_vacancy(&w.db, &tunxi, exact_near, today)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let late = referrals::refer(&tx_call, seeker, exact_near, "").await;
+    assert!(matches!(late, Err(AppError::Conflict(_))), "{late:?}");
+    // Without job-service scope, nothing.
+    let schools = w
+        .user(
+            "schools",
+            Role::Local,
+            vec![shiminhua_core::auth::Grant {
+                region: code("341000"),
+                kinds: [RecordKind::Schooling].into_iter().collect(),
+            }],
+        )
+        .await;
+    assert!(matches!(
+        seekers::get(&w.db, &schools, seeker).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        matching::for_seeker(&w.db, &schools, seeker, today).await,
+        Err(AppError::Forbidden)
+    ));
+}
+
+async fn the_wage_guide_equals_its_records(db: Db) {
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let mut wages: Vec<i64> = Vec::new();
+    let mut builders: Vec<i64> = Vec::new();
+    for n in 0..12u16 {
+        let worker = workers::create_worker(&call, &input(&han("工", n), &id_for(100 + n), "昱中街道"))
+            .await
+            .unwrap();
+        let yuan = 3000 + i64::from(n) * 350 + i64::from(n % 3) * 17;
+        let (occupation, industry) = if n < 9 {
+            ("生产制造及有关人员", "E")
+        } else {
+            ("社会生产服务和生活服务人员", "H")
+        };
+        if n < 9 {
+            builders.push(yuan * 100);
+        }
+        wages.push(yuan * 100);
+        let rec = map(&[
+            ("credit_code", &credit(2)),
+            ("employer", "某公司"),
+            ("industry", industry),
+            ("form", "就近就业"),
+            ("start", if n % 2 == 0 { "2025-05-01" } else { "2026-03-01" }),
+            ("wage", &yuan.to_string()),
+            ("occupation", occupation),
+            ("contract", "是"),
+            ("public_service", "否"),
+        ]);
+        records::create_record(&call, WorkerId(worker), RecordKind::Employment, &getter(&rec))
+            .await
+            .unwrap();
+    }
+    // A record of 2024 and one without a wage are not counted.
+    let worker = workers::create_worker(&call, &input("旧工", &id_for(200), "昱中街道"))
+        .await
+        .unwrap();
+    let old = map(&[
+        ("credit_code", &credit(2)),
+        ("employer", "某公司"),
+        ("industry", "E"),
+        ("form", "就近就业"),
+        ("start", "2024-05-01"),
+        ("wage", "99999"),
+        ("contract", "是"),
+        ("public_service", "否"),
+    ]);
+    records::create_record(&call, WorkerId(worker), RecordKind::Employment, &getter(&old))
+        .await
+        .unwrap();
+    let local = w.scoped("local", Role::Local, "341002").await;
+    assert!(matches!(
+        wage_guide::compute(&w.call(&local), 2026, 5).await,
+        Err(AppError::Forbidden)
+    ));
+    assert_eq!(wage_guide::compute(&call, 2026, 5).await.unwrap(), 12);
+    let cells = wage_guide::cells(&w.db, &office, 2026).await.unwrap();
+    wages.sort_unstable();
+    builders.sort_unstable();
+    let all = cells.iter().find(|c| c.major == 0 && c.industry.is_empty()).unwrap();
+    assert_eq!(all.n, 12);
+    assert_eq!(
+        [all.p10, all.p25, all.p50, all.p75, all.p90],
+        [10, 25, 50, 75, 90].map(|p| percentile(&wages, p).unwrap())
+    );
+    assert_eq!(all.mean, (wages.iter().sum::<i64>() as f64 / 12.0).round() as i64);
+    let group = cells.iter().find(|c| c.major == 6 && c.industry == "E").unwrap();
+    assert_eq!((group.n, group.p50), (9, percentile(&builders, 50).unwrap()));
+    // Cells under the minimum size are kept but not published.
+    let small = cells.iter().find(|c| c.major == 4 && c.industry == "H").unwrap();
+    assert_eq!((small.n, small.published), (3, false));
+    let public = wage_guide::published_cells(&w.db, 2026).await.unwrap();
+    assert!(public.iter().all(|c| c.n >= 5));
+    assert!(!public.iter().any(|c| c.major == 4));
+    assert_eq!(wage_guide::median_for(&public, 6, "E").unwrap().p50, group.p50);
+    // A section without a cell of its own falls back to the group's.
+    assert_eq!(wage_guide::median_for(&public, 6, "C").unwrap().p50, group.p50);
+    assert!(wage_guide::median_for(&public, 4, "H").is_none());
+    // Computing again replaces the year.
+    assert_eq!(wage_guide::compute(&call, 2026, 5).await.unwrap(), 12);
+    assert_eq!(
+        wage_guide::cells(&w.db, &office, 2026).await.unwrap().len(),
+        cells.len()
+    );
+    assert_eq!(wage_guide::latest_year(&w.db).await.unwrap(), Some(2026));
+}
+
+async fn a_merged_registration_keeps_its_job_search(db: Db) {
+    let w = World::new(db).await;
+    load_occupations(&w).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let kept = workers::create_worker(&call, &input("张三", &id_for(1), "昱中街道"))
+        .await
+        .unwrap();
+    let (dup, seeker) = seeker_in(&w, &office, 2, "昱中街道", &[("occupations", "6-29")]).await;
+    let (target, _) = workers::get_worker(&w.db, &office, WorkerId(kept)).await.unwrap();
+    merge::merge_workers(
+        &call,
+        WorkerId(kept),
+        target.version,
+        WorkerId(dup),
+        "测试：合并重复登记",
+    )
+    .await
+    .unwrap();
+    let s = seekers::get(&w.db, &office, seeker).await.unwrap();
+    assert_eq!(s.row.worker_id, kept);
+    assert_eq!(s.occupations, vec!["6-29".to_string()]);
+    // Both registered, the duplicate already referred: the office decides.
+    let (dup2, seeker2) = seeker_in(&w, &office, 3, "昱中街道", &[("occupations", "6-29")]).await;
+    let v = vacancies::create(
+        &call,
+        &getter(&vacancy("砌筑工", "6-29-01", "昱中街道", ("5000", "6000"))),
+        "form",
+    )
+    .await
+    .unwrap();
+    referrals::refer(&call, seeker2, v, "").await.unwrap();
+    let (target, _) = workers::get_worker(&w.db, &office, WorkerId(kept)).await.unwrap();
+    let refused = merge::merge_workers(
+        &call,
+        WorkerId(kept),
+        target.version,
+        WorkerId(dup2),
+        "测试：合并重复登记",
+    )
+    .await;
+    assert!(matches!(refused, Err(AppError::Conflict(_))), "{refused:?}");
+    let n =
+        w.db.read()
+            .await
+            .unwrap()
+            .int(Sql::new("SELECT COUNT(*) FROM job_seekers"))
+            .await
+            .unwrap();
+    assert_eq!(n, 2);
+}
+
+async fn the_jobs_demo_is_what_it_says(db: Db) {
+    use shiminhua_app::ops::demo;
+    let w = World::new(db).await;
+    demo::generate(&w.db, &w.cipher, t0(), 400, 7).await.unwrap();
+    let made = demo::jobs(&w.db, &w.cipher, t0(), 7).await.unwrap();
+    let int = async |sql: &str| w.db.read().await.unwrap().int(Sql::new(sql)).await.unwrap();
+    assert_eq!(made.vacancies as i64, int("SELECT COUNT(*) FROM vacancies").await);
+    assert_eq!(made.seekers as i64, int("SELECT COUNT(*) FROM job_seekers").await);
+    assert_eq!(made.referrals as i64, int("SELECT COUNT(*) FROM referrals").await);
+    assert!(made.seekers >= 300 && made.referrals >= 100, "{made:?}");
+    // Every result occurs; each hire is an employment record through the service.
+    for outcome in ReferralOutcome::ALL {
+        let n =
+            w.db.read()
+                .await
+                .unwrap()
+                .int(Sql::new("SELECT COUNT(*) FROM referrals WHERE outcome = $1").bind(outcome.code()))
+                .await
+                .unwrap();
+        assert!(n > 0, "no referral {}", outcome.code());
+    }
+    assert!(made.hires > 10, "{made:?}");
+    assert_eq!(
+        made.hires as i64,
+        int("SELECT COUNT(*) FROM referrals f JOIN records r ON r.id = f.record_id \
+             WHERE f.outcome = 'hired' AND r.kind = 'employment' AND r.source = 'referral'")
+        .await
+    );
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let hired: Vec<(i64,)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new("SELECT record_id FROM referrals WHERE outcome = 'hired'"))
+            .await
+            .unwrap();
+    for (id,) in hired {
+        let r = records::get_record(&w.db, &office, RecordId(id)).await.unwrap();
+        assert_eq!(
+            r.values().get("public_service").map(|v| v.display()).as_deref(),
+            Some("是")
+        );
+    }
+    // The board shows the open, unexpired vacancies: its count is theirs.
+    let today = t0().date_naive();
+    let (_, on_board) = vacancies::board(&w.db, &VacancyFilter::default(), today, 20, 0)
+        .await
+        .unwrap();
+    let open =
+        w.db.read()
+            .await
+            .unwrap()
+            .int(Sql::new("SELECT COUNT(*) FROM vacancies WHERE status = 'open' AND valid_until >= $1").bind(today))
+            .await
+            .unwrap();
+    assert_eq!(on_board, open);
+    assert!(
+        open > 0 && open < made.vacancies as i64,
+        "some expired, filled or withdrawn"
+    );
+    // The wage guide of 2024: its total cell counts every record with a wage.
+    let cells = wage_guide::cells(&w.db, &office, 2024).await.unwrap();
+    let all = cells.iter().find(|c| c.major == 0 && c.industry.is_empty()).unwrap();
+    assert_eq!(all.n as usize, made.guide_records);
+    assert!(
+        cells.iter().any(|c| c.major == 6 && c.published),
+        "a group cell is published"
+    );
+    // Matching works on the demo data.
+    let (seeker,): (i64,) =
+        w.db.read()
+            .await
+            .unwrap()
+            .one(Sql::new("SELECT MIN(id) FROM job_seekers WHERE status = 'active'"))
+            .await
+            .unwrap();
+    assert!(
+        !matching::for_seeker(&w.db, &office, seeker, today)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A second run adds nothing.
+    assert_eq!(demo::jobs(&w.db, &w.cipher, t0(), 7).await.unwrap().vacancies, 0);
+}
+
+/// Random grants: every account with job-service scope lists the whole
+/// city's seekers and vacancies, sees a seeker's person exactly when the
+/// seeker's place is in its job-service scope or the seeker was referred
+/// to a vacancy of its scope, and writes only in its scope; without
+/// job-service scope, nothing.
+async fn no_user_sees_a_seeker_outside_their_scope(db: Db) {
+    use shiminhua_app::registry::jobs::seekers::SeekerFilter;
+    use shiminhua_core::auth::{Grant, KindSet};
+    use shiminhua_core::division::DivisionCode;
+    let w = World::new(db).await;
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let call = w.call(&office);
+    let towns: Vec<(i64,)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new("SELECT code FROM regions WHERE level = 4 ORDER BY code"))
+            .await
+            .unwrap();
+    let mut state: u64 = 0x10b5;
+    let mut next = |m: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % m
+    };
+    let town = |i: usize| DivisionCode::from_i64(towns[i].0).unwrap();
+    let mut seekers = Vec::new();
+    let mut vacancies_at = Vec::new();
+    for n in 0..16u16 {
+        let t = town(next(towns.len()));
+        let (_, id) = seeker_in(&w, &office, 300 + n, &t.to_string(), &[("occupations", "6")]).await;
+        seekers.push((id, t));
+        let v = vacancies::create(
+            &call,
+            &getter(&vacancy(
+                "普工",
+                "6",
+                &town(next(towns.len())).to_string(),
+                ("4000", "5000"),
+            )),
+            "form",
+        )
+        .await
+        .unwrap();
+        let place = vacancies::get(&w.db, &office, v).await.unwrap().region_code;
+        vacancies_at.push((v, place));
+    }
+    // Some seekers referred to some vacancies.
+    let mut referred: Vec<(i64, i64)> = Vec::new();
+    for _ in 0..8 {
+        let (s, _) = seekers[next(seekers.len())];
+        let (v, place) = vacancies_at[next(vacancies_at.len())];
+        if referrals::refer(&call, s, v, "").await.is_ok() {
+            referred.push((s, place));
+        }
+    }
+    for u in 0..10 {
+        let (_, t) = seekers[next(seekers.len())];
+        let region = if next(2) == 0 { t.county().unwrap() } else { t };
+        let with_jobs = next(4) != 0;
+        let kinds: KindSet = if with_jobs {
+            [RecordKind::JobService, RecordKind::Worker].into_iter().collect()
+        } else {
+            [RecordKind::Worker, RecordKind::Employment].into_iter().collect()
+        };
+        let actor = w
+            .user(&format!("jobs{u}"), Role::Local, vec![Grant { region, kinds }])
+            .await;
+        let (listed, total) = seekers::list(&w.db, &actor, &SeekerFilter::default(), 100, 0)
+            .await
+            .map_or((Vec::new(), -1), |x| x);
+        if !with_jobs {
+            assert_eq!(total, -1, "user {u}: no job-service scope, no list");
+            assert!(matches!(
+                vacancies::list(&w.db, &actor, &VacancyFilter::default(), t0().date_naive(), 10, 0).await,
+                Err(AppError::Forbidden)
+            ));
+            continue;
+        }
+        assert_eq!(total, seekers.len() as i64, "user {u}: the whole city");
+        let (_, vtotal) = vacancies::list(&w.db, &actor, &VacancyFilter::default(), t0().date_naive(), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(vtotal, vacancies_at.len() as i64);
+        for s in &listed {
+            let place = seekers.iter().find(|(id, _)| *id == s.row.id).unwrap().1;
+            let expected = actor.scope.allows(RecordKind::JobService, place)
+                || referred.iter().any(|(id, vp)| {
+                    *id == s.row.id
+                        && actor
+                            .scope
+                            .allows(RecordKind::JobService, DivisionCode::from_i64(*vp).unwrap())
+                });
+            assert_eq!(s.open, expected, "user {u}, seeker {}", s.row.id);
+            if !expected {
+                assert_ne!(s.shown_name(), s.row.name);
+            }
+            // Writes: only in scope.
+            let status = seekers::set_status(&w.call(&actor), s.row.id, s.row.version, SeekerStatus::Active).await;
+            if actor.scope.allows(RecordKind::JobService, place) {
+                assert!(
+                    status.is_ok() || matches!(status, Err(AppError::Conflict(_))),
+                    "user {u}: {status:?}"
+                );
+            } else {
+                assert!(matches!(status, Err(AppError::Forbidden)), "user {u}: {status:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The forms of the public employment services, described once as data
+//! (`FieldSpec`s): a vacancy (岗位), a job seeker's wishes (求职登记) and a
+//! referral's result. Occupations and wanted places are typed as text and
+//! resolved by the application, which holds the loaded occupation list and
+//! the city's regions.
+
+use crate::field::{Errors, Field, FieldSpec, FieldType, Value, Values, f};
+
+/// One of the job services' forms.
+#[derive(Debug)]
+pub struct JobForm {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub fields: &'static [Field],
+}
+
+impl FieldSpec for JobForm {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn label(&self) -> &'static str {
+        self.label
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        self.fields
+    }
+
+    fn key(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn cross_check(&self, values: &Values, errs: &mut Errors) {
+        if self.code == "vacancy" {
+            if let (Some(Value::Money(lo)), Some(Value::Money(hi))) = (values.get("wage_min"), values.get("wage_max"))
+                && hi.0 < lo.0
+            {
+                errs.push(("wage_max", "月工资上限不能低于下限".into()));
+            }
+            if let Some(Value::Count(n)) = values.get("headcount")
+                && !(1..=9999).contains(n)
+            {
+                errs.push(("headcount", "招聘人数应在1至9999之间".into()));
+            }
+        }
+    }
+}
+
+/// 岗位: what an employer offers, published through the HR office.
+pub static VACANCY: JobForm = JobForm {
+    code: "vacancy",
+    label: "岗位",
+    fields: &[
+        f(
+            "employer_code",
+            "用人单位统一社会信用代码",
+            FieldType::CreditCode,
+            true,
+            "",
+        ),
+        f("employer", "用人单位名称", FieldType::Text(100), true, ""),
+        f(
+            "industry",
+            "行业门类",
+            FieldType::Industry,
+            true,
+            "按《国民经济行业分类》（GB/T 4754-2017）门类",
+        ),
+        f("title", "岗位名称", FieldType::Text(50), true, "如 焊工、收银员"),
+        f(
+            "occupation",
+            "职业（工种）",
+            FieldType::Text(80),
+            true,
+            "填《职业分类大典（2022年版）》的代码或名称，如 6 或 生产制造及有关人员",
+        ),
+        f("headcount", "招聘人数", FieldType::Count, true, ""),
+        f("wage_min", "月工资下限（元）", FieldType::Money, true, ""),
+        f("wage_max", "月工资上限（元）", FieldType::Money, true, ""),
+        f("place", "工作地点（乡镇/街道）", FieldType::Place, true, ""),
+        f(
+            "requirements",
+            "岗位要求",
+            FieldType::Text(500),
+            false,
+            "年龄、技能、证书等",
+        ),
+        f(
+            "contact",
+            "报名方式",
+            FieldType::Text(200),
+            true,
+            "人社部门服务窗口的地址和电话，不填用人单位或个人的私人电话",
+        ),
+        f(
+            "valid_until",
+            "有效期至",
+            FieldType::LaterDate,
+            true,
+            "过期后自动从公开岗位中撤下",
+        ),
+    ],
+};
+
+/// 求职登记: a registered worker's wishes.
+pub static SEEKER: JobForm = JobForm {
+    code: "seeker",
+    label: "求职登记",
+    fields: &[
+        f(
+            "occupations",
+            "求职意向（职业）",
+            FieldType::Text(300),
+            true,
+            "1至5个职业的代码或名称，用顿号或逗号分隔",
+        ),
+        f(
+            "places",
+            "意向工作地",
+            FieldType::Text(200),
+            false,
+            "区县或乡镇（街道）名称，可填多个，用顿号分隔；不填按居住地",
+        ),
+        f("min_wage", "期望月工资下限（元）", FieldType::Money, false, ""),
+        f(
+            "available_from",
+            "可到岗日期",
+            FieldType::LaterDate,
+            false,
+            "不填为随时可到岗",
+        ),
+        f("skills", "技能和证书", FieldType::Text(200), false, ""),
+    ],
+};
+
+/// The result of a referral (推荐) as the HR office learns it.
+pub static OUTCOME: JobForm = JobForm {
+    code: "outcome",
+    label: "推荐结果",
+    fields: &[
+        f("on", "日期", FieldType::Date, true, "面试、录用或得知结果的日期"),
+        f(
+            "wage",
+            "月工资（元）",
+            FieldType::Money,
+            false,
+            "录用时填写，登记为就业记录的月工资",
+        ),
+        f("contract", "是否签订劳动合同", FieldType::Flag, false, "录用时填写"),
+        f("note", "说明", FieldType::Text(200), false, ""),
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::{Town, validate};
+    use chrono::NaiveDate;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+    }
+
+    fn vacancy(over: &[(&str, &str)]) -> Result<Values, Errors> {
+        let base = [
+            ("employer_code", "91341002MA2N0001XL"),
+            ("employer", "黄山市某制造有限公司"),
+            ("industry", "C"),
+            ("title", "焊工"),
+            ("occupation", "6"),
+            ("headcount", "3"),
+            ("wage_min", "4500"),
+            ("wage_max", "6000"),
+            ("place", "徽城镇"),
+            ("contact", "歙县人社局就业服务窗口 0559-0000000"),
+            ("valid_until", "2026-06-30"),
+        ];
+        let get = |k: &str| {
+            over.iter()
+                .chain(base.iter())
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default()
+        };
+        validate(&VACANCY, &get, &Town, day())
+    }
+
+    #[test]
+    fn a_vacancy_checks_its_wage_range_and_headcount() {
+        let errs = vacancy(&[("wage_min", "6000"), ("wage_max", "4500"), ("headcount", "0")]).unwrap_err();
+        let keys: Vec<&str> = errs.iter().map(|(k, _)| *k).collect();
+        assert!(keys.contains(&"wage_max"), "{errs:?}");
+        assert!(keys.contains(&"headcount"), "{errs:?}");
+        let errs = vacancy(&[("contact", "")]).unwrap_err();
+        assert_eq!(errs, vec![("contact", "请填写报名方式".to_string())]);
+    }
+}

@@ -1,0 +1,259 @@
+//! 就业服务 over HTTP, on SQLite and PostgreSQL: a vacancy published through
+//! its form, a worker registered as a job seeker from the registry, the two
+//! matched, referred and hired (the employment record follows), seekers
+//! masked for another county's staff, the wage guide computed and exported,
+//! and the public job board.
+
+use crate::common::{Agent, Resp, TestApp, credit, field_value};
+use axum::http::StatusCode;
+use shiminhua_app::both;
+use shiminhua_app::store::{Db, Sql};
+
+both!(
+    a_vacancy_meets_a_seeker_and_the_board_shows_it,
+    occupations_load_from_a_file
+);
+
+/// The number after `prefix` in a redirect or a link.
+fn id_after(text: &str, prefix: &str) -> i64 {
+    let i = text.find(prefix).unwrap_or_else(|| panic!("no {prefix} in {text}"));
+    text[i + prefix.len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+async fn send(app: &TestApp, agent: &mut Agent, path: &str, fields: &[(&str, &str)]) -> Resp {
+    let csrf = app.csrf(agent).await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    app.post(agent, path, &all).await
+}
+
+fn see_other(r: &Resp, to: &str) {
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location().starts_with(to), "{} not {to}", r.location());
+}
+
+async fn a_vacancy_meets_a_seeker_and_the_board_shows_it(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut office = app.login("office").await;
+    let mut shexian = app.login("shexian").await;
+    let mut inspector = app.login("inspector").await;
+    let workers = app.workers_in(&["341021100"]).await;
+    let worker = workers["341021100"];
+
+    // The navigation offers the job services; the form is there.
+    let list = app.get(&mut shexian, "/jobs").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains("href=\"/jobs/seekers\""), "navigation entry");
+    let employer = credit(41);
+    let mut vacancy = vec![
+        ("form_kind", "vacancy"),
+        ("employer_code", employer.as_str()),
+        ("employer", "歙县某食品有限公司"),
+        ("industry", "C"),
+        ("title", "包装工"),
+        ("occupation", "6"),
+        ("headcount", "2"),
+        ("wage_min", "4,200"),
+        ("wage_max", "3000"),
+        ("place", "341021100"),
+        ("contact", "歙县人社局就业服务窗口（徽城镇），电话0559-6500000"),
+        ("valid_until", "2026-12-31"),
+    ];
+    // Every mistake at once, the input kept.
+    let r = send(&app, &mut shexian, "/jobs/vacancies/new", &vacancy).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("月工资上限不能低于下限") && r.body.contains("包装工"));
+    vacancy.retain(|(k, _)| *k != "wage_max");
+    vacancy.push(("wage_max", "5200"));
+    let r = send(&app, &mut shexian, "/jobs/vacancies/new", &vacancy).await;
+    see_other(&r, "/jobs/vacancies/");
+    let vid = id_after(r.location(), "/jobs/vacancies/");
+
+    // The worker registers as a job seeker from the registry.
+    let profile = app.get(&mut shexian, &format!("/workers/{worker}")).await;
+    assert!(profile.body.contains(&format!("/jobs/seekers/new?worker={worker}")));
+    let form = app
+        .get(&mut shexian, &format!("/jobs/seekers/new?worker={worker}"))
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let path = format!("/jobs/seekers/new?worker={worker}");
+    let r = send(&app, &mut shexian, &path, &[("occupations", "厨师长、宇航员")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("宇航员") || r.body.contains("厨师长"), "{}", r.body);
+    let r = send(
+        &app,
+        &mut shexian,
+        &path,
+        &[
+            ("occupations", "生产制造及有关人员"),
+            ("min_wage", "4000"),
+            ("places", "歙县"),
+        ],
+    )
+    .await;
+    see_other(&r, "/jobs/seekers/");
+    let sid = id_after(r.location(), "/jobs/seekers/");
+
+    // Matched both ways, with the rule shown.
+    let page = app.get(&mut shexian, &format!("/jobs/seekers/{sid}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&format!("/jobs/vacancies/{vid}")), "{}", page.body);
+    assert!(
+        page.body.contains("同乡镇") || page.body.contains("同区县"),
+        "{}",
+        page.body
+    );
+    let page = app.get(&mut shexian, &format!("/jobs/vacancies/{vid}")).await;
+    assert!(page.body.contains(&format!("/jobs/seekers/{sid}")));
+
+    // Another county's staff see the seeker, masked (劳务协作).
+    let name: (String,) = app
+        .db
+        .read()
+        .await
+        .unwrap()
+        .one(Sql::new("SELECT name FROM workers WHERE id = $1").bind(worker))
+        .await
+        .unwrap();
+    let seen = app.get(&mut inspector, "/jobs/seekers").await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert!(seen.body.contains(&format!("/jobs/seekers/{sid}")));
+    assert!(
+        !seen.body.contains(&name.0),
+        "the full name is not shown outside the county"
+    );
+    let own = app.get(&mut shexian, "/jobs/seekers").await;
+    assert!(own.body.contains(&name.0));
+
+    // Referred, then hired: the employment record follows.
+    let r = send(
+        &app,
+        &mut shexian,
+        "/jobs/referrals",
+        &[
+            ("seeker", &sid.to_string()),
+            ("vacancy", &vid.to_string()),
+            ("back", &format!("/jobs/vacancies/{vid}")),
+        ],
+    )
+    .await;
+    see_other(&r, &format!("/jobs/vacancies/{vid}?done=referred"));
+    let page = app.get(&mut shexian, &format!("/jobs/vacancies/{vid}")).await;
+    let rid = id_after(&page.body, "/jobs/referrals/");
+    let version = field_value(&page.body[page.body.find("/jobs/referrals/").unwrap()..], "version");
+    let r = send(
+        &app,
+        &mut shexian,
+        &format!("/jobs/referrals/{rid}/outcome"),
+        &[
+            ("outcome", "hired"),
+            ("version", &version),
+            ("on", "2026-09-30"),
+            ("wage", "4600"),
+            ("contract", "是"),
+            ("back", &format!("/jobs/seekers/{sid}")),
+        ],
+    )
+    .await;
+    see_other(&r, &format!("/jobs/seekers/{sid}?done=outcome"));
+    let (n,): (i64,) = app
+        .db
+        .read()
+        .await
+        .unwrap()
+        .one(
+            Sql::new(
+                "SELECT COUNT(*) FROM records WHERE worker_id = $1 AND kind = 'employment' AND source = 'referral'",
+            )
+            .bind(worker),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let page = app.get(&mut shexian, &format!("/jobs/seekers/{sid}")).await;
+    assert!(
+        page.body.contains("录用") && page.body.contains("已就业"),
+        "{}",
+        page.body
+    );
+
+    // The wage guide: the office computes it; the export is a workbook.
+    let r = send(
+        &app,
+        &mut office,
+        "/jobs/wage-guide",
+        &[("year", "2026"), ("min_cell", "1")],
+    )
+    .await;
+    see_other(&r, "/jobs/wage-guide?year=2026");
+    let guide = app.get(&mut office, "/jobs/wage-guide?year=2026").await;
+    assert!(guide.body.contains("4,600"), "{}", guide.body);
+    let (status, _, bytes) = crate::case_stats::download(&app, &office, "/jobs/wage-guide/export?year=2026").await;
+    assert_eq!(status, StatusCode::OK);
+    let sheets = shiminhua_app::xlsx::sheets_as_text(&bytes).expect("a workbook");
+    let all = sheets[0]
+        .1
+        .iter()
+        .find(|r| r[0] == "全部职业" && r[1] == "全部行业")
+        .expect("the total line");
+    assert_eq!((all[2].as_str(), all[5].as_str()), ("1", "4600"), "{all:?}");
+    let r = send(&app, &mut shexian, "/jobs/wage-guide", &[("year", "2026")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The public board: no sign-in, the median next to the range, the
+    // office's window to apply; a filled vacancy leaves it.
+    let mut visitor = Agent::default();
+    let board = app.get(&mut visitor, "/public/jobs?county=341021").await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    assert!(
+        board.body.contains("包装工") && board.body.contains("4,200–5,200 元/月"),
+        "{}",
+        board.body
+    );
+    assert!(board.body.contains("同类岗位工资中位数 4,600 元/月"), "{}", board.body);
+    let page = app.get(&mut visitor, &format!("/public/jobs/{vid}")).await;
+    assert!(page.body.contains("歙县人社局就业服务窗口"));
+    let none = app.get(&mut visitor, "/public/jobs?county=341022").await;
+    assert!(!none.body.contains("包装工"));
+    let bad = app.get(&mut visitor, "/public/jobs?wage=abc").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let page = app.get(&mut shexian, &format!("/jobs/vacancies/{vid}")).await;
+    let version = field_value(&page.body[page.body.find("/status").unwrap()..], "version");
+    let r = send(
+        &app,
+        &mut shexian,
+        &format!("/jobs/vacancies/{vid}/status"),
+        &[("status", "withdrawn"), ("version", &version)],
+    )
+    .await;
+    see_other(&r, &format!("/jobs/vacancies/{vid}"));
+    let gone = app.get(&mut visitor, &format!("/public/jobs/{vid}")).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+async fn occupations_load_from_a_file(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut admin = app.login("admin").await;
+    let page = app.get(&mut admin, "/jobs/occupations").await;
+    assert!(page.body.contains("生产制造及有关人员"));
+    let csrf = app.csrf(&mut admin).await;
+    let send_file = async |admin: &mut Agent, content: &[u8]| {
+        let (ct, body) = crate::common::multipart_file(&[("csrf", &csrf)], "file", "职业.csv", content);
+        app.request_bytes(admin, "POST", "/jobs/occupations", Some((&ct, body)))
+            .await
+    };
+    let bad = "代码,名称\n6-29,建筑施工人员\n6-29-01-01,砌筑工\n".as_bytes();
+    let r = send_file(&mut admin, bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("第3行"), "{}", r.body);
+    let good = "\u{feff}代码,名称\n6-29,建筑施工人员\n6-29-01,房屋建筑施工人员\n6-29-01-01,砌筑工\n".as_bytes();
+    let r = send_file(&mut admin, good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&mut admin, "/jobs/occupations?q=砌筑").await;
+    assert!(page.body.contains("6-29-01-01") && page.body.contains("砌筑工"));
+}
