@@ -311,6 +311,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("referral.create", "推荐求职人员"),
     ("referral.outcome", "登记推荐结果"),
     ("wage_guide.compute", "计算工资价位"),
+    ("job_event.create", "新增招聘活动"),
+    ("job_event.update", "修改招聘活动"),
+    ("job_event.vacancies", "设置招聘活动的岗位"),
 ];
 
 pub fn action_label(code: &str) -> &'static str {

@@ -1120,9 +1120,9 @@ async fn user_cmd(db: &shiminhua_app::store::Db, config: &Config, clock: &Clock,
 fn print_jobs(j: &shiminhua_app::ops::demo::DemoJobs) {
     if j.vacancies > 0 {
         println!(
-            "就业服务演示数据：岗位 {} 个，求职登记 {} 人，推荐 {} 次（其中录用 {} 人，已生成就业记录）；\
-             工资价位按 {} 条就业记录计算。",
-            j.vacancies, j.seekers, j.referrals, j.hires, j.guide_records
+            "就业服务演示数据：岗位 {} 个，求职登记 {} 人，推荐 {} 次（其中录用 {} 人，已生成就业记录），\
+             招聘活动 {} 场；工资价位按 {} 条就业记录计算。",
+            j.vacancies, j.seekers, j.referrals, j.hires, j.events, j.guide_records
         );
     }
 }

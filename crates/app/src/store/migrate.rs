@@ -187,6 +187,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0030_job_services.sql"),
         include_str!("../../migrations/postgres/0030_job_services.sql"),
     ),
+    (
+        31,
+        "job_events",
+        include_str!("../../migrations/sqlite/0031_job_events.sql"),
+        include_str!("../../migrations/postgres/0031_job_events.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

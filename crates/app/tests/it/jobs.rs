@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use shiminhua_app::registry::jobs::{
-    matching, occupations, referrals, seekers, vacancies, vacancies::VacancyFilter, wage_guide,
+    events, matching, occupations, referrals, seekers, vacancies, vacancies::VacancyFilter, wage_guide,
 };
 use shiminhua_app::registry::{merge, records, workers};
 use shiminhua_app::store::{Db, Sql};
@@ -26,6 +26,7 @@ both!(
     a_merged_registration_keeps_its_job_search,
     the_jobs_demo_is_what_it_says,
     no_user_sees_a_seeker_outside_their_scope,
+    events_add_up_by_county_and_series,
 );
 
 const FINER: &str = "代码,名称\n6-29,建筑施工人员\n6-29-01,房屋建筑施工人员\n6-29-01-01,砌筑工\n6-29-02,土木工程建筑施工人员\n4-03,住宿和餐饮服务人员\n4-03-02,餐饮服务人员\n";
@@ -612,6 +613,21 @@ async fn the_jobs_demo_is_what_it_says(db: Db) {
             .unwrap()
             .is_empty()
     );
+    // Events of every series; the county-by-series view equals the list.
+    assert_eq!(made.events as i64, int("SELECT COUNT(*) FROM job_events").await);
+    assert!(int("SELECT COUNT(*) FROM job_event_vacancies").await > 0);
+    let year = t0().date_naive().format("%Y").to_string().parse::<i32>().unwrap();
+    let view = events::by_county_series(&w.db, &office, year).await.unwrap();
+    let f = events::EventFilter {
+        year: Some(year),
+        ..Default::default()
+    };
+    let (rows, total) = events::list(&w.db, &office, &f, 1000, 0).await.unwrap();
+    assert_eq!(total, view.iter().map(|l| l.events).sum::<i64>());
+    assert_eq!(
+        rows.iter().filter_map(|r| r.hires).sum::<i64>(),
+        view.iter().map(|l| l.hires).sum::<i64>()
+    );
     // A second run adds nothing.
     assert_eq!(demo::jobs(&w.db, &w.cipher, t0(), 7).await.unwrap().vacancies, 0);
 }
@@ -726,4 +742,146 @@ async fn no_user_sees_a_seeker_outside_their_scope(db: Db) {
             }
         }
     }
+}
+
+fn event(name: &str, series: &str, place: &str, on: &str, figures: (&str, &str, &str)) -> HashMap<String, String> {
+    map(&[
+        ("name", name),
+        ("series", series),
+        ("organiser", "区县人社局"),
+        ("held_on", on),
+        ("place", place),
+        ("online", "否"),
+        ("visitors", figures.0),
+        ("intents", figures.1),
+        ("hires", figures.2),
+    ])
+}
+
+async fn events_add_up_by_county_and_series(db: Db) {
+    let w = World::new(db).await;
+    let tunxi = w.scoped("tunxi", Role::Local, "341002").await;
+    let huangshan = w.scoped("huangshan", Role::Local, "341003").await;
+    let tc = w.call(&tunxi);
+    let hc = w.call(&huangshan);
+    let a = events::create(
+        &tc,
+        &getter(&event(
+            "春风行动专场",
+            "春风行动",
+            "昱中街道",
+            "2026-02-20",
+            ("300", "80", "25"),
+        )),
+    )
+    .await
+    .unwrap();
+    events::create(
+        &tc,
+        &getter(&event(
+            "春风行动二场",
+            "春风行动",
+            "老街街道",
+            "2026-03-05",
+            ("200", "40", "10"),
+        )),
+    )
+    .await
+    .unwrap();
+    events::create(
+        &hc,
+        &getter(&event(
+            "工会送岗位",
+            "工会送岗位",
+            "甘棠镇",
+            "2026-05-01",
+            ("120", "30", ""),
+        )),
+    )
+    .await
+    .unwrap();
+    // Last year's does not count in this year's view.
+    events::create(
+        &tc,
+        &getter(&event(
+            "春风行动",
+            "春风行动",
+            "昱中街道",
+            "2025-02-20",
+            ("999", "1", "1"),
+        )),
+    )
+    .await
+    .unwrap();
+    // Figures that do not hold together, a place outside the scope.
+    let bad = events::create(
+        &tc,
+        &getter(&event("x", "春风行动", "昱中街道", "2026-02-20", ("10", "20", "30"))),
+    )
+    .await;
+    assert!(
+        matches!(bad, Err(AppError::Validation(ref e)) if e.get("intents").is_some() && e.get("hires").is_some()),
+        "{bad:?}"
+    );
+    let far = events::create(
+        &tc,
+        &getter(&event("x", "春风行动", "甘棠镇", "2026-02-20", ("", "", ""))),
+    )
+    .await;
+    assert!(
+        matches!(far, Err(AppError::Validation(ref e)) if e.get("place").is_some()),
+        "{far:?}"
+    );
+    let view = events::by_county_series(&w.db, &huangshan, 2026).await.unwrap();
+    let line = |county: &str, series: &str| {
+        view.iter()
+            .find(|l| l.county_code == code(county).as_i64() && l.series == series)
+            .map(|l| (l.events, l.visitors, l.intents, l.hires))
+    };
+    assert_eq!(line("341002", "spring"), Some((2, 500, 120, 35)));
+    assert_eq!(line("341003", "union"), Some((1, 120, 30, 0)));
+    assert_eq!(view.len(), 2);
+    // The view equals its list: the year's events, their figures summed.
+    let (rows, total) = events::list(
+        &w.db,
+        &tunxi,
+        &events::EventFilter {
+            year: Some(2026),
+            ..Default::default()
+        },
+        100,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(total, view.iter().map(|l| l.events).sum::<i64>());
+    assert_eq!(
+        rows.iter().filter_map(|r| r.visitors).sum::<i64>(),
+        view.iter().map(|l| l.visitors).sum::<i64>()
+    );
+    // Vacancies offered there: any county's; only the event's place edits it.
+    let v = vacancies::create(&hc, &getter(&vacancy("厨师", "4", "甘棠镇", ("5000", "7000"))), "form")
+        .await
+        .unwrap();
+    let e = events::get(&w.db, &huangshan, a).await.unwrap();
+    assert!(matches!(
+        events::set_vacancies(&hc, a, e.version, &[v]).await,
+        Err(AppError::Forbidden)
+    ));
+    events::set_vacancies(&tc, a, e.version, &[v, v]).await.unwrap();
+    let offered = events::vacancies_of(&w.db, &huangshan, a).await.unwrap();
+    assert_eq!(offered.iter().map(|r| r.id).collect::<Vec<_>>(), vec![v]);
+    let e = events::get(&w.db, &tunxi, a).await.unwrap();
+    assert!(matches!(
+        events::set_vacancies(&tc, a, e.version, &[v + 1000]).await,
+        Err(AppError::BadRequest(_))
+    ));
+    // The public calendar: coming events only.
+    let coming = events::coming(&w.db, chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        coming.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["春风行动二场", "工会送岗位"]
+    );
 }

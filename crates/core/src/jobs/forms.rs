@@ -32,6 +32,22 @@ impl FieldSpec for JobForm {
     }
 
     fn cross_check(&self, values: &Values, errs: &mut Errors) {
+        if self.code == "event" {
+            let n = |k: &str| match values.get(k) {
+                Some(Value::Count(n)) => Some(*n),
+                _ => None,
+            };
+            if let (Some(v), Some(i)) = (n("visitors"), n("intents"))
+                && i > v
+            {
+                errs.push(("intents", "达成就业意向人数不能超过参与人次".into()));
+            }
+            if let (Some(i), Some(h)) = (n("intents"), n("hires"))
+                && h > i
+            {
+                errs.push(("hires", "现场录用人数不能超过达成就业意向人数".into()));
+            }
+        }
         if self.code == "vacancy" {
             if let (Some(Value::Money(lo)), Some(Value::Money(hi))) = (values.get("wage_min"), values.get("wage_max"))
                 && hi.0 < lo.0
@@ -134,6 +150,53 @@ pub static SEEKER: JobForm = JobForm {
     ],
 };
 
+/// The series of recruitment events, as the form offers them.
+pub const SERIES: &[&str] = &[
+    "春风行动",
+    "2+N招聘活动",
+    "接您回家",
+    "工会送岗位",
+    "就业援助月",
+    "民营企业招聘月",
+    "其他",
+];
+
+/// 招聘活动: an event and, once held, its figures.
+pub static EVENT: JobForm = JobForm {
+    code: "event",
+    label: "招聘活动",
+    fields: &[
+        f(
+            "name",
+            "活动名称",
+            FieldType::Text(100),
+            true,
+            "如 2024年歙县春风行动专场招聘会",
+        ),
+        f("series", "活动系列", FieldType::Choice(SERIES), true, ""),
+        f("organiser", "主办单位", FieldType::Text(100), true, ""),
+        f("held_on", "举办日期", FieldType::LaterDate, true, ""),
+        f(
+            "place",
+            "举办地（乡镇/街道）",
+            FieldType::Place,
+            true,
+            "线上活动填主办地",
+        ),
+        f("venue", "具体地点", FieldType::Text(100), false, "如 县人力资源市场"),
+        f("online", "线上举办", FieldType::Flag, true, ""),
+        f("visitors", "参与人次", FieldType::Count, false, "活动结束后填写"),
+        f(
+            "intents",
+            "达成就业意向（人）",
+            FieldType::Count,
+            false,
+            "活动结束后填写",
+        ),
+        f("hires", "现场录用（人）", FieldType::Count, false, "活动结束后填写"),
+    ],
+};
+
 /// The result of a referral (推荐) as the HR office learns it.
 pub static OUTCOME: JobForm = JobForm {
     code: "outcome",
@@ -184,6 +247,36 @@ mod tests {
                 .unwrap_or_default()
         };
         validate(&VACANCY, &get, &Town, day())
+    }
+
+    #[test]
+    fn the_series_offered_are_the_coded_ones() {
+        let labels: Vec<&str> = super::super::EventSeries::ALL.iter().map(|s| s.label_zh()).collect();
+        assert_eq!(labels, SERIES);
+    }
+
+    #[test]
+    fn an_events_figures_hold_together() {
+        let base = [
+            ("name", "春风行动专场"),
+            ("series", "春风行动"),
+            ("organiser", "歙县人社局"),
+            ("held_on", "2026-02-20"),
+            ("place", "徽城镇"),
+            ("online", "否"),
+            ("visitors", "300"),
+            ("intents", "400"),
+            ("hires", "500"),
+        ];
+        let get = |k: &str| {
+            base.iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default()
+        };
+        let errs = validate(&EVENT, &get, &Town, day()).unwrap_err();
+        let keys: Vec<&str> = errs.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["intents", "hires"], "{errs:?}");
     }
 
     #[test]

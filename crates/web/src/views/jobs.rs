@@ -16,22 +16,22 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
 use shiminhua_app::regions::{CountyNames, PlaceBook};
-use shiminhua_app::registry::jobs::matching;
 use shiminhua_app::registry::jobs::occupations::{self, OccupationBook};
 use shiminhua_app::registry::jobs::referrals::{self, ReferralRow};
 use shiminhua_app::registry::jobs::seekers::{self, Seeker, SeekerFilter};
 use shiminhua_app::registry::jobs::vacancies::{self, VacancyFilter, VacancyRow, yuan};
 use shiminhua_app::registry::jobs::wage_guide::{self, GuideRow};
+use shiminhua_app::registry::jobs::{events, matching};
 use shiminhua_app::registry::workers;
 use shiminhua_app::{AppError, FieldErrors};
 use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::ids::WorkerId;
-use shiminhua_core::jobs::forms::{SEEKER, VACANCY};
+use shiminhua_core::jobs::forms::{EVENT, SEEKER, VACANCY};
 use shiminhua_core::jobs::matching::Fit;
 use shiminhua_core::jobs::occupation::MAJOR_GROUP_NAMES;
 use shiminhua_core::jobs::wage_guide::DEFAULT_MIN_CELL;
-use shiminhua_core::jobs::{ReferralOutcome, SeekerStatus, VacancyStatus};
+use shiminhua_core::jobs::{EventSeries, ReferralOutcome, SeekerStatus, VacancyStatus};
 use std::collections::HashMap;
 
 fn today(n: &crate::extract::Ctx) -> NaiveDate {
@@ -935,4 +935,299 @@ pub async fn occupations_load(n: Need<ManageSystem>, form: Form) -> Result<Respo
         }
         Err(e) => Err(e.into()),
     }
+}
+
+// ---------------------------------------------------------------------------
+// Recruitment events
+
+/// An event as listed.
+pub struct EventLine {
+    pub id: i64,
+    pub name: String,
+    pub series: &'static str,
+    pub organiser: String,
+    pub place: String,
+    pub held_on: String,
+    pub visitors: String,
+    pub intents: String,
+    pub hires: String,
+}
+
+fn event_line(e: &events::EventRow, places: &PlaceBook) -> EventLine {
+    let n = |v: Option<i64>| v.map_or_else(|| "—".to_string(), |n| n.to_string());
+    EventLine {
+        id: e.id,
+        name: e.name.clone(),
+        series: e.series_label(),
+        organiser: e.organiser.clone(),
+        place: if e.online {
+            format!("线上（{}）", places.full_name(e.region_code))
+        } else {
+            format!("{} {}", places.full_name(e.region_code), e.venue)
+        },
+        held_on: date_zh(e.held_on),
+        visitors: n(e.visitors),
+        intents: n(e.intents),
+        hires: n(e.hires),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jobs/events.html")]
+struct EventsTpl {
+    layout: Layout,
+    rows: Vec<EventLine>,
+    pager: Pager,
+    year: i32,
+    years: Vec<i32>,
+    regions: Vec<(String, String)>,
+    region: String,
+    series_options: Vec<(&'static str, &'static str)>,
+    series: String,
+    /// The county-by-series view: the series' labels, then a line a county
+    /// (name, per series (events, visitors, intents, hires)), and the totals.
+    heads: Vec<&'static str>,
+    view: Vec<(String, Vec<[i64; 4]>)>,
+    can_write: bool,
+}
+
+/// GET /jobs/events?year=…&region=…&series=…
+pub async fn events_page(
+    n: Need<ViewDashboard>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let st = &n.ctx.state;
+    let this = today(&n.ctx).year();
+    let year = year_of(&q, this)?;
+    let series = match q_get(&q, "series").as_str() {
+        "" => None,
+        s => Some(EventSeries::from_code(s).ok_or_else(|| WebError(AppError::BadRequest("活动系列不对".into())))?),
+    };
+    let f = events::EventFilter {
+        year: Some(year),
+        region: region_of(&q)?,
+        series,
+    };
+    let base = query_string(&[
+        ("year", &year.to_string()),
+        ("region", &q_get(&q, "region")),
+        ("series", &q_get(&q, "series")),
+    ]);
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 20, base);
+    let (rows, total) = events::list(&st.db, &n.actor, &f, pager.per_page, pager.offset()).await?;
+    pager.total = total;
+    let places = PlaceBook::load(&mut st.db.read().await?).await?;
+    let names = CountyNames::load(&st.db).await?;
+    let lines = events::by_county_series(&st.db, &n.actor, year).await?;
+    let mut counties: Vec<i64> = lines.iter().map(|l| l.county_code).collect();
+    counties.dedup();
+    let cell = |county: Option<i64>, s: EventSeries| -> [i64; 4] {
+        lines
+            .iter()
+            .filter(|l| county.is_none_or(|c| c == l.county_code) && l.series == s.code())
+            .fold([0; 4], |a, l| {
+                [a[0] + l.events, a[1] + l.visitors, a[2] + l.intents, a[3] + l.hires]
+            })
+    };
+    let mut view: Vec<(String, Vec<[i64; 4]>)> = counties
+        .iter()
+        .map(|c| {
+            (
+                names.name_of(*c).unwrap_or("").to_string(),
+                EventSeries::ALL.iter().map(|s| cell(Some(*c), *s)).collect(),
+            )
+        })
+        .collect();
+    if !view.is_empty() {
+        view.push(("合计".into(), EventSeries::ALL.iter().map(|s| cell(None, *s)).collect()));
+    }
+    Ok(html(&EventsTpl {
+        layout: crumbs(Layout::new(&n.ctx, Some(&n.actor), "招聘活动")).crumb("招聘活动", ""),
+        rows: rows.iter().map(|e| event_line(e, &places)).collect(),
+        pager,
+        year,
+        years: (this - 4..=this + 1).rev().collect(),
+        regions: region_options(&n.ctx, &n.actor, 3).await?,
+        region: q_get(&q, "region"),
+        series_options: EventSeries::ALL.iter().map(|s| (s.code(), s.label_zh())).collect(),
+        series: q_get(&q, "series"),
+        heads: EventSeries::ALL.iter().map(|s| s.label_zh()).collect(),
+        view,
+        can_write: n.actor.can(Permission::WriteRecords),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "jobs/event_form.html")]
+struct EventFormTpl {
+    layout: Layout,
+    form: FieldForm,
+    id: i64,
+}
+
+async fn event_form(
+    n: &Need<WriteRecords>,
+    id: i64,
+    version: i64,
+    values: &HashMap<String, String>,
+    errors: &FieldErrors,
+    conflict: Option<String>,
+) -> Result<EventFormTpl, WebError> {
+    let (title, action) = if id > 0 {
+        ("修改招聘活动", format!("/jobs/events/{id}/edit"))
+    } else {
+        ("新增招聘活动", "/jobs/events/new".to_string())
+    };
+    let filled = Filled {
+        values,
+        errors,
+        conflict,
+        child_help: None,
+    };
+    Ok(EventFormTpl {
+        layout: crumbs(Layout::new(&n.ctx, Some(&n.actor), title))
+            .crumb("招聘活动", "/jobs/events")
+            .crumb(title, ""),
+        form: FieldForm::new(&n.ctx, &n.actor, &EVENT, action, version, filled).await?,
+        id,
+    })
+}
+
+/// GET /jobs/events/new
+pub async fn event_new(n: Need<WriteRecords>) -> Result<Response, WebError> {
+    events::list(&n.ctx.state.db, &n.actor, &events::EventFilter::default(), 1, 0).await?;
+    let values = HashMap::from([("online".to_string(), "否".to_string())]);
+    Ok(html(
+        &event_form(&n, 0, 0, &values, &FieldErrors::default(), None).await?,
+    ))
+}
+
+/// POST /jobs/events/new
+pub async fn event_create(n: Need<WriteRecords>, form: Form) -> Result<Response, WebError> {
+    let get = |k: &str| form.get(k).to_string();
+    match events::create(&n.ctx.call(&n.actor), &get).await {
+        Ok(id) => Ok(Redirect::to(&format!("/jobs/events/{id}?done=created")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let page = event_form(&n, 0, 0, &submitted(&EVENT, &form), &e, None).await?;
+            Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// GET /jobs/events/{id}/edit
+pub async fn event_edit(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let st = &n.ctx.state;
+    let e = events::get(&st.db, &n.actor, id).await?;
+    let places = PlaceBook::load(&mut st.db.read().await?).await?;
+    let mut values = e.form_values(&places);
+    if let Ok(code) = DivisionCode::from_i64(e.region_code) {
+        values.insert("place".into(), code.to_string());
+    }
+    Ok(html(
+        &event_form(&n, id, e.version, &values, &FieldErrors::default(), None).await?,
+    ))
+}
+
+/// POST /jobs/events/{id}/edit
+pub async fn event_update(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    let get = |k: &str| form.get(k).to_string();
+    match events::update(&n.ctx.call(&n.actor), id, version, &get).await {
+        Ok(()) => Ok(Redirect::to(&format!("/jobs/events/{id}?done=saved")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let page = event_form(&n, id, version, &submitted(&EVENT, &form), &e, None).await?;
+            Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(AppError::Conflict(m)) => {
+            let page = event_form(
+                &n,
+                id,
+                version,
+                &submitted(&EVENT, &form),
+                &FieldErrors::default(),
+                Some(m),
+            )
+            .await?;
+            Ok(with_status(html(&page), StatusCode::CONFLICT))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jobs/event.html")]
+struct EventTpl {
+    layout: Layout,
+    e: EventLine,
+    version: i64,
+    offered: Vec<VacancyLine>,
+    /// Open vacancies of the event's county to choose from: (line, chosen).
+    choices: Vec<(VacancyLine, bool)>,
+    can_write: bool,
+    done: String,
+}
+
+/// GET /jobs/events/{id}
+pub async fn event_page(
+    n: Need<ViewDashboard>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let st = &n.ctx.state;
+    let e = events::get(&st.db, &n.actor, id).await?;
+    let mut tx = st.db.read().await?;
+    let places = PlaceBook::load(&mut tx).await?;
+    let book = OccupationBook::load(&mut tx).await?;
+    drop(tx);
+    let offered_rows = events::vacancies_of(&st.db, &n.actor, id).await?;
+    let can_write = n.actor.can(Permission::WriteRecords) && own(&n.actor, e.region_code);
+    let choices = if can_write {
+        let county = DivisionCode::from_i64(e.county_code).ok();
+        let f = VacancyFilter {
+            region: county,
+            ..VacancyFilter::default()
+        };
+        let (open, _) = vacancies::list(&st.db, &n.actor, &f, today(&n.ctx), 100, 0).await?;
+        let mut all: Vec<(VacancyLine, bool)> = offered_rows
+            .iter()
+            .map(|v| (vacancy_line(v, &places, &book), true))
+            .collect();
+        all.extend(
+            open.iter()
+                .filter(|v| !offered_rows.iter().any(|o| o.id == v.id))
+                .map(|v| (vacancy_line(v, &places, &book), false)),
+        );
+        all
+    } else {
+        Vec::new()
+    };
+    Ok(html(&EventTpl {
+        layout: crumbs(Layout::new(&n.ctx, Some(&n.actor), e.name.clone()))
+            .crumb("招聘活动", "/jobs/events")
+            .crumb(e.name.clone(), ""),
+        version: e.version,
+        e: event_line(&e, &places),
+        offered: offered_rows.iter().map(|v| vacancy_line(v, &places, &book)).collect(),
+        choices,
+        can_write,
+        done: q_get(&q, "done"),
+    }))
+}
+
+/// POST /jobs/events/{id}/vacancies (version, vacancy = … repeated)
+pub async fn event_vacancies(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    let ids = form
+        .all("vacancy")
+        .iter()
+        .map(|v| parse_id(v))
+        .collect::<Result<Vec<i64>, WebError>>()
+        .map_err(|_| WebError(AppError::BadRequest("岗位编号不对".into())))?;
+    events::set_vacancies(&n.ctx.call(&n.actor), id, version, &ids).await?;
+    Ok(Redirect::to(&format!("/jobs/events/{id}?done=vacancies")).into_response())
 }

@@ -2,7 +2,8 @@
 //! signing in — open vacancies of the whole city by county, township,
 //! occupation group and wage, each with the wage guide's median for its
 //! group and how to apply (the HR office's window; an employer's or a
-//! person's own phone is never published). Expired, filled and withdrawn
+//! person's own phone is never published), and the coming recruitment
+//! events. Expired, filled and withdrawn
 //! vacancies are not found here.
 
 use crate::error::WebError;
@@ -17,6 +18,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use shiminhua_app::AppError;
 use shiminhua_app::regions::PlaceBook;
+use shiminhua_app::registry::jobs::events;
 use shiminhua_app::registry::jobs::occupations::OccupationBook;
 use shiminhua_app::registry::jobs::vacancies::{self, VacancyFilter, VacancyRow, yuan};
 use shiminhua_app::registry::jobs::wage_guide::{self, GuideRow};
@@ -92,6 +94,8 @@ struct BoardTpl {
     major: String,
     wage: String,
     q: String,
+    /// The coming recruitment events: (date, name, series, place).
+    events: Vec<(String, String, &'static str, String)>,
 }
 
 fn bad(msg: &str) -> WebError {
@@ -176,6 +180,18 @@ pub async fn board(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result
             .collect(),
         None => Vec::new(),
     };
+    let events = events::coming(&st.db, today, 5)
+        .await?
+        .iter()
+        .map(|e| {
+            let place = if e.online {
+                "线上".to_string()
+            } else {
+                format!("{} {}", places.full_name(e.region_code), e.venue)
+            };
+            (date_zh(e.held_on), e.name.clone(), e.series_label(), place)
+        })
+        .collect();
     Ok(cached(html(&BoardTpl {
         layout: layout(&ctx, "招聘岗位", String::new()),
         rows: rows.iter().map(|v| board_line(v, &places, &book, &guide)).collect(),
@@ -188,6 +204,7 @@ pub async fn board(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result
         major: q_get(&q, "major"),
         wage: q_get(&q, "wage"),
         q: search,
+        events,
     })))
 }
 

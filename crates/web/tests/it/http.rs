@@ -381,6 +381,17 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/jobs/referrals/{id}/outcome",
         Access::Job(Permission::WriteRecords),
     ),
+    ("get", "/jobs/events", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/jobs/events/new", Access::Perm(Permission::WriteRecords)),
+    ("post", "/jobs/events/new", Access::Perm(Permission::WriteRecords)),
+    ("get", "/jobs/events/{id}", Access::Job(Permission::ViewDashboard)),
+    ("get", "/jobs/events/{id}/edit", Access::Job(Permission::WriteRecords)),
+    ("post", "/jobs/events/{id}/edit", Access::Job(Permission::WriteRecords)),
+    (
+        "post",
+        "/jobs/events/{id}/vacancies",
+        Access::Job(Permission::WriteRecords),
+    ),
     ("get", "/jobs/wage-guide", Access::Perm(Permission::ViewDashboard)),
     ("post", "/jobs/wage-guide", Access::Perm(Permission::ManagePlan)),
     (
@@ -538,11 +549,13 @@ async fn authorisation_matrix(db: Db) {
                 targets[0].0 = project_path(&path, own);
             }
             if let Access::Job(_) = access {
-                let (vacancy, seeker, referral) = jobs[own];
+                let (vacancy, seeker, referral, event) = jobs[own];
                 let id = if path.starts_with("/jobs/seekers/") {
                     seeker
                 } else if path.starts_with("/jobs/referrals/") {
                     referral
+                } else if path.starts_with("/jobs/events/") {
+                    event
                 } else {
                     vacancy
                 };
@@ -708,14 +721,15 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
 /// A project in each of `towns`' counties, evaluated: by county, (project,
 /// its first warning, the photo of its notice board).
 /// In each township given: a vacancy, a job seeker (the township's worker
-/// of `worker_in`) and a referral of the one to the other, entered by the
-/// office; returns county code → (vacancy, seeker, referral).
+/// of `worker_in`), a referral of the one to the other and a recruitment
+/// event, entered by the office; returns county code → (vacancy, seeker,
+/// referral, event).
 async fn job_fixtures(
     app: &TestApp,
     worker_in: &std::collections::HashMap<String, i64>,
     towns: &[&str],
-) -> std::collections::HashMap<String, (i64, i64, i64)> {
-    use shiminhua_app::registry::jobs::{referrals, seekers, vacancies};
+) -> std::collections::HashMap<String, (i64, i64, i64, i64)> {
+    use shiminhua_app::registry::jobs::{events, referrals, seekers, vacancies};
     let mut tx = app.db.read().await.unwrap();
     let office = shiminhua_app::users::load_actor(&mut tx, UserId(app.ids["office"]))
         .await
@@ -760,7 +774,19 @@ async fn job_fixtures(
             .await
             .unwrap();
         let r = referrals::refer(&call, s, v, "").await.unwrap();
-        out.insert(town[..6].to_string(), (v, s, r));
+        let event = |k: &str| -> String {
+            match k {
+                "name" => "春风行动专场招聘会".into(),
+                "series" => "春风行动".into(),
+                "organiser" => "区县人社局".into(),
+                "held_on" => "2026-10-20".into(),
+                "place" => town.to_string(),
+                "online" => "否".into(),
+                _ => String::new(),
+            }
+        };
+        let e = events::create(&call, &event).await.unwrap();
+        out.insert(town[..6].to_string(), (v, s, r, e));
     }
     out
 }

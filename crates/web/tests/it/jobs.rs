@@ -234,6 +234,61 @@ async fn a_vacancy_meets_a_seeker_and_the_board_shows_it(db: Db) {
     see_other(&r, &format!("/jobs/vacancies/{vid}"));
     let gone = app.get(&mut visitor, &format!("/public/jobs/{vid}")).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
+
+    // A recruitment event: entered, its vacancies chosen, its figures
+    // filled in afterwards; the county-by-series view and the public
+    // calendar show it.
+    let event = [
+        ("form_kind", "event"),
+        ("name", "歙县春风行动专场招聘会"),
+        ("series", "春风行动"),
+        ("organiser", "歙县人社局"),
+        ("held_on", "2026-10-15"),
+        ("place", "341021100"),
+        ("venue", "县人力资源市场"),
+        ("online", "否"),
+    ];
+    let r = send(&app, &mut shexian, "/jobs/events/new", &event).await;
+    see_other(&r, "/jobs/events/");
+    let eid = id_after(r.location(), "/jobs/events/");
+    let board = app.get(&mut visitor, "/public/jobs").await;
+    assert!(
+        board.body.contains("近期招聘活动") && board.body.contains("歙县春风行动专场招聘会"),
+        "{}",
+        board.body
+    );
+    let page = app.get(&mut shexian, &format!("/jobs/events/{eid}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // The county has no open vacancy now (the one above was withdrawn).
+    assert!(page.body.contains("本区县暂无招聘中的岗位"), "{}", page.body);
+    let edit = app.get(&mut shexian, &format!("/jobs/events/{eid}/edit")).await;
+    let version = field_value(&edit.body, "version");
+    let r = send(
+        &app,
+        &mut shexian,
+        &format!("/jobs/events/{eid}/vacancies"),
+        &[("version", &version), ("vacancy", &vid.to_string())],
+    )
+    .await;
+    see_other(&r, &format!("/jobs/events/{eid}?done=vacancies"));
+    let edit = app.get(&mut shexian, &format!("/jobs/events/{eid}/edit")).await;
+    let version = field_value(&edit.body, "version");
+    let mut figures: Vec<(&str, &str)> = event.to_vec();
+    figures.extend([
+        ("visitors", "260"),
+        ("intents", "48"),
+        ("hires", "12"),
+        ("version", version.as_str()),
+    ]);
+    let r = send(&app, &mut shexian, &format!("/jobs/events/{eid}/edit"), &figures).await;
+    see_other(&r, &format!("/jobs/events/{eid}?done=saved"));
+    let view = app.get(&mut inspector, "/jobs/events?year=2026").await;
+    assert_eq!(view.status, StatusCode::OK, "{}", view.body);
+    assert!(
+        view.body.contains("歙县") && view.body.contains(">260<") && view.body.contains(">12<"),
+        "{}",
+        view.body
+    );
 }
 
 async fn occupations_load_from_a_file(db: Db) {

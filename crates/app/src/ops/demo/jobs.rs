@@ -2,7 +2,8 @@
 //! over the city's townships, job seekers drawn from the demo workers
 //! already on file, referrals with every result, hires that became
 //! employment records through the use case (so the 就近就业 figure moves as
-//! it does in use), and the wage guide computed from the employment records.
+//! it does in use), recruitment events of every series with the vacancies
+//! offered there, and the wage guide computed from the employment records.
 //!
 //! Vacancies, seekers and referrals are written in bulk in one transaction;
 //! the hires then go through `referrals::set_outcome`. Occupations are the
@@ -36,6 +37,8 @@ pub struct DemoJobs {
     pub hires: usize,
     /// Employment records the wage guide was computed from.
     pub guide_records: usize,
+    /// Recruitment events (招聘活动), past ones with their figures.
+    pub events: usize,
 }
 
 /// How much to make.
@@ -447,6 +450,104 @@ pub async fn jobs_with(db: &Db, cipher: &Cipher, now: DateTime<Utc>, seed: u64, 
             rows,
         )
         .await? as usize;
+    // Recruitment events: each series somewhere, past ones with figures,
+    // some to come; each offers vacancies of its county.
+    let series: &[(&str, &str)] = &[
+        ("spring", "春风行动专场招聘会"),
+        ("two_plus_n", "“2+N”特色招聘会"),
+        ("home", "“接您回家”返乡人员招聘会"),
+        ("union", "“工会送岗位”招聘会"),
+        ("aid", "就业援助月专场招聘会"),
+        ("private", "民营企业招聘月专场"),
+    ];
+    let mut by_county: Vec<(i64, Vec<i64>)> = Vec::new();
+    for t in &towns {
+        let c = t.county().unwrap_or(*t).as_i64();
+        match by_county.iter_mut().find(|(k, _)| *k == c) {
+            Some((_, list)) => list.push(t.as_i64()),
+            None => by_county.push((c, vec![t.as_i64()])),
+        }
+    }
+    let mut event_rows = Vec::new();
+    for (county, county_towns) in &by_county {
+        for _ in 0..3 {
+            let (code, name) = rng.pick(series);
+            let held = date_between(&mut rng, today - Duration::days(300), today + Duration::days(40));
+            let past = held < today;
+            let visitors = past.then(|| 80 + rng.below(500) as i64);
+            let intents = visitors.map(|v| v * (10 + rng.below(25) as i64) / 100);
+            let hires = intents.map(|i| i * (20 + rng.below(40) as i64) / 100);
+            let town = rng.pick(county_towns);
+            let place = county_names.get(county).cloned().unwrap_or_default();
+            event_rows.push(vec![
+                Arg::from(format!("{place}{name}")),
+                Arg::from(code),
+                Arg::from(if code == "union" {
+                    format!("{place}总工会")
+                } else {
+                    format!("{place}人社局")
+                }),
+                Arg::from(*county),
+                Arg::from(town),
+                Arg::from("人力资源市场"),
+                Arg::from(rng.chance(15)),
+                Arg::from(held),
+                Arg::from(visitors),
+                Arg::from(intents),
+                Arg::from(hires),
+                Arg::from(now),
+                Arg::from("就业服务窗口（演示）"),
+                Arg::from(now),
+                Arg::from("就业服务窗口（演示）"),
+                Arg::from(1i64),
+            ]);
+        }
+    }
+    made.events = tx
+        .bulk_insert(
+            "job_events",
+            &[
+                "name",
+                "series",
+                "organiser",
+                "county_code",
+                "region_code",
+                "venue",
+                "online",
+                "held_on",
+                "visitors",
+                "intents",
+                "hires",
+                "created_at",
+                "created_by",
+                "updated_at",
+                "updated_by",
+                "version",
+            ],
+            event_rows,
+        )
+        .await? as usize;
+    let events: Vec<(i64, i64)> = tx
+        .all(Sql::new("SELECT id, county_code FROM job_events ORDER BY id"))
+        .await?;
+    let mut offered = Vec::new();
+    for (event, county) in &events {
+        let of_county: Vec<i64> = vacancy_ids
+            .iter()
+            .zip(&majors_of)
+            .filter(|(_, (_, _, town, _, _))| shiminhua_core::jobs::matching::county_of(*town) == *county)
+            .map(|((id,), _)| *id)
+            .collect();
+        let mut taken = HashSet::new();
+        for _ in 0..of_county.len().min(6) {
+            let v = rng.pick(&of_county);
+            if taken.insert(v) {
+                offered.push(vec![Arg::from(*event), Arg::from(v)]);
+            }
+        }
+    }
+    tx.bulk_insert("job_event_vacancies", &["event_id", "vacancy_id"], offered)
+        .await?;
     audit::record(
         &mut tx,
         now,
