@@ -69,6 +69,12 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     ("就业服务", "招聘活动", "/jobs/events", Some(Permission::ViewDashboard)),
     (
         "就业服务",
+        "就业失业登记",
+        "/jobs/registrations",
+        Some(Permission::ViewDashboard),
+    ),
+    (
+        "就业服务",
         "工资价位",
         "/jobs/wage-guide",
         Some(Permission::ViewDashboard),

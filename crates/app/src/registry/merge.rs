@@ -512,7 +512,7 @@ async fn moved_on_projects(tx: &mut Tx, target: i64, source: i64) -> AppResult<(
     }
     // Payroll lines follow their roster lines (ON UPDATE CASCADE); a job
     // seeker's wishes and referrals follow the registration.
-    for table in ["project_roster", "cases", "job_seekers"] {
+    for table in ["project_roster", "cases", "job_seekers", "job_registrations"] {
         tx.exec(
             Sql::new(&format!("UPDATE {table} SET worker_id = $1 WHERE worker_id = $2"))
                 .bind(target)

@@ -939,20 +939,48 @@ pub async fn put_record(
     let spec = writable(call, kind)?;
     let mut tx = call.db.write().await?;
     let worker = owner_by_id_number(&mut tx, call, id_number, name).await?;
-    let ctx = Context::load(&mut tx).await?;
-    let v = validate(&mut tx, call, &ctx, spec, &worker, get).await?;
-    let outcome = upsert(&mut tx, call, &worker, &v, "api").await?;
+    let outcome = put_for(&mut tx, call, spec, &worker, get, "api").await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Adds a record of a worker, or updates the one with the same natural key,
+/// inside a transaction (an employment registration writes the employment
+/// record so); audited.
+pub(crate) async fn put_in(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    worker_id: WorkerId,
+    kind: RecordKind,
+    get: &(dyn Fn(&str) -> String + Sync),
+    source: &str,
+) -> AppResult<Outcome> {
+    let spec = writable(call, kind)?;
+    let worker = owner(tx, worker_id.0).await?;
+    put_for(tx, call, spec, &worker, get, source).await
+}
+
+async fn put_for(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    spec: &'static KindSpec,
+    worker: &Owner,
+    get: &(dyn Fn(&str) -> String + Sync),
+    source: &str,
+) -> AppResult<Outcome> {
+    let ctx = Context::load(tx).await?;
+    let v = validate(tx, call, &ctx, spec, worker, get).await?;
+    let outcome = upsert(tx, call, worker, &v, source).await?;
     let action = match outcome {
         Outcome::Inserted(_) => "record.create",
         Outcome::Updated(_) | Outcome::Unchanged(_) => "record.update",
     };
     audit::record(
-        &mut tx,
+        tx,
         call.now,
         &Who::actor(call.actor, call.origin),
-        Event::ok(action, kind.code(), outcome.id()).detail(format!("worker={}; via=api", worker.id)),
+        Event::ok(action, spec.kind.code(), outcome.id()).detail(format!("worker={}; via={source}", worker.id)),
     )
     .await?;
-    tx.commit().await?;
     Ok(outcome)
 }

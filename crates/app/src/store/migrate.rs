@@ -193,6 +193,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0031_job_events.sql"),
         include_str!("../../migrations/postgres/0031_job_events.sql"),
     ),
+    (
+        32,
+        "job_registrations",
+        include_str!("../../migrations/sqlite/0032_job_registrations.sql"),
+        include_str!("../../migrations/postgres/0032_job_registrations.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use shiminhua_app::registry::jobs::{
-    events, matching, occupations, referrals, seekers, vacancies, vacancies::VacancyFilter, wage_guide,
+    events, matching, occupations, referrals, registrations, seekers, vacancies, vacancies::VacancyFilter, wage_guide,
 };
 use shiminhua_app::registry::{merge, records, workers};
 use shiminhua_app::store::{Db, Sql};
@@ -27,6 +27,7 @@ both!(
     the_jobs_demo_is_what_it_says,
     no_user_sees_a_seeker_outside_their_scope,
     events_add_up_by_county_and_series,
+    registrations_write_the_job_and_end_unemployment,
 );
 
 const FINER: &str = "代码,名称\n6-29,建筑施工人员\n6-29-01,房屋建筑施工人员\n6-29-01-01,砌筑工\n6-29-02,土木工程建筑施工人员\n4-03,住宿和餐饮服务人员\n4-03-02,餐饮服务人员\n";
@@ -884,4 +885,128 @@ async fn events_add_up_by_county_and_series(db: Db) {
         coming.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
         ["春风行动二场", "工会送岗位"]
     );
+}
+
+async fn registrations_write_the_job_and_end_unemployment(db: Db) {
+    use registrations::RegistrationFilter;
+    use shiminhua_core::jobs::RegistrationKind;
+    let w = World::new(db).await;
+    let tunxi = w.scoped("tunxi", Role::Local, "341002").await;
+    let call = w.call(&tunxi);
+    let worker = workers::create_worker(&call, &input(&han("登记", 1), &id_for(501), "昱中街道"))
+        .await
+        .unwrap();
+    let other = workers::create_worker(&call, &input(&han("登记", 2), &id_for(502), "老街街道"))
+        .await
+        .unwrap();
+    // Unemployed since August, registered at home; a second one while open is refused.
+    let unemployed = |since: &str| {
+        map(&[
+            ("since", since),
+            ("reason", "劳动合同期满"),
+            ("registered_on", "2026-08-10"),
+        ])
+    };
+    let u = registrations::register_unemployment(&call, WorkerId(worker), &getter(&unemployed("2026-08-01")))
+        .await
+        .unwrap();
+    let again = registrations::register_unemployment(&call, WorkerId(worker), &getter(&unemployed("2026-08-02"))).await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "{again:?}");
+    registrations::register_unemployment(&call, WorkerId(other), &getter(&unemployed("2026-06-01")))
+        .await
+        .unwrap();
+    let bad = registrations::register_unemployment(
+        &call,
+        WorkerId(other),
+        &getter(&map(&[
+            ("since", "2026-08-01"),
+            ("reason", "失恋"),
+            ("registered_on", "2026-07-01"),
+        ])),
+    )
+    .await;
+    assert!(
+        matches!(bad, Err(AppError::Validation(ref e)) if e.get("reason").is_some()),
+        "{bad:?}"
+    );
+    let today = t0().date_naive();
+    let waiting = registrations::waiting_by_township(&w.db, &tunxi, today).await.unwrap();
+    assert_eq!(waiting.len(), 2);
+    let yz = waiting
+        .iter()
+        .find(|(r, _, _)| *r == code("341002002").as_i64())
+        .unwrap();
+    assert_eq!((yz.1, yz.2), (1, 60), "since 1 August, on 30 September");
+    let open = RegistrationFilter {
+        open: true,
+        ..Default::default()
+    };
+    let (rows, total) = registrations::list(&w.db, &tunxi, &open, 20, 0).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(rows[0].row.worker_id, other, "the longest waiting first");
+    assert!(
+        rows.iter()
+            .all(|r| r.row.number.as_deref().is_some_and(|n| n.starts_with("3410022026")))
+    );
+    // Hired on 10 August, registered 40 days later: late; the employment
+    // record is written, and the unemployment ends on the start.
+    let job = map(&[
+        ("credit_code", &credit(9)),
+        ("employer", "屯溪某物业公司"),
+        ("industry", "L"),
+        ("form", "就近就业"),
+        ("place", "昱中街道"),
+        ("start", "2026-08-10"),
+        ("wage", "3800"),
+        ("contract", "是"),
+        ("public_service", "否"),
+        ("registered_on", "2026-09-19"),
+    ]);
+    let e = registrations::register_employment(&call, WorkerId(worker), &getter(&job))
+        .await
+        .unwrap();
+    let employment = RegistrationFilter {
+        kind: Some(RegistrationKind::Employment),
+        ..Default::default()
+    };
+    let (rows, _) = registrations::list(&w.db, &tunxi, &employment, 20, 0).await.unwrap();
+    let reg = rows.iter().find(|r| r.row.id == e).unwrap();
+    assert!(reg.row.late);
+    let record = records::get_record(&w.db, &tunxi, RecordId(reg.row.record_id.unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(record.worker_id, worker);
+    let (rows, total) = registrations::list(&w.db, &tunxi, &open, 20, 0).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(rows[0].row.worker_id, other);
+    let all = RegistrationFilter::default();
+    let (rows, _) = registrations::list(&w.db, &tunxi, &all, 20, 0).await.unwrap();
+    let ended = rows.iter().find(|r| r.row.id == u).unwrap();
+    assert_eq!(ended.row.ended_on, chrono::NaiveDate::from_ymd_opt(2026, 8, 10));
+    // The same job registered again in time updates the record, not late.
+    let mut on_time = job.clone();
+    on_time.insert("registered_on".into(), "2026-09-09".into());
+    on_time.insert("wage".into(), "4000".into());
+    let e2 = registrations::register_employment(&call, WorkerId(worker), &getter(&on_time))
+        .await
+        .unwrap();
+    let (rows, _) = registrations::list(&w.db, &tunxi, &employment, 20, 0).await.unwrap();
+    let reg2 = rows.iter().find(|r| r.row.id == e2).unwrap();
+    assert!(!reg2.row.late);
+    assert_eq!(reg2.row.record_id, reg.row.record_id, "one job, one record");
+    // Ending by hand; outside the scope, nothing.
+    let (rows, _) = registrations::list(&w.db, &tunxi, &open, 20, 0).await.unwrap();
+    registrations::end_unemployment(&call, rows[0].row.id, rows[0].row.version, today)
+        .await
+        .unwrap();
+    assert_eq!(registrations::list(&w.db, &tunxi, &open, 20, 0).await.unwrap().1, 0);
+    let huangshan = w.scoped("huangshan", Role::Local, "341003").await;
+    assert_eq!(registrations::list(&w.db, &huangshan, &all, 20, 0).await.unwrap().1, 0);
+    let far = registrations::register_unemployment(
+        &w.call(&huangshan),
+        WorkerId(worker),
+        &getter(&unemployed("2026-09-01")),
+    )
+    .await;
+    assert!(matches!(far, Err(AppError::NotFound)), "{far:?}");
 }

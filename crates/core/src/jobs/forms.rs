@@ -197,6 +197,43 @@ pub static EVENT: JobForm = JobForm {
     ],
 };
 
+/// The reasons of an unemployment registration, as the form offers them.
+pub const UNEMPLOYMENT_REASONS: &[&str] = &[
+    "被用人单位解除或终止劳动合同",
+    "劳动合同期满",
+    "本人辞职",
+    "个体经营停业",
+    "返乡未就业",
+    "毕业未就业",
+    "其他",
+];
+
+/// 失业登记 at the place of residence (常住地).
+pub static UNEMPLOYMENT: JobForm = JobForm {
+    code: "unemployment",
+    label: "失业登记",
+    fields: &[
+        f("since", "失业日期", FieldType::Date, true, ""),
+        f("reason", "失业原因", FieldType::Choice(UNEMPLOYMENT_REASONS), true, ""),
+        f("registered_on", "登记日期", FieldType::Date, true, ""),
+        f("note", "说明", FieldType::Text(200), false, ""),
+    ],
+};
+
+/// 就业登记: the day of the registration; the job itself is the worker's
+/// employment record, whose fields the form carries too.
+pub static EMPLOYMENT_REGISTRATION: JobForm = JobForm {
+    code: "employment_registration",
+    label: "就业登记",
+    fields: &[f(
+        "registered_on",
+        "登记日期",
+        FieldType::Date,
+        true,
+        "用人单位应在招用之日起30日内办理",
+    )],
+};
+
 /// The result of a referral (推荐) as the HR office learns it.
 pub static OUTCOME: JobForm = JobForm {
     code: "outcome",
@@ -247,6 +284,15 @@ mod tests {
                 .unwrap_or_default()
         };
         validate(&VACANCY, &get, &Town, day())
+    }
+
+    #[test]
+    fn the_reasons_offered_are_the_coded_ones() {
+        let labels: Vec<&str> = super::super::UnemploymentReason::ALL
+            .iter()
+            .map(|s| s.label_zh())
+            .collect();
+        assert_eq!(labels, UNEMPLOYMENT_REASONS);
     }
 
     #[test]

@@ -1231,3 +1231,244 @@ pub async fn event_vacancies(n: Need<WriteRecords>, Path(id): Path<String>, form
     events::set_vacancies(&n.ctx.call(&n.actor), id, version, &ids).await?;
     Ok(Redirect::to(&format!("/jobs/events/{id}?done=vacancies")).into_response())
 }
+
+// ---------------------------------------------------------------------------
+// 就业失业登记
+
+/// A registration as listed.
+pub struct RegistrationLine {
+    pub id: i64,
+    pub version: i64,
+    pub number: String,
+    pub kind: &'static str,
+    pub worker_id: i64,
+    pub name: String,
+    pub place: String,
+    pub since: String,
+    pub registered: String,
+    pub late: bool,
+    pub reason: &'static str,
+    pub ended: String,
+    /// Days waited (open unemployment registrations).
+    pub waited: Option<i64>,
+    pub record_id: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/registrations.html")]
+struct RegistrationsTpl {
+    layout: Layout,
+    rows: Vec<RegistrationLine>,
+    pager: Pager,
+    regions: Vec<(String, String)>,
+    region: String,
+    view: String,
+    /// The registered unemployed still waiting: (township, people, longest wait in days).
+    waiting: Vec<(String, i64, i64)>,
+    today: String,
+    can_write: bool,
+}
+
+/// GET /jobs/registrations?view=open|employment|late|all&region=…
+pub async fn registrations_page(
+    n: Need<ViewDashboard>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    use shiminhua_app::registry::jobs::registrations::{self, RegistrationFilter};
+    use shiminhua_core::jobs::{RegistrationKind, waited_days};
+    let st = &n.ctx.state;
+    let day = today(&n.ctx);
+    let view = match q_get(&q, "view").as_str() {
+        "" => "open".to_string(),
+        v @ ("open" | "employment" | "late" | "all") => v.to_string(),
+        _ => return Err(WebError(AppError::BadRequest("查看方式不对".into()))),
+    };
+    let f = RegistrationFilter {
+        kind: (view == "employment").then_some(RegistrationKind::Employment),
+        region: region_of(&q)?,
+        open: view == "open",
+        late: view == "late",
+    };
+    let base = query_string(&[("view", &view), ("region", &q_get(&q, "region"))]);
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 20, base);
+    let (rows, total) = registrations::list(&st.db, &n.actor, &f, pager.per_page, pager.offset()).await?;
+    pager.total = total;
+    let places = PlaceBook::load(&mut st.db.read().await?).await?;
+    let rows = rows
+        .iter()
+        .map(|r| RegistrationLine {
+            id: r.row.id,
+            version: r.row.version,
+            number: r.row.number.clone().unwrap_or_default(),
+            kind: r.row.kind_label(),
+            worker_id: r.row.worker_id,
+            name: r.shown_name(),
+            place: places.full_name(r.row.region_code),
+            since: date_zh(r.row.since),
+            registered: date_zh(r.row.registered_on),
+            late: r.row.late,
+            reason: r.row.reason_label(),
+            ended: r.row.ended_on.map(date_zh).unwrap_or_default(),
+            waited: (r.row.kind == "unemployment" && r.row.ended_on.is_none()).then(|| waited_days(r.row.since, day)),
+            record_id: r.row.record_id,
+        })
+        .collect();
+    let waiting = registrations::waiting_by_township(&st.db, &n.actor, day)
+        .await?
+        .into_iter()
+        .map(|(t, k, d)| (places.full_name(t), k, d))
+        .collect();
+    Ok(html(&RegistrationsTpl {
+        layout: crumbs(Layout::new(&n.ctx, Some(&n.actor), "就业失业登记")).crumb("就业失业登记", ""),
+        rows,
+        pager,
+        regions: region_options(&n.ctx, &n.actor, 3).await?,
+        region: q_get(&q, "region"),
+        view,
+        waiting,
+        today: day.to_string(),
+        can_write: n.actor.can(Permission::WriteRecords),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "jobs/registration_form.html")]
+struct RegistrationFormTpl {
+    layout: Layout,
+    form: FieldForm,
+    worker_id: i64,
+    worker: String,
+    employment: bool,
+}
+
+async fn registration_form(
+    n: &Need<WriteRecords>,
+    worker_id: i64,
+    employment: bool,
+    values: &HashMap<String, String>,
+    errors: &FieldErrors,
+) -> Result<RegistrationFormTpl, WebError> {
+    use shiminhua_core::jobs::forms::{EMPLOYMENT_REGISTRATION, UNEMPLOYMENT};
+    let (w, _) = workers::get_worker(&n.ctx.state.db, &n.actor, WorkerId(worker_id)).await?;
+    let title = if employment { "就业登记" } else { "失业登记" };
+    let kind = if employment { "employment" } else { "unemployment" };
+    let filled = Filled {
+        values,
+        errors,
+        conflict: None,
+        child_help: None,
+    };
+    let action = format!("/jobs/registrations/new?worker={worker_id}&kind={kind}");
+    let form = if employment {
+        // The day of the registration, then the job as its employment record.
+        let filled_again = Filled {
+            values,
+            errors,
+            conflict: None,
+            child_help: None,
+        };
+        let mut form = FieldForm::new(&n.ctx, &n.actor, &EMPLOYMENT_REGISTRATION, action.clone(), 0, filled).await?;
+        let job = FieldForm::new(
+            &n.ctx,
+            &n.actor,
+            shiminhua_core::record::spec(shiminhua_core::auth::RecordKind::Employment)
+                .ok_or_else(|| WebError(AppError::Internal("employment spec".into())))?,
+            action,
+            0,
+            filled_again,
+        )
+        .await?;
+        form.inputs.extend(job.inputs);
+        form.summary
+            .extend(job.summary.into_iter().filter(|(k, _)| !k.is_empty()));
+        form
+    } else {
+        FieldForm::new(&n.ctx, &n.actor, &UNEMPLOYMENT, action, 0, filled).await?
+    };
+    Ok(RegistrationFormTpl {
+        layout: crumbs(Layout::new(&n.ctx, Some(&n.actor), title))
+            .crumb("就业失业登记", "/jobs/registrations")
+            .crumb(title, ""),
+        form,
+        worker_id,
+        worker: format!("{}（{}，{}）", w.name, w.id_masked, w.region_name),
+        employment,
+    })
+}
+
+fn registration_kind(q: &HashMap<String, String>) -> Result<bool, WebError> {
+    match q_get(q, "kind").as_str() {
+        "employment" => Ok(true),
+        "unemployment" => Ok(false),
+        _ => Err(WebError(AppError::BadRequest("请选择就业登记或失业登记".into()))),
+    }
+}
+
+/// GET /jobs/registrations/new?worker={id}&kind=employment|unemployment
+pub async fn registration_new(
+    n: Need<WriteRecords>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let worker_id = worker_param(&q)?;
+    let employment = registration_kind(&q)?;
+    let day = today(&n.ctx).to_string();
+    let values = HashMap::from([("registered_on".to_string(), day)]);
+    Ok(html(
+        &registration_form(&n, worker_id, employment, &values, &FieldErrors::default()).await?,
+    ))
+}
+
+/// POST /jobs/registrations/new?worker={id}&kind=…
+pub async fn registration_create(
+    n: Need<WriteRecords>,
+    Query(q): Query<HashMap<String, String>>,
+    form: Form,
+) -> Result<Response, WebError> {
+    use shiminhua_app::registry::jobs::registrations;
+    let worker_id = worker_param(&q)?;
+    let employment = registration_kind(&q)?;
+    let get = |k: &str| form.get(k).to_string();
+    let call = n.ctx.call(&n.actor);
+    let done = if employment {
+        registrations::register_employment(&call, WorkerId(worker_id), &get).await
+    } else {
+        registrations::register_unemployment(&call, WorkerId(worker_id), &get).await
+    };
+    match done {
+        Ok(_) => {
+            let view = if employment { "employment" } else { "open" };
+            Ok(Redirect::to(&format!("/jobs/registrations?view={view}")).into_response())
+        }
+        Err(AppError::Validation(e)) => {
+            let values: HashMap<String, String> = form_values(&form);
+            let page = registration_form(&n, worker_id, employment, &values, &e).await?;
+            Ok(with_status(html(&page), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every field a registration form may carry, as sent.
+fn form_values(form: &Form) -> HashMap<String, String> {
+    use shiminhua_core::field::FieldSpec;
+    use shiminhua_core::jobs::forms::{EMPLOYMENT_REGISTRATION, UNEMPLOYMENT};
+    let mut m = submitted(&EMPLOYMENT_REGISTRATION, form);
+    m.extend(submitted(&UNEMPLOYMENT, form));
+    if let Some(spec) = shiminhua_core::record::spec(shiminhua_core::auth::RecordKind::Employment) {
+        for f in spec.fields() {
+            m.insert(f.key.to_string(), form.get(f.key).to_string());
+        }
+    }
+    m
+}
+
+/// POST /jobs/registrations/{id}/end (version, on)
+pub async fn registration_end(n: Need<WriteRecords>, Path(id): Path<String>, form: Form) -> Result<Response, WebError> {
+    use shiminhua_app::registry::jobs::registrations;
+    let id = parse_id(&id)?;
+    let version = form.get("version").parse::<i64>().unwrap_or(0);
+    let on = shiminhua_core::field::parse_date(form.get("on"))
+        .ok_or_else(|| WebError(AppError::BadRequest("请按 2023-03-05 的格式填写结束日期".into())))?;
+    registrations::end_unemployment(&n.ctx.call(&n.actor), id, version, on).await?;
+    Ok(Redirect::to("/jobs/registrations?view=open").into_response())
+}

@@ -381,6 +381,18 @@ const MATRIX: &[(&str, &str, Access)] = &[
         "/jobs/referrals/{id}/outcome",
         Access::Job(Permission::WriteRecords),
     ),
+    ("get", "/jobs/registrations", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/jobs/registrations/new", Access::Perm(Permission::WriteRecords)),
+    (
+        "post",
+        "/jobs/registrations/new",
+        Access::Perm(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/jobs/registrations/{id}/end",
+        Access::Job(Permission::WriteRecords),
+    ),
     ("get", "/jobs/events", Access::Perm(Permission::ViewDashboard)),
     ("get", "/jobs/events/new", Access::Perm(Permission::WriteRecords)),
     ("post", "/jobs/events/new", Access::Perm(Permission::WriteRecords)),
@@ -549,13 +561,15 @@ async fn authorisation_matrix(db: Db) {
                 targets[0].0 = project_path(&path, own);
             }
             if let Access::Job(_) = access {
-                let (vacancy, seeker, referral, event) = jobs[own];
+                let (vacancy, seeker, referral, event, registration) = jobs[own];
                 let id = if path.starts_with("/jobs/seekers/") {
                     seeker
                 } else if path.starts_with("/jobs/referrals/") {
                     referral
                 } else if path.starts_with("/jobs/events/") {
                     event
+                } else if path.starts_with("/jobs/registrations/") {
+                    registration
                 } else {
                     vacancy
                 };
@@ -715,21 +729,17 @@ async fn case_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashM
     out
 }
 
-/// A building project in each township given (see `TestApp::projects_in`),
-/// evaluated so that each has an open warning; returns county code →
-/// (project id, warning id).
-/// A project in each of `towns`' counties, evaluated: by county, (project,
-/// its first warning, the photo of its notice board).
 /// In each township given: a vacancy, a job seeker (the township's worker
-/// of `worker_in`), a referral of the one to the other and a recruitment
-/// event, entered by the office; returns county code → (vacancy, seeker,
-/// referral, event).
+/// of `worker_in`), a referral of the one to the other, a recruitment event
+/// and an unemployment registration of the seeker, entered by the office;
+/// returns county code → (vacancy, seeker, referral, event,
+/// registration).
 async fn job_fixtures(
     app: &TestApp,
     worker_in: &std::collections::HashMap<String, i64>,
     towns: &[&str],
-) -> std::collections::HashMap<String, (i64, i64, i64, i64)> {
-    use shiminhua_app::registry::jobs::{events, referrals, seekers, vacancies};
+) -> std::collections::HashMap<String, (i64, i64, i64, i64, i64)> {
+    use shiminhua_app::registry::jobs::{events, referrals, registrations, seekers, vacancies};
     let mut tx = app.db.read().await.unwrap();
     let office = shiminhua_app::users::load_actor(&mut tx, UserId(app.ids["office"]))
         .await
@@ -786,11 +796,28 @@ async fn job_fixtures(
             }
         };
         let e = events::create(&call, &event).await.unwrap();
-        out.insert(town[..6].to_string(), (v, s, r, e));
+        let unemployed = |k: &str| -> String {
+            match k {
+                "since" => "2026-09-01".into(),
+                "reason" => "劳动合同期满".into(),
+                "registered_on" => "2026-09-02".into(),
+                _ => String::new(),
+            }
+        };
+        let g =
+            registrations::register_unemployment(&call, shiminhua_core::ids::WorkerId(worker_in[*town]), &unemployed)
+                .await
+                .unwrap();
+        out.insert(town[..6].to_string(), (v, s, r, e, g));
     }
     out
 }
 
+/// A building project in each township given (see `TestApp::projects_in`),
+/// evaluated so that each has an open warning; returns county code →
+/// (project id, warning id).
+/// A project in each of `towns`' counties, evaluated: by county, (project,
+/// its first warning, the photo of its notice board).
 async fn monitor_fixtures(app: &TestApp, towns: &[&str]) -> std::collections::HashMap<String, (i64, i64, i64)> {
     use shiminhua_app::rights::monitor;
     let projects = app.projects_in(towns).await;

@@ -11,7 +11,8 @@ use shiminhua_app::store::{Db, Sql};
 
 both!(
     a_vacancy_meets_a_seeker_and_the_board_shows_it,
-    occupations_load_from_a_file
+    occupations_load_from_a_file,
+    registrations_from_the_workers_page,
 );
 
 /// The number after `prefix` in a redirect or a link.
@@ -311,4 +312,65 @@ async fn occupations_load_from_a_file(db: Db) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = app.get(&mut admin, "/jobs/occupations?q=砌筑").await;
     assert!(page.body.contains("6-29-01-01") && page.body.contains("砌筑工"));
+}
+
+async fn registrations_from_the_workers_page(db: Db) {
+    let app = TestApp::new(db, false).await;
+    let mut shexian = app.login("shexian").await;
+    let worker = app.workers_in(&["341021100"]).await["341021100"];
+    let profile = app.get(&mut shexian, &format!("/workers/{worker}")).await;
+    assert!(profile.body.contains(&format!(
+        "/jobs/registrations/new?worker={worker}&amp;kind=unemployment"
+    )));
+    let path = format!("/jobs/registrations/new?worker={worker}&kind=unemployment");
+    let form = app.get(&mut shexian, &path).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let r = send(
+        &app,
+        &mut shexian,
+        &path,
+        &[
+            ("since", "2026-08-01"),
+            ("reason", "劳动合同期满"),
+            ("registered_on", "2026-08-03"),
+        ],
+    )
+    .await;
+    see_other(&r, "/jobs/registrations?view=open");
+    let list = app.get(&mut shexian, "/jobs/registrations").await;
+    assert!(
+        list.body.contains("登记失业人员（按乡镇）") && list.body.contains(">60<"),
+        "{}",
+        list.body
+    );
+    // The hire, registered late: the employment record is written, the
+    // unemployment ends.
+    let path = format!("/jobs/registrations/new?worker={worker}&kind=employment");
+    let form = app.get(&mut shexian, &path).await;
+    assert!(form.body.contains("用人单位统一社会信用代码") && form.body.contains("name=\"registered_on\""));
+    let employer = credit(61);
+    let mut job = vec![
+        ("registered_on", "2026-09-30"),
+        ("credit_code", employer.as_str()),
+        ("employer", "歙县某茶业有限公司"),
+        ("industry", "C"),
+        ("form", "就近就业"),
+        ("place", "341021100"),
+        ("start", "2026-08-15"),
+        ("contract", "是"),
+    ];
+    let r = send(&app, &mut shexian, &path, &job).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("是否经公共就业服务机构介绍") && r.body.contains("歙县某茶业有限公司"),
+        "{}",
+        r.body
+    );
+    job.push(("public_service", "否"));
+    let r = send(&app, &mut shexian, &path, &job).await;
+    see_other(&r, "/jobs/registrations?view=employment");
+    let late = app.get(&mut shexian, "/jobs/registrations?view=late").await;
+    assert!(late.body.contains("逾期登记"), "{}", late.body);
+    let open = app.get(&mut shexian, "/jobs/registrations?view=open").await;
+    assert!(open.body.contains("没有符合条件的登记"), "{}", open.body);
 }

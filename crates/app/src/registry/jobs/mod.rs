@@ -15,6 +15,7 @@ pub mod events;
 pub mod matching;
 pub mod occupations;
 pub mod referrals;
+pub mod registrations;
 pub mod seekers;
 pub mod vacancies;
 pub mod wage_guide;
