@@ -629,6 +629,26 @@ async fn the_jobs_demo_is_what_it_says(db: Db) {
         rows.iter().filter_map(|r| r.hires).sum::<i64>(),
         view.iter().map(|l| l.hires).sum::<i64>()
     );
+    // 就业失业登记: the hires registered, their unemployment ended.
+    assert_eq!(made.employment_registrations, made.hires);
+    assert_eq!(
+        int("SELECT COUNT(*) FROM job_registrations WHERE kind = 'employment'").await,
+        made.hires as i64
+    );
+    assert!(made.unemployed > 50, "{made:?}");
+    assert_eq!(
+        int("SELECT COUNT(*) FROM job_registrations WHERE number IS NULL").await,
+        0
+    );
+    assert_eq!(
+        int(
+            "SELECT COUNT(*) FROM job_registrations u JOIN job_registrations e ON e.worker_id = u.worker_id \
+             AND e.kind = 'employment' WHERE u.kind = 'unemployment' AND u.ended_on IS NULL AND u.since <= e.since"
+        )
+        .await,
+        0,
+        "a hire ends the unemployment"
+    );
     // A second run adds nothing.
     assert_eq!(demo::jobs(&w.db, &w.cipher, t0(), 7).await.unwrap().vacancies, 0);
 }

@@ -2,8 +2,10 @@
 //! over the city's townships, job seekers drawn from the demo workers
 //! already on file, referrals with every result, hires that became
 //! employment records through the use case (so the 就近就业 figure moves as
-//! it does in use), recruitment events of every series with the vacancies
-//! offered there, and the wage guide computed from the employment records.
+//! it does in use), unemployment registrations of some seekers and the
+//! hires' employment registrations, recruitment events of every series with
+//! the vacancies offered there, and the wage guide computed from the
+//! employment records.
 //!
 //! Vacancies, seekers and referrals are written in bulk in one transaction;
 //! the hires then go through `referrals::set_outcome`. Occupations are the
@@ -39,6 +41,10 @@ pub struct DemoJobs {
     pub guide_records: usize,
     /// Recruitment events (招聘活动), past ones with their figures.
     pub events: usize,
+    /// Unemployment registrations (失业登记), some ended by a job.
+    pub unemployed: usize,
+    /// Employment registrations (就业登记), one a hire.
+    pub employment_registrations: usize,
 }
 
 /// How much to make.
@@ -606,6 +612,91 @@ pub async fn jobs_with(db: &Db, cipher: &Cipher, now: DateTime<Utc>, seed: u64, 
             Err(e) => return Err(e),
         }
     }
+    // 就业失业登记: the seekers who are out of work registered so at home,
+    // and each hire's employment registration, filed the day of the hire,
+    // which ends the unemployment of the person hired.
+    made.unemployed = o.seekers.min(seeker_ids.len()) / 4;
+    let mut tx = db.write().await?;
+    let reasons = [
+        "contract_end",
+        "dismissed",
+        "quit",
+        "returned",
+        "business_closed",
+        "other",
+    ];
+    let mut rows = Vec::new();
+    for (id,) in seeker_ids.iter().take(made.unemployed) {
+        let since = date_between(&mut rng, today - Duration::days(240), today - Duration::days(5));
+        let registered = (since + Duration::days(rng.below(20) as i64)).min(today);
+        rows.push((*id, since, registered, rng.pick(&reasons)));
+    }
+    for (seeker, since, registered, reason) in rows {
+        tx.exec(
+            Sql::new(
+                "INSERT INTO job_registrations (kind, worker_id, county_code, region_code, since, registered_on, reason, \
+                 created_at, created_by, updated_at, updated_by, version) \
+                 SELECT 'unemployment', worker_id, county_code, region_code, $1, $2, $3, $4, $5, $4, $5, 1 \
+                 FROM job_seekers WHERE id = $6",
+            )
+            .bind(since)
+            .bind(registered)
+            .bind(reason)
+            .bind(now)
+            .bind("就业服务窗口（演示）")
+            .bind(seeker),
+        )
+        .await?;
+    }
+    let hired: Vec<(i64, i64, i64, i64, NaiveDate)> = tx
+        .all(Sql::new(
+            "SELECT s.worker_id, s.county_code, s.region_code, f.record_id, r.period_date FROM referrals f \
+             JOIN job_seekers s ON s.id = f.seeker_id JOIN records r ON r.id = f.record_id \
+             WHERE f.outcome = 'hired' ORDER BY f.id",
+        ))
+        .await?;
+    for (worker, county, region, record, start) in &hired {
+        tx.exec(
+            Sql::new(
+                "INSERT INTO job_registrations (kind, worker_id, county_code, region_code, since, registered_on, \
+                 record_id, created_at, created_by, updated_at, updated_by, version) \
+                 VALUES ('employment', $1, $2, $3, $4, $4, $5, $6, $7, $6, $7, 1)",
+            )
+            .bind(*worker)
+            .bind(*county)
+            .bind(*region)
+            .bind(*start)
+            .bind(*record)
+            .bind(now)
+            .bind("就业服务窗口（演示）"),
+        )
+        .await?;
+        tx.exec(
+            Sql::new(
+                "UPDATE job_registrations SET ended_on = $1 WHERE worker_id = $2 AND kind = 'unemployment' \
+                 AND ended_on IS NULL AND since <= $1",
+            )
+            .bind(*start)
+            .bind(*worker),
+        )
+        .await?;
+    }
+    made.employment_registrations = hired.len();
+    let numbered: Vec<(i64, i64, NaiveDate)> = tx
+        .all(Sql::new(
+            "SELECT id, county_code, registered_on FROM job_registrations WHERE number IS NULL ORDER BY id",
+        ))
+        .await?;
+    for (id, county, on) in numbered {
+        let county = DivisionCode::from_i64(county).map_or_else(|_| county.to_string(), |c| c.to_string());
+        tx.exec(
+            Sql::new("UPDATE job_registrations SET number = $1 WHERE id = $2")
+                .bind(format!("{county}{}{id:07}", on.format("%Y")))
+                .bind(id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     if let Some(year) = o.guide_year {
         made.guide_records = wage_guide::compute(&call, year, DEFAULT_MIN_CELL).await?;
     }
