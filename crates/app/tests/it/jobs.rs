@@ -169,6 +169,19 @@ async fn vacancies_are_checked_scoped_and_leave_the_board(db: Db) {
     assert_eq!(on_board(too_high, today).await, 0);
     let later = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
     assert_eq!(on_board(VacancyFilter::default(), later).await, 0);
+    // Staff still find it, among the expired ones.
+    let expired = VacancyFilter {
+        expired: true,
+        ..VacancyFilter::default()
+    };
+    assert_eq!(
+        vacancies::list(&w.db, &tunxi, &expired, later, 20, 0).await.unwrap().1,
+        1
+    );
+    assert_eq!(
+        vacancies::list(&w.db, &tunxi, &expired, today, 20, 0).await.unwrap().1,
+        0
+    );
     assert!(matches!(
         vacancies::public_get(&w.db, id, later).await,
         Err(AppError::NotFound)

@@ -127,8 +127,9 @@ pub async fn vacancies_page(
 ) -> Result<Response, WebError> {
     let st = &n.ctx.state;
     let search: String = q_get(&q, "q").chars().take(50).collect();
+    let expired = q_get(&q, "status") == "expired";
     let status = match q_get(&q, "status").as_str() {
-        "" => None,
+        "" | "expired" => None,
         s => Some(VacancyStatus::from_code(s).ok_or_else(|| WebError(AppError::BadRequest("状态不对".into())))?),
     };
     let f = VacancyFilter {
@@ -137,6 +138,7 @@ pub async fn vacancies_page(
         major: major_of(&q)?,
         wage_at_least: None,
         status,
+        expired,
     };
     let base = query_string(&[
         ("q", &search),

@@ -148,7 +148,7 @@ pub async fn board(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Result
         region: town.filter(|t| county.is_none_or(|c| c.contains(*t))).or(county),
         major,
         wage_at_least: wage,
-        status: None,
+        ..VacancyFilter::default()
     };
     let base = query_string(&[
         ("county", &q_get(&q, "county")),

@@ -356,11 +356,15 @@ pub struct VacancyFilter {
     /// The staff list: a status (None = open ones); the board shows open,
     /// unexpired ones only.
     pub status: Option<VacancyStatus>,
+    /// The staff list: open ones past their last day instead.
+    pub expired: bool,
 }
 
 fn conditions(f: &VacancyFilter, today: NaiveDate, public: bool) -> Sql {
     let mut cond = Sql::new("");
-    if public || f.status.is_none() || f.status == Some(VacancyStatus::Open) {
+    if f.expired && !public {
+        cond.push(" AND v.status = 'open' AND v.valid_until < ").arg(today);
+    } else if public || f.status.is_none() || f.status == Some(VacancyStatus::Open) {
         cond.push(" AND v.status = 'open' AND v.valid_until >= ").arg(today);
     } else if let Some(s) = f.status {
         cond.push(" AND v.status = ").arg(s.code());
