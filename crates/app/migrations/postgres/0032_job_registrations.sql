@@ -24,3 +24,6 @@ CREATE TABLE job_registrations (
 );
 CREATE INDEX job_registrations_worker ON job_registrations(worker_id, kind);
 CREATE INDEX job_registrations_open ON job_registrations(kind, ended_on, region_code);
+-- One open unemployment registration a person.
+CREATE UNIQUE INDEX job_registrations_one_open ON job_registrations(worker_id)
+    WHERE kind = 'unemployment' AND ended_on IS NULL;

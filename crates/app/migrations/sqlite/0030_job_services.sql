@@ -35,6 +35,14 @@ CREATE TABLE job_seekers (
 );
 CREATE INDEX job_seekers_region ON job_seekers(region_code, status);
 
+-- A seeker is placed where the worker lives: a move carries the
+-- registration along (masking, write scope and distance go by it).
+CREATE TRIGGER job_seekers_follow_move AFTER UPDATE OF region_code ON workers
+WHEN OLD.region_code IS NOT NEW.region_code
+BEGIN
+    UPDATE job_seekers SET region_code = NEW.region_code, county_code = NEW.county_code WHERE worker_id = NEW.id;
+END;
+
 -- The occupations a seeker wants (at most five), with their major and
 -- middle groups for matching.
 CREATE TABLE job_seeker_occupations (
@@ -45,6 +53,7 @@ CREATE TABLE job_seeker_occupations (
     PRIMARY KEY (seeker_id, code)
 );
 CREATE INDEX job_seeker_occupations_major ON job_seeker_occupations(major, seeker_id);
+CREATE INDEX job_seeker_occupations_middle ON job_seeker_occupations(middle, seeker_id);
 
 CREATE TABLE vacancies (
     id                    INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,9 +81,12 @@ CREATE TABLE vacancies (
     updated_by            TEXT NOT NULL,
     version               INTEGER NOT NULL DEFAULT 1
 );
--- The public board: open and unexpired, newest first, by county or group.
-CREATE INDEX vacancies_board ON vacancies(status, valid_until, posted_on);
+-- The public board: open and unexpired, newest first (read in order,
+-- stopping at a page), counted by their last day; by county or group.
+CREATE INDEX vacancies_board ON vacancies(status, posted_on, id);
+CREATE INDEX vacancies_open ON vacancies(status, valid_until);
 CREATE INDEX vacancies_major ON vacancies(major, status, valid_until);
+CREATE INDEX vacancies_middle ON vacancies(middle, status, valid_until);
 CREATE INDEX vacancies_county ON vacancies(county_code, status, posted_on);
 CREATE INDEX vacancies_employer ON vacancies(employer_credit_code);
 
@@ -117,3 +129,7 @@ CREATE TABLE wage_guide (
     computed_by  TEXT NOT NULL,
     PRIMARY KEY (year, major, industry)
 );
+
+-- Grants of every kind there was (全部业务) cover the new kind too.
+UPDATE user_scopes SET kinds = kinds | 1024 WHERE kinds = 1023;
+UPDATE api_key_scopes SET kinds = kinds | 1024 WHERE kinds = 1023;

@@ -510,6 +510,18 @@ async fn moved_on_projects(tx: &mut Tx, target: i64, source: i64) -> AppResult<(
         tx.exec(Sql::new("DELETE FROM job_seekers WHERE worker_id = $1").bind(source))
             .await?;
     }
+    // One open unemployment registration a person: the kept one's holds,
+    // the duplicate's ends.
+    tx.exec(
+        Sql::new(
+            "UPDATE job_registrations SET ended_on = registered_on WHERE worker_id = $1 AND kind = 'unemployment' \
+             AND ended_on IS NULL AND EXISTS (SELECT 1 FROM job_registrations k WHERE k.worker_id = $2 \
+             AND k.kind = 'unemployment' AND k.ended_on IS NULL)",
+        )
+        .bind(source)
+        .bind(target),
+    )
+    .await?;
     // Payroll lines follow their roster lines (ON UPDATE CASCADE); a job
     // seeker's wishes and referrals follow the registration.
     for table in ["project_roster", "cases", "job_seekers", "job_registrations"] {

@@ -297,7 +297,11 @@ async fn a_seeker_is_matched_referred_and_hired(db: Db) {
     assert!(!seen.open);
     assert_eq!(seen.shown_name(), "求**");
     assert!(seekers::get(&w.db, &tunxi, seeker).await.unwrap().open);
-    let referral = referrals::refer(&hs_call, seeker, exact_far, "本人有意向")
+    // Only the seeker's own place refers (the referral shows the person).
+    let not_theirs = referrals::refer(&hs_call, seeker, exact_far, "").await;
+    assert!(matches!(not_theirs, Err(AppError::Conflict(_))), "{not_theirs:?}");
+    assert!(!seekers::get(&w.db, &huangshan, seeker).await.unwrap().open);
+    let referral = referrals::refer(&tx_call, seeker, exact_far, "本人有意向")
         .await
         .unwrap();
     let again = referrals::refer(&tx_call, seeker, exact_far, "").await;
@@ -370,6 +374,14 @@ async fn a_seeker_is_matched_referred_and_hired(db: Db) {
         assert_eq!(v.get(k).map(|x| x.display()).as_deref(), Some(want), "{k}");
     }
     assert!(matches!(v.get("wage"), Some(shiminhua_core::field::Value::Money(f)) if f.0 == 520_000));
+    // The grants of every kind there was before gain this kind (migration 0030).
+    assert_eq!(
+        [RecordKind::JobService]
+            .into_iter()
+            .collect::<shiminhua_core::auth::KindSet>()
+            .bits(),
+        1024
+    );
     let s = seekers::get(&w.db, &tunxi, seeker).await.unwrap();
     assert_eq!(s.row.status, SeekerStatus::Employed.code());
     let filled = vacancies::get(&w.db, &tunxi, exact_far).await.unwrap();
@@ -1016,17 +1028,13 @@ async fn registrations_write_the_job_and_end_unemployment(db: Db) {
     let (rows, _) = registrations::list(&w.db, &tunxi, &all, 20, 0).await.unwrap();
     let ended = rows.iter().find(|r| r.row.id == u).unwrap();
     assert_eq!(ended.row.ended_on, chrono::NaiveDate::from_ymd_opt(2026, 8, 10));
-    // The same job registered again in time updates the record, not late.
-    let mut on_time = job.clone();
-    on_time.insert("registered_on".into(), "2026-09-09".into());
-    on_time.insert("wage".into(), "4000".into());
-    let e2 = registrations::register_employment(&call, WorkerId(worker), &getter(&on_time))
-        .await
-        .unwrap();
-    let (rows, _) = registrations::list(&w.db, &tunxi, &employment, 20, 0).await.unwrap();
-    let reg2 = rows.iter().find(|r| r.row.id == e2).unwrap();
-    assert!(!reg2.row.late);
-    assert_eq!(reg2.row.record_id, reg.row.record_id, "one job, one record");
+    // The same job (employer and start) is registered once.
+    let again = registrations::register_employment(&call, WorkerId(worker), &getter(&job)).await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        registrations::list(&w.db, &tunxi, &employment, 20, 0).await.unwrap().1,
+        1
+    );
     // Ending by hand; outside the scope, nothing.
     let (rows, _) = registrations::list(&w.db, &tunxi, &open, 20, 0).await.unwrap();
     registrations::end_unemployment(&call, rows[0].row.id, rows[0].row.version, today)

@@ -49,6 +49,21 @@ impl FieldSpec for JobForm {
             }
         }
         if self.code == "vacancy" {
+            if let Some(Value::Money(lo)) = values.get("wage_min")
+                && lo.0 <= 0
+            {
+                errs.push(("wage_min", "月工资下限应大于0".into()));
+            }
+            for key in ["contact", "requirements"] {
+                if let Some(Value::Text(t)) = values.get(key)
+                    && private_number(t)
+                {
+                    errs.push((
+                        key,
+                        "公开的岗位上不能有手机号码或身份证号码，请填人社部门服务窗口的电话".into(),
+                    ));
+                }
+            }
             if let (Some(Value::Money(lo)), Some(Value::Money(hi))) = (values.get("wage_min"), values.get("wage_max"))
                 && hi.0 < lo.0
             {
@@ -61,6 +76,31 @@ impl FieldSpec for JobForm {
             }
         }
     }
+}
+
+/// Whether a text holds a mobile number (11 digits from 13–19) or an ID
+/// number (17 digits and a check character): what the public board must
+/// not show.
+fn private_number(t: &str) -> bool {
+    let chars: Vec<char> = t.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        let id_tail = run.len() == 17 && chars.get(i).is_some_and(|c| matches!(c, 'X' | 'x'));
+        let mobile = run.len() == 11 && run[0] == '1' && ('3'..='9').contains(&run[1]);
+        if mobile || run.len() == 18 || id_tail {
+            return true;
+        }
+    }
+    false
 }
 
 /// 岗位: what an employer offers, published through the HR office.
@@ -323,6 +363,24 @@ mod tests {
         let errs = validate(&EVENT, &get, &Town, day()).unwrap_err();
         let keys: Vec<&str> = errs.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["intents", "hires"], "{errs:?}");
+    }
+
+    #[test]
+    fn a_vacancy_publishes_no_private_number() {
+        for (text, private) in [
+            ("歙县人社局窗口 0559-6500000", false),
+            ("窗口电话 05596500000", false),
+            ("联系 13905596688", true),
+            ("联系人 139-0559-6688", false),
+            ("身份证 34102119900505213X", true),
+            ("身份证 341021199005052134", true),
+            ("招聘 20 人，年龄 18-45 岁", false),
+        ] {
+            assert_eq!(private_number(text), private, "{text}");
+        }
+        let errs = vacancy(&[("contact", "请联系 13905596688")]).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].0, "contact");
     }
 
     #[test]

@@ -302,6 +302,8 @@ pub struct SeekerLine {
     pub id: i64,
     pub name: String,
     pub open: bool,
+    /// Of the account's places (it may refer the seeker).
+    pub own: bool,
     pub worker_id: i64,
     pub sex: String,
     pub birth_year: i32,
@@ -317,6 +319,7 @@ fn seeker_line(s: &Seeker, places: &PlaceBook, book: &OccupationBook) -> SeekerL
         id: s.row.id,
         name: s.shown_name(),
         open: s.open,
+        own: s.own,
         worker_id: s.row.worker_id,
         sex: s.row.sex.clone(),
         birth_year: s.row.birth_year,
@@ -480,7 +483,7 @@ async fn seeker_names(
 
 /// The published median of the newest wage guide for a vacancy.
 async fn guide_median(ctx: &crate::extract::Ctx, v: &VacancyRow) -> Result<Option<String>, WebError> {
-    let Some(year) = wage_guide::latest_year(&ctx.state.db).await? else {
+    let Some(year) = wage_guide::latest_published_year(&ctx.state.db).await? else {
         return Ok(None);
     };
     let cells = wage_guide::published_cells(&ctx.state.db, year).await?;
@@ -618,7 +621,7 @@ pub async fn seeker_page(
         matches,
         referrals,
         can_write: writer && own(&n.actor, s.row.region_code),
-        can_refer: writer && active,
+        can_refer: writer && active && s.own,
         can_write_referrals: writer,
         back: format!("/jobs/seekers/{id}"),
         status_actions: [

@@ -61,7 +61,7 @@ struct Guide {
 impl Guide {
     async fn load(ctx: &Ctx) -> Result<Guide, WebError> {
         let db = &ctx.state.db;
-        Ok(match wage_guide::latest_year(db).await? {
+        Ok(match wage_guide::latest_published_year(db).await? {
             Some(year) => Guide {
                 year,
                 cells: wage_guide::published_cells(db, year).await?,

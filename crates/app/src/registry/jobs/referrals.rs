@@ -1,7 +1,8 @@
 //! Referrals (推荐): who was sent to which vacancy, and what came of it
 //! (面试, 录用, 未录用, 未到岗). A hire creates the worker's employment
 //! record with "经公共就业服务机构介绍 = 是", so the plan's 就近就业 figure
-//! moves by itself, and marks the seeker as employed.
+//! moves by itself, marks the seeker as employed and ends the person's
+//! unemployment registration.
 
 use super::seekers::{self, Seeker};
 use super::vacancies::{self, VacancyRow};
@@ -56,15 +57,19 @@ impl ReferralRow {
     }
 }
 
-/// Sends a seeker to a vacancy. The actor works on one of the two places;
-/// the vacancy must be open and the seeker looking for work.
+/// Sends a seeker to a vacancy (of any county). Only the staff of the
+/// seeker's own place refer: a referral shows the person to the vacancy's
+/// place, so it is theirs to give. The vacancy must be open and the seeker
+/// looking for work.
 pub async fn refer(call: &Call<'_>, seeker_id: i64, vacancy_id: i64, note: &str) -> AppResult<i64> {
     let ranges = write_ranges(call.actor)?;
     let mut tx = call.db.write().await?;
     let seeker = seekers::row_in(&mut tx, seeker_id).await?;
     let vacancy = vacancies::get_in(&mut tx, vacancy_id).await?;
-    if !within(&ranges, seeker.region_code) && !within(&ranges, vacancy.region_code) {
-        return Err(AppError::Forbidden);
+    if !within(&ranges, seeker.region_code) {
+        return Err(AppError::Conflict(
+            "求职人员由其居住地的工作人员推荐。请联系该人员所在区县的就业服务窗口。".into(),
+        ));
     }
     let today = fields::today(call.now);
     if !vacancy.is_public(today) {
@@ -163,8 +168,24 @@ pub async fn set_outcome(
                 "录用结果由岗位所在地的工作人员登记（就业记录属于岗位所在地）。".into(),
             ));
         }
+        if !within(&call.actor.scope.ranges_for(RecordKind::Employment), r.vacancy_region) {
+            return Err(AppError::Conflict(
+                "登记录用会生成就业记录，您的账号没有岗位所在地就业记录的数据范围，请由人社部门工作人员登记。".into(),
+            ));
+        }
         let seeker = seekers::row_in(&mut tx, r.seeker_id).await?;
         let vacancy = vacancies::get_in(&mut tx, r.vacancy_id).await?;
+        if seeker.status != SeekerStatus::Active.code() {
+            return Err(AppError::Conflict("该求职人员已不在求职中，不能再登记录用。".into()));
+        }
+        let hired_before = tx
+            .int(
+                Sql::new("SELECT COUNT(*) FROM referrals WHERE vacancy_id = $1 AND outcome = 'hired'").bind(vacancy.id),
+            )
+            .await?;
+        if vacancy.status != VacancyStatus::Open.code() || hired_before >= vacancy.headcount {
+            return Err(AppError::Conflict("该岗位已招满或已撤回，不能再登记录用。".into()));
+        }
         let wage = match values.get("wage") {
             Some(Value::Money(f)) => f.0,
             _ => vacancy.wage_min_fen,
@@ -172,18 +193,29 @@ pub async fn set_outcome(
         let contract = !matches!(values.get("contract"), Some(Value::Flag(false)));
         record_id = Some(hire(&mut tx, call, &seeker, &vacancy, on, wage, contract).await?);
         seekers::set_status_in(&mut tx, call, &seeker, seeker.version, SeekerStatus::Employed).await?;
-        // The vacancy is filled when every place is taken.
-        let hired = tx
-            .int(
-                Sql::new("SELECT COUNT(*) FROM referrals WHERE vacancy_id = $1 AND outcome = 'hired'").bind(vacancy.id),
+        // Employed again: the person's unemployment registration ends.
+        tx.exec(
+            Sql::new(
+                "UPDATE job_registrations SET ended_on = $1, updated_at = $2, updated_by = $3, version = version + 1 \
+                 WHERE worker_id = $4 AND kind = 'unemployment' AND ended_on IS NULL AND since <= $1",
             )
-            .await?;
-        if hired + 1 >= vacancy.headcount {
+            .bind(on)
+            .bind(call.now)
+            .bind(call.actor.display_name.clone())
+            .bind(seeker.worker_id),
+        )
+        .await?;
+        // The vacancy is filled when every place is taken.
+        if hired_before + 1 >= vacancy.headcount {
             tx.exec(
-                Sql::new("UPDATE vacancies SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3")
-                    .bind(VacancyStatus::Filled.code())
-                    .bind(call.now)
-                    .bind(vacancy.id),
+                Sql::new(
+                    "UPDATE vacancies SET status = $1, updated_at = $2, updated_by = $3, version = version + 1 \
+                     WHERE id = $4",
+                )
+                .bind(VacancyStatus::Filled.code())
+                .bind(call.now)
+                .bind(call.actor.display_name.clone())
+                .bind(vacancy.id),
             )
             .await?;
         }

@@ -100,12 +100,25 @@ pub async fn register_employment(
     get: &(dyn Fn(&str) -> String + Sync),
 ) -> AppResult<i64> {
     let ranges = write_ranges(call.actor)?;
+    if call.actor.scope.ranges_for(RecordKind::Employment).is_empty() {
+        return Err(AppError::Conflict(
+            "就业登记会生成就业记录，您的账号没有就业记录的数据范围，请由人社部门工作人员办理。".into(),
+        ));
+    }
     let mut tx = call.db.write().await?;
     let (region, county) = worker_place(&mut tx, &ranges, worker_id).await?;
     let places = PlaceBook::load(&mut tx).await?;
     let values = fields::read(&EMPLOYMENT_REGISTRATION, get, &places, call.now)?;
     let registered = date(&values, "registered_on").unwrap_or_else(|| fields::today(call.now));
     let record = records::put_in(&mut tx, call, worker_id, RecordKind::Employment, get, "registration").await?;
+    let filed = tx
+        .int(Sql::new("SELECT COUNT(*) FROM job_registrations WHERE record_id = $1").bind(record.id()))
+        .await?;
+    if filed > 0 {
+        return Err(AppError::Conflict(
+            "这份工作（用人单位和就业开始日期相同）已办理过就业登记，不再重复登记。".into(),
+        ));
+    }
     let (start,): (NaiveDate,) = tx
         .one(Sql::new("SELECT period_date FROM records WHERE id = $1").bind(record.id()))
         .await?;

@@ -64,6 +64,9 @@ pub struct Seeker {
     /// the seeker's own place is in its scope, or a vacancy of its scope
     /// received the seeker by referral.
     pub open: bool,
+    /// Whether the seeker's place is in the account's job-service scope
+    /// (its staff register, change and refer the seeker).
+    pub own: bool,
 }
 
 impl Seeker {
@@ -181,6 +184,7 @@ pub(super) async fn shown(tx: &mut Tx, actor: &Actor, rows: Vec<SeekerRow>) -> A
         .map(|row| Seeker {
             occupations: occ.remove(&row.id).unwrap_or_default(),
             open: pii && (within(&ranges, row.region_code) || referred.contains(&row.id)),
+            own: within(&ranges, row.region_code),
             row,
         })
         .collect())

@@ -158,6 +158,9 @@ pub(crate) async fn validate(
     if !within(ranges, region.as_i64()) {
         return Err(AppError::field("place", "该工作地点不在您的数据范围内"));
     }
+    if matches!(values.get("valid_until"), Some(Value::Date(d)) if *d < fields::today(call.now)) {
+        return Err(AppError::field("valid_until", "有效期不能早于今天"));
+    }
     Ok(Valid {
         values,
         occupation,

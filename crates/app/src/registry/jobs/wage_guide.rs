@@ -163,14 +163,17 @@ pub async fn compute(call: &Call<'_>, year: i32, min_cell: usize) -> AppResult<u
 const COLUMNS: &str = "SELECT year, major, industry, n, p10, p25, p50, p75, p90, mean, published, computed_at, computed_by \
      FROM wage_guide";
 
-/// The computed cells of a year for staff (unpublished ones included),
-/// the totals first.
+/// The computed cells of a year for staff, the totals first; the cells
+/// under the minimum size (a few people's wages) only for the office,
+/// which computes and publishes the guide.
 pub async fn cells(db: &Db, actor: &Actor, year: i32) -> AppResult<Vec<GuideRow>> {
     require(actor, Permission::ViewDashboard)?;
     let mut q = Sql::new(COLUMNS);
-    q.push(" WHERE year = ")
-        .arg(i64::from(year))
-        .push(" ORDER BY major, industry");
+    q.push(" WHERE year = ").arg(i64::from(year));
+    if !actor.can(Permission::ManagePlan) {
+        q.push(" AND published = ").arg(true);
+    }
+    q.push(" ORDER BY major, industry");
     db.read().await?.all(q).await
 }
 
@@ -187,11 +190,18 @@ pub async fn published_cells(db: &Db, year: i32) -> AppResult<Vec<GuideRow>> {
 
 /// The newest year with a computed guide.
 pub async fn latest_year(db: &Db) -> AppResult<Option<i32>> {
-    let y: Option<(Option<i64>,)> = db
-        .read()
-        .await?
-        .opt(Sql::new("SELECT MAX(year) FROM wage_guide"))
-        .await?;
+    year_of(db, Sql::new("SELECT MAX(year) FROM wage_guide")).await
+}
+
+/// The newest year with a published cell (the public board's).
+pub async fn latest_published_year(db: &Db) -> AppResult<Option<i32>> {
+    let mut q = Sql::new("SELECT MAX(year) FROM wage_guide WHERE published = ");
+    q.arg(true);
+    year_of(db, q).await
+}
+
+async fn year_of(db: &Db, q: Sql) -> AppResult<Option<i32>> {
+    let y: Option<(Option<i64>,)> = db.read().await?.opt(q).await?;
     Ok(y.and_then(|(y,)| y).and_then(|y| i32::try_from(y).ok()))
 }
 
