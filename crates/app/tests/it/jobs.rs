@@ -527,6 +527,16 @@ async fn a_merged_registration_keeps_its_job_search(db: Db) {
     let s = seekers::get(&w.db, &office, seeker).await.unwrap();
     assert_eq!(s.row.worker_id, kept);
     assert_eq!(s.occupations, vec!["6-29".to_string()]);
+    // A move of the person carries the registration along.
+    let (k, _) = workers::get_worker(&w.db, &office, WorkerId(kept)).await.unwrap();
+    workers::update_worker(&call, WorkerId(kept), k.version, &input("张三", &id_for(1), "甘棠镇"))
+        .await
+        .unwrap();
+    let moved = seekers::get(&w.db, &office, seeker).await.unwrap();
+    assert_eq!(
+        (moved.row.region_code, moved.row.county_code),
+        (code("341003100").as_i64(), code("341003").as_i64())
+    );
     // Both registered, the duplicate already referred: the office decides.
     let (dup2, seeker2) = seeker_in(&w, &office, 3, "昱中街道", &[("occupations", "6-29")]).await;
     let v = vacancies::create(
