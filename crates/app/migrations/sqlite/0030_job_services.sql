@@ -53,7 +53,7 @@ CREATE TABLE job_seeker_occupations (
     PRIMARY KEY (seeker_id, code)
 );
 CREATE INDEX job_seeker_occupations_major ON job_seeker_occupations(major, seeker_id);
-CREATE INDEX job_seeker_occupations_middle ON job_seeker_occupations(middle, seeker_id);
+CREATE INDEX job_seeker_occupations_middle ON job_seeker_occupations(middle, seeker_id, code);
 
 CREATE TABLE vacancies (
     id                    INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -81,13 +81,16 @@ CREATE TABLE vacancies (
     updated_by            TEXT NOT NULL,
     version               INTEGER NOT NULL DEFAULT 1
 );
--- The public board: open and unexpired, newest first (read in order,
--- stopping at a page), counted by their last day; by county or group.
-CREATE INDEX vacancies_board ON vacancies(status, posted_on, id);
-CREATE INDEX vacancies_open ON vacancies(status, valid_until);
-CREATE INDEX vacancies_major ON vacancies(major, status, valid_until);
+-- The public board: open and unexpired, newest first, read in order and
+-- stopping at a page (the last day and the wage tested in the index), by
+-- township, county or group; matching reads a group's open vacancies.
+-- SQLite keeps no statistics: an index with a range on the last day first
+-- would be taken and the whole board sorted for each page.
+CREATE INDEX vacancies_board ON vacancies(status, posted_on, valid_until, wage_max_fen);
+CREATE INDEX vacancies_place ON vacancies(status, region_code, valid_until);
+CREATE INDEX vacancies_major ON vacancies(major, status, county_code, valid_until);
 CREATE INDEX vacancies_middle ON vacancies(middle, status, valid_until);
-CREATE INDEX vacancies_county ON vacancies(county_code, status, posted_on);
+CREATE INDEX vacancies_county ON vacancies(county_code, status, posted_on, valid_until);
 CREATE INDEX vacancies_employer ON vacancies(employer_credit_code);
 
 -- 推荐: who was sent where, and what came of it. A hire points at the

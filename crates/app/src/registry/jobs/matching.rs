@@ -29,6 +29,7 @@ struct VacancyCandidate {
     wage_min_fen: i64,
     wage_max_fen: i64,
     valid_until: NaiveDate,
+    posted_on: NaiveDate,
 }
 
 impl VacancyCandidate {
@@ -74,13 +75,15 @@ async fn vacancy_candidates(
     today: NaiveDate,
 ) -> AppResult<Vec<VacancyCandidate>> {
     let mut q = Sql::new(
-        "SELECT id, occupation, region_code, wage_min_fen, wage_max_fen, valid_until FROM vacancies \
+        "SELECT id, occupation, region_code, wage_min_fen, wage_max_fen, valid_until, posted_on FROM vacancies \
          WHERE status = 'open' AND valid_until >= ",
     );
     q.arg(today).push(" AND ");
     q.in_list(column, keys);
-    q.push(" ORDER BY posted_on DESC, id DESC");
-    tx.all(q).await
+    // Newest first, sorted here: an ORDER BY would sort on disk.
+    let mut rows: Vec<VacancyCandidate> = tx.all(q).await?;
+    rows.sort_unstable_by_key(|c| std::cmp::Reverse((c.posted_on, c.id)));
+    Ok(rows)
 }
 
 /// The open vacancies that fit a seeker best, with why.
@@ -134,17 +137,19 @@ struct SeekerWish {
     places: String,
     min_wage_fen: Option<i64>,
     available_from: Option<NaiveDate>,
+    registered_on: NaiveDate,
 }
 
 async fn seeker_candidates(tx: &mut Tx, column: &str, key: crate::store::Arg) -> AppResult<Vec<(i64, SeekerSide)>> {
     let mut q = Sql::new(
-        "SELECT s.id, o.code, s.region_code, s.places, s.min_wage_fen, s.available_from \
+        "SELECT s.id, o.code, s.region_code, s.places, s.min_wage_fen, s.available_from, s.registered_on \
          FROM job_seeker_occupations o JOIN job_seekers s ON s.id = o.seeker_id \
          WHERE s.status = 'active' AND o.",
     );
     q.push(column).push(" = ").arg(key);
-    q.push(" ORDER BY s.registered_on DESC, s.id DESC");
-    let wishes: Vec<SeekerWish> = tx.all(q).await?;
+    let mut wishes: Vec<SeekerWish> = tx.all(q).await?;
+    // Newest registration first, sorted here: an ORDER BY would sort on disk.
+    wishes.sort_by_key(|w| std::cmp::Reverse((w.registered_on, w.id)));
     // One side a seeker, in the order read (newest registration first).
     let mut order = Vec::new();
     let mut sides: BTreeMap<i64, SeekerSide> = BTreeMap::new();
