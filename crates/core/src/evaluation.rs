@@ -349,7 +349,9 @@ pub fn sheet(plan: &Plan, region: Region, figure: impl Fn(&str) -> Option<f64>) 
                         reason: match t.measurement {
                             Measurement::Reported { .. } => "暂无数据：尚未填报，按0分计".into(),
                             Measurement::Computed(_) => "暂无数据：没有可统计的记录，按0分计".into(),
-                            Measurement::Counted { .. } => "暂无数据：台账中没有可统计的设施，按0分计".into(),
+                            Measurement::Counted { ref count, .. } => {
+                                format!("暂无数据：{}台账中没有可统计的记录，按0分计", count.kind.label_zh())
+                            }
                         },
                     },
                     Some(f) => {

@@ -272,6 +272,7 @@ routes! {
     post "/jobs/wage-guide" => views::jobs::guide_compute,
     get "/jobs/wage-guide/export" => views::jobs::guide_export,
     get "/jobs/occupations" => views::jobs::occupations_page,
+    get "/jobs/figure" => views::jobs::figure_page,
     post "/jobs/occupations" => views::jobs::occupations_load,
     get "/public/jobs" => views::public_jobs::board,
     get "/public/jobs/{id}" => views::public_jobs::vacancy,

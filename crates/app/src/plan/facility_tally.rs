@@ -1,5 +1,7 @@
 //! Plan targets counted from the facility registries (`[target.count]`:
-//! 工会驿站, 返乡创业示范园, 家政企业, 家政劳务输出示范基地, 保障性租赁住房项目).
+//! 工会驿站, 返乡创业示范园, 家政企业, 家政劳务输出示范基地, 保障性租赁住房项目)
+//! and from the registers of the public employment service
+//! (`crate::plan::service_tally`: 求职登记, 推荐, 招聘活动, 就业失业登记).
 //!
 //! Facilities are few (hundreds, not millions) and change by hand, so a
 //! figure is read when asked: the facilities of the kind under the regions
@@ -16,7 +18,7 @@ use crate::stored_values::fields_from_json;
 use chrono::NaiveDate;
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::indicator::{Outcome, Span};
-use shiminhua_core::plan::{FacilityAggregate, FacilityCount, FacilityFact, Measurement, Plan};
+use shiminhua_core::plan::{CountSource, FacilityAggregate, FacilityCount, FacilityFact, Measurement, Plan};
 use shiminhua_core::record::Values;
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,18 +41,23 @@ impl Stored {
     }
 }
 
-/// The facilities of the count's kind under any of `regions`.
+/// The facilities (or the entries of the employment service's register)
+/// of the count's kind under any of `regions`.
 async fn load(tx: &mut Tx, count: &FacilityCount, regions: &[DivisionCode]) -> AppResult<Vec<Stored>> {
     if regions.is_empty() {
         return Ok(Vec::new());
     }
     let ranges: Vec<(i64, i64)> = regions.iter().map(|r| r.subtree_range()).collect();
+    let kind = match count.kind {
+        CountSource::Facility(kind) => kind,
+        CountSource::Service(register) => return crate::plan::service_tally::load(tx, register, &ranges).await,
+    };
     let mut q = Sql::new("SELECT id, region_code, county_code, data FROM facilities WHERE kind = ");
-    q.arg(count.kind.code()).push(" AND ");
+    q.arg(kind.code()).push(" AND ");
     q.in_ranges("region_code", &ranges);
     q.push(" ORDER BY region_code, id");
     let rows: Vec<(i64, i64, i64, String)> = tx.all(q).await?;
-    let fields = count.kind.spec().fields;
+    let fields = kind.spec().fields;
     Ok(rows
         .into_iter()
         .filter_map(|(id, region, county, data)| {
@@ -147,8 +154,9 @@ pub async fn monthly(
 /// `as_of`, with what each adds, grouped by county.
 #[derive(Clone, Debug, Default)]
 pub struct Counted {
-    /// The facilities counted, by region then entry order.
-    pub ids: Vec<i64>,
+    /// The facilities (or register entries) counted, by region then entry
+    /// order.
+    pub entries: Vec<Stored>,
     /// Per county (division code): the facilities counted and their sum.
     pub by_county: BTreeMap<i64, (i64, i64)>,
     /// The figure: facilities, their sum, or counties covered.
@@ -171,16 +179,23 @@ pub async fn counted(
     let stored = load(&mut db.read().await?, count, &[region]).await?;
     let span = span(plan, as_of);
     let mut out = Counted::default();
-    for s in stored.iter().filter(|s| count.counts(&s.values, span)) {
-        out.ids.push(s.id);
+    for s in stored.into_iter().filter(|s| count.counts(&s.values, span)) {
         let e = out.by_county.entry(s.county.as_i64()).or_default();
         e.0 += 1;
         e.1 += count.amount(&s.values);
+        out.entries.push(s);
     }
     out.figure = match count.aggregate {
-        FacilityAggregate::Count => out.ids.len() as i64,
+        FacilityAggregate::Count => out.entries.len() as i64,
         FacilityAggregate::Sum(_) => out.by_county.values().map(|c| c.1).sum(),
         FacilityAggregate::Counties => out.by_county.len() as i64,
     };
     Ok(Some(out))
+}
+
+impl Counted {
+    /// The ids of the entries counted.
+    pub fn ids(&self) -> Vec<i64> {
+        self.entries.iter().map(|s| s.id).collect()
+    }
 }

@@ -16,3 +16,4 @@ pub mod in_force;
 pub mod indicators;
 pub(crate) mod memo;
 pub mod reports;
+pub mod service_tally;

@@ -199,6 +199,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0032_job_registrations.sql"),
         include_str!("../../migrations/postgres/0032_job_registrations.sql"),
     ),
+    (
+        33,
+        "job_figures",
+        include_str!("../../migrations/sqlite/0033_job_figures.sql"),
+        include_str!("../../migrations/postgres/0033_job_figures.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

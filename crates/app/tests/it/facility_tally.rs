@@ -161,7 +161,7 @@ async fn stations_are_counted_by_region_and_day(db: Db) {
             .await
             .unwrap()
             .unwrap();
-        assert!(behind.ids.contains(&both), "{target}");
+        assert!(behind.ids().contains(&both), "{target}");
     }
 
     // The monthly series is the figure at each month's end.
@@ -341,7 +341,7 @@ async fn parks_bases_and_housing_are_counted(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(behind.ids.len(), 2);
+    assert_eq!(behind.entries.len(), 2);
     assert_eq!(
         behind.by_county.into_iter().collect::<Vec<_>>(),
         [(code("341021").as_i64(), (1, 80)), (code("341022").as_i64(), (1, 120))]
@@ -388,7 +388,7 @@ async fn counties_covered_by_backbone_firms(db: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(behind.ids.len(), 3, "three firms");
+    assert_eq!(behind.entries.len(), 3, "three firms");
     assert_eq!(
         behind.by_county.keys().copied().collect::<Vec<_>>(),
         [code("341021").as_i64(), code("341024").as_i64()]

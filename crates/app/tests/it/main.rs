@@ -18,6 +18,7 @@ mod figures;
 mod file_modes;
 mod id_exposure;
 mod indicators;
+mod job_figures;
 mod jobs;
 mod layering;
 mod like_escaping;

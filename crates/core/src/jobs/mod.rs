@@ -4,6 +4,7 @@
 //!
 //! * [`occupation`]: the national occupation classification
 //!   (职业分类大典2022年版) codes and the list an administrator loads;
+//! * [`counts`]: the registers as sources of plan targets;
 //! * [`forms`]: the vacancy, seeker and referral-result forms as fields;
 //! * [`matching`]: how well a seeker and a vacancy fit, and the ranking;
 //! * [`wage_guide`]: the statistics of one cell of the wage guide.
@@ -11,6 +12,7 @@
 //! Nothing here reads a clock or a database: the application hands in the
 //! dates and the rows.
 
+pub mod counts;
 pub mod forms;
 pub mod matching;
 pub mod occupation;

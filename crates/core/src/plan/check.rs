@@ -2,6 +2,7 @@
 
 use super::raw::*;
 use super::*;
+use crate::jobs::counts::ServiceRegister;
 use crate::record::FieldSpec;
 
 /// Parses and checks a plan file's text against `ctx`.
@@ -829,22 +830,58 @@ impl PlanChecker<'_> {
         })
     }
 
-    /// `[target.count]`: a facility kind, what is counted, the date field
-    /// and window that place a facility in time, and the filters.
+    /// What a `[target.count]` counts: a facility kind (`facility`) or a
+    /// register of the public employment service (`service`), exactly one.
+    fn count_source(&mut self, sc: &S<RawCount>) -> Option<CountSource> {
+        let c = sc.get_ref();
+        match (&c.facility, &c.service) {
+            (Some(code), None) => {
+                let k = code.get_ref().trim();
+                let kind = FacilityKind::from_code(k).map(CountSource::Facility);
+                if kind.is_none() {
+                    let list: Vec<String> = FacilityKind::ALL
+                        .iter()
+                        .map(|k| format!("{}（{}）", k.code(), k.label_zh()))
+                        .collect();
+                    self.err(code.span(), format!("未知的设施台账“{k}”，可选：{}", list.join("、")));
+                }
+                kind
+            }
+            (None, Some(code)) => {
+                let k = code.get_ref().trim();
+                let register = ServiceRegister::from_code(k).map(CountSource::Service);
+                if register.is_none() {
+                    let list: Vec<String> = ServiceRegister::ALL
+                        .iter()
+                        .map(|r| format!("{}（{}）", r.code(), r.label_zh()))
+                        .collect();
+                    self.err(
+                        code.span(),
+                        format!("未知的就业服务台账“{k}”，可选：{}", list.join("、")),
+                    );
+                }
+                register
+            }
+            (Some(_), Some(s)) => {
+                self.err(s.span(), "facility（设施台账）和 service（就业服务台账）只能写一个");
+                None
+            }
+            (None, None) => {
+                self.err(
+                    sc.span(),
+                    "缺少统计对象：写 facility（设施台账）或 service（就业服务台账）",
+                );
+                None
+            }
+        }
+    }
+
+    /// `[target.count]`: what is counted (a facility registry or a register
+    /// of the public employment service), how, the date field and window
+    /// that place an entry in time, and the filters.
     fn count(&mut self, sc: &S<RawCount>) -> Option<FacilityCount> {
         let c = sc.get_ref();
-        let code = c.facility.get_ref().trim();
-        let Some(kind) = FacilityKind::from_code(code) else {
-            let list: Vec<String> = FacilityKind::ALL
-                .iter()
-                .map(|k| format!("{}（{}）", k.code(), k.label_zh()))
-                .collect();
-            self.err(
-                c.facility.span(),
-                format!("未知的设施台账“{code}”，可选：{}", list.join("、")),
-            );
-            return None;
-        };
+        let kind = self.count_source(sc)?;
         let spec = kind.spec();
         let mut ok = true;
         let agg = c.aggregate.as_ref().map_or("count", |a| a.get_ref().trim());
@@ -1335,16 +1372,16 @@ impl Tally {
     }
 }
 
-fn unknown_facility_field(spec: &crate::facility::FacilitySpec, key: &str) -> String {
+fn unknown_facility_field(spec: &dyn crate::field::FieldSpec, key: &str) -> String {
     let list: Vec<String> = spec
-        .fields
+        .fields()
         .iter()
         .map(|f| format!("{}（{}）", f.key, f.label))
         .collect();
     format!(
-        "设施台账“{}”（{}）没有字段“{key}”，可用字段：{}",
-        spec.label,
-        spec.kind.code(),
+        "台账“{}”（{}）没有字段“{key}”，可用字段：{}",
+        spec.label(),
+        spec.code(),
         list.join("、")
     )
 }

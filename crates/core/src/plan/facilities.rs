@@ -4,9 +4,44 @@
 //! reads (`app::plan::facility_tally`) apply exactly these rules.
 
 use super::*;
-use crate::field::Value;
+use crate::field::{FieldSpec, Value};
 use crate::indicator::Span;
+use crate::jobs::counts::ServiceRegister;
 use crate::record::Values;
+
+/// What a `[target.count]` counts: a facility registry (`facility = …`) or
+/// a register of the public employment service (`service = …`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CountSource {
+    Facility(FacilityKind),
+    Service(ServiceRegister),
+}
+
+impl CountSource {
+    /// The code a plan file names it by.
+    pub fn code(self) -> &'static str {
+        match self {
+            CountSource::Facility(k) => k.code(),
+            CountSource::Service(r) => r.code(),
+        }
+    }
+
+    /// Its name as users read it (工会驿站, 招聘活动, …).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CountSource::Facility(k) => k.label_zh(),
+            CountSource::Service(r) => r.label_zh(),
+        }
+    }
+
+    /// The fields a count may filter, sum or date by.
+    pub fn spec(self) -> &'static dyn FieldSpec {
+        match self {
+            CountSource::Facility(k) => k.spec(),
+            CountSource::Service(r) => r.spec(),
+        }
+    }
+}
 
 /// A facility as a count sees it: where it is and what its record says.
 #[derive(Clone, Copy, Debug)]

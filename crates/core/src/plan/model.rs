@@ -280,10 +280,11 @@ impl Measurement {
     }
 }
 
-/// A count over one facility registry (`[target.count]`).
+/// A count over one facility registry or one register of the public
+/// employment service (`[target.count]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FacilityCount {
-    pub kind: FacilityKind,
+    pub kind: CountSource,
     pub aggregate: FacilityAggregate,
     /// The date field that places a facility in time; `None`: a facility on
     /// file counts whatever the day.

@@ -105,11 +105,13 @@ pub(super) struct RawQuery {
     pub(super) denominator: Option<Box<S<RawQuery>>>,
 }
 
-/// `[target.count]`: a count over a facility registry.
+/// `[target.count]`: a count over a facility registry or a register of the
+/// public employment service (one of `facility`, `service`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCount {
-    pub(super) facility: S<String>,
+    pub(super) facility: Option<S<String>>,
+    pub(super) service: Option<S<String>>,
     pub(super) aggregate: Option<S<String>>,
     pub(super) field: Option<S<String>>,
     pub(super) date: Option<S<String>>,

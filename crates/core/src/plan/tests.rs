@@ -846,7 +846,11 @@ fn plan_shipped_facility_targets_are_counted_from_the_registries() {
     let (new, by) = counted("union_stations_new");
     assert_eq!(
         (new.kind, new.date, new.window),
-        (FacilityKind::Station, Some("opened"), Window::Plan)
+        (
+            CountSource::Facility(FacilityKind::Station),
+            Some("opened"),
+            Window::Plan
+        )
     );
     assert_eq!(by.as_deref(), Some("zgh"), "the union's report stays as a cross-check");
     let (up, _) = counted("union_stations_upgraded");
@@ -861,9 +865,12 @@ fn plan_shipped_facility_targets_are_counted_from_the_registries() {
     assert_eq!(housing.aggregate, FacilityAggregate::Sum("delivered"));
     let (parks, _) = counted("return_parks");
     let (upgraded, _) = counted("return_parks_upgraded");
-    assert_eq!(parks.kind, FacilityKind::Park);
+    assert_eq!(parks.kind, CountSource::Facility(FacilityKind::Park));
     assert_ne!(parks.filters, upgraded.filters, "new and upgraded parks are kept apart");
-    assert_eq!(counted("jiazheng_bases").0.kind, FacilityKind::HousekeepingBase);
+    assert_eq!(
+        counted("jiazheng_bases").0.kind,
+        CountSource::Facility(FacilityKind::HousekeepingBase)
+    );
     // A stock is the city's: no county is given the city's 118.
     let t = p.target("union_stations_total").unwrap();
     let county = DivisionCode::parse("341021").unwrap();
@@ -1110,4 +1117,112 @@ fn plan_family_counts_people_with_a_count_only() {
         "[[target.compute.denominator.from]]\nkind = \"schooling\"\nfamily = true\nfamily_when = [{ field = \"household\", is = \"家庭户\" }]\n",
     );
     assert!(e.iter().any(|e| e.message.contains("household")), "{e:?}");
+}
+
+#[test]
+fn plan_counts_the_registers_of_the_employment_service() {
+    use crate::field::Value;
+    use crate::indicator::Span;
+    use crate::jobs::counts::ServiceRegister;
+    use crate::record::Values;
+    let base = r#"[[target]]
+id = "spring_hires"
+name = "春风行动现场录用"
+source = "二（三）"
+text = "春风行动现场录用500人"
+value = 500
+unit = "人"
+
+[target.count]
+service = "job_events"
+aggregate = "sum"
+field = "hires"
+date = "held"
+filters = [{ field = "series", is = "春风行动" }]
+"#;
+    let p = parse(&with_target(base), &ctx()).unwrap_or_else(|e| panic!("{e:?}"));
+    let Measurement::Counted { count, .. } = &p.target("spring_hires").unwrap().measurement else {
+        panic!("counted");
+    };
+    assert_eq!(count.kind, CountSource::Service(ServiceRegister::Events));
+    assert_eq!(count.kind.label_zh(), "招聘活动");
+    assert_eq!(count.aggregate, FacilityAggregate::Sum("hires"));
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let code = |s: &str| DivisionCode::parse(s).unwrap();
+    let event = |series: &str, held: &str, hires: Option<i64>| {
+        let mut v = Values::new();
+        v.insert("series", Value::Text(series.into()));
+        v.insert("held", Value::Date(day(held)));
+        if let Some(n) = hires {
+            v.insert("hires", Value::Count(n));
+        }
+        v
+    };
+    let events = [
+        ("341021100", event("春风行动", "2023-02-10", Some(40))),
+        ("341021101", event("春风行动", "2023-03-01", None)),
+        ("341022100", event("春风行动", "2022-12-20", Some(90))),
+        ("341022100", event("接您回家", "2023-02-01", Some(15))),
+        ("341022100", event("春风行动", "2023-05-05", Some(7))),
+    ];
+    let facts: Vec<FacilityFact<'_>> = events
+        .iter()
+        .map(|(r, v)| FacilityFact {
+            region: code(r),
+            county: code(r).county().unwrap(),
+            values: v,
+        })
+        .collect();
+    let span = |d: &str| Span {
+        plan_start: p.meta.start,
+        as_of: day(d),
+    };
+    // Before the plan, another series and a later day do not count; an
+    // event without figures adds nothing.
+    assert_eq!(count.evaluate(&facts, p.meta.region, span("2023-03-31")), 40);
+    assert_eq!(count.evaluate(&facts, p.meta.region, span("2023-12-31")), 47);
+    assert_eq!(count.evaluate(&facts, code("341022"), span("2023-12-31")), 7);
+
+    // Mistakes are reported on their lines.
+    for (from, to, needle, words) in [
+        (
+            "service = \"job_events\"",
+            "service = \"fairs\"",
+            "fairs",
+            "未知的就业服务台账“fairs”，可选：job_seekers（求职登记）",
+        ),
+        (
+            "service = \"job_events\"",
+            "service = \"job_events\"\nfacility = \"station\"",
+            "service = \"job_events\"",
+            "只能写一个",
+        ),
+        (
+            "is = \"春风行动\"",
+            "is = \"春季招聘\"",
+            "春季招聘",
+            "没有“春季招聘”这个取值",
+        ),
+        (
+            "field = \"hires\"",
+            "field = \"online\"",
+            "field = \"online\"",
+            "不能求和",
+        ),
+        (
+            "date = \"held\"",
+            "date = \"when\"",
+            "when",
+            "台账“招聘活动”（job_events）没有字段“when”",
+        ),
+    ] {
+        let broken = with_target(&base.replacen(from, to, 1));
+        let e = errors(&broken);
+        assert_eq!(e.len(), 1, "{to}: {e:?}");
+        assert_eq!(e[0].line, line(&broken, needle), "{to}");
+        assert!(e[0].message.contains(words), "{to}: {}", e[0].message);
+    }
+    let neither = with_target(&base.replacen("service = \"job_events\"\n", "", 1));
+    let e = errors(&neither);
+    assert!(e.iter().any(|e| e.message.contains("缺少统计对象")), "{e:?}");
 }

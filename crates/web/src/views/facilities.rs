@@ -21,7 +21,7 @@ use shiminhua_core::division::DivisionCode;
 use shiminhua_core::facility::{FacilityKind, FacilitySpec};
 use shiminhua_core::field::FieldSpec;
 use shiminhua_core::ids::FacilityId;
-use shiminhua_core::plan::FacilityAggregate;
+use shiminhua_core::plan::{CountSource, FacilityAggregate};
 use shiminhua_core::record;
 use std::collections::HashMap;
 
@@ -222,7 +222,7 @@ async fn filters_of(
         let p = &cur.plan;
         let t = p
             .target(&target)
-            .filter(|_| facility_tally::count_of(p, &target).is_some_and(|c| c.kind == kind))
+            .filter(|_| facility_tally::count_of(p, &target).is_some_and(|c| c.kind == CountSource::Facility(kind)))
             .ok_or_else(|| AppError::BadRequest(format!("目标“{target}”不是按{}台账统计的目标。", kind.label_zh())))?;
         let count = facility_tally::count_of(p, &target).ok_or(WebError(AppError::NotFound))?;
         let day = if as_of.is_empty() {
@@ -241,7 +241,7 @@ async fn filters_of(
             FacilityAggregate::Sum(key) => format!(
                 "{}项目 {} 个，{}合计 {} {}",
                 kind.label_zh(),
-                counted.ids.len(),
+                counted.entries.len(),
                 kind.spec().field(key).map_or(key, |f| f.label),
                 counted.figure,
                 t.unit
@@ -250,7 +250,7 @@ async fn filters_of(
                 "覆盖 {} {}（{} {}）",
                 counted.figure,
                 t.unit,
-                counted.ids.len(),
+                counted.entries.len(),
                 if kind == FacilityKind::Housekeeping {
                     "家企业"
                 } else {
@@ -280,10 +280,10 @@ async fn filters_of(
             counties,
             sums: matches!(count.aggregate, FacilityAggregate::Sum(_)),
             clear: format!("/facilities?kind={}", kind.code()),
-            counted: counted.ids.len() as i64,
+            counted: counted.entries.len() as i64,
             hidden: 0,
         });
-        filter.ids = Some(counted.ids);
+        filter.ids = Some(counted.ids());
     }
     let query = query_string(&[
         ("kind", kind.code()),

@@ -16,7 +16,7 @@ use shiminhua_app::plan::document;
 use shiminhua_app::plan::indicators::{self, Standing, TargetBoard};
 use shiminhua_core::field::FieldSpec;
 use shiminhua_core::indicator;
-use shiminhua_core::plan::{MONEY_UNITS, Measurement, Plan, Query as PlanQuery, Test};
+use shiminhua_core::plan::{CountSource, MONEY_UNITS, Measurement, Plan, Query as PlanQuery, Test};
 use shiminhua_core::record;
 use std::collections::HashMap;
 
@@ -129,22 +129,19 @@ pub(crate) fn figure_link(id: &str, part: i64, region: i64, as_of: NaiveDate) ->
     format!("/plan/board/figure?{}", super::query_string(&pairs))
 }
 
-/// The facility list behind a counted figure: exactly the facilities the
-/// count takes in the region as of the day (`/facilities` with the target).
-fn facility_list(kind: shiminhua_core::facility::FacilityKind, id: &str, region: i64, as_of: NaiveDate) -> String {
+/// The list behind a counted figure: exactly the facilities the count takes
+/// in the region as of the day (`/facilities` with the target), or the
+/// entries of the employment service's register (`/jobs/figure`).
+fn facility_list(kind: CountSource, id: &str, region: i64, as_of: NaiveDate) -> String {
     let region = shiminhua_core::division::DivisionCode::from_i64(region)
         .map(|c| c.to_string())
         .unwrap_or_default();
     let as_of = as_of.to_string();
-    format!(
-        "/facilities?{}",
-        super::query_string(&[
-            ("kind", kind.code()),
-            ("target", id),
-            ("region", &region),
-            ("as_of", &as_of),
-        ])
-    )
+    let pairs = [("target", id), ("region", region.as_str()), ("as_of", as_of.as_str())];
+    match kind {
+        CountSource::Facility(k) => format!("/facilities?kind={}&{}", k.code(), super::query_string(&pairs)),
+        CountSource::Service(_) => format!("/jobs/figure?{}", super::query_string(&pairs)),
+    }
 }
 
 /// The case list behind a figure over wage-arrears cases: the county (none

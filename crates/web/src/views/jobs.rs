@@ -1477,3 +1477,143 @@ pub async fn registration_end(n: Need<WriteRecords>, Path(id): Path<String>, for
     registrations::end_unemployment(&n.ctx.call(&n.actor), id, version, on).await?;
     Ok(Redirect::to("/jobs/registrations?view=open").into_response())
 }
+
+// ---------------------------------------------------------------------------
+// The entries behind a plan figure counted from a register
+
+/// An entry counted: its page (none for a register without one), place and
+/// the register's fields in order.
+pub struct FigureLine {
+    pub id: i64,
+    pub link: String,
+    pub place: String,
+    pub cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/figure.html")]
+struct FigureTpl {
+    layout: Layout,
+    title: String,
+    register: &'static str,
+    figure: String,
+    /// Per county: (name, entries, their sum when the figure is a sum).
+    counties: Vec<(String, i64, String)>,
+    sums: bool,
+    heads: Vec<&'static str>,
+    rows: Vec<FigureLine>,
+    pager: Pager,
+}
+
+/// GET /jobs/figure?target=…&region=…&as_of=…: exactly the entries of the
+/// register (求职登记, 推荐, 招聘活动, 就业失业登记) that a plan target counted
+/// from it takes in a region as of a day, grouped by county; the figure is
+/// the board's (`plan::facility_tally::counted`). Entries carry no personal
+/// data; a seeker's page keeps its own masking.
+pub async fn figure_page(
+    n: Need<ViewDashboard>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    use shiminhua_app::plan::{document, facility_tally};
+    use shiminhua_core::jobs::counts::ServiceRegister;
+    use shiminhua_core::plan::{CountSource, FacilityAggregate};
+    let st = &n.ctx.state;
+    let target = q_get(&q, "target");
+    let cur = document::current(&st.db).await?;
+    let p = &cur.plan;
+    let (t, count, register) = match (p.target(&target), facility_tally::count_of(p, &target)) {
+        (Some(t), Some(c)) => match c.kind {
+            CountSource::Service(r) => (t, c, r),
+            CountSource::Facility(_) => {
+                return Err(WebError(AppError::BadRequest(format!(
+                    "目标“{target}”不是按就业服务台账统计的目标。"
+                ))));
+            }
+        },
+        _ => {
+            return Err(WebError(AppError::BadRequest(format!(
+                "目标“{target}”不是按就业服务台账统计的目标。"
+            ))));
+        }
+    };
+    let day = match q_get(&q, "as_of").as_str() {
+        "" => today(&n.ctx),
+        s => shiminhua_core::record::parse_date(s).ok_or_else(|| {
+            WebError(AppError::BadRequest(
+                "日期格式不正确，应为“年-月-日”，如 2023-09-30。".into(),
+            ))
+        })?,
+    };
+    let area = region_of(&q)?.unwrap_or(p.meta.region);
+    let counted = facility_tally::counted(&st.db, p, &target, area, day)
+        .await?
+        .ok_or(WebError(AppError::NotFound))?;
+    let places = PlaceBook::load(&mut st.db.read().await?).await?;
+    let spec = register.spec();
+    let figure = match count.aggregate {
+        FacilityAggregate::Sum(key) => format!(
+            "{} {} 条，{}合计 {} {}",
+            register.label_zh(),
+            counted.entries.len(),
+            spec.fields.iter().find(|f| f.key == key).map_or(key, |f| f.label),
+            counted.figure,
+            t.unit
+        ),
+        FacilityAggregate::Counties => format!("覆盖 {} {}（{} 条）", counted.figure, t.unit, counted.entries.len()),
+        FacilityAggregate::Count => format!("计入 {} {}", counted.figure, t.unit),
+    };
+    let counties = counted
+        .by_county
+        .iter()
+        .map(|(c, (n, sum))| {
+            let sum = match count.aggregate {
+                FacilityAggregate::Sum(_) => format!("{sum} {}", t.unit),
+                _ => String::new(),
+            };
+            (places.name(*c).to_string(), *n, sum)
+        })
+        .collect();
+    let base = query_string(&[
+        ("target", target.as_str()),
+        ("region", &q_get(&q, "region")),
+        ("as_of", &q_get(&q, "as_of")),
+    ]);
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 50, base);
+    pager.total = counted.entries.len() as i64;
+    let rows = counted
+        .entries
+        .iter()
+        .skip(pager.offset() as usize)
+        .take(pager.per_page as usize)
+        .map(|e| FigureLine {
+            id: e.id,
+            link: match register {
+                ServiceRegister::Seekers => format!("/jobs/seekers/{}", e.id),
+                ServiceRegister::Events => format!("/jobs/events/{}", e.id),
+                ServiceRegister::Referrals | ServiceRegister::Registrations => String::new(),
+            },
+            place: places.full_name(e.region.as_i64()),
+            cells: spec
+                .fields
+                .iter()
+                .map(|f| e.values.get(f.key).map(|v| v.display()).unwrap_or_default())
+                .collect(),
+        })
+        .collect();
+    Ok(html(&FigureTpl {
+        layout: crumbs(Layout::new(&n.ctx, Some(&n.actor), "目标统计明细")).crumb("目标统计明细", ""),
+        title: format!(
+            "{}（{}，截至{}）",
+            t.name,
+            places.name(area.as_i64()),
+            day.format("%Y年%-m月%-d日")
+        ),
+        register: register.label_zh(),
+        figure,
+        counties,
+        sums: matches!(count.aggregate, FacilityAggregate::Sum(_)),
+        heads: spec.fields.iter().map(|f| f.label).collect(),
+        rows,
+        pager,
+    }))
+}

@@ -412,6 +412,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
         Access::Perm(Permission::ViewDashboard),
     ),
     ("get", "/jobs/occupations", Access::Perm(Permission::ViewUnits)),
+    ("get", "/jobs/figure", Access::Perm(Permission::ViewDashboard)),
     ("post", "/jobs/occupations", Access::Perm(Permission::ManageSystem)),
     ("get", "/public/jobs", Access::Public),
     ("get", "/public/jobs/{id}", Access::Job(Permission::ViewDashboard)),

@@ -290,6 +290,79 @@ async fn a_vacancy_meets_a_seeker_and_the_board_shows_it(db: Db) {
         "{}",
         view.body
     );
+
+    // A plan target over the events: the board's figure leads to exactly
+    // the events counted.
+    spring_target(&app).await;
+    let board = app.get(&mut office, "/plan/board?as_of=2026-10-31").await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    let link = "/jobs/figure?target=spring_hires&#38;region=341000&#38;as_of=2026-10-31";
+    assert!(board.body.contains(link), "{}", board.body);
+    let drill = app.get(&mut office, &link.replace("&#38;", "&")).await;
+    assert_eq!(drill.status, StatusCode::OK, "{}", drill.body);
+    assert!(
+        drill.body.contains("招聘活动 1 条，现场录用人数合计 12 人")
+            && drill.body.contains(&format!("href=\"/jobs/events/{eid}\""))
+            && drill.body.contains("春风行动"),
+        "{}",
+        drill.body
+    );
+    // Before the event, nothing is counted.
+    let early = app
+        .get(
+            &mut office,
+            "/jobs/figure?target=spring_hires&region=341021&as_of=2026-10-01",
+        )
+        .await;
+    assert!(early.body.contains("合计 0 人") && early.body.contains("没有计入该数字的招聘活动记录"));
+    // A target that is not counted from a register is refused in Chinese.
+    let wrong = app.get(&mut office, "/jobs/figure?target=union_stations_new").await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("不是按就业服务台账统计的目标"));
+}
+
+/// Adds a target over the 春风行动 hires to the plan, stretched to 2026.
+async fn spring_target(app: &TestApp) {
+    use shiminhua_app::plan::document;
+    use shiminhua_app::{Call, users};
+    use shiminhua_core::ids::UserId;
+    let office = users::load_actor(&mut app.db.read().await.unwrap(), UserId(app.ids["office"]))
+        .await
+        .unwrap();
+    let origin = shiminhua_app::Origin {
+        client_addr: "127.0.0.1".into(),
+    };
+    let call = Call {
+        db: &app.db,
+        cipher: &app.state.cipher,
+        actor: &office,
+        origin: &origin,
+        now: crate::common::t0(),
+    };
+    let cur = document::current(&app.db).await.unwrap();
+    let text = format!(
+        "{}{}",
+        cur.text.replacen("end = 2023-12-31", "end = 2026-12-31", 1),
+        r#"
+[[target]]
+id = "spring_hires"
+name = "春风行动现场录用"
+source = "二（三）"
+text = "春风行动"
+value = 500
+unit = "人"
+
+[target.count]
+service = "job_events"
+aggregate = "sum"
+field = "hires"
+date = "held"
+filters = [{ field = "series", is = "春风行动" }]
+"#
+    );
+    document::save(&call, &text, cur.version, "测试：就业服务目标")
+        .await
+        .unwrap();
 }
 
 async fn occupations_load_from_a_file(db: Db) {

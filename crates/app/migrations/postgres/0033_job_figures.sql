@@ -1,0 +1,3 @@
+-- On PostgreSQL a computed board is kept under the read transaction's
+-- snapshot (`plan::memo`): nothing to store. The migration is kept so that
+-- both backends have the same versions.
