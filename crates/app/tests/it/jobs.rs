@@ -28,6 +28,7 @@ both!(
     no_user_sees_a_seeker_outside_their_scope,
     events_add_up_by_county_and_series,
     registrations_write_the_job_and_end_unemployment,
+    vacancy_lists_import_as_the_offices_send_them,
 );
 
 const FINER: &str = "代码,名称\n6-29,建筑施工人员\n6-29-01,房屋建筑施工人员\n6-29-01-01,砌筑工\n6-29-02,土木工程建筑施工人员\n4-03,住宿和餐饮服务人员\n4-03-02,餐饮服务人员\n";
@@ -1060,4 +1061,116 @@ async fn registrations_write_the_job_and_end_unemployment(db: Db) {
     )
     .await;
     assert!(matches!(far, Err(AppError::NotFound)), "{far:?}");
+}
+
+/// A county's list of vacancies as an HR office sends it: its own headers,
+/// the wage as one range, a place by name; re-sent with a new wage; with
+/// the mistakes real lists have, each reported on its line and column.
+async fn vacancy_lists_import_as_the_offices_send_them(db: Db) {
+    use shiminhua_app::registry::import::{self, ImportKind, Options};
+    use shiminhua_app::testing::TempDir;
+    let w = World::new(db).await;
+    load_occupations(&w).await;
+    let shexian = w.scoped("shexian", Role::Local, "341021").await;
+    let call = w.call(&shexian);
+    let dir = TempDir::new("vacancy-import");
+    let (a, b) = (credit(501), credit(502));
+    let list = |wage: &str| {
+        format!(
+            "歙县2026年秋季岗位需求表\n\
+             序号,单位名称,统一社会信用代码,所属行业,岗位名称,职业,招聘人数,工资待遇,工作地点,岗位要求,联系方式,有效期至\n\
+             1,歙县徽城食品有限公司,{a},C,包装工,6,5,{wage},徽城镇,身体健康,歙县人社局就业服务窗口 0559-6500000,2026-12-31\n\
+             2,歙县徽城食品有限公司,{a},C,砌筑工,6-29-01-01,2,\"6,000～8,000元\",徽城镇,,歙县人社局就业服务窗口 0559-6500000,2026-12-31\n\
+             3,歙县某建筑公司,{b},E,钢筋工,6,3,面议,徽城镇,,歙县人社局就业服务窗口 0559-6500000,2026-12-31\n\
+             4,歙县某建筑公司,{b},E,木工,6,3,5000-7000,徽城镇,,联系王经理13912345678,2026-12-31\n\
+             5,歙县徽城食品有限公司,{a},C,包装工,6,1,4000-5000,徽城镇,,歙县人社局就业服务窗口 0559-6500000,2026-12-31\n\
+             6,休宁某公司,{b},C,普工,6,1,4000-5000,海阳镇,,休宁县人社局 0559-7500000,2026-12-31\n"
+        )
+    };
+    let path = dir.0.join("岗位需求表.csv");
+    std::fs::write(&path, list("4000-6000")).unwrap();
+    let target = ImportKind::parse("vacancy").unwrap();
+    assert_eq!(target.label(), "招聘岗位");
+    let s = import::run(&call, target, &path, "岗位需求表.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.inserted, s.updated, s.unchanged, s.rejected),
+        (2, 0, 0, 4),
+        "{:?}",
+        s.rejects
+    );
+    let rejects: Vec<(u64, &str, &str)> = s
+        .rejects
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!((rejects[0].0, rejects[0].1), (5, "工资待遇"), "{rejects:?}");
+    assert!(
+        rejects[0].2.contains("面议") && rejects[0].2.contains("4000-6000"),
+        "{rejects:?}"
+    );
+    assert_eq!((rejects[1].0, rejects[1].1), (6, "报名方式"), "{rejects:?}");
+    assert_eq!((rejects[2].0, rejects[2].1), (7, "岗位名称"), "{rejects:?}");
+    assert!(rejects[2].2.contains("与第3行"), "{rejects:?}");
+    assert_eq!(
+        (rejects[3].0, rejects[3].1),
+        (8, "工作地点（乡镇/街道）"),
+        "{rejects:?}"
+    );
+    let f = VacancyFilter {
+        q: "徽城食品".into(),
+        ..VacancyFilter::default()
+    };
+    let (rows, total) = vacancies::list(&w.db, &shexian, &f, t0().date_naive(), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    let packer = rows.iter().find(|v| v.title == "包装工").unwrap();
+    assert_eq!(
+        (packer.wage_min_fen, packer.wage_max_fen, packer.headcount),
+        (400_000, 600_000, 5)
+    );
+    assert_eq!((packer.source.as_str(), packer.region_code), ("import", 341021100000));
+    let mason = rows.iter().find(|v| v.title == "砌筑工").unwrap();
+    assert_eq!((mason.wage_min_fen, mason.wage_max_fen), (600_000, 800_000));
+    assert_eq!(mason.occupation, "6-29-01-01");
+
+    // The same list again: nothing posted twice, nothing changed.
+    let again = import::run(&call, target, &path, "岗位需求表.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 2));
+    let history = async || {
+        w.db.read()
+            .await
+            .unwrap()
+            .int(Sql::new("SELECT COUNT(*) FROM history WHERE object_kind = 'vacancy'"))
+            .await
+            .unwrap()
+    };
+    assert_eq!(history().await, 0);
+    // Re-sent with a higher wage: the open vacancy is changed, its old
+    // version kept.
+    std::fs::write(&path, list("4500-6500")).unwrap();
+    let raised = import::run(&call, target, &path, "岗位需求表.csv", &Options::default())
+        .await
+        .unwrap();
+    assert_eq!((raised.inserted, raised.updated, raised.unchanged), (0, 1, 1));
+    let now = vacancies::get(&w.db, &shexian, packer.id).await.unwrap();
+    assert_eq!((now.wage_min_fen, now.version), (450_000, 2));
+    assert_eq!(history().await, 1);
+    // A form posted back unchanged writes nothing either.
+    let places = shiminhua_app::regions::PlaceBook::load(&mut w.db.read().await.unwrap())
+        .await
+        .unwrap();
+    let book = occupations::OccupationBook::load(&mut w.db.read().await.unwrap())
+        .await
+        .unwrap();
+    let same = now.form_values(&places, &book);
+    vacancies::update(&call, now.id, now.version, &getter(&same))
+        .await
+        .unwrap();
+    assert_eq!(vacancies::get(&w.db, &shexian, now.id).await.unwrap().version, 2);
+    assert_eq!(history().await, 1);
 }

@@ -190,6 +190,40 @@ pub static SEEKER: JobForm = JobForm {
     ],
 };
 
+/// A monthly wage written as a range in one cell, as employers' lists
+/// write it: "4000-6000", "4,000～6,000元", "4000至6000元/月", "4k-6k", or one
+/// figure ("5000"). The two amounts in yuan as typed into the form's two
+/// wage fields, or `None` when the cell is empty or not such a range
+/// (面议, 5000以上: the vacancy must state its range).
+pub fn wage_range(cell: &str) -> Option<(String, String)> {
+    let s = crate::field::normalise(cell).replace([',', ' '], "");
+    let s = ["元/月", "元每月", "/月", "元", "每月"]
+        .iter()
+        .fold(s, |s, tail| s.strip_suffix(tail).map(str::to_string).unwrap_or(s));
+    if s.is_empty() {
+        return None;
+    }
+    let amount = |t: &str| -> Option<String> {
+        let t = t.trim().strip_suffix("元").unwrap_or(t.trim());
+        let (t, times) = match t.strip_suffix(['k', 'K']) {
+            Some(n) => (n, 1000.0),
+            None => (t, 1.0),
+        };
+        if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
+        let n: f64 = t.parse().ok()?;
+        let yuan = (n * times).round();
+        (yuan > 0.0 && yuan < 1e7).then(|| format!("{yuan:.0}"))
+    };
+    let parts: Vec<&str> = s.split(['-', '–', '—', '~', '～', '至', '到']).collect();
+    match parts.as_slice() {
+        [one] => amount(one).map(|a| (a.clone(), a)),
+        [lo, hi] => Some((amount(lo)?, amount(hi)?)),
+        _ => None,
+    }
+}
+
 /// The series of recruitment events, as the form offers them.
 pub const SERIES: &[&str] = &[
     "春风行动",
@@ -295,6 +329,21 @@ pub static OUTCOME: JobForm = JobForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wage_written_as_a_range_is_split() {
+        let two = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(wage_range("4000-6000"), two("4000", "6000"));
+        assert_eq!(wage_range(" 4,000～6,000元 "), two("4000", "6000"));
+        assert_eq!(wage_range("4000至6000元/月"), two("4000", "6000"));
+        assert_eq!(wage_range("４０００—６０００"), two("4000", "6000"));
+        assert_eq!(wage_range("4k-6.5K"), two("4000", "6500"));
+        assert_eq!(wage_range("5000"), two("5000", "5000"));
+        assert_eq!(wage_range("4000元-6000元"), two("4000", "6000"));
+        for bad in ["", "面议", "5000以上", "4000-", "-6000", "1-2-3", "0", "abc-def"] {
+            assert_eq!(wage_range(bad), None, "{bad}");
+        }
+    }
     use crate::field::{Town, validate};
     use chrono::NaiveDate;
 

@@ -50,6 +50,13 @@ async fn a_vacancy_meets_a_seeker_and_the_board_shows_it(db: Db) {
     let list = app.get(&mut shexian, "/jobs").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     assert!(list.body.contains("href=\"/jobs/seekers\""), "navigation entry");
+    // Lists of vacancies come in through the importer.
+    assert!(list.body.contains("href=\"/imports?target=vacancy\""), "{}", list.body);
+    let import = app.get(&mut shexian, "/imports?target=vacancy").await;
+    assert_eq!(import.status, StatusCode::OK, "{}", import.body);
+    assert!(import.body.contains("招聘岗位"), "{}", import.body);
+    let template = app.get(&mut shexian, "/imports/template/vacancy").await;
+    assert_eq!(template.status, StatusCode::OK);
     let employer = credit(41);
     let mut vacancy = vec![
         ("form_kind", "vacancy"),

@@ -184,7 +184,7 @@ impl RowChecker {
             ImportKind::Records(_) => "worker_name",
             ImportKind::PlatformCases => "reporter_name",
             ImportKind::ProjectRoster | ImportKind::Payroll => "name",
-            ImportKind::Facilities(_) | ImportKind::Projects => "",
+            ImportKind::Facilities(_) | ImportKind::Projects | ImportKind::Vacancies => "",
         };
         let person = mask_name(&normalise_name(text(cols, &cells, name_key)));
         let mut p = Pending {

@@ -99,7 +99,11 @@ pub(super) async fn merge(
             }
         }
         ImportKind::Payroll => merge_payroll(tx, batch_id, summary, progress).await?,
-        ImportKind::Facilities(_) | ImportKind::PlatformCases | ImportKind::Projects | ImportKind::ProjectRoster => {
+        ImportKind::Facilities(_)
+        | ImportKind::PlatformCases
+        | ImportKind::Projects
+        | ImportKind::ProjectRoster
+        | ImportKind::Vacancies => {
             merge_rows(tx, call, target, cols, batch_id, summary).await?;
         }
     }
@@ -512,6 +516,9 @@ async fn merge_rows(
         }
         ImportKind::ProjectRoster => {
             writers::write_roster(tx, call, cols, rows, summary, false).await?;
+        }
+        ImportKind::Vacancies => {
+            writers::write_vacancies(tx, call, cols, rows, summary, false).await?;
         }
         ImportKind::Workers | ImportKind::Records(_) | ImportKind::Payroll => {}
     }

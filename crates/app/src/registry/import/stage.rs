@@ -121,6 +121,10 @@ pub(super) async fn stage(
             let passed = writers::write_roster(&mut tx, call, cols, rows, summary, true).await?;
             stage_rows_as_cells(&mut tx, stager.batch_id, passed).await?;
         }
+        ImportKind::Vacancies => {
+            let passed = writers::write_vacancies(&mut tx, call, cols, rows, summary, true).await?;
+            stage_rows_as_cells(&mut tx, stager.batch_id, passed).await?;
+        }
         ImportKind::Payroll => stage_payroll(&mut tx, call, cols, rows, summary, stager).await?,
     }
     let n = tx

@@ -26,6 +26,9 @@ pub enum ImportKind {
     ProjectRoster,
     /// 工资发放: the bank's payroll file, matched to the rosters.
     Payroll,
+    /// 招聘岗位: employers' vacancies as the HR offices collect them, an
+    /// open vacancy of the same employer, title and place changed.
+    Vacancies,
 }
 
 impl PartialEq for ImportKind {
@@ -41,9 +44,14 @@ impl ImportKind {
         if code == PLATFORM_CASES {
             return Some(ImportKind::PlatformCases);
         }
-        if let Some(k) = [ImportKind::Projects, ImportKind::ProjectRoster, ImportKind::Payroll]
-            .into_iter()
-            .find(|k| k.code() == code)
+        if let Some(k) = [
+            ImportKind::Projects,
+            ImportKind::ProjectRoster,
+            ImportKind::Payroll,
+            ImportKind::Vacancies,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
         {
             return Some(k);
         }
@@ -65,6 +73,7 @@ impl ImportKind {
             ImportKind::Projects => "project",
             ImportKind::ProjectRoster => "project_roster",
             ImportKind::Payroll => "payroll",
+            ImportKind::Vacancies => "vacancy",
         }
     }
 
@@ -77,6 +86,7 @@ impl ImportKind {
             ImportKind::Projects => "工程建设项目",
             ImportKind::ProjectRoster => "实名制名单及考勤",
             ImportKind::Payroll => "工资发放",
+            ImportKind::Vacancies => "招聘岗位",
         }
     }
 
@@ -91,6 +101,7 @@ impl ImportKind {
             ImportKind::Projects | ImportKind::ProjectRoster | ImportKind::Payroll => {
                 !actor.scope.ranges_for(RecordKind::Project).is_empty()
             }
+            ImportKind::Vacancies => !actor.scope.ranges_for(RecordKind::JobService).is_empty(),
         }
     }
 
@@ -124,6 +135,7 @@ pub fn kinds() -> Vec<ImportKind> {
             ImportKind::Projects,
             ImportKind::ProjectRoster,
             ImportKind::Payroll,
+            ImportKind::Vacancies,
         ])
         .collect()
 }
@@ -300,7 +312,8 @@ pub fn columns(target: ImportKind) -> Vec<Column> {
             cols
         }
         ImportKind::PlatformCases => platform_columns(),
-        ImportKind::Projects => form_columns(&monitor_forms::PROJECT),
+        ImportKind::Projects => form_columns(monitor_forms::PROJECT.fields),
+        ImportKind::Vacancies => vacancy_columns(),
         ImportKind::ProjectRoster => {
             let mut cols = people_columns();
             let mut phone = col(
@@ -313,7 +326,7 @@ pub fn columns(target: ImportKind) -> Vec<Column> {
             );
             phone.aliases = &["联系电话", "手机号"];
             cols.push(phone);
-            cols.extend(form_columns(&monitor_forms::ROSTER));
+            cols.extend(form_columns(monitor_forms::ROSTER.fields));
             let mut month = col(
                 "month",
                 "考勤月份",
@@ -330,7 +343,7 @@ pub fn columns(target: ImportKind) -> Vec<Column> {
         }
         ImportKind::Payroll => {
             let mut cols = people_columns();
-            cols.extend(form_columns(&monitor_forms::PAYROLL));
+            cols.extend(form_columns(monitor_forms::PAYROLL.fields));
             for c in &mut cols {
                 c.aliases = match c.key {
                     "amount" => &["实发工资", "金额", "发放金额", "交易金额"],
@@ -405,8 +418,8 @@ pub fn field_named(target: ImportKind, name: &str) -> Option<Option<&'static str
 
 /// The columns of the platform's transfer list.
 /// The columns of a monitoring form, as the facilities' are.
-fn form_columns(spec: &'static monitor_forms::FormSpec) -> Vec<Column> {
-    spec.fields
+fn form_columns(fields: &'static [record::Field]) -> Vec<Column> {
+    fields
         .iter()
         .map(|f| {
             let text = matches!(f.ty, FieldType::CreditCode | FieldType::Text(_));
@@ -415,6 +428,45 @@ fn form_columns(spec: &'static monitor_forms::FormSpec) -> Vec<Column> {
             c
         })
         .collect()
+}
+
+/// A vacancy's columns: the form's, under the headers employers' and HR
+/// offices' lists use, and one "工资待遇" column written as a range
+/// ("4000-6000", "4000至6000元") for lists that do not split the wage.
+fn vacancy_columns() -> Vec<Column> {
+    let mut cols = form_columns(shiminhua_core::jobs::forms::VACANCY.fields);
+    for c in &mut cols {
+        c.aliases = match c.key {
+            "employer_code" => &["统一社会信用代码", "信用代码", "单位信用代码", "企业信用代码"],
+            "employer" => &["单位名称", "用人单位", "企业名称", "招聘单位", "公司名称"],
+            "industry" => &["所属行业", "行业", "行业门类"],
+            "title" => &["岗位名称", "招聘岗位", "岗位", "职位", "职位名称"],
+            "occupation" => &["职业", "职业分类", "职业类别", "职业代码"],
+            "headcount" => &["招聘人数", "需求人数", "人数", "招聘数量"],
+            "wage_min" => &["工资下限", "最低工资", "月薪下限", "最低月薪", "薪资下限"],
+            "wage_max" => &["工资上限", "最高工资", "月薪上限", "最高月薪", "薪资上限"],
+            "place" => &["工作地点", "工作地址", "所在乡镇", "乡镇（街道）"],
+            "requirements" => &["岗位要求", "任职要求", "招聘条件", "岗位条件"],
+            "contact" => &["联系方式", "报名方式", "联系电话"],
+            "valid_until" => &["有效期至", "截止日期", "有效期", "招聘截止日期"],
+            _ => &[],
+        };
+        // Either the two wage columns or the one range column.
+        if matches!(c.key, "wage_min" | "wage_max") {
+            c.required = false;
+        }
+    }
+    let mut wage = col(
+        "wage",
+        "工资待遇",
+        false,
+        true,
+        "不分上下限时填这一列，如 4000-6000（元/月）",
+        "",
+    );
+    wage.aliases = &["薪资待遇", "工资", "月薪", "薪资", "月工资", "工资范围"];
+    cols.push(wage);
+    cols
 }
 
 /// The project and the person a roster or payroll line is about.
@@ -591,6 +643,9 @@ fn xlsx_template(target: ImportKind, cols: &[TemplateColumn<'_>]) -> AppResult<V
                     "平台线索编号已登记的行跳过（计为“未变化”），不会重复登记，也不会修改已登记的案件。"
                 }
                 ImportKind::Projects => "同一项目编号重复导入时更新原有信息，不会重复登记。",
+                ImportKind::Vacancies => {
+                    "同一单位（信用代码）、同一岗位名称、同一工作地点的招聘中岗位重复导入时更新原岗位，不会重复发布；工资可分两列填写，也可在“工资待遇”一列写作 4000-6000。"
+                }
                 ImportKind::ProjectRoster => {
                     "尚未登记的人员按项目所在地登记到农民工信息库；同一项目同一人重复导入时更新名单，同月考勤以最后一次为准。"
                 }

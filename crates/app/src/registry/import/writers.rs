@@ -156,6 +156,79 @@ pub(super) async fn write_projects(
     Ok(taken)
 }
 
+/// Adds or changes the vacancies of a batch (`vacancies::upsert_in`): one
+/// vacancy per employer, title and place in a file; a wage written as a
+/// range in one column ("4000-6000") fills the two wage columns when they
+/// are empty.
+pub(super) async fn write_vacancies(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    cols: &[Column],
+    batch: Vec<Pending>,
+    summary: &mut Summary,
+    dry_run: bool,
+) -> AppResult<Vec<Pending>> {
+    use crate::registry::jobs::vacancies;
+    let ranges = crate::registry::jobs::write_ranges(call.actor)?;
+    let mut taken = Vec::with_capacity(batch.len());
+    let mut seen: HashMap<(String, String, String), u64> = HashMap::new();
+    for p in batch {
+        let cells = &p.cells;
+        let written = text(cols, cells, "wage").trim();
+        let range = shiminhua_core::jobs::forms::wage_range(written);
+        let split = |k: &str| !text(cols, cells, k).trim().is_empty();
+        if !written.is_empty() && range.is_none() && !split("wage_min") && !split("wage_max") {
+            let reason = format!("工资待遇“{written}”无法识别：岗位须写明月工资范围（元），如 4000-6000");
+            reject_one(summary, cols, p, column_index(cols, "wage"), reason);
+            continue;
+        }
+        let get = |k: &str| match (k, &range) {
+            ("wage_min", Some((lo, _))) if text(cols, cells, k).trim().is_empty() => lo.clone(),
+            ("wage_max", Some((_, hi))) if text(cols, cells, k).trim().is_empty() => hi.clone(),
+            _ => text(cols, cells, k).to_string(),
+        };
+        let key = (
+            record::normalise(&get("employer_code")).to_ascii_uppercase(),
+            record::normalise(&get("title")),
+            record::normalise(&get("place")),
+        );
+        if !key.0.is_empty()
+            && !key.1.is_empty()
+            && let Some(first) = seen.insert(key, p.line)
+        {
+            let reason = format!("与第{first}行是同一单位、同一地点的同一岗位");
+            reject_one(summary, cols, p, column_index(cols, "title"), reason);
+            continue;
+        }
+        match vacancies::upsert_in(tx, call, &ranges, &get, dry_run).await {
+            Ok(o) => {
+                match o {
+                    Outcome::Inserted(_) => summary.inserted += 1,
+                    Outcome::Updated(_) => summary.updated += 1,
+                    Outcome::Unchanged(_) => summary.unchanged += 1,
+                }
+                taken.push(p);
+            }
+            Err(AppError::Validation(errs)) => {
+                let errors = errs
+                    .0
+                    .into_iter()
+                    .map(|(f, m)| {
+                        // A wage taken from the range column is that column's mistake.
+                        let from_range = matches!(f.as_str(), "wage_min" | "wage_max")
+                            && text(cols, cells, &f).trim().is_empty()
+                            && range.is_some();
+                        (column_index(cols, if from_range { "wage" } else { &f }), m)
+                    })
+                    .collect();
+                reject(summary, cols, p, errors);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(taken)
+}
+
 /// A project as a roster line needs it: id, county, township.
 type Site = (i64, i64, i64);
 

@@ -9,6 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::fields;
 use crate::history::keep_history;
 use crate::regions::PlaceBook;
+use crate::registry::Outcome;
 use crate::store::{Db, Sql, Tx, contains_pattern};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -217,6 +218,10 @@ pub(crate) async fn insert_in(
     source: &str,
 ) -> AppResult<i64> {
     let v = validate(tx, call, ranges, get).await?;
+    insert_valid(tx, call, &v, source).await
+}
+
+async fn insert_valid(tx: &mut Tx, call: &Call<'_>, v: &Valid, source: &str) -> AppResult<i64> {
     let by = call.actor.display_name.clone();
     let q = Sql::new(
         "INSERT INTO vacancies (employer_credit_code, employer_name, industry, title, occupation, major, middle, \
@@ -226,7 +231,7 @@ pub(crate) async fn insert_in(
     );
     let (id,): (i64,) = tx
         .one(
-            bind_values(q, &v)
+            bind_values(q, v)
                 .bind(fields::today(call.now))
                 .bind(VacancyStatus::Open.code())
                 .bind(source)
@@ -274,16 +279,47 @@ async fn for_write(tx: &mut Tx, call: &Call<'_>, id: i64, version: i64) -> AppRe
 }
 
 /// Changes a vacancy from the version the actor saw; the earlier version
-/// is kept in history.
+/// is kept in history. A form posted back unchanged writes nothing.
 pub async fn update(call: &Call<'_>, id: i64, version: i64, get: &(dyn Fn(&str) -> String + Sync)) -> AppResult<()> {
     let mut tx = call.db.write().await?;
     let (row, ranges) = for_write(&mut tx, call, id, version).await?;
     let v = validate(&mut tx, call, &ranges, get).await?;
-    let places = PlaceBook::load(&mut tx).await?;
-    let book = OccupationBook::load(&mut tx).await?;
+    change_in(&mut tx, call, &row, &v).await?;
+    tx.commit().await
+}
+
+/// Whether the validated form says what the vacancy on file says.
+fn same(row: &VacancyRow, v: &Valid) -> bool {
+    let vals = &v.values;
+    let count = match vals.get("headcount") {
+        Some(Value::Count(n)) => *n,
+        _ => 1,
+    };
+    row.employer_credit_code == text(vals, "employer_code")
+        && row.employer_name == text(vals, "employer")
+        && row.industry == text(vals, "industry")
+        && row.title == text(vals, "title")
+        && row.occupation == v.occupation.as_str()
+        && row.headcount == count
+        && row.wage_min_fen == money(vals, "wage_min")
+        && row.wage_max_fen == money(vals, "wage_max")
+        && row.region_code == v.region.as_i64()
+        && row.requirements == text(vals, "requirements")
+        && row.contact == text(vals, "contact")
+        && matches!(vals.get("valid_until"), Some(Value::Date(d)) if *d == row.valid_until)
+}
+
+/// Writes `v` over the vacancy `row` (its version kept in history, the
+/// change audited); false, writing nothing, when nothing changed.
+async fn change_in(tx: &mut Tx, call: &Call<'_>, row: &VacancyRow, v: &Valid) -> AppResult<bool> {
+    if same(row, v) {
+        return Ok(false);
+    }
+    let places = PlaceBook::load(tx).await?;
+    let book = OccupationBook::load(tx).await?;
     let before =
         serde_json::to_string(&row.form_values(&places, &book)).map_err(|e| AppError::Internal(e.to_string()))?;
-    keep_history(&mut tx, call, "vacancy", id, 0, row.version, "update", &before).await?;
+    keep_history(tx, call, "vacancy", row.id, 0, row.version, "update", &before).await?;
     let q = Sql::new(
         "UPDATE vacancies SET employer_credit_code = $1, employer_name = $2, industry = $3, title = $4, occupation = $5, \
          major = $6, middle = $7, headcount = $8, wage_min_fen = $9, wage_max_fen = $10, county_code = $11, \
@@ -292,24 +328,59 @@ pub async fn update(call: &Call<'_>, id: i64, version: i64, get: &(dyn Fn(&str) 
     );
     let n = tx
         .exec(
-            bind_values(q, &v)
+            bind_values(q, v)
                 .bind(call.now)
                 .bind(call.actor.display_name.clone())
-                .bind(id)
-                .bind(version),
+                .bind(row.id)
+                .bind(row.version),
         )
         .await?;
     if n != 1 {
         return Err(stale());
     }
     audit::record(
-        &mut tx,
+        tx,
         call.now,
         &Who::actor(call.actor, call.origin),
-        Event::ok("vacancy.update", "vacancy", id),
+        Event::ok("vacancy.update", "vacancy", row.id),
     )
     .await?;
-    tx.commit().await
+    Ok(true)
+}
+
+/// What an imported list's row does: adds a vacancy, or changes the open
+/// vacancy of the same employer, title and place (so that a list sent
+/// again, or sent again with new wages or dates, does not post the jobs
+/// twice); with `dry_run` only checks it. Rows are validated as the form
+/// validates them.
+pub(crate) async fn upsert_in(
+    tx: &mut Tx,
+    call: &Call<'_>,
+    ranges: &[(i64, i64)],
+    get: &(dyn Fn(&str) -> String + Sync),
+    dry_run: bool,
+) -> AppResult<Outcome> {
+    let v = validate(tx, call, ranges, get).await?;
+    let mut q = Sql::new(COLUMNS);
+    q.push(" WHERE v.employer_credit_code = ")
+        .arg(text(&v.values, "employer_code"))
+        .push(" AND v.title = ")
+        .arg(text(&v.values, "title"))
+        .push(" AND v.region_code = ")
+        .arg(v.region.as_i64())
+        .push(" AND v.status = ")
+        .arg(VacancyStatus::Open.code())
+        .push(" ORDER BY v.id LIMIT 1");
+    Ok(match tx.opt::<VacancyRow>(q).await? {
+        None if dry_run => Outcome::Inserted(0),
+        None => Outcome::Inserted(insert_valid(tx, call, &v, "import").await?),
+        Some(row) if same(&row, &v) => Outcome::Unchanged(row.id),
+        Some(row) if dry_run => Outcome::Updated(row.id),
+        Some(row) => {
+            change_in(tx, call, &row, &v).await?;
+            Outcome::Updated(row.id)
+        }
+    })
 }
 
 /// Sets a vacancy's status (招聘中, 已招满, 已撤回).
