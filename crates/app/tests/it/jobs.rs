@@ -941,6 +941,29 @@ async fn events_add_up_by_county_and_series(db: Db) {
         coming.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
         ["春风行动二场", "工会送岗位"]
     );
+    // The form posted back unchanged writes nothing; a change keeps the
+    // earlier version in history.
+    let e = events::get(&w.db, &tunxi, a).await.unwrap();
+    let places = shiminhua_app::regions::PlaceBook::load(&mut w.db.read().await.unwrap())
+        .await
+        .unwrap();
+    let mut form = e.form_values(&places);
+    events::update(&tc, a, e.version, &getter(&form)).await.unwrap();
+    let history = async || {
+        w.db.read()
+            .await
+            .unwrap()
+            .int(Sql::new("SELECT COUNT(*) FROM history WHERE object_kind = 'job_event'"))
+            .await
+            .unwrap()
+    };
+    assert_eq!(events::get(&w.db, &tunxi, a).await.unwrap().version, e.version);
+    assert_eq!(history().await, 0);
+    form.insert("hires".into(), "30".into());
+    events::update(&tc, a, e.version, &getter(&form)).await.unwrap();
+    let changed = events::get(&w.db, &tunxi, a).await.unwrap();
+    assert_eq!((changed.version, changed.hires), (e.version + 1, Some(30)));
+    assert_eq!(history().await, 1);
 }
 
 async fn registrations_write_the_job_and_end_unemployment(db: Db) {

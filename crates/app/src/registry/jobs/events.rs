@@ -139,6 +139,21 @@ fn bind_values(q: Sql, v: &Valid) -> Sql {
         .bind(count(vals, "hires"))
 }
 
+/// Whether the validated form says what the event on file says.
+fn same(row: &EventRow, v: &Valid) -> bool {
+    let vals = &v.values;
+    row.name == text(vals, "name")
+        && row.series == v.series.code()
+        && row.organiser == text(vals, "organiser")
+        && row.region_code == v.region.as_i64()
+        && row.venue == text(vals, "venue")
+        && row.online == matches!(vals.get("online"), Some(Value::Flag(true)))
+        && matches!(vals.get("held_on"), Some(Value::Date(d)) if *d == row.held_on)
+        && row.visitors == count(vals, "visitors")
+        && row.intents == count(vals, "intents")
+        && row.hires == count(vals, "hires")
+}
+
 fn stale() -> AppError {
     AppError::Conflict("保存失败：该招聘活动已被他人修改。请刷新页面查看最新内容后再修改。".into())
 }
@@ -196,6 +211,10 @@ pub async fn update(call: &Call<'_>, id: i64, version: i64, get: &(dyn Fn(&str) 
     let mut tx = call.db.write().await?;
     let (row, ranges) = for_write(&mut tx, call, id, version).await?;
     let v = validate(&mut tx, call, &ranges, get).await?;
+    if same(&row, &v) {
+        // A form posted back unchanged writes nothing.
+        return Ok(());
+    }
     let places = PlaceBook::load(&mut tx).await?;
     let before = serde_json::to_string(&row.form_values(&places)).map_err(|e| AppError::Internal(e.to_string()))?;
     keep_history(&mut tx, call, "job_event", id, 0, row.version, "update", &before).await?;
