@@ -435,6 +435,7 @@ async fn run(backend: Backend, size: &Size) -> AppResult<()> {
             hires: 0,
             finer: true,
             guide_year: None,
+            applications: 0,
         };
         let j = demo::jobs_with(db, &cipher, now, 1, options).await?;
         println!(

@@ -317,6 +317,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("job_event.create", "新增招聘活动"),
     ("job_event.update", "修改招聘活动"),
     ("job_event.vacancies", "设置招聘活动的岗位"),
+    ("job_application.file", "手机提交求职登记申请"),
+    ("job_application.accept", "确认手机求职登记"),
+    ("job_application.refuse", "不予办理手机求职登记"),
 ];
 
 pub fn action_label(code: &str) -> &'static str {

@@ -1121,7 +1121,7 @@ fn print_jobs(j: &shiminhua_app::ops::demo::DemoJobs) {
     if j.vacancies > 0 {
         println!(
             "就业服务演示数据：岗位 {} 个，求职登记 {} 人，推荐 {} 次（其中录用 {} 人，已生成就业记录），\
-             失业登记 {} 人，就业登记 {} 人，招聘活动 {} 场；工资价位按 {} 条就业记录计算。",
+             失业登记 {} 人，就业登记 {} 人，招聘活动 {} 场，手机求职登记待确认 {} 份；工资价位按 {} 条就业记录计算。",
             j.vacancies,
             j.seekers,
             j.referrals,
@@ -1129,6 +1129,7 @@ fn print_jobs(j: &shiminhua_app::ops::demo::DemoJobs) {
             j.unemployed,
             j.employment_registrations,
             j.events,
+            j.applications,
             j.guide_records
         );
     }

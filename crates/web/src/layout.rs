@@ -66,6 +66,12 @@ const NAV: &[(&str, &str, &str, Option<Permission>)] = &[
     // -- public employment services (shown to those with job-service scope)
     ("就业服务", "岗位", "/jobs", Some(Permission::ViewDashboard)),
     ("就业服务", "求职登记", "/jobs/seekers", Some(Permission::ViewDashboard)),
+    (
+        "就业服务",
+        "手机求职登记",
+        "/jobs/applications",
+        Some(Permission::ViewDashboard),
+    ),
     ("就业服务", "招聘活动", "/jobs/events", Some(Permission::ViewDashboard)),
     (
         "就业服务",

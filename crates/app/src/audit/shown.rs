@@ -25,6 +25,7 @@ pub const OBJECT_KINDS: &[(&str, &str)] = &[
     ("seeker", "求职登记"),
     ("referral", "推荐"),
     ("job_event", "招聘活动"),
+    ("job_application", "手机求职登记申请"),
     ("registration", "就业失业登记"),
     ("wage_guide", "工资价位"),
     ("occupations", "职业分类"),

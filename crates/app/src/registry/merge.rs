@@ -507,6 +507,17 @@ async fn moved_on_projects(tx: &mut Tx, target: i64, source: i64) -> AppResult<(
                 "两条登记都有求职登记，且重复的一条已有推荐记录，请由就业服务窗口核对后再合并。".into(),
             ));
         }
+        // A phone application that led to the duplicate's registration now
+        // points at the kept one.
+        tx.exec(
+            Sql::new(
+                "UPDATE job_applications SET seeker_id = (SELECT id FROM job_seekers WHERE worker_id = $1) \
+                 WHERE seeker_id IN (SELECT id FROM job_seekers WHERE worker_id = $2)",
+            )
+            .bind(target)
+            .bind(source),
+        )
+        .await?;
         tx.exec(Sql::new("DELETE FROM job_seekers WHERE worker_id = $1").bind(source))
             .await?;
     }

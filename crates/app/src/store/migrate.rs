@@ -205,6 +205,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0033_job_figures.sql"),
         include_str!("../../migrations/postgres/0033_job_figures.sql"),
     ),
+    (
+        34,
+        "job_applications",
+        include_str!("../../migrations/sqlite/0034_job_applications.sql"),
+        include_str!("../../migrations/postgres/0034_job_applications.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

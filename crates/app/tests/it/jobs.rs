@@ -29,6 +29,7 @@ both!(
     events_add_up_by_county_and_series,
     registrations_write_the_job_and_end_unemployment,
     vacancy_lists_import_as_the_offices_send_them,
+    a_phone_application_becomes_a_registration,
 );
 
 const FINER: &str = "代码,名称\n6-29,建筑施工人员\n6-29-01,房屋建筑施工人员\n6-29-01-01,砌筑工\n6-29-02,土木工程建筑施工人员\n4-03,住宿和餐饮服务人员\n4-03-02,餐饮服务人员\n";
@@ -577,6 +578,11 @@ async fn the_jobs_demo_is_what_it_says(db: Db) {
     assert_eq!(made.vacancies as i64, int("SELECT COUNT(*) FROM vacancies").await);
     assert_eq!(made.seekers as i64, int("SELECT COUNT(*) FROM job_seekers").await);
     assert_eq!(made.referrals as i64, int("SELECT COUNT(*) FROM referrals").await);
+    assert!(made.applications > 5, "{made:?}");
+    assert_eq!(
+        made.applications as i64,
+        int("SELECT COUNT(*) FROM job_applications WHERE status = 'pending'").await
+    );
     assert!(made.seekers >= 300 && made.referrals >= 100, "{made:?}");
     // Every result occurs; each hire is an employment record through the service.
     for outcome in ReferralOutcome::ALL {
@@ -1196,4 +1202,170 @@ async fn vacancy_lists_import_as_the_offices_send_them(db: Db) {
         .unwrap();
     assert_eq!(vacancies::get(&w.db, &shexian, now.id).await.unwrap().version, 2);
     assert_eq!(history().await, 1);
+}
+
+/// A seeker's own application from a phone: checked at once, filed with a
+/// number and a code, seen only by the county of residence, accepted (the
+/// worker registered, then the seeker) or refused with a reason the
+/// applicant reads.
+async fn a_phone_application_becomes_a_registration(db: Db) {
+    use shiminhua_app::Origin;
+    use shiminhua_app::registry::jobs::applications::{self, Application};
+    let w = World::new(db).await;
+    let shexian = w.scoped("shexian", Role::Local, "341021").await;
+    let tunxi = w.scoped("tunxi", Role::Local, "341002").await;
+    let origin = Origin::default();
+    let now = t0();
+    let person = id_for(321);
+    let mut a = Application {
+        name: "程求职".into(),
+        // The check digit of another number.
+        id_number: format!("{}{}", &person[..17], if person.ends_with('1') { '2' } else { '1' }),
+        phone: "1391234".into(),
+        region: "341021100".into(),
+        wishes: [("occupations", "6、4"), ("min_wage", "4500"), ("places", "歙县")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        consent: false,
+    };
+    let token = |n: u8| format!("{n:064x}");
+    // Every mistake at once, nothing stored.
+    let Err(AppError::Validation(e)) = applications::file(&w.db, &w.cipher, &origin, now, &a, &token(1)).await else {
+        panic!("refused");
+    };
+    for field in ["id_number", "phone", "consent"] {
+        assert!(e.get(field).is_some(), "{field}: {e:?}");
+    }
+    assert!(e.get("name").is_none() && e.get("occupations").is_none(), "{e:?}");
+    a.id_number = person.clone();
+    a.phone = "13912345678".into();
+    a.consent = true;
+    let filed = applications::file(&w.db, &w.cipher, &origin, now, &a, &token(1))
+        .await
+        .unwrap()
+        .expect("filed");
+    assert!(
+        filed.number.starts_with("QZ2026") && filed.query_code.len() == 8,
+        "{filed:?}"
+    );
+    // The same form again files nothing.
+    assert!(
+        applications::file(&w.db, &w.cipher, &origin, now, &a, &token(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Sealed: the ID number and phone are nowhere in the row as typed.
+    let (id_sealed, phone_sealed, id_masked): (Vec<u8>, Vec<u8>, String) =
+        w.db.read()
+            .await
+            .unwrap()
+            .one(Sql::new(
+                "SELECT id_sealed, phone_sealed, id_masked FROM job_applications",
+            ))
+            .await
+            .unwrap();
+    let contains = |hay: &[u8], needle: &str| hay.windows(needle.len()).any(|x| x == needle.as_bytes());
+    assert!(!contains(&id_sealed, &person) && !contains(&phone_sealed, "13912345678"));
+    assert!(!id_masked.contains(&person[6..14]), "{id_masked}");
+    // The applicant's lookup: a wrong code answers like an unknown number.
+    let view = applications::public_view(&w.db, &w.cipher, &filed.number.to_lowercase(), &filed.query_code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.status, "待工作人员确认");
+    assert!(
+        applications::public_view(&w.db, &w.cipher, &filed.number, "WRONGCOD")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Only the county of residence sees and decides it.
+    let (rows, total) = applications::list(&w.db, &tunxi, "pending", 20, 0).await.unwrap();
+    assert_eq!((rows.len(), total), (0, 0));
+    let (rows, _) = applications::list(&w.db, &shexian, "pending", 20, 0).await.unwrap();
+    let id = rows[0].id;
+    assert_eq!(rows[0].name_masked(), "程**");
+    assert!(matches!(
+        applications::accept(&w.call(&tunxi), id).await,
+        Err(AppError::NotFound)
+    ));
+    let seeker = applications::accept(&w.call(&shexian), id).await.unwrap();
+    let s = seekers::get(&w.db, &shexian, seeker).await.unwrap();
+    assert_eq!(s.row.source, "public");
+    assert_eq!(s.occupations.len(), 2);
+    let (worker_name,): (String,) =
+        w.db.read()
+            .await
+            .unwrap()
+            .one(
+                Sql::new("SELECT w.name FROM workers w JOIN job_seekers s ON s.worker_id = w.id WHERE s.id = $1")
+                    .bind(seeker),
+            )
+            .await
+            .unwrap();
+    assert_eq!(worker_name, "程求职");
+    assert!(matches!(
+        applications::accept(&w.call(&shexian), id).await,
+        Err(AppError::Conflict(_))
+    ));
+    let view = applications::public_view(&w.db, &w.cipher, &filed.number, &filed.query_code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.status, "已办理求职登记");
+
+    // The same ID number under another name: not accepted, refused with a
+    // reason the applicant reads.
+    let other = Application {
+        name: "程另名".into(),
+        ..a.clone()
+    };
+    let filed = applications::file(&w.db, &w.cipher, &origin, now, &other, &token(2))
+        .await
+        .unwrap()
+        .unwrap();
+    let (rows, _) = applications::list(&w.db, &shexian, "pending", 20, 0).await.unwrap();
+    let id = rows[0].id;
+    match applications::accept(&w.call(&shexian), id).await {
+        Err(AppError::Conflict(m)) => assert!(m.contains("姓名不一致"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        applications::refuse(&w.call(&shexian), id, " ").await,
+        Err(AppError::Validation(_))
+    ));
+    applications::refuse(&w.call(&shexian), id, "姓名与身份证不一致，请持身份证到窗口办理")
+        .await
+        .unwrap();
+    let view = applications::public_view(&w.db, &w.cipher, &filed.number, &filed.query_code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (view.status, view.reason.as_str()),
+        ("未予登记", "姓名与身份证不一致，请持身份证到窗口办理")
+    );
+    // Audited, without the ID number.
+    let details: Vec<(String, String)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new(
+                "SELECT action, detail FROM audit_log WHERE object_kind = 'job_application' ORDER BY id",
+            ))
+            .await
+            .unwrap();
+    let actions: Vec<&str> = details.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "job_application.file",
+            "job_application.accept",
+            "job_application.file",
+            "job_application.refuse"
+        ]
+    );
+    assert!(details.iter().all(|(_, d)| !d.contains(&person)));
 }

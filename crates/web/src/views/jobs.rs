@@ -1479,6 +1479,143 @@ pub async fn registration_end(n: Need<WriteRecords>, Path(id): Path<String>, for
 }
 
 // ---------------------------------------------------------------------------
+// 求职登记 filed from a phone
+
+/// An application as listed (masked).
+pub struct ApplicationLine {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub id_masked: String,
+    pub phone_masked: String,
+    pub place: String,
+    pub wishes: String,
+    pub filed: String,
+    pub status: &'static str,
+    pub reason: String,
+    pub seeker: Option<i64>,
+    pub decided_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/applications.html")]
+struct ApplicationsTpl {
+    layout: Layout,
+    rows: Vec<ApplicationLine>,
+    pager: Pager,
+    view: String,
+    can_write: bool,
+    error: String,
+}
+
+/// GET /jobs/applications?view=pending|accepted|refused
+pub async fn applications_page(
+    n: Need<ViewDashboard>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    use shiminhua_app::registry::jobs::applications;
+    let st = &n.ctx.state;
+    let view = match q_get(&q, "view").as_str() {
+        "" | "pending" => "pending",
+        "accepted" => "accepted",
+        "refused" => "refused",
+        _ => return Err(WebError(AppError::BadRequest("查看的类别不对".into()))),
+    };
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 20, query_string(&[("view", view)]));
+    let (rows, total) = applications::list(&st.db, &n.actor, view, pager.per_page, pager.offset()).await?;
+    pager.total = total;
+    let places = PlaceBook::load(&mut st.db.read().await?).await?;
+    let book = OccupationBook::load(&mut st.db.read().await?).await?;
+    let lines = rows
+        .iter()
+        .map(|r| {
+            let w = r.wishes();
+            let get = |k: &str| w.get(k).cloned().unwrap_or_default();
+            let occupations: Vec<String> = get("occupations")
+                .split('、')
+                .filter(|s| !s.is_empty())
+                .map(|c| book.label(c))
+                .collect();
+            let mut wishes = vec![occupations.join("、")];
+            for (k, label) in [("places", "意向工作地"), ("min_wage", "期望月工资"), ("skills", "技能")] {
+                if !get(k).is_empty() {
+                    wishes.push(format!("{label}：{}", get(k)));
+                }
+            }
+            ApplicationLine {
+                id: r.id,
+                number: r.number.clone().unwrap_or_default(),
+                name: r.name_masked(),
+                id_masked: r.id_masked.clone(),
+                phone_masked: r.phone_masked.clone(),
+                place: places.full_name(r.region_code),
+                wishes: wishes.join("；"),
+                filed: date_zh((r.created_at + chrono::Duration::hours(8)).date_naive()),
+                status: r.status_label(),
+                reason: r.reason.clone(),
+                seeker: r.seeker_id,
+                decided_by: r.decided_by.clone(),
+            }
+        })
+        .collect();
+    Ok(html(&ApplicationsTpl {
+        layout: crumbs(Layout::new(&n.ctx, Some(&n.actor), "手机求职登记")).crumb("手机求职登记", ""),
+        rows: lines,
+        pager,
+        view: view.to_string(),
+        can_write: n.actor.can(Permission::WriteRecords),
+        error: q_get(&q, "error").chars().take(200).collect(),
+    }))
+}
+
+/// POST /jobs/applications/{id}/accept: the worker and the seeker
+/// registered; to the seeker's page.
+pub async fn application_accept(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
+    use shiminhua_app::registry::jobs::applications;
+    let id = parse_id(&id)?;
+    match applications::accept(&n.ctx.call(&n.actor), id).await {
+        Ok(seeker) => Ok(Redirect::to(&format!("/jobs/seekers/{seeker}?done=saved")).into_response()),
+        // Shown on the list, the application left pending.
+        Err(AppError::Conflict(m)) => Ok(Redirect::to(&format!(
+            "/jobs/applications?{}",
+            query_string(&[("error", m.as_str())])
+        ))
+        .into_response()),
+        Err(AppError::Validation(e)) => {
+            let m: Vec<String> = e.0.into_iter().map(|(_, m)| m).collect();
+            Ok(Redirect::to(&format!(
+                "/jobs/applications?{}",
+                query_string(&[("error", format!("无法办理：{}", m.join("；")).as_str())])
+            ))
+            .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /jobs/applications/{id}/refuse (reason)
+pub async fn application_refuse(
+    n: Need<WriteRecords>,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, WebError> {
+    use shiminhua_app::registry::jobs::applications;
+    let id = parse_id(&id)?;
+    match applications::refuse(&n.ctx.call(&n.actor), id, form.get("reason")).await {
+        Ok(()) => Ok(Redirect::to("/jobs/applications?view=refused").into_response()),
+        Err(AppError::Validation(e)) => {
+            let m: Vec<String> = e.0.into_iter().map(|(_, m)| m).collect();
+            Ok(Redirect::to(&format!(
+                "/jobs/applications?{}",
+                query_string(&[("error", m.join("；").as_str())])
+            ))
+            .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The entries behind a plan figure counted from a register
 
 /// An entry counted: its page (none for a register without one), place and

@@ -23,6 +23,7 @@ pub mod plan;
 pub mod public;
 pub mod public_cases;
 pub mod public_jobs;
+pub mod public_seekers;
 pub mod records;
 pub mod regions;
 pub mod reports;

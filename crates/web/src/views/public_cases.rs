@@ -48,7 +48,7 @@ pub struct County {
 }
 
 /// The city's counties and townships, from the shipped divisions.
-fn counties() -> &'static [County] {
+pub(crate) fn counties() -> &'static [County] {
     static COUNTIES: OnceLock<Vec<County>> = OnceLock::new();
     COUNTIES.get_or_init(|| {
         let rows: Vec<Vec<&str>> = shiminhua_app::regions::SEED_CSV
@@ -78,6 +78,15 @@ impl Fields {
     pub(crate) async fn read(body: Body) -> Option<Fields> {
         let bytes = axum::body::to_bytes(body, MAX_BODY).await.ok()?;
         Some(Fields(form_urlencoded::parse(&bytes).into_owned().collect()))
+    }
+
+    /// Every value of a field (ticked boxes of one name), trimmed.
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
     }
 
     /// The first value of a field, trimmed ("" when absent).

@@ -413,8 +413,23 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ),
     ("get", "/jobs/occupations", Access::Perm(Permission::ViewUnits)),
     ("get", "/jobs/figure", Access::Perm(Permission::ViewDashboard)),
+    ("get", "/jobs/applications", Access::Perm(Permission::ViewDashboard)),
+    (
+        "post",
+        "/jobs/applications/{id}/accept",
+        Access::Job(Permission::WriteRecords),
+    ),
+    (
+        "post",
+        "/jobs/applications/{id}/refuse",
+        Access::Job(Permission::WriteRecords),
+    ),
     ("post", "/jobs/occupations", Access::Perm(Permission::ManageSystem)),
     ("get", "/public/jobs", Access::Public),
+    ("get", "/public/jobs/register", Access::Public),
+    ("post", "/public/jobs/register", Access::Public),
+    ("get", "/public/jobs/register/query", Access::Public),
+    ("post", "/public/jobs/register/query", Access::Public),
     ("get", "/public/jobs/{id}", Access::Job(Permission::ViewDashboard)),
     ("get", "/public/pay", Access::Public),
     ("post", "/public/pay", Access::Public),
@@ -562,7 +577,7 @@ async fn authorisation_matrix(db: Db) {
                 targets[0].0 = project_path(&path, own);
             }
             if let Access::Job(_) = access {
-                let (vacancy, seeker, referral, event, registration) = jobs[own];
+                let (vacancy, seeker, referral, event, registration, application) = jobs[own];
                 let id = if path.starts_with("/jobs/seekers/") {
                     seeker
                 } else if path.starts_with("/jobs/referrals/") {
@@ -571,6 +586,8 @@ async fn authorisation_matrix(db: Db) {
                     event
                 } else if path.starts_with("/jobs/registrations/") {
                     registration
+                } else if path.starts_with("/jobs/applications/") {
+                    application
                 } else {
                     vacancy
                 };
@@ -739,8 +756,8 @@ async fn job_fixtures(
     app: &TestApp,
     worker_in: &std::collections::HashMap<String, i64>,
     towns: &[&str],
-) -> std::collections::HashMap<String, (i64, i64, i64, i64, i64)> {
-    use shiminhua_app::registry::jobs::{events, referrals, registrations, seekers, vacancies};
+) -> std::collections::HashMap<String, (i64, i64, i64, i64, i64, i64)> {
+    use shiminhua_app::registry::jobs::{applications, events, referrals, registrations, seekers, vacancies};
     let mut tx = app.db.read().await.unwrap();
     let office = shiminhua_app::users::load_actor(&mut tx, UserId(app.ids["office"]))
         .await
@@ -809,7 +826,32 @@ async fn job_fixtures(
             registrations::register_unemployment(&call, shiminhua_core::ids::WorkerId(worker_in[*town]), &unemployed)
                 .await
                 .unwrap();
-        out.insert(town[..6].to_string(), (v, s, r, e, g));
+        // A seeker's own application from a phone, pending.
+        let birth = chrono::NaiveDate::from_ymd_opt(1992, 3, 1).unwrap();
+        let person = shiminhua_core::id_number::IdNumber::from_parts("341021", birth, 500 + out.len() as u16).unwrap();
+        let application = applications::Application {
+            name: "章求职".into(),
+            id_number: person.as_str().into(),
+            phone: "13912345678".into(),
+            region: town.to_string(),
+            wishes: [("occupations".to_string(), "6".to_string())].into_iter().collect(),
+            consent: true,
+        };
+        let token = format!("{:064x}", out.len() + 1);
+        let number = applications::file(&app.db, &app.state.cipher, &origin, call.now, &application, &token)
+            .await
+            .unwrap()
+            .unwrap()
+            .number;
+        let (a,): (i64,) = app
+            .db
+            .read()
+            .await
+            .unwrap()
+            .one(shiminhua_app::store::Sql::new("SELECT id FROM job_applications WHERE number = $1").bind(number))
+            .await
+            .unwrap();
+        out.insert(town[..6].to_string(), (v, s, r, e, g, a));
     }
     out
 }

@@ -13,6 +13,7 @@ both!(
     a_vacancy_meets_a_seeker_and_the_board_shows_it,
     occupations_load_from_a_file,
     registrations_from_the_workers_page,
+    a_seeker_registers_from_a_phone,
 );
 
 /// The number after `prefix` in a redirect or a link.
@@ -453,4 +454,112 @@ async fn registrations_from_the_workers_page(db: Db) {
     assert!(late.body.contains("逾期登记"), "{}", late.body);
     let open = app.get(&mut shexian, "/jobs/registrations?view=open").await;
     assert!(open.body.contains("没有符合条件的登记"), "{}", open.body);
+}
+
+/// The text between `start` and the next `end`.
+fn between(s: &str, start: &str, end: &str) -> String {
+    let i = s.find(start).unwrap_or_else(|| panic!("{start} not in {s}")) + start.len();
+    s[i..i + s[i..].find(end).unwrap()].to_string()
+}
+
+/// 求职登记 from a phone: the form with its notice, every mistake at once,
+/// filed once, throttled, looked up by number and code, and accepted by the
+/// county's staff from their list.
+async fn a_seeker_registers_from_a_phone(db: Db) {
+    let app = TestApp::new(db, false).await.with_config(|c| {
+        c.public.challenge = false;
+        c.public.submissions_per_hour = 3;
+    });
+    let mut phone = Agent::default();
+    let board = app.get(&mut phone, "/public/jobs").await;
+    assert!(board.body.contains("href=\"/public/jobs/register\""));
+    let form = app.get(&mut phone, "/public/jobs/register").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("个人信息处理告知") && form.body.contains("不向用人单位提供您的身份证号码"));
+    let token = field_value(&form.body, "submit_token");
+    let person = shiminhua_core::id_number::IdNumber::from_parts(
+        "341021",
+        chrono::NaiveDate::from_ymd_opt(1991, 5, 6).unwrap(),
+        37,
+    )
+    .unwrap();
+    let mut fields = vec![
+        ("submit_token", token.as_str()),
+        ("name", "汪求职"),
+        ("id_number", person.as_str()),
+        ("phone", "13905591234"),
+        ("region", "341021100"),
+        ("major", "6"),
+        ("major", "4"),
+        ("min_wage", "4,500"),
+    ];
+    // Without consent and with a wrong phone: both said, the input kept.
+    let mut wrong = fields.clone();
+    wrong.retain(|(k, _)| *k != "phone");
+    wrong.push(("phone", "1390559"));
+    let r = send(&app, &mut phone, "/public/jobs/register", &wrong).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("请阅读个人信息处理告知") && r.body.contains("手机号码应为11位数字"));
+    assert!(r.body.contains("value=\"汪求职\"") && r.body.contains("value=\"6\" checked"));
+    fields.push(("consent", "1"));
+    let r = send(&app, &mut phone, "/public/jobs/register", &fields).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let number = between(&r.body, "id=\"application-number\">", "<");
+    let code = between(&r.body, "id=\"query-code\">", "<");
+    assert!(number.starts_with("QZ") && code.len() == 8);
+    // Sent again: filed once.
+    let r = send(&app, &mut phone, "/public/jobs/register", &fields).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("已经提交过") && !r.body.contains(&code));
+    // A fourth submission within the hour waits.
+    let r = send(&app, &mut phone, "/public/jobs/register", &fields).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("提交过于频繁") && r.body.contains("value=\"汪求职\""));
+
+    let (n, c) = (number.clone(), code.clone());
+    let r = send(
+        &app,
+        &mut phone,
+        "/public/jobs/register/query",
+        &[("number", &n), ("code", &c.to_lowercase())],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("待工作人员确认"));
+    let r = send(
+        &app,
+        &mut phone,
+        "/public/jobs/register/query",
+        &[("number", &n), ("code", "ABCDEFGH")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("没有查到"));
+
+    // The county's staff: masked on the list, accepted into a seeker.
+    let mut shexian = app.login("shexian").await;
+    let list = app.get(&mut shexian, "/jobs/applications").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(
+        list.body.contains(&number) && list.body.contains("汪**"),
+        "{}",
+        list.body
+    );
+    assert!(!list.body.contains(person.as_str()) && !list.body.contains("13905591234"));
+    let mut inspector = app.login("inspector").await;
+    let other = app.get(&mut inspector, "/jobs/applications").await;
+    assert!(!other.body.contains(&number), "another county does not see it");
+    let id = id_after(&list.body, "/jobs/applications/");
+    let r = send(&app, &mut shexian, &format!("/jobs/applications/{id}/accept"), &[]).await;
+    see_other(&r, "/jobs/seekers/");
+    let seeker = app.get(&mut shexian, r.location()).await;
+    assert_eq!(seeker.status, StatusCode::OK, "{}", seeker.body);
+    let r = send(
+        &app,
+        &mut phone,
+        "/public/jobs/register/query",
+        &[("number", &n), ("code", &c)],
+    )
+    .await;
+    assert!(r.body.contains("已办理求职登记"), "{}", r.body);
 }

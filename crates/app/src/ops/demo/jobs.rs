@@ -14,7 +14,7 @@
 //! synthetic middle groups (`6-01` …), which no demo database holds.
 //! The same seed over the same workers always gives the same data.
 
-use super::people::{Rng, date_between};
+use super::people::{Rng, date_between, id_for, name};
 use super::records::credit_code;
 use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
@@ -45,6 +45,8 @@ pub struct DemoJobs {
     pub unemployed: usize,
     /// Employment registrations (就业登记), one a hire.
     pub employment_registrations: usize,
+    /// 求职登记 filed from a phone, waiting for the staff.
+    pub applications: usize,
 }
 
 /// How much to make.
@@ -60,6 +62,8 @@ pub struct JobsOptions {
     pub finer: bool,
     /// The wage guide of this year is computed (None: not computed).
     pub guide_year: Option<i32>,
+    /// Applications filed from a phone, pending.
+    pub applications: usize,
 }
 
 impl Default for JobsOptions {
@@ -71,6 +75,7 @@ impl Default for JobsOptions {
             hires: 36,
             finer: false,
             guide_year: Some(2024),
+            applications: 12,
         }
     }
 }
@@ -697,8 +702,57 @@ pub async fn jobs_with(db: &Db, cipher: &Cipher, now: DateTime<Utc>, seed: u64, 
         .await?;
     }
     tx.commit().await?;
+    made.applications = demo_applications(db, cipher, now, &mut rng, &towns, o.applications).await?;
     if let Some(year) = o.guide_year {
         made.guide_records = wage_guide::compute(&call, year, DEFAULT_MIN_CELL).await?;
     }
     Ok(made)
+}
+
+/// Seekers' own applications from a phone (求职登记 filed by the public),
+/// of people not yet registered, left for the staff to accept or refuse.
+async fn demo_applications(
+    db: &Db,
+    cipher: &Cipher,
+    now: DateTime<Utc>,
+    rng: &mut Rng,
+    towns: &[DivisionCode],
+    n: usize,
+) -> AppResult<usize> {
+    use crate::registry::jobs::applications::{self, Application};
+    let mut filed = 0;
+    for i in 0..n {
+        let male = rng.chance(60);
+        let town = rng.pick(towns);
+        let birth = date_between(
+            rng,
+            NaiveDate::from_ymd_opt(1975, 1, 1).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(2004, 12, 31).unwrap_or_default(),
+        );
+        let address = town.county().unwrap_or(town).to_string();
+        let person = id_for(rng, &address[..6], birth, male)?;
+        let a = Application {
+            name: name(rng, male),
+            id_number: person.as_str().to_string(),
+            phone: format!("139{:08}", rng.below(100_000_000)),
+            region: town.to_string(),
+            wishes: [
+                ("occupations", if male { "6" } else { "4" }.to_string()),
+                ("min_wage", format!("{}", 3500 + 500 * rng.below(5))),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+            consent: true,
+        };
+        let token = format!("{:016x}{:016x}{:016x}{:016x}", rng.next(), rng.next(), rng.next(), i);
+        // A person drawn twice, or already registered, is simply another application.
+        if applications::file(db, cipher, &Origin::default(), now, &a, &token)
+            .await?
+            .is_some()
+        {
+            filed += 1;
+        }
+    }
+    Ok(filed)
 }

@@ -11,6 +11,7 @@
 //! referred to. Writes take `WriteRecords` and `job_service` scope over the
 //! place written.
 
+pub mod applications;
 pub mod events;
 pub mod matching;
 pub mod occupations;

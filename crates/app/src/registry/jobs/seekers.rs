@@ -213,7 +213,7 @@ pub async fn of_worker(db: &Db, actor: &Actor, worker_id: WorkerId) -> AppResult
 }
 
 /// A validated seeker form.
-struct Valid {
+pub(crate) struct Valid {
     occupations: Vec<OccupationCode>,
     places: Vec<DivisionCode>,
     min_wage: Option<i64>,
@@ -222,9 +222,19 @@ struct Valid {
 }
 
 async fn validate(tx: &mut Tx, call: &Call<'_>, get: &(dyn Fn(&str) -> String + Sync)) -> AppResult<Valid> {
+    validate_at(tx, call.now, get).await
+}
+
+/// The seeker form checked as of `now` (also for a seeker's own
+/// application, which has no actor).
+pub(crate) async fn validate_at(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    get: &(dyn Fn(&str) -> String + Sync),
+) -> AppResult<Valid> {
     let places = PlaceBook::load(tx).await?;
     let book = OccupationBook::load(tx).await?;
-    let values: Values = fields::read(&SEEKER, get, &places, call.now)?;
+    let values: Values = fields::read(&SEEKER, get, &places, now)?;
     let text = |k: &str| match values.get(k) {
         Some(Value::Text(s)) => s.clone(),
         _ => String::new(),
