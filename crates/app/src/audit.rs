@@ -320,6 +320,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("job_application.file", "手机提交求职登记申请"),
     ("job_application.accept", "确认手机求职登记"),
     ("job_application.refuse", "不予办理手机求职登记"),
+    ("job_application.purge", "删除超过保存期限的手机求职登记申请"),
 ];
 
 pub fn action_label(code: &str) -> &'static str {

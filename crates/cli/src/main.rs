@@ -400,7 +400,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
             let r = shiminhua_app::ops::rekey::rotate(&db, &config.key_file, clock.now()).await?;
             db.close().await;
             println!(
-                "密钥已轮换：重新加密 {} 项（身份证号 {}、手机号 {}、随迁家属身份证号 {}、姓名 {}、出生日期 {}、动态口令密钥 {}）。新密钥已写入 {}，旧密钥仍保留在文件中。请立即备份新的密钥文件。",
+                "密钥已轮换：重新加密 {} 项（身份证号 {}、手机号 {}、随迁家属身份证号 {}、姓名 {}、出生日期 {}、动态口令密钥 {}、手机求职登记 {}）。新密钥已写入 {}，旧密钥仍保留在文件中。请立即备份新的密钥文件。",
                 r.total(),
                 r.worker_ids,
                 r.worker_phones,
@@ -408,6 +408,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
                 r.dependant_names,
                 r.dependant_births,
                 r.totp_secrets,
+                r.applications,
                 config.key_file.display()
             );
         }

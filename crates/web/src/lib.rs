@@ -355,6 +355,10 @@ pub async fn serve_until(
                 {
                     tracing::warn!(error = %e, "session sweep failed");
                 }
+                // Job seekers' own applications past the time the notice promises.
+                if let Err(e) = shiminhua_app::registry::jobs::applications::sweep(&state.db, now).await {
+                    tracing::warn!(error = %e, "application sweep failed");
+                }
                 // The wage-payment monitoring's rules, once a day.
                 if let Err(e) = shiminhua_app::rights::monitor::evaluate_if_due(&state.db, now).await {
                     tracing::warn!(error = %e, "daily monitoring evaluation failed");

@@ -8,6 +8,7 @@ CREATE TABLE job_applications (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     number         TEXT UNIQUE,
     query_hash     BLOB NOT NULL,
+    code_wrapped   BLOB,                           -- the code under the form's token, while it may be shown again
     form_token     TEXT NOT NULL UNIQUE,           -- keyed hash of the form's one-time token: sent twice, filed once
     name           TEXT NOT NULL,
     id_sealed      BLOB NOT NULL,

@@ -12,6 +12,7 @@ use crate::audit::{self, Event, Who};
 use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult};
 use crate::keys::KeyRing;
+use crate::registry::jobs::applications::sealed_context;
 use crate::registry::workers::{dependant_birth_context, dependant_context, dependant_name_context, worker_context};
 use crate::store::{Db, Sql};
 use crate::users::totp_context;
@@ -28,6 +29,8 @@ pub struct Report {
     pub dependant_ids: u64,
     pub dependant_names: u64,
     pub dependant_births: u64,
+    /// ID numbers and phones of 求职登记 filed from a phone.
+    pub applications: u64,
 }
 
 impl Report {
@@ -38,6 +41,7 @@ impl Report {
             + self.dependant_ids
             + self.dependant_names
             + self.dependant_births
+            + self.applications
     }
 }
 
@@ -55,7 +59,7 @@ struct Sealed {
 /// (select, update, context) for every sealed column.
 type Column = (&'static str, &'static str, fn(&Sealed) -> String);
 
-const COLUMNS: [Column; 6] = [
+const COLUMNS: [Column; 8] = [
     (
         "SELECT id, totp_secret AS sealed, totp_secret AS a, CAST(NULL AS TEXT) AS b FROM users WHERE totp_secret IS NOT NULL",
         "UPDATE users SET totp_secret = $1 WHERE id = $2",
@@ -85,6 +89,16 @@ const COLUMNS: [Column; 6] = [
         "SELECT id, birth_sealed AS sealed, id_index AS a, CAST(NULL AS TEXT) AS b FROM dependants WHERE birth_sealed IS NOT NULL",
         "UPDATE dependants SET birth_sealed = $1 WHERE id = $2",
         |r| dependant_birth_context(DependantId(r.id)),
+    ),
+    (
+        "SELECT id, id_sealed AS sealed, id_index AS a, CAST(NULL AS TEXT) AS b FROM job_applications WHERE 1 = 1",
+        "UPDATE job_applications SET id_sealed = $1 WHERE id = $2",
+        |r| sealed_context("id", r.a.as_deref().unwrap_or_default()),
+    ),
+    (
+        "SELECT id, phone_sealed AS sealed, id_index AS a, CAST(NULL AS TEXT) AS b FROM job_applications WHERE 1 = 1",
+        "UPDATE job_applications SET phone_sealed = $1 WHERE id = $2",
+        |r| sealed_context("phone", r.a.as_deref().unwrap_or_default()),
     ),
 ];
 
@@ -130,7 +144,8 @@ pub async fn rotate(db: &Db, path: &Path, now: DateTime<Utc>) -> AppResult<Repor
                     2 => report.worker_phones += 1,
                     3 => report.dependant_ids += 1,
                     4 => report.dependant_names += 1,
-                    _ => report.dependant_births += 1,
+                    5 => report.dependant_births += 1,
+                    _ => report.applications += 1,
                 }
             }
             tx.commit().await?;

@@ -5,8 +5,10 @@
 //! itself, as it reads the facilities and the cases; the registers are
 //! written by `registry::jobs`.
 //!
-//! Places: a seeker and a registration are at the worker's township, a
-//! referral at the seeker's (the place that referred), an event at its own.
+//! Places: a seeker at the worker's current township and a referral at the
+//! seeker's (the place that refers; both follow the worker's moves, as
+//! `job_seekers` does), a registration at the township it was made in, an
+//! event at its own.
 
 use super::facility_tally::Stored;
 use crate::error::AppResult;
@@ -62,6 +64,7 @@ struct EventRow {
     intents: Option<i64>,
     hires: Option<i64>,
     vacancies: i64,
+    positions: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -103,7 +106,9 @@ pub(crate) async fn load(tx: &mut Tx, register: ServiceRegister, ranges: &[(i64,
         ),
         ServiceRegister::Events => (
             "SELECT e.id, e.region_code, e.county_code, e.held_on, e.series, e.online, e.visitors, e.intents, \
-             e.hires, (SELECT COUNT(*) FROM job_event_vacancies ev WHERE ev.event_id = e.id) AS vacancies \
+             e.hires, (SELECT COUNT(*) FROM job_event_vacancies ev WHERE ev.event_id = e.id) AS vacancies, \
+             (SELECT CAST(COALESCE(SUM(v.headcount), 0) AS BIGINT) FROM job_event_vacancies ev \
+             JOIN vacancies v ON v.id = ev.vacancy_id WHERE ev.event_id = e.id) AS positions \
              FROM job_events e WHERE ",
             "e.region_code",
         ),
@@ -158,6 +163,7 @@ pub(crate) async fn load(tx: &mut Tx, register: ServiceRegister, ranges: &[(i64,
                     put(&mut v, "intents", r.intents.map(Value::Count));
                     put(&mut v, "hires", r.hires.map(Value::Count));
                     v.insert("vacancies", Value::Count(r.vacancies));
+                    v.insert("positions", Value::Count(r.positions));
                     stored(r.id, r.region_code, r.county_code, v)
                 })
                 .collect()

@@ -9,9 +9,11 @@ use chrono::NaiveDate;
 use shiminhua_app::both;
 use shiminhua_app::ops::demo;
 use shiminhua_app::plan::{document, facility_tally, indicators};
+use shiminhua_app::registry::jobs::vacancies::{self, VacancyFilter};
 use shiminhua_app::registry::jobs::{events, registrations};
 use shiminhua_app::store::{Db, Sql};
 use shiminhua_core::auth::Role;
+use shiminhua_core::division::DivisionCode;
 use shiminhua_core::jobs::{EventSeries, RegistrationKind};
 use shiminhua_core::plan::Plan;
 use std::collections::HashMap;
@@ -72,6 +74,8 @@ progress = "level"
 
 [target.count]
 service = "job_registrations"
+date = "since"
+window = "to_date"
 filters = [{ field = "kind", is = "失业登记" }, { field = "ended", present = false }]
 
 [[target]]
@@ -86,6 +90,8 @@ progress = "level"
 [target.count]
 service = "job_events"
 aggregate = "counties"
+date = "held"
+window = "to_date"
 "#;
 
 fn d(s: &str) -> NaiveDate {
@@ -230,6 +236,38 @@ async fn service_targets_equal_their_lists(db: Db) {
         .await
         .unwrap();
     assert_eq!(figure(&w.db, &p, "spring_hires", city, day).await, before + 12);
+    // The tables of the service's pages equal the lists they summarise:
+    // open vacancies by county (/jobs) and the waiting unemployed by
+    // township (/jobs/registrations).
+    let by_county = vacancies::open_by_county(&w.db, &office, day).await.unwrap();
+    assert!(by_county.len() > 1, "{by_county:?}");
+    for (county, n, places) in by_county {
+        let f = VacancyFilter {
+            region: Some(DivisionCode::from_i64(county).unwrap()),
+            ..VacancyFilter::default()
+        };
+        let (rows, total) = vacancies::list(&w.db, &office, &f, day, 100_000, 0).await.unwrap();
+        assert_eq!(total, n, "county {county}");
+        assert_eq!(rows.iter().map(|v| v.headcount).sum::<i64>(), places, "county {county}");
+    }
+    let waiting = registrations::waiting_by_township(&w.db, &office, day).await.unwrap();
+    assert!(waiting.len() > 1, "{waiting:?}");
+    for (town, n, longest) in waiting {
+        let f = registrations::RegistrationFilter {
+            kind: Some(RegistrationKind::Unemployment),
+            region: Some(DivisionCode::from_i64(town).unwrap()),
+            open: true,
+            late: false,
+        };
+        let (rows, total) = registrations::list(&w.db, &office, &f, 100_000, 0).await.unwrap();
+        assert_eq!(total, n, "township {town}");
+        let most = rows
+            .iter()
+            .map(|r| shiminhua_core::jobs::waited_days(r.row.since, day))
+            .max()
+            .unwrap();
+        assert_eq!(most, longest, "township {town}");
+    }
     // A past day counts what was there then.
     let early = d("2025-01-01");
     assert!(

@@ -1112,7 +1112,7 @@ async fn vacancy_lists_import_as_the_offices_send_them(db: Db) {
              2,歙县徽城食品有限公司,{a},C,砌筑工,6-29-01-01,2,\"6,000～8,000元\",徽城镇,,歙县人社局就业服务窗口 0559-6500000,2026-12-31\n\
              3,歙县某建筑公司,{b},E,钢筋工,6,3,面议,徽城镇,,歙县人社局就业服务窗口 0559-6500000,2026-12-31\n\
              4,歙县某建筑公司,{b},E,木工,6,3,5000-7000,徽城镇,,联系王经理13912345678,2026-12-31\n\
-             5,歙县徽城食品有限公司,{a},C,包装工,6,1,4000-5000,徽城镇,,歙县人社局就业服务窗口 0559-6500000,2026-12-31\n\
+             5,歙县徽城食品有限公司,{a},C,包装工,6,1,4-5k,歙县徽城镇,,歙县人社局就业服务窗口 0559-6500000,2026-12-31\n\
              6,休宁某公司,{b},C,普工,6,1,4000-5000,海阳镇,,休宁县人社局 0559-7500000,2026-12-31\n"
         )
     };
@@ -1243,18 +1243,29 @@ async fn a_phone_application_becomes_a_registration(db: Db) {
     a.consent = true;
     let filed = applications::file(&w.db, &w.cipher, &origin, now, &a, &token(1))
         .await
-        .unwrap()
-        .expect("filed");
+        .unwrap();
     assert!(
         filed.number.starts_with("QZ2026") && filed.query_code.len() == 8,
         "{filed:?}"
     );
-    // The same form again files nothing.
-    assert!(
-        applications::file(&w.db, &w.cipher, &origin, now, &a, &token(1))
-            .await
-            .unwrap()
-            .is_none()
+    assert!(!filed.again);
+    // The same form again files nothing and gives the first filing back,
+    // its code while it may be shown; later, the number only.
+    let again = applications::file(&w.db, &w.cipher, &origin, now, &a, &token(1))
+        .await
+        .unwrap();
+    assert!(again.again);
+    assert_eq!(
+        (again.number.as_str(), again.query_code.as_str()),
+        (filed.number.as_str(), filed.query_code.as_str())
+    );
+    let later = now + applications::CODE_SHOWN_FOR + chrono::Duration::minutes(1);
+    let late = applications::file(&w.db, &w.cipher, &origin, later, &a, &token(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (late.number.as_str(), late.query_code.as_str()),
+        (filed.number.as_str(), "")
     );
     // Sealed: the ID number and phone are nowhere in the row as typed.
     let (id_sealed, phone_sealed, id_masked): (Vec<u8>, Vec<u8>, String) =
@@ -1324,7 +1335,6 @@ async fn a_phone_application_becomes_a_registration(db: Db) {
     };
     let filed = applications::file(&w.db, &w.cipher, &origin, now, &other, &token(2))
         .await
-        .unwrap()
         .unwrap();
     let (rows, _) = applications::list(&w.db, &shexian, "pending", 20, 0).await.unwrap();
     let id = rows[0].id;
@@ -1347,6 +1357,19 @@ async fn a_phone_application_becomes_a_registration(db: Db) {
         (view.status, view.reason.as_str()),
         ("未予登记", "姓名与身份证不一致，请持身份证到窗口办理")
     );
+    // The person registered already: an application never overwrites the
+    // registration on file.
+    applications::file(&w.db, &w.cipher, &origin, now, &a, &token(3))
+        .await
+        .unwrap();
+    let (rows, _) = applications::list(&w.db, &shexian, "pending", 20, 0).await.unwrap();
+    assert!(matches!(
+        applications::accept(&w.call(&shexian), rows[0].id).await,
+        Err(AppError::Conflict(m)) if m == applications::SEEKER_EXISTS
+    ));
+    applications::refuse(&w.call(&shexian), rows[0].id, "已有求职登记")
+        .await
+        .unwrap();
     // Audited, without the ID number.
     let details: Vec<(String, String)> =
         w.db.read()
@@ -1364,8 +1387,39 @@ async fn a_phone_application_becomes_a_registration(db: Db) {
             "job_application.file",
             "job_application.accept",
             "job_application.file",
+            "job_application.refuse",
+            "job_application.file",
             "job_application.refuse"
         ]
     );
     assert!(details.iter().all(|(_, d)| !d.contains(&person)));
+    // Kept a year, as the notice says; then removed, sealed data and all.
+    let count = async || {
+        w.db.read()
+            .await
+            .unwrap()
+            .int(Sql::new("SELECT COUNT(*) FROM job_applications"))
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 3);
+    assert_eq!(
+        applications::sweep(&w.db, now + chrono::Duration::days(364))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        applications::sweep(&w.db, now + applications::KEPT_FOR + chrono::Duration::days(1))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(count().await, 0);
+    assert!(
+        applications::public_view(&w.db, &w.cipher, &filed.number, &filed.query_code)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

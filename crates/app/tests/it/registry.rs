@@ -879,6 +879,25 @@ mod key_rotation {
         shiminhua_app::ops::demo::generate(&w.db, &w.cipher, t0(), 40, 3)
             .await
             .unwrap();
+        // A seeker's own application from a phone: its ID number and phone.
+        let application = shiminhua_app::registry::jobs::applications::Application {
+            name: "冯求职".into(),
+            id_number: id_for(23),
+            phone: "13600002222".into(),
+            region: "341021100".into(),
+            wishes: [("occupations".to_string(), "6".to_string())].into_iter().collect(),
+            consent: true,
+        };
+        shiminhua_app::registry::jobs::applications::file(
+            &w.db,
+            &w.cipher,
+            &origin(),
+            t0(),
+            &application,
+            &"ab".repeat(32),
+        )
+        .await
+        .unwrap();
         let secret = shiminhua_core::totp::TotpSecret::from_bytes(b"abcdefghij0123456789".to_vec());
         users::enrol_totp(
             &w.db,
@@ -902,6 +921,7 @@ mod key_rotation {
             "every family member's birth date"
         );
         assert_eq!(report.totp_secrets, 1);
+        assert_eq!(report.applications, 2, "the application's ID number and phone");
         let new = KeyRing::read(&path).unwrap().unwrap();
         assert_eq!(new.keys().len(), 2, "the old key stays in the file");
         let fresh = Cipher::from_ring(&new);
@@ -910,7 +930,8 @@ mod key_rotation {
         let blobs: Vec<(Vec<u8>,)> = tx
             .all(Sql::new(
                 "SELECT id_sealed FROM workers UNION ALL SELECT name_sealed FROM dependants UNION ALL SELECT birth_sealed FROM dependants \
-                 UNION ALL SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL",
+                 UNION ALL SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL \
+                 UNION ALL SELECT id_sealed FROM job_applications UNION ALL SELECT phone_sealed FROM job_applications",
             ))
             .await
             .unwrap();

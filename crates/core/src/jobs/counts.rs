@@ -15,12 +15,12 @@ crate::coded! {
     pub enum ServiceRegister {
         /// 求职登记: one per registered seeker, at the seeker's place.
         Seekers = "job_seekers" / "求职登记",
-        /// 推荐: one per referral, at the place of the seeker referred
-        /// (the place that referred).
+        /// 推荐: one per referral, at the seeker's current place (the place
+        /// that refers).
         Referrals = "job_referrals" / "推荐就业",
         /// 招聘活动: one per event, at its place.
         Events = "job_events" / "招聘活动",
-        /// 就业失业登记: one per registration, at the worker's place.
+        /// 就业失业登记: one per registration, at the place it was made.
         Registrations = "job_registrations" / "就业失业登记",
     }
 }
@@ -110,7 +110,14 @@ static EVENTS: ServiceSpec = ServiceSpec {
         f("visitors", "参与人次", FieldType::Count, false, ""),
         f("intents", "达成就业意向人数", FieldType::Count, false, ""),
         f("hires", "现场录用人数", FieldType::Count, false, ""),
-        f("vacancies", "提供岗位数", FieldType::Count, true, "参加活动的岗位个数"),
+        f("vacancies", "参会岗位数", FieldType::Count, true, "参加活动的岗位条数"),
+        f(
+            "positions",
+            "提供岗位（人）",
+            FieldType::Count,
+            true,
+            "参加活动的岗位招聘人数之和",
+        ),
     ],
 };
 

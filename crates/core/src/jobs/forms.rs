@@ -191,10 +191,11 @@ pub static SEEKER: JobForm = JobForm {
 };
 
 /// A monthly wage written as a range in one cell, as employers' lists
-/// write it: "4000-6000", "4,000～6,000元", "4000至6000元/月", "4k-6k", or one
-/// figure ("5000"). The two amounts in yuan as typed into the form's two
-/// wage fields, or `None` when the cell is empty or not such a range
-/// (面议, 5000以上: the vacancy must state its range).
+/// write it: "4000-6000", "4,000～6,000元", "4000至6000元/月", "4k-6k",
+/// "4-6k" and "4千-6千" (a unit on the upper figure only is the lower's
+/// too), "0.8万-1.2万", or one figure ("5000"). The two amounts in yuan as
+/// typed into the form's two wage fields, or `None` when the cell is empty
+/// or not such a range (面议, 5000以上: the vacancy must state its range).
 pub fn wage_range(cell: &str) -> Option<(String, String)> {
     let s = crate::field::normalise(cell).replace([',', ' '], "");
     let s = ["元/月", "元每月", "/月", "元", "每月"]
@@ -203,23 +204,36 @@ pub fn wage_range(cell: &str) -> Option<(String, String)> {
     if s.is_empty() {
         return None;
     }
-    let amount = |t: &str| -> Option<String> {
+    // A figure and its unit, if written.
+    let figure = |t: &str| -> Option<(f64, Option<f64>)> {
         let t = t.trim().strip_suffix("元").unwrap_or(t.trim());
-        let (t, times) = match t.strip_suffix(['k', 'K']) {
-            Some(n) => (n, 1000.0),
-            None => (t, 1.0),
+        let (t, unit) = if let Some(n) = t.strip_suffix(['k', 'K', '千']) {
+            (n, Some(1000.0))
+        } else if let Some(n) = t.strip_suffix('万') {
+            (n, Some(10_000.0))
+        } else {
+            (t, None)
         };
         if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == '.') {
             return None;
         }
-        let n: f64 = t.parse().ok()?;
-        let yuan = (n * times).round();
-        (yuan > 0.0 && yuan < 1e7).then(|| format!("{yuan:.0}"))
+        Some((t.parse().ok()?, unit))
     };
-    let parts: Vec<&str> = s.split(['-', '–', '—', '~', '～', '至', '到']).collect();
+    let yuan = |n: f64, unit: Option<f64>| -> Option<String> {
+        let y = (n * unit.unwrap_or(1.0)).round();
+        (y > 0.0 && y < 1e7).then(|| format!("{y:.0}"))
+    };
+    let parts: Vec<&str> = s.split(['-', '–', '—', '−', '~', '～', '〜', '至', '到']).collect();
     match parts.as_slice() {
-        [one] => amount(one).map(|a| (a.clone(), a)),
-        [lo, hi] => Some((amount(lo)?, amount(hi)?)),
+        [one] => {
+            let (n, unit) = figure(one)?;
+            let a = yuan(n, unit)?;
+            Some((a.clone(), a))
+        }
+        [lo, hi] => {
+            let ((l, lu), (h, hu)) = (figure(lo)?, figure(hi)?);
+            Some((yuan(l, lu.or(hu))?, yuan(h, hu)?))
+        }
         _ => None,
     }
 }
@@ -340,6 +354,12 @@ mod tests {
         assert_eq!(wage_range("4k-6.5K"), two("4000", "6500"));
         assert_eq!(wage_range("5000"), two("5000", "5000"));
         assert_eq!(wage_range("4000元-6000元"), two("4000", "6000"));
+        assert_eq!(wage_range("4-6k"), two("4000", "6000"));
+        assert_eq!(wage_range("8-10K"), two("8000", "10000"));
+        assert_eq!(wage_range("4千-6千"), two("4000", "6000"));
+        assert_eq!(wage_range("0.8万-1.2万"), two("8000", "12000"));
+        assert_eq!(wage_range("4000〜6000"), two("4000", "6000"));
+        assert_eq!(wage_range("4000−6000"), two("4000", "6000"));
         for bad in ["", "面议", "5000以上", "4000-", "-6000", "1-2-3", "0", "abc-def"] {
             assert_eq!(wage_range(bad), None, "{bad}");
         }

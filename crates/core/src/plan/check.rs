@@ -924,6 +924,25 @@ impl PlanChecker<'_> {
             }
         };
         let date = match &c.date {
+            // Every entry of a register is dated: without its date, a figure
+            // as of a past day would count entries made since.
+            None if matches!(kind, CountSource::Service(_)) => {
+                let dates: Vec<String> = spec
+                    .fields()
+                    .iter()
+                    .filter(|f| f.ty == FieldType::Date)
+                    .map(|f| format!("{}（{}）", f.key, f.label))
+                    .collect();
+                self.err(
+                    sc.span(),
+                    format!(
+                        "就业服务台账统计须写日期字段 date，确定每条记录所属时段，可选：{}",
+                        dates.join("、")
+                    ),
+                );
+                ok = false;
+                None
+            }
             None => None,
             Some(d) => {
                 let k = d.get_ref().trim();
@@ -932,7 +951,7 @@ impl PlanChecker<'_> {
                     Some(f) => {
                         self.err(
                             d.span(),
-                            format!("字段“{}”（{k}）不是日期，不能用来确定设施所属时段", f.label),
+                            format!("字段“{}”（{k}）不是日期，不能用来确定台账记录所属时段", f.label),
                         );
                         ok = false;
                         None

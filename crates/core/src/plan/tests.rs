@@ -1225,4 +1225,12 @@ filters = [{ field = "series", is = "春风行动" }]
     let neither = with_target(&base.replacen("service = \"job_events\"\n", "", 1));
     let e = errors(&neither);
     assert!(e.iter().any(|e| e.message.contains("缺少统计对象")), "{e:?}");
+    // A register's entries are always dated.
+    let undated = with_target(&base.replacen("date = \"held\"\n", "", 1));
+    let e = errors(&undated);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].message.contains("须写日期字段 date") && e[0].message.contains("held（举办日期）"),
+        "{e:?}"
+    );
 }

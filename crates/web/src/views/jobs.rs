@@ -1505,7 +1505,7 @@ struct ApplicationsTpl {
     pager: Pager,
     view: String,
     can_write: bool,
-    error: String,
+    error: &'static str,
 }
 
 /// GET /jobs/applications?view=pending|accepted|refused
@@ -1564,32 +1564,47 @@ pub async fn applications_page(
         pager,
         view: view.to_string(),
         can_write: n.actor.can(Permission::WriteRecords),
-        error: q_get(&q, "error").chars().take(200).collect(),
+        // Fixed texts by code: nothing typed into an address is shown.
+        error: match q_get(&q, "error").as_str() {
+            "decided" => applications::ALREADY_DECIDED,
+            "name" => applications::NAME_DIFFERS,
+            "elsewhere" => applications::ELSEWHERE,
+            "seeker" => applications::SEEKER_EXISTS,
+            "reason" => "请填写不予登记的原因，申请人查询时可以看到。",
+            "invalid" => "申请的内容未通过核验（如意向职业已不在职业分类中），请不予登记并写明原因。",
+            _ => "",
+        },
     }))
+}
+
+/// The list of applications with the code of a refused decision.
+fn applications_error(e: AppError) -> Result<Response, WebError> {
+    use shiminhua_app::registry::jobs::applications;
+    let code = match &e {
+        AppError::Conflict(m) if m == applications::NAME_DIFFERS => "name",
+        AppError::Conflict(m) if m == applications::ELSEWHERE => "elsewhere",
+        AppError::Conflict(m) if m == applications::SEEKER_EXISTS => "seeker",
+        AppError::Conflict(_) => "decided",
+        AppError::Validation(v) if v.get("reason").is_some() => "reason",
+        AppError::Validation(_) => "invalid",
+        _ => return Err(e.into()),
+    };
+    Ok(Redirect::to(&format!("/jobs/applications?error={code}")).into_response())
 }
 
 /// POST /jobs/applications/{id}/accept: the worker and the seeker
 /// registered; to the seeker's page.
-pub async fn application_accept(n: Need<WriteRecords>, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn application_accept(
+    n: Need<WriteRecords>,
+    Path(id): Path<String>,
+    _csrf: Form,
+) -> Result<Response, WebError> {
     use shiminhua_app::registry::jobs::applications;
     let id = parse_id(&id)?;
     match applications::accept(&n.ctx.call(&n.actor), id).await {
         Ok(seeker) => Ok(Redirect::to(&format!("/jobs/seekers/{seeker}?done=saved")).into_response()),
         // Shown on the list, the application left pending.
-        Err(AppError::Conflict(m)) => Ok(Redirect::to(&format!(
-            "/jobs/applications?{}",
-            query_string(&[("error", m.as_str())])
-        ))
-        .into_response()),
-        Err(AppError::Validation(e)) => {
-            let m: Vec<String> = e.0.into_iter().map(|(_, m)| m).collect();
-            Ok(Redirect::to(&format!(
-                "/jobs/applications?{}",
-                query_string(&[("error", format!("无法办理：{}", m.join("；")).as_str())])
-            ))
-            .into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => applications_error(e),
     }
 }
 
@@ -1603,15 +1618,7 @@ pub async fn application_refuse(
     let id = parse_id(&id)?;
     match applications::refuse(&n.ctx.call(&n.actor), id, form.get("reason")).await {
         Ok(()) => Ok(Redirect::to("/jobs/applications?view=refused").into_response()),
-        Err(AppError::Validation(e)) => {
-            let m: Vec<String> = e.0.into_iter().map(|(_, m)| m).collect();
-            Ok(Redirect::to(&format!(
-                "/jobs/applications?{}",
-                query_string(&[("error", m.join("；").as_str())])
-            ))
-            .into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => applications_error(e),
     }
 }
 
@@ -1639,14 +1646,18 @@ struct FigureTpl {
     sums: bool,
     heads: Vec<&'static str>,
     rows: Vec<FigureLine>,
+    /// Entries counted outside the reader's scope, not listed.
+    hidden: usize,
     pager: Pager,
 }
 
-/// GET /jobs/figure?target=…&region=…&as_of=…: exactly the entries of the
-/// register (求职登记, 推荐, 招聘活动, 就业失业登记) that a plan target counted
-/// from it takes in a region as of a day, grouped by county; the figure is
-/// the board's (`plan::facility_tally::counted`). Entries carry no personal
-/// data; a seeker's page keeps its own masking.
+/// GET /jobs/figure?target=…&region=…&as_of=…: the entries of the register
+/// (求职登记, 推荐, 招聘活动, 就业失业登记) that a plan target counted from it
+/// takes in a region as of a day, grouped by county; the figure and the
+/// county totals are the board's (`plan::facility_tally::counted`). A
+/// person's entries (seekers, referrals, registrations) are listed only
+/// within the reader's job-service scope, the others counted as not shown,
+/// as the record drill-downs do; events are listed for everyone.
 pub async fn figure_page(
     n: Need<ViewDashboard>,
     Query(q): Query<HashMap<String, String>>,
@@ -1655,6 +1666,13 @@ pub async fn figure_page(
     use shiminhua_core::jobs::counts::ServiceRegister;
     use shiminhua_core::plan::{CountSource, FacilityAggregate};
     let st = &n.ctx.state;
+    if n.actor
+        .scope
+        .ranges_for(shiminhua_core::auth::RecordKind::JobService)
+        .is_empty()
+    {
+        return Err(WebError(AppError::Forbidden));
+    }
     let target = q_get(&q, "target");
     let cur = document::current(&st.db).await?;
     let p = &cur.plan;
@@ -1715,11 +1733,22 @@ pub async fn figure_page(
         ("region", &q_get(&q, "region")),
         ("as_of", &q_get(&q, "as_of")),
     ]);
-    let mut pager = Pager::new(q.get("page").map(String::as_str), 50, base);
-    pager.total = counted.entries.len() as i64;
-    let rows = counted
+    let personal = register != ServiceRegister::Events;
+    let shown: Vec<_> = counted
         .entries
         .iter()
+        .filter(|e| {
+            !personal
+                || n.actor
+                    .scope
+                    .allows(shiminhua_core::auth::RecordKind::JobService, e.region)
+        })
+        .collect();
+    let hidden = counted.entries.len() - shown.len();
+    let mut pager = Pager::new(q.get("page").map(String::as_str), 50, base);
+    pager.total = shown.len() as i64;
+    let rows = shown
+        .into_iter()
         .skip(pager.offset() as usize)
         .take(pager.per_page as usize)
         .map(|e| FigureLine {
@@ -1751,6 +1780,7 @@ pub async fn figure_page(
         sums: matches!(count.aggregate, FacilityAggregate::Sum(_)),
         heads: spec.fields.iter().map(|f| f.label).collect(),
         rows,
+        hidden,
         pager,
     }))
 }

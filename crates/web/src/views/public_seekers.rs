@@ -49,9 +49,11 @@ impl FormTpl {
 #[template(path = "public_seeker_done.html")]
 struct DoneTpl {
     layout: Layout,
-    /// Empty when the same form was sent again.
     number: String,
+    /// Empty once no longer shown again.
     code: String,
+    /// The same form was sent before: its first filing.
+    again: bool,
 }
 
 #[derive(Template)]
@@ -210,14 +212,16 @@ pub async fn register_submit(ctx: Ctx, body: Body) -> Response {
     match applications::file(&st.db, &st.cipher, &ctx.origin, now, &v, &token).await {
         Ok(filed) => {
             let (csrf, cookie) = csrf_token(&ctx);
-            let (number, code, status) = match filed {
-                Some(f) => (f.number, f.query_code, StatusCode::CREATED),
-                None => (String::new(), String::new(), StatusCode::OK),
+            let status = if filed.again {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
             };
             let t = DoneTpl {
                 layout: layout(&ctx, "求职登记已提交", csrf),
-                number,
-                code,
+                number: filed.number,
+                code: filed.query_code,
+                again: filed.again,
             };
             finish(html(&t), status, cookie)
         }

@@ -841,7 +841,6 @@ async fn job_fixtures(
         let number = applications::file(&app.db, &app.state.cipher, &origin, call.now, &application, &token)
             .await
             .unwrap()
-            .unwrap()
             .number;
         let (a,): (i64,) = app
             .db

@@ -747,9 +747,9 @@ async fn demo_applications(
         };
         let token = format!("{:016x}{:016x}{:016x}{:016x}", rng.next(), rng.next(), rng.next(), i);
         // A person drawn twice, or already registered, is simply another application.
-        if applications::file(db, cipher, &Origin::default(), now, &a, &token)
+        if !applications::file(db, cipher, &Origin::default(), now, &a, &token)
             .await?
-            .is_some()
+            .again
         {
             filed += 1;
         }

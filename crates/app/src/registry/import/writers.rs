@@ -170,6 +170,7 @@ pub(super) async fn write_vacancies(
 ) -> AppResult<Vec<Pending>> {
     use crate::registry::jobs::vacancies;
     let ranges = crate::registry::jobs::write_ranges(call.actor)?;
+    let places = crate::regions::PlaceBook::load(tx).await?;
     let mut taken = Vec::with_capacity(batch.len());
     let mut seen: HashMap<(String, String, String), u64> = HashMap::new();
     for p in batch {
@@ -187,21 +188,25 @@ pub(super) async fn write_vacancies(
             ("wage_max", Some((_, hi))) if text(cols, cells, k).trim().is_empty() => hi.clone(),
             _ => text(cols, cells, k).to_string(),
         };
+        // The vacancy's identity as the merge finds it: the place resolved,
+        // so that "昱中街道" and "屯溪区昱中街道" are one place.
+        let place = get("place");
         let key = (
             record::normalise(&get("employer_code")).to_ascii_uppercase(),
             record::normalise(&get("title")),
-            record::normalise(&get("place")),
+            places
+                .resolve(&place)
+                .map_or_else(|_| record::normalise(&place), |c| c.to_string()),
         );
-        if !key.0.is_empty()
-            && !key.1.is_empty()
-            && let Some(first) = seen.insert(key, p.line)
-        {
+        if let Some(first) = seen.get(&key) {
             let reason = format!("与第{first}行是同一单位、同一地点的同一岗位");
             reject_one(summary, cols, p, column_index(cols, "title"), reason);
             continue;
         }
         match vacancies::upsert_in(tx, call, &ranges, &get, dry_run).await {
             Ok(o) => {
+                // Only a row taken stands for its vacancy.
+                seen.insert(key, p.line);
                 match o {
                     Outcome::Inserted(_) => summary.inserted += 1,
                     Outcome::Updated(_) => summary.updated += 1,

@@ -18,7 +18,7 @@ use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::regions::PlaceBook;
 use crate::registry::workers::{self, WorkerInput};
-use crate::store::{Db, Sql, Tx};
+use crate::store::{Db, Sql, Tx, is_unique_violation};
 use crate::{Call, Origin};
 use chrono::{DateTime, Datelike, Utc};
 use rand::Rng;
@@ -45,11 +45,13 @@ pub fn status_label(status: &str) -> &'static str {
     }
 }
 
-/// What filing gives back: the number and the code, shown once.
+/// What filing gives back: the number and the code (empty once no longer
+/// shown), and whether the same form had been filed before.
 #[derive(Clone, Debug)]
 pub struct Filed {
     pub number: String,
     pub query_code: String,
+    pub again: bool,
 }
 
 /// Characters of a query code (no 0/O, 1/I/L).
@@ -69,7 +71,8 @@ fn query_hash(cipher: &Cipher, number: &str, code: &str) -> Vec<u8> {
     )
 }
 
-fn context(field: &str, index: &[u8]) -> String {
+/// The context an application's sealed `field` (`id`, `phone`) is bound to.
+pub(crate) fn sealed_context(field: &str, index: &[u8]) -> String {
     format!("job_application:{field}:{}", crate::hex(index))
 }
 
@@ -145,8 +148,10 @@ pub async fn check_only(db: &Db, now: DateTime<Utc>, a: &Application) -> AppResu
 }
 
 /// Files an application from the public form whose one-time token is
-/// `token`; the same form sent again files nothing and answers `None`
-/// (its code was shown the first time).
+/// `token`. The same form sent again (a retry on a weak connection, back
+/// and resubmit) files nothing and gives the first filing back, with its
+/// code for [`CODE_SHOWN_FOR`] (kept wrapped under the token, which only
+/// that browser holds).
 pub async fn file(
     db: &Db,
     cipher: &Cipher,
@@ -154,18 +159,14 @@ pub async fn file(
     now: DateTime<Utc>,
     a: &Application,
     token: &str,
-) -> AppResult<Option<Filed>> {
+) -> AppResult<Filed> {
     if !crate::rights::cases::form_token_ok(token) {
         return Err(AppError::BadRequest("表单已失效，请刷新页面后重新填写。".into()));
     }
-    let token = crate::hex(&cipher.blind_index("job_application_form", &token.to_ascii_lowercase()));
-    let mut tx = db.write().await?;
-    let sent = tx
-        .int(Sql::new("SELECT COUNT(*) FROM job_applications WHERE form_token = $1").bind(token.clone()))
-        .await?;
-    if sent > 0 {
-        return Ok(None);
+    if let Some(f) = filed_before(db, cipher, now, token).await? {
+        return Ok(f);
     }
+    let mut tx = db.write().await?;
     let p = check(&mut tx, now, a).await?;
     let index = cipher.blind_index("id_number", p.id.as_str());
     let wishes: HashMap<&str, String> = SEEKER
@@ -174,34 +175,52 @@ pub async fn file(
         .map(|f| (f.key, a.wishes.get(f.key).cloned().unwrap_or_default()))
         .collect();
     let wishes = serde_json::to_string(&wishes).map_err(|e| AppError::Internal(e.to_string()))?;
-    let (id,): (i64,) = tx
-        .one(
+    let inserted = tx
+        .one::<(i64,)>(
             Sql::new(
                 "INSERT INTO job_applications (query_hash, form_token, name, id_sealed, id_index, id_masked, \
                  phone_sealed, phone_masked, county_code, region_code, wishes, consent_at, status, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $12) RETURNING id",
             )
             .bind(Vec::<u8>::new())
-            .bind(token)
+            .bind(token_hash(cipher, token))
             .bind(p.name.clone())
-            .bind(cipher.seal(&context("id", &index), p.id.as_str().as_bytes())?)
+            .bind(cipher.seal(&sealed_context("id", &index), p.id.as_str().as_bytes())?)
             .bind(index.clone())
             .bind(p.id.masked())
-            .bind(cipher.seal(&context("phone", &index), p.phone.as_str().as_bytes())?)
+            .bind(cipher.seal(&sealed_context("phone", &index), p.phone.as_str().as_bytes())?)
             .bind(p.phone.masked())
             .bind(p.county.as_i64())
             .bind(p.region.as_i64())
             .bind(wishes)
             .bind(now),
         )
-        .await?;
+        .await;
+    let id = match inserted {
+        Ok((id,)) => id,
+        // The same form filed meanwhile by a request sent at once.
+        Err(e) if is_unique_violation(&e) => {
+            drop(tx);
+            return filed_before(db, cipher, now, token)
+                .await?
+                .ok_or_else(|| AppError::Internal("a form token taken and not found".into()));
+        }
+        Err(e) => return Err(e),
+    };
     let number = format!("QZ{}{id:06}", (now + chrono::Duration::hours(8)).year());
     let code = query_code();
     tx.exec(
-        Sql::new("UPDATE job_applications SET number = $1, query_hash = $2 WHERE id = $3")
+        Sql::new("UPDATE job_applications SET number = $1, query_hash = $2, code_wrapped = $3 WHERE id = $4")
             .bind(number.clone())
             .bind(query_hash(cipher, &number, &code))
+            .bind(wrap_code(cipher, token, code.as_bytes()))
             .bind(id),
+    )
+    .await?;
+    // Codes are kept wrapped only while they may be shown again.
+    tx.exec(
+        Sql::new("UPDATE job_applications SET code_wrapped = NULL WHERE code_wrapped IS NOT NULL AND created_at < $1")
+            .bind(now - CODE_SHOWN_FOR),
     )
     .await?;
     audit::record(
@@ -212,9 +231,45 @@ pub async fn file(
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(Filed {
+    Ok(Filed {
         number,
         query_code: code,
+        again: false,
+    })
+}
+
+/// How long the code of a filing is shown again to the same form.
+pub const CODE_SHOWN_FOR: chrono::Duration = chrono::Duration::minutes(30);
+
+fn token_hash(cipher: &Cipher, token: &str) -> String {
+    crate::hex(&cipher.blind_index("job_application_form", &token.to_ascii_lowercase()))
+}
+
+fn wrap_code(cipher: &Cipher, token: &str, code: &[u8]) -> Vec<u8> {
+    let key = cipher.blind_index("job_application_code", &token.to_ascii_lowercase());
+    code.iter().zip(key.iter().cycle()).map(|(a, b)| a ^ b).collect()
+}
+
+/// The filing of the form with `token`, if it was filed: its number, and
+/// its code while it may be shown again (else empty).
+async fn filed_before(db: &Db, cipher: &Cipher, now: DateTime<Utc>, token: &str) -> AppResult<Option<Filed>> {
+    /// number, wrapped code, filed at
+    type Row = (Option<String>, Option<Vec<u8>>, DateTime<Utc>);
+    let row: Option<Row> = db
+        .read()
+        .await?
+        .opt(
+            Sql::new("SELECT number, code_wrapped, created_at FROM job_applications WHERE form_token = $1")
+                .bind(token_hash(cipher, token)),
+        )
+        .await?;
+    Ok(row.map(|(number, wrapped, at)| Filed {
+        number: number.unwrap_or_default(),
+        query_code: wrapped
+            .filter(|_| now - at <= CODE_SHOWN_FOR)
+            .and_then(|w| String::from_utf8(wrap_code(cipher, token, &w)).ok())
+            .unwrap_or_default(),
+        again: true,
     }))
 }
 
@@ -319,6 +374,19 @@ pub async fn list(
     Ok((tx.all(q).await?, total))
 }
 
+/// An application decided already (by another user meanwhile).
+fn decided() -> AppError {
+    AppError::Conflict(ALREADY_DECIDED.into())
+}
+
+/// The staff's messages of a refused accept, as shown on their list (fixed
+/// texts: the list page shows them by code, never text from an address).
+pub const ALREADY_DECIDED: &str = "该申请已由其他工作人员处理，请刷新页面。";
+pub const NAME_DIFFERS: &str =
+    "该身份证号已登记的农民工姓名与申请填写的姓名不一致，请核实后不予登记，或请本人持身份证到窗口办理。";
+pub const ELSEWHERE: &str = "该人员登记的居住地不在您的数据范围内，请由其居住地的就业服务窗口办理。";
+pub const SEEKER_EXISTS: &str = "该人员已有求职登记，请在其求职登记中核对修改，本申请可不予登记。";
+
 /// A pending application the actor may decide (its township in the
 /// actor's job-service scope).
 async fn pending_for(tx: &mut Tx, call: &Call<'_>, id: i64) -> AppResult<(ApplicationRow, Vec<(i64, i64)>)> {
@@ -330,7 +398,7 @@ async fn pending_for(tx: &mut Tx, call: &Call<'_>, id: i64) -> AppResult<(Applic
         return Err(AppError::NotFound);
     }
     if row.status != "pending" {
-        return Err(AppError::Conflict("该申请已处理，请刷新页面。".into()));
+        return Err(decided());
     }
     Ok((row, ranges))
 }
@@ -345,7 +413,7 @@ pub async fn accept(call: &Call<'_>, id: i64) -> AppResult<i64> {
         .one(Sql::new("SELECT id_sealed, id_index, phone_sealed FROM job_applications WHERE id = $1").bind(id))
         .await?;
     let open = |field: &str, sealed: &[u8]| -> AppResult<String> {
-        String::from_utf8(call.cipher.open(&context(field, &id_index), sealed)?)
+        String::from_utf8(call.cipher.open(&sealed_context(field, &id_index), sealed)?)
             .map_err(|e| AppError::Internal(e.to_string()))
     };
     let id_number = open("id", &id_sealed)?;
@@ -356,13 +424,18 @@ pub async fn accept(call: &Call<'_>, id: i64) -> AppResult<i64> {
         )
         .await?;
     let worker = match on_file {
-        Some((_, name)) if name != row.name => {
-            return Err(AppError::Conflict(format!(
-                "该身份证号已登记的姓名为“{}”，与申请填写的姓名不一致，请核实后不予登记或到窗口办理。",
-                mask_name(&name)
-            )));
+        Some((_, name)) if name != row.name => return Err(AppError::Conflict(NAME_DIFFERS.into())),
+        Some((worker, _)) => {
+            // An application never overwrites a registration on file (its
+            // wishes, or a seeker found work): the staff look at it.
+            let seeking = tx
+                .int(Sql::new("SELECT COUNT(*) FROM job_seekers WHERE worker_id = $1").bind(worker))
+                .await?;
+            if seeking > 0 {
+                return Err(AppError::Conflict(SEEKER_EXISTS.into()));
+            }
+            worker
         }
-        Some((worker, _)) => worker,
         None => {
             let input = WorkerInput {
                 name: row.name.clone(),
@@ -377,24 +450,25 @@ pub async fn accept(call: &Call<'_>, id: i64) -> AppResult<i64> {
     let wishes = row.wishes();
     let get = |k: &str| wishes.get(k).cloned().unwrap_or_default();
     let seeker = match seekers::register_in(&mut tx, call, &ranges, WorkerId(worker), &get, "public").await {
-        Err(AppError::NotFound) => {
-            return Err(AppError::Conflict(
-                "该人员登记的居住地不在您的数据范围内，请由其居住地的就业服务窗口办理。".into(),
-            ));
-        }
+        Err(AppError::NotFound) => return Err(AppError::Conflict(ELSEWHERE.into())),
         other => other?,
     };
-    tx.exec(
-        Sql::new(
-            "UPDATE job_applications SET status = 'accepted', seeker_id = $1, decided_at = $2, decided_by = $3 \
-             WHERE id = $4 AND status = 'pending'",
+    let n = tx
+        .exec(
+            Sql::new(
+                "UPDATE job_applications SET status = 'accepted', seeker_id = $1, decided_at = $2, decided_by = $3 \
+                 WHERE id = $4 AND status = 'pending'",
+            )
+            .bind(seeker)
+            .bind(call.now)
+            .bind(call.actor.display_name.clone())
+            .bind(id),
         )
-        .bind(seeker)
-        .bind(call.now)
-        .bind(call.actor.display_name.clone())
-        .bind(id),
-    )
-    .await?;
+        .await?;
+    if n != 1 {
+        // Decided meanwhile by someone else: nothing of this accept is kept.
+        return Err(decided());
+    }
     audit::record(
         &mut tx,
         call.now,
@@ -414,17 +488,21 @@ pub async fn refuse(call: &Call<'_>, id: i64, reason: &str) -> AppResult<()> {
     }
     let mut tx = call.db.write().await?;
     pending_for(&mut tx, call, id).await?;
-    tx.exec(
-        Sql::new(
-            "UPDATE job_applications SET status = 'refused', reason = $1, decided_at = $2, decided_by = $3 \
-             WHERE id = $4 AND status = 'pending'",
+    let n = tx
+        .exec(
+            Sql::new(
+                "UPDATE job_applications SET status = 'refused', reason = $1, decided_at = $2, decided_by = $3 \
+                 WHERE id = $4 AND status = 'pending'",
+            )
+            .bind(reason)
+            .bind(call.now)
+            .bind(call.actor.display_name.clone())
+            .bind(id),
         )
-        .bind(reason)
-        .bind(call.now)
-        .bind(call.actor.display_name.clone())
-        .bind(id),
-    )
-    .await?;
+        .await?;
+    if n != 1 {
+        return Err(decided());
+    }
     audit::record(
         &mut tx,
         call.now,
@@ -433,4 +511,29 @@ pub async fn refuse(call: &Call<'_>, id: i64, reason: &str) -> AppResult<()> {
     )
     .await?;
     tx.commit().await
+}
+
+/// How long an application is kept (the notice's promise): pending or
+/// refused, it is removed with its sealed ID number and phone; an accepted
+/// one lives on as the worker's and seeker's registration.
+pub const KEPT_FOR: chrono::Duration = chrono::Duration::days(365);
+
+/// Removes the applications filed longer than [`KEPT_FOR`] ago (the
+/// server's sweep); returns how many. Audited as one system event.
+pub async fn sweep(db: &Db, now: DateTime<Utc>) -> AppResult<u64> {
+    let mut tx = db.write().await?;
+    let n = tx
+        .exec(Sql::new("DELETE FROM job_applications WHERE created_at < $1").bind(now - KEPT_FOR))
+        .await?;
+    if n > 0 {
+        audit::record(
+            &mut tx,
+            now,
+            &Who::system(&Origin::default()),
+            Event::ok("job_application.purge", "job_application", "").detail(format!("removed={n}")),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(n)
 }
