@@ -10,7 +10,10 @@
 //! (`shiminhua_core::plan::FacilityCount`). The board, its monthly series,
 //! the evaluation and `/progress` all reach these figures through
 //! `indicators::figures`, and the drill-down list takes [`counted`], so each
-//! shows the same number for a (target, region, day).
+//! shows the same number for a (target, region, day). A register of the
+//! employment service is read the same way, although it may hold many more
+//! rows (seekers by the ten thousand): one read per figure request, all the
+//! regions asked for at once.
 
 use crate::error::AppResult;
 use crate::store::{Db, Sql, Tx};
@@ -48,24 +51,28 @@ async fn load(tx: &mut Tx, count: &FacilityCount, regions: &[DivisionCode]) -> A
         return Ok(Vec::new());
     }
     let ranges: Vec<(i64, i64)> = regions.iter().map(|r| r.subtree_range()).collect();
-    let kind = match count.kind {
-        CountSource::Facility(kind) => kind,
-        CountSource::Service(register) => return crate::plan::service_tally::load(tx, register, &ranges).await,
+    let rows = match count.kind {
+        CountSource::Facility(kind) => {
+            let mut q = Sql::new("SELECT id, region_code, county_code, data FROM facilities WHERE kind = ");
+            q.arg(kind.code()).push(" AND ");
+            q.in_ranges("region_code", &ranges);
+            q.push(" ORDER BY region_code, id");
+            let rows: Vec<(i64, i64, i64, String)> = tx.all(q).await?;
+            let fields = kind.spec().fields;
+            rows.into_iter()
+                .map(|(id, region, county, data)| (id, region, county, fields_from_json(fields, &data)))
+                .collect()
+        }
+        CountSource::Service(register) => crate::plan::service_tally::load(tx, register, &ranges).await?,
     };
-    let mut q = Sql::new("SELECT id, region_code, county_code, data FROM facilities WHERE kind = ");
-    q.arg(kind.code()).push(" AND ");
-    q.in_ranges("region_code", &ranges);
-    q.push(" ORDER BY region_code, id");
-    let rows: Vec<(i64, i64, i64, String)> = tx.all(q).await?;
-    let fields = kind.spec().fields;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, region, county, data)| {
+        .filter_map(|(id, region, county, values)| {
             Some(Stored {
                 id,
                 region: DivisionCode::from_i64(region).ok()?,
                 county: DivisionCode::from_i64(county).ok()?,
-                values: fields_from_json(fields, &data),
+                values,
             })
         })
         .collect())

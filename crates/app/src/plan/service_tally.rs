@@ -10,12 +10,10 @@
 //! `job_seekers` does), a registration at the township it was made in, an
 //! event at its own.
 
-use super::facility_tally::Stored;
 use crate::error::AppResult;
 use crate::store::{Sql, Tx};
 use chrono::NaiveDate;
 use shiminhua_core::coded::Labelled;
-use shiminhua_core::division::DivisionCode;
 use shiminhua_core::field::{Value, Values};
 use shiminhua_core::jobs::counts::{ServiceRegister, seeker_source_label};
 use shiminhua_core::jobs::{EventSeries, ReferralOutcome, RegistrationKind, SeekerStatus, UnemploymentReason};
@@ -80,19 +78,12 @@ struct RegistrationRow {
     ended_on: Option<NaiveDate>,
 }
 
-/// A row placed by its region and county codes.
-fn stored(id: i64, region: i64, county: i64, values: Values) -> Option<Stored> {
-    Some(Stored {
-        id,
-        region: DivisionCode::from_i64(region).ok()?,
-        county: DivisionCode::from_i64(county).ok()?,
-        values,
-    })
-}
+/// An entry of a register: id, region and county codes, its fields.
+pub(crate) type Entry = (i64, i64, i64, Values);
 
 /// The rows of `register` whose place is under one of `ranges`, by place
 /// then id.
-pub(crate) async fn load(tx: &mut Tx, register: ServiceRegister, ranges: &[(i64, i64)]) -> AppResult<Vec<Stored>> {
+pub(crate) async fn load(tx: &mut Tx, register: ServiceRegister, ranges: &[(i64, i64)]) -> AppResult<Vec<Entry>> {
     let (select, place) = match register {
         ServiceRegister::Seekers => (
             "SELECT id, region_code, county_code, registered_on, status, source FROM job_seekers WHERE ",
@@ -125,7 +116,7 @@ pub(crate) async fn load(tx: &mut Tx, register: ServiceRegister, ranges: &[(i64,
         ServiceRegister::Seekers => {
             let rows: Vec<SeekerRow> = tx.all(q).await?;
             rows.into_iter()
-                .filter_map(|r| {
+                .map(|r| {
                     let mut v = Values::new();
                     v.insert("registered", Value::Date(r.registered_on));
                     put(&mut v, "status", label::<SeekerStatus>(&r.status));
@@ -134,27 +125,27 @@ pub(crate) async fn load(tx: &mut Tx, register: ServiceRegister, ranges: &[(i64,
                         "source",
                         seeker_source_label(&r.source).map(|s| Value::Text(s.into())),
                     );
-                    stored(r.id, r.region_code, r.county_code, v)
+                    (r.id, r.region_code, r.county_code, v)
                 })
                 .collect()
         }
         ServiceRegister::Referrals => {
             let rows: Vec<ReferralRow> = tx.all(q).await?;
             rows.into_iter()
-                .filter_map(|r| {
+                .map(|r| {
                     let mut v = Values::new();
                     v.insert("referred", Value::Date(r.referred_on));
                     put(&mut v, "outcome", label::<ReferralOutcome>(&r.outcome));
                     put(&mut v, "outcome_on", r.outcome_on.map(Value::Date));
                     v.insert("across", Value::Flag(r.vacancy_county != r.county_code));
-                    stored(r.id, r.region_code, r.county_code, v)
+                    (r.id, r.region_code, r.county_code, v)
                 })
                 .collect()
         }
         ServiceRegister::Events => {
             let rows: Vec<EventRow> = tx.all(q).await?;
             rows.into_iter()
-                .filter_map(|r| {
+                .map(|r| {
                     let mut v = Values::new();
                     v.insert("held", Value::Date(r.held_on));
                     put(&mut v, "series", label::<EventSeries>(&r.series));
@@ -164,14 +155,14 @@ pub(crate) async fn load(tx: &mut Tx, register: ServiceRegister, ranges: &[(i64,
                     put(&mut v, "hires", r.hires.map(Value::Count));
                     v.insert("vacancies", Value::Count(r.vacancies));
                     v.insert("positions", Value::Count(r.positions));
-                    stored(r.id, r.region_code, r.county_code, v)
+                    (r.id, r.region_code, r.county_code, v)
                 })
                 .collect()
         }
         ServiceRegister::Registrations => {
             let rows: Vec<RegistrationRow> = tx.all(q).await?;
             rows.into_iter()
-                .filter_map(|r| {
+                .map(|r| {
                     let mut v = Values::new();
                     put(&mut v, "kind", label::<RegistrationKind>(&r.kind));
                     v.insert("since", Value::Date(r.since));
@@ -179,7 +170,7 @@ pub(crate) async fn load(tx: &mut Tx, register: ServiceRegister, ranges: &[(i64,
                     v.insert("late", Value::Flag(r.late));
                     put(&mut v, "reason", label::<UnemploymentReason>(&r.reason));
                     put(&mut v, "ended", r.ended_on.map(Value::Date));
-                    stored(r.id, r.region_code, r.county_code, v)
+                    (r.id, r.region_code, r.county_code, v)
                 })
                 .collect()
         }

@@ -18,10 +18,10 @@ use crate::crypto::Cipher;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::regions::PlaceBook;
 use crate::registry::workers::{self, WorkerInput};
+use crate::rights::cases::{query_code, wrap_code};
 use crate::store::{Db, Sql, Tx, is_unique_violation};
 use crate::{Call, Origin};
 use chrono::{DateTime, Datelike, Utc};
-use rand::Rng;
 use shiminhua_core::auth::Actor;
 use shiminhua_core::division::{DivisionCode, Level};
 use shiminhua_core::id_number::IdNumber;
@@ -52,16 +52,6 @@ pub struct Filed {
     pub number: String,
     pub query_code: String,
     pub again: bool,
-}
-
-/// Characters of a query code (no 0/O, 1/I/L).
-const CODE_CHARS: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-
-fn query_code() -> String {
-    let mut rng = rand::rng();
-    (0..8)
-        .map(|_| char::from(CODE_CHARS[rng.random_range(0..CODE_CHARS.len())]))
-        .collect()
 }
 
 fn query_hash(cipher: &Cipher, number: &str, code: &str) -> Vec<u8> {
@@ -213,7 +203,7 @@ pub async fn file(
         Sql::new("UPDATE job_applications SET number = $1, query_hash = $2, code_wrapped = $3 WHERE id = $4")
             .bind(number.clone())
             .bind(query_hash(cipher, &number, &code))
-            .bind(wrap_code(cipher, token, code.as_bytes()))
+            .bind(wrap_code(cipher, CODE_DOMAIN, token, code.as_bytes()))
             .bind(id),
     )
     .await?;
@@ -238,17 +228,15 @@ pub async fn file(
     })
 }
 
-/// How long the code of a filing is shown again to the same form.
-pub const CODE_SHOWN_FOR: chrono::Duration = chrono::Duration::minutes(30);
+/// How long the code of a filing is shown again to the same form (as a
+/// public wage-arrears report's).
+pub use crate::rights::cases::CODE_SHOWN_FOR;
 
 fn token_hash(cipher: &Cipher, token: &str) -> String {
     crate::hex(&cipher.blind_index("job_application_form", &token.to_ascii_lowercase()))
 }
 
-fn wrap_code(cipher: &Cipher, token: &str, code: &[u8]) -> Vec<u8> {
-    let key = cipher.blind_index("job_application_code", &token.to_ascii_lowercase());
-    code.iter().zip(key.iter().cycle()).map(|(a, b)| a ^ b).collect()
-}
+const CODE_DOMAIN: &str = "job_application_code";
 
 /// The filing of the form with `token`, if it was filed: its number, and
 /// its code while it may be shown again (else empty).
@@ -267,7 +255,7 @@ async fn filed_before(db: &Db, cipher: &Cipher, now: DateTime<Utc>, token: &str)
         number: number.unwrap_or_default(),
         query_code: wrapped
             .filter(|_| now - at <= CODE_SHOWN_FOR)
-            .and_then(|w| String::from_utf8(wrap_code(cipher, token, &w)).ok())
+            .and_then(|w| String::from_utf8(wrap_code(cipher, CODE_DOMAIN, token, &w)).ok())
             .unwrap_or_default(),
         again: true,
     }))

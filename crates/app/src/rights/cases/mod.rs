@@ -34,6 +34,6 @@ pub use registration::{
     CODE_SHOWN_FOR, Filed, Once, PUBLIC_WRITER, PublicView, Registered, check_public, find_by_query_code,
     form_token_ok, public_view, register, register_once, register_public, register_public_once, submitted,
 };
-pub(crate) use registration::{Writer, import_platform, register_in, store_new};
+pub(crate) use registration::{Writer, import_platform, query_code, register_in, store_new, wrap_code};
 pub use rows::{CaseEvent, CaseRow, get};
 pub use settings::{CONCLUSIONS_KEY, PLATFORM_DAYS_KEY, conclusions, limits, set_conclusions, set_platform_days};

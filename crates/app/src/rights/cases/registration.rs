@@ -26,7 +26,9 @@ pub struct Registered {
 /// Characters of a query code (no 0/O, 1/I/L).
 const CODE_CHARS: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
-fn query_code() -> String {
+/// A new query code (8 characters of [`CODE_CHARS`]); also the job
+/// seekers' applications' (`registry::jobs::applications`).
+pub(crate) fn query_code() -> String {
     let mut rng = rand::rng();
     (0..8)
         .map(|_| char::from(CODE_CHARS[rng.random_range(0..CODE_CHARS.len())]))
@@ -283,12 +285,14 @@ fn token_hash(cipher: &Cipher, token: &str) -> Vec<u8> {
     cipher.blind_index("case_submission", &token.to_ascii_lowercase())
 }
 
-/// The query code XOR a key derived from the token: only the holder of the
-/// token (the browser that filed) can have it back.
-fn wrap_code(cipher: &Cipher, token: &str, code: &[u8]) -> Vec<u8> {
-    let key = cipher.blind_index("case_submission_code", &token.to_ascii_lowercase());
+/// The query code XOR a key derived from the token (in `domain`): only the
+/// holder of the token (the browser that filed) can have it back.
+pub(crate) fn wrap_code(cipher: &Cipher, domain: &str, token: &str, code: &[u8]) -> Vec<u8> {
+    let key = cipher.blind_index(domain, &token.to_ascii_lowercase());
     code.iter().zip(key.iter().cycle()).map(|(a, b)| a ^ b).collect()
 }
+
+const CODE_DOMAIN: &str = "case_submission_code";
 
 /// (case id, number, source, wrapped code, when submitted)
 type SubmissionRow = (i64, String, String, Option<Vec<u8>>, DateTime<Utc>);
@@ -314,7 +318,7 @@ pub async fn submitted(db: &Db, cipher: &Cipher, token: &str, now: DateTime<Utc>
         number,
         query_code: wrapped
             .filter(|_| now - at <= CODE_SHOWN_FOR)
-            .and_then(|w| String::from_utf8(wrap_code(cipher, token, &w)).ok()),
+            .and_then(|w| String::from_utf8(wrap_code(cipher, CODE_DOMAIN, token, &w)).ok()),
         at,
         source,
     }))
@@ -434,7 +438,7 @@ async fn register_new(
             )
             .bind(token_hash(w.cipher, token))
             .bind(r.id)
-            .bind(wrap_code(w.cipher, token, r.query_code.as_bytes()))
+            .bind(wrap_code(w.cipher, CODE_DOMAIN, token, r.query_code.as_bytes()))
             .bind(w.now),
         )
         .await?;
