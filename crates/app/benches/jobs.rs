@@ -547,6 +547,29 @@ async fn run(backend: Backend, size: &Size) -> AppResult<()> {
         "    ({:.1} rows a page on average)",
         rows_seen as f64 / mix.len().max(1) as f64
     );
+    // The same mix without the pages kept: the staff list runs the same
+    // search and keeps nothing. What a query costs the first time it is
+    // asked for after a vacancy changed.
+    let mut cold = Vec::with_capacity(mix.len());
+    let mut cold_by_kind: Vec<Vec<Duration>> = vec![Vec::new(); KINDS.len()];
+    let before = cpu();
+    for (kind, (f, offset)) in &mix {
+        let t = Instant::now();
+        vacancies::list(db, &office, f, today, 20, *offset).await?;
+        cold.push(t.elapsed());
+        cold_by_kind[*kind].push(t.elapsed());
+    }
+    let used = cpu().zip(before).map(|(a, b)| a.saturating_sub(b));
+    cold.sort();
+    report(
+        "  the mix, no page kept",
+        &Runs { wall: cold, cpu: used },
+        "(for reference)",
+    );
+    for (k, mut d) in cold_by_kind.into_iter().enumerate() {
+        d.sort();
+        report(&format!("    {}", KINDS[k]), &Runs { wall: d, cpu: None }, "");
+    }
     if explain || !ok3 {
         board_reads(db, today, explain || !ok3).await?;
     }

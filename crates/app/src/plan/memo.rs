@@ -1,7 +1,8 @@
 //! Figures computed lately, reused while nothing they were computed from has
 //! changed. The board (目标进度), its monthly lines and the evaluation are
 //! the same for every reader and are asked for far more often than the
-//! registry changes; computing them reads every target's cells.
+//! registry changes; computing them reads every target's cells. The public
+//! job board's pages are kept the same way, under a version of their own.
 //!
 //! What they are computed from has a version per database, read in the
 //! transaction the figures are then read in, so that a figure is only ever
@@ -24,30 +25,55 @@ use std::sync::{Arc, Mutex};
 
 /// The version of what the figures are computed from, as seen by `tx`.
 pub(crate) async fn version(tx: &mut Tx) -> AppResult<String> {
-    let q = match tx.backend() {
-        Backend::Sqlite => "SELECT CAST(n AS TEXT) FROM figure_version WHERE id = 1",
-        Backend::Postgres => "SELECT CAST(pg_current_snapshot() AS TEXT)",
+    counted_version(tx, Counter::Figures).await
+}
+
+/// The SQLite counters raised by triggers (on PostgreSQL every counter is
+/// the snapshot).
+#[derive(Clone, Copy)]
+pub(crate) enum Counter {
+    /// `figure_version`: the tables the plan's board is computed from.
+    Figures,
+    /// `board_version`: the vacancies of the public job board (migration
+    /// 0035).
+    Board,
+}
+
+/// The version of what `counter` watches, as seen by `tx`.
+pub(crate) async fn counted_version(tx: &mut Tx, counter: Counter) -> AppResult<String> {
+    let q = match (tx.backend(), counter) {
+        (Backend::Sqlite, Counter::Figures) => "SELECT CAST(n AS TEXT) FROM figure_version WHERE id = 1",
+        (Backend::Sqlite, Counter::Board) => "SELECT CAST(n AS TEXT) FROM board_version WHERE id = 1",
+        (Backend::Postgres, _) => "SELECT CAST(pg_current_snapshot() AS TEXT)",
     };
     let (v,): (String,) = tx.one(Sql::new(q)).await?;
     Ok(v)
 }
 
-/// How many computed values a memo keeps (the newest; a day asked for once
-/// pushes out the oldest).
+/// How many computed values a memo keeps by default (the newest; a day
+/// asked for once pushes out the oldest).
 const KEPT: usize = 16;
 
 /// A value kept: the database, the version it was computed at, its key.
 type Kept<K, V> = (DbId, String, K, Arc<V>);
 
-/// Values computed per database, version and key, the newest [`KEPT`].
+/// Values computed per database, version and key, the newest `capacity`
+/// ([`KEPT`] unless asked otherwise).
 pub(crate) struct Memo<K, V> {
     kept: Mutex<VecDeque<Kept<K, V>>>,
+    capacity: usize,
 }
 
 impl<K: PartialEq, V> Memo<K, V> {
     pub(crate) const fn new() -> Self {
+        Self::with_capacity(KEPT)
+    }
+
+    /// A memo keeping the newest `capacity` values.
+    pub(crate) const fn with_capacity(capacity: usize) -> Self {
         Memo {
             kept: Mutex::new(VecDeque::new()),
+            capacity,
         }
     }
 
@@ -66,7 +92,7 @@ impl<K: PartialEq, V> Memo<K, V> {
         let id = db.identity();
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         kept.retain(|(d, _, k, _)| !(*d == id && *k == key));
-        if kept.len() >= KEPT {
+        if kept.len() >= self.capacity {
             kept.pop_front();
         }
         kept.push_back((id, version, key, value));

@@ -211,6 +211,24 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0034_job_applications.sql"),
         include_str!("../../migrations/postgres/0034_job_applications.sql"),
     ),
+    (
+        35,
+        "board_version",
+        include_str!("../../migrations/sqlite/0035_board_version.sql"),
+        include_str!("../../migrations/postgres/0035_board_version.sql"),
+    ),
+    (
+        36,
+        "seeker_reach",
+        include_str!("../../migrations/sqlite/0036_seeker_reach.sql"),
+        include_str!("../../migrations/postgres/0036_seeker_reach.sql"),
+    ),
+    (
+        37,
+        "employment_pay",
+        include_str!("../../migrations/sqlite/0037_employment_pay.sql"),
+        include_str!("../../migrations/postgres/0037_employment_pay.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -123,6 +123,37 @@ async fn check_figures(db: &Db, plan: &Plan, regions: &[DivisionCode], when: &st
         nonzero > 20,
         "{when}: the data must exercise the targets ({nonzero} figures above zero)"
     );
+    check_pay(db, when).await;
+}
+
+/// The pay kept apart for the wage guide (`employment_pay`, kept by
+/// triggers) is each employment record's, read here from its data.
+async fn check_pay(db: &Db, when: &str) {
+    type Pay = (i64, NaiveDate, i64, String, String);
+    let mut tx = db.read().await.unwrap();
+    let records: Vec<(i64, NaiveDate, String)> = tx
+        .all(Sql::new(
+            "SELECT id, period_date, data FROM records WHERE kind = 'employment' ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let want: Vec<Pay> = records
+        .iter()
+        .filter_map(|(id, on, data)| {
+            let v: serde_json::Value = serde_json::from_str(data).unwrap();
+            let wage = v.get("wage")?.as_i64().filter(|w| *w > 0)?;
+            Some((*id, *on, wage, text(&v, "occupation"), text(&v, "industry")))
+        })
+        .collect();
+    let kept: Vec<Pay> = tx
+        .all(Sql::new(
+            "SELECT record_id, period_date, wage_fen, occupation, industry FROM employment_pay ORDER BY record_id",
+        ))
+        .await
+        .unwrap();
+    assert!(want.len() * 2 > records.len(), "{when}: most jobs have a wage");
+    assert_eq!(kept, want, "{when}: the pay kept for the wage guide");
 }
 
 async fn maintained_figures_equal_a_rebuild_and_the_reference(db: Db) {

@@ -8,12 +8,13 @@ use shiminhua_app::registry::jobs::{
     events, matching, occupations, referrals, registrations, seekers, vacancies, vacancies::VacancyFilter, wage_guide,
 };
 use shiminhua_app::registry::{merge, records, workers};
-use shiminhua_app::store::{Db, Sql};
+use shiminhua_app::store::{Backend, Db, Sql};
 use shiminhua_app::{AppError, both};
 use shiminhua_core::auth::{Actor, RecordKind, Role};
 use shiminhua_core::credit_code::CreditCode;
 use shiminhua_core::ids::{RecordId, WorkerId};
-use shiminhua_core::jobs::matching::{Distance, OccupationFit};
+use shiminhua_core::jobs::matching::{Distance, OccupationFit, SeekerSide, VacancySide, fit};
+use shiminhua_core::jobs::occupation::OccupationCode;
 use shiminhua_core::jobs::wage_guide::percentile;
 use shiminhua_core::jobs::{ReferralOutcome, SeekerStatus, VacancyStatus};
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ both!(
     registrations_write_the_job_and_end_unemployment,
     vacancy_lists_import_as_the_offices_send_them,
     a_phone_application_becomes_a_registration,
+    matching_a_vacancy_reads_the_nearest_first_and_misses_nobody,
 );
 
 const FINER: &str = "代码,名称\n6-29,建筑施工人员\n6-29-01,房屋建筑施工人员\n6-29-01-01,砌筑工\n6-29-02,土木工程建筑施工人员\n4-03,住宿和餐饮服务人员\n4-03-02,餐饮服务人员\n";
@@ -171,6 +173,30 @@ async fn vacancies_are_checked_scoped_and_leave_the_board(db: Db) {
     assert_eq!(on_board(too_high, today).await, 0);
     let later = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
     assert_eq!(on_board(VacancyFilter::default(), later).await, 0);
+    // A page is kept, but never past a write from anywhere: another
+    // process's, or a township renamed.
+    let shown = async || {
+        let (rows, _) = vacancies::board(&w.db, &VacancyFilter::default(), today, 20, 0)
+            .await
+            .unwrap();
+        (rows[0].title.clone(), rows[0].region_name.clone())
+    };
+    assert_eq!(shown().await, ("砌筑工".to_string(), "昱中街道".to_string()));
+    let write = async |sql: &str| {
+        let mut tx = w.db.write().await.unwrap();
+        tx.exec(Sql::new(sql).bind(id)).await.unwrap();
+        tx.commit().await.unwrap();
+    };
+    write("UPDATE vacancies SET title = '砌筑工（外墙）' WHERE id = $1").await;
+    assert_eq!(shown().await.0, "砌筑工（外墙）");
+    let rename = "UPDATE regions SET name = $2 WHERE code = (SELECT region_code FROM vacancies WHERE id = $1)";
+    for name in ["昱中街道（新）", "昱中街道"] {
+        let mut tx = w.db.write().await.unwrap();
+        tx.exec(Sql::new(rename).bind(id).bind(name)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(shown().await.1, name);
+    }
+    write("UPDATE vacancies SET title = '砌筑工' WHERE id = $1").await;
     // Staff still find it, among the expired ones.
     let expired = VacancyFilter {
         expired: true,
@@ -1422,4 +1448,183 @@ async fn a_phone_application_becomes_a_registration(db: Db) {
             .unwrap()
             .is_none()
     );
+}
+
+/// The best seekers for a vacancy by scoring every active seeker, in the
+/// order matching promises: score, then newest registration first.
+async fn every_seeker_scored(w: &World, v: &vacancies::VacancyRow, today: chrono::NaiveDate) -> Vec<(i64, i64)> {
+    type Wish = (
+        i64,
+        String,
+        i64,
+        String,
+        Option<i64>,
+        Option<chrono::NaiveDate>,
+        chrono::NaiveDate,
+    );
+    let wishes: Vec<Wish> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(Sql::new(
+                "SELECT s.id, o.code, s.region_code, s.places, s.min_wage_fen, s.available_from, s.registered_on \
+             FROM job_seekers s JOIN job_seeker_occupations o ON o.seeker_id = s.id WHERE s.status = 'active'",
+            ))
+            .await
+            .unwrap();
+    let mut sides: HashMap<i64, (chrono::NaiveDate, SeekerSide)> = HashMap::new();
+    for (id, code, home, places, wage, from, on) in wishes {
+        let side = &mut sides
+            .entry(id)
+            .or_insert_with(|| {
+                let side = SeekerSide {
+                    occupations: Vec::new(),
+                    home_region: home,
+                    places: places.split(',').filter_map(|p| p.parse().ok()).collect(),
+                    min_wage_fen: wage,
+                    available_from: from,
+                };
+                (on, side)
+            })
+            .1;
+        side.occupations.push(OccupationCode::parse(&code).unwrap());
+    }
+    let vacancy = VacancySide {
+        occupation: OccupationCode::parse(&v.occupation).unwrap(),
+        region: v.region_code,
+        wage_min_fen: v.wage_min_fen,
+        wage_max_fen: v.wage_max_fen,
+        valid_until: v.valid_until,
+    };
+    let mut scored: Vec<(i64, i64, chrono::NaiveDate)> = sides
+        .iter()
+        .filter_map(|(id, (on, side))| Some((*id, fit(side, &vacancy, today)?.score, *on)))
+        .collect();
+    scored.sort_by_key(|s| std::cmp::Reverse((s.1, s.2, s.0)));
+    scored
+        .into_iter()
+        .take(matching::MATCHES)
+        .map(|(id, score, _)| (id, score))
+        .collect()
+}
+
+async fn matching_a_vacancy_reads_the_nearest_first_and_misses_nobody(db: Db) {
+    use shiminhua_app::ops::demo;
+    let w = World::new(db).await;
+    load_occupations(&w).await;
+    demo::generate(&w.db, &w.cipher, t0(), 500, 3).await.unwrap();
+    let options = demo::JobsOptions {
+        vacancies: 60,
+        seekers: 450,
+        finer: true,
+        ..demo::JobsOptions::default()
+    };
+    demo::jobs_with(&w.db, &w.cipher, t0(), 3, options).await.unwrap();
+    // Enough seekers in one township for matching to stop there: some
+    // living in it, some living elsewhere and wanting it.
+    let tunxi = w.scoped("tunxi", Role::Local, "341002").await;
+    let shexian = w.scoped("shexian", Role::Local, "341021").await;
+    let far = seeker_in(&w, &shexian, 899, "徽城镇", &[("occupations", "6-29-01")]).await;
+    for n in 0..24u16 {
+        let (home, places) = if n % 3 == 0 {
+            ("老街街道", "昱中街道")
+        } else {
+            ("昱中街道", "")
+        };
+        let wage = ["", "5000", "9000"][usize::from(n % 3)];
+        seeker_in(
+            &w,
+            &tunxi,
+            900 + n,
+            home,
+            &[("occupations", "6-29-01"), ("places", places), ("min_wage", wage)],
+        )
+        .await;
+    }
+    let near = vacancies::create(
+        &w.call(&tunxi),
+        &getter(&vacancy("砌筑工", "6-29-01-01", "昱中街道", ("5000", "7000"))),
+        "form",
+    )
+    .await
+    .unwrap();
+    let major_only = vacancies::create(
+        &w.call(&tunxi),
+        &getter(&vacancy("建筑工", "6", "老街街道", ("4000", "6000"))),
+        "form",
+    )
+    .await
+    .unwrap();
+    let office = w.scoped("office", Role::Office, "341000").await;
+    let today = t0().date_naive();
+    let open: Vec<(i64,)> = w
+        .db
+        .read()
+        .await
+        .unwrap()
+        .all(Sql::new("SELECT id FROM vacancies WHERE status = 'open' AND valid_until >= $1 ORDER BY id").bind(today))
+        .await
+        .unwrap();
+    assert!(open.len() > 40, "{}", open.len());
+    for id in open.iter().map(|(id,)| *id) {
+        let v = vacancies::get(&w.db, &office, id).await.unwrap();
+        let found: Vec<(i64, i64)> = matching::for_vacancy(&w.db, &office, id, today)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(s, f)| (s.row.id, f.score))
+            .collect();
+        assert_eq!(
+            found,
+            every_seeker_scored(&w, &v, today).await,
+            "vacancy {id} ({})",
+            v.occupation
+        );
+        if id == near {
+            // The 20 best all live in or want the township.
+            assert_eq!(found.len(), matching::MATCHES);
+            assert!(found.iter().all(|(_, score)| *score > 3300 - 100), "{found:?}");
+        }
+        if id == major_only {
+            assert_eq!(found.len(), matching::MATCHES);
+        }
+    }
+    // A seeker far away who comes to want the township is read there.
+    let (worker, moved) = far;
+    seekers::register(
+        &w.call(&shexian),
+        WorkerId(worker),
+        &getter(&map(&[("occupations", "6-29-01"), ("places", "昱中街道")])),
+        "form",
+    )
+    .await
+    .unwrap();
+    let v = vacancies::get(&w.db, &office, near).await.unwrap();
+    let found: Vec<(i64, i64)> = matching::for_vacancy(&w.db, &office, near, today)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(s, f)| (s.row.id, f.score))
+        .collect();
+    assert!(found.iter().any(|(id, _)| *id == moved), "{found:?}");
+    assert_eq!(found, every_seeker_scored(&w, &v, today).await);
+    // The migration that brought the table computes the same rows for the
+    // seekers already on file as the application writes.
+    let reach = async || -> Vec<(i64, i64, String, i64)> {
+        let q = "SELECT seeker_id, major, middle, region_code FROM job_seeker_reach \
+                 ORDER BY seeker_id, major, middle, region_code";
+        w.db.read().await.unwrap().all(Sql::new(q)).await.unwrap()
+    };
+    let written = reach().await;
+    assert!(written.len() > 900, "{}", written.len());
+    let migration = match w.db.backend() {
+        Backend::Sqlite => include_str!("../../migrations/sqlite/0036_seeker_reach.sql"),
+        Backend::Postgres => include_str!("../../migrations/postgres/0036_seeker_reach.sql"),
+    };
+    let backfill = &migration[migration.find("WITH wanted").unwrap()..];
+    let mut tx = w.db.write().await.unwrap();
+    tx.exec(Sql::new("DELETE FROM job_seeker_reach")).await.unwrap();
+    tx.exec(Sql::new(backfill)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(reach().await, written);
 }

@@ -268,6 +268,39 @@ fn distance(seeker: &SeekerSide, region: i64) -> Distance {
     }
 }
 
+/// The regions near a seeker: the townships where a workplace is
+/// [`Distance::SameTownship`] and the counties where it is at least
+/// [`Distance::SameCounty`] (the rules of `distance`), sorted, each once.
+/// A workplace in region `r` is SameTownship exactly when `r` is below
+/// county level and `township_of(r)` is in the list, and at least
+/// SameCounty exactly when `county_of(r)` is. Matching reads candidates by
+/// these (`job_seeker_reach`), nearest first.
+pub fn reach(places: &[i64], home_region: i64) -> Vec<i64> {
+    let mut near: Vec<i64> = places
+        .iter()
+        .copied()
+        .filter(|&p| is_below_county(p))
+        .map(township_of)
+        .collect();
+    if near.is_empty() && is_below_county(home_region) {
+        near.push(township_of(home_region));
+    }
+    near.extend(places.iter().map(|&p| county_of(p)));
+    if home_region != 0 {
+        near.push(county_of(home_region));
+    }
+    near.sort_unstable();
+    near.dedup();
+    near
+}
+
+/// The highest score a fit with this occupation fit and a distance no
+/// nearer than `distance` can have: what candidates not yet read may still
+/// reach, when they are read nearest first.
+pub fn best_possible(occupation: OccupationFit, distance: Distance) -> i64 {
+    occupation.points() + distance.points() + WageFit::Meets.points() + Timing::Ready.points()
+}
+
 fn wage_fit(min_wage: Option<i64>, vacancy: &VacancySide) -> WageFit {
     match min_wage {
         None => WageFit::NoWish,
@@ -438,6 +471,57 @@ mod tests {
         v.valid_until = d("2026-04-01");
         assert!(fit(&s, &v, d("2026-04-01")).is_some());
         assert_eq!(fit(&s, &v, d("2026-04-02")), None);
+    }
+
+    /// `reach` lists exactly the townships and counties `distance` calls
+    /// near, for every kind of seeker and workplace.
+    #[test]
+    fn reach_is_what_distance_calls_near() {
+        let villages = [341_021_100_201, 341_022_101_000 + 201];
+        let regions = [
+            HUICHENG,
+            SHENDU,
+            SHEXIAN,
+            XIUNING,
+            HAIYANG,
+            TUNXI_STREET,
+            341_002_000_000,
+            341_022_101_000,
+            villages[0],
+            villages[1],
+        ];
+        let homes = [0, HUICHENG, HAIYANG, villages[0], SHEXIAN];
+        let place_sets: [&[i64]; 6] = [
+            &[],
+            &[HAIYANG],
+            &[XIUNING],
+            &[HAIYANG, SHEXIAN],
+            &[villages[1], TUNXI_STREET],
+            &[341_002_000_000, SHENDU, HUICHENG],
+        ];
+        for home in homes {
+            for places in place_sets {
+                let mut s = seeker(&["6-29-01"]);
+                s.home_region = home;
+                s.places = places.to_vec();
+                let near = reach(&s.places, home);
+                for r in regions {
+                    let d = fit_of(&s, &vacancy("6-29-01", r)).distance;
+                    let town = is_below_county(r) && near.contains(&township_of(r));
+                    let county = near.contains(&county_of(r));
+                    assert_eq!(
+                        d == Distance::SameTownship,
+                        town,
+                        "home {home}, places {places:?}, at {r}"
+                    );
+                    assert_eq!(
+                        d != Distance::Elsewhere,
+                        county,
+                        "home {home}, places {places:?}, at {r}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Grant, KindSet, Role, RoleSet, Scope};
 use shiminhua_core::division::DivisionCode;
 use shiminhua_core::jobs::ReferralOutcome;
+use shiminhua_core::jobs::matching::reach;
 use shiminhua_core::jobs::wage_guide::DEFAULT_MIN_CELL;
 use std::collections::HashSet;
 
@@ -280,6 +281,7 @@ pub async fn jobs_with(db: &Db, cipher: &Cipher, now: DateTime<Utc>, seed: u64, 
     let mut seekers = Vec::new();
     let mut wishes = Vec::new();
     let mut chosen = Vec::new();
+    let mut nears = Vec::new();
     let counties: Vec<i64> = {
         let mut c: Vec<i64> = towns
             .iter()
@@ -306,6 +308,7 @@ pub async fn jobs_with(db: &Db, cipher: &Cipher, now: DateTime<Utc>, seed: u64, 
             }
         }
         places.dedup();
+        nears.push(reach(&places, *region));
         let min_wage = (!rng.chance(20)).then(|| (3000 + 100 * rng.below(31) as i64) * 100);
         let available = rng.chance(30).then(|| today + Duration::days(rng.below(30) as i64));
         let registered = date_between(&mut rng, today - Duration::days(180), today);
@@ -361,25 +364,43 @@ pub async fn jobs_with(db: &Db, cipher: &Cipher, now: DateTime<Utc>, seed: u64, 
         .await? as usize;
     let seeker_ids: Vec<(i64,)> = tx.all(Sql::new("SELECT id FROM job_seekers ORDER BY id")).await?;
     let mut seeker_majors: Vec<(i64, Vec<u8>)> = Vec::new();
-    for ((id,), wanted) in seeker_ids.iter().zip(&chosen) {
+    let mut near_rows = Vec::new();
+    for (((id,), wanted), near) in seeker_ids.iter().zip(&chosen).zip(&nears) {
+        let mut groups = Vec::new();
         for m in wanted {
             let (code, middle) = occupation(&mut rng, *m, o.finer);
+            // A wish drawn twice (the same synthetic middle group) is kept once.
+            if groups.contains(&(*m, middle.clone())) {
+                continue;
+            }
+            groups.push((*m, middle.clone()));
             wishes.push(vec![
                 Arg::from(*id),
                 Arg::from(code),
                 Arg::from(i64::from(*m)),
-                Arg::from(middle),
+                Arg::from(middle.clone()),
             ]);
+            for r in near {
+                near_rows.push(vec![
+                    Arg::from(*id),
+                    Arg::from(i64::from(*m)),
+                    Arg::from(middle.clone()),
+                    Arg::from(*r),
+                ]);
+            }
         }
         seeker_majors.push((*id, wanted.clone()));
     }
-    // A wish drawn twice (the same synthetic middle group) is kept once.
-    let mut seen = HashSet::new();
-    wishes.retain(|w| seen.insert(format!("{:?}{:?}", w[0], w[1])));
     tx.bulk_insert(
         "job_seeker_occupations",
         &["seeker_id", "code", "major", "middle"],
         wishes,
+    )
+    .await?;
+    tx.bulk_insert(
+        "job_seeker_reach",
+        &["seeker_id", "major", "middle", "region_code"],
+        near_rows,
     )
     .await?;
 

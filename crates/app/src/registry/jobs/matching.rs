@@ -5,7 +5,8 @@
 //! rows for the best few. A candidate sharing a middle group with the other
 //! side always ranks above one sharing only the major group, so the middle
 //! groups are read first and the major groups only when they give fewer
-//! candidates than asked for.
+//! candidates than asked for. For a vacancy, the seekers of a group are
+//! read nearest first as well (`job_seeker_reach`, see [`for_vacancy`]).
 
 use super::seekers::{self, Seeker};
 use super::vacancies::{self, VacancyRow};
@@ -14,9 +15,12 @@ use crate::error::AppResult;
 use crate::store::{Db, Sql, Tx};
 use chrono::NaiveDate;
 use shiminhua_core::auth::Actor;
-use shiminhua_core::jobs::matching::{Fit, SeekerSide, VacancySide, fit, rank};
+use shiminhua_core::jobs::matching::{
+    Distance, Fit, OccupationFit, SeekerSide, VacancySide, best_possible, county_of, fit, is_below_county, rank,
+    township_of,
+};
 use shiminhua_core::jobs::occupation::OccupationCode;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 
 /// How many matches a page shows.
 pub const MATCHES: usize = 20;
@@ -140,43 +144,109 @@ struct SeekerWish {
     registered_on: NaiveDate,
 }
 
-async fn seeker_candidates(tx: &mut Tx, column: &str, key: crate::store::Arg) -> AppResult<Vec<(i64, SeekerSide)>> {
-    let mut q = Sql::new(
-        "SELECT s.id, o.code, s.region_code, s.places, s.min_wage_fen, s.available_from, s.registered_on \
-         FROM job_seeker_occupations o JOIN job_seekers s ON s.id = o.seeker_id \
-         WHERE s.status = 'active' AND o.",
-    );
-    q.push(column).push(" = ").arg(key);
-    let mut wishes: Vec<SeekerWish> = tx.all(q).await?;
-    // Newest registration first, sorted here: an ORDER BY would sort on disk.
-    wishes.sort_by_key(|w| std::cmp::Reverse((w.registered_on, w.id)));
-    // One side a seeker, in the order read (newest registration first).
-    let mut order = Vec::new();
-    let mut sides: BTreeMap<i64, SeekerSide> = BTreeMap::new();
+/// A group of wanted occupations matching reads candidates by: seekers
+/// sharing the vacancy's middle group, or its major group.
+#[derive(Clone, Copy)]
+enum Group<'a> {
+    Middle(&'a str),
+    Major(i64),
+}
+
+/// The candidates read so far: each seeker's side (the wishes in the group
+/// read) and registration day, by id.
+type Read = HashMap<i64, (NaiveDate, SeekerSide)>;
+
+/// Reads the active seekers of `group` near `near` (a township or county
+/// in `job_seeker_reach`), or all of the group for `None`, into `read`;
+/// seekers read before are skipped.
+async fn read_candidates(tx: &mut Tx, group: Group<'_>, near: Option<i64>, read: &mut Read) -> AppResult<()> {
+    let (column, key): (&str, crate::store::Arg) = match group {
+        Group::Middle(m) => ("middle", m.to_string().into()),
+        Group::Major(m) => ("major", m.into()),
+    };
+    let mut q =
+        Sql::new("SELECT s.id, o.code, s.region_code, s.places, s.min_wage_fen, s.available_from, s.registered_on ");
+    match near {
+        Some(region) => {
+            q.push("FROM job_seeker_reach r JOIN job_seekers s ON s.id = r.seeker_id ")
+                .push("JOIN job_seeker_occupations o ON o.seeker_id = r.seeker_id AND o.")
+                .push(column)
+                .push(" = r.")
+                .push(column)
+                .push(" WHERE r.")
+                .push(column)
+                .push(" = ")
+                .arg(key)
+                .push(" AND r.region_code = ")
+                .arg(region);
+        }
+        None => {
+            q.push("FROM job_seeker_occupations o JOIN job_seekers s ON s.id = o.seeker_id WHERE o.")
+                .push(column)
+                .push(" = ")
+                .arg(key);
+        }
+    }
+    q.push(" AND s.status = 'active'");
+    let wishes: Vec<SeekerWish> = tx.all(q).await?;
+    let fresh: HashSet<i64> = wishes
+        .iter()
+        .map(|w| w.id)
+        .filter(|id| !read.contains_key(id))
+        .collect();
     for w in wishes {
+        if !fresh.contains(&w.id) {
+            continue;
+        }
         let Ok(code) = OccupationCode::parse(&w.code) else {
             continue;
         };
-        let side = sides.entry(w.id).or_insert_with(|| {
-            order.push(w.id);
-            SeekerSide {
-                occupations: Vec::new(),
-                home_region: w.region_code,
-                places: split_list(&w.places).iter().filter_map(|p| p.parse().ok()).collect(),
-                min_wage_fen: w.min_wage_fen,
-                available_from: w.available_from,
-            }
+        let (_, side) = read.entry(w.id).or_insert_with(|| {
+            (
+                w.registered_on,
+                SeekerSide {
+                    occupations: Vec::new(),
+                    home_region: w.region_code,
+                    places: split_list(&w.places).iter().filter_map(|p| p.parse().ok()).collect(),
+                    min_wage_fen: w.min_wage_fen,
+                    available_from: w.available_from,
+                },
+            )
         });
-        side.occupations.push(code);
+        // A major group's read brings the middle group's wishes again.
+        if !side.occupations.contains(&code) {
+            side.occupations.push(code);
+        }
     }
-    Ok(order
+    Ok(())
+}
+
+/// The best [`MATCHES`] of the candidates read, by score, then newest
+/// registration first (the wishes of each in code order, so that the group
+/// shown is the same however they were read).
+fn best_of(read: &mut Read, vacancy: &VacancySide, today: NaiveDate) -> Vec<(i64, Fit)> {
+    let mut order: Vec<(NaiveDate, i64)> = read.iter().map(|(id, (day, _))| (*day, *id)).collect();
+    order.sort_unstable_by(|a, b| b.cmp(a));
+    let fits = order
         .into_iter()
-        .filter_map(|id| Some((id, sides.remove(&id)?)))
-        .collect())
+        .filter_map(|(_, id)| {
+            let (_, side) = read.get_mut(&id)?;
+            side.occupations.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            Some((id, fit(side, vacancy, today)?))
+        })
+        .collect();
+    rank(fits, MATCHES)
 }
 
 /// The active seekers who fit a vacancy best, with why; persons outside
 /// the actor's places are masked.
+///
+/// The result is the best [`MATCHES`] of every active seeker sharing the
+/// vacancy's major group. They are read nearest first, and reading stops as
+/// soon as no seeker not yet read could rank among them: the middle group
+/// in the vacancy's township, then its county, then everywhere; then the
+/// major group the same way. Each step's bound is the best score a seeker
+/// left unread can reach ([`best_possible`]).
 pub async fn for_vacancy(db: &Db, actor: &Actor, vacancy_id: i64, today: NaiveDate) -> AppResult<Vec<(Seeker, Fit)>> {
     own_ranges(actor)?;
     let mut tx = db.read().await?;
@@ -184,19 +254,44 @@ pub async fn for_vacancy(db: &Db, actor: &Actor, vacancy_id: i64, today: NaiveDa
     let Some(side) = vacancy_side(&vacancy) else {
         return Ok(Vec::new());
     };
-    let score = |cands: Vec<(i64, SeekerSide)>| -> Vec<(i64, Fit)> {
-        let fits = cands
-            .iter()
-            .filter_map(|(id, s)| Some((*id, fit(s, &side, today)?)))
-            .collect();
-        rank(fits, MATCHES)
-    };
-    let mut best = Vec::new();
-    if let Some(middle) = side.occupation.middle() {
-        best = score(seeker_candidates(&mut tx, "middle", middle.to_string().into()).await?);
+    if side.valid_until < today {
+        return Ok(Vec::new());
     }
-    if best.len() < MATCHES {
-        best = score(seeker_candidates(&mut tx, "major", i64::from(side.occupation.major()).into()).await?);
+    let middle = side.occupation.middle().map(|m| m.to_string());
+    let township = is_below_county(side.region).then(|| township_of(side.region));
+    let county = county_of(side.region);
+    // The steps: a group, where, and the best score of a seeker not read
+    // after it. Within the middle group a seeker may fit exactly; outside
+    // it only by the major group, unless the vacancy names a major group
+    // only, whose seekers may fit exactly too.
+    let outside = if middle.is_some() {
+        OccupationFit::SameMajor
+    } else {
+        OccupationFit::Exact
+    };
+    let mut steps: Vec<(Group<'_>, Option<i64>, i64)> = Vec::new();
+    let major = Group::Major(i64::from(side.occupation.major()));
+    for (group, fit) in [
+        (middle.as_deref().map(Group::Middle), OccupationFit::Exact),
+        (Some(major), outside),
+    ] {
+        let Some(group) = group else {
+            continue;
+        };
+        if let Some(t) = township {
+            steps.push((group, Some(t), best_possible(fit, Distance::SameCounty)));
+        }
+        steps.push((group, Some(county), best_possible(fit, Distance::Elsewhere)));
+        steps.push((group, None, best_possible(outside, Distance::SameTownship)));
+    }
+    let mut read = Read::new();
+    let mut best = Vec::new();
+    for (group, near, unread_at_most) in steps {
+        read_candidates(&mut tx, group, near, &mut read).await?;
+        best = best_of(&mut read, &side, today);
+        if best.len() == MATCHES && best.last().is_some_and(|(_, f)| f.score > unread_at_most) {
+            break;
+        }
     }
     let rows = seekers::rows_in(&mut tx, &best.iter().map(|(id, _)| *id).collect::<Vec<_>>()).await?;
     let mut shown: HashMap<i64, Seeker> = seekers::shown(&mut tx, actor, rows)

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::fields;
 use crate::history::keep_history;
 use crate::regions::PlaceBook;
-use crate::store::{Db, Sql, Tx};
+use crate::store::{Arg, Db, Sql, Tx};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission};
@@ -17,6 +17,7 @@ use shiminhua_core::field::{Value, Values};
 use shiminhua_core::ids::WorkerId;
 use shiminhua_core::jobs::SeekerStatus;
 use shiminhua_core::jobs::forms::SEEKER;
+use shiminhua_core::jobs::matching::reach;
 use shiminhua_core::jobs::occupation::OccupationCode;
 use shiminhua_core::money::Fen;
 use shiminhua_core::person::mask_name;
@@ -276,19 +277,56 @@ pub(crate) async fn validate_at(
     })
 }
 
-async fn write_occupations(tx: &mut Tx, id: i64, codes: &[OccupationCode]) -> AppResult<()> {
-    tx.exec(Sql::new("DELETE FROM job_seeker_occupations WHERE seeker_id = $1").bind(id))
-        .await?;
+/// The seeker's wishes, and where the seeker is near a workplace for each
+/// wanted group (`job_seeker_reach`, read by matching).
+async fn write_occupations(
+    tx: &mut Tx,
+    id: i64,
+    codes: &[OccupationCode],
+    places: &[DivisionCode],
+    home_region: i64,
+) -> AppResult<()> {
+    for table in ["job_seeker_occupations", "job_seeker_reach"] {
+        tx.exec(Sql::new(&format!("DELETE FROM {table} WHERE seeker_id = $1")).bind(id))
+            .await?;
+    }
+    let places: Vec<i64> = places.iter().map(|p| p.as_i64()).collect();
+    let near = reach(&places, home_region);
+    let mut groups = Vec::new();
     for code in codes {
+        let middle = code.middle().map(|m| m.to_string()).unwrap_or_default();
         tx.exec(
             Sql::new("INSERT INTO job_seeker_occupations (seeker_id, code, major, middle) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(code.as_str())
                 .bind(i64::from(code.major()))
-                .bind(code.middle().map(|m| m.to_string()).unwrap_or_default()),
+                .bind(middle.clone()),
         )
         .await?;
+        let group = (i64::from(code.major()), middle);
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
     }
+    let rows: Vec<Vec<Arg>> = groups
+        .iter()
+        .flat_map(|(major, middle)| {
+            near.iter().map(move |r| {
+                vec![
+                    Arg::from(id),
+                    Arg::from(*major),
+                    Arg::from(middle.clone()),
+                    Arg::from(*r),
+                ]
+            })
+        })
+        .collect();
+    tx.bulk_insert(
+        "job_seeker_reach",
+        &["seeker_id", "major", "middle", "region_code"],
+        rows,
+    )
+    .await?;
     Ok(())
 }
 
@@ -390,7 +428,7 @@ pub(crate) async fn register_in(
             (id, "seeker.register")
         }
     };
-    write_occupations(tx, id, &v.occupations).await?;
+    write_occupations(tx, id, &v.occupations, &v.places, region).await?;
     audit::record(
         tx,
         call.now,

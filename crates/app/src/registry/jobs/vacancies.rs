@@ -8,6 +8,7 @@ use crate::audit::{self, Event, Who};
 use crate::error::{AppError, AppResult};
 use crate::fields;
 use crate::history::keep_history;
+use crate::plan::memo::{Counter, Memo, counted_version};
 use crate::regions::PlaceBook;
 use crate::registry::Outcome;
 use crate::store::{Db, Sql, Tx, contains_pattern};
@@ -502,6 +503,25 @@ pub async fn list(
     search(&mut db.read().await?, f, today, false, limit, offset).await
 }
 
+/// What a page of the public board is computed from besides the data: the
+/// filter's public parts, the day, the page.
+#[derive(PartialEq)]
+struct BoardKey {
+    q: String,
+    region: Option<DivisionCode>,
+    major: Option<u8>,
+    wage_at_least: Option<i64>,
+    today: NaiveDate,
+    limit: i64,
+    offset: i64,
+}
+
+/// Pages of the public board computed lately. The board is the same for
+/// every visitor and asked for far more often than vacancies change; a page
+/// is kept until a vacancy is written (`board_version` on SQLite, the
+/// snapshot on PostgreSQL).
+static BOARD_PAGES: Memo<BoardKey, (Vec<VacancyRow>, i64)> = Memo::with_capacity(512);
+
 /// The public job board: open, unexpired vacancies, newest first.
 pub async fn board(
     db: &Db,
@@ -510,7 +530,21 @@ pub async fn board(
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<VacancyRow>, i64)> {
-    search(&mut db.read().await?, f, today, true, limit, offset).await
+    let mut tx = db.read().await?;
+    let version = counted_version(&mut tx, Counter::Board).await?;
+    let key = BoardKey {
+        q: f.q.trim().to_string(),
+        region: f.region,
+        major: f.major,
+        wage_at_least: f.wage_at_least,
+        today,
+        limit,
+        offset,
+    };
+    let page = BOARD_PAGES
+        .get_or(db, version, key, search(&mut tx, f, today, true, limit, offset))
+        .await?;
+    Ok((*page).clone())
 }
 
 /// One vacancy of the public board (NotFound once it left the board).

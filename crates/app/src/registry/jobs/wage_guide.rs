@@ -9,7 +9,6 @@ use crate::error::{AppError, AppResult};
 use crate::store::{Db, Sql};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Deserialize;
 use shiminhua_core::auth::{Actor, Permission};
 use shiminhua_core::jobs::occupation::MAJOR_GROUP_NAMES;
 use shiminhua_core::jobs::wage_guide::{Cell, cell, published};
@@ -53,16 +52,6 @@ impl GuideRow {
     }
 }
 
-/// The fields of a stored employment record the guide reads.
-#[derive(Deserialize)]
-struct Pay {
-    wage: Option<i64>,
-    #[serde(default)]
-    occupation: String,
-    #[serde(default)]
-    industry: String,
-}
-
 /// Computes the guide of `year` from the employment records that started
 /// in that year or the one before, replacing an earlier computation.
 /// Returns the number of records used.
@@ -79,30 +68,27 @@ pub async fn compute(call: &Call<'_>, year: i32, min_cell: usize) -> AppResult<u
     let mut used = 0usize;
     {
         let mut tx = call.db.read().await?;
-        let rows: Vec<(String,)> = tx
+        // The pay of each employment record with a wage, kept apart from
+        // its data (migration 0037).
+        let rows: Vec<(i64, String, String)> = tx
             .all(
                 Sql::new(
-                    "SELECT data FROM records WHERE kind = 'employment' AND period_date >= $1 AND period_date <= $2",
+                    "SELECT wage_fen, occupation, industry FROM employment_pay \
+                     WHERE period_date >= $1 AND period_date <= $2",
                 )
                 .bind(from)
                 .bind(to),
             )
             .await?;
-        for (data,) in rows {
-            let Ok(pay) = serde_json::from_str::<Pay>(&data) else {
-                continue;
-            };
-            let Some(wage) = pay.wage.filter(|w| *w > 0) else {
-                continue;
-            };
+        for (wage, occupation, industry) in rows {
             used += 1;
-            let major = major_of.get(pay.occupation.as_str()).copied().unwrap_or(0);
+            let major = major_of.get(occupation.as_str()).copied().unwrap_or(0);
             let mut put = |m: i64, i: &str| cells.entry((m, i.to_string())).or_default().push(wage);
             put(0, "");
-            put(0, &pay.industry);
+            put(0, &industry);
             if major > 0 {
                 put(major, "");
-                put(major, &pay.industry);
+                put(major, &industry);
             }
         }
     }

@@ -1,0 +1,4 @@
+-- On PostgreSQL a page of the public job board is kept under the read
+-- transaction's snapshot (`plan::memo`), which changes with every write:
+-- nothing to store. The migration is kept so that both backends have the
+-- same versions.
