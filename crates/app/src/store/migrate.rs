@@ -229,6 +229,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0037_employment_pay.sql"),
         include_str!("../../migrations/postgres/0037_employment_pay.sql"),
     ),
+    (
+        38,
+        "vacancy_grams",
+        include_str!("../../migrations/sqlite/0038_vacancy_grams.sql"),
+        include_str!("../../migrations/postgres/0038_vacancy_grams.sql"),
+    ),
 ];
 
 #[derive(sqlx::FromRow)]

@@ -32,6 +32,7 @@ both!(
     vacancy_lists_import_as_the_offices_send_them,
     a_phone_application_becomes_a_registration,
     matching_a_vacancy_reads_the_nearest_first_and_misses_nobody,
+    the_board_finds_a_vacancy_by_any_part_of_its_text,
 );
 
 const FINER: &str = "代码,名称\n6-29,建筑施工人员\n6-29-01,房屋建筑施工人员\n6-29-01-01,砌筑工\n6-29-02,土木工程建筑施工人员\n4-03,住宿和餐饮服务人员\n4-03-02,餐饮服务人员\n";
@@ -1627,4 +1628,101 @@ async fn matching_a_vacancy_reads_the_nearest_first_and_misses_nobody(db: Db) {
     tx.exec(Sql::new(backfill)).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(reach().await, written);
+}
+
+/// The text search reads the vacancies by the pairs of characters of the
+/// text (`vacancy_grams`, kept by triggers); it finds what a search of every
+/// open vacancy finds, for any part of a title or an employer's name.
+async fn the_board_finds_a_vacancy_by_any_part_of_its_text(db: Db) {
+    use shiminhua_app::ops::demo;
+    let w = World::new(db).await;
+    demo::generate(&w.db, &w.cipher, t0(), 200, 5).await.unwrap();
+    demo::jobs(&w.db, &w.cipher, t0(), 5).await.unwrap();
+    let tunxi = w.scoped("tunxi", Role::Local, "341002").await;
+    let mut latin = vacancy("Java开发", "6", "昱中街道", ("8000", "12000"));
+    latin.insert("employer".into(), "黄山ABC科技有限公司".into());
+    let latin = vacancies::create(&w.call(&tunxi), &getter(&latin), "form")
+        .await
+        .unwrap();
+    let today = t0().date_naive();
+    let open: Vec<(i64, String, String)> =
+        w.db.read()
+            .await
+            .unwrap()
+            .all(
+                Sql::new("SELECT id, title, employer_name FROM vacancies WHERE status = 'open' AND valid_until >= $1")
+                    .bind(today),
+            )
+            .await
+            .unwrap();
+    // SQLite's LIKE takes ASCII letters in either case; PostgreSQL's does not.
+    let fold = w.db.backend() == Backend::Sqlite;
+    let holds = |text: &str, q: &str| {
+        if fold {
+            text.to_ascii_lowercase().contains(&q.to_ascii_lowercase())
+        } else {
+            text.contains(q)
+        }
+    };
+    let mut queries: Vec<String> = [
+        "java",
+        "Java",
+        "abc科技",
+        "BC",
+        "开",
+        "黄山",
+        "有限公司",
+        "%",
+        "工 ",
+        "焊工",
+    ]
+    .map(String::from)
+    .to_vec();
+    for (n, (_, title, employer)) in open.iter().enumerate().step_by(17) {
+        let text: Vec<char> = if n % 2 == 0 { title } else { employer }.chars().collect();
+        for len in 1..=3.min(text.len()) {
+            let at = n % (text.len() + 1 - len);
+            queries.push(text[at..at + len].iter().collect());
+        }
+    }
+    assert!(queries.len() > 30, "{}", queries.len());
+    for q in &queries {
+        // The board searches the text as typed, without spaces around it.
+        let q = q.trim();
+        let mut want: Vec<i64> = open
+            .iter()
+            .filter(|(_, t, e)| holds(t, q) || holds(e, q))
+            .map(|(id, ..)| *id)
+            .collect();
+        want.sort_unstable();
+        let f = VacancyFilter {
+            q: format!(" {q} "),
+            ..VacancyFilter::default()
+        };
+        let (rows, total) = vacancies::board(&w.db, &f, today, 1000, 0).await.unwrap();
+        let mut got: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        got.sort_unstable();
+        assert_eq!((got, total), (want.clone(), want.len() as i64), "searching {q:?}");
+    }
+    let find = async |q: &str| {
+        let f = VacancyFilter {
+            q: q.into(),
+            ..VacancyFilter::default()
+        };
+        vacancies::board(&w.db, &f, today, 1000, 0)
+            .await
+            .unwrap()
+            .0
+            .iter()
+            .any(|r| r.id == latin)
+    };
+    assert!(find("Java开发").await && find("ABC科").await);
+    assert_eq!(find("jAVA").await, fold);
+    // A new title is found by its own text only.
+    let mut tx = w.db.write().await.unwrap();
+    tx.exec(Sql::new("UPDATE vacancies SET title = '网约配送员' WHERE id = $1").bind(latin))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(find("约配").await && !find("Java").await && find("ABC科").await);
 }

@@ -213,7 +213,8 @@ async fn read_candidates(tx: &mut Tx, group: Group<'_>, near: Option<i64>, read:
                 },
             )
         });
-        // A major group's read brings the middle group's wishes again.
+        // Near a place, a seeker wanting two middle groups of a major group
+        // has a row of `job_seeker_reach` for each: the join repeats wishes.
         if !side.occupations.contains(&code) {
             side.occupations.push(code);
         }

@@ -11,7 +11,7 @@ use crate::history::keep_history;
 use crate::plan::memo::{Counter, Memo, counted_version};
 use crate::regions::PlaceBook;
 use crate::registry::Outcome;
-use crate::store::{Db, Sql, Tx, contains_pattern};
+use crate::store::{Backend, Db, Sql, Tx, contains_pattern};
 use crate::{Call, require};
 use chrono::{DateTime, NaiveDate, Utc};
 use shiminhua_core::auth::{Actor, Permission};
@@ -435,7 +435,29 @@ pub struct VacancyFilter {
     pub expired: bool,
 }
 
-fn conditions(f: &VacancyFilter, today: NaiveDate, public: bool) -> Sql {
+/// The grams a text search reads `vacancy_grams` by: its distinct pairs of
+/// adjacent characters (the first [`SEARCH_GRAMS`]), or its one character,
+/// ASCII letters in lower case as they are kept. Every vacancy whose title
+/// or employer holds the text holds them all.
+fn search_grams(q: &str) -> Vec<String> {
+    let chars: Vec<char> = q.chars().map(|c| c.to_ascii_lowercase()).collect();
+    if chars.len() < 2 {
+        return vec![chars.iter().collect()];
+    }
+    let mut grams: Vec<String> = Vec::new();
+    for pair in chars.windows(2) {
+        let gram: String = pair.iter().collect();
+        if !grams.contains(&gram) && grams.len() < SEARCH_GRAMS {
+            grams.push(gram);
+        }
+    }
+    grams
+}
+
+/// At most this many pairs narrow a text search; the text itself decides.
+const SEARCH_GRAMS: usize = 4;
+
+fn conditions(f: &VacancyFilter, today: NaiveDate, public: bool, backend: Backend) -> Sql {
     let mut cond = Sql::new("");
     if f.expired && !public {
         cond.push(" AND v.status = 'open' AND v.valid_until < ").arg(today);
@@ -446,6 +468,25 @@ fn conditions(f: &VacancyFilter, today: NaiveDate, public: bool) -> Sql {
     }
     let q = f.q.trim();
     if !q.is_empty() {
+        // The vacancies holding every pair of the text's characters (or its
+        // one character), then those holding the text (migration 0038).
+        // PostgreSQL is given them as an array, or it scans every vacancy to
+        // test the text and joins the grams' ids to them by hashing.
+        cond.push(match backend {
+            Backend::Sqlite => " AND v.id IN (",
+            Backend::Postgres => " AND v.id = ANY(ARRAY(",
+        });
+        for (i, gram) in search_grams(q).into_iter().enumerate() {
+            if i > 0 {
+                cond.push(" INTERSECT ");
+            }
+            cond.push("SELECT vacancy_id FROM vacancy_grams WHERE gram = ")
+                .arg(gram);
+        }
+        cond.push(match backend {
+            Backend::Sqlite => ")",
+            Backend::Postgres => "))",
+        });
         let pat = contains_pattern(q);
         cond.push(" AND (v.title LIKE ")
             .arg(pat.clone())
@@ -478,7 +519,7 @@ async fn search(
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<VacancyRow>, i64)> {
-    let cond = conditions(f, today, public);
+    let cond = conditions(f, today, public, tx.backend());
     let mut count = Sql::new("SELECT COUNT(*) FROM vacancies v WHERE 1 = 1");
     count.append(&cond);
     let total = tx.int(count).await?;
