@@ -553,7 +553,8 @@ async fn run(backend: Backend, size: &Size) -> AppResult<()> {
     );
     // The same mix without the pages kept: the staff list runs the same
     // search and keeps nothing. What a query costs the first time it is
-    // asked for after a vacancy changed.
+    // asked for after a vacancy changed (on PostgreSQL: after any write),
+    // held to the same goal.
     let mut cold = Vec::with_capacity(mix.len());
     let mut cold_by_kind: Vec<Vec<Duration>> = vec![Vec::new(); KINDS.len()];
     let before = cpu();
@@ -565,11 +566,8 @@ async fn run(backend: Backend, size: &Size) -> AppResult<()> {
     }
     let used = cpu().zip(before).map(|(a, b)| a.saturating_sub(b));
     cold.sort();
-    report(
-        "  the mix, no page kept",
-        &Runs { wall: cold, cpu: used },
-        "(for reference)",
-    );
+    let (g4, _) = goal_ms(pct(&cold, 95), "p95", 30);
+    report("  the mix, no page kept", &Runs { wall: cold, cpu: used }, &g4);
     for (k, mut d) in cold_by_kind.into_iter().enumerate() {
         d.sort();
         report(&format!("    {}", KINDS[k]), &Runs { wall: d, cpu: None }, "");

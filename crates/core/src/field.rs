@@ -164,10 +164,14 @@ pub fn normalise(s: &str) -> String {
         .to_string()
 }
 
-/// Free text as typed: ideographic and no-break spaces become spaces, ends
-/// trimmed; Chinese punctuation is kept.
+/// Free text as typed: ideographic and no-break spaces become spaces, NUL
+/// characters go (PostgreSQL can store them neither in text nor in JSON),
+/// ends trimmed; Chinese punctuation is kept.
 pub fn tidy(s: &str) -> String {
-    s.replace(['\u{3000}', '\u{00A0}'], " ").trim().to_string()
+    s.replace(['\u{3000}', '\u{00A0}'], " ")
+        .replace('\0', "")
+        .trim()
+        .to_string()
 }
 
 /// The first day of Excel's serial calendar (serial 1 = 1900-01-01, with
@@ -432,5 +436,13 @@ impl Places for Town {
             "徽城镇" | "341021100" => DivisionCode::parse("341021100").map_err(|e| e.to_string()),
             _ => Err(format!("本市没有“{s}”")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tidy_tests {
+    #[test]
+    fn tidy_keeps_the_text_and_drops_what_cannot_be_stored() {
+        assert_eq!(super::tidy("\u{3000}焊\0工\u{00A0}（熟练） "), "焊工 （熟练）");
     }
 }

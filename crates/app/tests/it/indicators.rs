@@ -137,13 +137,22 @@ async fn check_pay(db: &Db, when: &str) {
         ))
         .await
         .unwrap();
-    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    // What the guide read from the data before the table: a whole wage,
+    // the group and section as text or absent.
+    #[derive(serde::Deserialize)]
+    struct Fields {
+        wage: Option<i64>,
+        #[serde(default)]
+        occupation: String,
+        #[serde(default)]
+        industry: String,
+    }
     let want: Vec<Pay> = records
         .iter()
         .filter_map(|(id, on, data)| {
-            let v: serde_json::Value = serde_json::from_str(data).unwrap();
-            let wage = v.get("wage")?.as_i64().filter(|w| *w > 0)?;
-            Some((*id, *on, wage, text(&v, "occupation"), text(&v, "industry")))
+            let f: Fields = serde_json::from_str(data).ok()?;
+            let wage = f.wage.filter(|w| *w > 0)?;
+            Some((*id, *on, wage, f.occupation, f.industry))
         })
         .collect();
     let kept: Vec<Pay> = tx

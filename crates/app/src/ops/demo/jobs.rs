@@ -362,7 +362,12 @@ pub async fn jobs_with(db: &Db, cipher: &Cipher, now: DateTime<Utc>, seed: u64, 
             seekers,
         )
         .await? as usize;
-    let seeker_ids: Vec<(i64,)> = tx.all(Sql::new("SELECT id FROM job_seekers ORDER BY id")).await?;
+    // The seekers just written (others may be on file: accepted phone
+    // applications), in the order written.
+    let mut seeker_ids: Vec<(i64,)> = tx
+        .all(Sql::new("SELECT id FROM job_seekers ORDER BY id DESC LIMIT $1").bind(made.seekers as i64))
+        .await?;
+    seeker_ids.reverse();
     let mut seeker_majors: Vec<(i64, Vec<u8>)> = Vec::new();
     let mut near_rows = Vec::new();
     for (((id,), wanted), near) in seeker_ids.iter().zip(&chosen).zip(&nears) {
